@@ -125,3 +125,10 @@ func (v Vector) AssignStrings(first int, data []byte, ends []uint64) {
 	}
 	C.hepsql_assign_strings(v.v.Ptr, C.uint64_t(first), dp, (*C.uint64_t)(unsafe.Pointer(&ends[0])), C.uint64_t(len(ends)))
 }
+
+// SetConstantString makes v a constant vector holding s in every row.
+func (v Vector) SetConstantString(s string) {
+	val := ddb.CreateVarchar(s)
+	ddb.VectorReferenceValue(v.v, val)
+	ddb.DestroyValue(&val)
+}

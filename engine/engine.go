@@ -1,0 +1,88 @@
+// Package engine opens hepsql's embedded DuckDB and registers everything on
+// it: the ROOT reader (rootscan) now, the HEP function library (sqlfuncs)
+// and the ML functions (mlfuncs) as they land. It is the only package that
+// knows how the parts fit together; it also runs pipeline files.
+package engine
+
+import (
+	"context"
+	"database/sql/driver"
+	"fmt"
+	"net/url"
+	"strings"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/hepsql/hepsql/internal/capi"
+	"github.com/hepsql/hepsql/rootscan"
+)
+
+// Connector is a database/sql driver.Connector for one hepsql database: a
+// DuckDB database (in memory or in a file) with hepsql's functions
+// registered once on the database, hence visible on every pooled connection.
+type Connector struct {
+	duck   *duckdb.Connector
+	driver driver.Driver
+}
+
+// NewConnector opens the database named by dsn: "" or ":memory:" for an
+// in-memory database, otherwise a database file path; DuckDB settings may
+// follow as URL query parameters, e.g. "data.db?threads=2".
+func NewConnector(dsn string, drv driver.Driver) (*Connector, error) {
+	if err := checkDSN(dsn); err != nil {
+		return nil, err
+	}
+	duck, err := duckdb.NewConnector(dsn, nil)
+	if err != nil {
+		return nil, fmt.Errorf("hepsql: open %q: %w", dsn, err)
+	}
+	if err := registerAll(duck); err != nil {
+		duck.Close()
+		return nil, err
+	}
+	return &Connector{duck: duck, driver: drv}, nil
+}
+
+// checkDSN rejects query parameters DuckDB would ignore or misread, so that
+// a typo in a setting is an error rather than a silent default.
+func checkDSN(dsn string) error {
+	i := strings.IndexByte(dsn, '?')
+	if i < 0 {
+		return nil
+	}
+	q, err := url.ParseQuery(dsn[i+1:])
+	if err != nil {
+		return fmt.Errorf("hepsql: bad settings in %q: %w", dsn, err)
+	}
+	for k, v := range q {
+		if len(v) != 1 || v[0] == "" {
+			return fmt.Errorf("hepsql: setting %q in %q needs exactly one value", k, dsn)
+		}
+	}
+	return nil
+}
+
+func registerAll(duck *duckdb.Connector) error {
+	db, err := capi.DatabaseOf(duck)
+	if err != nil {
+		return err
+	}
+	conn, err := capi.Connect(db)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if err := rootscan.Register(conn, db); err != nil {
+		return fmt.Errorf("hepsql: registering the ROOT reader: %w", err)
+	}
+	return nil
+}
+
+// Connect implements driver.Connector.
+func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) { return c.duck.Connect(ctx) }
+
+// Driver implements driver.Connector.
+func (c *Connector) Driver() driver.Driver { return c.driver }
+
+// Close closes the database once database/sql has closed every connection.
+func (c *Connector) Close() error { return c.duck.Close() }

@@ -1,0 +1,276 @@
+package repl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/hepsql/hepsql/engine"
+)
+
+// command is a dot-command.
+type command struct {
+	name, args, help string
+	run              func(r *REPL, ctx context.Context, args []string) error
+}
+
+// errQuit ends the session.
+var errQuit = errors.New("quit")
+
+// commands in the order .help lists them. Filled in init because .help
+// refers to the table itself.
+var commands []command
+
+func init() {
+	commands = []command{
+		{".help", "[TOPIC]", "list commands, or show help on TOPIC", (*REPL).cmdHelp},
+		{".mode", "[MODE]", "show or set the output mode: " + strings.Join(Modes, ", "), (*REPL).cmdMode},
+		{".timer", "on|off", "show the run time under each table", (*REPL).cmdTimer},
+		{".maxrows", "N", "show at most N rows in tables (0: all)", (*REPL).cmdMaxRows},
+		{".tables", "", "list tables and views", (*REPL).cmdTables},
+		{".schema", "[TABLE]", "show the columns and types of TABLE, or of all tables", (*REPL).cmdSchema},
+		{".read", "FILE [NAME=VALUE...]", "run a pipeline file, setting its parameters", (*REPL).cmdRead},
+		{".quit", "", "leave the shell (also .exit, Ctrl-D)", quit},
+		{".exit", "", "", quit},
+	}
+}
+
+func quit(*REPL, context.Context, []string) error { return errQuit }
+
+// dotCommand runs one dot-command line and reports whether to quit.
+func (r *REPL) dotCommand(ctx context.Context, line string) bool {
+	args, err := splitArgs(strings.TrimSpace(line))
+	if err != nil {
+		r.fail(err)
+		return false
+	}
+	i := slices.IndexFunc(commands, func(c command) bool { return c.name == args[0] })
+	if i < 0 {
+		r.fail(fmt.Errorf("unknown command %s; .help lists the commands", args[0]))
+		return false
+	}
+	err = commands[i].run(r, ctx, args[1:])
+	if errors.Is(err, errQuit) {
+		return true
+	}
+	var located *engine.ScriptError
+	switch {
+	case errors.As(err, &located):
+		r.fail(err) // FILE:LINE:COL says enough
+	case err != nil:
+		r.fail(fmt.Errorf("%s: %w", args[0], err))
+	}
+	return false
+}
+
+// splitArgs splits a command line at blanks; single or double quotes group
+// words, so that file names may contain blanks.
+func splitArgs(line string) ([]string, error) {
+	var args []string
+	var cur strings.Builder
+	inArg := false
+	var quote rune
+	for _, c := range line {
+		switch {
+		case quote != 0 && c == quote:
+			quote = 0
+		case quote != 0:
+			cur.WriteRune(c)
+		case c == '\'' || c == '"':
+			quote, inArg = c, true
+		case c == ' ' || c == '\t':
+			if inArg {
+				args = append(args, cur.String())
+				cur.Reset()
+				inArg = false
+			}
+		default:
+			cur.WriteRune(c)
+			inArg = true
+		}
+	}
+	if quote != 0 {
+		return nil, fmt.Errorf("unterminated %c in %q", quote, line)
+	}
+	if inArg {
+		args = append(args, cur.String())
+	}
+	return args, nil
+}
+
+func (r *REPL) cmdHelp(_ context.Context, args []string) error {
+	out := r.opts.Out
+	if len(args) > 0 {
+		topic, ok := r.opts.HelpTopics[args[0]]
+		if !ok {
+			return fmt.Errorf("no help on %q%s", args[0], r.topicList())
+		}
+		return topic(out)
+	}
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	for _, c := range commands {
+		if c.help != "" {
+			fmt.Fprintf(tw, "%s %s\t%s\n", c.name, c.args, c.help)
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(out, "\nEnd SQL statements with ';'. Ctrl-C interrupts a running statement.\n%s", r.topicLine())
+	return err
+}
+
+func (r *REPL) topicNames() []string {
+	var names []string
+	for name := range r.opts.HelpTopics {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+func (r *REPL) topicList() string {
+	if names := r.topicNames(); len(names) > 0 {
+		return " (topics: " + strings.Join(names, ", ") + ")"
+	}
+	return ""
+}
+
+func (r *REPL) topicLine() string {
+	if names := r.topicNames(); len(names) > 0 {
+		return "Help topics: .help " + strings.Join(names, ", .help ") + "\n"
+	}
+	return ""
+}
+
+func (r *REPL) cmdMode(_ context.Context, args []string) error {
+	switch {
+	case len(args) == 0:
+		mode := r.printer.Mode
+		if mode == "" {
+			mode = ModeTable
+		}
+		_, err := fmt.Fprintln(r.opts.Out, mode)
+		return err
+	case len(args) > 1 || !ValidMode(args[0]):
+		return fmt.Errorf("want one of %s", strings.Join(Modes, ", "))
+	}
+	r.printer.Mode = args[0]
+	return nil
+}
+
+func (r *REPL) cmdTimer(_ context.Context, args []string) error {
+	if len(args) != 1 || (args[0] != "on" && args[0] != "off") {
+		return errors.New("want on or off")
+	}
+	r.printer.Timer = args[0] == "on"
+	return nil
+}
+
+func (r *REPL) cmdMaxRows(_ context.Context, args []string) error {
+	if len(args) != 1 {
+		return errors.New("want a number of rows")
+	}
+	n, err := strconv.Atoi(args[0])
+	if err != nil || n < 0 {
+		return fmt.Errorf("want a number of rows, not %q", args[0])
+	}
+	r.printer.MaxRows = n
+	return nil
+}
+
+// cmdTables lists tables and views of every attached database, naming them
+// as a query would: unqualified in the current schema, qualified elsewhere.
+func (r *REPL) cmdTables(ctx context.Context, args []string) error {
+	if len(args) > 0 {
+		return errors.New("takes no arguments")
+	}
+	return r.show(ctx, `SELECT
+	CASE WHEN table_catalog = current_database() AND table_schema = current_schema() THEN table_name
+	     ELSE table_catalog || '.' || table_schema || '.' || table_name END AS name,
+	CASE table_type WHEN 'VIEW' THEN 'view' WHEN 'LOCAL TEMPORARY' THEN 'temporary table' ELSE 'table' END AS kind
+FROM information_schema.tables
+WHERE table_schema NOT IN ('information_schema', 'pg_catalog')
+ORDER BY table_catalog, table_schema, table_name`)
+}
+
+func (r *REPL) cmdSchema(ctx context.Context, args []string) error {
+	const cols = `SELECT %s column_name AS "column", data_type AS "type", is_nullable AS "null"
+FROM information_schema.columns
+WHERE table_schema NOT IN ('information_schema', 'pg_catalog') %s
+ORDER BY table_catalog, table_schema, table_name, ordinal_position`
+	switch len(args) {
+	case 0:
+		return r.show(ctx, fmt.Sprintf(cols, `table_name AS "table",`, ""))
+	case 1:
+	default:
+		return errors.New("want at most one table name")
+	}
+	// A name may be qualified: table, schema.table or catalog.schema.table.
+	parts := strings.Split(args[0], ".")
+	if len(parts) > 3 {
+		return fmt.Errorf("bad table name %q", args[0])
+	}
+	var where strings.Builder
+	for i, col := range []string{"table_name", "table_schema", "table_catalog"}[:len(parts)] {
+		name := strings.Trim(parts[len(parts)-1-i], `"`)
+		fmt.Fprintf(&where, " AND lower(%s) = lower(%s)", col, sqlString(name))
+	}
+	res, _, err := engine.RunStatement(ctx, r.conn, engine.Statement{SQL: fmt.Sprintf(cols, "", where.String())})
+	if err != nil {
+		return err
+	}
+	if len(res.Rows) == 0 {
+		return fmt.Errorf("no such table: %s", args[0])
+	}
+	return r.printer.Print(r.opts.Out, res)
+}
+
+// show runs a catalog query and prints it like any result.
+func (r *REPL) show(ctx context.Context, query string) error {
+	res, _, err := engine.RunStatement(ctx, r.conn, engine.Statement{SQL: query})
+	if err != nil {
+		return err
+	}
+	return r.printer.Print(r.opts.Out, res)
+}
+
+// sqlString quotes s as an SQL string literal.
+func sqlString(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}
+
+// cmdRead runs a pipeline file in this session, so that what it creates stays
+// available at the prompt.
+func (r *REPL) cmdRead(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return errors.New("want a file name")
+	}
+	file := args[0]
+	overrides := map[string]string{}
+	for _, a := range args[1:] {
+		name, val, ok := strings.Cut(a, "=")
+		if !ok || name == "" {
+			return fmt.Errorf("want NAME=VALUE, not %q", a)
+		}
+		overrides[name] = val
+	}
+	src, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	stmts, err := engine.ParseScript(file, string(src), overrides)
+	if err != nil {
+		return err
+	}
+	qctx, done := r.interruptible(ctx)
+	defer done()
+	return engine.RunScriptConn(qctx, r.conn, stmts, file, func(res engine.Result) error {
+		return r.printer.Print(r.opts.Out, res)
+	})
+}

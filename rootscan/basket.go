@@ -1,0 +1,283 @@
+package rootscan
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/klauspost/compress/zlib"
+	"github.com/klauspost/compress/zstd"
+	"github.com/pierrec/lz4/v4"
+	"github.com/ulikunitz/xz"
+)
+
+// A basket on disk is a TKey header, the TBasket fields, then the payload:
+// the entries' bytes followed, for variable-size entries, by an array of
+// entry offsets. The payload is stored compressed in chunks of at most 16 MiB,
+// each with a 9-byte header naming its algorithm.
+
+// basketHeader is the part of a basket's key that the decoder needs.
+type basketHeader struct {
+	nbytes int32 // key + compressed payload
+	objlen int32 // uncompressed payload
+	keylen int32 // key header, including the TBasket fields
+	nevbuf int32 // entries in the basket
+	last   int32 // end of entry data, counted from the start of the key
+	flag   int8  // TBasket flag; 20 < flag < 40 means offsets carry displacement bits
+}
+
+// errCorrupt marks decoding failures caused by the bytes of the file.
+var errCorrupt = errors.New("corrupt basket")
+
+// parseBasketHeader reads the TKey and TBasket fields at the start of raw.
+func parseBasketHeader(raw []byte) (basketHeader, error) {
+	var h basketHeader
+	r := byteReader{b: raw}
+	h.nbytes = r.i32()
+	version := r.i16()
+	h.objlen = r.i32()
+	r.skip(4) // datime
+	h.keylen = int32(r.i16())
+	r.skip(2) // cycle
+	if version > 1000 {
+		r.skip(16) // seekkey, seekpdir as 64-bit
+	} else {
+		r.skip(8)
+	}
+	for range 3 { // class, name, title
+		r.skip(r.strlen())
+	}
+	r.skip(2) // TBasket version
+	r.skip(4) // fBufferSize
+	r.skip(4) // fNevBufSize
+	h.nevbuf = r.i32()
+	h.last = r.i32()
+	if r.need(1) {
+		h.flag = int8(r.b[r.pos])
+		r.pos++
+	}
+	if r.err != nil {
+		return h, fmt.Errorf("%w: header: %v", errCorrupt, r.err)
+	}
+	switch {
+	case h.keylen <= 0 || h.nbytes < h.keylen || h.objlen < 0 || h.nevbuf < 0:
+		return h, fmt.Errorf("%w: header sizes nbytes=%d keylen=%d objlen=%d nevbuf=%d", errCorrupt, h.nbytes, h.keylen, h.objlen, h.nevbuf)
+	case h.last < h.keylen || h.last > h.keylen+h.objlen:
+		return h, fmt.Errorf("%w: fLast=%d outside payload [%d, %d]", errCorrupt, h.last, h.keylen, h.keylen+h.objlen)
+	}
+	return h, nil
+}
+
+// byteReader reads big-endian fields with a sticky error, so header parsing
+// stays a straight line and is checked once.
+type byteReader struct {
+	b   []byte
+	pos int
+	err error
+}
+
+func (r *byteReader) need(n int) bool {
+	if r.err != nil {
+		return false
+	}
+	if n < 0 || r.pos+n > len(r.b) {
+		r.err = io.ErrUnexpectedEOF
+		return false
+	}
+	return true
+}
+
+func (r *byteReader) skip(n int) {
+	if r.need(n) {
+		r.pos += n
+	}
+}
+
+func (r *byteReader) i16() int16 {
+	if !r.need(2) {
+		return 0
+	}
+	v := int16(binary.BigEndian.Uint16(r.b[r.pos:]))
+	r.pos += 2
+	return v
+}
+
+func (r *byteReader) i32() int32 {
+	if !r.need(4) {
+		return 0
+	}
+	v := int32(binary.BigEndian.Uint32(r.b[r.pos:]))
+	r.pos += 4
+	return v
+}
+
+func (r *byteReader) strlen() int {
+	if !r.need(1) {
+		return 0
+	}
+	n := int(r.b[r.pos])
+	r.pos++
+	if n == 255 {
+		n = int(r.i32())
+	}
+	return n
+}
+
+// basket is one decoded basket: its entries' bytes and, for variable-size
+// entries, where each entry starts.
+type basket struct {
+	first   int64   // entry number of the basket's first entry in its file
+	entries int     // number of entries
+	data    []byte  // entry bytes: payload[0 : last-keylen]
+	offsets []int32 // entry i is data[offsets[i]:offsets[i+1]]; nil for fixed-size entries
+}
+
+// decodeBasket turns the raw on-disk bytes of one basket into entry data.
+// wantOffsets says whether the branch stores variable-size entries.
+// scratch is reused for the decompressed payload when large enough.
+func decodeBasket(raw []byte, wantOffsets bool, scratch []byte) (basket, []byte, error) {
+	h, err := parseBasketHeader(raw)
+	if err != nil {
+		return basket{}, scratch, err
+	}
+	if int(h.nbytes) > len(raw) {
+		return basket{}, scratch, fmt.Errorf("%w: key says %d bytes, basket table says %d", errCorrupt, h.nbytes, len(raw))
+	}
+	stored := raw[h.keylen:h.nbytes]
+	var payload []byte
+	if int(h.objlen) == len(stored) {
+		payload = stored
+	} else {
+		if cap(scratch) < int(h.objlen) {
+			scratch = make([]byte, h.objlen)
+		}
+		payload = scratch[:h.objlen]
+		if err := decompress(payload, stored); err != nil {
+			return basket{}, scratch, err
+		}
+	}
+	b := basket{entries: int(h.nevbuf), data: payload[:h.last-h.keylen]}
+	if !wantOffsets {
+		return b, scratch, nil
+	}
+	r := byteReader{b: payload, pos: int(h.last - h.keylen)}
+	n := int(r.i32())
+	if r.err != nil || n < int(h.nevbuf) || n > (len(payload)-r.pos)/4 {
+		return basket{}, scratch, fmt.Errorf("%w: entry-offset table of %d entries for %d entries", errCorrupt, n, h.nevbuf)
+	}
+	offs := make([]int32, h.nevbuf+1)
+	for i := range int(h.nevbuf) {
+		o := binary.BigEndian.Uint32(payload[r.pos+4*i:])
+		if h.flag > 20 && h.flag < 40 {
+			o &= 0x00ffffff // ROOT's kDisplacementMask bits are not part of the offset
+		}
+		offs[i] = int32(o) - h.keylen
+	}
+	offs[h.nevbuf] = h.last - h.keylen
+	for i := range int(h.nevbuf) {
+		if offs[i] < 0 || offs[i] > offs[i+1] {
+			return basket{}, scratch, fmt.Errorf("%w: entry %d offset %d outside [0, %d]", errCorrupt, i, offs[i], offs[i+1])
+		}
+	}
+	b.offsets = offs
+	return b, scratch, nil
+}
+
+// decompress inflates ROOT's chunked compression format into dst, which
+// has exactly the uncompressed size.
+func decompress(dst, src []byte) error {
+	for len(dst) > 0 {
+		if len(src) < 9 {
+			return fmt.Errorf("%w: compressed block header truncated (%d bytes left)", errCorrupt, len(src))
+		}
+		alg := string(src[:2])
+		csize := int(src[3]) | int(src[4])<<8 | int(src[5])<<16
+		usize := int(src[6]) | int(src[7])<<8 | int(src[8])<<16
+		if csize > len(src)-9 || usize > len(dst) {
+			return fmt.Errorf("%w: %s block of %d→%d bytes does not fit (%d stored, %d expected)", errCorrupt, alg, csize, usize, len(src)-9, len(dst))
+		}
+		block := src[9 : 9+csize]
+		out := dst[:usize]
+		var err error
+		switch alg {
+		case "ZL":
+			err = inflateZlib(out, block)
+		case "ZS":
+			err = inflateZstd(out, block)
+		case "L4":
+			if len(block) < 8 {
+				return fmt.Errorf("%w: lz4 block without checksum", errCorrupt)
+			}
+			var n int
+			n, err = lz4.UncompressBlock(block[8:], out)
+			if err == nil && n != usize {
+				err = fmt.Errorf("lz4 gave %d bytes, want %d", n, usize)
+			}
+		case "XZ":
+			err = inflateXZ(out, block)
+		default:
+			return fmt.Errorf("%w: unsupported compression algorithm %q", errCorrupt, alg)
+		}
+		if err != nil {
+			return fmt.Errorf("%w: %s: %v", errCorrupt, alg, err)
+		}
+		dst = dst[usize:]
+		src = src[9+csize:]
+	}
+	return nil
+}
+
+var zlibReaders sync.Pool
+
+func inflateZlib(dst, src []byte) error {
+	br := bytes.NewReader(src)
+	var zr io.ReadCloser
+	if pooled, ok := zlibReaders.Get().(io.ReadCloser); ok {
+		if err := pooled.(zlib.Resetter).Reset(br, nil); err != nil {
+			return err
+		}
+		zr = pooled
+	} else {
+		var err error
+		if zr, err = zlib.NewReader(br); err != nil {
+			return err
+		}
+	}
+	defer zlibReaders.Put(zr)
+	_, err := io.ReadFull(zr, dst)
+	return err
+}
+
+var zstdDecoder = sync.OnceValues(func() (*zstd.Decoder, error) {
+	return zstd.NewReader(nil, zstd.WithDecoderConcurrency(0))
+})
+
+func inflateZstd(dst, src []byte) error {
+	d, err := zstdDecoder()
+	if err != nil {
+		return err
+	}
+	out, err := d.DecodeAll(src, dst[:0])
+	if err != nil {
+		return err
+	}
+	if len(out) != len(dst) || (len(out) > 0 && &out[0] != &dst[0]) {
+		if len(out) != len(dst) {
+			return fmt.Errorf("zstd gave %d bytes, want %d", len(out), len(dst))
+		}
+		copy(dst, out)
+	}
+	return nil
+}
+
+func inflateXZ(dst, src []byte) error {
+	r, err := xz.NewReader(bytes.NewReader(src))
+	if err != nil {
+		return err
+	}
+	_, err = io.ReadFull(r, dst)
+	return err
+}

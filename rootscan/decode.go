@@ -1,0 +1,472 @@
+package rootscan
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/hepsql/hepsql/internal/capi"
+)
+
+// columnReader decodes one column of one file into DuckDB vectors. Each scan
+// thread owns its readers; the current basket is kept decoded until the
+// requested entries move past it, so consecutive chunks reuse it.
+type columnReader struct {
+	col     *column
+	file    *openFile
+	cur     basket
+	curIdx  int // index of cur in the basket table, -1 when none
+	raw     []byte
+	scratch []byte
+	strs    []byte   // string bytes of the chunk being filled
+	ends    []uint64 // string end offsets of the chunk being filled
+	counts  []int    // per-row element counts of the chunk being filled
+}
+
+func newColumnReader(col *column, f *openFile) *columnReader {
+	return &columnReader{col: col, file: f, curIdx: -1}
+}
+
+// load makes the basket holding entry current.
+func (r *columnReader) load(entry int64) error {
+	bt := &r.col.baskets
+	if r.curIdx >= 0 && entry >= r.cur.first && entry < r.cur.first+int64(r.cur.entries) {
+		return nil
+	}
+	n := len(bt.seek)
+	i := sort.Search(n, func(i int) bool { return bt.first[i] > entry }) - 1
+	if i < 0 || i >= n || len(bt.bytes) <= i {
+		return r.errorf(entry, "no basket holds entry %d (branch has %d baskets)", entry, n)
+	}
+	size := int(bt.bytes[i])
+	if size <= 0 {
+		return r.errorf(entry, "basket %d has size %d", i, size)
+	}
+	if cap(r.raw) < size {
+		r.raw = make([]byte, size)
+	}
+	raw := r.raw[:size]
+	if _, err := r.file.r.ReadAt(raw, bt.seek[i]); err != nil {
+		return r.errorf(entry, "reading basket %d (%d bytes at offset %d): %v", i, size, bt.seek[i], err)
+	}
+	b, scratch, err := decodeBasket(raw, r.col.layout != layoutFixed, r.scratch)
+	r.scratch = scratch
+	if err != nil {
+		return r.errorf(entry, "basket %d at offset %d: %v", i, bt.seek[i], err)
+	}
+	b.first = bt.first[i]
+	want := bt.entries - b.first
+	if i+1 < len(bt.first) && bt.first[i+1] > b.first {
+		want = min(want, bt.first[i+1]-b.first)
+	}
+	if int64(b.entries) < want {
+		return r.errorf(entry, "basket %d holds %d entries, basket table says %d", i, b.entries, want)
+	}
+	b.entries = int(want)
+	if r.col.layout == layoutFixed && len(b.data) < b.entries*r.col.entrySize {
+		return r.errorf(entry, "basket %d has %d bytes for %d entries of %d bytes", i, len(b.data), b.entries, r.col.entrySize)
+	}
+	r.cur, r.curIdx = b, i
+	return nil
+}
+
+func (r *columnReader) errorf(entry int64, format string, args ...any) error {
+	return fmt.Errorf("read_root: %s: branch %q, entry %d: %s", r.file.path, r.col.name, entry, fmt.Sprintf(format, args...))
+}
+
+// segments calls fn for each run of entries [entry, entry+n) that lies in one
+// basket, with the run's first row in the output chunk.
+func (r *columnReader) segments(entry int64, n int, fn func(row, k int, first int) error) error {
+	row := 0
+	for row < n {
+		e := entry + int64(row)
+		if err := r.load(e); err != nil {
+			return err
+		}
+		first := int(e - r.cur.first)
+		k := min(n-row, r.cur.entries-first)
+		if err := fn(row, k, first); err != nil {
+			return err
+		}
+		row += k
+	}
+	return nil
+}
+
+// fill writes entries [entry, entry+n) into rows [0, n) of v.
+func (r *columnReader) fill(v capi.Vector, entry int64, n int) error {
+	c := r.col
+	switch c.layout {
+	case layoutFixed:
+		per := c.elemsPerItem()
+		dst := leafVector(v, len(c.dims))
+		out := capi.Slice[byte](dst, n*per*outSize(c.enc))
+		return r.segments(entry, n, func(row, k, first int) error {
+			src := r.cur.data[first*c.entrySize:]
+			if c.entrySize == per*c.enc.diskSize(c.pack) && c.leafOffset == 0 {
+				return decodeElems(c.enc, c.pack, out[row*per*outSize(c.enc):], src, k*per)
+			}
+			// Leaf lists interleave their leaves entry by entry.
+			for i := range k {
+				e := src[i*c.entrySize+c.leafOffset:]
+				if err := decodeElems(c.enc, c.pack, out[(row+i)*per*outSize(c.enc):], e, per); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	case layoutJagged, layoutVector:
+		return r.fillList(v, entry, n)
+	case layoutVecVec:
+		return r.fillVecVec(v, entry, n)
+	case layoutString:
+		return r.fillStrings(v, entry, n)
+	case layoutVecString:
+		return r.fillVecStrings(v, entry, n)
+	}
+	return fmt.Errorf("read_root: branch %q cannot be read: %s", c.name, c.why)
+}
+
+// leafVector descends through the ARRAY levels of a fixed-size type to the
+// vector holding the primitive elements.
+func leafVector(v capi.Vector, levels int) capi.Vector {
+	for range levels {
+		v = v.ArrayChild()
+	}
+	return v
+}
+
+// outSize is the in-memory size of a decoded element.
+func outSize(e encoding) int {
+	switch e {
+	case encBool, encI8, encU8:
+		return 1
+	case encI16, encU16:
+		return 2
+	case encI32, encU32, encF32, encF16:
+		return 4
+	}
+	return 8
+}
+
+// entryBytes returns the bytes of entry first of the current basket.
+func (r *columnReader) entryBytes(first int) []byte {
+	o := r.cur.offsets
+	return r.cur.data[o[first]:o[first+1]]
+}
+
+// vectorBody strips the byte-count and version header that ROOT writes
+// before a streamed std::vector, and returns its length and elements.
+func vectorBody(b []byte) (n int, body []byte, err error) {
+	if len(b) >= 6 && binary.BigEndian.Uint32(b)&0x40000000 != 0 {
+		b = b[6:]
+	}
+	if len(b) < 4 {
+		return 0, nil, fmt.Errorf("%w: vector of %d bytes", errCorrupt, len(b))
+	}
+	n = int(int32(binary.BigEndian.Uint32(b)))
+	if n < 0 {
+		return 0, nil, fmt.Errorf("%w: vector length %d", errCorrupt, n)
+	}
+	return n, b[4:], nil
+}
+
+// fillList writes a LIST column whose elements are fixed-size items.
+func (r *columnReader) fillList(v capi.Vector, entry int64, n int) error {
+	c := r.col
+	per := c.elemsPerItem()
+	itemDisk := per * c.enc.diskSize(c.pack)
+	itemOut := per * outSize(c.enc)
+	entries := capi.Slice[capi.ListEntry](v, n)
+	base := v.ListSize()
+	total := base
+	return r.segments(entry, n, func(row, k, first int) error {
+		// First pass: sizes, so the child is reserved once per segment.
+		segItems := 0
+		for i := range k {
+			b := r.entryBytes(first + i)
+			items := 0
+			if c.layout == layoutVector {
+				m, body, err := vectorBody(b)
+				if err != nil {
+					return r.errorf(r.cur.first+int64(first+i), "%v", err)
+				}
+				if m*itemDisk > len(body) {
+					return r.errorf(r.cur.first+int64(first+i), "%v: vector of %d elements in %d bytes", errCorrupt, m, len(body))
+				}
+				items = m
+			} else {
+				if len(b)%itemDisk != 0 {
+					return r.errorf(r.cur.first+int64(first+i), "%v: %d bytes is not a whole number of %d-byte items", errCorrupt, len(b), itemDisk)
+				}
+				items = len(b) / itemDisk
+			}
+			entries[row+i] = capi.ListEntry{Offset: uint64(total + segItems), Length: uint64(items)}
+			segItems += items
+		}
+		if err := v.ListReserve(total + segItems); err != nil {
+			return err
+		}
+		child := leafVector(v.ListChild(), len(c.dims))
+		out := capi.Slice[byte](child, (total+segItems)*itemOut)
+		for i := range k {
+			b := r.entryBytes(first + i)
+			if c.layout == layoutVector {
+				_, b, _ = vectorBody(b)
+			}
+			e := entries[row+i]
+			if err := decodeElems(c.enc, c.pack, out[int(e.Offset)*itemOut:], b, int(e.Length)*per); err != nil {
+				return err
+			}
+		}
+		total += segItems
+		return v.ListSetSize(total)
+	})
+}
+
+// fillVecVec writes std::vector<std::vector<T>> as T[][]. Each segment is
+// read twice: once for the sizes, so both list levels are reserved once, then
+// for the values.
+func (r *columnReader) fillVecVec(v capi.Vector, entry int64, n int) error {
+	c := r.col
+	size := c.enc.diskSize(c.pack)
+	osz := outSize(c.enc)
+	outer := capi.Slice[capi.ListEntry](v, n)
+	return r.segments(entry, n, func(row, k, first int) error {
+		lens := r.counts[:0] // per entry: m, then the m inner lengths
+		nInner, nLeaf := 0, 0
+		for i := range k {
+			e := r.cur.first + int64(first+i)
+			m, body, err := vectorBody(r.entryBytes(first + i))
+			if err != nil {
+				return r.errorf(e, "%v", err)
+			}
+			if m > len(body)/4 {
+				return r.errorf(e, "%v: %d inner vectors in %d bytes", errCorrupt, m, len(body))
+			}
+			lens = append(lens, m)
+			pos := 0
+			for range m {
+				if pos+4 > len(body) {
+					return r.errorf(e, "%v: inner vector header past the entry", errCorrupt)
+				}
+				l := int(int32(binary.BigEndian.Uint32(body[pos:])))
+				if l < 0 || pos+4+l*size > len(body) {
+					return r.errorf(e, "%v: inner vector of %d elements past the entry", errCorrupt, l)
+				}
+				lens = append(lens, l)
+				pos += 4 + l*size
+				nLeaf += l
+			}
+			nInner += m
+		}
+		r.counts = lens
+		innerBase := v.ListSize()
+		if err := v.ListReserve(innerBase + nInner); err != nil {
+			return err
+		}
+		inner := v.ListChild()
+		leafBase := inner.ListSize()
+		if err := inner.ListReserve(leafBase + nLeaf); err != nil {
+			return err
+		}
+		innerEntries := capi.Slice[capi.ListEntry](inner, innerBase+nInner)
+		out := capi.Slice[byte](inner.ListChild(), (leafBase+nLeaf)*osz)
+		at, li, leafAt := innerBase, 0, leafBase
+		for i := range k {
+			_, body, _ := vectorBody(r.entryBytes(first + i))
+			m := lens[li]
+			li++
+			outer[row+i] = capi.ListEntry{Offset: uint64(at), Length: uint64(m)}
+			pos := 0
+			for range m {
+				l := lens[li]
+				li++
+				innerEntries[at] = capi.ListEntry{Offset: uint64(leafAt), Length: uint64(l)}
+				if err := decodeElems(c.enc, c.pack, out[leafAt*osz:], body[pos+4:], l); err != nil {
+					return err
+				}
+				pos += 4 + l*size
+				at++
+				leafAt += l
+			}
+		}
+		if err := inner.ListSetSize(leafAt); err != nil {
+			return err
+		}
+		return v.ListSetSize(at)
+	})
+}
+
+// readString reads one length-prefixed string at the start of b.
+func readString(b []byte) (s []byte, rest []byte, err error) {
+	if len(b) < 1 {
+		return nil, nil, fmt.Errorf("%w: empty string field", errCorrupt)
+	}
+	n, hdr := int(b[0]), 1
+	if n == 255 {
+		if len(b) < 5 {
+			return nil, nil, fmt.Errorf("%w: long string header truncated", errCorrupt)
+		}
+		n, hdr = int(int32(binary.BigEndian.Uint32(b[1:]))), 5
+	}
+	if n < 0 || hdr+n > len(b) {
+		return nil, nil, fmt.Errorf("%w: string of %d bytes past the entry", errCorrupt, n)
+	}
+	return b[hdr : hdr+n], b[hdr+n:], nil
+}
+
+func (r *columnReader) fillStrings(v capi.Vector, entry int64, n int) error {
+	r.strs, r.ends = r.strs[:0], r.ends[:0]
+	err := r.segments(entry, n, func(row, k, first int) error {
+		for i := range k {
+			b := r.entryBytes(first + i)
+			if r.col.strHeader {
+				if len(b) < 6 || binary.BigEndian.Uint32(b)&0x40000000 == 0 {
+					return r.errorf(r.cur.first+int64(first+i), "%v: std::string without its byte-count header", errCorrupt)
+				}
+				b = b[6:]
+			}
+			var s []byte
+			if r.col.branch.Class() == "TBranchElement" || len(b) > 0 {
+				var err error
+				if s, _, err = readString(b); err != nil {
+					return r.errorf(r.cur.first+int64(first+i), "%v", err)
+				}
+			}
+			r.strs = append(r.strs, s...)
+			r.ends = append(r.ends, uint64(len(r.strs)))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	v.AssignStrings(0, r.strs, r.ends)
+	return nil
+}
+
+func (r *columnReader) fillVecStrings(v capi.Vector, entry int64, n int) error {
+	r.strs, r.ends = r.strs[:0], r.ends[:0]
+	entries := capi.Slice[capi.ListEntry](v, n)
+	base := v.ListSize()
+	err := r.segments(entry, n, func(row, k, first int) error {
+		for i := range k {
+			e := r.cur.first + int64(first+i)
+			m, body, err := vectorBody(r.entryBytes(first + i))
+			if err != nil {
+				return r.errorf(e, "%v", err)
+			}
+			if m > len(body) {
+				return r.errorf(e, "%v: %d strings in %d bytes", errCorrupt, m, len(body))
+			}
+			entries[row+i] = capi.ListEntry{Offset: uint64(base + len(r.ends)), Length: uint64(m)}
+			for range m {
+				var s []byte
+				if s, body, err = readString(body); err != nil {
+					return r.errorf(e, "%v", err)
+				}
+				r.strs = append(r.strs, s...)
+				r.ends = append(r.ends, uint64(len(r.strs)))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	total := base + len(r.ends)
+	if err := v.ListReserve(total); err != nil {
+		return err
+	}
+	v.ListChild().AssignStrings(base, r.strs, r.ends)
+	return v.ListSetSize(total)
+}
+
+// decodeElems converts count big-endian elements of src into native values
+// in dst. It is the hot loop of the reader: one tight loop per encoding.
+func decodeElems(e encoding, p packing, dst, src []byte, count int) error {
+	in := count * e.diskSize(p)
+	if in > len(src) || count*outSize(e) > len(dst) {
+		return fmt.Errorf("%w: %d elements need %d bytes, entry has %d", errCorrupt, count, in, len(src))
+	}
+	switch e {
+	case encBool:
+		for i := range count {
+			dst[i] = b2u8(src[i] != 0)
+		}
+	case encI8, encU8:
+		copy(dst[:count], src[:count])
+	case encI16, encU16:
+		swap16(dst[:2*count], src[:2*count])
+	case encI32, encU32, encF32:
+		swap32(dst[:4*count], src[:4*count])
+	case encI64, encU64, encF64:
+		swap64(dst[:8*count], src[:8*count])
+	case encF16:
+		for i := range count {
+			binary.LittleEndian.PutUint32(dst[4*i:], math.Float32bits(unpackFloat(p, src, i)))
+		}
+	case encD32:
+		for i := range count {
+			var f float64
+			if p.factor == 0 && p.nbits == 0 {
+				f = float64(math.Float32frombits(binary.BigEndian.Uint32(src[4*i:])))
+			} else {
+				f = float64(unpackFloat(p, src, i))
+				if p.factor != 0 {
+					f = float64(binary.BigEndian.Uint32(src[4*i:]))/p.factor + p.xmin
+				}
+			}
+			binary.LittleEndian.PutUint64(dst[8*i:], math.Float64bits(f))
+		}
+	}
+	return nil
+}
+
+// unpackFloat decodes element i of a Float16_t/Double32_t array stored with
+// a range (4-byte integer scaled by factor) or with truncated mantissa bits
+// (1-byte exponent, 2-byte mantissa with the sign above it).
+func unpackFloat(p packing, src []byte, i int) float32 {
+	if p.factor != 0 {
+		return float32(float64(binary.BigEndian.Uint32(src[4*i:]))/p.factor + p.xmin)
+	}
+	nbits := p.nbits
+	if nbits == 0 {
+		nbits = 12
+	}
+	exp := uint32(src[3*i])
+	man := uint32(binary.BigEndian.Uint16(src[3*i+1:]))
+	bits := exp<<23 | (man&(1<<(nbits+1)-1))<<(23-nbits)
+	f := math.Float32frombits(bits)
+	if man&(1<<(nbits+1)) != 0 {
+		f = -f
+	}
+	return f
+}
+
+func b2u8(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func swap16(dst, src []byte) {
+	for i := 0; i+1 < len(src); i += 2 {
+		binary.LittleEndian.PutUint16(dst[i:], binary.BigEndian.Uint16(src[i:]))
+	}
+}
+
+func swap32(dst, src []byte) {
+	for i := 0; i+3 < len(src); i += 4 {
+		binary.LittleEndian.PutUint32(dst[i:], binary.BigEndian.Uint32(src[i:]))
+	}
+}
+
+func swap64(dst, src []byte) {
+	for i := 0; i+7 < len(src); i += 8 {
+		binary.LittleEndian.PutUint64(dst[i:], binary.BigEndian.Uint64(src[i:]))
+	}
+}

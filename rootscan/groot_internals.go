@@ -1,0 +1,158 @@
+package rootscan
+
+import (
+	"fmt"
+	"reflect"
+	"unsafe"
+
+	"go-hep.org/x/hep/groot/rbytes"
+	"go-hep.org/x/hep/groot/rtree"
+)
+
+// groot parses TTree metadata for us but keeps the basket tables of a branch
+// (fBasketSeek, fBasketBytes, fBasketEntry), the branch-element type codes and
+// the leaves' streamer elements unexported, because its own reader never needs
+// to hand them out. The vectorised reader needs exactly those, so this file is
+// the one audited place that reads them, by field name through reflection.
+// It is pinned to go-hep v0.40.0 by TestGrootInternalsLayout: if a field is
+// renamed or retyped the accessors return an error naming it, and the test
+// fails loudly instead of the scan misreading data.
+
+func unexportedField(v reflect.Value, name string) (reflect.Value, error) {
+	for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
+		if v.IsNil() {
+			return reflect.Value{}, fmt.Errorf("rootscan: groot layout: nil value looking for field %q", name)
+		}
+		v = v.Elem()
+	}
+	if v.Kind() != reflect.Struct {
+		return reflect.Value{}, fmt.Errorf("rootscan: groot layout: %v is not a struct looking for field %q", v.Type(), name)
+	}
+	f := v.FieldByName(name)
+	if !f.IsValid() {
+		return reflect.Value{}, fmt.Errorf("rootscan: groot layout changed: %v has no field %q (update rootscan/groot_internals.go)", v.Type(), name)
+	}
+	if !f.CanAddr() {
+		return reflect.Value{}, fmt.Errorf("rootscan: groot layout: field %q of %v is not addressable", name, v.Type())
+	}
+	return reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem(), nil
+}
+
+func fieldAs[T any](v any, name string) (T, error) {
+	var zero T
+	f, err := unexportedField(reflect.ValueOf(v), name)
+	if err != nil {
+		return zero, err
+	}
+	got, ok := f.Interface().(T)
+	if !ok {
+		return zero, fmt.Errorf("rootscan: groot layout changed: field %q is %v, want %T (update rootscan/groot_internals.go)", name, f.Type(), zero)
+	}
+	return got, nil
+}
+
+// basketTable is where a branch's baskets live in its file.
+type basketTable struct {
+	seek     []int64 // file offset of each basket's key
+	bytes    []int32 // on-disk size of each basket (key + payload)
+	first    []int64 // first entry of each basket; first[len] = entries
+	entries  int64
+	inMemory int // baskets kept inside the TTree object (not on disk)
+	compress int
+	zipBytes int64
+	totBytes int64
+	offsetLen int // fEntryOffsetLen: > 0 when baskets carry entry offsets
+}
+
+func readBasketTable(b rtree.Branch) (basketTable, error) {
+	var t basketTable
+	var err error
+	if t.seek, err = fieldAs[[]int64](b, "basketSeek"); err != nil {
+		return t, err
+	}
+	if t.bytes, err = fieldAs[[]int32](b, "basketBytes"); err != nil {
+		return t, err
+	}
+	if t.first, err = fieldAs[[]int64](b, "basketEntry"); err != nil {
+		return t, err
+	}
+	if t.entries, err = fieldAs[int64](b, "entries"); err != nil {
+		return t, err
+	}
+	if t.compress, err = fieldAs[int](b, "compress"); err != nil {
+		return t, err
+	}
+	if t.zipBytes, err = fieldAs[int64](b, "zipBytes"); err != nil {
+		return t, err
+	}
+	if t.totBytes, err = fieldAs[int64](b, "totBytes"); err != nil {
+		return t, err
+	}
+	if t.offsetLen, err = fieldAs[int](b, "entryOffsetLen"); err != nil {
+		return t, err
+	}
+	baskets, err := fieldAs[[]rtree.Basket](b, "baskets")
+	if err != nil {
+		return t, err
+	}
+	t.inMemory = len(baskets)
+	return t, nil
+}
+
+// elementInfo is what a TBranchElement says about the C++ type it stores.
+type elementInfo struct {
+	class    string                 // fClassName: the class of the branch's object
+	btype    int32                  // fType: 0 top-level/member, 3/31 TClonesArray, 4/41 STL
+	stype    int32                  // fStreamerType
+	element  rbytes.StreamerElement // streamer element of a member branch, or nil
+	streamer rbytes.StreamerInfo    // streamer of the class, or nil
+}
+
+func readElementInfo(b rtree.Branch) (elementInfo, error) {
+	var e elementInfo
+	var err error
+	if e.class, err = fieldAs[string](b, "class"); err != nil {
+		return e, err
+	}
+	if e.btype, err = fieldAs[int32](b, "btype"); err != nil {
+		return e, err
+	}
+	if e.stype, err = fieldAs[int32](b, "stype"); err != nil {
+		return e, err
+	}
+	f, err := unexportedField(reflect.ValueOf(b), "estreamer")
+	if err != nil {
+		return e, err
+	}
+	if !f.IsNil() {
+		e.element = f.Interface().(rbytes.StreamerElement)
+	}
+	f, err = unexportedField(reflect.ValueOf(b), "streamer")
+	if err != nil {
+		return e, err
+	}
+	if !f.IsNil() {
+		e.streamer = f.Interface().(rbytes.StreamerInfo)
+	}
+	return e, nil
+}
+
+// leafElement returns the streamer element that carries a Float16/Double32
+// leaf's range and precision, or nil when the leaf has none.
+func leafElement(l rtree.Leaf) (rbytes.StreamerElement, error) {
+	f, err := unexportedField(reflect.ValueOf(l), "elm")
+	if err != nil {
+		return nil, err
+	}
+	if f.IsNil() {
+		return nil, nil
+	}
+	return f.Interface().(rbytes.StreamerElement), nil
+}
+
+// leafLen is the number of fixed elements per entry of a leaf (the product
+// of its dimensions); groot's Len() dereferences the count leaf, which is not
+// loaded outside its own reader.
+func leafLen(l rtree.Leaf) (int, error) {
+	return fieldAs[int](l, "len")
+}

@@ -1,0 +1,38 @@
+package rootscan
+
+import (
+	"strings"
+
+	ddb "github.com/duckdb/duckdb-go-bindings"
+
+	"github.com/hepsql/hepsql/internal/capi"
+)
+
+// Register installs read_root, root_trees and root_branches on conn, and the
+// replacement scan that turns FROM 'f.root' into read_root('f.root') on db.
+func Register(conn *capi.Conn, db ddb.Database) error {
+	source := capi.Scalar(capi.Any)
+	tree := capi.NamedParam{Name: "tree", Type: capi.Scalar(capi.Varchar)}
+	fns := []*capi.TableFunction{
+		{Name: "read_root", Params: []capi.Type{source}, Named: []capi.NamedParam{tree}, Bind: bindReadRoot},
+		{Name: "root_trees", Params: []capi.Type{source}, Bind: bindRootTrees},
+		{Name: "root_branches", Params: []capi.Type{source}, Named: []capi.NamedParam{tree}, Bind: bindRootBranches},
+	}
+	for _, f := range fns {
+		if err := conn.RegisterTableFunction(f); err != nil {
+			return err
+		}
+	}
+	capi.AddReplacementScan(db, replaceROOTName)
+	return nil
+}
+
+// replaceROOTName maps table names that look like ROOT files or globs of
+// them ('data/*.root', 'root://host//f.root') to read_root.
+func replaceROOTName(name string) (string, []string, bool) {
+	lower := strings.ToLower(name)
+	if strings.HasSuffix(lower, ".root") || strings.HasPrefix(lower, "root://") {
+		return "read_root", []string{name}, true
+	}
+	return "", nil, false
+}

@@ -1,0 +1,448 @@
+package rootscan
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"go-hep.org/x/hep/groot/rbytes"
+	"go-hep.org/x/hep/groot/rtree"
+
+	"github.com/hepsql/hepsql/internal/capi"
+)
+
+// encoding is how one element is stored on disk.
+type encoding int
+
+const (
+	encBool encoding = iota
+	encI8
+	encU8
+	encI16
+	encU16
+	encI32
+	encU32
+	encI64
+	encU64
+	encF32
+	encF64
+	encF16 // ROOT Float16_t: packed, decoded to FLOAT
+	encD32 // ROOT Double32_t: packed or float32, decoded to DOUBLE
+)
+
+// diskSize is the on-disk bytes of one element.
+func (e encoding) diskSize(p packing) int {
+	switch e {
+	case encBool, encI8, encU8:
+		return 1
+	case encI16, encU16:
+		return 2
+	case encI32, encU32, encF32:
+		return 4
+	case encI64, encU64, encF64:
+		return 8
+	case encF16:
+		if p.factor != 0 {
+			return 4
+		}
+		return 3
+	case encD32:
+		switch {
+		case p.factor != 0:
+			return 4
+		case p.nbits == 0:
+			return 4
+		}
+		return 3
+	}
+	return 0
+}
+
+func (e encoding) sqlType() capi.TypeID {
+	return [...]capi.TypeID{
+		encBool: capi.Boolean, encI8: capi.TinyInt, encU8: capi.UTinyInt,
+		encI16: capi.SmallInt, encU16: capi.USmallInt, encI32: capi.Integer,
+		encU32: capi.UInteger, encI64: capi.BigInt, encU64: capi.UBigInt,
+		encF32: capi.Float, encF64: capi.Double, encF16: capi.Float, encD32: capi.Double,
+	}[e]
+}
+
+// packing holds the parameters of Float16_t / Double32_t encodings.
+type packing struct {
+	factor float64
+	xmin   float64
+	nbits  uint32
+}
+
+// layout is how an entry's elements are arranged in a basket.
+type layout int
+
+const (
+	layoutUnsupported layout = iota
+	layoutFixed              // fixed-size entries: a scalar or a fixed array
+	layoutJagged             // leaf with a count leaf: Jet_pt[nJet]/F
+	layoutVector             // std::vector<T>: optional byte-count header, n, n elements
+	layoutVecVec             // std::vector<std::vector<T>>
+	layoutString             // C string, std::string, TString: length-prefixed
+	layoutVecString          // std::vector<std::string>
+)
+
+// column is one SQL column of a tree: where its bytes are and how to decode
+// them. It is built once per file at bind time.
+type column struct {
+	name     string // SQL column name: the branch path, made unique without regard to case
+	path     string // the branch path (dotted for members and leaf lists)
+	rootType string // ROOT's description of the leaf, for root_branches
+	typ      capi.Type
+	layout   layout
+	enc      encoding
+	pack     packing
+	dims     []int // fixed dimensions per entry (layoutFixed) or per element (layoutJagged)
+	// layoutFixed: bytes per entry of the branch and the offset of this leaf
+	// inside it (non-zero only for leaf lists such as "x/I:y/F").
+	entrySize  int
+	leafOffset int
+	// strHeader: each string entry starts with ROOT's byte-count and
+	// version, as std::string members of split objects do.
+	strHeader bool
+	why        string // why the column cannot be read, when layout is unsupported
+
+	branch  rtree.Branch
+	baskets basketTable
+}
+
+func (c *column) supported() bool { return c.layout != layoutUnsupported }
+
+// elemsPerItem is the product of the fixed dimensions.
+func (c *column) elemsPerItem() int {
+	n := 1
+	for _, d := range c.dims {
+		n *= d
+	}
+	return n
+}
+
+var leafEncodings = map[string][2]encoding{ // signed, unsigned
+	"TLeafO": {encBool, encBool},
+	"TLeafB": {encI8, encU8},
+	"TLeafS": {encI16, encU16},
+	"TLeafI": {encI32, encU32},
+	"TLeafL": {encI64, encU64},
+	"TLeafG": {encI64, encU64},
+	"TLeafF": {encF32, encF32},
+	"TLeafD": {encF64, encF64},
+}
+
+// cxxEncodings maps C++ element type names used by TBranchElement streamers.
+var cxxEncodings = map[string]encoding{
+	"bool": encBool, "Bool_t": encBool,
+	"char": encI8, "Char_t": encI8, "signed char": encI8, "int8_t": encI8,
+	"unsigned char": encU8, "UChar_t": encU8, "uint8_t": encU8,
+	"short": encI16, "Short_t": encI16, "int16_t": encI16,
+	"unsigned short": encU16, "UShort_t": encU16, "uint16_t": encU16,
+	"int": encI32, "Int_t": encI32, "int32_t": encI32,
+	"unsigned int": encU32, "UInt_t": encU32, "uint32_t": encU32,
+	"long": encI64, "Long_t": encI64, "Long64_t": encI64, "long long": encI64, "int64_t": encI64,
+	"unsigned long": encU64, "ULong_t": encU64, "ULong64_t": encU64, "unsigned long long": encU64, "uint64_t": encU64,
+	"float": encF32, "Float_t": encF32,
+	"double": encF64, "Double_t": encF64,
+}
+
+var stringTypes = map[string]bool{"string": true, "std::string": true, "TString": true}
+
+var dimPattern = regexp.MustCompile(`\[([^\]]+)\]`)
+
+// titleDims parses the fixed dimensions of a leaf title such as
+// "ArrD16[2][3]/f[0,0,16]"; the part after '/' is the type and its range.
+func titleDims(title string) []int {
+	if i := strings.IndexByte(title, '/'); i >= 0 {
+		title = title[:i]
+	}
+	var dims []int
+	for _, m := range dimPattern.FindAllStringSubmatch(title, -1) {
+		n, err := strconv.Atoi(m[1])
+		if err != nil {
+			continue // a count-leaf name, not a fixed dimension
+		}
+		dims = append(dims, n)
+	}
+	return dims
+}
+
+// columnsOf flattens a tree's branches into SQL columns. Branches that hold
+// sub-branches (split objects) contribute their members, named with dots.
+func columnsOf(t rtree.Tree) ([]*column, error) {
+	var cols []*column
+	var walk func(b rtree.Branch, prefix string) error
+	walk = func(b rtree.Branch, prefix string) error {
+		name := memberName(prefix, b.Name())
+		if subs := b.Branches(); len(subs) > 0 {
+			for _, sb := range subs {
+				if err := walk(sb, name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		bt, err := readBasketTable(b)
+		if err != nil {
+			return err
+		}
+		leaves := b.Leaves()
+		if b.Class() == "TBranchElement" {
+			c, err := elementColumn(b)
+			if err != nil {
+				return err
+			}
+			c.name = name
+			c.branch, c.baskets = b, bt
+			cols = append(cols, c)
+			return nil
+		}
+		for _, l := range leaves {
+			c := leafColumn(b, l, len(leaves) > 1)
+			c.name = name
+			if len(leaves) > 1 {
+				c.name = name + "." + l.Name()
+			}
+			c.branch, c.baskets = b, bt
+			cols = append(cols, c)
+		}
+		return nil
+	}
+	for _, b := range t.Branches() {
+		if err := walk(b, ""); err != nil {
+			return nil, fmt.Errorf("branch %q: %w", b.Name(), err)
+		}
+	}
+	uniqueNames(cols)
+	for _, c := range cols {
+		if c.supported() && c.baskets.inMemory > 0 {
+			c.layout = layoutUnsupported
+			c.why = "baskets stored inside the TTree header (file not closed cleanly)"
+		}
+	}
+	return cols, nil
+}
+
+// uniqueNames sets each column's SQL name. DuckDB compares column names
+// without regard to case, but ROOT does not ("ab" and "Ab" are different
+// branches), so later clashes get a numeric suffix; root_branches shows
+// both names.
+func uniqueNames(cols []*column) {
+	seen := map[string]bool{}
+	for _, c := range cols {
+		c.path = c.name
+		name := c.name
+		for i := 2; seen[strings.ToLower(name)]; i++ {
+			name = fmt.Sprintf("%s_%d", c.name, i)
+		}
+		seen[strings.ToLower(name)] = true
+		c.name = name
+	}
+}
+
+// memberName names a sub-branch column "parent.member". ROOT names split
+// members either "member" or "parent.member" (and array members
+// "member[10]"); both become the same dotted path without the dimensions.
+func memberName(parent, branch string) string {
+	if i := strings.IndexByte(branch, '['); i >= 0 {
+		branch = branch[:i]
+	}
+	if parent == "" {
+		return branch
+	}
+	short := parent
+	if i := strings.LastIndexByte(parent, '.'); i >= 0 {
+		short = parent[i+1:]
+	}
+	branch = strings.TrimPrefix(branch, short+".")
+	return parent + "." + branch
+}
+
+// leafColumn maps a leaf of a plain TBranch.
+func leafColumn(b rtree.Branch, l rtree.Leaf, leafList bool) *column {
+	name := b.Name()
+	if leafList {
+		name = b.Name() + "." + l.Name()
+	}
+	c := &column{name: name, rootType: l.Class() + " " + l.Title()}
+	unsupported := func(why string) *column {
+		c.layout, c.why = layoutUnsupported, why
+		return c
+	}
+	if l.Class() == "TLeafC" {
+		if leafList {
+			return unsupported("C string inside a leaf list")
+		}
+		c.layout, c.typ = layoutString, capi.Scalar(capi.Varchar)
+		return c
+	}
+	var enc encoding
+	switch l.Class() {
+	case "TLeafF16", "TLeafD32":
+		enc = encF16
+		if l.Class() == "TLeafD32" {
+			enc = encD32
+		}
+		elm, err := leafElement(l)
+		if err != nil {
+			return unsupported(err.Error())
+		}
+		c.pack = packingOf(elm)
+		c.dims = titleDims(l.Title())
+	default:
+		encs, ok := leafEncodings[l.Class()]
+		if !ok {
+			return unsupported("leaf class " + l.Class())
+		}
+		enc = encs[0]
+		if l.IsUnsigned() {
+			enc = encs[1]
+		}
+		c.dims = l.Shape()
+	}
+	c.enc = enc
+	elem := capi.Scalar(enc.sqlType())
+	inner := elem
+	for i := len(c.dims) - 1; i >= 0; i-- {
+		inner = capi.ArrayOf(inner, c.dims[i])
+	}
+	if l.LeafCount() != nil {
+		if leafList {
+			return unsupported("variable-length leaf inside a leaf list")
+		}
+		// Shape() of a jagged leaf lists only its fixed inner dimensions.
+		c.layout, c.typ = layoutJagged, capi.ListOf(inner)
+		return c
+	}
+	n, err := leafLen(l)
+	if err != nil {
+		return unsupported(err.Error())
+	}
+	if n != c.elemsPerItem() {
+		return unsupported(fmt.Sprintf("leaf length %d does not match dimensions %v", n, c.dims))
+	}
+	for _, ll := range b.Leaves() {
+		if ll.LeafCount() != nil {
+			return unsupported("leaf list with variable-length leaves")
+		}
+	}
+	c.layout, c.typ = layoutFixed, inner
+	c.leafOffset = l.Offset()
+	c.entrySize = 0
+	for _, ll := range b.Leaves() {
+		ln, err := leafLen(ll)
+		if err != nil {
+			return unsupported(err.Error())
+		}
+		size := ll.LenType()
+		if ll.Class() == "TLeafF16" || ll.Class() == "TLeafD32" {
+			size = c.enc.diskSize(c.pack)
+			if ll != l {
+				return unsupported("packed float inside a leaf list")
+			}
+		}
+		c.entrySize += ln * size
+	}
+	return c
+}
+
+func packingOf(elm rbytes.StreamerElement) packing {
+	if elm == nil {
+		return packing{}
+	}
+	p := packing{factor: elm.Factor(), xmin: elm.XMin()}
+	if p.factor == 0 {
+		p.nbits = uint32(elm.XMin())
+	}
+	return p
+}
+
+// elementColumn maps a TBranchElement (a class member or an STL container).
+func elementColumn(b rtree.Branch) (*column, error) {
+	info, err := readElementInfo(b)
+	if err != nil {
+		return nil, err
+	}
+	c := &column{name: b.Name()}
+	cxx := info.class
+	var arrayLen int
+	if info.element != nil {
+		cxx = info.element.TypeName()
+		arrayLen = info.element.ArrayLen()
+	}
+	c.rootType = "TBranchElement " + cxx
+	// Members of split TClonesArrays and STL collections (fType 31/41) are
+	// stored member-wise across objects; not decoded yet.
+	if info.btype == 31 || info.btype == 41 || info.btype == 3 || info.btype == 4 {
+		c.layout, c.why = layoutUnsupported, fmt.Sprintf("member of a split collection (%s)", cxx)
+		return c, nil
+	}
+	cxx = normalizeCxx(cxx)
+	switch {
+	case stringTypes[cxx]:
+		c.layout, c.typ = layoutString, capi.Scalar(capi.Varchar)
+		c.strHeader = info.element != nil && cxx != "TString"
+		return c, nil
+	case strings.HasSuffix(cxx, "*"):
+		c.layout, c.why = layoutUnsupported, "pointer member "+cxx
+		return c, nil
+	}
+	if enc, ok := cxxEncodings[cxx]; ok {
+		c.enc = enc
+		c.typ = capi.Scalar(enc.sqlType())
+		c.layout = layoutFixed
+		c.entrySize = enc.diskSize(packing{})
+		if arrayLen > 1 {
+			c.dims = []int{arrayLen}
+			c.typ = capi.ArrayOf(c.typ, arrayLen)
+			c.entrySize *= arrayLen
+		}
+		return c, nil
+	}
+	if inner, ok := vectorOf(cxx); ok {
+		if stringTypes[inner] {
+			c.layout, c.typ = layoutVecString, capi.ListOf(capi.Scalar(capi.Varchar))
+			return c, nil
+		}
+		if enc, ok := cxxEncodings[inner]; ok {
+			c.enc, c.layout = enc, layoutVector
+			c.typ = capi.ListOf(capi.Scalar(enc.sqlType()))
+			return c, nil
+		}
+		if inner2, ok := vectorOf(inner); ok {
+			if enc, ok := cxxEncodings[inner2]; ok {
+				c.enc, c.layout = enc, layoutVecVec
+				c.typ = capi.ListOf(capi.ListOf(capi.Scalar(enc.sqlType())))
+				return c, nil
+			}
+		}
+	}
+	c.layout, c.why = layoutUnsupported, "C++ type "+cxx
+	return c, nil
+}
+
+// normalizeCxx removes the spelling variants of a C++ type name.
+func normalizeCxx(s string) string {
+	s = strings.TrimSpace(s)
+	s = strings.TrimPrefix(s, "const ")
+	s = strings.ReplaceAll(s, "std::", "")
+	s = strings.ReplaceAll(s, " >", ">")
+	s = strings.ReplaceAll(s, "< ", "<")
+	return s
+}
+
+// vectorOf returns T for "vector<T>".
+func vectorOf(s string) (string, bool) {
+	if !strings.HasPrefix(s, "vector<") || !strings.HasSuffix(s, ">") {
+		return "", false
+	}
+	inner := strings.TrimSpace(s[len("vector<") : len(s)-1])
+	// vector<T, allocator<T>>: keep T.
+	if i := strings.LastIndex(inner, ",allocator"); i >= 0 {
+		inner = inner[:i]
+	}
+	return inner, true
+}

@@ -1,0 +1,302 @@
+package rootscan
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"go-hep.org/x/hep/groot/riofs"
+	"go-hep.org/x/hep/groot/rtree"
+)
+
+// File is random access to one ROOT file's bytes, local or remote.
+type File interface {
+	io.ReaderAt
+	io.Closer
+	Size() (int64, error)
+}
+
+// Backend opens and lists files for one URL scheme. The local backend
+// serves plain paths; remote schemes (root://) register their own.
+type Backend interface {
+	Open(name string) (File, error)
+	// Glob expands a pattern into a sorted list of names.
+	Glob(pattern string) ([]string, error)
+}
+
+var (
+	backendsMu sync.RWMutex
+	backends   = map[string]Backend{"": localBackend{}}
+)
+
+// RegisterBackend makes read_root accept names of the form scheme://...
+func RegisterBackend(scheme string, b Backend) {
+	backendsMu.Lock()
+	defer backendsMu.Unlock()
+	backends[scheme] = b
+}
+
+func backendFor(name string) (Backend, error) {
+	scheme := ""
+	if i := strings.Index(name, "://"); i > 0 {
+		scheme = name[:i]
+	}
+	backendsMu.RLock()
+	defer backendsMu.RUnlock()
+	b, ok := backends[scheme]
+	if !ok {
+		return nil, fmt.Errorf("read_root: %s: unsupported URL scheme %q", name, scheme)
+	}
+	return b, nil
+}
+
+type localBackend struct{}
+
+func (localBackend) Open(name string) (File, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	return localFile{f}, nil
+}
+
+func (localBackend) Glob(pattern string) ([]string, error) {
+	m, err := filepath.Glob(pattern)
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(m)
+	return m, nil
+}
+
+type localFile struct{ *os.File }
+
+func (f localFile) Size() (int64, error) {
+	st, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	return st.Size(), nil
+}
+
+// bytesRead counts every byte the scanner reads from any file; tests use it
+// to prove projection pushdown.
+var bytesRead atomic.Int64
+
+// BytesRead returns the number of bytes read from ROOT files by this
+// process so far.
+func BytesRead() int64 { return bytesRead.Load() }
+
+// countingFile counts bytes and adapts File to what groot needs.
+type countingFile struct {
+	File
+	size int64
+}
+
+func (c *countingFile) ReadAt(p []byte, off int64) (int, error) {
+	n, err := c.File.ReadAt(p, off)
+	bytesRead.Add(int64(n))
+	if err == io.EOF && n == len(p) {
+		err = nil
+	}
+	if err == io.EOF {
+		err = fmt.Errorf("file truncated: wanted %d bytes at offset %d of a %d-byte file: %w", len(p), off, c.size, io.ErrUnexpectedEOF)
+	}
+	return n, err
+}
+
+// Read is needed by groot's riofs.Reader interface; the scanner only uses
+// ReadAt.
+func (c *countingFile) Read(p []byte) (int, error) {
+	return 0, errors.New("rootscan: sequential read not supported")
+}
+
+func (c *countingFile) Seek(offset int64, whence int) (int64, error) {
+	return 0, errors.New("rootscan: seek not supported")
+}
+
+// expandSources turns the source argument (a name, a glob, or a list of
+// them) into an ordered list of file names.
+func expandSources(arg any) ([]string, error) {
+	var patterns []string
+	switch v := arg.(type) {
+	case string:
+		patterns = []string{v}
+	case []any:
+		for _, p := range v {
+			s, ok := p.(string)
+			if !ok {
+				return nil, fmt.Errorf("read_root: source list must hold strings, got %T", p)
+			}
+			patterns = append(patterns, s)
+		}
+	default:
+		return nil, fmt.Errorf("read_root: source must be a path, a glob or a list of them, got %T", arg)
+	}
+	if len(patterns) == 0 {
+		return nil, errors.New("read_root: empty source list")
+	}
+	var names []string
+	for _, p := range patterns {
+		if p == "" {
+			return nil, errors.New("read_root: empty file name")
+		}
+		if !strings.ContainsAny(p, "*?[") {
+			names = append(names, p)
+			continue
+		}
+		b, err := backendFor(p)
+		if err != nil {
+			return nil, err
+		}
+		m, err := b.Glob(p)
+		if err != nil {
+			return nil, fmt.Errorf("read_root: glob %q: %w", p, err)
+		}
+		if len(m) == 0 {
+			return nil, fmt.Errorf("read_root: no file matches %q", p)
+		}
+		names = append(names, m...)
+	}
+	return names, nil
+}
+
+// openFile is one ROOT file opened for scanning, with its tree's schema.
+type openFile struct {
+	path    string
+	r       *countingFile
+	rf      *riofs.File
+	tree    rtree.Tree
+	entries int64
+	cols    []*column
+	byName  map[string]*column
+}
+
+// Close closes the file; groot's File closes the underlying reader.
+func (f *openFile) Close() error { return f.rf.Close() }
+
+// openROOT opens name and parses its directory, without choosing a tree.
+func openROOT(name string) (*countingFile, *riofs.File, error) {
+	b, err := backendFor(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	raw, err := b.Open(name)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read_root: %w", err)
+	}
+	size, err := raw.Size()
+	if err != nil {
+		raw.Close()
+		return nil, nil, fmt.Errorf("read_root: %s: %w", name, err)
+	}
+	cf := &countingFile{File: raw, size: size}
+	rf, err := openRiofs(cf)
+	if err != nil {
+		raw.Close()
+		return nil, nil, fmt.Errorf("read_root: %s: not a readable ROOT file: %w", name, err)
+	}
+	return cf, rf, nil
+}
+
+// openRiofs calls groot's parser, turning its panics on malformed input
+// into errors.
+func openRiofs(cf *countingFile) (f *riofs.File, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			f, err = nil, fmt.Errorf("%w: %v", errCorrupt, r)
+		}
+	}()
+	return riofs.NewReader(cf)
+}
+
+// treesIn lists the names of the TTrees at the top of a file.
+func treesIn(rf *riofs.File) []string {
+	var names []string
+	seen := map[string]bool{}
+	for _, k := range rf.Keys() {
+		switch k.ClassName() {
+		case "TTree", "TNtuple", "TNtupleD":
+			if !seen[k.Name()] {
+				seen[k.Name()] = true
+				names = append(names, k.Name())
+			}
+		}
+	}
+	return names
+}
+
+// chooseTree applies the default: the only tree, else "Events".
+func chooseTree(name string, rf *riofs.File, want string) (string, error) {
+	trees := treesIn(rf)
+	if want != "" {
+		for _, t := range trees {
+			if t == want {
+				return want, nil
+			}
+		}
+		return "", fmt.Errorf("read_root: %s: no tree %q (trees: %s)", name, want, listOrNone(trees))
+	}
+	switch {
+	case len(trees) == 1:
+		return trees[0], nil
+	case len(trees) == 0:
+		return "", fmt.Errorf("read_root: %s: no TTree in file", name)
+	}
+	for _, t := range trees {
+		if t == "Events" {
+			return t, nil
+		}
+	}
+	return "", fmt.Errorf("read_root: %s: several trees (%s): choose one with tree := '...'", name, strings.Join(trees, ", "))
+}
+
+func listOrNone(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	return strings.Join(s, ", ")
+}
+
+// openTree opens name, finds its tree and maps its branches to columns.
+func openTree(name, tree string) (_ *openFile, err error) {
+	cf, rf, err := openROOT(name)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("read_root: %s: %w: %v", name, errCorrupt, r)
+		}
+		if err != nil {
+			rf.Close()
+		}
+	}()
+	tname, err := chooseTree(name, rf, tree)
+	if err != nil {
+		return nil, err
+	}
+	obj, err := riofs.Dir(rf).Get(tname)
+	if err != nil {
+		return nil, fmt.Errorf("read_root: %s: reading tree %q: %w", name, tname, err)
+	}
+	t, ok := obj.(rtree.Tree)
+	if !ok {
+		return nil, fmt.Errorf("read_root: %s: %q is a %s, not a TTree", name, tname, obj.Class())
+	}
+	cols, err := columnsOf(t)
+	if err != nil {
+		return nil, fmt.Errorf("read_root: %s: tree %q: %w", name, tname, err)
+	}
+	f := &openFile{path: name, r: cf, rf: rf, tree: t, entries: t.Entries(), cols: cols, byName: map[string]*column{}}
+	for _, c := range cols {
+		f.byName[c.name] = c
+	}
+	return f, nil
+}
