@@ -53,14 +53,14 @@ func fieldAs[T any](v any, name string) (T, error) {
 
 // basketTable is where a branch's baskets live in its file.
 type basketTable struct {
-	seek     []int64 // file offset of each basket's key
-	bytes    []int32 // on-disk size of each basket (key + payload)
-	first    []int64 // first entry of each basket; first[len] = entries
-	entries  int64
-	inMemory int // baskets kept inside the TTree object (not on disk)
-	compress int
-	zipBytes int64
-	totBytes int64
+	seek      []int64 // file offset of each basket's key
+	bytes     []int32 // on-disk size of each basket (key + payload)
+	first     []int64 // first entry of each basket; first[len] = entries
+	entries   int64
+	inMemory  int // baskets kept inside the TTree object (not on disk)
+	compress  int
+	zipBytes  int64
+	totBytes  int64
 	offsetLen int // fEntryOffsetLen: > 0 when baskets carry entry offsets
 }
 

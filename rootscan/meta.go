@@ -14,7 +14,7 @@ type rowsTable struct {
 	rows [][]any
 }
 
-func (t *rowsTable) Columns() []capi.Column      { return t.cols }
+func (t *rowsTable) Columns() []capi.Column     { return t.cols }
 func (t *rowsTable) Cardinality() (int64, bool) { return int64(len(t.rows)), true }
 
 func (t *rowsTable) Start(projected []int) (capi.Scan, error) {
@@ -67,7 +67,9 @@ func (s *rowsScan) Fill(out capi.Chunk) (int, error) {
 	return len(rows), nil
 }
 
-func col(name string, id capi.TypeID) capi.Column { return capi.Column{Name: name, Type: capi.Scalar(id)} }
+func col(name string, id capi.TypeID) capi.Column {
+	return capi.Column{Name: name, Type: capi.Scalar(id)}
+}
 
 // bindRootTrees lists the trees of every file of the source.
 func bindRootTrees(args *capi.BindArgs) (capi.Table, error) {

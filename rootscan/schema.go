@@ -106,7 +106,7 @@ type column struct {
 	// strHeader: each string entry starts with ROOT's byte-count and
 	// version, as std::string members of split objects do.
 	strHeader bool
-	why        string // why the column cannot be read, when layout is unsupported
+	why       string // why the column cannot be read, when layout is unsupported
 
 	branch  rtree.Branch
 	baskets basketTable
@@ -292,6 +292,9 @@ func leafColumn(b rtree.Branch, l rtree.Leaf, leafList bool) *column {
 		}
 		c.pack = packingOf(elm)
 		c.dims = titleDims(l.Title())
+		if len(c.dims) == 0 && !leafList {
+			c.dims = titleDims(b.Title()) // the leaf title may omit them
+		}
 	default:
 		encs, ok := leafEncodings[l.Class()]
 		if !ok {
@@ -434,12 +437,22 @@ func normalizeCxx(s string) string {
 	return s
 }
 
-// vectorOf returns T for "vector<T>".
+// sequenceContainers are streamed like std::vector: a length, then the
+// elements, so they all read as lists.
+var sequenceContainers = []string{"vector<", "ROOT::VecOps::RVec<", "ROOT::RVec<", "list<", "deque<", "set<", "unordered_set<"}
+
+// vectorOf returns T for "vector<T>" and the other sequence containers.
 func vectorOf(s string) (string, bool) {
-	if !strings.HasPrefix(s, "vector<") || !strings.HasSuffix(s, ">") {
+	prefix := ""
+	for _, p := range sequenceContainers {
+		if strings.HasPrefix(s, p) {
+			prefix = p
+		}
+	}
+	if prefix == "" || !strings.HasSuffix(s, ">") {
 		return "", false
 	}
-	inner := strings.TrimSpace(s[len("vector<") : len(s)-1])
+	inner := strings.TrimSpace(s[len(prefix) : len(s)-1])
 	// vector<T, allocator<T>>: keep T.
 	if i := strings.LastIndex(inner, ",allocator"); i >= 0 {
 		inner = inner[:i]

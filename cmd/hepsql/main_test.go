@@ -1,0 +1,115 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// hepsql builds the command once per test binary run.
+func hepsql(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "hepsql")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+func invoke(t *testing.T, bin, stdin string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return result{out.String(), errOut.String(), code}
+}
+
+func writeFile(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+const pipeline = `-- @param n = 5
+-- @param label = 'default label'
+CREATE TEMP TABLE ev AS SELECT range AS i FROM range(${n});
+SELECT '${label}' AS label, count(*) AS n, sum(i) AS s
+FROM ev;
+`
+
+const broken = `-- @param n = 3
+-- a pipeline with a broken seventh line
+
+CREATE TABLE ev AS SELECT range AS i FROM range(${n});
+SELECT count(*) AS n FROM ev;
+
+SELECT i, pt FROM ev;
+SELECT 'never' AS x;
+`
+
+func TestCommand(t *testing.T) {
+	bin := hepsql(t)
+	dir := t.TempDir()
+	good := writeFile(t, dir, "good.sql", pipeline)
+	bad := writeFile(t, dir, "bad.sql", broken)
+	db := filepath.Join(dir, "store.duckdb")
+
+	for _, tc := range []struct {
+		name, stdin string
+		args        []string
+		want        result
+	}{
+		{"-c", "", []string{"-c", "SELECT 1 AS a; SELECT 'x' AS b", "--mode", "csv"},
+			result{"a\n1\n\nb\nx\n", "", 0}},
+		{"-c error stops", "", []string{"--mode", "csv", "-c", "SELECT nosuch; SELECT 2 AS b"},
+			result{"", "Error: Binder Error: Referenced column \"nosuch\" was not found because the FROM clause is missing\n\n" +
+				"LINE 1: SELECT nosuch\n               ^\n", 1}},
+		{"run with --set", "", []string{"run", good, "--set", "n=3", "--mode", "csv", "--set", "label=a, b"},
+			result{"label,n,s\n\"a, b\",3,3\n", "", 0}},
+		{"run defaults as json", "", []string{"run", "--mode=json", good},
+			result{"[\n{\"label\":\"default label\",\"n\":5,\"s\":10}\n]\n", "", 0}},
+		{"run failing", "", []string{"run", bad, "--mode", "csv"},
+			result{"n\n3\n", bad + ":7:11: Binder Error: Referenced column \"pt\" not found in FROM clause!\n" +
+				"Candidate bindings: \"i\"\n\nLINE 7: SELECT i, pt FROM ev\n                  ^\n", 1}},
+		{"run unknown parameter", "", []string{"run", good, "--set", "m=1"},
+			result{"", "hepsql: " + good + ": --set m: no such parameter (declared: n, label)\n", 1}},
+		{"run missing file", "", []string{"run", filepath.Join(dir, "none.sql")},
+			result{"", "hepsql: open " + filepath.Join(dir, "none.sql") + ": no such file or directory\n", 1}},
+		{"piped shell", ".mode csv\nSELECT 1 AS a,\n  2 AS b;\nSELECT 3 AS c\n", nil,
+			result{"a,b\n1,2\n\nc\n3\n", "", 0}},
+		{"piped shell error", "SELECT 'x' AS a;\nSELEC 1;\nSELECT 2 AS b;\n", []string{"--mode", "csv", "--threads", "2"},
+			result{"a\nx\n\nb\n2\n", "Error: Parser Error: syntax error at or near \"SELEC\"\n\nLINE 1: SELEC 1\n        ^\n", 1}},
+		{"write database", "CREATE TABLE kept AS SELECT 42 AS v;\n", []string{"--db", db}, result{"", "", 0}},
+		{"read database", "", []string{"--db", db, "-c", "SELECT v FROM kept", "--mode", "csv"}, result{"v\n42\n", "", 0}},
+		{"bad mode", "", []string{"--mode", "xml"},
+			result{"", "hepsql: --mode \"xml\": want one of table, csv, json, markdown\nRun 'hepsql -h' or 'hepsql run -h' for usage.\n", 2}},
+		{"gen stub", "", []string{"gen", "adl"}, result{"", "hepsql: gen adl: not yet\n", 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := invoke(t, bin, tc.stdin, tc.args...)
+			if got != tc.want {
+				t.Errorf("got  %+v\nwant %+v", got, tc.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"golang.org/x/term"
+
+	"github.com/hepsql/hepsql/repl"
+)
+
+// runShell is the default command: the interactive shell on a terminal,
+// statements read from stdin otherwise, or the -c statements.
+func runShell(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	var f dbFlags
+	fs := newFlagSet("hepsql", stderr, &f)
+	command := fs.String("c", "", "run the `SQL` statement(s), separated by ';', and exit")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `Usage:
+  hepsql [flags]                 shell (statements from stdin when it is not a terminal)
+  hepsql [flags] -c SQL          run SQL and exit
+  hepsql run FILE.sql [flags]    run a pipeline file; see 'hepsql run -h'
+  hepsql gen adl|topology ...    generate queries
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	rest, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usagef("unexpected argument %q", rest[0])
+	}
+	if err := f.check(); err != nil {
+		return err
+	}
+	commandSet := false
+	fs.Visit(func(fl *flag.Flag) { commandSet = commandSet || fl.Name == "c" })
+
+	opts := repl.Options{In: stdin, Out: stdout, Err: stderr, Mode: f.mode, MaxRows: -1}
+	switch {
+	case commandSet:
+		opts.In, opts.Bail = strings.NewReader(*command), true
+	case stdin == os.Stdin && term.IsTerminal(int(os.Stdin.Fd())):
+		opts.Interactive, opts.MaxRows = true, 0
+		fmt.Fprintln(stderr, `hepsql: enter ".help" for help`)
+	}
+	db, err := openDB(f.db, f.threads)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	err = repl.New(db, opts).Run(ctx)
+	if errors.Is(err, repl.ErrFailed) {
+		return errReported
+	}
+	return err
+}
