@@ -218,7 +218,11 @@ func jsonValue(v any, t *typeInfo) any {
 	case nil, bool, string, int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64:
 		return x
 	case float32:
-		return jsonFloat(float64(x))
+		if f := float64(x); math.IsNaN(f) || math.IsInf(f, 0) {
+			return jsonFloat(f)
+		}
+		// Shortest digits at float32 precision: 12.777097, not 12.77709674835205.
+		return json.Number(strconv.FormatFloat(float64(x), 'g', -1, 32))
 	case float64:
 		return jsonFloat(x)
 	case *big.Int:

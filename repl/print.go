@@ -80,10 +80,13 @@ func (p Printer) printTable(w io.Writer, res engine.Result, types []*typeInfo, m
 	if !markdown { // markdown allows one header row only
 		tw.AppendHeader(toRow(res.Types))
 	}
-	var cfg []table.ColumnConfig
+	// Explicit header alignment: go-pretty would otherwise guess from the cells
+	// and right-align the header of a table without rows.
+	cfg := make([]table.ColumnConfig, len(types))
 	for i, t := range types {
+		cfg[i] = table.ColumnConfig{Number: i + 1, AlignHeader: text.AlignLeft}
 		if t.isNumeric() {
-			cfg = append(cfg, table.ColumnConfig{Number: i + 1, Align: text.AlignRight})
+			cfg[i].Align = text.AlignRight
 		}
 	}
 	tw.SetColumnConfigs(cfg)

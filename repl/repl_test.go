@@ -146,7 +146,7 @@ func TestValueFormats(t *testing.T) {
 SELECT 1.50::DECIMAL(4,2) AS d, 170141183460469231731687303715884105727::HUGEINT AS h,
   'nan'::DOUBLE AS n, '-inf'::FLOAT AS f, MAP {'k': [1]} AS m, '<a&b>' AS s,
   DATE '2020-01-02' AS dt, TIMESTAMP '2020-01-02 03:04:05.25' AS ts, INTERVAL 90 MINUTE AS i,
-  'a'::UNION(a VARCHAR, b INT) AS u, '\x01z'::BLOB AS bl, 1e20::DOUBLE AS big, 1234567::DOUBLE AS whole;
+  'a'::UNION(a VARCHAR, b INT) AS u, '\x01z'::BLOB AS bl, 1e20::DOUBLE AS big, 1234567::DOUBLE AS whole, [12.777097::FLOAT] AS f32;
 .mode csv
 SELECT 1.50::DECIMAL(4,2) AS d, 'nan'::DOUBLE AS n, MAP {'k': [1]} AS m, TIMESTAMPTZ '2020-01-02 03:04:05' AS tz,
   INTERVAL '1 year 2 months 3 days 04:05:06.5' AS i, '\x01z'::BLOB AS bl, 1e20::DOUBLE AS big, 1234567::DOUBLE AS whole,
@@ -157,7 +157,7 @@ SELECT 1.50::DECIMAL(4,2) AS d, 'nan'::DOUBLE AS n, MAP {'k': [1]} AS m, TIMESTA
 		t.Fatalf("err = %v, stderr = %q", err, errOut)
 	}
 	want := `[
-{"d":1.5,"h":170141183460469231731687303715884105727,"n":"NaN","f":"-Infinity","m":{"k":[1]},"s":"<a&b>","dt":"2020-01-02","ts":"2020-01-02 03:04:05.25","i":"01:30:00","u":"a","bl":"\\x01z","big":100000000000000000000,"whole":1234567}
+{"d":1.5,"h":170141183460469231731687303715884105727,"n":"NaN","f":"-Infinity","m":{"k":[1]},"s":"<a&b>","dt":"2020-01-02","ts":"2020-01-02 03:04:05.25","i":"01:30:00","u":"a","bl":"\\x01z","big":100000000000000000000,"whole":1234567,"f32":[12.777097]}
 ]
 
 d,n,m,tz,i,bl,big,whole,fl,ls
@@ -348,5 +348,17 @@ func TestCancelRun(t *testing.T) {
 	out.Reset()
 	if err := New(db, Options{In: strings.NewReader("SELECT 7 AS x;"), Out: &out, Mode: ModeCSV}).Run(context.Background()); err != nil || out.String() != "x\n7\n" {
 		t.Errorf("after cancel: %v %q", err, out.String())
+	}
+}
+
+func TestEmptyTable(t *testing.T) {
+	out, _, err := shell(t, "SELECT 1 AS x WHERE false;\nCREATE TABLE t (a INT);\nINSERT INTO t VALUES (1);\nSET threads = 1;\n", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Status-only statements print nothing.
+	want := "┌─────────┐\n│ x       │\n│ INTEGER │\n├─────────┤\n└─────────┘\n(0 rows)\n"
+	if out != want {
+		t.Errorf("output:\n%s\nwant:\n%s", out, want)
 	}
 }

@@ -32,6 +32,11 @@ type basketHeader struct {
 // errCorrupt marks decoding failures caused by the bytes of the file.
 var errCorrupt = errors.New("corrupt basket")
 
+// maxBasketPayload bounds the uncompressed size a basket header may claim,
+// so that a corrupt header cannot make the reader allocate without limit.
+// ROOT's own baskets stay far below it.
+var maxBasketPayload int32 = 1 << 30
+
 // parseBasketHeader reads the TKey and TBasket fields at the start of raw.
 func parseBasketHeader(raw []byte) (basketHeader, error) {
 	var h basketHeader
@@ -65,6 +70,8 @@ func parseBasketHeader(raw []byte) (basketHeader, error) {
 	switch {
 	case h.keylen <= 0 || h.nbytes < h.keylen || h.objlen < 0 || h.nevbuf < 0:
 		return h, fmt.Errorf("%w: header sizes nbytes=%d keylen=%d objlen=%d nevbuf=%d", errCorrupt, h.nbytes, h.keylen, h.objlen, h.nevbuf)
+	case h.objlen > maxBasketPayload:
+		return h, fmt.Errorf("%w: uncompressed size %d exceeds %d", errCorrupt, h.objlen, maxBasketPayload)
 	case h.last < h.keylen || h.last > h.keylen+h.objlen:
 		return h, fmt.Errorf("%w: fLast=%d outside payload [%d, %d]", errCorrupt, h.last, h.keylen, h.keylen+h.objlen)
 	}
@@ -196,7 +203,7 @@ func decompress(dst, src []byte) error {
 		alg := string(src[:2])
 		csize := int(src[3]) | int(src[4])<<8 | int(src[5])<<16
 		usize := int(src[6]) | int(src[7])<<8 | int(src[8])<<16
-		if csize > len(src)-9 || usize > len(dst) {
+		if csize > len(src)-9 || usize > len(dst) || usize == 0 {
 			return fmt.Errorf("%w: %s block of %d→%d bytes does not fit (%d stored, %d expected)", errCorrupt, alg, csize, usize, len(src)-9, len(dst))
 		}
 		block := src[9 : 9+csize]

@@ -40,8 +40,8 @@ func (r *columnReader) load(entry int64) error {
 		return r.errorf(entry, "no basket holds entry %d (branch has %d baskets)", entry, n)
 	}
 	size := int(bt.bytes[i])
-	if size <= 0 {
-		return r.errorf(entry, "basket %d has size %d", i, size)
+	if size <= 0 || int64(size) > r.file.r.size || bt.seek[i] < 0 || bt.seek[i] > r.file.r.size-int64(size) {
+		return r.errorf(entry, "basket %d (%d bytes at offset %d) lies outside the %d-byte file", i, size, bt.seek[i], r.file.r.size)
 	}
 	if cap(r.raw) < size {
 		r.raw = make([]byte, size)

@@ -9,8 +9,8 @@ import (
 	"testing"
 )
 
-// hepsql builds the command once per test binary run.
-func hepsql(t *testing.T) string {
+// buildBinary builds the command into a temporary directory.
+func buildBinary(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "hepsql")
 	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
@@ -68,7 +68,7 @@ SELECT 'never' AS x;
 `
 
 func TestCommand(t *testing.T) {
-	bin := hepsql(t)
+	bin := buildBinary(t)
 	dir := t.TempDir()
 	good := writeFile(t, dir, "good.sql", pipeline)
 	bad := writeFile(t, dir, "bad.sql", broken)

@@ -70,7 +70,7 @@ third AS (
     SELECT met, met_phi,
            lep[list_min(list_transform(
                list_filter(range(1, len(lep) + 1), lambda k: k != z.i AND k != z.j),
-               lambda k: {'neg_pt': lep[k].pt, 'k': k})).k] AS l
+               lambda k: {'neg_pt': -lep[k].pt, 'k': k})).k] AS l
     FROM best_pair
 ),
 vals AS (
