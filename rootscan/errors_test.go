@@ -67,7 +67,11 @@ func TestBadInput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mustFail(t, db, fmt.Sprintf(`SELECT MET_pt FROM read_root([%s, %s])`, quote(cms), quote(gen[0])), gen[0], `branch "Photon_pt"`, "is missing")
+	mustFail(t, db, fmt.Sprintf(`SELECT Photon_pt FROM read_root([%s, %s])`, quote(cms), quote(gen[0])), gen[0], `branch "Photon_pt"`, "is missing")
+	var n int64
+	if err := db.QueryRow(fmt.Sprintf(`SELECT count(MET_pt) FROM read_root([%s, %s])`, quote(cms), quote(gen[0]))).Scan(&n); err != nil || n != 10100 {
+		t.Errorf("chain on common branches: %d rows, %v", n, err)
+	}
 	// Same tree, a branch with another type in the second file.
 	other := writeTree(t, filepath.Join(dir, "double.root"))
 	mustFail(t, db, fmt.Sprintf(`SELECT MET_pt FROM read_root([%s, %s])`, quote(other), quote(gen[0])), gen[0], `branch "MET_pt" is FLOAT`, "DOUBLE")

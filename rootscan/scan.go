@@ -84,19 +84,32 @@ func openChain(names []string, tree string) (_ *rootTable, err error) {
 			if tree == "" {
 				tree = f.tree.Name() // the rest of the chain must use the same tree
 			}
-			continue
-		}
-		for _, c := range t.cols {
-			other, ok := f.byName[c.name]
-			switch {
-			case !ok:
-				return nil, fmt.Errorf("read_root: %s: branch %q (in %s) is missing", name, c.name, names[0])
-			case other.typ.String() != c.typ.String() || other.layout != c.layout:
-				return nil, fmt.Errorf("read_root: %s: branch %q is %s (%s), but %s in %s", name, c.name, other.typ, other.rootType, c.typ, names[0])
-			}
 		}
 	}
 	return t, nil
+}
+
+// checkChain applies TChain semantics to the columns a query reads: each
+// must exist with the same type in every file of the chain. Branches the
+// query does not read may differ.
+func (t *rootTable) checkChain(proj []projection) error {
+	first := t.files[0].path
+	for _, f := range t.files[1:] {
+		for _, p := range proj {
+			if p.col < 0 {
+				continue
+			}
+			c := t.cols[p.col]
+			other, ok := f.byName[c.name]
+			switch {
+			case !ok:
+				return fmt.Errorf("read_root: %s: branch %q (in %s) is missing", f.path, c.path, first)
+			case other.typ.String() != c.typ.String() || other.layout != c.layout:
+				return fmt.Errorf("read_root: %s: branch %q is %s (%s), but %s in %s", f.path, c.path, other.typ, other.rootType, c.typ, first)
+			}
+		}
+	}
+	return nil
 }
 
 func (t *rootTable) Close() error {
@@ -171,6 +184,9 @@ func (t *rootTable) Start(projected []int) (capi.Scan, error) {
 	}
 	if len(bad) > 0 {
 		return nil, fmt.Errorf("read_root: cannot read branch %s; leave it out of the query (SELECT * EXCLUDE (...)) or see root_branches()", strings.Join(bad, ", "))
+	}
+	if err := t.checkChain(s.proj); err != nil {
+		return nil, err
 	}
 	s.units = t.planUnits(s.proj)
 	return s, nil
