@@ -30,7 +30,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case len(args) > 0 && args[0] == "run":
 		err = runPipeline(ctx, args[1:], stdout, stderr)
 	case len(args) > 0 && args[0] == "gen":
-		err = runGen(args[1:])
+		err = runGen(args[1:], stdout, stderr)
 	default:
 		err = runShell(ctx, args, stdin, stdout, stderr)
 	}

@@ -1,27 +1,32 @@
 package main
 
 import (
-	"context"
 	"database/sql"
 	"fmt"
+	"net/url"
 
-	_ "github.com/duckdb/duckdb-go/v2" // the "duckdb" database/sql driver
+	"github.com/hepsql/hepsql"
 )
 
-// openDB opens the database: dsn is a file, or "" for an in-memory one;
-// threads > 0 limits DuckDB's worker threads.
+// openDB opens a hepsql database: dsn is a file, or "" for an in-memory
+// one; threads > 0 sets DuckDB's worker threads for the whole database.
 func openDB(dsn string, threads int) (*sql.DB, error) {
-	db, err := sql.Open("duckdb", dsn)
-	if err != nil {
-		return nil, fmt.Errorf("open database %q: %w", dsn, err)
-	}
-	// threads is a database-wide setting, so one connection setting it
-	// covers the whole pool.
 	if threads > 0 {
-		if _, err := db.ExecContext(context.Background(), fmt.Sprintf("SET threads = %d", threads)); err != nil {
-			db.Close()
-			return nil, fmt.Errorf("set threads: %w", err)
+		sep := "?"
+		if u, err := url.Parse(dsn); err == nil && u.RawQuery != "" {
+			sep = "&"
 		}
+		dsn = fmt.Sprintf("%s%sthreads=%d", dsn, sep, threads)
+	}
+	db, err := hepsql.Open(dsn)
+	if err != nil {
+		return nil, err
+	}
+	// Opening is lazy in database/sql: connect now so that a bad path or
+	// setting is reported before any statement runs.
+	if err := db.Ping(); err != nil {
+		db.Close()
+		return nil, err
 	}
 	return db, nil
 }
