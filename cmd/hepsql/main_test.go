@@ -103,7 +103,12 @@ func TestCommand(t *testing.T) {
 		{"read database", "", []string{"--db", db, "-c", "SELECT v FROM kept", "--mode", "csv"}, result{"v\n42\n", "", 0}},
 		{"bad mode", "", []string{"--mode", "xml"},
 			result{"", "hepsql: --mode \"xml\": want one of table, csv, json, markdown\nRun 'hepsql -h' or 'hepsql run -h' for usage.\n", 2}},
-		{"gen stub", "", []string{"gen", "adl"}, result{"", "hepsql: gen adl: not yet\n", 1}},
+		{"gen without --out", "", []string{"gen", "adl"},
+			result{"", "hepsql: gen adl: --out is required\nRun 'hepsql -h' or 'hepsql run -h' for usage.\n", 2}},
+		{"gen adl", "", []string{"gen", "adl", "--events", "500", "--seed", "3", "--out", filepath.Join(dir, "gen")},
+			result{filepath.Join(dir, "gen", "adl_0000.root") + "\n", "", 0}},
+		{"query generated", "", []string{"-c", "SELECT count(*) AS n, count(DISTINCT _file) AS f FROM '" + filepath.Join(dir, "gen", "*.root") + "'", "--mode", "csv"},
+			result{"n,f\n500,1\n", "", 0}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := invoke(t, bin, tc.stdin, tc.args...)
