@@ -3,7 +3,9 @@ package rootscan
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/hepsql/hepsql/internal/capi"
@@ -66,25 +68,33 @@ func stringArg(args *capi.BindArgs, name string) (string, error) {
 // openChain opens every file and checks that they form one table (TChain
 // semantics): every branch of the first file exists in the others with the
 // same type.
-func openChain(names []string, tree string) (_ *rootTable, err error) {
-	t := &rootTable{}
-	defer func() {
-		if err != nil {
-			t.Close()
-		}
-	}()
-	for i, name := range names {
-		f, err := openTree(name, tree)
-		if err != nil {
-			return nil, err
-		}
-		t.files = append(t.files, f)
-		if i == 0 {
-			t.cols = f.cols
-			if tree == "" {
-				tree = f.tree.Name() // the rest of the chain must use the same tree
-			}
-		}
+func openChain(names []string, tree string) (*rootTable, error) {
+	// The first file fixes the tree for the whole chain.
+	first, err := openTree(names[0], tree)
+	if err != nil {
+		return nil, err
+	}
+	t := &rootTable{files: make([]*openFile, len(names)), cols: first.cols}
+	t.files[0] = first
+	if tree == "" {
+		tree = first.tree.Name()
+	}
+	// Parsing a file's TTree metadata costs about a millisecond per file, so
+	// the rest of the chain is opened in parallel.
+	errs := make([]error, len(names))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for i := 1; i < len(names); i++ {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			t.files[i], errs[i] = openTree(names[i], tree)
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Close()
+		return nil, err
 	}
 	return t, nil
 }
@@ -115,7 +125,9 @@ func (t *rootTable) checkChain(proj []projection) error {
 func (t *rootTable) Close() error {
 	var errs []error
 	for _, f := range t.files {
-		errs = append(errs, f.Close())
+		if f != nil {
+			errs = append(errs, f.Close())
+		}
 	}
 	t.files = nil
 	return errors.Join(errs...)

@@ -51,7 +51,10 @@ func main() {
 	} else {
 		err = parent(os.Args[1:])
 	}
-	if err != nil {
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		os.Exit(2)
+	case err != nil:
 		fmt.Fprintf(os.Stderr, "scanbench: %v\n", err)
 		os.Exit(1)
 	}
@@ -438,6 +441,7 @@ func removeExtra(dir string, n int) error {
 
 // machineInfo describes where the benchmark ran.
 type machineInfo struct {
+	commit string // of the hepsql tree measured
 	cpu    string
 	cores  int
 	goVer  string
@@ -458,6 +462,13 @@ func machine(ctx context.Context) (machineInfo, error) {
 				m.cpu = strings.TrimSpace(v)
 				break
 			}
+		}
+	}
+	m.commit = "unknown commit"
+	if out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output(); err == nil {
+		m.commit = strings.TrimSpace(string(out))
+		if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/README.md").Output(); err == nil && len(st) > 0 {
+			m.commit += " with uncommitted changes"
 		}
 	}
 	db, err := hepsql.Open("")

@@ -55,9 +55,9 @@ func render(c *config, info machineInfo, ms []*measurement, total time.Duration)
 	}
 	w("- Date: %s\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
 	w("- Machine: %s, %d cores, %s; Go %s; DuckDB %s\n", info.cpu, info.cores, info.osArch, info.goVer, info.duckdb)
-	w("- Command: `%s` (from the repository root; %s in all)\n", cmd, total.Round(time.Second))
-	w("- Data: %d copies of `%s` (tree `%s`) = %d events; one ROOT copy %.2f MB, one Parquet copy (20 branches, zstd) %.2f MB\n",
-		c.copies, c.sample, bench.Tree, c.events, float64(c.rootBytes)/1e6, float64(c.parquetBytes)/1e6)
+	w("- Command: `%s` (from the repository root; %s in all), hepsql at %s\n", cmd, total.Round(time.Second), info.commit)
+	w("- Data: %d copies of `%s` (tree `%s`) = %s events; one ROOT copy %.2f MB, one Parquet copy (20 branches, zstd) %.2f MB\n",
+		c.copies, c.sample, bench.Tree, thousands(c.events), float64(c.rootBytes)/1e6, float64(c.parquetBytes)/1e6)
 	w("- Time: best of %d runs after one warm-up, each run a fresh process; peak RSS: the largest of those runs (MB = 10^6 bytes)\n", c.runs)
 	w("- Other load: %d of %d measured runs began while other processes used ≥ %.2f core (after waiting up to %s for them); load average %s at the start, %s at the end\n",
 		c.busyRuns, c.measuredRuns, quietCores, quietWait, c.loadStart, c.loadEnd)
@@ -138,7 +138,7 @@ func barChecks(c *config, ms []*measurement) []check {
 		}
 		bytes := float64(h.maxRSS) * 1024
 		out = append(out, check{
-			name:   fmt.Sprintf("scan of 20 branches over %d events, %d thread(s): hepsql peak RSS < %.0f MB", c.events, th, barScanRSS/1e6),
+			name:   fmt.Sprintf("scan of 20 branches over %s events, %d thread(s): hepsql peak RSS < %.0f MB", thousands(c.events), th, barScanRSS/1e6),
 			ok:     bytes < barScanRSS,
 			detail: mb(h.maxRSS),
 		})
@@ -171,4 +171,13 @@ func writeReadme(path, block string) error {
 		text += section + "\n"
 	}
 	return os.WriteFile(path, []byte(text), 0o644)
+}
+
+// thousands formats n with thousands separators: 1,000,000.
+func thousands(n int64) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
