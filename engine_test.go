@@ -17,22 +17,10 @@ import (
 	"github.com/hepsql/hepsql/engine"
 	"github.com/hepsql/hepsql/gen/adl"
 	"github.com/hepsql/hepsql/internal/adlref"
+	"github.com/hepsql/hepsql/internal/testfiles"
 )
 
-func cmsSample(t testing.TB) string {
-	t.Helper()
-	p, err := filepath.Abs("../shared/data/Run2012B_SingleMu_10000.root")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(p); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CMS sample missing in CI: %v", err)
-		}
-		t.Skipf("CMS sample not available: %v", err)
-	}
-	return p
-}
+func cmsSample(t testing.TB) string { return testfiles.CMSSample(t) }
 
 func open(t testing.TB, dsn string) *sql.DB {
 	t.Helper()

@@ -4,8 +4,6 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -16,39 +14,15 @@ import (
 	"go-hep.org/x/hep/groot/rtree"
 
 	"github.com/hepsql/hepsql"
+	"github.com/hepsql/hepsql/internal/testfiles"
 	"github.com/hepsql/hepsql/rootscan"
 )
 
 // cmsSample is the real CMS file; tests that need it fail in CI when it is
 // missing and skip elsewhere.
-func cmsSample(t testing.TB) string {
-	t.Helper()
-	p, err := filepath.Abs("../../shared/data/Run2012B_SingleMu_10000.root")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(p); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CMS sample missing in CI: %v", err)
-		}
-		t.Skipf("CMS sample not available: %v", err)
-	}
-	return p
-}
+func cmsSample(t testing.TB) string { return testfiles.CMSSample(t) }
 
-// grootTestdata returns go-hep's groot/testdata folder from the module cache.
-func grootTestdata(t testing.TB) string {
-	t.Helper()
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "go-hep.org/x/hep").Output()
-	if err != nil {
-		t.Fatalf("locating go-hep in the module cache: %v", err)
-	}
-	dir := filepath.Join(strings.TrimSpace(string(out)), "groot", "testdata")
-	if _, err := os.Stat(dir); err != nil {
-		t.Fatalf("go-hep testdata missing: %v", err)
-	}
-	return dir
-}
+func grootTestdata(t testing.TB) string { return testfiles.GrootTestdata(t) }
 
 func openDB(t testing.TB) *sql.DB {
 	t.Helper()
