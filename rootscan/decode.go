@@ -210,6 +210,16 @@ func (r *columnReader) fillList(v capi.Vector, entry int64, n int) error {
 		}
 		child := leafVector(v.ListChild(), len(c.dims))
 		out := capi.Slice[byte](child, (total+segItems)*itemOut)
+		if c.layout == layoutJagged {
+			// The segment's entries are contiguous whole items on disk and
+			// in the child vector: decode them in one call, not per entry.
+			o := r.cur.offsets
+			if err := decodeElems(c.enc, c.pack, out[total*itemOut:], r.cur.data[o[first]:o[first+k]], segItems*per); err != nil {
+				return err
+			}
+			total += segItems
+			return v.ListSetSize(total)
+		}
 		for i := range k {
 			b := r.entryBytes(first + i)
 			if c.layout == layoutVector {

@@ -86,7 +86,9 @@ func bindRootTrees(args *capi.BindArgs) (capi.Table, error) {
 		col("entries", capi.BigInt), col("branches", capi.BigInt),
 	}}
 	for _, name := range names {
-		cf, rf, err := openROOT(name)
+		// The directory alone names the trees; each is then opened for
+		// its entries and branch count.
+		_, rf, err := openROOT(name)
 		if err != nil {
 			return nil, err
 		}
@@ -100,7 +102,6 @@ func bindRootTrees(args *capi.BindArgs) (capi.Table, error) {
 			t.rows = append(t.rows, []any{name, tn, f.tree.Title(), f.entries, int64(len(f.cols))})
 			f.Close()
 		}
-		_ = cf
 		rf.Close()
 	}
 	return t, nil
