@@ -2,70 +2,9 @@ package rootscan
 
 import (
 	"fmt"
-	"sync/atomic"
 
 	"github.com/hepsql/hepsql/internal/capi"
 )
-
-// rowsTable is a small materialized result (metadata listings), filled into
-// vectors column by column. Cells are string, int64 or bool.
-type rowsTable struct {
-	cols []capi.Column
-	rows [][]any
-}
-
-func (t *rowsTable) Columns() []capi.Column     { return t.cols }
-func (t *rowsTable) Cardinality() (int64, bool) { return int64(len(t.rows)), true }
-
-func (t *rowsTable) Start(projected []int) (capi.Scan, error) {
-	return &rowsScan{t: t, proj: projected}, nil
-}
-
-type rowsScan struct {
-	t    *rowsTable
-	proj []int
-	next atomic.Int64
-}
-
-func (s *rowsScan) MaxThreads() int                 { return 1 }
-func (s *rowsScan) NewWorker() (capi.Worker, error) { return s, nil }
-
-func (s *rowsScan) Fill(out capi.Chunk) (int, error) {
-	start := int(s.next.Add(int64(capi.VectorSize)) - int64(capi.VectorSize))
-	if start >= len(s.t.rows) {
-		return 0, nil
-	}
-	rows := s.t.rows[start:min(start+capi.VectorSize, len(s.t.rows))]
-	for i, col := range s.proj {
-		if col < 0 || col >= len(s.t.cols) {
-			continue
-		}
-		v := out.Vector(i)
-		switch s.t.cols[col].Type.ID {
-		case capi.Varchar:
-			var data []byte
-			ends := make([]uint64, len(rows))
-			for r, row := range rows {
-				data = append(data, row[col].(string)...)
-				ends[r] = uint64(len(data))
-			}
-			v.AssignStrings(0, data, ends)
-		case capi.BigInt:
-			d := capi.Slice[int64](v, len(rows))
-			for r, row := range rows {
-				d[r] = row[col].(int64)
-			}
-		case capi.Boolean:
-			d := capi.Slice[bool](v, len(rows))
-			for r, row := range rows {
-				d[r] = row[col].(bool)
-			}
-		default:
-			return 0, fmt.Errorf("rootscan: rowsTable: unsupported column type %s", s.t.cols[col].Type)
-		}
-	}
-	return len(rows), nil
-}
 
 func col(name string, id capi.TypeID) capi.Column {
 	return capi.Column{Name: name, Type: capi.Scalar(id)}
@@ -81,7 +20,7 @@ func bindRootTrees(args *capi.BindArgs) (capi.Table, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &rowsTable{cols: []capi.Column{
+	t := &capi.RowsTable{Cols: []capi.Column{
 		col("file", capi.Varchar), col("tree", capi.Varchar), col("title", capi.Varchar),
 		col("entries", capi.BigInt), col("branches", capi.BigInt),
 	}}
@@ -99,7 +38,7 @@ func bindRootTrees(args *capi.BindArgs) (capi.Table, error) {
 				rf.Close()
 				return nil, err
 			}
-			t.rows = append(t.rows, []any{name, tn, f.tree.Title(), f.entries, int64(len(f.cols))})
+			t.Rows = append(t.Rows, []any{name, tn, f.title, f.entries, int64(len(f.cols))})
 			f.Close()
 		}
 		rf.Close()
@@ -137,7 +76,7 @@ func bindRootBranches(args *capi.BindArgs) (capi.Table, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &rowsTable{cols: []capi.Column{
+	t := &capi.RowsTable{Cols: []capi.Column{
 		col("file", capi.Varchar), col("tree", capi.Varchar), col("name", capi.Varchar),
 		col("branch", capi.Varchar), col("root_type", capi.Varchar), col("sql_type", capi.Varchar),
 		col("compressed_bytes", capi.BigInt), col("uncompressed_bytes", capi.BigInt),
@@ -154,8 +93,8 @@ func bindRootBranches(args *capi.BindArgs) (capi.Table, error) {
 			if !c.supported() {
 				sqlType = ""
 			}
-			t.rows = append(t.rows, []any{
-				name, f.tree.Name(), c.name, c.path, c.rootType, sqlType,
+			t.Rows = append(t.Rows, []any{
+				name, f.tree, c.name, c.path, c.rootType, sqlType,
 				c.baskets.zipBytes, c.baskets.totBytes, int64(len(c.baskets.seek)),
 				compressionName(c.baskets.compress), c.supported(), c.why,
 			})

@@ -1,0 +1,239 @@
+package sqlfuncs
+
+import (
+	"math"
+
+	"github.com/hepsql/hepsql/internal/capi"
+)
+
+// pairRule says which pairs (i, j) of a row count: any, opposite charge, or
+// same flavour and opposite charge.
+type pairRule int
+
+const (
+	anyPair pairRule = iota
+	oppositeCharge
+	sameFlavourOppositeCharge
+)
+
+// conditions reads the optional charge and flavour lists after the
+// collection.
+type conditions struct {
+	rule            pairRule
+	charge, flavour lists[int32]
+}
+
+func readConditions(in capi.Args, rule pairRule) conditions {
+	c := conditions{rule: rule}
+	n := in.Rows()
+	if rule >= oppositeCharge {
+		c.charge = readLists[int32](in.Arg(4), n)
+	}
+	if rule == sameFlavourOppositeCharge {
+		c.flavour = readLists[int32](in.Arg(5), n)
+	}
+	return c
+}
+
+// row returns the row's charges and flavours, checking lengths against n
+// objects.
+func (c conditions) row(r, n int) (charge, flavour []int32, ok bool, err error) {
+	if c.rule == anyPair {
+		return nil, nil, true, nil
+	}
+	if charge, ok = c.charge.row(r); !ok {
+		return nil, nil, false, nil
+	}
+	if len(charge) != n {
+		return nil, nil, false, capi.RowErrorf(r, "%d charges for %d objects", len(charge), n)
+	}
+	if c.rule == sameFlavourOppositeCharge {
+		if flavour, ok = c.flavour.row(r); !ok {
+			return nil, nil, false, nil
+		}
+		if len(flavour) != n {
+			return nil, nil, false, capi.RowErrorf(r, "%d flavours for %d objects", len(flavour), n)
+		}
+	}
+	return charge, flavour, true, nil
+}
+
+func (c conditions) allows(charge, flavour []int32, i, j int) bool {
+	switch c.rule {
+	case oppositeCharge:
+		return charge[i]*charge[j] < 0
+	case sameFlavourOppositeCharge:
+		return flavour[i] == flavour[j] && charge[i]*charge[j] < 0
+	}
+	return true
+}
+
+// fill computes the row's four-vectors into buf (reused across rows).
+func fill[T float](o objects[T], buf []P4) []P4 {
+	buf = buf[:0]
+	for i := range o.pt {
+		buf = append(buf, o.p4(i))
+	}
+	return buf
+}
+
+// execPairMass: the invariant mass of every allowed pair i < j, in
+// lexicographic order.
+func execPairMass[T float](rule pairRule) func(capi.Args, capi.Vector) error {
+	return func(in capi.Args, out capi.Vector) error {
+		n := in.Rows()
+		c := readCollection[T](in, 0)
+		cond := readConditions(in, rule)
+		w := newListResult[float64](out, n, n)
+		var p4s []P4
+		for r := 0; r < n; r++ {
+			o, ok, err := c.row(r)
+			if err != nil {
+				return err
+			}
+			m := len(o.pt)
+			charge, flavour, okc, err := cond.row(r, m)
+			if err != nil {
+				return err
+			}
+			if !ok || !okc {
+				w.null(r)
+				continue
+			}
+			p4s = fill(o, p4s)
+			dst := w.begin(r, m*(m-1)/2)
+			k := 0
+			for i := 0; i < m; i++ {
+				for j := i + 1; j < m; j++ {
+					if cond.allows(charge, flavour, i, j) {
+						dst[k] = p4s[i].Add(p4s[j]).Mass()
+						k++
+					}
+				}
+			}
+			w.shrink(r, k)
+		}
+		return w.finish()
+	}
+}
+
+// execBest: the allowed combination of size k (2 or 3) whose summed mass is
+// closest to the target; ties go to the first in lexicographic index order.
+// Rows with no allowed combination are NULL.
+func execBest[T float](k int, rule pairRule) func(capi.Args, capi.Vector) error {
+	return func(in capi.Args, out capi.Vector) error {
+		n := in.Rows()
+		c := readCollection[T](in, 0)
+		cond := readConditions(in, rule)
+		targetArg := 4
+		switch rule {
+		case oppositeCharge:
+			targetArg = 5
+		case sameFlavourOppositeCharge:
+			targetArg = 6
+		}
+		target := readScalars[float64](in.Arg(targetArg), n)
+		w := newP4Result(out, n, true, n*k)
+		var p4s []P4
+		for r := 0; r < n; r++ {
+			o, ok, err := c.row(r)
+			if err != nil {
+				return err
+			}
+			m := len(o.pt)
+			charge, flavour, okc, err := cond.row(r, m)
+			if err != nil {
+				return err
+			}
+			if !ok || !okc || !target.ok(r) || m < k {
+				w.null(r)
+				continue
+			}
+			p4s = fill(o, p4s)
+			t := target.data[r]
+			best, bestDist := [3]int{-1, -1, -1}, math.Inf(1)
+			var bestSum P4
+			for i := 0; i < m; i++ {
+				for j := i + 1; j < m; j++ {
+					if !cond.allows(charge, flavour, i, j) {
+						continue
+					}
+					pair := p4s[i].Add(p4s[j])
+					if k == 2 {
+						if d := math.Abs(pair.Mass() - t); d < bestDist {
+							best, bestDist, bestSum = [3]int{i, j}, d, pair
+						}
+						continue
+					}
+					for l := j + 1; l < m; l++ {
+						sum := pair.Add(p4s[l])
+						if d := math.Abs(sum.Mass() - t); d < bestDist {
+							best, bestDist, bestSum = [3]int{i, j, l}, d, sum
+						}
+					}
+				}
+			}
+			if best[0] < 0 {
+				w.null(r)
+				continue
+			}
+			idx := w.idx.begin(r, k)
+			for q := range idx {
+				idx[q] = int32(best[q] + 1)
+			}
+			w.set(r, bestSum)
+		}
+		return w.finish()
+	}
+}
+
+func pairExtra(rule pairRule) []Arg {
+	switch rule {
+	case oppositeCharge:
+		return args("charge", tInts)
+	case sameFlavourOppositeCharge:
+		return args("charge", tInts, "flavour", tInts)
+	}
+	return nil
+}
+
+var _ = define(&Function{
+	Name:  "pair_mass",
+	Group: "combinatorics",
+	Summary: "Invariant masses of all pairs i < j of a collection's objects, in index order; " +
+		"with charge, only opposite-charge pairs.",
+	Example: "SELECT pair_mass([45.0, 45.0, 20.0], [0.0, 0.0, 1.0], [0.0, 3.14159, 1.0], [0.1, 0.1, 0.1], [1, -1, 1]) AS os_masses",
+	Overloads: func() []Overload {
+		var out []Overload
+		for _, rule := range []pairRule{anyPair, oppositeCharge} {
+			out = append(out, collectionOverloads(tDoubles, pairExtra(rule), execPairMass[float32](rule), execPairMass[float64](rule))...)
+		}
+		return out
+	}(),
+})
+
+var _ = define(&Function{
+	Name:  "best_pair",
+	Group: "combinatorics",
+	Summary: "The pair whose invariant mass is closest to target, as STRUCT(idx, pt, eta, phi, mass, e) with 1-based indices; " +
+		"with charge, opposite-charge pairs only; with charge and flavour, same-flavour opposite-charge pairs; NULL when no pair qualifies. " +
+		"Ties go to the first pair in index order.",
+	Example: "SELECT best_pair([50.0, 40.0, 30.0], [0.1, -0.4, 1.2], [0.0, 2.9, -1.0], [0.0, 0.0, 0.0], [1, -1, -1], [11, 11, 13], 91.2) AS z",
+	Overloads: func() []Overload {
+		var out []Overload
+		for _, rule := range []pairRule{anyPair, oppositeCharge, sameFlavourOppositeCharge} {
+			extra := append(pairExtra(rule), Arg{Name: "target", Type: tDouble})
+			out = append(out, collectionOverloads(candidateType, extra, execBest[float32](2, rule), execBest[float64](2, rule))...)
+		}
+		return out
+	}(),
+})
+
+var _ = define(&Function{
+	Name:    "best_triplet",
+	Group:   "combinatorics",
+	Summary: "The three distinct objects whose summed invariant mass is closest to target, as STRUCT(idx, pt, eta, phi, mass, e); NULL with fewer than three. Ties go to the first triplet in index order.",
+	Example: "SELECT best_triplet([80.0, 60.0, 50.0, 20.0], [0.1, -0.3, 0.8, 2.0], [0.0, 2.0, -2.0, 1.0], [10.0, 8.0, 6.0, 4.0], 172.5) AS top",
+	Overloads: collectionOverloads(candidateType, args("target", tDouble),
+		execBest[float32](3, anyPair), execBest[float64](3, anyPair)),
+})

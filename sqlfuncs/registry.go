@@ -1,0 +1,179 @@
+package sqlfuncs
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/hepsql/hepsql/internal/capi"
+)
+
+// Function is one SQL function of the library, with the documentation the
+// REPL's .help, hepsql_functions() and docs/functions.md are built from.
+type Function struct {
+	Name    string
+	Group   string
+	Summary string
+	// Example is a runnable SQL statement; a test runs every example.
+	Example string
+	// Overloads are the typed signatures; DuckDB picks one by argument types.
+	Overloads []Overload
+	// Macro, when set, defines the function as a SQL macro over other
+	// functions instead (its body after "AS"); Params names its arguments.
+	Macro  string
+	Params []string
+}
+
+// Overload is one signature and its vectorised body.
+type Overload struct {
+	Args    []Arg
+	Returns capi.Type
+	Exec    func(in capi.Args, out capi.Vector) error
+}
+
+// Arg is a named, typed argument.
+type Arg struct {
+	Name string
+	Type capi.Type
+}
+
+// Signature renders name(arg TYPE, ...) → TYPE.
+func (o Overload) Signature(name string) string {
+	parts := make([]string, len(o.Args))
+	for i, a := range o.Args {
+		parts[i] = a.Name + " " + a.Type.String()
+	}
+	return fmt.Sprintf("%s(%s) → %s", name, strings.Join(parts, ", "), o.Returns)
+}
+
+// Signatures lists every signature of f, one per overload.
+func (f *Function) Signatures() []string {
+	if f.Macro != "" {
+		return []string{fmt.Sprintf("%s(%s)", f.Name, strings.Join(f.Params, ", "))}
+	}
+	out := make([]string, len(f.Overloads))
+	for i, o := range f.Overloads {
+		out[i] = o.Signature(f.Name)
+	}
+	return out
+}
+
+var library []*Function
+
+// define adds f to the library; called from package-level var blocks.
+func define(f *Function) *Function {
+	library = append(library, f)
+	return f
+}
+
+// Groups in documentation order.
+var Groups = []string{"angles", "four-vectors", "combinatorics", "matching", "ranking", "histograms"}
+
+// All returns the library sorted by group, then name.
+func All() []*Function {
+	out := append([]*Function(nil), library...)
+	order := map[string]int{}
+	for i, g := range Groups {
+		order[g] = i
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Group != out[j].Group {
+			return order[out[i].Group] < order[out[j].Group]
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
+}
+
+// Lookup finds a function by name (case-insensitive).
+func Lookup(name string) *Function {
+	for _, f := range library {
+		if strings.EqualFold(f.Name, name) {
+			return f
+		}
+	}
+	return nil
+}
+
+// Register registers every vectorised function on conn. Macros are not
+// registered here: DuckDB's C API has no macro call, and temporary macros
+// are per connection, so the engine runs MacroSQL on each new connection.
+func Register(conn *capi.Conn) error {
+	for _, f := range library {
+		if f.Macro != "" {
+			continue
+		}
+		overloads := make([]*capi.ScalarFunction, len(f.Overloads))
+		for i, o := range f.Overloads {
+			params := make([]capi.Type, len(o.Args))
+			for j, a := range o.Args {
+				params[j] = a.Type
+			}
+			overloads[i] = &capi.ScalarFunction{Name: f.Name, Params: params, Returns: o.Returns, Exec: o.Exec}
+		}
+		if err := conn.RegisterScalarFunctions(overloads); err != nil {
+			return fmt.Errorf("sqlfuncs: %w", err)
+		}
+	}
+	if err := conn.RegisterTableFunction(docsFunction); err != nil {
+		return fmt.Errorf("sqlfuncs: %w", err)
+	}
+	return nil
+}
+
+// MacroSQL returns the statements that define the library's macros on one
+// connection.
+func MacroSQL() []string {
+	var out []string
+	for _, f := range library {
+		if f.Macro != "" {
+			out = append(out, fmt.Sprintf("CREATE OR REPLACE TEMP MACRO %s(%s) AS %s", f.Name, strings.Join(f.Params, ", "), f.Macro))
+		}
+	}
+	return out
+}
+
+// Shorthands for signatures.
+var (
+	tDouble  = capi.Scalar(capi.Double)
+	tFloat   = capi.Scalar(capi.Float)
+	tInt     = capi.Scalar(capi.Integer)
+	tBigInt  = capi.Scalar(capi.BigInt)
+	tBool    = capi.Scalar(capi.Boolean)
+	tDoubles = capi.ListOf(tDouble)
+	tFloats  = capi.ListOf(tFloat)
+	tInts    = capi.ListOf(tInt)
+	tBools   = capi.ListOf(tBool)
+)
+
+// listOf returns the list type of the float element type T.
+func listOf[T float]() capi.Type {
+	var zero T
+	if _, ok := any(zero).(float32); ok {
+		return tFloats
+	}
+	return tDoubles
+}
+
+// p4Type is the four-vector returned by sums.
+var p4Type = capi.Type{ID: capi.Struct, Fields: []capi.Field{
+	{Name: "pt", Type: tDouble}, {Name: "eta", Type: tDouble}, {Name: "phi", Type: tDouble},
+	{Name: "mass", Type: tDouble}, {Name: "e", Type: tDouble},
+}}
+
+// candidateType is a combination of objects: their 1-based indices and
+// summed four-vector.
+var candidateType = capi.Type{ID: capi.Struct, Fields: []capi.Field{
+	{Name: "idx", Type: tInts},
+	{Name: "pt", Type: tDouble}, {Name: "eta", Type: tDouble}, {Name: "phi", Type: tDouble},
+	{Name: "mass", Type: tDouble}, {Name: "e", Type: tDouble},
+}}
+
+// args builds an argument list from alternating names and types.
+func args(pairs ...any) []Arg {
+	out := make([]Arg, 0, len(pairs)/2)
+	for i := 0; i+1 < len(pairs); i += 2 {
+		out = append(out, Arg{Name: pairs[i].(string), Type: pairs[i+1].(capi.Type)})
+	}
+	return out
+}
