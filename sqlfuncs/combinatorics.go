@@ -92,9 +92,12 @@ func execPairMass[T float](rule pairRule) func(capi.Args, capi.Vector) error {
 				return err
 			}
 			m := len(o.pt)
-			charge, flavour, okc, err := cond.row(r, m)
-			if err != nil {
-				return err
+			var charge, flavour []int32
+			okc := false
+			if ok {
+				if charge, flavour, okc, err = cond.row(r, m); err != nil {
+					return err
+				}
 			}
 			if !ok || !okc {
 				w.null(r)
@@ -141,9 +144,12 @@ func execBest[T float](k int, rule pairRule) func(capi.Args, capi.Vector) error 
 				return err
 			}
 			m := len(o.pt)
-			charge, flavour, okc, err := cond.row(r, m)
-			if err != nil {
-				return err
+			var charge, flavour []int32
+			okc := false
+			if ok {
+				if charge, flavour, okc, err = cond.row(r, m); err != nil {
+					return err
+				}
 			}
 			if !ok || !okc || !target.ok(r) || m < k {
 				w.null(r)

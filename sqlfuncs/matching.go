@@ -173,7 +173,7 @@ func execMatch[T float](kind matchKind, hasRadius, hasMinPt bool) func(capi.Args
 		}
 		w := newListResult[float64](out, n, len(m.etaA.child))
 		var (
-			sw               sweep
+			sw                sweep
 			bufPt, bufE, bufP []float64
 		)
 		for r := 0; r < n; r++ {
@@ -243,7 +243,7 @@ var _ = define(&Function{
 	Group: "matching",
 	Summary: "For each object of A, the smallest ΔR to an object of B (optionally only B objects with pt > min_pt_b); " +
 		"+Infinity when there is none. Jet–lepton cleaning: keep jets with min_delta_r(...) >= 0.4.",
-	Example: "SELECT min_delta_r([0.0, 2.0]::FLOAT[], [0.0, 0.0]::FLOAT[], [25.0, 5.0]::FLOAT[], [0.1, 2.0]::FLOAT[], [0.0, 0.0]::FLOAT[], 10) AS dr",
+	Example:   "SELECT min_delta_r([0.0, 2.0]::FLOAT[], [0.0, 0.0]::FLOAT[], [25.0, 5.0]::FLOAT[], [0.1, 2.0]::FLOAT[], [0.0, 0.0]::FLOAT[], 10) AS dr",
 	Overloads: matchOverloads(kindMinDeltaR),
 })
 
@@ -252,14 +252,14 @@ var _ = define(&Function{
 	Group: "matching",
 	Summary: "For each object of A, the summed pt of B's objects within ΔR < radius (optionally only those with pt > min_pt_b), " +
 		"leaving out the object itself (a B object within ΔR < 1e-4). Absolute isolation.",
-	Example: "SELECT cone_sum([0.0], [0.0], [1.0, 2.0, 4.0], [0.1, 0.0, 1.0], [0.0, 0.2, 0.0], 0.3) AS iso",
+	Example:   "SELECT cone_sum([0.0], [0.0], [1.0, 2.0, 4.0], [0.1, 0.0, 1.0], [0.0, 0.2, 0.0], 0.3) AS iso",
 	Overloads: matchOverloads(kindConeSum),
 })
 
 var _ = define(&Function{
-	Name:    "rel_iso",
-	Group:   "matching",
-	Summary: "cone_sum divided by each A object's pt: relative isolation.",
-	Example: "SELECT rel_iso([30.0], [0.0], [0.0], [30.0, 2.0, 4.0], [0.0, 0.0, 1.0], [0.0, 0.2, 0.0], 0.3) AS rel",
+	Name:      "rel_iso",
+	Group:     "matching",
+	Summary:   "cone_sum divided by each A object's pt: relative isolation.",
+	Example:   "SELECT rel_iso([30.0], [0.0], [0.0], [30.0, 2.0, 4.0], [0.0, 0.0, 1.0], [0.0, 0.2, 0.0], 0.3) AS rel",
 	Overloads: matchOverloads(kindRelIso),
 })
