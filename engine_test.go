@@ -56,33 +56,37 @@ func TestADLQueries(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s %s reference: %v", label, q, err)
 			}
-			file := filepath.Join("queries", "adl", q+".sql")
-			src, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			stmts, err := engine.ParseScript(file, string(src), map[string]string{"input": input})
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got []adlref.Bin
-			err = engine.RunScript(t.Context(), db, stmts, file, func(r engine.Result) error {
-				for _, row := range r.Rows {
-					got = append(got, adlref.Bin{X: row[0].(float64), Y: row[1].(int64)})
+			// Both versions: with the function library, and with DuckDB's
+			// built-in list functions only (the benchmark's baseline).
+			for _, dir := range []string{"adl", filepath.Join("adl", "builtin")} {
+				file := filepath.Join("queries", dir, q+".sql")
+				src, err := os.ReadFile(file)
+				if err != nil {
+					t.Fatal(err)
 				}
-				return nil
-			})
-			if err != nil {
-				t.Fatalf("%s %s: %v", label, q, err)
-			}
-			if len(got) != len(want) {
-				t.Errorf("%s %s: %d bins, reference %d", label, q, len(got), len(want))
-				continue
-			}
-			for i := range got {
-				if math.Abs(got[i].X-want[i].X) > 1e-9 || got[i].Y != want[i].Y {
-					t.Errorf("%s %s bin %d: %+v, reference %+v", label, q, i, got[i], want[i])
-					break
+				stmts, err := engine.ParseScript(file, string(src), map[string]string{"input": input})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got []adlref.Bin
+				err = engine.RunScript(t.Context(), db, stmts, file, func(r engine.Result) error {
+					for _, row := range r.Rows {
+						got = append(got, adlref.Bin{X: row[0].(float64), Y: row[1].(int64)})
+					}
+					return nil
+				})
+				if err != nil {
+					t.Fatalf("%s %s: %v", label, file, err)
+				}
+				if len(got) != len(want) {
+					t.Errorf("%s %s: %d bins, reference %d", label, file, len(got), len(want))
+					continue
+				}
+				for i := range got {
+					if math.Abs(got[i].X-want[i].X) > 1e-9 || got[i].Y != want[i].Y {
+						t.Errorf("%s %s bin %d: %+v, reference %+v", label, file, i, got[i], want[i])
+						break
+					}
 				}
 			}
 		}
