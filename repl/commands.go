@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strconv"
@@ -107,6 +108,12 @@ func (r *REPL) cmdHelp(_ context.Context, args []string) error {
 	out := r.opts.Out
 	if len(args) > 0 {
 		topic, ok := r.opts.HelpTopics[args[0]]
+		if !ok && r.opts.HelpLookup != nil {
+			if text, found := r.opts.HelpLookup(args[0]); found {
+				_, err := io.WriteString(out, text)
+				return err
+			}
+		}
 		if !ok {
 			return fmt.Errorf("no help on %q%s", args[0], r.topicList())
 		}

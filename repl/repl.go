@@ -48,6 +48,9 @@ type Options struct {
 	// HelpTopics serves ".help TOPIC" pages beyond the built-in command list,
 	// e.g. "functions" from a function registry.
 	HelpTopics map[string]func(io.Writer) error
+	// HelpLookup serves ".help NAME" for names that are not topics (the
+	// function library's entries); found is false for unknown names.
+	HelpLookup func(name string) (text string, found bool)
 }
 
 // REPL is a shell session. Create it with New and start it with Run.

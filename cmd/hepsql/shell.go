@@ -12,6 +12,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/hepsql/hepsql/repl"
+	"github.com/hepsql/hepsql/sqlfuncs"
 )
 
 // runShell is the default command: the interactive shell on a terminal,
@@ -44,7 +45,18 @@ Flags:
 	commandSet := false
 	fs.Visit(func(fl *flag.Flag) { commandSet = commandSet || fl.Name == "c" })
 
-	opts := repl.Options{In: stdin, Out: stdout, Err: stderr, Mode: f.mode, MaxRows: -1}
+	opts := repl.Options{In: stdin, Out: stdout, Err: stderr, Mode: f.mode, MaxRows: -1,
+		HelpTopics: map[string]func(io.Writer) error{"functions": func(w io.Writer) error {
+			_, err := io.WriteString(w, sqlfuncs.HelpIndex())
+			return err
+		}},
+		HelpLookup: func(name string) (string, bool) {
+			if fn := sqlfuncs.Lookup(name); fn != nil {
+				return sqlfuncs.Help(fn), true
+			}
+			return "", false
+		},
+	}
 	switch {
 	case commandSet:
 		opts.In, opts.Bail = strings.NewReader(*command), true

@@ -1,0 +1,67 @@
+package sqlfuncs_test
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/hepsql/hepsql/sqlfuncs"
+)
+
+// TestDocsUpToDate runs every example and checks docs/functions.md is what
+// the generator writes now: examples run, their printed results are true,
+// and the reference matches the registry.
+func TestDocsUpToDate(t *testing.T) {
+	db := openDB(t)
+	results, err := sqlfuncs.RunExamples(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, text := range results {
+		if strings.Count(text, "\n") < 2 {
+			t.Errorf("example of %s returns no rows:\n%s", name, text)
+		}
+	}
+	want := sqlfuncs.Markdown(results)
+	got, err := os.ReadFile("../docs/functions.md")
+	if err != nil || string(got) != want {
+		t.Fatalf("docs/functions.md is stale (err %v); run: go generate ./sqlfuncs", err)
+	}
+}
+
+// TestRegistry checks every function documents itself.
+func TestRegistry(t *testing.T) {
+	for _, f := range sqlfuncs.All() {
+		if f.Summary == "" || f.Example == "" || f.Group == "" {
+			t.Errorf("%s: summary, example and group are required", f.Name)
+		}
+		if len(f.Overloads) == 0 && f.Macro == "" {
+			t.Errorf("%s: no overloads", f.Name)
+		}
+		if sqlfuncs.Lookup(strings.ToUpper(f.Name)) != f {
+			t.Errorf("Lookup(%s) fails", f.Name)
+		}
+	}
+}
+
+// TestErrors: a failure in a function names the function and the row, and
+// leaves the connection usable.
+func TestErrors(t *testing.T) {
+	db := openDB(t)
+	for query, want := range map[string]string{
+		"SELECT delta_r([0.0, 1.0], [0.0], 0.0, 0.0)":                                 "delta_r: row 0: list arguments have different lengths (2 and 1)",
+		"SELECT inv_mass([1.0], [0.0], [0.0], [0.0], [2])":                            "inv_mass: row 0: index 2 outside the collection's 1 objects",
+		"SELECT adl_bin(1.0, 5, 0, 10)":                                               "adl_bin: row 0: invalid binning: 10 bins over [5, 0)",
+		"SELECT pad([1.0], -1, 0)":                                                    "pad: row 0: n must not be negative",
+		"SELECT best_pair([1.0, 2.0], [0.0, 0.0], [0.0, 0.0], [0.0, 0.0], [1], 91.2)": "best_pair: row 0: 1 charges for 2 objects",
+	} {
+		_, err := db.Exec(query)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: error %v, want it to contain %q", query, err, want)
+		}
+		var one int
+		if err := db.QueryRow("SELECT 1").Scan(&one); err != nil || one != 1 {
+			t.Fatalf("connection unusable after %s: %v", query, err)
+		}
+	}
+}
