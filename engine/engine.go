@@ -15,6 +15,7 @@ import (
 
 	"github.com/hepsql/hepsql/internal/capi"
 	"github.com/hepsql/hepsql/rootscan"
+	_ "github.com/hepsql/hepsql/rootscan/xrootd" // root:// sources
 	"github.com/hepsql/hepsql/sqlfuncs"
 )
 
@@ -33,7 +34,7 @@ func NewConnector(dsn string, drv driver.Driver) (*Connector, error) {
 	if err := checkDSN(dsn); err != nil {
 		return nil, err
 	}
-	duck, err := duckdb.NewConnector(dsn, defineMacros)
+	duck, err := duckdb.NewConnector(dsn, nil)
 	if err != nil {
 		return nil, fmt.Errorf("hepsql: open %q: %w", dsn, err)
 	}
@@ -78,19 +79,6 @@ func registerAll(duck *duckdb.Connector) error {
 	}
 	if err := sqlfuncs.Register(conn); err != nil {
 		return fmt.Errorf("hepsql: registering the function library: %w", err)
-	}
-	return nil
-}
-
-// defineMacros runs on every new connection: the library's SQL macros are
-// temporary objects, which DuckDB keeps per connection, so that a database
-// file never stores (and a reopened one never clashes with) hepsql's own
-// definitions.
-func defineMacros(conn driver.ExecerContext) error {
-	for _, stmt := range sqlfuncs.MacroSQL() {
-		if _, err := conn.ExecContext(context.Background(), stmt, nil); err != nil {
-			return fmt.Errorf("hepsql: defining macro: %s: %w", stmt, err)
-		}
 	}
 	return nil
 }

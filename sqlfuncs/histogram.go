@@ -1,6 +1,8 @@
 package sqlfuncs
 
 import (
+	"fmt"
+
 	"github.com/hepsql/hepsql/internal/capi"
 )
 
@@ -84,13 +86,158 @@ var _ = define(&Function{
 	})...),
 })
 
+// histState is one group of adl_hist: dense counts for underflow, the
+// bins and overflow, so entering a value is an index computation and an
+// increment (no hashing).
+type histState struct {
+	list    bool // values are lists (FLOAT[] or DOUBLE[]): every element enters
+	float32 bool
+	lo, hi  float64
+	nbins   int
+	counts  []int64 // [0] underflow, [1..nbins] bins, [nbins+1] overflow
+}
+
+func (h *histState) enter(v, w float64) {
+	switch {
+	case v < h.lo:
+		h.counts[0]++
+	case !(v < h.hi):
+		h.counts[h.nbins+1]++
+	default:
+		h.counts[1+min(int((v-h.lo)/w), h.nbins-1)]++
+	}
+}
+
+// Update enters rows [from, to); the binning comes from the first row with
+// one and must not change within a group.
+func (h *histState) Update(in capi.Args, from, to int) error {
+	n := in.Rows()
+	b := readBinning(in)
+	var (
+		vals scalars[float64]
+		lf   lists[float32]
+		ld   lists[float64]
+	)
+	switch {
+	case !h.list:
+		vals = readScalars[float64](in.Arg(0), n)
+	case h.float32:
+		lf = readLists[float32](in.Arg(0), n)
+	default:
+		ld = readLists[float64](in.Arg(0), n)
+	}
+	for r := from; r < to; r++ {
+		lo, hi, nb, ok, err := b.row(r)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		if h.counts == nil {
+			h.lo, h.hi, h.nbins, h.counts = lo, hi, nb, make([]int64, nb+2)
+		} else if lo != h.lo || hi != h.hi || nb != h.nbins {
+			return capi.RowErrorf(r, "binning changed within a histogram: [%g, %g) in %d bins, then [%g, %g) in %d", h.lo, h.hi, h.nbins, lo, hi, nb)
+		}
+		w := (h.hi - h.lo) / float64(h.nbins)
+		switch {
+		case !h.list:
+			if vals.ok(r) {
+				h.enter(vals.data[r], w)
+			}
+		case h.float32:
+			enterList(h, lf, r, w)
+		default:
+			enterList(h, ld, r, w)
+		}
+	}
+	return nil
+}
+
+// enterList enters a row's elements, skipping NULL ones (as the scalar form
+// skips NULL rows).
+func enterList[T float](h *histState, l lists[T], r int, w float64) {
+	if !capi.IsValid(l.valid, r) {
+		return
+	}
+	e := l.entries[r]
+	for i := e.Offset; i < e.Offset+e.Length; i++ {
+		if capi.IsValid(l.childValid, int(i)) {
+			h.enter(float64(l.child[i]), w)
+		}
+	}
+}
+
+func (h *histState) Combine(other capi.AggregateState) error {
+	o := other.(*histState)
+	switch {
+	case o.counts == nil:
+		return nil
+	case h.counts == nil:
+		h.lo, h.hi, h.nbins, h.counts = o.lo, o.hi, o.nbins, append([]int64(nil), o.counts...)
+		return nil
+	case o.lo != h.lo || o.hi != h.hi || o.nbins != h.nbins:
+		return fmt.Errorf("binning differs between parts of a histogram: [%g, %g) in %d bins and [%g, %g) in %d", h.lo, h.hi, h.nbins, o.lo, o.hi, o.nbins)
+	}
+	for i, c := range o.counts {
+		h.counts[i] += c
+	}
+	return nil
+}
+
+// Finalize writes the non-empty bins as a list of STRUCT(x, y) by
+// ascending x; x follows BinCentre's convention.
+func (h *histState) Finalize(out capi.Vector, row int) error {
+	entries := capi.Slice[capi.ListEntry](out, row+1)
+	size := out.ListSize()
+	k := 0
+	for _, c := range h.counts {
+		if c != 0 {
+			k++
+		}
+	}
+	if err := out.ListReserve(size + k); err != nil {
+		return err
+	}
+	child := out.ListChild()
+	xs := capi.Slice[float64](child.StructChild(0), size+k)
+	ys := capi.Slice[int64](child.StructChild(1), size+k)
+	w := (h.hi - h.lo) / float64(max(h.nbins, 1))
+	i := size
+	for b, c := range h.counts {
+		if c == 0 {
+			continue
+		}
+		switch {
+		case b == 0:
+			xs[i] = h.lo - w/2
+		case b == h.nbins+1:
+			xs[i] = h.hi + w/2
+		default:
+			xs[i] = h.lo + float64((float64(b-1)+0.5)*w)
+		}
+		ys[i] = c
+		i++
+	}
+	entries[row] = capi.ListEntry{Offset: uint64(size), Length: uint64(k)}
+	return out.ListSetSize(size + k)
+}
+
+var histType = capi.ListOf(capi.Type{ID: capi.Struct, Fields: []capi.Field{{Name: "x", Type: tDouble}, {Name: "y", Type: tBigInt}}})
+
 var _ = define(&Function{
 	Name:  "adl_hist",
 	Group: "histograms",
-	Summary: "Aggregate: the histogram of a column with adl_bin's convention, as a list of STRUCT(x, y) by ascending x, one per non-empty bin. " +
+	Summary: "Aggregate: the histogram of a column, or of every element of a list column, with adl_bin's convention, " +
+		"as a list of STRUCT(x, y) by ascending x, one per non-empty bin; NULLs are not entered. " +
 		"unnest(adl_hist(...), recursive := true) gives the benchmark's x, y rows.",
 	Example: "SELECT unnest(adl_hist(v, 0, 10, 5), recursive := true) FROM (VALUES (1.0), (1.5), (9.0), (12.0)) t(v)",
-	Params:  []string{"value", "lo", "hi", "nbins"},
-	Macro: "list_sort(list_transform(map_entries(histogram(adl_bin(value, lo, hi, nbins))), " +
-		"e -> {'x': e.key, 'y': e.value::BIGINT}))",
+	Aggregates: []AggregateOverload{
+		{Args: args("value", tDouble, "lo", tDouble, "hi", tDouble, "nbins", tBigInt), Returns: histType,
+			New: func() capi.AggregateState { return &histState{} }},
+		{Args: args("values", tFloats, "lo", tDouble, "hi", tDouble, "nbins", tBigInt), Returns: histType,
+			New: func() capi.AggregateState { return &histState{list: true, float32: true} }},
+		{Args: args("values", tDoubles, "lo", tDouble, "hi", tDouble, "nbins", tBigInt), Returns: histType,
+			New: func() capi.AggregateState { return &histState{list: true} }},
+	},
 })

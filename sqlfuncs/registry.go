@@ -18,10 +18,16 @@ type Function struct {
 	Example string
 	// Overloads are the typed signatures; DuckDB picks one by argument types.
 	Overloads []Overload
-	// Macro, when set, defines the function as a SQL macro over other
-	// functions instead (its body after "AS"); Params names its arguments.
-	Macro  string
-	Params []string
+	// Aggregates are the overloads of an aggregate function (instead of
+	// Overloads).
+	Aggregates []AggregateOverload
+}
+
+// AggregateOverload is one signature of an aggregate and its state maker.
+type AggregateOverload struct {
+	Args    []Arg
+	Returns capi.Type
+	New     func() capi.AggregateState
 }
 
 // Overload is one signature and its vectorised body.
@@ -48,12 +54,12 @@ func (o Overload) Signature(name string) string {
 
 // Signatures lists every signature of f, one per overload.
 func (f *Function) Signatures() []string {
-	if f.Macro != "" {
-		return []string{fmt.Sprintf("%s(%s)", f.Name, strings.Join(f.Params, ", "))}
+	var out []string
+	for _, o := range f.Overloads {
+		out = append(out, o.Signature(f.Name))
 	}
-	out := make([]string, len(f.Overloads))
-	for i, o := range f.Overloads {
-		out[i] = o.Signature(f.Name)
+	for _, a := range f.Aggregates {
+		out = append(out, Overload{Args: a.Args, Returns: a.Returns}.Signature(f.Name))
 	}
 	return out
 }
@@ -95,21 +101,23 @@ func Lookup(name string) *Function {
 	return nil
 }
 
-// Register registers every vectorised function on conn. Macros are not
-// registered here: DuckDB's C API has no macro call, and temporary macros
-// are per connection, so the engine runs MacroSQL on each new connection.
+// Register registers every function of the library, and hepsql_functions(),
+// on conn.
 func Register(conn *capi.Conn) error {
 	for _, f := range library {
-		if f.Macro != "" {
+		if len(f.Aggregates) > 0 {
+			overloads := make([]*capi.AggregateFunction, len(f.Aggregates))
+			for i, a := range f.Aggregates {
+				overloads[i] = &capi.AggregateFunction{Name: f.Name, Params: argTypes(a.Args), Returns: a.Returns, New: a.New}
+			}
+			if err := conn.RegisterAggregateFunctions(overloads); err != nil {
+				return fmt.Errorf("sqlfuncs: %w", err)
+			}
 			continue
 		}
 		overloads := make([]*capi.ScalarFunction, len(f.Overloads))
 		for i, o := range f.Overloads {
-			params := make([]capi.Type, len(o.Args))
-			for j, a := range o.Args {
-				params[j] = a.Type
-			}
-			overloads[i] = &capi.ScalarFunction{Name: f.Name, Params: params, Returns: o.Returns, Exec: o.Exec}
+			overloads[i] = &capi.ScalarFunction{Name: f.Name, Params: argTypes(o.Args), Returns: o.Returns, Exec: o.Exec}
 		}
 		if err := conn.RegisterScalarFunctions(overloads); err != nil {
 			return fmt.Errorf("sqlfuncs: %w", err)
@@ -121,14 +129,10 @@ func Register(conn *capi.Conn) error {
 	return nil
 }
 
-// MacroSQL returns the statements that define the library's macros on one
-// connection.
-func MacroSQL() []string {
-	var out []string
-	for _, f := range library {
-		if f.Macro != "" {
-			out = append(out, fmt.Sprintf("CREATE OR REPLACE TEMP MACRO %s(%s) AS %s", f.Name, strings.Join(f.Params, ", "), f.Macro))
-		}
+func argTypes(a []Arg) []capi.Type {
+	out := make([]capi.Type, len(a))
+	for i := range a {
+		out[i] = a[i].Type
 	}
 	return out
 }
