@@ -109,6 +109,19 @@ func TestCommand(t *testing.T) {
 			result{filepath.Join(dir, "gen", "adl_0000.root") + "\n", "", 0}},
 		{"query generated", "", []string{"-c", "SELECT count(*) AS n, count(DISTINCT _file) AS f FROM '" + filepath.Join(dir, "gen", "*.root") + "'", "--mode", "csv"},
 			result{"n,f\n500,1\n", "", 0}},
+		{"gen unknown", "", []string{"gen", "zjets"},
+			result{"", "hepsql: gen: want 'adl' (NanoAOD-style events for the ADL queries) or 'topology' (QCD, tt̄ and W+jets samples for the topology classifier)\nRun 'hepsql -h' or 'hepsql run -h' for usage.\n", 2}},
+		{"gen topology too few", "", []string{"gen", "topology", "--events", "2", "--out", filepath.Join(dir, "topo")},
+			result{"", "hepsql: topogen: Events must be at least 3 (one per class), got 2\n", 1}},
+		{"gen topology", "", []string{"gen", "topology", "--events", "31", "--seed", "2", "--per-file", "6", "--compression", "zstd", "--out", filepath.Join(dir, "topo")},
+			result{strings.Join([]string{
+				filepath.Join(dir, "topo", "qcd_0000.root"), filepath.Join(dir, "topo", "qcd_0001.root"),
+				filepath.Join(dir, "topo", "ttbar_0000.root"), filepath.Join(dir, "topo", "ttbar_0001.root"),
+				filepath.Join(dir, "topo", "wjets_0000.root"), filepath.Join(dir, "topo", "wjets_0001.root"),
+			}, "\n") + "\n", "", 0}},
+		{"query topology", "", []string{"-c", "SELECT split_part(parse_filename(_file), '_', 1) AS class, count(*) AS n, " +
+			"count(DISTINCT _file) AS f, bool_and(len(EFlowTrack_PT) = nEFlowTrack) AS ok FROM '" + filepath.Join(dir, "topo", "*.root") + "' GROUP BY ALL ORDER BY class", "--mode", "csv"},
+			result{"class,n,f,ok\nqcd,11,2,true\nttbar,10,2,true\nwjets,10,2,true\n", "", 0}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := invoke(t, bin, tc.stdin, tc.args...)
