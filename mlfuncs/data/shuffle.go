@@ -1,0 +1,190 @@
+package data
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+)
+
+// Shuffler draws training batches in random order from a Source through a
+// bounded buffer: it keeps up to Capacity rows, emits a uniformly chosen
+// one, and refills its slot with the next row read. Rows far apart in the
+// source mix only as far as the buffer reaches; a buffer as large as the
+// data set gives a full shuffle. Memory is the buffer plus one output
+// batch, whatever the size of the data set.
+type Shuffler struct {
+	src      Source
+	dims     []int
+	batch    int
+	capacity int
+	seed     uint64
+
+	slots  [][]float32 // per input, capacity × dim
+	labels []int32
+	n      int // rows in the buffer
+
+	in    Batch // current source batch
+	inPos int
+	inEOF bool
+
+	out Batch
+	rng *rand.Rand
+}
+
+// RowBytes is the memory one row takes in a buffer.
+func RowBytes(dims []int) int64 {
+	n := int64(4) // label
+	for _, d := range dims {
+		n += 4 * int64(d)
+	}
+	return n
+}
+
+// NewShuffler makes a shuffler yielding batches of batch rows, holding at
+// most budget bytes of rows (buffer and output batch together).
+func NewShuffler(src Source, budget int64, batch int, seed uint64) (*Shuffler, error) {
+	if batch <= 0 {
+		return nil, fmt.Errorf("data: batch size %d; want > 0", batch)
+	}
+	dims := src.Dims()
+	rb := RowBytes(dims)
+	capacity := budget/rb - int64(batch)
+	if capacity < int64(batch) {
+		return nil, fmt.Errorf("data: memory budget of %d bytes holds %d rows of %d bytes; need at least %d (2 × batch %d)",
+			budget, budget/rb, rb, 2*batch, batch)
+	}
+	s := &Shuffler{src: src, dims: dims, batch: batch, capacity: int(capacity), seed: seed}
+	s.slots = make([][]float32, len(dims))
+	s.out.Inputs = make([][]float32, len(dims))
+	for i, d := range dims {
+		s.out.Inputs[i] = make([]float32, batch*d)
+	}
+	s.out.Labels = make([]int32, batch)
+	return s, nil
+}
+
+// Capacity is the number of rows the buffer holds.
+func (s *Shuffler) Capacity() int { return s.capacity }
+
+// Bytes is the memory held for rows so far: the buffer's slots as filled
+// (at most Capacity rows) and the output batch.
+func (s *Shuffler) Bytes() int64 {
+	var n int64
+	for _, sl := range s.slots {
+		n += 4 * int64(cap(sl))
+	}
+	for _, o := range s.out.Inputs {
+		n += 4 * int64(len(o))
+	}
+	return n + 4*int64(cap(s.labels)+len(s.out.Labels))
+}
+
+// Start begins epoch e: the source is rewound and the order is drawn from
+// the seed and e, so that a run is reproducible epoch by epoch.
+func (s *Shuffler) Start(e int) error {
+	if err := s.src.Rewind(); err != nil {
+		return fmt.Errorf("data: rewinding for epoch %d: %w", e, err)
+	}
+	s.rng = rand.New(rand.NewPCG(s.seed, uint64(e)+0x5eed))
+	s.n, s.inPos, s.in, s.inEOF = 0, 0, Batch{}, false
+	return nil
+}
+
+// pull returns the source's next row as (batch, index), reading a new
+// batch when needed; ok is false at the end of the pass.
+func (s *Shuffler) pull(ctx context.Context) (ok bool, err error) {
+	for !s.inEOF && s.inPos >= s.in.Rows {
+		b, err := s.src.Next(ctx)
+		if err == io.EOF {
+			s.inEOF = true
+			break
+		}
+		if err != nil {
+			return false, err
+		}
+		s.in, s.inPos = b, 0
+	}
+	return !s.inEOF, nil
+}
+
+func (s *Shuffler) store(slot int) {
+	for i, d := range s.dims {
+		if s.slots[i] == nil {
+			// Allocated on first use, so a small data set does not pay
+			// for the whole budget.
+			s.slots[i] = make([]float32, 0, min(s.capacity, 4096)*d)
+		}
+		if need := (slot + 1) * d; need > len(s.slots[i]) {
+			// Grow by doubling, but never past the capacity.
+			if need > cap(s.slots[i]) {
+				grown := make([]float32, need, min(s.capacity*d, max(need, 2*cap(s.slots[i]))))
+				copy(grown, s.slots[i])
+				s.slots[i] = grown
+			}
+			s.slots[i] = s.slots[i][:need]
+		}
+		copy(s.slots[i][slot*d:(slot+1)*d], s.in.Inputs[i][s.inPos*d:(s.inPos+1)*d])
+	}
+	if slot >= len(s.labels) {
+		s.labels = append(s.labels, make([]int32, slot+1-len(s.labels))...)
+	}
+	s.labels[slot] = s.in.Labels[s.inPos]
+	s.inPos++
+}
+
+// Next returns the epoch's next batch (the last may be short) or io.EOF.
+// The batch is valid until the next call.
+func (s *Shuffler) Next(ctx context.Context) (Batch, error) {
+	if s.rng == nil {
+		return Batch{}, fmt.Errorf("data: Shuffler.Next before Start")
+	}
+	if err := ctx.Err(); err != nil {
+		return Batch{}, err
+	}
+	// Fill the buffer.
+	for s.n < s.capacity {
+		ok, err := s.pull(ctx)
+		if err != nil {
+			return Batch{}, err
+		}
+		if !ok {
+			break
+		}
+		s.store(s.n)
+		s.n++
+	}
+	rows := 0
+	for rows < s.batch && s.n > 0 {
+		k := s.rng.IntN(s.n)
+		for i, d := range s.dims {
+			copy(s.out.Inputs[i][rows*d:(rows+1)*d], s.slots[i][k*d:(k+1)*d])
+		}
+		s.out.Labels[rows] = s.labels[k]
+		rows++
+		ok, err := s.pull(ctx)
+		if err != nil {
+			return Batch{}, err
+		}
+		if ok {
+			s.store(k)
+			continue
+		}
+		// Source exhausted: move the last row into the hole.
+		s.n--
+		if k != s.n {
+			for i, d := range s.dims {
+				copy(s.slots[i][k*d:(k+1)*d], s.slots[i][s.n*d:(s.n+1)*d])
+			}
+			s.labels[k] = s.labels[s.n]
+		}
+	}
+	if rows == 0 {
+		return Batch{}, io.EOF
+	}
+	b := Batch{Rows: rows, Labels: s.out.Labels[:rows], Inputs: make([][]float32, len(s.dims))}
+	for i, d := range s.dims {
+		b.Inputs[i] = s.out.Inputs[i][:rows*d]
+	}
+	return b, nil
+}

@@ -1,0 +1,246 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/hepsql/hepsql/mlfuncs/data"
+	"github.com/hepsql/hepsql/mlfuncs/metrics"
+	"github.com/hepsql/hepsql/mlfuncs/nn"
+)
+
+// separable makes rows of a data set whose class is plain to see: the HLF
+// vector's first features sit near one corner per class, and each active
+// particle's first value has the class's sign pattern; sequences have
+// 1…T−1 particles with padding after them.
+func separable(spec nn.Spec, rows int, seed uint64) ([][]float32, []int32) {
+	s, _ := spec.Normalize()
+	rng := rand.New(rand.NewPCG(seed, 1))
+	labels := make([]int32, rows)
+	var hlf, seq []float32
+	if s.HLFDim > 0 {
+		hlf = make([]float32, rows*s.HLFDim)
+	}
+	if s.SeqLen > 0 {
+		seq = make([]float32, rows*s.SeqLen*s.SeqDim)
+	}
+	for r := range labels {
+		c := rng.IntN(s.Classes)
+		labels[r] = int32(c)
+		for j := 0; j < s.HLFDim; j++ {
+			v := 0.3 * rng.NormFloat64()
+			if j == c {
+				v += 2
+			}
+			hlf[r*s.HLFDim+j] = float32(v)
+		}
+		if seq != nil {
+			n := 1 + rng.IntN(s.SeqLen-1)
+			for t := 0; t < n; t++ {
+				x := seq[(r*s.SeqLen+t)*s.SeqDim:]
+				for f := 0; f < s.SeqDim; f++ {
+					x[f] = float32(0.3 * rng.NormFloat64())
+				}
+				x[0] += float32(c - 1)
+			}
+		}
+	}
+	var in [][]float32
+	if hlf != nil {
+		in = append(in, hlf)
+	}
+	if seq != nil {
+		in = append(in, seq)
+	}
+	return in, labels
+}
+
+func memSource(t *testing.T, spec nn.Spec, rows int, seed uint64) data.Source {
+	t.Helper()
+	s, _ := spec.Normalize()
+	in, labels := separable(s, rows, seed)
+	src, err := data.NewMemory(in, labels, s.InputDims(), 97)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return src
+}
+
+var tinySpecs = []nn.Spec{
+	{Arch: nn.MLP, HLFDim: 6, Hidden: []int{16, 8}},
+	{Arch: nn.GRU, SeqLen: 12, SeqDim: 4, GRUUnits: 8},
+	{Arch: nn.Inclusive, HLFDim: 5, SeqLen: 10, SeqDim: 3, GRUUnits: 6, Hidden: []int{8}},
+}
+
+func TestTrainsToHighAccuracy(t *testing.T) {
+	for _, spec := range tinySpecs {
+		for _, threads := range []int{1, 2} {
+			res, err := Train(context.Background(), spec, memSource(t, spec, 1500, 1), Options{
+				Epochs: 8, BatchSize: 32, LR: 1e-2, Seed: 3, Threads: threads,
+				Validation: memSource(t, spec, 600, 2),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			last := res.Epochs[len(res.Epochs)-1]
+			if last.ValAccuracy < 0.95 || last.ValMacroAUC < 0.99 {
+				t.Errorf("%s, %d thread(s): validation accuracy %.3f, macro AUC %.4f; want ≥ 0.95, ≥ 0.99 (epochs %+v)",
+					spec.Arch, threads, last.ValAccuracy, last.ValMacroAUC, res.Epochs)
+			}
+			if res.Epochs[0].TrainLoss <= last.TrainLoss {
+				t.Errorf("%s: training loss did not fall: %g → %g", spec.Arch, res.Epochs[0].TrainLoss, last.TrainLoss)
+			}
+			// The reported validation figures are those of the model
+			// returned, recomputed independently.
+			probs, labels, err := Collect(context.Background(), res.Model.NewPredictor(1), memSource(t, spec, 600, 2))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if acc := metrics.Accuracy(probs, labels, 3); acc != last.ValAccuracy {
+				t.Errorf("%s: accuracy %g recomputed, %g reported", spec.Arch, acc, last.ValAccuracy)
+			}
+		}
+	}
+}
+
+func TestDeterministic(t *testing.T) {
+	for _, spec := range tinySpecs {
+		var first []float32
+		for run := 0; run < 2; run++ {
+			res, err := Train(context.Background(), spec, memSource(t, spec, 400, 1), Options{
+				Epochs: 2, BatchSize: 32, Seed: 9, Threads: 2, MemoryBudget: 64 << 10,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if run == 0 {
+				first = res.Model.Params
+				continue
+			}
+			for i, v := range res.Model.Params {
+				if math.Float32bits(v) != math.Float32bits(first[i]) {
+					t.Fatalf("%s: weight %d differs between identical runs: %g vs %g", spec.Arch, i, v, first[i])
+				}
+			}
+		}
+	}
+}
+
+func TestStreamsThroughSmallBudget(t *testing.T) {
+	// The data set is 20× the shuffle budget; training still converges.
+	spec := tinySpecs[2]
+	s, _ := spec.Normalize()
+	const rows = 2000
+	budget := int64(rows/20) * data.RowBytes(s.InputDims())
+	res, err := Train(context.Background(), spec, memSource(t, spec, rows, 1), Options{
+		Epochs: 6, BatchSize: 32, LR: 1e-2, Seed: 1, Threads: 2, MemoryBudget: budget,
+		Validation: memSource(t, spec, 500, 2),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.ShuffleKB<<10 > budget {
+		t.Errorf("shuffle buffer %d KiB over the budget of %d bytes", res.ShuffleKB, budget)
+	}
+	if acc := res.Epochs[len(res.Epochs)-1].ValAccuracy; acc < 0.95 {
+		t.Errorf("accuracy %.3f with a small shuffle buffer", acc)
+	}
+}
+
+func TestBadInputFailsBeforeTraining(t *testing.T) {
+	spec := tinySpecs[0]
+	mk := func(edit func(in [][]float32, labels []int32) ([][]float32, []int32, []int)) data.Source {
+		in, labels := separable(spec, 50, 1)
+		in, labels, dims := edit(in, labels)
+		src, err := data.NewMemory(in, labels, dims, 16)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return src
+	}
+	called := false
+	opt := Options{Epochs: 1, OnEpoch: func(Epoch) error { called = true; return nil }}
+	cases := []struct {
+		name string
+		src  data.Source
+		want error
+	}{
+		{"NaN", mk(func(in [][]float32, l []int32) ([][]float32, []int32, []int) {
+			in[0][77] = float32(math.NaN())
+			return in, l, []int{6}
+		}), data.ErrNotFinite},
+		{"shape", mk(func(in [][]float32, l []int32) ([][]float32, []int32, []int) {
+			return [][]float32{in[0][:50*5]}, l, []int{5}
+		}), data.ErrShape},
+		{"one class", mk(func(in [][]float32, l []int32) ([][]float32, []int32, []int) {
+			clear(l)
+			return in, l, []int{6}
+		}), data.ErrOneClass},
+		{"empty", mk(func(in [][]float32, l []int32) ([][]float32, []int32, []int) {
+			return [][]float32{nil}, nil, []int{6}
+		}), data.ErrEmpty},
+		{"label", mk(func(in [][]float32, l []int32) ([][]float32, []int32, []int) {
+			l[3] = 7
+			return in, l, []int{6}
+		}), data.ErrLabel},
+	}
+	for _, c := range cases {
+		_, err := Train(context.Background(), spec, c.src, opt)
+		if !errors.Is(err, c.want) {
+			t.Errorf("%s: error %v, want %v", c.name, err, c.want)
+		} else {
+			t.Logf("%s: %v", c.name, err)
+		}
+	}
+	if _, err := Train(context.Background(), nn.Spec{Arch: "transformer"}, cases[0].src, opt); err == nil {
+		t.Error("unknown architecture accepted")
+	}
+	if called {
+		t.Error("an epoch ran on bad input")
+	}
+}
+
+func TestCancelStopsCleanly(t *testing.T) {
+	spec := tinySpecs[1]
+	ctx, cancel := context.WithCancel(context.Background())
+	res, err := Train(ctx, spec, memSource(t, spec, 600, 1), Options{
+		Epochs: 50, BatchSize: 16, Threads: 2,
+		OnEpoch: func(e Epoch) error {
+			if e.Epoch == 2 {
+				cancel()
+			}
+			return nil
+		},
+	})
+	if !errors.Is(err, context.Canceled) || res != nil {
+		t.Fatalf("got %v, %v; want context.Canceled and no result", res, err)
+	}
+}
+
+func TestEarlyStoppingKeepsBest(t *testing.T) {
+	spec := tinySpecs[0]
+	val := memSource(t, spec, 300, 2)
+	res, err := Train(context.Background(), spec, memSource(t, spec, 300, 1), Options{
+		Epochs: 200, BatchSize: 16, LR: 3e-2, Seed: 1, Patience: 3, Validation: val,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Stopped == "" || len(res.Epochs) == 200 {
+		t.Fatalf("did not stop early: %d epochs", len(res.Epochs))
+	}
+	best := res.Epochs[res.BestEpoch-1].ValLoss
+	for _, e := range res.Epochs {
+		if e.ValLoss < best {
+			t.Errorf("epoch %d has validation loss %g below the kept epoch %d's %g", e.Epoch, e.ValLoss, res.BestEpoch, best)
+		}
+	}
+	probs, labels, _ := Collect(context.Background(), res.Model.NewPredictor(1), val)
+	if got := metrics.LogLoss(probs, labels, 3); math.Abs(got-best) > 1e-12 {
+		t.Errorf("returned model's validation loss %g, best epoch's %g", got, best)
+	}
+	t.Log(res.Stopped)
+}
