@@ -14,8 +14,8 @@ import (
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
 	"github.com/hepsql/hepsql/internal/capi"
+	"github.com/hepsql/hepsql/mlfuncs/sqlml"
 	"github.com/hepsql/hepsql/rootscan"
-	_ "github.com/hepsql/hepsql/rootscan/xrootd" // root:// sources
 	"github.com/hepsql/hepsql/sqlfuncs"
 )
 
@@ -79,6 +79,9 @@ func registerAll(duck *duckdb.Connector) error {
 	}
 	if err := sqlfuncs.Register(conn); err != nil {
 		return fmt.Errorf("hepsql: registering the function library: %w", err)
+	}
+	if err := sqlml.Register(conn, db); err != nil {
+		return fmt.Errorf("hepsql: registering the ML functions: %w", err)
 	}
 	return nil
 }

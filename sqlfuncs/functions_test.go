@@ -236,7 +236,10 @@ func TestFunctionsAgainstReference(t *testing.T) {
 		}},
 	}
 	covered := map[string]bool{"adl_hist": true} // a macro: TestHistogramAggregate
-	for _, c := range cases {
+	for name := range topologyHarnessExempt {
+		covered[name] = true
+	}
+	for _, c := range append(cases, topologyHarnessCases()...) {
 		covered[c.fn] = true
 		t.Run(c.name, func(t *testing.T) { runHarness(t, db, c) })
 	}

@@ -73,7 +73,7 @@ func define(f *Function) *Function {
 }
 
 // Groups in documentation order.
-var Groups = []string{"angles", "four-vectors", "combinatorics", "matching", "ranking", "histograms"}
+var Groups = []string{"angles", "four-vectors", "combinatorics", "matching", "ranking", "histograms", "topology"}
 
 // All returns the library sorted by group, then name.
 func All() []*Function {

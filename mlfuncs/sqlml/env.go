@@ -1,0 +1,127 @@
+// Package sqlml is the SQL surface of hepsql's machine learning: table
+// functions train, predict, evaluate, roc, models and drop_model, and the
+// scalar predict_proba, over the networks of mlfuncs/nn and the trainer of
+// mlfuncs/train.
+//
+// A function that reads a query (train's training set, predict's rows)
+// runs it on a connection of its own to the same database, opened with
+// capi.Connect: DuckDB does not let a table function run a query on the
+// connection that is calling it, and a second connection has its own
+// client context, so nothing waits on the caller. The query sees the
+// database as committed: rows written in the caller's open transaction are
+// not visible to it.
+//
+// Models are stored in the table hepsql_models of the same database (see
+// store.go), so a file-backed database reopens with its models. Training a
+// name again stores version+1; every function uses a name's latest version.
+package sqlml
+
+import (
+	"fmt"
+	"sync"
+
+	ddb "github.com/duckdb/duckdb-go-bindings"
+
+	"github.com/hepsql/hepsql/internal/capi"
+	"github.com/hepsql/hepsql/mlfuncs/nn"
+)
+
+// env is one database's ML state: its handle and a cache of loaded models.
+type env struct {
+	db ddb.Database
+
+	mu     sync.Mutex
+	gen    int64 // bumped by every write to the store through this env
+	models map[string]*loaded
+}
+
+// loaded is a decoded model ready for inference.
+type loaded struct {
+	gen   int64
+	rec   *record
+	model *nn.Model
+	pred  *nn.Predictor // one goroutine per call: scalar calls run on DuckDB's threads
+}
+
+func (e *env) connect() (*capi.Conn, error) {
+	c, err := capi.Connect(e.db)
+	if err != nil {
+		return nil, fmt.Errorf("sqlml: %w", err)
+	}
+	return c, nil
+}
+
+// changed invalidates cached models after a write to the store.
+func (e *env) changed() {
+	e.mu.Lock()
+	e.gen++
+	e.mu.Unlock()
+}
+
+// model returns name's latest version, decoded. Decoded models are cached per name and version;
+// the cache is trusted until the store is next written through this
+// process (a DELETE on hepsql_models by hand is seen after that).
+func (e *env) model(name string) (*loaded, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if m := e.models[name]; m != nil && m.gen == e.gen {
+		return m, nil
+	}
+	conn, err := e.connect()
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	if m := e.models[name]; m != nil {
+		v, err := latestVersion(conn, name)
+		if err != nil {
+			return nil, err
+		}
+		if v == m.rec.Version {
+			m.gen = e.gen
+			return m, nil
+		}
+	}
+	rec, err := load(conn, name)
+	if err != nil {
+		return nil, err
+	}
+	model, err := nn.Unmarshal(rec.Weights)
+	if err != nil {
+		return nil, fmt.Errorf("model %q version %d: %w", name, rec.Version, err)
+	}
+	rec.Weights = nil
+	m := &loaded{gen: e.gen, rec: rec, model: model, pred: model.NewPredictor(1)}
+	if e.models == nil {
+		e.models = map[string]*loaded{}
+	}
+	e.models[name] = m
+	return m, nil
+}
+
+// Register registers the ML functions on conn for the database db.
+func Register(conn *capi.Conn, db ddb.Database) error {
+	e := &env{db: db}
+	for _, f := range e.tableFunctions() {
+		if err := conn.RegisterTableFunction(f); err != nil {
+			return fmt.Errorf("sqlml: %w", err)
+		}
+	}
+	if err := conn.RegisterScalarFunctions(e.predictProba()); err != nil {
+		return fmt.Errorf("sqlml: %w", err)
+	}
+	return nil
+}
+
+func (e *env) tableFunctions() []*capi.TableFunction {
+	name := []capi.Type{tVarchar}
+	nameQuery := []capi.Type{tVarchar, tVarchar}
+	return []*capi.TableFunction{
+		{Name: "train", Params: nameQuery, Named: trainParams, Bind: e.bindTrain},
+		{Name: "predict", Params: nameQuery, Named: []capi.NamedParam{{Name: "threads", Type: tBigInt}}, Bind: e.bindPredict},
+		{Name: "evaluate", Params: nameQuery, Bind: e.bindEvaluate},
+		{Name: "roc", Params: []capi.Type{tVarchar, tVarchar, tBigInt}, Bind: e.bindROC},
+		{Name: "models", Bind: e.bindModels},
+		{Name: "drop_model", Params: name, Bind: e.bindDrop},
+	}
+}

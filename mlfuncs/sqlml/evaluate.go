@@ -1,0 +1,207 @@
+package sqlml
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+
+	"github.com/hepsql/hepsql/internal/capi"
+	"github.com/hepsql/hepsql/mlfuncs/metrics"
+)
+
+// score runs query through model name and returns the probabilities
+// ([rows×classes]) and the labels from the model's label column.
+func (e *env) score(name, query string) (*loaded, []float32, []int32, error) {
+	m, err := e.model(name)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	conn, err := e.connect()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	defer conn.Close()
+	st, err := conn.Prepare(query)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("the query: %w", err)
+	}
+	defer st.Close()
+	l := *m.rec.Layout
+	b, err := l.bind(st.Columns(), st.TypeName, true)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	spec := m.model.Spec
+	pred := m.model.NewPredictor(runtime.GOMAXPROCS(0))
+	var probs []float32
+	var labels []int32
+	var r rows
+	var seq []float32
+	var offs []int
+	err = each(st, func(ch capi.Chunk, n int) error {
+		if err := b.read(ch, n, len(labels), &r); err != nil {
+			return err
+		}
+		at := len(probs)
+		probs = append(probs, make([]float32, n*spec.Classes)...)
+		if err := pred.PredictInto(probs[at:], inputsOf(spec, &l, &r, &seq, &offs), n); err != nil {
+			return err
+		}
+		labels = append(labels, r.labels...)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if len(labels) == 0 {
+		return nil, nil, nil, fmt.Errorf("the query returned no rows")
+	}
+	return m, probs, labels, nil
+}
+
+var evaluateColumns = []capi.Column{
+	{Name: "rows", Type: tBigInt},
+	{Name: "accuracy", Type: tDouble},
+	{Name: "log_loss", Type: tDouble},
+	{Name: "auc_macro", Type: tDouble},
+	{Name: "auc", Type: tDoubles},
+	{Name: "confusion", Type: capi.ListOf(tBigInts)},
+	{Name: "version", Type: tBigInt},
+}
+
+// bindEvaluate: evaluate(name, query) scores the model on the query's
+// labelled rows: one row with accuracy, log-loss, one-vs-rest AUC per class
+// and their mean, and the confusion matrix (row: true class, column:
+// predicted).
+func (e *env) bindEvaluate(a *capi.BindArgs) (capi.Table, error) {
+	name, query, err := nameAndQuery(a)
+	if err != nil {
+		return nil, fmt.Errorf("evaluate: %w", err)
+	}
+	return &valuesTable{cols: evaluateColumns, compute: func() ([][]any, error) {
+		m, probs, labels, err := e.score(name, query)
+		if err != nil {
+			return nil, fmt.Errorf("evaluate %q: %w", name, err)
+		}
+		k := m.model.Spec.Classes
+		auc, macro := metrics.OneVsRestAUC(probs, labels, k)
+		conf, err := metrics.Confusion(probs, labels, k)
+		if err != nil {
+			return nil, fmt.Errorf("evaluate %q: %w", name, err)
+		}
+		cm := make([][]int64, len(conf))
+		for i, row := range conf {
+			for _, x := range row {
+				cm[i] = append(cm[i], int64(x))
+			}
+		}
+		return [][]any{{int64(len(labels)), metrics.Accuracy(probs, labels, k), metrics.LogLoss(probs, labels, k),
+			macro, auc, cm, m.rec.Version}}, nil
+	}}, nil
+}
+
+var rocColumns = []capi.Column{
+	{Name: "threshold", Type: tDouble},
+	{Name: "fpr", Type: tDouble},
+	{Name: "tpr", Type: tDouble},
+}
+
+// bindROC: roc(name, query, class) gives class's one-vs-rest ROC curve,
+// one point per distinct score, highest threshold first.
+func (e *env) bindROC(a *capi.BindArgs) (capi.Table, error) {
+	name, query, err := nameAndQuery(a)
+	if err != nil {
+		return nil, fmt.Errorf("roc: %w", err)
+	}
+	v, err := a.Arg(2)
+	if err != nil {
+		return nil, fmt.Errorf("roc: %w", err)
+	}
+	class, _ := v.(int64)
+	return &valuesTable{cols: rocColumns, compute: func() ([][]any, error) {
+		m, probs, labels, err := e.score(name, query)
+		if err != nil {
+			return nil, fmt.Errorf("roc %q: %w", name, err)
+		}
+		k := m.model.Spec.Classes
+		if class < 0 || int(class) >= k {
+			return nil, fmt.Errorf("roc %q: class %d; the model has classes 0 to %d", name, class, k-1)
+		}
+		scores, pos := metrics.Column(probs, labels, k, int(class))
+		var out [][]any
+		for _, p := range metrics.ROC(scores, pos) {
+			t := float64(p.Threshold)
+			if math.IsInf(t, 1) {
+				t = math.Inf(1)
+			}
+			out = append(out, []any{t, p.FPR, p.TPR})
+		}
+		return out, nil
+	}}, nil
+}
+
+var modelColumns = []capi.Column{
+	{Name: "name", Type: tVarchar},
+	{Name: "version", Type: tBigInt},
+	{Name: "created", Type: tVarchar},
+	{Name: "architecture", Type: tVarchar},
+	{Name: "classes", Type: tBigInt},
+	{Name: "features", Type: capi.ListOf(tVarchar)},
+	{Name: "label", Type: tVarchar},
+	{Name: "rows", Type: tBigInt},
+	{Name: "train_seconds", Type: tDouble},
+	{Name: "metrics", Type: tVarchar},
+	{Name: "options", Type: tVarchar},
+	{Name: "query", Type: tVarchar},
+}
+
+// bindModels: models() lists every stored version.
+func (e *env) bindModels(*capi.BindArgs) (capi.Table, error) {
+	return &valuesTable{cols: modelColumns, compute: func() ([][]any, error) {
+		conn, err := e.connect()
+		if err != nil {
+			return nil, err
+		}
+		defer conn.Close()
+		recs, err := list(conn)
+		if err != nil {
+			return nil, fmt.Errorf("models: %w", err)
+		}
+		out := make([][]any, 0, len(recs))
+		for _, r := range recs {
+			var feats []string
+			for _, f := range r.Layout.Features {
+				feats = append(feats, f.Name)
+			}
+			out = append(out, []any{r.Name, r.Version, r.Created, r.Arch, int64(r.Layout.Classes), feats,
+				r.Layout.Label, r.Rows, r.TrainSeconds, r.Metrics, r.Options, r.Query})
+		}
+		return out, nil
+	}}, nil
+}
+
+// bindDrop: drop_model(name) deletes every version of name and returns how
+// many there were; dropping an unknown name is an error.
+func (e *env) bindDrop(a *capi.BindArgs) (capi.Table, error) {
+	v, err := a.Arg(0)
+	if err != nil {
+		return nil, fmt.Errorf("drop_model: %w", err)
+	}
+	name, _ := v.(string)
+	return &valuesTable{cols: []capi.Column{{Name: "dropped", Type: tBigInt}}, compute: func() ([][]any, error) {
+		conn, err := e.connect()
+		if err != nil {
+			return nil, err
+		}
+		defer conn.Close()
+		n, err := drop(conn, name)
+		e.changed()
+		if err != nil {
+			return nil, fmt.Errorf("drop_model: %w", err)
+		}
+		if n == 0 {
+			return nil, fmt.Errorf("drop_model: %w %q", ErrNoModel, name)
+		}
+		return [][]any{{n}}, nil
+	}}, nil
+}

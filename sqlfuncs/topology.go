@@ -1,0 +1,405 @@
+package sqlfuncs
+
+import (
+	"cmp"
+	"math"
+	"slices"
+)
+
+// The topology classifier's physics (../shared/specs/topology.md, sections
+// 2–5): isolation, event selection, the 801 × 19 low-level matrix and the 14
+// high-level features, computed per event on reused buffers. The SQL
+// functions of topology_funcs.go call into this file.
+//
+// Conventions (the same as internal/topref's, so that values agree bit for
+// bit): branch values are widened to float64 and every cut compares the
+// widened value; Δφ is moved by one full turn into [−π, π]; cone sums add
+// in storage order; a particle leaves itself out of its own list by
+// position, the lepton leaves out every track within ΔR < 1e-4 (its own
+// track); ranking is by decreasing pT with ties in storage order; matrix
+// values are float64 results rounded to float32 once.
+//
+// The reference code's deviations (spec section 8) are not reproduced:
+// no unwrapped Δφ, no "minus one" self-removal for every object, no choice
+// of the lepton by signed η, no mT², no sign(PID) charge, no storage-order
+// particles, no rejection of events without particles.
+
+// Cuts and sizes of the spec.
+const (
+	topoTrackMinPT = 0.5  // tracks in the isolation lists and the matrix
+	topoTowerMinET = 1    // photons and neutral hadrons
+	topoConeR      = 0.3  // isolation cone
+	topoOwnTrackR  = 1e-4 // the lepton's own track
+	topoLepMinPT   = 23   // selected lepton pT
+	topoMaxRelIso  = 0.45 // selected lepton ChPFIso + GammaPFIso + NeuPFIso
+	topoJetMinPT   = 30   // counted jets
+	topoJetMaxEta  = 2.6  // counted jets |η|
+	topoMaxTracks  = 450
+	topoMaxPhotons = 150
+	topoMaxNeutral = 200
+	// TopoRows and TopoColumns are the low-level matrix's shape; the SQL
+	// result is its rows concatenated (row-major).
+	TopoRows    = 1 + topoMaxTracks + topoMaxPhotons + topoMaxNeutral
+	TopoColumns = 19
+	// TopoHighLevel is the number of high-level features.
+	TopoHighLevel = 14
+)
+
+// Columns of the low-level matrix that the code names.
+const (
+	llfPT              = 4
+	llfEta             = 5
+	llfPhi             = 6
+	llfIsChargedHadron = 13
+	llfIsNeutralHadron = 14
+	llfIsPhoton        = 15
+	llfIsElectron      = 16
+	llfIsMuon          = 17
+)
+
+// TopoColumnNames names the low-level matrix's 19 columns in order.
+var TopoColumnNames = [TopoColumns]string{
+	"e", "px", "py", "pz", "pt", "eta", "phi", "x", "y", "z",
+	"ch_iso", "gamma_iso", "neu_iso",
+	"is_charged_hadron", "is_neutral_hadron", "is_photon", "is_electron", "is_muon", "charge",
+}
+
+// TopoHighLevelNames names the 14 high-level features in order; they are
+// the fields of topo_hlf's STRUCT.
+var TopoHighLevelNames = [TopoHighLevel]string{
+	"ht", "met", "met_phi", "mt", "n_jets", "n_bjets", "lep_pt", "lep_eta", "lep_phi",
+	"lep_ch_iso", "lep_gamma_iso", "lep_neu_iso", "lep_charge", "is_electron",
+}
+
+// topoDeltaR is ΔR with Δφ moved by at most one turn: azimuths lie in
+// [−π, π], so one turn always suffices, and the result is the same bits as
+// the reference's (wrapPhi's modulo would round differently).
+func topoDeltaR(eta1, phi1, eta2, phi2 float64) float64 {
+	de, dp := eta1-eta2, phi1-phi2
+	if dp > math.Pi {
+		dp -= 2 * math.Pi
+	} else if dp < -math.Pi {
+		dp += 2 * math.Pi
+	}
+	return math.Sqrt(float64(de*de) + float64(dp*dp))
+}
+
+// isoList is one isolation list (section 2): the particles of a collection
+// above threshold, in storage order, plus their η-sorted order. A cone
+// query binary-searches the η window [η−R, η+R] and tests Δφ only there,
+// so the three cone sums of every particle cost O(N log N + matches)
+// instead of N². The Δφ test wraps, so the φ = ±π seam needs no special
+// case.
+type isoList struct {
+	pt, eta, phi []float64 // storage order
+	src          []int32   // position in the collection
+	sortEta      []float64 // η ascending
+	sortPos      []int32   // list position of each sortEta entry
+}
+
+// coneMargin widens the η window so that rounding in Δη can never hide a
+// particle the exact ΔR test would accept.
+const coneMargin = 1e-9
+
+func loadIsoList[T float](l *isoList, pt, eta, phi []T, cut float64) {
+	l.pt, l.eta, l.phi, l.src = l.pt[:0], l.eta[:0], l.phi[:0], l.src[:0]
+	for i := range pt {
+		if p := float64(pt[i]); p > cut {
+			l.pt = append(l.pt, p)
+			l.eta = append(l.eta, float64(eta[i]))
+			l.phi = append(l.phi, float64(phi[i]))
+			l.src = append(l.src, int32(i))
+		}
+	}
+	l.sortPos = l.sortPos[:0]
+	for k := range l.pt {
+		l.sortPos = append(l.sortPos, int32(k))
+	}
+	slices.SortFunc(l.sortPos, func(a, b int32) int { return cmp.Compare(l.eta[a], l.eta[b]) })
+	l.sortEta = l.sortEta[:0]
+	for _, k := range l.sortPos {
+		l.sortEta = append(l.sortEta, l.eta[k])
+	}
+}
+
+// coneSum adds the pT of the list's particles within ΔR < 0.3 of (eta,
+// phi), in storage order; skip is the querying particle's own position (−1
+// when it is not in the list) and ownTrack leaves out everything within
+// ΔR < 1e-4 (a lepton's own track). hits is scratch space.
+func (l *isoList) coneSum(eta, phi float64, skip int, ownTrack bool, hits *[]int32) float64 {
+	lo, _ := slices.BinarySearch(l.sortEta, eta-topoConeR-coneMargin)
+	top := eta + topoConeR + coneMargin
+	h := (*hits)[:0]
+	for k := lo; k < len(l.sortEta) && l.sortEta[k] <= top; k++ {
+		p := l.sortPos[k]
+		if int(p) == skip {
+			continue
+		}
+		// Most of the η window lies far away in φ: reject those before the
+		// exact ΔR (with a margin, so the exact test alone decides near 0.3).
+		dp := phi - l.phi[p]
+		if dp > math.Pi {
+			dp -= 2 * math.Pi
+		} else if dp < -math.Pi {
+			dp += 2 * math.Pi
+		}
+		if dp > topoConeR+coneMargin || dp < -topoConeR-coneMargin {
+			continue
+		}
+		d := topoDeltaR(eta, phi, l.eta[p], l.phi[p])
+		if d < topoConeR && !(ownTrack && d < topoOwnTrackR) {
+			h = append(h, p)
+		}
+	}
+	// Storage order makes the float sum, hence the 0.45 cut, independent of
+	// how the window was found.
+	slices.Sort(h)
+	sum := 0.0
+	for _, p := range h {
+		sum += l.pt[p]
+	}
+	*hits = h
+	return sum
+}
+
+// iso is the three relative isolations of an object.
+type iso struct{ ch, gamma, neu float64 }
+
+// topoWork is one event's isolation lists and scratch, reused across rows.
+type topoWork struct {
+	ch, gamma, neu isoList
+	hits           []int32
+	order          []int32
+}
+
+func loadLists[T float](w *topoWork, trkPt, trkEta, trkPhi, phoEt, phoEta, phoPhi, nhEt, nhEta, nhPhi []T) {
+	loadIsoList(&w.ch, trkPt, trkEta, trkPhi, topoTrackMinPT)
+	loadIsoList(&w.gamma, phoEt, phoEta, phoPhi, topoTowerMinET)
+	loadIsoList(&w.neu, nhEt, nhEta, nhPhi, topoTowerMinET)
+}
+
+// leptonIso is a lepton's isolation: its own track (every track within
+// ΔR < 1e-4) is left out of ChPFIso; it belongs to neither tower list.
+func (w *topoWork) leptonIso(pt, eta, phi float64) iso {
+	return iso{
+		ch:    w.ch.coneSum(eta, phi, -1, true, &w.hits) / pt,
+		gamma: w.gamma.coneSum(eta, phi, -1, false, &w.hits) / pt,
+		neu:   w.neu.coneSum(eta, phi, -1, false, &w.hits) / pt,
+	}
+}
+
+// particleIso is the isolation of the k-th particle of list l (one of w's
+// three), left out of its own list by position.
+func (w *topoWork) particleIso(l *isoList, k int) iso {
+	eta, phi, pt := l.eta[k], l.phi[k], l.pt[k]
+	self := func(m *isoList) int {
+		if m == l {
+			return k
+		}
+		return -1
+	}
+	return iso{
+		ch:    w.ch.coneSum(eta, phi, self(&w.ch), false, &w.hits) / pt,
+		gamma: w.gamma.coneSum(eta, phi, self(&w.gamma), false, &w.hits) / pt,
+		neu:   w.neu.coneSum(eta, phi, self(&w.neu), false, &w.hits) / pt,
+	}
+}
+
+// objectIso is the isolation of an arbitrary object of a collection that
+// may or may not be in list l: position i of the collection is left out
+// when it made the list.
+func (w *topoWork) objectIso(l *isoList, i int, pt, eta, phi float64) iso {
+	if k, found := slices.BinarySearch(l.src, int32(i)); found {
+		return w.particleIso(l, k)
+	}
+	return iso{
+		ch:    w.ch.coneSum(eta, phi, -1, false, &w.hits) / pt,
+		gamma: w.gamma.coneSum(eta, phi, -1, false, &w.hits) / pt,
+		neu:   w.neu.coneSum(eta, phi, -1, false, &w.hits) / pt,
+	}
+}
+
+// topoLepton is the selected lepton.
+type topoLepton struct {
+	muon         bool
+	idx          int // 0-based position in its collection
+	pt, eta, phi float64
+	charge       int32
+	iso          iso
+	ok           bool // a lepton was selected
+}
+
+// selectFrom considers one flavour's leptons (section 3): pT > 23 and
+// summed relative isolation < 0.45; a candidate replaces the current
+// choice only with a strictly higher pT, so ties go to the one met first.
+func selectFrom[T float](w *topoWork, best *topoLepton, muon bool, pt, eta, phi []T, charge []int32) {
+	for i := range pt {
+		p := float64(pt[i])
+		if !(p > topoLepMinPT) {
+			continue
+		}
+		e, f := float64(eta[i]), float64(phi[i])
+		is := w.leptonIso(p, e, f)
+		if !(is.ch+is.gamma+is.neu < topoMaxRelIso) {
+			continue
+		}
+		if !best.ok || p > best.pt {
+			*best = topoLepton{muon: muon, idx: i, pt: p, eta: e, phi: f, charge: charge[i], iso: is, ok: true}
+		}
+	}
+}
+
+// rank returns the list's positions in keep (all when keep is nil)
+// ordered by decreasing pT, ties in storage order, cut at limit.
+func (w *topoWork) rank(l *isoList, keep []int32, limit int) []int32 {
+	if keep == nil {
+		keep = w.order[:0]
+		for k := range l.pt {
+			keep = append(keep, int32(k))
+		}
+	}
+	slices.SortStableFunc(keep, func(a, b int32) int { return cmp.Compare(l.pt[b], l.pt[a]) })
+	w.order = keep
+	return keep[:min(len(keep), limit)]
+}
+
+// setLLFRow fills one matrix row (zeroed beforehand) from a massless
+// particle.
+func setLLFRow(r []float32, pt, eta, phi, x, y, z float64, is iso, hot int, charge float64) {
+	r[0] = float32(pt * math.Cosh(eta))
+	r[1] = float32(pt * math.Cos(phi))
+	r[2] = float32(pt * math.Sin(phi))
+	r[3] = float32(pt * math.Sinh(eta))
+	r[4] = float32(pt)
+	r[5] = float32(eta)
+	r[6] = float32(phi)
+	r[7] = float32(x)
+	r[8] = float32(y)
+	r[9] = float32(z)
+	r[10] = float32(is.ch)
+	r[11] = float32(is.gamma)
+	r[12] = float32(is.neu)
+	r[hot] = 1
+	r[18] = float32(charge)
+}
+
+// lowLevel writes the event's 801 × 19 matrix into dst (row-major,
+// TopoRows·TopoColumns values) and returns the number of rows holding a
+// particle: the lepton, then tracks other than its own, photons and
+// neutral hadrons, each ranked by pT and truncated; the rest zero. The
+// track fields are the whole collection's (w.ch.src indexes them).
+func lowLevel[T float](w *topoWork, lep topoLepton, trkCharge []int32, x, y, z []T, dst []float32) int {
+	clear(dst)
+	hot := llfIsElectron
+	if lep.muon {
+		hot = llfIsMuon
+	}
+	setLLFRow(dst[:TopoColumns], lep.pt, lep.eta, lep.phi, 0, 0, 0, lep.iso, hot, float64(lep.charge))
+	n := 1
+	row := func() []float32 {
+		r := dst[n*TopoColumns : (n+1)*TopoColumns]
+		n++
+		return r
+	}
+	keep := w.order[:0]
+	for k := range w.ch.pt {
+		if topoDeltaR(w.ch.eta[k], w.ch.phi[k], lep.eta, lep.phi) >= topoOwnTrackR {
+			keep = append(keep, int32(k))
+		}
+	}
+	for _, k := range w.rank(&w.ch, keep, topoMaxTracks) {
+		i := w.ch.src[k]
+		setLLFRow(row(), w.ch.pt[k], w.ch.eta[k], w.ch.phi[k], float64(x[i]), float64(y[i]), float64(z[i]),
+			w.particleIso(&w.ch, int(k)), llfIsChargedHadron, float64(trkCharge[i]))
+	}
+	for _, k := range w.rank(&w.gamma, nil, topoMaxPhotons) {
+		setLLFRow(row(), w.gamma.pt[k], w.gamma.eta[k], w.gamma.phi[k], 0, 0, 0, w.particleIso(&w.gamma, int(k)), llfIsPhoton, 0)
+	}
+	for _, k := range w.rank(&w.neu, nil, topoMaxNeutral) {
+		setLLFRow(row(), w.neu.pt[k], w.neu.eta[k], w.neu.phi[k], 0, 0, 0, w.particleIso(&w.neu, int(k)), llfIsNeutralHadron, 0)
+	}
+	return n
+}
+
+// highLevel computes the 14 features of section 5 in TopoHighLevelNames
+// order: counted jets have PT > 30 and |η| < 2.6, HT adds them in storage
+// order, mT = sqrt(2·pT·MET·(1 − cos Δφ)) multiplied left to right.
+func highLevel[T float](lep topoLepton, jetPt, jetEta []T, btag []int32, met, metPhi float64) [TopoHighLevel]float64 {
+	var f [TopoHighLevel]float64
+	for i := range jetPt {
+		if pt := float64(jetPt[i]); pt > topoJetMinPT && math.Abs(float64(jetEta[i])) < topoJetMaxEta {
+			f[0] += pt
+			f[4]++
+			if btag[i] > 0 {
+				f[5]++
+			}
+		}
+	}
+	f[1], f[2] = met, metPhi
+	f[3] = math.Sqrt(2 * lep.pt * met * (1 - math.Cos(lep.phi-metPhi)))
+	f[6], f[7], f[8] = lep.pt, lep.eta, lep.phi
+	f[9], f[10], f[11] = lep.iso.ch, lep.iso.gamma, lep.iso.neu
+	f[12] = float64(lep.charge)
+	if !lep.muon {
+		f[13] = 1
+	}
+	return f
+}
+
+// sequence writes the recurrent models' input (section 6, step 4) for the
+// matrix m with n particle rows: those rows ordered by decreasing ΔR from
+// the lepton (row 0; ties in matrix order), each column standardised over
+// them (population deviation; a column of equal values becomes 0), then
+// the zero padding. order is scratch.
+func sequence(m []float32, n int, dst []float32, mask []bool, order []int32, dr []float64) ([]int32, []float64) {
+	clear(dst)
+	clear(mask)
+	if n == 0 {
+		return order, dr
+	}
+	at := func(i, c int) float32 { return m[i*TopoColumns+c] }
+	lepEta, lepPhi := float64(at(0, llfEta)), float64(at(0, llfPhi))
+	order, dr = order[:0], dr[:0]
+	for i := range n {
+		order = append(order, int32(i))
+		dr = append(dr, topoDeltaR(float64(at(i, llfEta)), float64(at(i, llfPhi)), lepEta, lepPhi))
+	}
+	slices.SortStableFunc(order, func(a, b int32) int { return cmp.Compare(dr[b], dr[a]) })
+	for c := range TopoColumns {
+		var sum float64
+		lo, hi := at(0, c), at(0, c)
+		for i := range n {
+			v := at(i, c)
+			sum += float64(v)
+			lo, hi = min(lo, v), max(hi, v)
+		}
+		if lo == hi {
+			continue // already zero
+		}
+		mean := sum / float64(n)
+		var ss float64
+		for i := range n {
+			d := float64(at(i, c)) - mean
+			ss += float64(d * d)
+		}
+		std := math.Sqrt(ss / float64(n))
+		for out, i := range order {
+			dst[out*TopoColumns+c] = float32((float64(at(int(i), c)) - mean) / std)
+		}
+	}
+	for i := range n {
+		mask[i] = true
+	}
+	return order, dr
+}
+
+// hashKey is internal/topref's Key: mix(mix(seed ^ salt) ^ id) with
+// SplitMix64's finaliser, the seeded sort key of the data preparation.
+func hashKey(seed, salt, id uint64) uint64 { return splitMix(splitMix(seed^salt) ^ id) }
+
+func splitMix(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
+}

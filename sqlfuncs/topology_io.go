@@ -1,0 +1,234 @@
+package sqlfuncs
+
+import (
+	"github.com/hepsql/hepsql/internal/capi"
+)
+
+// Readers and writers of the topology functions' arguments and results:
+// collections spread over several list arguments, the selected lepton as a
+// STRUCT, and the STRUCT results.
+
+// collReader reads one collection whose fields are consecutive list
+// arguments; layout has one letter per field, 'f' for the float element
+// type T and 'i' for INTEGER. Every list of a row must have the same
+// length.
+type collReader[T float] struct {
+	name   string
+	layout string
+	fl     []lists[T]
+	il     []lists[int32]
+	f      [][]T     // the current row's float fields, in layout order
+	i      [][]int32 // the current row's integer fields
+}
+
+func readColl[T float](in capi.Args, first int, name, layout string) *collReader[T] {
+	n := in.Rows()
+	c := &collReader[T]{name: name, layout: layout}
+	for k, t := range layout {
+		if t == 'f' {
+			c.fl = append(c.fl, readLists[T](in.Arg(first+k), n))
+		} else {
+			c.il = append(c.il, readLists[int32](in.Arg(first+k), n))
+		}
+	}
+	c.f, c.i = make([][]T, len(c.fl)), make([][]int32, len(c.il))
+	return c
+}
+
+// row loads row r; false when a list is NULL or holds a NULL.
+func (c *collReader[T]) row(r int) (bool, error) {
+	ok := true
+	for k := range c.fl {
+		v, valid := c.fl[k].row(r)
+		c.f[k], ok = v, ok && valid
+	}
+	for k := range c.il {
+		v, valid := c.il[k].row(r)
+		c.i[k], ok = v, ok && valid
+	}
+	if !ok {
+		return false, nil
+	}
+	n := len(c.f[0])
+	for _, v := range c.f {
+		if len(v) != n {
+			return false, capi.RowErrorf(r, "the %s lists have different lengths (%d and %d)", c.name, n, len(v))
+		}
+	}
+	for _, v := range c.i {
+		if len(v) != n {
+			return false, capi.RowErrorf(r, "the %s lists have different lengths (%d and %d)", c.name, n, len(v))
+		}
+	}
+	return true, nil
+}
+
+// width is the number of arguments the collection takes.
+func (c *collReader[T]) width() int { return len(c.layout) }
+
+// collArgs names a collection's arguments prefix_field, with FLOAT or
+// DOUBLE lists (elem) for 'f' fields and INTEGER lists for 'i'.
+func collArgs(elem capi.Type, prefix string, fields ...string) []Arg {
+	out := make([]Arg, len(fields))
+	for k, f := range fields {
+		t := capi.ListOf(elem)
+		if f == "charge" || f == "btag" {
+			t = tInts
+		}
+		out[k] = Arg{Name: prefix + "_" + f, Type: t}
+	}
+	return out
+}
+
+// Argument groups and their layouts.
+var (
+	trkFields  = []string{"pt", "eta", "phi", "charge", "x", "y", "z"}
+	trkLayout  = "fffifff"
+	kinFields  = []string{"pt", "eta", "phi"}
+	towFields  = []string{"et", "eta", "phi"}
+	lepFields  = []string{"pt", "eta", "phi", "charge"}
+	lepLayout  = "fffi"
+	jetFields  = []string{"pt", "eta", "btag"}
+	jetLayout  = "ffi"
+	kinLayout  = "fff"
+	isoFields3 = func(elem capi.Type) []Arg {
+		return append(append(collArgs(elem, "trk", kinFields...), collArgs(elem, "pho", towFields...)...), collArgs(elem, "nh", towFields...)...)
+	}
+)
+
+// leptonType is the selected lepton: flavour, 1-based position in its
+// collection, kinematics, charge and relative isolation.
+var leptonType = capi.Type{ID: capi.Struct, Fields: []capi.Field{
+	{Name: "is_muon", Type: tBool}, {Name: "idx", Type: tInt},
+	{Name: "pt", Type: tDouble}, {Name: "eta", Type: tDouble}, {Name: "phi", Type: tDouble},
+	{Name: "charge", Type: tInt},
+	{Name: "ch_iso", Type: tDouble}, {Name: "gamma_iso", Type: tDouble}, {Name: "neu_iso", Type: tDouble},
+}}
+
+// hlfType is the 14 high-level features, named as TopoHighLevelNames.
+var hlfType = func() capi.Type {
+	t := capi.Type{ID: capi.Struct}
+	for _, n := range TopoHighLevelNames {
+		t.Fields = append(t.Fields, capi.Field{Name: n, Type: tDouble})
+	}
+	return t
+}()
+
+// isoType is the relative isolations of each object of a collection.
+var isoType = capi.Type{ID: capi.Struct, Fields: []capi.Field{
+	{Name: "ch", Type: tDoubles}, {Name: "gamma", Type: tDoubles}, {Name: "neu", Type: tDoubles},
+}}
+
+// eventType is topo_event's result.
+var eventType = capi.Type{ID: capi.Struct, Fields: []capi.Field{
+	{Name: "lepton", Type: leptonType}, {Name: "hlf", Type: hlfType},
+	{Name: "n_rows", Type: tInt}, {Name: "llf", Type: tFloats},
+}}
+
+// sequenceType is topo_sequence's result.
+var sequenceType = capi.Type{ID: capi.Struct, Fields: []capi.Field{
+	{Name: "seq", Type: tFloats}, {Name: "mask", Type: tBools},
+}}
+
+// leptonResult writes leptonType rows.
+type leptonResult struct {
+	parent         capi.Vector
+	isMuon         result[bool]
+	idx, charge    result[int32]
+	pt, eta, phi   result[float64]
+	ch, gamma, neu result[float64]
+}
+
+func newLeptonResult(v capi.Vector, n int) *leptonResult {
+	return &leptonResult{
+		parent: v,
+		isMuon: newResult[bool](v.StructChild(0), n), idx: newResult[int32](v.StructChild(1), n),
+		pt: newResult[float64](v.StructChild(2), n), eta: newResult[float64](v.StructChild(3), n),
+		phi: newResult[float64](v.StructChild(4), n), charge: newResult[int32](v.StructChild(5), n),
+		ch: newResult[float64](v.StructChild(6), n), gamma: newResult[float64](v.StructChild(7), n),
+		neu: newResult[float64](v.StructChild(8), n),
+	}
+}
+
+func (w *leptonResult) set(r int, l topoLepton) {
+	w.isMuon.data[r], w.idx.data[r] = l.muon, int32(l.idx+1)
+	w.pt.data[r], w.eta.data[r], w.phi.data[r] = l.pt, l.eta, l.phi
+	w.charge.data[r] = l.charge
+	w.ch.data[r], w.gamma.data[r], w.neu.data[r] = l.iso.ch, l.iso.gamma, l.iso.neu
+}
+
+// null marks the struct and every field NULL (DuckDB reads fields
+// directly in struct_extract, so they must agree).
+func (w *leptonResult) null(r int) {
+	w.parent.SetNull(r)
+	w.isMuon.null(r)
+	w.idx.null(r)
+	w.charge.null(r)
+	for _, f := range []result[float64]{w.pt, w.eta, w.phi, w.ch, w.gamma, w.neu} {
+		f.null(r)
+	}
+}
+
+// hlfResult writes hlfType rows.
+type hlfResult struct {
+	parent capi.Vector
+	fields [TopoHighLevel]result[float64]
+}
+
+func newHLFResult(v capi.Vector, n int) *hlfResult {
+	w := &hlfResult{parent: v}
+	for i := range w.fields {
+		w.fields[i] = newResult[float64](v.StructChild(i), n)
+	}
+	return w
+}
+
+func (w *hlfResult) set(r int, f [TopoHighLevel]float64) {
+	for i := range f {
+		w.fields[i].data[r] = f[i]
+	}
+}
+
+func (w *hlfResult) null(r int) {
+	w.parent.SetNull(r)
+	for _, f := range w.fields {
+		f.null(r)
+	}
+}
+
+// leptonInput reads a leptonType argument.
+type leptonInput struct {
+	valid          []uint64
+	isMuon         scalars[bool]
+	idx, charge    scalars[int32]
+	pt, eta, phi   scalars[float64]
+	ch, gamma, neu scalars[float64]
+}
+
+func readLepton(v capi.Vector, n int) leptonInput {
+	return leptonInput{
+		valid:  v.ReadValidity(n),
+		isMuon: readScalars[bool](v.StructChild(0), n), idx: readScalars[int32](v.StructChild(1), n),
+		pt: readScalars[float64](v.StructChild(2), n), eta: readScalars[float64](v.StructChild(3), n),
+		phi: readScalars[float64](v.StructChild(4), n), charge: readScalars[int32](v.StructChild(5), n),
+		ch: readScalars[float64](v.StructChild(6), n), gamma: readScalars[float64](v.StructChild(7), n),
+		neu: readScalars[float64](v.StructChild(8), n),
+	}
+}
+
+// row returns row r's lepton; false when it or a field is NULL.
+func (l leptonInput) row(r int) (topoLepton, bool) {
+	if !capi.IsValid(l.valid, r) || !l.isMuon.ok(r) || !l.idx.ok(r) || !l.charge.ok(r) {
+		return topoLepton{}, false
+	}
+	for _, s := range []scalars[float64]{l.pt, l.eta, l.phi, l.ch, l.gamma, l.neu} {
+		if !s.ok(r) {
+			return topoLepton{}, false
+		}
+	}
+	return topoLepton{
+		muon: l.isMuon.data[r], idx: int(l.idx.data[r]) - 1,
+		pt: l.pt.data[r], eta: l.eta.data[r], phi: l.phi.data[r], charge: l.charge.data[r],
+		iso: iso{l.ch.data[r], l.gamma.data[r], l.neu.data[r]}, ok: true,
+	}, true
+}
