@@ -63,22 +63,40 @@ func (l lists[T]) row(r int) ([]T, bool) {
 	return l.child[e.Offset : e.Offset+e.Length], true
 }
 
-// result is a flat output column; NULL rows are marked lazily so that an
-// all-valid result never materialises a mask.
-type result[T any] struct {
+// nullMask marks output rows NULL. The mask is fetched (made writable) on
+// the first NULL only, with two cgo calls per vector and chunk; the bits are
+// then set in Go. An all-valid result never materialises a mask.
+type nullMask struct {
 	v    capi.Vector
-	data []T
+	n    int
+	bits []uint64
+}
+
+func newNullMask(v capi.Vector, n int) *nullMask { return &nullMask{v: v, n: n} }
+
+func (m *nullMask) set(row int) {
+	if m.bits == nil {
+		m.bits = m.v.Validity(m.n)
+	}
+	m.bits[row>>6] &^= 1 << (uint(row) & 63)
+}
+
+// result is a flat output column.
+type result[T any] struct {
+	data  []T
+	nulls *nullMask
 }
 
 func newResult[T any](v capi.Vector, n int) result[T] {
-	return result[T]{v: v, data: capi.Slice[T](v, n)}
+	return result[T]{data: capi.Slice[T](v, n), nulls: newNullMask(v, n)}
 }
 
-func (r result[T]) null(row int) { r.v.SetNull(row) }
+func (r result[T]) null(row int) { r.nulls.set(row) }
 
 // listResult writes a LIST output column. Rows must be written in order.
 type listResult[T any] struct {
 	v       capi.Vector
+	nulls   *nullMask
 	entries []capi.ListEntry
 	child   capi.Vector
 	data    []T // the child's data, valid up to cap
@@ -88,7 +106,7 @@ type listResult[T any] struct {
 
 // newListResult prepares a LIST result with room for hint child rows.
 func newListResult[T any](v capi.Vector, n, hint int) *listResult[T] {
-	w := &listResult[T]{v: v, entries: capi.Slice[capi.ListEntry](v, n)}
+	w := &listResult[T]{v: v, nulls: newNullMask(v, n), entries: capi.Slice[capi.ListEntry](v, n)}
 	w.reserve(max(hint, 1))
 	return w
 }
@@ -130,7 +148,7 @@ func (w *listResult[T]) shrink(r, k int) {
 // null marks row r NULL with an empty entry.
 func (w *listResult[T]) null(r int) {
 	w.entries[r] = capi.ListEntry{Offset: uint64(w.size)}
-	w.v.SetNull(r)
+	w.nulls.set(r)
 }
 
 // finish records the child size; call once after the last row.

@@ -7,13 +7,13 @@ import (
 // p4Result writes STRUCT(pt, eta, phi, mass, e) rows, or the same fields
 // after a leading idx INTEGER[] field for candidates.
 type p4Result struct {
-	parent capi.Vector
+	parent *nullMask
 	fields [5]result[float64]
 	idx    *listResult[int32] // nil for plain four-vectors
 }
 
 func newP4Result(out capi.Vector, n int, withIdx bool, idxHint int) *p4Result {
-	w := &p4Result{parent: out}
+	w := &p4Result{parent: newNullMask(out, n)}
 	first := 0
 	if withIdx {
 		w.idx = newListResult[int32](out.StructChild(0), n, idxHint)
@@ -36,7 +36,7 @@ func (w *p4Result) set(r int, p P4) {
 // null marks row r NULL in the struct and in every field: DuckDB reads a
 // struct's fields directly (struct_extract), so they must agree.
 func (w *p4Result) null(r int) {
-	w.parent.SetNull(r)
+	w.parent.set(r)
 	for _, f := range w.fields {
 		f.null(r)
 	}

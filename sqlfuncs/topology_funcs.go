@@ -22,6 +22,7 @@ const (
 func execTopoIso[T float](of int) func(capi.Args, capi.Vector) error {
 	return func(in capi.Args, out capi.Vector) error {
 		n := in.Rows()
+		outNulls := newNullMask(out, n)
 		first := 0
 		var lep *collReader[T]
 		if of == isoOfLepton {
@@ -49,7 +50,7 @@ func execTopoIso[T float](of int) func(capi.Args, capi.Vector) error {
 				return err
 			}
 			if !ok {
-				out.SetNull(r)
+				outNulls.set(r)
 				for _, x := range ws {
 					x.null(r)
 				}
@@ -174,6 +175,7 @@ func execTopoLLF[T float](in capi.Args, out capi.Vector) error {
 
 func execTopoEvent[T float](in capi.Args, out capi.Vector) error {
 	n := in.Rows()
+	outNulls := newNullMask(out, n)
 	trk := readColl[T](in, 0, "track", trkLayout)
 	pho := readColl[T](in, 7, "photon", kinLayout)
 	nh := readColl[T](in, 10, "neutral hadron", kinLayout)
@@ -201,7 +203,7 @@ func execTopoEvent[T float](in capi.Args, out capi.Vector) error {
 			selectFrom(&w, &lep, true, mu.f[0], mu.f[1], mu.f[2], mu.i[0])
 		}
 		if !lep.ok {
-			out.SetNull(r)
+			outNulls.set(r)
 			lepRes.null(r)
 			hlfRes.null(r)
 			rows.null(r)
@@ -221,6 +223,7 @@ func execTopoEvent[T float](in capi.Args, out capi.Vector) error {
 
 func execTopoSequence(in capi.Args, out capi.Vector) error {
 	n := in.Rows()
+	outNulls := newNullMask(out, n)
 	m := readLists[float32](in.Arg(0), n)
 	seq := newListResult[float32](out.StructChild(0), n, n*llfSize)
 	mask := newListResult[bool](out.StructChild(1), n, n*TopoRows)
@@ -231,7 +234,7 @@ func execTopoSequence(in capi.Args, out capi.Vector) error {
 	for r := 0; r < n; r++ {
 		v, ok := m.row(r)
 		if !ok {
-			out.SetNull(r)
+			outNulls.set(r)
 			seq.null(r)
 			mask.null(r)
 			continue

@@ -20,11 +20,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"runtime/pprof"
 	"sort"
 	"strings"
@@ -145,12 +143,12 @@ func parent(args []string) error {
 	if err != nil {
 		return err
 	}
-	info, err := machine(ctx)
+	info, err := bench.DescribeMachine(ctx)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "scanbench: %s\n", info.oneLine())
-	c.loadStart = loadAverage()
+	fmt.Fprintf(os.Stderr, "scanbench: %s\n", info.OneLine())
+	c.loadStart = bench.LoadAverage()
 
 	var ms []*measurement
 	want := map[string]bench.Result{} // per query, the first result seen
@@ -165,7 +163,7 @@ func parent(args []string) error {
 			}
 		}
 	}
-	c.loadEnd = loadAverage()
+	c.loadEnd = bench.LoadAverage()
 	report := render(c, info, ms, time.Since(start))
 	fmt.Print(report)
 	if c.readme == "" {
@@ -175,7 +173,7 @@ func parent(args []string) error {
 		fmt.Fprintf(os.Stderr, "scanbench: partial run (-queries/-threads): %s left as it is\n", c.readme)
 		return nil
 	}
-	if err := writeReadme(c.readme, report); err != nil {
+	if err := bench.WriteSection(c.readme, beginMarker, endMarker, report); err != nil {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "scanbench: results written to %s\n", c.readme)
@@ -187,7 +185,7 @@ func parent(args []string) error {
 func measure(self string, c *config, query, peer string, threads int, want map[string]bench.Result) (*measurement, error) {
 	m := &measurement{query: query, peer: peer, threads: threads}
 	for run := 0; run <= c.runs; run++ {
-		quiet := waitQuiet()
+		quiet := bench.WaitQuiet("scanbench", bench.QuietWait)
 		if run > 0 {
 			c.measuredRuns++
 			if !quiet {
@@ -334,11 +332,11 @@ func prepare(ctx context.Context, c *config) error {
 			return err
 		}
 		// Copies beyond -copies from an earlier run would join the globs.
-		if err := removeExtra(dir, c.copies); err != nil {
+		if err := bench.RemoveExtra(dir, c.copies); err != nil {
 			return err
 		}
 	}
-	if err := replicate(c.sample, c.rootDir(), "run2012b-%03d.root", c.copies); err != nil {
+	if err := bench.Replicate("scanbench", c.sample, c.rootDir(), bench.RootCopyFormat, c.copies); err != nil {
 		return err
 	}
 	// The conversion is redone every time (10,000 events: well under a
@@ -369,119 +367,7 @@ func prepare(ctx context.Context, c *config) error {
 		}
 		*size = st.Size()
 	}
-	return replicate(pq, c.parquetDir(), "part-%03d.parquet", c.copies)
-}
-
-// replicate copies src to dir/fmt(i) for i < n, skipping copies that exist
-// with the right size (dir/fmt(0) may be src itself).
-func replicate(src, dir, format string, n int) error {
-	st, err := os.Stat(src)
-	if err != nil {
-		return err
-	}
-	made := 0
-	for i := range n {
-		dst := filepath.Join(dir, fmt.Sprintf(format, i))
-		if d, err := os.Stat(dst); err == nil && (os.SameFile(st, d) || d.Size() == st.Size()) {
-			continue
-		}
-		if err := copyFile(src, dst); err != nil {
-			return err
-		}
-		made++
-	}
-	if made > 0 {
-		fmt.Fprintf(os.Stderr, "scanbench: made %d copies of %s in %s\n", made, src, dir)
-	}
-	return nil
-}
-
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	tmp := dst + ".tmp"
-	out, err := os.Create(tmp)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	if err := out.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, dst)
-}
-
-// removeExtra removes copies numbered n and above left by an earlier run
-// with more copies.
-func removeExtra(dir string, n int) error {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return err
-	}
-	for _, e := range entries {
-		name := e.Name()
-		var i int
-		if _, err := fmt.Sscanf(name[strings.LastIndexAny(name, "-")+1:], "%d.", &i); err != nil {
-			continue
-		}
-		if i >= n {
-			if err := os.Remove(filepath.Join(dir, name)); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// machineInfo describes where the benchmark ran.
-type machineInfo struct {
-	commit string // of the hepsql tree measured
-	cpu    string
-	cores  int
-	goVer  string
-	duckdb string
-	osArch string
-}
-
-func (m machineInfo) oneLine() string {
-	return fmt.Sprintf("%s, %d cores, %s, %s, DuckDB %s", m.cpu, m.cores, m.osArch, m.goVer, m.duckdb)
-}
-
-func machine(ctx context.Context) (machineInfo, error) {
-	m := machineInfo{cpu: "unknown CPU", cores: runtime.NumCPU(), goVer: runtime.Version(),
-		osArch: runtime.GOOS + "/" + runtime.GOARCH}
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-				m.cpu = strings.TrimSpace(v)
-				break
-			}
-		}
-	}
-	m.commit = "unknown commit"
-	if out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output(); err == nil {
-		m.commit = strings.TrimSpace(string(out))
-		if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/README.md").Output(); err == nil && len(st) > 0 {
-			m.commit += " with uncommitted changes"
-		}
-	}
-	db, err := hepsql.Open("")
-	if err != nil {
-		return m, err
-	}
-	defer db.Close()
-	var version, sourceID string
-	if err := db.QueryRowContext(ctx, "SELECT library_version, source_id FROM pragma_version()").Scan(&version, &sourceID); err != nil {
-		return m, err
-	}
-	m.duckdb = version + " (" + sourceID + ")"
-	return m, nil
+	return bench.Replicate("scanbench", pq, c.parquetDir(), "part-%03d.parquet", c.copies)
 }
 
 // mb formats KiB as decimal megabytes.

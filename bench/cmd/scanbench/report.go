@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -42,7 +41,7 @@ func find(ms []*measurement, query, peer string, threads int) *measurement {
 func ratio(a, b time.Duration) float64 { return a.Seconds() / b.Seconds() }
 
 // render returns the Markdown block of results.
-func render(c *config, info machineInfo, ms []*measurement, total time.Duration) string {
+func render(c *config, info bench.Machine, ms []*measurement, total time.Duration) string {
 	var b strings.Builder
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 
@@ -54,13 +53,13 @@ func render(c *config, info machineInfo, ms []*measurement, total time.Duration)
 		cmd += " " + a
 	}
 	w("- Date: %s\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
-	w("- Machine: %s, %d cores, %s; Go %s; DuckDB %s\n", info.cpu, info.cores, info.osArch, info.goVer, info.duckdb)
-	w("- Command: `%s` (from the repository root; %s in all), hepsql at %s\n", cmd, total.Round(time.Second), info.commit)
+	w("- Machine: %s, %d cores, %s; Go %s; DuckDB %s\n", info.CPU, info.Cores, info.OSArch, info.Go, info.DuckDB)
+	w("- Command: `%s` (from the repository root; %s in all), hepsql at %s\n", cmd, total.Round(time.Second), info.Commit)
 	w("- Data: %d copies of `%s` (tree `%s`) = %s events; one ROOT copy %.2f MB, one Parquet copy (20 branches, zstd) %.2f MB\n",
-		c.copies, c.sample, bench.Tree, thousands(c.events), float64(c.rootBytes)/1e6, float64(c.parquetBytes)/1e6)
+		c.copies, c.sample, bench.Tree, bench.Thousands(c.events), float64(c.rootBytes)/1e6, float64(c.parquetBytes)/1e6)
 	w("- Time: best of %d runs after one warm-up, each run a fresh process; peak RSS: the largest of those runs (MB = 10^6 bytes)\n", c.runs)
 	w("- Other load: %d of %d measured runs began while other processes used ≥ %.2f core (after waiting up to %s for them); load average %s at the start, %s at the end\n",
-		c.busyRuns, c.measuredRuns, quietCores, quietWait, c.loadStart, c.loadEnd)
+		c.busyRuns, c.measuredRuns, bench.QuietCores, bench.QuietWait, c.loadStart, c.loadEnd)
 	w("- Results checked equal across the three peers on every run (histograms exactly, sums within a relative %g)\n\n", bench.SumsTolerance)
 
 	w("| query | threads | hepsql (read_root) | Parquet (read_parquet) | groot loop | hepsql/Parquet | groot/hepsql | RSS hepsql | RSS Parquet | RSS groot |\n")
@@ -138,46 +137,10 @@ func barChecks(c *config, ms []*measurement) []check {
 		}
 		bytes := float64(h.maxRSS) * 1024
 		out = append(out, check{
-			name:   fmt.Sprintf("scan of 20 branches over %s events, %d thread(s): hepsql peak RSS < %.0f MB", thousands(c.events), th, barScanRSS/1e6),
+			name:   fmt.Sprintf("scan of 20 branches over %s events, %d thread(s): hepsql peak RSS < %.0f MB", bench.Thousands(c.events), th, barScanRSS/1e6),
 			ok:     bytes < barScanRSS,
 			detail: mb(h.maxRSS),
 		})
 	}
 	return out
-}
-
-// writeReadme puts block between the markers of the file at path, replacing
-// what was there; a file without markers gets them appended.
-func writeReadme(path, block string) error {
-	old, err := os.ReadFile(path)
-	if err != nil && !os.IsNotExist(err) {
-		return err
-	}
-	text := string(old)
-	section := beginMarker + "\n\n" + block + "\n" + endMarker
-	i, j := strings.Index(text, beginMarker), strings.Index(text, endMarker)
-	switch {
-	case i >= 0 && j > i:
-		text = text[:i] + section + text[j+len(endMarker):]
-	case i >= 0 || j >= 0:
-		return fmt.Errorf("%s: unbalanced %q / %q markers", path, beginMarker, endMarker)
-	default:
-		if text != "" && !strings.HasSuffix(text, "\n") {
-			text += "\n"
-		}
-		if text != "" {
-			text += "\n"
-		}
-		text += section + "\n"
-	}
-	return os.WriteFile(path, []byte(text), 0o644)
-}
-
-// thousands formats n with thousands separators: 1,000,000.
-func thousands(n int64) string {
-	s := fmt.Sprint(n)
-	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
 }
