@@ -50,11 +50,11 @@ func cmsSample(t testing.TB) string {
 	return path
 }
 
-// runPipeline runs queries/adl/<name>.sql against a database whose
+// runPipeline runs queries/adl/builtin/<name>.sql (DuckDB built-ins only) against a database whose
 // read_root is the stand-in over a table loaded from files.
 func runPipeline(t *testing.T, db *sql.DB, name, input string) []Bin {
 	t.Helper()
-	path := filepath.Join(repoRoot(t), "queries", "adl", name+".sql")
+	path := filepath.Join(repoRoot(t), "queries", "adl", "builtin", name+".sql")
 	text, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
