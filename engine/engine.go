@@ -16,6 +16,7 @@ import (
 	"github.com/hepsql/hepsql/internal/capi"
 	"github.com/hepsql/hepsql/mlfuncs/sqlml"
 	"github.com/hepsql/hepsql/rootscan"
+	_ "github.com/hepsql/hepsql/rootscan/xrootd" // root:// sources
 	"github.com/hepsql/hepsql/sqlfuncs"
 )
 

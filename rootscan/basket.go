@@ -146,36 +146,53 @@ type basket struct {
 // wantOffsets says whether the branch stores variable-size entries.
 // scratch is reused for the decompressed payload when large enough.
 func decodeBasket(raw []byte, wantOffsets bool, scratch []byte) (basket, []byte, error) {
+	bufs := basketBuffers{payload: scratch}
+	b, err := bufs.decode(raw, wantOffsets)
+	return b, bufs.payload, err
+}
+
+// basketBuffers are the buffers a reader decodes its baskets into, reused
+// from one basket to the next so that a scan allocates per column, not per
+// basket. A decoded basket aliases them until the next decode.
+type basketBuffers struct {
+	payload []byte  // decompressed payload
+	offsets []int32 // entry offsets
+}
+
+func (bufs *basketBuffers) decode(raw []byte, wantOffsets bool) (basket, error) {
 	h, err := parseBasketHeader(raw)
 	if err != nil {
-		return basket{}, scratch, err
+		return basket{}, err
 	}
 	if int(h.nbytes) > len(raw) {
-		return basket{}, scratch, fmt.Errorf("%w: key says %d bytes, basket table says %d", errCorrupt, h.nbytes, len(raw))
+		return basket{}, fmt.Errorf("%w: key says %d bytes, basket table says %d", errCorrupt, h.nbytes, len(raw))
 	}
 	stored := raw[h.keylen:h.nbytes]
 	var payload []byte
 	if int(h.objlen) == len(stored) {
 		payload = stored
 	} else {
-		if cap(scratch) < int(h.objlen) {
-			scratch = make([]byte, h.objlen)
+		if cap(bufs.payload) < int(h.objlen) {
+			bufs.payload = make([]byte, h.objlen)
 		}
-		payload = scratch[:h.objlen]
+		payload = bufs.payload[:h.objlen]
 		if err := decompress(payload, stored); err != nil {
-			return basket{}, scratch, err
+			return basket{}, err
 		}
 	}
 	b := basket{entries: int(h.nevbuf), data: payload[:h.last-h.keylen]}
 	if !wantOffsets {
-		return b, scratch, nil
+		return b, nil
 	}
 	r := byteReader{b: payload, pos: int(h.last - h.keylen)}
 	n := int(r.i32())
 	if r.err != nil || n < int(h.nevbuf) || n > (len(payload)-r.pos)/4 {
-		return basket{}, scratch, fmt.Errorf("%w: entry-offset table of %d entries for %d entries", errCorrupt, n, h.nevbuf)
+		return basket{}, fmt.Errorf("%w: entry-offset table of %d entries for %d entries", errCorrupt, n, h.nevbuf)
 	}
-	offs := make([]int32, h.nevbuf+1)
+	if cap(bufs.offsets) < int(h.nevbuf)+1 {
+		bufs.offsets = make([]int32, h.nevbuf+1)
+	}
+	offs := bufs.offsets[:h.nevbuf+1]
 	for i := range int(h.nevbuf) {
 		o := binary.BigEndian.Uint32(payload[r.pos+4*i:])
 		if h.flag > 20 && h.flag < 40 {
@@ -186,11 +203,11 @@ func decodeBasket(raw []byte, wantOffsets bool, scratch []byte) (basket, []byte,
 	offs[h.nevbuf] = h.last - h.keylen
 	for i := range int(h.nevbuf) {
 		if offs[i] < 0 || offs[i] > offs[i+1] {
-			return basket{}, scratch, fmt.Errorf("%w: entry %d offset %d outside [0, %d]", errCorrupt, i, offs[i], offs[i+1])
+			return basket{}, fmt.Errorf("%w: entry %d offset %d outside [0, %d]", errCorrupt, i, offs[i], offs[i+1])
 		}
 	}
 	b.offsets = offs
-	return b, scratch, nil
+	return b, nil
 }
 
 // decompress inflates ROOT's chunked compression format into dst, which
@@ -237,24 +254,31 @@ func decompress(dst, src []byte) error {
 	return nil
 }
 
-var zlibReaders sync.Pool
+// zlibReaders holds idle inflaters. A zlib reader carries about 50 kB of
+// window and tables that take longer to set up than a small block takes to
+// inflate, and a sync.Pool is emptied by every GC, which a short scan over
+// many files triggers often; a bounded free list keeps them.
+var zlibReaders = make(chan io.ReadCloser, 64)
 
 func inflateZlib(dst, src []byte) error {
 	br := bytes.NewReader(src)
 	var zr io.ReadCloser
-	if pooled, ok := zlibReaders.Get().(io.ReadCloser); ok {
-		if err := pooled.(zlib.Resetter).Reset(br, nil); err != nil {
+	select {
+	case zr = <-zlibReaders:
+		if err := zr.(zlib.Resetter).Reset(br, nil); err != nil {
 			return err
 		}
-		zr = pooled
-	} else {
+	default:
 		var err error
 		if zr, err = zlib.NewReader(br); err != nil {
 			return err
 		}
 	}
-	defer zlibReaders.Put(zr)
 	_, err := io.ReadFull(zr, dst)
+	select {
+	case zlibReaders <- zr:
+	default:
+	}
 	return err
 }
 

@@ -13,19 +13,24 @@ import (
 // thread owns its readers; the current basket is kept decoded until the
 // requested entries move past it, so consecutive chunks reuse it.
 type columnReader struct {
-	col     *column
-	file    *openFile
-	cur     basket
-	curIdx  int // index of cur in the basket table, -1 when none
-	raw     []byte
-	scratch []byte
-	strs    []byte   // string bytes of the chunk being filled
-	ends    []uint64 // string end offsets of the chunk being filled
-	counts  []int    // per-row element counts of the chunk being filled
+	col    *column
+	file   *openFile
+	cur    basket
+	curIdx int // index of cur in the basket table, -1 when none
+	raw    []byte
+	bufs   basketBuffers
+	strs   []byte   // string bytes of the chunk being filled
+	ends   []uint64 // string end offsets of the chunk being filled
+	counts []int    // per-row element counts of the chunk being filled
 }
 
 func newColumnReader(col *column, f *openFile) *columnReader {
 	return &columnReader{col: col, file: f, curIdx: -1}
+}
+
+// reset points r at a column of another file, keeping its buffers.
+func (r *columnReader) reset(col *column, f *openFile) {
+	r.col, r.file, r.cur, r.curIdx = col, f, basket{}, -1
 }
 
 // load makes the basket holding entry current.
@@ -34,6 +39,9 @@ func (r *columnReader) load(entry int64) error {
 	if r.curIdx >= 0 && entry >= r.cur.first && entry < r.cur.first+int64(r.cur.entries) {
 		return nil
 	}
+	// The buffers are about to be overwritten: if this load fails, the
+	// previous basket is gone too.
+	r.curIdx = -1
 	n := len(bt.seek)
 	i := sort.Search(n, func(i int) bool { return bt.first[i] > entry }) - 1
 	if i < 0 || i >= n || len(bt.bytes) <= i {
@@ -50,8 +58,7 @@ func (r *columnReader) load(entry int64) error {
 	if _, err := r.file.r.ReadAt(raw, bt.seek[i]); err != nil {
 		return r.errorf(entry, "reading basket %d (%d bytes at offset %d): %v", i, size, bt.seek[i], err)
 	}
-	b, scratch, err := decodeBasket(raw, r.col.layout != layoutFixed, r.scratch)
-	r.scratch = scratch
+	b, err := r.bufs.decode(raw, r.col.layout != layoutFixed)
 	if err != nil {
 		return r.errorf(entry, "basket %d at offset %d: %v", i, bt.seek[i], err)
 	}
@@ -339,7 +346,7 @@ func (r *columnReader) fillStrings(v capi.Vector, entry int64, n int) error {
 				b = b[6:]
 			}
 			var s []byte
-			if r.col.branch.Class() == "TBranchElement" || len(b) > 0 {
+			if r.col.element || len(b) > 0 {
 				var err error
 				if s, _, err = readString(b); err != nil {
 					return r.errorf(r.cur.first+int64(first+i), "%v", err)

@@ -29,9 +29,29 @@
 //
 // A scan is cut into units: ranges of entries of one file, on the basket
 // boundaries of the projected branch with the fewest baskets (so its large
-// baskets are inflated exactly once). DuckDB's threads take units from a
-// shared counter, so they read different clusters and files at once; each
-// thread keeps its current basket per column across chunks.
+// baskets are inflated exactly once). DuckDB's threads take units in chain
+// order, so they read different clusters and files at once; each thread
+// keeps its current basket and buffers per column across chunks and files.
+//
+// # Opening a chain
+//
+// Binding read_root opens only the chain's first file, which fixes the tree
+// and the schema. The scan's threads open the other files as they reach
+// them (a thread that finds no unit left opens the next file while the
+// others keep reading), check the projected branches against the first
+// file there (TChain semantics: a missing or differently typed branch is an
+// error naming the file and the branch), plan the file's units, and close
+// it after its last unit. A query that stops early (LIMIT, cancellation)
+// never opens the rest.
+//
+// groot parses a file's metadata in about a millisecond, streamers
+// included, which over a hundred files was most of a short query. So the
+// chain's other files go through a lean reader (lean.go) that reads only
+// the tree record's branch list and basket tables and takes the column
+// types from the first file when the leaves match; anything else (split
+// objects, other versions, a mismatch, corruption) falls back to groot.
+// Parsed metadata is cached per process, keyed by file name, size and
+// modification time (cache.go), for the next query over the same files.
 //
 // # Provenance
 //

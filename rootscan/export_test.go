@@ -8,3 +8,10 @@ func SetUnitSizes(minEntries, maxEntries int64) (restore func()) {
 	unitEntries, maxUnitEntries = minEntries, maxEntries
 	return func() { unitEntries, maxUnitEntries = oldMin, oldMax }
 }
+
+// MetadataParses is the number of files whose metadata this process parsed
+// with groot rather than took from the cache.
+func MetadataParses() int64 { return parses.Load() }
+
+// CachedFiles is the number of files whose metadata is cached.
+func CachedFiles() int { return metas.len() }

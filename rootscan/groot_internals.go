@@ -3,6 +3,7 @@ package rootscan
 import (
 	"fmt"
 	"reflect"
+	"sync"
 	"unsafe"
 
 	"go-hep.org/x/hep/groot/rbytes"
@@ -18,6 +19,16 @@ import (
 // renamed or retyped the accessors return an error naming it, and the test
 // fails loudly instead of the scan misreading data.
 
+// fieldKey names one field of one struct type; fieldIndexes caches where
+// reflect.Type.FieldByName found it, because that search (through embedded
+// structs) cost more than the rest of mapping a tree's branches to columns.
+type fieldKey struct {
+	typ  reflect.Type
+	name string
+}
+
+var fieldIndexes sync.Map // fieldKey → []int
+
 func unexportedField(v reflect.Value, name string) (reflect.Value, error) {
 	for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
 		if v.IsNil() {
@@ -28,9 +39,18 @@ func unexportedField(v reflect.Value, name string) (reflect.Value, error) {
 	if v.Kind() != reflect.Struct {
 		return reflect.Value{}, fmt.Errorf("rootscan: groot layout: %v is not a struct looking for field %q", v.Type(), name)
 	}
-	f := v.FieldByName(name)
-	if !f.IsValid() {
-		return reflect.Value{}, fmt.Errorf("rootscan: groot layout changed: %v has no field %q (update rootscan/groot_internals.go)", v.Type(), name)
+	key := fieldKey{v.Type(), name}
+	idx, ok := fieldIndexes.Load(key)
+	if !ok {
+		sf, found := v.Type().FieldByName(name)
+		if !found {
+			return reflect.Value{}, fmt.Errorf("rootscan: groot layout changed: %v has no field %q (update rootscan/groot_internals.go)", v.Type(), name)
+		}
+		idx, _ = fieldIndexes.LoadOrStore(key, sf.Index)
+	}
+	f, err := v.FieldByIndexErr(idx.([]int))
+	if err != nil {
+		return reflect.Value{}, fmt.Errorf("rootscan: groot layout: field %q of %v: %w", name, v.Type(), err)
 	}
 	if !f.CanAddr() {
 		return reflect.Value{}, fmt.Errorf("rootscan: groot layout: field %q of %v is not addressable", name, v.Type())
@@ -44,11 +64,11 @@ func fieldAs[T any](v any, name string) (T, error) {
 	if err != nil {
 		return zero, err
 	}
-	got, ok := f.Interface().(T)
-	if !ok {
+	if f.Type() != reflect.TypeFor[T]() {
 		return zero, fmt.Errorf("rootscan: groot layout changed: field %q is %v, want %T (update rootscan/groot_internals.go)", name, f.Type(), zero)
 	}
-	return got, nil
+	// Read in place: f.Interface() would box (allocate) every slice header.
+	return *(*T)(unsafe.Pointer(f.UnsafeAddr())), nil
 }
 
 // basketTable is where a branch's baskets live in its file.

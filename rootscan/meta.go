@@ -38,7 +38,7 @@ func bindRootTrees(args *capi.BindArgs) (capi.Table, error) {
 				rf.Close()
 				return nil, err
 			}
-			t.Rows = append(t.Rows, []any{name, tn, f.tree.Title(), f.entries, int64(len(f.cols))})
+			t.Rows = append(t.Rows, []any{name, tn, f.title, f.entries, int64(len(f.cols))})
 			f.Close()
 		}
 		rf.Close()

@@ -13,8 +13,13 @@ import (
 func Register(conn *capi.Conn, db ddb.Database) error {
 	source := capi.Scalar(capi.Any)
 	tree := capi.NamedParam{Name: "tree", Type: capi.Scalar(capi.Varchar)}
+	remote := []capi.NamedParam{ // see SourceOptions
+		{Name: "timeout", Type: capi.Scalar(capi.Varchar)},
+		{Name: "retries", Type: capi.Scalar(capi.BigInt)},
+		{Name: "readahead", Type: capi.Scalar(capi.Varchar)},
+	}
 	fns := []*capi.TableFunction{
-		{Name: "read_root", Params: []capi.Type{source}, Named: []capi.NamedParam{tree}, Bind: bindReadRoot},
+		{Name: "read_root", Params: []capi.Type{source}, Named: append([]capi.NamedParam{tree}, remote...), Bind: bindReadRoot},
 		{Name: "root_trees", Params: []capi.Type{source}, Bind: bindRootTrees},
 		{Name: "root_branches", Params: []capi.Type{source}, Named: []capi.NamedParam{tree}, Bind: bindRootBranches},
 	}

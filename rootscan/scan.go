@@ -3,10 +3,8 @@ package rootscan
 import (
 	"errors"
 	"fmt"
-	"runtime"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"github.com/hepsql/hepsql/internal/capi"
 )
@@ -27,11 +25,17 @@ var unitEntries int64 = 8192
 // units in the middle of every basket.
 var maxUnitEntries int64
 
-// rootTable is a bound read_root call: the files of a chain, opened, with
-// the schema of the first file checked against the others.
+// rootTable is a bound read_root call: the names of a chain's files and
+// the schema of the first, which alone is opened at bind. The others are
+// opened by the scan's threads as they reach them (see rootScan), so that
+// binding costs one file's metadata whatever the chain's length, and the
+// parsing of the rest is spread over the threads.
 type rootTable struct {
-	files []*openFile
+	names []string
+	tree  string    // the chain's tree, as chosen in the first file
+	first *openFile // names[0]; owned by the table
 	cols  []*column // schema, from the first file
+	opts  SourceOptions
 }
 
 func bindReadRoot(args *capi.BindArgs) (capi.Table, error) {
@@ -43,11 +47,15 @@ func bindReadRoot(args *capi.BindArgs) (capi.Table, error) {
 	if err != nil {
 		return nil, err
 	}
+	opts, err := sourceOptions(args)
+	if err != nil {
+		return nil, err
+	}
 	names, err := expandSources(src)
 	if err != nil {
 		return nil, err
 	}
-	return openChain(names, tree)
+	return openChain(names, tree, opts)
 }
 
 func stringArg(args *capi.BindArgs, name string) (string, error) {
@@ -65,72 +73,45 @@ func stringArg(args *capi.BindArgs, name string) (string, error) {
 	return s, nil
 }
 
-// openChain opens every file and checks that they form one table (TChain
-// semantics): every branch of the first file exists in the others with the
-// same type.
-func openChain(names []string, tree string) (*rootTable, error) {
-	// The first file fixes the tree for the whole chain.
-	first, err := openTree(names[0], tree)
+// openChain opens the first file of a chain, which fixes the tree (when
+// not named) and the schema of the whole chain (TChain semantics).
+func openChain(names []string, tree string, opts SourceOptions) (*rootTable, error) {
+	announce(names, opts)
+	first, err := openTreeWith(names[0], tree, opts)
 	if err != nil {
 		return nil, err
 	}
-	t := &rootTable{files: make([]*openFile, len(names)), cols: first.cols}
-	t.files[0] = first
-	if tree == "" {
-		tree = first.tree.Name()
-	}
-	// Parsing a file's TTree metadata costs about a millisecond per file, so
-	// the rest of the chain is opened in parallel.
-	errs := make([]error, len(names))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	for i := 1; i < len(names); i++ {
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			t.files[i], errs[i] = openTree(names[i], tree)
-		})
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		t.Close()
-		return nil, err
-	}
-	return t, nil
+	return &rootTable{names: names, tree: first.tree, first: first, cols: first.cols, opts: opts}, nil
 }
 
-// checkChain applies TChain semantics to the columns a query reads: each
-// must exist with the same type in every file of the chain. Branches the
-// query does not read may differ.
-func (t *rootTable) checkChain(proj []projection) error {
-	first := t.files[0].path
-	for _, f := range t.files[1:] {
-		for _, p := range proj {
-			if p.col < 0 {
-				continue
-			}
-			c := t.cols[p.col]
-			other, ok := f.byName[c.name]
-			switch {
-			case !ok:
-				return fmt.Errorf("read_root: %s: branch %q (in %s) is missing", f.path, c.path, first)
-			case other.typ.String() != c.typ.String() || other.layout != c.layout:
-				return fmt.Errorf("read_root: %s: branch %q is %s (%s), but %s in %s", f.path, c.path, other.typ, other.rootType, c.typ, first)
-			}
+// checkFile applies TChain semantics to the columns a query reads, for a
+// file other than the first: each must exist with the same type. Branches
+// the query does not read may differ.
+func (t *rootTable) checkFile(f *openFile, proj []projection) error {
+	first := t.names[0]
+	for _, p := range proj {
+		if p.col < 0 {
+			continue
+		}
+		c := t.cols[p.col]
+		other, ok := f.byName[c.name]
+		switch {
+		case !ok:
+			return fmt.Errorf("read_root: %s: branch %q (in %s) is missing", f.path, c.path, first)
+		case other.typ.String() != c.typ.String() || other.layout != c.layout:
+			return fmt.Errorf("read_root: %s: branch %q is %s (%s), but %s in %s", f.path, c.path, other.typ, other.rootType, c.typ, first)
 		}
 	}
 	return nil
 }
 
 func (t *rootTable) Close() error {
-	var errs []error
-	for _, f := range t.files {
-		if f != nil {
-			errs = append(errs, f.Close())
-		}
+	if t.first == nil {
+		return nil
 	}
-	t.files = nil
-	return errors.Join(errs...)
+	err := t.first.Close()
+	t.first = nil
+	return err
 }
 
 func (t *rootTable) Columns() []capi.Column {
@@ -147,12 +128,10 @@ func (t *rootTable) Columns() []capi.Column {
 		capi.Column{Name: EntryColumn, Type: capi.Scalar(capi.BigInt)})
 }
 
+// Cardinality is exact for one file; a chain's is estimated from its first
+// file, the only one opened at bind.
 func (t *rootTable) Cardinality() (int64, bool) {
-	var n int64
-	for _, f := range t.files {
-		n += f.entries
-	}
-	return n, true
+	return t.first.entries * int64(len(t.names)), len(t.names) == 1
 }
 
 // unit is a range of entries of one file that one thread reads at a time.
@@ -167,15 +146,38 @@ type projection struct {
 	virtual string
 }
 
+// rootScan hands out units to the threads. Files are opened in chain order,
+// each by the first thread that finds no unit left in the files already
+// open; meanwhile the other threads keep reading those. A file is planned
+// into units when opened, and closed when its last unit is done, so a long
+// chain never holds all its files open.
 type rootScan struct {
-	t     *rootTable
-	proj  []projection
-	units []unit
-	next  atomic.Int64
+	t          *rootTable
+	proj       []projection
+	maxThreads int
+
+	mu      sync.Mutex
+	ready   *sync.Cond  // a file finished opening, or the scan failed
+	files   []*scanFile // per file of the chain; nil until opened
+	claimed int         // files [0, claimed) are open or being opened
+	opening int         // files being opened right now
+	lowest  int         // files before it have handed out every unit
+	err     error       // the first failure, which ends every thread
+	closed  bool
+}
+
+// scanFile is one opened file of a scan and its units.
+type scanFile struct {
+	f      *openFile
+	owned  bool // opened by the scan (closed by it), not the table's first file
+	units  []unit
+	next   int // next unit to hand out
+	active int // units handed out and not finished
 }
 
 func (t *rootTable) Start(projected []int) (capi.Scan, error) {
-	s := &rootScan{t: t}
+	s := &rootScan{t: t, files: make([]*scanFile, len(t.names))}
+	s.ready = sync.NewCond(&s.mu)
 	var bad []string
 	for _, idx := range projected {
 		switch {
@@ -197,47 +199,47 @@ func (t *rootTable) Start(projected []int) (capi.Scan, error) {
 	if len(bad) > 0 {
 		return nil, fmt.Errorf("read_root: cannot read branch %s; leave it out of the query (SELECT * EXCLUDE (...)) or see root_branches()", strings.Join(bad, ", "))
 	}
-	if err := t.checkChain(s.proj); err != nil {
-		return nil, err
-	}
-	s.units = t.planUnits(s.proj)
+	// The first file is open already: plan it now, and guess from it how
+	// many units the chain holds, which bounds the useful threads.
+	units := t.planUnits(0, t.first, s.proj)
+	s.files[0] = &scanFile{f: t.first, units: units}
+	s.claimed = 1
+	s.maxThreads = max(1, len(units)) * len(t.names)
 	return s, nil
 }
 
-// planUnits splits every file into units on the basket boundaries of the
+// planUnits splits file fi into units on the basket boundaries of the
 // projected column with the fewest (largest) baskets: those baskets are then
 // decompressed exactly once, and only smaller baskets straddling a unit edge
 // may be decoded by two threads.
-func (t *rootTable) planUnits(proj []projection) []unit {
+func (t *rootTable) planUnits(fi int, f *openFile, proj []projection) []unit {
+	if f.entries == 0 {
+		return nil
+	}
 	var units []unit
-	for fi, f := range t.files {
-		if f.entries == 0 {
+	var bounds []int64
+	for _, p := range proj {
+		if p.col < 0 {
 			continue
 		}
-		var bounds []int64
-		for _, p := range proj {
-			if p.col < 0 {
-				continue
-			}
-			c := f.byName[t.cols[p.col].name]
-			if bounds == nil || len(c.baskets.first) < len(bounds) {
-				bounds = c.baskets.first[:len(c.baskets.seek)]
-			}
+		c := f.byName[t.cols[p.col].name]
+		if bounds == nil || len(c.baskets.first) < len(bounds) {
+			bounds = c.baskets.first[:len(c.baskets.seek)]
 		}
-		start := int64(0)
-		for _, b := range bounds {
-			if b-start >= unitEntries && b < f.entries {
-				units = append(units, unit{fi, start, b})
-				start = b
-			}
-		}
-		if bounds == nil {
-			for ; f.entries-start > 8*unitEntries; start += 8 * unitEntries {
-				units = append(units, unit{fi, start, start + 8*unitEntries})
-			}
-		}
-		units = append(units, unit{fi, start, f.entries})
 	}
+	start := int64(0)
+	for _, b := range bounds {
+		if b-start >= unitEntries && b < f.entries {
+			units = append(units, unit{fi, start, b})
+			start = b
+		}
+	}
+	if bounds == nil {
+		for ; f.entries-start > 8*unitEntries; start += 8 * unitEntries {
+			units = append(units, unit{fi, start, start + 8*unitEntries})
+		}
+	}
+	units = append(units, unit{fi, start, f.entries})
 	if maxUnitEntries <= 0 {
 		return units
 	}
@@ -250,10 +252,109 @@ func (t *rootTable) planUnits(proj []projection) []unit {
 	return cut
 }
 
-func (s *rootScan) MaxThreads() int { return max(1, len(s.units)) }
+func (s *rootScan) MaxThreads() int { return s.maxThreads }
 
 func (s *rootScan) NewWorker() (capi.Worker, error) {
 	return &rootWorker{s: s, fileIdx: -1}, nil
+}
+
+// take finishes the calling thread's unit of file done (-1 if none) and
+// returns its next unit, with its file and the units of that file from it
+// on (to prefetch); ok is false when none is left.
+func (s *rootScan) take(done int) (u unit, f *openFile, ahead []unit, ok bool, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if done >= 0 {
+		sf := s.files[done]
+		sf.active--
+		s.closeIfDone(sf)
+	}
+	for {
+		if s.err != nil {
+			return unit{}, nil, nil, false, s.err
+		}
+		// A unit of a file already open, the earliest first.
+		for i := s.lowest; i < s.claimed; i++ {
+			sf := s.files[i]
+			if sf == nil {
+				continue // being opened
+			}
+			if sf.next < len(sf.units) {
+				ahead := sf.units[sf.next:]
+				sf.next++
+				sf.active++
+				return ahead[0], sf.f, ahead, true, nil
+			}
+			if i == s.lowest {
+				s.lowest++
+			}
+		}
+		if s.claimed < len(s.files) {
+			fi := s.claimed
+			s.claimed++
+			s.opening++
+			s.mu.Unlock()
+			sf, err := s.open(fi)
+			s.mu.Lock()
+			s.opening--
+			s.ready.Broadcast()
+			switch {
+			case err != nil:
+				if s.err == nil {
+					s.err = err
+				}
+			case s.closed:
+				sf.f.Close()
+			default:
+				s.files[fi] = sf
+				s.closeIfDone(sf)
+			}
+			continue
+		}
+		if s.opening == 0 {
+			return unit{}, nil, nil, false, nil
+		}
+		s.ready.Wait() // for another thread's file, which may bring units
+	}
+}
+
+// open opens file fi of the chain for this scan, checks it against the
+// first file and plans its units; it runs without the lock.
+func (s *rootScan) open(fi int) (*scanFile, error) {
+	t := s.t
+	f, err := openMember(t.names[fi], t.tree, t.first.fileMeta, t.opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.checkFile(f, s.proj); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &scanFile{f: f, owned: true, units: t.planUnits(fi, f, s.proj)}, nil
+}
+
+// closeIfDone closes a file of the scan once its units are all read.
+func (s *rootScan) closeIfDone(sf *scanFile) {
+	if sf.owned && sf.f != nil && sf.next == len(sf.units) && sf.active == 0 {
+		sf.f.Close()
+		sf.f = nil
+	}
+}
+
+// Close closes the files the scan opened and has not closed yet, as when
+// the query was cancelled or failed.
+func (s *rootScan) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	var errs []error
+	for _, sf := range s.files {
+		if sf != nil && sf.owned && sf.f != nil {
+			errs = append(errs, sf.f.Close())
+			sf.f = nil
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // rootWorker reads units on one DuckDB thread.
@@ -263,22 +364,29 @@ type rootWorker struct {
 	pos     int64 // next entry of u to emit
 	have    bool
 	fileIdx int
+	file    *openFile
 	readers []*columnReader // per projected column, for fileIdx
 }
 
 func (w *rootWorker) Fill(out capi.Chunk) (int, error) {
 	if !w.have || w.pos >= w.u.end {
-		i := w.s.next.Add(1) - 1
-		if i >= int64(len(w.s.units)) {
-			return 0, nil
+		done := -1
+		if w.have {
+			done = w.u.file
 		}
-		w.u, w.pos, w.have = w.s.units[i], w.s.units[i].start, true
-		if w.u.file != w.fileIdx {
-			w.switchFile(w.u.file)
+		w.have = false
+		u, f, ahead, ok, err := w.s.take(done)
+		if err != nil || !ok {
+			return 0, err
+		}
+		w.s.prefetch(f, ahead)
+		w.u, w.pos, w.have = u, u.start, true
+		if u.file != w.fileIdx {
+			w.switchFile(u.file, f)
 		}
 	}
 	n := int(min(int64(capi.VectorSize), w.u.end-w.pos))
-	f := w.s.t.files[w.fileIdx]
+	f := w.file
 	for i, p := range w.s.proj {
 		v := out.Vector(i)
 		switch {
@@ -299,13 +407,20 @@ func (w *rootWorker) Fill(out capi.Chunk) (int, error) {
 	return n, nil
 }
 
-func (w *rootWorker) switchFile(fi int) {
-	w.fileIdx = fi
-	f := w.s.t.files[fi]
-	w.readers = make([]*columnReader, len(w.s.proj))
+func (w *rootWorker) switchFile(fi int, f *openFile) {
+	w.fileIdx, w.file = fi, f
+	if w.readers == nil {
+		w.readers = make([]*columnReader, len(w.s.proj))
+	}
 	for i, p := range w.s.proj {
-		if p.col >= 0 {
-			w.readers[i] = newColumnReader(f.byName[w.s.t.cols[p.col].name], f)
+		if p.col < 0 {
+			continue
+		}
+		c := f.byName[w.s.t.cols[p.col].name]
+		if w.readers[i] == nil {
+			w.readers[i] = newColumnReader(c, f)
+		} else {
+			w.readers[i].reset(c, f) // keeps its buffers from file to file
 		}
 	}
 }

@@ -108,8 +108,14 @@ type column struct {
 	strHeader bool
 	why       string // why the column cannot be read, when layout is unsupported
 
-	branch  rtree.Branch
+	// element: the branch is a TBranchElement, whose C strings always
+	// carry a length byte (a plain TLeafC entry may be empty).
+	element bool
 	baskets basketTable
+	// leanSig: for a column of a plain TBranch, the signatures of the
+	// branch's leaves (leafSignature); the lean reader types a chain
+	// member's column from the first file's when they are equal.
+	leanSig string
 }
 
 func (c *column) supported() bool { return c.layout != layoutUnsupported }
@@ -196,17 +202,30 @@ func columnsOf(t rtree.Tree) ([]*column, error) {
 				return err
 			}
 			c.name = name
-			c.branch, c.baskets = b, bt
+			c.element, c.baskets = true, bt
 			cols = append(cols, c)
 			return nil
 		}
+		var sig string
+		if b.Class() == "TBranch" {
+			sigs := make([]string, len(leaves))
+			for i, l := range leaves {
+				n, err := leafLen(l)
+				if err != nil {
+					return err
+				}
+				sigs[i] = leafSignature(l.Class(), l.Name(), l.Title(), n, l.LenType(), l.Offset(), l.IsUnsigned(), l.LeafCount() != nil)
+			}
+			sig = strings.Join(sigs, "; ")
+		}
 		for _, l := range leaves {
 			c := leafColumn(b, l, len(leaves) > 1)
+			c.leanSig = sig
 			c.name = name
 			if len(leaves) > 1 {
 				c.name = name + "." + l.Name()
 			}
-			c.branch, c.baskets = b, bt
+			c.baskets = bt
 			cols = append(cols, c)
 		}
 		return nil

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"go-hep.org/x/hep/groot/riofs"
 	"go-hep.org/x/hep/groot/rtree"
@@ -76,6 +77,14 @@ func (localBackend) Glob(pattern string) ([]string, error) {
 }
 
 type localFile struct{ *os.File }
+
+func (f localFile) ModTime() (time.Time, error) {
+	st, err := f.Stat()
+	if err != nil {
+		return time.Time{}, err
+	}
+	return st.ModTime(), nil
+}
 
 func (f localFile) Size() (int64, error) {
 	st, err := f.Stat()
@@ -167,39 +176,44 @@ func expandSources(arg any) ([]string, error) {
 	return names, nil
 }
 
-// openFile is one ROOT file opened for scanning, with its tree's schema.
+// openFile is one ROOT file opened for scanning: its bytes and its tree's
+// parsed metadata (shared through the cache, read-only).
 type openFile struct {
-	path    string
-	r       *countingFile
-	rf      *riofs.File
-	tree    rtree.Tree
-	entries int64
-	cols    []*column
-	byName  map[string]*column
+	path string
+	r    *countingFile
+	*fileMeta
 }
 
-// Close closes the file; groot's File closes the underlying reader.
-func (f *openFile) Close() error { return f.rf.Close() }
+// Close closes the file's reader.
+func (f *openFile) Close() error { return f.r.File.Close() }
 
-// openROOT opens name and parses its directory, without choosing a tree.
-func openROOT(name string) (*countingFile, *riofs.File, error) {
+// openRaw opens name through its backend.
+func openRaw(name string, o SourceOptions) (*countingFile, error) {
 	b, err := backendFor(name)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	raw, err := b.Open(name)
+	raw, err := openBackend(b, name, o)
 	if err != nil {
-		return nil, nil, fmt.Errorf("read_root: %w", err)
+		return nil, fmt.Errorf("read_root: %w", err)
 	}
 	size, err := raw.Size()
 	if err != nil {
 		raw.Close()
-		return nil, nil, fmt.Errorf("read_root: %s: %w", name, err)
+		return nil, fmt.Errorf("read_root: %s: %w", name, err)
 	}
-	cf := &countingFile{File: raw, size: size}
+	return &countingFile{File: raw, size: size}, nil
+}
+
+// openROOT opens name and parses its directory, without choosing a tree.
+func openROOT(name string) (*countingFile, *riofs.File, error) {
+	cf, err := openRaw(name, DefaultSourceOptions)
+	if err != nil {
+		return nil, nil, err
+	}
 	rf, err := openRiofs(cf)
 	if err != nil {
-		raw.Close()
+		cf.File.Close()
 		return nil, nil, fmt.Errorf("read_root: %s: not a readable ROOT file: %w", name, err)
 	}
 	return cf, rf, nil
@@ -264,18 +278,78 @@ func listOrNone(s []string) string {
 	return strings.Join(s, ", ")
 }
 
-// openTree opens name, finds its tree and maps its branches to columns.
-func openTree(name, tree string) (_ *openFile, err error) {
-	cf, rf, err := openROOT(name)
+// openTree opens name and finds its tree (tree, or the default when
+// empty), taking the parsed metadata from the cache when the file has not
+// changed since it was parsed.
+func openTree(name, tree string) (*openFile, error) {
+	return openMember(name, tree, nil, DefaultSourceOptions)
+}
+
+// openTreeWith is openTree with the source options of a read_root call.
+func openTreeWith(name, tree string, o SourceOptions) (*openFile, error) {
+	return openMember(name, tree, nil, o)
+}
+
+// openMember opens file name of a chain whose first file's metadata is
+// schema (nil: name is the first, or stands alone). A member is read by the
+// lean reader when it can, else parsed by groot like a first file.
+func openMember(name, tree string, schema *fileMeta, o SourceOptions) (*openFile, error) {
+	cf, err := openRaw(name, o)
 	if err != nil {
 		return nil, err
+	}
+	key, cacheable := metaKey{name: name, tree: tree, size: cf.size}, false
+	if mt, ok := cf.File.(ModTimer); ok {
+		if t, err := mt.ModTime(); err == nil {
+			key.mtime, cacheable = t, true
+		}
+	}
+	leanKey := key
+	leanKey.schema = schema
+	if cacheable {
+		if m := metas.get(key); m != nil {
+			return &openFile{path: name, r: cf, fileMeta: m}, nil
+		}
+		if schema != nil {
+			if m := metas.get(leanKey); m != nil {
+				return &openFile{path: name, r: cf, fileMeta: m}, nil
+			}
+		}
+	}
+	if schema != nil && tree != "" {
+		// Any failure, corrupt bytes included, leaves the file to groot,
+		// whose errors are the ones users see.
+		if m, err := leanMeta(cf, tree, schema); err == nil {
+			leanParses.Add(1)
+			if cacheable {
+				metas.put(leanKey, m)
+			}
+			return &openFile{path: name, r: cf, fileMeta: m}, nil
+		}
+	}
+	m, err := parseTree(name, cf, tree)
+	if err != nil {
+		cf.File.Close()
+		return nil, err
+	}
+	if cacheable {
+		metas.put(key, m)
+	}
+	return &openFile{path: name, r: cf, fileMeta: m}, nil
+}
+
+// parseTree reads a file's directory and the metadata of its tree with
+// groot and maps the branches to columns. groot's objects are dropped
+// afterwards: only the columns and their basket tables are kept.
+func parseTree(name string, cf *countingFile, tree string) (_ *fileMeta, err error) {
+	parses.Add(1)
+	rf, err := openRiofs(cf)
+	if err != nil {
+		return nil, fmt.Errorf("read_root: %s: not a readable ROOT file: %w", name, err)
 	}
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("read_root: %s: %w: %v", name, errCorrupt, r)
-		}
-		if err != nil {
-			rf.Close()
 		}
 	}()
 	tname, err := chooseTree(name, rf, tree)
@@ -294,9 +368,10 @@ func openTree(name, tree string) (_ *openFile, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("read_root: %s: tree %q: %w", name, tname, err)
 	}
-	f := &openFile{path: name, r: cf, rf: rf, tree: t, entries: t.Entries(), cols: cols, byName: map[string]*column{}}
+	m := &fileMeta{tree: t.Name(), title: t.Title(), entries: t.Entries(), cols: cols, byName: make(map[string]*column, len(cols))}
 	for _, c := range cols {
-		f.byName[c.name] = c
+		m.byName[c.name] = c
 	}
-	return f, nil
+	m.bytes = metaBytes(cols)
+	return m, nil
 }

@@ -1,0 +1,609 @@
+package rootscan
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// A chain's files after the first usually share its layout (NanoAOD: plain
+// TBranches of primitive leaves), and from them a scan needs only each
+// branch's basket table and proof that its leaves match the first file's.
+// groot parses every file fully, streamers and all, at about a millisecond
+// a file. leanMeta reads that subset straight from the TTree record instead:
+// the file header, the top directory's keys, the tree's key (inflated), and
+// a walk over its branches that skips every object it does not need by its
+// byte count. Anything outside the subset (other branch classes, packed
+// floats, old versions, a leaf that differs from the first file's, a corrupt
+// byte) makes it give up, and the file is parsed by groot as before, so the
+// result and the errors stay groot's; the fast path only ever agrees with it
+// (TestLeanMatchesGroot).
+
+// errNotLean says the fast path does not cover a file; the caller parses
+// it with groot.
+var errNotLean = errors.New("rootscan: outside the lean metadata reader")
+
+// ROOT's object-stream tags (TBufferFile).
+const (
+	byteCountMask = 0x40000000
+	newClassTag   = 0xFFFFFFFF
+	classMask     = 0x80000000
+	mapOffset     = 2
+	versionBCMask = 0x4000 // a TObject version followed by a byte count
+	isReferenced  = 1 << 4 // TObject bit: a process-id follows
+)
+
+// leanLeafClasses are the leaf classes the fast path maps, as leafColumn
+// does, from their own fields alone.
+var leanLeafClasses = map[string]bool{
+	"TLeafO": true, "TLeafB": true, "TLeafS": true, "TLeafI": true, "TLeafL": true,
+	"TLeafG": true, "TLeafF": true, "TLeafD": true, "TLeafC": true,
+}
+
+// leafSignature describes what leafColumn reads from a leaf; two plain
+// branches whose leaves have equal signatures map to equal columns. Fields
+// are separated by NUL, which ROOT's names and titles cannot hold.
+func leafSignature(class, name, title string, n, lenType, offset int, unsigned, counted bool) string {
+	b := make([]byte, 0, len(class)+len(name)+len(title)+32)
+	b = append(append(append(append(append(append(b, class...), 0), name...), 0), title...), 0)
+	b = append(strconv.AppendInt(b, int64(n), 10), 0)
+	b = append(strconv.AppendInt(b, int64(lenType), 10), 0)
+	b = append(strconv.AppendInt(b, int64(offset), 10), 0)
+	b = append(strconv.AppendBool(b, unsigned), 0)
+	b = strconv.AppendBool(b, counted)
+	return string(b)
+}
+
+// objReader reads a record of ROOT's object stream with a sticky error.
+type objReader struct {
+	byteReader
+	base    int            // stream offset of b[0]: the key's length
+	classes map[int]string // class names by the stream offset of their tag
+}
+
+func (r *objReader) fail(format string, args ...any) {
+	if r.err == nil {
+		r.err = fmt.Errorf("%w: "+format, append([]any{errNotLean}, args...)...)
+	}
+}
+
+func (r *objReader) u8() uint8 {
+	if !r.need(1) {
+		return 0
+	}
+	r.pos++
+	return r.b[r.pos-1]
+}
+
+func (r *objReader) u16() uint16 { return uint16(r.i16()) }
+func (r *objReader) u32() uint32 { return uint32(r.i32()) }
+
+func (r *objReader) i64() int64 {
+	if !r.need(8) {
+		return 0
+	}
+	v := int64(binary.BigEndian.Uint64(r.b[r.pos:]))
+	r.pos += 8
+	return v
+}
+
+func (r *objReader) str() string {
+	n := r.strlen()
+	if !r.need(n) {
+		return ""
+	}
+	s := string(r.b[r.pos : r.pos+n])
+	r.pos += n
+	return s
+}
+
+// seek jumps to the end of an object, which must lie ahead.
+func (r *objReader) seek(end int) {
+	if r.err == nil && (end < r.pos || end > len(r.b)) {
+		r.fail("object end %d outside [%d, %d]", end, r.pos, len(r.b))
+	}
+	if r.err == nil {
+		r.pos = end
+	}
+}
+
+// header reads a class version with its byte count and returns the version
+// and where the object ends. Objects without a byte count are not skippable
+// and so not lean.
+func (r *objReader) header() (vers int, end int) {
+	start := r.pos
+	bcnt := r.u32()
+	if bcnt&byteCountMask == 0 {
+		r.fail("object without byte count at %d", start)
+		return 0, 0
+	}
+	vers = int(int16(r.u16()))
+	return vers, start + int(bcnt&^byteCountMask) + 4
+}
+
+// skipObject skips a streamed base or member that carries a byte count.
+func (r *objReader) skipObject() {
+	_, end := r.header()
+	r.seek(end)
+}
+
+// tobject skips a TObject's fields.
+func (r *objReader) tobject() {
+	if v := r.u16(); v&versionBCMask != 0 {
+		r.skip(4)
+	}
+	r.skip(4) // fUniqueID
+	if bits := r.u32(); bits&isReferenced != 0 {
+		r.skip(2)
+	}
+}
+
+// named reads a TNamed.
+func (r *objReader) named() (name, title string) {
+	_, end := r.header()
+	r.tobject()
+	name, title = r.str(), r.str()
+	r.seek(end)
+	return name, title
+}
+
+// anyObject reads the tag of a pointer member or an array element: null,
+// a reference to an object already read, or an object of a (new or known)
+// class. For an object it returns its class and end; the body is next.
+func (r *objReader) anyObject() (class string, end int, present bool) {
+	beg := r.pos
+	bcnt := r.u32()
+	if r.err != nil {
+		return "", 0, false
+	}
+	if bcnt&byteCountMask == 0 || bcnt == newClassTag {
+		if bcnt&classMask == 0 {
+			return "", 0, bcnt != 0 // null, or a reference
+		}
+		r.fail("object without byte count at %d", beg)
+		return "", 0, false
+	}
+	tagPos := r.pos
+	tag := r.u32()
+	end = beg + int(bcnt&^byteCountMask) + 4
+	switch {
+	case tag&classMask == 0:
+		// A reference (groot writes them with a byte count): no body.
+		return "", 0, tag != 0
+	case tag == newClassTag:
+		i := strings.IndexByte(string(r.b[r.pos:min(len(r.b), r.pos+256)]), 0)
+		if i < 0 {
+			r.fail("class name at %d", r.pos)
+			return "", 0, false
+		}
+		class = string(r.b[r.pos : r.pos+i])
+		r.pos += i + 1
+		r.classes[r.base+tagPos+mapOffset] = class
+	default:
+		var ok bool
+		if class, ok = r.classes[int(tag&^classMask)]; !ok {
+			r.fail("unknown class reference %d", tag&^classMask)
+		}
+	}
+	return class, end, r.err == nil
+}
+
+// objArray reads a TObjArray's header and returns its length.
+func (r *objReader) objArray() (n int, end int) {
+	vers, end := r.header()
+	if vers > 2 {
+		r.tobject()
+	}
+	if vers > 1 {
+		r.str()
+	}
+	n = int(r.i32())
+	r.skip(4) // lower bound
+	if n < 0 || n > len(r.b) {
+		r.fail("array of %d objects", n)
+	}
+	return n, end
+}
+
+// leanBranch is a plain TBranch as read by the fast path.
+type leanBranch struct {
+	name     string
+	subs     []*leanBranch
+	leaves   []leanLeaf
+	baskets  basketTable
+	sigs     string // the leaves' signatures, as columnsOf records them
+	inMemory bool
+}
+
+type leanLeaf struct{ name, sig string }
+
+func (r *objReader) branch() *leanBranch {
+	class, end, present := r.anyObject()
+	if !present || class != "TBranch" {
+		r.fail("branch class %q", class)
+		return nil
+	}
+	vers, bend := r.header()
+	if vers < 10 || vers > 13 {
+		r.fail("TBranch version %d", vers)
+		return nil
+	}
+	b := &leanBranch{}
+	b.name, _ = r.named()
+	r.skipObject() // TAttFill
+	bt := &b.baskets
+	bt.compress = int(r.i32())
+	r.skip(4) // fBasketSize
+	bt.offsetLen = int(r.i32())
+	writeBasket := int(r.i32())
+	r.skip(8) // fEntryNumber
+	if vers >= 13 {
+		r.skipObject() // fIOFeatures
+	}
+	r.skip(4) // fOffset
+	maxBaskets := int(r.i32())
+	r.skip(4) // fSplitLevel
+	bt.entries = r.i64()
+	if vers >= 11 {
+		r.skip(8) // fFirstEntry
+	}
+	bt.totBytes = r.i64()
+	bt.zipBytes = r.i64()
+
+	n, aend := r.objArray()
+	for range n {
+		if r.err != nil {
+			return nil
+		}
+		b.subs = append(b.subs, r.branch())
+	}
+	r.seek(aend)
+	n, aend = r.objArray()
+	for range n {
+		b.leaves = append(b.leaves, r.leaf())
+	}
+	r.seek(aend)
+	n, aend = r.objArray()
+	for range n {
+		if _, oend, present := r.anyObject(); present {
+			b.inMemory = true
+			r.seek(oend)
+		}
+	}
+	r.seek(aend)
+	if writeBasket < 0 || maxBaskets < writeBasket+1 || maxBaskets > (len(r.b)-r.pos)/20 {
+		r.fail("branch %q: %d baskets written of %d", b.name, writeBasket, maxBaskets)
+		return nil
+	}
+	r.skip(1)
+	bt.bytes = make([]int32, writeBasket)
+	for i := range maxBaskets {
+		if v := r.i32(); i < writeBasket {
+			bt.bytes[i] = v
+		}
+	}
+	r.skip(1)
+	bt.first = make([]int64, writeBasket+1)
+	for i := range maxBaskets {
+		if v := r.i64(); i <= writeBasket {
+			bt.first[i] = v
+		}
+	}
+	r.skip(1)
+	bt.seek = make([]int64, writeBasket)
+	for i := range maxBaskets {
+		if v := r.i64(); i < writeBasket {
+			bt.seek[i] = v
+		}
+	}
+	if fname := r.str(); fname != "" {
+		r.fail("branch %q: baskets in file %q", b.name, fname)
+	}
+	r.seek(bend)
+	r.seek(end)
+	sigs := make([]string, len(b.leaves))
+	for i, l := range b.leaves {
+		sigs[i] = l.sig
+	}
+	b.sigs = strings.Join(sigs, "; ")
+	return b
+}
+
+func (r *objReader) leaf() leanLeaf {
+	class, end, present := r.anyObject()
+	if !present || !leanLeafClasses[class] {
+		r.fail("leaf class %q", class)
+		return leanLeaf{}
+	}
+	_, lend := r.header() // TLeafX
+	_, tend := r.header() // TLeaf
+	name, title := r.named()
+	n := int(r.i32())
+	lenType := int(r.i32())
+	offset := int(r.i32())
+	r.skip(1) // fIsRange
+	unsigned := r.u8() != 0
+	_, cend, counted := r.anyObject()
+	if cend > 0 {
+		r.seek(cend) // a count leaf streamed here for the first time
+	}
+	if n == 0 {
+		n = 1 // as groot reads it
+	}
+	r.seek(tend)
+	r.seek(lend)
+	r.seek(end)
+	return leanLeaf{name: name, sig: leafSignature(class, name, title, n, lenType, offset, unsigned, counted)}
+}
+
+// treeRecord reads a TTree record: the tree's name, title, entries and
+// top-level branches.
+func (r *objReader) treeRecord() (name, title string, entries int64, branches []*leanBranch) {
+	vers, _ := r.header()
+	if vers < 16 || vers > 20 {
+		r.fail("TTree version %d", vers)
+		return
+	}
+	name, title = r.named()
+	r.skipObject() // TAttLine
+	r.skipObject() // TAttFill
+	r.skipObject() // TAttMarker
+	entries = r.i64()
+	r.skip(3 * 8) // fTotBytes, fZipBytes, fSavedBytes
+	if vers >= 18 {
+		r.skip(8) // fFlushedBytes
+	}
+	r.skip(8 + 3*4) // fWeight, fTimerInterval, fScanField, fUpdate
+	if vers >= 17 {
+		r.skip(4) // fDefaultEntryOffsetLen
+	}
+	nclus := 0
+	if vers >= 19 {
+		nclus = int(r.i32())
+	}
+	r.skip(4 * 8) // fMaxEntries, fMaxEntryLoop, fMaxVirtualSize, fAutoSave
+	if vers >= 18 {
+		r.skip(8) // fAutoFlush
+	}
+	r.skip(8) // fEstimate
+	if vers >= 19 {
+		if nclus < 0 || nclus > len(r.b)/16 {
+			r.fail("%d cluster ranges", nclus)
+			return
+		}
+		r.skip(1 + 8*nclus + 1 + 8*nclus)
+	}
+	if vers >= 20 {
+		r.skipObject() // fIOFeatures
+	}
+	n, _ := r.objArray()
+	for range n {
+		if r.err != nil {
+			return
+		}
+		branches = append(branches, r.branch())
+	}
+	return
+}
+
+// leanMeta reads the metadata of file cf (tree) for a chain whose first
+// file's metadata is schema, without groot. It returns errNotLean (wrapped)
+// when the file is outside what it reads, or differs from schema.
+func leanMeta(cf *countingFile, tree string, schema *fileMeta) (*fileMeta, error) {
+	key, err := findKey(cf, tree)
+	if err != nil {
+		return nil, err
+	}
+	defer key.release() // nothing below keeps a slice of it
+	r := objReader{byteReader: byteReader{b: key.payload}, base: key.keylen, classes: map[int]string{}}
+	name, title, entries, branches := r.treeRecord()
+	if r.err != nil {
+		return nil, r.err
+	}
+	if name != tree {
+		return nil, fmt.Errorf("%w: tree record named %q", errNotLean, name)
+	}
+	// Columns named exactly as columnsOf names them, then typed from the
+	// first file's column of the same name and signature.
+	var cols []*column
+	var sigs []string
+	var walk func(b *leanBranch, prefix string) error
+	walk = func(b *leanBranch, prefix string) error {
+		name := memberName(prefix, b.name)
+		if len(b.subs) > 0 {
+			for _, sb := range b.subs {
+				if err := walk(sb, name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		if b.inMemory {
+			return fmt.Errorf("%w: branch %q has baskets in memory", errNotLean, name)
+		}
+		for _, l := range b.leaves {
+			c := &column{name: name, baskets: b.baskets}
+			if len(b.leaves) > 1 {
+				c.name = name + "." + l.name
+			}
+			cols = append(cols, c)
+			sigs = append(sigs, b.sigs)
+		}
+		return nil
+	}
+	for _, b := range branches {
+		if err := walk(b, ""); err != nil {
+			return nil, err
+		}
+	}
+	uniqueNames(cols)
+	m := &fileMeta{tree: name, title: title, entries: entries, byName: make(map[string]*column, len(cols))}
+	for i, c := range cols {
+		sc, ok := schema.byName[c.name]
+		if !ok {
+			continue // not a column of the chain
+		}
+		if sc.leanSig == "" || sc.leanSig != sigs[i] || sc.path != c.path {
+			return nil, fmt.Errorf("%w: branch %q differs from the first file's", errNotLean, c.path)
+		}
+		nc := *sc
+		nc.baskets = c.baskets
+		m.cols = append(m.cols, &nc)
+		m.byName[nc.name] = &nc
+	}
+	m.bytes = metaBytes(m.cols)
+	return m, nil
+}
+
+// treeKey is a TTree's record, inflated.
+type treeKey struct {
+	keylen  int
+	payload []byte
+	bufs    [][]byte // taken from keyBuffers
+}
+
+// keyBuffers recycles the buffers of tree records (tens of kB per file),
+// so that opening a long chain does not fault in fresh memory per file.
+var keyBuffers = make(chan []byte, 8)
+
+func (k *treeKey) buffer(n int) []byte {
+	var b []byte
+	select {
+	case b = <-keyBuffers:
+	default:
+	}
+	if cap(b) < n {
+		b = make([]byte, n)
+	}
+	k.bufs = append(k.bufs, b)
+	return b[:n]
+}
+
+func (k *treeKey) release() {
+	for _, b := range k.bufs {
+		select {
+		case keyBuffers <- b:
+		default:
+		}
+	}
+	k.bufs = nil
+}
+
+// findKey reads a file's header and top directory and returns the record
+// of its TTree named tree (the highest cycle).
+func findKey(cf *countingFile, tree string) (treeKey, error) {
+	read := func(off int64, n int) ([]byte, error) {
+		if off < 0 || n <= 0 || n > 1<<28 || off+int64(n) > cf.size {
+			return nil, fmt.Errorf("%w: %d bytes at %d", errNotLean, n, off)
+		}
+		b := make([]byte, n)
+		_, err := cf.ReadAt(b, off)
+		return b, err
+	}
+	hdr, err := read(0, min(64, int(cf.size)))
+	if err != nil {
+		return treeKey{}, err
+	}
+	if len(hdr) < 4 || string(hdr[:4]) != "root" {
+		return treeKey{}, fmt.Errorf("%w: not a ROOT file", errNotLean)
+	}
+	h := objReader{byteReader: byteReader{b: hdr, pos: 4}}
+	version := h.i32()
+	begin := int64(h.i32())
+	if version >= 1000000 {
+		h.skip(8 + 8 + 4 + 4) // fEND, fSeekFree, fNbytesFree, nfree
+	} else {
+		h.skip(4 + 4 + 4 + 4)
+	}
+	nbytesName := int64(h.i32())
+	if h.err != nil {
+		return treeKey{}, fmt.Errorf("%w: file header: %v", errNotLean, h.err)
+	}
+	dir, err := read(begin+nbytesName, min(64, int(cf.size-begin-nbytesName)))
+	if err != nil {
+		return treeKey{}, err
+	}
+	d := objReader{byteReader: byteReader{b: dir}}
+	dversion := d.i16()
+	d.skip(8) // fDatimeC, fDatimeM
+	nbytesKeys := int(d.i32())
+	d.skip(4) // fNbytesName
+	var seekKeys int64
+	if dversion > 1000 {
+		d.skip(16)
+		seekKeys = d.i64()
+	} else {
+		d.skip(8)
+		seekKeys = int64(d.i32())
+	}
+	if d.err != nil {
+		return treeKey{}, fmt.Errorf("%w: directory: %v", errNotLean, d.err)
+	}
+	list, err := read(seekKeys, nbytesKeys)
+	if err != nil {
+		return treeKey{}, err
+	}
+	k := objReader{byteReader: byteReader{b: list}}
+	k.skip(4 + 2 + 4 + 4)
+	k.pos = int(k.i16()) // past the list's own key
+	nkeys := int(k.i32())
+	var best struct {
+		cycle  int
+		seek   int64
+		nbytes int
+		objlen int
+		keylen int
+		class  string
+	}
+	best.cycle = -1
+	for i := 0; i < nkeys && k.err == nil; i++ {
+		nbytes := int(k.i32())
+		kversion := k.i16()
+		objlen := int(k.i32())
+		k.skip(4)
+		keylen := int(k.i16())
+		cycle := int(k.i16())
+		var seek int64
+		if kversion > 1000 {
+			seek = k.i64()
+			k.skip(8)
+		} else {
+			seek = int64(k.i32())
+			k.skip(4)
+		}
+		class, name := k.str(), k.str()
+		k.str() // title
+		if name == tree && cycle > best.cycle {
+			best.cycle, best.seek, best.nbytes, best.objlen, best.keylen, best.class = cycle, seek, nbytes, objlen, keylen, class
+		}
+	}
+	if k.err != nil || best.cycle < 0 || best.class != "TTree" {
+		return treeKey{}, fmt.Errorf("%w: no TTree key %q", errNotLean, tree)
+	}
+	if best.keylen <= 0 || best.nbytes < best.keylen || best.objlen <= 0 || best.objlen > math.MaxInt32 {
+		return treeKey{}, fmt.Errorf("%w: key sizes", errNotLean)
+	}
+	if best.seek < 0 || best.seek+int64(best.nbytes) > cf.size {
+		return treeKey{}, fmt.Errorf("%w: key outside the file", errNotLean)
+	}
+	key := treeKey{keylen: best.keylen}
+	raw := key.buffer(best.nbytes)
+	if _, err := cf.ReadAt(raw, best.seek); err != nil {
+		key.release()
+		return treeKey{}, err
+	}
+	stored := raw[best.keylen:]
+	if len(stored) == best.objlen {
+		key.payload = stored
+		return key, nil
+	}
+	key.payload = key.buffer(best.objlen)
+	if err := decompress(key.payload, stored); err != nil {
+		key.release()
+		return treeKey{}, fmt.Errorf("%w: %v", errNotLean, err)
+	}
+	return key, nil
+}

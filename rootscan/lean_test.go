@@ -1,0 +1,74 @@
+package rootscan
+
+import (
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/hepsql/hepsql/gen/adl"
+	"github.com/hepsql/hepsql/internal/testfiles"
+)
+
+// TestLeanMatchesGroot reads every tree of the test files both ways: where
+// the lean reader accepts a file (as a member of a chain whose first file
+// is itself), its columns must equal groot's field for field, basket tables
+// included. It must accept the NanoAOD-style files, or the fast path would
+// be dead without anyone noticing.
+func TestLeanMatchesGroot(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(testfiles.GrootTestdata(t), "*.root"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cms := testfiles.CMSSample(t)
+	mustLean := map[string]bool{cms: true}
+	dir := t.TempDir()
+	for _, c := range []adl.Compression{"zlib", "lzma", "zstd", "none"} {
+		gen, err := adl.Generate(adl.Options{Events: 3000, Seed: 5, OutDir: filepath.Join(dir, string(c)), Compression: c})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustLean[gen[0]] = true
+		files = append(files, gen[0])
+	}
+	files = append(files, cms)
+
+	var lean, fallback int
+	for _, name := range files {
+		_, rf, err := openROOT(name)
+		if err != nil {
+			continue // not readable at all: the error tests cover it
+		}
+		trees := treesIn(rf)
+		rf.Close()
+		for _, tree := range trees {
+			f, err := openTree(name, tree)
+			if err != nil {
+				continue
+			}
+			schema := f.fileMeta
+			m, err := leanMeta(f.r, tree, schema)
+			f.Close()
+			if err != nil {
+				if mustLean[name] {
+					t.Errorf("%s:%s: lean reader gave up: %v", filepath.Base(name), tree, err)
+				}
+				fallback++
+				continue
+			}
+			lean++
+			if m.entries != schema.entries || m.tree != schema.tree || m.title != schema.title {
+				t.Errorf("%s:%s: lean %d entries %q %q, groot %d %q %q", filepath.Base(name), tree, m.entries, m.tree, m.title, schema.entries, schema.tree, schema.title)
+			}
+			if len(m.cols) != len(schema.cols) {
+				t.Errorf("%s:%s: lean %d columns, groot %d", filepath.Base(name), tree, len(m.cols), len(schema.cols))
+				continue
+			}
+			for i, c := range m.cols {
+				if !reflect.DeepEqual(*c, *schema.cols[i]) {
+					t.Errorf("%s:%s: column %q differs:\nlean  %+v\ngroot %+v", filepath.Base(name), tree, c.name, *c, *schema.cols[i])
+				}
+			}
+		}
+	}
+	t.Logf("%d trees read by the lean reader, %d left to groot", lean, fallback)
+}

@@ -1,0 +1,164 @@
+package rootscan
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hepsql/hepsql/internal/capi"
+)
+
+// SourceOptions tune how a remote source is read; the local backend ignores
+// them. Zero values mean the backend's defaults.
+type SourceOptions struct {
+	Timeout   time.Duration // longest a connect or one request may take
+	Retries   int           // extra attempts after a lost connection; -1: default
+	ReadAhead int64         // bytes each file may hold fetched ahead of decoding; 0: none, -1: default
+}
+
+// DefaultSourceOptions leaves every setting to the backend.
+var DefaultSourceOptions = SourceOptions{Retries: -1, ReadAhead: -1}
+
+// OptionsOpener is a Backend that takes SourceOptions when opening a file.
+type OptionsOpener interface {
+	OpenWithOptions(name string, o SourceOptions) (File, error)
+}
+
+// Announcer is a Backend that wants to know, before the first Open, every
+// file of a chain, so that it can open them ahead of time: over a network,
+// opening one file after the other costs round trips per file.
+type Announcer interface {
+	Announce(names []string, o SourceOptions)
+}
+
+// Range is a byte range of a file.
+type Range struct{ Off, Len int64 }
+
+// Prefetcher is a File that can fetch byte ranges ahead of the ReadAt calls
+// that will ask for them. Prefetch is a hint: it must not block on I/O, and
+// the file may ignore ranges beyond its read-ahead budget.
+type Prefetcher interface {
+	Prefetch(ranges []Range)
+}
+
+// prefetchAhead is how many units past the current one a worker announces
+// to a remote file: enough that a network round trip hides behind decoding.
+const prefetchAhead = 4
+
+// prefetch hands the basket ranges of the projected columns of the units
+// ahead (the worker's next unit first) to f when it can fetch ahead.
+func (s *rootScan) prefetch(f *openFile, ahead []unit) {
+	pf, ok := f.r.File.(Prefetcher)
+	if !ok {
+		return
+	}
+	var ranges []Range
+	for _, u := range ahead[:min(len(ahead), prefetchAhead+1)] {
+		for _, p := range s.proj {
+			if p.col < 0 {
+				continue
+			}
+			bt := &f.byName[s.t.cols[p.col].name].baskets
+			for b := range bt.seek {
+				end := bt.entries
+				if b+1 < len(bt.first) {
+					end = bt.first[b+1]
+				}
+				if bt.first[b] < u.end && end > u.start && b < len(bt.bytes) && bt.bytes[b] > 0 {
+					ranges = append(ranges, Range{bt.seek[b], int64(bt.bytes[b])})
+				}
+			}
+		}
+	}
+	if len(ranges) > 0 {
+		pf.Prefetch(ranges)
+	}
+}
+
+// announce tells backends that want it the files of a chain.
+func announce(names []string, o SourceOptions) {
+	byBackend := map[Backend][]string{}
+	var order []Backend
+	for _, n := range names {
+		b, err := backendFor(n)
+		if err != nil {
+			continue // Open reports it
+		}
+		if _, ok := b.(Announcer); !ok {
+			continue
+		}
+		if _, seen := byBackend[b]; !seen {
+			order = append(order, b)
+		}
+		byBackend[b] = append(byBackend[b], n)
+	}
+	for _, b := range order {
+		b.(Announcer).Announce(byBackend[b], o)
+	}
+}
+
+// openBackend opens name through b, with o when b takes options.
+func openBackend(b Backend, name string, o SourceOptions) (File, error) {
+	if oo, ok := b.(OptionsOpener); ok {
+		return oo.OpenWithOptions(name, o)
+	}
+	return b.Open(name)
+}
+
+// sourceOptions reads read_root's timeout, retries and readahead named
+// parameters.
+func sourceOptions(args *capi.BindArgs) (SourceOptions, error) {
+	o := DefaultSourceOptions
+	if s, err := stringArg(args, "timeout"); err != nil {
+		return o, err
+	} else if s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d <= 0 {
+			return o, fmt.Errorf("read_root: timeout %q: want a positive duration such as '5s' or '500ms'", s)
+		}
+		o.Timeout = d
+	}
+	v, err := args.Named("retries")
+	if err != nil {
+		return o, fmt.Errorf("read_root: retries: %w", err)
+	}
+	if v != nil {
+		n, ok := v.(int64)
+		if !ok || n < 0 || n > 100 {
+			return o, fmt.Errorf("read_root: retries must be an integer in [0, 100], got %v", v)
+		}
+		o.Retries = int(n)
+	}
+	if s, err := stringArg(args, "readahead"); err != nil {
+		return o, err
+	} else if s != "" {
+		n, err := parseBytes(s)
+		if err != nil {
+			return o, fmt.Errorf("read_root: readahead %q: %w", s, err)
+		}
+		o.ReadAhead = n
+	}
+	return o, nil
+}
+
+// parseBytes reads sizes such as '8MB', '512KiB', '0' or '1048576'.
+// Decimal and binary units are both accepted, since users write either.
+func parseBytes(s string) (int64, error) {
+	t := strings.ToUpper(strings.TrimSpace(s))
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"KIB", 1 << 10}, {"MIB", 1 << 20}, {"GIB", 1 << 30}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"B", 1}} {
+		if strings.HasSuffix(t, u.suffix) {
+			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.mult
+			break
+		}
+	}
+	v, err := strconv.ParseFloat(t, 64)
+	if err != nil || v < 0 || v*float64(mult) > 1<<40 {
+		return 0, fmt.Errorf("want a size such as '8MB', '512KiB' or '0'")
+	}
+	return int64(v * float64(mult)), nil
+}
