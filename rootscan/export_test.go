@@ -15,3 +15,7 @@ func MetadataParses() int64 { return parses.Load() }
 
 // CachedFiles is the number of files whose metadata is cached.
 func CachedFiles() int { return metas.len() }
+
+// LeanParses is the number of chain members whose metadata the lean reader
+// read.
+func LeanParses() int64 { return leanParses.Load() }

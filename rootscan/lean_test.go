@@ -1,6 +1,9 @@
 package rootscan
 
 import (
+	"bytes"
+	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -72,3 +75,59 @@ func TestLeanMatchesGroot(t *testing.T) {
 	}
 	t.Logf("%d trees read by the lean reader, %d left to groot", lean, fallback)
 }
+
+// TestLeanCorruptMembers feeds the lean reader truncated and byte-flipped
+// copies of the CMS sample as chain members: it must give up or succeed,
+// never panic (a failure sends the file to groot, whose errors users see).
+func TestLeanCorruptMembers(t *testing.T) {
+	cms := testfiles.CMSSample(t)
+	data, err := os.ReadFile(cms)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := openTree(cms, "Events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := f.fileMeta
+	f.Close()
+	if _, err := leanMeta(&countingFile{File: memFile{bytes.NewReader(data)}, size: int64(len(data))}, "Events", schema); err != nil {
+		t.Fatalf("intact copy: %v", err)
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	var gaveUp, read int
+	try := func(b []byte) {
+		_, err := leanMeta(&countingFile{File: memFile{bytes.NewReader(b)}, size: int64(len(b))}, "Events", schema)
+		if err != nil {
+			gaveUp++
+		} else {
+			read++
+		}
+	}
+	for range 100 {
+		try(data[:rng.IntN(len(data))])
+	}
+	// Flips land in the header, the key list and the tree record (at the
+	// end of the file), where the lean reader looks.
+	for i := range 300 {
+		bad := append([]byte(nil), data...)
+		for range 1 + i%4 {
+			pos := rng.IntN(len(bad))
+			if i%2 == 0 {
+				pos = len(bad) - 1 - rng.IntN(min(len(bad), 16384))
+			} else if i%3 == 0 {
+				pos = rng.IntN(512)
+			}
+			bad[pos] ^= byte(1 + rng.IntN(255))
+		}
+		try(bad)
+	}
+	t.Logf("lean reader gave up on %d corrupt copies, read %d", gaveUp, read)
+}
+
+// memFile serves a File from memory.
+type memFile struct{ *bytes.Reader }
+
+func (memFile) Close() error { return nil }
+
+func (m memFile) Size() (int64, error) { return m.Reader.Size(), nil }
