@@ -328,7 +328,7 @@ func TestGeneratedValuesPlausible(t *testing.T) {
 func pairMass(pt1, eta1, phi1, pt2, eta2, phi2 float32, m float64) float64 {
 	a := fromPtEtaPhiM(float64(pt1), float64(eta1), float64(phi1), m)
 	b := fromPtEtaPhiM(float64(pt2), float64(eta2), float64(phi2), m)
-	return p4{a.px + b.px, a.py + b.py, a.pz + b.pz, a.e + b.e}.mass()
+	return a.Add(b).Mass()
 }
 
 func TestGenerateOptionErrors(t *testing.T) {

@@ -1,9 +1,11 @@
 package adl
 
 import (
+	"cmp"
 	"math"
-	"math/rand/v2"
 	"slices"
+
+	"github.com/hepsql/hepsql/gen/internal/mc"
 )
 
 // Particle masses and resonance parameters (GeV), PDG values rounded.
@@ -43,14 +45,14 @@ const (
 // electrons).
 const placeholder = -999
 
-type p4 struct{ px, py, pz, e float64 }
+type p4 = mc.P4
 
 func fromPtEtaPhiM(pt, eta, phi, m float64) p4 {
 	return p4{
-		px: pt * math.Cos(phi),
-		py: pt * math.Sin(phi),
-		pz: pt * math.Sinh(eta),
-		e:  math.Sqrt(pt*pt*math.Cosh(eta)*math.Cosh(eta) + m*m),
+		Px: pt * math.Cos(phi),
+		Py: pt * math.Sin(phi),
+		Pz: pt * math.Sinh(eta),
+		E:  math.Sqrt(pt*pt*math.Cosh(eta)*math.Cosh(eta) + m*m),
 	}
 }
 
@@ -58,33 +60,7 @@ func fromPtEtaPhiM(pt, eta, phi, m float64) p4 {
 // rapidity and azimuth: the natural variables of a produced boson.
 func fromMassPtRapidity(m, pt, y, phi float64) p4 {
 	mt := math.Sqrt(m*m + pt*pt)
-	return p4{px: pt * math.Cos(phi), py: pt * math.Sin(phi), pz: mt * math.Sinh(y), e: mt * math.Cosh(y)}
-}
-
-func (p p4) pt() float64  { return math.Hypot(p.px, p.py) }
-func (p p4) phi() float64 { return math.Atan2(p.py, p.px) }
-func (p p4) eta() float64 { return math.Asinh(p.pz / p.pt()) }
-func (p p4) mass() float64 {
-	return math.Sqrt(max(p.e*p.e-p.px*p.px-p.py*p.py-p.pz*p.pz, 0))
-}
-
-// boost returns p seen in a frame where the rest frame of parent moves with
-// parent's velocity.
-func (p p4) boost(parent p4) p4 {
-	bx, by, bz := parent.px/parent.e, parent.py/parent.e, parent.pz/parent.e
-	b2 := bx*bx + by*by + bz*bz
-	if b2 == 0 {
-		return p
-	}
-	gamma := 1 / math.Sqrt(1-b2)
-	bp := bx*p.px + by*p.py + bz*p.pz
-	k := (gamma-1)*bp/b2 + gamma*p.e
-	return p4{
-		px: p.px + k*bx,
-		py: p.py + k*by,
-		pz: p.pz + k*bz,
-		e:  gamma * (p.e + bp),
-	}
+	return p4{Px: pt * math.Cos(phi), Py: pt * math.Sin(phi), Pz: mt * math.Sinh(y), E: mt * math.Cosh(y)}
 }
 
 // particle is a reconstructed lepton or jet before it is written out.
@@ -95,115 +71,61 @@ type particle struct {
 }
 
 type generator struct {
+	mc.Stream
 	seed uint64
-	pcg  *rand.PCG
-	r    *rand.Rand
 
 	muons, electrons, jets []particle
 	nuX, nuY               float64 // summed transverse momentum of neutrinos
 }
 
 func newGenerator(seed int64) *generator {
-	pcg := rand.NewPCG(0, 0)
-	return &generator{seed: splitmix64(uint64(seed)), pcg: pcg, r: rand.New(pcg)}
+	return &generator{Stream: mc.NewStream(), seed: mc.SplitMix64(uint64(seed))}
 }
-
-// splitmix64 is a bijective mixer: distinct (seed, index) pairs give
-// distinct, well-spread PCG states, so each event has its own stream.
-func splitmix64(x uint64) uint64 {
-	x += 0x9e3779b97f4a7c15
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
-	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
-	return x ^ (x >> 31)
-}
-
-func (g *generator) uniform(lo, hi float64) float64 { return lo + (hi-lo)*g.r.Float64() }
-func (g *generator) azimuth() float64               { return g.uniform(-math.Pi, math.Pi) }
-func (g *generator) exp(mean float64) float64       { return mean * g.r.ExpFloat64() }
-func (g *generator) gauss(mu, sigma float64) float64 {
-	return mu + sigma*g.r.NormFloat64()
-}
-func (g *generator) chance(p float64) bool { return g.r.Float64() < p }
 
 // truncGauss draws a centred gaussian restricted to |x| < limit, the shape
 // of η within a detector's acceptance.
 func (g *generator) truncGauss(sigma, limit float64) float64 {
 	for {
-		if x := sigma * g.r.NormFloat64(); math.Abs(x) < limit {
+		if x := sigma * g.R.NormFloat64(); math.Abs(x) < limit {
 			return x
 		}
 	}
 }
 
-// poisson uses Knuth's product method: the means used here are small.
-func (g *generator) poisson(mean float64) int {
-	limit := math.Exp(-mean)
-	k, p := 0, g.r.Float64()
-	for p > limit {
-		k++
-		p *= g.r.Float64()
-	}
-	return k
-}
-
-// breitWigner draws a resonance mass (Cauchy line shape) within [lo, hi].
-func (g *generator) breitWigner(m0, width, lo, hi float64) float64 {
-	for {
-		m := m0 + width/2*math.Tan(math.Pi*(g.r.Float64()-0.5))
-		if m >= lo && m <= hi {
-			return m
-		}
-	}
-}
-
-// decay splits parent isotropically (in its rest frame) into two bodies of
-// masses m1 and m2 and returns them in the lab frame.
-func (g *generator) decay(parent p4, m1, m2 float64) (p4, p4) {
-	m := parent.mass()
-	pstar := math.Sqrt(max((m*m-(m1+m2)*(m1+m2))*(m*m-(m1-m2)*(m1-m2)), 0)) / (2 * m)
-	cosT := g.uniform(-1, 1)
-	sinT := math.Sqrt(1 - cosT*cosT)
-	phi := g.azimuth()
-	dx, dy, dz := pstar*sinT*math.Cos(phi), pstar*sinT*math.Sin(phi), pstar*cosT
-	d1 := p4{dx, dy, dz, math.Sqrt(pstar*pstar + m1*m1)}
-	d2 := p4{-dx, -dy, -dz, math.Sqrt(pstar*pstar + m2*m2)}
-	return d1.boost(parent), d2.boost(parent)
-}
-
 // boson draws a W or Z at rest-frame mass m with a soft pT spectrum.
 func (g *generator) boson(m float64) p4 {
-	return fromMassPtRapidity(m, g.exp(9), g.gauss(0, 1.5), g.azimuth())
+	return fromMassPtRapidity(m, g.Exp(9), g.Gauss(0, 1.5), g.Azimuth())
 }
 
 // addMuon smears a generated muon and keeps it if it is reconstructed.
 func (g *generator) addMuon(p p4, charge int32, prompt bool) {
-	pt := p.pt() * (1 + g.gauss(0, 0.015))
-	if eta := p.eta(); pt > muonMinPt && math.Abs(eta) < muonMaxEta {
-		g.muons = append(g.muons, particle{pt: pt, eta: eta, phi: p.phi(), mass: muonMass, charge: charge, prompt: prompt})
+	pt := p.Pt() * (1 + g.Gauss(0, 0.015))
+	if eta := p.Eta(); pt > muonMinPt && math.Abs(eta) < muonMaxEta {
+		g.muons = append(g.muons, particle{pt: pt, eta: eta, phi: p.Phi(), mass: muonMass, charge: charge, prompt: prompt})
 	}
 }
 
 func (g *generator) addElectron(p p4, charge int32, prompt bool) {
-	pt := p.pt() * (1 + g.gauss(0, 0.025))
-	if eta := p.eta(); pt > electronMinPt && math.Abs(eta) < electronMaxEta {
+	pt := p.Pt() * (1 + g.Gauss(0, 0.025))
+	if eta := p.Eta(); pt > electronMinPt && math.Abs(eta) < electronMaxEta {
 		// Electron masses in NanoAOD are tiny and can be negative, as in
 		// the CMS sample (-0.19 to 0.09 GeV).
-		g.electrons = append(g.electrons, particle{pt: pt, eta: eta, phi: p.phi(), mass: g.gauss(0, 0.015), charge: charge, prompt: prompt})
+		g.electrons = append(g.electrons, particle{pt: pt, eta: eta, phi: p.Phi(), mass: g.Gauss(0, 0.015), charge: charge, prompt: prompt})
 	}
 }
 
 // addJet smears a parton (or any hadronic deposit) into a jet.
 func (g *generator) addJet(pt, eta, phi float64, fromB bool) {
-	pt *= 1 + g.gauss(0, 0.12)
+	pt *= 1 + g.Gauss(0, 0.12)
 	if pt > jetMinPt && math.Abs(eta) < jetMaxEta {
 		g.jets = append(g.jets, particle{pt: pt, eta: eta, phi: phi, prompt: fromB})
 	}
 }
 
-func (g *generator) addPartonJet(p p4, fromB bool) { g.addJet(p.pt(), p.eta(), p.phi(), fromB) }
+func (g *generator) addPartonJet(p p4, fromB bool) { g.addJet(p.Pt(), p.Eta(), p.Phi(), fromB) }
 
 func (g *generator) randomCharge() int32 {
-	if g.chance(0.5) {
+	if g.Chance(0.5) {
 		return 1
 	}
 	return -1
@@ -212,27 +134,27 @@ func (g *generator) randomCharge() int32 {
 // wToMuNu adds a W→μν decay; the W+ excess of pp collisions shows up as
 // more positive muons, as in the sample.
 func (g *generator) wToMuNu() {
-	w := g.boson(g.breitWigner(wMass, wWidth, 50, 150))
-	mu, nu := g.decay(w, muonMass, 0)
+	w := g.boson(g.BreitWigner(wMass, wWidth, 50, 150))
+	mu, nu := g.Decay(w, muonMass, 0)
 	charge := int32(-1)
-	if g.chance(0.57) {
+	if g.Chance(0.57) {
 		charge = 1
 	}
 	g.addMuon(mu, charge, true)
-	g.nuX += nu.px
-	g.nuY += nu.py
+	g.nuX += nu.Px
+	g.nuY += nu.Py
 }
 
 func (g *generator) zToLL(electrons bool) {
-	z := g.boson(g.breitWigner(zMass, zWidth, 50, 150))
+	z := g.boson(g.BreitWigner(zMass, zWidth, 50, 150))
 	q := g.randomCharge()
 	if electrons {
-		a, b := g.decay(z, electronMass, electronMass)
+		a, b := g.Decay(z, electronMass, electronMass)
 		g.addElectron(a, q, true)
 		g.addElectron(b, -q, true)
 		return
 	}
-	a, b := g.decay(z, muonMass, muonMass)
+	a, b := g.Decay(z, muonMass, muonMass)
 	g.addMuon(a, q, true)
 	g.addMuon(b, -q, true)
 }
@@ -240,10 +162,10 @@ func (g *generator) zToLL(electrons bool) {
 // hadronicTop adds t → bW, W → qq': three jets whose mass is near the top
 // mass, the configuration Q6 looks for.
 func (g *generator) hadronicTop() {
-	t := fromMassPtRapidity(g.breitWigner(topMass, topWidth, 150, 195), g.exp(70), g.gauss(0, 1.1), g.azimuth())
-	wm := g.breitWigner(wMass, wWidth, 60, 100)
-	b, w := g.decay(t, bQuarkMass, wm)
-	q1, q2 := g.decay(w, lightMass, lightMass)
+	t := fromMassPtRapidity(g.BreitWigner(topMass, topWidth, 150, 195), g.Exp(70), g.Gauss(0, 1.1), g.Azimuth())
+	wm := g.BreitWigner(wMass, wWidth, 60, 100)
+	b, w := g.Decay(t, bQuarkMass, wm)
+	q1, q2 := g.Decay(w, lightMass, lightMass)
 	g.addPartonJet(b, true)
 	g.addPartonJet(q1, false)
 	g.addPartonJet(q2, false)
@@ -252,13 +174,13 @@ func (g *generator) hadronicTop() {
 // nonPromptMuon is a muon from a heavy-flavour decay or a punch-through:
 // soft, not isolated, often inside a jet.
 func (g *generator) nonPromptMuon(minPt, meanPt float64) {
-	pt := minPt + g.exp(meanPt)
-	g.addMuon(fromPtEtaPhiM(pt, g.truncGauss(1.3, muonMaxEta), g.azimuth(), muonMass), g.randomCharge(), false)
+	pt := minPt + g.Exp(meanPt)
+	g.addMuon(fromPtEtaPhiM(pt, g.truncGauss(1.3, muonMaxEta), g.Azimuth(), muonMass), g.randomCharge(), false)
 }
 
 func (g *generator) fakeElectron() {
-	pt := electronMinPt + g.exp(9)
-	g.addElectron(fromPtEtaPhiM(pt, g.truncGauss(1.3, electronMaxEta), g.azimuth(), 0), g.randomCharge(), false)
+	pt := electronMinPt + g.Exp(9)
+	g.addElectron(fromPtEtaPhiM(pt, g.truncGauss(1.3, electronMaxEta), g.Azimuth(), 0), g.randomCharge(), false)
 }
 
 // jetPt draws from a falling power law dN/dpT ∝ pT^-2.5 above threshold,
@@ -266,8 +188,8 @@ func (g *generator) fakeElectron() {
 // the sample.
 func (g *generator) jetPt() float64 {
 	for {
-		pt := jetMinPt * math.Pow(1-g.r.Float64(), -1/1.5)
-		if g.chance(math.Exp(-(pt - jetMinPt) / 250)) {
+		pt := jetMinPt * math.Pow(1-g.R.Float64(), -1/1.5)
+		if g.Chance(math.Exp(-(pt - jetMinPt) / 250)) {
 			return pt
 		}
 	}
@@ -278,7 +200,7 @@ func (g *generator) jetPt() float64 {
 func (g *generator) leptons() {
 	g.muons, g.electrons, g.jets = g.muons[:0], g.electrons[:0], g.jets[:0]
 	g.nuX, g.nuY = 0, 0
-	switch u := g.r.Float64(); {
+	switch u := g.R.Float64(); {
 	case u < fracZmumu:
 		g.zToLL(false)
 	case u < fracZee:
@@ -292,17 +214,17 @@ func (g *generator) leptons() {
 	default:
 		g.nonPromptMuon(15, 15)
 	}
-	for range g.poisson(0.28) {
+	for range g.Poisson(0.28) {
 		g.nonPromptMuon(muonMinPt, 5)
 	}
-	for range g.poisson(0.17) {
+	for range g.Poisson(0.17) {
 		g.fakeElectron()
 	}
 }
 
 // fill draws event idx (global index) into e.
 func (g *generator) fill(e *event, idx int64) {
-	g.pcg.Seed(g.seed, splitmix64(uint64(idx)))
+	g.Reseed(g.seed, idx)
 	// The sample is a single-muon trigger stream: nearly every event holds a
 	// reconstructed muon. Redrawing the leptons until one is in acceptance
 	// emulates that selection (the stream of draws stays seeded by idx).
@@ -315,8 +237,8 @@ func (g *generator) fill(e *event, idx int64) {
 
 	// Underlying jets: a Poisson count whose mean itself fluctuates
 	// (a gamma of shape 2), giving the long multiplicity tail of the data.
-	for range g.poisson(0.85 * (g.r.ExpFloat64() + g.r.ExpFloat64())) {
-		g.addJet(g.jetPt(), g.truncGauss(2.3, jetMaxEta), g.azimuth(), g.chance(0.03))
+	for range g.Poisson(0.85 * (g.R.ExpFloat64() + g.R.ExpFloat64())) {
+		g.addJet(g.jetPt(), g.truncGauss(2.3, jetMaxEta), g.Azimuth(), g.Chance(0.03))
 	}
 	// Leptons are often reconstructed inside a jet as well (always for
 	// hadron decays, sometimes for prompt ones): these are the overlaps Q7
@@ -327,14 +249,14 @@ func (g *generator) fill(e *event, idx int64) {
 			if !l.prompt {
 				p = 0.5
 			}
-			if l.pt > 10 && g.chance(p) {
-				g.addJet(l.pt*(1.2+g.exp(0.8)), l.eta+g.gauss(0, 0.08), wrapPhi(l.phi+g.gauss(0, 0.08)), !l.prompt && g.chance(0.3))
+			if l.pt > 10 && g.Chance(p) {
+				g.addJet(l.pt*(1.2+g.Exp(0.8)), l.eta+g.Gauss(0, 0.08), mc.WrapPhi(l.phi+g.Gauss(0, 0.08)), !l.prompt && g.Chance(0.3))
 			}
 		}
 	}
 
 	// NanoAOD collections are ordered by decreasing pT.
-	byPt := func(a, b particle) int { return -cmpFloat(a.pt, b.pt) }
+	byPt := func(a, b particle) int { return -cmp.Compare(a.pt, b.pt) }
 	slices.SortStableFunc(g.muons, byPt)
 	slices.SortStableFunc(g.electrons, byPt)
 	slices.SortStableFunc(g.jets, byPt)
@@ -347,26 +269,6 @@ func (g *generator) fill(e *event, idx int64) {
 	g.fillJets(e)
 	g.fillMET(e)
 	e.HLTIsoMu24 = g.trigger(e)
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-func wrapPhi(phi float64) float64 {
-	switch {
-	case phi > math.Pi:
-		return phi - 2*math.Pi
-	case phi < -math.Pi:
-		return phi + 2*math.Pi
-	}
-	return phi
 }
 
 func (g *generator) fillMuons(e *event) {
@@ -385,13 +287,13 @@ func (g *generator) fillMuons(e *event) {
 
 		// In the sample, the -999 isolation placeholders sit mostly on
 		// soft muons, and most of them lack impact parameters as well.
-		noIso := g.chance(0.05)
+		noIso := g.Chance(0.05)
 		if m.pt < 10 {
-			noIso = g.chance(0.45)
+			noIso = g.Chance(0.45)
 		}
-		noIP := g.chance(0.015)
+		noIP := g.Chance(0.015)
 		if noIso {
-			noIP = g.chance(0.8)
+			noIP = g.Chance(0.8)
 		}
 		isoMean := 0.6
 		if m.prompt {
@@ -400,16 +302,16 @@ func (g *generator) fillMuons(e *event) {
 		iso03 := float32(placeholder)
 		iso04 := float32(placeholder)
 		if !noIso {
-			v := g.exp(isoMean)
+			v := g.Exp(isoMean)
 			iso03 = float32(v)
-			iso04 = float32(v * g.uniform(1.1, 1.5)) // the wider cone collects more
+			iso04 = float32(v * g.Uniform(1.1, 1.5)) // the wider cone collects more
 		}
 		e.MuonIso03 = append(e.MuonIso03, iso03)
 		e.MuonIso04 = append(e.MuonIso04, iso04)
 
 		good := m.prompt && !noIso
-		e.MuonTightID = append(e.MuonTightID, g.chance(pick(good, 0.95, 0.35)))
-		e.MuonSoftID = append(e.MuonSoftID, g.chance(pick(good, 0.9, 0.6)))
+		e.MuonTightID = append(e.MuonTightID, g.Chance(pick(good, 0.95, 0.35)))
+		e.MuonSoftID = append(e.MuonSoftID, g.Chance(pick(good, 0.9, 0.6)))
 
 		if noIP {
 			e.MuonDxy = append(e.MuonDxy, placeholder)
@@ -417,10 +319,10 @@ func (g *generator) fillMuons(e *event) {
 			e.MuonDz = append(e.MuonDz, placeholder)
 			e.MuonDzErr = append(e.MuonDzErr, placeholder)
 		} else {
-			e.MuonDxy = append(e.MuonDxy, float32(g.gauss(0, pick(m.prompt, 0.003, 0.05))))
-			e.MuonDxyErr = append(e.MuonDxyErr, float32(0.001+g.exp(0.003)))
-			e.MuonDz = append(e.MuonDz, float32(g.gauss(0, pick(m.prompt, 0.02, 0.3))))
-			e.MuonDzErr = append(e.MuonDzErr, float32(0.002+g.exp(0.005)))
+			e.MuonDxy = append(e.MuonDxy, float32(g.Gauss(0, pick(m.prompt, 0.003, 0.05))))
+			e.MuonDxyErr = append(e.MuonDxyErr, float32(0.001+g.Exp(0.003)))
+			e.MuonDz = append(e.MuonDz, float32(g.Gauss(0, pick(m.prompt, 0.02, 0.3))))
+			e.MuonDzErr = append(e.MuonDzErr, float32(0.002+g.Exp(0.005)))
 		}
 		// Links to jets and generator particles are absent in real data.
 		e.MuonJetIdx = append(e.MuonJetIdx, -1)
@@ -450,16 +352,16 @@ func (g *generator) fillElectrons(e *event) {
 		e.ElectronCharge = append(e.ElectronCharge, el.charge)
 		// The sample has no electron isolation for 60% of its electrons.
 		iso := float32(placeholder)
-		if !g.chance(0.6) {
-			iso = float32(g.exp(pick(el.prompt, 0.05, 0.5)))
+		if !g.Chance(0.6) {
+			iso = float32(g.Exp(pick(el.prompt, 0.05, 0.5)))
 		}
 		e.ElectronIso03 = append(e.ElectronIso03, iso)
-		e.ElectronDxy = append(e.ElectronDxy, float32(g.gauss(0, pick(el.prompt, 0.01, 0.1))))
-		e.ElectronDxyErr = append(e.ElectronDxyErr, float32(0.001+g.exp(0.03)))
-		e.ElectronDz = append(e.ElectronDz, float32(g.gauss(0, pick(el.prompt, 0.05, 1))))
-		e.ElectronDzErr = append(e.ElectronDzErr, float32(0.001+g.exp(0.05)))
-		e.ElectronCutBasedID = append(e.ElectronCutBasedID, g.chance(0.98))
-		e.ElectronPfID = append(e.ElectronPfID, g.chance(pick(el.prompt, 0.7, 0.35)))
+		e.ElectronDxy = append(e.ElectronDxy, float32(g.Gauss(0, pick(el.prompt, 0.01, 0.1))))
+		e.ElectronDxyErr = append(e.ElectronDxyErr, float32(0.001+g.Exp(0.03)))
+		e.ElectronDz = append(e.ElectronDz, float32(g.Gauss(0, pick(el.prompt, 0.05, 1))))
+		e.ElectronDzErr = append(e.ElectronDzErr, float32(0.001+g.Exp(0.05)))
+		e.ElectronCutBasedID = append(e.ElectronCutBasedID, g.Chance(0.98))
+		e.ElectronPfID = append(e.ElectronPfID, g.Chance(pick(el.prompt, 0.7, 0.35)))
 		e.ElectronJetIdx = append(e.ElectronJetIdx, -1)
 		e.ElectronGenPartIdx = append(e.ElectronGenPartIdx, -1)
 	}
@@ -474,9 +376,9 @@ func (g *generator) fillJets(e *event) {
 		e.JetEta = append(e.JetEta, float32(j.eta))
 		e.JetPhi = append(e.JetPhi, float32(j.phi))
 		// Jet mass grows with pT: m/pT ≈ 0.2 on average in the sample.
-		ratio := min(0.05+g.exp(0.16), 0.7)
+		ratio := min(0.05+g.Exp(0.16), 0.7)
 		e.JetMass = append(e.JetMass, float32(max(j.pt*ratio, 0.5)))
-		e.JetPuID = append(e.JetPuID, g.chance(0.997))
+		e.JetPuID = append(e.JetPuID, g.Chance(0.997))
 		e.JetBtag = append(e.JetBtag, g.btag(j))
 	}
 }
@@ -486,7 +388,7 @@ func (g *generator) fillJets(e *event) {
 // tagger did not run, as in the sample; otherwise light jets fall near 0
 // and b jets pile up near 1.
 func (g *generator) btag(j particle) float32 {
-	u := g.r.Float64()
+	u := g.R.Float64()
 	if math.Abs(j.eta) > trackerMaxEta {
 		switch {
 		case u < 0.78:
@@ -497,11 +399,11 @@ func (g *generator) btag(j particle) float32 {
 	} else if u < 0.1 {
 		return -1
 	}
-	nearOne := g.chance(pick(j.prompt, 0.8, 0.2))
+	nearOne := g.Chance(pick(j.prompt, 0.8, 0.2))
 	if nearOne {
-		return float32(min(0.9+0.1*g.r.Float64(), 1))
+		return float32(min(0.9+0.1*g.R.Float64(), 1))
 	}
-	v := g.r.Float64()
+	v := g.R.Float64()
 	return float32(0.9 * v * v)
 }
 
@@ -509,23 +411,23 @@ func (g *generator) btag(j particle) float32 {
 // gaussian resolution growing with the scalar sum of deposited energy, and
 // a rare mismeasurement tail.
 func (g *generator) fillMET(e *event) {
-	sumet := 120 + g.exp(330)
+	sumet := 120 + g.Exp(330)
 	for _, set := range [][]particle{g.muons, g.electrons, g.jets} {
 		for _, p := range set {
 			sumet += p.pt
 		}
 	}
 	sigma := 0.55 * math.Sqrt(sumet)
-	mx := g.nuX + g.gauss(0, sigma)
-	my := g.nuY + g.gauss(0, sigma)
-	if g.chance(0.01) {
-		tail, phi := g.exp(60), g.azimuth()
+	mx := g.nuX + g.Gauss(0, sigma)
+	my := g.nuY + g.Gauss(0, sigma)
+	if g.Chance(0.01) {
+		tail, phi := g.Exp(60), g.Azimuth()
 		mx += tail * math.Cos(phi)
 		my += tail * math.Sin(phi)
 	}
-	sxx := sigma * sigma * g.uniform(0.8, 1.2)
-	syy := sigma * sigma * g.uniform(0.8, 1.2)
-	sxy := g.uniform(-0.3, 0.3) * math.Sqrt(sxx*syy)
+	sxx := sigma * sigma * g.Uniform(0.8, 1.2)
+	syy := sigma * sigma * g.Uniform(0.8, 1.2)
+	sxy := g.Uniform(-0.3, 0.3) * math.Sqrt(sxx*syy)
 
 	e.METPt = float32(math.Hypot(mx, my))
 	e.METPhi = float32(math.Atan2(my, mx))
@@ -545,8 +447,8 @@ func (g *generator) trigger(e *event) bool {
 	for i, pt := range e.MuonPt {
 		iso := e.MuonIso03[i]
 		if pt > 24 && math.Abs(float64(e.MuonEta[i])) < 2.1 && iso >= 0 && iso < 0.15 {
-			return g.chance(0.93)
+			return g.Chance(0.93)
 		}
 	}
-	return g.chance(0.03)
+	return g.Chance(0.03)
 }

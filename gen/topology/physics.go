@@ -1,9 +1,11 @@
 package topology
 
 import (
+	"cmp"
 	"math"
-	"math/rand/v2"
 	"slices"
+
+	"github.com/hepsql/hepsql/gen/internal/mc"
 )
 
 // Detector acceptance and object thresholds (GeV, pseudorapidity).
@@ -63,48 +65,17 @@ const (
 )
 
 // vec4 is a four-momentum (GeV).
-type vec4 struct{ px, py, pz, e float64 }
+type vec4 = mc.P4
 
 func massless(pt, eta, phi float64) vec4 {
-	return vec4{pt * math.Cos(phi), pt * math.Sin(phi), pt * math.Sinh(eta), pt * math.Cosh(eta)}
+	return vec4{Px: pt * math.Cos(phi), Py: pt * math.Sin(phi), Pz: pt * math.Sinh(eta), E: pt * math.Cosh(eta)}
 }
 
 // fromTransverse builds a particle of mass m from its transverse momentum
 // vector and rapidity, the natural variables of a produced resonance.
 func fromTransverse(m, px, py, y float64) vec4 {
 	mt := math.Sqrt(m*m + px*px + py*py)
-	return vec4{px, py, mt * math.Sinh(y), mt * math.Cosh(y)}
-}
-
-func (p vec4) add(q vec4) vec4 { return vec4{p.px + q.px, p.py + q.py, p.pz + q.pz, p.e + q.e} }
-func (p vec4) pt() float64     { return math.Hypot(p.px, p.py) }
-func (p vec4) phi() float64    { return math.Atan2(p.py, p.px) }
-func (p vec4) eta() float64    { return math.Asinh(p.pz / p.pt()) }
-func (p vec4) mass() float64 {
-	return math.Sqrt(max(p.e*p.e-p.px*p.px-p.py*p.py-p.pz*p.pz, 0))
-}
-
-// boost returns p, given in the rest frame of parent, in the lab frame.
-func (p vec4) boost(parent vec4) vec4 {
-	bx, by, bz := parent.px/parent.e, parent.py/parent.e, parent.pz/parent.e
-	b2 := bx*bx + by*by + bz*bz
-	if b2 == 0 {
-		return p
-	}
-	gamma := 1 / math.Sqrt(1-b2)
-	bp := bx*p.px + by*p.py + bz*p.pz
-	k := (gamma-1)*bp/b2 + gamma*p.e
-	return vec4{p.px + k*bx, p.py + k*by, p.pz + k*bz, gamma * (p.e + bp)}
-}
-
-func wrapPhi(phi float64) float64 {
-	switch {
-	case phi > math.Pi:
-		return phi - 2*math.Pi
-	case phi < -math.Pi:
-		return phi + 2*math.Pi
-	}
-	return phi
+	return vec4{Px: px, Py: py, Pz: mt * math.Sinh(y), E: mt * math.Cosh(y)}
 }
 
 // recoJet and recoLepton wait in the generator until the event is complete,
@@ -120,10 +91,9 @@ type recoLepton struct {
 }
 
 type generator struct {
+	mc.Stream
 	seed  uint64
 	class Class
-	pcg   *rand.PCG
-	r     *rand.Rand
 
 	e                *event
 	pvX, pvY, pvZ    float64 // primary vertex (mm)
@@ -135,88 +105,34 @@ type generator struct {
 }
 
 func newGenerator(seed int64, c Class) *generator {
-	pcg := rand.NewPCG(0, 0)
 	return &generator{
-		seed:  splitmix64(splitmix64(uint64(seed)) + uint64(c)),
-		class: c,
-		pcg:   pcg,
-		r:     rand.New(pcg),
+		Stream: mc.NewStream(),
+		seed:   mc.SplitMix64(mc.SplitMix64(uint64(seed)) + uint64(c)),
+		class:  c,
 	}
 }
 
-// splitmix64 is a bijective mixer: distinct (seed, class, index) give
-// distinct, well-spread PCG states, so each event has its own stream.
-func splitmix64(x uint64) uint64 {
-	x += 0x9e3779b97f4a7c15
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
-	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
-	return x ^ (x >> 31)
-}
-
-func (g *generator) uniform(lo, hi float64) float64 { return lo + (hi-lo)*g.r.Float64() }
-func (g *generator) azimuth() float64               { return g.uniform(-math.Pi, math.Pi) }
-func (g *generator) exp(mean float64) float64       { return mean * g.r.ExpFloat64() }
-func (g *generator) gauss(mu, sigma float64) float64 {
-	return mu + sigma*g.r.NormFloat64()
-}
-func (g *generator) chance(p float64) bool { return g.r.Float64() < p }
-
 func (g *generator) sign() int32 {
-	if g.r.Uint64()&1 == 0 {
+	if g.R.Uint64()&1 == 0 {
 		return 1
 	}
 	return -1
 }
 
-// poisson uses Knuth's product method; the means here stay below 100.
-func (g *generator) poisson(mean float64) int {
-	limit := math.Exp(-mean)
-	k, p := 0, g.r.Float64()
-	for p > limit {
-		k++
-		p *= g.r.Float64()
-	}
-	return k
-}
-
 // powerLaw draws pT ≥ lo from dN/dpT ∝ pT^-n, the falling spectrum of hard
 // QCD radiation, capped at 3 TeV.
 func (g *generator) powerLaw(lo, n float64) float64 {
-	return min(lo*math.Pow(1-g.r.Float64(), -1/(n-1)), 3000)
-}
-
-// breitWigner draws a resonance mass within [lo, hi].
-func (g *generator) breitWigner(m0, width, lo, hi float64) float64 {
-	for {
-		m := m0 + width/2*math.Tan(math.Pi*(g.r.Float64()-0.5))
-		if m >= lo && m <= hi {
-			return m
-		}
-	}
-}
-
-// decay splits parent isotropically in its rest frame into masses m1 and
-// m2, returned in the lab frame.
-func (g *generator) decay(parent vec4, m1, m2 float64) (vec4, vec4) {
-	m := parent.mass()
-	pstar := math.Sqrt(max((m*m-(m1+m2)*(m1+m2))*(m*m-(m1-m2)*(m1-m2)), 0)) / (2 * m)
-	cosT := g.uniform(-1, 1)
-	sinT := math.Sqrt(1 - cosT*cosT)
-	phi := g.azimuth()
-	dx, dy, dz := pstar*sinT*math.Cos(phi), pstar*sinT*math.Sin(phi), pstar*cosT
-	d1 := vec4{dx, dy, dz, math.Sqrt(pstar*pstar + m1*m1)}
-	d2 := vec4{-dx, -dy, -dz, math.Sqrt(pstar*pstar + m2*m2)}
-	return d1.boost(parent), d2.boost(parent)
+	return min(lo*math.Pow(1-g.R.Float64(), -1/(n-1)), 3000)
 }
 
 // fill draws event idx of the generator's class into e.
 func (g *generator) fill(e *event, idx int64) {
-	g.pcg.Seed(g.seed, splitmix64(uint64(idx)))
+	g.Reseed(g.seed, idx)
 	e.reset()
 	g.e = e
 	g.nuX, g.nuY, g.sumET = 0, 0, 0
 	g.jets, g.electrons, g.muons = g.jets[:0], g.electrons[:0], g.muons[:0]
-	g.pvX, g.pvY, g.pvZ = g.gauss(0, beamSpotXY), g.gauss(0, beamSpotXY), g.gauss(0, beamSpotZ)
+	g.pvX, g.pvY, g.pvZ = g.Gauss(0, beamSpotXY), g.Gauss(0, beamSpotXY), g.Gauss(0, beamSpotZ)
 
 	switch g.class {
 	case QCD:
@@ -226,22 +142,22 @@ func (g *generator) fill(e *event, idx int64) {
 	case WJets:
 		g.wjets()
 	}
-	g.softParticles(g.poisson(ueCharged), g.poisson(uePhotons), g.poisson(ueNeutral), g.pvX, g.pvY, g.pvZ)
-	for range g.poisson(g.uniform(puMinMean, puMaxMean)) {
-		g.softParticles(g.poisson(puCharged), g.poisson(puPhotons), g.poisson(puNeutral),
-			g.gauss(0, beamSpotXY), g.gauss(0, beamSpotXY), g.gauss(0, beamSpotZ))
+	g.softParticles(g.Poisson(ueCharged), g.Poisson(uePhotons), g.Poisson(ueNeutral), g.pvX, g.pvY, g.pvZ)
+	for range g.Poisson(g.Uniform(puMinMean, puMaxMean)) {
+		g.softParticles(g.Poisson(puCharged), g.Poisson(puPhotons), g.Poisson(puNeutral),
+			g.Gauss(0, beamSpotXY), g.Gauss(0, beamSpotXY), g.Gauss(0, beamSpotZ))
 	}
 
 	// MET: the neutrinos plus a gaussian resolution growing with the
 	// visible activity; without neutrinos it is resolution only.
 	sigma := metResolution * math.Sqrt(g.sumET)
-	mx, my := g.nuX+g.gauss(0, sigma), g.nuY+g.gauss(0, sigma)
+	mx, my := g.nuX+g.Gauss(0, sigma), g.nuY+g.Gauss(0, sigma)
 	e.MET, e.METPhi = float32(math.Hypot(mx, my)), float32(math.Atan2(my, mx))
 
-	byPt := func(a, b recoLepton) int { return -cmpFloat(a.pt, b.pt) }
+	byPt := func(a, b recoLepton) int { return -cmp.Compare(a.pt, b.pt) }
 	slices.SortStableFunc(g.electrons, byPt)
 	slices.SortStableFunc(g.muons, byPt)
-	slices.SortStableFunc(g.jets, func(a, b recoJet) int { return -cmpFloat(a.pt, b.pt) })
+	slices.SortStableFunc(g.jets, func(a, b recoJet) int { return -cmp.Compare(a.pt, b.pt) })
 	for _, l := range g.electrons {
 		e.ElectronPT = append(e.ElectronPT, float32(l.pt))
 		e.ElectronEta = append(e.ElectronEta, float32(l.eta))
@@ -264,35 +180,25 @@ func (g *generator) fill(e *event, idx int64) {
 	e.setCounts()
 }
 
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
 // qcd draws a multijet event: a hard dijet pair with a steeply falling
 // spectrum and extra radiation. Its jets carry heavy flavour more often
 // than inclusive QCD (the sample is rich in leptons from b and c decays),
 // and a few events hold a jet reconstructed as an isolated lepton.
 func (g *generator) qcd() {
 	pt := g.powerLaw(35, 4.5)
-	phi := g.azimuth()
-	g.jet(pt*(1+g.gauss(0, 0.1)), g.gauss(0, 1.6), phi, g.qcdFlavour())
-	g.jet(pt*(1+g.gauss(0, 0.1)), g.gauss(0, 1.6), wrapPhi(phi+math.Pi+g.gauss(0, 0.25)), g.qcdFlavour())
-	for range g.poisson(1.2) {
-		g.jet(g.powerLaw(20, 3.5), g.gauss(0, 1.8), g.azimuth(), g.qcdFlavour())
+	phi := g.Azimuth()
+	g.jet(pt*(1+g.Gauss(0, 0.1)), g.Gauss(0, 1.6), phi, g.qcdFlavour())
+	g.jet(pt*(1+g.Gauss(0, 0.1)), g.Gauss(0, 1.6), mc.WrapPhi(phi+math.Pi+g.Gauss(0, 0.25)), g.qcdFlavour())
+	for range g.Poisson(1.2) {
+		g.jet(g.powerLaw(20, 3.5), g.Gauss(0, 1.8), g.Azimuth(), g.qcdFlavour())
 	}
-	if g.chance(0.08) {
+	if g.Chance(0.08) {
 		g.fakeLepton()
 	}
 }
 
 func (g *generator) qcdFlavour() flavour {
-	switch u := g.r.Float64(); {
+	switch u := g.R.Float64(); {
 	case u < 0.25:
 		return bottom
 	case u < 0.45:
@@ -305,9 +211,9 @@ func (g *generator) qcdFlavour() flavour {
 // is misidentified as a lepton: an isolated fake. The lepton's track keeps
 // the hadron's PID.
 func (g *generator) fakeLepton() {
-	pt, eta, phi := g.powerLaw(20, 4), g.gauss(0, 1.4), g.azimuth()
+	pt, eta, phi := g.powerLaw(20, 4), g.Gauss(0, 1.4), g.Azimuth()
 	charge := g.sign()
-	g.lepton(pt, eta, phi, charge, g.chance(0.3), charge*pdgPion, 1)
+	g.lepton(pt, eta, phi, charge, g.Chance(0.3), charge*pdgPion, 1)
 	if pt > jetMinPt && inside(eta, jetMaxEta) {
 		g.jets = append(g.jets, recoJet{pt: pt, eta: eta, phi: phi, btag: g.btag(light, eta)})
 	}
@@ -316,23 +222,23 @@ func (g *generator) fakeLepton() {
 // wjets draws W → ℓν recoiling against a few jets, mostly light.
 func (g *generator) wjets() {
 	var rx, ry float64
-	for range g.poisson(1.8) {
-		pt, phi := g.powerLaw(20, 3.5), g.azimuth()
+	for range g.Poisson(1.8) {
+		pt, phi := g.powerLaw(20, 3.5), g.Azimuth()
 		fl := light
-		switch u := g.r.Float64(); {
+		switch u := g.R.Float64(); {
 		case u < 0.03:
 			fl = bottom
 		case u < 0.10:
 			fl = charm
 		}
-		g.jet(pt, g.gauss(0, 1.8), phi, fl)
+		g.jet(pt, g.Gauss(0, 1.8), phi, fl)
 		rx += pt * math.Cos(phi)
 		ry += pt * math.Sin(phi)
 	}
-	m := g.breitWigner(wMass, wWidth, 50, 150)
-	w := fromTransverse(m, -rx+g.gauss(0, 6), -ry+g.gauss(0, 6), g.gauss(0, 1.8))
+	m := g.BreitWigner(wMass, wWidth, 50, 150)
+	w := fromTransverse(m, -rx+g.Gauss(0, 6), -ry+g.Gauss(0, 6), g.Gauss(0, 1.8))
 	charge := int32(-1)
-	if g.chance(0.57) { // the W+ excess of proton–proton collisions
+	if g.Chance(0.57) { // the W+ excess of proton–proton collisions
 		charge = 1
 	}
 	g.leptonicW(w, charge)
@@ -344,32 +250,32 @@ func (g *generator) wjets() {
 // against.
 func (g *generator) ttbar() {
 	var rx, ry float64
-	for range g.poisson(0.8) {
-		pt, phi := g.powerLaw(20, 3.5), g.azimuth()
-		g.jet(pt, g.gauss(0, 1.8), phi, light)
+	for range g.Poisson(0.8) {
+		pt, phi := g.powerLaw(20, 3.5), g.Azimuth()
+		g.jet(pt, g.Gauss(0, 1.8), phi, light)
 		rx += pt * math.Cos(phi)
 		ry += pt * math.Sin(phi)
 	}
-	m1 := g.breitWigner(topMass, tWid, 150, 195)
-	m2 := g.breitWigner(topMass, tWid, 150, 195)
-	pair := fromTransverse(m1+m2+g.exp(130), -rx+g.gauss(0, 10), -ry+g.gauss(0, 10), g.gauss(0, 0.9))
-	t1, t2 := g.decay(pair, m1, m2)
+	m1 := g.BreitWigner(topMass, tWid, 150, 195)
+	m2 := g.BreitWigner(topMass, tWid, 150, 195)
+	pair := fromTransverse(m1+m2+g.Exp(130), -rx+g.Gauss(0, 10), -ry+g.Gauss(0, 10), g.Gauss(0, 0.9))
+	t1, t2 := g.Decay(pair, m1, m2)
 	q := g.sign() // charge of the leptonically decaying top
 	g.top(t1, q, true)
-	g.top(t2, -q, g.chance(0.1))
+	g.top(t2, -q, g.Chance(0.1))
 }
 
 func (g *generator) top(t vec4, charge int32, leptonic bool) {
-	b, w := g.decay(t, bMass, g.breitWigner(wMass, wWidth, 60, 100))
+	b, w := g.Decay(t, bMass, g.BreitWigner(wMass, wWidth, 60, 100))
 	g.jetFrom(b, bottom)
 	if leptonic {
 		g.leptonicW(w, charge)
 		return
 	}
-	q1, q2 := g.decay(w, lightMass, lightMass)
+	q1, q2 := g.Decay(w, lightMass, lightMass)
 	// Half of hadronic W decays are to cs̄.
 	f2 := light
-	if g.chance(0.5) {
+	if g.Chance(0.5) {
 		f2 = charm
 	}
 	g.jetFrom(q1, light)
@@ -380,15 +286,15 @@ func (g *generator) top(t vec4, charge int32, leptonic bool) {
 // neutrino: isotropic in the W frame, which gives the lepton its Jacobian
 // peak near half the W mass.
 func (g *generator) leptonicW(w vec4, charge int32) {
-	l, nu := g.decay(w, 0, 0)
-	g.nuX += nu.px
-	g.nuY += nu.py
-	muon := g.chance(0.5)
+	l, nu := g.Decay(w, 0, 0)
+	g.nuX += nu.Px
+	g.nuY += nu.Py
+	muon := g.Chance(0.5)
 	pid := -pdgElectron * charge // e⁻ is +11: the PDG sign is opposite to the charge
 	if muon {
 		pid = -pdgMuon * charge
 	}
-	g.lepton(l.pt(), l.eta(), l.phi(), charge, muon, pid, pick(muon, muonEff, electronEff))
+	g.lepton(l.Pt(), l.Eta(), l.Phi(), charge, muon, pid, pick(muon, muonEff, electronEff))
 }
 
 func pick(cond bool, yes, no float64) float64 {
@@ -406,10 +312,10 @@ func (g *generator) lepton(pt, eta, phi float64, charge int32, muon bool, pid in
 	g.track(pt, eta, phi, charge, pid, g.pvX, g.pvY, g.pvZ)
 	recoPt := pt
 	if !muon {
-		recoPt *= 1 + g.gauss(0, 0.02)
+		recoPt *= 1 + g.Gauss(0, 0.02)
 	}
 	maxEta := pick(muon, muonMaxEta, trackerMaxEta)
-	if recoPt < leptonMinPt || !inside(eta, maxEta) || !g.chance(eff) {
+	if recoPt < leptonMinPt || !inside(eta, maxEta) || !g.Chance(eff) {
 		return
 	}
 	if muon {
@@ -419,7 +325,7 @@ func (g *generator) lepton(pt, eta, phi float64, charge int32, muon bool, pid in
 	g.electrons = append(g.electrons, recoLepton{recoPt, eta, phi, charge})
 }
 
-func (g *generator) jetFrom(p vec4, fl flavour) { g.jet(p.pt(), p.eta(), p.phi(), fl) }
+func (g *generator) jetFrom(p vec4, fl flavour) { g.jet(p.Pt(), p.Eta(), p.Phi(), fl) }
 
 // jet fragments a parton of transverse momentum pt into particles within
 // ΔR < 0.4 of its direction and records the jet they make. Heavy-flavour
@@ -435,12 +341,12 @@ func (g *generator) jet(pt, eta, phi float64, fl flavour) {
 		lepProb = 0.25
 	}
 	rest := pt
-	if g.chance(lepProb) {
+	if g.Chance(lepProb) {
 		// Mostly a small share of the jet: the lepton sits inside it.
-		u := g.r.Float64()
+		u := g.R.Float64()
 		z := 0.05 + 0.75*u*u
-		leta, lphi := eta+g.gauss(0, 0.04), wrapPhi(phi+g.gauss(0, 0.04))
-		muon := g.chance(0.5)
+		leta, lphi := eta+g.Gauss(0, 0.04), mc.WrapPhi(phi+g.Gauss(0, 0.04))
+		muon := g.Chance(0.5)
 		charge := g.sign()
 		pid := -pdgElectron * charge
 		if muon {
@@ -454,15 +360,15 @@ func (g *generator) jet(pt, eta, phi float64, fl flavour) {
 	// Displacement of a b hadron's decay products, growing with its boost.
 	var dx, dy, dz float64
 	if fl == bottom {
-		l := g.exp(min(0.45*pt/20, 5))
+		l := g.Exp(min(0.45*pt/20, 5))
 		dx, dy, dz = l*math.Cos(phi), l*math.Sin(phi), l*math.Sinh(eta)
 	}
 
-	n := 2 + g.poisson(1.6*math.Sqrt(rest))
+	n := 2 + g.Poisson(1.6*math.Sqrt(rest))
 	g.weights = g.weights[:0]
 	var wsum float64
 	for range n {
-		w := g.r.ExpFloat64()
+		w := g.R.ExpFloat64()
 		g.weights = append(g.weights, w)
 		wsum += w
 	}
@@ -470,16 +376,16 @@ func (g *generator) jet(pt, eta, phi float64, fl flavour) {
 		cpt := rest * w / wsum
 		// Softer particles spread wider around the axis.
 		sigma := 0.02 + 0.1/math.Sqrt(1+cpt)
-		deta, dphi := g.gauss(0, sigma), g.gauss(0, sigma)
+		deta, dphi := g.Gauss(0, sigma), g.Gauss(0, sigma)
 		for deta*deta+dphi*dphi >= coneMax*coneMax {
-			deta, dphi = g.gauss(0, sigma), g.gauss(0, sigma)
+			deta, dphi = g.Gauss(0, sigma), g.Gauss(0, sigma)
 		}
-		ceta, cphi := eta+deta, wrapPhi(phi+dphi)
-		sum = sum.add(massless(cpt, ceta, cphi))
-		switch u := g.r.Float64(); {
+		ceta, cphi := eta+deta, mc.WrapPhi(phi+dphi)
+		sum = sum.Add(massless(cpt, ceta, cphi))
+		switch u := g.R.Float64(); {
 		case u < chargedShare:
 			charge := g.sign()
-			if fl == bottom && g.chance(0.5) {
+			if fl == bottom && g.Chance(0.5) {
 				g.track(cpt, ceta, cphi, charge, charge*g.hadronPID(), g.pvX+dx, g.pvY+dy, g.pvZ+dz)
 			} else {
 				g.track(cpt, ceta, cphi, charge, charge*g.hadronPID(), g.pvX, g.pvY, g.pvZ)
@@ -491,10 +397,10 @@ func (g *generator) jet(pt, eta, phi float64, fl flavour) {
 		}
 	}
 
-	jpt := sum.pt() * (1 + g.gauss(0, 0.08))
-	jeta := sum.eta()
+	jpt := sum.Pt() * (1 + g.Gauss(0, 0.08))
+	jeta := sum.Eta()
 	if jpt > jetMinPt && inside(jeta, jetMaxEta) {
-		g.jets = append(g.jets, recoJet{pt: jpt, eta: jeta, phi: sum.phi(), mass: sum.mass(), btag: g.btag(fl, jeta)})
+		g.jets = append(g.jets, recoJet{pt: jpt, eta: jeta, phi: sum.Phi(), mass: sum.Mass(), btag: g.btag(fl, jeta)})
 	}
 }
 
@@ -511,7 +417,7 @@ func (g *generator) btag(fl flavour, eta float64) int32 {
 	case charm:
 		p = cMistag
 	}
-	if g.chance(p) {
+	if g.Chance(p) {
 		return 1
 	}
 	return 0
@@ -519,7 +425,7 @@ func (g *generator) btag(fl flavour, eta float64) int32 {
 
 // hadronPID draws the species of a charged hadron (unsigned PDG id).
 func (g *generator) hadronPID() int32 {
-	switch u := g.r.Float64(); {
+	switch u := g.R.Float64(); {
 	case u < 0.75:
 		return pdgPion
 	case u < 0.9:
@@ -533,14 +439,14 @@ func (g *generator) hadronPID() int32 {
 func (g *generator) softParticles(nCharged, nPhotons, nNeutral int, vx, vy, vz float64) {
 	for range nCharged {
 		charge := g.sign()
-		g.track(softTrackMinPt+g.exp(softTrackMean), g.uniform(-trackerMaxEta, trackerMaxEta), g.azimuth(),
+		g.track(softTrackMinPt+g.Exp(softTrackMean), g.Uniform(-trackerMaxEta, trackerMaxEta), g.Azimuth(),
 			charge, charge*g.hadronPID(), vx, vy, vz)
 	}
 	for range nPhotons {
-		g.photon(softPhotonMin+g.exp(softPhotonMean), g.uniform(-caloMaxEta, caloMaxEta), g.azimuth())
+		g.photon(softPhotonMin+g.Exp(softPhotonMean), g.Uniform(-caloMaxEta, caloMaxEta), g.Azimuth())
 	}
 	for range nNeutral {
-		g.neutral(softNeutralMin+g.exp(softNeutMean), g.uniform(-caloMaxEta, caloMaxEta), g.azimuth())
+		g.neutral(softNeutralMin+g.Exp(softNeutMean), g.Uniform(-caloMaxEta, caloMaxEta), g.Azimuth())
 	}
 }
 
@@ -557,9 +463,9 @@ func (g *generator) track(pt, eta, phi float64, charge, pid int32, vx, vy, vz fl
 	e.TrackPhi = append(e.TrackPhi, float32(phi))
 	e.TrackCharge = append(e.TrackCharge, charge)
 	e.TrackPID = append(e.TrackPID, pid)
-	e.TrackX = append(e.TrackX, float32(g.gauss(vx, vertexResXY)))
-	e.TrackY = append(e.TrackY, float32(g.gauss(vy, vertexResXY)))
-	e.TrackZ = append(e.TrackZ, float32(g.gauss(vz, vertexResZ)))
+	e.TrackX = append(e.TrackX, float32(g.Gauss(vx, vertexResXY)))
+	e.TrackY = append(e.TrackY, float32(g.Gauss(vy, vertexResXY)))
+	e.TrackZ = append(e.TrackZ, float32(g.Gauss(vz, vertexResZ)))
 }
 
 func (g *generator) photon(et, eta, phi float64) {

@@ -6,12 +6,13 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 
 	"go-hep.org/x/hep/groot"
 	"go-hep.org/x/hep/groot/rtree"
+
+	"github.com/hepsql/hepsql/gen/internal/mc"
 )
 
 // TreeName is the name of the tree written into every file.
@@ -88,42 +89,9 @@ type Options struct {
 	Compression Compression
 }
 
-// Compression names a basket codec and an optional level as "codec" or
-// "codec:level": "zlib", "lzma", "zstd" or "none", level 1 to 9 (default
-// 1). The empty string means "zlib:1". LZ4 is refused: groot v0.40.0's LZ4
-// writer can truncate a barely compressible basket, leaving an unreadable
-// file.
-type Compression string
-
-// writeOption maps c onto groot's tree-writer option.
-func (c Compression) writeOption() (rtree.WriteOption, error) {
-	codec, lvlText, hasLevel := strings.Cut(string(c), ":")
-	level := 1
-	if hasLevel {
-		n, err := strconv.Atoi(lvlText)
-		if err != nil || n < 1 || n > 9 {
-			return nil, fmt.Errorf("topogen: compression %q: level must be an integer in 1..9", string(c))
-		}
-		level = n
-	}
-	switch strings.ToLower(codec) {
-	case "", "zlib":
-		return rtree.WithZlib(level), nil
-	case "lz4":
-		return nil, fmt.Errorf("topogen: compression %q: groot's LZ4 writer can truncate barely compressible baskets, making unreadable files; use zlib, lzma or zstd", string(c))
-	case "lzma":
-		return rtree.WithLZMA(level), nil
-	case "zstd":
-		return rtree.WithZstd(level), nil
-	case "none":
-		if hasLevel {
-			return nil, fmt.Errorf("topogen: compression %q: \"none\" takes no level", string(c))
-		}
-		return rtree.WithoutCompression(), nil
-	default:
-		return nil, fmt.Errorf("topogen: unknown compression %q (want zlib, lzma, zstd or none, with an optional :level)", string(c))
-	}
-}
+// Compression names a basket codec and level, as "zlib", "lzma:9",
+// "zstd" or "none" (see mc.Compression); the empty string means zlib level 1.
+type Compression = mc.Compression
 
 // fileJob is one output file: events [beg, end) of a class.
 type fileJob struct {
@@ -149,7 +117,7 @@ func Generate(opts Options) ([]string, error) {
 	if opts.OutDir == "" {
 		return nil, errors.New("topogen: OutDir is empty")
 	}
-	wopt, err := opts.Compression.writeOption()
+	wopt, err := opts.Compression.WriteOption("topogen")
 	if err != nil {
 		return nil, err
 	}
