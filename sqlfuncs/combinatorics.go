@@ -58,6 +58,16 @@ func (c conditions) row(r, n int) (charge, flavour []int32, ok bool, err error) 
 	return charge, flavour, true, nil
 }
 
+// conditionedRow returns row r's objects with their charges and flavours;
+// ok is false when any of them is NULL.
+func conditionedRow[T float](c collection[T], cond conditions, r int) (o objects[T], charge, flavour []int32, ok bool, err error) {
+	if o, ok, err = c.row(r); !ok || err != nil {
+		return o, nil, nil, false, err
+	}
+	charge, flavour, ok, err = cond.row(r, len(o.pt))
+	return o, charge, flavour, ok, err
+}
+
 func (c conditions) allows(charge, flavour []int32, i, j int) bool {
 	switch c.rule {
 	case oppositeCharge:
@@ -87,19 +97,12 @@ func execPairMass[T float](rule pairRule) func(capi.Args, capi.Vector) error {
 		w := newListResult[float64](out, n, n)
 		var p4s []P4
 		for r := 0; r < n; r++ {
-			o, ok, err := c.row(r)
+			o, charge, flavour, ok, err := conditionedRow(c, cond, r)
 			if err != nil {
 				return err
 			}
 			m := len(o.pt)
-			var charge, flavour []int32
-			okc := false
-			if ok {
-				if charge, flavour, okc, err = cond.row(r, m); err != nil {
-					return err
-				}
-			}
-			if !ok || !okc {
+			if !ok {
 				w.null(r)
 				continue
 			}
@@ -139,19 +142,12 @@ func execBest[T float](k int, rule pairRule) func(capi.Args, capi.Vector) error 
 		w := newP4Result(out, n, true, n*k)
 		var p4s []P4
 		for r := 0; r < n; r++ {
-			o, ok, err := c.row(r)
+			o, charge, flavour, ok, err := conditionedRow(c, cond, r)
 			if err != nil {
 				return err
 			}
 			m := len(o.pt)
-			var charge, flavour []int32
-			okc := false
-			if ok {
-				if charge, flavour, okc, err = cond.row(r, m); err != nil {
-					return err
-				}
-			}
-			if !ok || !okc || !target.ok(r) || m < k {
+			if !ok || !target.ok(r) || m < k {
 				w.null(r)
 				continue
 			}
