@@ -168,7 +168,8 @@ func execTopoLLF[T float](in capi.Args, out capi.Vector) error {
 		if dst == nil {
 			break // reserve failed: finish reports it
 		}
-		lowLevel(&w, lep, trk.i[0], trk.f[3], trk.f[4], trk.f[5], dst)
+		k := lowLevel(&w, lep, trk.i[0], trk.f[3], trk.f[4], trk.f[5], dst)
+		clear(dst[k*TopoColumns:])
 	}
 	return res.finish()
 }
@@ -187,9 +188,10 @@ func execTopoEvent[T float](in capi.Args, out capi.Vector) error {
 	lepRes := newLeptonResult(out.StructChild(0), n)
 	hlfRes := newHLFResult(out.StructChild(1), n)
 	rows := newResult[int32](out.StructChild(2), n)
-	// Most events of a sample pass; reserving for all of them avoids
-	// regrowing a 61 kB-per-row child.
-	llf := newListResult[float32](out.StructChild(3), n, n*llfSize)
+	// A selected event has a few hundred particles; the list grows
+	// geometrically past that.
+	particles := newParticlesResult(out.StructChild(3), n, n*256)
+	matrix := make([]float32, llfSize)
 	var w topoWork
 	for r := 0; r < n; r++ {
 		ok, err := rowsOf(r, trk, pho, nh, ele, mu, jets)
@@ -207,24 +209,51 @@ func execTopoEvent[T float](in capi.Args, out capi.Vector) error {
 			lepRes.null(r)
 			hlfRes.null(r)
 			rows.null(r)
-			llf.null(r)
+			particles.null(r)
 			continue
 		}
 		lepRes.set(r, lep)
 		hlfRes.set(r, highLevel(lep, jets.f[0], jets.f[1], jets.i[0], met.data[r], metPhi.data[r]))
-		dst := llf.begin(r, llfSize)
-		if dst == nil {
+		k := lowLevel(&w, lep, trk.i[0], trk.f[3], trk.f[4], trk.f[5], matrix)
+		rows.data[r] = int32(k)
+		if !particles.set(r, matrix, k) {
 			break
 		}
-		rows.data[r] = int32(lowLevel(&w, lep, trk.i[0], trk.f[3], trk.f[4], trk.f[5], dst))
 	}
-	return llf.finish()
+	return particles.finish()
 }
 
+// execTopoSequence reads flat 801 × 19 matrices (topo_llf's result).
 func execTopoSequence(in capi.Args, out capi.Vector) error {
 	n := in.Rows()
-	outNulls := newNullMask(out, n)
 	m := readLists[float32](in.Arg(0), n)
+	return writeSequences(out, n, func(r int) ([]float32, int, bool, error) {
+		v, ok := m.row(r)
+		if !ok {
+			return nil, 0, false, nil
+		}
+		if len(v) != llfSize {
+			return nil, 0, false, capi.RowErrorf(r, "the matrix has %d values, want %d × %d = %d", len(v), TopoRows, TopoColumns, llfSize)
+		}
+		// Particle rows come first and have pT > 0.5; padding rows are zero.
+		k := 0
+		for k < TopoRows && v[k*TopoColumns+llfPT] != 0 {
+			k++
+		}
+		return v, k, true, nil
+	})
+}
+
+// execTopoSequenceParticles reads particle lists (topo_event's particles).
+func execTopoSequenceParticles(in capi.Args, out capi.Vector) error {
+	n := in.Rows()
+	return writeSequences(out, n, readParticles(in.Arg(0), n).row)
+}
+
+// writeSequences writes topo_sequence's result from each row's particle
+// rows (row-major, k of them).
+func writeSequences(out capi.Vector, n int, rowOf func(r int) (m []float32, k int, ok bool, err error)) error {
+	outNulls := newNullMask(out, n)
 	seq := newListResult[float32](out.StructChild(0), n, n*llfSize)
 	mask := newListResult[bool](out.StructChild(1), n, n*TopoRows)
 	var (
@@ -232,31 +261,49 @@ func execTopoSequence(in capi.Args, out capi.Vector) error {
 		dr    []float64
 	)
 	for r := 0; r < n; r++ {
-		v, ok := m.row(r)
+		v, k, ok, err := rowOf(r)
+		if err != nil {
+			return err
+		}
 		if !ok {
 			outNulls.set(r)
 			seq.null(r)
 			mask.null(r)
 			continue
 		}
-		if len(v) != llfSize {
-			return capi.RowErrorf(r, "the matrix has %d values, want %d × %d = %d", len(v), TopoRows, TopoColumns, llfSize)
-		}
-		// Particle rows come first and have pT > 0.5; padding rows are zero.
-		rowsUsed := 0
-		for rowsUsed < TopoRows && v[rowsUsed*TopoColumns+llfPT] != 0 {
-			rowsUsed++
-		}
-		s, k := seq.begin(r, llfSize), mask.begin(r, TopoRows)
-		if s == nil || k == nil {
+		s, b := seq.begin(r, llfSize), mask.begin(r, TopoRows)
+		if s == nil || b == nil {
 			break
 		}
-		order, dr = sequence(v, rowsUsed, s, k, order, dr)
+		order, dr = sequence(v, k, s, b, order, dr)
 	}
 	if err := seq.finish(); err != nil {
 		return err
 	}
 	return mask.finish()
+}
+
+// execTopoMatrix pads particle lists back into the flat 801 × 19 matrix.
+func execTopoMatrix(in capi.Args, out capi.Vector) error {
+	n := in.Rows()
+	p := readParticles(in.Arg(0), n)
+	res := newListResult[float32](out, n, n*llfSize)
+	for r := 0; r < n; r++ {
+		v, k, ok, err := p.row(r)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			res.null(r)
+			continue
+		}
+		dst := res.begin(r, llfSize)
+		if dst == nil {
+			break
+		}
+		clear(dst[copy(dst, v[:k*TopoColumns]):])
+	}
+	return res.finish()
 }
 
 func execHashKey(in capi.Args, out capi.Vector) error {
@@ -390,9 +437,11 @@ var _ = define(&Function{
 	Name:  "topo_event",
 	Group: "topology",
 	Summary: "Selection and features of a whole event in one pass (the isolation lists built once): " +
-		"STRUCT(lepton (as topo_select), hlf (as topo_hlf), n_rows (matrix rows holding a particle), llf (as topo_llf)); " +
+		"STRUCT(lepton (as topo_select), hlf (as topo_hlf), n_rows (matrix rows holding a particle), particles); " +
+		"particles is the low-level matrix's particle rows without its zero padding, LIST<STRUCT(e, px, ..., charge FLOAT)> with topo_llf's 19 columns as fields " +
+		"(topo_matrix pads it back to topo_llf's 801 × 19 matrix, topo_sequence takes it as it is). " +
 		"NULL when no lepton passes the selection. Arguments: tracks, photons, neutral hadrons, electrons, muons, jets, MET, φ(MET).",
-	Example: "SELECT e.lepton.pt, e.hlf.n_jets, e.hlf.mt, e.n_rows, len(e.llf) AS llf_len FROM (SELECT topo_event(" + exTracksXYZ + ", " + exTowers + ", " +
+	Example: "SELECT e.lepton.pt, e.hlf.n_jets, e.hlf.mt, e.n_rows, e.particles[2].pt AS leading_track_pt, e.particles[2].is_charged_hadron AS is_track FROM (SELECT topo_event(" + exTracksXYZ + ", " + exTowers + ", " +
 		exNoEle + ", " + exMuon + ", " + exJets + ", 35.0, -2.0) AS e)",
 	Overloads: topoOverloads(eventType, eventArgs, execTopoEvent[float32], execTopoEvent[float64]),
 })
@@ -400,12 +449,26 @@ var _ = define(&Function{
 var _ = define(&Function{
 	Name:  "topo_sequence",
 	Group: "topology",
-	Summary: "The recurrent models' input (spec section 6.4) from a topo_llf matrix: STRUCT(seq FLOAT[] (801 × 19, row-major), mask BOOLEAN[] (801)). " +
-		"The particle rows (those before the first with pt = 0) are ordered by decreasing ΔR from the lepton (row 0; ties in matrix order) and each column " +
+	Summary: "The recurrent models' input (spec section 6.4) from a topo_llf matrix or topo_event's particles: STRUCT(seq FLOAT[] (801 × 19, row-major), mask BOOLEAN[] (801)). " +
+		"The particle rows (a matrix's rows before the first with pt = 0) are ordered by decreasing ΔR from the lepton (row 0; ties in matrix order) and each column " +
 		"is standardised over them (population z-score; a constant column becomes 0); padding rows stay zero with mask false.",
 	Example: "SELECT list_slice(s.seq, 1, 19) AS first_row, list_slice(s.mask, 1, 5) AS mask FROM (SELECT topo_sequence(topo_llf(topo_select(" + exNoEle + ", " + exMuon + ", " +
 		exTracks + ", " + exTowers + "), " + exTracksXYZ + ", " + exTowers + ")) AS s)",
-	Overloads: []Overload{{Args: args("llf", tFloats), Returns: sequenceType, Exec: execTopoSequence}},
+	Overloads: []Overload{
+		{Args: args("llf", tFloats), Returns: sequenceType, Exec: execTopoSequence},
+		{Args: args("particles", tParticles), Returns: sequenceType, Exec: execTopoSequenceParticles},
+	},
+})
+
+var _ = define(&Function{
+	Name:  "topo_matrix",
+	Group: "topology",
+	Summary: "The 801 × 19 low-level matrix (as topo_llf: FLOAT[], row-major, zero padding after the particle rows) from topo_event's particles, " +
+		"for stored features that kept the particle rows only.",
+	Example: "SELECT len(m) AS n, m[1:19] AS lepton_row, m[20:38] AS padding FROM (SELECT topo_matrix([{'e': 50, 'px': 30, 'py': 40, 'pz': 0, 'pt': 50, 'eta': 0, 'phi': 0.927, " +
+		"'x': 0, 'y': 0, 'z': 0, 'ch_iso': 0.01, 'gamma_iso': 0, 'neu_iso': 0, 'is_charged_hadron': 0, 'is_neutral_hadron': 0, 'is_photon': 0, " +
+		"'is_electron': 0, 'is_muon': 1, 'charge': -1}]) AS m)",
+	Overloads: []Overload{{Args: args("particles", tParticles), Returns: tFloats, Exec: execTopoMatrix}},
 })
 
 var _ = define(&Function{

@@ -122,7 +122,7 @@ var isoType = capi.Type{ID: capi.Struct, Fields: []capi.Field{
 // eventType is topo_event's result.
 var eventType = capi.Type{ID: capi.Struct, Fields: []capi.Field{
 	{Name: "lepton", Type: leptonType}, {Name: "hlf", Type: hlfType},
-	{Name: "n_rows", Type: tInt}, {Name: "llf", Type: tFloats},
+	{Name: "n_rows", Type: tInt}, {Name: "particles", Type: tParticles},
 }}
 
 // sequenceType is topo_sequence's result.
@@ -231,4 +231,130 @@ func (l leptonInput) row(r int) (topoLepton, bool) {
 		pt: l.pt.data[r], eta: l.eta.data[r], phi: l.phi.data[r], charge: l.charge.data[r],
 		iso: iso{l.ch.data[r], l.gamma.data[r], l.neu.data[r]}, ok: true,
 	}, true
+}
+
+// particleType is one row of the low-level matrix, its 19 columns named as
+// TopoColumnNames. A LIST of them holds an event's particle rows without
+// the matrix's zero padding: Parquet stores each column as its own float
+// column, about a third of the time and space of the padded 801 × 19 list.
+var particleType = func() capi.Type {
+	t := capi.Type{ID: capi.Struct}
+	for _, n := range TopoColumnNames {
+		t.Fields = append(t.Fields, capi.Field{Name: n, Type: tFloat})
+	}
+	return t
+}()
+
+var tParticles = capi.ListOf(particleType)
+
+// particlesResult writes LIST<particleType> rows, transposing row-major
+// matrix rows into the struct's 19 children. Rows must be written in
+// order.
+type particlesResult struct {
+	v       capi.Vector
+	nulls   *nullMask
+	entries []capi.ListEntry
+	cols    [TopoColumns][]float32 // the struct children's data, valid up to cap
+	size    int                    // particles in use
+	err     error
+}
+
+func newParticlesResult(v capi.Vector, n, hint int) *particlesResult {
+	w := &particlesResult{v: v, nulls: newNullMask(v, n), entries: capi.Slice[capi.ListEntry](v, n)}
+	w.reserve(max(hint, 1))
+	return w
+}
+
+func (w *particlesResult) reserve(capacity int) {
+	if w.err != nil {
+		return
+	}
+	if err := w.v.ListReserve(capacity); err != nil {
+		w.err = err
+		return
+	}
+	// Reserving may move the children's buffers: re-take the views.
+	child := w.v.ListChild()
+	for c := range w.cols {
+		w.cols[c] = capi.Slice[float32](child.StructChild(c), capacity)
+	}
+}
+
+// set writes row r: the k particle rows of m (row-major). It reports false
+// when the list could not grow; finish then returns the error.
+func (w *particlesResult) set(r int, m []float32, k int) bool {
+	if need := w.size + k; need > len(w.cols[0]) {
+		w.reserve(max(need, 2*len(w.cols[0])))
+		if w.err != nil {
+			return false
+		}
+	}
+	w.entries[r] = capi.ListEntry{Offset: uint64(w.size), Length: uint64(k)}
+	for c := range w.cols {
+		col := w.cols[c][w.size : w.size+k]
+		for i := range col {
+			col[i] = m[i*TopoColumns+c]
+		}
+	}
+	w.size += k
+	return true
+}
+
+func (w *particlesResult) null(r int) {
+	w.entries[r] = capi.ListEntry{Offset: uint64(w.size)}
+	w.nulls.set(r)
+}
+
+func (w *particlesResult) finish() error {
+	if w.err != nil {
+		return w.err
+	}
+	return w.v.ListSetSize(w.size)
+}
+
+// particlesReader reads a LIST<particleType> argument back into row-major
+// matrix rows.
+type particlesReader struct {
+	entries   []capi.ListEntry
+	valid     []uint64
+	itemValid []uint64
+	cols      [TopoColumns]scalars[float32]
+	rows      []float32 // scratch: the current row's matrix rows
+}
+
+func readParticles(v capi.Vector, n int) *particlesReader {
+	p := &particlesReader{entries: capi.Slice[capi.ListEntry](v, n), valid: v.ReadValidity(n)}
+	child, size := v.ListChild(), v.ListSize()
+	p.itemValid = child.ReadValidity(size)
+	for c := range p.cols {
+		p.cols[c] = readScalars[float32](child.StructChild(c), size)
+	}
+	return p
+}
+
+// row returns row r's particles as row-major matrix rows and their number;
+// ok is false when the list is NULL. A NULL particle or field, or more
+// particles than the matrix holds, is an error.
+func (p *particlesReader) row(r int) (m []float32, k int, ok bool, err error) {
+	if !capi.IsValid(p.valid, r) {
+		return nil, 0, false, nil
+	}
+	e := p.entries[r]
+	k = int(e.Length)
+	if k > TopoRows {
+		return nil, 0, false, capi.RowErrorf(r, "%d particles, more than the matrix's %d rows", k, TopoRows)
+	}
+	p.rows = p.rows[:0]
+	for i := int(e.Offset); i < int(e.Offset)+k; i++ {
+		if !capi.IsValid(p.itemValid, i) {
+			return nil, 0, false, capi.RowErrorf(r, "particle %d is NULL", i-int(e.Offset)+1)
+		}
+		for c := range p.cols {
+			if !p.cols[c].ok(i) {
+				return nil, 0, false, capi.RowErrorf(r, "particle %d: %s is NULL", i-int(e.Offset)+1, TopoColumnNames[c])
+			}
+			p.rows = append(p.rows, p.cols[c].data[i])
+		}
+	}
+	return p.rows, k, true, nil
 }

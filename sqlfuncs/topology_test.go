@@ -23,6 +23,7 @@ import (
 // test that covers them instead.
 var topologyHarnessExempt = map[string]string{
 	"topo_sequence": "TestTopoSequence (its argument is a 15219-value matrix)",
+	"topo_matrix":   "TestTopoSequence and TestTopologyOnGeneratedEvents (its argument is a list of 19-field structs)",
 }
 
 const leptonStructType = `STRUCT(is_muon BOOLEAN, idx INTEGER, pt DOUBLE, eta DOUBLE, phi DOUBLE, charge INTEGER, ch_iso DOUBLE, gamma_iso DOUBLE, neu_iso DOUBLE)`
@@ -119,6 +120,48 @@ func matrixList(m *topref.Matrix) []any {
 		}
 	}
 	return out
+}
+
+// matrixColumns are the spec's low-level columns (section 4), in order.
+var matrixColumns = [topref.Columns]string{
+	"e", "px", "py", "pz", "pt", "eta", "phi", "x", "y", "z", "ch_iso", "gamma_iso", "neu_iso",
+	"is_charged_hadron", "is_neutral_hadron", "is_photon", "is_electron", "is_muon", "charge",
+}
+
+// particlesList is topo_event's particles: the matrix's first n rows, one
+// STRUCT per row.
+func particlesList(m *topref.Matrix, n int) []any {
+	out := make([]any, 0, n)
+	for _, row := range m[:n] {
+		p := map[string]any{}
+		for c, v := range row {
+			p[matrixColumns[c]] = v
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// particleSQLType is topo_event's particle STRUCT.
+var particleSQLType = func() string {
+	fields := make([]string, len(matrixColumns))
+	for c, name := range matrixColumns {
+		fields[c] = name + " FLOAT"
+	}
+	return "STRUCT(" + strings.Join(fields, ", ") + ")"
+}()
+
+// particlesSQL writes the matrix's first n rows as a particle-list literal.
+func particlesSQL(m *topref.Matrix, n int) string {
+	rows := make([]string, n)
+	for i := range n {
+		fields := make([]string, len(matrixColumns))
+		for c, name := range matrixColumns {
+			fields[c] = fmt.Sprintf("'%s': %s", name, strconv.FormatFloat(float64(m[i][c]), 'e', -1, 32))
+		}
+		rows[i] = "{" + strings.Join(fields, ", ") + "}"
+	}
+	return "[" + strings.Join(rows, ", ") + "]::" + particleSQLType + "[]"
 }
 
 func isoMap(isos []topref.Iso) map[string]any {
@@ -282,7 +325,7 @@ func topologyHarnessCases() []harnessCase {
 				f := topref.HighLevel(&ev, sel)
 				f[topref.HLFMET], f[topref.HLFMETPhi] = met, metPhi
 				f[topref.HLFMT] = math.Sqrt(2 * sel.PT * met * (1 - math.Cos(sel.Phi-metPhi)))
-				return map[string]any{"lepton": leptonMap(sel), "hlf": hlfMap(f), "n_rows": int64(n), "llf": matrixList(m)}
+				return map[string]any{"lepton": leptonMap(sel), "hlf": hlfMap(f), "n_rows": int64(n), "particles": particlesList(m, n)}
 			}},
 		{name: "hash_key", fn: "hash_key",
 			args: []argKind{
@@ -340,7 +383,8 @@ func TestTopologyOnGeneratedEvents(t *testing.T) {
 		topo_llf(topo_select(Electron_PT, Electron_Eta, Electron_Phi, Electron_Charge, MuonTight_PT, MuonTight_Eta, MuonTight_Phi, MuonTight_Charge, %[2]s),
 			EFlowTrack_PT, EFlowTrack_Eta, EFlowTrack_Phi, EFlowTrack_Charge, EFlowTrack_X, EFlowTrack_Y, EFlowTrack_Z,
 			EFlowPhoton_ET, EFlowPhoton_Eta, EFlowPhoton_Phi, EFlowNeutralHadron_ET, EFlowNeutralHadron_Eta, EFlowNeutralHadron_Phi) AS llf,
-		topo_sequence(struct_extract(e, 'llf')) AS s,
+		topo_sequence(struct_extract(e, 'particles')) AS s,
+		topo_matrix(struct_extract(e, 'particles')) AS padded,
 		topo_lepton_iso(Electron_PT, Electron_Eta, Electron_Phi, %[2]s) AS ele_iso,
 		topo_lepton_iso(MuonTight_PT, MuonTight_Eta, MuonTight_Phi, %[2]s) AS mu_iso,
 		CASE WHEN _entry %% 7 = 0 THEN topo_track_iso(%[2]s) END AS trk_iso,
@@ -357,9 +401,9 @@ func TestTopologyOnGeneratedEvents(t *testing.T) {
 		var (
 			file                                        string
 			entry                                       int64
-			e, hlf, llf, s, eleIso, muIso, trk, pho, nh any
+			e, hlf, llf, s, padded, eleIso, muIso, trk, pho, nh any
 		)
-		if err := rows.Scan(&file, &entry, &e, &hlf, &llf, &s, &eleIso, &muIso, &trk, &pho, &nh); err != nil {
+		if err := rows.Scan(&file, &entry, &e, &hlf, &llf, &s, &padded, &eleIso, &muIso, &trk, &pho, &nh); err != nil {
 			t.Fatal(err)
 		}
 		seen++
@@ -385,7 +429,7 @@ func TestTopologyOnGeneratedEvents(t *testing.T) {
 		}
 		sel, ok := topref.SelectWith(&ev, l)
 		if !ok {
-			if e != nil || hlf != nil || llf != nil || s != nil {
+			if e != nil || hlf != nil || llf != nil || s != nil || padded != nil {
 				t.Fatalf("%s: no lepton passes, yet topo_event = %v", where, e != nil)
 			}
 			continue
@@ -393,10 +437,11 @@ func TestTopologyOnGeneratedEvents(t *testing.T) {
 		selected++
 		m, n := topref.LowLevelWith(&ev, l, sel)
 		f := topref.HighLevel(&ev, sel)
-		want := map[string]any{"lepton": leptonMap(sel), "hlf": hlfMap(f), "n_rows": int64(n), "llf": matrixList(m)}
+		want := map[string]any{"lepton": leptonMap(sel), "hlf": hlfMap(f), "n_rows": int64(n), "particles": particlesList(m, n)}
 		mustEqual(t, where+" topo_event", e, want)
 		mustEqual(t, where+" topo_hlf", hlf, want["hlf"])
-		mustEqual(t, where+" topo_llf", llf, want["llf"])
+		mustEqual(t, where+" topo_llf", llf, matrixList(m))
+		mustEqual(t, where+" topo_matrix", padded, matrixList(m))
 		seq, mask := topref.Sequence(m, n)
 		maskList := make([]any, len(mask))
 		for i, b := range mask {
@@ -483,7 +528,7 @@ func edgeEvent(t *testing.T, name string, ev topref.Event) map[string]any {
 		return nil
 	}
 	m, n := topref.LowLevel(&ev, sel)
-	want := map[string]any{"lepton": leptonMap(sel), "hlf": hlfMap(topref.HighLevel(&ev, sel)), "n_rows": int64(n), "llf": matrixList(m)}
+	want := map[string]any{"lepton": leptonMap(sel), "hlf": hlfMap(topref.HighLevel(&ev, sel)), "n_rows": int64(n), "particles": particlesList(m, n)}
 	mustEqual(t, name, got, want)
 	return got.(map[string]any)
 }
@@ -600,9 +645,32 @@ func TestTopoSequence(t *testing.T) {
 		for i, b := range mask {
 			maskList[i] = b
 		}
-		mustEqual(t, fmt.Sprintf("%d rows", n), got, map[string]any{"seq": matrixList(seq), "mask": maskList})
+		want := map[string]any{"seq": matrixList(seq), "mask": maskList}
+		mustEqual(t, fmt.Sprintf("%d rows", n), got, want)
+
+		// The same rows as topo_event's particle list.
+		particles := particlesSQL(&m, n)
+		var fromList, padded any
+		if err := db.QueryRow("SELECT topo_sequence(p), topo_matrix(p) FROM (SELECT " + particles + " AS p)").Scan(&fromList, &padded); err != nil {
+			t.Fatal(err)
+		}
+		mustEqual(t, fmt.Sprintf("%d particles: topo_sequence", n), fromList, want)
+		mustEqual(t, fmt.Sprintf("%d particles: topo_matrix", n), padded, matrixList(&m))
+	}
+	var m topref.Matrix
+	for _, q := range []struct{ sql, err string }{
+		{"topo_matrix(list_transform(range(802), i -> " + strings.TrimSuffix(strings.TrimPrefix(particlesSQL(&m, 1), "["), "]::"+particleSQLType+"[]") + "::" + particleSQLType + "))", "802 particles, more than the matrix's 801 rows"},
+		{"topo_sequence([NULL, NULL]::" + particleSQLType + "[])", "particle 1 is NULL"},
+		{"topo_matrix(" + strings.Replace(particlesSQL(&m, 2), "'charge': 0e+00}]", "'charge': NULL}]", 1) + ")", "particle 2: charge is NULL"},
+	} {
+		if _, err := db.Exec("SELECT " + q.sql); err == nil || !strings.Contains(err.Error(), q.err) {
+			t.Errorf("%s: error %v, want %q", q.sql, err, q.err)
+		}
 	}
 	var got any
+	if err := db.QueryRow("SELECT topo_matrix(NULL::" + particleSQLType + "[])").Scan(&got); err != nil || got != nil {
+		t.Fatalf("NULL particles: %v, %v", got, err)
+	}
 	if err := db.QueryRow("SELECT topo_sequence(NULL::FLOAT[])").Scan(&got); err != nil || got != nil {
 		t.Fatalf("NULL matrix: %v, %v", got, err)
 	}

@@ -9,8 +9,11 @@
 -- PT > 0.5, photons and neutral hadrons with ET > 1), picks the highest-pT
 -- electron or tight muon with pT > 23 and relative isolation < 0.45, and
 -- computes around it the 14 high-level features and the 801 × 19 low-level
--- matrix; it is NULL when no lepton passes. The label comes from the sample
--- (the file name): 0 QCD, 1 tt̄, 2 W+jets.
+-- matrix; it is NULL when no lepton passes. The matrix is stored as its
+-- particle rows only (e.particles, one STRUCT of 19 named columns per
+-- particle, pT-ranked): the padding is zeros by definition, and
+-- topo_matrix(particles) restores it. The label comes from the sample (the
+-- file name): 0 QCD, 1 tt̄, 2 W+jets.
 --
 -- Writes ${out}/features.parquet (one row per selected event) and
 -- ${out}/generated.parquet (events per class before the selection).
@@ -33,14 +36,19 @@ COPY (
     GROUP BY ALL ORDER BY label
 ) TO '${out}/generated.parquet' (FORMAT parquet);
 
--- Selection and features, one pass over the files. A matrix is 61 kB before
--- compression: small row groups keep the Parquet writer's buffers small.
+-- Selection and features, one pass over the files. Rows carry their id, and
+-- 2-prepare.sql orders by it, so the file need not keep the input's order:
+-- without that constraint every thread writes its own row groups. An
+-- event's particles are ~25 kB before compression: row groups of 2048
+-- events keep each writer's buffer near 50 MB.
+SET preserve_insertion_order = false;
 COPY (
     SELECT id, label, class,
            e.lepton,        -- STRUCT(is_muon, idx, pt, eta, phi, charge, ch_iso, gamma_iso, neu_iso)
            e.hlf,           -- STRUCT of the 14 high-level features, by name
            e.n_rows,        -- matrix rows holding a particle (the rest is zero padding)
-           e.llf            -- FLOAT[15219]: the 801 × 19 matrix, row-major
+           e.particles      -- those rows: LIST<STRUCT(e, px, py, pz, pt, eta, phi, x, y, z,
+                            --   ch_iso, gamma_iso, neu_iso, is_charged_hadron, ..., charge)>
     FROM (
         SELECT topo_id(_file, _entry) AS id, topo_label(_file) AS label, topo_class(_file) AS class,
                topo_event(

@@ -59,7 +59,7 @@ FROM split s, hlf_range r;
 --    written with the rest in shuffled order.
 COPY (
     SELECT id, label, onehot, hlf, s.seq, s.mask
-    FROM (SELECT p.*, topo_sequence(f.llf) AS s
+    FROM (SELECT p.*, topo_sequence(f.particles) AS s
           FROM prepared p JOIN read_parquet('${out}/features.parquet') f USING (id)
           WHERE p.is_train)
     ORDER BY pos
@@ -67,7 +67,7 @@ COPY (
 
 COPY (
     SELECT id, label, onehot, hlf, s.seq, s.mask
-    FROM (SELECT p.*, topo_sequence(f.llf) AS s
+    FROM (SELECT p.*, topo_sequence(f.particles) AS s
           FROM prepared p JOIN read_parquet('${out}/features.parquet') f USING (id)
           WHERE NOT p.is_train)
     ORDER BY pos

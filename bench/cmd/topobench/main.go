@@ -2,8 +2,8 @@
 // selection, the 801 × 19 low-level matrix and the 14 high-level features,
 // from generated ROOT files to Parquet (queries/topology/1-features.sql),
 // with 1 and 2 threads, next to the same computation as a plain-Go event
-// loop over groot's reader (internal/topref, writing the features as raw
-// float32), in the same run; and writes the figures into bench/README.md.
+// loop over groot's reader (internal/topref, writing the same features as
+// raw float32), in the same run; and writes the figures into bench/README.md.
 //
 //	go run ./bench/cmd/topobench [-events 1000000] [-seed 1] [-threads 1,2]
 //
@@ -229,7 +229,9 @@ func runSQL(threads int, data, out string) (result, error) {
 // runGoLoop is the peer: files shared among threads goroutines, each
 // reading its files with groot's per-entry reader and computing the
 // selection and features with topref, writing each selected event's
-// 14 features and 801 × 19 matrix as raw little-endian float32.
+// 14 features, its number of particle rows and those rows of the 801 × 19
+// matrix as raw little-endian float32 (the same content as hepsql's
+// Parquet file, whose particle lists leave out the zero padding too).
 func runGoLoop(threads int, data, out string) (result, error) {
 	files, err := filepath.Glob(filepath.Join(data, "*.root"))
 	if err != nil || len(files) == 0 {
@@ -293,12 +295,13 @@ func goLoopFile(file string, w io.Writer) (events, selected int64, err error) {
 		}
 		selected++
 		hlf := topref.HighLevel(ev, sel)
-		m, _ := topref.LowLevelWith(ev, l, sel)
+		m, n := topref.LowLevelWith(ev, l, sel)
 		buf = buf[:0]
 		for _, v := range hlf {
 			buf = binary.LittleEndian.AppendUint32(buf, mathFloat32bits(float32(v)))
 		}
-		for _, row := range m {
+		buf = binary.LittleEndian.AppendUint32(buf, uint32(n))
+		for _, row := range m[:n] {
 			for _, v := range row {
 				buf = binary.LittleEndian.AppendUint32(buf, mathFloat32bits(v))
 			}

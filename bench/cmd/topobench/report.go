@@ -27,7 +27,7 @@ func report(m bench.Machine, events int, rs []result) string {
 	fmt.Fprintf(&b, "`go run ./bench/cmd/topobench -events %d` on %s (commit %s). %s generated events "+
 		"(`hepsql gen topology`, %d per file); hepsql runs `%s` (ROOT → `features.parquet`, plus the per-class event count); "+
 		"the Go loop reads the same files with groot's per-entry reader and computes the same values with internal/topref "+
-		"(O(N²) isolation), writing them as raw float32. Peak RSS is the child process's. Reference: "+referenceNote+".\n\n",
+		"(O(N²) isolation), writing the same rows (the 14 features, and the matrix's particle rows without padding, as hepsql's particles list) as raw float32. Peak RSS is the child process's. Reference: "+referenceNote+".\n\n",
 		events, m.OneLine(), m.Commit, bench.Thousands(int64(events)), eventsPerFile, pipeline, refPerCore)
 	b.WriteString("| engine | threads | events | selected | wall s | CPU s | events/s | events/s/core | × reference/core | peak RSS MB | output MB |\n")
 	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
