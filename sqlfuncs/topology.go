@@ -85,24 +85,35 @@ func topoDeltaR(eta1, phi1, eta2, phi2 float64) float64 {
 }
 
 // isoList is one isolation list (section 2): the particles of a collection
-// above threshold, in storage order, plus the same particles binned in an
-// η–φ grid whose cells are wider than the cone in both directions. A cone
-// then touches at most 3 × 3 cells, so the three cone sums of every
-// particle cost O(N + matches) instead of N² (an η-sorted sweep still
-// looked at the whole 0.6-wide η strip, about 8× the cone's area; the
-// 3 × 3 block is about 3×).
+// above threshold, in storage order.
 type isoList struct {
 	pt, eta, phi []float64 // storage order
 	src          []int32   // position in the collection
+}
 
+// Which list a grid entry belongs to, and its index in iso sums.
+const (
+	listCh = iota
+	listGamma
+	listNeu
+	numLists
+)
+
+// isoGrid bins the particles of all three isolation lists together in an
+// η–φ grid whose cells are wider than the cone in both directions. A cone
+// then touches at most 3 × 3 cells, so the three cone sums of every
+// particle cost one walk over that block, O(N + matches) per event instead
+// of N² (an η-sorted sweep per list looked at the whole 0.6-wide η strip,
+// about 8× the cone's area; the block is about 3×).
+type isoGrid struct {
 	etaLo     float64 // lower edge of η row 0
 	etaScale  float64 // η rows per unit of η
 	etaRows   int
-	cellStart []int32   // cell c holds cell-order entries [cellStart[c], cellStart[c+1])
-	cellEta   []float64 // η, φ and storage position in cell order,
-	cellPhi   []float64 // storage order within a cell
-	cellPos   []int32
-	cellOf    []int32 // scratch: each particle's cell, −1 when left out
+	cellStart []int32   // cell c holds entries [cellStart[c], cellStart[c+1])
+	cellEta   []float64 // η, φ and reference of each entry, in cell order;
+	cellPhi   []float64 // within a cell, lists in order and each list in
+	cellRef   []int32   // storage order; ref = position·numLists + list
+	cellOf    []int32   // scratch: each reference's cell, −1 when left out
 }
 
 const (
@@ -125,104 +136,110 @@ func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 // does, so that particles on either side of φ = ±π land in neighbouring
 // columns (19 and 0).
 func phiCell(phi float64) int {
-	x := math.Mod(phi+math.Pi, 2*math.Pi)
-	if x < 0 {
-		x += 2 * math.Pi
+	x := phi + math.Pi
+	if !(x >= 0 && x < 2*math.Pi) {
+		x = math.Mod(x, 2*math.Pi)
+		if x < 0 {
+			x += 2 * math.Pi
+		}
 	}
 	return min(int(x*(gridPhiCells/(2*math.Pi))), gridPhiCells-1)
 }
 
 func loadIsoList[T float](l *isoList, pt, eta, phi []T, cut float64) {
 	l.pt, l.eta, l.phi, l.src = l.pt[:0], l.eta[:0], l.phi[:0], l.src[:0]
-	lo, hi := math.Inf(1), math.Inf(-1)
 	for i := range pt {
 		if p := float64(pt[i]); p > cut {
-			e, f := float64(eta[i]), float64(phi[i])
 			l.pt = append(l.pt, p)
-			l.eta = append(l.eta, e)
-			l.phi = append(l.phi, f)
+			l.eta = append(l.eta, float64(eta[i]))
+			l.phi = append(l.phi, float64(phi[i]))
 			l.src = append(l.src, int32(i))
-			if finite(e) && finite(f) {
+		}
+	}
+}
+
+// build bins the lists' particles by a counting sort. Particles with a
+// non-finite η or φ are left out: their ΔR to anything is NaN or infinite,
+// so no cone can hold them.
+func (g *isoGrid) build(lists *[numLists]isoList) {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for li := range lists {
+		l := &lists[li]
+		for k, e := range l.eta {
+			if finite(e) && finite(l.phi[k]) {
 				lo, hi = min(lo, e), max(hi, e)
 			}
 		}
 	}
-	l.buildGrid(lo, hi)
-}
-
-// buildGrid bins the list's particles by a counting sort. Particles with a
-// non-finite η or φ are left out: their ΔR to anything is NaN or infinite,
-// so no cone can hold them.
-func (l *isoList) buildGrid(lo, hi float64) {
-	l.etaRows = 0
+	g.etaRows = 0
 	if lo <= hi {
 		width := max(gridEtaWidth, (hi-lo)/(gridMaxEtaRows-1))
-		l.etaLo, l.etaScale = lo, 1/width
-		l.etaRows = min(int((hi-lo)*l.etaScale)+1, gridMaxEtaRows)
+		g.etaLo, g.etaScale = lo, 1/width
+		g.etaRows = min(int((hi-lo)*g.etaScale)+1, gridMaxEtaRows)
 	}
-	cells := l.etaRows * gridPhiCells
-	l.cellStart = slices.Grow(l.cellStart[:0], cells+1)[:cells+1]
-	clear(l.cellStart)
-	cellOf := l.cellOf[:0]
-	for k := range l.eta {
-		c := int32(-1)
-		if e, f := l.eta[k], l.phi[k]; finite(e) && finite(f) {
-			row := min(int((e-l.etaLo)*l.etaScale), l.etaRows-1)
-			c = int32(row*gridPhiCells + phiCell(f))
-			l.cellStart[c+1]++
+	cells := g.etaRows * gridPhiCells
+	g.cellStart = slices.Grow(g.cellStart[:0], cells+1)[:cells+1]
+	clear(g.cellStart)
+	g.cellOf = g.cellOf[:0]
+	for li := range lists {
+		l := &lists[li]
+		for k, e := range l.eta {
+			c := int32(-1)
+			if f := l.phi[k]; finite(e) && finite(f) {
+				row := min(int((e-g.etaLo)*g.etaScale), g.etaRows-1)
+				c = int32(row*gridPhiCells + phiCell(f))
+				g.cellStart[c+1]++
+			}
+			g.cellOf = append(g.cellOf, c)
 		}
-		cellOf = append(cellOf, c)
 	}
 	for c := 1; c <= cells; c++ {
-		l.cellStart[c] += l.cellStart[c-1]
+		g.cellStart[c] += g.cellStart[c-1]
 	}
-	n := int(l.cellStart[cells])
-	l.cellEta = slices.Grow(l.cellEta[:0], n)[:n]
-	l.cellPhi = slices.Grow(l.cellPhi[:0], n)[:n]
-	l.cellOf = cellOf
-	l.cellPos = slices.Grow(l.cellPos[:0], n)[:n]
-	// Fill cells in storage order; cellStart[c] walks to the end of cell
-	// c and is shifted back afterwards.
-	for k, c := range cellOf {
-		if c < 0 {
-			continue
+	n := int(g.cellStart[cells])
+	g.cellEta = slices.Grow(g.cellEta[:0], n)[:n]
+	g.cellPhi = slices.Grow(g.cellPhi[:0], n)[:n]
+	g.cellRef = slices.Grow(g.cellRef[:0], n)[:n]
+	// Fill cells in list and storage order; cellStart[c] walks to the end
+	// of cell c and is shifted back afterwards.
+	i := 0
+	for li := range lists {
+		l := &lists[li]
+		for k := range l.eta {
+			if c := g.cellOf[i]; c >= 0 {
+				j := g.cellStart[c]
+				g.cellEta[j], g.cellPhi[j], g.cellRef[j] = l.eta[k], l.phi[k], int32(k*numLists+li)
+				g.cellStart[c]++
+			}
+			i++
 		}
-		j := l.cellStart[c]
-		l.cellEta[j], l.cellPhi[j], l.cellPos[j] = l.eta[k], l.phi[k], int32(k)
-		l.cellStart[c]++
 	}
-	copy(l.cellStart[1:], l.cellStart[:cells])
-	l.cellStart[0] = 0
+	copy(g.cellStart[1:], g.cellStart[:cells])
+	g.cellStart[0] = 0
 }
 
-// coneSum adds the pT of the list's particles within ΔR < 0.3 of (eta,
-// phi), in storage order; skip is the querying particle's own position (−1
-// when it is not in the list) and ownTrack leaves out everything within
-// ΔR < 1e-4 (a lepton's own track). hits is scratch space.
-func (l *isoList) coneSum(eta, phi float64, skip int, ownTrack bool, hits *[]int32) float64 {
-	if l.etaRows == 0 || !finite(eta) || !finite(phi) {
-		return 0 // nothing binned, or a cone around a non-finite point holds nothing
+// collect appends to hits[list] the position of every particle within
+// ΔR < 0.3 of (eta, phi), except the reference self (−1 for none) and,
+// when ownTrack, tracks within ΔR < 1e-4 (a lepton's own track).
+func (g *isoGrid) collect(eta, phi float64, self int32, ownTrack bool, hits *[numLists][]int32) {
+	if g.etaRows == 0 || !finite(eta) || !finite(phi) {
+		return // nothing binned, or a cone around a non-finite point holds nothing
 	}
-	row := math.Floor((eta - l.etaLo) * l.etaScale)
-	if row < -1 || row > float64(l.etaRows) {
-		return 0 // more than a row away from every particle
+	row := math.Floor((eta - g.etaLo) * g.etaScale)
+	if row < -1 || row > float64(g.etaRows) {
+		return // more than a row away from every particle
 	}
-	firstRow, lastRow := max(int(row)-1, 0), min(int(row)+1, l.etaRows-1)
+	firstRow, lastRow := max(int(row)-1, 0), min(int(row)+1, g.etaRows-1)
 	col := phiCell(phi)
 	cols := [3]int{(col + gridPhiCells - 1) % gridPhiCells, col, (col + 1) % gridPhiCells}
 	const reach = topoConeR + coneMargin
-	h := (*hits)[:0]
 	for r := firstRow; r <= lastRow; r++ {
 		for _, c := range cols {
 			c += r * gridPhiCells
-			for j := l.cellStart[c]; j < l.cellStart[c+1]; j++ {
-				p := l.cellPos[j]
-				if int(p) == skip {
-					continue
-				}
+			for j := g.cellStart[c]; j < g.cellStart[c+1]; j++ {
 				// Cheap rejection of the block's corners before the exact ΔR,
 				// with a margin so that the exact test alone decides near 0.3.
-				pe, pf := l.cellEta[j], l.cellPhi[j]
+				pe, pf := g.cellEta[j], g.cellPhi[j]
 				if de := eta - pe; de > reach || de < -reach {
 					continue
 				}
@@ -235,22 +252,18 @@ func (l *isoList) coneSum(eta, phi float64, skip int, ownTrack bool, hits *[]int
 				if dp > reach || dp < -reach {
 					continue
 				}
+				ref := g.cellRef[j]
+				if ref == self {
+					continue
+				}
 				d := topoDeltaR(eta, phi, pe, pf)
-				if d < topoConeR && !(ownTrack && d < topoOwnTrackR) {
-					h = append(h, p)
+				list := ref % numLists
+				if d < topoConeR && !(ownTrack && list == listCh && d < topoOwnTrackR) {
+					hits[list] = append(hits[list], ref/numLists)
 				}
 			}
 		}
 	}
-	// Storage order makes the float sum, hence the 0.45 cut, independent of
-	// how the cells were visited.
-	slices.Sort(h)
-	sum := 0.0
-	for _, p := range h {
-		sum += l.pt[p]
-	}
-	*hits = h
-	return sum
 }
 
 // iso is the three relative isolations of an object.
@@ -258,57 +271,62 @@ type iso struct{ ch, gamma, neu float64 }
 
 // topoWork is one event's isolation lists and scratch, reused across rows.
 type topoWork struct {
-	ch, gamma, neu isoList
-	hits           []int32
-	order          []int32
-	rankKeys       []rankKey
+	lists    [numLists]isoList
+	grid     isoGrid
+	hits     [numLists][]int32
+	order    []int32
+	rankKeys []rankKey
 }
 
 func loadLists[T float](w *topoWork, trkPt, trkEta, trkPhi, phoEt, phoEta, phoPhi, nhEt, nhEta, nhPhi []T) {
-	loadIsoList(&w.ch, trkPt, trkEta, trkPhi, topoTrackMinPT)
-	loadIsoList(&w.gamma, phoEt, phoEta, phoPhi, topoTowerMinET)
-	loadIsoList(&w.neu, nhEt, nhEta, nhPhi, topoTowerMinET)
+	loadIsoList(&w.lists[listCh], trkPt, trkEta, trkPhi, topoTrackMinPT)
+	loadIsoList(&w.lists[listGamma], phoEt, phoEta, phoPhi, topoTowerMinET)
+	loadIsoList(&w.lists[listNeu], nhEt, nhEta, nhPhi, topoTowerMinET)
+	w.grid.build(&w.lists)
+}
+
+// isoAt is the relative isolation of an object at (eta, phi) with the
+// given pT: each list's cone sum in storage order, so that the float sum,
+// hence the 0.45 cut, does not depend on how the grid was walked.
+func (w *topoWork) isoAt(pt, eta, phi float64, self int32, ownTrack bool) iso {
+	for li := range w.hits {
+		w.hits[li] = w.hits[li][:0]
+	}
+	w.grid.collect(eta, phi, self, ownTrack, &w.hits)
+	var sum [numLists]float64
+	for li, h := range w.hits {
+		if len(h) > 1 {
+			slices.Sort(h)
+		}
+		pts := w.lists[li].pt
+		for _, p := range h {
+			sum[li] += pts[p]
+		}
+	}
+	return iso{ch: sum[listCh] / pt, gamma: sum[listGamma] / pt, neu: sum[listNeu] / pt}
 }
 
 // leptonIso is a lepton's isolation: its own track (every track within
 // ΔR < 1e-4) is left out of ChPFIso; it belongs to neither tower list.
 func (w *topoWork) leptonIso(pt, eta, phi float64) iso {
-	return iso{
-		ch:    w.ch.coneSum(eta, phi, -1, true, &w.hits) / pt,
-		gamma: w.gamma.coneSum(eta, phi, -1, false, &w.hits) / pt,
-		neu:   w.neu.coneSum(eta, phi, -1, false, &w.hits) / pt,
-	}
+	return w.isoAt(pt, eta, phi, -1, true)
 }
 
-// particleIso is the isolation of the k-th particle of list l (one of w's
-// three), left out of its own list by position.
-func (w *topoWork) particleIso(l *isoList, k int) iso {
-	eta, phi, pt := l.eta[k], l.phi[k], l.pt[k]
-	self := func(m *isoList) int {
-		if m == l {
-			return k
-		}
-		return -1
-	}
-	return iso{
-		ch:    w.ch.coneSum(eta, phi, self(&w.ch), false, &w.hits) / pt,
-		gamma: w.gamma.coneSum(eta, phi, self(&w.gamma), false, &w.hits) / pt,
-		neu:   w.neu.coneSum(eta, phi, self(&w.neu), false, &w.hits) / pt,
-	}
+// particleIso is the isolation of the k-th particle of list li, left out
+// of its own list by position.
+func (w *topoWork) particleIso(li, k int) iso {
+	l := &w.lists[li]
+	return w.isoAt(l.pt[k], l.eta[k], l.phi[k], int32(k*numLists+li), false)
 }
 
 // objectIso is the isolation of an arbitrary object of a collection that
-// may or may not be in list l: position i of the collection is left out
+// may or may not be in list li: position i of the collection is left out
 // when it made the list.
-func (w *topoWork) objectIso(l *isoList, i int, pt, eta, phi float64) iso {
-	if k, found := slices.BinarySearch(l.src, int32(i)); found {
-		return w.particleIso(l, k)
+func (w *topoWork) objectIso(li, i int, pt, eta, phi float64) iso {
+	if k, found := slices.BinarySearch(w.lists[li].src, int32(i)); found {
+		return w.particleIso(li, k)
 	}
-	return iso{
-		ch:    w.ch.coneSum(eta, phi, -1, false, &w.hits) / pt,
-		gamma: w.gamma.coneSum(eta, phi, -1, false, &w.hits) / pt,
-		neu:   w.neu.coneSum(eta, phi, -1, false, &w.hits) / pt,
-	}
+	return w.isoAt(pt, eta, phi, -1, false)
 }
 
 // topoLepton is the selected lepton.
@@ -416,22 +434,23 @@ func lowLevel[T float](w *topoWork, lep topoLepton, trkCharge []int32, x, y, z [
 		n++
 		return r
 	}
+	ch, gamma, neu := &w.lists[listCh], &w.lists[listGamma], &w.lists[listNeu]
 	keep := w.order[:0]
-	for k := range w.ch.pt {
-		if topoDeltaR(w.ch.eta[k], w.ch.phi[k], lep.eta, lep.phi) >= topoOwnTrackR {
+	for k := range ch.pt {
+		if topoDeltaR(ch.eta[k], ch.phi[k], lep.eta, lep.phi) >= topoOwnTrackR {
 			keep = append(keep, int32(k))
 		}
 	}
-	for _, k := range w.rank(&w.ch, keep, topoMaxTracks) {
-		i := w.ch.src[k]
-		setLLFRow(row(), w.ch.pt[k], w.ch.eta[k], w.ch.phi[k], float64(x[i]), float64(y[i]), float64(z[i]),
-			w.particleIso(&w.ch, int(k)), llfIsChargedHadron, float64(trkCharge[i]))
+	for _, k := range w.rank(ch, keep, topoMaxTracks) {
+		i := ch.src[k]
+		setLLFRow(row(), ch.pt[k], ch.eta[k], ch.phi[k], float64(x[i]), float64(y[i]), float64(z[i]),
+			w.particleIso(listCh, int(k)), llfIsChargedHadron, float64(trkCharge[i]))
 	}
-	for _, k := range w.rank(&w.gamma, nil, topoMaxPhotons) {
-		setLLFRow(row(), w.gamma.pt[k], w.gamma.eta[k], w.gamma.phi[k], 0, 0, 0, w.particleIso(&w.gamma, int(k)), llfIsPhoton, 0)
+	for _, k := range w.rank(gamma, nil, topoMaxPhotons) {
+		setLLFRow(row(), gamma.pt[k], gamma.eta[k], gamma.phi[k], 0, 0, 0, w.particleIso(listGamma, int(k)), llfIsPhoton, 0)
 	}
-	for _, k := range w.rank(&w.neu, nil, topoMaxNeutral) {
-		setLLFRow(row(), w.neu.pt[k], w.neu.eta[k], w.neu.phi[k], 0, 0, 0, w.particleIso(&w.neu, int(k)), llfIsNeutralHadron, 0)
+	for _, k := range w.rank(neu, nil, topoMaxNeutral) {
+		setLLFRow(row(), neu.pt[k], neu.eta[k], neu.phi[k], 0, 0, 0, w.particleIso(listNeu, int(k)), llfIsNeutralHadron, 0)
 	}
 	return n
 }

@@ -57,7 +57,6 @@ func execTopoIso[T float](of int) func(capi.Args, capi.Vector) error {
 				continue
 			}
 			loadLists(&w, trk.f[0], trk.f[1], trk.f[2], pho.f[0], pho.f[1], pho.f[2], nh.f[0], nh.f[1], nh.f[2])
-			lists := [...]*isoList{&w.ch, &w.gamma, &w.neu}
 			k := len(obj.f[0])
 			ch, gamma, neu := ws[0].begin(r, k), ws[1].begin(r, k), ws[2].begin(r, k)
 			for i := range k {
@@ -66,7 +65,7 @@ func execTopoIso[T float](of int) func(capi.Args, capi.Vector) error {
 				if of == isoOfLepton {
 					is = w.leptonIso(pt, eta, phi)
 				} else {
-					is = w.objectIso(lists[of-isoOfTrack], i, pt, eta, phi)
+					is = w.objectIso(of-isoOfTrack, i, pt, eta, phi)
 				}
 				ch[i], gamma[i], neu[i] = is.ch, is.gamma, is.neu
 			}

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// bruteConeSum is coneSum's definition, with no grid: every particle of the
+// bruteConeSum is a cone sum by its definition, with no grid: every particle of the
 // list, in storage order.
 func bruteConeSum(l *isoList, eta, phi float64, skip int, ownTrack bool) float64 {
 	sum := 0.0
@@ -22,7 +22,7 @@ func bruteConeSum(l *isoList, eta, phi float64, skip int, ownTrack bool) float64
 	return sum
 }
 
-// TestConeSumGrid checks the η–φ grid against the all-pairs sum, bit for
+// TestConeSumGrid checks the η–φ grid's three cone sums against all pairs, bit for
 // bit, on lists built to stress the binning: particles at the cone's edge,
 // across φ = ±π, a turn outside [−π, π], at huge |η|, with NaN and ±Inf
 // coordinates, and all in one cell.
@@ -48,27 +48,36 @@ func TestConeSumGrid(t *testing.T) {
 		}
 		return eta, phi
 	}
-	var l isoList
-	var hits []int32
+	var w topoWork
 	for trial := range 300 {
-		n := rng.IntN(400)
-		pt, eta, phi := make([]float64, n), make([]float64, n), make([]float64, n)
-		for i := range n {
-			pt[i] = 0.5 + rng.ExpFloat64()*5
-			eta[i], phi[i] = draw(trial + i)
+		var pt, eta, phi [numLists][]float64
+		for li := range numLists {
+			n := rng.IntN(300)
+			for i := range n {
+				e, f := draw(trial + i + li)
+				pt[li], eta[li], phi[li] = append(pt[li], 1.5+rng.ExpFloat64()*5), append(eta[li], e), append(phi[li], f)
+			}
 		}
-		loadIsoList(&l, pt, eta, phi, 0)
+		loadLists(&w, pt[0], eta[0], phi[0], pt[1], eta[1], phi[1], pt[2], eta[2], phi[2])
 		for q := range 60 {
 			qe, qf := draw(trial + q)
-			skip, own := -1, q%3 == 0
-			if n > 0 && q%2 == 0 { // a particle of the list, left out of its own sum
-				skip = rng.IntN(n)
-				qe, qf = l.eta[skip], l.phi[skip]
+			qpt := 10 + rng.Float64()
+			self, own := int32(-1), q%3 == 0
+			skip := [numLists]int{-1, -1, -1}
+			if li := rng.IntN(numLists); q%2 == 0 && len(w.lists[li].pt) > 0 { // a particle of a list, left out of its own sum
+				k := rng.IntN(len(w.lists[li].pt))
+				qpt, qe, qf = w.lists[li].pt[k], w.lists[li].eta[k], w.lists[li].phi[k]
+				self, skip[li], own = int32(k*numLists+li), k, false
 			}
-			got := l.coneSum(qe, qf, skip, own, &hits)
-			want := bruteConeSum(&l, qe, qf, skip, own)
-			if math.Float64bits(got) != math.Float64bits(want) {
-				t.Fatalf("trial %d query %d at (%v, %v), skip %d: grid %v, all pairs %v", trial, q, qe, qf, skip, got, want)
+			got := w.isoAt(qpt, qe, qf, self, own)
+			want := iso{
+				ch:    bruteConeSum(&w.lists[listCh], qe, qf, skip[listCh], own) / qpt,
+				gamma: bruteConeSum(&w.lists[listGamma], qe, qf, skip[listGamma], false) / qpt,
+				neu:   bruteConeSum(&w.lists[listNeu], qe, qf, skip[listNeu], false) / qpt,
+			}
+			if math.Float64bits(got.ch) != math.Float64bits(want.ch) || math.Float64bits(got.gamma) != math.Float64bits(want.gamma) ||
+				math.Float64bits(got.neu) != math.Float64bits(want.neu) {
+				t.Fatalf("trial %d query %d at (%v, %v), self %d: grid %+v, all pairs %+v", trial, q, qe, qf, self, got, want)
 			}
 		}
 	}
