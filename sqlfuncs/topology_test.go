@@ -399,8 +399,8 @@ func TestTopologyOnGeneratedEvents(t *testing.T) {
 	seen, selected := 0, 0
 	for rows.Next() {
 		var (
-			file                                        string
-			entry                                       int64
+			file                                                string
+			entry                                               int64
 			e, hlf, llf, s, padded, eleIso, muIso, trk, pho, nh any
 		)
 		if err := rows.Scan(&file, &entry, &e, &hlf, &llf, &s, &padded, &eleIso, &muIso, &trk, &pho, &nh); err != nil {
@@ -651,7 +651,7 @@ func TestTopoSequence(t *testing.T) {
 		// The same rows as topo_event's particle list.
 		particles := particlesSQL(&m, n)
 		var fromList, padded any
-		if err := db.QueryRow("SELECT topo_sequence(p), topo_matrix(p) FROM (SELECT " + particles + " AS p)").Scan(&fromList, &padded); err != nil {
+		if err := db.QueryRow("SELECT topo_sequence(p), topo_matrix(p) FROM (SELECT "+particles+" AS p)").Scan(&fromList, &padded); err != nil {
 			t.Fatal(err)
 		}
 		mustEqual(t, fmt.Sprintf("%d particles: topo_sequence", n), fromList, want)
