@@ -241,7 +241,7 @@ func compare(got, want any) string {
 		if fmt.Sprint(got) != fmt.Sprint(w) {
 			return fmt.Sprintf("got %v, want %v", got, w)
 		}
-	case float32, uint64: // FLOAT and UBIGINT results: exact
+	case float32, uint64, int8: // FLOAT, UBIGINT and TINYINT results: exact
 		if got != w {
 			return fmt.Sprintf("got %v (%T), want %v (%T)", got, got, w, w)
 		}

@@ -142,6 +142,7 @@ var (
 	tDouble  = capi.Scalar(capi.Double)
 	tFloat   = capi.Scalar(capi.Float)
 	tInt     = capi.Scalar(capi.Integer)
+	tTinyInt = capi.Scalar(capi.TinyInt)
 	tBigInt  = capi.Scalar(capi.BigInt)
 	tBool    = capi.Scalar(capi.Boolean)
 	tDoubles = capi.ListOf(tDouble)

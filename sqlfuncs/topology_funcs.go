@@ -437,10 +437,12 @@ var _ = define(&Function{
 	Group: "topology",
 	Summary: "Selection and features of a whole event in one pass (the isolation lists built once): " +
 		"STRUCT(lepton (as topo_select), hlf (as topo_hlf), n_rows (matrix rows holding a particle), particles); " +
-		"particles is the low-level matrix's particle rows without its zero padding, LIST<STRUCT(e, px, ..., charge FLOAT)> with topo_llf's 19 columns as fields " +
-		"(topo_matrix pads it back to topo_llf's 801 × 19 matrix, topo_sequence takes it as it is). " +
+		"particles is the low-level matrix's particle rows without its zero padding, in their independent quantities: " +
+		"LIST<STRUCT(kind TINYINT (0 charged hadron, 1 neutral hadron, 2 photon, 3 electron, 4 muon), pt, eta, phi, x, y, z, ch_iso, gamma_iso, neu_iso FLOAT, charge TINYINT)>, " +
+		"row 1 the lepton; topo_matrix rebuilds topo_llf's 801 × 19 matrix from it (E, px, py, pz and the one-hot columns derived as topo_llf derives them; " +
+		"bit for bit for FLOAT inputs), topo_sequence takes it as it is. " +
 		"NULL when no lepton passes the selection. Arguments: tracks, photons, neutral hadrons, electrons, muons, jets, MET, φ(MET).",
-	Example: "SELECT e.lepton.pt, e.hlf.n_jets, e.hlf.mt, e.n_rows, e.particles[2].pt AS leading_track_pt, e.particles[2].is_charged_hadron AS is_track FROM (SELECT topo_event(" + exTracksXYZ + ", " + exTowers + ", " +
+	Example: "SELECT e.lepton.pt, e.hlf.n_jets, e.hlf.mt, e.n_rows, e.particles[2].kind AS kind, e.particles[2].pt AS leading_track_pt FROM (SELECT topo_event(" + exTracksXYZ + ", " + exTowers + ", " +
 		exNoEle + ", " + exMuon + ", " + exJets + ", 35.0, -2.0) AS e)",
 	Overloads: topoOverloads(eventType, eventArgs, execTopoEvent[float32], execTopoEvent[float64]),
 })
@@ -464,9 +466,8 @@ var _ = define(&Function{
 	Group: "topology",
 	Summary: "The 801 × 19 low-level matrix (as topo_llf: FLOAT[], row-major, zero padding after the particle rows) from topo_event's particles, " +
 		"for stored features that kept the particle rows only.",
-	Example: "SELECT len(m) AS n, m[1:19] AS lepton_row, m[20:38] AS padding FROM (SELECT topo_matrix([{'e': 50, 'px': 30, 'py': 40, 'pz': 0, 'pt': 50, 'eta': 0, 'phi': 0.927, " +
-		"'x': 0, 'y': 0, 'z': 0, 'ch_iso': 0.01, 'gamma_iso': 0, 'neu_iso': 0, 'is_charged_hadron': 0, 'is_neutral_hadron': 0, 'is_photon': 0, " +
-		"'is_electron': 0, 'is_muon': 1, 'charge': -1}]) AS m)",
+	Example: "SELECT len(m) AS n, m[1:19] AS lepton_row, m[20:38] AS first_track FROM (SELECT topo_matrix(topo_event(" + exTracksXYZ + ", " + exTowers + ", " +
+		exNoEle + ", " + exMuon + ", " + exJets + ", 35.0, -2.0).particles) AS m)",
 	Overloads: []Overload{{Args: args("particles", tParticles), Returns: tFloats, Exec: execTopoMatrix}},
 })
 

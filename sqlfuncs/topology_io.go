@@ -1,6 +1,8 @@
 package sqlfuncs
 
 import (
+	"slices"
+
 	"github.com/hepsql/hepsql/internal/capi"
 )
 
@@ -233,29 +235,50 @@ func (l leptonInput) row(r int) (topoLepton, bool) {
 	}, true
 }
 
-// particleType is one row of the low-level matrix, its 19 columns named as
-// TopoColumnNames. A LIST of them holds an event's particle rows without
-// the matrix's zero padding: Parquet stores each column as its own float
-// column, about a third of the time and space of the padded 801 × 19 list.
-var particleType = func() capi.Type {
-	t := capi.Type{ID: capi.Struct}
-	for _, n := range TopoColumnNames {
-		t.Fields = append(t.Fields, capi.Field{Name: n, Type: tFloat})
-	}
-	return t
-}()
+// particleType is one particle row of the low-level matrix in its
+// independent quantities: kind (the one-hot columns as a code), pT, η, φ,
+// production point, the three relative isolations and the charge. The
+// matrix's other columns follow from these (E, px, py, pz of a massless
+// particle; the one-hot flags), and topo_matrix and topo_sequence rebuild
+// them with the same arithmetic as topo_llf. A LIST of particles holds an
+// event's rows without the matrix's zero padding: Parquet then stores 11
+// narrow columns of a few hundred values per event instead of 15219 floats,
+// which DuckDB's writer spent most of the ingestion's time on.
+var particleType = capi.Type{ID: capi.Struct, Fields: []capi.Field{
+	{Name: "kind", Type: tTinyInt},
+	{Name: "pt", Type: tFloat}, {Name: "eta", Type: tFloat}, {Name: "phi", Type: tFloat},
+	{Name: "x", Type: tFloat}, {Name: "y", Type: tFloat}, {Name: "z", Type: tFloat},
+	{Name: "ch_iso", Type: tFloat}, {Name: "gamma_iso", Type: tFloat}, {Name: "neu_iso", Type: tFloat},
+	{Name: "charge", Type: tTinyInt},
+}}
 
 var tParticles = capi.ListOf(particleType)
 
-// particlesResult writes LIST<particleType> rows, transposing row-major
-// matrix rows into the struct's 19 children. Rows must be written in
-// order.
+// Particle kinds, in the order of the matrix's one-hot columns
+// (llfIsChargedHadron + kind is the hot column).
+const (
+	kindChargedHadron = iota
+	kindNeutralHadron
+	kindPhoton
+	kindElectron
+	kindMuon
+	numKinds
+)
+
+// particleFloats maps particleType's FLOAT fields (1 to 9) to matrix
+// columns.
+var particleFloats = [...]int{llfPT, llfEta, llfPhi, 7, 8, 9, 10, 11, 12}
+
+// particlesResult writes LIST<particleType> rows from row-major matrix
+// rows. Rows must be written in order.
 type particlesResult struct {
 	v       capi.Vector
 	nulls   *nullMask
 	entries []capi.ListEntry
-	cols    [TopoColumns][]float32 // the struct children's data, valid up to cap
-	size    int                    // particles in use
+	kind    []int8
+	floats  [len(particleFloats)][]float32 // the struct children's data, valid up to cap
+	charge  []int8
+	size    int // particles in use
 	err     error
 }
 
@@ -275,25 +298,41 @@ func (w *particlesResult) reserve(capacity int) {
 	}
 	// Reserving may move the children's buffers: re-take the views.
 	child := w.v.ListChild()
-	for c := range w.cols {
-		w.cols[c] = capi.Slice[float32](child.StructChild(c), capacity)
+	w.kind = capi.Slice[int8](child.StructChild(0), capacity)
+	for f := range w.floats {
+		w.floats[f] = capi.Slice[float32](child.StructChild(1+f), capacity)
 	}
+	w.charge = capi.Slice[int8](child.StructChild(1+len(particleFloats)), capacity)
 }
 
-// set writes row r: the k particle rows of m (row-major). It reports false
-// when the list could not grow; finish then returns the error.
+// set writes row r from the k particle rows of m (row-major, as lowLevel
+// writes them). It reports false when the list could not grow; finish then
+// returns the error.
 func (w *particlesResult) set(r int, m []float32, k int) bool {
-	if need := w.size + k; need > len(w.cols[0]) {
-		w.reserve(max(need, 2*len(w.cols[0])))
+	if need := w.size + k; need > len(w.kind) {
+		w.reserve(max(need, 2*len(w.kind)))
 		if w.err != nil {
 			return false
 		}
 	}
 	w.entries[r] = capi.ListEntry{Offset: uint64(w.size), Length: uint64(k)}
-	for c := range w.cols {
-		col := w.cols[c][w.size : w.size+k]
-		for i := range col {
-			col[i] = m[i*TopoColumns+c]
+	for i := range k {
+		row := m[i*TopoColumns : (i+1)*TopoColumns]
+		kind := int8(0)
+		for c := range numKinds {
+			if row[llfIsChargedHadron+c] != 0 {
+				kind = int8(c)
+			}
+		}
+		j := w.size + i
+		charge := row[TopoColumns-1]
+		if charge != float32(int8(charge)) {
+			w.err = capi.RowErrorf(r, "track charge %v does not fit the particle list's TINYINT", charge)
+			return false
+		}
+		w.kind[j], w.charge[j] = kind, int8(charge)
+		for f, c := range particleFloats {
+			w.floats[f][j] = row[c]
 		}
 	}
 	w.size += k
@@ -318,7 +357,9 @@ type particlesReader struct {
 	entries   []capi.ListEntry
 	valid     []uint64
 	itemValid []uint64
-	cols      [TopoColumns]scalars[float32]
+	kind      scalars[int8]
+	floats    [len(particleFloats)]scalars[float32]
+	charge    scalars[int8]
 	rows      []float32 // scratch: the current row's matrix rows
 }
 
@@ -326,15 +367,17 @@ func readParticles(v capi.Vector, n int) *particlesReader {
 	p := &particlesReader{entries: capi.Slice[capi.ListEntry](v, n), valid: v.ReadValidity(n)}
 	child, size := v.ListChild(), v.ListSize()
 	p.itemValid = child.ReadValidity(size)
-	for c := range p.cols {
-		p.cols[c] = readScalars[float32](child.StructChild(c), size)
+	p.kind = readScalars[int8](child.StructChild(0), size)
+	for f := range p.floats {
+		p.floats[f] = readScalars[float32](child.StructChild(1+f), size)
 	}
+	p.charge = readScalars[int8](child.StructChild(1+len(particleFloats)), size)
 	return p
 }
 
 // row returns row r's particles as row-major matrix rows and their number;
-// ok is false when the list is NULL. A NULL particle or field, or more
-// particles than the matrix holds, is an error.
+// ok is false when the list is NULL. A NULL particle or field, an unknown
+// kind, or more particles than the matrix holds, is an error.
 func (p *particlesReader) row(r int) (m []float32, k int, ok bool, err error) {
 	if !capi.IsValid(p.valid, r) {
 		return nil, 0, false, nil
@@ -344,17 +387,30 @@ func (p *particlesReader) row(r int) (m []float32, k int, ok bool, err error) {
 	if k > TopoRows {
 		return nil, 0, false, capi.RowErrorf(r, "%d particles, more than the matrix's %d rows", k, TopoRows)
 	}
-	p.rows = p.rows[:0]
-	for i := int(e.Offset); i < int(e.Offset)+k; i++ {
-		if !capi.IsValid(p.itemValid, i) {
-			return nil, 0, false, capi.RowErrorf(r, "particle %d is NULL", i-int(e.Offset)+1)
+	p.rows = slices.Grow(p.rows[:0], k*TopoColumns)[:k*TopoColumns]
+	for i := range k {
+		j := int(e.Offset) + i
+		if !capi.IsValid(p.itemValid, j) {
+			return nil, 0, false, capi.RowErrorf(r, "particle %d is NULL", i+1)
 		}
-		for c := range p.cols {
-			if !p.cols[c].ok(i) {
-				return nil, 0, false, capi.RowErrorf(r, "particle %d: %s is NULL", i-int(e.Offset)+1, TopoColumnNames[c])
+		var v [len(particleFloats)]float64
+		for f := range p.floats {
+			if !p.floats[f].ok(j) {
+				return nil, 0, false, capi.RowErrorf(r, "particle %d: %s is NULL", i+1, particleType.Fields[1+f].Name)
 			}
-			p.rows = append(p.rows, p.cols[c].data[i])
+			v[f] = float64(p.floats[f].data[j])
 		}
+		if !p.kind.ok(j) || !p.charge.ok(j) {
+			return nil, 0, false, capi.RowErrorf(r, "particle %d: kind or charge is NULL", i+1)
+		}
+		kind := p.kind.data[j]
+		if kind < 0 || kind >= numKinds {
+			return nil, 0, false, capi.RowErrorf(r, "particle %d: kind %d, want 0 to %d", i+1, kind, numKinds-1)
+		}
+		// The stored values are the matrix's own float32 ones; widened, they
+		// give back its derived columns bit for bit (for FLOAT inputs).
+		setLLFRow(p.rows[i*TopoColumns:(i+1)*TopoColumns], v[0], v[1], v[2], v[3], v[4], v[5],
+			iso{ch: v[6], gamma: v[7], neu: v[8]}, llfIsChargedHadron+int(kind), float64(p.charge.data[j]))
 	}
 	return p.rows, k, true, nil
 }

@@ -122,20 +122,39 @@ func matrixList(m *topref.Matrix) []any {
 	return out
 }
 
-// matrixColumns are the spec's low-level columns (section 4), in order.
-var matrixColumns = [topref.Columns]string{
-	"e", "px", "py", "pz", "pt", "eta", "phi", "x", "y", "z", "ch_iso", "gamma_iso", "neu_iso",
-	"is_charged_hadron", "is_neutral_hadron", "is_photon", "is_electron", "is_muon", "charge",
+// Particle kinds of topo_event's particle list: the matrix's one-hot
+// columns (spec section 4) in order.
+var particleKinds = [...]int{topref.ColIsChargedHadron, topref.ColIsNeutralHadron, topref.ColIsPhoton, topref.ColIsElectron, topref.ColIsMuon}
+
+// particleFloatColumns are the particle STRUCT's FLOAT fields and the
+// matrix columns they hold.
+var particleFloatColumns = []struct {
+	name string
+	col  int
+}{
+	{"pt", topref.ColPT}, {"eta", topref.ColEta}, {"phi", topref.ColPhi}, {"x", topref.ColX}, {"y", topref.ColY}, {"z", topref.ColZ},
+	{"ch_iso", topref.ColChIso}, {"gamma_iso", topref.ColGammaIso}, {"neu_iso", topref.ColNeuIso},
+}
+
+// kindOf is a matrix row's particle kind: the index of its hot column.
+func kindOf(row *[topref.Columns]float32) int8 {
+	for k, c := range particleKinds {
+		if row[c] == 1 {
+			return int8(k)
+		}
+	}
+	panic("a particle row with no kind")
 }
 
 // particlesList is topo_event's particles: the matrix's first n rows, one
-// STRUCT per row.
+// STRUCT of independent quantities per row.
 func particlesList(m *topref.Matrix, n int) []any {
 	out := make([]any, 0, n)
-	for _, row := range m[:n] {
-		p := map[string]any{}
-		for c, v := range row {
-			p[matrixColumns[c]] = v
+	for i := range m[:n] {
+		row := &m[i]
+		p := map[string]any{"kind": kindOf(row), "charge": int8(row[topref.ColCharge])}
+		for _, f := range particleFloatColumns {
+			p[f.name] = row[f.col]
 		}
 		out = append(out, p)
 	}
@@ -143,25 +162,38 @@ func particlesList(m *topref.Matrix, n int) []any {
 }
 
 // particleSQLType is topo_event's particle STRUCT.
-var particleSQLType = func() string {
-	fields := make([]string, len(matrixColumns))
-	for c, name := range matrixColumns {
-		fields[c] = name + " FLOAT"
-	}
-	return "STRUCT(" + strings.Join(fields, ", ") + ")"
-}()
+const particleSQLType = "STRUCT(kind TINYINT, pt FLOAT, eta FLOAT, phi FLOAT, x FLOAT, y FLOAT, z FLOAT, " +
+	"ch_iso FLOAT, gamma_iso FLOAT, neu_iso FLOAT, charge TINYINT)"
 
 // particlesSQL writes the matrix's first n rows as a particle-list literal.
 func particlesSQL(m *topref.Matrix, n int) string {
 	rows := make([]string, n)
 	for i := range n {
-		fields := make([]string, len(matrixColumns))
-		for c, name := range matrixColumns {
-			fields[c] = fmt.Sprintf("'%s': %s", name, strconv.FormatFloat(float64(m[i][c]), 'e', -1, 32))
+		row := &m[i]
+		fields := []string{fmt.Sprintf("'kind': %d", kindOf(row))}
+		for _, f := range particleFloatColumns {
+			fields = append(fields, fmt.Sprintf("'%s': %s", f.name, strconv.FormatFloat(float64(row[f.col]), 'e', -1, 32)))
 		}
+		fields = append(fields, fmt.Sprintf("'charge': %d", int(row[topref.ColCharge])))
 		rows[i] = "{" + strings.Join(fields, ", ") + "}"
 	}
 	return "[" + strings.Join(rows, ", ") + "]::" + particleSQLType + "[]"
+}
+
+// specRow fills a matrix row by spec section 4's formulas for a massless
+// particle (float64 arithmetic on the float32 inputs, one rounding).
+func specRow(row *[topref.Columns]float32, kind int, pt, eta, phi, x, y, z, chIso, gammaIso, neuIso float32, charge int) {
+	p, e, f := float64(pt), float64(eta), float64(phi)
+	*row = [topref.Columns]float32{}
+	row[topref.ColE] = float32(p * math.Cosh(e))
+	row[topref.ColPx] = float32(p * math.Cos(f))
+	row[topref.ColPy] = float32(p * math.Sin(f))
+	row[topref.ColPz] = float32(p * math.Sinh(e))
+	row[topref.ColPT], row[topref.ColEta], row[topref.ColPhi] = pt, eta, phi
+	row[topref.ColX], row[topref.ColY], row[topref.ColZ] = x, y, z
+	row[topref.ColChIso], row[topref.ColGammaIso], row[topref.ColNeuIso] = chIso, gammaIso, neuIso
+	row[particleKinds[kind]] = 1
+	row[topref.ColCharge] = float32(charge)
 }
 
 func isoMap(isos []topref.Iso) map[string]any {
@@ -618,17 +650,20 @@ func TestTopologyEdgeCases(t *testing.T) {
 func TestTopoSequence(t *testing.T) {
 	db := openDB(t)
 	r := rand.New(rand.NewPCG(9, 9))
+	g := func() float32 { return float32(r.NormFloat64()) }
 	for _, n := range []int{0, 1, 2, 37, 801} {
 		var m topref.Matrix
 		for i := range n {
-			for c := range topref.Columns {
-				m[i][c] = float32(r.NormFloat64())
+			kind := r.IntN(3)
+			if i == 0 {
+				kind = 3 + r.IntN(2) // the lepton
 			}
-			m[i][topref.ColPT] = float32(1 + r.Float64())
-			m[i][topref.ColIsPhoton] = 1 // a constant column becomes 0
-		}
-		if n > 2 {
-			m[2][topref.ColEta], m[2][topref.ColPhi] = m[1][topref.ColEta], m[1][topref.ColPhi] // a tie in ΔR
+			eta, phi := g(), float32(r.Float64()*2*math.Pi-math.Pi)
+			if i == 2 {
+				eta, phi = m[1][topref.ColEta], m[1][topref.ColPhi] // a tie in ΔR
+			}
+			// z = 0 everywhere: a constant column becomes 0.
+			specRow(&m[i], kind, float32(1+r.Float64()), eta, phi, g(), g(), 0, float32(r.Float64()), float32(r.Float64()), float32(r.Float64()), r.IntN(3)-1)
 		}
 		parts := make([]string, 0, topref.Rows*topref.Columns)
 		for _, row := range m {
@@ -657,11 +692,13 @@ func TestTopoSequence(t *testing.T) {
 		mustEqual(t, fmt.Sprintf("%d particles: topo_sequence", n), fromList, want)
 		mustEqual(t, fmt.Sprintf("%d particles: topo_matrix", n), padded, matrixList(&m))
 	}
-	var m topref.Matrix
+	one := "{'kind': 0, 'pt': 1.5, 'eta': 0.1, 'phi': 0.2, 'x': 0, 'y': 0, 'z': 0, 'ch_iso': 0, 'gamma_iso': 0, 'neu_iso': 0, 'charge': 1}"
 	for _, q := range []struct{ sql, err string }{
-		{"topo_matrix(list_transform(range(802), i -> " + strings.TrimSuffix(strings.TrimPrefix(particlesSQL(&m, 1), "["), "]::"+particleSQLType+"[]") + "::" + particleSQLType + "))", "802 particles, more than the matrix's 801 rows"},
+		{"topo_matrix(list_transform(range(802), i -> " + one + "::" + particleSQLType + "))", "802 particles, more than the matrix's 801 rows"},
 		{"topo_sequence([NULL, NULL]::" + particleSQLType + "[])", "particle 1 is NULL"},
-		{"topo_matrix(" + strings.Replace(particlesSQL(&m, 2), "'charge': 0e+00}]", "'charge': NULL}]", 1) + ")", "particle 2: charge is NULL"},
+		{"topo_matrix([" + one + ", " + strings.Replace(one, "'pt': 1.5", "'pt': NULL", 1) + "]::" + particleSQLType + "[])", "particle 2: pt is NULL"},
+		{"topo_matrix([" + strings.Replace(one, "'charge': 1", "'charge': NULL", 1) + "]::" + particleSQLType + "[])", "particle 1: kind or charge is NULL"},
+		{"topo_matrix([" + strings.Replace(one, "'kind': 0", "'kind': 7", 1) + "]::" + particleSQLType + "[])", "particle 1: kind 7, want 0 to 4"},
 	} {
 		if _, err := db.Exec("SELECT " + q.sql); err == nil || !strings.Contains(err.Error(), q.err) {
 			t.Errorf("%s: error %v, want %q", q.sql, err, q.err)

@@ -10,9 +10,9 @@
 -- electron or tight muon with pT > 23 and relative isolation < 0.45, and
 -- computes around it the 14 high-level features and the 801 × 19 low-level
 -- matrix; it is NULL when no lepton passes. The matrix is stored as its
--- particle rows only (e.particles, one STRUCT of 19 named columns per
--- particle, pT-ranked): the padding is zeros by definition, and
--- topo_matrix(particles) restores it. The label comes from the sample (the
+-- particle rows only (e.particles: the lepton, then tracks, photons and
+-- neutral hadrons, each pT-ranked), each in its independent quantities;
+-- topo_matrix(particles) rebuilds the padded 801 × 19 matrix from them. The label comes from the sample (the
 -- file name): 0 QCD, 1 tt̄, 2 W+jets.
 --
 -- Writes ${out}/features.parquet (one row per selected event) and
@@ -39,16 +39,17 @@ COPY (
 -- Selection and features, one pass over the files. Rows carry their id, and
 -- 2-prepare.sql orders by it, so the file need not keep the input's order:
 -- without that constraint every thread writes its own row groups. An
--- event's particles are ~25 kB before compression: row groups of 2048
--- events keep each writer's buffer near 50 MB.
+-- event's particles are ~13 kB before compression: row groups of 2048
+-- events keep each writer's buffer near 30 MB.
 SET preserve_insertion_order = false;
 COPY (
     SELECT id, label, class,
            e.lepton,        -- STRUCT(is_muon, idx, pt, eta, phi, charge, ch_iso, gamma_iso, neu_iso)
            e.hlf,           -- STRUCT of the 14 high-level features, by name
            e.n_rows,        -- matrix rows holding a particle (the rest is zero padding)
-           e.particles      -- those rows: LIST<STRUCT(e, px, py, pz, pt, eta, phi, x, y, z,
-                            --   ch_iso, gamma_iso, neu_iso, is_charged_hadron, ..., charge)>
+           e.particles      -- those rows: LIST<STRUCT(kind, pt, eta, phi, x, y, z,
+                            --   ch_iso, gamma_iso, neu_iso, charge)>, kind 0 charged hadron,
+                            --   1 neutral hadron, 2 photon, 3 electron, 4 muon
     FROM (
         SELECT topo_id(_file, _entry) AS id, topo_label(_file) AS label, topo_class(_file) AS class,
                topo_event(
