@@ -44,6 +44,14 @@
 // it after its last unit. A query that stops early (LIMIT, cancellation)
 // never opens the rest.
 //
+// A remote file costs round trips before its first entry decodes (open,
+// metadata unless cached, baskets), which one thread would pay file after
+// file. So the scan opens the files of a remote chain ahead of its threads,
+// up to 16 past the last one claimed, in background goroutines that also
+// fetch each file's first baskets within the readahead budget, shared by
+// all of them (lookahead.go). A file opened ahead that fails keeps its error
+// until a thread reaches it; the scan's Close closes what nobody claimed.
+//
 // groot parses a file's metadata in about a millisecond, streamers
 // included, which over a hundred files was most of a short query. So the
 // chain's other files go through a lean reader (lean.go) that reads only

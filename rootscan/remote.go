@@ -25,11 +25,17 @@ type OptionsOpener interface {
 	OpenWithOptions(name string, o SourceOptions) (File, error)
 }
 
-// Announcer is a Backend that wants to know, before the first Open, every
-// file of a chain, so that it can open them ahead of time: over a network,
-// opening one file after the other costs round trips per file.
-type Announcer interface {
-	Announce(names []string, o SourceOptions)
+// Remote is a Backend whose files sit behind network round trips: opening
+// one, reading its metadata and fetching its first baskets each wait for the
+// server. A scan opens the files of such a chain ahead of its threads and
+// fetches their first baskets (see lookahead.go), so that those waits
+// overlap the decoding of the files before; for local files that would only
+// add goroutines.
+type Remote interface {
+	// LookAheadBytes bounds the bytes of baskets that a scan with these
+	// options may hold fetched for the files it opened ahead, all together;
+	// 0 opens files ahead without fetching their baskets.
+	LookAheadBytes(o SourceOptions) int64
 }
 
 // Range is a byte range of a file.
@@ -53,8 +59,16 @@ func (s *rootScan) prefetch(f *openFile, ahead []unit) {
 	if !ok {
 		return
 	}
+	if ranges := s.basketRanges(f, ahead); len(ranges) > 0 {
+		pf.Prefetch(ranges)
+	}
+}
+
+// basketRanges lists the baskets of the projected columns that the first
+// prefetchAhead+1 of units read, unit by unit.
+func (s *rootScan) basketRanges(f *openFile, units []unit) []Range {
 	var ranges []Range
-	for _, u := range ahead[:min(len(ahead), prefetchAhead+1)] {
+	for _, u := range units[:min(len(units), prefetchAhead+1)] {
 		for _, p := range s.proj {
 			if p.col < 0 {
 				continue
@@ -71,31 +85,21 @@ func (s *rootScan) prefetch(f *openFile, ahead []unit) {
 			}
 		}
 	}
-	if len(ranges) > 0 {
-		pf.Prefetch(ranges)
-	}
+	return ranges
 }
 
-// announce tells backends that want it the files of a chain.
-func announce(names []string, o SourceOptions) {
-	byBackend := map[Backend][]string{}
-	var order []Backend
-	for _, n := range names {
-		b, err := backendFor(n)
-		if err != nil {
-			continue // Open reports it
-		}
-		if _, ok := b.(Announcer); !ok {
-			continue
-		}
-		if _, seen := byBackend[b]; !seen {
-			order = append(order, b)
-		}
-		byBackend[b] = append(byBackend[b], n)
+// lookAheadBytes says whether name's backend wants its files opened ahead,
+// and how many bytes of baskets may be fetched for them.
+func lookAheadBytes(name string, o SourceOptions) (int64, bool) {
+	b, err := backendFor(name)
+	if err != nil {
+		return 0, false // opened, and reported, by the thread that reaches it
 	}
-	for _, b := range order {
-		b.(Announcer).Announce(byBackend[b], o)
+	r, ok := b.(Remote)
+	if !ok {
+		return 0, false
 	}
+	return max(0, r.LookAheadBytes(o)), true
 }
 
 // openBackend opens name through b, with o when b takes options.

@@ -76,7 +76,6 @@ func stringArg(args *capi.BindArgs, name string) (string, error) {
 // openChain opens the first file of a chain, which fixes the tree (when
 // not named) and the schema of the whole chain (TChain semantics).
 func openChain(names []string, tree string, opts SourceOptions) (*rootTable, error) {
-	announce(names, opts)
 	first, err := openTreeWith(names[0], tree, opts)
 	if err != nil {
 		return nil, err
@@ -150,9 +149,12 @@ type projection struct {
 // each by the first thread that finds no unit left in the files already
 // open; meanwhile the other threads keep reading those. A file is planned
 // into units when opened, and closed when its last unit is done, so a long
-// chain never holds all its files open.
+// chain never holds all its files open. Remote files are opened ahead of
+// the threads, a bounded number at a time (see lookahead.go); the thread
+// that reaches one then takes it instead of opening it.
 type rootScan struct {
 	t          *rootTable
+	schema     *fileMeta // the first file's; files opened ahead may outlive t.first
 	proj       []projection
 	maxThreads int
 
@@ -164,6 +166,10 @@ type rootScan struct {
 	lowest  int         // files before it have handed out every unit
 	err     error       // the first failure, which ends every thread
 	closed  bool
+
+	ahead      []*aheadFile // per file: being opened or opened ahead, not yet claimed
+	aheadNext  int          // files before it were considered for opening ahead
+	aheadBytes int64        // basket bytes fetched for the files in ahead
 }
 
 // scanFile is one opened file of a scan and its units.
@@ -176,7 +182,7 @@ type scanFile struct {
 }
 
 func (t *rootTable) Start(projected []int) (capi.Scan, error) {
-	s := &rootScan{t: t, files: make([]*scanFile, len(t.names))}
+	s := &rootScan{t: t, schema: t.first.fileMeta, files: make([]*scanFile, len(t.names)), ahead: make([]*aheadFile, len(t.names))}
 	s.ready = sync.NewCond(&s.mu)
 	var bad []string
 	for _, idx := range projected {
@@ -205,6 +211,9 @@ func (t *rootTable) Start(projected []int) (capi.Scan, error) {
 	s.files[0] = &scanFile{f: t.first, units: units}
 	s.claimed = 1
 	s.maxThreads = max(1, len(units)) * len(t.names)
+	s.mu.Lock()
+	s.startAhead()
+	s.mu.Unlock()
 	return s, nil
 }
 
@@ -293,9 +302,22 @@ func (s *rootScan) take(done int) (u unit, f *openFile, ahead []unit, ok bool, e
 			fi := s.claimed
 			s.claimed++
 			s.opening++
+			a := s.ahead[fi]
+			s.ahead[fi] = nil // the file is this thread's from here on
+			s.startAhead()
 			s.mu.Unlock()
-			sf, err := s.open(fi)
+			var sf *scanFile
+			var err error
+			if a != nil {
+				<-a.done
+				sf, err = a.sf, a.err
+			} else {
+				sf, err = s.open(fi)
+			}
 			s.mu.Lock()
+			if a != nil {
+				s.aheadBytes -= a.reserved
+			}
 			s.opening--
 			s.ready.Broadcast()
 			switch {
@@ -322,7 +344,7 @@ func (s *rootScan) take(done int) (u unit, f *openFile, ahead []unit, ok bool, e
 // first file and plans its units; it runs without the lock.
 func (s *rootScan) open(fi int) (*scanFile, error) {
 	t := s.t
-	f, err := openMember(t.names[fi], t.tree, t.first.fileMeta, t.opts)
+	f, err := openMember(t.names[fi], t.tree, s.schema, t.opts)
 	if err != nil {
 		return nil, err
 	}
@@ -342,7 +364,8 @@ func (s *rootScan) closeIfDone(sf *scanFile) {
 }
 
 // Close closes the files the scan opened and has not closed yet, as when
-// the query was cancelled or failed.
+// the query was cancelled or failed, those opened ahead included. It does
+// not wait for files still being opened ahead: their goroutines close them.
 func (s *rootScan) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -354,6 +377,7 @@ func (s *rootScan) Close() error {
 			sf.f = nil
 		}
 	}
+	errs = append(errs, s.closeAhead())
 	return errors.Join(errs...)
 }
 

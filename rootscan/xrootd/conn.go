@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	xrd "go-hep.org/x/hep/xrootd"
@@ -40,8 +41,12 @@ type pool struct {
 var conns = &pool{conns: map[string]*conn{}}
 
 // idleLinger keeps an unused connection open a little, so that the files of
-// a glob, or the next query, reuse it instead of logging in again.
-const idleLinger = 5 * time.Second
+// a glob, or the next query, reuse it instead of logging in again. In
+// nanoseconds, atomic: tests shorten it, to watch connections close, while
+// files of earlier queries still give theirs back.
+var idleLinger atomic.Int64
+
+func init() { idleLinger.Store(int64(5 * time.Second)) }
 
 // get returns a live connection to addr as user, connecting when needed.
 func (p *pool) get(addr, user string, timeout time.Duration) (*conn, error) {
@@ -78,6 +83,19 @@ func (p *pool) get(addr, user string, timeout time.Duration) (*conn, error) {
 	return c, nil
 }
 
+// live counts the connections that are up, idle ones included.
+func (p *pool) live() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for _, c := range p.conns {
+		if c.alive() {
+			n++
+		}
+	}
+	return n
+}
+
 // put gives back a reference; the last one closes the connection after
 // idleLinger.
 func (p *pool) put(c *conn) {
@@ -87,7 +105,7 @@ func (p *pool) put(c *conn) {
 	if c.refs > 0 || c.err != nil {
 		return
 	}
-	c.idle = time.AfterFunc(idleLinger, func() {
+	c.idle = time.AfterFunc(time.Duration(idleLinger.Load()), func() {
 		p.mu.Lock()
 		c.mu.Lock()
 		unused := c.refs == 0
@@ -152,12 +170,15 @@ func (c *conn) die(why error) {
 		return
 	}
 	c.err = why
+	// Cancelled before mu is released: a concurrent die (the guard's other
+	// pipes see the same loss) returns at once and its pipe then closes
+	// sockets, which go-hep's readers must find with the context cancelled.
+	c.cancel()
 	cli := c.cli
 	if c.idle != nil {
 		c.idle.Stop()
 	}
 	c.mu.Unlock()
-	c.cancel()
 	if c.g != nil {
 		c.g.close()
 	}

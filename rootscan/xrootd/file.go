@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go-hep.org/x/hep/xrootd/xrdfs"
@@ -31,6 +32,11 @@ type file struct {
 	endsOnce sync.Once
 }
 
+// openFiles counts the files opened and not yet closed (their handle on the
+// server closed and their connection given back); tests watch it fall to
+// zero after a query.
+var openFiles atomic.Int64
+
 // openFile connects (or shares a connection), opens the file and starts
 // fetching the parts of it that groot reads to parse a ROOT file's
 // directory: its head and its tail.
@@ -44,6 +50,7 @@ func openFile(url string, o options) (*file, error) {
 	if err := f.retry("opening", func() error { _, _, err := f.handle(); return err }); err != nil {
 		return nil, err
 	}
+	openFiles.Add(1)
 	return f, nil
 }
 
@@ -196,12 +203,14 @@ func (f *file) Close() error {
 	f.mu.Unlock()
 	f.ra.drop()
 	if c == nil {
+		openFiles.Add(-1)
 		return nil
 	}
 	// Closing a file opened for reading cannot fail in a way the query
 	// cares about: the reply is not waited for, which saves a round trip
 	// per file of a chain.
 	go func() {
+		defer openFiles.Add(-1)
 		defer conns.put(c)
 		if c.alive() {
 			c.do("closing", func(ctx context.Context) error { return h.Close(ctx) })

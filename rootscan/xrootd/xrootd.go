@@ -16,7 +16,6 @@ import (
 	"path"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"go-hep.org/x/hep/xrootd/xrdfs"
@@ -66,22 +65,15 @@ func (b Backend) Open(name string) (rootscan.File, error) {
 	return b.OpenWithOptions(name, rootscan.DefaultSourceOptions)
 }
 
-// OpenWithOptions opens a remote file; a file announced with the same
-// options is taken from the files opened ahead.
+// OpenWithOptions opens a remote file.
 func (Backend) OpenWithOptions(name string, o rootscan.SourceOptions) (rootscan.File, error) {
-	if f := ahead.take(name, o); f != nil {
-		return f()
-	}
 	return openFile(name, resolve(o))
 }
 
-// Announce opens the files of a chain ahead, several at a time, so that a
-// chain of many remote files does not pay its round trips file by file.
-func (Backend) Announce(names []string, o rootscan.SourceOptions) {
-	if len(names) < 2 {
-		return
-	}
-	ahead.start(names, o)
+// LookAheadBytes makes rootscan open the files of a chain ahead of its
+// threads, fetching their first baskets within the readahead setting.
+func (Backend) LookAheadBytes(o rootscan.SourceOptions) int64 {
+	return resolve(o).readAhead
 }
 
 // location is a parsed root:// URL.
@@ -170,82 +162,7 @@ func (Backend) Glob(pattern string) ([]string, error) {
 	return names, nil
 }
 
-// aheadPool holds files opened ahead of their Open, for a while.
-type aheadPool struct {
-	mu    sync.Mutex
-	files map[aheadKey]*aheadFile
-}
-
-type aheadKey struct {
-	name string
-	o    rootscan.SourceOptions
-}
-
-type aheadFile struct {
-	done chan struct{}
-	f    *file
-	err  error
-}
-
-var ahead = &aheadPool{files: map[aheadKey]*aheadFile{}}
-
-// aheadWorkers bounds the files opened at once: each costs a few round
-// trips, which overlap.
-const aheadWorkers = 16
-
-// aheadKeep closes files opened ahead that nobody took.
-const aheadKeep = time.Minute
-
-func (p *aheadPool) start(names []string, o rootscan.SourceOptions) {
-	type job struct {
-		k aheadKey
-		a *aheadFile
-	}
-	todo := make(chan job, len(names))
-	p.mu.Lock()
-	for _, n := range names {
-		k := aheadKey{n, o}
-		if _, ok := p.files[k]; !ok {
-			a := &aheadFile{done: make(chan struct{})}
-			p.files[k] = a
-			todo <- job{k, a}
-		}
-	}
-	p.mu.Unlock()
-	close(todo)
-	for range min(aheadWorkers, len(todo)) {
-		go func() {
-			for j := range todo {
-				// Opened even when already taken: the taker waits for it.
-				j.a.f, j.a.err = openFile(j.k.name, resolve(j.k.o))
-				close(j.a.done)
-				time.AfterFunc(aheadKeep, func() {
-					if p.take(j.k.name, j.k.o) != nil && j.a.f != nil {
-						j.a.f.Close()
-					}
-				})
-			}
-		}()
-	}
-}
-
-// take returns a function that waits for the file opened ahead, or nil.
-func (p *aheadPool) take(name string, o rootscan.SourceOptions) func() (rootscan.File, error) {
-	k := aheadKey{name, o}
-	p.mu.Lock()
-	a := p.files[k]
-	delete(p.files, k)
-	p.mu.Unlock()
-	if a == nil {
-		return nil
-	}
-	return func() (rootscan.File, error) {
-		<-a.done
-		if a.err != nil {
-			return nil, a.err
-		}
-		return a.f, nil
-	}
-}
-
-var _ rootscan.Prefetcher = (*file)(nil)
+var (
+	_ rootscan.Prefetcher = (*file)(nil)
+	_ rootscan.Remote     = Backend{}
+)

@@ -4,10 +4,12 @@
 // a proxy adding a fixed latency each way, at 1 and 2 threads, in one run.
 //
 //	go run ./bench/cmd/remotebench [-sample PATH] [-copies 100] [-runs 3] [-latency 10ms]
+//	    [-queries q2,scan] [-threads 1,2] [-sources local,loopback,latency] [-cpuprofile FILE]
 //
 // It needs the xrootd binary (apt-get install xrootd-server) and, run as
-// root, the user daemon to run it as. It writes its results between the
-// remotebench markers of bench/README.md.
+// root, the user daemon to run it as. A run of every case writes its
+// results between the remotebench markers of bench/README.md; a narrower
+// one (to profile one case, say) only prints its timings.
 package main
 
 import (
@@ -17,6 +19,9 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -45,6 +50,7 @@ func (t *fatalT) done() {
 }
 
 type source struct {
+	key  string // as -sources names it
 	name string
 	from func(threads int) string // read_root(...) expression
 }
@@ -65,7 +71,50 @@ func main() {
 	runs := flag.Int("runs", 3, "measured runs per case (the best is reported)")
 	latency := flag.Duration("latency", 10*time.Millisecond, "latency added each way by the proxy")
 	readme := flag.String("readme", "bench/README.md", "file whose remotebench section is rewritten ('' to only print)")
+	queries := flag.String("queries", bench.Q2+","+bench.Scan, "comma-separated queries among "+bench.Q2+", "+bench.Scan)
+	threadList := flag.String("threads", "1,2", "comma-separated thread counts")
+	sourceList := flag.String("sources", "local,loopback,latency", "comma-separated sources among local, loopback, latency")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the measured runs (warm-ups excluded) to `file`")
 	flag.Parse()
+	var qs []string
+	for _, q := range strings.Split(*queries, ",") {
+		if q != bench.Q2 && q != bench.Scan {
+			log.Fatalf("-queries: unknown query %q", q)
+		}
+		qs = append(qs, q)
+	}
+	var threads []int
+	for _, th := range strings.Split(*threadList, ",") {
+		n, err := strconv.Atoi(th)
+		if err != nil || n < 1 {
+			log.Fatalf("-threads: bad thread count %q", th)
+		}
+		threads = append(threads, n)
+	}
+	wanted := strings.Split(*sourceList, ",")
+	for _, w := range wanted {
+		if w != "local" && w != "loopback" && w != "latency" {
+			log.Fatalf("-sources: unknown source %q", w)
+		}
+	}
+	full := len(qs) == 2 && fmt.Sprint(threads) == "[1 2]" && len(wanted) == 3
+	if *cpuprofile != "" {
+		if len(qs)*len(threads)*len(wanted) != 1 {
+			log.Fatal("-cpuprofile needs one case: one query, one thread count, one source")
+		}
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer f.Close()
+		profile = func(on bool) {
+			if !on {
+				pprof.StopCPUProfile()
+			} else if err := pprof.StartCPUProfile(f); err != nil {
+				log.Fatal(err)
+			}
+		}
+	}
 
 	dir := filepath.Join(*data, "root")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -88,19 +137,20 @@ func main() {
 	defer proxy.Close()
 
 	sources := []source{
-		{"local", func(int) string { return fmt.Sprintf("read_root(%s)", bench.QuoteString(filepath.Join(dir, "*.root"))) }},
-		{"root:// loopback", func(int) string {
+		{"local", "local", func(int) string { return fmt.Sprintf("read_root(%s)", bench.QuoteString(filepath.Join(dir, "*.root"))) }},
+		{"loopback", "root:// loopback", func(int) string {
 			return fmt.Sprintf("read_root(%s)", bench.QuoteString("root://"+srv.Addr+"//*.root"))
 		}},
-		{fmt.Sprintf("root:// +%s each way", *latency), func(int) string {
+		{"latency", fmt.Sprintf("root:// +%s each way", *latency), func(int) string {
 			return fmt.Sprintf("read_root(%s)", bench.QuoteString("root://"+proxy.Addr()+"//*.root"))
 		}},
 	}
+	sources = slices.DeleteFunc(sources, func(s source) bool { return !slices.Contains(wanted, s.key) })
 	ctx := context.Background()
 	start := time.Now()
 	var results []result
-	for _, q := range []string{bench.Q2, bench.Scan} {
-		for _, threads := range []int{1, 2} {
+	for _, q := range qs {
+		for _, threads := range threads {
 			var want bench.Result
 			for si, s := range sources {
 				best, got, err := measure(ctx, q, threads, s.from(threads), *runs)
@@ -110,12 +160,15 @@ func main() {
 				if si == 0 {
 					want = got
 				} else if err := bench.Compare(q, want, got); err != nil {
-					log.Fatalf("%s, %d threads: %s differs from local: %v", q, threads, s.name, err)
+					log.Fatalf("%s, %d threads: %s differs from %s: %v", q, threads, s.name, sources[0].name, err)
 				}
 				log.Printf("%s, %d thread(s), %s: %.3f s", q, threads, s.name, best.Seconds())
 				results = append(results, result{q, threads, s.name, best})
 			}
 		}
+	}
+	if !full {
+		return
 	}
 	info, err := bench.DescribeMachine(ctx)
 	if err != nil {
@@ -130,6 +183,9 @@ func main() {
 	}
 }
 
+// profile starts (true) and stops the CPU profile, when one was asked for.
+var profile = func(bool) {}
+
 // measure runs query once to warm up, then runs times, in a fresh database
 // with the given threads; it returns the best time and the last result.
 func measure(ctx context.Context, query string, threads int, from string, runs int) (time.Duration, bench.Result, error) {
@@ -141,6 +197,9 @@ func measure(ctx context.Context, query string, threads int, from string, runs i
 	var best time.Duration
 	var res bench.Result
 	for i := 0; i <= runs; i++ {
+		if i == 1 {
+			profile(true)
+		}
 		t0 := time.Now()
 		res, err = bench.RunSQL(ctx, db, query, from)
 		if err != nil {
@@ -150,6 +209,7 @@ func measure(ctx context.Context, query string, threads int, from string, runs i
 			best = d
 		}
 	}
+	profile(false)
 	return best, res, nil
 }
 
