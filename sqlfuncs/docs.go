@@ -22,8 +22,13 @@ func Markdown(results map[string]string) string {
 	b.WriteString("depends on makes that result NULL. FLOAT lists are read without a cast; other\n")
 	b.WriteString("numeric lists are cast by DuckDB. The same text is in the shell (`.help NAME`)\n")
 	b.WriteString("and in SQL (`SELECT * FROM hepsql_functions()`).\n\n")
+	if len(documented) > 0 {
+		b.WriteString("The sections after the library's document functions that other parts of hepsql\n")
+		b.WriteString("register (the machine-learning table functions and `predict_proba`); their\n")
+		b.WriteString("examples start with the statements they need run first.\n\n")
+	}
 	group := ""
-	for _, f := range All() {
+	for _, f := range Reference() {
 		if f.Group != group {
 			group = f.Group
 			fmt.Fprintf(&b, "## %s\n\n", group)
@@ -32,7 +37,11 @@ func Markdown(results map[string]string) string {
 		for _, s := range f.Signatures() {
 			b.WriteString(s + "\n")
 		}
-		fmt.Fprintf(&b, "```\n\n```sql\n%s;\n```\n\n```\n%s\n```\n\n", f.Example, strings.TrimRight(results[f.Name], "\n"))
+		b.WriteString("```\n\n```sql\n")
+		for _, s := range f.Setup {
+			b.WriteString(s + ";\n")
+		}
+		fmt.Fprintf(&b, "%s;\n```\n\n```\n%s\n```\n\n", f.Example, strings.TrimRight(results[f.Name], "\n"))
 	}
 	return b.String()
 }

@@ -2,6 +2,7 @@ package sqlfuncs_test
 
 import (
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -40,6 +41,16 @@ func TestRegistry(t *testing.T) {
 		}
 		if sqlfuncs.Lookup(strings.ToUpper(f.Name)) != f {
 			t.Errorf("Lookup(%s) fails", f.Name)
+		}
+	}
+	// Entries documented by other packages (the ML functions) are in the
+	// reference, found by Lookup, and not registered by this package.
+	for _, f := range sqlfuncs.Reference() {
+		if sqlfuncs.Lookup(f.Name) != f || len(f.Signatures()) == 0 {
+			t.Errorf("%s: not found, or no signatures", f.Name)
+		}
+		if len(f.Forms) > 0 && slices.Contains(sqlfuncs.All(), f) {
+			t.Errorf("%s: a documented entry is in the library", f.Name)
 		}
 	}
 }

@@ -16,7 +16,7 @@ var docsFunction = &capi.TableFunction{
 			{Name: "name", Type: str}, {Name: "group", Type: str}, {Name: "signature", Type: str},
 			{Name: "summary", Type: str}, {Name: "example", Type: str},
 		}}
-		for _, f := range All() {
+		for _, f := range Reference() {
 			for _, sig := range f.Signatures() {
 				t.Rows = append(t.Rows, []any{f.Name, f.Group, sig, f.Summary, f.Example})
 			}
@@ -32,6 +32,9 @@ func Help(f *Function) string {
 	for _, s := range f.Signatures() {
 		b.WriteString("  " + s + "\n")
 	}
+	for _, s := range f.Setup {
+		b.WriteString("  setup: " + s + "\n")
+	}
 	b.WriteString("  example: " + f.Example + "\n")
 	return b.String()
 }
@@ -40,7 +43,7 @@ func Help(f *Function) string {
 func HelpIndex() string {
 	var b strings.Builder
 	group := ""
-	for _, f := range All() {
+	for _, f := range Reference() {
 		if f.Group != group {
 			group = f.Group
 			b.WriteString(group + ":\n")

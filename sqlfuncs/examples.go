@@ -8,11 +8,17 @@ import (
 	"strings"
 )
 
-// RunExamples runs every function's example on db and renders each result
-// as text: a header line of column names, then one line per row.
+// RunExamples runs every example of the reference on db, each after its
+// setup statements, and renders each result as text: a header line of
+// column names, then one line per row.
 func RunExamples(db *sql.DB) (map[string]string, error) {
 	out := map[string]string{}
-	for _, f := range All() {
+	for _, f := range Reference() {
+		for _, s := range f.Setup {
+			if _, err := db.Exec(s); err != nil {
+				return nil, fmt.Errorf("sqlfuncs: example of %s: setup %q: %w", f.Name, s, err)
+			}
+		}
 		text, err := runExample(db, f.Example)
 		if err != nil {
 			return nil, fmt.Errorf("sqlfuncs: example of %s: %w", f.Name, err)

@@ -21,6 +21,14 @@ type Function struct {
 	// Aggregates are the overloads of an aggregate function (instead of
 	// Overloads).
 	Aggregates []AggregateOverload
+	// Forms are the signatures, as the reference prints them, of a
+	// function that another package registers with DuckDB itself and
+	// documents here through Document (the ML table functions of
+	// mlfuncs/sqlml); such an entry has no Overloads.
+	Forms []string
+	// Setup holds statements Example needs run first (a table, a trained
+	// model); the reference shows them with the example.
+	Setup []string
 }
 
 // AggregateOverload is one signature of an aggregate and its state maker.
@@ -61,10 +69,31 @@ func (f *Function) Signatures() []string {
 	for _, a := range f.Aggregates {
 		out = append(out, Overload{Args: a.Args, Returns: a.Returns}.Signature(f.Name))
 	}
-	return out
+	return append(out, f.Forms...)
 }
 
 var library []*Function
+
+// documented holds the entries of other packages (see Document).
+var documented []*Function
+
+// Document adds functions that another package registers with DuckDB to
+// the reference, so that .help, hepsql_functions() and docs/functions.md
+// list them with the library; Register leaves them alone. The package
+// calls it from an init function: sqlfuncs cannot import it, since it
+// builds on sqlfuncs' own registry. An entry without a summary, example,
+// group or forms, or whose name is taken, panics.
+func Document(fs ...*Function) {
+	for _, f := range fs {
+		if f.Summary == "" || f.Example == "" || f.Group == "" || len(f.Forms) == 0 || len(f.Overloads)+len(f.Aggregates) > 0 {
+			panic(fmt.Sprintf("sqlfuncs: Document(%s): want a summary, an example, a group and forms, and no overloads", f.Name))
+		}
+		if Lookup(f.Name) != nil {
+			panic(fmt.Sprintf("sqlfuncs: Document(%s): the name is taken", f.Name))
+		}
+		documented = append(documented, f)
+	}
+}
 
 // define adds f to the library; called from package-level var blocks.
 func define(f *Function) *Function {
@@ -75,12 +104,27 @@ func define(f *Function) *Function {
 // Groups in documentation order.
 var Groups = []string{"angles", "four-vectors", "combinatorics", "matching", "ranking", "histograms", "topology"}
 
-// All returns the library sorted by group, then name.
-func All() []*Function {
-	out := append([]*Function(nil), library...)
+// All returns the library, the functions Register registers, sorted by
+// group, then name.
+func All() []*Function { return sorted(library) }
+
+// Reference returns the library and the documented functions of other
+// packages, sorted by group (Groups first, then other groups in the order
+// they were documented), then name: everything the reference lists.
+func Reference() []*Function {
+	return sorted(append(append([]*Function(nil), library...), documented...))
+}
+
+func sorted(fs []*Function) []*Function {
+	out := append([]*Function(nil), fs...)
 	order := map[string]int{}
 	for i, g := range Groups {
 		order[g] = i
+	}
+	for _, f := range documented {
+		if _, ok := order[f.Group]; !ok {
+			order[f.Group] = len(order)
+		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].Group != out[j].Group {
@@ -91,9 +135,9 @@ func All() []*Function {
 	return out
 }
 
-// Lookup finds a function by name (case-insensitive).
+// Lookup finds a function of the reference by name (case-insensitive).
 func Lookup(name string) *Function {
-	for _, f := range library {
+	for _, f := range Reference() {
 		if strings.EqualFold(f.Name, name) {
 			return f
 		}

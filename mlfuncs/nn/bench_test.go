@@ -1,18 +1,30 @@
 package nn
 
 import (
+	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 )
 
 // Kernel benchmarks; the comparison with PyTorch lives in bench/cmd/mlbench.
 
 func BenchmarkPredictMLP(b *testing.B) {
+	for _, threads := range []int{1, 2} {
+		b.Run(fmt.Sprintf("threads=%d", threads), func(b *testing.B) { benchPredict(b, threads) })
+	}
+}
+
+// benchPredict runs 2^20 rows, the size of mlbench's inference test, so that
+// the per-call fan-out is amortised as it is there.
+func benchPredict(b *testing.B, threads int) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(threads))
 	m, _ := New(Spec{Arch: MLP}, 1)
-	const rows = 65536
+	const rows = 1 << 20
 	rng := rand.New(rand.NewPCG(1, 1))
 	in, _ := randomInputs(m.Spec, rows, rng)
-	p := m.NewPredictor(1)
+	p := m.NewPredictor(threads)
+	defer p.Close()
 	out := make([]float32, rows*3)
 	b.ReportAllocs()
 	for b.Loop() {

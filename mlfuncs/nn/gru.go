@@ -32,6 +32,41 @@ type gruWork struct {
 	dh     []float32 // [B×H] gradient w.r.t. the running state, sorted order
 }
 
+// active reports whether a sequence step holds a particle: padding steps
+// are all zero.
+func active(step []float32) bool {
+	for _, v := range step {
+		if v != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// ActiveSteps writes each row's number of non-padding sequence steps into
+// dst[:rows] and reports whether the model has a sequence input (if not,
+// dst is left alone). The GRU's work on a row, forward and backward, is
+// about proportional to it, so the trainer uses it to give its workers
+// shards of equal work rather than of equal rows.
+func (s Spec) ActiveSteps(inputs [][]float32, rows int, dst []int) bool {
+	if !s.hasGRU() {
+		return false
+	}
+	T, F := s.SeqLen, s.SeqDim
+	seq := inputs[len(inputs)-1]
+	for r := range rows {
+		row := seq[r*T*F : (r+1)*T*F]
+		n := 0
+		for t := range T {
+			if active(row[t*F : t*F+F]) {
+				n++
+			}
+		}
+		dst[r] = n
+	}
+	return true
+}
+
 func sigmoid(x float32) float32 { return float32(1 / (1 + math.Exp(-float64(x)))) }
 
 func tanh32(x float32) float32 { return float32(math.Tanh(float64(x))) }
@@ -49,12 +84,9 @@ func (w *gruWork) forward(s Spec, l layout, params []float32, seq []float32, row
 		row := seq[r*T*F : (r+1)*T*F]
 		n := 0
 		for t := 0; t < T; t++ {
-			for _, v := range row[t*F : t*F+F] {
-				if v != 0 {
-					w.steps = append(w.steps, t)
-					n++
-					break
-				}
+			if active(row[t*F : t*F+F]) {
+				w.steps = append(w.steps, t)
+				n++
 			}
 		}
 		w.lens[r] = n

@@ -16,6 +16,7 @@ type Workspace struct {
 	dacts [][]float32
 	mask  []float32 // dropout multipliers on the head input (0 or 1/(1−p))
 	probs []float32 // [B×classes]
+	z     []float32 // one row's logits, gathered by infer
 	gru   gruWork
 	rows  int
 	drop  bool

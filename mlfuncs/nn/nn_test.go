@@ -2,8 +2,10 @@ package nn
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
 	"testing"
 )
 
@@ -264,5 +266,76 @@ func TestSpecErrors(t *testing.T) {
 	m, _ := New(Spec{Arch: Inclusive}, 1)
 	if err := m.Spec.CheckInputs([][]float32{make([]float32, 14)}, 1); err == nil {
 		t.Error("missing sequence input not reported")
+	}
+}
+
+// The predictor's feature-major inference gives Forward's probabilities,
+// up to float32 rounding (the sums run in another order), for every
+// architecture and for row counts that leave a partial chunk.
+func TestInferMatchesForward(t *testing.T) {
+	for _, spec := range append(smallSpecs(), Spec{Arch: MLP}, Spec{Arch: Inclusive, SeqLen: 40}) {
+		m, _ := New(spec, 13)
+		for i := range m.Params {
+			m.Params[i] += 0.01 * float32(i%7-3) // non-zero biases
+		}
+		rng := rand.New(rand.NewPCG(8, 9))
+		const rows = 2*predictChunk + 37
+		in, _ := randomInputs(m.Spec, rows, rng)
+		want := append([]float32{}, m.Forward(m.NewWorkspace(), in, rows, false, nil)...)
+		got, err := m.Predict(in, rows, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		C := m.Spec.Classes
+		for r := range got {
+			for j, v := range got[r] {
+				if d := math.Abs(float64(v - want[r*C+j])); d > 2e-6 {
+					t.Fatalf("%s row %d: infer %v, Forward %v", spec.Arch, r, got[r], want[r*C:r*C+C])
+				}
+			}
+		}
+	}
+}
+
+// A predictor's team, a single thread and concurrent callers (which run
+// beside the team on their own goroutines) give the same bits.
+func TestPredictorThreadsAgree(t *testing.T) {
+	m, _ := New(Spec{Arch: MLP}, 3)
+	rng := rand.New(rand.NewPCG(1, 7))
+	const rows = 5*predictChunk + 11
+	in, _ := randomInputs(m.Spec, rows, rng)
+	want, _ := m.Predict(in, rows, 1)
+	p := m.NewPredictor(3)
+	defer p.Close()
+	var wg sync.WaitGroup
+	errs := make([]string, 4)
+	for g := range errs {
+		wg.Go(func() {
+			for range 20 {
+				got, err := p.Predict(in, rows)
+				if err != nil {
+					errs[g] = err.Error()
+					return
+				}
+				for r := range got {
+					for j, v := range got[r] {
+						if math.Float32bits(v) != math.Float32bits(want[r][j]) {
+							errs[g] = fmt.Sprintf("row %d: %v, want %v", r, got[r], want[r])
+							return
+						}
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for g, e := range errs {
+		if e != "" {
+			t.Errorf("caller %d: %s", g, e)
+		}
+	}
+	p.Close()
+	if got, err := p.Predict(in, rows); err != nil || got[rows-1][0] != want[rows-1][0] {
+		t.Errorf("after Close: %v, %v", err, got[rows-1])
 	}
 }

@@ -32,6 +32,7 @@ var (
 type cache struct {
 	l      *layout
 	f      *os.File
+	size   int64 // bytes written
 	rows   int
 	counts []int // per class
 	maxLen int   // longest sequence kept
@@ -99,6 +100,10 @@ func (c *cache) write(ctx context.Context, conn *capi.Conn, st *capi.Stmt, b *bi
 	if err := w.Flush(); err != nil {
 		return fmt.Errorf("cache file: %w", err)
 	}
+	c.size, err = c.f.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return fmt.Errorf("cache file: %w", err)
+	}
 	return nil
 }
 
@@ -112,7 +117,8 @@ func bytesOf[T int32 | float32](s []T) []byte {
 func (c *cache) Close() error { return c.f.Close() }
 
 // source returns a data.Source over the cached rows with the inputs of
-// the layout's architecture.
+// the layout's architecture. Each source reads the file at its own offset,
+// so that tune's trainings read one cache side by side.
 func (c *cache) source(hlf bool) *cacheSource {
 	s := &cacheSource{c: c, hlf: hlf && c.l.HLFDim > 0, seq: c.l.hasSeq()}
 	if s.hlf {
@@ -144,13 +150,11 @@ type cacheSource struct {
 func (s *cacheSource) Dims() []int { return s.dims }
 
 func (s *cacheSource) Rewind() error {
-	if _, err := s.c.f.Seek(0, io.SeekStart); err != nil {
-		return fmt.Errorf("cache file: %w", err)
-	}
+	sec := io.NewSectionReader(s.c.f, 0, s.c.size)
 	if s.r == nil {
-		s.r = bufio.NewReaderSize(s.c.f, 1<<20)
+		s.r = bufio.NewReaderSize(sec, 1<<20)
 	} else {
-		s.r.Reset(s.c.f)
+		s.r.Reset(sec)
 	}
 	s.blk.n, s.pos = 0, 0
 	return nil

@@ -1,7 +1,7 @@
 // Package sqlml is the SQL surface of hepsql's machine learning: table
-// functions train, predict, evaluate, roc, models and drop_model, and the
-// scalar predict_proba, over the networks of mlfuncs/nn and the trainer of
-// mlfuncs/train.
+// functions train, tune, predict, evaluate, roc, models and drop_model,
+// and the scalar predict_proba, over the networks of mlfuncs/nn and the
+// trainer of mlfuncs/train.
 //
 // A function that reads a query (train's training set, predict's rows)
 // runs it on a connection of its own to the same database, opened with
@@ -118,6 +118,7 @@ func (e *env) tableFunctions() []*capi.TableFunction {
 	nameQuery := []capi.Type{tVarchar, tVarchar}
 	return []*capi.TableFunction{
 		{Name: "train", Params: nameQuery, Named: trainParams, Bind: e.bindTrain},
+		{Name: "tune", Params: nameQuery, Named: tuneParams, Bind: e.bindTune},
 		{Name: "predict", Params: nameQuery, Named: []capi.NamedParam{{Name: "threads", Type: tBigInt}}, Bind: e.bindPredict},
 		{Name: "evaluate", Params: nameQuery, Bind: e.bindEvaluate},
 		{Name: "roc", Params: []capi.Type{tVarchar, tVarchar, tBigInt}, Bind: e.bindROC},

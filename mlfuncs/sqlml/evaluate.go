@@ -33,6 +33,7 @@ func (e *env) score(name, query string) (*loaded, []float32, []int32, error) {
 	}
 	spec := m.model.Spec
 	pred := m.model.NewPredictor(runtime.GOMAXPROCS(0))
+	defer pred.Close()
 	var probs []float32
 	var labels []int32
 	var r rows

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/hepsql/hepsql/internal/capi"
 	"github.com/hepsql/hepsql/mlfuncs/nn"
@@ -142,6 +143,7 @@ func (s *predictScan) MaxThreads() int                 { return 1 }
 func (s *predictScan) NewWorker() (capi.Worker, error) { return s, nil }
 
 func (s *predictScan) Close() error {
+	s.pred.Close()
 	if s.res != nil {
 		s.res.Close()
 	}
@@ -219,6 +221,17 @@ type argVectors capi.Args
 
 func (a argVectors) Vector(i int) capi.Vector { return capi.Args(a).Arg(i) }
 
+// probaScratch is one predict_proba call's buffers. DuckDB runs the
+// scalar on several threads at once, so they are pooled rather than
+// shared; a thread's buffers settle at a vector's size and are reused.
+type probaScratch struct {
+	r    rows
+	seq  []float32
+	offs []int
+}
+
+var probaPool = sync.Pool{New: func() any { return new(probaScratch) }}
+
 func (e *env) execProba(in capi.Args, out capi.Vector, params []capi.Type) error {
 	n := in.Rows()
 	if n == 0 {
@@ -229,7 +242,16 @@ func (e *env) execProba(in capi.Args, out capi.Vector, params []capi.Type) error
 		return err
 	}
 	name := string(nameVec.Bytes(0))
+	// A row whose 16-byte duckdb_string_t equals row 1's (same length and
+	// inline bytes, or same length, prefix and pointer) names the same
+	// model: that is every row when the name is a constant, which DuckDB
+	// flattens by copying the struct. Only other rows are read as strings,
+	// so the check does not cross into C once per row.
+	heads := capi.Slice[[2]uint64](nameVec, n)
 	for r := 1; r < n; r++ {
+		if heads[r] == heads[0] {
+			continue
+		}
 		if s := string(nameVec.Bytes(r)); s != name {
 			return fmt.Errorf("one model per call: row %d names %q, row 1 %q", r+1, s, name)
 		}
@@ -255,13 +277,12 @@ func (e *env) execProba(in capi.Args, out capi.Vector, params []capi.Type) error
 	if want := len(spec.InputDims()); len(params) != want || (spec.Arch == nn.GRU) != (params[0].Elem.ID == capi.List) {
 		return fmt.Errorf("model %q (%s) takes %s", name, spec.Arch, probaUsage(spec))
 	}
-	var r rows
-	if err := b.read(argVectors(in), n, 0, &r); err != nil {
+	sc := probaPool.Get().(*probaScratch)
+	defer probaPool.Put(sc)
+	if err := b.read(argVectors(in), n, 0, &sc.r); err != nil {
 		return err
 	}
-	var seq []float32
-	var offs []int
-	inputs := inputsOf(spec, l, &r, &seq, &offs)
+	inputs := inputsOf(spec, l, &sc.r, &sc.seq, &sc.offs)
 	k := spec.Classes
 	if err := out.ListReserve(n * k); err != nil {
 		return err

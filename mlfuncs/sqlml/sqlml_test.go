@@ -176,6 +176,15 @@ func TestTrainPredictEvaluate(t *testing.T) {
 	if maxDiff > 1e-6 {
 		t.Errorf("predict_proba differs from nn by %g", maxDiff)
 	}
+	// The name may come from a column, as long as every row names the
+	// same model.
+	if n := count(t, db, `SELECT count(predict_proba(nm, [a, b, v[1], v[2]])) FROM (SELECT *, CASE WHEN i >= 0 THEN 'm' ELSE 'x' END AS nm FROM d)`); n != len(y) {
+		t.Errorf("predict_proba with the name from a column: %d rows, want %d", n, len(y))
+	}
+	if _, err := db.Exec(`SELECT predict_proba(CASE WHEN i < 2000 THEN 'm' ELSE 'mm' END, [a, b, v[1], v[2]]) FROM d`); err == nil ||
+		!strings.Contains(err.Error(), "one model per call") {
+		t.Errorf("two model names in one call: error %v, want one model per call", err)
+	}
 
 	// evaluate() against package metrics on the direct predictions.
 	flat := make([]float32, 0, 3*len(y))

@@ -38,22 +38,23 @@ var trainParams = []capi.NamedParam{
 
 // trainConfig is a parsed train(...) call.
 type trainConfig struct {
-	Name       string   `json:"-"`
-	Query      string   `json:"-"`
-	Spec       nn.Spec  `json:"spec"`
-	Epochs     int      `json:"epochs"`
-	Batch      int      `json:"batch"`
-	LR         float64  `json:"lr"`
-	ScaleLR    bool     `json:"scale_lr,omitempty"`
-	Seed       uint64   `json:"seed"`
-	Threads    int      `json:"threads"`
-	Validation float64  `json:"validation"`
-	Patience   int      `json:"patience,omitempty"`
-	MemoryMB   int      `json:"memory_mb"`
-	Features   []string `json:"features,omitempty"`
-	Label      string   `json:"label"`
-	BestEpoch  int      `json:"best_epoch,omitempty"`
-	Stopped    string   `json:"stopped,omitempty"`
+	Name       string    `json:"-"`
+	Query      string    `json:"-"`
+	Spec       nn.Spec   `json:"spec"`
+	Epochs     int       `json:"epochs"`
+	Batch      int       `json:"batch"`
+	LR         float64   `json:"lr"`
+	ScaleLR    bool      `json:"scale_lr,omitempty"`
+	Seed       uint64    `json:"seed"`
+	Threads    int       `json:"threads"`
+	Validation float64   `json:"validation"`
+	Patience   int       `json:"patience,omitempty"`
+	MemoryMB   int       `json:"memory_mb"`
+	Features   []string  `json:"features,omitempty"`
+	Label      string    `json:"label"`
+	BestEpoch  int       `json:"best_epoch,omitempty"`
+	Stopped    string    `json:"stopped,omitempty"`
+	Tuned      *tuneInfo `json:"tune,omitempty"` // set when tune chose it
 }
 
 // namedArgs reads a call's named arguments with their types checked by
@@ -339,14 +340,38 @@ func (s *trainScan) Fill(out capi.Chunk) (int, error) {
 
 // fit reads the query into a local cache and trains on it.
 func (e *env) fit(ctx context.Context, cfg *trainConfig, l0 *layout, onEpoch func(train.Epoch) error) (*train.Result, *layout, int, error) {
-	conn, err := e.connect()
+	d, err := e.load(ctx, cfg, l0)
 	if err != nil {
 		return nil, nil, 0, err
+	}
+	defer d.Close()
+	res, err := d.fit(ctx, cfg, onEpoch)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	return res, d.l, d.c.rows, nil
+}
+
+// trainingData is a query's rows cached for training, with the layout
+// completed from them (classes, sequence length).
+type trainingData struct {
+	c *cache
+	l *layout
+}
+
+func (d *trainingData) Close() error { return d.c.Close() }
+
+// load runs cfg's query into a cache and checks that it can be trained
+// on: some rows, at least two classes.
+func (e *env) load(ctx context.Context, cfg *trainConfig, l0 *layout) (*trainingData, error) {
+	conn, err := e.connect()
+	if err != nil {
+		return nil, err
 	}
 	defer conn.Close()
 	st, err := conn.Prepare(cfg.Query)
 	if err != nil {
-		return nil, nil, 0, fmt.Errorf("the query: %w", err)
+		return nil, fmt.Errorf("the query: %w", err)
 	}
 	defer st.Close()
 	l := *l0
@@ -354,15 +379,15 @@ func (e *env) fit(ctx context.Context, cfg *trainConfig, l0 *layout, onEpoch fun
 	l.SeqLen, l.Classes = cfg.Spec.SeqLen, cfg.Spec.Classes
 	b, err := l.bind(st.Columns(), st.TypeName, true)
 	if err != nil {
-		return nil, nil, 0, err
+		return nil, err
 	}
 	c, err := fillCache(ctx, conn, st, b, "")
 	if err != nil {
-		return nil, nil, 0, err
+		return nil, err
 	}
-	defer c.Close()
 	if c.rows == 0 {
-		return nil, nil, 0, fmt.Errorf("%w: the query returned no rows", data.ErrEmpty)
+		c.Close()
+		return nil, fmt.Errorf("%w: the query returned no rows", data.ErrEmpty)
 	}
 	present := 0
 	for _, n := range c.counts {
@@ -371,7 +396,8 @@ func (e *env) fit(ctx context.Context, cfg *trainConfig, l0 *layout, onEpoch fun
 		}
 	}
 	if present < 2 {
-		return nil, nil, 0, fmt.Errorf("%w: all %d rows have label %d; training needs at least two classes", data.ErrOneClass, c.rows, len(c.counts)-1)
+		c.Close()
+		return nil, fmt.Errorf("%w: all %d rows have label %d; training needs at least two classes", data.ErrOneClass, c.rows, len(c.counts)-1)
 	}
 	if l.Classes == 0 {
 		l.Classes = len(c.counts)
@@ -379,16 +405,23 @@ func (e *env) fit(ctx context.Context, cfg *trainConfig, l0 *layout, onEpoch fun
 	if l.hasSeq() && l.SeqLen == 0 {
 		l.SeqLen = max(c.maxLen, 1)
 	}
+	return &trainingData{c: c, l: &l}, nil
+}
+
+// fit trains one model with cfg's options on the cached rows. Several
+// fits may run on one trainingData at once.
+func (d *trainingData) fit(ctx context.Context, cfg *trainConfig, onEpoch func(train.Epoch) error) (*train.Result, error) {
+	l := d.l
 	spec := cfg.Spec
 	spec.Classes, spec.HLFDim, spec.SeqLen, spec.SeqDim = l.Classes, l.HLFDim, l.SeqLen, l.SeqDim
 	if spec.Arch == nn.GRU {
 		spec.HLFDim = 0
 	}
-	spec, err = spec.Normalize()
+	spec, err := spec.Normalize()
 	if err != nil {
-		return nil, nil, 0, err
+		return nil, err
 	}
-	var src data.Source = c.source(spec.HLFDim > 0)
+	var src data.Source = d.c.source(spec.HLFDim > 0)
 	opt := train.Options{
 		Epochs: cfg.Epochs, BatchSize: cfg.Batch, LR: cfg.LR, ScaleLR: cfg.ScaleLR, Seed: cfg.Seed,
 		Threads: cfg.Threads, MemoryBudget: int64(cfg.MemoryMB) << 20, Patience: cfg.Patience,
@@ -398,15 +431,11 @@ func (e *env) fit(ctx context.Context, cfg *trainConfig, l0 *layout, onEpoch fun
 		var val data.Source
 		src, val, err = data.Split(src, cfg.Validation, cfg.Seed)
 		if err != nil {
-			return nil, nil, 0, err
+			return nil, err
 		}
 		opt.Validation = val
 	}
-	res, err := train.Train(ctx, spec, src, opt)
-	if err != nil {
-		return nil, nil, 0, err
-	}
-	return res, &l, c.rows, nil
+	return train.Train(ctx, spec, src, opt)
 }
 
 // store writes a finished training to the model store.

@@ -155,11 +155,12 @@ func (s *source) Next(ctx context.Context) (data.Batch, error) {
 			s.buf = make([]float32, (hi-lo)*w)
 		}
 		buf := s.buf[:(hi-lo)*w]
-		clear(buf)
 		for r := lo; r < hi; r++ {
 			n := int(set.Lens[r]) * SeqDim
 			st := int(set.Start[r]) * SeqDim
-			copy(buf[(r-lo)*w:], set.Steps[st:st+n])
+			row := buf[(r-lo)*w : (r-lo+1)*w]
+			copy(row, set.Steps[st:st+n])
+			clear(row[n:]) // only the padding: the trainer's shuffler waits on this
 		}
 		b.Inputs = append(b.Inputs, buf)
 	}

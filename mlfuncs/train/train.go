@@ -1,8 +1,9 @@
 // Package train fits nn models on a data.Source: synchronous data-parallel
 // mini-batch training (each of W workers computes the gradient of its
-// shard of the batch; the shards' gradients are summed in worker order,
-// an in-process all-reduce, and one Adam step follows), streamed through a
-// bounded shuffle buffer, with per-epoch validation and early stopping.
+// shard of the batch; the shards' gradients are summed in worker order and
+// the Adam step applied, each worker over its own slice of the weights,
+// an in-process all-reduce), streamed through a bounded shuffle buffer,
+// with per-epoch validation and early stopping.
 // Same seed and thread count give the same model, bit for bit.
 package train
 
@@ -13,10 +14,10 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
-	"sync"
 	"time"
 
 	"github.com/hepsql/hepsql/mlfuncs/data"
+	"github.com/hepsql/hepsql/mlfuncs/internal/team"
 	"github.com/hepsql/hepsql/mlfuncs/metrics"
 	"github.com/hepsql/hepsql/mlfuncs/nn"
 )
@@ -115,10 +116,10 @@ func Train(ctx context.Context, spec nn.Spec, src data.Source, opt Options) (*Re
 	if opt.ScaleLR {
 		lr *= float64(opt.Threads)
 	}
-	pool := newWorkers(m, opt.Threads, opt.Seed)
+	pool := newWorkers(m, nn.NewAdam(lr, len(m.Params)), opt.Threads, opt.Seed)
 	defer pool.close()
-	adam := nn.NewAdam(lr, len(m.Params))
 	predictor := m.NewPredictor(opt.Threads)
+	defer predictor.Close()
 
 	best, bestLoss, since := m.Clone(), math.Inf(1), 0
 	for e := 1; e <= opt.Epochs; e++ {
@@ -137,7 +138,6 @@ func Train(ctx context.Context, spec nn.Spec, src data.Source, opt Options) (*Re
 				return nil, fmt.Errorf("train: epoch %d, after %d rows: %w", e, rows, err)
 			}
 			lossSum += pool.step(b)
-			adam.Step(m.Params, pool.grads[0])
 			rows += b.Rows
 		}
 		ep := Epoch{Epoch: e, TrainLoss: lossSum / float64(rows), Seconds: time.Since(t0).Seconds(), ValLoss: math.NaN(), ValMacroAUC: math.NaN(), ValAccuracy: math.NaN()}
@@ -215,82 +215,134 @@ func Collect(ctx context.Context, p *nn.Predictor, src data.Source) ([]float32, 
 	}
 }
 
-// workers computes one batch's gradient in parallel: worker w takes rows
-// [w·n/W, (w+1)·n/W) and writes its gradient into grads[w]; the calling
-// goroutine works as worker 0 and then sums the others into grads[0] in
-// worker order, so the result does not depend on scheduling.
+// workers runs one optimisation step per batch on a team of W
+// goroutines, the calling one as worker 0. Worker w computes the gradient
+// of its shard of the batch (see cut) into a buffer of its own; after a
+// barrier, worker w sums the W gradients over its own range of the
+// parameters, in worker order, and applies the Adam update there. The
+// reduction and the update thus run in parallel with no lock, and no
+// floating-point sum depends on scheduling, so the same seed and W give
+// the same model. The ranges are cut at multiples of 16 floats (a 64-byte
+// cache line), so no two workers write to one line.
 type workers struct {
-	m     *nn.Model
-	ws    []*nn.Workspace
-	rng   []*rand.Rand
-	grads [][]float32
-	loss  []float64
-	start []chan data.Batch
-	wg    sync.WaitGroup
-	dims  []int
+	m      *nn.Model
+	adam   *nn.Adam
+	dims   []int
+	team   *team.Team
+	w      []*worker
+	bounds []int // worker w updates parameters [bounds[w], bounds[w+1])
+	batch  data.Batch
+	cuts   []int       // worker w computes rows [cuts[w], cuts[w+1]) of the batch
+	steps  []int       // per row of the batch: sequence steps (models with a GRU)
+	runW   func(w int) // p.run, bound once: a method value allocates
 }
 
-func newWorkers(m *nn.Model, n int, seed uint64) *workers {
-	p := &workers{m: m, dims: m.Spec.InputDims()}
+type worker struct {
+	ws   *nn.Workspace
+	rng  *rand.Rand
+	grad []float32
+	in   [][]float32
+	loss float64
+}
+
+func newWorkers(m *nn.Model, adam *nn.Adam, n int, seed uint64) *workers {
+	p := &workers{m: m, adam: adam, dims: m.Spec.InputDims(), team: team.New(n)}
+	P := len(m.Params)
 	for w := 0; w < n; w++ {
-		p.ws = append(p.ws, m.NewWorkspace())
-		p.rng = append(p.rng, rand.New(rand.NewPCG(seed, 0xd209+uint64(w))))
-		p.grads = append(p.grads, make([]float32, len(m.Params)))
-		p.loss = append(p.loss, 0)
+		p.w = append(p.w, &worker{
+			ws:   m.NewWorkspace(),
+			rng:  rand.New(rand.NewPCG(seed, 0xd209+uint64(w))),
+			grad: make([]float32, P),
+			in:   make([][]float32, len(p.dims)),
+		})
+		p.bounds = append(p.bounds, min(P, (w*P/n)&^15))
 	}
-	for w := 1; w < n; w++ {
-		ch := make(chan data.Batch)
-		p.start = append(p.start, ch)
-		go func() {
-			for b := range ch {
-				p.shard(w, b)
-				p.wg.Done()
-			}
-		}()
-	}
+	p.bounds = append(p.bounds, P)
+	p.cuts = make([]int, n+1)
+	p.runW = p.run
 	return p
 }
 
-func (p *workers) close() {
-	for _, ch := range p.start {
-		close(ch)
+func (p *workers) close() { p.team.Close() }
+
+// step computes the mean-loss gradient of batch b, applies one Adam step
+// to the model and returns the batch's summed loss.
+func (p *workers) step(b data.Batch) float64 {
+	p.batch = b
+	p.cut(b)
+	p.adam.Begin()
+	p.team.Run(p.runW)
+	loss := 0.0
+	for _, w := range p.w {
+		loss += w.loss
+	}
+	return loss
+}
+
+// run is worker w's part of a step.
+func (p *workers) run(w int) {
+	p.shard(w)
+	p.team.Sync()
+	lo, hi := p.bounds[w], p.bounds[w+1]
+	g0 := p.w[0].grad[lo:hi]
+	for _, o := range p.w[1:] {
+		for i, v := range o.grad[lo:hi] {
+			g0[i] += v
+		}
+	}
+	p.adam.Update(p.m.Params, p.w[0].grad, lo, hi)
+}
+
+// cut splits the batch into the workers' shards: equal numbers of rows,
+// or, for a model with a GRU, about equal numbers of sequence steps (plus
+// one per row for the rest of the network). Sequences of topology events
+// run from a few to 801 steps, and a 64-row shard can hold twice the steps
+// of its neighbour; the step waits for the slower worker. The cut depends
+// on the data only, so a run stays reproducible.
+func (p *workers) cut(b data.Batch) {
+	W := len(p.w)
+	for w := range p.cuts {
+		p.cuts[w] = w * b.Rows / W
+	}
+	if W == 1 {
+		return
+	}
+	if cap(p.steps) < b.Rows {
+		p.steps = make([]int, b.Rows)
+	}
+	steps := p.steps[:b.Rows]
+	if !p.m.Spec.ActiveSteps(b.Inputs, b.Rows, steps) {
+		return
+	}
+	total := 0
+	for _, n := range steps {
+		total += n + 1
+	}
+	w, sum := 1, 0
+	for r, n := range steps {
+		for w < W && sum*W >= w*total {
+			p.cuts[w] = r
+			w++
+		}
+		sum += n + 1
+	}
+	for ; w < W; w++ {
+		p.cuts[w] = b.Rows
 	}
 }
 
-// shard runs worker w's share of batch b.
-func (p *workers) shard(w int, b data.Batch) {
-	W := len(p.ws)
-	lo, hi := w*b.Rows/W, (w+1)*b.Rows/W
-	g := p.grads[w]
-	clear(g)
-	p.loss[w] = 0
+// shard computes worker w's share of the batch's gradient.
+func (p *workers) shard(w int) {
+	b, me := p.batch, p.w[w]
+	lo, hi := p.cuts[w], p.cuts[w+1]
+	clear(me.grad)
+	me.loss = 0
 	if lo == hi {
 		return
 	}
-	in := make([][]float32, len(p.dims))
 	for i, d := range p.dims {
-		in[i] = b.Inputs[i][lo*d : hi*d]
+		me.in[i] = b.Inputs[i][lo*d : hi*d]
 	}
-	p.m.Forward(p.ws[w], in, hi-lo, true, p.rng[w])
-	p.loss[w] = p.m.Backward(p.ws[w], b.Labels[lo:hi], 1/float32(b.Rows), g)
-}
-
-// step computes the batch's mean-loss gradient into grads[0] and returns
-// the summed loss.
-func (p *workers) step(b data.Batch) float64 {
-	p.wg.Add(len(p.start))
-	for _, ch := range p.start {
-		ch <- b
-	}
-	p.shard(0, b)
-	p.wg.Wait()
-	g0 := p.grads[0]
-	loss := p.loss[0]
-	for w := 1; w < len(p.grads); w++ {
-		for i, v := range p.grads[w] {
-			g0[i] += v
-		}
-		loss += p.loss[w]
-	}
-	return loss
+	p.m.Forward(me.ws, me.in, hi-lo, true, me.rng)
+	me.loss = p.m.Backward(me.ws, b.Labels[lo:hi], 1/float32(b.Rows), me.grad)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/hepsql/hepsql/mlfuncs/data"
@@ -243,4 +244,38 @@ func TestEarlyStoppingKeepsBest(t *testing.T) {
 		t.Errorf("returned model's validation loss %g, best epoch's %g", got, best)
 	}
 	t.Log(res.Stopped)
+}
+
+// A batch of a GRU model is cut into shards of about equal sequence steps;
+// other models' into equal rows.
+func TestShardsBalanceSequenceSteps(t *testing.T) {
+	spec, _ := nn.Spec{Arch: nn.GRU, SeqLen: 10, SeqDim: 2, GRUUnits: 3}.Normalize()
+	m, err := nn.New(spec, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newWorkers(m, nn.NewAdam(1e-3, len(m.Params)), 2, 1)
+	defer p.close()
+	// Row 0 has 9 active steps (one padding step in the middle), rows 1–5
+	// one each: costs 10, 2, 2, 2, 2, 2 of 20.
+	seq := make([]float32, 6*10*2)
+	for t := range 10 {
+		if t != 4 {
+			seq[t*2+1] = 1
+		}
+	}
+	for r := 1; r < 6; r++ {
+		seq[r*20] = -1
+	}
+	p.cut(data.Batch{Rows: 6, Inputs: [][]float32{seq}, Labels: make([]int32, 6)})
+	if want := []int{0, 1, 6}; !slices.Equal(p.cuts, want) {
+		t.Errorf("GRU cuts %v, want %v", p.cuts, want)
+	}
+	mlp, _ := nn.New(nn.Spec{Arch: nn.MLP, HLFDim: 2, Hidden: []int{3}}, 1)
+	q := newWorkers(mlp, nn.NewAdam(1e-3, len(mlp.Params)), 2, 1)
+	defer q.close()
+	q.cut(data.Batch{Rows: 7, Inputs: [][]float32{make([]float32, 14)}, Labels: make([]int32, 7)})
+	if want := []int{0, 3, 7}; !slices.Equal(q.cuts, want) {
+		t.Errorf("mlp cuts %v, want %v", q.cuts, want)
+	}
 }

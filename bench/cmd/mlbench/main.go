@@ -1,13 +1,18 @@
 // Command mlbench measures hepsql's trainer (mlfuncs) against PyTorch,
-// XGBoost and gorgonia on the same generated data, in the same run, and
-// writes the results into bench/README.md between its markers.
+// XGBoost and gorgonia on the same data, in the same run, and writes the
+// results into bench/README.md between its markers.
 //
-//	go run ./bench/cmd/mlbench [-hlf-rows 200000] [-seq-rows 6000] [-threads 1,2] [-readme bench/README.md]
+//	go run ./bench/cmd/mlbench [-data topology|synth] [-models mlp,inclusive] [-threads 1,2] [-skip-peers] [-readme '']
 //
-// The data (three classes, the topology classifier's shapes: 14 HLF and a
-// 801 × 19 particle sequence) comes from mlfuncs/synth and is exported as
-// .npy into bench/data/ml for the Python peers (bench/ml/peers.py, run
-// with Debian's python3-torch and python3-xgboost).
+// The data is the topology pipeline's (see topology.go: generated once
+// into bench/data/ml-topology-N, then prepared in SQL on every run) or,
+// with -data synth, mlfuncs/synth's three-class set of the same shapes
+// (14 HLF and an 801 × 19 particle sequence). It is exported as .npy into
+// bench/data/ml for the Python peers (bench/ml/peers.py, run with Debian's
+// python3-torch and python3-xgboost). Before each measurement mlbench
+// waits (a while) for the machine to be quiet, and it reports how well a
+// plain compute loop scaled from 1 to 2 goroutines at the start and at the
+// end, so that a reader can tell a loaded machine from a slow trainer.
 package main
 
 import (
@@ -22,10 +27,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/hepsql/hepsql/bench"
 	"github.com/hepsql/hepsql/mlfuncs/metrics"
 	"github.com/hepsql/hepsql/mlfuncs/nn"
 	"github.com/hepsql/hepsql/mlfuncs/nn/gorgoniaref"
@@ -34,90 +42,226 @@ import (
 )
 
 type config struct {
-	hlfRows, hlfTest, seqRows, seqTest, seqLen, meanLen int
-	hlfEpochs, seqEpochs, predictRows, batch, trees     int
-	threads                                             []int
-	dataDir, python, readme                             string
-	skipPeers                                           bool
+	data                                       string
+	events                                     int
+	hlfRows, hlfTest, seqRows, seqTest, seqLen int
+	meanLen, hlfEpochs, seqEpochs, predictRows int
+	batch, trees                               int
+	seed                                       uint64
+	threads                                    []int
+	models                                     map[string]bool
+	dataDir, python, readme                    string
+	skipPeers                                  bool
+	quietWait                                  time.Duration
 }
+
+func (c config) wantModel(m string) bool { return c.models[m] }
 
 // result is one (model, peer, threads) measurement.
 type result struct {
 	model, peer   string
 	threads       int
-	epochSec      float64 // mean over the epochs; NaN if not a per-epoch trainer
+	epochSec      float64 // median over the epochs; NaN if not a per-epoch trainer
 	totalSec      float64
 	auc           []float64
-	predictPerSec float64
+	predictPerSec float64 // the network on a 1 M-row matrix
+	sqlPerSec     float64 // SELECT … FROM predict(…) on a 1 M-row table
 	note          string
+}
+
+// dataset is what every peer trains and scores on.
+type dataset struct {
+	hlfTrain, hlfTest, pred, seqTrain, seqTest *synth.Set
+	desc                                       string
+	topo                                       *topoData // nil for synth
 }
 
 func main() {
 	var c config
-	var threads string
-	flag.IntVar(&c.hlfRows, "hlf-rows", 200000, "HLF training rows")
-	flag.IntVar(&c.hlfTest, "hlf-test", 50000, "HLF test rows")
-	flag.IntVar(&c.seqRows, "seq-rows", 6000, "sequence training rows (inclusive model)")
-	flag.IntVar(&c.seqTest, "seq-test", 2000, "sequence test rows")
-	flag.IntVar(&c.seqLen, "seq-len", 801, "sequence length T (padded)")
-	flag.IntVar(&c.meanLen, "mean-len", 100, "mean active particles per event (middle class)")
-	flag.IntVar(&c.hlfEpochs, "hlf-epochs", 3, "epochs for the mlp")
+	var threads, models string
+	flag.StringVar(&c.data, "data", "topology", "topology (the pipeline's output) or synth (mlfuncs/synth)")
+	flag.IntVar(&c.events, "events", 120000, "topology: events to generate (once) before the selection")
+	flag.IntVar(&c.hlfRows, "hlf-rows", 200000, "synth: HLF training rows")
+	flag.IntVar(&c.hlfTest, "hlf-test", 50000, "synth: HLF test rows")
+	flag.IntVar(&c.seqRows, "seq-rows", 0, "sequence training rows, inclusive model (0: 6000 synth, 512 topology)")
+	flag.IntVar(&c.seqTest, "seq-test", 0, "sequence test rows (0: 2000 synth, 256 topology)")
+	flag.IntVar(&c.seqLen, "seq-len", 801, "synth: sequence length T (padded)")
+	flag.IntVar(&c.meanLen, "mean-len", 100, "synth: mean active particles per event (middle class)")
+	flag.IntVar(&c.hlfEpochs, "hlf-epochs", 0, "epochs for the mlp (0: 3 synth, 10 topology)")
 	flag.IntVar(&c.seqEpochs, "seq-epochs", 2, "epochs for the inclusive model")
 	flag.IntVar(&c.predictRows, "predict-rows", 1000000, "rows for the inference benchmark")
 	flag.IntVar(&c.batch, "batch", 128, "batch size")
 	flag.IntVar(&c.trees, "trees", 100, "XGBoost trees")
+	flag.Uint64Var(&c.seed, "seed", 1, "training seed of every peer (weights, shuffling, dropout)")
 	flag.StringVar(&threads, "threads", "1,2", "thread counts")
-	flag.StringVar(&c.dataDir, "data", "bench/data/ml", "where the .npy exports go")
+	flag.StringVar(&models, "models", "mlp,inclusive", "models to run: mlp (with XGBoost, gorgonia and the inference figures), inclusive")
+	flag.StringVar(&c.dataDir, "out", "bench/data/ml", "where the .npy exports go")
 	flag.StringVar(&c.python, "python", "/usr/bin/python3", "python with torch and xgboost")
 	flag.StringVar(&c.readme, "readme", "bench/README.md", "README to update between the mlbench markers ('' to print only)")
 	flag.BoolVar(&c.skipPeers, "skip-peers", false, "measure hepsql only")
+	flag.DurationVar(&c.quietWait, "quiet-wait", 15*time.Second, "longest wait for a quiet machine before each measurement")
 	flag.Parse()
+	log.SetFlags(0)
+	log.SetPrefix("mlbench: ")
 	for _, f := range strings.Split(threads, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || n < 1 {
-			log.Fatalf("mlbench: bad -threads %q", threads)
+			log.Fatalf("bad -threads %q", threads)
 		}
 		c.threads = append(c.threads, n)
 	}
+	c.models = map[string]bool{}
+	for _, m := range strings.Split(models, ",") {
+		m = strings.TrimSpace(m)
+		if m != "mlp" && m != "inclusive" {
+			log.Fatalf("bad -models %q: want mlp and/or inclusive", models)
+		}
+		c.models[m] = true
+	}
+	topo := c.data == "topology"
+	if !topo && c.data != "synth" {
+		log.Fatalf("bad -data %q: want topology or synth", c.data)
+	}
+	pick := func(v *int, synthDefault, topoDefault int) {
+		if *v == 0 {
+			*v = map[bool]int{false: synthDefault, true: topoDefault}[topo]
+		}
+	}
+	// The topology events carry ~360 particle rows each (synth: ~100), and
+	// PyTorch's GRU took ~5 s a batch of them here: 512 events keep its two
+	// runs within a few minutes.
+	pick(&c.seqRows, 6000, 512)
+	pick(&c.seqTest, 2000, 256)
+	pick(&c.hlfEpochs, 3, 10)
 	start := time.Now()
-	log.SetFlags(0)
-	log.SetPrefix("mlbench: ")
+	scaleBefore := scaling()
 
-	hlfTrain := synth.Generate(synth.Options{Rows: c.hlfRows, Seed: 1})
-	hlfTest := synth.Generate(synth.Options{Rows: c.hlfTest, Seed: 2})
-	pred := synth.Generate(synth.Options{Rows: c.predictRows, Seed: 3})
-	seqTrain := synth.Generate(synth.Options{Rows: c.seqRows, Seed: 4, SeqLen: c.seqLen, MeanLen: c.meanLen})
-	seqTest := synth.Generate(synth.Options{Rows: c.seqTest, Seed: 5, SeqLen: c.seqLen, MeanLen: c.meanLen})
-	if err := export(c.dataDir, hlfTrain, hlfTest, pred, seqTrain, seqTest); err != nil {
+	d, err := loadData(c)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := export(c.dataDir, d); err != nil {
 		log.Fatal(err)
 	}
 	var res []result
 	add := func(r result) {
-		log.Printf("%-9s %-8s %d thread(s): epoch %.3f s, total %.2f s, AUC %v, predict %.0f rows/s %s",
-			r.model, r.peer, r.threads, r.epochSec, r.totalSec, fmtAUC(r.auc), r.predictPerSec, r.note)
+		log.Printf("%-9s %-8s %d thread(s): epoch %.3f s, total %.2f s, AUC %v, predict %.0f rows/s, SQL predict %.0f rows/s %s",
+			r.model, r.peer, r.threads, r.epochSec, r.totalSec, fmtAUC(r.auc), r.predictPerSec, r.sqlPerSec, r.note)
 		res = append(res, r)
 	}
-	for _, t := range c.threads {
-		add(ours(c, nn.Spec{Arch: nn.MLP}, hlfTrain, hlfTest, pred, t, c.hlfEpochs))
-		add(gorgonia(c, hlfTrain, t))
-		if !c.skipPeers {
-			add(peer(c, "mlp", "PyTorch", t, c.hlfEpochs, hlfTest.Labels))
-			add(peer(c, "xgboost", "XGBoost", t, 0, hlfTest.Labels))
+	quiet := func() { bench.WaitQuiet("mlbench", c.quietWait) }
+	if c.wantModel("mlp") {
+		for _, t := range c.threads {
+			quiet()
+			r := ours(c, nn.Spec{Arch: nn.MLP}, d.hlfTrain, d.hlfTest, d.pred, t, c.hlfEpochs)
+			if d.topo != nil {
+				quiet()
+				if r.sqlPerSec, err = d.topo.sqlPredict(c, t); err != nil {
+					log.Fatal(err)
+				}
+			}
+			add(r)
+			quiet()
+			add(gorgonia(c, d.hlfTrain, t))
+			if !c.skipPeers {
+				quiet()
+				add(peer(c, "mlp", "PyTorch", t, c.hlfEpochs, d.hlfTest.Labels))
+				quiet()
+				add(peer(c, "xgboost", "XGBoost", t, 0, d.hlfTest.Labels))
+			}
 		}
 	}
-	for _, t := range c.threads {
-		add(ours(c, nn.Spec{Arch: nn.Inclusive, SeqLen: c.seqLen}, seqTrain, seqTest, nil, t, c.seqEpochs))
-		if !c.skipPeers {
-			add(peer(c, "inclusive", "PyTorch", t, c.seqEpochs, seqTest.Labels))
+	if c.wantModel("inclusive") {
+		for _, t := range c.threads {
+			quiet()
+			// Dropout 0.2 on both branches, as the topology classifier and
+			// peers.py have it.
+			spec := nn.Spec{Arch: nn.Inclusive, SeqLen: d.seqTrain.SeqLen, Dropout: 0.2}
+			add(ours(c, spec, d.seqTrain, d.seqTest, nil, t, c.seqEpochs))
+			if !c.skipPeers {
+				quiet()
+				add(peer(c, "inclusive", "PyTorch", t, c.seqEpochs, d.seqTest.Labels))
+			}
 		}
 	}
-	report := render(c, res, time.Since(start))
+	scaleAfter := scaling()
+	report := render(c, d, res, time.Since(start), scaleBefore, scaleAfter)
 	fmt.Print(report)
 	if c.readme != "" {
 		if err := writeReadme(c.readme, report); err != nil {
 			log.Fatal(err)
 		}
 	}
+}
+
+// loadData builds the data sets of c.data.
+func loadData(c config) (*dataset, error) {
+	if c.data == "synth" {
+		d := &dataset{
+			hlfTrain: synth.Generate(synth.Options{Rows: c.hlfRows, Seed: 1}),
+			hlfTest:  synth.Generate(synth.Options{Rows: c.hlfTest, Seed: 2}),
+			pred:     synth.Generate(synth.Options{Rows: c.predictRows, Seed: 3}),
+		}
+		if c.wantModel("inclusive") {
+			d.seqTrain = synth.Generate(synth.Options{Rows: c.seqRows, Seed: 4, SeqLen: c.seqLen, MeanLen: c.meanLen})
+			d.seqTest = synth.Generate(synth.Options{Rows: c.seqTest, Seed: 5, SeqLen: c.seqLen, MeanLen: c.meanLen})
+		}
+		d.desc = fmt.Sprintf("mlfuncs/synth, 3 classes: mlp on %d training / %d test rows of 14 HLF", c.hlfRows, c.hlfTest)
+		if c.wantModel("inclusive") {
+			d.desc += fmt.Sprintf("; inclusive on %d / %d events of 14 HLF + %d×19 sequences with about %d active particles (padding skipped)",
+				c.seqRows, c.seqTest, c.seqLen, c.meanLen)
+		}
+		return d, nil
+	}
+	t, err := loadTopology(c)
+	if err != nil {
+		return nil, err
+	}
+	// The inference set: the test rows over and over, up to predictRows.
+	pred := &synth.Set{Rows: c.predictRows, HLF: make([]float32, c.predictRows*synth.HLFDim)}
+	for r := 0; r < pred.Rows; r++ {
+		k := r % t.hlfTest.Rows
+		copy(pred.HLF[r*synth.HLFDim:], t.hlfTest.HLF[k*synth.HLFDim:(k+1)*synth.HLFDim])
+	}
+	return &dataset{hlfTrain: t.hlfTrain, hlfTest: t.hlfTest, pred: pred, seqTrain: t.seqTrain, seqTest: t.seqTest,
+		desc: t.describe(c), topo: t}, nil
+}
+
+// scaling times a pure compute loop (no memory traffic) on 1 and on 2
+// goroutines and returns the speed-up: 2.0 on an idle 2-core machine, less
+// when other processes hold a core.
+func scaling() float64 {
+	run := func(g int) time.Duration {
+		const n = 200_000_000
+		t0 := time.Now()
+		var wg sync.WaitGroup
+		sink := make([]float64, g)
+		for i := range g {
+			wg.Go(func() {
+				x := 1.0
+				for k := 0; k < n/g; k++ {
+					x = x*1.0000001 + 0.5
+				}
+				sink[i] = x
+			})
+		}
+		wg.Wait()
+		return time.Since(t0)
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	return float64(run(1)) / float64(run(2))
+}
+
+// median is the middle epoch time (the mean of the middle two): on a
+// machine shared with other jobs, one disturbed epoch moves it less than
+// the mean, and it is applied to every peer alike.
+func median(xs []float64) float64 {
+	s := slices.Sorted(slices.Values(xs))
+	n := len(s)
+	if n == 0 {
+		return math.NaN()
+	}
+	return (s[(n-1)/2] + s[n/2]) / 2
 }
 
 func fmtAUC(a []float64) string {
@@ -128,31 +272,33 @@ func fmtAUC(a []float64) string {
 	return strings.Join(s, " / ")
 }
 
-func export(dir string, hlfTrain, hlfTest, pred, seqTrain, seqTest *synth.Set) error {
+func export(dir string, d *dataset) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	w := func(name string, shape []int, v any) error {
-		return writeNPY(filepath.Join(dir, name+".npy"), shape, v)
-	}
-	for _, f := range []struct {
+	type file struct {
 		name  string
 		shape []int
 		v     any
-	}{
-		{"hlf_train_x", []int{hlfTrain.Rows, synth.HLFDim}, hlfTrain.HLF},
-		{"hlf_train_y", []int{hlfTrain.Rows}, hlfTrain.Labels},
-		{"hlf_test_x", []int{hlfTest.Rows, synth.HLFDim}, hlfTest.HLF},
-		{"predict_x", []int{pred.Rows, synth.HLFDim}, pred.HLF},
-		{"seq_train_hlf", []int{seqTrain.Rows, synth.HLFDim}, seqTrain.HLF},
-		{"seq_train_y", []int{seqTrain.Rows}, seqTrain.Labels},
-		{"seq_train_lens", []int{seqTrain.Rows}, seqTrain.Lens},
-		{"seq_train_steps", []int{len(seqTrain.Steps) / synth.SeqDim, synth.SeqDim}, seqTrain.Steps},
-		{"seq_test_hlf", []int{seqTest.Rows, synth.HLFDim}, seqTest.HLF},
-		{"seq_test_lens", []int{seqTest.Rows}, seqTest.Lens},
-		{"seq_test_steps", []int{len(seqTest.Steps) / synth.SeqDim, synth.SeqDim}, seqTest.Steps},
-	} {
-		if err := w(f.name, f.shape, f.v); err != nil {
+	}
+	files := []file{
+		{"hlf_train_x", []int{d.hlfTrain.Rows, synth.HLFDim}, d.hlfTrain.HLF},
+		{"hlf_train_y", []int{d.hlfTrain.Rows}, d.hlfTrain.Labels},
+		{"hlf_test_x", []int{d.hlfTest.Rows, synth.HLFDim}, d.hlfTest.HLF},
+		{"predict_x", []int{d.pred.Rows, synth.HLFDim}, d.pred.HLF},
+	}
+	if tr, te := d.seqTrain, d.seqTest; tr != nil {
+		files = append(files,
+			file{"seq_train_hlf", []int{tr.Rows, synth.HLFDim}, tr.HLF},
+			file{"seq_train_y", []int{tr.Rows}, tr.Labels},
+			file{"seq_train_lens", []int{tr.Rows}, tr.Lens},
+			file{"seq_train_steps", []int{len(tr.Steps) / synth.SeqDim, synth.SeqDim}, tr.Steps},
+			file{"seq_test_hlf", []int{te.Rows, synth.HLFDim}, te.HLF},
+			file{"seq_test_lens", []int{te.Rows}, te.Lens},
+			file{"seq_test_steps", []int{len(te.Steps) / synth.SeqDim, synth.SeqDim}, te.Steps})
+	}
+	for _, f := range files {
+		if err := writeNPY(filepath.Join(dir, f.name+".npy"), f.shape, f.v); err != nil {
 			return err
 		}
 	}
@@ -166,16 +312,19 @@ func ours(c config, spec nn.Spec, tr, te, pred *synth.Set, t, epochs int) result
 	seq := spec.Arch != nn.MLP
 	t0 := time.Now()
 	out, err := train.Train(context.Background(), spec, tr.Source(true, seq, 2048), train.Options{
-		Epochs: epochs, BatchSize: c.batch, LR: 1e-3, Seed: 1, Threads: t,
+		Epochs: epochs, BatchSize: c.batch, LR: 1e-3, Seed: c.seed, Threads: t,
 	})
 	if err != nil {
 		log.Fatal(err)
 	}
 	r := result{model: spec.Arch, peer: "hepsql", threads: t, totalSec: time.Since(t0).Seconds()}
+	var secs []float64
 	for _, e := range out.Epochs {
-		r.epochSec += e.Seconds / float64(len(out.Epochs))
+		secs = append(secs, e.Seconds)
 	}
+	r.epochSec = median(secs)
 	p := out.Model.NewPredictor(t)
+	defer p.Close()
 	probs, labels, err := train.Collect(context.Background(), p, te.Source(true, seq, 512))
 	if err != nil {
 		log.Fatal(err)
@@ -231,7 +380,7 @@ func peer(c config, model, name string, t, epochs int, testLabels []int32) resul
 	out := filepath.Join(c.dataDir, fmt.Sprintf("probs_%s_%d.npy", model, t))
 	cmd := exec.Command(c.python, "bench/ml/peers.py", "--data", c.dataDir, "--model", model,
 		"--threads", strconv.Itoa(t), "--epochs", strconv.Itoa(epochs), "--batch", strconv.Itoa(c.batch),
-		"--trees", strconv.Itoa(c.trees), "--out", out)
+		"--trees", strconv.Itoa(c.trees), "--seed", strconv.FormatUint(c.seed, 10), "--out", out)
 	cmd.Env = append(os.Environ(), "OMP_NUM_THREADS="+strconv.Itoa(t), "MKL_NUM_THREADS="+strconv.Itoa(t))
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -256,9 +405,7 @@ func peer(c config, model, name string, t, epochs int, testLabels []int32) resul
 		r.model, r.epochSec, r.totalSec = "mlp", math.NaN(), js.TrainSeconds
 		r.note += fmt.Sprintf(", %d trees, depth 6, hist", c.trees)
 	} else {
-		for _, e := range js.EpochSeconds {
-			r.epochSec += e / float64(len(js.EpochSeconds))
-		}
+		r.epochSec = median(js.EpochSeconds)
 	}
 	probs, shape, err := readNPYFloat32(out)
 	if err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"math"
 	"os"
@@ -8,6 +9,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/hepsql/hepsql/bench"
 )
 
 const (
@@ -24,18 +27,27 @@ func find(res []result, model, peer string, t int) *result {
 	return nil
 }
 
-func render(c config, res []result, took time.Duration) string {
+func render(c config, d *dataset, res []result, took time.Duration, scaleBefore, scaleAfter float64) string {
 	var b strings.Builder
 	commit, _ := exec.Command("git", "rev-parse", "--short", "HEAD").Output()
-	load, _ := os.ReadFile("/proc/loadavg")
+	dirty := ""
+	if out, _ := exec.Command("git", "status", "--porcelain", "--untracked-files=no", "--", "mlfuncs", "bench/cmd/mlbench", "bench/ml").Output(); len(out) > 0 {
+		dirty = " with uncommitted changes to the ML code"
+	}
 	fmt.Fprintf(&b, "- Date: %s\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"))
-	fmt.Fprintf(&b, "- Machine: %d cores, %s/%s; Go %s; hepsql at %s; load average at the end %s\n",
-		runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version(), strings.TrimSpace(string(commit)), strings.Join(strings.Fields(string(load))[:3], " "))
-	fmt.Fprintf(&b, "- Command: `go run ./bench/cmd/mlbench` (%s in all)\n", took.Round(time.Second))
-	fmt.Fprintf(&b, "- Data (mlfuncs/synth, 3 classes): mlp on %d training / %d test rows of 14 HLF; inclusive on %d / %d events of 14 HLF + %d×19 sequences with about %d active particles (padding skipped); batch %d; Adam lr 1e-3\n",
-		c.hlfRows, c.hlfTest, c.seqRows, c.seqTest, c.seqLen, c.meanLen, c.batch)
-	fmt.Fprintf(&b, "- Epochs: mlp %d, inclusive %d; time per epoch is the mean over them; AUC on the test set after the last, one-vs-rest per class, all peers scored by mlfuncs/metrics\n\n", c.hlfEpochs, c.seqEpochs)
-	b.WriteString("| model | peer | threads | s / epoch | test AUC (class 0 / 1 / 2) | predict rows/s | note |\n|---|---|---:|---:|---|---:|---|\n")
+	fmt.Fprintf(&b, "- Machine: %d cores, %s/%s; Go %s; hepsql at %s%s; load average at the end %s\n",
+		runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version(), strings.TrimSpace(string(commit)), dirty, bench.LoadAverage())
+	fmt.Fprintf(&b, "- Sharing: a compute loop ran %.2f× faster on 2 goroutines than on 1 at the start and %.2f× at the end (2.00 on an idle machine); "+
+		"before each measurement mlbench waited up to %s for other processes to use under %.2g cores\n", scaleBefore, scaleAfter, c.quietWait, bench.QuietCores)
+	fmt.Fprintf(&b, "- Command: `go run ./bench/cmd/mlbench%s` (%s in all)\n", flagsUsed(), took.Round(time.Second))
+	fmt.Fprintf(&b, "- Data: %s; batch %d; Adam lr 1e-3\n", d.desc, c.batch)
+	fmt.Fprintf(&b, "- Epochs: mlp %d, inclusive %d; time per epoch is the median over them (the same for every peer); AUC on the test set after the last, one-vs-rest per class, all peers scored by mlfuncs/metrics\n", c.hlfEpochs, c.seqEpochs)
+	fmt.Fprintf(&b, "- Inference: *predict rows/s* runs the trained network on a %d-row matrix in memory (nn.Predictor; PyTorch: `model(x)`; XGBoost: `booster.predict`), best of 3", c.predictRows)
+	if d.topo != nil {
+		fmt.Fprintf(&b, "; *SQL predict()* is `SELECT sum(prob_0) FROM predict('m', 'SELECT hlf FROM t', threads := N)` over a %d-row DuckDB table at DuckDB threads N, best of 3", c.predictRows)
+	}
+	b.WriteString("\n\n")
+	b.WriteString("| model | peer | threads | s / epoch (median) | test AUC (class 0 / 1 / 2) | predict rows/s | SQL predict() rows/s | note |\n|---|---|---:|---:|---|---:|---:|---|\n")
 	for _, r := range res {
 		ep := "–"
 		if !math.IsNaN(r.epochSec) {
@@ -47,11 +59,13 @@ func render(c config, res []result, took time.Duration) string {
 		if auc == "" {
 			auc = "–"
 		}
-		pr := "–"
-		if r.predictPerSec > 0 {
-			pr = fmt.Sprintf("%.2f M", r.predictPerSec/1e6)
+		rate := func(x float64) string {
+			if x > 0 {
+				return fmt.Sprintf("%.2f M", x/1e6)
+			}
+			return "–"
 		}
-		fmt.Fprintf(&b, "| %s | %s | %d | %s | %s | %s | %s |\n", r.model, r.peer, r.threads, ep, auc, pr, r.note)
+		fmt.Fprintf(&b, "| %s | %s | %d | %s | %s | %s | %s | %s |\n", r.model, r.peer, r.threads, ep, auc, rate(r.predictPerSec), rate(r.sqlPerSec), r.note)
 	}
 	b.WriteString("\nThe issue's bar:\n\n")
 	check := func(ok bool, format string, args ...any) {
@@ -87,6 +101,9 @@ func render(c config, res []result, took time.Duration) string {
 	}
 	if o := find(res, "mlp", "hepsql", 2); o != nil {
 		check(o.predictPerSec >= 1e6, "predict on %d HLF rows, 2 threads: ≥ 1 M rows/s: %.2f M rows/s", c.predictRows, o.predictPerSec/1e6)
+		if o.sqlPerSec > 0 {
+			check(o.sqlPerSec >= 1e6, "the same through SQL, predict() at 2 threads: ≥ 1 M rows/s: %.2f M rows/s", o.sqlPerSec/1e6)
+		}
 	}
 	return b.String()
 }
@@ -107,4 +124,20 @@ func writeReadme(path, report string) error {
 		s = strings.TrimRight(s, "\n") + "\n\n# Training benchmark\n\n" + block + "\n"
 	}
 	return os.WriteFile(path, []byte(s), 0o644)
+}
+
+// flagsUsed renders the flags set on the command line, so that the
+// report's command reproduces the run.
+func flagsUsed() string {
+	var b strings.Builder
+	flag.Visit(func(f *flag.Flag) {
+		switch {
+		case f.Name == "readme":
+		case f.Value.String() == "true":
+			fmt.Fprintf(&b, " -%s", f.Name) // a bool flag takes no value
+		default:
+			fmt.Fprintf(&b, " -%s %s", f.Name, f.Value)
+		}
+	})
+	return b.String()
 }

@@ -1,0 +1,119 @@
+package sqlml
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/hepsql/hepsql/internal/capi"
+	"github.com/hepsql/hepsql/sqlfuncs"
+)
+
+// The ML functions in the function reference (.help, hepsql_functions(),
+// docs/functions.md). Their forms are rendered from the same parameter
+// and column lists that register them, so the two cannot drift apart.
+
+const mlGroup = "machine learning"
+
+// toySetup makes the examples' data and model: 900 rows of three classes
+// told apart by a 2-vector, and an mlp trained on them with one thread
+// (so that every run prints the same figures).
+var toySetup = []string{
+	`CREATE OR REPLACE TABLE toy AS SELECT i % 3 AS label,
+    [(i % 3) + (hash(i) % 1000) / 1000.0, (hash(i + 7) % 1000) / 1000.0] AS hlf
+  FROM range(900) t(i)`,
+	`SELECT count(*) FROM train('toy', 'SELECT label, hlf FROM toy', hidden := [16, 8], epochs := 3, lr := 0.01, threads := 1)`,
+}
+
+func init() {
+	nameQuery := []string{"name VARCHAR", "query VARCHAR"}
+	sqlfuncs.Document(
+		&sqlfuncs.Function{
+			Name: "train", Group: mlGroup,
+			Summary: "Trains a model on the rows of query and stores it as the next version of name; one row per epoch, as it ends. " +
+				"Feature columns: numbers, lists of numbers (high-level features), one list of lists (a particle sequence, padding steps of zeros skipped); label: an integer class or a one-hot list. " +
+				"model 'mlp' (dense ReLU layers, hidden default [50, 20, 10]), 'gru' (GRU(gru_units, default 50) → dropout → softmax) or 'inclusive' (GRU and high-level features → dense 25 → softmax). " +
+				"Adam (lr 1e-3), batch 128, 5 epochs, seed 1; data-parallel over threads (default: all cores), the same seed and threads giving the same model; " +
+				"validation: the fraction of rows held out (0.2), patience: early stopping on the validation loss; memory_mb bounds the shuffle buffer (256).",
+			Forms:   []string{tableForm("train", nameQuery, trainParams, epochColumns)},
+			Setup:   toySetup[:1],
+			Example: `SELECT epoch, round(train_loss, 3) AS train_loss, round(val_auc_macro, 3) AS val_auc FROM train('toy', 'SELECT label, hlf FROM toy', hidden := [16, 8], epochs := 3, lr := 0.01, threads := 1)`,
+		},
+		&sqlfuncs.Function{
+			Name: "tune", Group: mlGroup,
+			Summary: "Grid search: one training per point of grid (a JSON object of candidate lists for hidden, lr, batch, epochs, dropout, gru_units, scale_lr, seed or patience; the first key varies slowest), " +
+				"with train's other options, parallel trainings at a time (default: threads) on threads/parallel threads each; one row per point with its validation figures (best epoch) and seconds. " +
+				"The point with the lowest validation loss (metric := 'auc': the highest macro AUC) is stored as the next version of name.",
+			Forms:   []string{tableForm("tune", nameQuery, tuneParams, tuneColumns)},
+			Setup:   toySetup[:1],
+			Example: `SELECT config, params, round(val_loss, 3) AS val_loss FROM tune('toy', 'SELECT label, hlf FROM toy', grid := '{"hidden": [[8], [16, 8]], "lr": [0.01, 0.003]}', epochs := 2, threads := 1)`,
+		},
+		&sqlfuncs.Function{
+			Name: "predict", Group: mlGroup,
+			Summary: "The rows of query with the latest version of model name applied: every column of the query, then prob_0 … prob_K−1 and the predicted class. " +
+				"The feature columns are found by the names they had in training; each chunk of rows goes through the network at once, split over threads (default: all cores), in the query's order.",
+			Forms:   []string{tableForm("predict", nameQuery, []capi.NamedParam{{Name: "threads", Type: tBigInt}}, nil) + " → TABLE(query's columns…, prob_0 FLOAT, …, predicted BIGINT)"},
+			Setup:   toySetup,
+			Example: `SELECT label, round(prob_0, 3) AS prob_0, round(prob_1, 3) AS prob_1, predicted FROM predict('toy', 'SELECT label, hlf FROM toy WHERE label = 1 LIMIT 3')`,
+		},
+		&sqlfuncs.Function{
+			Name: "predict_proba", Group: mlGroup,
+			Summary: "The class probabilities of each row under the latest version of model name, for use inside any query: the features as one list, in training order " +
+				"(and for 'gru' and 'inclusive' the sequence as a list of lists); a whole vector of rows goes through the network at once. One model per call.",
+			Forms: []string{
+				"predict_proba(name VARCHAR, features DOUBLE[]) → FLOAT[]",
+				"predict_proba(name VARCHAR, sequence DOUBLE[][]) → FLOAT[]",
+				"predict_proba(name VARCHAR, features DOUBLE[], sequence DOUBLE[][]) → FLOAT[]",
+			},
+			Setup:   toySetup,
+			Example: `SELECT label, list_transform(predict_proba('toy', hlf), p -> round(p, 3)) AS probs FROM toy LIMIT 3`,
+		},
+		&sqlfuncs.Function{
+			Name: "evaluate", Group: mlGroup,
+			Summary: "Scores the latest version of model name on the labelled rows of query: accuracy, log-loss, one-vs-rest AUC per class and their mean, and the confusion matrix (row: true class, column: predicted).",
+			Forms:   []string{tableForm("evaluate", nameQuery, nil, evaluateColumns)},
+			Setup:   toySetup,
+			Example: `SELECT rows, round(accuracy, 3) AS accuracy, list_transform(auc, a -> round(a, 3)) AS auc, confusion FROM evaluate('toy', 'SELECT label, hlf FROM toy')`,
+		},
+		&sqlfuncs.Function{
+			Name: "roc", Group: mlGroup,
+			Summary: "The one-vs-rest ROC curve of class on the labelled rows of query, one point per distinct score, highest threshold first, for plotting.",
+			Forms:   []string{tableForm("roc", append(nameQuery, "class BIGINT"), nil, rocColumns)},
+			Setup:   toySetup,
+			Example: `SELECT count(*) AS points, round(max(fpr), 3) AS fpr, round(max(tpr), 3) AS tpr FROM roc('toy', 'SELECT label, hlf FROM toy', 2)`,
+		},
+		&sqlfuncs.Function{
+			Name: "models", Group: mlGroup,
+			Summary: "Every stored model version, from the database table hepsql_models: architecture, classes, feature columns, label, training rows and seconds, best-epoch metrics, options and training query (JSON text).",
+			Forms:   []string{tableForm("models", nil, nil, modelColumns)},
+			Setup: append(toySetup[:1:1],
+				`SELECT count(*) FROM train('toy_mlp', 'SELECT label, hlf FROM toy', hidden := [8], epochs := 1, threads := 1)`,
+				`SELECT count(*) FROM train('toy_mlp', 'SELECT label, hlf FROM toy', hidden := [16, 8], epochs := 1, threads := 1)`),
+			Example: `SELECT name, version, architecture, classes, features, rows, regexp_extract(options, '"hidden":(\[[0-9,]*\])', 1) AS hidden FROM models() WHERE name = 'toy_mlp'`,
+		},
+		&sqlfuncs.Function{
+			Name: "drop_model", Group: mlGroup,
+			Summary: "Deletes every version of model name and returns how many there were; an unknown name is an error.",
+			Forms:   []string{tableForm("drop_model", []string{"name VARCHAR"}, nil, []capi.Column{{Name: "dropped", Type: tBigInt}})},
+			Setup:   toySetup,
+			Example: `SELECT * FROM drop_model('toy')`,
+		},
+	)
+}
+
+// tableForm renders a table function's signature: positional and named
+// parameters, and the result's columns (none: left to the caller).
+func tableForm(name string, pos []string, named []capi.NamedParam, cols []capi.Column) string {
+	args := append([]string(nil), pos...)
+	for _, p := range named {
+		args = append(args, fmt.Sprintf("%s := %s", p.Name, p.Type))
+	}
+	s := fmt.Sprintf("%s(%s)", name, strings.Join(args, ", "))
+	if cols == nil {
+		return s
+	}
+	out := make([]string, len(cols))
+	for i, c := range cols {
+		out[i] = c.Name + " " + c.Type.String()
+	}
+	return s + " → TABLE(" + strings.Join(out, ", ") + ")"
+}
