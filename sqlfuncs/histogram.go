@@ -126,20 +126,7 @@ func (h *histState) Update(in capi.Args, from, to int) error {
 	default:
 		ld = readLists[float64](in.Arg(0), n)
 	}
-	for r := from; r < to; r++ {
-		lo, hi, nb, ok, err := b.row(r)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			continue
-		}
-		if h.counts == nil {
-			h.lo, h.hi, h.nbins, h.counts = lo, hi, nb, make([]int64, nb+2)
-		} else if lo != h.lo || hi != h.hi || nb != h.nbins {
-			return capi.RowErrorf(r, "binning changed within a histogram: [%g, %g) in %d bins, then [%g, %g) in %d", h.lo, h.hi, h.nbins, lo, hi, nb)
-		}
-		w := (h.hi - h.lo) / float64(h.nbins)
+	enterRow := func(r int, w float64) {
 		switch {
 		case !h.list:
 			if vals.ok(r) {
@@ -151,7 +138,68 @@ func (h *histState) Update(in capi.Args, from, to int) error {
 			enterList(h, ld, r, w)
 		}
 	}
+	if from < to && b.uniform(from, to) {
+		// The usual case, literal bounds: one check for the whole run, then
+		// a loop that only bins (per-row checks cost more than binning).
+		lo, hi, nb, _, err := b.row(from)
+		if err != nil {
+			return err
+		}
+		if err := h.useBinning(from, lo, hi, nb); err != nil {
+			return err
+		}
+		w := (h.hi - h.lo) / float64(h.nbins)
+		if !h.list && vals.valid == nil {
+			for _, v := range vals.data[from:to] {
+				h.enter(v, w)
+			}
+			return nil
+		}
+		for r := from; r < to; r++ {
+			enterRow(r, w)
+		}
+		return nil
+	}
+	for r := from; r < to; r++ {
+		lo, hi, nb, ok, err := b.row(r)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		if err := h.useBinning(r, lo, hi, nb); err != nil {
+			return err
+		}
+		enterRow(r, (h.hi-h.lo)/float64(h.nbins))
+	}
 	return nil
+}
+
+// useBinning takes row r's binning for the group, or checks that it is the
+// one the group already has.
+func (h *histState) useBinning(r int, lo, hi float64, nb int) error {
+	if h.counts == nil {
+		h.lo, h.hi, h.nbins, h.counts = lo, hi, nb, make([]int64, nb+2)
+	} else if lo != h.lo || hi != h.hi || nb != h.nbins {
+		return capi.RowErrorf(r, "binning changed within a histogram: [%g, %g) in %d bins, then [%g, %g) in %d", h.lo, h.hi, h.nbins, lo, hi, nb)
+	}
+	return nil
+}
+
+// uniform reports whether rows [from, to) all have row from's binning,
+// none of it NULL.
+func (b binning) uniform(from, to int) bool {
+	if b.lo.valid != nil || b.hi.valid != nil || b.nbins.valid != nil {
+		return false
+	}
+	lo, hi, nb := b.lo.data[from], b.hi.data[from], b.nbins.data[from]
+	for r := from + 1; r < to; r++ {
+		if b.lo.data[r] != lo || b.hi.data[r] != hi || b.nbins.data[r] != nb {
+			return false
+		}
+	}
+	return true
 }
 
 // enterList enters a row's elements, skipping NULL ones (as the scalar form
