@@ -225,6 +225,12 @@ func DescribeMachine(ctx context.Context) (Machine, error) {
 // Markdown file at path, replacing what was there and leaving the rest of
 // the file alone; a file without the markers gets them appended.
 func WriteSection(path, begin, end, block string) error {
+	return WriteSectionUnder(path, "", begin, end, block)
+}
+
+// WriteSectionUnder is WriteSection, with heading (when not empty) put
+// before the markers if they have to be appended.
+func WriteSectionUnder(path, heading, begin, end, block string) error {
 	old, err := os.ReadFile(path)
 	if err != nil && !os.IsNotExist(err) {
 		return err
@@ -238,15 +244,33 @@ func WriteSection(path, begin, end, block string) error {
 	case i >= 0 || j >= 0:
 		return fmt.Errorf("bench: %s: unbalanced %q / %q markers", path, begin, end)
 	default:
-		if text != "" && !strings.HasSuffix(text, "\n") {
-			text += "\n"
+		if heading != "" {
+			section = heading + "\n\n" + section
 		}
-		if text != "" {
-			text += "\n"
+		if text = strings.TrimRight(text, "\n"); text != "" {
+			text += "\n\n"
 		}
 		text += section + "\n"
 	}
 	return os.WriteFile(path, []byte(text), 0o644)
+}
+
+// BuildOnce runs build into the folder dir unless dir already holds what
+// a build described by recipe made: a marker file inside records the
+// recipe of the last complete build, so that an interrupted or different
+// one is started over from an empty folder.
+func BuildOnce(dir, recipe string, build func() error) error {
+	marker := filepath.Join(dir, ".complete")
+	if b, err := os.ReadFile(marker); err == nil && string(b) == recipe {
+		return nil
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	if err := build(); err != nil {
+		return err
+	}
+	return os.WriteFile(marker, []byte(recipe), 0o644)
 }
 
 // Thousands formats n with thousands separators: 1,000,000.

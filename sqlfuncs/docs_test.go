@@ -60,10 +60,13 @@ func TestRegistry(t *testing.T) {
 func TestErrors(t *testing.T) {
 	db := openDB(t)
 	for query, want := range map[string]string{
-		"SELECT delta_r([0.0, 1.0], [0.0], 0.0, 0.0)":                                                          "delta_r: row 0: list arguments have different lengths (2 and 1)",
-		"SELECT inv_mass([1.0], [0.0], [0.0], [0.0], [2])":                                                     "inv_mass: row 0: index 2 outside the collection's 1 objects",
-		"SELECT adl_bin(1.0, 5, 0, 10)":                                                                        "adl_bin: row 0: invalid binning: 10 bins over [5, 0)",
-		"SELECT pad([1.0], -1, 0)":                                                                             "pad: row 0: n must not be negative",
+		"SELECT delta_r([0.0, 1.0], [0.0], 0.0, 0.0)":      "delta_r: row 0: list arguments have different lengths (2 and 1)",
+		"SELECT inv_mass([1.0], [0.0], [0.0], [0.0], [2])": "inv_mass: row 0: index 2 outside the collection's 1 objects",
+		"SELECT adl_bin(1.0, 5, 0, 10)":                    "adl_bin: row 0: invalid binning: 10 bins over [5, 0)",
+		"SELECT pad([1.0], -1, 0)":                         "pad: row 0: n must not be negative",
+		"SELECT topo_event([40.0]::FLOAT[], [0.5]::FLOAT[], [1.0]::FLOAT[], [300], [0.0]::FLOAT[], [0.0]::FLOAT[], [0.0]::FLOAT[], " +
+			"[]::FLOAT[], []::FLOAT[], []::FLOAT[], []::FLOAT[], []::FLOAT[], []::FLOAT[], []::FLOAT[], []::FLOAT[], []::FLOAT[], []::INTEGER[], " +
+			"[40.0]::FLOAT[], [-1.0]::FLOAT[], [-2.0]::FLOAT[], [1], []::FLOAT[], []::FLOAT[], []::INTEGER[], 35.0, -2.0)": "topo_event: row 0: track charge 300 does not fit the particle list's TINYINT",
 		"SELECT adl_hist(x::DOUBLE, 10, 0, 5) FROM range(3) t(x)":                                              "adl_hist: row 0: invalid binning: 5 bins over [10, 0)",
 		"SELECT adl_hist(x::DOUBLE, 0, 10, CASE WHEN x < 5 THEN 10 ELSE 20 END) FROM range(10) t(x)":           "adl_hist: row 5: binning changed within a histogram: [0, 10) in 10 bins, then [0, 10) in 20",
 		"SELECT adl_hist(x::DOUBLE, CASE WHEN x = 2 THEN 'nan'::DOUBLE ELSE 0 END, 10, 10) FROM range(3) t(x)": "adl_hist: row 2: invalid binning: 10 bins over [NaN, 10)",

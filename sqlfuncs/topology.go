@@ -360,7 +360,8 @@ func selectFrom[T float](w *topoWork, best *topoLepton, muon bool, pt, eta, phi 
 }
 
 // rank returns the list's positions in keep (all when keep is nil)
-// ordered by decreasing pT, ties in storage order, cut at limit. Sorting
+// ordered by decreasing pT, ties in storage order, cut at limit, in
+// w.order; keep may share w.order's storage, as it is read first. Sorting
 // (pT, position) pairs, which are distinct, gives that order without a
 // stable sort's merging.
 func (w *topoWork) rank(l *isoList, keep []int32, limit int) []int32 {
@@ -421,7 +422,7 @@ func setLLFRow(r []float32, pt, eta, phi, x, y, z float64, is iso, hot int, char
 // neutral hadrons, each ranked by pT and truncated. The padding rows after
 // them are left as they were: clearing 61 kB per event that a particle
 // list never stores would cost more than the rows themselves. The track
-// fields are the whole collection's (w.ch.src indexes them).
+// fields are the whole collection's (the track list's src indexes them).
 func lowLevel[T float](w *topoWork, lep topoLepton, trkCharge []int32, x, y, z []T, dst []float32) int {
 	hot := llfIsElectron
 	if lep.muon {

@@ -265,8 +265,8 @@ const (
 	numKinds
 )
 
-// particleFloats maps particleType's FLOAT fields (1 to 9) to matrix
-// columns.
+// particleFloats maps particleType's FLOAT fields (1 to 9: pt, eta, phi,
+// x, y, z, ch_iso, gamma_iso, neu_iso) to their matrix columns.
 var particleFloats = [...]int{llfPT, llfEta, llfPhi, 7, 8, 9, 10, 11, 12}
 
 // particlesResult writes LIST<particleType> rows from row-major matrix

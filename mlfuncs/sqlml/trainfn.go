@@ -239,8 +239,17 @@ func (e *env) bindTrain(a *capi.BindArgs) (capi.Table, error) {
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
-	// Plan the query now, so that a wrong column or model fails when the
-	// statement is prepared, before anything runs.
+	l, err := e.planLayout("train", cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &trainTable{e: e, cfg: cfg, l: l}, nil
+}
+
+// planLayout plans cfg's query and finds its feature and label columns, so
+// that a wrong column or model fails when the statement is prepared, before
+// anything runs; fn names the SQL function in errors.
+func (e *env) planLayout(fn string, cfg *trainConfig) (*layout, error) {
 	conn, err := e.connect()
 	if err != nil {
 		return nil, err
@@ -248,7 +257,7 @@ func (e *env) bindTrain(a *capi.BindArgs) (capi.Table, error) {
 	defer conn.Close()
 	st, err := conn.Prepare(cfg.Query)
 	if err != nil {
-		return nil, fmt.Errorf("train %q: the query: %w", cfg.Name, err)
+		return nil, fmt.Errorf("%s %q: the query: %w", fn, cfg.Name, err)
 	}
 	defer st.Close()
 	l, err := newLayout(st.Columns(), st.TypeName, cfg.Features, cfg.Label)
@@ -256,9 +265,9 @@ func (e *env) bindTrain(a *capi.BindArgs) (capi.Table, error) {
 		err = checkArch(cfg.Spec.Arch, l)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("train %q: %w", cfg.Name, err)
+		return nil, fmt.Errorf("%s %q: %w", fn, cfg.Name, err)
 	}
-	return &trainTable{e: e, cfg: cfg, l: l}, nil
+	return l, nil
 }
 
 func (t *trainTable) Columns() []capi.Column     { return epochColumns }

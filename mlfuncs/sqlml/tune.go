@@ -247,22 +247,9 @@ func (e *env) bindTune(a *capi.BindArgs) (capi.Table, error) {
 	for _, p := range points {
 		p.cfg.Threads = max(1, base.Threads/parallel)
 	}
-	conn, err := e.connect()
+	l, err := e.planLayout("tune", base)
 	if err != nil {
 		return nil, err
-	}
-	defer conn.Close()
-	st, err := conn.Prepare(base.Query)
-	if err != nil {
-		return nil, fmt.Errorf("tune %q: the query: %w", base.Name, err)
-	}
-	defer st.Close()
-	l, err := newLayout(st.Columns(), st.TypeName, base.Features, base.Label)
-	if err == nil {
-		err = checkArch(base.Spec.Arch, l)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("tune %q: %w", base.Name, err)
 	}
 	return &tuneTable{e: e, base: base, grid: grid, points: points, l: l, byAUC: metric == "auc", parallel: parallel}, nil
 }

@@ -3,8 +3,9 @@ package main
 import (
 	_ "embed"
 	"fmt"
-	"os"
 	"strings"
+
+	"github.com/hepsql/hepsql/bench"
 )
 
 const (
@@ -131,24 +132,9 @@ func (r report) render() string {
 }
 
 // rewriteSection replaces the text between the markers in path with text,
-// or appends a new section with the markers when the file has none yet.
+// or appends a new section, under its heading, when the file has none yet.
 func rewriteSection(path, text string) error {
-	old, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("conciseness: %w", err)
-	}
-	s := string(old)
-	block := beginMarker + "\n\n" + text + "\n" + endMarker
-	i, j := strings.Index(s, beginMarker), strings.Index(s, endMarker)
-	switch {
-	case i >= 0 && j > i:
-		s = s[:i] + block + s[j+len(endMarker):]
-	case i < 0 && j < 0:
-		s = strings.TrimRight(s, "\n") + "\n\n" + heading + "\n\n" + block + "\n"
-	default:
-		return fmt.Errorf("conciseness: %s: the markers %q and %q are not in order", path, beginMarker, endMarker)
-	}
-	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+	if err := bench.WriteSectionUnder(path, heading, beginMarker, endMarker, text); err != nil {
 		return fmt.Errorf("conciseness: %w", err)
 	}
 	return nil

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hepsql/hepsql"
+	"github.com/hepsql/hepsql/bench"
 	"github.com/hepsql/hepsql/engine"
 	"github.com/hepsql/hepsql/gen/topology"
 	"github.com/hepsql/hepsql/mlfuncs/synth"
@@ -55,41 +56,36 @@ var topoPrepare = []string{
 // ensureFeatures runs the pipeline's first step unless dir holds its
 // output for these events and seed.
 func ensureFeatures(dir string, events int) error {
-	marker := filepath.Join(dir, ".complete")
-	want := fmt.Sprintf("events=%d seed=1 pipeline=%s\n", events, featuresPipeline)
-	if b, err := os.ReadFile(marker); err == nil && string(b) == want {
+	recipe := fmt.Sprintf("events=%d seed=1 pipeline=%s\n", events, featuresPipeline)
+	return bench.BuildOnce(dir, recipe, func() error {
+		roots := filepath.Join(dir, "root")
+		log.Printf("generating %d topology events into %s (once; later runs reuse the features)", events, roots)
+		t0 := time.Now()
+		if _, err := topology.Generate(topology.Options{Events: events, Seed: 1, OutDir: roots, EventsPerFile: 20000}); err != nil {
+			return err
+		}
+		src, err := os.ReadFile(featuresPipeline)
+		if err != nil {
+			return fmt.Errorf("%w (run mlbench from the repository root)", err)
+		}
+		stmts, err := engine.ParseScript(featuresPipeline, string(src), map[string]string{"in": roots, "out": dir})
+		if err != nil {
+			return err
+		}
+		db, err := hepsql.Open("")
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		if err := engine.RunScript(context.Background(), db, stmts, featuresPipeline, func(engine.Result) error { return nil }); err != nil {
+			return err
+		}
+		if err := os.RemoveAll(roots); err != nil {
+			return err
+		}
+		log.Printf("features of %d events in %.0f s", events, time.Since(t0).Seconds())
 		return nil
-	}
-	if err := os.RemoveAll(dir); err != nil {
-		return err
-	}
-	roots := filepath.Join(dir, "root")
-	log.Printf("generating %d topology events into %s (once; later runs reuse the features)", events, roots)
-	t0 := time.Now()
-	if _, err := topology.Generate(topology.Options{Events: events, Seed: 1, OutDir: roots, EventsPerFile: 20000}); err != nil {
-		return err
-	}
-	src, err := os.ReadFile(featuresPipeline)
-	if err != nil {
-		return fmt.Errorf("%w (run mlbench from the repository root)", err)
-	}
-	stmts, err := engine.ParseScript(featuresPipeline, string(src), map[string]string{"in": roots, "out": dir})
-	if err != nil {
-		return err
-	}
-	db, err := hepsql.Open("")
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if err := engine.RunScript(context.Background(), db, stmts, featuresPipeline, func(engine.Result) error { return nil }); err != nil {
-		return err
-	}
-	if err := os.RemoveAll(roots); err != nil {
-		return err
-	}
-	log.Printf("features of %d events in %.0f s", events, time.Since(t0).Seconds())
-	return os.WriteFile(marker, []byte(want), 0o644)
+	})
 }
 
 // topoData is the prepared topology data, in a database that predict()

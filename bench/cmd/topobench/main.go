@@ -125,24 +125,18 @@ func parent(args []string) error {
 	return nil
 }
 
-// ensureSample generates the sample unless dir already holds it (a marker
-// file records the events and seed).
+// ensureSample generates the sample unless dir already holds it.
 func ensureSample(dir string, events int, seed int64) error {
-	marker := filepath.Join(dir, ".complete")
-	want := fmt.Sprintf("events=%d seed=%d per-file=%d\n", events, seed, eventsPerFile)
-	if b, err := os.ReadFile(marker); err == nil && string(b) == want {
+	recipe := fmt.Sprintf("events=%d seed=%d per-file=%d\n", events, seed, eventsPerFile)
+	return bench.BuildOnce(dir, recipe, func() error {
+		fmt.Fprintf(os.Stderr, "topobench: generating %d events into %s\n", events, dir)
+		t0 := time.Now()
+		if _, err := topology.Generate(topology.Options{Events: events, Seed: seed, OutDir: dir, EventsPerFile: eventsPerFile}); err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "topobench: generated in %.0f s\n", time.Since(t0).Seconds())
 		return nil
-	}
-	if err := os.RemoveAll(dir); err != nil {
-		return err
-	}
-	fmt.Fprintf(os.Stderr, "topobench: generating %d events into %s\n", events, dir)
-	t0 := time.Now()
-	if _, err := topology.Generate(topology.Options{Events: events, Seed: seed, OutDir: dir, EventsPerFile: eventsPerFile}); err != nil {
-		return err
-	}
-	fmt.Fprintf(os.Stderr, "topobench: generated in %.0f s\n", time.Since(t0).Seconds())
-	return os.WriteFile(marker, []byte(want), 0o644)
+	})
 }
 
 func runChild(eng string, threads int, data string) (result, error) {
