@@ -1,7 +1,6 @@
 package nn
 
 import (
-	"math"
 	"slices"
 )
 
@@ -26,6 +25,7 @@ type gruWork struct {
 	h      []float32 // [S×H] state after each packed step
 	hprev  []float32 // [S×H] state before each packed step
 	tmp    []float32 // [B×3H] recurrent projections of one step
+	act    []float32 // [H] activation scratch
 	out    []float32 // [B×H] final state per batch row (zero for empty rows)
 	dgx    []float32 // [S×3H]
 	dgh    []float32 // [S×3H]
@@ -66,10 +66,6 @@ func (s Spec) ActiveSteps(inputs [][]float32, rows int, dst []int) bool {
 	}
 	return true
 }
-
-func sigmoid(x float32) float32 { return float32(1 / (1 + math.Exp(-float64(x)))) }
-
-func tanh32(x float32) float32 { return float32(math.Tanh(float64(x))) }
 
 // forward runs the GRU over rows of seq (T·F floats each) and leaves the
 // final states in w.out.
@@ -140,6 +136,7 @@ func (w *gruWork) forward(s Spec, l layout, params []float32, seq []float32, row
 	w.h = grow(w.h, S*H)
 	w.hprev = grow(w.hprev, S*H)
 	w.tmp = grow(w.tmp, rows*H3)
+	w.act = grow(w.act, H)
 	for t := 0; t < maxLen; t++ {
 		n, base := w.nAt[t], w.off[t]
 		gh := w.tmp[:n*H3]
@@ -161,12 +158,21 @@ func (w *gruWork) forward(s Spec, l layout, params []float32, seq []float32, row
 			gt := w.gates[p*4*H : p*4*H+4*H]
 			hpr := hp[k*H : k*H+H]
 			hr := w.h[p*H : p*H+H]
-			for j := 0; j < H; j++ {
-				z := sigmoid(gxr[j] + ghr[j])
-				r := sigmoid(gxr[H+j] + ghr[H+j])
-				c := tanh32(gxr[2*H+j] + r*ghr[2*H+j])
-				gt[j], gt[H+j], gt[2*H+j], gt[3*H+j] = z, r, c, ghr[2*H+j]
-				hr[j] = (1-z)*c + z*hpr[j]
+			// gt holds z, r, c and the recurrent candidate term; the
+			// activations run over whole slices (see activation.go).
+			zr, c, ghn := gt[:2*H], gt[2*H:3*H], gt[3*H:4*H]
+			for j := range zr {
+				zr[j] = gxr[j] + ghr[j]
+			}
+			sigmoidInPlace(zr)
+			z, r := zr[:H], zr[H:]
+			copy(ghn, ghr[2*H:])
+			for j := range c {
+				c[j] = gxr[2*H+j] + r[j]*ghn[j]
+			}
+			tanhInPlace(c, w.act)
+			for j := range hr {
+				hr[j] = (1-z[j])*c[j] + z[j]*hpr[j]
 			}
 		}
 	}
