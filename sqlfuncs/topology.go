@@ -276,6 +276,7 @@ type topoWork struct {
 	hits     [numLists][]int32
 	order    []int32
 	rankKeys []rankKey
+	parts    []llParticle
 }
 
 func loadLists[T float](w *topoWork, trkPt, trkEta, trkPhi, phoEt, phoEta, phoPhi, nhEt, nhEta, nhPhi []T) {
@@ -416,25 +417,26 @@ func setLLFRow(r []float32, pt, eta, phi, x, y, z float64, is iso, hot int, char
 	r[18] = float32(charge)
 }
 
-// lowLevel writes the particle rows of the event's 801 × 19 matrix into
-// dst (row-major, room for TopoRows·TopoColumns values) and returns how
-// many there are: the lepton, then tracks other than its own, photons and
-// neutral hadrons, each ranked by pT and truncated. The padding rows after
-// them are left as they were: clearing 61 kB per event that a particle
-// list never stores would cost more than the rows themselves. The track
-// fields are the whole collection's (the track list's src indexes them).
-func lowLevel[T float](w *topoWork, lep topoLepton, trkCharge []int32, x, y, z []T, dst []float32) int {
-	hot := llfIsElectron
+// llParticle is one particle row of the low-level matrix in its
+// independent quantities. topo_event stores exactly these; only topo_llf
+// needs E, px, py, pz and the one-hot columns, which setLLFRow derives.
+type llParticle struct {
+	pt, eta, phi, x, y, z float64
+	is                    iso
+	charge                float64
+	kind                  int8 // one-hot column − llfIsChargedHadron
+}
+
+// lowLevel returns the particle rows of the event's 801 × 19 matrix, in
+// w.parts: the lepton, then tracks other than its own, photons and
+// neutral hadrons, each ranked by pT and truncated. The track fields are
+// the whole collection's (the track list's src indexes them).
+func lowLevel[T float](w *topoWork, lep topoLepton, trkCharge []int32, x, y, z []T) []llParticle {
+	kind := int8(llfIsElectron - llfIsChargedHadron)
 	if lep.muon {
-		hot = llfIsMuon
+		kind = llfIsMuon - llfIsChargedHadron
 	}
-	setLLFRow(dst[:TopoColumns], lep.pt, lep.eta, lep.phi, 0, 0, 0, lep.iso, hot, float64(lep.charge))
-	n := 1
-	row := func() []float32 {
-		r := dst[n*TopoColumns : (n+1)*TopoColumns]
-		n++
-		return r
-	}
+	parts := append(w.parts[:0], llParticle{pt: lep.pt, eta: lep.eta, phi: lep.phi, is: lep.iso, charge: float64(lep.charge), kind: kind})
 	ch, gamma, neu := &w.lists[listCh], &w.lists[listGamma], &w.lists[listNeu]
 	keep := w.order[:0]
 	for k := range ch.pt {
@@ -444,16 +446,29 @@ func lowLevel[T float](w *topoWork, lep topoLepton, trkCharge []int32, x, y, z [
 	}
 	for _, k := range w.rank(ch, keep, topoMaxTracks) {
 		i := ch.src[k]
-		setLLFRow(row(), ch.pt[k], ch.eta[k], ch.phi[k], float64(x[i]), float64(y[i]), float64(z[i]),
-			w.particleIso(listCh, int(k)), llfIsChargedHadron, float64(trkCharge[i]))
+		parts = append(parts, llParticle{pt: ch.pt[k], eta: ch.eta[k], phi: ch.phi[k],
+			x: float64(x[i]), y: float64(y[i]), z: float64(z[i]),
+			is: w.particleIso(listCh, int(k)), charge: float64(trkCharge[i]), kind: llfIsChargedHadron - llfIsChargedHadron})
 	}
 	for _, k := range w.rank(gamma, nil, topoMaxPhotons) {
-		setLLFRow(row(), gamma.pt[k], gamma.eta[k], gamma.phi[k], 0, 0, 0, w.particleIso(listGamma, int(k)), llfIsPhoton, 0)
+		parts = append(parts, llParticle{pt: gamma.pt[k], eta: gamma.eta[k], phi: gamma.phi[k],
+			is: w.particleIso(listGamma, int(k)), kind: llfIsPhoton - llfIsChargedHadron})
 	}
 	for _, k := range w.rank(neu, nil, topoMaxNeutral) {
-		setLLFRow(row(), neu.pt[k], neu.eta[k], neu.phi[k], 0, 0, 0, w.particleIso(listNeu, int(k)), llfIsNeutralHadron, 0)
+		parts = append(parts, llParticle{pt: neu.pt[k], eta: neu.eta[k], phi: neu.phi[k],
+			is: w.particleIso(listNeu, int(k)), kind: llfIsNeutralHadron - llfIsChargedHadron})
 	}
-	return n
+	w.parts = parts
+	return parts
+}
+
+// llfRows writes parts as the first len(parts) rows of a matrix (row-major,
+// TopoColumns wide); the rows after them are left as they were.
+func llfRows(parts []llParticle, dst []float32) {
+	for i, p := range parts {
+		setLLFRow(dst[i*TopoColumns:(i+1)*TopoColumns], p.pt, p.eta, p.phi, p.x, p.y, p.z, p.is,
+			llfIsChargedHadron+int(p.kind), p.charge)
+	}
 }
 
 // highLevel computes the 14 features of section 5 in TopoHighLevelNames

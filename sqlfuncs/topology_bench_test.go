@@ -65,7 +65,6 @@ func BenchmarkTopoEventKernel(b *testing.B) {
 	for i := range raw {
 		events[i] = toSoA(&raw[i])
 	}
-	dst := make([]float32, llfSize)
 	var w topoWork
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -78,6 +77,6 @@ func BenchmarkTopoEventKernel(b *testing.B) {
 			continue
 		}
 		_ = highLevel(lep, ev.jetPt, ev.jetEta, ev.jetBTag, ev.met, ev.metPhi)
-		lowLevel(&w, lep, ev.trkCharge, ev.trkX, ev.trkY, ev.trkZ, dst)
+		lowLevel(&w, lep, ev.trkCharge, ev.trkX, ev.trkY, ev.trkZ)
 	}
 }

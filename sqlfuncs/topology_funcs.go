@@ -167,8 +167,9 @@ func execTopoLLF[T float](in capi.Args, out capi.Vector) error {
 		if dst == nil {
 			break // reserve failed: finish reports it
 		}
-		k := lowLevel(&w, lep, trk.i[0], trk.f[3], trk.f[4], trk.f[5], dst)
-		clear(dst[k*TopoColumns:])
+		parts := lowLevel(&w, lep, trk.i[0], trk.f[3], trk.f[4], trk.f[5])
+		llfRows(parts, dst)
+		clear(dst[len(parts)*TopoColumns:])
 	}
 	return res.finish()
 }
@@ -190,7 +191,6 @@ func execTopoEvent[T float](in capi.Args, out capi.Vector) error {
 	// A selected event has a few hundred particles; the list grows
 	// geometrically past that.
 	particles := newParticlesResult(out.StructChild(3), n, n*256)
-	matrix := make([]float32, llfSize)
 	var w topoWork
 	for r := 0; r < n; r++ {
 		ok, err := rowsOf(r, trk, pho, nh, ele, mu, jets)
@@ -213,9 +213,9 @@ func execTopoEvent[T float](in capi.Args, out capi.Vector) error {
 		}
 		lepRes.set(r, lep)
 		hlfRes.set(r, highLevel(lep, jets.f[0], jets.f[1], jets.i[0], met.data[r], metPhi.data[r]))
-		k := lowLevel(&w, lep, trk.i[0], trk.f[3], trk.f[4], trk.f[5], matrix)
-		rows.data[r] = int32(k)
-		if !particles.set(r, matrix, k) {
+		parts := lowLevel(&w, lep, trk.i[0], trk.f[3], trk.f[4], trk.f[5])
+		rows.data[r] = int32(len(parts))
+		if !particles.set(r, parts) {
 			break
 		}
 	}

@@ -269,8 +269,8 @@ const (
 // x, y, z, ch_iso, gamma_iso, neu_iso) to their matrix columns.
 var particleFloats = [...]int{llfPT, llfEta, llfPhi, 7, 8, 9, 10, 11, 12}
 
-// particlesResult writes LIST<particleType> rows from row-major matrix
-// rows. Rows must be written in order.
+// particlesResult writes LIST<particleType> rows from lowLevel's
+// particles. Rows must be written in order.
 type particlesResult struct {
 	v       capi.Vector
 	nulls   *nullMask
@@ -305,10 +305,10 @@ func (w *particlesResult) reserve(capacity int) {
 	w.charge = capi.Slice[int8](child.StructChild(1+len(particleFloats)), capacity)
 }
 
-// set writes row r from the k particle rows of m (row-major, as lowLevel
-// writes them). It reports false when the list could not grow; finish then
-// returns the error.
-func (w *particlesResult) set(r int, m []float32, k int) bool {
+// set writes row r's particles. It reports false when the list could not
+// grow; finish then returns the error.
+func (w *particlesResult) set(r int, parts []llParticle) bool {
+	k := len(parts)
 	if need := w.size + k; need > len(w.kind) {
 		w.reserve(max(need, 2*len(w.kind)))
 		if w.err != nil {
@@ -316,24 +316,19 @@ func (w *particlesResult) set(r int, m []float32, k int) bool {
 		}
 	}
 	w.entries[r] = capi.ListEntry{Offset: uint64(w.size), Length: uint64(k)}
-	for i := range k {
-		row := m[i*TopoColumns : (i+1)*TopoColumns]
-		kind := int8(0)
-		for c := range numKinds {
-			if row[llfIsChargedHadron+c] != 0 {
-				kind = int8(c)
-			}
-		}
+	f := &w.floats
+	for i, p := range parts {
 		j := w.size + i
-		charge := row[TopoColumns-1]
+		charge := float32(p.charge)
 		if charge != float32(int8(charge)) {
 			w.err = capi.RowErrorf(r, "track charge %v does not fit the particle list's TINYINT", charge)
 			return false
 		}
-		w.kind[j], w.charge[j] = kind, int8(charge)
-		for f, c := range particleFloats {
-			w.floats[f][j] = row[c]
-		}
+		w.kind[j], w.charge[j] = p.kind, int8(charge)
+		// In particleFloats' order.
+		f[0][j], f[1][j], f[2][j] = float32(p.pt), float32(p.eta), float32(p.phi)
+		f[3][j], f[4][j], f[5][j] = float32(p.x), float32(p.y), float32(p.z)
+		f[6][j], f[7][j], f[8][j] = float32(p.is.ch), float32(p.is.gamma), float32(p.is.neu)
 	}
 	w.size += k
 	return true
