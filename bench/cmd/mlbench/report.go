@@ -27,7 +27,7 @@ func find(res []result, model, peer string, t int) *result {
 	return nil
 }
 
-func render(c config, d *dataset, res []result, took time.Duration, scaleBefore, scaleAfter float64) string {
+func render(c config, d *dataset, res []result, masking string, took time.Duration, scaleBefore, scaleAfter float64) string {
 	var b strings.Builder
 	commit, _ := exec.Command("git", "rev-parse", "--short", "HEAD").Output()
 	dirty := ""
@@ -45,6 +45,9 @@ func render(c config, d *dataset, res []result, took time.Duration, scaleBefore,
 	fmt.Fprintf(&b, "- Inference: *predict rows/s* runs the trained network on a %d-row matrix in memory (nn.Predictor; PyTorch: `model(x)`; XGBoost: `booster.predict`), best of 3", c.predictRows)
 	if d.topo != nil {
 		fmt.Fprintf(&b, "; *SQL predict()* is `SELECT sum(prob_0) FROM predict('m', 'SELECT hlf FROM t', threads := N)` over a %d-row DuckDB table at DuckDB threads N, best of 3", c.predictRows)
+	}
+	if masking != "" {
+		fmt.Fprintf(&b, "\n- Masking: %s", masking)
 	}
 	b.WriteString("\n\n")
 	b.WriteString("| model | peer | threads | s / epoch (median) | test AUC (class 0 / 1 / 2) | predict rows/s | SQL predict() rows/s | note |\n|---|---|---:|---:|---|---:|---:|---|\n")

@@ -24,10 +24,11 @@ import (
 // (the ROOT files are deleted afterwards: only features.parquet is kept).
 // Every run then prepares the sets in SQL as queries/topology/2-prepare.sql
 // does (an 80/20 split on hash_key(seed, 2, id), min–max scaling fitted on
-// the training part, the 801 × 19 sequence from topo_sequence), except the
-// undersampling of the larger classes: the generator's QCD sample passes
-// the lepton selection about 15 times less often than the others, and
-// balancing down to it would leave too few events to time an epoch.
+// the training part, the 801 × 19 sequence from topo_sequence). The mlp's
+// sets skip the undersampling of the larger classes: the generator's QCD
+// sample passes the lepton selection about 15 times less often than the
+// others, and balancing down to it would leave too few events to time an
+// epoch. The inclusive model's smaller sets are balanced.
 
 const featuresPipeline = "queries/topology/1-features.sql"
 
@@ -98,9 +99,9 @@ type topoData struct {
 }
 
 // loadTopology prepares the sets and reads them into memory: every
-// selected event's HLF for the mlp, and the first seqTrain (seqTest)
-// events of the training (test) part with their sequences for the
-// inclusive model.
+// selected event's HLF for the mlp, and class-balanced subsets of
+// seqTrain (seqTest) events of the training (test) part with their
+// sequences for the inclusive model.
 func loadTopology(c config) (*topoData, error) {
 	dir := filepath.Join(filepath.Dir(c.dataDir), fmt.Sprintf("ml-topology-%d", c.events))
 	if err := ensureFeatures(dir, c.events); err != nil {
@@ -127,11 +128,15 @@ func loadTopology(c config) (*topoData, error) {
 		if seqRows > 0 {
 			// The particle rows come first in topo_sequence's output; mask
 			// counts them.
+			// Balanced as 2-prepare.sql balances: the first seqRows/3
+			// events of each class in the shuffled order.
 			q = fmt.Sprintf(`SELECT label, hlf, s.seq[1:19 * len(list_filter(s.mask, m -> m))] AS steps
 				FROM (SELECT p.*, topo_sequence(f.particles) AS s
-				      FROM (SELECT * FROM prepared WHERE is_train = %v ORDER BY pos LIMIT %d) p
+				      FROM (SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY label ORDER BY pos) AS k
+				                           FROM prepared WHERE is_train = %v)
+				            WHERE k <= %d) p
 				      JOIN read_parquet('%s/features.parquet') f USING (id))
-				ORDER BY pos`, train, seqRows, dir)
+				ORDER BY pos`, train, (seqRows+2)/3, dir)
 		}
 		return readSet(db, q, seqRows > 0)
 	}
@@ -200,16 +205,16 @@ func (d *topoData) describe(c config) string {
 		return fmt.Sprintf("%d QCD / %d tt̄ / %d W+jets", n[0], n[1], n[2])
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "the topology pipeline's (`hepsql gen topology --events %d --seed 1`, `queries/topology/1-features.sql`; then 2-prepare.sql's split, scaling and sequences without its class balancing, see bench/cmd/mlbench/topology.go): "+
-		"mlp on all %d selected events, %d training (%s) / %d test rows of 14 HLF",
+	fmt.Fprintf(&b, "the topology pipeline's (`hepsql gen topology --events %d --seed 1`, `queries/topology/1-features.sql`; then 2-prepare.sql's split, scaling and sequences, see bench/cmd/mlbench/topology.go): "+
+		"mlp on all %d selected events (not class-balanced), %d training (%s) / %d test rows of 14 HLF",
 		c.events, d.selected, d.hlfTrain.Rows, classes(d.hlfTrain), d.hlfTest.Rows)
 	if d.seqTrain != nil {
 		active := 0
 		for _, n := range d.seqTrain.Lens {
 			active += int(n)
 		}
-		fmt.Fprintf(&b, "; inclusive on the first %d / %d of them with their 801×19 sequences (%.0f particle rows per event on average, padding skipped)",
-			d.seqTrain.Rows, d.seqTest.Rows, float64(active)/float64(d.seqTrain.Rows))
+		fmt.Fprintf(&b, "; inclusive on class-balanced subsets of them (2-prepare.sql's undersampling), %d training (%s) / %d test (%s) events with their 801×19 sequences (%.0f particle rows per event on average, padding skipped)",
+			d.seqTrain.Rows, classes(d.seqTrain), d.seqTest.Rows, classes(d.seqTest), float64(active)/float64(d.seqTrain.Rows))
 	}
 	return b.String()
 }
