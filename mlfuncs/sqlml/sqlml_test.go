@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"math"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hepsql/hepsql"
+	"github.com/hepsql/hepsql/mlfuncs/data"
 	"github.com/hepsql/hepsql/mlfuncs/metrics"
 	"github.com/hepsql/hepsql/mlfuncs/nn"
 )
@@ -89,6 +91,33 @@ func features(t *testing.T, db *sql.DB) ([]float32, []int32) {
 		y = append(y, l)
 	}
 	return x, y
+}
+
+// TestTrainReportsShuffleWindow checks the rows and shuffle_rows columns:
+// the whole set when it fits memory_mb, what the budget holds when not.
+func TestTrainReportsShuffleWindow(t *testing.T) {
+	db := open(t, "")
+	exec(t, db, createData)
+	const width, batch = 16384, 4
+	for _, tc := range []struct {
+		query            string
+		wantRows, window int
+	}{
+		{`SELECT label, a, b, v FROM d LIMIT 200`, 200, 200},
+		// Rows of 16,384 floats and a label: 1 MiB holds 15, less a batch.
+		{fmt.Sprintf(`SELECT label, list_transform(range(%d), x -> a)::FLOAT[] AS big FROM d LIMIT 64`, width), 64,
+			int((1<<20)/data.RowBytes([]int{width})) - batch},
+	} {
+		var rows, window int
+		q := fmt.Sprintf(`SELECT rows, shuffle_rows FROM train('w', '%s', epochs := 1, batch := %d, memory_mb := 1, validation := 0, hidden := [2], threads := 1)`,
+			strings.ReplaceAll(tc.query, "'", "''"), batch)
+		if err := db.QueryRow(q).Scan(&rows, &window); err != nil {
+			t.Fatalf("%s: %v", tc.query, err)
+		}
+		if rows != tc.wantRows || window != tc.window {
+			t.Errorf("%s: rows %d, shuffle_rows %d; want %d, %d", tc.query, rows, window, tc.wantRows, tc.window)
+		}
+	}
 }
 
 func TestTrainPredictEvaluate(t *testing.T) {

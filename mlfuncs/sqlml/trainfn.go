@@ -232,6 +232,10 @@ var epochColumns = []capi.Column{
 	{Name: "val_accuracy", Type: tDouble},
 	{Name: "seconds", Type: tDouble},
 	{Name: "rows_per_s", Type: tDouble},
+	{Name: "rows", Type: tBigInt},
+	// Fewer than rows: the shuffle buffer (memory_mb) holds only part of
+	// the data, and batches mix rows near each other in the query's order.
+	{Name: "shuffle_rows", Type: tBigInt},
 }
 
 func (e *env) bindTrain(a *capi.BindArgs) (capi.Table, error) {
@@ -328,7 +332,8 @@ func (s *trainScan) run() {
 
 func (s *trainScan) Fill(out capi.Chunk) (int, error) {
 	if e, ok := <-s.epochs; ok {
-		row := []any{int64(e.Epoch), e.TrainLoss, e.ValLoss, e.ValMacroAUC, e.ValAUC, e.ValAccuracy, e.Seconds, e.RowsPerSec}
+		row := []any{int64(e.Epoch), e.TrainLoss, e.ValLoss, e.ValMacroAUC, e.ValAUC, e.ValAccuracy, e.Seconds, e.RowsPerSec,
+			int64(e.Rows), int64(e.ShuffleRows)}
 		if e.ValAUC == nil {
 			row[4] = nil
 		}

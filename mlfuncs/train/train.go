@@ -55,6 +55,12 @@ type Epoch struct {
 	ValAccuracy float64
 	Seconds     float64 // training time of the epoch, validation excluded
 	RowsPerSec  float64 // training rows / Seconds
+	Rows        int     // training rows of the epoch
+	// ShuffleRows is how many rows the shuffle buffer holds. When it is
+	// below Rows, a batch mixes only rows that lie near each other in the
+	// input's order: input sorted by class then trains on runs of one
+	// class, so such input should come in random order.
+	ShuffleRows int
 }
 
 // Result is a finished training.
@@ -142,6 +148,7 @@ func Train(ctx context.Context, spec nn.Spec, src data.Source, opt Options) (*Re
 		}
 		ep := Epoch{Epoch: e, TrainLoss: lossSum / float64(rows), Seconds: time.Since(t0).Seconds(), ValLoss: math.NaN(), ValMacroAUC: math.NaN(), ValAccuracy: math.NaN()}
 		ep.RowsPerSec = float64(rows) / ep.Seconds
+		ep.Rows, ep.ShuffleRows = rows, min(sh.Capacity(), rows)
 		monitored := ep.TrainLoss
 		if opt.Validation != nil {
 			probs, labels, err := Collect(ctx, predictor, opt.Validation)

@@ -129,14 +129,18 @@ func loadTopology(c config) (*topoData, error) {
 			// The particle rows come first in topo_sequence's output; mask
 			// counts them.
 			// Balanced as 2-prepare.sql balances: the first seqRows/3
-			// events of each class in the shuffled order.
+			// events of each class in the split's order; then shuffled
+			// again. In pos order the rare QCD events would come last
+			// (the other classes' first thousands lie at lower pos), and a
+			// shuffle buffer smaller than the set would draw batches of
+			// one class at the end of every epoch.
 			q = fmt.Sprintf(`SELECT label, hlf, s.seq[1:19 * len(list_filter(s.mask, m -> m))] AS steps
 				FROM (SELECT p.*, topo_sequence(f.particles) AS s
 				      FROM (SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY label ORDER BY pos) AS k
 				                           FROM prepared WHERE is_train = %v)
 				            WHERE k <= %d) p
 				      JOIN read_parquet('%s/features.parquet') f USING (id))
-				ORDER BY pos`, train, (seqRows+2)/3, dir)
+				ORDER BY hash_key(42, 3, id), id`, train, (seqRows+2)/3, dir)
 		}
 		return readSet(db, q, seqRows > 0)
 	}
