@@ -34,6 +34,7 @@ import (
 	"time"
 
 	"github.com/hepsql/hepsql/bench"
+	"github.com/hepsql/hepsql/bench/npy"
 	"github.com/hepsql/hepsql/mlfuncs/metrics"
 	"github.com/hepsql/hepsql/mlfuncs/nn"
 	"github.com/hepsql/hepsql/mlfuncs/nn/gorgoniaref"
@@ -306,7 +307,17 @@ func export(dir string, d *dataset) error {
 			file{"seq_test_steps", []int{len(te.Steps) / synth.SeqDim, synth.SeqDim}, te.Steps})
 	}
 	for _, f := range files {
-		if err := writeNPY(filepath.Join(dir, f.name+".npy"), f.shape, f.v); err != nil {
+		path := filepath.Join(dir, f.name+".npy")
+		var err error
+		switch v := f.v.(type) {
+		case []float32:
+			err = npy.Write(path, f.shape, v)
+		case []int32:
+			err = npy.Write(path, f.shape, v)
+		default:
+			err = fmt.Errorf("%s: values of type %T", path, v)
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -443,7 +454,7 @@ func peer(c config, model, name string, t, epochs int, testLabels []int32) resul
 			r.note += fmt.Sprintf("; last epoch's train loss %.4f", js.TrainLoss[n-1])
 		}
 	}
-	probs, shape, err := readNPYFloat32(out)
+	probs, shape, err := npy.Read[float32](out)
 	if err != nil {
 		log.Fatal(err)
 	}
