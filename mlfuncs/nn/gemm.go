@@ -1,24 +1,14 @@
 package nn
 
-import (
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/gonum"
-)
+import "github.com/hepsql/hepsql/mlfuncs/nn/internal/sgemm"
 
-// The matrix products go through gonum's float32 GEMM, whose inner loops
-// are SIMD assembly; on these shapes (tens to a few hundred wide) it runs
-// 6–12 GFLOP/s on one core against 3–5 for a plain Go triple loop. All
-// matrices are row-major. gonum splits a product over goroutines (and
-// allocates for it) once the output has 4 or more 64×64 blocks; gemm cuts
-// every product into output tiles of at most 64 rows × 192 columns (3
-// blocks), so the trainer's and predictor's own workers stay the only
-// threads and the kernels allocate nothing.
-var blasImpl gonum.Implementation
-
-const (
-	tileRows = 64
-	tileCols = 192
-)
+// The matrix products go through sgemm, whose AVX2+FMA kernel runs the
+// GRU's and the mlp's shapes at 25–80 GFLOP/s on one core against 6–14
+// for gonum's Sgemm, used here before (see sgemm's doc); a GRU epoch
+// went from 0.71 to 0.41 s, an mlp epoch from 0.14 to 0.044 s. All
+// matrices are row-major; sgemm starts no goroutines and allocates
+// nothing, so the trainer's and predictor's own workers stay the only
+// threads.
 
 // gemm: c[m×n] = beta·c + op(a)·op(b), op transposing when asked; a is
 // stored m×k (k×m if transA), b k×n (n×k if transB).
@@ -30,28 +20,7 @@ func gemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, l
 		scaleRows(m, n, beta, c, ldc)
 		return
 	}
-	ta, tb := blas.NoTrans, blas.NoTrans
-	if transA {
-		ta = blas.Trans
-	}
-	if transB {
-		tb = blas.Trans
-	}
-	for i0 := 0; i0 < m; i0 += tileRows {
-		mi := min(tileRows, m-i0)
-		as := a[i0*lda:]
-		if transA {
-			as = a[i0:]
-		}
-		for j0 := 0; j0 < n; j0 += tileCols {
-			nj := min(tileCols, n-j0)
-			bs := b[j0:]
-			if transB {
-				bs = b[j0*ldb:]
-			}
-			blasImpl.Sgemm(ta, tb, mi, nj, k, 1, as, lda, bs, ldb, beta, c[i0*ldc+j0:], ldc)
-		}
-	}
+	sgemm.Gemm(transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc)
 }
 
 // gemmNN: c[m×n] = beta·c + a[m×k]·b[k×n].

@@ -2,15 +2,14 @@ package nn
 
 // Inference keeps the dense head's activations feature-major, [width ×
 // rows], unlike Forward's row-major [rows × width]. A dense layer is then
-// outᵀ = Wᵀ·xᵀ, which gonum's GEMM runs as in·out AXPYs, each as long as
-// the chunk (up to a 192-column tile), instead of rows·in AXPYs as long as
-// the layer is wide (3 to 50 floats here), where the call and loop set-up
-// of each AXPY cost more than its arithmetic. On the topology mlp (14 →
-// 50 → 20 → 10 → 3) that is about 5,800 AXPYs of up to 192 floats per
-// 512-row chunk instead of about 48,000 of 3 to 50; inference went from
-// 0.85 to 2.4 M rows/s on one core. Training still uses the row-major
-// form: its shards are 64 rows at 2 threads, and the feature-major
-// backward pass has not been written and measured yet.
+// outᵀ = Wᵀ·xᵀ: a product whose long side is the chunk's rows (up to 512)
+// rather than the layer's width (3 to 50 here). With gonum's AXPY-based
+// GEMM that took inference from 0.85 to 2.4 M rows/s on one core; with
+// package sgemm's register-blocked kernel, which streams the long side
+// through 16-column strips, it runs at ~4.8 M rows/s (BenchmarkPredictMLP).
+// Training still uses the row-major form: its shards are 64 rows at 2
+// threads, and the feature-major backward pass has not been written and
+// measured yet.
 
 // infer runs the network on rows rows without dropout and returns the
 // class probabilities, [rows×classes] row-major, valid until the
