@@ -77,7 +77,39 @@ func TestShufflerEmitsEveryRowOnce(t *testing.T) {
 		t.Error("the same epoch and seed gave another order")
 	}
 	if _, err := NewShuffler(src, 10*RowBytes(src.Dims()), 16, 1); err == nil {
-		t.Error("budget below two batches accepted")
+		t.Error("budget below three batches accepted")
+	}
+}
+
+// TestShufflerBatchOutlivesNextDraw checks that a batch stays intact while
+// the following one is drawn, as the trainer draws it during a step.
+func TestShufflerBatchOutlivesNextDraw(t *testing.T) {
+	src := rowsOf(t, 500, 40)
+	s, err := NewShuffler(src, 200*RowBytes(src.Dims()), 16, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(1); err != nil {
+		t.Fatal(err)
+	}
+	prev, err := s.Next(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for step := 0; ; step++ {
+		want := [][]float32{slices.Clone(prev.Inputs[0]), slices.Clone(prev.Inputs[1])}
+		labels := slices.Clone(prev.Labels)
+		next, err := s.Next(context.Background())
+		if !slices.Equal(prev.Inputs[0], want[0]) || !slices.Equal(prev.Inputs[1], want[1]) || !slices.Equal(prev.Labels, labels) {
+			t.Fatalf("step %d: drawing the next batch changed the previous one", step)
+		}
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		prev = next
 	}
 }
 

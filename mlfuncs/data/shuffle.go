@@ -11,8 +11,8 @@ import (
 // bounded buffer: it keeps up to Capacity rows, emits a uniformly chosen
 // one, and refills its slot with the next row read. Rows far apart in the
 // source mix only as far as the buffer reaches; a buffer as large as the
-// data set gives a full shuffle. Memory is the buffer plus one output
-// batch, whatever the size of the data set.
+// data set gives a full shuffle. Memory is the buffer plus two output
+// batches, whatever the size of the data set.
 type Shuffler struct {
 	src      Source
 	dims     []int
@@ -28,8 +28,12 @@ type Shuffler struct {
 	inPos int
 	inEOF bool
 
-	out Batch
-	rng *rand.Rand
+	// Two output batches, used in turn, so that a batch stays valid while
+	// the next is drawn (the trainer draws it during a step).
+	outs  [2]Batch
+	views [2][][]float32 // the returned batches' Inputs, resliced per call
+	flip  int
+	rng   *rand.Rand
 
 	ahead   []int   // slots drawn for the rest of the batch
 	touched float32 // what the touches read, kept so that they are not dropped
@@ -45,25 +49,28 @@ func RowBytes(dims []int) int64 {
 }
 
 // NewShuffler makes a shuffler yielding batches of batch rows, holding at
-// most budget bytes of rows (buffer and output batch together).
+// most budget bytes of rows (buffer and both output batches together).
 func NewShuffler(src Source, budget int64, batch int, seed uint64) (*Shuffler, error) {
 	if batch <= 0 {
 		return nil, fmt.Errorf("data: batch size %d; want > 0", batch)
 	}
 	dims := src.Dims()
 	rb := RowBytes(dims)
-	capacity := budget/rb - int64(batch)
+	capacity := budget/rb - 2*int64(batch)
 	if capacity < int64(batch) {
-		return nil, fmt.Errorf("data: memory budget of %d bytes holds %d rows of %d bytes; need at least %d (2 × batch %d)",
-			budget, budget/rb, rb, 2*batch, batch)
+		return nil, fmt.Errorf("data: memory budget of %d bytes holds %d rows of %d bytes; need at least %d (3 × batch %d)",
+			budget, budget/rb, rb, 3*batch, batch)
 	}
 	s := &Shuffler{src: src, dims: dims, batch: batch, capacity: int(capacity), seed: seed}
 	s.slots = make([][]float32, len(dims))
-	s.out.Inputs = make([][]float32, len(dims))
-	for i, d := range dims {
-		s.out.Inputs[i] = make([]float32, batch*d)
+	for o := range s.outs {
+		s.outs[o].Inputs = make([][]float32, len(dims))
+		for i, d := range dims {
+			s.outs[o].Inputs[i] = make([]float32, batch*d)
+		}
+		s.outs[o].Labels = make([]int32, batch)
+		s.views[o] = make([][]float32, len(dims))
 	}
-	s.out.Labels = make([]int32, batch)
 	return s, nil
 }
 
@@ -77,10 +84,13 @@ func (s *Shuffler) Bytes() int64 {
 	for _, sl := range s.slots {
 		n += 4 * int64(cap(sl))
 	}
-	for _, o := range s.out.Inputs {
-		n += 4 * int64(len(o))
+	for _, out := range s.outs {
+		for _, o := range out.Inputs {
+			n += 4 * int64(len(o))
+		}
+		n += 4 * int64(len(out.Labels))
 	}
-	return n + 4*int64(cap(s.labels)+len(s.out.Labels))
+	return n + 4*int64(cap(s.labels))
 }
 
 // Start begins epoch e: the source is rewound and the order is drawn from
@@ -137,7 +147,8 @@ func (s *Shuffler) store(slot int) {
 }
 
 // Next returns the epoch's next batch (the last may be short) or io.EOF.
-// The batch is valid until the next call.
+// The batch is valid until the call after next: the next call writes the
+// other of two output buffers.
 func (s *Shuffler) Next(ctx context.Context) (Batch, error) {
 	if s.rng == nil {
 		return Batch{}, fmt.Errorf("data: Shuffler.Next before Start")
@@ -145,6 +156,7 @@ func (s *Shuffler) Next(ctx context.Context) (Batch, error) {
 	if err := ctx.Err(); err != nil {
 		return Batch{}, err
 	}
+	out := &s.outs[s.flip]
 	// Fill the buffer.
 	for s.n < s.capacity {
 		ok, err := s.pull(ctx)
@@ -196,9 +208,9 @@ func (s *Shuffler) Next(ctx context.Context) (Batch, error) {
 		s.touched = touched
 		for _, k := range s.ahead {
 			for i, d := range s.dims {
-				copy(s.out.Inputs[i][rows*d:(rows+1)*d], s.slots[i][k*d:(k+1)*d])
+				copy(out.Inputs[i][rows*d:(rows+1)*d], s.slots[i][k*d:(k+1)*d])
 			}
-			s.out.Labels[rows] = s.labels[k]
+			out.Labels[rows] = s.labels[k]
 			rows++
 			ok, err := s.pull(ctx)
 			if err != nil {
@@ -224,9 +236,10 @@ func (s *Shuffler) Next(ctx context.Context) (Batch, error) {
 	if rows == 0 {
 		return Batch{}, io.EOF
 	}
-	b := Batch{Rows: rows, Labels: s.out.Labels[:rows], Inputs: make([][]float32, len(s.dims))}
+	b := Batch{Rows: rows, Labels: out.Labels[:rows], Inputs: s.views[s.flip]}
 	for i, d := range s.dims {
-		b.Inputs[i] = s.out.Inputs[i][:rows*d]
+		b.Inputs[i] = out.Inputs[i][:rows*d]
 	}
+	s.flip ^= 1
 	return b, nil
 }

@@ -104,9 +104,10 @@ func TestTrainReportsShuffleWindow(t *testing.T) {
 		wantRows, window int
 	}{
 		{`SELECT label, a, b, v FROM d LIMIT 200`, 200, 200},
-		// Rows of 16,384 floats and a label: 1 MiB holds 15, less a batch.
+		// Rows of 16,384 floats and a label: 1 MiB holds 15, less two
+		// output batches.
 		{fmt.Sprintf(`SELECT label, list_transform(range(%d), x -> a)::FLOAT[] AS big FROM d LIMIT 64`, width), 64,
-			int((1<<20)/data.RowBytes([]int{width})) - batch},
+			int((1<<20)/data.RowBytes([]int{width})) - 2*batch},
 	} {
 		var rows, window int
 		q := fmt.Sprintf(`SELECT rows, shuffle_rows FROM train('w', '%s', epochs := 1, batch := %d, memory_mb := 1, validation := 0, hidden := [2], threads := 1)`,
