@@ -235,11 +235,11 @@ func Collect(ctx context.Context, p *nn.Predictor, src data.Source) ([]float32, 
 // the same model. The ranges are cut at multiples of 16 floats (a 64-byte
 // cache line), so no two workers write to one line.
 type workers struct {
-	m      *nn.Model
-	adam   *nn.Adam
-	dims   []int
-	team   *team.Team
-	w      []*worker
+	m    *nn.Model
+	adam *nn.Adam
+	dims []int
+	team *team.Team
+	w    []*worker
 	// bounds cuts the parameters among the workers that update them: the
 	// only worker when W = 1; else workers 1..W−1, worker w taking
 	// [bounds[w−1], bounds[w]), while worker 0 draws the next batch.
