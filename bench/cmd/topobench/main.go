@@ -117,7 +117,14 @@ func parent(args []string) error {
 	if err != nil {
 		return err
 	}
-	block := report(m, *events, results)
+	// The command as run, so that the report reproduces it.
+	command := "go run ./bench/cmd/topobench"
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name != "write" {
+			command += fmt.Sprintf(" -%s=%s", f.Name, f.Value)
+		}
+	})
+	block := report(m, command, *events, *goLoop, results)
 	fmt.Print(block)
 	if *write {
 		return bench.WriteSection(readme, beginMarker, endMarker, block)

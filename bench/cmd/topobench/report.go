@@ -21,14 +21,14 @@ const (
 func mathFloat32bits(f float32) uint32 { return math.Float32bits(f) }
 
 // report renders the README section.
-func report(m bench.Machine, events int, rs []result) string {
+func report(m bench.Machine, command string, events int, goLoop bool, rs []result) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "## Topology ingestion: selection, 801 × 19 matrix and 14 features to Parquet\n\n")
-	fmt.Fprintf(&b, "`go run ./bench/cmd/topobench -events %d` on %s (commit %s). %s generated events "+
+	fmt.Fprintf(&b, "`%s` on %s (commit %s). %s generated events "+
 		"(`hepsql gen topology`, %d per file); hepsql runs `%s` (ROOT → `features.parquet`, plus the per-class event count); "+
 		"the Go loop reads the same files with groot's per-entry reader and computes the same values with internal/topref "+
 		"(O(N²) isolation), writing the same rows (the 14 features, and the matrix's particle rows without padding, as hepsql's particles list) as raw float32. Peak RSS is the child process's. Reference: "+referenceNote+".\n\n",
-		events, m.OneLine(), m.Commit, bench.Thousands(int64(events)), eventsPerFile, pipeline, refPerCore)
+		command, m.OneLine(), m.Commit, bench.Thousands(int64(events)), eventsPerFile, pipeline, refPerCore)
 	b.WriteString("| engine | threads | events | selected | wall s | CPU s | events/s | events/s/core | × reference/core | peak RSS MB | output MB |\n")
 	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	one := map[string]float64{}
@@ -54,6 +54,9 @@ func report(m bench.Machine, events int, rs []result) string {
 			fmt.Fprintf(&b, "; speed-up over 1 thread %.2f× (bar ≥ %.1f×: %s)", s, barSpeedup, pass(s >= barSpeedup))
 		}
 		b.WriteString("\n")
+	}
+	if !goLoop {
+		b.WriteString("\nThe plain-Go loop was left out of this run (`-go-loop=false`).\n")
 	}
 	if events < 1_000_000 {
 		fmt.Fprintf(&b, "\nMeasured on %s events, not 1 M: the RSS bar is for 1 M events.\n", bench.Thousands(int64(events)))
