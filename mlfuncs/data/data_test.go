@@ -146,3 +146,56 @@ func TestSplitIsStableAndDisjoint(t *testing.T) {
 		t.Error("validation rows differ between passes")
 	}
 }
+
+// countingSource counts the batches a Source serves.
+type countingSource struct {
+	Source
+	batches int
+}
+
+func (c *countingSource) Next(ctx context.Context) (Batch, error) {
+	b, err := c.Source.Next(ctx)
+	if err == nil {
+		c.batches++
+	}
+	return b, err
+}
+
+// TestShufflerKeepsAWholeDataSet checks that a data set that fits the
+// buffer is read once, and that later epochs draw exactly what a shuffler
+// reading it afresh would draw.
+func TestShufflerKeepsAWholeDataSet(t *testing.T) {
+	src := &countingSource{Source: rowsOf(t, 300, 64)}
+	budget := 400 * RowBytes(src.Dims())
+	s, err := NewShuffler(src, budget, 16, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	drain(t, s, 1)
+	read := src.batches
+	e2, e3 := drain(t, s, 2), drain(t, s, 3)
+	if src.batches != read {
+		t.Errorf("epochs 2 and 3 read %d more source batches; the set fits the buffer", src.batches-read)
+	}
+	for e, got := range map[int][]int{2: e2, 3: e3} {
+		fresh, err := NewShuffler(rowsOf(t, 300, 64), budget, 16, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := drain(t, fresh, e); !slices.Equal(got, want) {
+			t.Errorf("epoch %d from the kept rows differs from a fresh read", e)
+		}
+	}
+	// A set larger than the buffer is read every epoch.
+	big := &countingSource{Source: rowsOf(t, 300, 64)}
+	s, err = NewShuffler(big, 100*RowBytes(big.Dims()), 16, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	drain(t, s, 1)
+	read = big.batches
+	drain(t, s, 2)
+	if big.batches != 2*read {
+		t.Errorf("a set larger than the buffer: epoch 2 read %d batches, epoch 1 %d", big.batches-read, read)
+	}
+}
