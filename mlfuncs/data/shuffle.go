@@ -22,16 +22,7 @@ type Shuffler struct {
 
 	slots  [][]float32 // per input, capacity × dim
 	labels []int32
-	// order lists the slots still to emit this epoch, n of them: a draw
-	// picks a position in order, and once the source is exhausted an
-	// emitted slot's position takes the last one's, so rows never move.
-	order []int32
-	n     int
-	// whole: the last pass found the source's end before the buffer was
-	// full, so every row is in the buffer and the next epoch need not read
-	// the source again. emitted: a row has been emitted this epoch.
-	whole, emitted bool
-	loaded         int // rows stored by a whole pass
+	n      int // rows in the buffer
 
 	in    Batch // current source batch
 	inPos int
@@ -50,7 +41,7 @@ type Shuffler struct {
 
 // RowBytes is the memory one row takes in a buffer.
 func RowBytes(dims []int) int64 {
-	n := int64(8) // label and order entry
+	n := int64(4) // label
 	for _, d := range dims {
 		n += 4 * int64(d)
 	}
@@ -103,25 +94,12 @@ func (s *Shuffler) Bytes() int64 {
 }
 
 // Start begins epoch e: the source is rewound and the order is drawn from
-// the seed and e, so that a run is reproducible epoch by epoch. When the
-// whole data set fits the buffer, the rows read in the first epoch are
-// kept, in the slots a new read would give them, and the source is not
-// read again: re-reading it was serial work at the start of every epoch
-// (~8% of a one-thread mlp epoch on the topology HLF), during which the
-// trainer's other workers wait.
+// the seed and e, so that a run is reproducible epoch by epoch.
 func (s *Shuffler) Start(e int) error {
-	s.rng = rand.New(rand.NewPCG(s.seed, uint64(e)+0x5eed))
-	s.emitted = false
-	if s.whole {
-		s.n = s.loaded
-		for i := range s.n {
-			s.order[i] = int32(i)
-		}
-		return nil
-	}
 	if err := s.src.Rewind(); err != nil {
 		return fmt.Errorf("data: rewinding for epoch %d: %w", e, err)
 	}
+	s.rng = rand.New(rand.NewPCG(s.seed, uint64(e)+0x5eed))
 	s.n, s.inPos, s.in, s.inEOF = 0, 0, Batch{}, false
 	return nil
 }
@@ -180,22 +158,15 @@ func (s *Shuffler) Next(ctx context.Context) (Batch, error) {
 	}
 	out := &s.outs[s.flip]
 	// Fill the buffer.
-	for !s.whole && s.n < s.capacity {
+	for s.n < s.capacity {
 		ok, err := s.pull(ctx)
 		if err != nil {
 			return Batch{}, err
 		}
 		if !ok {
-			if !s.emitted {
-				s.whole, s.loaded = true, s.n
-			}
 			break
 		}
 		s.store(s.n)
-		if s.n == len(s.order) {
-			s.order = append(s.order, int32(s.n))
-		}
-		s.order[s.n] = int32(s.n)
 		s.n++
 	}
 	rows := 0
@@ -228,17 +199,14 @@ func (s *Shuffler) Next(ctx context.Context) (Batch, error) {
 			s.ahead[j] = s.rng.IntN(n)
 		}
 		var touched float32
-		for _, pos := range s.ahead {
-			k := int(s.order[pos]) // may be stale by the copy below: a hint only
+		for _, k := range s.ahead {
 			for i, d := range s.dims {
 				touched += s.slots[i][k*d] + s.slots[i][k*d+d-1]
 			}
 			touched += float32(s.labels[k])
 		}
 		s.touched = touched
-		s.emitted = true
-		for _, pos := range s.ahead {
-			k := int(s.order[pos])
+		for _, k := range s.ahead {
 			for i, d := range s.dims {
 				copy(out.Inputs[i][rows*d:(rows+1)*d], s.slots[i][k*d:(k+1)*d])
 			}
@@ -252,9 +220,14 @@ func (s *Shuffler) Next(ctx context.Context) (Batch, error) {
 				s.store(k)
 				continue
 			}
-			// Source exhausted: the last position takes the emitted one's.
+			// Source exhausted: move the last row into the hole.
 			s.n--
-			s.order[pos] = s.order[s.n]
+			if k != s.n {
+				for i, d := range s.dims {
+					copy(s.slots[i][k*d:(k+1)*d], s.slots[i][s.n*d:(s.n+1)*d])
+				}
+				s.labels[k] = s.labels[s.n]
+			}
 			if !exhausted {
 				break // the draws ahead assumed a full buffer
 			}
