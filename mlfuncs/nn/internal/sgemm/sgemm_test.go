@@ -41,7 +41,10 @@ func (s shape) String() string {
 // features, the mlp's 14→50→20→10→3 head, inference's feature-major
 // layers), with the sample count cut down to keep the reference quick.
 func modelShapes() []shape {
-	const S = 12345
+	S := 12345
+	if raceEnabled {
+		S = 1234
+	}
 	var s []shape
 	for _, n := range []int{1, 2, 5, 6, 7, 31, 64, 127, 128} {
 		s = append(s,
@@ -219,7 +222,11 @@ func (o *operands) run(t *testing.T, beta float32, exact bool) {
 func TestGemm(t *testing.T) {
 	kernels(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(1, 2))
-		shapes := append(modelShapes(), randomShapes(r, 400)...)
+		count := 400
+		if raceEnabled {
+			count = 100
+		}
+		shapes := append(modelShapes(), randomShapes(r, count)...)
 		for _, s := range shapes {
 			betas := []float32{0, 1, 0.5}
 			if s.m*s.n*s.k > 1e7 {
