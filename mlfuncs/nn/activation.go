@@ -74,6 +74,14 @@ func tanhInPlace(v, scratch []float32) {
 	}
 }
 
+// reluInPlace replaces each v[i] by max(v[i], 0), without a branch: about
+// half the signs differ, and a branch would mispredict at that rate.
+func reluInPlace(v []float32) {
+	for i, x := range v {
+		v[i] = max(x, 0)
+	}
+}
+
 func abs32(x float32) float32 { return math.Float32frombits(math.Float32bits(x) &^ (1 << 31)) }
 
 // Scalar forms, for tests and cold paths.

@@ -42,9 +42,7 @@ func (m *Model) infer(ws *Workspace, inputs [][]float32, rows int) []float32 {
 		}
 		gemmTN(tw.cols, rows, tw.rows, p[tw.off:tw.off+tw.size()], tw.cols, x, rows, 1, out, rows)
 		if i < last {
-			for j, v := range out {
-				out[j] = max(v, 0)
-			}
+			reluInPlace(out)
 		}
 		x = out
 	}

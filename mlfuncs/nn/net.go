@@ -100,11 +100,7 @@ func (m *Model) Forward(ws *Workspace, inputs [][]float32, rows int, train bool,
 		}
 		gemmNN(rows, tw.cols, tw.rows, x, tw.rows, p[tw.off:tw.off+tw.size()], tw.cols, 1, out, tw.cols)
 		if i < last {
-			// Branch-free ReLU: about half the signs differ, and a branch
-			// here mispredicts at that rate.
-			for j, v := range out {
-				out[j] = max(v, 0)
-			}
+			reluInPlace(out)
 		}
 		x = out
 	}

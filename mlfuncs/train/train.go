@@ -229,10 +229,9 @@ func Collect(ctx context.Context, p *nn.Predictor, src data.Source) ([]float32, 
 // of its shard of the batch (see cut) into a buffer of its own; after a
 // barrier, each updating worker (see bounds) sums the W gradients over its
 // own range of the parameters, in worker order, and applies the Adam
-// update there. The
-// reduction and the update thus run in parallel with no lock, and no
-// floating-point sum depends on scheduling, so the same seed and W give
-// the same model. The ranges are cut at multiples of 16 floats (a 64-byte
+// update there. The reduction and the update thus run in parallel with no
+// lock, and no floating-point sum depends on scheduling, so the same seed
+// and W give the same model. The ranges are cut at multiples of 16 floats (a 64-byte
 // cache line), so no two workers write to one line.
 type workers struct {
 	m    *nn.Model
