@@ -8,6 +8,7 @@ import (
 	"io"
 	"sync"
 
+	"github.com/hepsql/hepsql/internal/capi"
 	"github.com/klauspost/compress/zlib"
 	"github.com/klauspost/compress/zstd"
 	"github.com/pierrec/lz4/v4"
@@ -254,13 +255,24 @@ func decompress(dst, src []byte) error {
 	return nil
 }
 
-// zlibReaders holds idle inflaters. A zlib reader carries about 50 kB of
-// window and tables that take longer to set up than a small block takes to
-// inflate, and a sync.Pool is emptied by every GC, which a short scan over
-// many files triggers often; a bounded free list keeps them.
+// zlibReaders holds idle Go inflaters, used where libdeflate is missing.
+// A zlib reader carries about 50 kB of window and tables that take longer
+// to set up than a small block takes to inflate, and a sync.Pool is emptied
+// by every GC, which a short scan over many files triggers often; a bounded
+// free list keeps them.
 var zlibReaders = make(chan io.ReadCloser, 64)
 
+// inflateZlib inflates with libdeflate when the system has it (see
+// capi.InflateZlib: ~2.8× faster on the CMS sample's baskets), else with
+// klauspost/compress.
 func inflateZlib(dst, src []byte) error {
+	if capi.HaveZlibInflater() {
+		return capi.InflateZlib(dst, src)
+	}
+	return inflateZlibGo(dst, src)
+}
+
+func inflateZlibGo(dst, src []byte) error {
 	br := bytes.NewReader(src)
 	var zr io.ReadCloser
 	select {
