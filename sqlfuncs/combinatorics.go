@@ -106,8 +106,13 @@ func execPairMass[T float](rule pairRule) func(capi.Args, capi.Vector) error {
 				w.null(r)
 				continue
 			}
-			p4s = fill(o, p4s)
 			dst := w.begin(r, m*(m-1)/2)
+			if m < 2 {
+				// No pair: skip the four-vectors (an exp and a sincos per
+				// object; most events of a single-lepton sample).
+				continue
+			}
+			p4s = fill(o, p4s)
 			k := 0
 			for i := 0; i < m; i++ {
 				for j := i + 1; j < m; j++ {
