@@ -219,6 +219,33 @@ func TestFunctionsAgainstReference(t *testing.T) {
 			}
 			return out
 		}},
+		{name: "count_above", fn: "count_above", args: []argKind{list("FLOAT[]", 0, genPt), scalar(func(r *rand.Rand) float64 { return 100 * r.Float64() })}, ref: func(a []any) any {
+			cut, n := a[1].(float64), int64(0)
+			for _, x := range floats(a[0]) {
+				if x > cut {
+					n++
+				}
+			}
+			return n
+		}},
+		{name: "count_between", fn: "count_between", args: []argKind{list("DOUBLE[]", 0, genPt), fixed("DOUBLE", 30.0), scalar(func(r *rand.Rand) float64 { return 20 + 80*r.Float64() })}, ref: func(a []any) any {
+			lo, hi, n := a[1].(float64), a[2].(float64), int64(0)
+			for _, x := range floats(a[0]) {
+				if lo < x && x < hi {
+					n++
+				}
+			}
+			return n
+		}},
+		{name: "count_above ties", fn: "count_above", args: []argKind{list("DOUBLE[]", 0, func(r *rand.Rand) float64 { return float64(r.IntN(4)) }), fixed("DOUBLE", 2.0)}, ref: func(a []any) any {
+			n := int64(0)
+			for _, x := range floats(a[0]) {
+				if x > 2 {
+					n++
+				}
+			}
+			return n
+		}},
 		{name: "adl_bin", fn: "adl_bin", args: []argKind{scalar(func(r *rand.Rand) float64 { return -100 + 2300*r.Float64() }),
 			fixed("DOUBLE", 0.0), fixed("DOUBLE", 2000.0), fixed("BIGINT", 100)}, ref: func(a []any) any {
 			h := adlref.NewHist(0, 2000, 100)

@@ -30,7 +30,7 @@ const Suffix = "_row"
 // The library functions that have row versions; adl_hist, a Go aggregate
 // in the library, is a macro here (duckdb-go registers no aggregates).
 var (
-	functions = []string{"adl_bin", "argsort_desc", "best_pair", "best_triplet", "min_delta_r", "mt", "pair_mass"}
+	functions = []string{"adl_bin", "argsort_desc", "best_pair", "best_triplet", "count_above", "count_between", "min_delta_r", "mt", "pair_mass"}
 	macros    = []string{"adl_hist"}
 )
 
@@ -193,6 +193,8 @@ func udfs() []udf {
 			perElem([]duckdb.TypeInfo{L, tDouble, tDouble, tBigInt}, []int{0}, tDoubles, adlBinList)...)},
 		{"mt", []overload{{in: []duckdb.TypeInfo{tDouble, tDouble, tDouble, tDouble}, out: tDouble, fn: mt}}},
 		{"argsort_desc", perElem([]duckdb.TypeInfo{L}, []int{0}, tInts, argsortDesc)},
+		{"count_above", perElem([]duckdb.TypeInfo{L, tDouble}, []int{0}, tBigInt, countAbove)},
+		{"count_between", perElem([]duckdb.TypeInfo{L, tDouble, tDouble}, []int{0}, tBigInt, countBetween)},
 		{"pair_mass", perElem([]duckdb.TypeInfo{L, L, L, L, tInts}, []int{0, 1, 2, 3}, tDoubles, pairMass)},
 		{"best_triplet", perElem([]duckdb.TypeInfo{L, L, L, L, tDouble}, []int{0, 1, 2, 3}, candidate, bestTriplet)},
 		{"best_pair", perElem([]duckdb.TypeInfo{L, L, L, L, tInts, tInts, tDouble}, []int{0, 1, 2, 3}, candidate, bestPair)},
@@ -283,6 +285,38 @@ func adlBinList(v []driver.Value) (any, error) {
 
 func mt(v []driver.Value) (any, error) {
 	return sqlfuncs.TransverseMass(v[0].(float64), v[1].(float64), v[2].(float64), v[3].(float64)), nil
+}
+
+// countAbove: how many elements exceed the cut.
+func countAbove(v []driver.Value) (any, error) {
+	x, ok, err := floats(v[0])
+	if !ok || err != nil {
+		return nil, err
+	}
+	cut := v[1].(float64)
+	n := int64(0)
+	for _, e := range x {
+		if e > cut {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// countBetween: how many elements lie strictly between lo and hi.
+func countBetween(v []driver.Value) (any, error) {
+	x, ok, err := floats(v[0])
+	if !ok || err != nil {
+		return nil, err
+	}
+	lo, hi := v[1].(float64), v[2].(float64)
+	n := int64(0)
+	for _, e := range x {
+		if e > lo && e < hi {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // argsortDesc: 1-based indices by decreasing key, equal keys in storage order.

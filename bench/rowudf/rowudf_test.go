@@ -42,11 +42,13 @@ func TestFunctionsAgree(t *testing.T) {
 	sample := testfiles.CMSSample(t)
 	c := conn(t)
 	calls := map[string]string{
-		"adl_bin":      "adl_bin(MET_pt, 0, 2000, 100)",
-		"mt":           "mt(Muon_pt[1], Muon_phi[1], MET_pt, MET_phi)",
-		"argsort_desc": "argsort_desc(Jet_pt)",
-		"pair_mass":    "pair_mass(Muon_pt, Muon_eta, Muon_phi, Muon_mass, Muon_charge)",
-		"best_triplet": "best_triplet(Jet_pt, Jet_eta, Jet_phi, Jet_mass, 172.5)",
+		"adl_bin":       "adl_bin(MET_pt, 0, 2000, 100)",
+		"mt":            "mt(Muon_pt[1], Muon_phi[1], MET_pt, MET_phi)",
+		"argsort_desc":  "argsort_desc(Jet_pt)",
+		"count_above":   "count_above(Jet_pt, 40)",
+		"count_between": "count_between(pair_mass(Muon_pt, Muon_eta, Muon_phi, Muon_mass, Muon_charge), 60, 120)",
+		"pair_mass":     "pair_mass(Muon_pt, Muon_eta, Muon_phi, Muon_mass, Muon_charge)",
+		"best_triplet":  "best_triplet(Jet_pt, Jet_eta, Jet_phi, Jet_mass, 172.5)",
 		"best_pair": "best_pair(list_concat(Electron_pt, Muon_pt), list_concat(Electron_eta, Muon_eta), " +
 			"list_concat(Electron_phi, Muon_phi), list_concat(Electron_mass, Muon_mass), " +
 			"list_concat(Electron_charge, Muon_charge), " +

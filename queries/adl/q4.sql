@@ -3,4 +3,4 @@
 -- 40 GeV. 0-2000 GeV, 100 bins.
 SELECT unnest(adl_hist(MET_pt, 0, 2000, 100), recursive := true)
 FROM read_root('${input}')
-WHERE len(list_filter(Jet_pt, lambda pt: pt > 40)) >= 2;
+WHERE count_above(Jet_pt, 40) >= 2;

@@ -3,5 +3,4 @@
 -- pair of invariant mass between 60 and 120 GeV. 0-2000 GeV, 100 bins.
 SELECT unnest(adl_hist(MET_pt, 0, 2000, 100), recursive := true)
 FROM read_root('${input}')
-WHERE len(list_filter(pair_mass(Muon_pt, Muon_eta, Muon_phi, Muon_mass, Muon_charge),
-                      lambda m: m > 60 AND m < 120)) > 0;
+WHERE count_between(pair_mass(Muon_pt, Muon_eta, Muon_phi, Muon_mass, Muon_charge), 60, 120) > 0;
