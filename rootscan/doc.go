@@ -6,7 +6,8 @@
 //
 // groot (go-hep) parses the file directory, the TTree and its streamers;
 // rootscan then reads each projected branch's baskets itself (one ReadAt per
-// basket), inflates them (zlib, lzma, lz4, zstd) and byte-swaps the entries
+// basket), inflates them (zlib through libdeflate when the system has it,
+// see capi.InflateZlib; lzma, lz4, zstd in Go) and byte-swaps the entries
 // straight into the output chunk's vectors: flat vectors for scalars, ARRAY
 // children for fixed arrays, LIST entries plus child data for jagged
 // branches and std::vector. Entry boundaries of variable-size branches come

@@ -1,7 +1,9 @@
 // Package capi is hepsql's only cgo: it reaches DuckDB's C API (through
 // github.com/duckdb/duckdb-go-bindings) to register table functions and
 // replacement scans whose callbacks read and write DuckDB's vectors as Go
-// slices over DuckDB-owned memory.
+// slices over DuckDB-owned memory. It also holds the one other C library
+// call, zlib inflation through libdeflate loaded at run time (inflate.go),
+// so that cgo stays in this package.
 //
 // Why not duckdb-go's UDF API: duckdb-go's table and scalar UDFs move every
 // value through an `any` (DataChunk.SetValue), one cgo call and one
