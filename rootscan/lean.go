@@ -47,14 +47,18 @@ var leanLeafClasses = map[string]bool{
 // branches whose leaves have equal signatures map to equal columns. Fields
 // are separated by NUL, which ROOT's names and titles cannot hold.
 func leafSignature(class, name, title string, n, lenType, offset int, unsigned, counted bool) string {
-	b := make([]byte, 0, len(class)+len(name)+len(title)+32)
+	return string(appendLeafSignature(make([]byte, 0, len(class)+len(name)+len(title)+32), class, name, title, n, lenType, offset, unsigned, counted))
+}
+
+// appendLeafSignature appends leafSignature's text to b; the lean reader
+// builds a branch's signatures in one reused buffer.
+func appendLeafSignature[S string | []byte](b []byte, class string, name, title S, n, lenType, offset int, unsigned, counted bool) []byte {
 	b = append(append(append(append(append(append(b, class...), 0), name...), 0), title...), 0)
 	b = append(strconv.AppendInt(b, int64(n), 10), 0)
 	b = append(strconv.AppendInt(b, int64(lenType), 10), 0)
 	b = append(strconv.AppendInt(b, int64(offset), 10), 0)
 	b = append(strconv.AppendBool(b, unsigned), 0)
-	b = strconv.AppendBool(b, counted)
-	return string(b)
+	return strconv.AppendBool(b, counted)
 }
 
 // objReader reads a record of ROOT's object stream with a sticky error.
@@ -62,6 +66,30 @@ type objReader struct {
 	byteReader
 	base    int            // stream offset of b[0]: the key's length
 	classes map[int]string // class names by the stream offset of their tag
+	ints    []int64        // slab for the branches' basket tables
+	bytes   []int32
+	sigs    []byte // the current branch's leaf signatures, being built
+}
+
+// int64s and int32s hand out n zeroed elements from a slab, so that a
+// file's ~250 basket tables cost a few allocations rather than one each
+// (allocation and GC were a third of the lean reader's time).
+func (r *objReader) int64s(n int) []int64 {
+	if len(r.ints) < n {
+		r.ints = make([]int64, max(n, 512))
+	}
+	out := r.ints[:n:n]
+	r.ints = r.ints[n:]
+	return out
+}
+
+func (r *objReader) int32s(n int) []int32 {
+	if len(r.bytes) < n {
+		r.bytes = make([]int32, max(n, 256))
+	}
+	out := r.bytes[:n:n]
+	r.bytes = r.bytes[n:]
+	return out
 }
 
 func (r *objReader) fail(format string, args ...any) {
@@ -96,6 +124,17 @@ func (r *objReader) str() string {
 		return ""
 	}
 	s := string(r.b[r.pos : r.pos+n])
+	r.pos += n
+	return s
+}
+
+// strBytes reads a string as a slice of the record, without copying.
+func (r *objReader) strBytes() []byte {
+	n := r.strlen()
+	if !r.need(n) {
+		return nil
+	}
+	s := r.b[r.pos : r.pos+n : r.pos+n]
 	r.pos += n
 	return s
 }
@@ -141,11 +180,11 @@ func (r *objReader) tobject() {
 	}
 }
 
-// named reads a TNamed.
-func (r *objReader) named() (name, title string) {
+// named reads a TNamed's name and title as slices of the record.
+func (r *objReader) named() (name, title []byte) {
 	_, end := r.header()
 	r.tobject()
-	name, title = r.str(), r.str()
+	name, title = r.strBytes(), r.strBytes()
 	r.seek(end)
 	return name, title
 }
@@ -218,7 +257,7 @@ type leanBranch struct {
 	inMemory bool
 }
 
-type leanLeaf struct{ name, sig string }
+type leanLeaf struct{ name string }
 
 func (r *objReader) branch() *leanBranch {
 	class, end, present := r.anyObject()
@@ -232,7 +271,8 @@ func (r *objReader) branch() *leanBranch {
 		return nil
 	}
 	b := &leanBranch{}
-	b.name, _ = r.named()
+	name, _ := r.named()
+	b.name = string(name)
 	r.skipObject() // TAttFill
 	bt := &b.baskets
 	bt.compress = int(r.i32())
@@ -262,9 +302,14 @@ func (r *objReader) branch() *leanBranch {
 	}
 	r.seek(aend)
 	n, aend = r.objArray()
-	for range n {
+	r.sigs = r.sigs[:0]
+	for i := range n {
+		if i > 0 {
+			r.sigs = append(r.sigs, "; "...)
+		}
 		b.leaves = append(b.leaves, r.leaf())
 	}
+	b.sigs = string(r.sigs)
 	r.seek(aend)
 	n, aend = r.objArray()
 	for range n {
@@ -279,21 +324,21 @@ func (r *objReader) branch() *leanBranch {
 		return nil
 	}
 	r.skip(1)
-	bt.bytes = make([]int32, writeBasket)
+	bt.bytes = r.int32s(writeBasket)
 	for i := range maxBaskets {
 		if v := r.i32(); i < writeBasket {
 			bt.bytes[i] = v
 		}
 	}
 	r.skip(1)
-	bt.first = make([]int64, writeBasket+1)
+	bt.first = r.int64s(writeBasket + 1)
 	for i := range maxBaskets {
 		if v := r.i64(); i <= writeBasket {
 			bt.first[i] = v
 		}
 	}
 	r.skip(1)
-	bt.seek = make([]int64, writeBasket)
+	bt.seek = r.int64s(writeBasket)
 	for i := range maxBaskets {
 		if v := r.i64(); i < writeBasket {
 			bt.seek[i] = v
@@ -304,11 +349,6 @@ func (r *objReader) branch() *leanBranch {
 	}
 	r.seek(bend)
 	r.seek(end)
-	sigs := make([]string, len(b.leaves))
-	for i, l := range b.leaves {
-		sigs[i] = l.sig
-	}
-	b.sigs = strings.Join(sigs, "; ")
 	return b
 }
 
@@ -336,7 +376,8 @@ func (r *objReader) leaf() leanLeaf {
 	r.seek(tend)
 	r.seek(lend)
 	r.seek(end)
-	return leanLeaf{name: name, sig: leafSignature(class, name, title, n, lenType, offset, unsigned, counted)}
+	r.sigs = appendLeafSignature(r.sigs, class, name, title, n, lenType, offset, unsigned, counted)
+	return leanLeaf{name: string(name)}
 }
 
 // treeRecord reads a TTree record: the tree's name, title, entries and
@@ -347,7 +388,8 @@ func (r *objReader) treeRecord() (name, title string, entries int64, branches []
 		r.fail("TTree version %d", vers)
 		return
 	}
-	name, title = r.named()
+	rawName, rawTitle := r.named()
+	name, title = string(rawName), string(rawTitle)
 	r.skipObject() // TAttLine
 	r.skipObject() // TAttFill
 	r.skipObject() // TAttMarker
@@ -441,6 +483,7 @@ func leanMeta(cf *countingFile, tree string, schema *fileMeta) (*fileMeta, error
 	}
 	uniqueNames(cols)
 	m := &fileMeta{tree: name, title: title, entries: entries, byName: make(map[string]*column, len(cols))}
+	copies := make([]column, 0, len(cols))
 	for i, c := range cols {
 		sc, ok := schema.byName[c.name]
 		if !ok {
@@ -449,10 +492,11 @@ func leanMeta(cf *countingFile, tree string, schema *fileMeta) (*fileMeta, error
 		if sc.leanSig == "" || sc.leanSig != sigs[i] || sc.path != c.path {
 			return nil, fmt.Errorf("%w: branch %q differs from the first file's", errNotLean, c.path)
 		}
-		nc := *sc
+		copies = append(copies, *sc)
+		nc := &copies[len(copies)-1]
 		nc.baskets = c.baskets
-		m.cols = append(m.cols, &nc)
-		m.byName[nc.name] = &nc
+		m.cols = append(m.cols, nc)
+		m.byName[nc.name] = nc
 	}
 	m.bytes = metaBytes(m.cols)
 	return m, nil

@@ -131,3 +131,20 @@ type memFile struct{ *bytes.Reader }
 func (memFile) Close() error { return nil }
 
 func (m memFile) Size() (int64, error) { return m.Reader.Size(), nil }
+
+// BenchmarkLeanMeta reads the CMS sample's metadata as a chain member: the
+// per-file cost that a cold query over many files pays.
+func BenchmarkLeanMeta(b *testing.B) {
+	cms := testfiles.CMSSample(b)
+	f, err := openTree(cms, "Events")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := leanMeta(f.r, "Events", f.fileMeta); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -250,14 +250,15 @@ func columnsOf(t rtree.Tree) ([]*column, error) {
 // branches), so later clashes get a numeric suffix; root_branches shows
 // both names.
 func uniqueNames(cols []*column) {
-	seen := map[string]bool{}
+	seen := make(map[string]bool, len(cols))
 	for _, c := range cols {
 		c.path = c.name
-		name := c.name
-		for i := 2; seen[strings.ToLower(name)]; i++ {
+		name, lower := c.name, strings.ToLower(c.name)
+		for i := 2; seen[lower]; i++ {
 			name = fmt.Sprintf("%s_%d", c.name, i)
+			lower = strings.ToLower(name)
 		}
-		seen[strings.ToLower(name)] = true
+		seen[lower] = true
 		c.name = name
 	}
 }
