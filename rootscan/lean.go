@@ -75,6 +75,9 @@ type objReader struct {
 // file's ~250 basket tables cost a few allocations rather than one each
 // (allocation and GC were a third of the lean reader's time).
 func (r *objReader) int64s(n int) []int64 {
+	if n == 0 {
+		return []int64{} // as groot's tables: empty, not nil
+	}
 	if len(r.ints) < n {
 		r.ints = make([]int64, max(n, 512))
 	}
@@ -84,6 +87,9 @@ func (r *objReader) int64s(n int) []int64 {
 }
 
 func (r *objReader) int32s(n int) []int32 {
+	if n == 0 {
+		return []int32{}
+	}
 	if len(r.bytes) < n {
 		r.bytes = make([]int32, max(n, 256))
 	}
