@@ -69,6 +69,16 @@ type objReader struct {
 	ints    []int64        // slab for the branches' basket tables
 	bytes   []int32
 	sigs    []byte // the current branch's leaf signatures, being built
+	nodes   []leanBranch
+}
+
+func (r *objReader) newBranch() *leanBranch {
+	if len(r.nodes) == 0 {
+		r.nodes = make([]leanBranch, 64)
+	}
+	b := &r.nodes[0]
+	r.nodes = r.nodes[1:]
+	return b
 }
 
 // int64s and int32s hand out n zeroed elements from a slab, so that a
@@ -276,7 +286,7 @@ func (r *objReader) branch() *leanBranch {
 		r.fail("TBranch version %d", vers)
 		return nil
 	}
-	b := &leanBranch{}
+	b := r.newBranch()
 	name, _ := r.named()
 	b.name = string(name)
 	r.skipObject() // TAttFill
@@ -455,9 +465,14 @@ func leanMeta(cf *countingFile, tree string, schema *fileMeta) (*fileMeta, error
 		return nil, fmt.Errorf("%w: tree record named %q", errNotLean, name)
 	}
 	// Columns named exactly as columnsOf names them, then typed from the
-	// first file's column of the same name and signature.
-	var cols []*column
-	var sigs []string
+	// first file's column of the same name and signature. Only the schema's
+	// columns are copied; the others need just a path and a signature.
+	type leanCol struct {
+		path    string
+		baskets *basketTable
+		sig     string
+	}
+	found := make([]leanCol, 0, len(schema.cols))
 	var walk func(b *leanBranch, prefix string) error
 	walk = func(b *leanBranch, prefix string) error {
 		name := memberName(prefix, b.name)
@@ -473,12 +488,11 @@ func leanMeta(cf *countingFile, tree string, schema *fileMeta) (*fileMeta, error
 			return fmt.Errorf("%w: branch %q has baskets in memory", errNotLean, name)
 		}
 		for _, l := range b.leaves {
-			c := &column{name: name, baskets: b.baskets}
+			path := name
 			if len(b.leaves) > 1 {
-				c.name = name + "." + l.name
+				path = name + "." + l.name
 			}
-			cols = append(cols, c)
-			sigs = append(sigs, b.sigs)
+			found = append(found, leanCol{path: path, baskets: &b.baskets, sig: b.sigs})
 		}
 		return nil
 	}
@@ -487,20 +501,27 @@ func leanMeta(cf *countingFile, tree string, schema *fileMeta) (*fileMeta, error
 			return nil, err
 		}
 	}
-	uniqueNames(cols)
-	m := &fileMeta{tree: name, title: title, entries: entries, byName: make(map[string]*column, len(cols))}
-	copies := make([]column, 0, len(cols))
-	for i, c := range cols {
-		sc, ok := schema.byName[c.name]
+	paths := make([]string, len(found))
+	for i, c := range found {
+		paths[i] = c.path
+	}
+	m := &fileMeta{tree: name, title: title, entries: entries, byName: make(map[string]*column, len(found))}
+	copies := make([]column, 0, len(schema.cols))
+	for i, colName := range uniqueNameList(paths) {
+		sc, ok := schema.byName[colName]
 		if !ok {
 			continue // not a column of the chain
 		}
-		if sc.leanSig == "" || sc.leanSig != sigs[i] || sc.path != c.path {
+		c := found[i]
+		if sc.leanSig == "" || sc.leanSig != c.sig || sc.path != c.path {
 			return nil, fmt.Errorf("%w: branch %q differs from the first file's", errNotLean, c.path)
+		}
+		if len(copies) == cap(copies) {
+			return nil, fmt.Errorf("%w: more columns than the first file's", errNotLean)
 		}
 		copies = append(copies, *sc)
 		nc := &copies[len(copies)-1]
-		nc.baskets = c.baskets
+		nc.baskets = *c.baskets
 		m.cols = append(m.cols, nc)
 		m.byName[nc.name] = nc
 	}

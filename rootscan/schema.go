@@ -250,17 +250,30 @@ func columnsOf(t rtree.Tree) ([]*column, error) {
 // branches), so later clashes get a numeric suffix; root_branches shows
 // both names.
 func uniqueNames(cols []*column) {
-	seen := make(map[string]bool, len(cols))
-	for _, c := range cols {
-		c.path = c.name
-		name, lower := c.name, strings.ToLower(c.name)
-		for i := 2; seen[lower]; i++ {
-			name = fmt.Sprintf("%s_%d", c.name, i)
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = c.name
+	}
+	for i, name := range uniqueNameList(names) {
+		cols[i].path = cols[i].name
+		cols[i].name = name
+	}
+}
+
+// uniqueNameList returns names made unique as uniqueNames makes them.
+func uniqueNameList(names []string) []string {
+	out := make([]string, len(names))
+	seen := make(map[string]bool, len(names))
+	for i, path := range names {
+		name, lower := path, strings.ToLower(path)
+		for k := 2; seen[lower]; k++ {
+			name = fmt.Sprintf("%s_%d", path, k)
 			lower = strings.ToLower(name)
 		}
 		seen[lower] = true
-		c.name = name
+		out[i] = name
 	}
+	return out
 }
 
 // memberName names a sub-branch column "parent.member". ROOT names split
