@@ -121,14 +121,39 @@ func (s *Shuffler) pull(ctx context.Context) (ok bool, err error) {
 	return !s.inEOF, nil
 }
 
-func (s *Shuffler) store(slot int) {
+// fill reads rows from the source into the buffer's empty slots until it
+// is full or the source is exhausted: before an epoch's first batch.
+func (s *Shuffler) fill(ctx context.Context) error {
+	for s.n < s.capacity {
+		ok, err := s.pull(ctx)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			break
+		}
+		// The rows left in the source's batch go to consecutive slots: one
+		// copy per input for all of them, not one per row (the fill is
+		// serial, between the epoch's steps).
+		k := min(s.in.Rows-s.inPos, s.capacity-s.n)
+		s.storeRun(s.n, k)
+		s.n += k
+	}
+	return nil
+}
+
+func (s *Shuffler) store(slot int) { s.storeRun(slot, 1) }
+
+// storeRun copies the source's next k rows into slots slot…slot+k−1,
+// growing the buffer as needed.
+func (s *Shuffler) storeRun(slot, k int) {
 	for i, d := range s.dims {
 		if s.slots[i] == nil {
 			// Allocated on first use, so a small data set does not pay
 			// for the whole budget.
 			s.slots[i] = make([]float32, 0, min(s.capacity, 4096)*d)
 		}
-		if need := (slot + 1) * d; need > len(s.slots[i]) {
+		if need := (slot + k) * d; need > len(s.slots[i]) {
 			// Grow by doubling, but never past the capacity.
 			if need > cap(s.slots[i]) {
 				grown := make([]float32, need, min(s.capacity*d, max(need, 2*cap(s.slots[i]))))
@@ -137,13 +162,13 @@ func (s *Shuffler) store(slot int) {
 			}
 			s.slots[i] = s.slots[i][:need]
 		}
-		copy(s.slots[i][slot*d:(slot+1)*d], s.in.Inputs[i][s.inPos*d:(s.inPos+1)*d])
+		copy(s.slots[i][slot*d:(slot+k)*d], s.in.Inputs[i][s.inPos*d:(s.inPos+k)*d])
 	}
-	if slot >= len(s.labels) {
-		s.labels = append(s.labels, make([]int32, slot+1-len(s.labels))...)
+	if slot+k > len(s.labels) {
+		s.labels = append(s.labels, make([]int32, slot+k-len(s.labels))...)
 	}
-	s.labels[slot] = s.in.Labels[s.inPos]
-	s.inPos++
+	copy(s.labels[slot:slot+k], s.in.Labels[s.inPos:s.inPos+k])
+	s.inPos += k
 }
 
 // Next returns the epoch's next batch (the last may be short) or io.EOF.
@@ -157,17 +182,8 @@ func (s *Shuffler) Next(ctx context.Context) (Batch, error) {
 		return Batch{}, err
 	}
 	out := &s.outs[s.flip]
-	// Fill the buffer.
-	for s.n < s.capacity {
-		ok, err := s.pull(ctx)
-		if err != nil {
-			return Batch{}, err
-		}
-		if !ok {
-			break
-		}
-		s.store(s.n)
-		s.n++
+	if err := s.fill(ctx); err != nil {
+		return Batch{}, err
 	}
 	rows := 0
 	for rows < s.batch && s.n > 0 {

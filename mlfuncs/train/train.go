@@ -124,8 +124,7 @@ func Train(ctx context.Context, spec nn.Spec, src data.Source, opt Options) (*Re
 	}
 	pool := newWorkers(m, nn.NewAdam(lr, len(m.Params)), opt.Threads, opt.Seed)
 	defer pool.close()
-	ahead := &drawAhead{sh: sh, ctx: ctx}
-	ahead.fn = ahead.draw
+	pool.sh, pool.ctx = sh, ctx
 	predictor := m.NewPredictor(opt.Threads)
 	defer predictor.Close()
 
@@ -135,16 +134,7 @@ func Train(ctx context.Context, spec nn.Spec, src data.Source, opt Options) (*Re
 			return nil, fmt.Errorf("train: %w", err)
 		}
 		t0 := time.Now()
-		var lossSum float64
-		rows := 0
-		// Each step draws the following batch while it updates the
-		// weights (see workers.run).
-		b, err := sh.Next(ctx)
-		for err == nil {
-			lossSum += pool.step(b, ahead)
-			rows += b.Rows
-			b, err = ahead.b, ahead.err
-		}
+		lossSum, rows, err := pool.epoch()
 		if err != io.EOF {
 			return nil, fmt.Errorf("train: epoch %d, after %d rows: %w", e, rows, err)
 		}
@@ -231,8 +221,8 @@ func Collect(ctx context.Context, p *nn.Predictor, src data.Source) ([]float32, 
 // own range of the parameters, in worker order, and applies the Adam
 // update there. The reduction and the update thus run in parallel with no
 // lock, and no floating-point sum depends on scheduling, so the same seed
-// and W give the same model. The ranges are cut at multiples of 16 floats (a 64-byte
-// cache line), so no two workers write to one line.
+// and W give the same model. The ranges are cut at multiples of 16 floats
+// (a 64-byte cache line), so no two workers write to one line.
 type workers struct {
 	m    *nn.Model
 	adam *nn.Adam
@@ -243,11 +233,17 @@ type workers struct {
 	// only worker when W = 1; else workers 1..W−1, worker w taking
 	// [bounds[w−1], bounds[w]), while worker 0 draws the next batch.
 	bounds []int
-	ahead  *drawAhead
-	batch  data.Batch
-	cuts   []int       // worker w computes rows [cuts[w], cuts[w+1]) of the batch
-	steps  []int       // per row of the batch: sequence steps (models with a GRU)
-	runW   func(w int) // p.run, bound once: a method value allocates
+	sh     *data.Shuffler // set by Train
+	ctx    context.Context
+	// The step's batch, drawn during the step before, or err (io.EOF at
+	// the end of the epoch).
+	batch   data.Batch
+	err     error
+	lossSum float64 // of the epoch so far
+	rows    int
+	cuts    []int       // worker w computes rows [cuts[w], cuts[w+1]) of the batch
+	steps   []int       // per row of the batch: sequence steps (models with a GRU)
+	runW    func(w int) // p.run, bound once: a method value allocates
 }
 
 type worker struct {
@@ -281,59 +277,80 @@ func newWorkers(m *nn.Model, adam *nn.Adam, n int, seed uint64) *workers {
 
 func (p *workers) close() { p.team.Close() }
 
-// drawAhead draws the next batch from the shuffle buffer during a step.
-type drawAhead struct {
-	sh  *data.Shuffler
-	ctx context.Context
-	b   data.Batch
-	err error
-	fn  func() // draw, bound once: a method value allocates
+// draw draws the next batch into p.batch and cuts it, or sets p.err.
+func (p *workers) draw() {
+	p.batch, p.err = p.sh.Next(p.ctx)
+	if p.err == nil {
+		p.cut(p.batch)
+	}
 }
 
-func (d *drawAhead) draw() { d.b, d.err = d.sh.Next(d.ctx) }
-
-// step computes the mean-loss gradient of batch b, applies one Adam step
-// to the model and returns the batch's summed loss; it also draws the
-// next batch through ahead.
-func (p *workers) step(b data.Batch, ahead *drawAhead) float64 {
-	p.batch, p.ahead = b, ahead
-	p.cut(b)
-	p.adam.Begin()
-	p.team.Run(p.runW)
-	if len(p.w) == 1 {
-		ahead.fn()
+// epoch runs the steps of an epoch, from drawing its first batch to the
+// end of its data (p.err io.EOF) or an error, and returns the summed loss
+// and the rows trained on. The team runs the whole epoch (see run), so
+// that a step costs two rendezvous and no wake-up.
+func (p *workers) epoch() (lossSum float64, rows int, err error) {
+	p.lossSum, p.rows = 0, 0
+	p.draw()
+	if p.err == nil {
+		p.team.Run(p.runW)
 	}
-	loss := 0.0
-	for _, w := range p.w {
-		loss += w.loss
-	}
-	return loss
+	return p.lossSum, p.rows, p.err
 }
 
-// run is worker w's part of a step. With more than one worker, worker 0
-// draws the next batch from the shuffle buffer once the gradients are
-// done, while workers 1..W−1 sum them and update the weights: drawing is
-// serial (for the mlp, ~15% of a one-thread step), and between steps the
-// other workers would wait for it.
+// run is worker w's part of an epoch. Each step, worker w computes the
+// gradient of its shard of the batch; after a barrier, worker 0 draws the
+// next batch from the shuffle buffer while workers 1..W−1 sum the
+// gradients and update the weights: drawing is serial (for the mlp, ~15%
+// of a one-thread step), and between steps the other workers would wait
+// for it. A second barrier ends the step.
 func (p *workers) run(w int) {
-	p.shard(w)
-	p.team.Sync()
-	u := 0 // which updater
-	if len(p.w) > 1 {
+	W := len(p.w)
+	for {
+		rows := p.batch.Rows
 		if w == 0 {
-			p.ahead.fn()
+			p.adam.Begin() // the updates of the step before are done
+		}
+		p.shard(w)
+		p.team.Sync()
+		if w == 0 {
+			loss := 0.0
+			for _, o := range p.w {
+				loss += o.loss
+			}
+			p.lossSum += loss
+			p.rows += rows
+			p.draw()
+		}
+		if w > 0 || W == 1 {
+			p.update(w, max(w-1, 0))
+		}
+		p.team.Sync()
+		if p.err != nil {
 			return
 		}
-		u = w - 1
 	}
+}
+
+// update sums the workers' gradients over updater u's range of the
+// parameters, in worker order, and applies the Adam step there. The sum
+// goes into worker 1's buffer, which worker 0 does not write: the lines
+// of worker 0's buffer stay clean in its cache for the next step.
+func (p *workers) update(w, u int) {
 	lo, hi := p.bounds[u], p.bounds[u+1]
-	g0 := p.w[0].grad[lo:hi]
-	for _, o := range p.w[1:] {
-		for i, v := range o.grad[lo:hi] {
-			g0[i] += v
+	sum := p.w[min(w, 1)].grad
+	if len(p.w) > 1 {
+		g0, g1, dst := p.w[0].grad[lo:hi], p.w[1].grad[lo:hi], sum[lo:hi]
+		for i := range dst {
+			dst[i] = g0[i] + g1[i]
+		}
+		for _, o := range p.w[2:] {
+			for i, v := range o.grad[lo:hi] {
+				dst[i] += v
+			}
 		}
 	}
-	p.adam.Update(p.m.Params, p.w[0].grad, lo, hi)
+	p.adam.Update(p.m.Params, sum, lo, hi)
 }
 
 // cut splits the batch into the workers' shards: equal numbers of rows,
