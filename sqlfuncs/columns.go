@@ -46,6 +46,9 @@ func readLists[T any](v capi.Vector, n int) lists[T] {
 	return l
 }
 
+// plain reports that no list and no element of the chunk is NULL.
+func (l lists[T]) plain() bool { return l.valid == nil && l.childValid == nil }
+
 // row returns row r's elements, and false when the list or one of its
 // elements is NULL.
 func (l lists[T]) row(r int) ([]T, bool) {

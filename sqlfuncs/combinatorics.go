@@ -78,6 +78,31 @@ func (c conditions) allows(charge, flavour []int32, i, j int) bool {
 	return true
 }
 
+// plain reports whether the chunk's inputs hold no NULL at all, so that a
+// row's validity need not be checked list by list.
+func (c collection[T]) plain() bool {
+	return c.pt.plain() && c.eta.plain() && c.phi.plain() && c.mass.plain()
+}
+
+func (c conditions) plain() bool {
+	return (c.rule < oppositeCharge || c.charge.plain()) && (c.rule < sameFlavourOppositeCharge || c.flavour.plain())
+}
+
+// fewerThan reports that row r of a plain chunk holds fewer than k objects
+// and would pass conditionedRow (its lists agree in length), reading only
+// list lengths. The pair and triplet functions answer such rows without
+// slicing five lists or building a four-vector: in most events a
+// collection has few objects (76% of the CMS sample's have under two
+// muons).
+func fewerThan[T float](c collection[T], cond conditions, r, k int) bool {
+	m := c.pt.entries[r].Length
+	if m >= uint64(k) || c.eta.entries[r].Length != m || c.phi.entries[r].Length != m || c.mass.entries[r].Length != m {
+		return false
+	}
+	return (cond.rule < oppositeCharge || cond.charge.entries[r].Length == m) &&
+		(cond.rule < sameFlavourOppositeCharge || cond.flavour.entries[r].Length == m)
+}
+
 // fill computes the row's four-vectors into buf (reused across rows).
 func fill[T float](o objects[T], buf []P4) []P4 {
 	buf = buf[:0]
@@ -95,8 +120,13 @@ func execPairMass[T float](rule pairRule) func(capi.Args, capi.Vector) error {
 		c := readCollection[T](in, 0)
 		cond := readConditions(in, rule)
 		w := newListResult[float64](out, n, n)
+		plain := c.plain() && cond.plain()
 		var p4s []P4
 		for r := 0; r < n; r++ {
+			if plain && fewerThan(c, cond, r, 2) {
+				w.begin(r, 0) // no pair
+				continue
+			}
 			o, charge, flavour, ok, err := conditionedRow(c, cond, r)
 			if err != nil {
 				return err
@@ -145,8 +175,13 @@ func execBest[T float](k int, rule pairRule) func(capi.Args, capi.Vector) error 
 		}
 		target := readScalars[float64](in.Arg(targetArg), n)
 		w := newP4Result(out, n, true, n*k)
+		plain := c.plain() && cond.plain()
 		var p4s []P4
 		for r := 0; r < n; r++ {
+			if plain && fewerThan(c, cond, r, k) {
+				w.null(r) // no candidate
+				continue
+			}
 			o, charge, flavour, ok, err := conditionedRow(c, cond, r)
 			if err != nil {
 				return err
