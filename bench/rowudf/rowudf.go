@@ -289,30 +289,24 @@ func mt(v []driver.Value) (any, error) {
 
 // countAbove: how many elements exceed the cut.
 func countAbove(v []driver.Value) (any, error) {
-	x, ok, err := floats(v[0])
-	if !ok || err != nil {
-		return nil, err
-	}
-	cut := v[1].(float64)
-	n := int64(0)
-	for _, e := range x {
-		if e > cut {
-			n++
-		}
-	}
-	return n, nil
+	return countIn(v[0], v[1].(float64), 0, false)
 }
 
 // countBetween: how many elements lie strictly between lo and hi.
 func countBetween(v []driver.Value) (any, error) {
-	x, ok, err := floats(v[0])
+	return countIn(v[0], v[1].(float64), v[2].(float64), true)
+}
+
+// countIn counts the elements above lo and, when bounded, below hi (an
+// element at +Inf counts for count_above, as in the library).
+func countIn(list driver.Value, lo, hi float64, bounded bool) (any, error) {
+	x, ok, err := floats(list)
 	if !ok || err != nil {
 		return nil, err
 	}
-	lo, hi := v[1].(float64), v[2].(float64)
 	n := int64(0)
 	for _, e := range x {
-		if e > lo && e < hi {
+		if e > lo && (!bounded || e < hi) {
 			n++
 		}
 	}
