@@ -247,8 +247,13 @@ func (b *countingBackend) counts() (int, int) {
 // cancellation are never opened, and every file opened is closed.
 func TestCancelMidChain(t *testing.T) {
 	dir := t.TempDir()
-	const nfiles = 20
-	files, err := adl.Generate(adl.Options{Events: nfiles * 2000, EventsPerFile: 2000, Seed: 4, OutDir: dir})
+	// One chunk per file, and 80 of them: at 2 threads, one run in ~25
+	// with 20 files saw every file opened after the cancel. DuckDB's worker
+	// thread checks for an interrupt only between task quanta of many
+	// chunks, so it may read on for a while; a chain four times as long
+	// still shows the scan stopping.
+	const nfiles = 80
+	files, err := adl.Generate(adl.Options{Events: nfiles * 1000, EventsPerFile: 1000, Seed: 4, OutDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -293,7 +298,7 @@ func TestCancelMidChain(t *testing.T) {
 				// (delivered asynchronously by duckdb-go's context watcher)
 				// must stop the scan long before the chain is through,
 				// however loaded the machine.
-				time.Sleep(100 * time.Millisecond)
+				time.Sleep(20 * time.Millisecond)
 			}
 		}
 		b.mu.Unlock()

@@ -507,7 +507,7 @@ func leanMeta(cf *countingFile, tree string, schema *fileMeta) (*fileMeta, error
 	}
 	m := &fileMeta{tree: name, title: title, entries: entries, byName: make(map[string]*column, len(found))}
 	copies := make([]column, 0, len(schema.cols))
-	for i, colName := range uniqueNameList(paths) {
+	for i, colName := range memberNames(schema, paths) {
 		sc, ok := schema.byName[colName]
 		if !ok {
 			continue // not a column of the chain
@@ -527,6 +527,26 @@ func leanMeta(cf *countingFile, tree string, schema *fileMeta) (*fileMeta, error
 	}
 	m.bytes = metaBytes(m.cols)
 	return m, nil
+}
+
+// memberNames names a member's columns as uniqueNames would. A member
+// whose branch paths are the first file's, in the same order (the usual
+// chain), gets the first file's names without making them unique again
+// (lower-casing and hashing every name was ~9% of opening a member).
+func memberNames(schema *fileMeta, paths []string) []string {
+	if len(schema.cols) != len(paths) {
+		return uniqueNameList(paths)
+	}
+	for i, c := range schema.cols {
+		if c.path != paths[i] {
+			return uniqueNameList(paths)
+		}
+	}
+	names := make([]string, len(paths))
+	for i, c := range schema.cols {
+		names[i] = c.name
+	}
+	return names
 }
 
 // treeKey is a TTree's record, inflated.
