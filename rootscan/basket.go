@@ -263,7 +263,7 @@ func decompress(dst, src []byte) error {
 var zlibReaders = make(chan io.ReadCloser, 64)
 
 // inflateZlib inflates with libdeflate when the system has it (see
-// capi.InflateZlib: ~2.8× faster on the CMS sample's baskets), else with
+// capi.InflateZlib: 2.5–2.8× faster on the CMS sample's baskets), else with
 // klauspost/compress.
 func inflateZlib(dst, src []byte) error {
 	if capi.HaveZlibInflater() {

@@ -3,6 +3,7 @@ package rootscan
 import (
 	"bytes"
 	"os"
+	"slices"
 	"testing"
 
 	"github.com/hepsql/hepsql/internal/capi"
@@ -12,7 +13,7 @@ import (
 // zlibBlocks finds the zlib-compressed blocks of a ROOT file by their
 // 9-byte headers, keeping those that klauspost's inflater accepts (a header
 // look-alike inside other data does not inflate).
-func zlibBlocks(t *testing.T, raw []byte) (blocks [][]byte, sizes []int) {
+func zlibBlocks(t testing.TB, raw []byte) (blocks [][]byte, sizes []int) {
 	t.Helper()
 	for i := 0; i+9 < len(raw); i++ {
 		if raw[i] != 'Z' || raw[i+1] != 'L' || raw[i+2] != 8 {
@@ -84,5 +85,39 @@ func TestLibdeflateMatchesGo(t *testing.T) {
 		if err := capi.InflateZlib(c.dst, c.src); err == nil {
 			t.Errorf("%s: libdeflate accepted a bad stream", name)
 		}
+	}
+}
+
+// BenchmarkInflateZlib inflates every zlib block of the CMS sample with
+// each inflater; MB/s are of uncompressed bytes.
+func BenchmarkInflateZlib(b *testing.B) {
+	raw, err := os.ReadFile(testfiles.CMSSample(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	blocks, sizes := zlibBlocks(b, raw)
+	total := 0
+	for _, n := range sizes {
+		total += n
+	}
+	dst := make([]byte, slices.Max(sizes))
+	for _, c := range []struct {
+		name    string
+		inflate func(dst, src []byte) error
+		ok      bool
+	}{{"klauspost", inflateZlibGo, true}, {"libdeflate", capi.InflateZlib, capi.HaveZlibInflater()}} {
+		b.Run(c.name, func(b *testing.B) {
+			if !c.ok {
+				b.Skip("libdeflate.so.0 not found")
+			}
+			b.SetBytes(int64(total))
+			for b.Loop() {
+				for i, block := range blocks {
+					if err := c.inflate(dst[:sizes[i]], block); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
 	}
 }

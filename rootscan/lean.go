@@ -508,6 +508,8 @@ func leanMeta(cf *countingFile, tree string, schema *fileMeta) (*fileMeta, error
 		paths[i] = c.path
 	}
 	m := &fileMeta{tree: name, title: title, entries: entries, byName: make(map[string]*column, len(found))}
+	// Names are unique, so each schema column is copied at most once and
+	// copies never outgrows its capacity: the pointers into it stay valid.
 	copies := make([]column, 0, len(schema.cols))
 	for i, colName := range memberNames(schema, paths) {
 		sc, ok := schema.byName[colName]
@@ -517,9 +519,6 @@ func leanMeta(cf *countingFile, tree string, schema *fileMeta) (*fileMeta, error
 		c := found[i]
 		if sc.leanSig == "" || sc.leanSig != c.sig || sc.path != c.path {
 			return nil, fmt.Errorf("%w: branch %q differs from the first file's", errNotLean, c.path)
-		}
-		if len(copies) == cap(copies) {
-			return nil, fmt.Errorf("%w: more columns than the first file's", errNotLean)
 		}
 		copies = append(copies, *sc)
 		nc := &copies[len(copies)-1]

@@ -136,11 +136,17 @@ func runHarness(t *testing.T, db *sql.DB, c harnessCase) {
 			return fmt.Sprint(x) + "::" + k.sqlType
 		}
 	}
-	expect := func(r int) any {
+	hasNull := func(r int) bool {
 		for i, v := range rows[r] {
 			if v == nil || nullElem[[2]int{r, i}] {
-				return nil
+				return true
 			}
+		}
+		return false
+	}
+	expect := func(r int) any {
+		if hasNull(r) {
+			return nil
 		}
 		return c.ref(rows[r])
 	}
@@ -214,14 +220,6 @@ func runHarness(t *testing.T, db *sql.DB, c harnessCase) {
 	// The rows without any NULL, stored as a table of their own: its vectors
 	// carry no validity mask, which the functions' NULL-free fast paths
 	// take.
-	hasNull := func(r int) bool {
-		for i, v := range rows[r] {
-			if v == nil || nullElem[[2]int{r, i}] {
-				return true
-			}
-		}
-		return false
-	}
 	var noNull []string
 	for i, k := range c.args {
 		if strings.HasSuffix(k.sqlType, "[]") {

@@ -56,11 +56,12 @@ import (
 //
 // ROOT files written with ROOT's default settings store their baskets as
 // zlib streams, and inflating them is most of the cost of a scan.
-// libdeflate (Debian's libdeflate0) inflates the CMS sample's baskets ~2.8×
-// faster than klauspost/compress's zlib reader and ~1.8× faster than zlib
-// itself (bench/README.md, "Where the time goes"). It is loaded with dlopen
-// so that it stays optional: where it is missing, or HEPSQL_INFLATE=go is
-// set, HaveZlibInflater reports false and rootscan inflates in Go.
+// libdeflate (Debian's libdeflate0) inflates the CMS sample's baskets
+// 2.5–2.8× faster than klauspost/compress's zlib reader (rootscan's
+// BenchmarkInflateZlib; bench/README.md, "Where the time goes"). It is
+// loaded with dlopen so that it stays optional: where it is missing, or
+// HEPSQL_INFLATE=go is set, HaveZlibInflater reports false and rootscan
+// inflates in Go.
 //
 // Memory ownership: a decompressor is allocated by libdeflate (a few kB of
 // tables, no state kept between calls) and lives in inflaters, a free list

@@ -122,7 +122,8 @@ func (s *Shuffler) pull(ctx context.Context) (ok bool, err error) {
 }
 
 // fill reads rows from the source into the buffer's empty slots until it
-// is full or the source is exhausted: before an epoch's first batch.
+// is full or the source is exhausted. Only an epoch's first batch finds
+// empty slots while the source has rows: Next refills each slot it draws.
 func (s *Shuffler) fill(ctx context.Context) error {
 	for s.n < s.capacity {
 		ok, err := s.pull(ctx)

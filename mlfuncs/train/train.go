@@ -124,7 +124,6 @@ func Train(ctx context.Context, spec nn.Spec, src data.Source, opt Options) (*Re
 	}
 	pool := newWorkers(m, nn.NewAdam(lr, len(m.Params)), opt.Threads, opt.Seed)
 	defer pool.close()
-	pool.sh, pool.ctx = sh, ctx
 	predictor := m.NewPredictor(opt.Threads)
 	defer predictor.Close()
 
@@ -134,7 +133,7 @@ func Train(ctx context.Context, spec nn.Spec, src data.Source, opt Options) (*Re
 			return nil, fmt.Errorf("train: %w", err)
 		}
 		t0 := time.Now()
-		lossSum, rows, err := pool.epoch()
+		lossSum, rows, err := pool.epoch(ctx, sh)
 		if err != io.EOF {
 			return nil, fmt.Errorf("train: epoch %d, after %d rows: %w", e, rows, err)
 		}
@@ -233,7 +232,7 @@ type workers struct {
 	// only worker when W = 1; else workers 1..W−1, worker w taking
 	// [bounds[w−1], bounds[w]), while worker 0 draws the next batch.
 	bounds []int
-	sh     *data.Shuffler // set by Train
+	sh     *data.Shuffler // the epoch's, set by epoch
 	ctx    context.Context
 	// The step's batch, drawn during the step before, or err (io.EOF at
 	// the end of the epoch).
@@ -285,11 +284,12 @@ func (p *workers) draw() {
 	}
 }
 
-// epoch runs the steps of an epoch, from drawing its first batch to the
-// end of its data (p.err io.EOF) or an error, and returns the summed loss
-// and the rows trained on. The team runs the whole epoch (see run), so
+// epoch runs the steps of an epoch on sh's batches, from drawing the
+// first to the end of the data (p.err io.EOF) or an error, and returns the
+// summed loss and the rows trained on. The team runs the whole epoch (see run), so
 // that a step costs two rendezvous and no wake-up.
-func (p *workers) epoch() (lossSum float64, rows int, err error) {
+func (p *workers) epoch(ctx context.Context, sh *data.Shuffler) (lossSum float64, rows int, err error) {
+	p.ctx, p.sh = ctx, sh
 	p.lossSum, p.rows = 0, 0
 	p.draw()
 	if p.err == nil {
