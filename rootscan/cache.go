@@ -50,8 +50,10 @@ type metaKey struct {
 	size       int64
 	mtime      time.Time
 	// schema is nil for a file parsed by groot; for one read by the lean
-	// reader, the chain's first file, whose columns it holds.
+	// reader, the chain's first file, whose columns it holds: all of them,
+	// or those named in cols (leanWant.key) when cols is not empty.
 	schema *fileMeta
+	cols   string
 }
 
 // version names every cached version of one file's tree, of which the cache
@@ -59,9 +61,10 @@ type metaKey struct {
 type version struct {
 	name, tree string
 	schema     *fileMeta
+	cols       string
 }
 
-func (k metaKey) version() version { return version{k.name, k.tree, k.schema} }
+func (k metaKey) version() version { return version{k.name, k.tree, k.schema, k.cols} }
 
 // metaCache is a least-recently-used set of fileMeta bounded by count and
 // by bytes.

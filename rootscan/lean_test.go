@@ -49,7 +49,10 @@ func TestLeanMatchesGroot(t *testing.T) {
 				continue
 			}
 			schema := f.fileMeta
-			m, err := leanMeta(f.r, tree, schema)
+			m, err := leanMeta(f.r, tree, schema, nil)
+			if err == nil {
+				checkLeanWanted(t, f, tree, mustLean[name])
+			}
 			f.Close()
 			if err != nil {
 				if mustLean[name] {
@@ -76,6 +79,46 @@ func TestLeanMatchesGroot(t *testing.T) {
 	t.Logf("%d trees read by the lean reader, %d left to groot", lean, fallback)
 }
 
+// checkLeanWanted reads f's tree limited to each column alone, then to
+// every third column, and compares with groot's columns. Reading one column
+// skips the branches before it, where its leaf class (TLeafF, ...) was
+// first streamed, so a must-lean file also proves that class references
+// into skipped bytes resolve.
+func checkLeanWanted(t *testing.T, f *openFile, tree string, mustLean bool) {
+	t.Helper()
+	schema := f.fileMeta
+	var sets [][]*column
+	var third []*column
+	for i, c := range schema.cols {
+		if !c.supported() || c.leanSig == "" {
+			continue
+		}
+		sets = append(sets, []*column{c})
+		if i%3 == 0 {
+			third = append(third, c)
+		}
+	}
+	sets = append(sets, third, nil)
+	for _, cols := range sets {
+		m, err := leanMeta(f.r, tree, schema, newLeanWant(cols))
+		if err != nil {
+			if mustLean {
+				t.Errorf("%s:%s: lean reader gave up on %d columns: %v", filepath.Base(f.path), tree, len(cols), err)
+			}
+			continue
+		}
+		if m.entries != schema.entries || len(m.cols) != len(cols) {
+			t.Errorf("%s:%s: %d wanted columns: %d entries, %d columns", filepath.Base(f.path), tree, len(cols), m.entries, len(m.cols))
+			continue
+		}
+		for i, c := range m.cols {
+			if !reflect.DeepEqual(*c, *cols[i]) || m.byName[c.name] != c {
+				t.Errorf("%s:%s: wanted column %q differs:\nlean  %+v\ngroot %+v", filepath.Base(f.path), tree, c.name, *c, *cols[i])
+			}
+		}
+	}
+}
+
 // TestLeanCorruptMembers feeds the lean reader truncated and byte-flipped
 // copies of the CMS sample as chain members: it must give up or succeed,
 // never panic (a failure sends the file to groot, whose errors users see).
@@ -91,13 +134,13 @@ func TestLeanCorruptMembers(t *testing.T) {
 	}
 	schema := f.fileMeta
 	f.Close()
-	if _, err := leanMeta(&countingFile{File: memFile{bytes.NewReader(data)}, size: int64(len(data))}, "Events", schema); err != nil {
+	if _, err := leanMeta(&countingFile{File: memFile{bytes.NewReader(data)}, size: int64(len(data))}, "Events", schema, nil); err != nil {
 		t.Fatalf("intact copy: %v", err)
 	}
 	rng := rand.New(rand.NewPCG(7, 8))
 	var gaveUp, read int
 	try := func(b []byte) {
-		_, err := leanMeta(&countingFile{File: memFile{bytes.NewReader(b)}, size: int64(len(b))}, "Events", schema)
+		_, err := leanMeta(&countingFile{File: memFile{bytes.NewReader(b)}, size: int64(len(b))}, "Events", schema, nil)
 		if err != nil {
 			gaveUp++
 		} else {
@@ -133,7 +176,8 @@ func (memFile) Close() error { return nil }
 func (m memFile) Size() (int64, error) { return m.Reader.Size(), nil }
 
 // BenchmarkLeanMeta reads the CMS sample's metadata as a chain member: the
-// per-file cost that a cold query over many files pays.
+// per-file cost that a cold query over many files pays, for every column
+// and for a query's one or two.
 func BenchmarkLeanMeta(b *testing.B) {
 	cms := testfiles.CMSSample(b)
 	f, err := openTree(cms, "Events")
@@ -141,10 +185,21 @@ func BenchmarkLeanMeta(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer f.Close()
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := leanMeta(f.r, "Events", f.fileMeta); err != nil {
-			b.Fatal(err)
-		}
+	for _, bc := range []struct {
+		name string
+		want *leanWant
+	}{
+		{"all", nil},
+		{"MET_pt", newLeanWant([]*column{f.byName["MET_pt"]})},
+		{"Jet_pt", newLeanWant([]*column{f.byName["nJet"], f.byName["Jet_pt"]})},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := leanMeta(f.r, "Events", f.fileMeta, bc.want); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -156,6 +156,7 @@ type rootScan struct {
 	t          *rootTable
 	schema     *fileMeta // the first file's; files opened ahead may outlive t.first
 	proj       []projection
+	want       *leanWant // proj's columns, to which members' metadata reads are limited
 	maxThreads int
 
 	mu      sync.Mutex
@@ -205,6 +206,13 @@ func (t *rootTable) Start(projected []int) (capi.Scan, error) {
 	if len(bad) > 0 {
 		return nil, fmt.Errorf("read_root: cannot read branch %s; leave it out of the query (SELECT * EXCLUDE (...)) or see root_branches()", strings.Join(bad, ", "))
 	}
+	var wanted []*column
+	for _, p := range s.proj {
+		if p.col >= 0 {
+			wanted = append(wanted, t.cols[p.col])
+		}
+	}
+	s.want = newLeanWant(wanted)
 	// The first file is open already: plan it now, and guess from it how
 	// many units the chain holds, which bounds the useful threads.
 	units := t.planUnits(0, t.first, s.proj)
@@ -344,7 +352,7 @@ func (s *rootScan) take(done int) (u unit, f *openFile, ahead []unit, ok bool, e
 // first file and plans its units; it runs without the lock.
 func (s *rootScan) open(fi int) (*scanFile, error) {
 	t := s.t
-	f, err := openMember(t.names[fi], t.tree, s.schema, t.opts)
+	f, err := openMember(t.names[fi], t.tree, s.schema, s.want, t.opts)
 	if err != nil {
 		return nil, err
 	}

@@ -282,18 +282,19 @@ func listOrNone(s []string) string {
 // empty), taking the parsed metadata from the cache when the file has not
 // changed since it was parsed.
 func openTree(name, tree string) (*openFile, error) {
-	return openMember(name, tree, nil, DefaultSourceOptions)
+	return openMember(name, tree, nil, nil, DefaultSourceOptions)
 }
 
 // openTreeWith is openTree with the source options of a read_root call.
 func openTreeWith(name, tree string, o SourceOptions) (*openFile, error) {
-	return openMember(name, tree, nil, o)
+	return openMember(name, tree, nil, nil, o)
 }
 
 // openMember opens file name of a chain whose first file's metadata is
 // schema (nil: name is the first, or stands alone). A member is read by the
-// lean reader when it can, else parsed by groot like a first file.
-func openMember(name, tree string, schema *fileMeta, o SourceOptions) (*openFile, error) {
+// lean reader when it can, limited to want's columns unless want is nil,
+// else parsed by groot like a first file.
+func openMember(name, tree string, schema *fileMeta, want *leanWant, o SourceOptions) (*openFile, error) {
 	cf, err := openRaw(name, o)
 	if err != nil {
 		return nil, err
@@ -306,6 +307,9 @@ func openMember(name, tree string, schema *fileMeta, o SourceOptions) (*openFile
 	}
 	leanKey := key
 	leanKey.schema = schema
+	if want != nil {
+		leanKey.cols = want.key
+	}
 	if cacheable {
 		if m := metas.get(key); m != nil {
 			return &openFile{path: name, r: cf, fileMeta: m}, nil
@@ -319,7 +323,7 @@ func openMember(name, tree string, schema *fileMeta, o SourceOptions) (*openFile
 	if schema != nil && tree != "" {
 		// Any failure, corrupt bytes included, leaves the file to groot,
 		// whose errors are the ones users see.
-		if m, err := leanMeta(cf, tree, schema); err == nil {
+		if m, err := leanMeta(cf, tree, schema, want); err == nil {
 			leanParses.Add(1)
 			if cacheable {
 				metas.put(leanKey, m)
