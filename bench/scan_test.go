@@ -83,17 +83,41 @@ func TestPeersAgree(t *testing.T) {
 	}
 }
 
+// TestShippedQueries checks that the benchmark's Q1 and Q2 are the text of
+// queries/adl/q1.sql and q2.sql, comments and layout aside.
+func TestShippedQueries(t *testing.T) {
+	squash := func(text string) string {
+		var lines []string
+		for _, l := range strings.Split(text, "\n") {
+			if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "--") {
+				lines = append(lines, l)
+			}
+		}
+		return strings.Join(strings.Fields(strings.Join(lines, " ")), " ")
+	}
+	for _, q := range []string{Q1, Q2} {
+		shipped, err := os.ReadFile(filepath.Join("..", "queries", "adl", q+".sql"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		text, err := SQL(q, "read_root('${input}')")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if squash(text) != squash(string(shipped)) {
+			t.Errorf("%s: benchmark text\n%s\ndiffers from queries/adl/%s.sql\n%s", q, text, q, shipped)
+		}
+	}
+}
+
 // uncompressedBytes is the uncompressed size of the sample's baskets of the
 // branches query reads: the bytes b.SetBytes reports for every peer, so
 // that their MB/s compare.
 func uncompressedBytes(b *testing.B, f *fixture, query string) int64 {
 	b.Helper()
 	branches := BranchNames()
-	switch query {
-	case Q1:
-		branches = []string{"MET_pt"}
-	case Q2:
-		branches = []string{"Jet_pt"}
+	if _, branch, ok := histQuery(query); ok {
+		branches = []string{branch}
 	}
 	var n int64
 	err := f.db.QueryRow(fmt.Sprintf(
