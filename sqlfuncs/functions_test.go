@@ -262,7 +262,7 @@ func TestFunctionsAgainstReference(t *testing.T) {
 			return out
 		}},
 	}
-	covered := map[string]bool{"adl_hist": true} // a macro: TestHistogramAggregate
+	covered := map[string]bool{"adl_hist": true} // an aggregate: TestHistogramAggregate
 	for name := range topologyHarnessExempt {
 		covered[name] = true
 	}

@@ -149,10 +149,15 @@ func (h *histState) Update(in capi.Args, from, to int) error {
 			return err
 		}
 		w := (h.hi - h.lo) / float64(h.nbins)
-		if !h.list && vals.valid == nil {
-			for _, v := range vals.data[from:to] {
-				h.enter(v, w)
-			}
+		switch {
+		case !h.list && vals.valid == nil:
+			binValues(h, vals.data[from:to], w)
+			return nil
+		case h.list && h.float32:
+			enterListRows(h, lf, from, to, w)
+			return nil
+		case h.list:
+			enterListRows(h, ld, from, to, w)
 			return nil
 		}
 		for r := from; r < to; r++ {
@@ -204,6 +209,38 @@ func (b binning) uniform(from, to int) bool {
 
 // enterList enters a row's elements, skipping NULL ones (as the scalar form
 // skips NULL rows).
+// binValues enters values none of which is NULL. (Multiplying by 1/w
+// instead of dividing, and conditional moves for the bounds, measured no
+// faster in BenchmarkBinValues: the increments' dependencies dominate.)
+func binValues[T float](h *histState, vals []T, w float64) {
+	for _, v := range vals {
+		h.enter(float64(v), w)
+	}
+}
+
+// enterListRows enters the elements of rows [from, to) of l.
+func enterListRows[T float](h *histState, l lists[T], from, to int, w float64) {
+	if !l.plain() {
+		for r := from; r < to; r++ {
+			enterList(h, l, r, w)
+		}
+		return
+	}
+	// A scan's lists lie end to end in the child vector: one run.
+	start, end := l.entries[from].Offset, l.entries[from].Offset
+	for _, e := range l.entries[from:to] {
+		if e.Offset != end {
+			for r := from; r < to; r++ {
+				e := l.entries[r]
+				binValues(h, l.child[e.Offset:e.Offset+e.Length], w)
+			}
+			return
+		}
+		end += e.Length
+	}
+	binValues(h, l.child[start:end], w)
+}
+
 func enterList[T float](h *histState, l lists[T], r int, w float64) {
 	if !capi.IsValid(l.valid, r) {
 		return
