@@ -5,10 +5,13 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"database/sql/driver"
 	"fmt"
 	"net/url"
+	"runtime"
+	"strconv"
 	"strings"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
@@ -39,6 +42,7 @@ func NewConnector(dsn string, drv driver.Driver) (*Connector, error) {
 	if err != nil {
 		return nil, fmt.Errorf("hepsql: open %q: %w", dsn, err)
 	}
+	capi.ReserveCallbackProcs(duckThreads(dsn))
 	if err := registerAll(duck); err != nil {
 		duck.Close()
 		return nil, err
@@ -63,6 +67,21 @@ func checkDSN(dsn string) error {
 		}
 	}
 	return nil
+}
+
+// duckThreads is the number of threads DuckDB runs for dsn: its threads
+// setting, else DuckDB's default of one per hardware thread. (A later SET
+// threads is not seen; up to the core count it needs nothing more.)
+func duckThreads(dsn string) int {
+	n := runtime.NumCPU()
+	if i := strings.IndexByte(dsn, '?'); i >= 0 {
+		if q, err := url.ParseQuery(dsn[i+1:]); err == nil {
+			if t, err := strconv.Atoi(cmp.Or(q.Get("threads"), q.Get("worker_threads"))); err == nil && t > 0 {
+				n = t
+			}
+		}
+	}
+	return n
 }
 
 func registerAll(duck *duckdb.Connector) error {

@@ -3,7 +3,6 @@ package sqlml
 import (
 	"fmt"
 	"math"
-	"runtime"
 
 	"github.com/hepsql/hepsql/internal/capi"
 	"github.com/hepsql/hepsql/mlfuncs/metrics"
@@ -32,7 +31,7 @@ func (e *env) score(name, query string) (*loaded, []float32, []int32, error) {
 		return nil, nil, nil, err
 	}
 	spec := m.model.Spec
-	pred := m.model.NewPredictor(runtime.GOMAXPROCS(0))
+	pred := m.model.NewPredictor(capi.Cores())
 	defer pred.Close()
 	var probs []float32
 	var labels []int32

@@ -2,7 +2,6 @@ package sqlml
 
 import (
 	"fmt"
-	"runtime"
 	"strings"
 	"sync"
 
@@ -46,7 +45,7 @@ func (e *env) bindPredict(a *capi.BindArgs) (capi.Table, error) {
 		return nil, fmt.Errorf("predict: %w", err)
 	}
 	n := &namedArgs{a: a}
-	threads := n.int("threads", runtime.GOMAXPROCS(0), 1)
+	threads := n.int("threads", capi.Cores(), 1)
 	if n.err != nil {
 		return nil, fmt.Errorf("predict: %w", n.err)
 	}

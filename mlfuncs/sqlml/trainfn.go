@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"runtime"
 	"strings"
 	"time"
 
@@ -164,7 +163,7 @@ func parseTrain(a *capi.BindArgs) (*trainConfig, error) {
 	c.LR = n.float("lr", 1e-3)
 	c.ScaleLR, _ = n.get("scale_lr").(bool)
 	c.Seed = uint64(n.int("seed", 1, 0))
-	c.Threads = n.int("threads", runtime.GOMAXPROCS(0), 1)
+	c.Threads = n.int("threads", capi.Cores(), 1)
 	c.Validation = n.float("validation", 0.2)
 	c.Patience = n.int("patience", 0, 0)
 	c.MemoryMB = n.int("memory_mb", 256, 1)
