@@ -1,7 +1,9 @@
 package sqlfuncs
 
 import (
+	"bytes"
 	"fmt"
+	"unsafe"
 
 	"github.com/hepsql/hepsql/internal/capi"
 )
@@ -91,7 +93,7 @@ var _ = define(&Function{
 // increment (no hashing).
 type histState struct {
 	list    bool // values are lists (FLOAT[] or DOUBLE[]): every element enters
-	float32 bool
+	float32 bool // values (or elements) are FLOAT
 	lo, hi  float64
 	nbins   int
 	counts  []int64 // [0] underflow, [1..nbins] bins, [nbins+1] overflow
@@ -115,10 +117,13 @@ func (h *histState) Update(in capi.Args, from, to int) error {
 	b := readBinning(in)
 	var (
 		vals scalars[float64]
+		vf   scalars[float32]
 		lf   lists[float32]
 		ld   lists[float64]
 	)
 	switch {
+	case !h.list && h.float32:
+		vf = readScalars[float32](in.Arg(0), n)
 	case !h.list:
 		vals = readScalars[float64](in.Arg(0), n)
 	case h.float32:
@@ -128,6 +133,10 @@ func (h *histState) Update(in capi.Args, from, to int) error {
 	}
 	enterRow := func(r int, w float64) {
 		switch {
+		case !h.list && h.float32:
+			if vf.ok(r) {
+				h.enter(float64(vf.data[r]), w)
+			}
 		case !h.list:
 			if vals.ok(r) {
 				h.enter(vals.data[r], w)
@@ -150,7 +159,10 @@ func (h *histState) Update(in capi.Args, from, to int) error {
 		}
 		w := (h.hi - h.lo) / float64(h.nbins)
 		switch {
-		case !h.list && vals.valid == nil:
+		case !h.list && h.float32 && vf.valid == nil:
+			binValues(h, vf.data[from:to], w)
+			return nil
+		case !h.list && !h.float32 && vals.valid == nil:
 			binValues(h, vals.data[from:to], w)
 			return nil
 		case h.list && h.float32:
@@ -198,17 +210,21 @@ func (b binning) uniform(from, to int) bool {
 	if b.lo.valid != nil || b.hi.valid != nil || b.nbins.valid != nil {
 		return false
 	}
-	lo, hi, nb := b.lo.data[from], b.hi.data[from], b.nbins.data[from]
-	for r := from + 1; r < to; r++ {
-		if b.lo.data[r] != lo || b.hi.data[r] != hi || b.nbins.data[r] != nb {
-			return false
-		}
-	}
-	return true
+	return allSame(b.lo.data[from:to]) && allSame(b.hi.data[from:to]) && allSame(b.nbins.data[from:to])
 }
 
-// enterList enters a row's elements, skipping NULL ones (as the scalar form
-// skips NULL rows).
+// allSame reports whether every element of s has the bits of the first:
+// s[1:] equals s[:len-1] as memory, one vectorised comparison (a loop of
+// == over three 2048-row arguments was 5% of Q1). Bit equality is stricter
+// than == only for -0 against 0, which then take the per-row path.
+func allSame[T int64 | float64](s []T) bool {
+	if len(s) < 2 {
+		return true
+	}
+	b := unsafe.Slice((*byte)(unsafe.Pointer(&s[0])), len(s)*8)
+	return bytes.Equal(b[8:], b[:len(b)-8])
+}
+
 // binValues enters values none of which is NULL. (Multiplying by 1/w
 // instead of dividing, and conditional moves for the bounds, measured no
 // faster in BenchmarkBinValues: the increments' dependencies dominate.)
@@ -241,6 +257,8 @@ func enterListRows[T float](h *histState, l lists[T], from, to int, w float64) {
 	binValues(h, l.child[start:end], w)
 }
 
+// enterList enters a row's elements, skipping NULL ones (as the scalar form
+// skips NULL rows).
 func enterList[T float](h *histState, l lists[T], r int, w float64) {
 	if !capi.IsValid(l.valid, r) {
 		return
@@ -320,6 +338,9 @@ var _ = define(&Function{
 	Aggregates: []AggregateOverload{
 		{Args: args("value", tDouble, "lo", tDouble, "hi", tDouble, "nbins", tBigInt), Returns: histType,
 			New: func() capi.AggregateState { return &histState{} }},
+		// FLOAT branches (MET_pt) without DuckDB casting each chunk first.
+		{Args: args("value", tFloat, "lo", tDouble, "hi", tDouble, "nbins", tBigInt), Returns: histType,
+			New: func() capi.AggregateState { return &histState{float32: true} }},
 		{Args: args("values", tFloats, "lo", tDouble, "hi", tDouble, "nbins", tBigInt), Returns: histType,
 			New: func() capi.AggregateState { return &histState{list: true, float32: true} }},
 		{Args: args("values", tDoubles, "lo", tDouble, "hi", tDouble, "nbins", tBigInt), Returns: histType,

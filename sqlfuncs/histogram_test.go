@@ -107,6 +107,12 @@ func TestHistogramAggregate(t *testing.T) {
 				}
 				return []float64{*r.v}
 			}},
+			{"FLOAT scalar", "v::FLOAT", "WHERE id % 4 <> 3", func(r row) bool { return r.id%4 != 3 }, func(r row) []float64 {
+				if r.v == nil {
+					return nil
+				}
+				return []float64{*r.v}
+			}},
 			{"FLOAT[] with NULLs", "l::FLOAT[]", "", nil, func(r row) []float64 { return r.plain }},
 			{"DOUBLE[] with NULLs", "l", "", nil, func(r row) []float64 { return r.plain }},
 			{"FLOAT[] NULL-free", "p::FLOAT[]", "", nil, func(r row) []float64 { return r.plain }},
@@ -143,6 +149,11 @@ func TestHistogramAggregate(t *testing.T) {
 			})
 		}
 	}
+	t.Run("integers bin as DOUBLE, not FLOAT", func(t *testing.T) {
+		// 16777217 is the first integer a FLOAT cannot hold.
+		got := queryHists(t, db, "SELECT 0, adl_hist(x, 16777216, 16777218, 2) FROM (VALUES (16777217::BIGINT)) t(x)")
+		checkBins(t, "BIGINT", got[0], []adlref.Bin{{X: 16777217.5, Y: 1}})
+	})
 	t.Run("constant list", func(t *testing.T) {
 		want := adlref.NewHist(0, 10, 5)
 		for range 3000 {
