@@ -194,21 +194,43 @@ func (bufs *basketBuffers) decode(raw []byte, wantOffsets bool) (basket, error) 
 		bufs.offsets = make([]int32, h.nevbuf+1)
 	}
 	offs := bufs.offsets[:h.nevbuf+1]
-	for i := range int(h.nevbuf) {
-		o := binary.BigEndian.Uint32(payload[r.pos+4*i:])
-		if h.flag > 20 && h.flag < 40 {
-			o &= 0x00ffffff // ROOT's kDisplacementMask bits are not part of the offset
-		}
-		offs[i] = int32(o) - h.keylen
+	mask := ^uint32(0)
+	if h.flag > 20 && h.flag < 40 {
+		mask = 0x00ffffff // ROOT's kDisplacementMask bits are not part of the offset
 	}
-	offs[h.nevbuf] = h.last - h.keylen
-	for i := range int(h.nevbuf) {
-		if offs[i] < 0 || offs[i] > offs[i+1] {
-			return basket{}, fmt.Errorf("%w: entry %d offset %d outside [0, %d]", errCorrupt, i, offs[i], offs[i+1])
-		}
+	if i, ok := entryOffsets(offs, payload[r.pos:r.pos+4*int(h.nevbuf)], mask, h.keylen, h.last-h.keylen); !ok {
+		return basket{}, fmt.Errorf("%w: entry %d offset %d outside [0, %d]", errCorrupt, i, offs[i], offs[i+1])
 	}
 	b.offsets = offs
 	return b, nil
+}
+
+// entryOffsets converts a basket's table of big-endian entry offsets (tbl,
+// one per entry, each masked and counted from the key's start) into offsets
+// into the payload, with end as the last; offs has one more element than
+// tbl has entries. They must rise from 0 to end: otherwise it returns the
+// first entry out of order and false. One pass, as a basket's table is
+// read for every jagged branch of every file (5% of ADL Q5).
+func entryOffsets(offs []int32, tbl []byte, mask uint32, keylen, end int32) (int, bool) {
+	n := len(tbl) / 4
+	offs = offs[:n+1]
+	offs[n] = end
+	prev := int32(0)
+	for i := range n {
+		o := int32(binary.BigEndian.Uint32(tbl[4*i:])&mask) - keylen
+		offs[i] = o
+		if o < prev {
+			if i > 0 {
+				return i - 1, false // offs[i-1] > offs[i]
+			}
+			return 0, false // negative
+		}
+		prev = o
+	}
+	if n > 0 && prev > end {
+		return n - 1, false
+	}
+	return 0, true
 }
 
 // decompress inflates ROOT's chunked compression format into dst, which
