@@ -51,7 +51,7 @@ func (l lists[T]) plain() bool { return l.valid == nil && l.childValid == nil }
 
 // row returns row r's elements, and false when the list or one of its
 // elements is NULL.
-func (l lists[T]) row(r int) ([]T, bool) {
+func (l *lists[T]) row(r int) ([]T, bool) {
 	if !capi.IsValid(l.valid, r) {
 		return nil, false
 	}

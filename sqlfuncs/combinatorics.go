@@ -37,7 +37,7 @@ func readConditions(in capi.Args, rule pairRule) conditions {
 
 // row returns the row's charges and flavours, checking lengths against n
 // objects.
-func (c conditions) row(r, n int) (charge, flavour []int32, ok bool, err error) {
+func (c *conditions) row(r, n int) (charge, flavour []int32, ok bool, err error) {
 	if c.rule == anyPair {
 		return nil, nil, true, nil
 	}
@@ -60,7 +60,7 @@ func (c conditions) row(r, n int) (charge, flavour []int32, ok bool, err error) 
 
 // conditionedRow returns row r's objects with their charges and flavours;
 // ok is false when any of them is NULL.
-func conditionedRow[T float](c collection[T], cond conditions, r int) (o objects[T], charge, flavour []int32, ok bool, err error) {
+func conditionedRow[T float](c *collection[T], cond *conditions, r int) (o objects[T], charge, flavour []int32, ok bool, err error) {
 	if o, ok, err = c.row(r); !ok || err != nil {
 		return o, nil, nil, false, err
 	}
@@ -68,7 +68,7 @@ func conditionedRow[T float](c collection[T], cond conditions, r int) (o objects
 	return o, charge, flavour, ok, err
 }
 
-func (c conditions) allows(charge, flavour []int32, i, j int) bool {
+func (c *conditions) allows(charge, flavour []int32, i, j int) bool {
 	switch c.rule {
 	case oppositeCharge:
 		return charge[i]*charge[j] < 0
@@ -94,7 +94,7 @@ func (c conditions) plain() bool {
 // slicing five lists or building a four-vector: in most events a
 // collection has few objects (76% of the CMS sample's have under two
 // muons).
-func fewerThan[T float](c collection[T], cond conditions, r, k int) bool {
+func fewerThan[T float](c *collection[T], cond *conditions, r, k int) bool {
 	m := c.pt.entries[r].Length
 	if m >= uint64(k) || c.eta.entries[r].Length != m || c.phi.entries[r].Length != m || c.mass.entries[r].Length != m {
 		return false
@@ -123,11 +123,11 @@ func execPairMass[T float](rule pairRule) func(capi.Args, capi.Vector) error {
 		plain := c.plain() && cond.plain()
 		var p4s []P4
 		for r := 0; r < n; r++ {
-			if plain && fewerThan(c, cond, r, 2) {
+			if plain && fewerThan(&c, &cond, r, 2) {
 				w.begin(r, 0) // no pair
 				continue
 			}
-			o, charge, flavour, ok, err := conditionedRow(c, cond, r)
+			o, charge, flavour, ok, err := conditionedRow(&c, &cond, r)
 			if err != nil {
 				return err
 			}
@@ -178,11 +178,11 @@ func execBest[T float](k int, rule pairRule) func(capi.Args, capi.Vector) error 
 		plain := c.plain() && cond.plain()
 		var p4s []P4
 		for r := 0; r < n; r++ {
-			if plain && fewerThan(c, cond, r, k) {
+			if plain && fewerThan(&c, &cond, r, k) {
 				w.null(r) // no candidate
 				continue
 			}
-			o, charge, flavour, ok, err := conditionedRow(c, cond, r)
+			o, charge, flavour, ok, err := conditionedRow(&c, &cond, r)
 			if err != nil {
 				return err
 			}

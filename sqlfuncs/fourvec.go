@@ -71,7 +71,7 @@ type objects[T float] struct{ pt, eta, phi, mass []T }
 
 // row returns row r's objects; false when a list is NULL or holds a NULL, or
 // the four lists differ in length (err set).
-func (c collection[T]) row(r int) (objects[T], bool, error) {
+func (c *collection[T]) row(r int) (objects[T], bool, error) {
 	var o objects[T]
 	var ok [4]bool
 	o.pt, ok[0] = c.pt.row(r)
