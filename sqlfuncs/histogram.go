@@ -21,7 +21,7 @@ func readBinning(in capi.Args) binning {
 
 // row checks the row's binning; a bad one is an error, not a NULL, since it
 // is a mistake in the query rather than in the data.
-func (b binning) row(r int) (lo, hi float64, nbins int, ok bool, err error) {
+func (b *binning) row(r int) (lo, hi float64, nbins int, ok bool, err error) {
 	if !b.lo.ok(r) || !b.hi.ok(r) || !b.nbins.ok(r) {
 		return 0, 0, 0, false, nil
 	}

@@ -37,7 +37,7 @@ type matchRow[T float] struct {
 	ptA, etaA, phiA, ptB, etaB, phiB []T
 }
 
-func (m matchInput[T]) row(r int) (matchRow[T], bool, error) {
+func (m *matchInput[T]) row(r int) (matchRow[T], bool, error) {
 	var x matchRow[T]
 	ok := true
 	get := func(l lists[T]) []T {

@@ -219,7 +219,7 @@ func readLepton(v capi.Vector, n int) leptonInput {
 }
 
 // row returns row r's lepton; false when it or a field is NULL.
-func (l leptonInput) row(r int) (topoLepton, bool) {
+func (l *leptonInput) row(r int) (topoLepton, bool) {
 	if !capi.IsValid(l.valid, r) || !l.isMuon.ok(r) || !l.idx.ok(r) || !l.charge.ok(r) {
 		return topoLepton{}, false
 	}
