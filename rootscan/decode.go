@@ -195,17 +195,22 @@ func (r *columnReader) fillList(v capi.Vector, entry int64, n int) error {
 		if c.layout == layoutJagged && itemDisk > 0 && itemDisk&(itemDisk-1) == 0 {
 			// NanoAOD's case, every jagged branch of every file: sizes by
 			// shifting entry offsets (a division per entry was ~6% of Q5).
+			// Locals only in the loop: the closure's captured variables
+			// would be loaded and stored on every entry.
 			shift := uint(bits.TrailingZeros(uint(itemDisk)))
 			o := r.cur.offsets[first : first+k+1]
-			for i := range k {
+			ents := entries[row : row+k]
+			at := uint64(total)
+			for i := range ents {
 				nb := int(o[i+1] - o[i])
 				if nb&(itemDisk-1) != 0 {
 					return r.errorf(r.cur.first+int64(first+i), "%v: %d bytes is not a whole number of %d-byte items", errCorrupt, nb, itemDisk)
 				}
-				items := nb >> shift
-				entries[row+i] = capi.ListEntry{Offset: uint64(total + segItems), Length: uint64(items)}
-				segItems += items
+				items := uint64(nb >> shift)
+				ents[i] = capi.ListEntry{Offset: at, Length: items}
+				at += items
 			}
+			segItems = int(at) - total
 		} else {
 			for i := range k {
 				b := r.entryBytes(first + i)
