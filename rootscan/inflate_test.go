@@ -2,8 +2,10 @@ package rootscan
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/hepsql/hepsql/internal/capi"
@@ -117,6 +119,42 @@ func BenchmarkInflateZlib(b *testing.B) {
 						b.Fatal(err)
 					}
 				}
+			}
+		})
+	}
+}
+
+// BenchmarkInflateZlibThreads inflates the CMS sample's zlib blocks 20
+// times over, in one goroutine and split between two: how far this
+// machine's two cores scale the scan's largest cost with no DuckDB, no
+// shared state and no I/O, the ceiling for a 2-thread scan's speed-up.
+func BenchmarkInflateZlibThreads(b *testing.B) {
+	if !capi.HaveZlibInflater() {
+		b.Skip("libdeflate.so.0 not found")
+	}
+	raw, err := os.ReadFile(testfiles.CMSSample(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	blocks, sizes := zlibBlocks(b, raw)
+	const rounds = 20
+	for _, workers := range []int{1, 2} {
+		b.Run(fmt.Sprintf("%d", workers), func(b *testing.B) {
+			for b.Loop() {
+				var wg sync.WaitGroup
+				for w := range workers {
+					wg.Go(func() {
+						dst := make([]byte, slices.Max(sizes))
+						for k := w; k < rounds*len(blocks); k += workers {
+							i := k % len(blocks)
+							if err := capi.InflateZlib(dst[:sizes[i]], blocks[i]); err != nil {
+								b.Error(err)
+								return
+							}
+						}
+					})
+				}
+				wg.Wait()
 			}
 		})
 	}
