@@ -94,9 +94,10 @@ const (
 
 var metas = newMetaCache(cacheMaxFiles, cacheMaxBytes)
 
-// parses counts the files whose metadata groot parsed, leanParses those
-// read by the lean reader (neither found in the cache); tests use them.
-var parses, leanParses atomic.Int64
+// parses counts the files whose metadata groot parsed, leanParses the chain
+// members and leanSchemas the first or lone files read by the lean reader
+// (none found in the cache); tests use them.
+var parses, leanParses, leanSchemas atomic.Int64
 
 func newMetaCache(maxFiles int, maxBytes int64) *metaCache {
 	return &metaCache{maxFiles: maxFiles, maxBytes: maxBytes, order: list.New(),

@@ -4,7 +4,8 @@
 //
 // # How data reaches DuckDB
 //
-// groot (go-hep) parses the file directory, the TTree and its streamers;
+// A lean reader of rootscan's own (lean.go) or, for anything outside what
+// it covers, groot (go-hep) parses the file directory and the TTree record;
 // rootscan then reads each projected branch's baskets itself (one ReadAt per
 // basket), inflates them (zlib through libdeflate when the system has it,
 // see capi.InflateZlib; lzma, lz4, zstd in Go) and byte-swaps the entries
@@ -54,13 +55,18 @@
 // until a thread reaches it; the scan's Close closes what nobody claimed.
 //
 // groot parses a file's metadata in about a millisecond, streamers
-// included, which over a hundred files was most of a short query. So the
-// chain's other files go through a lean reader (lean.go) that reads only
-// the tree record's branch list and basket tables and takes the column
-// types from the first file when the leaves match; anything else (split
-// objects, other versions, a mismatch, corruption) falls back to groot.
-// Parsed metadata is cached per process, keyed by file name, size and
-// modification time (cache.go), for the next query over the same files.
+// included, which over a hundred files was most of a short query. So files
+// go through a lean reader (lean.go) that reads the tree record straight
+// from the file. The chain's first file (or a lone one) gets its full
+// schema from it when every branch is a plain TBranch of scalar, C-string
+// or counted leaves, NanoAOD's layout, with the columns groot's parse would
+// give. The other files get only the projected branches' basket tables,
+// the rest skipped by their byte counts, typed from the first file when
+// the leaves match. Anything else (split objects, fixed arrays, other
+// versions, a mismatch, corruption) falls back to groot, whose results and
+// errors stay the reference. Parsed metadata is cached per process, keyed
+// by file name, size and modification time, and for members by the columns
+// read (cache.go), for the next query over the same files.
 //
 // # Provenance
 //

@@ -9,9 +9,12 @@ func SetUnitSizes(minEntries, maxEntries int64) (restore func()) {
 	return func() { unitEntries, maxUnitEntries = oldMin, oldMax }
 }
 
-// MetadataParses is the number of files whose metadata this process parsed
-// with groot rather than took from the cache.
-func MetadataParses() int64 { return parses.Load() }
+// MetadataParses is the number of files whose full schema this process read
+// (with groot or the lean reader) rather than took from the cache.
+func MetadataParses() int64 { return parses.Load() + leanSchemas.Load() }
+
+// GrootParses is the number of files whose metadata groot parsed.
+func GrootParses() int64 { return parses.Load() }
 
 // CachedFiles is the number of files whose metadata is cached.
 func CachedFiles() int { return metas.len() }

@@ -6,15 +6,20 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/hepsql/hepsql/internal/capi"
 )
 
 // A chain's files after the first usually share its layout (NanoAOD: plain
 // TBranches of primitive leaves), and from them a scan needs only each
-// branch's basket table and proof that its leaves match the first file's.
-// groot parses every file fully, streamers and all, at about a millisecond
-// a file. leanMeta reads that subset straight from the TTree record instead:
+// projected branch's basket table and proof that its leaves match the first
+// file's. groot parses every file fully, streamers and all, at about a
+// millisecond a file. leanMeta reads that subset straight from the TTree
+// record instead (and leanSchema, at the end of this file, a first file's
+// whole schema when its layout is that simple):
 // the file header, the top directory's keys, the tree's key (inflated), and
 // a walk over its branches that skips every object it does not need by its
 // byte count. Anything outside the subset (other branch classes, packed
@@ -75,6 +80,7 @@ type objReader struct {
 	// them); the others are skipped whole by their byte count. nil reads
 	// every branch.
 	keep map[string]bool
+	full bool // keep every field of the leaves (leanSchema)
 }
 
 // newBranch hands out a zeroed branch node from a slab: a NanoAOD file has
@@ -299,7 +305,15 @@ type leanBranch struct {
 	inMemory bool
 }
 
-type leanLeaf struct{ name string }
+// leanLeaf is a leaf as the lean reader reads it: its name, and when the
+// reader builds a first file's schema (objReader.full) the fields
+// leafColumn maps from.
+type leanLeaf struct {
+	name               string
+	class, title       string
+	n, lenType, offset int
+	unsigned, counted  bool
+}
 
 // branch reads a TBranch; a top-level one outside r.keep is skipped, and
 // branch returns nil for it.
@@ -431,7 +445,11 @@ func (r *objReader) leaf() leanLeaf {
 	r.seek(lend)
 	r.seek(end)
 	r.sigs = appendLeafSignature(r.sigs, class, name, title, n, lenType, offset, unsigned, counted)
-	return leanLeaf{name: string(name)}
+	l := leanLeaf{name: string(name)}
+	if r.full {
+		l.class, l.title, l.n, l.lenType, l.offset, l.unsigned, l.counted = class, string(title), n, lenType, offset, unsigned, counted
+	}
+	return l
 }
 
 // treeRecord reads a TTree record: the tree's name, title, entries and
@@ -649,6 +667,7 @@ func memberNames(schema *fileMeta, paths []string) []string {
 
 // treeKey is a TTree's record, inflated.
 type treeKey struct {
+	name    string // the tree's, chosen by findKey when asked for the default
 	keylen  int
 	payload []byte
 	bufs    [][]byte // taken from keyBuffers
@@ -682,7 +701,9 @@ func (k *treeKey) release() {
 }
 
 // findKey reads a file's header and top directory and returns the record
-// of its TTree named tree (the highest cycle).
+// of its TTree named tree (the highest cycle); tree "" asks for the default
+// as chooseTree applies it (the only tree, else "Events"), and any other
+// case (no tree, several) is left to groot.
 func findKey(cf *countingFile, tree string) (treeKey, error) {
 	read := func(off int64, n int) ([]byte, error) {
 		if off < 0 || n <= 0 || n > 1<<28 || off+int64(n) > cf.size {
@@ -739,7 +760,7 @@ func findKey(cf *countingFile, tree string) (treeKey, error) {
 	k.skip(4 + 2 + 4 + 4)
 	k.pos = int(k.i16()) // past the list's own key
 	nkeys := int(k.i32())
-	var best struct {
+	type keyInfo struct {
 		cycle  int
 		seek   int64
 		nbytes int
@@ -747,7 +768,13 @@ func findKey(cf *countingFile, tree string) (treeKey, error) {
 		keylen int
 		class  string
 	}
+	var best keyInfo
 	best.cycle = -1
+	var trees []string            // names of the tree keys, for the default
+	var byName map[string]keyInfo // their highest cycles, for the default
+	if tree == "" {
+		byName = map[string]keyInfo{}
+	}
 	for i := 0; i < nkeys && k.err == nil; i++ {
 		nbytes := int(k.i32())
 		kversion := k.i16()
@@ -765,9 +792,30 @@ func findKey(cf *countingFile, tree string) (treeKey, error) {
 		}
 		class, name := k.str(), k.str()
 		k.str() // title
+		ki := keyInfo{cycle, seek, nbytes, objlen, keylen, class}
 		if name == tree && cycle > best.cycle {
-			best.cycle, best.seek, best.nbytes, best.objlen, best.keylen, best.class = cycle, seek, nbytes, objlen, keylen, class
+			best = ki
 		}
+		if byName != nil && (class == "TTree" || class == "TNtuple" || class == "TNtupleD") {
+			old, seen := byName[name]
+			if !seen {
+				trees = append(trees, name)
+			}
+			if !seen || cycle > old.cycle {
+				byName[name] = ki
+			}
+		}
+	}
+	if tree == "" {
+		switch {
+		case len(trees) == 1:
+			tree = trees[0]
+		case slices.Contains(trees, "Events"):
+			tree = "Events"
+		default:
+			return treeKey{}, fmt.Errorf("%w: no default tree among %d", errNotLean, len(trees))
+		}
+		best = byName[tree]
 	}
 	if k.err != nil || best.cycle < 0 || best.class != "TTree" {
 		return treeKey{}, fmt.Errorf("%w: no TTree key %q", errNotLean, tree)
@@ -778,7 +826,7 @@ func findKey(cf *countingFile, tree string) (treeKey, error) {
 	if best.seek < 0 || best.seek+int64(best.nbytes) > cf.size {
 		return treeKey{}, fmt.Errorf("%w: key outside the file", errNotLean)
 	}
-	key := treeKey{keylen: best.keylen}
+	key := treeKey{name: tree, keylen: best.keylen}
 	raw := key.buffer(best.nbytes)
 	if _, err := cf.ReadAt(raw, best.seek); err != nil {
 		key.release()
@@ -795,4 +843,127 @@ func findKey(cf *countingFile, tree string) (treeKey, error) {
 		return treeKey{}, fmt.Errorf("%w: %v", errNotLean, err)
 	}
 	return key, nil
+}
+
+// leanSchema reads the metadata of a chain's first file, or of a file on
+// its own, without groot, when every branch is a plain TBranch of scalar,
+// C-string or counted (NanoAOD X_y[nX]) leaves: the columns leafColumn
+// would make, named and checked as columnsOf does them. groot's parse of
+// such a file is ~1.3 ms, serial at the start of every cold query (bind);
+// anything outside that subset returns errNotLean and the file goes to
+// groot, so results and errors stay groot's (TestLeanMatchesGroot checks
+// the columns are equal field for field).
+func leanSchema(cf *countingFile, tree string) (*fileMeta, error) {
+	key, err := findKey(cf, tree)
+	if err != nil {
+		return nil, err
+	}
+	defer key.release() // the columns copy what they keep
+	r := objReader{byteReader: byteReader{b: key.payload}, base: key.keylen, classes: map[int]string{}, full: true}
+	name, title, entries, branches := r.treeRecord()
+	if r.err != nil {
+		return nil, r.err
+	}
+	if name != key.name {
+		return nil, fmt.Errorf("%w: tree record named %q", errNotLean, name)
+	}
+	var cols []*column
+	var walk func(b *leanBranch, prefix string) error
+	walk = func(b *leanBranch, prefix string) error {
+		path := memberName(prefix, b.name)
+		if len(b.subs) > 0 {
+			for _, sb := range b.subs {
+				if err := walk(sb, path); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		if b.inMemory {
+			return fmt.Errorf("%w: branch %q has baskets in memory", errNotLean, path)
+		}
+		for _, l := range b.leaves {
+			c, err := leanLeafColumn(b, l, len(b.leaves) > 1)
+			if err != nil {
+				return err
+			}
+			c.name, c.leanSig, c.baskets = path, b.sigs, b.baskets
+			if len(b.leaves) > 1 {
+				c.name = path + "." + l.name
+			}
+			cols = append(cols, c)
+		}
+		return nil
+	}
+	for _, b := range branches {
+		if err := walk(b, ""); err != nil {
+			return nil, err
+		}
+	}
+	uniqueNames(cols)
+	m := &fileMeta{tree: name, title: title, entries: entries, cols: cols, byName: make(map[string]*column, len(cols))}
+	for _, c := range cols {
+		m.byName[c.name] = c
+	}
+	m.bytes = metaBytes(cols)
+	return m, nil
+}
+
+// leanLeafColumn is leafColumn for the leaves leanSchema covers; any other
+// leaf is errNotLean, for groot to map.
+func leanLeafColumn(b *leanBranch, l leanLeaf, leafList bool) (*column, error) {
+	c := &column{rootType: l.class + " " + l.title}
+	if l.class == "TLeafC" {
+		if leafList {
+			return nil, fmt.Errorf("%w: C string in a leaf list", errNotLean)
+		}
+		c.layout, c.typ = layoutString, capi.Scalar(capi.Varchar)
+		return c, nil
+	}
+	encs, ok := leafEncodings[l.class]
+	if !ok || hasTitleDims(l.title) {
+		return nil, fmt.Errorf("%w: leaf %q (%s %s)", errNotLean, l.name, l.class, l.title)
+	}
+	c.enc = encs[0]
+	if l.unsigned {
+		c.enc = encs[1]
+	}
+	elem := capi.Scalar(c.enc.sqlType())
+	if l.counted {
+		if leafList {
+			return nil, fmt.Errorf("%w: counted leaf in a leaf list", errNotLean)
+		}
+		c.layout, c.typ = layoutJagged, capi.ListOf(elem)
+		return c, nil
+	}
+	if l.n != 1 {
+		return nil, fmt.Errorf("%w: leaf %q of length %d", errNotLean, l.name, l.n)
+	}
+	for _, ll := range b.leaves {
+		if ll.counted {
+			return nil, fmt.Errorf("%w: leaf list with counted leaves", errNotLean)
+		}
+		c.entrySize += ll.n * ll.lenType
+	}
+	c.layout, c.typ, c.leafOffset = layoutFixed, elem, l.offset
+	return c, nil
+}
+
+// hasTitleDims reports whether groot reads array dimensions from a leaf's
+// title: a "[" followed by digits or nothing and "]" ("x[3]", "x[]"); a
+// count leaf's name ("Jet_pt[nJet]") is not one.
+func hasTitleDims(title string) bool {
+	for i := 0; i < len(title); i++ {
+		if title[i] != '[' {
+			continue
+		}
+		j := i + 1
+		for j < len(title) && title[j] >= '0' && title[j] <= '9' {
+			j++
+		}
+		if j < len(title) && title[j] == ']' {
+			return true
+		}
+	}
+	return false
 }

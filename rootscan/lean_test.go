@@ -2,6 +2,7 @@ package rootscan
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -35,7 +36,7 @@ func TestLeanMatchesGroot(t *testing.T) {
 	}
 	files = append(files, cms)
 
-	var lean, fallback int
+	var lean, fallback, leanFirst int
 	for _, name := range files {
 		_, rf, err := openROOT(name)
 		if err != nil {
@@ -43,12 +44,27 @@ func TestLeanMatchesGroot(t *testing.T) {
 		}
 		trees := treesIn(rf)
 		rf.Close()
-		for _, tree := range trees {
-			f, err := openTree(name, tree)
+		for _, tree := range append(trees, "") {
+			cf, err := openRaw(name, DefaultSourceOptions)
 			if err != nil {
+				t.Fatal(err)
+			}
+			schema, err := parseTree(name, cf, tree) // groot's
+			if err != nil {
+				cf.File.Close()
 				continue
 			}
-			schema := f.fileMeta
+			f := &openFile{path: name, r: cf, fileMeta: schema}
+			if first, err := leanSchema(cf, tree); err == nil {
+				leanFirst++
+				checkSameMeta(t, fmt.Sprintf("%s:%q first file", filepath.Base(name), tree), first, schema)
+			} else if mustLean[name] {
+				t.Errorf("%s:%q: lean reader gave up on the first file: %v", filepath.Base(name), tree, err)
+			}
+			if tree == "" {
+				f.Close()
+				continue
+			}
 			m, err := leanMeta(f.r, tree, schema, nil)
 			if err == nil {
 				checkLeanWanted(t, f, tree, mustLean[name])
@@ -76,7 +92,25 @@ func TestLeanMatchesGroot(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d trees read by the lean reader, %d left to groot", lean, fallback)
+	t.Logf("%d trees read by the lean reader as chain members, %d left to groot; %d as first files", lean, fallback, leanFirst)
+}
+
+// checkSameMeta compares a lean reader's schema with groot's, column by
+// column and in every field.
+func checkSameMeta(t *testing.T, what string, got, want *fileMeta) {
+	t.Helper()
+	if got.entries != want.entries || got.tree != want.tree || got.title != want.title || got.bytes != want.bytes {
+		t.Errorf("%s: lean %d entries %q %q %d bytes, groot %d %q %q %d", what, got.entries, got.tree, got.title, got.bytes, want.entries, want.tree, want.title, want.bytes)
+	}
+	if len(got.cols) != len(want.cols) || len(got.byName) != len(want.byName) {
+		t.Errorf("%s: lean %d columns, groot %d", what, len(got.cols), len(want.cols))
+		return
+	}
+	for i, c := range got.cols {
+		if !reflect.DeepEqual(*c, *want.cols[i]) || got.byName[c.name] != c {
+			t.Errorf("%s: column %q differs:\nlean  %+v\ngroot %+v", what, c.name, *c, *want.cols[i])
+		}
+	}
 }
 
 // checkLeanWanted reads f's tree limited to each column alone, then to
@@ -120,8 +154,9 @@ func checkLeanWanted(t *testing.T, f *openFile, tree string, mustLean bool) {
 }
 
 // TestLeanCorruptMembers feeds the lean reader truncated and byte-flipped
-// copies of the CMS sample as chain members: it must give up or succeed,
-// never panic (a failure sends the file to groot, whose errors users see).
+// copies of the CMS sample, as chain members and as first files: it must
+// give up or succeed, never panic (a failure sends the file to groot, whose
+// errors users see).
 func TestLeanCorruptMembers(t *testing.T) {
 	cms := testfiles.CMSSample(t)
 	data, err := os.ReadFile(cms)
@@ -140,12 +175,16 @@ func TestLeanCorruptMembers(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	var gaveUp, read int
 	try := func(b []byte) {
-		_, err := leanMeta(&countingFile{File: memFile{bytes.NewReader(b)}, size: int64(len(b))}, "Events", schema, nil)
+		cf := &countingFile{File: memFile{bytes.NewReader(b)}, size: int64(len(b))}
+		_, err := leanMeta(cf, "Events", schema, nil)
 		if err != nil {
 			gaveUp++
 		} else {
 			read++
 		}
+		// The first-file reader walks the same bytes, leaves in full.
+		leanSchema(cf, "Events")
+		leanSchema(cf, "")
 	}
 	for range 100 {
 		try(data[:rng.IntN(len(data))])

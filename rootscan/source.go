@@ -331,10 +331,20 @@ func openMember(name, tree string, schema *fileMeta, want *leanWant, o SourceOpt
 			return &openFile{path: name, r: cf, fileMeta: m}, nil
 		}
 	}
-	m, err := parseTree(name, cf, tree)
-	if err != nil {
-		cf.File.Close()
-		return nil, err
+	var m *fileMeta
+	if schema == nil {
+		// A first or lone file: its full schema, without groot when the
+		// lean reader covers it (errors, corrupt bytes included, are
+		// groot's to report).
+		if m, err = leanSchema(cf, tree); err == nil {
+			leanSchemas.Add(1)
+		}
+	}
+	if m == nil {
+		if m, err = parseTree(name, cf, tree); err != nil {
+			cf.File.Close()
+			return nil, err
+		}
 	}
 	if cacheable {
 		metas.put(key, m)
