@@ -557,20 +557,7 @@ func leanMeta(cf *countingFile, tree string, schema *fileMeta, want *leanWant) (
 	// first file's column of the same name and signature. Only the schema's
 	// columns are copied; the others need just a path and a signature.
 	found := make([]leanCol, 0, len(schema.cols))
-	var walk func(b *leanBranch, prefix string) error
-	walk = func(b *leanBranch, prefix string) error {
-		name := memberName(prefix, b.name)
-		if len(b.subs) > 0 {
-			for _, sb := range b.subs {
-				if err := walk(sb, name); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-		if b.inMemory {
-			return fmt.Errorf("%w: branch %q has baskets in memory", errNotLean, name)
-		}
+	err = eachStorageBranch(branches, func(b *leanBranch, name string) error {
 		for _, l := range b.leaves {
 			path := name
 			if len(b.leaves) > 1 {
@@ -579,11 +566,9 @@ func leanMeta(cf *countingFile, tree string, schema *fileMeta, want *leanWant) (
 			found = append(found, leanCol{path: path, baskets: &b.baskets, sig: b.sigs})
 		}
 		return nil
-	}
-	for _, b := range branches {
-		if err := walk(b, ""); err != nil {
-			return nil, err
-		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	if want != nil {
 		return wantedMeta(name, title, entries, want, found)
@@ -613,6 +598,34 @@ func leanMeta(cf *countingFile, tree string, schema *fileMeta, want *leanWant) (
 	}
 	m.bytes = metaBytes(m.cols)
 	return m, nil
+}
+
+// eachStorageBranch calls f for every branch that stores entries (one
+// without sub-branches) with its column path, as columnsOf walks them; a
+// branch whose baskets sit in the tree record is errNotLean.
+func eachStorageBranch(branches []*leanBranch, f func(b *leanBranch, path string) error) error {
+	var walk func(b *leanBranch, prefix string) error
+	walk = func(b *leanBranch, prefix string) error {
+		path := memberName(prefix, b.name)
+		if len(b.subs) > 0 {
+			for _, sb := range b.subs {
+				if err := walk(sb, path); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		if b.inMemory {
+			return fmt.Errorf("%w: branch %q has baskets in memory", errNotLean, path)
+		}
+		return f(b, path)
+	}
+	for _, b := range branches {
+		if err := walk(b, ""); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // leanCol is a column as the lean reader finds it in a member.
@@ -868,20 +881,7 @@ func leanSchema(cf *countingFile, tree string) (*fileMeta, error) {
 		return nil, fmt.Errorf("%w: tree record named %q", errNotLean, name)
 	}
 	var cols []*column
-	var walk func(b *leanBranch, prefix string) error
-	walk = func(b *leanBranch, prefix string) error {
-		path := memberName(prefix, b.name)
-		if len(b.subs) > 0 {
-			for _, sb := range b.subs {
-				if err := walk(sb, path); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-		if b.inMemory {
-			return fmt.Errorf("%w: branch %q has baskets in memory", errNotLean, path)
-		}
+	err = eachStorageBranch(branches, func(b *leanBranch, path string) error {
 		for _, l := range b.leaves {
 			c, err := leanLeafColumn(b, l, len(b.leaves) > 1)
 			if err != nil {
@@ -894,11 +894,9 @@ func leanSchema(cf *countingFile, tree string) (*fileMeta, error) {
 			cols = append(cols, c)
 		}
 		return nil
-	}
-	for _, b := range branches {
-		if err := walk(b, ""); err != nil {
-			return nil, err
-		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	uniqueNames(cols)
 	m := &fileMeta{tree: name, title: title, entries: entries, cols: cols, byName: make(map[string]*column, len(cols))}
