@@ -97,17 +97,21 @@ type histState struct {
 	lo, hi  float64
 	nbins   int
 	counts  []int64 // [0] underflow, [1..nbins] bins, [nbins+1] overflow
+	lanes   []int64 // binValues' four interleaved scratch histograms, zero between calls
 }
 
-func (h *histState) enter(v, w float64) {
+func (h *histState) enter(v, w float64) { h.counts[h.index(v, w)]++ }
+
+// index is v's slot in counts: 0 underflow, 1..nbins, nbins+1 overflow
+// (NaN included).
+func (h *histState) index(v, w float64) int {
 	switch {
 	case v < h.lo:
-		h.counts[0]++
+		return 0
 	case !(v < h.hi):
-		h.counts[h.nbins+1]++
-	default:
-		h.counts[1+min(int((v-h.lo)/w), h.nbins-1)]++
+		return h.nbins + 1
 	}
+	return 1 + min(int((v-h.lo)/w), h.nbins-1)
 }
 
 // Update enters rows [from, to); the binning comes from the first row with
@@ -225,12 +229,53 @@ func allSame[T int64 | float64](s []T) bool {
 	return bytes.Equal(b[8:], b[:len(b)-8])
 }
 
-// binValues enters values none of which is NULL. (Multiplying by 1/w
-// instead of dividing, and conditional moves for the bounds, measured no
-// faster in BenchmarkBinValues: the increments' dependencies dominate.)
+// binValues enters values none of which is NULL. Real distributions pile
+// into a few bins (most MET below 40 GeV), and an increment of the bin the
+// previous value also hit waits for that store. A run long enough is
+// spread over four interleaved copies of the histogram, summed at the end,
+// so that consecutive values rarely wait on each other: MET-like values
+// bin at ~2.7 ns each against ~4.5 ns one at a time
+// (BenchmarkBinValues/scalars). Multiplying by 1/w instead of dividing,
+// and conditional moves for the bounds, measured no faster.
 func binValues[T float](h *histState, vals []T, w float64) {
-	for _, v := range vals {
-		h.enter(float64(v), w)
+	m := h.nbins + 2
+	if len(vals) < 4*m {
+		for _, v := range vals {
+			h.enter(float64(v), w)
+		}
+		return
+	}
+	if len(h.lanes) != 4*m {
+		h.lanes = make([]int64, 4*m)
+	}
+	l0, l1, l2, l3 := h.lanes[:m], h.lanes[m:2*m], h.lanes[2*m:3*m], h.lanes[3*m:4*m]
+	// index, on locals: the lanes' stores would otherwise make the compiler
+	// reload h's fields for every value.
+	lo, hi, last, over := h.lo, h.hi, h.nbins-1, h.nbins+1
+	index := func(x T) int {
+		v := float64(x)
+		switch {
+		case v < lo:
+			return 0
+		case !(v < hi):
+			return over
+		}
+		return 1 + min(int((v-lo)/w), last)
+	}
+	n := len(vals) &^ 3
+	for i := 0; i < n; i += 4 {
+		l0[index(vals[i])]++
+		l1[index(vals[i+1])]++
+		l2[index(vals[i+2])]++
+		l3[index(vals[i+3])]++
+	}
+	for _, v := range vals[n:] {
+		l0[index(v)]++
+	}
+	counts := h.counts[:m]
+	for i := range counts {
+		counts[i] += l0[i] + l1[i] + l2[i] + l3[i]
+		l0[i], l1[i], l2[i], l3[i] = 0, 0, 0, 0
 	}
 }
 

@@ -53,7 +53,7 @@ func TestBinValuesMatchesEnter(t *testing.T) {
 
 // BenchmarkBinValues bins jet-like pT (an exponential tail above 10 GeV)
 // into Q2's axis: per row through enterList, as Update did for lists, and
-// per run through binValues.
+// per run through binValues; then MET-like scalars into Q1's.
 func BenchmarkBinValues(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	const rows = 2048
@@ -79,6 +79,28 @@ func BenchmarkBinValues(b *testing.B) {
 		b.SetBytes(int64(4 * len(l.child)))
 		for b.Loop() {
 			enterListRows(h, l, 0, rows, w)
+		}
+	})
+	// A chunk of MET-like values on Q1's axis, most in its first two bins,
+	// one at a time (enter) and as binValues spreads them over four lanes.
+	met := make([]float64, rows)
+	for i := range met {
+		met[i] = rng.ExpFloat64() * 30
+	}
+	hm := &histState{lo: 0, hi: 2000, nbins: 100, counts: make([]int64, 102)}
+	wm := (hm.hi - hm.lo) / float64(hm.nbins)
+	b.Run("scalars/enter", func(b *testing.B) {
+		b.SetBytes(int64(8 * len(met)))
+		for b.Loop() {
+			for _, v := range met {
+				hm.enter(v, wm)
+			}
+		}
+	})
+	b.Run("scalars/binValues", func(b *testing.B) {
+		b.SetBytes(int64(8 * len(met)))
+		for b.Loop() {
+			binValues(hm, met, wm)
 		}
 	})
 }
