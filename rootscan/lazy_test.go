@@ -148,6 +148,85 @@ func TestChainMembersReadLean(t *testing.T) {
 	}
 }
 
+// grootSums returns, over files, the number of events and the sums of a
+// float branch and of every element of a jagged float branch, read by
+// groot's event loop.
+func grootSums(t *testing.T, files []string, scalar, jagged string) (n int64, sumScalar, sumJagged float64) {
+	t.Helper()
+	for _, name := range files {
+		f, err := groot.Open(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		obj, err := f.Get("Events")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var x float32
+		var xs []float32
+		r, err := rtree.NewReader(obj.(rtree.Tree), []rtree.ReadVar{{Name: scalar, Value: &x}, {Name: jagged, Value: &xs}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = r.Read(func(rtree.RCtx) error {
+			n++
+			sumScalar += float64(x)
+			for _, v := range xs {
+				sumJagged += float64(v)
+			}
+			return nil
+		})
+		r.Close()
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return n, sumScalar, sumJagged
+}
+
+// TestMemberMetadataPerColumnSet: chain members' metadata is read and
+// cached for the columns a query projects. Queries over other columns of
+// the same chain read their own, and get the right values; repeating a
+// query finds its members' metadata cached.
+func TestMemberMetadataPerColumnSet(t *testing.T) {
+	db := openDB(t)
+	files, err := adl.Generate(adl.Options{Events: 3000, EventsPerFile: 1000, Seed: 8, OutDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := make([]string, len(files))
+	for i, f := range files {
+		names[i] = quote(f)
+	}
+	src := fmt.Sprintf("read_root([%s])", strings.Join(names, ", "))
+	wantN, wantMET, wantJets := grootSums(t, files, "MET_pt", "Jet_pt")
+	members := int64(len(files) - 1)
+	for i, q := range []struct {
+		sql       string
+		want      float64
+		leanReads int64
+	}{
+		{"SELECT count(*), sum(MET_pt) FROM " + src, wantMET, members},
+		{"SELECT count(*), sum(list_sum(Jet_pt)) FROM " + src, wantJets, members}, // other columns: read again
+		{"SELECT count(*), sum(MET_pt) FROM " + src, wantMET, 0},                  // cached
+		{"SELECT count(*), sum(list_sum(Jet_pt)) FROM " + src, wantJets, 0},       // cached
+	} {
+		before := rootscan.LeanParses()
+		var n int64
+		var sum float64
+		if err := db.QueryRow(q.sql).Scan(&n, &sum); err != nil {
+			t.Fatal(err)
+		}
+		if n != wantN || math.Abs(sum-q.want) > 1e-9*math.Abs(q.want) {
+			t.Errorf("query %d: %d events, sum %g; groot: %d, %g", i+1, n, sum, wantN, q.want)
+		}
+		if got := rootscan.LeanParses() - before; got != q.leanReads {
+			t.Errorf("query %d: the lean reader read %d members, want %d", i+1, got, q.leanReads)
+		}
+	}
+}
+
 // TestLazyChainErrors: files after the first are opened by the scan, not at
 // bind; a member further down the chain that is missing, lacks a branch or
 // types it differently still fails the query with its name and the
