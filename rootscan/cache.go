@@ -85,14 +85,18 @@ type metaEntry struct {
 	meta *fileMeta
 }
 
-// Bounds of the process's cache: a NanoAOD file's metadata takes about
-// 50 kB, so this keeps a few thousand files.
+// Bounds of the process's cache. A NanoAOD file's full metadata takes
+// about 50 kB, so the bytes keep a few thousand files; a chain member's,
+// read for one query's columns, a few kB, and the same file has one entry
+// per column set queried. The count is a backstop for those small entries,
+// so that two queries alternating over a chain of thousands of files do
+// not evict each other's.
 const (
-	cacheMaxFiles = 4096
-	cacheMaxBytes = 256 << 20
+	cacheMaxEntries = 1 << 15
+	cacheMaxBytes   = 256 << 20
 )
 
-var metas = newMetaCache(cacheMaxFiles, cacheMaxBytes)
+var metas = newMetaCache(cacheMaxEntries, cacheMaxBytes)
 
 // parses counts the files whose metadata groot parsed, leanParses the chain
 // members and leanSchemas the first or lone files read by the lean reader
