@@ -196,6 +196,8 @@ func (c *conn) die(why error) {
 // request runs in its own goroutine because go-hep can block for good
 // after a cancellation (its mux hands responses over unbuffered channels
 // that nobody reads any more): the caller returns, the goroutine is lost.
+// So do returns nil only once req has returned; after an error req may
+// still be running, and must not write anything the caller goes on using.
 func (c *conn) do(what string, req func(ctx context.Context) error) error {
 	t := time.AfterFunc(c.timeout, func() {
 		c.die(fmt.Errorf("%s: no reply from %s within %s", what, c.addr, c.timeout))

@@ -139,20 +139,33 @@ func (f *file) retry(what string, op func() error) error {
 	}
 }
 
-// readRemote reads p at off from the server, retrying after losses.
+// readRemote reads p at off from the server, retrying after losses. Each
+// attempt reads into a buffer of its own, copied into p once the request
+// has returned: a request that do abandons (its connection died) goes on
+// in its goroutine and may still write its reply after do has returned,
+// while the retry, or the caller, uses p (the race detector caught it in
+// TestFaults/server_back).
 func (f *file) readRemote(p []byte, off int64) error {
 	return f.retry(fmt.Sprintf("reading %d bytes at offset %d", len(p), off), func() error {
 		c, h, err := f.handle()
 		if err != nil {
 			return err
 		}
-		return c.do("reading", func(ctx context.Context) error {
-			n, err := h.ReadAtContext(ctx, p, off)
-			if err == nil && n != len(p) {
-				err = fmt.Errorf("server sent %d bytes", n)
-			}
+		buf := make([]byte, len(p))
+		var n int
+		err = c.do("reading", func(ctx context.Context) error {
+			var err error
+			n, err = h.ReadAtContext(ctx, buf, off)
 			return err
 		})
+		if err != nil {
+			return err // buf and n may still be written: neither is read
+		}
+		if n != len(p) {
+			return fmt.Errorf("server sent %d bytes", n)
+		}
+		copy(p, buf)
+		return nil
 	})
 }
 
