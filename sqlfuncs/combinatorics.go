@@ -68,6 +68,23 @@ func conditionedRow[T float](c *collection[T], cond *conditions, r int) (o objec
 	return o, charge, flavour, ok, err
 }
 
+// anyAllowed reports whether some pair of the row's m objects passes the
+// condition. When none does (a same-sign muon pair: a third of the CMS
+// sample's events with two muons) the four-vectors need not be computed.
+func (c *conditions) anyAllowed(charge, flavour []int32, m int) bool {
+	if c.rule == anyPair {
+		return m >= 2
+	}
+	for i := 0; i < m; i++ {
+		for j := i + 1; j < m; j++ {
+			if c.allows(charge, flavour, i, j) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func (c *conditions) allows(charge, flavour []int32, i, j int) bool {
 	switch c.rule {
 	case oppositeCharge:
@@ -136,12 +153,13 @@ func execPairMass[T float](rule pairRule) func(capi.Args, capi.Vector) error {
 				w.null(r)
 				continue
 			}
-			dst := w.begin(r, m*(m-1)/2)
-			if m < 2 {
+			if m < 2 || !cond.anyAllowed(charge, flavour, m) {
 				// No pair: skip the four-vectors (an exp and a sincos per
 				// object; most events of a single-lepton sample).
+				w.begin(r, 0)
 				continue
 			}
+			dst := w.begin(r, m*(m-1)/2)
 			p4s = fill(o, p4s)
 			k := 0
 			for i := 0; i < m; i++ {
@@ -187,7 +205,7 @@ func execBest[T float](k int, rule pairRule) func(capi.Args, capi.Vector) error 
 				return err
 			}
 			m := len(o.pt)
-			if !ok || !target.ok(r) || m < k {
+			if !ok || !target.ok(r) || m < k || !cond.anyAllowed(charge, flavour, m) {
 				w.null(r)
 				continue
 			}
