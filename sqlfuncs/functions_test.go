@@ -246,6 +246,15 @@ func TestFunctionsAgainstReference(t *testing.T) {
 			}
 			return n
 		}},
+		{name: "count_between ties", fn: "count_between", args: []argKind{list("FLOAT[]", 0, func(r *rand.Rand) float64 { return float64(r.IntN(5)) }), fixed("DOUBLE", 1.0), fixed("DOUBLE", 3.0)}, ref: func(a []any) any {
+			n := int64(0)
+			for _, x := range floats(a[0]) {
+				if x > 1 && x < 3 {
+					n++
+				}
+			}
+			return n
+		}},
 		{name: "adl_bin", fn: "adl_bin", args: []argKind{scalar(func(r *rand.Rand) float64 { return -100 + 2300*r.Float64() }),
 			fixed("DOUBLE", 0.0), fixed("DOUBLE", 2000.0), fixed("BIGINT", 100)}, ref: func(a []any) any {
 			h := adlref.NewHist(0, 2000, 100)

@@ -17,6 +17,13 @@ func execCount[T float](bounded bool) func(capi.Args, capi.Vector) error {
 			hi = readScalars[float64](in.Arg(2), n)
 		}
 		w := newResult[int64](out, n)
+		if vals.plain() && lo.valid == nil && hi.valid == nil {
+			// No NULL anywhere (the usual chunk): no validity checks per
+			// row, which cost more than counting the short lists of most
+			// events (ADL Q5's pair masses are empty for 90% of them).
+			countPlain(w.data, vals, lo.data, hi.data, bounded)
+			return nil
+		}
 		for r := 0; r < n; r++ {
 			v, ok := vals.row(r)
 			if !ok || !lo.ok(r) || (bounded && !hi.ok(r)) {
@@ -42,6 +49,29 @@ func execCount[T float](bounded bool) func(capi.Args, capi.Vector) error {
 			w.data[r] = count
 		}
 		return nil
+	}
+}
+
+// countPlain is execCount for a chunk with no NULL list, element or bound.
+func countPlain[T float](dst []int64, vals lists[T], lo, hi []float64, bounded bool) {
+	for r, e := range vals.entries[:len(dst)] {
+		v := vals.child[e.Offset : e.Offset+e.Length]
+		low, count := lo[r], int64(0)
+		if bounded {
+			high := hi[r]
+			for _, x := range v {
+				if f := float64(x); f > low && f < high {
+					count++
+				}
+			}
+		} else {
+			for _, x := range v {
+				if float64(x) > low {
+					count++
+				}
+			}
+		}
+		dst[r] = count
 	}
 }
 
