@@ -9,8 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/hepsql/hepsql/internal/capi"
 )
 
 // A chain's files after the first usually share its layout (NanoAOD: plain
@@ -18,7 +16,7 @@ import (
 // projected branch's basket table and proof that its leaves match the first
 // file's. groot parses every file fully, streamers and all, at about a
 // millisecond a file. leanMeta reads that subset straight from the TTree
-// record instead (and leanSchema, at the end of this file, a first file's
+// record instead (and leanSchema, in leanschema.go, a first file's
 // whole schema when its layout is that simple):
 // the file header, the top directory's keys, the tree's key (inflated), and
 // a walk over its branches that skips every object it does not need by its
@@ -856,112 +854,4 @@ func findKey(cf *countingFile, tree string) (treeKey, error) {
 		return treeKey{}, fmt.Errorf("%w: %v", errNotLean, err)
 	}
 	return key, nil
-}
-
-// leanSchema reads the metadata of a chain's first file, or of a file on
-// its own, without groot, when every branch is a plain TBranch of scalar,
-// C-string or counted (NanoAOD X_y[nX]) leaves: the columns leafColumn
-// would make, named and checked as columnsOf does them. groot's parse of
-// such a file is ~1.3 ms, serial at the start of every cold query (bind);
-// anything outside that subset returns errNotLean and the file goes to
-// groot, so results and errors stay groot's (TestLeanMatchesGroot checks
-// the columns are equal field for field).
-func leanSchema(cf *countingFile, tree string) (*fileMeta, error) {
-	key, err := findKey(cf, tree)
-	if err != nil {
-		return nil, err
-	}
-	defer key.release() // the columns copy what they keep
-	r := objReader{byteReader: byteReader{b: key.payload}, base: key.keylen, classes: map[int]string{}, full: true}
-	name, title, entries, branches := r.treeRecord()
-	if r.err != nil {
-		return nil, r.err
-	}
-	if name != key.name {
-		return nil, fmt.Errorf("%w: tree record named %q", errNotLean, name)
-	}
-	var cols []*column
-	err = eachStorageBranch(branches, func(b *leanBranch, path string) error {
-		for _, l := range b.leaves {
-			c, err := leanLeafColumn(b, l, len(b.leaves) > 1)
-			if err != nil {
-				return err
-			}
-			c.name, c.leanSig, c.baskets = path, b.sigs, b.baskets
-			if len(b.leaves) > 1 {
-				c.name = path + "." + l.name
-			}
-			cols = append(cols, c)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	uniqueNames(cols)
-	m := &fileMeta{tree: name, title: title, entries: entries, cols: cols, byName: make(map[string]*column, len(cols))}
-	for _, c := range cols {
-		m.byName[c.name] = c
-	}
-	m.bytes = metaBytes(cols)
-	return m, nil
-}
-
-// leanLeafColumn is leafColumn for the leaves leanSchema covers; any other
-// leaf is errNotLean, for groot to map.
-func leanLeafColumn(b *leanBranch, l leanLeaf, leafList bool) (*column, error) {
-	c := &column{rootType: l.class + " " + l.title}
-	if l.class == "TLeafC" {
-		if leafList {
-			return nil, fmt.Errorf("%w: C string in a leaf list", errNotLean)
-		}
-		c.layout, c.typ = layoutString, capi.Scalar(capi.Varchar)
-		return c, nil
-	}
-	encs, ok := leafEncodings[l.class]
-	if !ok || hasTitleDims(l.title) {
-		return nil, fmt.Errorf("%w: leaf %q (%s %s)", errNotLean, l.name, l.class, l.title)
-	}
-	c.enc = encs[0]
-	if l.unsigned {
-		c.enc = encs[1]
-	}
-	elem := capi.Scalar(c.enc.sqlType())
-	if l.counted {
-		if leafList {
-			return nil, fmt.Errorf("%w: counted leaf in a leaf list", errNotLean)
-		}
-		c.layout, c.typ = layoutJagged, capi.ListOf(elem)
-		return c, nil
-	}
-	if l.n != 1 {
-		return nil, fmt.Errorf("%w: leaf %q of length %d", errNotLean, l.name, l.n)
-	}
-	for _, ll := range b.leaves {
-		if ll.counted {
-			return nil, fmt.Errorf("%w: leaf list with counted leaves", errNotLean)
-		}
-		c.entrySize += ll.n * ll.lenType
-	}
-	c.layout, c.typ, c.leafOffset = layoutFixed, elem, l.offset
-	return c, nil
-}
-
-// hasTitleDims reports whether groot reads array dimensions from a leaf's
-// title: a "[" followed by digits or nothing and "]" ("x[3]", "x[]"); a
-// count leaf's name ("Jet_pt[nJet]") is not one.
-func hasTitleDims(title string) bool {
-	for i := 0; i < len(title); i++ {
-		if title[i] != '[' {
-			continue
-		}
-		j := i + 1
-		for j < len(title) && title[j] >= '0' && title[j] <= '9' {
-			j++
-		}
-		if j < len(title) && title[j] == ']' {
-			return true
-		}
-	}
-	return false
 }
