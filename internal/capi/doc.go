@@ -32,4 +32,8 @@
 //
 // Every exported callback recovers panics and reports them through the C API
 // as an error of the function being run: a panic must never unwind into C.
+//
+// A callback runs Go code on a DuckDB thread and needs one of Go's Ps for
+// it; ReserveCallbackProcs (procs.go) raises GOMAXPROCS so that every
+// DuckDB thread can find one without waiting.
 package capi
