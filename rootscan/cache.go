@@ -49,9 +49,8 @@ type metaKey struct {
 	name, tree string // tree as requested ("" for the default)
 	size       int64
 	mtime      time.Time
-	// schema is nil for a file parsed by groot; for one read by the lean
-	// reader, the chain's first file, whose columns it holds: all of them,
-	// or those named in cols (leanWant.key) when cols is not empty.
+	// schema is nil for a file's whole metadata; for a chain member's, the
+	// chain's first file, and cols names the columns it holds (leanWant.key).
 	schema *fileMeta
 	cols   string
 }

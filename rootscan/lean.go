@@ -503,19 +503,22 @@ func (r *objReader) treeRecord() (name, title string, entries int64, branches []
 	return
 }
 
-// leanWant limits a lean read to the columns a scan projects. Parsing
-// every branch of a member costs ~0.2 ms a NanoAOD file, most of it on the
-// ~85 branches a short query never reads; skipping those by their byte
-// count leaves the key look-up and the record's inflation.
+// leanWant is what a scan asks of its chain's other files: the first
+// file's metadata, and the columns the query projects. Parsing every branch
+// of a member costs ~0.2 ms a NanoAOD file, most of it on the ~85 branches a
+// short query never reads; reading only the projected ones, the others
+// skipped by their byte counts, leaves the key look-up and the record's
+// inflation.
 type leanWant struct {
-	cols []*column       // the first file's columns to read
-	keep map[string]bool // every dotted prefix of their paths
-	key  string          // the columns' names, for the metadata cache; never empty
+	schema *fileMeta       // the chain's first file's
+	cols   []*column       // schema's columns to read
+	keep   map[string]bool // every dotted prefix of their paths
+	key    string          // the columns' names, for the metadata cache
 }
 
-// newLeanWant limits a read to cols, columns of the chain's first file.
-func newLeanWant(cols []*column) *leanWant {
-	w := &leanWant{cols: cols, keep: map[string]bool{}}
+// newLeanWant limits a member's read to cols, columns of schema.
+func newLeanWant(schema *fileMeta, cols []*column) *leanWant {
+	w := &leanWant{schema: schema, cols: cols, keep: map[string]bool{}}
 	names := make([]string, len(cols))
 	for i, c := range cols {
 		names[i] = c.name
@@ -526,24 +529,23 @@ func newLeanWant(cols []*column) *leanWant {
 		}
 		w.keep[c.path] = true
 	}
-	w.key = "only\x00" + strings.Join(names, "\x00") // "" would be every column
+	w.key = strings.Join(names, "\x00")
 	return w
 }
 
-// leanMeta reads the metadata of file cf (tree) for a chain whose first
-// file's metadata is schema, without groot: every column of schema, or
-// only want's when want is not nil. It returns errNotLean (wrapped) when
-// the file is outside what it reads, or differs from schema.
-func leanMeta(cf *countingFile, tree string, schema *fileMeta, want *leanWant) (*fileMeta, error) {
+// leanMeta reads, without groot, the metadata of file cf (tree) as a member
+// of want's chain: the basket tables of want's columns, typed from the
+// first file's columns, matched by branch path and leaf signature. It
+// returns errNotLean (wrapped) when the file is outside what it reads, or a
+// wanted branch is missing or differs (groot then parses the file, and the
+// scan's TChain check names the branch).
+func leanMeta(cf *countingFile, tree string, want *leanWant) (*fileMeta, error) {
 	key, err := findKey(cf, tree)
 	if err != nil {
 		return nil, err
 	}
 	defer key.release() // nothing below keeps a slice of it
-	r := objReader{byteReader: byteReader{b: key.payload}, base: key.keylen, classes: map[int]string{}}
-	if want != nil {
-		r.keep = want.keep
-	}
+	r := objReader{byteReader: byteReader{b: key.payload}, base: key.keylen, classes: map[int]string{}, keep: want.keep}
 	name, title, entries, branches := r.treeRecord()
 	if r.err != nil {
 		return nil, r.err
@@ -551,48 +553,35 @@ func leanMeta(cf *countingFile, tree string, schema *fileMeta, want *leanWant) (
 	if name != tree {
 		return nil, fmt.Errorf("%w: tree record named %q", errNotLean, name)
 	}
-	// Columns named exactly as columnsOf names them, then typed from the
-	// first file's column of the same name and signature. Only the schema's
-	// columns are copied; the others need just a path and a signature.
-	found := make([]leanCol, 0, len(schema.cols))
+	type leanCol struct {
+		baskets *basketTable
+		sig     string
+	}
+	found := map[string]leanCol{} // by column path, as columnsOf names them
 	err = eachStorageBranch(branches, func(b *leanBranch, name string) error {
 		for _, l := range b.leaves {
 			path := name
 			if len(b.leaves) > 1 {
 				path = name + "." + l.name
 			}
-			found = append(found, leanCol{path: path, baskets: &b.baskets, sig: b.sigs})
+			found[path] = leanCol{baskets: &b.baskets, sig: b.sigs}
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	if want != nil {
-		return wantedMeta(name, title, entries, want, found)
-	}
-	paths := make([]string, len(found))
-	for i, c := range found {
-		paths[i] = c.path
-	}
-	m := &fileMeta{tree: name, title: title, entries: entries, byName: make(map[string]*column, len(found))}
-	// Names are unique, so each schema column is copied at most once and
-	// copies never outgrows its capacity: the pointers into it stay valid.
-	copies := make([]column, 0, len(schema.cols))
-	for i, colName := range memberNames(schema, paths) {
-		sc, ok := schema.byName[colName]
-		if !ok {
-			continue // not a column of the chain
+	m := &fileMeta{tree: name, title: title, entries: entries, byName: make(map[string]*column, len(want.cols))}
+	copies := make([]column, len(want.cols))
+	for i, sc := range want.cols {
+		c, ok := found[sc.path]
+		if !ok || sc.leanSig == "" || sc.leanSig != c.sig {
+			return nil, fmt.Errorf("%w: branch %q differs from the first file's", errNotLean, sc.path)
 		}
-		c := found[i]
-		if sc.leanSig == "" || sc.leanSig != c.sig || sc.path != c.path {
-			return nil, fmt.Errorf("%w: branch %q differs from the first file's", errNotLean, c.path)
-		}
-		copies = append(copies, *sc)
-		nc := &copies[len(copies)-1]
-		nc.baskets = *c.baskets
-		m.cols = append(m.cols, nc)
-		m.byName[nc.name] = nc
+		copies[i] = *sc
+		copies[i].baskets = *c.baskets
+		m.cols = append(m.cols, &copies[i])
+		m.byName[sc.name] = &copies[i]
 	}
 	m.bytes = metaBytes(m.cols)
 	return m, nil
@@ -624,56 +613,6 @@ func eachStorageBranch(branches []*leanBranch, f func(b *leanBranch, path string
 		}
 	}
 	return nil
-}
-
-// leanCol is a column as the lean reader finds it in a member.
-type leanCol struct {
-	path    string
-	baskets *basketTable
-	sig     string
-}
-
-// wantedMeta builds a member's metadata holding want's columns, matched to
-// the found ones by branch path; a column not found, or found with other
-// leaves, sends the member to groot (whose metadata the caller checks).
-func wantedMeta(tree, title string, entries int64, want *leanWant, found []leanCol) (*fileMeta, error) {
-	m := &fileMeta{tree: tree, title: title, entries: entries, byName: make(map[string]*column, len(want.cols))}
-	copies := make([]column, len(want.cols))
-	for i, sc := range want.cols {
-		j := 0
-		for j < len(found) && found[j].path != sc.path {
-			j++
-		}
-		if j == len(found) || sc.leanSig == "" || sc.leanSig != found[j].sig {
-			return nil, fmt.Errorf("%w: branch %q differs from the first file's", errNotLean, sc.path)
-		}
-		copies[i] = *sc
-		copies[i].baskets = *found[j].baskets
-		m.cols = append(m.cols, &copies[i])
-		m.byName[sc.name] = &copies[i]
-	}
-	m.bytes = metaBytes(m.cols)
-	return m, nil
-}
-
-// memberNames names a member's columns as uniqueNames would. A member
-// whose branch paths are the first file's, in the same order (the usual
-// chain), gets the first file's names without making them unique again
-// (lower-casing and hashing every name was ~9% of opening a member).
-func memberNames(schema *fileMeta, paths []string) []string {
-	if len(schema.cols) != len(paths) {
-		return uniqueNameList(paths)
-	}
-	for i, c := range schema.cols {
-		if c.path != paths[i] {
-			return uniqueNameList(paths)
-		}
-	}
-	names := make([]string, len(paths))
-	for i, c := range schema.cols {
-		names[i] = c.name
-	}
-	return names
 }
 
 // treeKey is a TTree's record, inflated.

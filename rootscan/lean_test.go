@@ -65,7 +65,7 @@ func TestLeanMatchesGroot(t *testing.T) {
 				f.Close()
 				continue
 			}
-			m, err := leanMeta(f.r, tree, schema, nil)
+			m, err := leanMeta(f.r, tree, newLeanWant(schema, schema.cols))
 			if err == nil {
 				checkLeanWanted(t, f, tree, mustLean[name])
 			}
@@ -134,7 +134,7 @@ func checkLeanWanted(t *testing.T, f *openFile, tree string, mustLean bool) {
 	}
 	sets = append(sets, third, nil)
 	for _, cols := range sets {
-		m, err := leanMeta(f.r, tree, schema, newLeanWant(cols))
+		m, err := leanMeta(f.r, tree, newLeanWant(schema, cols))
 		if err != nil {
 			if mustLean {
 				t.Errorf("%s:%s: lean reader gave up on %d columns: %v", filepath.Base(f.path), tree, len(cols), err)
@@ -167,16 +167,16 @@ func TestLeanCorruptMembers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	schema := f.fileMeta
+	all := newLeanWant(f.fileMeta, f.cols) // every column: the whole record is walked
 	f.Close()
-	if _, err := leanMeta(&countingFile{File: memFile{bytes.NewReader(data)}, size: int64(len(data))}, "Events", schema, nil); err != nil {
+	if _, err := leanMeta(&countingFile{File: memFile{bytes.NewReader(data)}, size: int64(len(data))}, "Events", all); err != nil {
 		t.Fatalf("intact copy: %v", err)
 	}
 	rng := rand.New(rand.NewPCG(7, 8))
 	var gaveUp, read int
 	try := func(b []byte) {
 		cf := &countingFile{File: memFile{bytes.NewReader(b)}, size: int64(len(b))}
-		_, err := leanMeta(cf, "Events", schema, nil)
+		_, err := leanMeta(cf, "Events", all)
 		if err != nil {
 			gaveUp++
 		} else {
@@ -228,14 +228,14 @@ func BenchmarkLeanMeta(b *testing.B) {
 		name string
 		want *leanWant
 	}{
-		{"all", nil},
-		{"MET_pt", newLeanWant([]*column{f.byName["MET_pt"]})},
-		{"Jet_pt", newLeanWant([]*column{f.byName["nJet"], f.byName["Jet_pt"]})},
+		{"all", newLeanWant(f.fileMeta, f.cols)},
+		{"MET_pt", newLeanWant(f.fileMeta, []*column{f.byName["MET_pt"]})},
+		{"Jet_pt", newLeanWant(f.fileMeta, []*column{f.byName["nJet"], f.byName["Jet_pt"]})},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := leanMeta(f.r, "Events", f.fileMeta, bc.want); err != nil {
+				if _, err := leanMeta(f.r, "Events", bc.want); err != nil {
 					b.Fatal(err)
 				}
 			}

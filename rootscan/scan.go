@@ -156,7 +156,7 @@ type rootScan struct {
 	t          *rootTable
 	schema     *fileMeta // the first file's; files opened ahead may outlive t.first
 	proj       []projection
-	want       *leanWant // proj's columns, to which members' metadata reads are limited
+	member     *leanWant // the first file's metadata and proj's columns, for the other files
 	maxThreads int
 
 	mu      sync.Mutex
@@ -212,7 +212,7 @@ func (t *rootTable) Start(projected []int) (capi.Scan, error) {
 			wanted = append(wanted, t.cols[p.col])
 		}
 	}
-	s.want = newLeanWant(wanted)
+	s.member = newLeanWant(s.schema, wanted)
 	// The first file is open already: plan it now, and guess from it how
 	// many units the chain holds, which bounds the useful threads.
 	units := t.planUnits(0, t.first, s.proj)
@@ -352,7 +352,7 @@ func (s *rootScan) take(done int) (u unit, f *openFile, ahead []unit, ok bool, e
 // first file and plans its units; it runs without the lock.
 func (s *rootScan) open(fi int) (*scanFile, error) {
 	t := s.t
-	f, err := openMember(t.names[fi], t.tree, s.schema, s.want, t.opts)
+	f, err := openMember(t.names[fi], t.tree, s.member, t.opts)
 	if err != nil {
 		return nil, err
 	}

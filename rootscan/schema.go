@@ -250,30 +250,16 @@ func columnsOf(t rtree.Tree) ([]*column, error) {
 // branches), so later clashes get a numeric suffix; root_branches shows
 // both names.
 func uniqueNames(cols []*column) {
-	names := make([]string, len(cols))
-	for i, c := range cols {
-		names[i] = c.name
-	}
-	for i, name := range uniqueNameList(names) {
-		cols[i].path = cols[i].name
-		cols[i].name = name
-	}
-}
-
-// uniqueNameList returns names made unique as uniqueNames makes them.
-func uniqueNameList(names []string) []string {
-	out := make([]string, len(names))
-	seen := make(map[string]bool, len(names))
-	for i, path := range names {
-		name, lower := path, strings.ToLower(path)
-		for k := 2; seen[lower]; k++ {
-			name = fmt.Sprintf("%s_%d", path, k)
-			lower = strings.ToLower(name)
+	seen := map[string]bool{}
+	for _, c := range cols {
+		c.path = c.name
+		name := c.name
+		for i := 2; seen[strings.ToLower(name)]; i++ {
+			name = fmt.Sprintf("%s_%d", c.name, i)
 		}
-		seen[lower] = true
-		out[i] = name
+		seen[strings.ToLower(name)] = true
+		c.name = name
 	}
-	return out
 }
 
 // memberName names a sub-branch column "parent.member". ROOT names split

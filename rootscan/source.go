@@ -282,19 +282,21 @@ func listOrNone(s []string) string {
 // empty), taking the parsed metadata from the cache when the file has not
 // changed since it was parsed.
 func openTree(name, tree string) (*openFile, error) {
-	return openMember(name, tree, nil, nil, DefaultSourceOptions)
+	return openMember(name, tree, nil, DefaultSourceOptions)
 }
 
 // openTreeWith is openTree with the source options of a read_root call.
 func openTreeWith(name, tree string, o SourceOptions) (*openFile, error) {
-	return openMember(name, tree, nil, nil, o)
+	return openMember(name, tree, nil, o)
 }
 
-// openMember opens file name of a chain whose first file's metadata is
-// schema (nil: name is the first, or stands alone). A member is read by the
-// lean reader when it can, limited to want's columns unless want is nil,
-// else parsed by groot like a first file.
-func openMember(name, tree string, schema *fileMeta, want *leanWant, o SourceOptions) (*openFile, error) {
+// openMember opens file name: a chain's first file or a lone one when
+// member is nil, else a member of the chain that member describes. A file
+// gets its metadata from the cache, else from the lean reader (a member
+// only the projected columns', a first file its whole schema) when it
+// covers the file, else from groot. Any lean failure, corrupt bytes
+// included, leaves the file to groot, whose errors are the ones users see.
+func openMember(name, tree string, member *leanWant, o SourceOptions) (*openFile, error) {
 	cf, err := openRaw(name, o)
 	if err != nil {
 		return nil, err
@@ -306,24 +308,21 @@ func openMember(name, tree string, schema *fileMeta, want *leanWant, o SourceOpt
 		}
 	}
 	leanKey := key
-	leanKey.schema = schema
-	if want != nil {
-		leanKey.cols = want.key
+	if member != nil {
+		leanKey.schema, leanKey.cols = member.schema, member.key
 	}
 	if cacheable {
 		if m := metas.get(key); m != nil {
 			return &openFile{path: name, r: cf, fileMeta: m}, nil
 		}
-		if schema != nil {
+		if member != nil {
 			if m := metas.get(leanKey); m != nil {
 				return &openFile{path: name, r: cf, fileMeta: m}, nil
 			}
 		}
 	}
-	if schema != nil && tree != "" {
-		// Any failure, corrupt bytes included, leaves the file to groot,
-		// whose errors are the ones users see.
-		if m, err := leanMeta(cf, tree, schema, want); err == nil {
+	if member != nil && tree != "" {
+		if m, err := leanMeta(cf, tree, member); err == nil {
 			leanParses.Add(1)
 			if cacheable {
 				metas.put(leanKey, m)
@@ -332,10 +331,7 @@ func openMember(name, tree string, schema *fileMeta, want *leanWant, o SourceOpt
 		}
 	}
 	var m *fileMeta
-	if schema == nil {
-		// A first or lone file: its full schema, without groot when the
-		// lean reader covers it (errors, corrupt bytes included, are
-		// groot's to report).
+	if member == nil {
 		if m, err = leanSchema(cf, tree); err == nil {
 			leanSchemas.Add(1)
 		}
