@@ -153,7 +153,7 @@ func execPairMass[T float](rule pairRule) func(capi.Args, capi.Vector) error {
 				w.null(r)
 				continue
 			}
-			if m < 2 || !cond.anyAllowed(charge, flavour, m) {
+			if !cond.anyAllowed(charge, flavour, m) {
 				// No pair: skip the four-vectors (an exp and a sincos per
 				// object; most events of a single-lepton sample).
 				w.begin(r, 0)

@@ -30,23 +30,7 @@ func execCount[T float](bounded bool) func(capi.Args, capi.Vector) error {
 				w.null(r)
 				continue
 			}
-			low := lo.data[r]
-			count := int64(0)
-			if bounded {
-				high := hi.data[r]
-				for _, x := range v {
-					if f := float64(x); f > low && f < high {
-						count++
-					}
-				}
-			} else {
-				for _, x := range v {
-					if float64(x) > low {
-						count++
-					}
-				}
-			}
-			w.data[r] = count
+			w.data[r] = countIn(v, lo.data, hi.data, r, bounded)
 		}
 		return nil
 	}
@@ -55,24 +39,28 @@ func execCount[T float](bounded bool) func(capi.Args, capi.Vector) error {
 // countPlain is execCount for a chunk with no NULL list, element or bound.
 func countPlain[T float](dst []int64, vals lists[T], lo, hi []float64, bounded bool) {
 	for r, e := range vals.entries[:len(dst)] {
-		v := vals.child[e.Offset : e.Offset+e.Length]
-		low, count := lo[r], int64(0)
-		if bounded {
-			high := hi[r]
-			for _, x := range v {
-				if f := float64(x); f > low && f < high {
-					count++
-				}
-			}
-		} else {
-			for _, x := range v {
-				if float64(x) > low {
-					count++
-				}
+		dst[r] = countIn(vals.child[e.Offset:e.Offset+e.Length], lo, hi, r, bounded)
+	}
+}
+
+// countIn counts the elements of v above lo[r] (and below hi[r]).
+func countIn[T float](v []T, lo, hi []float64, r int, bounded bool) int64 {
+	low, count := lo[r], int64(0)
+	if bounded {
+		high := hi[r]
+		for _, x := range v {
+			if f := float64(x); f > low && f < high {
+				count++
 			}
 		}
-		dst[r] = count
+		return count
 	}
+	for _, x := range v {
+		if float64(x) > low {
+			count++
+		}
+	}
+	return count
 }
 
 var _ = define(&Function{
