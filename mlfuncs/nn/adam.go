@@ -1,6 +1,10 @@
 package nn
 
-import "math"
+import (
+	"math"
+
+	"github.com/hepsql/hepsql/mlfuncs/nn/internal/adamk"
+)
 
 // Adam is the Adam optimiser (Kingma & Ba) with bias correction, on a flat
 // parameter vector. The zero value is not usable; use NewAdam.
@@ -8,7 +12,7 @@ type Adam struct {
 	LR, Beta1, Beta2, Eps float64
 	m, v                  []float32
 	t                     int
-	step, eps             float32 // of the current step, set by Begin
+	c                     adamk.Consts // of the current step, set by Begin
 }
 
 // NewAdam returns Adam with Keras' defaults (β1 0.9, β2 0.999, ε 1e-7) for
@@ -30,22 +34,22 @@ func (a *Adam) Begin() {
 	a.t++
 	c1 := 1 - math.Pow(a.Beta1, float64(a.t))
 	c2 := 1 - math.Pow(a.Beta2, float64(a.t))
-	// lr·m̂/(√v̂+ε) folded into one step size, as the paper's efficient form.
-	a.step = float32(a.LR * math.Sqrt(c2) / c1)
-	a.eps = float32(a.Eps * math.Sqrt(c2))
+	b1, b2 := float32(a.Beta1), float32(a.Beta2)
+	a.c = adamk.Consts{
+		B1: b1, C1: 1 - b1, B2: b2, C2: 1 - b2,
+		// lr·m̂/(√v̂+ε) folded into one step size, as the paper's efficient form.
+		Step: float32(a.LR * math.Sqrt(c2) / c1),
+		Eps:  float32(a.Eps * math.Sqrt(c2)),
+	}
 }
 
 // Update applies the step begun by Begin to params[lo:hi].
 func (a *Adam) Update(params, grad []float32, lo, hi int) {
-	b1, b2 := float32(a.Beta1), float32(a.Beta2)
-	step, eps := a.step, a.eps
-	p, g := params[lo:hi], grad[lo:hi]
-	m, v := a.m[lo:hi], a.v[lo:hi]
-	m, v, g = m[:len(p)], v[:len(p)], g[:len(p)]
-	for i, gi := range g {
-		mi := b1*m[i] + (1-b1)*gi
-		vi := b2*v[i] + (1-b2)*gi*gi
-		m[i], v[i] = mi, vi
-		p[i] -= step * mi / (float32(math.Sqrt(float64(vi))) + eps)
-	}
+	adamk.Update(params[lo:hi], a.m[lo:hi], a.v[lo:hi], grad[lo:hi], nil, &a.c)
+}
+
+// UpdateSum applies the step begun by Begin to all of params, with the
+// gradient ga + gb summed element by element as it goes.
+func (a *Adam) UpdateSum(params, ga, gb []float32) {
+	adamk.Update(params, a.m, a.v, ga, gb, &a.c)
 }

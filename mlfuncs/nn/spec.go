@@ -190,3 +190,18 @@ func (s Spec) layout() layout {
 
 // NumParams is the number of trainable weights.
 func (s Spec) NumParams() int { return s.layout().total }
+
+// TrainFlops estimates the arithmetic of one training row, forward and
+// backward (about three times the forward's two flops per weight use):
+// perRow for the dense part, perStep for each sequence step the GRU runs.
+// The trainer cuts batches into shards of equal estimated cost.
+func (s Spec) TrainFlops() (perRow, perStep float64) {
+	l := s.layout()
+	for _, t := range l.denseW {
+		perRow += 6 * float64(t.size())
+	}
+	if s.hasGRU() {
+		perStep = 6 * float64(l.gruWx.size()+l.gruUh.size())
+	}
+	return perRow, perStep
+}

@@ -122,7 +122,7 @@ func Train(ctx context.Context, spec nn.Spec, src data.Source, opt Options) (*Re
 	if opt.ScaleLR {
 		lr *= float64(opt.Threads)
 	}
-	pool := newWorkers(m, nn.NewAdam(lr, len(m.Params)), opt.Threads, opt.Seed)
+	pool := newWorkers(m, lr, opt.Threads, opt.Seed, opt.BatchSize)
 	defer pool.close()
 	predictor := m.NewPredictor(opt.Threads)
 	defer predictor.Close()
@@ -214,195 +214,234 @@ func Collect(ctx context.Context, p *nn.Predictor, src data.Source) ([]float32, 
 }
 
 // workers runs one optimisation step per batch on a team of W
-// goroutines, the calling one as worker 0. Worker w computes the gradient
-// of its shard of the batch (see cut) into a buffer of its own; after a
-// barrier, each updating worker (see bounds) sums the W gradients over its
-// own range of the parameters, in worker order, and applies the Adam
-// update there. The reduction and the update thus run in parallel with no
-// lock, and no floating-point sum depends on scheduling, so the same seed
-// and W give the same model. The ranges are cut at multiples of 16 floats
-// (a 64-byte cache line), so no two workers write to one line.
+// goroutines, the calling one as worker 0, with one rendezvous a step.
+// Worker w computes the gradient of its shard of the batch (see cut) into
+// a buffer of its own, while worker 0 also draws the next batch; after
+// the barrier, every worker sums the W gradients, in worker order, and
+// applies the Adam step to its own copy of the weights and of Adam's
+// state. The copies thus stay equal bit for bit, no floating-point sum
+// depends on scheduling, and the same seed and W give the same model.
+//
+// Why every worker updates all the weights: splitting the update among
+// them needs a second rendezvous before the next forward pass, and on a
+// shared machine each rendezvous is a chance for one descheduled worker
+// to stall the others; the whole update of the topology mlp (2,013
+// weights) is ~1 µs (nn/internal/adamk). Gradients, losses and batches
+// are kept two deep, by step parity: a worker may start step k+1 while
+// another still reads step k's.
 type workers struct {
-	m    *nn.Model
-	adam *nn.Adam
 	dims []int
 	team *team.Team
 	w    []*worker
-	// bounds cuts the parameters among the workers that update them: the
-	// only worker when W = 1; else workers 1..W−1, worker w taking
-	// [bounds[w−1], bounds[w]), while worker 0 draws the next batch.
-	bounds []int
-	sh     *data.Shuffler // the epoch's, set by epoch
-	ctx    context.Context
-	// The step's batch, drawn during the step before, or err (io.EOF at
-	// the end of the epoch).
-	batch   data.Batch
-	err     error
+	sh   *data.Shuffler // the epoch's, set by epoch
+	ctx  context.Context
+	// steps[k&1] is step k's batch, drawn by worker 0 during step k−1
+	// and cut into shards, or the error that ended the epoch (io.EOF at
+	// the end of the data).
+	steps   [2]stepBatch
+	err     error   // what ended the epoch, set by worker 0
 	lossSum float64 // of the epoch so far
 	rows    int
-	cuts    []int       // worker w computes rows [cuts[w], cuts[w+1]) of the batch
-	steps   []int       // per row of the batch: sequence steps (models with a GRU)
-	runW    func(w int) // p.run, bound once: a method value allocates
+	// The cut's cost model (see cut): flops of a row and of a sequence
+	// step, and of worker 0's draw of a batch.
+	rowFlops, stepFlops, drawFlops float64
+	seqSteps                       []int       // per row of the batch: sequence steps (models with a GRU)
+	runW                           func(w int) // p.run, bound once: a method value allocates
+}
+
+type stepBatch struct {
+	batch data.Batch
+	err   error
+	cuts  []int // worker w computes rows [cuts[w], cuts[w+1]) of the batch
 }
 
 type worker struct {
+	m    *nn.Model // this worker's copy of the weights; worker 0's is the trained model
+	adam *nn.Adam  // and of Adam's moments
 	ws   *nn.Workspace
 	rng  *rand.Rand
-	grad []float32
+	grad [2][]float32 // by step parity
+	loss [2]float64
+	sum  []float32 // W > 2: the first W−1 gradients summed
 	in   [][]float32
-	loss float64
 }
 
-func newWorkers(m *nn.Model, adam *nn.Adam, n int, seed uint64) *workers {
-	p := &workers{m: m, adam: adam, dims: m.Spec.InputDims(), team: team.New(n)}
+// The cost model behind the cut, from this project's benchmark machine
+// (2-core AMD EPYC, 2026-11): the mlp's step ran at ~16 flop/ns, and
+// drawing a row from the shuffle buffer took ~60 ns (a cache miss at a
+// random slot) plus its bytes at ~10 bytes/ns. It is a fixed model, not
+// a timing, so that the cut, and with it the model, is the same from run
+// to run; on other machines the balance is only approximate.
+const (
+	flopsPerNs     = 16
+	drawNsPerRow   = 60
+	drawBytesPerNs = 10
+)
+
+func newWorkers(m *nn.Model, lr float64, n int, seed uint64, batch int) *workers {
+	p := &workers{dims: m.Spec.InputDims(), team: team.New(n)}
 	P := len(m.Params)
 	for w := 0; w < n; w++ {
-		p.w = append(p.w, &worker{
-			ws:   m.NewWorkspace(),
+		mw := m
+		if w > 0 {
+			mw = m.Clone()
+		}
+		o := &worker{
+			m:    mw,
+			adam: nn.NewAdam(lr, P),
+			ws:   mw.NewWorkspace(),
 			rng:  rand.New(rand.NewPCG(seed, 0xd209+uint64(w))),
-			grad: make([]float32, P),
+			grad: [2][]float32{make([]float32, P), make([]float32, P)},
 			in:   make([][]float32, len(p.dims)),
-		})
+		}
+		if n > 2 {
+			o.sum = make([]float32, P)
+		}
+		p.w = append(p.w, o)
 	}
-	updaters := max(n-1, 1)
-	for u := 0; u < updaters; u++ {
-		p.bounds = append(p.bounds, min(P, (u*P/updaters)&^15))
+	for i := range p.steps {
+		p.steps[i].cuts = make([]int, n+1)
 	}
-	p.bounds = append(p.bounds, P)
-	p.cuts = make([]int, n+1)
+	p.rowFlops, p.stepFlops = m.Spec.TrainFlops()
+	drawNs := drawNsPerRow + float64(data.RowBytes(p.dims))/drawBytesPerNs
+	p.drawFlops = float64(batch) * drawNs * flopsPerNs
 	p.runW = p.run
 	return p
 }
 
 func (p *workers) close() { p.team.Close() }
 
-// draw draws the next batch into p.batch and cuts it, or sets p.err.
-func (p *workers) draw() {
-	p.batch, p.err = p.sh.Next(p.ctx)
-	if p.err == nil {
-		p.cut(p.batch)
+// draw draws the next batch into st and cuts it, or sets st.err.
+func (p *workers) draw(st *stepBatch) {
+	st.batch, st.err = p.sh.Next(p.ctx)
+	if st.err == nil {
+		p.cut(st)
 	}
 }
 
 // epoch runs the steps of an epoch on sh's batches, from drawing the
-// first to the end of the data (p.err io.EOF) or an error, and returns the
-// summed loss and the rows trained on. The team runs the whole epoch (see run), so
-// that a step costs two rendezvous and no wake-up.
+// first to the end of the data (io.EOF) or an error, and returns the
+// summed loss and the rows trained on. The team runs the whole epoch (see
+// run), so that a step costs one rendezvous and no wake-up.
 func (p *workers) epoch(ctx context.Context, sh *data.Shuffler) (lossSum float64, rows int, err error) {
 	p.ctx, p.sh = ctx, sh
 	p.lossSum, p.rows = 0, 0
-	p.draw()
-	if p.err == nil {
-		p.team.Run(p.runW)
+	p.draw(&p.steps[0])
+	if err := p.steps[0].err; err != nil {
+		return 0, 0, err
 	}
+	p.team.Run(p.runW)
 	return p.lossSum, p.rows, p.err
 }
 
-// run is worker w's part of an epoch. Each step, worker w computes the
-// gradient of its shard of the batch; after a barrier, worker 0 draws the
-// next batch from the shuffle buffer while workers 1..W−1 sum the
-// gradients and update the weights: drawing is serial (for the mlp, ~15%
-// of a one-thread step), and between steps the other workers would wait
-// for it. A second barrier ends the step.
+// run is worker w's part of an epoch: step k computes the shard of
+// steps[k&1] while worker 0 draws steps[k&1^1], then, after the barrier,
+// updates the weights.
 func (p *workers) run(w int) {
-	W := len(p.w)
-	for {
-		rows := p.batch.Rows
+	me := p.w[w]
+	for k := 0; ; k ^= 1 {
+		cur, next := &p.steps[k], &p.steps[k^1]
+		p.shard(me, cur, w, k)
 		if w == 0 {
-			p.adam.Begin() // the updates of the step before are done
+			p.draw(next)
 		}
-		p.shard(w)
 		p.team.Sync()
+		p.update(me, k)
 		if w == 0 {
 			loss := 0.0
 			for _, o := range p.w {
-				loss += o.loss
+				loss += o.loss[k]
 			}
 			p.lossSum += loss
-			p.rows += rows
-			p.draw()
+			p.rows += cur.batch.Rows
 		}
-		if w > 0 || W == 1 {
-			p.update(w, max(w-1, 0))
-		}
-		p.team.Sync()
-		if p.err != nil {
+		if next.err != nil {
+			if w == 0 {
+				p.err = next.err
+			}
 			return
 		}
 	}
 }
 
-// update sums the workers' gradients over updater u's range of the
-// parameters, in worker order, and applies the Adam step there. The sum
-// goes into worker 1's buffer, which worker 0 does not write: the lines
-// of worker 0's buffer stay clean in its cache for the next step.
-func (p *workers) update(w, u int) {
-	lo, hi := p.bounds[u], p.bounds[u+1]
-	sum := p.w[min(w, 1)].grad
-	if len(p.w) > 1 {
-		g0, g1, dst := p.w[0].grad[lo:hi], p.w[1].grad[lo:hi], sum[lo:hi]
-		for i := range dst {
-			dst[i] = g0[i] + g1[i]
+// update sums the workers' step-k gradients, in worker order, and applies
+// the Adam step to me's copy of the weights.
+func (p *workers) update(me *worker, k int) {
+	me.adam.Begin()
+	W := len(p.w)
+	if W == 1 {
+		me.adam.UpdateSum(me.m.Params, me.grad[k], nil)
+		return
+	}
+	ga := p.w[0].grad[k]
+	if W > 2 {
+		g1 := p.w[1].grad[k]
+		for i := range me.sum {
+			me.sum[i] = ga[i] + g1[i]
 		}
-		for _, o := range p.w[2:] {
-			for i, v := range o.grad[lo:hi] {
-				dst[i] += v
+		for _, o := range p.w[2 : W-1] {
+			for i, v := range o.grad[k] {
+				me.sum[i] += v
 			}
 		}
+		ga = me.sum
 	}
-	p.adam.Update(p.m.Params, sum, lo, hi)
+	me.adam.UpdateSum(me.m.Params, ga, p.w[W-1].grad[k])
 }
 
-// cut splits the batch into the workers' shards: equal numbers of rows,
-// or, for a model with a GRU, about equal numbers of sequence steps (plus
-// one per row for the rest of the network). Sequences of topology events
-// run from a few to 801 steps, and a 64-row shard can hold twice the steps
-// of its neighbour; the step waits for the slower worker. The cut depends
-// on the data only, so a run stays reproducible.
-func (p *workers) cut(b data.Batch) {
-	W := len(p.w)
-	for w := range p.cuts {
-		p.cuts[w] = w * b.Rows / W
-	}
+// cut splits the batch into the workers' shards of about equal estimated
+// arithmetic: a row costs the dense layers' flops, plus, for a model with
+// a GRU, its sequence steps' (topology sequences run from a few steps to
+// 801, so equal rows would leave one worker with twice the other's work).
+// Worker 0's shard is smaller by the cost of drawing the next batch, which
+// it does during the step. The cut depends on the data and the model
+// only, so a run stays reproducible.
+func (p *workers) cut(st *stepBatch) {
+	rows, W, cuts := st.batch.Rows, len(p.w), st.cuts
+	cuts[0], cuts[W] = 0, rows
 	if W == 1 {
 		return
 	}
-	if cap(p.steps) < b.Rows {
-		p.steps = make([]int, b.Rows)
+	if cap(p.seqSteps) < rows {
+		p.seqSteps = make([]int, rows)
 	}
-	steps := p.steps[:b.Rows]
-	if !p.m.Spec.ActiveSteps(b.Inputs, b.Rows, steps) {
-		return
+	steps := p.seqSteps[:rows]
+	if !p.w[0].m.Spec.ActiveSteps(st.batch.Inputs, rows, steps) {
+		clear(steps)
 	}
-	total := 0
+	// Shares are of the draw and the batch together, worker 0's first.
+	total := p.drawFlops
 	for _, n := range steps {
-		total += n + 1
+		total += p.rowFlops + float64(n)*p.stepFlops
 	}
-	w, sum := 1, 0
+	// A shard ends before the first row whose middle lies past its share.
+	w, sum := 1, p.drawFlops
 	for r, n := range steps {
-		for w < W && sum*W >= w*total {
-			p.cuts[w] = r
+		c := p.rowFlops + float64(n)*p.stepFlops
+		for w < W && (sum+c/2)*float64(W) >= float64(w)*total {
+			cuts[w] = r
 			w++
 		}
-		sum += n + 1
+		sum += c
 	}
 	for ; w < W; w++ {
-		p.cuts[w] = b.Rows
+		cuts[w] = rows
 	}
 }
 
-// shard computes worker w's share of the batch's gradient.
-func (p *workers) shard(w int) {
-	b, me := p.batch, p.w[w]
-	lo, hi := p.cuts[w], p.cuts[w+1]
-	clear(me.grad)
-	me.loss = 0
+// shard computes worker w's share of step k's gradient, with its own
+// copy of the weights.
+func (p *workers) shard(me *worker, st *stepBatch, w, k int) {
+	b, grad := st.batch, me.grad[k]
+	lo, hi := st.cuts[w], st.cuts[w+1]
+	clear(grad)
+	me.loss[k] = 0
 	if lo == hi {
 		return
 	}
 	for i, d := range p.dims {
 		me.in[i] = b.Inputs[i][lo*d : hi*d]
 	}
-	p.m.Forward(me.ws, me.in, hi-lo, true, me.rng)
-	me.loss = p.m.Backward(me.ws, b.Labels[lo:hi], 1/float32(b.Rows), me.grad)
+	me.m.Forward(me.ws, me.in, hi-lo, true, me.rng)
+	me.loss[k] = me.m.Backward(me.ws, b.Labels[lo:hi], 1/float32(b.Rows), grad)
 }

@@ -3,6 +3,7 @@ package train
 import (
 	"context"
 	"errors"
+	"io"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -246,18 +247,23 @@ func TestEarlyStoppingKeepsBest(t *testing.T) {
 	t.Log(res.Stopped)
 }
 
-// A batch of a GRU model is cut into shards of about equal sequence steps;
-// other models' into equal rows.
-func TestShardsBalanceSequenceSteps(t *testing.T) {
+// A batch is cut into shards of about equal estimated arithmetic: a GRU
+// model's by sequence steps, and worker 0's shard is smaller by the cost
+// of the draw it does during the step.
+func TestShardsBalanceCost(t *testing.T) {
 	spec, _ := nn.Spec{Arch: nn.GRU, SeqLen: 10, SeqDim: 2, GRUUnits: 3}.Normalize()
 	m, err := nn.New(spec, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := newWorkers(m, nn.NewAdam(1e-3, len(m.Params)), 2, 1)
+	p := newWorkers(m, 1e-3, 2, 1, 6)
 	defer p.close()
-	// Row 0 has 9 active steps (one padding step in the middle), rows 1–5
-	// one each: costs 10, 2, 2, 2, 2, 2 of 20.
+	// Per row 6·(3·3) = 54 flops of dense layer and 6·(2·9 + 3·9) = 270
+	// per step. Row 0 has 9 active steps (one padding step in the
+	// middle), rows 1–5 one each: costs 2484, then 324 five times.
+	if r, s := spec.TrainFlops(); r != 54 || s != 270 {
+		t.Fatalf("TrainFlops = %g, %g; want 54, 270", r, s)
+	}
 	seq := make([]float32, 6*10*2)
 	for t := range 10 {
 		if t != 4 {
@@ -267,15 +273,97 @@ func TestShardsBalanceSequenceSteps(t *testing.T) {
 	for r := 1; r < 6; r++ {
 		seq[r*20] = -1
 	}
-	p.cut(data.Batch{Rows: 6, Inputs: [][]float32{seq}, Labels: make([]int32, 6)})
-	if want := []int{0, 1, 6}; !slices.Equal(p.cuts, want) {
-		t.Errorf("GRU cuts %v, want %v", p.cuts, want)
+	st := &stepBatch{batch: data.Batch{Rows: 6, Inputs: [][]float32{seq}, Labels: make([]int32, 6)}, cuts: make([]int, 3)}
+	p.drawFlops = 0
+	p.cut(st)
+	if want := []int{0, 1, 6}; !slices.Equal(st.cuts, want) {
+		t.Errorf("GRU cuts %v, want %v", st.cuts, want)
 	}
-	mlp, _ := nn.New(nn.Spec{Arch: nn.MLP, HLFDim: 2, Hidden: []int{3}}, 1)
-	q := newWorkers(mlp, nn.NewAdam(1e-3, len(mlp.Params)), 2, 1)
+
+	mlp, _ := nn.New(nn.Spec{Arch: nn.MLP, HLFDim: 2, Hidden: []int{3}}, 1) // 90 flops a row
+	for _, c := range []struct {
+		workers int
+		draw    float64
+		want    []int
+	}{
+		{2, 0, []int{0, 3, 7}},      // 270 | 360: row 3's middle is at the half
+		{2, 360, []int{0, 1, 7}},    // 360 + 90 | 540, as near as 360 + 180 | 450
+		{2, 2000, []int{0, 0, 7}},   // a draw above a share leaves worker 0 no rows
+		{3, 180, []int{0, 1, 4, 7}}, // 180 + 90 | 270 | 270
+		{3, 0, []int{0, 2, 5, 7}},   // 180 | 270 | 180
+	} {
+		q := newWorkers(mlp, 1e-3, c.workers, 1, 7)
+		q.drawFlops = c.draw
+		st := &stepBatch{batch: data.Batch{Rows: 7, Inputs: [][]float32{make([]float32, 14)}, Labels: make([]int32, 7)}, cuts: make([]int, c.workers+1)}
+		q.cut(st)
+		q.close()
+		if !slices.Equal(st.cuts, c.want) {
+			t.Errorf("mlp, %d workers, draw %g flops: cuts %v, want %v", c.workers, c.draw, st.cuts, c.want)
+		}
+	}
+
+	// The topology mlp's batch of 128: worker 0 gives up about as many
+	// rows as the draw costs, and no worker's load exceeds the other's by
+	// more than a row.
+	top, _ := nn.New(nn.Spec{Arch: nn.MLP}, 1)
+	q := newWorkers(top, 1e-3, 2, 1, 128)
 	defer q.close()
-	q.cut(data.Batch{Rows: 7, Inputs: [][]float32{make([]float32, 14)}, Labels: make([]int32, 7)})
-	if want := []int{0, 3, 7}; !slices.Equal(q.cuts, want) {
-		t.Errorf("mlp cuts %v, want %v", q.cuts, want)
+	st = &stepBatch{batch: data.Batch{Rows: 128, Inputs: [][]float32{make([]float32, 128*14)}, Labels: make([]int32, 128)}, cuts: make([]int, 3)}
+	q.cut(st)
+	load0 := float64(st.cuts[1])*q.rowFlops + q.drawFlops
+	load1 := float64(128-st.cuts[1]) * q.rowFlops
+	if st.cuts[1] >= 64 || math.Abs(load0-load1) > q.rowFlops {
+		t.Errorf("topology mlp: worker 0 has %d rows and the draw (%g flops), worker 1 %d rows (%g flops each)",
+			st.cuts[1], q.drawFlops, 128-st.cuts[1], q.rowFlops)
+	}
+}
+
+// Every worker applies the whole update to its own copy of the weights:
+// after an epoch the copies must be equal bit for bit, and the model must
+// be the one a single worker trains on the same batches, up to the order
+// of the gradients' float sums.
+func TestWorkersAgree(t *testing.T) {
+	spec, _ := nn.Spec{Arch: nn.MLP, HLFDim: 6, Hidden: []int{16, 8}}.Normalize() // no dropout: the workers' random streams do not matter
+	var single []float32
+	for _, threads := range []int{1, 2, 3} {
+		m, err := nn.New(spec, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := newWorkers(m, 1e-3, threads, 5, 32)
+		sh, err := data.NewShuffler(memSource(t, spec, 700, 1), 1<<20, 32, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for e := 1; e <= 2; e++ {
+			if err := sh.Start(e); err != nil {
+				t.Fatal(err)
+			}
+			if _, rows, err := p.epoch(context.Background(), sh); err != io.EOF || rows != 700 {
+				t.Fatalf("%d threads, epoch %d: %d rows, %v; want 700, EOF", threads, e, rows, err)
+			}
+		}
+		p.close()
+		for w, o := range p.w[1:] {
+			for i, v := range o.m.Params {
+				if math.Float32bits(v) != math.Float32bits(m.Params[i]) {
+					t.Fatalf("%d threads: worker %d's weight %d is %g, worker 0's %g", threads, w+1, i, v, m.Params[i])
+				}
+			}
+		}
+		if threads == 1 {
+			single = m.Params
+			continue
+		}
+		moved := 0.0
+		for i, v := range m.Params {
+			if d := math.Abs(float64(v - single[i])); d > 2e-4 {
+				t.Fatalf("%d threads: weight %d is %g, %g with one thread", threads, i, v, single[i])
+			}
+			moved = max(moved, math.Abs(float64(v)))
+		}
+		if moved == 0 {
+			t.Fatal("no weight is non-zero")
+		}
 	}
 }
