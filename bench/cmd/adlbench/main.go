@@ -10,7 +10,11 @@
 //
 //   - rowudf: queries/adl/*.sql with the library's functions replaced by
 //     duckdb-go row-at-a-time UDFs computing the same Go arithmetic
-//     (package bench/rowudf).
+//     (package bench/rowudf);
+//
+//   - readonly: only reading what the library's queries read (the
+//     columns their plans project from read_root), the floor under
+//     (a) before any physics (see readonly.go).
 //
 //     go run ./bench/cmd/adlbench [-copies 100] [-row-copies N] [-runs 3]
 //
@@ -50,12 +54,13 @@ import (
 
 // Variants.
 const (
-	library = "library" // (a) queries/adl with the function library
-	builtin = "builtin" // (b) queries/adl/builtin
-	rowUDF  = "rowudf"  // (c) queries/adl with duckdb-go row UDFs
+	library  = "library"  // (a) queries/adl with the function library
+	builtin  = "builtin"  // (b) queries/adl/builtin
+	rowUDF   = "rowudf"   // (c) queries/adl with duckdb-go row UDFs
+	readOnly = "readonly" // (r) the library queries' columns, read and counted
 )
 
-var variants = []string{library, builtin, rowUDF}
+var variants = []string{library, builtin, rowUDF, readOnly}
 
 func main() {
 	var err error
@@ -214,6 +219,11 @@ func parent(args []string) error {
 				return err
 			}
 			ms = append(ms, sub[rowUDF])
+			r, err := measure(self, c, q, readOnly, th, c.rowCopies, c.runs)
+			if err != nil {
+				return err
+			}
+			ms = append(ms, r)
 		}
 	}
 	c.loadEnd = bench.LoadAverage()
@@ -324,7 +334,7 @@ func child(args []string) error {
 		rewrite func(string) (string, error)
 	)
 	switch *variant {
-	case library:
+	case library, readOnly:
 	case builtin:
 		dir = filepath.Join(dir, "builtin")
 	case rowUDF:
@@ -361,6 +371,12 @@ func child(args []string) error {
 			return err
 		}
 	}
+	var floor []string
+	if *variant == readOnly {
+		if floor, err = readOnlyQueries(ctx, conn, stmts[len(stmts)-1].SQL, *input); err != nil {
+			return fmt.Errorf("%s: %w", *query, err)
+		}
+	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
@@ -376,7 +392,12 @@ func child(args []string) error {
 	runtime.ReadMemStats(&before)
 	cpu0 := processCPU()
 	t0 := time.Now()
-	bins, err := bench.RunADL(ctx, conn, *query, stmts)
+	var bins []adlref.Bin
+	if *variant == readOnly {
+		err = runReadOnly(ctx, conn, floor)
+	} else {
+		bins, err = bench.RunADL(ctx, conn, *query, stmts)
+	}
 	seconds := time.Since(t0).Seconds()
 	cpu := processCPU() - cpu0
 	if err != nil {
