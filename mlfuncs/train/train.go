@@ -1,7 +1,7 @@
 // Package train fits nn models on a data.Source: synchronous data-parallel
 // mini-batch training (each of W workers computes the gradient of its
-// shard of the batch; the shards' gradients are summed in worker order and
-// the Adam step applied, each worker over its own slice of the weights,
+// shard of the batch; every worker then sums the shards' gradients in
+// worker order and applies the Adam step to its own copy of the weights,
 // an in-process all-reduce), streamed through a bounded shuffle buffer,
 // with per-epoch validation and early stopping.
 // Same seed and thread count give the same model, bit for bit.
