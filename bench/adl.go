@@ -102,3 +102,21 @@ func Entries(bins []adlref.Bin) int64 {
 	}
 	return n
 }
+
+// Queryer is what Drain runs a statement on: a *sql.DB or a *sql.Conn.
+type Queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// Drain runs text on q and reads every row, for timing a statement whose
+// result does not matter.
+func Drain(ctx context.Context, q Queryer, text string) error {
+	rows, err := q.QueryContext(ctx, text)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+	}
+	return rows.Err()
+}

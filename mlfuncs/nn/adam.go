@@ -24,12 +24,11 @@ func NewAdam(lr float64, n int) *Adam {
 // Step applies one update of params from grad.
 func (a *Adam) Step(params, grad []float32) {
 	a.Begin()
-	a.Update(params, grad, 0, len(params))
+	a.UpdateSum(params, grad, nil)
 }
 
-// Begin starts a step; Update then applies it to ranges of the parameters,
-// so that workers can update disjoint ranges in parallel. Every parameter
-// is updated on its own, so the result does not depend on the ranges.
+// Begin starts a step, which UpdateSum then applies: the trainer's workers
+// each apply it to their own copy of the weights.
 func (a *Adam) Begin() {
 	a.t++
 	c1 := 1 - math.Pow(a.Beta1, float64(a.t))
@@ -43,13 +42,9 @@ func (a *Adam) Begin() {
 	}
 }
 
-// Update applies the step begun by Begin to params[lo:hi].
-func (a *Adam) Update(params, grad []float32, lo, hi int) {
-	adamk.Update(params[lo:hi], a.m[lo:hi], a.v[lo:hi], grad[lo:hi], nil, &a.c)
-}
-
 // UpdateSum applies the step begun by Begin to all of params, with the
-// gradient ga + gb summed element by element as it goes.
+// gradient ga, or ga + gb summed element by element as it goes when gb is
+// not nil.
 func (a *Adam) UpdateSum(params, ga, gb []float32) {
 	adamk.Update(params, a.m, a.v, ga, gb, &a.c)
 }

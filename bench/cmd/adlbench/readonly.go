@@ -111,16 +111,7 @@ func sameSet(a, b []string) bool {
 // runReadOnly runs the queries and reads their rows.
 func runReadOnly(ctx context.Context, conn *sql.Conn, queries []string) error {
 	for _, q := range queries {
-		rows, err := conn.QueryContext(ctx, q)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-		}
-		if err := rows.Close(); err != nil {
-			return err
-		}
-		if err := rows.Err(); err != nil {
+		if err := bench.Drain(ctx, conn, q); err != nil {
 			return err
 		}
 	}

@@ -13,7 +13,7 @@
 package main
 
 import (
-	"database/sql"
+	"context"
 	"flag"
 	"fmt"
 	"log"
@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/hepsql/hepsql"
+	"github.com/hepsql/hepsql/bench"
 )
 
 func main() {
@@ -66,21 +67,10 @@ func run(threads int, stmts []string, traceLast bool, traceFile string) ([]strin
 			defer func() { trace.Stop(); f.Close() }()
 		}
 		t0 := time.Now()
-		if err := drain(db, q); err != nil {
+		if err := bench.Drain(context.Background(), db, q); err != nil {
 			return nil, fmt.Errorf("statement %d: %w", i+1, err)
 		}
 		times = append(times, fmt.Sprintf("%.4f", time.Since(t0).Seconds()))
 	}
 	return times, nil
-}
-
-func drain(db *sql.DB, q string) error {
-	rows, err := db.Query(q)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-	}
-	return rows.Err()
 }
