@@ -94,7 +94,7 @@ func registerAll(duck *duckdb.Connector) error {
 		return err
 	}
 	defer conn.Close()
-	if err := rootscan.Register(conn, db); err != nil {
+	if err := rootscan.Register(conn, db, nil); err != nil {
 		return fmt.Errorf("hepsql: registering the ROOT reader: %w", err)
 	}
 	if err := sqlfuncs.Register(conn); err != nil {

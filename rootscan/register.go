@@ -10,7 +10,9 @@ import (
 
 // Register installs read_root, root_trees and root_branches on conn, and the
 // replacement scan that turns FROM 'f.root' into read_root('f.root') on db.
-func Register(conn *capi.Conn, db ddb.Database) error {
+// read_root records in notes (which may be nil) the unsupported branches it
+// leaves out of its tables.
+func Register(conn *capi.Conn, db ddb.Database, notes *Notes) error {
 	source := capi.Scalar(capi.Any)
 	tree := capi.NamedParam{Name: "tree", Type: capi.Scalar(capi.Varchar)}
 	remote := []capi.NamedParam{ // see SourceOptions
@@ -19,7 +21,7 @@ func Register(conn *capi.Conn, db ddb.Database) error {
 		{Name: "readahead", Type: capi.Scalar(capi.Varchar)},
 	}
 	fns := []*capi.TableFunction{
-		{Name: "read_root", Params: []capi.Type{source}, Named: append([]capi.NamedParam{tree}, remote...), Bind: bindReadRoot},
+		{Name: "read_root", Params: []capi.Type{source}, Named: append([]capi.NamedParam{tree}, remote...), Bind: func(a *capi.BindArgs) (capi.Table, error) { return bindReadRoot(a, notes) }},
 		{Name: "root_trees", Params: []capi.Type{source}, Bind: bindRootTrees},
 		{Name: "root_branches", Params: []capi.Type{source}, Named: []capi.NamedParam{tree}, Bind: bindRootBranches},
 	}

@@ -3,7 +3,6 @@ package rootscan
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 
 	"github.com/hepsql/hepsql/internal/capi"
@@ -30,15 +29,37 @@ var maxUnitEntries int64
 // opened by the scan's threads as they reach them (see rootScan), so that
 // binding costs one file's metadata whatever the chain's length, and the
 // parsing of the rest is spread over the threads.
+//
+// The table's columns are the supported branches only, then _file and
+// _entry. Unsupported branches are left out of the schema, so that
+// SELECT * and count(*) work on every tree; the bind records them in the
+// database's Notes, from which the engine makes a notice and explains
+// DuckDB's "column not found" when a query names one.
 type rootTable struct {
-	names []string
-	tree  string    // the chain's tree, as chosen in the first file
-	first *openFile // names[0]; owned by the table
-	cols  []*column // schema, from the first file
-	opts  SourceOptions
+	names   []string
+	tree    string    // the chain's tree, as chosen in the first file
+	first   *openFile // names[0]; owned by the table
+	cols    []*column // schema: the first file's supported columns
+	leftOut []*column // the first file's unsupported columns
+	opts    SourceOptions
 }
 
-func bindReadRoot(args *capi.BindArgs) (capi.Table, error) {
+// bindReadRoot binds read_root; what the table leaves out goes to notes
+// (nil: nowhere), under the calling connection.
+func bindReadRoot(args *capi.BindArgs, notes *Notes) (capi.Table, error) {
+	t, err := bindChain(args)
+	if err != nil {
+		return nil, err
+	}
+	if len(t.leftOut) > 0 && notes != nil {
+		if conn, ok := args.ConnectionID(); ok {
+			notes.add(conn, t.leftOutNote())
+		}
+	}
+	return t, nil
+}
+
+func bindChain(args *capi.BindArgs) (*rootTable, error) {
 	src, err := args.Arg(0)
 	if err != nil {
 		return nil, fmt.Errorf("read_root: source: %w", err)
@@ -80,7 +101,24 @@ func openChain(names []string, tree string, opts SourceOptions) (*rootTable, err
 	if err != nil {
 		return nil, err
 	}
-	return &rootTable{names: names, tree: first.tree, first: first, cols: first.cols, opts: opts}, nil
+	t := &rootTable{names: names, tree: first.tree, first: first, opts: opts}
+	for _, c := range first.cols {
+		if c.supported() {
+			t.cols = append(t.cols, c)
+		} else {
+			t.leftOut = append(t.leftOut, c)
+		}
+	}
+	return t, nil
+}
+
+// leftOutNote describes the unsupported columns the table left out.
+func (t *rootTable) leftOutNote() LeftOut {
+	l := LeftOut{File: t.names[0], Tree: t.tree}
+	for _, c := range t.leftOut {
+		l.Columns = append(l.Columns, Unsupported{Name: c.name, Branch: c.path, RootType: c.rootType, Why: c.why})
+	}
+	return l
 }
 
 // checkFile applies TChain semantics to the columns a query reads, for a
@@ -116,11 +154,7 @@ func (t *rootTable) Close() error {
 func (t *rootTable) Columns() []capi.Column {
 	out := make([]capi.Column, 0, len(t.cols)+2)
 	for _, c := range t.cols {
-		typ := c.typ
-		if !c.supported() {
-			typ = capi.Scalar(capi.Varchar) // never filled: selecting it is an error
-		}
-		out = append(out, capi.Column{Name: c.name, Type: typ})
+		out = append(out, capi.Column{Name: c.name, Type: c.typ})
 	}
 	return append(out,
 		capi.Column{Name: FileColumn, Type: capi.Scalar(capi.Varchar)},
@@ -185,26 +219,21 @@ type scanFile struct {
 func (t *rootTable) Start(projected []int) (capi.Scan, error) {
 	s := &rootScan{t: t, schema: t.first.fileMeta, files: make([]*scanFile, len(t.names)), ahead: make([]*aheadFile, len(t.names))}
 	s.ready = sync.NewCond(&s.mu)
-	var bad []string
+	// DuckDB's C API lets a table function declare no zero-width column for
+	// queries that need none (count(*), EXISTS), so DuckDB asks for column 0
+	// there: the first supported branch, or _file when there is none.
 	for _, idx := range projected {
 		switch {
 		case idx >= 0 && idx < len(t.cols):
-			c := t.cols[idx]
-			if !c.supported() {
-				bad = append(bad, fmt.Sprintf("%q (%s: %s)", c.name, c.rootType, c.why))
-			}
 			s.proj = append(s.proj, projection{col: idx})
 		case idx == len(t.cols):
 			s.proj = append(s.proj, projection{col: -1, virtual: FileColumn})
 		case idx == len(t.cols)+1:
 			s.proj = append(s.proj, projection{col: -1, virtual: EntryColumn})
 		default:
-			// DuckDB asks for a row id (e.g. for count(*)): nothing to read.
+			// A row id (older DuckDBs asked for one for count(*)): nothing to read.
 			s.proj = append(s.proj, projection{col: -1})
 		}
-	}
-	if len(bad) > 0 {
-		return nil, fmt.Errorf("read_root: cannot read branch %s; leave it out of the query (SELECT * EXCLUDE (...)) or see root_branches()", strings.Join(bad, ", "))
 	}
 	var wanted []*column
 	for _, p := range s.proj {

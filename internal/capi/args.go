@@ -70,3 +70,16 @@ func valueToGo(v ddb.Value) (any, error) {
 		return nil, fmt.Errorf("unsupported argument type %s", ddb.ValueToString(v))
 	}
 }
+
+// ConnectionID is the id of the DuckDB connection binding the call, as
+// duckdb-go's ConnId reports it for a *sql.Conn; ok is false if DuckDB
+// gives no client context.
+func (a *BindArgs) ConnectionID() (id uint64, ok bool) {
+	var ctx ddb.ClientContext
+	ddb.TableFunctionGetClientContext(a.info, &ctx)
+	if ctx.Ptr == nil {
+		return 0, false
+	}
+	defer ddb.DestroyClientContext(&ctx)
+	return uint64(ddb.ClientContextGetConnectionId(ctx)), true
+}
