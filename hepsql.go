@@ -48,3 +48,12 @@ func (d Driver) OpenConnector(dsn string) (driver.Connector, error) {
 
 // Open opens a hepsql database (see the package doc for the DSN).
 func Open(dsn string) (*sql.DB, error) { return sql.Open(DriverName, dsn) }
+
+// Notices returns what hepsql has to tell about the statements run on conn
+// since the last call, one line each, and forgets them: today, the
+// unsupported ROOT branches read_root left out of its tables (SELECT *
+// returns the others). Pass the error of the last statement as err: a query
+// that names an unsupported branch, which DuckDB reports as a column not
+// found, comes back as an error naming the branch, its ROOT type and why
+// it cannot be read. The shell and `hepsql run` show both on stderr.
+func Notices(conn *sql.Conn, err error) ([]string, error) { return engine.Notices(conn, err) }

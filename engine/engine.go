@@ -29,6 +29,7 @@ import (
 type Connector struct {
 	duck   *duckdb.Connector
 	driver driver.Driver
+	notes  *rootscan.Notes // what read_root left out, per connection
 }
 
 // NewConnector opens the database named by dsn: "" or ":memory:" for an
@@ -43,11 +44,12 @@ func NewConnector(dsn string, drv driver.Driver) (*Connector, error) {
 		return nil, fmt.Errorf("hepsql: open %q: %w", dsn, err)
 	}
 	capi.ReserveCallbackProcs(duckThreads(dsn))
-	if err := registerAll(duck); err != nil {
+	notes := rootscan.NewNotes()
+	if err := registerAll(duck, notes); err != nil {
 		duck.Close()
 		return nil, err
 	}
-	return &Connector{duck: duck, driver: drv}, nil
+	return &Connector{duck: duck, driver: drv, notes: notes}, nil
 }
 
 // checkDSN rejects query parameters DuckDB would ignore or misread, so that
@@ -84,7 +86,7 @@ func duckThreads(dsn string) int {
 	return n
 }
 
-func registerAll(duck *duckdb.Connector) error {
+func registerAll(duck *duckdb.Connector, notes *rootscan.Notes) error {
 	db, err := capi.DatabaseOf(duck)
 	if err != nil {
 		return err
@@ -94,7 +96,7 @@ func registerAll(duck *duckdb.Connector) error {
 		return err
 	}
 	defer conn.Close()
-	if err := rootscan.Register(conn, db, nil); err != nil {
+	if err := rootscan.Register(conn, db, notes); err != nil {
 		return fmt.Errorf("hepsql: registering the ROOT reader: %w", err)
 	}
 	if err := sqlfuncs.Register(conn); err != nil {
@@ -106,8 +108,19 @@ func registerAll(duck *duckdb.Connector) error {
 	return nil
 }
 
-// Connect implements driver.Connector.
-func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) { return c.duck.Connect(ctx) }
+// Connect implements driver.Connector. The connection is DuckDB's own, so
+// that duckdb-go's APIs that need it (appenders, Arrow, ConnId) work on it;
+// the database's notes are found from it through connNotes.
+func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
+	dc, err := c.duck.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if d, ok := dc.(*duckdb.Conn); ok {
+		rememberNotes(d, c.notes)
+	}
+	return dc, nil
+}
 
 // Driver implements driver.Connector.
 func (c *Connector) Driver() driver.Driver { return c.driver }

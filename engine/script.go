@@ -40,6 +40,10 @@ type Result struct {
 	Rows    [][]any       // values as returned by database/sql; nil is NULL
 	Elapsed time.Duration // execution plus fetching all rows
 	Stmt    Statement     // the statement that produced it
+	// Notices are what the engine tells about the statement besides its
+	// rows, one line each, for stderr: e.g. the unsupported branches a
+	// read_root table left out (see Notices).
+	Notices []string
 }
 
 // ScriptError is an error located in a script: parsing it or running one of
@@ -110,8 +114,11 @@ func SplitSQL(src string) (stmts []Statement, rest string, pending bool) {
 
 // RunScript runs stmts in order on a single connection of db, so that SET,
 // temporary tables and the like carry over between statements, and calls emit
-// for every statement that returns rows. It stops at the first error, which is
-// a *ScriptError naming file and the position of the failure.
+// for every statement that returns rows. A statement with notices but no rows
+// to show (CREATE TABLE ... AS, or one that fails) is emitted too, as a
+// Result with only Stmt and Notices (Columns nil). It stops at the first
+// error, which is a *ScriptError naming file and the position of the
+// failure.
 func RunScript(ctx context.Context, db *sql.DB, stmts []Statement, file string, emit func(Result) error) error {
 	conn, err := db.Conn(ctx)
 	if err != nil {
@@ -126,6 +133,11 @@ func RunScript(ctx context.Context, db *sql.DB, stmts []Statement, file string, 
 func RunScriptConn(ctx context.Context, conn *sql.Conn, stmts []Statement, file string, emit func(Result) error) error {
 	for _, st := range stmts {
 		res, hasRows, err := RunStatement(ctx, conn, st)
+		if len(res.Notices) > 0 && (err != nil || !hasRows) {
+			if err := emit(Result{Stmt: st, Notices: res.Notices}); err != nil {
+				return fmt.Errorf("%s:%d:%d: output: %w", file, st.Line, st.Col, err)
+			}
+		}
 		if err != nil {
 			return locateError(file, st, err)
 		}
@@ -143,8 +155,17 @@ func RunScriptConn(ctx context.Context, conn *sql.Conn, stmts []Statement, file 
 // false for statements that only report a status (DDL, SET, INSERT without
 // RETURNING, COPY): DuckDB answers those with a lone "Count" or "Success"
 // column that is noise to print. Errors are the database's, unwrapped, so
-// callers can show the engine message as is.
+// callers can show the engine message as is, except where Notices explains
+// them better (a query naming an unsupported ROOT branch). res.Notices holds
+// the statement's notices, also when it fails (res is then otherwise empty).
 func RunStatement(ctx context.Context, conn *sql.Conn, st Statement) (res Result, hasRows bool, err error) {
+	Notices(conn, nil) // what earlier statements run on conn left: not this one's
+	res, hasRows, err = runStatement(ctx, conn, st)
+	res.Notices, err = Notices(conn, err)
+	return res, hasRows, err
+}
+
+func runStatement(ctx context.Context, conn *sql.Conn, st Statement) (res Result, hasRows bool, err error) {
 	start := time.Now()
 	rows, err := conn.QueryContext(ctx, st.SQL)
 	if err != nil {

@@ -278,6 +278,6 @@ func (r *REPL) cmdRead(ctx context.Context, args []string) error {
 	qctx, done := r.interruptible(ctx)
 	defer done()
 	return engine.RunScriptConn(qctx, r.conn, stmts, file, func(res engine.Result) error {
-		return r.printer.Print(r.opts.Out, res)
+		return r.printer.PrintWithNotices(r.opts.Out, r.opts.Err, res)
 	})
 }

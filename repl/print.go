@@ -39,6 +39,27 @@ type Printer struct {
 	printed int // results written so far
 }
 
+// PrintWithNotices is the output of a pipeline's statement (see
+// engine.RunScript): res's rows, if it has any, to out, then its notices to
+// errOut.
+func (p *Printer) PrintWithNotices(out, errOut io.Writer, res engine.Result) error {
+	if res.Columns != nil {
+		if err := p.Print(out, res); err != nil {
+			return err
+		}
+	}
+	PrintNotices(errOut, res.Notices)
+	return nil
+}
+
+// PrintNotices writes a statement's notices to w, one "Notice: ..." line
+// each.
+func PrintNotices(w io.Writer, notices []string) {
+	for _, n := range notices {
+		fmt.Fprintf(w, "Notice: %s\n", n)
+	}
+}
+
 // Print writes res to w. In csv mode a blank line separates consecutive
 // results, the only way to tell where one header-and-rows block ends.
 func (p *Printer) Print(w io.Writer, res engine.Result) error {

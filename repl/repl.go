@@ -211,6 +211,7 @@ func (r *REPL) execute(ctx context.Context, st engine.Statement) {
 	res, hasRows, err := engine.RunStatement(qctx, r.conn, st)
 	if err != nil {
 		r.fail(err)
+		PrintNotices(r.opts.Err, res.Notices)
 		return
 	}
 	if hasRows {
@@ -218,6 +219,7 @@ func (r *REPL) execute(ctx context.Context, st engine.Statement) {
 			r.fail(err)
 		}
 	}
+	PrintNotices(r.opts.Err, res.Notices)
 }
 
 // fail reports err and counts it.

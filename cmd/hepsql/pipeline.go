@@ -54,6 +54,6 @@ func runPipeline(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	defer stop()
 	printer := repl.Printer{Mode: f.mode, Timer: true}
 	return engine.RunScript(ctx, db, stmts, file, func(res engine.Result) error {
-		return printer.Print(stdout, res)
+		return printer.PrintWithNotices(stdout, stderr, res)
 	})
 }
