@@ -78,5 +78,17 @@
 // Maps, members of split TClonesArrays and STL collections of objects,
 // unsplit custom classes, pointer members and leaf lists with
 // variable-length leaves are listed by root_branches as unsupported, with
-// the reason; selecting one is an error naming it and its type.
+// the reason, and left out of read_root's table: SELECT * returns the
+// supported branches and count(*) works on every tree. DuckDB's C API has
+// no way to bind a column that SELECT * skips, hence the columns are not
+// bound at all. The bind records what it left out in the database's Notes
+// under the calling connection (notes.go); the engine takes them after each
+// statement, shows a notice, and turns DuckDB's "column not found" for one
+// of them into an UnsupportedColumnError naming it, its type and the
+// reason (Explain).
+//
+// count(*) needs no column, but the C API cannot declare DuckDB's
+// zero-width virtual column, so DuckDB projects column 0: the first
+// supported branch, whose baskets are then read, or _file when no branch is
+// supported, and then no basket is read.
 package rootscan
