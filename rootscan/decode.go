@@ -50,7 +50,7 @@ func (r *columnReader) load(entry int64) error {
 	}
 	size := int(bt.bytes[i])
 	if size <= 0 || int64(size) > r.file.r.size || bt.seek[i] < 0 || bt.seek[i] > r.file.r.size-int64(size) {
-		return r.errorf(entry, "basket %d (%d bytes at offset %d) lies outside the %d-byte file", i, size, bt.seek[i], r.file.r.size)
+		return r.basketErrorf(i, "%v: %d bytes at offset %d lie outside the %d-byte file", errCorrupt, size, bt.seek[i], r.file.r.size)
 	}
 	if cap(r.raw) < size {
 		r.raw = make([]byte, size)
