@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 
 	"github.com/hepsql/hepsql/internal/capi"
 	"github.com/klauspost/compress/zlib"
 	"github.com/klauspost/compress/zstd"
 	"github.com/pierrec/lz4/v4"
+	"github.com/pierrec/xxHash/xxHash64"
 	"github.com/ulikunitz/xz"
 )
 
@@ -165,7 +167,7 @@ func (bufs *basketBuffers) decode(raw []byte, wantOffsets bool) (basket, error) 
 	if err != nil {
 		return basket{}, err
 	}
-	if int(h.nbytes) > len(raw) {
+	if int(h.nbytes) != len(raw) {
 		return basket{}, fmt.Errorf("%w: key says %d bytes, basket table says %d", errCorrupt, h.nbytes, len(raw))
 	}
 	stored := raw[h.keylen:h.nbytes]
@@ -187,8 +189,19 @@ func (bufs *basketBuffers) decode(raw []byte, wantOffsets bool) (basket, error) 
 	}
 	r := byteReader{b: payload, pos: int(h.last - h.keylen)}
 	n := int(r.i32())
-	if r.err != nil || n < int(h.nevbuf) || n > (len(payload)-r.pos)/4 {
+	// ROOT writes fNevBuf+1 offsets (the last one unused) and, rarely, a
+	// displacement array after them, which ROOT's reader expects exactly
+	// when bytes remain; the payload ends there. Uncompressed and zstd
+	// baskets have no checksum, so the table's length and the payload's
+	// end are what is left to check.
+	if r.err != nil || n < int(h.nevbuf) || n > int(h.nevbuf)+1 || n > (len(payload)-r.pos)/4 {
 		return basket{}, fmt.Errorf("%w: entry-offset table of %d entries for %d entries", errCorrupt, n, h.nevbuf)
+	}
+	if end := r.pos + 4*n; end != len(payload) {
+		d := byteReader{b: payload, pos: end}
+		if m := int(d.i32()); d.err != nil || m < 0 || m > int(h.nevbuf)+1 || d.pos+4*m != len(payload) {
+			return basket{}, fmt.Errorf("%w: %d bytes after the entry-offset table", errCorrupt, len(payload)-end)
+		}
 	}
 	if cap(bufs.offsets) < int(h.nevbuf)+1 {
 		bufs.offsets = make([]int32, h.nevbuf+1)
@@ -200,6 +213,10 @@ func (bufs *basketBuffers) decode(raw []byte, wantOffsets bool) (basket, error) 
 	}
 	if i, ok := entryOffsets(offs, payload[r.pos:r.pos+4*int(h.nevbuf)], mask, h.keylen, h.last-h.keylen); !ok {
 		return basket{}, fmt.Errorf("%w: entry %d offset %d outside [0, %d]", errCorrupt, i, offs[i], offs[i+1])
+	}
+	if h.nevbuf > 0 && offs[0] != 0 {
+		// The first entry starts where the payload does.
+		return basket{}, fmt.Errorf("%w: first entry at offset %d, not 0", errCorrupt, offs[0])
 	}
 	b.offsets = offs
 	return b, nil
@@ -233,8 +250,14 @@ func entryOffsets(offs []int32, tbl []byte, mask uint32, keylen, end int32) (int
 	return 0, true
 }
 
+// algNames names ROOT's compression algorithms in error messages.
+var algNames = map[string]string{"ZL": "zlib", "ZS": "zstd", "L4": "lz4", "XZ": "lzma"}
+
 // decompress inflates ROOT's chunked compression format into dst, which
-// has exactly the uncompressed size.
+// has exactly the uncompressed size. The blocks must fill dst exactly and
+// end where src does. zlib's Adler-32, lz4's XXH64 and xz's block check
+// are verified; ROOT's zstd frames carry no checksum (one is verified when
+// a frame has it).
 func decompress(dst, src []byte) error {
 	for len(dst) > 0 {
 		if len(src) < 9 {
@@ -243,8 +266,12 @@ func decompress(dst, src []byte) error {
 		alg := string(src[:2])
 		csize := int(src[3]) | int(src[4])<<8 | int(src[5])<<16
 		usize := int(src[6]) | int(src[7])<<8 | int(src[8])<<16
+		name, known := algNames[alg]
+		if !known {
+			return fmt.Errorf("%w: unsupported compression algorithm %q", errCorrupt, alg)
+		}
 		if csize > len(src)-9 || usize > len(dst) || usize == 0 {
-			return fmt.Errorf("%w: %s block of %d→%d bytes does not fit (%d stored, %d expected)", errCorrupt, alg, csize, usize, len(src)-9, len(dst))
+			return fmt.Errorf("%w: %s block of %d→%d bytes does not fit (%d stored, %d expected)", errCorrupt, name, csize, usize, len(src)-9, len(dst))
 		}
 		block := src[9 : 9+csize]
 		out := dst[:usize]
@@ -255,26 +282,36 @@ func decompress(dst, src []byte) error {
 		case "ZS":
 			err = inflateZstd(out, block)
 		case "L4":
-			if len(block) < 8 {
-				return fmt.Errorf("%w: lz4 block without checksum", errCorrupt)
-			}
-			var n int
-			n, err = lz4.UncompressBlock(block[8:], out)
-			if err == nil && n != usize {
-				err = fmt.Errorf("lz4 gave %d bytes, want %d", n, usize)
-			}
+			err = inflateLZ4(out, block)
 		case "XZ":
 			err = inflateXZ(out, block)
-		default:
-			return fmt.Errorf("%w: unsupported compression algorithm %q", errCorrupt, alg)
 		}
 		if err != nil {
-			return fmt.Errorf("%w: %s: %v", errCorrupt, alg, err)
+			return fmt.Errorf("%w: %s: %v", errCorrupt, name, err)
 		}
 		dst = dst[usize:]
 		src = src[9+csize:]
 	}
+	if len(src) != 0 {
+		return fmt.Errorf("%w: %d bytes after the last compressed block", errCorrupt, len(src))
+	}
 	return nil
+}
+
+// inflateLZ4 checks and inflates ROOT's lz4 block: an 8-byte big-endian
+// XXH64 (seed 0) of the compressed bytes, then one lz4 block.
+func inflateLZ4(dst, src []byte) error {
+	if len(src) < 8 {
+		return fmt.Errorf("block of %d bytes has no room for its checksum", len(src))
+	}
+	if want, got := binary.BigEndian.Uint64(src), xxHash64.Checksum(src[8:], 0); got != want {
+		return fmt.Errorf("XXH64 checksum mismatch (stored %016x, computed %016x)", want, got)
+	}
+	n, err := lz4.UncompressBlock(src[8:], dst)
+	if err == nil && n != len(dst) {
+		err = fmt.Errorf("block gave %d bytes, want %d", n, len(dst))
+	}
+	return err
 }
 
 // zlibReaders holds idle Go inflaters, used where libdeflate is missing.
@@ -284,11 +321,15 @@ func decompress(dst, src []byte) error {
 // free list keeps them.
 var zlibReaders = make(chan io.ReadCloser, 64)
 
+// goInflate makes inflateZlib use the Go inflater even where libdeflate
+// is loaded, so that tests cover both paths in one process.
+var goInflate atomic.Bool
+
 // inflateZlib inflates with libdeflate when the system has it (see
 // capi.InflateZlib: 2.5–2.8× faster on the CMS sample's baskets), else with
-// klauspost/compress.
+// klauspost/compress. Both verify the stream's Adler-32 and its size.
 func inflateZlib(dst, src []byte) error {
-	if capi.HaveZlibInflater() {
+	if capi.HaveZlibInflater() && !goInflate.Load() {
 		return capi.InflateZlib(dst, src)
 	}
 	return inflateZlibGo(dst, src)
@@ -308,18 +349,45 @@ func inflateZlibGo(dst, src []byte) error {
 			return err
 		}
 	}
-	_, err := io.ReadFull(zr, dst)
+	err := readExactly(zr, dst)
 	select {
 	case zlibReaders <- zr:
 	default:
 	}
+	if errors.Is(err, zlib.ErrChecksum) {
+		return errors.New("Adler-32 checksum mismatch")
+	}
 	return err
+}
+
+// readExactly fills dst from r and then reads on to r's end, so that a
+// decompressor verifies the checksum at the end of its stream: a stream
+// that ends early or runs long is an error.
+func readExactly(r io.Reader, dst []byte) error {
+	if n, err := io.ReadFull(r, dst); err != nil {
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return fmt.Errorf("stream ends after %d of %d bytes", n, len(dst))
+		}
+		return err
+	}
+	var one [1]byte
+	switch _, err := io.ReadFull(r, one[:]); err {
+	case nil:
+		return fmt.Errorf("stream longer than %d bytes", len(dst))
+	case io.EOF:
+		return nil
+	default:
+		return err
+	}
 }
 
 var zstdDecoder = sync.OnceValues(func() (*zstd.Decoder, error) {
 	return zstd.NewReader(nil, zstd.WithDecoderConcurrency(0))
 })
 
+// inflateZstd inflates a zstd frame. klauspost verifies the frame's
+// content size and, when the frame has one, its content checksum; ROOT's
+// frames have none.
 func inflateZstd(dst, src []byte) error {
 	d, err := zstdDecoder()
 	if err != nil {
@@ -331,18 +399,19 @@ func inflateZstd(dst, src []byte) error {
 	}
 	if len(out) != len(dst) || (len(out) > 0 && &out[0] != &dst[0]) {
 		if len(out) != len(dst) {
-			return fmt.Errorf("zstd gave %d bytes, want %d", len(out), len(dst))
+			return fmt.Errorf("frame gave %d bytes, want %d", len(out), len(dst))
 		}
 		copy(dst, out)
 	}
 	return nil
 }
 
+// inflateXZ inflates an xz stream, read to its end so that the block
+// check (CRC32, CRC64 or SHA-256), the index and the footer are verified.
 func inflateXZ(dst, src []byte) error {
 	r, err := xz.NewReader(bytes.NewReader(src))
 	if err != nil {
 		return err
 	}
-	_, err = io.ReadFull(r, dst)
-	return err
+	return readExactly(r, dst)
 }

@@ -50,37 +50,61 @@ func (r *columnReader) load(entry int64) error {
 	}
 	size := int(bt.bytes[i])
 	if size <= 0 || int64(size) > r.file.r.size || bt.seek[i] < 0 || bt.seek[i] > r.file.r.size-int64(size) {
-		return r.errorf(entry, "basket %d (%d bytes at offset %d) lies outside the %d-byte file", i, size, bt.seek[i], r.file.r.size)
+		return r.basketErrorf(i, "%v: %d bytes at offset %d lie outside the %d-byte file", errCorrupt, size, bt.seek[i], r.file.r.size)
 	}
 	if cap(r.raw) < size {
 		r.raw = make([]byte, size)
 	}
 	raw := r.raw[:size]
 	if _, err := r.file.r.ReadAt(raw, bt.seek[i]); err != nil {
-		return r.errorf(entry, "reading basket %d (%d bytes at offset %d): %v", i, size, bt.seek[i], err)
+		return r.basketErrorf(i, "reading %d bytes at offset %d: %v", size, bt.seek[i], err)
 	}
 	b, err := r.bufs.decode(raw, r.col.layout != layoutFixed)
 	if err != nil {
-		return r.errorf(entry, "basket %d at offset %d: %v", i, bt.seek[i], err)
+		return r.basketErrorf(i, "%v (%d bytes at offset %d)", err, size, bt.seek[i])
 	}
 	b.first = bt.first[i]
-	want := bt.entries - b.first
-	if i+1 < len(bt.first) && bt.first[i+1] > b.first {
-		want = min(want, bt.first[i+1]-b.first)
+	want := r.basketEnd(i) - b.first
+	// A basket holds exactly the entries the basket table gives it; only
+	// the last may hold more than the tree counts (entries written after
+	// the tree header was last saved), which are not read.
+	if int64(b.entries) < want || (int64(b.entries) > want && i+1 < n && bt.first[i+1] <= bt.entries) {
+		return r.basketErrorf(i, "%v: holds %d entries, basket table says %d", errCorrupt, b.entries, want)
 	}
-	if int64(b.entries) < want {
-		return r.errorf(entry, "basket %d holds %d entries, basket table says %d", i, b.entries, want)
+	if r.col.layout == layoutFixed && len(b.data) != b.entries*r.col.entrySize {
+		return r.basketErrorf(i, "%v: %d bytes for %d entries of %d bytes", errCorrupt, len(b.data), b.entries, r.col.entrySize)
 	}
 	b.entries = int(want)
-	if r.col.layout == layoutFixed && len(b.data) < b.entries*r.col.entrySize {
-		return r.errorf(entry, "basket %d has %d bytes for %d entries of %d bytes", i, len(b.data), b.entries, r.col.entrySize)
-	}
 	r.cur, r.curIdx = b, i
 	return nil
 }
 
+// basketEnd is the entry after the last one that basket i holds.
+func (r *columnReader) basketEnd(i int) int64 {
+	bt := &r.col.baskets
+	end := bt.entries
+	if i+1 < len(bt.first) && bt.first[i+1] > bt.first[i] {
+		end = min(end, bt.first[i+1])
+	}
+	return end
+}
+
+// basketErrorf is an error in basket i of the column: it names the file,
+// the tree, the branch, the basket and the entries it holds.
+func (r *columnReader) basketErrorf(i int, format string, args ...any) error {
+	first := r.col.baskets.first[i]
+	return fmt.Errorf("read_root: %s: tree %q, branch %q, basket %d (entries %d–%d): %s",
+		r.file.path, r.file.tree, r.col.name, i, first, r.basketEnd(i)-1, fmt.Sprintf(format, args...))
+}
+
+// errorf is an error at entry: it names the file, the tree, the branch and,
+// when the entry is in the current basket, the basket.
 func (r *columnReader) errorf(entry int64, format string, args ...any) error {
-	return fmt.Errorf("read_root: %s: branch %q, entry %d: %s", r.file.path, r.col.name, entry, fmt.Sprintf(format, args...))
+	msg := fmt.Sprintf(format, args...)
+	if r.curIdx >= 0 && entry >= r.cur.first && entry < r.cur.first+int64(r.cur.entries) {
+		return r.basketErrorf(r.curIdx, "entry %d: %s", entry, msg)
+	}
+	return fmt.Errorf("read_root: %s: tree %q, branch %q, entry %d: %s", r.file.path, r.file.tree, r.col.name, entry, msg)
 }
 
 // segments calls fn for each run of entries [entry, entry+n) that lies in one

@@ -22,3 +22,51 @@ func CachedFiles() int { return metas.len() }
 // LeanParses is the number of chain members whose metadata the lean reader
 // read.
 func LeanParses() int64 { return leanParses.Load() }
+
+// SetGoInflate makes zlib baskets inflate in Go (true) or, where the
+// system has it, through libdeflate (false); it returns a function
+// restoring the previous choice.
+func SetGoInflate(on bool) (restore func()) {
+	old := goInflate.Swap(on)
+	return func() { goInflate.Store(old) }
+}
+
+// BasketSpan is where one on-disk basket of a column keeps its payload.
+type BasketSpan struct {
+	Column     string // SQL column name
+	Basket     int    // index in the branch's basket table
+	Start, End int64  // the payload's bytes in the file (after the key)
+	Kind       string // "ZL", "XZ", "L4", "ZS" (the first block's) or "none"
+}
+
+// BasketSpans lists the baskets of every supported column of the tree.
+func BasketSpans(name, tree string) ([]BasketSpan, error) {
+	f, err := openTree(name, tree)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var spans []BasketSpan
+	for _, c := range f.cols {
+		if !c.supported() {
+			continue
+		}
+		bt := &c.baskets
+		for i := range min(len(bt.seek), len(bt.bytes)) {
+			raw := make([]byte, bt.bytes[i])
+			if _, err := f.r.ReadAt(raw, bt.seek[i]); err != nil {
+				return nil, err
+			}
+			h, err := parseBasketHeader(raw)
+			if err != nil {
+				return nil, err
+			}
+			kind := "none"
+			if stored := raw[h.keylen:h.nbytes]; int(h.objlen) != len(stored) && len(stored) >= 2 {
+				kind = string(stored[:2])
+			}
+			spans = append(spans, BasketSpan{Column: c.name, Basket: i, Start: bt.seek[i] + int64(h.keylen), End: bt.seek[i] + int64(h.nbytes), Kind: kind})
+		}
+	}
+	return spans, nil
+}

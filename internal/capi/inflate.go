@@ -112,7 +112,9 @@ func InflateZlib(dst, src []byte) error {
 	case 0:
 		return nil
 	case 1:
-		return fmt.Errorf("invalid zlib data (libdeflate)")
+		// libdeflate verifies the Adler-32 after inflating and reports a
+		// mismatch as bad data, like a malformed stream.
+		return fmt.Errorf("invalid zlib data or Adler-32 checksum mismatch (libdeflate)")
 	case 2:
 		return fmt.Errorf("zlib stream ends before %d bytes (libdeflate)", len(dst))
 	case 3:

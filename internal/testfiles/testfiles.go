@@ -16,13 +16,21 @@ import (
 // why.
 func CMSSample(t testing.TB) string {
 	t.Helper()
+	return Shared(t, "Run2012B_SingleMu_10000.root")
+}
+
+// Shared returns the absolute path of a file under ../shared/data (rel is
+// relative to it, e.g. "uproot/uproot-Zmumu-lz4.root"), failing in CI and
+// skipping elsewhere when it is missing, as CMSSample does.
+func Shared(t testing.TB, rel string) string {
+	t.Helper()
 	_, here, _, _ := runtime.Caller(0)
-	p := filepath.Join(filepath.Dir(here), "..", "..", "..", "shared", "data", "Run2012B_SingleMu_10000.root")
+	p := filepath.Join(filepath.Dir(here), "..", "..", "..", "shared", "data", filepath.FromSlash(rel))
 	if _, err := os.Stat(p); err != nil {
 		if os.Getenv("CI") != "" {
-			t.Fatalf("CMS sample missing in CI: %v", err)
+			t.Fatalf("%s missing in CI: %v", rel, err)
 		}
-		t.Skipf("CMS sample not available: %v", err)
+		t.Skipf("%s not available: %v", rel, err)
 	}
 	return p
 }
