@@ -36,6 +36,10 @@ type AggregateOverload struct {
 	Args    []Arg
 	Returns capi.Type
 	New     func() capi.AggregateState
+	// Hidden overloads are registered but left out of the signatures: a
+	// twin of a listed one (a HIST argument as the plain STRUCT that a
+	// Parquet file gives back), which the summary mentions.
+	Hidden bool
 }
 
 // Overload is one signature and its vectorised body.
@@ -43,6 +47,8 @@ type Overload struct {
 	Args    []Arg
 	Returns capi.Type
 	Exec    func(in capi.Args, out capi.Vector) error
+	// Hidden: as AggregateOverload.Hidden.
+	Hidden bool
 }
 
 // Arg is a named, typed argument.
@@ -64,10 +70,14 @@ func (o Overload) Signature(name string) string {
 func (f *Function) Signatures() []string {
 	var out []string
 	for _, o := range f.Overloads {
-		out = append(out, o.Signature(f.Name))
+		if !o.Hidden {
+			out = append(out, o.Signature(f.Name))
+		}
 	}
 	for _, a := range f.Aggregates {
-		out = append(out, Overload{Args: a.Args, Returns: a.Returns}.Signature(f.Name))
+		if !a.Hidden {
+			out = append(out, Overload{Args: a.Args, Returns: a.Returns}.Signature(f.Name))
+		}
 	}
 	return append(out, f.Forms...)
 }
@@ -148,6 +158,11 @@ func Lookup(name string) *Function {
 // Register registers every function of the library, and hepsql_functions(),
 // on conn.
 func Register(conn *capi.Conn) error {
+	for _, t := range Types {
+		if err := conn.RegisterType(t); err != nil {
+			return fmt.Errorf("sqlfuncs: %w", err)
+		}
+	}
 	for _, f := range library {
 		if len(f.Aggregates) > 0 {
 			overloads := make([]*capi.AggregateFunction, len(f.Aggregates))
