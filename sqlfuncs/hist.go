@@ -25,15 +25,18 @@ import (
 // 1 + ⌊nbins·(x−lo)/(hi−lo)⌋ (fixed bins) or in the bin whose edges hold
 // it, lower edge included (variable bins); x < lo is underflow, x ≥ hi and
 // NaN overflow.
-var histValueType = capi.Type{ID: capi.Struct, Alias: "HIST", Fields: []capi.Field{
+//
+// HIST is the name the reference gives this STRUCT, not a DuckDB type: a
+// type alias registered through the C API (duckdb_register_logical_type)
+// was tried and left out, since DuckDB then binds no field access
+// (h.entries, struct_extract) on the aliased value, and does not cast a
+// plain STRUCT (a histogram read back from Parquet) to it implicitly.
+var histValueType = capi.Type{ID: capi.Struct, Fields: []capi.Field{
 	{Name: "edges", Type: tDoubles}, {Name: "sumw", Type: tDoubles}, {Name: "sumw2", Type: tDoubles},
 	{Name: "underflow", Type: tDouble}, {Name: "overflow", Type: tDouble},
 	{Name: "underflow_sumw2", Type: tDouble}, {Name: "overflow_sumw2", Type: tDouble},
 	{Name: "entries", Type: tBigInt},
 }}
-
-// Types are the named types the library registers before its functions.
-var Types = []capi.Type{histValueType}
 
 // fixedAxis is a fixed binning as plain values a loop keeps in registers.
 type fixedAxis struct {

@@ -333,7 +333,7 @@ func TestHistParallel(t *testing.T) {
 
 // TestHistMerge: hist_merge of per-group histograms equals the histogram
 // of all rows, also read back from Parquet (a plain STRUCT) and from a
-// table column of type HIST; hist_add adds two; NULLs are skipped; a
+// table's column; hist_add adds two; NULLs are skipped; a
 // different binning is an error naming both; an empty input gives NULL.
 func TestHistMerge(t *testing.T) {
 	db := openDB(t)
@@ -350,7 +350,7 @@ func TestHistMerge(t *testing.T) {
 		"CREATE TABLE parts AS SELECT id % 4 AS shard, hist(x, 20, 0, 60, w) AS h FROM hm GROUP BY shard",
 		"INSERT INTO parts VALUES (9, NULL)",
 		fmt.Sprintf("COPY parts TO '%s/parts.parquet'", dir),
-		"CREATE TABLE typed (h HIST)",
+		"CREATE TABLE typed AS SELECT h FROM parts WHERE false",
 		"INSERT INTO typed SELECT h FROM parts",
 	} {
 		if _, err := db.Exec(q); err != nil {
@@ -372,7 +372,7 @@ func TestHistMerge(t *testing.T) {
 	if err := db.QueryRow("SELECT hist_merge(h) FROM parts WHERE false").Scan(&v); err != nil || v != nil {
 		t.Fatalf("empty hist_merge: %v, %v", v, err)
 	}
-	if err := db.QueryRow("SELECT hist_add(h, NULL::HIST) FROM parts LIMIT 1").Scan(&v); err != nil || v != nil {
+	if err := db.QueryRow("SELECT hist_add(h, NULL) FROM parts LIMIT 1").Scan(&v); err != nil || v != nil {
 		t.Fatalf("hist_add with NULL: %v, %v", v, err)
 	}
 	_, err := db.Exec("SELECT hist_merge(h) FROM (SELECT hist(x, 20, 0, 60) AS h FROM hm UNION ALL SELECT hist(x, [0, 1, 2]) FROM hm)")
@@ -432,6 +432,15 @@ func TestHistReadBack(t *testing.T) {
 	}
 	if !close(gi, sw) || !close(gm, mean) || !close(gs, std) {
 		t.Fatalf("integral, mean, std = %g, %g, %g; want %g, %g, %g", gi, gm, gs, sw, mean, std)
+	}
+	// Fields read by name: h.entries, h.sumw.
+	var entries, nb int64
+	var over float64
+	if err := db.QueryRow("SELECT h.entries, len(h.sumw), h['overflow'] FROM (SELECT hist(x, [-1, 0, 0.5, 3, 10, 40, 70], w) AS h FROM rb)").Scan(&entries, &nb, &over); err != nil {
+		t.Fatal(err)
+	}
+	if entries != want.entries || nb != int64(want.nbins) || over != want.sumw[want.nbins+1] {
+		t.Fatalf("fields: entries %d, bins %d, overflow %g; want %d, %d, %g", entries, nb, over, want.entries, want.nbins, want.sumw[want.nbins+1])
 	}
 	var null any
 	if err := db.QueryRow("SELECT hist_mean(hist(x, 2, 100, 200)) FROM rb WHERE x < 50").Scan(&null); err != nil || null != nil {

@@ -62,21 +62,9 @@ func (c *histColumn) row(r int) (h histView, ok bool, err error) {
 	return h, true, nil
 }
 
-// histStruct is HIST without its alias: what a histogram read back from
-// Parquet is (the file does not store the alias). DuckDB casts neither to
-// the other implicitly, so the functions that take a HIST have an overload
-// for each.
-var histStruct = func() capi.Type { t := histValueType; t.Alias = ""; return t }()
-
-var histParams = []capi.Type{histValueType, histStruct}
-
-// onHist makes one overload of a one-HIST-argument function per HIST type.
+// onHist makes the overload of a one-HIST-argument function.
 func onHist(returns capi.Type, exec func(capi.Args, capi.Vector) error) []Overload {
-	var out []Overload
-	for _, t := range histParams {
-		out = append(out, Overload{Args: args("h", t), Returns: returns, Exec: exec, Hidden: t.Alias == ""})
-	}
-	return out
+	return []Overload{{Args: args("h", histValueType), Returns: returns, Exec: exec}}
 }
 
 // histMerge is the state of hist_merge.
@@ -300,7 +288,7 @@ var _ = define(&Function{
 		"empty bins kept. Bins as ROOT's TAxis::FindBin: lower edge included, x < lo underflow, x ≥ hi and NaN overflow; " +
 		"entries counts every value entered, under- and overflow included. A NULL value, list element or weight is not entered; " +
 		"NULL when no row had a binning. One per group with GROUP BY; hist_merge adds them. " +
-		"HIST is a registered type name; the hist_ functions also take the plain STRUCT with its fields, as a Parquet file gives it back.",
+		"HIST is this reference's name for the STRUCT (tables and Parquet files store it as is; h.sumw, h.entries read its fields).",
 	Example: "SELECT hist(v, 4, 0, 8) AS h, hist(v, [0, 1, 5, 10], w) AS weighted " +
 		"FROM (VALUES (0.5, 1.0), (1.5, 2.0), (3.0, 0.5), (9.0, 1.0), (-1.0, 1.0), ('nan'::DOUBLE, 1.0)) t(v, w)",
 	Aggregates: histOverloads(),
@@ -312,31 +300,16 @@ var _ = define(&Function{
 	Summary: "Aggregate: the sum of HIST values with equal edges (shards, files, samples): sums, under/overflow and entries add; " +
 		"NULLs are skipped; different binnings are an error naming both.",
 	Example: "SELECT hist_bins(hist_merge(h)) AS bins FROM (SELECT hist(v, 2, 0, 4) AS h FROM (VALUES (1.0), (3.0), (3.5)) t(v) GROUP BY v > 2)",
-	Aggregates: func() []AggregateOverload {
-		var out []AggregateOverload
-		for _, t := range histParams {
-			out = append(out, AggregateOverload{Args: args("h", t), Returns: histValueType,
-				New: func() capi.AggregateState { return &histMerge{histAcc{weighted: true}} }, Hidden: t.Alias == ""})
-		}
-		return out
-	}(),
+	Aggregates: []AggregateOverload{{Args: args("h", histValueType), Returns: histValueType,
+		New: func() capi.AggregateState { return &histMerge{histAcc{weighted: true}} }}},
 })
 
 var _ = define(&Function{
-	Name:    "hist_add",
-	Group:   "histograms",
-	Summary: "The sum of two HIST values with equal edges; NULL if either is NULL.",
-	Example: "SELECT hist_integral(hist_add(hist(v, 2, 0, 4), hist(v * 0.5, 2, 0, 4))) AS total FROM (VALUES (1.0), (3.0)) t(v)",
-	Overloads: func() []Overload {
-		var out []Overload
-		for _, a := range histParams {
-			for _, b := range histParams {
-				out = append(out, Overload{Args: args("h1", a, "h2", b), Returns: histValueType, Exec: execHistAdd,
-					Hidden: a.Alias == "" || b.Alias == ""})
-			}
-		}
-		return out
-	}(),
+	Name:      "hist_add",
+	Group:     "histograms",
+	Summary:   "The sum of two HIST values with equal edges; NULL if either is NULL.",
+	Example:   "SELECT hist_integral(hist_add(hist(v, 2, 0, 4), hist(v * 0.5, 2, 0, 4))) AS total FROM (VALUES (1.0), (3.0)) t(v)",
+	Overloads: []Overload{{Args: args("h1", histValueType, "h2", histValueType), Returns: histValueType, Exec: execHistAdd}},
 })
 
 var _ = define(&Function{

@@ -36,10 +36,6 @@ type AggregateOverload struct {
 	Args    []Arg
 	Returns capi.Type
 	New     func() capi.AggregateState
-	// Hidden overloads are registered but left out of the signatures: a
-	// twin of a listed one (a HIST argument as the plain STRUCT that a
-	// Parquet file gives back), which the summary mentions.
-	Hidden bool
 }
 
 // Overload is one signature and its vectorised body.
@@ -47,8 +43,6 @@ type Overload struct {
 	Args    []Arg
 	Returns capi.Type
 	Exec    func(in capi.Args, out capi.Vector) error
-	// Hidden: as AggregateOverload.Hidden.
-	Hidden bool
 }
 
 // Arg is a named, typed argument.
@@ -61,23 +55,28 @@ type Arg struct {
 func (o Overload) Signature(name string) string {
 	parts := make([]string, len(o.Args))
 	for i, a := range o.Args {
-		parts[i] = a.Name + " " + a.Type.String()
+		parts[i] = a.Name + " " + typeName(a.Type)
 	}
-	return fmt.Sprintf("%s(%s) → %s", name, strings.Join(parts, ", "), o.Returns)
+	return fmt.Sprintf("%s(%s) → %s", name, strings.Join(parts, ", "), typeName(o.Returns))
+}
+
+// typeName is t in SQL, or HIST for the histogram STRUCT (whose fields the
+// hist function's summary lists).
+func typeName(t capi.Type) string {
+	if s := t.String(); s != histValueType.String() {
+		return s
+	}
+	return "HIST"
 }
 
 // Signatures lists every signature of f, one per overload.
 func (f *Function) Signatures() []string {
 	var out []string
 	for _, o := range f.Overloads {
-		if !o.Hidden {
-			out = append(out, o.Signature(f.Name))
-		}
+		out = append(out, o.Signature(f.Name))
 	}
 	for _, a := range f.Aggregates {
-		if !a.Hidden {
-			out = append(out, Overload{Args: a.Args, Returns: a.Returns}.Signature(f.Name))
-		}
+		out = append(out, Overload{Args: a.Args, Returns: a.Returns}.Signature(f.Name))
 	}
 	return append(out, f.Forms...)
 }
@@ -158,11 +157,6 @@ func Lookup(name string) *Function {
 // Register registers every function of the library, and hepsql_functions(),
 // on conn.
 func Register(conn *capi.Conn) error {
-	for _, t := range Types {
-		if err := conn.RegisterType(t); err != nil {
-			return fmt.Errorf("sqlfuncs: %w", err)
-		}
-	}
 	for _, f := range library {
 		if len(f.Aggregates) > 0 {
 			overloads := make([]*capi.AggregateFunction, len(f.Aggregates))

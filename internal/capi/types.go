@@ -37,10 +37,6 @@ type Type struct {
 	Elem   *Type   // List, Array
 	Size   int     // Array
 	Fields []Field // Struct
-	// Alias names the type in DuckDB's catalog (a type registered with
-	// Conn.RegisterType, like HIST): DuckDB shows the alias, and a value of
-	// the unaliased type casts to it implicitly.
-	Alias string
 }
 
 // Field is one member of a Struct type.
@@ -66,9 +62,6 @@ var primitiveNames = map[TypeID]string{
 
 // String renders the type in DuckDB's SQL syntax (FLOAT[], FLOAT[3], STRUCT(...)).
 func (t Type) String() string {
-	if t.Alias != "" {
-		return t.Alias
-	}
 	switch t.ID {
 	case List:
 		return t.Elem.String() + "[]"
@@ -98,14 +91,6 @@ var primitiveIDs = map[TypeID]ddb.Type{
 // newLogicalType creates the C logical type for t. The caller owns the result
 // and must pass it to ddb.DestroyLogicalType once DuckDB has copied it.
 func newLogicalType(t Type) (ddb.LogicalType, error) {
-	lt, err := newUnaliasedType(t)
-	if err == nil && t.Alias != "" {
-		ddb.LogicalTypeSetAlias(lt, t.Alias)
-	}
-	return lt, err
-}
-
-func newUnaliasedType(t Type) (ddb.LogicalType, error) {
 	switch t.ID {
 	case List, Array:
 		if t.Elem == nil {
@@ -143,21 +128,4 @@ func newUnaliasedType(t Type) (ddb.LogicalType, error) {
 		return ddb.LogicalType{}, fmt.Errorf("capi: unsupported type id %d", t.ID)
 	}
 	return ddb.CreateLogicalType(id), nil
-}
-
-// RegisterType adds t to the catalog under t.Alias, as CREATE TYPE would:
-// SQL can then name it (CAST(x AS HIST), a table column of type HIST).
-func (c *Conn) RegisterType(t Type) error {
-	if t.Alias == "" {
-		return fmt.Errorf("capi: RegisterType: type %s has no alias", t)
-	}
-	lt, err := newLogicalType(t)
-	if err != nil {
-		return err
-	}
-	defer ddb.DestroyLogicalType(&lt)
-	if ddb.RegisterLogicalType(c.c, lt, ddb.CreateTypeInfo{}) == ddb.StateError {
-		return fmt.Errorf("capi: could not register type %s", t.Alias)
-	}
-	return nil
 }
