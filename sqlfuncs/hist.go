@@ -41,6 +41,12 @@ var histValueType = capi.Type{ID: capi.Struct, Fields: []capi.Field{
 // fixedAxis is a fixed binning as plain values a loop keeps in registers.
 type fixedAxis struct {
 	lo, hi, n float64
+	nbins     int
+}
+
+func newFixedAxis(e []float64) fixedAxis {
+	n := len(e) - 1
+	return fixedAxis{e[0], e[n], float64(n), n}
 }
 
 // index is x's slot: 0 underflow, 1..n, n+1 overflow (NaN included), by
@@ -50,9 +56,9 @@ func (a fixedAxis) index(x float64) int {
 	case x < a.lo:
 		return 0
 	case !(x < a.hi):
-		return int(a.n) + 1
+		return a.nbins + 1
 	}
-	return 1 + min(int(a.n*(x-a.lo)/(a.hi-a.lo)), int(a.n)-1)
+	return 1 + min(int(a.n*(x-a.lo)/(a.hi-a.lo)), a.nbins-1)
 }
 
 // varIndex is x's slot among ascending edges (len ≥ 2).
@@ -304,7 +310,7 @@ func (h *histFill) Update(in capi.Args, from, to int) error {
 		if h.edges == nil {
 			h.setEdges(e)
 			if !h.variable {
-				h.fixed = fixedAxis{e[0], e[len(e)-1], float64(len(e) - 1)}
+				h.fixed = newFixedAxis(e)
 			}
 		} else if !slices.Equal(e, h.edges) {
 			return capi.RowErrorf(r, "binning changed within a histogram: %s, then %s", describeBinning(h.edges), describeBinning(e))
@@ -313,11 +319,15 @@ func (h *histFill) Update(in capi.Args, from, to int) error {
 	if first < 0 {
 		return nil
 	}
-	uniform := true
-	for r := first + 1; r < to; r++ {
-		if !b.same(first, r) {
-			uniform = false
-			break
+	uniform := !b.variable && b.nbins.valid == nil && b.lo.valid == nil && b.hi.valid == nil &&
+		allSame(b.nbins.data[first:to]) && allSame(b.lo.data[first:to]) && allSame(b.hi.data[first:to])
+	if !uniform {
+		uniform = true
+		for r := first + 1; r < to; r++ {
+			if !b.same(first, r) {
+				uniform = false
+				break
+			}
 		}
 	}
 	if !uniform {
@@ -491,7 +501,7 @@ func (h *histFill) Combine(other capi.AggregateState) error {
 		return err
 	}
 	if !h.variable && h.edges != nil {
-		h.fixed = fixedAxis{h.edges[0], h.edges[len(h.edges)-1], float64(len(h.edges) - 1)}
+		h.fixed = newFixedAxis(h.edges)
 	}
 	return nil
 }
