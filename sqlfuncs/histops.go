@@ -297,11 +297,15 @@ var _ = define(&Function{
 var _ = define(&Function{
 	Name:  "hist_merge",
 	Group: "histograms",
-	Summary: "Aggregate: the sum of HIST values with equal edges (shards, files, samples): sums, under/overflow and entries add; " +
+	Summary: "Aggregate: the sum of HIST (or HIST2D) values with equal edges (shards, files, samples): sums, under/overflow and entries add; " +
 		"NULLs are skipped; different binnings are an error naming both.",
 	Example: "SELECT hist_bins(hist_merge(h)) AS bins FROM (SELECT hist(v, 2, 0, 4) AS h FROM (VALUES (1.0), (3.0), (3.5)) t(v) GROUP BY v > 2)",
-	Aggregates: []AggregateOverload{{Args: args("h", histValueType), Returns: histValueType,
-		New: func() capi.AggregateState { return &histMerge{histAcc{weighted: true}} }}},
+	Aggregates: []AggregateOverload{
+		{Args: args("h", histValueType), Returns: histValueType,
+			New: func() capi.AggregateState { return &histMerge{histAcc{weighted: true}} }},
+		{Args: args("h", hist2dType), Returns: hist2dType,
+			New: func() capi.AggregateState { return &hist2dMerge{} }},
+	},
 })
 
 var _ = define(&Function{

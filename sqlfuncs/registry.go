@@ -60,13 +60,17 @@ func (o Overload) Signature(name string) string {
 	return fmt.Sprintf("%s(%s) → %s", name, strings.Join(parts, ", "), typeName(o.Returns))
 }
 
-// typeName is t in SQL, or HIST for the histogram STRUCT (whose fields the
-// hist function's summary lists).
+// typeName is t in SQL, or HIST and HIST2D for the histogram STRUCTs
+// (whose fields hist's and hist2d's summaries list).
 func typeName(t capi.Type) string {
-	if s := t.String(); s != histValueType.String() {
+	switch s := t.String(); s {
+	case histValueType.String():
+		return "HIST"
+	case hist2dType.String():
+		return "HIST2D"
+	default:
 		return s
 	}
-	return "HIST"
 }
 
 // Signatures lists every signature of f, one per overload.
