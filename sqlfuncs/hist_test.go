@@ -499,3 +499,75 @@ func queryHistGroups(t *testing.T, db *sql.DB, q string) map[int64]*refHist {
 	}
 	return out
 }
+
+// TestHistScalarVectors runs the scalar functions of HIST values over a
+// column of 300 histograms holding NULLs (flat vectors), over a filtered
+// scan of it (dictionary vectors) and on one literal histogram (constant
+// vectors), comparing each row with Go's computation from the scanned
+// value: hist_integral, hist_mean, hist_std, hist_bins and hist_add.
+func TestHistScalarVectors(t *testing.T) {
+	db := openDB(t)
+	histTable(t, db, "sv", genHistRows(rand.New(rand.NewPCG(9, 9)), 6000))
+	if _, err := db.Exec("CREATE TABLE hs AS SELECT id % 300 AS g, CASE WHEN id % 300 % 17 = 3 THEN NULL ELSE hist(x, [0, 1, 5, 20, 60], w) END AS h FROM sv GROUP BY g"); err != nil {
+		t.Fatal(err)
+	}
+	calls := "h, hist_integral(h), hist_mean(h), hist_std(h), hist_bins(h), hist_add(h, h)"
+	for variant, q := range map[string]string{
+		"flat":       "SELECT g, " + calls + " FROM hs",
+		"dictionary": "SELECT g, " + calls + " FROM (SELECT * FROM hs WHERE g % 3 <> 1) s",
+		"constant":   "SELECT g + (i * 0)::INT AS g, " + calls + " FROM (SELECT * FROM hs WHERE g = 10), range(3) t(i)",
+	} {
+		res, err := db.Query(q)
+		if err != nil {
+			t.Fatalf("%s: %v", variant, err)
+		}
+		n := 0
+		for res.Next() {
+			var g int
+			var h, integral, mean, std, bins, sum any
+			if err := res.Scan(&g, &h, &integral, &mean, &std, &bins, &sum); err != nil {
+				t.Fatal(err)
+			}
+			n++
+			if h == nil {
+				if integral != nil || mean != nil || std != nil || bins != nil || sum != nil {
+					t.Fatalf("%s: group %d: NULL histogram gives %v %v %v %v %v", variant, g, integral, mean, std, bins, sum)
+				}
+				continue
+			}
+			r := scanHist(t, h)
+			var sw, swx, swx2 float64
+			for i := 1; i <= r.nbins; i++ {
+				c := (r.edges[i-1] + r.edges[i]) / 2
+				sw += r.sumw[i]
+				swx += r.sumw[i] * c
+				swx2 += r.sumw[i] * c * c
+			}
+			if integral.(float64) != sw || (sw != 0 && (!close(mean.(float64), swx/sw) || !close(std.(float64), math.Sqrt(math.Abs(swx2/sw-swx/sw*swx/sw))))) {
+				t.Fatalf("%s: group %d: integral %v mean %v std %v, want %g from %v", variant, g, integral, mean, std, sw, r.sumw)
+			}
+			bl := bins.([]any)
+			if len(bl) != r.nbins {
+				t.Fatalf("%s: group %d: %d bins", variant, g, len(bl))
+			}
+			for i, b := range bl {
+				m := b.(map[string]any)
+				if m["bin"] != int32(i+1) || m["lo"] != r.edges[i] || m["hi"] != r.edges[i+1] || m["sumw"] != r.sumw[i+1] || m["sumw2"] != r.sumw2[i+1] {
+					t.Fatalf("%s: group %d: bin %d is %v", variant, g, i+1, m)
+				}
+			}
+			double := newRefVar(r.edges)
+			for i := range r.sumw {
+				double.sumw[i], double.sumw2[i] = 2*r.sumw[i], 2*r.sumw2[i]
+			}
+			double.entries = 2 * r.entries
+			if msg := sameHist(scanHist(t, sum), double); msg != "" {
+				t.Fatalf("%s: group %d: hist_add(h, h): %s", variant, g, msg)
+			}
+		}
+		res.Close()
+		if n == 0 {
+			t.Fatalf("%s: no rows", variant)
+		}
+	}
+}
