@@ -295,25 +295,16 @@ func (b *binningReader) edgesOf(r int) ([]float64, error) {
 // rows with a NULL binning, a NULL value or a NULL weight are not entered.
 func (h *histFill) Update(in capi.Args, from, to int) error {
 	b := h.reader(in)
-	// Rows whose binning is the group's: [from, end), then check the rest
-	// one by one (a binning that changes is an error).
+	// The first row with a binning, checked against (or giving) the
+	// group's; then the others, all at once when they repeat it.
 	first := -1
 	for r := from; r < to && first < 0; r++ {
-		e, err := b.edgesOf(r)
+		ok, err := h.checkRow(&b, r)
 		if err != nil {
 			return err
 		}
-		if e == nil {
-			continue
-		}
-		first = r
-		if h.edges == nil {
-			h.setEdges(e)
-			if !h.variable {
-				h.fixed = newFixedAxis(e)
-			}
-		} else if !slices.Equal(e, h.edges) {
-			return capi.RowErrorf(r, "binning changed within a histogram: %s, then %s", describeBinning(h.edges), describeBinning(e))
+		if ok {
+			first = r
 		}
 	}
 	if first < 0 {
@@ -333,22 +324,48 @@ func (h *histFill) Update(in capi.Args, from, to int) error {
 	if !uniform {
 		// Rare: check each row, then enter it alone.
 		for r := first; r < to; r++ {
-			e, err := b.edgesOf(r)
+			ok, err := h.checkRow(&b, r)
 			if err != nil {
 				return err
 			}
-			if e == nil {
-				continue
+			if ok {
+				h.enterRows(in, b, r, r+1)
 			}
-			if !slices.Equal(e, h.edges) {
-				return capi.RowErrorf(r, "binning changed within a histogram: %s, then %s", describeBinning(h.edges), describeBinning(e))
-			}
-			h.enterRows(in, b, r, r+1)
 		}
 		return nil
 	}
 	h.enterRows(in, b, first, to)
 	return nil
+}
+
+// checkRow checks row r's binning against the group's, taking it as the
+// group's when the group has none yet; ok is false for a NULL binning.
+// The usual case, the group's binning again, allocates nothing: grouped
+// aggregation calls Update for runs of a row or two.
+func (h *histFill) checkRow(b *binningReader, r int) (ok bool, err error) {
+	if h.edges != nil {
+		if b.variable {
+			e, ok := b.edges.row(r)
+			if ok && slices.Equal(e, h.edges) {
+				return true, nil
+			}
+		} else if b.nbins.ok(r) && b.lo.ok(r) && b.hi.ok(r) &&
+			int(b.nbins.data[r]) == h.fixed.nbins && b.lo.data[r] == h.fixed.lo && b.hi.data[r] == h.fixed.hi {
+			return true, nil
+		}
+	}
+	e, err := b.edgesOf(r)
+	if err != nil || e == nil {
+		return false, err
+	}
+	if h.edges == nil {
+		h.setEdges(e)
+		if !h.variable {
+			h.fixed = newFixedAxis(e)
+		}
+		return true, nil
+	}
+	return false, capi.RowErrorf(r, "binning changed within a histogram: %s, then %s", describeBinning(h.edges), describeBinning(e))
 }
 
 // enterRows enters rows [from, to), all with the group's binning.
