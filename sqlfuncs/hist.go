@@ -145,7 +145,7 @@ func (h *histAcc) setEdges(e []float64) {
 	}
 }
 
-// mergeInto adds o (same edges) into h, both weighted.
+// add adds a weighted histogram with h's edges (slots as h's) into h.
 func (h *histAcc) add(sumw, sumw2 []float64, entries int64) {
 	for i, x := range sumw {
 		h.sumw[i] += x
@@ -225,7 +225,7 @@ type histFill struct {
 	fixed    fixedAxis
 }
 
-// rowBinning reads row r's binning; ok is false when it is NULL.
+// binningReader reads the binning arguments (and finds the weight's).
 type binningReader struct {
 	variable   bool
 	nbins      scalars[int64]
