@@ -55,9 +55,22 @@ type Arg struct {
 func (o Overload) Signature(name string) string {
 	parts := make([]string, len(o.Args))
 	for i, a := range o.Args {
-		parts[i] = a.Name + " " + a.Type.String()
+		parts[i] = a.Name + " " + typeName(a.Type)
 	}
-	return fmt.Sprintf("%s(%s) → %s", name, strings.Join(parts, ", "), o.Returns)
+	return fmt.Sprintf("%s(%s) → %s", name, strings.Join(parts, ", "), typeName(o.Returns))
+}
+
+// typeName is t in SQL, or HIST and HIST2D for the histogram STRUCTs
+// (whose fields hist's and hist2d's summaries list).
+func typeName(t capi.Type) string {
+	switch s := t.String(); s {
+	case histValueType.String():
+		return "HIST"
+	case hist2dType.String():
+		return "HIST2D"
+	default:
+		return s
+	}
 }
 
 // Signatures lists every signature of f, one per overload.

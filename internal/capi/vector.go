@@ -132,3 +132,16 @@ func (v Vector) SetConstantString(s string) {
 	ddb.VectorReferenceValue(v.v, val)
 	ddb.DestroyValue(&val)
 }
+
+// StringAt returns row's value of a VARCHAR vector, copied into Go memory.
+// DuckDB's duckdb_string_t is 16 bytes: a uint32 length, then up to 12
+// bytes inline, or (longer strings) a 4-byte prefix and a pointer to the
+// bytes. Meant for a few values per chunk (names, options), not columns.
+func (v Vector) StringAt(row int) string {
+	p := unsafe.Add(ddb.VectorGetData(v.v), row*16)
+	n := *(*uint32)(p)
+	if n <= 12 {
+		return string(unsafe.Slice((*byte)(unsafe.Add(p, 4)), n))
+	}
+	return string(unsafe.Slice(*(**byte)(unsafe.Add(p, 8)), n))
+}
