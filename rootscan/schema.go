@@ -178,7 +178,9 @@ func titleDims(title string) []int {
 
 // columnsOf flattens a tree's branches into SQL columns. Branches that hold
 // sub-branches (split objects) contribute their members, named with dots.
-func columnsOf(t rtree.Tree) ([]*column, error) {
+// guard says which classes groot's types were cut short for (streamers.go):
+// a branch that stores one is unsupported, with the reason.
+func columnsOf(t rtree.Tree, guard *streamerGuard) ([]*column, error) {
 	var cols []*column
 	var walk func(b rtree.Branch, prefix string) error
 	walk = func(b rtree.Branch, prefix string) error {
@@ -197,7 +199,7 @@ func columnsOf(t rtree.Tree) ([]*column, error) {
 		}
 		leaves := b.Leaves()
 		if b.Class() == "TBranchElement" {
-			c, err := elementColumn(b)
+			c, err := elementColumn(b, guard)
 			if err != nil {
 				return err
 			}
@@ -383,11 +385,44 @@ func packingOf(elm rbytes.StreamerElement) packing {
 }
 
 // elementColumn maps a TBranchElement (a class member or an STL container).
-func elementColumn(b rtree.Branch) (*column, error) {
+func elementColumn(b rtree.Branch, guard *streamerGuard) (*column, error) {
 	info, err := readElementInfo(b)
 	if err != nil {
 		return nil, err
 	}
+	c, err := elementColumnOf(b, info)
+	if err != nil || guard == nil {
+		return c, err
+	}
+	// A member cut from its class, or a type holding a class whose type
+	// groot could not build, cannot be read. A member of such a class
+	// that is itself a number or a string still can.
+	member := b.Name()
+	if i := strings.LastIndexByte(member, '.'); i >= 0 {
+		member = member[i+1:]
+	}
+	if i := strings.IndexByte(member, '['); i >= 0 {
+		member = member[:i]
+	}
+	why := ""
+	if info.element == nil {
+		why = guard.memberReason(info.class, member)
+	}
+	if why == "" && !c.supported() {
+		typ := info.class
+		if info.element != nil {
+			typ = info.element.TypeName()
+		}
+		why = guard.reason(typ)
+	}
+	if why != "" {
+		c.layout, c.why = layoutUnsupported, why
+	}
+	return c, nil
+}
+
+// elementColumnOf maps a TBranchElement from what it says of its type.
+func elementColumnOf(b rtree.Branch, info elementInfo) (*column, error) {
 	c := &column{name: b.Name()}
 	cxx := info.class
 	var arrayLen int

@@ -366,6 +366,12 @@ func parseTree(name string, cf *countingFile, tree string) (_ *fileMeta, err err
 	if err != nil {
 		return nil, err
 	}
+	// groot builds the types of the tree's classes while it reads the
+	// record: first make sure that terminates (streamers.go).
+	guard, err := guardStreamers(rf)
+	if err != nil {
+		return nil, fmt.Errorf("read_root: %s: %w", name, err)
+	}
 	obj, err := riofs.Dir(rf).Get(tname)
 	if err != nil {
 		return nil, fmt.Errorf("read_root: %s: reading tree %q: %w", name, tname, err)
@@ -374,7 +380,7 @@ func parseTree(name string, cf *countingFile, tree string) (_ *fileMeta, err err
 	if !ok {
 		return nil, fmt.Errorf("read_root: %s: %q is a %s, not a TTree", name, tname, obj.Class())
 	}
-	cols, err := columnsOf(t)
+	cols, err := columnsOf(t, guard)
 	if err != nil {
 		return nil, fmt.Errorf("read_root: %s: tree %q: %w", name, tname, err)
 	}
