@@ -211,23 +211,57 @@ func openROOT(name string) (*countingFile, *riofs.File, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	rf, err := openRiofs(cf)
+	rf, _, err := openRiofs(name, cf)
 	if err != nil {
 		cf.File.Close()
-		return nil, nil, fmt.Errorf("read_root: %s: not a readable ROOT file: %w", name, err)
+		return nil, nil, err
 	}
 	return cf, rf, nil
 }
 
-// openRiofs calls groot's parser, turning its panics on malformed input
-// into errors.
-func openRiofs(cf *countingFile) (f *riofs.File, err error) {
+// grootReader is what openRiofs knows of a file groot parses: where its
+// structures are, and where groot last read, to name what was corrupt.
+type grootReader struct {
+	layout *fileLayout
+	tf     *trackedFile
+}
+
+// failure turns an error groot returned, or a panic it raised, into one
+// naming the structure it was reading: a corrupt one, unless the read
+// itself failed.
+func (g *grootReader) failure(err error, r any) error {
+	kind := g.layout.structureAt(g.tf.last.Load())
+	if r != nil {
+		return safeError(recoveredError(kind, r))
+	}
+	if g.tf.failed.Load() {
+		return safeError(err)
+	}
+	return safeError(fmt.Errorf("%w: %w", kind, err))
+}
+
+// openRiofs checks the layout of the file's metadata (layout.go) and
+// calls groot's parser, turning its errors and panics on malformed input
+// into errors that name the file and the structure.
+func openRiofs(name string, cf *countingFile) (f *riofs.File, g *grootReader, err error) {
+	layout, err := checkLayout(cf)
+	if err != nil {
+		return nil, nil, safeError(fmt.Errorf("read_root: %s: not a readable ROOT file: %w", name, err))
+	}
+	if err := checkStreamerRecord(cf, layout); err != nil {
+		return nil, nil, safeError(fmt.Errorf("read_root: %s: not a readable ROOT file: %w", name, err))
+	}
+	g = &grootReader{layout: layout, tf: &trackedFile{countingFile: cf}}
 	defer func() {
 		if r := recover(); r != nil {
-			f, err = nil, fmt.Errorf("%w: %v", errCorrupt, r)
+			f, err = nil, fmt.Errorf("read_root: %s: not a readable ROOT file: %w", name, g.failure(nil, r))
 		}
 	}()
-	return riofs.NewReader(cf)
+	f, err = riofs.NewReader(g.tf)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read_root: %s: not a readable ROOT file: %w", name, g.failure(err, nil))
+	}
+	return f, g, nil
 }
 
 // treesIn lists the names of the TTrees at the top of a file.
@@ -353,18 +387,22 @@ func openMember(name, tree string, member *leanWant, o SourceOptions) (*openFile
 // afterwards: only the columns and their basket tables are kept.
 func parseTree(name string, cf *countingFile, tree string) (_ *fileMeta, err error) {
 	parses.Add(1)
-	rf, err := openRiofs(cf)
-	if err != nil {
-		return nil, fmt.Errorf("read_root: %s: not a readable ROOT file: %w", name, err)
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("read_root: %s: %w: %v", name, errCorrupt, r)
-		}
-	}()
-	tname, err := chooseTree(name, rf, tree)
+	rf, g, err := openRiofs(name, cf)
 	if err != nil {
 		return nil, err
+	}
+	tname := tree
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("read_root: %s: tree %q: %w", name, safeText(tname), g.failure(nil, r))
+		}
+	}()
+	tname, err = chooseTree(name, rf, tree)
+	if err != nil {
+		return nil, safeError(err)
+	}
+	if err := g.layout.checkObjectKeys(cf, tname, errCorruptTree); err != nil {
+		return nil, safeError(fmt.Errorf("read_root: %s: %w", name, err))
 	}
 	// groot builds the types of the tree's classes while it reads the
 	// record: first make sure that terminates (streamers.go).
@@ -374,15 +412,15 @@ func parseTree(name string, cf *countingFile, tree string) (_ *fileMeta, err err
 	}
 	obj, err := riofs.Dir(rf).Get(tname)
 	if err != nil {
-		return nil, fmt.Errorf("read_root: %s: reading tree %q: %w", name, tname, err)
+		return nil, fmt.Errorf("read_root: %s: reading tree %q: %w", name, safeText(tname), g.failure(err, nil))
 	}
 	t, ok := obj.(rtree.Tree)
 	if !ok {
-		return nil, fmt.Errorf("read_root: %s: %q is a %s, not a TTree", name, tname, obj.Class())
+		return nil, safeError(fmt.Errorf("read_root: %s: %q is a %s, not a TTree", name, tname, obj.Class()))
 	}
 	cols, err := columnsOf(t, guard)
 	if err != nil {
-		return nil, fmt.Errorf("read_root: %s: tree %q: %w", name, tname, err)
+		return nil, safeError(fmt.Errorf("read_root: %s: tree %q: %w", name, tname, err))
 	}
 	m := &fileMeta{tree: t.Name(), title: t.Title(), entries: t.Entries(), cols: cols, byName: make(map[string]*column, len(cols))}
 	for _, c := range cols {
