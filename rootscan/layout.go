@@ -366,7 +366,7 @@ func checkStreamerRecord(cf *countingFile, l *fileLayout) error {
 
 // maxNesting bounds how deeply lists and arrays nest in metadata records:
 // groot reads them recursively, and ROOT's own stay a few levels deep.
-const maxNesting = 32
+const maxNesting = 64
 
 // checkList checks a TList streamed at r (its header and elements), which
 // groot reads into slices of the length it states.

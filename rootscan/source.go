@@ -264,6 +264,29 @@ func openRiofs(name string, cf *countingFile) (f *riofs.File, g *grootReader, er
 	return f, g, nil
 }
 
+// checkTreeKey checks the record of tree tname (its highest cycle, as
+// groot's Get takes it) with checkTreeRecord.
+func checkTreeKey(rf *riofs.File, tname string) error {
+	var key *riofs.Key
+	keys := rf.Keys()
+	for i := range keys {
+		if keys[i].Name() == tname && (key == nil || keys[i].Cycle() > key.Cycle()) {
+			key = &keys[i]
+		}
+	}
+	if key == nil {
+		return nil // Get reports it
+	}
+	payload, err := key.Bytes()
+	if err != nil {
+		return fmt.Errorf("%w: %w", errCorruptTree, err)
+	}
+	if err := checkTreeRecord(payload, int(key.KeyLen())); err != nil {
+		return corruptf(errCorruptTree, "%v", err)
+	}
+	return nil
+}
+
 // treesIn lists the names of the TTrees at the top of a file.
 func treesIn(rf *riofs.File) []string {
 	var names []string
@@ -403,6 +426,9 @@ func parseTree(name string, cf *countingFile, tree string) (_ *fileMeta, err err
 	}
 	if err := g.layout.checkObjectKeys(cf, tname, errCorruptTree); err != nil {
 		return nil, safeError(fmt.Errorf("read_root: %s: %w", name, err))
+	}
+	if err := checkTreeKey(rf, tname); err != nil {
+		return nil, safeError(fmt.Errorf("read_root: %s: tree %q: %w", name, tname, err))
 	}
 	// groot builds the types of the tree's classes while it reads the
 	// record: first make sure that terminates (streamers.go).

@@ -1,0 +1,205 @@
+package rootscan
+
+import (
+	"fmt"
+)
+
+// checkTreeRecord walks a TTree record as groot will read it and checks
+// what groot allocates from or recurses on: the length of every array of
+// branches, leaves and baskets against its bytes, each branch's basket
+// tables (fMaxBaskets entries of 20 bytes) against the bytes left, and how
+// deeply branches nest (groot reads sub-branches recursively, so a record
+// of branches nested a million deep would overflow its stack). Records of
+// versions it does not know are left to groot as they are.
+func checkTreeRecord(payload []byte, keylen int) error {
+	r := objReader{byteReader: byteReader{b: payload}, base: keylen, classes: map[int]string{}}
+	if err := r.checkTree(); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (r *objReader) checkTree() error {
+	vers, end := r.header()
+	if r.err != nil || vers < 16 || vers > 20 {
+		return r.err
+	}
+	if end > len(r.b) {
+		return fmt.Errorf("record of %d bytes holds %d", len(r.b), end)
+	}
+	r.named()
+	r.skipObject() // TAttLine
+	r.skipObject() // TAttFill
+	r.skipObject() // TAttMarker
+	r.skip(4 * 8)  // fEntries, fTotBytes, fZipBytes, fSavedBytes
+	if vers >= 18 {
+		r.skip(8) // fFlushedBytes
+	}
+	r.skip(8 + 3*4) // fWeight, fTimerInterval, fScanField, fUpdate
+	if vers >= 17 {
+		r.skip(4) // fDefaultEntryOffsetLen
+	}
+	nclus := 0
+	if vers >= 19 {
+		nclus = int(r.i32())
+	}
+	r.skip(4 * 8) // fMaxEntries, fMaxEntryLoop, fMaxVirtualSize, fAutoSave
+	if vers >= 18 {
+		r.skip(8) // fAutoFlush
+	}
+	r.skip(8) // fEstimate
+	if vers >= 19 {
+		if nclus < 0 || nclus > (len(r.b)-r.pos)/16 {
+			return fmt.Errorf("%d cluster ranges", nclus)
+		}
+		r.skip(1 + 8*nclus + 1 + 8*nclus)
+	}
+	if vers >= 20 {
+		r.skipObject() // fIOFeatures
+	}
+	if r.err != nil {
+		return r.err
+	}
+	if err := r.checkBranches(0); err != nil {
+		return fmt.Errorf("branches: %w", err)
+	}
+	if err := r.checkObjArray(1); err != nil {
+		return fmt.Errorf("leaves: %w", err)
+	}
+	// fAliases, fIndexValues, fIndex, fTreeIndex, fFriends, fUserInfo,
+	// fBranchRef: objects groot reads whole.
+	for i := range 7 {
+		class, oend, present := r.anyObject()
+		if r.err != nil {
+			return fmt.Errorf("member object %d: %w", i, r.err)
+		}
+		if !present || oend == 0 {
+			continue
+		}
+		if oend > end {
+			return fmt.Errorf("member object %d ends at %d, past the record's %d", i, oend, end)
+		}
+		var err error
+		switch class {
+		case "TList":
+			err = r.checkList(1)
+		case "TArrayD", "TArrayI", "TArrayL64", "TArrayF":
+			size := map[string]int{"TArrayD": 8, "TArrayI": 4, "TArrayL64": 8, "TArrayF": 4}[class]
+			if n := int(r.i32()); n < 0 || n > (oend-r.pos)/size {
+				err = fmt.Errorf("%s of %d elements in %d bytes", class, n, oend-r.pos)
+			}
+		case "TBranchRef":
+			err = r.checkBranch(class, 1)
+		}
+		if err != nil {
+			return fmt.Errorf("member object %d (%s): %w", i, class, err)
+		}
+		r.seek(oend)
+	}
+	return nil
+}
+
+// checkBranches checks a TObjArray of branches.
+func (r *objReader) checkBranches(depth int) error {
+	if depth > maxNesting {
+		return fmt.Errorf("branches nested more than %d deep", maxNesting)
+	}
+	_, end := r.header()
+	if r.err != nil {
+		return r.err
+	}
+	if end > len(r.b) {
+		return fmt.Errorf("array of %d bytes in a %d-byte record", end, len(r.b))
+	}
+	r.tobject()
+	r.str()
+	n := int(r.i32())
+	r.skip(4)
+	if r.err != nil {
+		return r.err
+	}
+	if n < 0 || n > (end-r.pos)/4 {
+		return fmt.Errorf("%d branches in %d bytes", n, end-r.pos)
+	}
+	for i := range n {
+		class, oend, present := r.anyObject()
+		if r.err != nil {
+			return fmt.Errorf("branch %d of %d: %w", i, n, r.err)
+		}
+		if !present || oend == 0 {
+			continue
+		}
+		if oend > end {
+			return fmt.Errorf("branch %d of %d ends at %d, past its array's end %d", i, n, oend, end)
+		}
+		if err := r.checkBranch(class, depth); err != nil {
+			return err
+		}
+		r.seek(oend)
+	}
+	r.seek(end)
+	return r.err
+}
+
+// checkBranch checks a branch object of class class whose body is next.
+func (r *objReader) checkBranch(class string, depth int) error {
+	switch class {
+	case "TBranch":
+	case "TBranchElement", "TBranchObject", "TBranchRef", "TBranchSTL", "TBranchClones":
+		// The TBranch base comes first, with its own header.
+		_, end := r.header()
+		if r.err != nil {
+			return r.err
+		}
+		if end > len(r.b) {
+			return fmt.Errorf("%s of %d bytes in a %d-byte record", class, end, len(r.b))
+		}
+	default:
+		return nil // groot rejects what it does not know
+	}
+	vers, bend := r.header()
+	if r.err != nil {
+		return r.err
+	}
+	if bend > len(r.b) {
+		return fmt.Errorf("branch of %d bytes in a %d-byte record", bend, len(r.b))
+	}
+	if vers < 10 || vers > 13 {
+		return nil
+	}
+	name, _ := r.named()
+	r.skipObject() // TAttFill
+	r.skip(3 * 4)  // fCompress, fBasketSize, fEntryOffsetLen
+	writeBasket := int(r.i32())
+	r.skip(8) // fEntryNumber
+	if vers >= 13 {
+		r.skipObject() // fIOFeatures
+	}
+	r.skip(4) // fOffset
+	maxBaskets := int(r.i32())
+	r.skip(4 + 8) // fSplitLevel, fEntries
+	if vers >= 11 {
+		r.skip(8) // fFirstEntry
+	}
+	r.skip(2 * 8) // fTotBytes, fZipBytes
+	if r.err != nil {
+		return r.err
+	}
+	what := fmt.Sprintf("branch %q", safeText(string(name)))
+	if err := r.checkBranches(depth + 1); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if err := r.checkObjArray(depth + 1); err != nil {
+		return fmt.Errorf("%s: leaves: %w", what, err)
+	}
+	if err := r.checkObjArray(depth + 1); err != nil {
+		return fmt.Errorf("%s: baskets: %w", what, err)
+	}
+	// fBasketBytes, fBasketEntry, fBasketSeek: fMaxBaskets entries each
+	// (4 + 8 + 8 bytes), of which the first fWriteBasket are used.
+	if writeBasket < 0 || maxBaskets < writeBasket+1 || maxBaskets > (bend-r.pos)/20 {
+		return fmt.Errorf("%s: %d baskets written of %d, in %d bytes", what, writeBasket, maxBaskets, bend-r.pos)
+	}
+	r.seek(bend)
+	return r.err
+}
