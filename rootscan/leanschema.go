@@ -47,6 +47,9 @@ func leanSchema(cf *countingFile, tree string) (*fileMeta, error) {
 		return nil, err
 	}
 	uniqueNames(cols)
+	for _, c := range cols {
+		c.rootType, c.why = safeText(c.rootType), safeText(c.why)
+	}
 	m := &fileMeta{tree: name, title: title, entries: entries, cols: cols, byName: make(map[string]*column, len(cols))}
 	for _, c := range cols {
 		m.byName[c.name] = c

@@ -239,6 +239,7 @@ func columnsOf(t rtree.Tree, guard *streamerGuard) ([]*column, error) {
 	}
 	uniqueNames(cols)
 	for _, c := range cols {
+		c.rootType, c.why = safeText(c.rootType), safeText(c.why)
 		if c.supported() && c.baskets.inMemory > 0 {
 			c.layout = layoutUnsupported
 			c.why = "baskets stored inside the TTree header (file not closed cleanly)"
@@ -255,9 +256,11 @@ func uniqueNames(cols []*column) {
 	seen := map[string]bool{}
 	for _, c := range cols {
 		c.path = c.name
-		name := c.name
+		// A SQL name must be valid UTF-8; the path keeps the file's bytes.
+		base := safeText(c.name)
+		name := base
 		for i := 2; seen[strings.ToLower(name)]; i++ {
-			name = fmt.Sprintf("%s_%d", c.name, i)
+			name = fmt.Sprintf("%s_%d", base, i)
 		}
 		seen[strings.ToLower(name)] = true
 		c.name = name

@@ -312,7 +312,7 @@ func chooseTree(name string, rf *riofs.File, want string) (string, error) {
 				return want, nil
 			}
 		}
-		return "", fmt.Errorf("read_root: %s: no tree %q (trees: %s)", name, want, listOrNone(trees))
+		return "", fmt.Errorf("read_root: %s: no tree %q (trees: %s)", name, want, safeText(listOrNone(trees)))
 	}
 	switch {
 	case len(trees) == 1:
@@ -325,7 +325,7 @@ func chooseTree(name string, rf *riofs.File, want string) (string, error) {
 			return t, nil
 		}
 	}
-	return "", fmt.Errorf("read_root: %s: several trees (%s): choose one with tree := '...'", name, strings.Join(trees, ", "))
+	return "", fmt.Errorf("read_root: %s: several trees (%s): choose one with tree := '...'", name, safeText(strings.Join(trees, ", ")))
 }
 
 func listOrNone(s []string) string {
@@ -379,7 +379,7 @@ func openMember(name, tree string, member *leanWant, o SourceOptions) (*openFile
 		}
 	}
 	if member != nil && tree != "" {
-		if m, err := leanMeta(cf, tree, member); err == nil {
+		if m, err := leanSafely(func() (*fileMeta, error) { return leanMeta(cf, tree, member) }); err == nil {
 			leanParses.Add(1)
 			if cacheable {
 				metas.put(leanKey, m)
@@ -389,7 +389,7 @@ func openMember(name, tree string, member *leanWant, o SourceOptions) (*openFile
 	}
 	var m *fileMeta
 	if member == nil {
-		if m, err = leanSchema(cf, tree); err == nil {
+		if m, err = leanSafely(func() (*fileMeta, error) { return leanSchema(cf, tree) }); err == nil {
 			leanSchemas.Add(1)
 		}
 	}
@@ -403,6 +403,18 @@ func openMember(name, tree string, member *leanWant, o SourceOptions) (*openFile
 		metas.put(key, m)
 	}
 	return &openFile{path: name, r: cf, fileMeta: m}, nil
+}
+
+// leanSafely runs a lean parse. The lean reader checks every offset it
+// reads; should one still slip, its panic only sends the file to groot,
+// whose checked parse gives the result or the error.
+func leanSafely(parse func() (*fileMeta, error)) (m *fileMeta, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			m, err = nil, fmt.Errorf("%w: %v", errNotLean, r)
+		}
+	}()
+	return parse()
 }
 
 // parseTree reads a file's directory and the metadata of its tree with
