@@ -3,6 +3,7 @@ package rootscan
 import (
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -93,4 +94,13 @@ func safeError(err error) error {
 		return &cleanError{msg: s, err: err}
 	}
 	return err
+}
+
+// detail is the text of an error from a helper shared with other readers
+// (the lean reader's objReader, the baskets' decompress), without their
+// own kind's prefix: it goes after the corrupt structure's kind.
+func detail(err error) string {
+	msg := strings.TrimPrefix(err.Error(), errCorrupt.Error()+": ")
+	msg = strings.ReplaceAll(msg, errNotLean.Error()+": ", "")
+	return strings.ReplaceAll(msg, io.ErrUnexpectedEOF.Error(), "record truncated")
 }

@@ -354,12 +354,12 @@ func checkStreamerRecord(cf *countingFile, l *fileLayout) error {
 	if int64(len(payload)) != k.objlen {
 		payload = make([]byte, k.objlen)
 		if err := decompress(payload, raw[k.keylen:]); err != nil {
-			return corruptf(errCorruptStreamers, "%v", err)
+			return corruptf(errCorruptStreamers, "%s", detail(err))
 		}
 	}
 	r := objReader{byteReader: byteReader{b: payload}, base: int(k.keylen), classes: map[int]string{}}
 	if err := r.checkList(0); err != nil {
-		return corruptf(errCorruptStreamers, "%v", err)
+		return corruptf(errCorruptStreamers, "%s", detail(err))
 	}
 	return nil
 }

@@ -281,8 +281,8 @@ func checkTreeKey(rf *riofs.File, tname string) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", errCorruptTree, err)
 	}
-	if err := checkTreeRecord(payload, int(key.KeyLen())); err != nil {
-		return corruptf(errCorruptTree, "%v", err)
+	if err := checkTreeRecord(payload, int(key.KeyLen()), key.ClassName()); err != nil {
+		return corruptf(errCorruptTree, "%s", detail(err))
 	}
 	return nil
 }

@@ -11,18 +11,23 @@ import (
 // deeply branches nest (groot reads sub-branches recursively, so a record
 // of branches nested a million deep would overflow its stack). Records of
 // versions it does not know are left to groot as they are.
-func checkTreeRecord(payload []byte, keylen int) error {
+func checkTreeRecord(payload []byte, keylen int, class string) error {
 	r := objReader{byteReader: byteReader{b: payload}, base: keylen, classes: map[int]string{}}
-	if err := r.checkTree(); err != nil {
-		return err
+	if class == "TNtuple" || class == "TNtupleD" {
+		r.header() // the TTree is its base, then fNvar
 	}
-	return nil
+	return r.checkTree()
 }
 
 func (r *objReader) checkTree() error {
 	vers, end := r.header()
-	if r.err != nil || vers < 16 || vers > 20 {
+	if r.err != nil {
 		return r.err
+	}
+	if vers < 5 || vers > 20 {
+		// groot reads versions 5 to 20 (ROOT has written 16 to 20 since
+		// 2008).
+		return fmt.Errorf("TTree class version %d", vers)
 	}
 	if end > len(r.b) {
 		return fmt.Errorf("record of %d bytes holds %d", len(r.b), end)
@@ -35,7 +40,10 @@ func (r *objReader) checkTree() error {
 	if vers >= 18 {
 		r.skip(8) // fFlushedBytes
 	}
-	r.skip(8 + 3*4) // fWeight, fTimerInterval, fScanField, fUpdate
+	if vers >= 16 {
+		r.skip(8) // fWeight
+	}
+	r.skip(3 * 4) // fTimerInterval, fScanField, fUpdate
 	if vers >= 17 {
 		r.skip(4) // fDefaultEntryOffsetLen
 	}
@@ -43,11 +51,19 @@ func (r *objReader) checkTree() error {
 	if vers >= 19 {
 		nclus = int(r.i32())
 	}
-	r.skip(4 * 8) // fMaxEntries, fMaxEntryLoop, fMaxVirtualSize, fAutoSave
+	if vers > 5 {
+		r.skip(4 * 8) // fMaxEntries, fMaxEntryLoop, fMaxVirtualSize, fAutoSave
+	} else {
+		r.skip(3 * 4)
+	}
 	if vers >= 18 {
 		r.skip(8) // fAutoFlush
 	}
-	r.skip(8) // fEstimate
+	if vers > 5 {
+		r.skip(8) // fEstimate
+	} else {
+		r.skip(4)
+	}
 	if vers >= 19 {
 		if nclus < 0 || nclus > (len(r.b)-r.pos)/16 {
 			return fmt.Errorf("%d cluster ranges", nclus)
@@ -67,8 +83,12 @@ func (r *objReader) checkTree() error {
 		return fmt.Errorf("leaves: %w", err)
 	}
 	// fAliases, fIndexValues, fIndex, fTreeIndex, fFriends, fUserInfo,
-	// fBranchRef: objects groot reads whole.
-	for i := range 7 {
+	// fBranchRef: objects groot reads whole (version 5: the indices only).
+	members := 7
+	if vers <= 5 {
+		members = 2
+	}
+	for i := range members {
 		class, oend, present := r.anyObject()
 		if r.err != nil {
 			return fmt.Errorf("member object %d: %w", i, r.err)
@@ -164,24 +184,39 @@ func (r *objReader) checkBranch(class string, depth int) error {
 	if bend > len(r.b) {
 		return fmt.Errorf("branch of %d bytes in a %d-byte record", bend, len(r.b))
 	}
-	if vers < 10 || vers > 13 {
-		return nil
+	if vers < 6 || vers > 13 {
+		return nil // groot refuses these itself
 	}
 	name, _ := r.named()
-	r.skipObject() // TAttFill
-	r.skip(3 * 4)  // fCompress, fBasketSize, fEntryOffsetLen
-	writeBasket := int(r.i32())
-	r.skip(8) // fEntryNumber
-	if vers >= 13 {
-		r.skipObject() // fIOFeatures
+	var writeBasket, maxBaskets int
+	if vers >= 10 {
+		r.skipObject() // TAttFill
+		r.skip(3 * 4)  // fCompress, fBasketSize, fEntryOffsetLen
+		writeBasket = int(r.i32())
+		r.skip(8) // fEntryNumber
+		if vers >= 13 {
+			r.skipObject() // fIOFeatures
+		}
+		r.skip(4) // fOffset
+		maxBaskets = int(r.i32())
+		r.skip(4 + 8) // fSplitLevel, fEntries
+		if vers >= 11 {
+			r.skip(8) // fFirstEntry
+		}
+		r.skip(2 * 8) // fTotBytes, fZipBytes
+	} else {
+		if vers > 7 {
+			r.skipObject() // TAttFill
+		}
+		r.skip(3 * 4) // fCompress, fBasketSize, fEntryOffsetLen
+		writeBasket = int(r.i32())
+		r.skip(2 * 4) // fEntryNumber, fOffset
+		maxBaskets = int(r.i32())
+		if vers > 6 {
+			r.skip(4) // fSplitLevel
+		}
+		r.skip(3 * 8) // fEntries, fTotBytes, fZipBytes
 	}
-	r.skip(4) // fOffset
-	maxBaskets := int(r.i32())
-	r.skip(4 + 8) // fSplitLevel, fEntries
-	if vers >= 11 {
-		r.skip(8) // fFirstEntry
-	}
-	r.skip(2 * 8) // fTotBytes, fZipBytes
 	if r.err != nil {
 		return r.err
 	}
@@ -196,8 +231,13 @@ func (r *objReader) checkBranch(class string, depth int) error {
 		return fmt.Errorf("%s: baskets: %w", what, err)
 	}
 	// fBasketBytes, fBasketEntry, fBasketSeek: fMaxBaskets entries each
-	// (4 + 8 + 8 bytes), of which the first fWriteBasket are used.
-	if writeBasket < 0 || maxBaskets < writeBasket+1 || maxBaskets > (bend-r.pos)/20 {
+	// (4 + 8 + 8 bytes; before version 10, 4 + 4 + 4 or 8), of which the
+	// first fWriteBasket are used.
+	perBasket := 20
+	if vers < 10 {
+		perBasket = 12
+	}
+	if writeBasket < 0 || maxBaskets < writeBasket+1 || maxBaskets > (bend-r.pos)/perBasket {
 		return fmt.Errorf("%s: %d baskets written of %d, in %d bytes", what, writeBasket, maxBaskets, bend-r.pos)
 	}
 	r.seek(bend)
