@@ -212,4 +212,3 @@ func TestMetadataCorruption(t *testing.T) {
 	}
 	t.Logf("%d errors, %d corrupt copies parsed", nerr, nok)
 }
-
