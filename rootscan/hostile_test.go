@@ -2,6 +2,7 @@ package rootscan
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"maps"
 	"math/rand/v2"
@@ -13,7 +14,11 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"go-hep.org/x/hep/groot/rbase"
+	"go-hep.org/x/hep/groot/rbytes"
+	"go-hep.org/x/hep/groot/rdict"
 	"go-hep.org/x/hep/groot/riofs"
+	"go-hep.org/x/hep/groot/rmeta"
 	"go-hep.org/x/hep/groot/rtree"
 
 	"github.com/hepsql/hepsql/internal/testfiles"
@@ -211,4 +216,192 @@ func TestMetadataCorruption(t *testing.T) {
 		}
 	}
 	t.Logf("%d errors, %d corrupt copies parsed", nerr, nok)
+}
+
+// put32 writes v big-endian at b[off:].
+func put32(b []byte, off int64, v uint32) {
+	b[off], b[off+1], b[off+2], b[off+3] = byte(v>>24), byte(v>>16), byte(v>>8), byte(v)
+}
+
+// TestHostileSizesAndCounts patches one size or count at a time in an
+// uncompressed groot file to what a hostile file could claim (GBs, 2^31
+// elements): each must be a clean error naming the file and the corrupt
+// structure, found before groot allocates from it.
+func TestHostileSizesAndCounts(t *testing.T) {
+	dir := t.TempDir()
+	if keep := os.Getenv("HEPSQL_HOSTILE_KEEP"); keep != "" {
+		dir = keep // to try the files on other builds
+	}
+	data := writeUncompressed(t, filepath.Join(dir, "plain.root"))
+	l, err := checkLayout(memCF(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.big {
+		t.Fatal("groot wrote a big-file header; the offsets below are the small header's")
+	}
+	// Where the keys list's entry of the tree sits, and its fields.
+	own, _, err := parseKeyHeader(data[l.seekKeys:], 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := l.seekKeys + own.keylen
+	var treeEntry int64 = -1
+	at := 4
+	for range l.keys {
+		k, next, err := parseKeyHeader(data[body:body+own.objlen], at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k.class == "TTree" {
+			treeEntry = body + int64(at)
+		}
+		at = next
+	}
+	if treeEntry < 0 {
+		t.Fatal("no tree key")
+	}
+	var tree keyLayout
+	for _, k := range l.keys {
+		if k.class == "TTree" {
+			tree = k
+		}
+	}
+	// The tree record's branch x: its fMaxBaskets and its sub-branch array.
+	xAt := int64(bytes.Index(data[tree.seek:tree.seek+tree.nbytes], []byte("\x01x\x03x/D")))
+	if xAt < 0 {
+		t.Fatal("branch x not found in the tree record")
+	}
+	r := objReader{byteReader: byteReader{b: data, pos: int(tree.seek + xAt + 6)}}
+	r.skipObject() // TAttFill
+	r.skip(16 + 8) // fCompress ... fWriteBasket, fEntryNumber
+	r.skipObject() // fIOFeatures
+	r.skip(4)      // fOffset
+	maxBaskets := int64(r.pos)
+	r.skip(4 + 4 + 8 + 8 + 8 + 8) // fMaxBaskets, fSplitLevel, fEntries, fFirstEntry, fTotBytes, fZipBytes
+	r.header()
+	r.tobject()
+	r.str()
+	subBranches := int64(r.pos)
+	// The streamer record's TList length.
+	r = objReader{byteReader: byteReader{b: data, pos: int(l.seekInfo + l.streamerKey.keylen)}}
+	r.header()
+	r.tobject()
+	r.str()
+	listLen := int64(r.pos)
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+
+	cases := []struct {
+		name  string
+		patch func(b []byte)
+		kind  corruptKind
+		want  string
+	}{
+		{"streamer record size", func(b []byte) { put32(b, 41, 0x7fffff00) }, errCorruptHeader, "streamer record of"},
+		{"directory name size", func(b []byte) { put32(b, 28, 0x7fffff00) }, errCorruptHeader, "fNbytesName"},
+		{"keys list size", func(b []byte) { put32(b, l.begin+l.nbytesName+2+8, 0x7fffff00) }, errCorruptDirectory, "keys list of"},
+		{"keys list object size", func(b []byte) { put32(b, l.seekKeys+6, 0x7fffff00) }, errCorruptDirectory, "keys list's key"},
+		{"number of keys", func(b []byte) { put32(b, body, 0x7fffffff) }, errCorruptDirectory, "keys in a"},
+		{"tree object size", func(b []byte) { put32(b, treeEntry+6, 0x7fffff00) }, errCorruptTree, "inflate"},
+		{"tree key size", func(b []byte) { put32(b, treeEntry, 0x7fffff00) }, errCorruptTree, "past the file"},
+		{"streamer list length", func(b []byte) { put32(b, listLen, 0x7fffffff) }, errCorruptStreamers, "list of"},
+		{"branch fMaxBaskets", func(b []byte) { put32(b, maxBaskets, 0x7fffffff) }, errCorruptTree, "baskets written"},
+		{"sub-branch count", func(b []byte) { put32(b, subBranches, 0x7fffffff) }, errCorruptTree, "branches in"},
+	}
+	// A wrong fEND alone allocates nothing: the file still reads.
+	endBad := append([]byte(nil), data...)
+	put32(endBad, 12, 0x7fffff00)
+	if errs := metadataErrors("end.root", endBad); len(errs) > 0 {
+		t.Errorf("fEND past the file: %v", errs)
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			bad := append([]byte(nil), data...)
+			c.patch(bad)
+			name := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "-")+".root")
+			if err := os.WriteFile(name, bad, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			errs := metadataErrors(name, bad)
+			if len(errs) == 0 {
+				t.Fatal("no error")
+			}
+			err := errs[0]
+			msg := err.Error()
+			if !errors.Is(err, c.kind) || !errors.Is(err, errCorruptFile) || !strings.Contains(msg, c.want) || !strings.Contains(msg, name) {
+				t.Errorf("error %q: want %q, %q and the file's name", msg, c.kind, c.want)
+			}
+			if strings.Contains(msg, "runtime error") || strings.Contains(msg, "PANIC") {
+				t.Errorf("error %q", msg)
+			}
+			// What read_root's bind does first: the same error.
+			if _, err := openTree(name, ""); err == nil {
+				t.Errorf("openTree: no error")
+			}
+		})
+	}
+}
+
+// classChain registers streamers for classes prefix0..prefix(n-1), each
+// holding width members of the next, in a file being written, and
+// returns the file.
+func classChain(t *testing.T, prefix string, n, width int) *riofs.File {
+	t.Helper()
+	f, err := riofs.Create(filepath.Join(t.TempDir(), prefix+".root"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	for i := range n {
+		var elems []rbytes.StreamerElement
+		elems = append(elems, &rdict.StreamerBasicType{StreamerElement: rdict.Element{
+			Name: *rbase.NewNamed("v", ""), Type: rmeta.Int32, Size: 4, EName: "int",
+		}.New()})
+		if i+1 < n {
+			for j := range width {
+				elems = append(elems, &rdict.StreamerObjectAny{StreamerElement: rdict.Element{
+					Name: *rbase.NewNamed(fmt.Sprintf("m%d", j), ""), Type: rmeta.Any, Size: 4,
+					EName: fmt.Sprintf("%s%d", prefix, i+1),
+				}.New()})
+			}
+		}
+		f.RegisterStreamer(rdict.NewCxxStreamerInfo(fmt.Sprintf("%s%d", prefix, i), 1, uint32(i+1), elems))
+	}
+	return f
+}
+
+// TestStreamerGuardBounds: a chain of classes nested deeper than
+// maxClassDepth and a graph whose type expands exponentially (each class
+// holds two of the next) are cut, so that groot's type builder finishes
+// at once on them; a shallow chain is left whole.
+func TestStreamerGuardBounds(t *testing.T) {
+	for _, c := range []struct {
+		prefix       string
+		n, width     int
+		wantCut      bool
+		wantReasonIn string
+	}{
+		{"hostileShallow", 10, 2, false, ""},
+		{"hostileDeep", maxClassDepth + 20, 1, true, "nests more than"},
+		{"hostileWide", 40, 2, true, "expands to more than"},
+	} {
+		f := classChain(t, c.prefix, c.n, c.width)
+		g, err := guardStreamers(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		why := g.reason(c.prefix + "0")
+		if (why != "") != c.wantCut || !strings.Contains(why, c.wantReasonIn) {
+			t.Errorf("%s: reason %q, want cut=%v with %q", c.prefix, why, c.wantCut, c.wantReasonIn)
+		}
+		si, err := f.StreamerInfo(c.prefix+"0", -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := rdict.TypeFromSI(f, si); err != nil {
+			t.Errorf("%s: type: %v", c.prefix, err)
+		}
+	}
 }

@@ -97,8 +97,6 @@ func checkLayout(cf *countingFile) (*fileLayout, error) {
 	switch {
 	case l.begin <= 0 || l.begin >= cf.size:
 		return nil, corruptf(errCorruptHeader, "fBEGIN %d outside the %d-byte file", l.begin, cf.size)
-	case l.end > cf.size:
-		return nil, corruptf(errCorruptHeader, "fEND %d past the file's %d bytes (truncated?)", l.end, cf.size)
 	case l.end < l.begin:
 		return nil, corruptf(errCorruptHeader, "fEND %d before fBEGIN %d", l.end, l.begin)
 	case l.nbytesName <= 0 || l.nbytesName > 1<<16:
