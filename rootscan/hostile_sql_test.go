@@ -176,3 +176,44 @@ func TestSelfReferencingStreamer(t *testing.T) {
 	}
 	mustFail(t, db, fmt.Sprintf(`SELECT n FROM read_root(%s)`, quote(bad)), `"n"`, "recursive class hostileNodA")
 }
+
+// TestArrayBeyondDuckDB: a fixed array larger than DuckDB's ARRAY type
+// holds (100000 elements) was a column DuckDB silently dropped; it is now
+// unsupported with the reason, and the tree's other branches read.
+func TestArrayBeyondDuckDB(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "bigarr.root")
+	f, err := riofs.Create(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		e   int32
+		arr [100001]float32
+	)
+	w, err := rtree.NewWriter(f, "T", []rtree.WriteVar{{Name: "e", Value: &e}, {Name: "arr", Value: &arr}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		e, arr[0] = int32(i+7), float32(i)
+		if _, err := w.Write(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db := openDB(t)
+	bs := branchesOf(t, db, name, "T")
+	if len(bs) != 2 || !bs[0].supported || bs[1].supported || !strings.Contains(bs[1].note, "ARRAY limit") {
+		t.Errorf("branches: %+v", bs)
+	}
+	mustFail(t, db, fmt.Sprintf(`SELECT arr FROM read_root(%s)`, quote(name)), `"arr"`, "ARRAY limit")
+	got, err := readColumn(db, name, "T", "e")
+	if err != nil || len(got) != 2 {
+		t.Errorf("e: %v %v", got, err)
+	}
+}

@@ -120,6 +120,26 @@ type column struct {
 
 func (c *column) supported() bool { return c.layout != layoutUnsupported }
 
+// maxArraySize is the most elements DuckDB's fixed-size ARRAY type holds
+// (ArrayType::MAX_ARRAY_SIZE); a larger one cannot be a column.
+const maxArraySize = 100000
+
+// checkDims says why fixed dimensions read from a file cannot type a
+// column, or "": each must be positive and their product within DuckDB's
+// ARRAY limit (checked as it grows, so that it cannot overflow).
+func checkDims(dims []int) string {
+	n := 1
+	for _, d := range dims {
+		if d < 1 {
+			return fmt.Sprintf("array dimension %d in %v", d, dims)
+		}
+		if n *= d; n > maxArraySize {
+			return fmt.Sprintf("fixed array of more than %d elements per entry (DuckDB's ARRAY limit), dimensions %v", maxArraySize, dims)
+		}
+	}
+	return ""
+}
+
 // elemsPerItem is the product of the fixed dimensions.
 func (c *column) elemsPerItem() int {
 	n := 1
@@ -331,6 +351,9 @@ func leafColumn(b rtree.Branch, l rtree.Leaf, leafList bool) *column {
 		c.dims = l.Shape()
 	}
 	c.enc = enc
+	if why := checkDims(c.dims); why != "" {
+		return unsupported(why)
+	}
 	elem := capi.Scalar(enc.sqlType())
 	inner := elem
 	for i := len(c.dims) - 1; i >= 0; i-- {
@@ -455,6 +478,10 @@ func elementColumnOf(b rtree.Branch, info elementInfo) (*column, error) {
 		c.typ = capi.Scalar(enc.sqlType())
 		c.layout = layoutFixed
 		c.entrySize = enc.diskSize(packing{})
+		if why := checkDims([]int{arrayLen}); arrayLen > 1 && why != "" {
+			c.layout, c.why = layoutUnsupported, why
+			return c, nil
+		}
 		if arrayLen > 1 {
 			c.dims = []int{arrayLen}
 			c.typ = capi.ArrayOf(c.typ, arrayLen)
