@@ -443,6 +443,12 @@ func (r *objReader) checkStreamerInfo(depth int) error {
 // checkObjArray checks a TObjArray's length against its bytes (a null
 // element takes 4) and each element's byte count against the array's.
 func (r *objReader) checkObjArray(depth int) error {
+	return r.checkObjArrayOf(depth, nil)
+}
+
+// checkObjArrayOf is checkObjArray, with each present element's body
+// (class, end) also checked by elem when it is not nil.
+func (r *objReader) checkObjArrayOf(depth int, elem func(class string, end int) error) error {
 	if depth > maxNesting {
 		return fmt.Errorf("arrays nested more than %d deep", maxNesting)
 	}
@@ -468,13 +474,18 @@ func (r *objReader) checkObjArray(depth int) error {
 		return fmt.Errorf("array of %d objects in %d bytes", n, end-r.pos)
 	}
 	for i := range n {
-		_, oend, present := r.anyObject()
+		class, oend, present := r.anyObject()
 		if r.err != nil {
 			return fmt.Errorf("element %d of %d: %w", i, n, r.err)
 		}
 		if present && oend > 0 {
 			if oend > end {
 				return fmt.Errorf("element %d of %d ends at %d, past its array's end %d", i, n, oend, end)
+			}
+			if elem != nil {
+				if err := elem(class, oend); err != nil {
+					return fmt.Errorf("element %d of %d (%s): %w", i, n, safeText(class), err)
+				}
 			}
 			r.seek(oend)
 		}

@@ -227,7 +227,7 @@ func (r *objReader) checkBranch(class string, depth int) error {
 	if err := r.checkObjArray(depth + 1); err != nil {
 		return fmt.Errorf("%s: leaves: %w", what, err)
 	}
-	if err := r.checkObjArray(depth + 1); err != nil {
+	if err := r.checkObjArrayOf(depth+1, r.checkBasket); err != nil {
 		return fmt.Errorf("%s: baskets: %w", what, err)
 	}
 	// fBasketBytes, fBasketEntry, fBasketSeek: fMaxBaskets entries each
@@ -241,5 +241,64 @@ func (r *objReader) checkBranch(class string, depth int) error {
 		return fmt.Errorf("%s: %d baskets written of %d, in %d bytes", what, writeBasket, maxBaskets, bend-r.pos)
 	}
 	r.seek(bend)
+	return r.err
+}
+
+// checkBasket checks a basket kept inside the tree record (a file not
+// closed cleanly), whose entry offsets and data groot allocates as the
+// basket states them.
+func (r *objReader) checkBasket(class string, end int) error {
+	if class != "TBasket" {
+		return nil
+	}
+	// Its key: sizes, date, seeks and three strings.
+	r.skip(4)
+	kvers := r.i16()
+	r.skip(4 + 4 + 2 + 2)
+	if kvers > 1000 {
+		r.skip(16)
+	} else {
+		r.skip(8)
+	}
+	r.str()
+	r.str()
+	r.str()
+	vers := r.i16()
+	r.skip(4 + 4) // fBufferSize, fNevBufSize
+	nevbuf := int(r.i32())
+	last := int(r.i32())
+	flag := int(r.u8())
+	if r.err != nil {
+		return r.err
+	}
+	gen := flag >= 80
+	if gen {
+		flag -= 80
+	}
+	if !gen && flag != 0 && flag%10 != 2 {
+		arrays := 0
+		if nevbuf > 0 {
+			arrays++ // entry offsets
+		}
+		if flag > 40 {
+			arrays++ // displacements
+		}
+		for range arrays {
+			n := int(r.i32())
+			if n < 0 || n > (end-r.pos)/4 {
+				return fmt.Errorf("array of %d offsets in %d bytes", n, end-r.pos)
+			}
+			r.skip(4 * n)
+		}
+	}
+	if flag == 1 || flag > 10 {
+		size := last
+		if vers <= 1 {
+			size = int(r.i32())
+		}
+		if size < 0 || size > end-r.pos {
+			return fmt.Errorf("%d bytes of data in %d", size, end-r.pos)
+		}
+	}
 	return r.err
 }
