@@ -107,11 +107,21 @@ func checkLayout(cf *countingFile) (*fileLayout, error) {
 		return nil, corruptf(errCorruptHeader, "free-segments record of %d bytes at %d, past the file's %d bytes", l.nbytesFree, l.seekFree, cf.size)
 	}
 
-	// The top directory's record follows the file's name and title.
-	dir, err := read(errCorruptDirectory, "directory record", l.begin+l.nbytesName, min(64, cf.size-l.begin-l.nbytesName))
+	// The top directory's key (with the file's name and title) and its
+	// record, which groot reads into a buffer of the record's size for the
+	// file's version and parses without bounds checks.
+	recSize := int64(2 + 4 + 4 + 4 + 4 + 3*4 + 18)
+	if version%1000000 >= 40000 {
+		recSize += 3 * 4
+	}
+	top, err := read(errCorruptDirectory, "top directory", l.begin, l.nbytesName+recSize)
 	if err != nil {
 		return nil, err
 	}
+	if _, end, err := parseKeyHeader(top, 0); err != nil || int64(end) > int64(len(top)) {
+		return nil, corruptf(errCorruptDirectory, "top directory's key: header past its %d bytes", len(top))
+	}
+	dir := top[l.nbytesName:]
 	d := objReader{byteReader: byteReader{b: dir}}
 	dversion := d.i16()
 	d.skip(8) // fDatimeC, fDatimeM
@@ -123,6 +133,12 @@ func checkLayout(cf *countingFile) (*fileLayout, error) {
 	} else {
 		d.skip(8)
 		l.seekKeys = int64(d.i32())
+	}
+	switch v := dversion % 1000; {
+	case v == 2:
+		d.skip(16) // UUID, version 1
+	case v > 2:
+		d.skip(18) // UUID
 	}
 	if d.err != nil {
 		return nil, corruptf(errCorruptDirectory, "record truncated")
