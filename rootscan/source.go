@@ -240,15 +240,30 @@ func (g *grootReader) failure(err error, r any) error {
 	return safeError(fmt.Errorf("%w: %w", kind, err))
 }
 
+// checkedLayout runs checkLayout and checkStreamerRecord. They check
+// every offset they read; a panic would be a bug of theirs, reported as
+// one rather than taking down a scan's goroutine.
+func checkedLayout(cf *countingFile) (l *fileLayout, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			l, err = nil, fmt.Errorf("rootscan bug checking the file's layout (please report): %v", r)
+		}
+	}()
+	if l, err = checkLayout(cf); err != nil {
+		return nil, err
+	}
+	if err := checkStreamerRecord(cf, l); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
 // openRiofs checks the layout of the file's metadata (layout.go) and
 // calls groot's parser, turning its errors and panics on malformed input
 // into errors that name the file and the structure.
 func openRiofs(name string, cf *countingFile) (f *riofs.File, g *grootReader, err error) {
-	layout, err := checkLayout(cf)
+	layout, err := checkedLayout(cf)
 	if err != nil {
-		return nil, nil, safeError(fmt.Errorf("read_root: %s: not a readable ROOT file: %w", name, err))
-	}
-	if err := checkStreamerRecord(cf, layout); err != nil {
 		return nil, nil, safeError(fmt.Errorf("read_root: %s: not a readable ROOT file: %w", name, err))
 	}
 	g = &grootReader{layout: layout, tf: &trackedFile{countingFile: cf}}
