@@ -2,6 +2,7 @@ package rootscan
 
 import (
 	"fmt"
+	"strings"
 	"sync/atomic"
 )
 
@@ -453,7 +454,49 @@ func (r *objReader) checkStreamerInfo(depth int) error {
 	if class != "TObjArray" || aend > end {
 		return fmt.Errorf("streamer elements in a %q of %d bytes", safeText(class), aend)
 	}
-	return r.checkObjArray(depth + 1)
+	return r.checkObjArrayOf(depth+1, r.checkStreamerElement)
+}
+
+// checkStreamerElement checks the strings and the array groot allocates
+// from a streamer element's stated lengths (a string's up to 4 GB).
+func (r *objReader) checkStreamerElement(class string, end int) error {
+	if !strings.HasPrefix(class, "TStreamer") {
+		return nil
+	}
+	r.header() // the element's class
+	if class == "TStreamerSTLstring" {
+		r.header() // its base, TStreamerSTL
+	}
+	vers, eend := r.header()
+	if r.err != nil {
+		return r.err
+	}
+	if eend > end {
+		return fmt.Errorf("element of %d bytes past its end %d", eend, end)
+	}
+	r.named()
+	r.skip(4 * 4) // fType, fSize, fArrayLength, fArrayDim
+	if vers == 1 {
+		n := int(r.i32())
+		if n < 0 || n > (eend-r.pos)/4 {
+			return fmt.Errorf("array of %d indices in %d bytes", n, eend-r.pos)
+		}
+		r.skip(4 * n)
+	} else {
+		r.skip(5 * 4) // fMaxIndex
+	}
+	r.str() // fTypeName
+	if r.err != nil {
+		return r.err
+	}
+	r.seek(eend)
+	switch class {
+	case "TStreamerBasicPointer", "TStreamerLoop":
+		r.skip(4) // fCountVersion
+		r.str()   // fCountName
+		r.str()   // fCountClass
+	}
+	return r.err
 }
 
 // checkObjArray checks a TObjArray's length against its bytes (a null

@@ -2,6 +2,7 @@ package rootscan
 
 import (
 	"fmt"
+	"strings"
 )
 
 // checkTreeRecord walks a TTree record as groot will read it and checks
@@ -224,7 +225,7 @@ func (r *objReader) checkBranch(class string, depth int) error {
 	if err := r.checkBranches(depth + 1); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	if err := r.checkObjArray(depth + 1); err != nil {
+	if err := r.checkObjArrayOf(depth+1, r.checkLeaf); err != nil {
 		return fmt.Errorf("%s: leaves: %w", what, err)
 	}
 	if err := r.checkObjArrayOf(depth+1, r.checkBasket); err != nil {
@@ -300,5 +301,20 @@ func (r *objReader) checkBasket(class string, end int) error {
 			return fmt.Errorf("%d bytes of data in %d", size, end-r.pos)
 		}
 	}
+	return r.err
+}
+
+// checkLeaf checks a leaf's name and title, which groot allocates as
+// their lengths say.
+func (r *objReader) checkLeaf(class string, end int) error {
+	if !strings.HasPrefix(class, "TLeaf") {
+		return nil
+	}
+	r.header() // the leaf's class
+	_, lend := r.header()
+	if r.err == nil && lend > end {
+		return fmt.Errorf("leaf of %d bytes past its end %d", lend, end)
+	}
+	r.named()
 	return r.err
 }
