@@ -2,6 +2,7 @@ package rootscan_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -214,6 +215,45 @@ func TestArrayBeyondDuckDB(t *testing.T) {
 	mustFail(t, db, fmt.Sprintf(`SELECT arr FROM read_root(%s)`, quote(name)), `"arr"`, "ARRAY limit")
 	got, err := readColumn(db, name, "T", "e")
 	if err != nil || len(got) != 2 {
+		t.Errorf("e: %v %v", got, err)
+	}
+}
+
+// TestRecursiveClassFromAnotherFile: groot keeps every streamer of every
+// file a process opens in one registry, and looks up there a class a file
+// names without describing. A file whose branch names hostileNodA without
+// its streamer, read after nod-self.root registered a hostileNodA that
+// holds itself, must not send groot into the recursion either.
+func TestRecursiveClassFromAnotherFile(t *testing.T) {
+	dir := t.TempDir()
+	orig, bad := writeSelfReferencing(t, dir)
+	data, err := os.ReadFile(orig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := binary.BigEndian.Uint32(data[4:]); v >= 1000000 {
+		t.Fatalf("file version %d: a big-file header", v)
+	}
+	seekInfo := int(binary.BigEndian.Uint32(data[37:]))
+	nbytesInfo := int(binary.BigEndian.Uint32(data[41:]))
+	region := data[seekInfo : seekInfo+nbytesInfo]
+	if n := bytes.Count(region, []byte("hostileNodA")); n == 0 {
+		t.Fatal("no hostileNodA streamer to hide")
+	}
+	copy(region, bytes.ReplaceAll(region, []byte("hostileNodA"), []byte("hostileNodZ")))
+	orphan := filepath.Join(dir, "nod-orphan.root")
+	if err := os.WriteFile(orphan, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	db := openDB(t)
+	branchesOf(t, db, bad, "T") // registers the recursive hostileNodA
+	bs := branchesOf(t, db, orphan, "T")
+	if len(bs) != 2 || !bs[0].supported || bs[1].supported || !strings.Contains(bs[1].note, "recursive class hostileNodA") {
+		t.Errorf("branches: %+v, want e supported and n unsupported as a recursive class", bs)
+	}
+	got, err := readColumn(db, orphan, "T", "e")
+	if err != nil || len(got) != 5 {
 		t.Errorf("e: %v %v", got, err)
 	}
 }

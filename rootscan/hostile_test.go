@@ -388,7 +388,7 @@ func TestStreamerGuardBounds(t *testing.T) {
 		{"hostileWide", 40, 2, true, "expands to more than"},
 	} {
 		f := classChain(t, c.prefix, c.n, c.width)
-		g, err := guardStreamers(f)
+		g, err := guardStreamers(f, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -82,6 +82,9 @@ type objReader struct {
 	// depth is how deeply the branch being read nests; a hostile record
 	// must not exhaust the stack.
 	depth int
+	// branchClasses collects the classes of TBranchElements
+	// (checkTreeRecord).
+	branchClasses map[string]bool
 }
 
 // newBranch hands out a zeroed branch node from a slab: a NanoAOD file has

@@ -280,8 +280,9 @@ func openRiofs(name string, cf *countingFile) (f *riofs.File, g *grootReader, er
 }
 
 // checkTreeKey checks the record of tree tname (its highest cycle, as
-// groot's Get takes it) with checkTreeRecord.
-func checkTreeKey(rf *riofs.File, tname string) error {
+// groot's Get takes it) with checkTreeRecord, and returns the classes its
+// branches name.
+func checkTreeKey(rf *riofs.File, tname string) ([]string, error) {
 	var key *riofs.Key
 	keys := rf.Keys()
 	for i := range keys {
@@ -290,16 +291,17 @@ func checkTreeKey(rf *riofs.File, tname string) error {
 		}
 	}
 	if key == nil {
-		return nil // Get reports it
+		return nil, nil // Get reports it
 	}
 	payload, err := key.Bytes()
 	if err != nil {
-		return fmt.Errorf("%w: %w", errCorruptTree, err)
+		return nil, fmt.Errorf("%w: %w", errCorruptTree, err)
 	}
-	if err := checkTreeRecord(payload, int(key.KeyLen()), key.ClassName()); err != nil {
-		return corruptf(errCorruptTree, "%s", detail(err))
+	classes, err := checkTreeRecord(payload, int(key.KeyLen()), key.ClassName())
+	if err != nil {
+		return nil, corruptf(errCorruptTree, "%s", detail(err))
 	}
-	return nil
+	return classes, nil
 }
 
 // treesIn lists the names of the TTrees at the top of a file.
@@ -454,12 +456,13 @@ func parseTree(name string, cf *countingFile, tree string) (_ *fileMeta, err err
 	if err := g.layout.checkObjectKeys(cf, tname, errCorruptTree); err != nil {
 		return nil, safeError(fmt.Errorf("read_root: %s: %w", name, err))
 	}
-	if err := checkTreeKey(rf, tname); err != nil {
+	classes, err := checkTreeKey(rf, tname)
+	if err != nil {
 		return nil, safeError(fmt.Errorf("read_root: %s: tree %q: %w", name, tname, err))
 	}
 	// groot builds the types of the tree's classes while it reads the
 	// record: first make sure that terminates (streamers.go).
-	guard, err := guardStreamers(rf)
+	guard, err := guardStreamers(rf, classes)
 	if err != nil {
 		return nil, fmt.Errorf("read_root: %s: %w", name, err)
 	}

@@ -143,10 +143,14 @@ type classNode struct {
 }
 
 // guardStreamers analyses rf's streamers (those of the file and those
-// groot's registry would lend it) and replaces, for groot's look-ups in
-// rf, each class whose type could not be built in bounded time and stack
-// by a copy without the offending members. It returns what it cut.
-func guardStreamers(rf *riofs.File) (*streamerGuard, error) {
+// groot's registry would lend it: the registry holds every streamer of
+// every file the process opened, so a class the file names but does not
+// describe may come from another file) and replaces, for groot's look-ups
+// in rf, each class whose type could not be built in bounded time and
+// stack by a copy without the offending members. roots are the classes
+// the tree's branches name, walked with the file's own. It returns what it
+// cut.
+func guardStreamers(rf *riofs.File, roots []string) (*streamerGuard, error) {
 	var nodes []*classNode
 	byName := map[string]int{}
 	var lookup func(name string) int
@@ -172,6 +176,9 @@ func guardStreamers(rf *riofs.File) (*streamerGuard, error) {
 	}
 	for _, si := range rf.StreamerInfos() {
 		lookup(si.Name())
+	}
+	for _, name := range roots {
+		lookup(name)
 	}
 	// Edges, resolved lazily as new classes are found.
 	for i := 0; i < len(nodes); i++ {

@@ -12,12 +12,22 @@ import (
 // deeply branches nest (groot reads sub-branches recursively, so a record
 // of branches nested a million deep would overflow its stack). Records of
 // versions it does not know are left to groot as they are.
-func checkTreeRecord(payload []byte, keylen int, class string) error {
-	r := objReader{byteReader: byteReader{b: payload}, base: keylen, classes: map[int]string{}}
+//
+// It returns the classes the record's TBranchElements name, whose types
+// groot will build (guardStreamers starts its walk from them too).
+func checkTreeRecord(payload []byte, keylen int, class string) ([]string, error) {
+	r := objReader{byteReader: byteReader{b: payload}, base: keylen, classes: map[int]string{}, branchClasses: map[string]bool{}}
 	if class == "TNtuple" || class == "TNtupleD" {
 		r.header() // the TTree is its base, then fNvar
 	}
-	return r.checkTree()
+	if err := r.checkTree(); err != nil {
+		return nil, err
+	}
+	var classes []string
+	for c := range r.branchClasses {
+		classes = append(classes, c)
+	}
+	return classes, nil
 }
 
 func (r *objReader) checkTree() error {
@@ -164,6 +174,7 @@ func (r *objReader) checkBranches(depth int) error {
 
 // checkBranch checks a branch object of class class whose body is next.
 func (r *objReader) checkBranch(class string, depth int) error {
+	done := false // the TBranch part was read to its end
 	switch class {
 	case "TBranch":
 	case "TBranchElement", "TBranchObject", "TBranchRef", "TBranchSTL", "TBranchClones":
@@ -174,6 +185,18 @@ func (r *objReader) checkBranch(class string, depth int) error {
 		}
 		if end > len(r.b) {
 			return fmt.Errorf("%s of %d bytes in a %d-byte record", class, end, len(r.b))
+		}
+		if class == "TBranchElement" {
+			defer func() {
+				// After the base: fClassName, fParentName, fClonesName.
+				if r.err == nil && done {
+					for range 3 {
+						if c := r.str(); c != "" && r.branchClasses != nil {
+							r.branchClasses[c] = true
+						}
+					}
+				}
+			}()
 		}
 	default:
 		return nil // groot rejects what it does not know
@@ -242,6 +265,7 @@ func (r *objReader) checkBranch(class string, depth int) error {
 		return fmt.Errorf("%s: %d baskets written of %d, in %d bytes", what, writeBasket, maxBaskets, bend-r.pos)
 	}
 	r.seek(bend)
+	done = true
 	return r.err
 }
 
