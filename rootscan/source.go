@@ -301,6 +301,9 @@ func checkTreeKey(rf *riofs.File, tname string) ([]string, error) {
 	if err != nil {
 		return nil, corruptf(errCorruptTree, "%s", detail(err))
 	}
+	// The directory's own key (Keys shares its slice) keeps the inflated
+	// record, so that groot's Get copies it rather than inflating it again.
+	key.SetBuffer(payload)
 	return classes, nil
 }
 
