@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -40,9 +41,16 @@ func corruptf(k corruptKind, format string, args ...any) error {
 
 // recoveredError turns what recover returned while groot parsed
 // structure k into an error. groot's own panics carry messages; a Go
-// runtime error (an index out of range on a corrupt count) is reported as
-// the corruption it is, with the runtime's text as the detail.
+// runtime error in groot (an index out of range on a corrupt count) is
+// reported as the corruption it is, with the runtime's text as the
+// detail. A panic raised in hepsql's own code is a bug of ours, and says
+// so. It must be called from the deferred function that recovered r, while
+// the panicking frames are still on the stack.
 func recoveredError(k corruptKind, r any) error {
+	origin := panicOrigin()
+	if strings.HasPrefix(origin, "github.com/hepsql/") {
+		return fmt.Errorf("rootscan bug reading the %s (please report): %v in %s", string(k), r, origin)
+	}
 	if err, ok := r.(error); ok {
 		var re interface{ RuntimeError() }
 		if errors.As(err, &re) {
@@ -51,6 +59,28 @@ func recoveredError(k corruptKind, r any) error {
 		return fmt.Errorf("%w: %w", k, err)
 	}
 	return fmt.Errorf("%w: %s", k, safeText(fmt.Sprint(r)))
+}
+
+// panicOrigin names the function a panic being recovered was raised in:
+// the first frame below the runtime's panic machinery.
+func panicOrigin() string {
+	pcs := make([]uintptr, 64)
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(2, pcs)])
+	inPanic := false
+	for {
+		f, more := frames.Next()
+		switch {
+		case strings.HasPrefix(f.Function, "runtime."):
+			if strings.Contains(f.Function, "panic") {
+				inPanic = true
+			}
+		case inPanic:
+			return f.Function
+		}
+		if !more {
+			return ""
+		}
+	}
 }
 
 // safeText makes text taken from a file fit for messages and VARCHARs:

@@ -198,7 +198,7 @@ func TestMetadataCorruption(t *testing.T) {
 					nerr++
 					msg := err.Error()
 					switch {
-					case strings.Contains(msg, "PANIC"):
+					case strings.Contains(msg, "PANIC"), strings.Contains(msg, "rootscan bug"):
 						t.Errorf("%s: %v", region, err)
 					case strings.Contains(msg, "runtime error") && !strings.Contains(msg, "(groot: runtime error"):
 						t.Errorf("%s: runtime error from hepsql's code: %v", region, err)
@@ -403,5 +403,30 @@ func TestStreamerGuardBounds(t *testing.T) {
 		if _, err := rdict.TypeFromSI(f, si); err != nil {
 			t.Errorf("%s: type: %v", c.prefix, err)
 		}
+	}
+}
+
+// TestRecoveredPanicOrigin: a Go runtime error recovered from groot reads
+// as the corruption it is; one raised in hepsql's own code as a bug.
+func TestRecoveredPanicOrigin(t *testing.T) {
+	recovered := func(f func()) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = recoveredError(errCorruptTree, r)
+			}
+		}()
+		f()
+		return nil
+	}
+	err := recovered(func() { rbytes.NewRBuffer(nil, nil, 0, nil).ReadI32() })
+	if err == nil || !errors.Is(err, errCorruptTree) || !strings.Contains(err.Error(), "corrupt tree record (groot: runtime error") {
+		t.Errorf("groot's panic: %v", err)
+	}
+	err = recovered(func() {
+		var s []int
+		_ = s[len(os.Args)+3]
+	})
+	if err == nil || errors.Is(err, errCorruptFile) || !strings.Contains(err.Error(), "rootscan bug") {
+		t.Errorf("our panic: %v", err)
 	}
 }
