@@ -283,6 +283,14 @@ func TestHostileSizesAndCounts(t *testing.T) {
 	r.tobject()
 	r.str()
 	subBranches := int64(r.pos)
+	// The tree's fEntries.
+	r = objReader{byteReader: byteReader{b: data, pos: int(tree.seek + tree.keylen)}}
+	r.header()
+	r.named()
+	r.skipObject() // TAttLine
+	r.skipObject() // TAttFill
+	r.skipObject() // TAttMarker
+	treeEntries := int64(r.pos)
 	// The streamer record's TList length.
 	r = objReader{byteReader: byteReader{b: data, pos: int(l.seekInfo + l.streamerKey.keylen)}}
 	r.header()
@@ -309,6 +317,8 @@ func TestHostileSizesAndCounts(t *testing.T) {
 		{"streamer list length", func(b []byte) { put32(b, listLen, 0x7fffffff) }, errCorruptStreamers, "list of"},
 		{"branch fMaxBaskets", func(b []byte) { put32(b, maxBaskets, 0x7fffffff) }, errCorruptTree, "baskets written"},
 		{"sub-branch count", func(b []byte) { put32(b, subBranches, 0x7fffffff) }, errCorruptTree, "branches in"},
+		{"tree entries", func(b []byte) { put32(b, treeEntries, 0x40000000) }, errCorruptTree, "the tree says"},
+		{"negative tree entries", func(b []byte) { put32(b, treeEntries, 0x80000000) }, errCorruptTree, "entries"},
 	}
 	// A wrong fEND alone allocates nothing: the file still reads.
 	endBad := append([]byte(nil), data...)

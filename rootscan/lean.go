@@ -600,6 +600,9 @@ func leanMeta(cf *countingFile, tree string, want *leanWant) (*fileMeta, error) 
 		m.cols = append(m.cols, &copies[i])
 		m.byName[sc.name] = &copies[i]
 	}
+	if err := checkEntries(entries, m.cols); err != nil {
+		return nil, fmt.Errorf("%w: %v", errNotLean, err) // groot's parse checks every branch
+	}
 	m.bytes = metaBytes(m.cols)
 	return m, nil
 }

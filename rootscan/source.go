@@ -481,6 +481,9 @@ func parseTree(name string, cf *countingFile, tree string) (_ *fileMeta, err err
 	if err != nil {
 		return nil, safeError(fmt.Errorf("read_root: %s: tree %q: %w", name, tname, err))
 	}
+	if err := checkEntries(t.Entries(), cols); err != nil {
+		return nil, safeError(fmt.Errorf("read_root: %s: tree %q: %w", name, tname, err))
+	}
 	m := &fileMeta{tree: t.Name(), title: t.Title(), entries: t.Entries(), cols: cols, byName: make(map[string]*column, len(cols))}
 	for _, c := range cols {
 		m.byName[c.name] = c

@@ -342,3 +342,26 @@ func (r *objReader) checkLeaf(class string, end int) error {
 	r.named()
 	return r.err
 }
+
+// checkEntries checks a tree's entry count against its branches': the
+// scan plans its units from it (and count(*) may read nothing else), so
+// a flipped fEntries must not make up rows or billions of units. ROOT's
+// branches hold at most the tree's entries, and one (a branch filled with
+// the tree) exactly as many; cols may be a subset of the tree's columns
+// only when errNotLean lets groot check the whole tree.
+func checkEntries(entries int64, cols []*column) error {
+	if entries < 0 {
+		return corruptf(errCorruptTree, "%d entries", entries)
+	}
+	if len(cols) == 0 {
+		return nil
+	}
+	most := int64(-1)
+	for _, c := range cols {
+		most = max(most, c.baskets.entries)
+	}
+	if entries > most {
+		return corruptf(errCorruptTree, "the tree says %d entries, its branches hold at most %d", entries, most)
+	}
+	return nil
+}
