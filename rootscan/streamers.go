@@ -154,6 +154,31 @@ func guardStreamers(rf *riofs.File, roots []string) (*streamerGuard, error) {
 	var nodes []*classNode
 	byName := map[string]int{}
 	var lookup func(name string) int
+	// riofs.File.StreamerInfo scans the file's list for each look-up
+	// (quadratic over a file's classes); the same answers from a map: the
+	// first of a name in the list (or of a Go type's C++ name, as
+	// rdict.Typename matches them), else groot's registry.
+	inFile := map[string]rbytes.StreamerInfo{}
+	for _, si := range rf.StreamerInfos() {
+		if _, ok := inFile[si.Name()]; !ok {
+			inFile[si.Name()] = si
+		}
+		if t := si.Title(); strings.HasPrefix(t, "Go;") {
+			if n := rdict.GoName2Cxx(strings.TrimSpace(t[3:])); inFile[n] == nil {
+				inFile[n] = si
+			}
+		}
+	}
+	find := func(name string) rbytes.StreamerInfo {
+		if si, ok := inFile[name]; ok {
+			return si
+		}
+		if len(inFile) == 0 {
+			return nil // riofs: no streamer list, no look-up
+		}
+		si, _ := rdict.StreamerInfos.Get(name, -1)
+		return si
+	}
 	lookup = func(name string) int {
 		if i, ok := byName[name]; ok {
 			return i
@@ -162,8 +187,8 @@ func guardStreamers(rf *riofs.File, roots []string) (*streamerGuard, error) {
 		if isStdTemplate(name) || rtypes.Factory.HasKey(name) {
 			return -1
 		}
-		si, err := rf.StreamerInfo(name, -1)
-		if err != nil || si == nil {
+		si := find(name)
+		if si == nil {
 			return -1 // groot reports a missing streamer itself
 		}
 		if rtypes.Factory.HasKey(si.Name()) {
