@@ -133,7 +133,7 @@ func TestMetadataCorruption(t *testing.T) {
 	files["uncompressed"] = writeUncompressed(t, filepath.Join(dir, "plain.root"))
 	for _, p := range []string{
 		filepath.Join(testfiles.GrootTestdata(t), "small-evnt-tree-fullsplit.root"),
-		filepath.Join(testfiles.GrootTestdata(t), "struct-nested-split.root"),
+		filepath.Join(testfiles.GrootTestdata(t), "std-containers-split00.root"),
 	} {
 		if data, err := os.ReadFile(p); err == nil {
 			files[filepath.Base(p)] = data
