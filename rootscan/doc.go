@@ -75,6 +75,25 @@
 // by file name, size and modification time, and for members by the columns
 // read (cache.go), for the next query over the same files.
 //
+// # Hostile and corrupt files
+//
+// A file must never take the host process down, and groot trusts what a
+// file says: it allocates the sizes and counts it reads, recurses on nested
+// objects and builds a Go type per class without a bound. So before groot
+// parses a file, rootscan checks its metadata itself (layout.go: header,
+// top directory, keys list, streamer record, free segments; treecheck.go:
+// the tree record's arrays, basket tables, in-record baskets, strings and
+// nesting) against the bytes that must hold them, and walks its classes
+// (streamers.go): a class that holds itself (uproot's issue 443), nests
+// more than 64 deep or expands to more than 65536 member types is cut
+// short for groot, and the branches that store it are unsupported with the
+// reason. What fails is an error naming the file and the structure
+// (errors.go: corrupt file header, directory, streamer info, tree record;
+// "corrupt basket" is for baskets only); a Go runtime error recovered from
+// groot says so after the structure, and one from rootscan's own code asks
+// to be reported. Text from the file reaches messages and VARCHARs as
+// valid UTF-8.
+//
 // # Provenance
 //
 // Every table ends with _file (the file a row came from) and _entry (the

@@ -7,6 +7,7 @@ import (
 	"unsafe"
 
 	"go-hep.org/x/hep/groot/rbytes"
+	"go-hep.org/x/hep/groot/riofs"
 	"go-hep.org/x/hep/groot/rtree"
 )
 
@@ -175,4 +176,20 @@ func leafElement(l rtree.Leaf) (rbytes.StreamerElement, error) {
 // loaded outside its own reader.
 func leafLen(l rtree.Leaf) (int, error) {
 	return fieldAs[int](l, "len")
+}
+
+// prependFileStreamers puts sinfos ahead of a file's own streamers in
+// groot's look-ups (riofs.File.StreamerInfo takes the first of a name),
+// for guardStreamers' copies of classes whose types groot could not build.
+func prependFileStreamers(rf *riofs.File, sinfos []rbytes.StreamerInfo) error {
+	f, err := unexportedField(reflect.ValueOf(rf), "sinfos")
+	if err != nil {
+		return err
+	}
+	if f.Type() != reflect.TypeFor[[]rbytes.StreamerInfo]() {
+		return fmt.Errorf("rootscan: groot layout changed: field %q is %v, want []rbytes.StreamerInfo (update rootscan/groot_internals.go)", "sinfos", f.Type())
+	}
+	old := f.Interface().([]rbytes.StreamerInfo)
+	f.Set(reflect.ValueOf(append(append([]rbytes.StreamerInfo(nil), sinfos...), old...)))
+	return nil
 }

@@ -79,6 +79,12 @@ type objReader struct {
 	// every branch.
 	keep map[string]bool
 	full bool // keep every field of the leaves (leanSchema)
+	// depth is how deeply the branch being read nests; a hostile record
+	// must not exhaust the stack.
+	depth int
+	// branchClasses collects the classes of TBranchElements
+	// (checkTreeRecord).
+	branchClasses map[string]bool
 }
 
 // newBranch hands out a zeroed branch node from a slab: a NanoAOD file has
@@ -287,8 +293,10 @@ func (r *objReader) objArray() (n int, end int) {
 	}
 	n = int(r.i32())
 	r.skip(4) // lower bound
-	if n < 0 || n > len(r.b) {
+	// Every element takes at least a 4-byte tag.
+	if n < 0 || n > (len(r.b)-r.pos)/4 {
 		r.fail("array of %d objects", n)
+		return 0, end
 	}
 	return n, end
 }
@@ -360,16 +368,25 @@ func (r *objReader) branch(top bool) *leanBranch {
 	bt.zipBytes = r.i64()
 
 	n, aend := r.objArray()
+	if n > 0 && r.depth >= maxNesting {
+		r.fail("branches nested more than %d deep", maxNesting)
+		return nil
+	}
+	r.depth++
 	for range n {
 		if r.err != nil {
 			return nil
 		}
 		b.subs = append(b.subs, r.branch(false))
 	}
+	r.depth--
 	r.seek(aend)
 	n, aend = r.objArray()
 	r.sigs = r.sigs[:0]
 	for i := range n {
+		if r.err != nil {
+			return nil
+		}
 		if i > 0 {
 			r.sigs = append(r.sigs, "; "...)
 		}
@@ -583,6 +600,9 @@ func leanMeta(cf *countingFile, tree string, want *leanWant) (*fileMeta, error) 
 		m.cols = append(m.cols, &copies[i])
 		m.byName[sc.name] = &copies[i]
 	}
+	if err := checkEntries(entries, m.cols); err != nil {
+		return nil, fmt.Errorf("%w: %v", errNotLean, err) // groot's parse checks every branch
+	}
 	m.bytes = metaBytes(m.cols)
 	return m, nil
 }
@@ -708,7 +728,9 @@ func findKey(cf *countingFile, tree string) (treeKey, error) {
 	}
 	k := objReader{byteReader: byteReader{b: list}}
 	k.skip(4 + 2 + 4 + 4)
-	k.pos = int(k.i16()) // past the list's own key
+	if k.pos = int(k.i16()); k.pos < 0 { // past the list's own key
+		return treeKey{}, fmt.Errorf("%w: keys list's key length %d", errNotLean, k.pos)
+	}
 	nkeys := int(k.i32())
 	type keyInfo struct {
 		cycle  int
@@ -770,7 +792,8 @@ func findKey(cf *countingFile, tree string) (treeKey, error) {
 	if k.err != nil || best.cycle < 0 || best.class != "TTree" {
 		return treeKey{}, fmt.Errorf("%w: no TTree key %q", errNotLean, tree)
 	}
-	if best.keylen <= 0 || best.nbytes < best.keylen || best.objlen <= 0 || best.objlen > math.MaxInt32 {
+	if best.keylen <= 0 || best.nbytes < best.keylen || best.objlen <= 0 || best.objlen > math.MaxInt32 ||
+		int64(best.objlen) > max(minMetaBound, maxMetaInflation*int64(best.nbytes-best.keylen)) {
 		return treeKey{}, fmt.Errorf("%w: key sizes", errNotLean)
 	}
 	if best.seek < 0 || best.seek+int64(best.nbytes) > cf.size {

@@ -47,6 +47,12 @@ func leanSchema(cf *countingFile, tree string) (*fileMeta, error) {
 		return nil, err
 	}
 	uniqueNames(cols)
+	for _, c := range cols {
+		c.rootType, c.why = safeText(c.rootType), safeText(c.why)
+	}
+	if err := checkEntries(entries, cols); err != nil {
+		return nil, fmt.Errorf("%w: %v", errNotLean, err) // groot's parse reports it
+	}
 	m := &fileMeta{tree: name, title: title, entries: entries, cols: cols, byName: make(map[string]*column, len(cols))}
 	for _, c := range cols {
 		m.byName[c.name] = c

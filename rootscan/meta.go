@@ -38,7 +38,7 @@ func bindRootTrees(args *capi.BindArgs) (capi.Table, error) {
 				rf.Close()
 				return nil, err
 			}
-			t.Rows = append(t.Rows, []any{name, tn, f.title, f.entries, int64(len(f.cols))})
+			t.Rows = append(t.Rows, []any{name, safeText(tn), safeText(f.title), f.entries, int64(len(f.cols))})
 			f.Close()
 		}
 		rf.Close()
@@ -94,9 +94,9 @@ func bindRootBranches(args *capi.BindArgs) (capi.Table, error) {
 				sqlType = ""
 			}
 			t.Rows = append(t.Rows, []any{
-				name, f.tree, c.name, c.path, c.rootType, sqlType,
+				name, safeText(f.tree), c.name, safeText(c.path), safeText(c.rootType), sqlType,
 				c.baskets.zipBytes, c.baskets.totBytes, int64(len(c.baskets.seek)),
-				compressionName(c.baskets.compress), c.supported(), c.why,
+				compressionName(c.baskets.compress), c.supported(), safeText(c.why),
 			})
 		}
 		f.Close()

@@ -120,6 +120,26 @@ type column struct {
 
 func (c *column) supported() bool { return c.layout != layoutUnsupported }
 
+// maxArraySize is the most elements DuckDB's fixed-size ARRAY type holds
+// (ArrayType::MAX_ARRAY_SIZE); a larger one cannot be a column.
+const maxArraySize = 100000
+
+// checkDims says why fixed dimensions read from a file cannot type a
+// column, or "": each must be positive and their product within DuckDB's
+// ARRAY limit (checked as it grows, so that it cannot overflow).
+func checkDims(dims []int) string {
+	n := 1
+	for _, d := range dims {
+		if d < 1 {
+			return fmt.Sprintf("array dimension %d in %v", d, dims)
+		}
+		if n *= d; n > maxArraySize {
+			return fmt.Sprintf("fixed array of more than %d elements per entry (DuckDB's ARRAY limit), dimensions %v", maxArraySize, dims)
+		}
+	}
+	return ""
+}
+
 // elemsPerItem is the product of the fixed dimensions.
 func (c *column) elemsPerItem() int {
 	n := 1
@@ -178,7 +198,9 @@ func titleDims(title string) []int {
 
 // columnsOf flattens a tree's branches into SQL columns. Branches that hold
 // sub-branches (split objects) contribute their members, named with dots.
-func columnsOf(t rtree.Tree) ([]*column, error) {
+// guard says which classes groot's types were cut short for (streamers.go):
+// a branch that stores one is unsupported, with the reason.
+func columnsOf(t rtree.Tree, guard *streamerGuard) ([]*column, error) {
 	var cols []*column
 	var walk func(b rtree.Branch, prefix string) error
 	walk = func(b rtree.Branch, prefix string) error {
@@ -197,7 +219,7 @@ func columnsOf(t rtree.Tree) ([]*column, error) {
 		}
 		leaves := b.Leaves()
 		if b.Class() == "TBranchElement" {
-			c, err := elementColumn(b)
+			c, err := elementColumn(b, guard)
 			if err != nil {
 				return err
 			}
@@ -237,6 +259,7 @@ func columnsOf(t rtree.Tree) ([]*column, error) {
 	}
 	uniqueNames(cols)
 	for _, c := range cols {
+		c.rootType, c.why = safeText(c.rootType), safeText(c.why)
 		if c.supported() && c.baskets.inMemory > 0 {
 			c.layout = layoutUnsupported
 			c.why = "baskets stored inside the TTree header (file not closed cleanly)"
@@ -253,9 +276,11 @@ func uniqueNames(cols []*column) {
 	seen := map[string]bool{}
 	for _, c := range cols {
 		c.path = c.name
-		name := c.name
+		// A SQL name must be valid UTF-8; the path keeps the file's bytes.
+		base := safeText(c.name)
+		name := base
 		for i := 2; seen[strings.ToLower(name)]; i++ {
-			name = fmt.Sprintf("%s_%d", c.name, i)
+			name = fmt.Sprintf("%s_%d", base, i)
 		}
 		seen[strings.ToLower(name)] = true
 		c.name = name
@@ -326,6 +351,9 @@ func leafColumn(b rtree.Branch, l rtree.Leaf, leafList bool) *column {
 		c.dims = l.Shape()
 	}
 	c.enc = enc
+	if why := checkDims(c.dims); why != "" {
+		return unsupported(why)
+	}
 	elem := capi.Scalar(enc.sqlType())
 	inner := elem
 	for i := len(c.dims) - 1; i >= 0; i-- {
@@ -383,11 +411,44 @@ func packingOf(elm rbytes.StreamerElement) packing {
 }
 
 // elementColumn maps a TBranchElement (a class member or an STL container).
-func elementColumn(b rtree.Branch) (*column, error) {
+func elementColumn(b rtree.Branch, guard *streamerGuard) (*column, error) {
 	info, err := readElementInfo(b)
 	if err != nil {
 		return nil, err
 	}
+	c, err := elementColumnOf(b, info)
+	if err != nil || guard == nil {
+		return c, err
+	}
+	// A member cut from its class, or a type holding a class whose type
+	// groot could not build, cannot be read. A member of such a class
+	// that is itself a number or a string still can.
+	member := b.Name()
+	if i := strings.LastIndexByte(member, '.'); i >= 0 {
+		member = member[i+1:]
+	}
+	if i := strings.IndexByte(member, '['); i >= 0 {
+		member = member[:i]
+	}
+	why := ""
+	if info.element == nil {
+		why = guard.memberReason(info.class, member)
+	}
+	if why == "" && !c.supported() {
+		typ := info.class
+		if info.element != nil {
+			typ = info.element.TypeName()
+		}
+		why = guard.reason(typ)
+	}
+	if why != "" {
+		c.layout, c.why = layoutUnsupported, why
+	}
+	return c, nil
+}
+
+// elementColumnOf maps a TBranchElement from what it says of its type.
+func elementColumnOf(b rtree.Branch, info elementInfo) (*column, error) {
 	c := &column{name: b.Name()}
 	cxx := info.class
 	var arrayLen int
@@ -417,6 +478,10 @@ func elementColumn(b rtree.Branch) (*column, error) {
 		c.typ = capi.Scalar(enc.sqlType())
 		c.layout = layoutFixed
 		c.entrySize = enc.diskSize(packing{})
+		if why := checkDims([]int{arrayLen}); arrayLen > 1 && why != "" {
+			c.layout, c.why = layoutUnsupported, why
+			return c, nil
+		}
 		if arrayLen > 1 {
 			c.dims = []int{arrayLen}
 			c.typ = capi.ArrayOf(c.typ, arrayLen)

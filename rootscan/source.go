@@ -211,23 +211,100 @@ func openROOT(name string) (*countingFile, *riofs.File, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	rf, err := openRiofs(cf)
+	rf, _, err := openRiofs(name, cf)
 	if err != nil {
 		cf.File.Close()
-		return nil, nil, fmt.Errorf("read_root: %s: not a readable ROOT file: %w", name, err)
+		return nil, nil, err
 	}
 	return cf, rf, nil
 }
 
-// openRiofs calls groot's parser, turning its panics on malformed input
-// into errors.
-func openRiofs(cf *countingFile) (f *riofs.File, err error) {
+// grootReader is what openRiofs knows of a file groot parses: where its
+// structures are, and where groot last read, to name what was corrupt.
+type grootReader struct {
+	layout *fileLayout
+	tf     *trackedFile
+}
+
+// failure turns an error groot returned, or a panic it raised, into one
+// naming the structure it was reading: a corrupt one, unless the read
+// itself failed.
+func (g *grootReader) failure(err error, r any) error {
+	kind := g.layout.structureAt(g.tf.last.Load())
+	if r != nil {
+		return safeError(recoveredError(kind, r))
+	}
+	if g.tf.failed.Load() {
+		return safeError(err)
+	}
+	return safeError(fmt.Errorf("%w: %w", kind, err))
+}
+
+// checkedLayout runs checkLayout and checkStreamerRecord. They check
+// every offset they read; a panic would be a bug of theirs, reported as
+// one rather than taking down a scan's goroutine.
+func checkedLayout(cf *countingFile) (l *fileLayout, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			f, err = nil, fmt.Errorf("%w: %v", errCorrupt, r)
+			l, err = nil, fmt.Errorf("rootscan bug checking the file's layout (please report): %v", r)
 		}
 	}()
-	return riofs.NewReader(cf)
+	if l, err = checkLayout(cf); err != nil {
+		return nil, err
+	}
+	if err := checkStreamerRecord(cf, l); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// openRiofs checks the layout of the file's metadata (layout.go) and
+// calls groot's parser, turning its errors and panics on malformed input
+// into errors that name the file and the structure.
+func openRiofs(name string, cf *countingFile) (f *riofs.File, g *grootReader, err error) {
+	layout, err := checkedLayout(cf)
+	if err != nil {
+		return nil, nil, safeError(fmt.Errorf("read_root: %s: not a readable ROOT file: %w", name, err))
+	}
+	g = &grootReader{layout: layout, tf: &trackedFile{countingFile: cf}}
+	defer func() {
+		if r := recover(); r != nil {
+			f, err = nil, fmt.Errorf("read_root: %s: not a readable ROOT file: %w", name, g.failure(nil, r))
+		}
+	}()
+	f, err = riofs.NewReader(g.tf)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read_root: %s: not a readable ROOT file: %w", name, g.failure(err, nil))
+	}
+	return f, g, nil
+}
+
+// checkTreeKey checks the record of tree tname (its highest cycle, as
+// groot's Get takes it) with checkTreeRecord, and returns the classes its
+// branches name.
+func checkTreeKey(rf *riofs.File, tname string) ([]string, error) {
+	var key *riofs.Key
+	keys := rf.Keys()
+	for i := range keys {
+		if keys[i].Name() == tname && (key == nil || keys[i].Cycle() > key.Cycle()) {
+			key = &keys[i]
+		}
+	}
+	if key == nil {
+		return nil, nil // Get reports it
+	}
+	payload, err := key.Bytes()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errCorruptTree, err)
+	}
+	classes, err := checkTreeRecord(payload, int(key.KeyLen()), key.ClassName())
+	if err != nil {
+		return nil, corruptf(errCorruptTree, "%s", detail(err))
+	}
+	// The directory's own key (Keys shares its slice) keeps the inflated
+	// record, so that groot's Get copies it rather than inflating it again.
+	key.SetBuffer(payload)
+	return classes, nil
 }
 
 // treesIn lists the names of the TTrees at the top of a file.
@@ -255,7 +332,7 @@ func chooseTree(name string, rf *riofs.File, want string) (string, error) {
 				return want, nil
 			}
 		}
-		return "", fmt.Errorf("read_root: %s: no tree %q (trees: %s)", name, want, listOrNone(trees))
+		return "", fmt.Errorf("read_root: %s: no tree %q (trees: %s)", name, want, safeText(listOrNone(trees)))
 	}
 	switch {
 	case len(trees) == 1:
@@ -268,7 +345,7 @@ func chooseTree(name string, rf *riofs.File, want string) (string, error) {
 			return t, nil
 		}
 	}
-	return "", fmt.Errorf("read_root: %s: several trees (%s): choose one with tree := '...'", name, strings.Join(trees, ", "))
+	return "", fmt.Errorf("read_root: %s: several trees (%s): choose one with tree := '...'", name, safeText(strings.Join(trees, ", ")))
 }
 
 func listOrNone(s []string) string {
@@ -322,7 +399,7 @@ func openMember(name, tree string, member *leanWant, o SourceOptions) (*openFile
 		}
 	}
 	if member != nil && tree != "" {
-		if m, err := leanMeta(cf, tree, member); err == nil {
+		if m, err := leanSafely(func() (*fileMeta, error) { return leanMeta(cf, tree, member) }); err == nil {
 			leanParses.Add(1)
 			if cacheable {
 				metas.put(leanKey, m)
@@ -332,7 +409,7 @@ func openMember(name, tree string, member *leanWant, o SourceOptions) (*openFile
 	}
 	var m *fileMeta
 	if member == nil {
-		if m, err = leanSchema(cf, tree); err == nil {
+		if m, err = leanSafely(func() (*fileMeta, error) { return leanSchema(cf, tree) }); err == nil {
 			leanSchemas.Add(1)
 		}
 	}
@@ -348,35 +425,64 @@ func openMember(name, tree string, member *leanWant, o SourceOptions) (*openFile
 	return &openFile{path: name, r: cf, fileMeta: m}, nil
 }
 
+// leanSafely runs a lean parse. The lean reader checks every offset it
+// reads; should one still slip, its panic only sends the file to groot,
+// whose checked parse gives the result or the error.
+func leanSafely(parse func() (*fileMeta, error)) (m *fileMeta, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			m, err = nil, fmt.Errorf("%w: %v", errNotLean, r)
+		}
+	}()
+	return parse()
+}
+
 // parseTree reads a file's directory and the metadata of its tree with
 // groot and maps the branches to columns. groot's objects are dropped
 // afterwards: only the columns and their basket tables are kept.
 func parseTree(name string, cf *countingFile, tree string) (_ *fileMeta, err error) {
 	parses.Add(1)
-	rf, err := openRiofs(cf)
-	if err != nil {
-		return nil, fmt.Errorf("read_root: %s: not a readable ROOT file: %w", name, err)
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("read_root: %s: %w: %v", name, errCorrupt, r)
-		}
-	}()
-	tname, err := chooseTree(name, rf, tree)
+	rf, g, err := openRiofs(name, cf)
 	if err != nil {
 		return nil, err
 	}
+	tname := tree
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("read_root: %s: tree %q: %w", name, safeText(tname), g.failure(nil, r))
+		}
+	}()
+	tname, err = chooseTree(name, rf, tree)
+	if err != nil {
+		return nil, safeError(err)
+	}
+	if err := g.layout.checkObjectKeys(cf, tname, errCorruptTree); err != nil {
+		return nil, safeError(fmt.Errorf("read_root: %s: %w", name, err))
+	}
+	classes, err := checkTreeKey(rf, tname)
+	if err != nil {
+		return nil, safeError(fmt.Errorf("read_root: %s: tree %q: %w", name, tname, err))
+	}
+	// groot builds the types of the tree's classes while it reads the
+	// record: first make sure that terminates (streamers.go).
+	guard, err := guardStreamers(rf, classes)
+	if err != nil {
+		return nil, fmt.Errorf("read_root: %s: %w", name, err)
+	}
 	obj, err := riofs.Dir(rf).Get(tname)
 	if err != nil {
-		return nil, fmt.Errorf("read_root: %s: reading tree %q: %w", name, tname, err)
+		return nil, fmt.Errorf("read_root: %s: reading tree %q: %w", name, safeText(tname), g.failure(err, nil))
 	}
 	t, ok := obj.(rtree.Tree)
 	if !ok {
-		return nil, fmt.Errorf("read_root: %s: %q is a %s, not a TTree", name, tname, obj.Class())
+		return nil, safeError(fmt.Errorf("read_root: %s: %q is a %s, not a TTree", name, tname, obj.Class()))
 	}
-	cols, err := columnsOf(t)
+	cols, err := columnsOf(t, guard)
 	if err != nil {
-		return nil, fmt.Errorf("read_root: %s: tree %q: %w", name, tname, err)
+		return nil, safeError(fmt.Errorf("read_root: %s: tree %q: %w", name, tname, err))
+	}
+	if err := checkEntries(t.Entries(), cols); err != nil {
+		return nil, safeError(fmt.Errorf("read_root: %s: tree %q: %w", name, tname, err))
 	}
 	m := &fileMeta{tree: t.Name(), title: t.Title(), entries: t.Entries(), cols: cols, byName: make(map[string]*column, len(cols))}
 	for _, c := range cols {

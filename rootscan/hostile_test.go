@@ -1,0 +1,442 @@
+package rootscan
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"go-hep.org/x/hep/groot/rbase"
+	"go-hep.org/x/hep/groot/rbytes"
+	"go-hep.org/x/hep/groot/rdict"
+	"go-hep.org/x/hep/groot/riofs"
+	"go-hep.org/x/hep/groot/rmeta"
+	"go-hep.org/x/hep/groot/rtree"
+
+	"github.com/hepsql/hepsql/internal/testfiles"
+)
+
+// writeUncompressed writes a small tree with no compression, so that the
+// file's records (keys list, streamers, tree record) lie in the file as
+// groot and the lean reader parse them, for tests to patch.
+func writeUncompressed(t testing.TB, name string) []byte {
+	t.Helper()
+	f, err := riofs.Create(name, riofs.WithoutCompression())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		n   int32
+		x   float64
+		arr [3]float32
+		jag []float32
+		s   string
+	)
+	w, err := rtree.NewWriter(f, "Events", []rtree.WriteVar{
+		{Name: "n", Value: &n},
+		{Name: "x", Value: &x},
+		{Name: "arr", Value: &arr},
+		{Name: "jag", Value: &jag, Count: "n"},
+		{Name: "s", Value: &s},
+	}, rtree.WithoutCompression(), rtree.WithTitle("hostile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 {
+		n, x, s = int32(i%4), float64(i)/2, strings.Repeat("s", i%3)
+		arr = [3]float32{float32(i), 1, 2}
+		jag = make([]float32, n)
+		if _, err := w.Write(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// memCF serves bytes as a countingFile.
+func memCF(data []byte) *countingFile {
+	return &countingFile{File: memFile{bytes.NewReader(data)}, size: int64(len(data))}
+}
+
+// metadataErrors runs what root_trees, root_branches and read_root's bind
+// do with a file's metadata (groot's parse and the lean reader's) on data,
+// and returns the errors; a panic that escapes is returned as one too.
+func metadataErrors(name string, data []byte) (errs []error) {
+	defer func() {
+		if r := recover(); r != nil {
+			errs = append(errs, fmt.Errorf("PANIC escaped: %v", r))
+		}
+	}()
+	rf, _, err := openRiofs(name, memCF(data))
+	if err != nil {
+		return []error{err}
+	}
+	defer rf.Close()
+	for _, tn := range treesIn(rf) {
+		if _, err := parseTree(name, memCF(data), tn); err != nil {
+			errs = append(errs, err)
+		}
+		leanSafely(func() (*fileMeta, error) { return leanSchema(memCF(data), tn) })
+		// The lean reader must not panic either: it runs unguarded here.
+		leanSchema(memCF(data), tn)
+	}
+	return errs
+}
+
+// metadataRegions are the byte ranges of a file's metadata: the header and
+// top directory, the keys list, the streamer record and the tree's key.
+func metadataRegions(t testing.TB, data []byte) map[string][2]int64 {
+	t.Helper()
+	cf := memCF(data)
+	l, err := checkLayout(cf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	regions := map[string][2]int64{
+		"header":    {0, l.begin + l.nbytesName + 60},
+		"keys list": {l.seekKeys, l.seekKeys + l.nbytesKeys},
+		"streamers": {l.seekInfo, l.seekInfo + l.nbytesInfo},
+	}
+	for _, k := range l.keys {
+		if k.class == "TTree" {
+			regions["tree key "+k.name] = [2]int64{k.seek, k.seek + k.nbytes}
+		}
+	}
+	return regions
+}
+
+// TestMetadataCorruption flips bytes in each metadata structure of an
+// uncompressed groot file, of the CMS sample and of a split-object file:
+// every failure must be an error naming the file, never a Go runtime
+// error's text, never a panic that escapes.
+func TestMetadataCorruption(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string][]byte{}
+	files["uncompressed"] = writeUncompressed(t, filepath.Join(dir, "plain.root"))
+	for _, p := range []string{
+		filepath.Join(testfiles.GrootTestdata(t), "small-evnt-tree-fullsplit.root"),
+		filepath.Join(testfiles.GrootTestdata(t), "std-containers-split00.root"),
+	} {
+		if data, err := os.ReadFile(p); err == nil {
+			files[filepath.Base(p)] = data
+		}
+	}
+	// HEPSQL_SWEEP=n sweeps every go-hep test file and the CMS sample,
+	// n flips per structure.
+	sweep, _ := strconv.Atoi(os.Getenv("HEPSQL_SWEEP"))
+	if sweep > 0 {
+		all, _ := filepath.Glob(filepath.Join(testfiles.GrootTestdata(t), "*.root"))
+		for _, p := range all {
+			if data, err := os.ReadFile(p); err == nil {
+				if _, err := checkLayout(memCF(data)); err == nil && len(metadataErrors(p, data)) == 0 {
+					files[filepath.Base(p)] = data
+				}
+			}
+		}
+	}
+	if sweep > 0 || os.Getenv("CI") != "" {
+		data, err := os.ReadFile(testfiles.CMSSample(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files["cms"] = data
+	}
+	seed, _ := strconv.ParseUint(os.Getenv("HEPSQL_SWEEP_SEED"), 10, 64)
+	rng := rand.New(rand.NewPCG(15+seed, 443))
+	iters := 60
+	if testing.Short() {
+		iters = 15
+	}
+	if sweep > 0 {
+		iters = sweep
+	}
+	var nerr, nok int
+	for _, fname := range slices.Sorted(maps.Keys(files)) {
+		data := files[fname]
+		if errs := metadataErrors(fname, data); len(errs) > 0 {
+			t.Fatalf("%s intact: %v", fname, errs)
+		}
+		regions := metadataRegions(t, data)
+		for _, region := range slices.Sorted(maps.Keys(regions)) {
+			span := regions[region]
+			for i := range iters {
+				bad := append([]byte(nil), data...)
+				for range 1 + i%3 {
+					pos := span[0] + rng.Int64N(span[1]-span[0])
+					bad[pos] ^= byte(1 + rng.IntN(255))
+				}
+				name := fmt.Sprintf("%s-%s-%d.root", fname, strings.ReplaceAll(region, " ", "_"), i)
+				if os.Getenv("HEPSQL_SWEEP_TRACE") != "" {
+					fmt.Fprintln(os.Stderr, "sweep:", name)
+				}
+				errs := metadataErrors(name, bad)
+				if len(errs) == 0 {
+					nok++
+				}
+				for _, err := range errs {
+					if os.Getenv("HEPSQL_SWEEP_TRACE") != "" {
+						fmt.Fprintln(os.Stderr, "sweep error:", err)
+					}
+					nerr++
+					msg := err.Error()
+					switch {
+					case strings.Contains(msg, "PANIC"), strings.Contains(msg, "rootscan bug"):
+						t.Errorf("%s: %v", region, err)
+					case strings.Contains(msg, "runtime error") && !strings.Contains(msg, "(groot: runtime error"):
+						t.Errorf("%s: runtime error from hepsql's code: %v", region, err)
+					case !strings.Contains(msg, name):
+						t.Errorf("%s: error without the file's name: %v", region, err)
+					case !strings.Contains(msg, "corrupt ") && !strings.Contains(msg, "no TTree") &&
+						!strings.Contains(msg, "not a ROOT file") && !strings.Contains(msg, "not a TTree"):
+						t.Logf("%s: uncategorised: %v", region, err)
+					}
+					if !utf8.ValidString(msg) {
+						t.Errorf("%s: message is not valid UTF-8: %q", region, msg)
+					}
+				}
+			}
+		}
+	}
+	t.Logf("%d errors, %d corrupt copies parsed", nerr, nok)
+}
+
+// put32 writes v big-endian at b[off:].
+func put32(b []byte, off int64, v uint32) {
+	b[off], b[off+1], b[off+2], b[off+3] = byte(v>>24), byte(v>>16), byte(v>>8), byte(v)
+}
+
+// TestHostileSizesAndCounts patches one size or count at a time in an
+// uncompressed groot file to what a hostile file could claim (GBs, 2^31
+// elements): each must be a clean error naming the file and the corrupt
+// structure, found before groot allocates from it.
+func TestHostileSizesAndCounts(t *testing.T) {
+	dir := t.TempDir()
+	if keep := os.Getenv("HEPSQL_HOSTILE_KEEP"); keep != "" {
+		dir = keep // to try the files on other builds
+	}
+	data := writeUncompressed(t, filepath.Join(dir, "plain.root"))
+	l, err := checkLayout(memCF(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.big {
+		t.Fatal("groot wrote a big-file header; the offsets below are the small header's")
+	}
+	// Where the keys list's entry of the tree sits, and its fields.
+	own, _, err := parseKeyHeader(data[l.seekKeys:], 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := l.seekKeys + own.keylen
+	var treeEntry int64 = -1
+	at := 4
+	for range l.keys {
+		k, next, err := parseKeyHeader(data[body:body+own.objlen], at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k.class == "TTree" {
+			treeEntry = body + int64(at)
+		}
+		at = next
+	}
+	if treeEntry < 0 {
+		t.Fatal("no tree key")
+	}
+	var tree keyLayout
+	for _, k := range l.keys {
+		if k.class == "TTree" {
+			tree = k
+		}
+	}
+	// The tree record's branch x: its fMaxBaskets and its sub-branch array.
+	xAt := int64(bytes.Index(data[tree.seek:tree.seek+tree.nbytes], []byte("\x01x\x03x/D")))
+	if xAt < 0 {
+		t.Fatal("branch x not found in the tree record")
+	}
+	r := objReader{byteReader: byteReader{b: data, pos: int(tree.seek + xAt + 6)}}
+	r.skipObject() // TAttFill
+	r.skip(16 + 8) // fCompress ... fWriteBasket, fEntryNumber
+	r.skipObject() // fIOFeatures
+	r.skip(4)      // fOffset
+	maxBaskets := int64(r.pos)
+	r.skip(4 + 4 + 8 + 8 + 8 + 8) // fMaxBaskets, fSplitLevel, fEntries, fFirstEntry, fTotBytes, fZipBytes
+	r.header()
+	r.tobject()
+	r.str()
+	subBranches := int64(r.pos)
+	// The tree's fEntries.
+	r = objReader{byteReader: byteReader{b: data, pos: int(tree.seek + tree.keylen)}}
+	r.header()
+	r.named()
+	r.skipObject() // TAttLine
+	r.skipObject() // TAttFill
+	r.skipObject() // TAttMarker
+	treeEntries := int64(r.pos)
+	// The streamer record's TList length.
+	r = objReader{byteReader: byteReader{b: data, pos: int(l.seekInfo + l.streamerKey.keylen)}}
+	r.header()
+	r.tobject()
+	r.str()
+	listLen := int64(r.pos)
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+
+	cases := []struct {
+		name  string
+		patch func(b []byte)
+		kind  corruptKind
+		want  string
+	}{
+		{"streamer record size", func(b []byte) { put32(b, 41, 0x7fffff00) }, errCorruptHeader, "streamer record of"},
+		{"directory name size", func(b []byte) { put32(b, 28, 0x7fffff00) }, errCorruptHeader, "fNbytesName"},
+		{"keys list size", func(b []byte) { put32(b, l.begin+l.nbytesName+2+8, 0x7fffff00) }, errCorruptDirectory, "keys list of"},
+		{"keys list object size", func(b []byte) { put32(b, l.seekKeys+6, 0x7fffff00) }, errCorruptDirectory, "keys list's key"},
+		{"number of keys", func(b []byte) { put32(b, body, 0x7fffffff) }, errCorruptDirectory, "keys in a"},
+		{"tree object size", func(b []byte) { put32(b, treeEntry+6, 0x7fffff00) }, errCorruptTree, "inflate"},
+		{"tree key size", func(b []byte) { put32(b, treeEntry, 0x7fffff00) }, errCorruptTree, "past the file"},
+		{"streamer list length", func(b []byte) { put32(b, listLen, 0x7fffffff) }, errCorruptStreamers, "list of"},
+		{"branch fMaxBaskets", func(b []byte) { put32(b, maxBaskets, 0x7fffffff) }, errCorruptTree, "baskets written"},
+		{"sub-branch count", func(b []byte) { put32(b, subBranches, 0x7fffffff) }, errCorruptTree, "branches in"},
+		{"tree entries", func(b []byte) { put32(b, treeEntries, 0x40000000) }, errCorruptTree, "the tree says"},
+		{"negative tree entries", func(b []byte) { put32(b, treeEntries, 0x80000000) }, errCorruptTree, "entries"},
+	}
+	// A wrong fEND alone allocates nothing: the file still reads.
+	endBad := append([]byte(nil), data...)
+	put32(endBad, 12, 0x7fffff00)
+	if errs := metadataErrors("end.root", endBad); len(errs) > 0 {
+		t.Errorf("fEND past the file: %v", errs)
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			bad := append([]byte(nil), data...)
+			c.patch(bad)
+			name := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "-")+".root")
+			if err := os.WriteFile(name, bad, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			errs := metadataErrors(name, bad)
+			if len(errs) == 0 {
+				t.Fatal("no error")
+			}
+			err := errs[0]
+			msg := err.Error()
+			if !errors.Is(err, c.kind) || !errors.Is(err, errCorruptFile) || !strings.Contains(msg, c.want) || !strings.Contains(msg, name) {
+				t.Errorf("error %q: want %q, %q and the file's name", msg, c.kind, c.want)
+			}
+			if strings.Contains(msg, "runtime error") || strings.Contains(msg, "PANIC") {
+				t.Errorf("error %q", msg)
+			}
+			// What read_root's bind does first: the same error.
+			if _, err := openTree(name, ""); err == nil {
+				t.Errorf("openTree: no error")
+			}
+		})
+	}
+}
+
+// classChain registers streamers for classes prefix0..prefix(n-1), each
+// holding width members of the next, in a file being written, and
+// returns the file.
+func classChain(t *testing.T, prefix string, n, width int) *riofs.File {
+	t.Helper()
+	f, err := riofs.Create(filepath.Join(t.TempDir(), prefix+".root"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	for i := range n {
+		var elems []rbytes.StreamerElement
+		elems = append(elems, &rdict.StreamerBasicType{StreamerElement: rdict.Element{
+			Name: *rbase.NewNamed("v", ""), Type: rmeta.Int32, Size: 4, EName: "int",
+		}.New()})
+		if i+1 < n {
+			for j := range width {
+				elems = append(elems, &rdict.StreamerObjectAny{StreamerElement: rdict.Element{
+					Name: *rbase.NewNamed(fmt.Sprintf("m%d", j), ""), Type: rmeta.Any, Size: 4,
+					EName: fmt.Sprintf("%s%d", prefix, i+1),
+				}.New()})
+			}
+		}
+		f.RegisterStreamer(rdict.NewCxxStreamerInfo(fmt.Sprintf("%s%d", prefix, i), 1, uint32(i+1), elems))
+	}
+	return f
+}
+
+// TestStreamerGuardBounds: a chain of classes nested deeper than
+// maxClassDepth and a graph whose type expands exponentially (each class
+// holds two of the next) are cut, so that groot's type builder finishes
+// at once on them; a shallow chain is left whole.
+func TestStreamerGuardBounds(t *testing.T) {
+	for _, c := range []struct {
+		prefix       string
+		n, width     int
+		wantCut      bool
+		wantReasonIn string
+	}{
+		{"hostileShallow", 10, 2, false, ""},
+		{"hostileDeep", maxClassDepth + 20, 1, true, "nests more than"},
+		{"hostileWide", 40, 2, true, "expands to more than"},
+	} {
+		f := classChain(t, c.prefix, c.n, c.width)
+		g, err := guardStreamers(f, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		why := g.reason(c.prefix + "0")
+		if (why != "") != c.wantCut || !strings.Contains(why, c.wantReasonIn) {
+			t.Errorf("%s: reason %q, want cut=%v with %q", c.prefix, why, c.wantCut, c.wantReasonIn)
+		}
+		si, err := f.StreamerInfo(c.prefix+"0", -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := rdict.TypeFromSI(f, si); err != nil {
+			t.Errorf("%s: type: %v", c.prefix, err)
+		}
+	}
+}
+
+// TestRecoveredPanicOrigin: a Go runtime error recovered from groot reads
+// as the corruption it is; one raised in hepsql's own code as a bug.
+func TestRecoveredPanicOrigin(t *testing.T) {
+	recovered := func(f func()) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = recoveredError(errCorruptTree, r)
+			}
+		}()
+		f()
+		return nil
+	}
+	err := recovered(func() { rbytes.NewRBuffer(nil, nil, 0, nil).ReadI32() })
+	if err == nil || !errors.Is(err, errCorruptTree) || !strings.Contains(err.Error(), "corrupt tree record (groot: runtime error") {
+		t.Errorf("groot's panic: %v", err)
+	}
+	err = recovered(func() {
+		var s []int
+		_ = s[len(os.Args)+3]
+	})
+	if err == nil || errors.Is(err, errCorruptFile) || !strings.Contains(err.Error(), "rootscan bug") {
+		t.Errorf("our panic: %v", err)
+	}
+}
