@@ -258,6 +258,9 @@ func (t *rootTable) Start(projected []int) (capi.Scan, error) {
 // projected column with the fewest (largest) baskets: those baskets are then
 // decompressed exactly once, and only smaller baskets straddling a unit edge
 // may be decoded by two threads.
+// maxRowOnlyUnits bounds the units of a scan that reads no branch.
+const maxRowOnlyUnits = 1024
+
 func (t *rootTable) planUnits(fi int, f *openFile, proj []projection) []unit {
 	if f.entries == 0 {
 		return nil
@@ -281,8 +284,12 @@ func (t *rootTable) planUnits(fi int, f *openFile, proj []projection) []unit {
 		}
 	}
 	if bounds == nil {
-		for ; f.entries-start > 8*unitEntries; start += 8 * unitEntries {
-			units = append(units, unit{fi, start, start + 8*unitEntries})
+		// No basket to follow: even slices, at most maxRowOnlyUnits of them,
+		// so that an entry count no branch vouches for (a tree without
+		// branches) cannot make the plan itself exhaust memory.
+		step := max(8*unitEntries, f.entries/maxRowOnlyUnits+1)
+		for ; f.entries-start > step; start += step {
+			units = append(units, unit{fi, start, start + step})
 		}
 	}
 	units = append(units, unit{fi, start, f.entries})
