@@ -16,7 +16,7 @@ func bindRootTrees(args *capi.BindArgs) (capi.Table, error) {
 	if err != nil {
 		return nil, err
 	}
-	names, err := expandSources(src)
+	names, err := expandSources(src, DefaultSourceOptions)
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +72,7 @@ func bindRootBranches(args *capi.BindArgs) (capi.Table, error) {
 	if err != nil {
 		return nil, err
 	}
-	names, err := expandSources(src)
+	names, err := expandSources(src, DefaultSourceOptions)
 	if err != nil {
 		return nil, err
 	}

@@ -51,7 +51,7 @@ func bindReadRoot(args *capi.BindArgs) (capi.Table, error) {
 	if err != nil {
 		return nil, err
 	}
-	names, err := expandSources(src)
+	names, err := expandSources(src, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -132,7 +132,7 @@ func (c *countingFile) Seek(offset int64, whence int) (int64, error) {
 
 // expandSources turns the source argument (a name, a glob, or a list of
 // them) into an ordered list of file names.
-func expandSources(arg any) ([]string, error) {
+func expandSources(arg any, o SourceOptions) ([]string, error) {
 	var patterns []string
 	switch v := arg.(type) {
 	case string:
@@ -164,7 +164,7 @@ func expandSources(arg any) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		m, err := b.Glob(p)
+		m, err := globBackend(b, p, o)
 		if err != nil {
 			return nil, fmt.Errorf("read_root: glob %q: %w", p, err)
 		}

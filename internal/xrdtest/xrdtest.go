@@ -68,7 +68,8 @@ func Start(t T) *Server {
 	}
 	s := &Server{Dir: filepath.Join(base, "data"), base: base, t: t}
 	t.Cleanup(func() {
-		s.Stop()
+		s.Cont() // a stopped process ignores SIGTERM until continued
+		s.Terminate()
 		os.RemoveAll(base)
 	})
 	for _, d := range []string{s.Dir, s.admin()} {
@@ -134,7 +135,8 @@ func copyFile(dst, src string) error {
 	return out.Close()
 }
 
-// Restart starts the server, again after Kill or Stop.
+// Restart starts the server, again after Kill or Terminate, on the same
+// port.
 func (s *Server) Restart() {
 	s.t.Helper()
 	if s.cmd != nil {
@@ -215,8 +217,26 @@ all.pidpath %s
 // Kill kills the server at once (SIGKILL), as a crash would.
 func (s *Server) Kill() { s.signal(syscall.SIGKILL) }
 
-// Stop stops the server.
-func (s *Server) Stop() { s.signal(syscall.SIGTERM) }
+// Terminate ends the server (SIGTERM).
+func (s *Server) Terminate() { s.signal(syscall.SIGTERM) }
+
+// Stop freezes the server (SIGSTOP), as a hung host would be: the kernel
+// still accepts connections on its port and buffers what clients send, but
+// nothing answers until Cont. The server runs as another user (see Start):
+// the signal goes to its process group, which this process started.
+func (s *Server) Stop() { s.freeze(syscall.SIGSTOP) }
+
+// Cont lets a server frozen by Stop go on (SIGCONT).
+func (s *Server) Cont() { s.freeze(syscall.SIGCONT) }
+
+func (s *Server) freeze(sig syscall.Signal) {
+	if s.cmd == nil {
+		return
+	}
+	if err := syscall.Kill(-s.cmd.Process.Pid, sig); err != nil {
+		s.t.Fatalf("xrdtest: %v to the server: %v", sig, err)
+	}
+}
 
 func (s *Server) signal(sig syscall.Signal) {
 	if s.cmd == nil {

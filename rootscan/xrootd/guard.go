@@ -42,11 +42,18 @@ type guard struct {
 
 // newGuard dials the server once (so that an unreachable server is reported
 // before go-hep's client starts) and listens on a loopback port.
-func newGuard(upstream string, timeout time.Duration, onLoss func(error)) (*guard, error) {
-	up, err := net.DialTimeout("tcp", upstream, timeout)
+func newGuard(upstream string, w wait, onLoss func(error)) (*guard, error) {
+	ctx, cancel := w.context()
+	var d net.Dialer
+	up, err := d.DialContext(ctx, "tcp", upstream)
+	cancel()
 	if err != nil {
+		if w.cancelled() {
+			return nil, errCancelled
+		}
 		return nil, err
 	}
+	timeout := w.timeout
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		up.Close()

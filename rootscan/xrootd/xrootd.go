@@ -41,10 +41,21 @@ type options struct {
 	timeout   time.Duration
 	retries   int
 	readAhead int64
+	cancelled func() <-chan struct{} // nil: not cancellable
+}
+
+// wait starts a wait on the server: it must end within the timeout, or
+// when the query is cancelled.
+func (o options) wait() wait {
+	w := wait{deadline: time.Now().Add(o.timeout), timeout: o.timeout}
+	if o.cancelled != nil {
+		w.done = o.cancelled()
+	}
+	return w
 }
 
 func resolve(o rootscan.SourceOptions) options {
-	r := options{timeout: o.Timeout, retries: o.Retries, readAhead: o.ReadAhead}
+	r := options{timeout: o.Timeout, retries: o.Retries, readAhead: o.ReadAhead, cancelled: o.Cancelled}
 	if r.timeout <= 0 {
 		r.timeout = DefaultTimeout
 	}
@@ -112,15 +123,21 @@ func parseURL(name string) (location, error) {
 	return loc, nil
 }
 
-// Glob expands wildcards in the path of a root:// URL with the server's
-// directory listings, one folder level at a time.
-func (Backend) Glob(pattern string) ([]string, error) {
+// Glob expands wildcards with the default settings.
+func (b Backend) Glob(pattern string) ([]string, error) {
+	return b.GlobWithOptions(pattern, rootscan.DefaultSourceOptions)
+}
+
+// GlobWithOptions expands wildcards in the path of a root:// URL with the
+// server's directory listings, one folder level at a time. The timeout
+// bounds the whole expansion: connecting and every listing.
+func (Backend) GlobWithOptions(pattern string, so rootscan.SourceOptions) ([]string, error) {
 	loc, err := parseURL(pattern)
 	if err != nil {
 		return nil, err
 	}
-	o := resolve(rootscan.DefaultSourceOptions)
-	c, err := conns.get(loc.addr, loc.user, o.timeout)
+	w := resolve(so).wait()
+	c, err := conns.get(loc.addr, loc.user, w)
 	if err != nil {
 		return nil, fmt.Errorf("xrootd: %s: %w", pattern, err)
 	}
@@ -136,7 +153,7 @@ func (Backend) Glob(pattern string) ([]string, error) {
 				continue
 			}
 			var entries []xrdfs.EntryStat
-			err := c.do("listing "+d, func(ctx context.Context) error {
+			err := c.do("listing "+d, w, func(ctx context.Context) error {
 				var err error
 				entries, err = c.client().FS().Dirlist(ctx, d)
 				return err
@@ -163,6 +180,7 @@ func (Backend) Glob(pattern string) ([]string, error) {
 }
 
 var (
-	_ rootscan.Prefetcher = (*file)(nil)
-	_ rootscan.Remote     = Backend{}
+	_ rootscan.Prefetcher     = (*file)(nil)
+	_ rootscan.Remote         = Backend{}
+	_ rootscan.OptionsGlobber = Backend{}
 )
