@@ -233,9 +233,50 @@ func (s *Server) freeze(sig syscall.Signal) {
 	if s.cmd == nil {
 		return
 	}
-	if err := syscall.Kill(-s.cmd.Process.Pid, sig); err != nil {
+	pgid := s.cmd.Process.Pid
+	if err := syscall.Kill(-pgid, sig); err != nil {
 		s.t.Fatalf("xrdtest: %v to the server: %v", sig, err)
 	}
+	// The signal is delivered asynchronously: wait until every process of
+	// the group is stopped (or running again), so that the server answers
+	// nothing after Stop returns.
+	stopped := sig == syscall.SIGSTOP
+	for end := time.Now().Add(2 * time.Second); time.Now().Before(end); time.Sleep(time.Millisecond) {
+		if groupStopped(pgid) == stopped {
+			return
+		}
+	}
+}
+
+// groupStopped says whether every process of group pgid is stopped, as
+// /proc shows it (state T).
+func groupStopped(pgid int) bool {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return true // cannot tell: do not wait
+	}
+	for _, e := range ents {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid pgrp ...: comm may hold spaces.
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) < 3 || f[2] != strconv.Itoa(pgid) {
+			continue
+		}
+		if f[0] != "T" && f[0] != "t" {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *Server) signal(sig syscall.Signal) {

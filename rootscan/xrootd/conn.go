@@ -18,12 +18,11 @@ var errLost = errors.New("connection lost")
 // conn is one logged-in session with a server, shared by every file opened
 // on it and dropped as a whole when it fails.
 type conn struct {
-	key    string // user@host:port
-	addr   string
-	ctx    context.Context // every request runs under it; cancelled when the conn dies
-	cancel context.CancelFunc
-	dead   chan struct{} // closed when the conn dies
-	g      *guard
+	key       string // user@host:port
+	addr      string
+	dead      chan struct{} // closed when the conn dies
+	loginDone chan struct{} // closed once go-hep's NewClient has returned
+	g         *guard
 
 	mu   sync.Mutex
 	cli  *xrd.Client
@@ -123,11 +122,9 @@ func (p *pool) put(c *conn) {
 
 // dial connects and logs in, within w.
 func dial(key, addr, user string, w wait) (*conn, error) {
-	ctx, cancel := context.WithCancel(context.Background())
-	c := &conn{key: key, addr: addr, ctx: ctx, cancel: cancel, dead: make(chan struct{}), refs: 1}
+	c := &conn{key: key, addr: addr, dead: make(chan struct{}), loginDone: make(chan struct{}), refs: 1}
 	g, err := newGuard(addr, w, func(err error) { c.die(err) })
 	if err != nil {
-		cancel()
 		if errors.Is(err, errCancelled) {
 			return nil, err
 		}
@@ -135,14 +132,11 @@ func dial(key, addr, user string, w wait) (*conn, error) {
 	}
 	c.g = g
 	err = c.do("logging in", w, func(ctx context.Context) error {
+		defer close(c.loginDone)
 		got, err := xrd.NewClient(ctx, g.addr(), user)
 		c.mu.Lock()
-		defer c.mu.Unlock()
-		if err == nil && c.err != nil {
-			go got.Close() // logged in too late: the conn died meanwhile
-			return c.err
-		}
-		c.cli = got
+		c.cli = got // closed by die when the conn died meanwhile
+		c.mu.Unlock()
 		return err
 	})
 	if err != nil {
@@ -167,9 +161,10 @@ func (c *conn) client() *xrd.Client {
 	return c.cli
 }
 
-// die drops the connection for good. The order matters: the context is
-// cancelled before any socket closes, so that go-hep's reader goroutines
-// take the closing as intended (see guard).
+// die drops the connection for good: the guard stops relaying and
+// answers every request of go-hep's still awaiting a reply with an error,
+// then go-hep's client is closed, which closes its sockets and ends its
+// goroutines (see guard for why in this order).
 func (c *conn) die(why error) {
 	c.mu.Lock()
 	if c.err != nil {
@@ -178,23 +173,54 @@ func (c *conn) die(why error) {
 	}
 	c.err = why
 	close(c.dead)
-	// Cancelled before mu is released: a concurrent die (the guard's other
-	// pipes see the same loss) returns at once and its pipe then closes
-	// sockets, which go-hep's readers must find with the context cancelled.
-	c.cancel()
-	cli := c.cli
 	if c.idle != nil {
 		c.idle.Stop()
 	}
 	c.mu.Unlock()
-	if c.g != nil {
+	if c.g == nil {
+		return
+	}
+	c.g.cut(why)
+	go c.release()
+}
+
+// Closing a dead connection's client waits for its login to end (the
+// guard answers it), then releaseDelay for go-hep's reader to take in the
+// errors the guard sent: go-hep's Close walks its streams without a lock,
+// which must not meet the reader releasing one. releaseWait bounds the
+// wait for a login that does not end, and for Close, after which the
+// guard closes go-hep's sockets itself.
+const (
+	releaseDelay = 50 * time.Millisecond
+	releaseWait  = 10 * time.Second
+)
+
+func (c *conn) release() {
+	t := time.NewTimer(releaseWait)
+	defer t.Stop()
+	select {
+	case <-c.loginDone:
+	case <-t.C:
 		c.g.close()
+		return
 	}
+	<-c.g.answeredAll // cut, which die called, closes it before returning
+	time.Sleep(releaseDelay)
+	c.mu.Lock()
+	cli := c.cli
+	c.mu.Unlock()
 	if cli != nil {
-		// go-hep's Close may wait on requests that the cancelled context
-		// already released; it must not hold up the caller.
-		go cli.Close()
+		closed := make(chan struct{})
+		go func() {
+			cli.Close()
+			close(closed)
+		}()
+		select {
+		case <-closed:
+		case <-t.C:
+		}
 	}
+	c.g.close()
 }
 
 // wait bounds one wait on a server (see options.wait): its deadline, the
@@ -243,9 +269,8 @@ func (w wait) timedOut(what, addr string) error {
 const cancelGrace = 250 * time.Millisecond
 
 // do runs one request within w. A request that gets no reply by w's
-// deadline kills the connection, which releases every request on it:
-// go-hep's requests only end through their context, and cancelling one
-// request's context would also stop the data connections it opened. When
+// deadline kills the connection, which releases every request on it (see
+// guard: go-hep's requests must not be cancelled through their context). When
 // the query is cancelled, do returns at once and the request gets
 // cancelGrace to finish before the connection is dropped. The request runs
 // in its own goroutine so that do can return while go-hep waits: do returns
@@ -261,7 +286,9 @@ func (c *conn) do(what string, w wait, req func(ctx context.Context) error) erro
 	}
 	t := time.AfterFunc(left, func() { c.die(w.timedOut(what, c.addr)) })
 	res := make(chan error, 1)
-	go func() { res <- req(c.ctx) }()
+	// Never cancelled: go-hep's requests end with a response, the guard's
+	// when the conn dies.
+	go func() { res <- req(context.Background()) }()
 	var err error
 	select {
 	case err = <-res:

@@ -4,9 +4,27 @@
 //
 // Importing it registers the root:// and xroot:// schemes with rootscan.
 // It talks to servers through go-hep's xrootd client, behind a loopback
-// relay that keeps a server failure from crashing the process (see guard).
-// The baskets a query reads are fetched ahead of decoding, coalesced into
-// few large reads that run side by side (see readahead).
+// relay that keeps a server failure from crashing the process and lets a
+// connection be abandoned with everything it holds (see guard). The baskets
+// a query reads are fetched ahead of decoding, coalesced into few large
+// reads that run side by side (see readahead).
+//
+// What the timeout bounds: each wait of a query on a server, as a whole,
+// from when it begins (options.wait): opening a file (connecting, logging
+// in, kXR_open, stat), one ReadAt (the wait on a block fetched ahead, then
+// the read from the server), one fetch ahead, a glob's connecting and
+// listings. A wait's retries (reconnecting, reopening, backing off 0.5 s,
+// 1 s, 2 s, at most 4 s) share its deadline. A request without a reply by
+// the deadline drops its connection, which fails every request on it. A
+// stalled server thus fails a read within the timeout, or twice it when
+// the read waited on a fetch ahead started earlier; a file whose read
+// failed fails its later reads at once.
+//
+// Cancellation: rootscan gives each file the query's cancellation
+// (SourceOptions.Cancelled, from the query's context). Every wait selects
+// on it and returns "query cancelled (interrupted)" at once; a request
+// then still on the wire gets cancelGrace to finish, after which its
+// connection is dropped, so that nothing of the query lingers.
 package xrootd
 
 import (
