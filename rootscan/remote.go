@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"go-hep.org/x/hep/groot/riofs"
+
 	"github.com/hepsql/hepsql/internal/capi"
 )
 
@@ -135,8 +137,7 @@ func openBackend(b Backend, name string, o SourceOptions) (File, error) {
 // sourceOptions reads read_root's timeout, retries and readahead named
 // parameters.
 func sourceOptions(args *capi.BindArgs) (SourceOptions, error) {
-	o := DefaultSourceOptions
-	o.Cancelled = args.QueryDone()
+	o := cancellable(args)
 	if s, err := stringArg(args, "timeout"); err != nil {
 		return o, err
 	} else if s != "" {
@@ -167,6 +168,29 @@ func sourceOptions(args *capi.BindArgs) (SourceOptions, error) {
 		o.ReadAhead = n
 	}
 	return o, nil
+}
+
+// cancellable is the default options, cancelled with the query that binds
+// args: root_trees and root_branches take no remote settings, but a stalled
+// server must not hold them past a cancellation either.
+func cancellable(args *capi.BindArgs) SourceOptions {
+	o := DefaultSourceOptions
+	o.Cancelled = args.QueryDone()
+	return o
+}
+
+// openROOTWith is openROOT with the source options of a call.
+func openROOTWith(name string, o SourceOptions) (*countingFile, *riofs.File, error) {
+	cf, err := openRaw(name, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	rf, err := openRiofs(cf)
+	if err != nil {
+		cf.File.Close()
+		return nil, nil, fmt.Errorf("read_root: %s: not a readable ROOT file: %w", name, err)
+	}
+	return cf, rf, nil
 }
 
 // parseBytes reads sizes such as '8MB', '512KiB', '0' or '1048576'.
