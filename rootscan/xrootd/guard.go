@@ -82,7 +82,7 @@ const (
 	handshakeLen    = 20
 	requestHeadLen  = 24
 	responseHeadLen = 8
-	maxFrameBody    = 1 << 30
+	maxFrameBody    = 256 << 20 // a larger frame is taken for a broken stream
 
 	statusOK       = 0
 	statusOKSoFar  = 4000
