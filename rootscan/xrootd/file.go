@@ -151,13 +151,18 @@ func (f *file) retry(w wait, what string, op func() error) error {
 	var err error
 	attempt := 0
 	for ; ; attempt++ {
+		if attempt == 0 && !time.Now().Before(w.deadline) {
+			// Spent waiting on a fetch ahead that did not end in time.
+			err = fmt.Errorf("no reply from %s within %s", f.loc.addr, w.timeout)
+			break
+		}
 		if err = op(); err == nil {
 			return nil
 		}
 		if errors.Is(err, errCancelled) || !errors.Is(err, errLost) || attempt >= f.opts.retries {
 			break
 		}
-		pause := min(backoffFirst<<attempt, backoffMax, time.Until(w.deadline)-minAttempt)
+		pause := min(backoffFirst<<min(attempt, 4), backoffMax, time.Until(w.deadline)-minAttempt)
 		if pause < 0 {
 			break
 		}
