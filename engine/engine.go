@@ -96,6 +96,13 @@ func registerAll(duck *duckdb.Connector, notes *rootscan.Notes) error {
 		return err
 	}
 	defer conn.Close()
+	// Table functions learn of their query's cancellation from its context
+	// (capi.QueryContextsOf says why); remote reads wait on it.
+	queries, err := capi.QueryContextsOf(duck)
+	if err != nil {
+		return err
+	}
+	conn.SetQueryContexts(queries)
 	if err := rootscan.Register(conn, db, notes); err != nil {
 		return fmt.Errorf("hepsql: registering the ROOT reader: %w", err)
 	}

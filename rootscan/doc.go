@@ -61,6 +61,14 @@
 // all of them (lookahead.go). A file opened ahead that fails keeps its error
 // until a thread reaches it; the scan's Close closes what nobody claimed.
 //
+// Cancellation: DuckDB interrupts a cancelled query only between calls to
+// the table function, which a thread blocked in a network read never
+// returns to. So every remote read also waits on the query's own Go
+// context, which duckdb-go keeps per connection while a statement runs
+// (capi.QueryContextsOf): bind hands it to the backend as
+// SourceOptions.Cancelled, and every file of the scan, opened ahead or not,
+// gives up its waits when it is cancelled.
+//
 // groot parses a file's metadata in about a millisecond, streamers
 // included, which over a hundred files was most of a short query. So files
 // go through a lean reader (lean.go) that reads the tree record straight

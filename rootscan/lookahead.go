@@ -27,9 +27,10 @@ import "errors"
 //
 // Cancellation: rootScan.Close closes the published files nobody claimed;
 // a goroutine still opening finds the scan closed when it is done and closes
-// its file itself. Its requests in flight are not interrupted: each ends
-// within the source's timeout, so a goroutine outlives its query by at most
-// the open under way.
+// its file itself. Its waits on the server end with the query's
+// cancellation (SourceOptions.Cancelled, which the files it opens carry),
+// and otherwise within the source's timeout: a goroutine outlives a query
+// that failed by at most the wait under way.
 
 // filesAhead bounds the files a scan opens ahead of its threads, each of
 // which holds a handle on its server until it is read. Sixteen hide two

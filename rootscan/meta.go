@@ -16,7 +16,8 @@ func bindRootTrees(args *capi.BindArgs) (capi.Table, error) {
 	if err != nil {
 		return nil, err
 	}
-	names, err := expandSources(src)
+	o := cancellable(args)
+	names, err := expandSources(src, o)
 	if err != nil {
 		return nil, err
 	}
@@ -27,13 +28,13 @@ func bindRootTrees(args *capi.BindArgs) (capi.Table, error) {
 	for _, name := range names {
 		// The directory alone names the trees; each is then opened for
 		// its entries and branch count.
-		_, rf, err := openROOT(name)
+		_, rf, err := openROOTWith(name, o)
 		if err != nil {
 			return nil, err
 		}
 		trees := treesIn(rf)
 		for _, tn := range trees {
-			f, err := openTree(name, tn)
+			f, err := openTreeWith(name, tn, o)
 			if err != nil {
 				rf.Close()
 				return nil, err
@@ -72,7 +73,8 @@ func bindRootBranches(args *capi.BindArgs) (capi.Table, error) {
 	if err != nil {
 		return nil, err
 	}
-	names, err := expandSources(src)
+	o := cancellable(args)
+	names, err := expandSources(src, o)
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +86,7 @@ func bindRootBranches(args *capi.BindArgs) (capi.Table, error) {
 		col("supported", capi.Boolean), col("note", capi.Varchar),
 	}}
 	for _, name := range names {
-		f, err := openTree(name, tree)
+		f, err := openTreeWith(name, tree, o)
 		if err != nil {
 			return nil, err
 		}

@@ -12,13 +12,35 @@ import (
 // SourceOptions tune how a remote source is read; the local backend ignores
 // them. Zero values mean the backend's defaults.
 type SourceOptions struct {
-	Timeout   time.Duration // longest a connect or one request may take
-	Retries   int           // extra attempts after a lost connection; -1: default
-	ReadAhead int64         // bytes each file may hold fetched ahead of decoding; 0: none, -1: default
+	// Timeout bounds each wait on the server: opening a file, one read, a
+	// listing, each with the reconnects, reopens and back-offs of its
+	// retries (see the backend for the details).
+	Timeout   time.Duration
+	Retries   int   // extra attempts after a lost connection; -1: default
+	ReadAhead int64 // bytes each file may hold fetched ahead of decoding; 0: none, -1: default
+	// Cancelled, when set, returns a channel closed once the query reading
+	// the source is cancelled (nil: not cancellable). It is called when a
+	// wait begins, so that it sees the statement running then. A remote
+	// backend gives up its waits on it: DuckDB's interrupt never reaches a
+	// table function blocked in a network read.
+	Cancelled func() <-chan struct{}
 }
 
 // DefaultSourceOptions leaves every setting to the backend.
 var DefaultSourceOptions = SourceOptions{Retries: -1, ReadAhead: -1}
+
+// OptionsGlobber is a Backend that takes SourceOptions when listing.
+type OptionsGlobber interface {
+	GlobWithOptions(pattern string, o SourceOptions) ([]string, error)
+}
+
+// globBackend expands pattern through b, with o when b takes options.
+func globBackend(b Backend, pattern string, o SourceOptions) ([]string, error) {
+	if og, ok := b.(OptionsGlobber); ok {
+		return og.GlobWithOptions(pattern, o)
+	}
+	return b.Glob(pattern)
+}
 
 // OptionsOpener is a Backend that takes SourceOptions when opening a file.
 type OptionsOpener interface {
@@ -113,7 +135,7 @@ func openBackend(b Backend, name string, o SourceOptions) (File, error) {
 // sourceOptions reads read_root's timeout, retries and readahead named
 // parameters.
 func sourceOptions(args *capi.BindArgs) (SourceOptions, error) {
-	o := DefaultSourceOptions
+	o := cancellable(args)
 	if s, err := stringArg(args, "timeout"); err != nil {
 		return o, err
 	} else if s != "" {
@@ -144,6 +166,15 @@ func sourceOptions(args *capi.BindArgs) (SourceOptions, error) {
 		o.ReadAhead = n
 	}
 	return o, nil
+}
+
+// cancellable is the default options, cancelled with the query that binds
+// args: root_trees and root_branches take no remote settings, but a stalled
+// server must not hold them past a cancellation either.
+func cancellable(args *capi.BindArgs) SourceOptions {
+	o := DefaultSourceOptions
+	o.Cancelled = args.QueryDone()
+	return o
 }
 
 // parseBytes reads sizes such as '8MB', '512KiB', '0' or '1048576'.

@@ -72,7 +72,7 @@ func bindChain(args *capi.BindArgs) (*rootTable, error) {
 	if err != nil {
 		return nil, err
 	}
-	names, err := expandSources(src)
+	names, err := expandSources(src, opts)
 	if err != nil {
 		return nil, err
 	}

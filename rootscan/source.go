@@ -132,7 +132,7 @@ func (c *countingFile) Seek(offset int64, whence int) (int64, error) {
 
 // expandSources turns the source argument (a name, a glob, or a list of
 // them) into an ordered list of file names.
-func expandSources(arg any) ([]string, error) {
+func expandSources(arg any, o SourceOptions) ([]string, error) {
 	var patterns []string
 	switch v := arg.(type) {
 	case string:
@@ -164,7 +164,7 @@ func expandSources(arg any) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		m, err := b.Glob(p)
+		m, err := globBackend(b, p, o)
 		if err != nil {
 			return nil, fmt.Errorf("read_root: glob %q: %w", p, err)
 		}
@@ -207,7 +207,12 @@ func openRaw(name string, o SourceOptions) (*countingFile, error) {
 
 // openROOT opens name and parses its directory, without choosing a tree.
 func openROOT(name string) (*countingFile, *riofs.File, error) {
-	cf, err := openRaw(name, DefaultSourceOptions)
+	return openROOTWith(name, DefaultSourceOptions)
+}
+
+// openROOTWith is openROOT with the source options of a call.
+func openROOTWith(name string, o SourceOptions) (*countingFile, *riofs.File, error) {
+	cf, err := openRaw(name, o)
 	if err != nil {
 		return nil, nil, err
 	}

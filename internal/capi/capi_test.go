@@ -198,3 +198,18 @@ func TestDatabaseOfLayout(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestQueryContextsLayout(t *testing.T) {
+	c, err := duckdb.NewConnector("", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	q, err := QueryContextsOf(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q(12345) == nil {
+		t.Fatal("nil context for an idle connection")
+	}
+}

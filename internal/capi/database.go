@@ -38,7 +38,8 @@ func DatabaseOf(c *duckdb.Connector) (ddb.Database, error) {
 // Conn is a raw C-API connection used to register functions. The caller
 // owns it and must Close it.
 type Conn struct {
-	c ddb.Connection
+	c       ddb.Connection
+	queries QueryContexts
 }
 
 // Connect opens a raw connection on db.
@@ -58,5 +59,6 @@ func (c *Conn) Close() error {
 
 // RegisterTableFunction registers f through this connection.
 func (c *Conn) RegisterTableFunction(f *TableFunction) error {
+	f.queries = c.queries
 	return RegisterTableFunction(c.c, f)
 }

@@ -33,6 +33,8 @@ type TableFunction struct {
 	// Bind validates the arguments and describes the result. It runs once per
 	// query, at planning time.
 	Bind func(args *BindArgs) (Table, error)
+
+	queries QueryContexts // set by Conn.RegisterTableFunction; see BindArgs.QueryDone
 }
 
 // NamedParam is one `name := value` parameter.

@@ -18,12 +18,11 @@ var errLost = errors.New("connection lost")
 // conn is one logged-in session with a server, shared by every file opened
 // on it and dropped as a whole when it fails.
 type conn struct {
-	key     string // user@host:port
-	addr    string
-	timeout time.Duration
-	ctx     context.Context // every request runs under it; cancelled when the conn dies
-	cancel  context.CancelFunc
-	g       *guard
+	key       string // user@host:port
+	addr      string
+	dead      chan struct{} // closed when the conn dies
+	loginDone chan struct{} // closed once go-hep's NewClient has returned
+	g         *guard
 
 	mu   sync.Mutex
 	cli  *xrd.Client
@@ -48,8 +47,9 @@ var idleLinger atomic.Int64
 
 func init() { idleLinger.Store(int64(5 * time.Second)) }
 
-// get returns a live connection to addr as user, connecting when needed.
-func (p *pool) get(addr, user string, timeout time.Duration) (*conn, error) {
+// get returns a live connection to addr as user, connecting when needed
+// within w.
+func (p *pool) get(addr, user string, w wait) (*conn, error) {
 	key := user + "@" + addr
 	p.mu.Lock()
 	c := p.conns[key]
@@ -65,7 +65,7 @@ func (p *pool) get(addr, user string, timeout time.Duration) (*conn, error) {
 		return c, nil
 	}
 	p.mu.Unlock()
-	c, err := dial(key, addr, user, timeout)
+	c, err := dial(key, addr, user, w)
 	if err != nil {
 		return nil, err
 	}
@@ -120,30 +120,31 @@ func (p *pool) put(c *conn) {
 	})
 }
 
-// dial connects and logs in, all within timeout.
-func dial(key, addr, user string, timeout time.Duration) (*conn, error) {
-	ctx, cancel := context.WithCancel(context.Background())
-	c := &conn{key: key, addr: addr, timeout: timeout, ctx: ctx, cancel: cancel, refs: 1}
-	g, err := newGuard(addr, timeout, func(err error) { c.die(err) })
+// dial connects and logs in, within w.
+func dial(key, addr, user string, w wait) (*conn, error) {
+	c := &conn{key: key, addr: addr, dead: make(chan struct{}), loginDone: make(chan struct{}), refs: 1}
+	g, err := newGuard(addr, w, func(err error) { c.die(err) })
 	if err != nil {
-		cancel()
-		return nil, fmt.Errorf("cannot connect to %s: %w", addr, err)
+		if errors.Is(err, errCancelled) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: cannot connect to %s: %w", errLost, addr, err)
 	}
 	c.g = g
-	err = c.do("logging in", func(ctx context.Context) error {
+	err = c.do("logging in", w, func(ctx context.Context) error {
+		defer close(c.loginDone)
 		got, err := xrd.NewClient(ctx, g.addr(), user)
 		c.mu.Lock()
-		defer c.mu.Unlock()
-		if err == nil && c.err != nil {
-			go got.Close() // logged in too late: the conn died meanwhile
-			return c.err
-		}
-		c.cli = got
+		c.cli = got // closed by die when the conn died meanwhile
+		c.mu.Unlock()
 		return err
 	})
 	if err != nil {
 		c.die(err)
-		return nil, fmt.Errorf("cannot log in to %s: %w", addr, err)
+		if errors.Is(err, errCancelled) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: cannot log in to %s: %w", errLost, addr, err)
 	}
 	return c, nil
 }
@@ -160,9 +161,10 @@ func (c *conn) client() *xrd.Client {
 	return c.cli
 }
 
-// die drops the connection for good. The order matters: the context is
-// cancelled before any socket closes, so that go-hep's reader goroutines
-// take the closing as intended (see guard).
+// die drops the connection for good: the guard stops relaying and
+// answers every request of go-hep's still awaiting a reply with an error,
+// then go-hep's client is closed, which closes its sockets and ends its
+// goroutines (see guard for why in this order).
 func (c *conn) die(why error) {
 	c.mu.Lock()
 	if c.err != nil {
@@ -170,46 +172,140 @@ func (c *conn) die(why error) {
 		return
 	}
 	c.err = why
-	// Cancelled before mu is released: a concurrent die (the guard's other
-	// pipes see the same loss) returns at once and its pipe then closes
-	// sockets, which go-hep's readers must find with the context cancelled.
-	c.cancel()
-	cli := c.cli
+	close(c.dead)
 	if c.idle != nil {
 		c.idle.Stop()
 	}
 	c.mu.Unlock()
-	if c.g != nil {
-		c.g.close()
+	if c.g == nil {
+		return
 	}
+	c.g.cut(why)
+	go c.release()
+}
+
+// Closing a dead connection's client waits for its login to end (the
+// guard answers it), then releaseDelay for go-hep's reader to take in the
+// errors the guard sent: go-hep's Close walks its streams without a lock,
+// which must not meet the reader releasing one. releaseWait bounds the
+// wait for a login that does not end, and for Close, after which the
+// guard closes go-hep's sockets itself.
+const (
+	releaseDelay = 50 * time.Millisecond
+	releaseWait  = 10 * time.Second
+)
+
+func (c *conn) release() {
+	t := time.NewTimer(releaseWait)
+	defer t.Stop()
+	select {
+	case <-c.loginDone:
+	case <-t.C:
+		c.g.close()
+		return
+	}
+	<-c.g.answeredAll // cut, which die called, closes it before returning
+	time.Sleep(releaseDelay)
+	c.mu.Lock()
+	cli := c.cli
+	c.mu.Unlock()
 	if cli != nil {
-		// go-hep's Close may wait on requests that the cancelled context
-		// already released; it must not hold up the caller.
-		go cli.Close()
+		closed := make(chan struct{})
+		go func() {
+			cli.Close()
+			close(closed)
+		}()
+		select {
+		case <-closed:
+		case <-t.C:
+		}
+	}
+	c.g.close()
+}
+
+// wait bounds one wait on a server (see options.wait): its deadline, the
+// timeout it came from (for messages), and the query's cancellation.
+type wait struct {
+	deadline time.Time
+	timeout  time.Duration
+	done     <-chan struct{} // closed when the query is cancelled; nil: never
+}
+
+// errCancelled ends the waits of a cancelled query.
+var errCancelled = errors.New("query cancelled (interrupted)")
+
+func (w wait) cancelled() bool {
+	select {
+	case <-w.done:
+		return true
+	default:
+		return false
 	}
 }
 
-// do runs one request under the connection's timeout. A request that
-// outlives it kills the connection, which releases every request on it:
-// go-hep's requests only end through their context, and cancelling one
-// request's context would also stop the data connections it opened. The
-// request runs in its own goroutine because go-hep can block for good
-// after a cancellation (its mux hands responses over unbuffered channels
-// that nobody reads any more): the caller returns, the goroutine is lost.
-// So do returns nil only once req has returned; after an error req may
-// still be running, and must not write anything the caller goes on using.
-func (c *conn) do(what string, req func(ctx context.Context) error) error {
-	t := time.AfterFunc(c.timeout, func() {
-		c.die(fmt.Errorf("%s: no reply from %s within %s", what, c.addr, c.timeout))
-	})
-	defer t.Stop()
-	done := make(chan error, 1)
-	go func() { done <- req(c.ctx) }()
+// context is a context for dialling within w.
+func (w wait) context() (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithDeadline(context.Background(), w.deadline)
+	if w.done != nil {
+		go func() {
+			select {
+			case <-w.done:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+	}
+	return ctx, cancel
+}
+
+// timedOut is the error of a wait whose time ran out.
+func (w wait) timedOut(what, addr string) error {
+	return fmt.Errorf("%s: no reply from %s within %s", what, addr, w.timeout)
+}
+
+// cancelGrace is how long a request of a cancelled query may take to
+// finish before its connection is dropped: long enough for an answer on
+// its way, short enough that nothing of the query lingers.
+const cancelGrace = 250 * time.Millisecond
+
+// do runs one request within w. A request that gets no reply by w's
+// deadline kills the connection, which releases every request on it (see
+// guard: go-hep's requests must not be cancelled through their context). When
+// the query is cancelled, do returns at once and the request gets
+// cancelGrace to finish before the connection is dropped. The request runs
+// in its own goroutine so that do can return while go-hep waits: do returns
+// nil only once req has returned; after an error req may still be
+// running, and must not write anything the caller goes on using.
+func (c *conn) do(what string, w wait, req func(ctx context.Context) error) error {
+	if w.cancelled() {
+		return errCancelled
+	}
+	left := time.Until(w.deadline)
+	if left <= 0 {
+		return w.timedOut(what, c.addr)
+	}
+	t := time.AfterFunc(left, func() { c.die(w.timedOut(what, c.addr)) })
+	res := make(chan error, 1)
+	// Never cancelled: go-hep's requests end with a response, the guard's
+	// when the conn dies.
+	go func() { res <- req(context.Background()) }()
 	var err error
 	select {
-	case err = <-done:
-	case <-c.ctx.Done():
+	case err = <-res:
+	case <-c.dead:
+	case <-w.done:
+		go func() {
+			defer t.Stop()
+			select {
+			case <-res:
+			case <-c.dead:
+			case <-time.After(cancelGrace):
+				c.die(fmt.Errorf("%s: abandoned by a cancelled query", what))
+			}
+		}()
+		return errCancelled
 	}
+	t.Stop()
 	c.mu.Lock()
 	dead := c.err
 	c.mu.Unlock()

@@ -30,6 +30,10 @@ type file struct {
 
 	ra       readahead
 	endsOnce sync.Once
+	// failed is the error of a read that failed: the file's later reads
+	// fail with it at once rather than wait for a stalled server again
+	// (groot reading the header after the lean reader gave up, say).
+	failed atomic.Pointer[error]
 }
 
 // openFiles counts the files opened and not yet closed (their handle on the
@@ -47,12 +51,20 @@ func openFile(url string, o options) (*file, error) {
 	}
 	f := &file{url: url, loc: loc, opts: o}
 	f.ra.init(f, o.readAhead)
-	if err := f.retry("opening", func() error { _, _, err := f.handle(); return err }); err != nil {
+	w := o.wait()
+	if err := f.retry(w, "opening", func() error { _, _, err := f.handle(w); return err }); err != nil {
 		return nil, err
 	}
 	openFiles.Add(1)
+	if h := afterOpen.Load(); h != nil {
+		(*h)(url)
+	}
 	return f, nil
 }
+
+// afterOpen, when set, runs after a file is opened, before its metadata is
+// read: tests stop the server there.
+var afterOpen atomic.Pointer[func(url string)]
 
 // groot reads a file's header from its first bytes, then its keys list,
 // streamer infos and the tree's metadata, which ROOT writes at the end:
@@ -72,8 +84,9 @@ func (f *file) fetchEnds() {
 	})
 }
 
-// handle returns an open handle, reconnecting and reopening after a loss.
-func (f *file) handle() (*conn, xrdfs.File, error) {
+// handle returns an open handle, reconnecting and reopening after a loss,
+// within w.
+func (f *file) handle(w wait) (*conn, xrdfs.File, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.done {
@@ -86,12 +99,12 @@ func (f *file) handle() (*conn, xrdfs.File, error) {
 		conns.put(f.c)
 		f.c, f.h = nil, nil
 	}
-	c, err := conns.get(f.loc.addr, f.loc.user, f.opts.timeout)
+	c, err := conns.get(f.loc.addr, f.loc.user, w)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %w", errLost, err)
+		return nil, nil, err
 	}
 	var h xrdfs.File
-	err = c.do("opening "+f.loc.path, func(ctx context.Context) error {
+	err = c.do("opening "+f.loc.path, w, func(ctx context.Context) error {
 		var err error
 		h, err = c.client().FS().Open(ctx, f.loc.path, xrdfs.OpenModeOwnerRead, xrdfs.OpenOptionsOpenRead|xrdfs.OpenOptionsReturnStatus)
 		return err
@@ -102,7 +115,7 @@ func (f *file) handle() (*conn, xrdfs.File, error) {
 	}
 	info := h.Info()
 	if info == nil {
-		err = c.do("stat "+f.loc.path, func(ctx context.Context) error {
+		err = c.do("stat "+f.loc.path, w, func(ctx context.Context) error {
 			st, err := h.Stat(ctx)
 			info = &st
 			return err
@@ -121,39 +134,70 @@ func (f *file) handle() (*conn, xrdfs.File, error) {
 	return c, h, nil
 }
 
-// retry runs op, again after lost connections, up to the retries setting.
-func (f *file) retry(what string, op func() error) error {
+// Back-off between the attempts of a retry: backoffFirst, doubling up to
+// backoffMax, and never past the wait's deadline, so that a server that
+// restarts within a few seconds is waited for.
+const (
+	backoffFirst = 500 * time.Millisecond
+	backoffMax   = 4 * time.Second
+	// minAttempt is the least time left worth another attempt.
+	minAttempt = 100 * time.Millisecond
+)
+
+// retry runs op, again after lost connections, up to the retries setting
+// and within w: the back-offs and the reconnects count against w's
+// deadline, which each attempt's requests also respect.
+func (f *file) retry(w wait, what string, op func() error) error {
 	var err error
-	for attempt := 0; ; attempt++ {
+	attempt := 0
+	for ; ; attempt++ {
+		if attempt == 0 && !time.Now().Before(w.deadline) {
+			// Spent waiting on a fetch ahead that did not end in time.
+			err = fmt.Errorf("no reply from %s within %s", f.loc.addr, w.timeout)
+			break
+		}
 		if err = op(); err == nil {
 			return nil
 		}
-		if !errors.Is(err, errLost) || attempt >= f.opts.retries {
-			if attempt > 0 {
-				return fmt.Errorf("xrootd: %s: %s: %w (after %d attempts)", f.url, what, err, attempt+1)
-			}
-			return fmt.Errorf("xrootd: %s: %s: %w", f.url, what, err)
+		if errors.Is(err, errCancelled) || !errors.Is(err, errLost) || attempt >= f.opts.retries {
+			break
 		}
-		// A restarting server needs a moment; the wait grows with the attempts.
-		time.Sleep(time.Duration(attempt+1) * 200 * time.Millisecond)
+		pause := min(backoffFirst<<min(attempt, 4), backoffMax, time.Until(w.deadline)-minAttempt)
+		if pause < 0 {
+			break
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-t.C:
+		case <-w.done:
+			t.Stop()
+			err = errCancelled
+		}
+		if err == errCancelled {
+			break
+		}
 	}
+	if attempt > 0 {
+		return fmt.Errorf("xrootd: %s: %s: %w (after %d attempts)", f.url, what, err, attempt+1)
+	}
+	return fmt.Errorf("xrootd: %s: %s: %w", f.url, what, err)
 }
 
-// readRemote reads p at off from the server, retrying after losses. Each
-// attempt reads into a buffer of its own, copied into p once the request
-// has returned: a request that do abandons (its connection died) goes on
-// in its goroutine and may still write its reply after do has returned,
-// while the retry, or the caller, uses p (the race detector caught it in
-// TestFaults/server_back).
-func (f *file) readRemote(p []byte, off int64) error {
-	return f.retry(fmt.Sprintf("reading %d bytes at offset %d", len(p), off), func() error {
-		c, h, err := f.handle()
+// readRemote reads p at off from the server within w, retrying after
+// losses. Each attempt reads into a buffer of its own, copied into p once
+// the request has returned: a request that do abandons (its connection
+// died) goes on in its goroutine and may still write its reply after do
+// has returned, while the retry, or the caller, uses p (the race detector
+// caught it in TestFaults/server_back).
+func (f *file) readRemote(w wait, p []byte, off int64) error {
+	return f.retry(w, fmt.Sprintf("reading %d bytes at offset %d", len(p), off), func() error {
+		c, h, err := f.handle(w)
 		if err != nil {
 			return err
 		}
 		buf := make([]byte, len(p))
 		var n int
-		err = c.do("reading", func(ctx context.Context) error {
+		err = c.do("reading", w, func(ctx context.Context) error {
 			var err error
 			n, err = h.ReadAtContext(ctx, buf, off)
 			return err
@@ -178,6 +222,9 @@ func (f *file) ReadAt(p []byte, off int64) (int, error) {
 	if off >= f.size {
 		return 0, io.EOF
 	}
+	if e := f.failed.Load(); e != nil {
+		return 0, *e
+	}
 	n := len(p)
 	var err error
 	if int64(n) > f.size-off {
@@ -186,10 +233,17 @@ func (f *file) ReadAt(p []byte, off int64) (int, error) {
 	if off == 0 {
 		f.fetchEnds()
 	}
-	if f.ra.read(p[:n], off) {
+	// One wait for the whole call: the read-ahead's block, then the server.
+	w := f.opts.wait()
+	if ok, rerr := f.ra.read(p[:n], off, w); rerr != nil {
+		return 0, fmt.Errorf("xrootd: %s: reading %d bytes at offset %d: %w", f.url, n, off, rerr)
+	} else if ok {
 		return n, err
 	}
-	if rerr := f.readRemote(p[:n], off); rerr != nil {
+	if rerr := f.readRemote(w, p[:n], off); rerr != nil {
+		if !errors.Is(rerr, errCancelled) {
+			f.failed.CompareAndSwap(nil, &rerr)
+		}
 		return 0, rerr
 	}
 	return n, err
@@ -226,7 +280,9 @@ func (f *file) Close() error {
 		defer openFiles.Add(-1)
 		defer conns.put(c)
 		if c.alive() {
-			c.do("closing", func(ctx context.Context) error { return h.Close(ctx) })
+			// Not the query's to cancel: a handle left open would linger.
+			w := wait{deadline: time.Now().Add(f.opts.timeout), timeout: f.opts.timeout}
+			c.do("closing", w, func(ctx context.Context) error { return h.Close(ctx) })
 		}
 	}()
 	return nil

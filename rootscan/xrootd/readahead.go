@@ -3,6 +3,7 @@ package xrootd
 import (
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/hepsql/hepsql/rootscan"
 )
@@ -70,7 +71,7 @@ func (r *readahead) fetch(ranges []rootscan.Range, meta bool) {
 		r.used += n
 		r.blocks = append(r.blocks, b)
 		go func() {
-			b.err = r.f.readRemote(b.data, b.off)
+			b.err = r.f.readRemote(r.f.opts.wait(), b.data, b.off)
 			close(b.done)
 		}()
 	}
@@ -132,9 +133,11 @@ func (r *readahead) remove(i int) {
 }
 
 // read copies [off, off+len(p)) from a block into p, waiting for the block
-// if it is in flight. It reports false when no block holds the range or
-// its read failed; the caller then reads from the server itself.
-func (r *readahead) read(p []byte, off int64) bool {
+// if it is in flight, within w. It reports false when no block holds the
+// range or its read failed or did not end in time; the caller then reads
+// from the server itself, within what is left of w. The error is that of
+// a cancelled query.
+func (r *readahead) read(p []byte, off int64, w wait) (bool, error) {
 	r.mu.Lock()
 	var b *block
 	for _, x := range r.blocks {
@@ -145,11 +148,23 @@ func (r *readahead) read(p []byte, off int64) bool {
 	}
 	r.mu.Unlock()
 	if b == nil {
-		return false
+		return false, nil
 	}
-	<-b.done
+	select {
+	case <-b.done:
+	default:
+		t := time.NewTimer(time.Until(w.deadline))
+		defer t.Stop()
+		select {
+		case <-b.done:
+		case <-t.C:
+			return false, nil
+		case <-w.done:
+			return false, errCancelled
+		}
+	}
 	if b.err != nil {
-		return false
+		return false, nil
 	}
 	copy(p, b.data[off-b.off:])
 	r.mu.Lock()
@@ -160,7 +175,7 @@ func (r *readahead) read(p []byte, off int64) bool {
 		}
 	}
 	r.mu.Unlock()
-	return true
+	return true, nil
 }
 
 // drop forgets every block; reads in flight finish into garbage.

@@ -4,9 +4,27 @@
 //
 // Importing it registers the root:// and xroot:// schemes with rootscan.
 // It talks to servers through go-hep's xrootd client, behind a loopback
-// relay that keeps a server failure from crashing the process (see guard).
-// The baskets a query reads are fetched ahead of decoding, coalesced into
-// few large reads that run side by side (see readahead).
+// relay that keeps a server failure from crashing the process and lets a
+// connection be abandoned with everything it holds (see guard). The baskets
+// a query reads are fetched ahead of decoding, coalesced into few large
+// reads that run side by side (see readahead).
+//
+// What the timeout bounds: each wait of a query on a server, as a whole,
+// from when it begins (options.wait): opening a file (connecting, logging
+// in, kXR_open, stat), one ReadAt (the wait on a block fetched ahead, then
+// the read from the server), one fetch ahead, a glob's connecting and
+// listings. A wait's retries (reconnecting, reopening, backing off 0.5 s,
+// 1 s, 2 s, at most 4 s) share its deadline. A request without a reply by
+// the deadline drops its connection, which fails every request on it. A
+// stalled server thus fails a read within the timeout, or twice it when
+// the read waited on a fetch ahead started earlier; a file whose read
+// failed fails its later reads at once.
+//
+// Cancellation: rootscan gives each file the query's cancellation
+// (SourceOptions.Cancelled, from the query's context). Every wait selects
+// on it and returns "query cancelled (interrupted)" at once; a request
+// then still on the wire gets cancelGrace to finish, after which its
+// connection is dropped, so that nothing of the query lingers.
 package xrootd
 
 import (
@@ -41,10 +59,21 @@ type options struct {
 	timeout   time.Duration
 	retries   int
 	readAhead int64
+	cancelled func() <-chan struct{} // nil: not cancellable
+}
+
+// wait starts a wait on the server: it must end within the timeout, or
+// when the query is cancelled.
+func (o options) wait() wait {
+	w := wait{deadline: time.Now().Add(o.timeout), timeout: o.timeout}
+	if o.cancelled != nil {
+		w.done = o.cancelled()
+	}
+	return w
 }
 
 func resolve(o rootscan.SourceOptions) options {
-	r := options{timeout: o.Timeout, retries: o.Retries, readAhead: o.ReadAhead}
+	r := options{timeout: o.Timeout, retries: o.Retries, readAhead: o.ReadAhead, cancelled: o.Cancelled}
 	if r.timeout <= 0 {
 		r.timeout = DefaultTimeout
 	}
@@ -112,15 +141,21 @@ func parseURL(name string) (location, error) {
 	return loc, nil
 }
 
-// Glob expands wildcards in the path of a root:// URL with the server's
-// directory listings, one folder level at a time.
-func (Backend) Glob(pattern string) ([]string, error) {
+// Glob expands wildcards with the default settings.
+func (b Backend) Glob(pattern string) ([]string, error) {
+	return b.GlobWithOptions(pattern, rootscan.DefaultSourceOptions)
+}
+
+// GlobWithOptions expands wildcards in the path of a root:// URL with the
+// server's directory listings, one folder level at a time. The timeout
+// bounds the whole expansion: connecting and every listing.
+func (Backend) GlobWithOptions(pattern string, so rootscan.SourceOptions) ([]string, error) {
 	loc, err := parseURL(pattern)
 	if err != nil {
 		return nil, err
 	}
-	o := resolve(rootscan.DefaultSourceOptions)
-	c, err := conns.get(loc.addr, loc.user, o.timeout)
+	w := resolve(so).wait()
+	c, err := conns.get(loc.addr, loc.user, w)
 	if err != nil {
 		return nil, fmt.Errorf("xrootd: %s: %w", pattern, err)
 	}
@@ -136,7 +171,7 @@ func (Backend) Glob(pattern string) ([]string, error) {
 				continue
 			}
 			var entries []xrdfs.EntryStat
-			err := c.do("listing "+d, func(ctx context.Context) error {
+			err := c.do("listing "+d, w, func(ctx context.Context) error {
 				var err error
 				entries, err = c.client().FS().Dirlist(ctx, d)
 				return err
@@ -163,6 +198,7 @@ func (Backend) Glob(pattern string) ([]string, error) {
 }
 
 var (
-	_ rootscan.Prefetcher = (*file)(nil)
-	_ rootscan.Remote     = Backend{}
+	_ rootscan.Prefetcher     = (*file)(nil)
+	_ rootscan.Remote         = Backend{}
+	_ rootscan.OptionsGlobber = Backend{}
 )

@@ -334,7 +334,7 @@ func TestFaults(t *testing.T) {
 	})
 
 	t.Run("server not running", func(t *testing.T) {
-		srv.Stop()
+		srv.Terminate()
 		defer srv.Restart()
 		err := queryErr(t, db, fmt.Sprintf(`SELECT count(*) FROM read_root(%s, timeout := '2s', retries := 1)`, sqlString(srv.URL("many/f00.root"))))
 		if !strings.Contains(err.Error(), "cannot connect to "+srv.Addr) || !strings.Contains(err.Error(), "refused") {
