@@ -151,6 +151,41 @@ func RunScriptConn(ctx context.Context, conn *sql.Conn, stmts []Statement, file 
 	return nil
 }
 
+// StreamScript is RunScript for output that streams: consume reads each
+// statement's rows as they are computed (see StreamStatement), and done is
+// called after every statement, also one that failed, with its status line
+// and notices. Memory does not grow with the size of the results.
+func StreamScript(ctx context.Context, db *sql.DB, stmts []Statement, file string, consume func(*Rows) error, done func(Statement, Outcome)) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("%s: open connection: %w", file, err)
+	}
+	defer conn.Close()
+	return StreamScriptConn(ctx, conn, stmts, file, consume, done)
+}
+
+// StreamScriptConn is StreamScript on a connection the caller holds.
+func StreamScriptConn(ctx context.Context, conn *sql.Conn, stmts []Statement, file string, consume func(*Rows) error, done func(Statement, Outcome)) error {
+	for _, st := range stmts {
+		var outErr error
+		out, err := StreamStatement(ctx, conn, st, func(rows *Rows) error {
+			if err := consume(rows); err != nil {
+				outErr = err
+				return err
+			}
+			return nil
+		})
+		done(st, out)
+		switch {
+		case outErr != nil:
+			return fmt.Errorf("%s:%d:%d: output: %w", file, st.Line, st.Col, outErr)
+		case err != nil:
+			return locateError(file, st, err)
+		}
+	}
+	return nil
+}
+
 // RunStatement runs one statement on conn and collects its rows. hasRows is
 // false for statements that only report a status (DDL, SET, INSERT without
 // RETURNING, COPY): DuckDB answers those with a lone "Count" or "Success"
@@ -159,46 +194,25 @@ func RunScriptConn(ctx context.Context, conn *sql.Conn, stmts []Statement, file 
 // them better (a query naming an unsupported ROOT branch). res.Notices holds
 // the statement's notices, also when it fails (res is then otherwise empty).
 func RunStatement(ctx context.Context, conn *sql.Conn, st Statement) (res Result, hasRows bool, err error) {
-	Notices(conn, nil) // what earlier statements run on conn left: not this one's
-	res, hasRows, err = runStatement(ctx, conn, st)
-	res.Notices, err = Notices(conn, err)
-	return res, hasRows, err
-}
-
-func runStatement(ctx context.Context, conn *sql.Conn, st Statement) (res Result, hasRows bool, err error) {
-	start := time.Now()
-	rows, err := conn.QueryContext(ctx, st.SQL)
-	if err != nil {
-		return Result{}, false, err
-	}
-	defer rows.Close()
 	res.Stmt = st
-	if res.Columns, err = rows.Columns(); err != nil {
-		return Result{}, false, fmt.Errorf("read columns: %w", err)
-	}
-	cts, err := rows.ColumnTypes()
+	out, err := StreamStatement(ctx, conn, st, func(rows *Rows) error {
+		res.Columns, res.Types = rows.Columns, rows.Types
+		for {
+			row, err := rows.Next()
+			if err != nil {
+				return err
+			}
+			if row == nil {
+				return nil
+			}
+			res.Rows = append(res.Rows, row)
+		}
+	})
 	if err != nil {
-		return Result{}, false, fmt.Errorf("read column types: %w", err)
+		return Result{Notices: out.Notices}, false, err
 	}
-	for _, ct := range cts {
-		res.Types = append(res.Types, ct.DatabaseTypeName())
-	}
-	for rows.Next() {
-		vals := make([]any, len(res.Columns))
-		ptrs := make([]any, len(vals))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			return Result{}, false, fmt.Errorf("read row %d: %w", len(res.Rows)+1, err)
-		}
-		res.Rows = append(res.Rows, vals)
-	}
-	if err := rows.Err(); err != nil {
-		return Result{}, false, err
-	}
-	res.Elapsed = time.Since(start)
-	return res, !isStatusResult(st.SQL, res), nil
+	res.Elapsed, res.Notices = out.Elapsed, out.Notices
+	return res, out.HasRows, nil
 }
 
 // queryKeywords start statements whose result is data even when it happens
@@ -207,19 +221,6 @@ var queryKeywords = map[string]bool{
 	"SELECT": true, "WITH": true, "FROM": true, "VALUES": true, "TABLE": true,
 	"DESCRIBE": true, "DESC": true, "SHOW": true, "SUMMARIZE": true, "PRAGMA": true,
 	"EXPLAIN": true, "CALL": true, "PIVOT": true, "UNPIVOT": true,
-}
-
-func isStatusResult(sqlText string, res Result) bool {
-	if len(res.Columns) != 1 {
-		return false
-	}
-	switch {
-	case res.Columns[0] == "Success" && res.Types[0] == "BOOLEAN":
-		return len(res.Rows) == 0
-	case res.Columns[0] == "Count" && res.Types[0] == "BIGINT":
-		return !queryKeywords[firstKeyword(sqlText)]
-	}
-	return false
 }
 
 func firstKeyword(s string) string {

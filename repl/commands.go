@@ -32,7 +32,10 @@ func init() {
 		{".help", "[TOPIC]", "list commands, or show help on TOPIC", (*REPL).cmdHelp},
 		{".mode", "[MODE]", "show or set the output mode: " + strings.Join(Modes, ", "), (*REPL).cmdMode},
 		{".timer", "on|off", "show the run time under each table", (*REPL).cmdTimer},
-		{".maxrows", "N", "show at most N rows in tables (0: all)", (*REPL).cmdMaxRows},
+		{".maxrows", "N", "show at most N rows in tables, the first and last N/2 (0: all)", (*REPL).cmdMaxRows},
+		{".maxwidth", "N", "fit tables in N columns of text (0: the terminal's width)", (*REPL).cmdMaxWidth},
+		{".output", "[FILE]", "write results to FILE (truncated first), or with no FILE back to the screen", (*REPL).cmdOutput},
+		{".once", "FILE", "write the next result to FILE", (*REPL).cmdOnce},
 		{".tables", "", "list tables and views", (*REPL).cmdTables},
 		{".schema", "[TABLE]", "show the columns and types of TABLE, or of all tables", (*REPL).cmdSchema},
 		{".read", "FILE [NAME=VALUE...]", "run a pipeline file, setting its parameters", (*REPL).cmdRead},
@@ -55,7 +58,11 @@ func (r *REPL) dotCommand(ctx context.Context, line string) bool {
 		r.fail(fmt.Errorf("unknown command %s; .help lists the commands", args[0]))
 		return false
 	}
+	once := r.redirectOnce && commands[i].name != ".once"
 	err = commands[i].run(r, ctx, args[1:])
+	if once {
+		r.endOnce()
+	}
 	if errors.Is(err, errQuit) {
 		return true
 	}
@@ -160,7 +167,7 @@ func (r *REPL) cmdMode(_ context.Context, args []string) error {
 	case len(args) == 0:
 		mode := r.printer.Mode
 		if mode == "" {
-			mode = ModeTable
+			mode = ModeBox
 		}
 		_, err := fmt.Fprintln(r.opts.Out, mode)
 		return err
@@ -176,6 +183,46 @@ func (r *REPL) cmdTimer(_ context.Context, args []string) error {
 		return errors.New("want on or off")
 	}
 	r.printer.Timer = args[0] == "on"
+	return nil
+}
+
+func (r *REPL) cmdMaxWidth(_ context.Context, args []string) error {
+	if len(args) != 1 {
+		return errors.New("want a number of columns")
+	}
+	n, err := strconv.Atoi(args[0])
+	if err != nil || n < 0 {
+		return fmt.Errorf("want a number of columns, not %q", args[0])
+	}
+	r.printer.MaxWidth = n
+	return nil
+}
+
+func (r *REPL) cmdOutput(_ context.Context, args []string) error {
+	switch len(args) {
+	case 0:
+		r.closeRedirect()
+		return nil
+	case 1:
+		return r.openRedirect(args[0], false)
+	}
+	return errors.New("want at most one file name")
+}
+
+func (r *REPL) cmdOnce(_ context.Context, args []string) error {
+	if len(args) != 1 {
+		return errors.New("want a file name")
+	}
+	return r.openRedirect(args[0], true)
+}
+
+func (r *REPL) openRedirect(name string, once bool) error {
+	f, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	r.closeRedirect()
+	r.redirect, r.redirectOnce = f, once
 	return nil
 }
 
@@ -235,7 +282,7 @@ ORDER BY table_catalog, table_schema, table_name, ordinal_position`
 	if len(res.Rows) == 0 {
 		return fmt.Errorf("no such table: %s", args[0])
 	}
-	return r.printer.Print(r.opts.Out, res)
+	return r.printer.Print(r.out(), res)
 }
 
 // show runs a catalog query and prints it like any result.
@@ -244,7 +291,7 @@ func (r *REPL) show(ctx context.Context, query string) error {
 	if err != nil {
 		return err
 	}
-	return r.printer.Print(r.opts.Out, res)
+	return r.printer.Print(r.out(), res)
 }
 
 // sqlString quotes s as an SQL string literal.
@@ -277,7 +324,10 @@ func (r *REPL) cmdRead(ctx context.Context, args []string) error {
 	}
 	qctx, done := r.interruptible(ctx)
 	defer done()
-	return engine.RunScriptConn(qctx, r.conn, stmts, file, func(res engine.Result) error {
-		return r.printer.PrintWithNotices(r.opts.Out, r.opts.Err, res)
+	return engine.StreamScriptConn(qctx, r.conn, stmts, file, func(rows *engine.Rows) error {
+		return r.printer.PrintRows(r.out(), rows)
+	}, func(_ engine.Statement, out engine.Outcome) {
+		r.printer.PrintStatus(r.out(), r.opts.Err, out.Status)
+		PrintNotices(r.opts.Err, out.Notices)
 	})
 }

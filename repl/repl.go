@@ -40,8 +40,9 @@ type Options struct {
 	// os.Stdin and os.Stdout on a terminal, line editing with history.
 	Interactive bool
 	HistoryFile string // "" means ~/.hepsql_history; "-" keeps no history
-	Mode        string // initial output mode (see Modes); "" means table
-	MaxRows     int    // rows shown by table and markdown; 0 means DefaultMaxRows, <0 all
+	Mode        string // initial output mode (see Modes); "" means box
+	MaxRows     int    // rows shown by box, table and markdown; 0 means DefaultMaxRows, <0 all
+	MaxWidth    int    // width tables fit; 0: the terminal's, else $COLUMNS, else 80
 	NoTimer     bool   // start with the timer off
 	Bail        bool   // stop at the first failing statement or command
 
@@ -60,6 +61,11 @@ type REPL struct {
 	conn    *sql.Conn // the session: SET and temporary tables live on it
 	printer Printer
 	failed  int // statements and commands that failed
+
+	// redirect, if set, receives results instead of Options.Out (.output,
+	// .once); redirectOnce ends it after the next statement or command.
+	redirect     *os.File
+	redirectOnce bool
 
 	// notify and stopNotify subscribe to Ctrl-C; tests replace them.
 	notify     func(chan<- os.Signal)
@@ -87,7 +93,7 @@ func New(db *sql.DB, opts Options) *REPL {
 	return &REPL{
 		db:         db,
 		opts:       opts,
-		printer:    Printer{Mode: opts.Mode, Timer: !opts.NoTimer, MaxRows: maxRows},
+		printer:    Printer{Mode: opts.Mode, Timer: !opts.NoTimer, MaxRows: maxRows, MaxWidth: opts.MaxWidth},
 		notify:     func(c chan<- os.Signal) { signal.Notify(c, os.Interrupt) },
 		stopNotify: func(c chan<- os.Signal) { signal.Stop(c) },
 	}
@@ -110,6 +116,7 @@ func (r *REPL) Run(ctx context.Context) (err error) {
 		return err
 	}
 	defer func() { err = errors.Join(err, in.Close()) }()
+	defer r.closeRedirect()
 
 	if err := r.loop(ctx, in); err != nil {
 		return err
@@ -204,22 +211,50 @@ func addEntry(in lineReader, lines []string) {
 	in.AddHistory(strings.Join(lines, " "))
 }
 
-// execute runs one statement and prints its result or error.
+// execute runs one statement and prints its rows as they stream, or its
+// error.
 func (r *REPL) execute(ctx context.Context, st engine.Statement) {
 	qctx, done := r.interruptible(ctx)
 	defer done()
-	res, hasRows, err := engine.RunStatement(qctx, r.conn, st)
-	if err != nil {
+	var printErr error
+	out, err := engine.StreamStatement(qctx, r.conn, st, func(rows *engine.Rows) error {
+		printErr = r.printer.PrintRows(r.out(), rows)
+		return printErr
+	})
+	switch {
+	case printErr != nil:
+		r.fail(printErr)
+	case err != nil:
 		r.fail(err)
-		PrintNotices(r.opts.Err, res.Notices)
-		return
+	default:
+		r.printer.PrintStatus(r.out(), r.opts.Err, out.Status)
 	}
-	if hasRows {
-		if err := r.printer.Print(r.opts.Out, res); err != nil {
-			r.fail(err)
+	PrintNotices(r.opts.Err, out.Notices)
+	r.endOnce()
+}
+
+// out is where results go: Options.Out, or the file of .output or .once.
+func (r *REPL) out() io.Writer {
+	if r.redirect != nil {
+		return r.redirect
+	}
+	return r.opts.Out
+}
+
+// endOnce closes the file of .once after the statement it was for.
+func (r *REPL) endOnce() {
+	if r.redirectOnce {
+		r.closeRedirect()
+	}
+}
+
+func (r *REPL) closeRedirect() {
+	if r.redirect != nil {
+		if err := r.redirect.Close(); err != nil {
+			r.fail(fmt.Errorf("close %s: %w", r.redirect.Name(), err))
 		}
 	}
-	PrintNotices(r.opts.Err, res.Notices)
+	r.redirect, r.redirectOnce = nil, false
 }
 
 // fail reports err and counts it.

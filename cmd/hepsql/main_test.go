@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mattn/go-runewidth"
+
 	"github.com/hepsql/hepsql/internal/testfiles"
 )
 
@@ -111,7 +113,7 @@ func TestCommand(t *testing.T) {
 		{"write database", "CREATE TABLE kept AS SELECT 42 AS v;\n", []string{"--db", db}, result{"", "", 0}},
 		{"read database", "", []string{"--db", db, "-c", "SELECT v FROM kept", "--mode", "csv"}, result{"v\n42\n", "", 0}},
 		{"bad mode", "", []string{"--mode", "xml"},
-			result{"", "hepsql: --mode \"xml\": want one of table, csv, json, markdown\nRun 'hepsql -h' or 'hepsql run -h' for usage.\n", 2}},
+			result{"", "hepsql: --mode \"xml\": want one of box, table, line, list, csv, json, markdown\nRun 'hepsql -h' or 'hepsql run -h' for usage.\n", 2}},
 		{"gen without --out", "", []string{"gen", "adl"},
 			result{"", "hepsql: gen adl: --out is required\nRun 'hepsql -h' or 'hepsql run -h' for usage.\n", 2}},
 		{"gen adl", "", []string{"gen", "adl", "--events", "500", "--seed", "3", "--out", filepath.Join(dir, "gen")},
@@ -138,5 +140,37 @@ func TestCommand(t *testing.T) {
 				t.Errorf("got  %+v\nwant %+v", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestFitsColumns: a wide result (the CMS sample's 88 columns, jagged
+// lists of floats) printed as a table with COLUMNS=100 and stdout not a
+// terminal has no line wider than 100 display columns; middle columns are
+// hidden behind a "…" column and the footer says how many.
+func TestFitsColumns(t *testing.T) {
+	sample := testfiles.CMSSample(t)
+	bin := buildBinary(t)
+	for _, mode := range []string{"box", "table"} {
+		cmd := exec.Command(bin, "--mode", mode, "-c", "SELECT * FROM read_root('"+sample+"') LIMIT 3")
+		cmd.Env = append(os.Environ(), "COLUMNS=100")
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("%s: %v", mode, err)
+		}
+		lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
+		if len(lines) != 9 {
+			t.Errorf("%s: %d lines, want 9:\n%s", mode, len(lines), out)
+		}
+		for _, l := range lines {
+			if w := runewidth.StringWidth(l); w > 100 {
+				t.Errorf("%s: line of width %d: %s", mode, w, l)
+			}
+		}
+		if w := runewidth.StringWidth(lines[0]); w < 90 {
+			t.Errorf("%s: table is %d wide, want it to use the room (100)", mode, w)
+		}
+		if !strings.Contains(lines[1], " … ") || !strings.HasPrefix(lines[len(lines)-1], "(3 rows, 88 columns, ") {
+			t.Errorf("%s: no hidden-column marker or footer:\n%s", mode, out)
+		}
 	}
 }

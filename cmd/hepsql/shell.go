@@ -45,7 +45,11 @@ Flags:
 	commandSet := false
 	fs.Visit(func(fl *flag.Flag) { commandSet = commandSet || fl.Name == "c" })
 
-	opts := repl.Options{In: stdin, Out: stdout, Err: stderr, Mode: f.mode, MaxRows: -1,
+	maxRows := f.maxRows
+	if maxRows == 0 {
+		maxRows = -1 // all
+	}
+	opts := repl.Options{In: stdin, Out: stdout, Err: stderr, Mode: f.mode, MaxRows: maxRows, MaxWidth: f.maxWidth,
 		HelpTopics: map[string]func(io.Writer) error{"functions": func(w io.Writer) error {
 			_, err := io.WriteString(w, sqlfuncs.HelpIndex())
 			return err
@@ -61,7 +65,7 @@ Flags:
 	case commandSet:
 		opts.In, opts.Bail = strings.NewReader(*command), true
 	case stdin == os.Stdin && term.IsTerminal(int(os.Stdin.Fd())):
-		opts.Interactive, opts.MaxRows = true, 0
+		opts.Interactive = true
 		fmt.Fprintln(stderr, `hepsql: enter ".help" for help`)
 	}
 	db, err := openDB(f.db, f.threads)
