@@ -58,7 +58,7 @@ type Printer struct {
 	// several lines (box and table draw them).
 	Render func(v any, typ string) (text string, ok bool)
 
-	printed int // results written so far
+	printed map[io.Writer]int // results written so far, per destination (.output)
 }
 
 // PrintWithNotices is the output of a pipeline's statement (see
@@ -109,6 +109,9 @@ func (p *Printer) PrintRows(w io.Writer, rows *engine.Rows) error {
 	for i, t := range rows.Types {
 		types[i] = parseType(t)
 	}
+	if p.printed == nil {
+		p.printed = map[io.Writer]int{}
+	}
 	bw := bufio.NewWriterSize(w, 64<<10)
 	// Before waiting for DuckDB, show what is written so far: slow rows
 	// (a training's epochs) appear as they come.
@@ -126,7 +129,7 @@ func (p *Printer) PrintRows(w io.Writer, rows *engine.Rows) error {
 	case ModeList:
 		err = p.printList(bw, rows, types)
 	case ModeCSV:
-		if p.printed > 0 {
+		if p.printed[w] > 0 {
 			bw.WriteString("\n")
 		}
 		err = printCSV(bw, rows, types)
@@ -142,7 +145,7 @@ func (p *Printer) PrintRows(w io.Writer, rows *engine.Rows) error {
 	if err != nil {
 		return fmt.Errorf("print %s: %w", p.Mode, err)
 	}
-	p.printed++
+	p.printed[w]++
 	return nil
 }
 

@@ -111,7 +111,7 @@ func (r *REPL) Run(ctx context.Context) (err error) {
 		return fmt.Errorf("open database session: %w", err)
 	}
 	defer func() { err = errors.Join(err, r.conn.Close()) }()
-	in, err := newLineReader(r.opts)
+	in, err := newLineReader(r.opts, r.complete)
 	if err != nil {
 		return err
 	}
@@ -149,6 +149,13 @@ func (r *REPL) loop(ctx context.Context, in lineReader) error {
 		case errors.Is(err, io.EOF):
 			if r.opts.Interactive {
 				fmt.Fprintln(r.opts.Out) // leave the terminal on a fresh line
+				// Ctrl-D in the middle of a statement: never run half of
+				// one.
+				if _, _, pending := engine.SplitSQL(buf.String()); pending {
+					addEntry(in, entry)
+					fmt.Fprintln(r.opts.Err, "Note: the unfinished statement was not run (end it with ';')")
+				}
+				return nil
 			}
 			r.runRest(ctx, buf.String())
 			return nil
@@ -167,6 +174,12 @@ func (r *REPL) loop(ctx context.Context, in lineReader) error {
 		buf.WriteByte('\n')
 		entry = append(entry, line)
 		stmts, rest, pending := engine.SplitSQL(buf.String())
+		if !pending {
+			// Into the history before it runs: a statement that never
+			// ends is there too.
+			addEntry(in, entry)
+			entry = nil
+		}
 		for _, st := range stmts {
 			r.execute(ctx, st)
 			if r.bailing() {
@@ -176,10 +189,7 @@ func (r *REPL) loop(ctx context.Context, in lineReader) error {
 		buf.Reset()
 		if pending {
 			buf.WriteString(rest)
-			continue
 		}
-		addEntry(in, entry)
-		entry = nil
 	}
 }
 
@@ -198,17 +208,44 @@ func (r *REPL) runRest(ctx context.Context, rest string) {
 	}
 }
 
-// addEntry puts a statement typed over several lines into the history as one
-// line, so it can be recalled whole, unless a "--" comment would then swallow
-// the lines after it.
+// addEntry puts a statement typed over several lines into the history as
+// one entry on one line, so that it can be recalled whole; "--" comments,
+// which would swallow the lines joined after them, are dropped.
 func addEntry(in lineReader, lines []string) {
-	if len(lines) > 1 && strings.Contains(strings.Join(lines, "\n"), "--") {
-		for _, l := range lines {
-			in.AddHistory(l)
-		}
+	if len(lines) == 0 {
 		return
 	}
-	in.AddHistory(strings.Join(lines, " "))
+	if len(lines) == 1 {
+		in.AddHistory(lines[0])
+		return
+	}
+	var parts []string
+	for _, l := range lines {
+		if l = strings.TrimSpace(stripLineComment(l)); l != "" {
+			parts = append(parts, l)
+		}
+	}
+	in.AddHistory(strings.Join(parts, " "))
+}
+
+// stripLineComment cuts a "--" comment off a line of SQL, minding quotes
+// (a string that goes on past the line end keeps the rest of the line).
+func stripLineComment(line string) string {
+	var quote byte
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case c == '-' && i+1 < len(line) && line[i+1] == '-':
+			return line[:i]
+		}
+	}
+	return line
 }
 
 // execute runs one statement and prints its rows as they stream, or its
@@ -250,6 +287,7 @@ func (r *REPL) endOnce() {
 
 func (r *REPL) closeRedirect() {
 	if r.redirect != nil {
+		delete(r.printer.printed, io.Writer(r.redirect))
 		if err := r.redirect.Close(); err != nil {
 			r.fail(fmt.Errorf("close %s: %w", r.redirect.Name(), err))
 		}

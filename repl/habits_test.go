@@ -1,0 +1,170 @@
+package repl
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// scripted is a lineReader that plays lines and records the history, and
+// when each entry arrived relative to the statements run.
+type scripted struct {
+	lines   []string
+	history []string
+}
+
+func (s *scripted) ReadLine(string) (string, error) {
+	if len(s.lines) == 0 {
+		return "", io.EOF
+	}
+	l := s.lines[0]
+	s.lines = s.lines[1:]
+	return l, nil
+}
+func (s *scripted) AddHistory(e string) { s.history = append(s.history, e) }
+func (s *scripted) Close() error        { return nil }
+
+// TestHistoryEntries: a statement over several lines is one history entry
+// (its "--" comments dropped), added before it runs; dot-commands are
+// entries too.
+func TestHistoryEntries(t *testing.T) {
+	var out, errOut bytes.Buffer
+	r := New(openDB(t), Options{Out: &out, Err: &errOut, Mode: ModeCSV, Interactive: true, NoTimer: true})
+	conn, err := r.db.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.conn = conn
+	defer conn.Close()
+	in := &scripted{lines: []string{"SELECT 1 AS a, -- first", "  '--x' AS b;", ".mode csv", "SELECT 2 AS c;"}}
+	if err := r.loop(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"SELECT 1 AS a, '--x' AS b;", ".mode csv", "SELECT 2 AS c;"}
+	if !slices.Equal(in.history, want) {
+		t.Errorf("history %q, want %q", in.history, want)
+	}
+	if !strings.Contains(out.String(), "a,b\n1,--x\n") {
+		t.Errorf("stdout %q", out.String())
+	}
+}
+
+// TestCtrlDMidStatement: end of input at the continuation prompt of an
+// interactive shell discards the half statement, with a note; piped input
+// still runs a last statement without ';'.
+func TestCtrlDMidStatement(t *testing.T) {
+	var out, errOut bytes.Buffer
+	r := New(openDB(t), Options{In: strings.NewReader("SELECT 1 AS a;\nCREATE TABLE half AS\n  SELECT 2 AS b"), Out: &out, Err: &errOut,
+		Interactive: true, NoTimer: true, Mode: ModeCSV, HistoryFile: historyOff})
+	if err := r.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if want := "hepsql> a\n1\nhepsql>    ...>    ...> \n"; out.String() != want {
+		t.Errorf("stdout %q, want %q", out.String(), want)
+	}
+	if want := "Note: the unfinished statement was not run (end it with ';')\n"; errOut.String() != want {
+		t.Errorf("stderr %q, want %q", errOut.String(), want)
+	}
+	out.Reset()
+	if _, _, err := shell(t, "SELECT 3 AS c;\nSELECT 4\n  AS d", Options{Mode: ModeCSV}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestHistoryFile: entries are appended as they come, one line each, by
+// two shells side by side, and read back at start.
+func TestHistoryFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "history")
+	if err := os.WriteFile(path, []byte("SELECT 0;\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a, loaded, err := openHistory(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(loaded, []string{"SELECT 0;"}) {
+		t.Errorf("loaded %q", loaded)
+	}
+	b, _, err := openHistory(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Append("SELECT 1;")
+	b.Append("SELECT 2,\n  3;")
+	a.Append("SELECT 4;")
+	// Nothing is closed yet: what a SIGHUP would leave is already there.
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "SELECT 0;\nSELECT 1;\nSELECT 2,   3;\nSELECT 4;\n"; string(data) != want {
+		t.Errorf("file %q, want %q", data, want)
+	}
+	a.Close()
+	b.Close()
+	_, loaded, err = openHistory(path)
+	if err != nil || len(loaded) != 4 || loaded[3] != "SELECT 4;" {
+		t.Errorf("reloaded %q, %v", loaded, err)
+	}
+}
+
+// TestComplete: keywords, functions, tables and columns by prefix, file
+// paths inside quotes, dot-commands.
+func TestComplete(t *testing.T) {
+	r := New(openDB(t), Options{})
+	conn, err := r.db.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	r.conn = conn
+	if _, err := conn.ExecContext(context.Background(), "CREATE TABLE events_tbl (met_pt DOUBLE)"); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "run1.root"), nil, 0o644)
+	os.Mkdir(filepath.Join(dir, "runs"), 0o755)
+	for _, tc := range []struct {
+		line       string
+		head, tail string
+		want       []string
+	}{
+		{"SEL", "", "", []string{"SELECT"}},
+		{"select * from events_t", "select * from ", "", []string{"events_tbl"}},
+		{"select met_p", "select ", "", []string{"met_pt"}},
+		{"select list_zi", "select ", "", []string{"list_zip"}},
+		{"FROM '" + dir + "/run", "FROM '", "", []string{dir + "/run1.root", dir + "/runs/"}},
+		{".ma", "", "", []string{".maxrows ", ".maxwidth "}},
+	} {
+		head, got, tail := r.complete(tc.line, len(tc.line))
+		if head != tc.head || tail != tc.tail || !slices.Equal(got, tc.want) {
+			t.Errorf("complete(%q) = %q %q %q, want %q %q %q", tc.line, head, got, tail, tc.head, tc.want, tc.tail)
+		}
+	}
+}
+
+// TestOutputOnce: .once sends the next result to a file, .output all
+// results until .output alone.
+func TestOutputOnce(t *testing.T) {
+	dir := t.TempDir()
+	once, all := filepath.Join(dir, "once.csv"), filepath.Join(dir, "all.csv")
+	input := ".mode csv\n.once " + once + "\nSELECT 1 AS a;\nSELECT 2 AS b;\n.output " + all + "\nSELECT 3 AS c;\nSELECT 4 AS d;\n.output\nSELECT 5 AS e;\n"
+	out, errOut, err := shell(t, input, Options{})
+	if err != nil || errOut != "" {
+		t.Fatalf("err %v, stderr %q", err, errOut)
+	}
+	if out != "b\n2\n\ne\n5\n" {
+		t.Errorf("stdout %q", out)
+	}
+	for file, want := range map[string]string{once: "a\n1\n", all: "c\n3\n\nd\n4\n"} {
+		got, err := os.ReadFile(file)
+		if err != nil || string(got) != want {
+			t.Errorf("%s: %q (%v), want %q", file, got, err, want)
+		}
+	}
+}
