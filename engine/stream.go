@@ -155,17 +155,22 @@ func StreamStatement(ctx context.Context, conn *sql.Conn, st Statement, consume 
 		}
 		defer closeRows()
 		rows.Stmt, rows.start = st, start
-		first, err := rows.next()
-		if err != nil {
-			return err
-		}
-		if status, ok := statusOf(st.SQL, rows, first); ok {
-			out.Status = status
-			_, err := rows.next() // to the end: a streaming result finishes its statement there
-			return err
+		if mayBeStatus(rows) {
+			// Only a lone Success or Count column needs its first row
+			// looked at; others go to consume at once, so that a header
+			// shows before slow rows.
+			first, err := rows.next()
+			if err != nil {
+				return err
+			}
+			if status, ok := statusOf(st.SQL, rows, first); ok {
+				out.Status = status
+				_, err := rows.next() // to the end: a streaming result finishes its statement there
+				return err
+			}
+			rows.peeked = first
 		}
 		out.HasRows = true
-		rows.peeked = first
 		return consume(rows)
 	})
 	out.Elapsed = time.Since(start)
@@ -206,6 +211,11 @@ func driverRows(ctx context.Context, dc any, query string) (*Rows, func(), error
 		return row, nil
 	}
 	return rows, func() { dr.Close() }, nil
+}
+
+func mayBeStatus(rows *Rows) bool {
+	return len(rows.Columns) == 1 && (rows.Columns[0] == "Success" && rows.Types[0] == "BOOLEAN" ||
+		rows.Columns[0] == "Count" && rows.Types[0] == "BIGINT")
 }
 
 // statusOf tells whether a result is a status report rather than data, and

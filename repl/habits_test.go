@@ -168,3 +168,40 @@ func TestOutputOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestProgressBar: the bar is drawn on one line, erased when done, and
+// draws no more once rows print.
+func TestProgressBar(t *testing.T) {
+	var w bytes.Buffer
+	b := &progressBar{w: &w}
+	b.report(42, false)
+	if want := "\r 42% ▕" + strings.Repeat("█", 21) + strings.Repeat(" ", 29) + "▏"; w.String() != want {
+		t.Errorf("bar %q, want %q", w.String(), want)
+	}
+	b.report(100, true)
+	if !strings.HasSuffix(w.String(), "\r\033[K") {
+		t.Errorf("not erased: %q", w.String())
+	}
+	w.Reset()
+	b.report(10, false)
+	b.stop()
+	b.report(20, false)
+	if want := "\r 10% ▕" + strings.Repeat("█", 5) + strings.Repeat(" ", 45) + "▏\r\033[K"; w.String() != want {
+		t.Errorf("after stop %q, want %q", w.String(), want)
+	}
+}
+
+// TestCopyRowCount: COPY ... TO says how many rows it wrote: with the
+// results in box mode, on stderr in csv mode (kept for data).
+func TestCopyRowCount(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "out.csv")
+	stmt := "COPY (SELECT range FROM range(3)) TO '" + file + "';\n"
+	out, errOut, err := shell(t, stmt, Options{})
+	if err != nil || out != "3 rows written\n" || errOut != "" {
+		t.Errorf("box: %q %q %v", out, errOut, err)
+	}
+	out, errOut, err = shell(t, stmt, Options{Mode: ModeCSV})
+	if err != nil || out != "" || errOut != "3 rows written\n" {
+		t.Errorf("csv: %q %q %v", out, errOut, err)
+	}
+}

@@ -59,6 +59,10 @@ type Printer struct {
 	Render func(v any, typ string) (text string, ok bool)
 
 	printed map[io.Writer]int // results written so far, per destination (.output)
+
+	// beforeTable, if set, is called when a table has all its rows, just
+	// before it is drawn (the shell erases its progress bar there).
+	beforeTable func()
 }
 
 // PrintWithNotices is the output of a pipeline's statement (see
@@ -147,6 +151,16 @@ func (p *Printer) PrintRows(w io.Writer, rows *engine.Rows) error {
 	}
 	p.printed[w]++
 	return nil
+}
+
+// streams reports (second result) whether the mode writes rows as they
+// arrive rather than at the end; the first result is the mode's name.
+func (p *Printer) streams() (string, bool) {
+	switch p.Mode {
+	case ModeBox, ModeTable, "":
+		return p.Mode, false
+	}
+	return p.Mode, true // markdown streams its head
 }
 
 // text is the one place where a value becomes the text people read (box,

@@ -66,6 +66,7 @@ type REPL struct {
 	// .once); redirectOnce ends it after the next statement or command.
 	redirect     *os.File
 	redirectOnce bool
+	progress     bool // DuckDB's progress estimate is on: draw it
 
 	// notify and stopNotify subscribe to Ctrl-C; tests replace them.
 	notify     func(chan<- os.Signal)
@@ -117,6 +118,7 @@ func (r *REPL) Run(ctx context.Context) (err error) {
 	}
 	defer func() { err = errors.Join(err, in.Close()) }()
 	defer r.closeRedirect()
+	r.enableProgress(ctx)
 
 	if err := r.loop(ctx, in); err != nil {
 		return err
@@ -253,8 +255,14 @@ func stripLineComment(line string) string {
 func (r *REPL) execute(ctx context.Context, st engine.Statement) {
 	qctx, done := r.interruptible(ctx)
 	defer done()
+	qctx, bar := r.withProgress(qctx)
+	r.printer.beforeTable = bar.stop
+	defer func() { r.printer.beforeTable = nil }()
 	var printErr error
 	out, err := engine.StreamStatement(qctx, r.conn, st, func(rows *engine.Rows) error {
+		if _, ok := r.printer.streams(); ok || r.out() == r.opts.Err {
+			bar.stop() // rows will print while the statement runs
+		}
 		printErr = r.printer.PrintRows(r.out(), rows)
 		return printErr
 	})

@@ -72,6 +72,9 @@ func (p *Printer) printTable(bw *bufio.Writer, dst io.Writer, rows *engine.Rows,
 	if err != nil {
 		return err
 	}
+	if p.beforeTable != nil {
+		p.beforeTable()
+	}
 	head, tail, skipped := s.rows()
 	kept := append(head[:len(head):len(head)], tail...)
 

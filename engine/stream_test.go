@@ -1,0 +1,62 @@
+package engine
+
+import (
+	"context"
+	"sync"
+	"testing"
+)
+
+// TestStreamProgress: a statement running over a second reports DuckDB's
+// progress estimate from another goroutine, then a last call with done.
+func TestStreamProgress(t *testing.T) {
+	conn := mustConn(t)
+	ctx := context.Background()
+	if _, err := conn.ExecContext(ctx, "SET enable_progress_bar = true; SET enable_progress_bar_print = false; SET threads = 1"); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var seen []float64
+	var done bool
+	pctx := WithProgress(ctx, func(p float64, d bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		seen, done = append(seen, p), d
+	})
+	out, err := StreamStatement(pctx, conn, Statement{SQL: "SELECT count(*) FROM range(400000000) WHERE range % 7 = 0"}, func(rows *Rows) error {
+		for {
+			row, err := rows.Next()
+			if row == nil || err != nil {
+				return err
+			}
+		}
+	})
+	if err != nil || !out.HasRows {
+		t.Fatal(err, out)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) < 2 || !done || seen[len(seen)-1] != 100 {
+		t.Fatalf("progress reports %v, done %v", seen, done)
+	}
+	for _, p := range seen[:len(seen)-1] {
+		if p < 0 || p > 100 {
+			t.Errorf("progress %v out of 0..100", p)
+		}
+	}
+}
+
+// TestCopyStatus: COPY ... TO reports the rows written, other statements
+// without rows nothing.
+func TestCopyStatus(t *testing.T) {
+	conn := mustConn(t)
+	file := t.TempDir() + "/x.csv"
+	for sql, want := range map[string]string{
+		"COPY (SELECT range FROM range(1234)) TO '" + file + "'": "1234 rows written",
+		"CREATE TABLE c AS SELECT 1 AS a":                          "",
+	} {
+		out, err := StreamStatement(context.Background(), conn, Statement{SQL: sql}, func(*Rows) error { return nil })
+		if err != nil || out.HasRows || out.Status != want {
+			t.Errorf("%s: %+v %v, want status %q", sql, out, err, want)
+		}
+	}
+}
