@@ -52,7 +52,7 @@ func TestCopyStatus(t *testing.T) {
 	file := t.TempDir() + "/x.csv"
 	for sql, want := range map[string]string{
 		"COPY (SELECT range FROM range(1234)) TO '" + file + "'": "1234 rows written",
-		"CREATE TABLE c AS SELECT 1 AS a":                          "",
+		"CREATE TABLE c AS SELECT 1 AS a":                        "",
 	} {
 		out, err := StreamStatement(context.Background(), conn, Statement{SQL: sql}, func(*Rows) error { return nil })
 		if err != nil || out.HasRows || out.Status != want {
