@@ -55,7 +55,17 @@ func (r *REPL) dotCommand(ctx context.Context, line string) bool {
 	}
 	i := slices.IndexFunc(commands, func(c command) bool { return c.name == args[0] })
 	if i < 0 {
-		r.fail(fmt.Errorf("unknown command %s; .help lists the commands", args[0]))
+		var near []string
+		for _, c := range commands {
+			if editDistance(args[0], c.name) <= 2 {
+				near = append(near, c.name)
+			}
+		}
+		if len(near) > 0 {
+			r.fail(fmt.Errorf("unknown command %s; did you mean %s?", args[0], strings.Join(near, " or ")))
+		} else {
+			r.fail(fmt.Errorf("unknown command %s; .help lists the commands", args[0]))
+		}
 		return false
 	}
 	once := r.redirectOnce && commands[i].name != ".once"
@@ -117,11 +127,17 @@ func (r *REPL) cmdHelp(_ context.Context, args []string) error {
 		topic, ok := r.opts.HelpTopics[args[0]]
 		if !ok && r.opts.HelpLookup != nil {
 			if text, found := r.opts.HelpLookup(args[0]); found {
+				if !strings.HasSuffix(text, "\n") {
+					text += "\n"
+				}
 				_, err := io.WriteString(out, text)
 				return err
 			}
 		}
 		if !ok {
+			if near := r.nearNames(args[0]); len(near) > 0 {
+				return fmt.Errorf("no help on %q; did you mean %s?", args[0], strings.Join(near, " or "))
+			}
 			return fmt.Errorf("no help on %q%s", args[0], r.topicList())
 		}
 		return topic(out)
@@ -137,6 +153,60 @@ func (r *REPL) cmdHelp(_ context.Context, args []string) error {
 	}
 	_, err := fmt.Fprintf(out, "\nEnd SQL statements with ';'. Ctrl-C interrupts a running statement.\n%s", r.topicLine())
 	return err
+}
+
+// nearNames lists the help names (topics, functions, commands) within a
+// small edit distance of name, nearest first.
+func (r *REPL) nearNames(name string) []string {
+	names := r.topicNames()
+	if r.opts.HelpNames != nil {
+		names = append(names, r.opts.HelpNames()...)
+	}
+	for _, c := range commands {
+		names = append(names, c.name)
+	}
+	lower := strings.ToLower(name)
+	limit := max(1, min(3, len([]rune(lower))/3))
+	type cand struct {
+		name string
+		d    int
+	}
+	var cands []cand
+	for _, n := range names {
+		if d := editDistance(lower, strings.ToLower(n)); d <= limit {
+			cands = append(cands, cand{n, d})
+		}
+	}
+	slices.SortStableFunc(cands, func(a, b cand) int { return a.d - b.d })
+	var out []string
+	for _, c := range cands {
+		if !slices.Contains(out, c.name) && len(out) < 3 {
+			out = append(out, c.name)
+		}
+	}
+	return out
+}
+
+// editDistance is the Levenshtein distance between a and b, in runes.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
 }
 
 func (r *REPL) topicNames() []string {

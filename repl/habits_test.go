@@ -205,3 +205,23 @@ func TestCopyRowCount(t *testing.T) {
 		t.Errorf("csv: %q %q %v", out, errOut, err)
 	}
 }
+
+// TestHelpDidYouMean: a misspelt name gets the nearest known ones.
+func TestHelpDidYouMean(t *testing.T) {
+	opts := Options{
+		HelpNames:  func() []string { return []string{"read_root", "root_trees", "delta_r"} },
+		HelpLookup: func(name string) (string, bool) { return "help on " + name, name == "read_root" },
+	}
+	out, errOut, _ := shell(t, ".help read_root\n.help read_rot\n.help delta_rr\n.help xyzzy\n.hlep\n", opts)
+	if out != "help on read_root\n" {
+		t.Errorf("stdout %q", out)
+	}
+	want := `Error: .help: no help on "read_rot"; did you mean read_root?
+Error: .help: no help on "delta_rr"; did you mean delta_r?
+Error: .help: no help on "xyzzy"
+Error: unknown command .hlep; did you mean .help?
+`
+	if errOut != want {
+		t.Errorf("stderr %q\nwant %q", errOut, want)
+	}
+}

@@ -52,6 +52,9 @@ type Options struct {
 	// HelpLookup serves ".help NAME" for names that are not topics (the
 	// function library's entries); found is false for unknown names.
 	HelpLookup func(name string) (text string, found bool)
+	// HelpNames lists the names HelpLookup knows, for "did you mean" when
+	// .help is given an unknown one.
+	HelpNames func() []string
 }
 
 // REPL is a shell session. Create it with New and start it with Run.

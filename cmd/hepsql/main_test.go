@@ -174,3 +174,28 @@ func TestFitsColumns(t *testing.T) {
 		}
 	}
 }
+
+// TestVersion: --version names hepsql's version (or devel), Go's and
+// DuckDB's.
+func TestVersion(t *testing.T) {
+	got := invoke(t, buildBinary(t), "", "--version")
+	if got.code != 0 || !strings.HasPrefix(got.stdout, "hepsql ") || !strings.Contains(got.stdout, ", go1.") ||
+		!strings.Contains(got.stdout, ", DuckDB v") || strings.Count(got.stdout, "\n") != 1 {
+		t.Errorf("--version: %+v", got)
+	}
+	version = "v9.9.9"
+	defer func() { version = "" }()
+	if line := versionLine("v1.5.5"); !strings.HasPrefix(line, "hepsql v9.9.9, ") || !strings.HasSuffix(line, ", DuckDB v1.5.5") {
+		t.Errorf("versionLine = %q", line)
+	}
+}
+
+// TestHelpROOT: the ROOT table functions have help pages, with "did you
+// mean" for a misspelt name.
+func TestHelpROOT(t *testing.T) {
+	got := invoke(t, buildBinary(t), ".help read_root\n.help root_branche\n")
+	if !strings.HasPrefix(got.stdout, "read_root (ROOT files)\n  One row per entry of a TTree;") ||
+		got.stderr != "Error: .help: no help on \"root_branche\"; did you mean root_branches?\n" {
+		t.Errorf("got %+v", got)
+	}
+}

@@ -26,7 +26,8 @@ func runShell(ctx context.Context, args []string, stdin io.Reader, stdout, stder
   hepsql [flags]                 shell (statements from stdin when it is not a terminal)
   hepsql [flags] -c SQL          run SQL and exit
   hepsql run FILE.sql [flags]    run a pipeline file; see 'hepsql run -h'
-  hepsql gen adl|topology ...    generate queries
+  hepsql gen adl|topology ...    generate events
+  hepsql --version               print the version
 
 Flags:
 `)
@@ -54,6 +55,13 @@ Flags:
 			_, err := io.WriteString(w, sqlfuncs.HelpIndex())
 			return err
 		}},
+		HelpNames: func() []string {
+			var names []string
+			for _, fn := range sqlfuncs.Reference() {
+				names = append(names, fn.Name)
+			}
+			return names
+		},
 		HelpLookup: func(name string) (string, bool) {
 			if fn := sqlfuncs.Lookup(name); fn != nil {
 				return sqlfuncs.Help(fn), true
