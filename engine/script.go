@@ -56,7 +56,20 @@ type ScriptError struct {
 }
 
 func (e *ScriptError) Error() string {
+	if e.File == "" { // shell input (see Locate): the LINE excerpt says where
+		return e.Msg
+	}
 	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Col, e.Msg)
+}
+
+// Locate returns err, the error of running st, with the line number of
+// DuckDB's "LINE n:" excerpt counted in the text st came from (see
+// SplitSQLAt) rather than in st alone, as a *ScriptError without a file.
+func Locate(st Statement, err error) error {
+	if err == nil {
+		return nil
+	}
+	return locateError("", st, err)
 }
 
 func (e *ScriptError) Unwrap() error { return e.Err }
@@ -97,8 +110,17 @@ func ParseScript(name, src string, overrides map[string]string) ([]Statement, er
 // ';', and pending reports whether rest holds the start of another statement
 // or an unterminated quote or comment, i.e. whether more input is needed.
 func SplitSQL(src string) (stmts []Statement, rest string, pending bool) {
+	return SplitSQLAt(src, 1, 1)
+}
+
+// SplitSQLAt is SplitSQL for src that starts at line and col (1-based, in
+// characters) of a longer input, such as the shell's stdin read piecewise:
+// the statements' positions, and those of their errors, count from the
+// start of that input.
+func SplitSQLAt(src string, line, col int) (stmts []Statement, rest string, pending bool) {
 	sc := scanSQL(src)
 	idx := newLineIndex(src)
+	idx.line0, idx.col0 = line-1, col-1
 	for _, ch := range sc.chunks {
 		if !ch.terminated {
 			rest = src[ch.start:]
@@ -419,6 +441,10 @@ func trimRight(s string) string { return strings.TrimRightFunc(s, unicode.IsSpac
 type lineIndex struct {
 	src    string
 	starts []int // byte offset of every line start
+
+	// line0 and col0 shift positions when src starts inside a longer
+	// text: lines by line0, columns of its first line by col0.
+	line0, col0 int
 }
 
 func newLineIndex(src string) *lineIndex {
@@ -434,7 +460,11 @@ func newLineIndex(src string) *lineIndex {
 // pos converts a byte offset to a 1-based line and character column.
 func (x *lineIndex) pos(off int) (line, col int) {
 	i := sort.SearchInts(x.starts, off+1) - 1
-	return i + 1, utf8.RuneCountInString(x.src[x.starts[i]:off]) + 1
+	col = utf8.RuneCountInString(x.src[x.starts[i]:off]) + 1
+	if i == 0 {
+		col += x.col0
+	}
+	return i + 1 + x.line0, col
 }
 
 // origin records how a statement's SQL was derived from the original text.
@@ -530,10 +560,20 @@ func errorOffset(sqlText string, n int, shown string, caret int) (int, bool) {
 		lineStart += len(l)
 	}
 	line := strings.TrimRight(lines[n-1], "\r\n")
-	if cut, ok := strings.CutPrefix(shown, "... "); ok {
-		shown, caret = cut, caret-len("... ")
+	// DuckDB cuts long lines around the error to "...part...", with or
+	// without blanks next to the dots.
+	for _, dots := range []string{"... ", "..."} {
+		if cut, ok := strings.CutPrefix(shown, dots); ok {
+			shown, caret = cut, caret-len(dots)
+			break
+		}
 	}
-	shown = strings.TrimSuffix(shown, " ...")
+	for _, dots := range []string{" ...", "..."} {
+		if cut, ok := strings.CutSuffix(shown, dots); ok {
+			shown = cut
+			break
+		}
+	}
 	at := strings.Index(line, shown)
 	if at < 0 || caret < 0 {
 		return lineStart, true // right line, unknown column

@@ -60,3 +60,20 @@ func TestCopyStatus(t *testing.T) {
 		}
 	}
 }
+
+// TestSplitSQLAt: statements of text that starts at line 3, column 5 of
+// an input are placed in that input.
+func TestSplitSQLAt(t *testing.T) {
+	stmts, rest, pending := SplitSQLAt("SELECT 1; SELECT\n  2;\n\tSELECT 3", 3, 5)
+	if len(stmts) != 2 || rest != "\n\tSELECT 3" || !pending {
+		t.Fatalf("%+v %q %v", stmts, rest, pending)
+	}
+	for i, want := range [][2]int{{3, 5}, {3, 15}} {
+		if stmts[i].Line != want[0] || stmts[i].Col != want[1] {
+			t.Errorf("statement %d at %d:%d, want %d:%d", i, stmts[i].Line, stmts[i].Col, want[0], want[1])
+		}
+	}
+	if line, col := stmts[1].position(len("SELECT\n  ")); line != 4 || col != 3 {
+		t.Errorf("second line of statement 2 at %d:%d, want 4:3", line, col)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/hepsql/hepsql/engine"
 )
@@ -137,6 +138,8 @@ func (r *REPL) Run(ctx context.Context) (err error) {
 func (r *REPL) loop(ctx context.Context, in lineReader) error {
 	var buf strings.Builder // input of the statement(s) being typed
 	var entry []string      // its lines, for the history
+	lineNo := 0             // lines read so far
+	bufLine, bufCol := 1, 1 // where buf starts in the input
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -150,6 +153,7 @@ func (r *REPL) loop(ctx context.Context, in lineReader) error {
 		case errors.Is(err, errLineAborted):
 			buf.Reset()
 			entry = nil
+			lineNo++
 			continue
 		case errors.Is(err, io.EOF):
 			if r.opts.Interactive {
@@ -162,10 +166,14 @@ func (r *REPL) loop(ctx context.Context, in lineReader) error {
 				}
 				return nil
 			}
-			r.runRest(ctx, buf.String())
+			r.runRest(ctx, buf.String(), bufLine, bufCol)
 			return nil
 		case err != nil:
 			return fmt.Errorf("read input: %w", err)
+		}
+		lineNo++
+		if buf.Len() == 0 {
+			bufLine, bufCol = lineNo, 1
 		}
 
 		if buf.Len() == 0 && strings.HasPrefix(strings.TrimSpace(line), ".") {
@@ -178,7 +186,8 @@ func (r *REPL) loop(ctx context.Context, in lineReader) error {
 		buf.WriteString(line)
 		buf.WriteByte('\n')
 		entry = append(entry, line)
-		stmts, rest, pending := engine.SplitSQL(buf.String())
+		text := buf.String()
+		stmts, rest, pending := engine.SplitSQLAt(text, bufLine, bufCol)
 		if !pending {
 			// Into the history before it runs: a statement that never
 			// ends is there too.
@@ -193,6 +202,14 @@ func (r *REPL) loop(ctx context.Context, in lineReader) error {
 		}
 		buf.Reset()
 		if pending {
+			// rest starts where the last ';' ended.
+			done := text[:len(text)-len(rest)]
+			if nl := strings.Count(done, "\n"); nl > 0 {
+				bufLine += nl
+				bufCol = utf8.RuneCountInString(done[strings.LastIndexByte(done, '\n')+1:]) + 1
+			} else {
+				bufCol += utf8.RuneCountInString(done)
+			}
 			buf.WriteString(rest)
 		}
 	}
@@ -200,10 +217,10 @@ func (r *REPL) loop(ctx context.Context, in lineReader) error {
 
 // runRest runs what is left at the end of input: a last statement needs no
 // ';' there.
-func (r *REPL) runRest(ctx context.Context, rest string) {
-	stmts, _, pending := engine.SplitSQL(rest + "\n;")
+func (r *REPL) runRest(ctx context.Context, rest string, line, col int) {
+	stmts, _, pending := engine.SplitSQLAt(rest+"\n;", line, col)
 	if pending { // inside an open quote: let the database say so
-		stmts = []engine.Statement{{SQL: strings.TrimSpace(rest), Line: 1, Col: 1}}
+		stmts = []engine.Statement{{SQL: strings.TrimSpace(rest), Line: line, Col: col}}
 	}
 	for _, st := range stmts {
 		r.execute(ctx, st)
@@ -272,6 +289,9 @@ func (r *REPL) execute(ctx context.Context, st engine.Statement) {
 	switch {
 	case printErr != nil:
 		r.fail(printErr)
+	case err != nil && !r.opts.Interactive:
+		// Piped input: LINE n counts from the start of the input.
+		r.fail(engine.Locate(st, err))
 	case err != nil:
 		r.fail(err)
 	default:

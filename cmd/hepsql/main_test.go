@@ -109,7 +109,11 @@ func TestCommand(t *testing.T) {
 		{"piped shell", ".mode csv\nSELECT 1 AS a,\n  2 AS b;\nSELECT 3 AS c\n", nil,
 			result{"a,b\n1,2\n\nc\n3\n", "", 0}},
 		{"piped shell error", "SELECT 'x' AS a;\nSELEC 1;\nSELECT 2 AS b;\n", []string{"--mode", "csv", "--threads", "2"},
-			result{"a\nx\n\nb\n2\n", "Error: Parser Error: syntax error at or near \"SELEC\"\n\nLINE 1: SELEC 1\n        ^\n", 1}},
+			result{"a\nx\n\nb\n2\n", "Error: Parser Error: syntax error at or near \"SELEC\"\n\nLINE 2: SELEC 1\n        ^\n", 1}},
+		// Line numbers of piped input count from its start, also for a
+		// statement that starts after another on the same line.
+		{"piped shell error lines", "SELECT 1 AS a;\n\nSELECT 2 AS b; SELECT\n  3 AS c,\n  nosuch;\n", []string{"--mode", "csv"},
+			result{"a\n1\n\nb\n2\n", "Error: Binder Error: Referenced column \"nosuch\" was not found because the FROM clause is missing\n\nLINE 5:   nosuch\n          ^\n", 1}},
 		{"write database", "CREATE TABLE kept AS SELECT 42 AS v;\n", []string{"--db", db}, result{"", "", 0}},
 		{"read database", "", []string{"--db", db, "-c", "SELECT v FROM kept", "--mode", "csv"}, result{"v\n42\n", "", 0}},
 		{"bad mode", "", []string{"--mode", "xml"},
