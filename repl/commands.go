@@ -33,6 +33,7 @@ func init() {
 		{".mode", "[MODE]", "show or set the output mode: " + strings.Join(Modes, ", "), (*REPL).cmdMode},
 		{".timer", "on|off", "show the run time under each table", (*REPL).cmdTimer},
 		{".maxrows", "N", "show at most N rows in tables, the first and last N/2 (0: all)", (*REPL).cmdMaxRows},
+		{".columns", "[on|off]", "show each row of a result as a column in box and table modes: for wide rows", (*REPL).cmdColumns},
 		{".maxwidth", "N", "fit tables in N columns of text (0: the terminal's width)", (*REPL).cmdMaxWidth},
 		{".output", "[FILE]", "write results to FILE (truncated first), or with no FILE back to the screen", (*REPL).cmdOutput},
 		{".once", "FILE", "write the next result to FILE", (*REPL).cmdOnce},
@@ -253,6 +254,18 @@ func (r *REPL) cmdTimer(_ context.Context, args []string) error {
 		return errors.New("want on or off")
 	}
 	r.printer.Timer = args[0] == "on"
+	return nil
+}
+
+func (r *REPL) cmdColumns(_ context.Context, args []string) error {
+	switch {
+	case len(args) == 0:
+		r.printer.Columns = !r.printer.Columns
+	case len(args) == 1 && (args[0] == "on" || args[0] == "off"):
+		r.printer.Columns = args[0] == "on"
+	default:
+		return errors.New("want on or off")
+	}
 	return nil
 }
 

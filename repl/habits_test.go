@@ -225,3 +225,30 @@ Error: unknown command .hlep; did you mean .help?
 		t.Errorf("stderr %q\nwant %q", errOut, want)
 	}
 }
+
+// TestColumns: .columns shows each row as a column, the rows left out as a
+// "…" column.
+func TestColumns(t *testing.T) {
+	out, _, err := shell(t, ".columns\n.maxrows 4\nSELECT range AS i, 'x' || range AS s FROM range(10);\n.columns off\nSELECT 1 AS one;\n", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `┌────────┬─────────┬────┬────┬───┬────┬────┐
+│ column │ type    │ 1  │ 2  │ … │ 9  │ 10 │
+├────────┼─────────┼────┼────┼───┼────┼────┤
+│ i      │ BIGINT  │ 0  │ 1  │ … │ 8  │ 9  │
+│ s      │ VARCHAR │ x0 │ x1 │ … │ x8 │ x9 │
+└────────┴─────────┴────┴────┴───┴────┴────┘
+(10 rows, 4 shown)
+┌─────────┐
+│ one     │
+│ INTEGER │
+├─────────┤
+│       1 │
+└─────────┘
+(1 row)
+`
+	if out != want {
+		t.Errorf("output:\n%s\nwant:\n%s", out, want)
+	}
+}

@@ -51,6 +51,7 @@ type Printer struct {
 	Timer    bool   // add the elapsed time to the row-count line
 	MaxRows  int    // box, table and markdown show at most this many rows (first and last half); 0 shows all
 	MaxWidth int    // box and table fit this many columns of text; 0: the terminal's width, else $COLUMNS, else DefaultWidth
+	Columns  bool   // box and table show each row as a column (one line per result column)
 
 	// Render, if set, is asked first for the text of every value that box,
 	// table, line, list and markdown show (typ is DuckDB's type name); ok

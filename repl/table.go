@@ -92,6 +92,10 @@ func (p *Printer) printTable(bw *bufio.Writer, dst io.Writer, rows *engine.Rows,
 			cols[i].natural = max(cols[i].natural, textWidth(lines))
 		}
 	}
+	nCols, total := len(cols), s.total
+	if p.Columns {
+		cols, cells, skipped = transpose(cols, cells, len(head), skipped, s.total)
+	}
 	width := p.width(dst)
 	shown := fitColumns(cols, width)
 	if skipped > 0 {
@@ -157,9 +161,14 @@ func (p *Printer) printTable(bw *bufio.Writer, dst io.Writer, rows *engine.Rows,
 		b.WriteString(st.bar + strings.Repeat(" ", pad/2) + msg + strings.Repeat(" ", pad-pad/2) + st.bar + "\n")
 	}
 	rule(st.top)
-	line(func(i int) []string { return []string{cols[i].name, cols[i].typ} }, true)
+	line(func(i int) []string {
+		if cols[i].typ == "" {
+			return []string{cols[i].name}
+		}
+		return []string{cols[i].name, cols[i].typ}
+	}, true)
 	rule(st.sep)
-	for r := range kept {
+	for r := range cells {
 		if r == len(head) && skipped > 0 {
 			elision()
 		}
@@ -169,15 +178,63 @@ func (p *Printer) printTable(bw *bufio.Writer, dst io.Writer, rows *engine.Rows,
 		elision()
 	}
 	rule(st.bottom)
-	colsShown := 0
+	colsShown, rowsShown := 0, len(kept)
 	for _, i := range shown {
 		if i >= 0 {
 			colsShown++
 		}
 	}
-	b.WriteString(p.footer(s.total, len(kept), len(cols), colsShown, rows.Elapsed()) + "\n")
+	if p.Columns { // the table's columns are the result's rows
+		rowsShown, colsShown = 0, len(cells)
+		for _, i := range shown {
+			if i >= 2 && cols[i].name != marker {
+				rowsShown++
+			}
+		}
+	}
+	b.WriteString(p.footer(total, rowsShown, nCols, colsShown, rows.Elapsed()) + "\n")
 	_, err = bw.WriteString(b.String())
 	return err
+}
+
+// transpose turns a table on its side for .columns: one line per column of
+// the result (its name, its type, then its values), one column per row kept,
+// a "…" column standing for the rows left out between the head and the
+// tail.
+func transpose(cols []column, cells [][][]string, nHead int, skipped, total int64) ([]column, [][][]string, int64) {
+	tcols := []column{{name: "column", natural: len("column")}, {name: "type", natural: len("type")}}
+	for r := range cells {
+		if r == nHead && skipped > 0 {
+			tcols = append(tcols, column{name: marker, natural: 1})
+		}
+		n := int64(r + 1)
+		if r >= nHead {
+			n = total - int64(len(cells)-r) + 1
+		}
+		tcols = append(tcols, column{name: thousands(n), natural: len(thousands(n))})
+	}
+	if skipped > 0 && nHead == len(cells) {
+		tcols = append(tcols, column{name: marker, natural: 1})
+	}
+	tcells := make([][][]string, len(cols))
+	for i, c := range cols {
+		row := [][]string{{c.name}, {c.typ}}
+		tcols[0].natural = max(tcols[0].natural, runewidth.StringWidth(c.name))
+		tcols[1].natural = max(tcols[1].natural, runewidth.StringWidth(c.typ))
+		for r := range cells {
+			if r == nHead && skipped > 0 {
+				row = append(row, []string{marker})
+			}
+			k := len(row)
+			row = append(row, cells[r][i])
+			tcols[k].natural = max(tcols[k].natural, textWidth(cells[r][i]))
+		}
+		if skipped > 0 && nHead == len(cells) {
+			row = append(row, []string{marker})
+		}
+		tcells[i] = row
+	}
+	return tcols, tcells, 0
 }
 
 // elisionText stands for the rows left out of a table.
