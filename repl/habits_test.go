@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/mattn/go-runewidth"
 )
 
 // scripted is a lineReader that plays lines and records the history, and
@@ -250,5 +252,41 @@ func TestColumns(t *testing.T) {
 `
 	if out != want {
 		t.Errorf("output:\n%s\nwant:\n%s", out, want)
+	}
+}
+
+// TestFitWidth: at any width, no line of a table is wider than the width:
+// a 300,000-character value is cut, columns that cannot fit are hidden.
+func TestFitWidth(t *testing.T) {
+	query := "SELECT 1 AS a, repeat('x', 300000) AS particles, " +
+		"'wide value number two' AS c, 'wide value number three' AS d, 2.5 AS e, [1, 2, 3] AS f;\n"
+	for _, width := range []int{12, 30, 60, 100, 400} {
+		for _, mode := range []string{ModeBox, ModeTable} {
+			out, _, err := shell(t, query, Options{Mode: mode, MaxWidth: width})
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+			for _, l := range lines[:len(lines)-1] { // the footer is not part of the table
+				if w := runewidth.StringWidth(l); w > width {
+					t.Errorf("%s at %d: line of width %d: %s", mode, width, w, l)
+				}
+			}
+			if !strings.Contains(out, "…") {
+				t.Errorf("%s at %d: nothing cut:\n%s", mode, width, out)
+			}
+		}
+	}
+	out, _, _ := shell(t, query, Options{MaxWidth: 60})
+	want := `┌─────────┬─────────────────┬───┬──────────────┬───────────┐
+│ a       │ particles       │ … │ e            │ f         │
+│ INTEGER │ VARCHAR         │   │ DECIMAL(2,1) │ INTEGER[] │
+├─────────┼─────────────────┼───┼──────────────┼───────────┤
+│       1 │ xxxxxxxxxxxxxx… │ … │          2.5 │ [1, 2, 3] │
+└─────────┴─────────────────┴───┴──────────────┴───────────┘
+(1 row, 6 columns, 4 shown)
+`
+	if out != want {
+		t.Errorf("at 60:\n%s\nwant:\n%s", out, want)
 	}
 }

@@ -3,6 +3,7 @@ package repl
 import (
 	"bufio"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/mattn/go-runewidth"
@@ -328,11 +329,16 @@ func fitColumns(cols []column, total int) []int {
 		left = []int{0}
 	}
 	shown := append(append(left, -1), right...)
-	// Give the room left to the columns that were cut, left to right.
+	// Give the room left to the columns that were cut, those missing the
+	// least first: short values are then shown whole.
 	spare := total - tableWidth(cols, shown)
-	for _, i := range shown {
-		if i < 0 || spare <= 0 {
-			continue
+	order := slices.DeleteFunc(slices.Clone(shown), func(i int) bool { return i < 0 })
+	slices.SortStableFunc(order, func(a, b int) int {
+		return (cols[a].natural - cols[a].width) - (cols[b].natural - cols[b].width)
+	})
+	for _, i := range order {
+		if spare <= 0 {
+			break
 		}
 		add := min(spare, cols[i].natural-cols[i].width)
 		cols[i].width += add
