@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/mattn/go-runewidth"
+
+	"github.com/hepsql/hepsql/engine"
 )
 
 // scripted is a lineReader that plays lines and records the history, and
@@ -288,5 +290,46 @@ func TestFitWidth(t *testing.T) {
 `
 	if out != want {
 		t.Errorf("at 60:\n%s\nwant:\n%s", out, want)
+	}
+}
+
+// TestReaderMatchesDriver: values read by the streaming reader print as
+// those duckdb-go returns for the same query.
+func TestReaderMatchesDriver(t *testing.T) {
+	db := openDB(t)
+	ctx := context.Background()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')"); err != nil {
+		t.Fatal(err)
+	}
+	for _, expr := range []string{
+		"[1, NULL, 3]", "[[1.5::FLOAT], [], NULL]", "{'a': [1, 2], 'b': {'c': 'x'}}", "[{'p': 1.25::DOUBLE, 'q': NULL}]",
+		"MAP {'k': [1], 'l': NULL}", "[1, 2, 3]::INTEGER[3]", "[[1, 2], [3, 4]]::INTEGER[2][2]", "'happy'::mood",
+		"union_value(n := 2)", "'a'::UNION(a VARCHAR, b INT)", "12.345::DECIMAL(5,3)", "-123456789012.5::DECIMAL(18,1)",
+		"-1234567890123456789012.5::DECIMAL(38,1)", "(-170141183460469231731687303715884105727)::HUGEINT", "340282366920938463463374607431768211455::UHUGEINT",
+		"DATE '1969-12-31'", "TIME '23:59:59.5'", "TIMESTAMP '1900-01-02 03:04:05.123456'", "TIMESTAMP_S '2020-01-01 00:00:01'",
+		"TIMESTAMP_MS '2020-01-01 00:00:01.5'", "TIMESTAMP_NS '2020-01-01 00:00:01.123456789'", "INTERVAL '-1 year 3 days 00:00:01'",
+		"'6ba7b810-9dad-11d1-80b4-00c04fd430c8'::UUID", "'\\xAA\\x00'::BLOB", "'a longer string than twelve bytes'", "(-128)::TINYINT", "TIMESTAMPTZ '2020-01-02 03:04:05+02'",
+		"255::UTINYINT", "65535::USMALLINT", "4294967295::UINTEGER", "18446744073709551615::UBIGINT", "true", "NULL::INTEGER",
+	} {
+		query := "SELECT " + expr + " AS v"
+		var want any
+		if err := conn.QueryRowContext(ctx, query).Scan(&want); err != nil {
+			t.Errorf("%s: duckdb-go: %v", expr, err)
+			continue
+		}
+		res, _, err := engine.RunStatement(ctx, conn, engine.Statement{SQL: query})
+		if err != nil {
+			t.Errorf("%s: %v", expr, err)
+			continue
+		}
+		typ := parseType(res.Types[0])
+		if got, w := formatText(res.Rows[0][0], typ), formatText(want, typ); got != w {
+			t.Errorf("%s (%s): reader %q, duckdb-go %q", expr, res.Types[0], got, w)
+		}
 	}
 }
