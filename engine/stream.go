@@ -91,6 +91,10 @@ type Outcome struct {
 
 type progressKey struct{}
 
+// progressDelay is how long a statement runs before its progress is
+// reported (tests shorten it).
+var progressDelay = time.Second
+
 // WithProgress returns a context under which StreamStatement calls report
 // about every 100 ms with DuckDB's estimate (0 to 100) of a statement's
 // progress, from another goroutine, once the statement has run for a
@@ -261,7 +265,7 @@ func watchProgress(ctx context.Context, h capi.Handle) (stop func()) {
 		select {
 		case <-quit:
 			return
-		case <-time.After(time.Second):
+		case <-time.After(progressDelay):
 		}
 		tick := time.NewTicker(100 * time.Millisecond)
 		defer tick.Stop()

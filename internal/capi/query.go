@@ -125,12 +125,25 @@ func Query(ctx context.Context, conn Handle, query string) (*Rows, error) {
 
 	r := &Rows{conn: conn, ctx: ctx}
 	r.stop = context.AfterFunc(ctx, func() { ddb.Interrupt(conn) })
-	if err := ctx.Err(); err != nil {
-		r.stop()
-		return nil, err
+	// Run DuckDB's tasks on this thread, a part of a task per call, until
+	// the first rows are ready (a streaming result) or the statement is
+	// done. Each call updates DuckDB's progress estimate (QueryProgress),
+	// which ExecutePending alone would not while this thread waits for the
+	// other threads' tasks. When every task is on another thread, wait a
+	// little rather than spin.
+	for {
+		if err := ctx.Err(); err != nil {
+			r.stop()
+			return nil, err
+		}
+		state := ddb.PendingExecuteTask(pending)
+		if ddb.PendingExecutionIsFinished(state) {
+			break
+		}
+		if state == ddb.PendingStateNoTasksAvailable {
+			time.Sleep(time.Millisecond)
+		}
 	}
-	// ExecutePending runs DuckDB's tasks on this thread until the first rows
-	// are ready (for a streaming result) or the statement is done.
 	if ddb.ExecutePending(pending, &r.res) == ddb.StateError {
 		msg := ddb.ResultError(&r.res)
 		ddb.DestroyResult(&r.res)
