@@ -137,6 +137,10 @@ func Query(ctx context.Context, conn Handle, query string) (*Rows, error) {
 			return nil, err
 		}
 		state := ddb.PendingExecuteTask(pending)
+		if state == ddb.PendingStateError {
+			r.stop()
+			return nil, r.joinCtx(errors.New(ddb.PendingError(pending)))
+		}
 		if ddb.PendingExecutionIsFinished(state) {
 			break
 		}
