@@ -154,14 +154,14 @@ func (p *Printer) PrintRows(w io.Writer, rows *engine.Rows) error {
 	return nil
 }
 
-// streams reports (second result) whether the mode writes rows as they
-// arrive rather than at the end; the first result is the mode's name.
-func (p *Printer) streams() (string, bool) {
+// streams reports whether the mode writes rows while they arrive (box and
+// table wait for the last one; markdown writes its head at once).
+func (p *Printer) streams() bool {
 	switch p.Mode {
 	case ModeBox, ModeTable, "":
-		return p.Mode, false
+		return false
 	}
-	return p.Mode, true // markdown streams its head
+	return true
 }
 
 // text is the one place where a value becomes the text people read (box,

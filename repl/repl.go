@@ -280,7 +280,7 @@ func (r *REPL) execute(ctx context.Context, st engine.Statement) {
 	defer func() { r.printer.beforeTable = nil }()
 	var printErr error
 	out, err := engine.StreamStatement(qctx, r.conn, st, func(rows *engine.Rows) error {
-		if _, ok := r.printer.streams(); ok || r.out() == r.opts.Err {
+		if r.printer.streams() {
 			bar.stop() // rows will print while the statement runs
 		}
 		printErr = r.printer.PrintRows(r.out(), rows)
