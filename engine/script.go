@@ -56,7 +56,20 @@ type ScriptError struct {
 }
 
 func (e *ScriptError) Error() string {
+	if e.File == "" { // shell input (see Locate): the LINE excerpt says where
+		return e.Msg
+	}
 	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Col, e.Msg)
+}
+
+// Locate returns err, the error of running st, with the line number of
+// DuckDB's "LINE n:" excerpt counted in the text st came from (see
+// SplitSQLAt) rather than in st alone, as a *ScriptError without a file.
+func Locate(st Statement, err error) error {
+	if err == nil {
+		return nil
+	}
+	return locateError("", st, err)
 }
 
 func (e *ScriptError) Unwrap() error { return e.Err }
@@ -97,8 +110,17 @@ func ParseScript(name, src string, overrides map[string]string) ([]Statement, er
 // ';', and pending reports whether rest holds the start of another statement
 // or an unterminated quote or comment, i.e. whether more input is needed.
 func SplitSQL(src string) (stmts []Statement, rest string, pending bool) {
+	return SplitSQLAt(src, 1, 1)
+}
+
+// SplitSQLAt is SplitSQL for src that starts at line and col (1-based, in
+// characters) of a longer input, such as the shell's stdin read piecewise:
+// the statements' positions, and those of their errors, count from the
+// start of that input.
+func SplitSQLAt(src string, line, col int) (stmts []Statement, rest string, pending bool) {
 	sc := scanSQL(src)
 	idx := newLineIndex(src)
+	idx.line0, idx.col0 = line-1, col-1
 	for _, ch := range sc.chunks {
 		if !ch.terminated {
 			rest = src[ch.start:]
@@ -151,6 +173,41 @@ func RunScriptConn(ctx context.Context, conn *sql.Conn, stmts []Statement, file 
 	return nil
 }
 
+// StreamScript is RunScript for output that streams: consume reads each
+// statement's rows as they are computed (see StreamStatement), and done is
+// called after every statement, also one that failed, with its status line
+// and notices. Memory does not grow with the size of the results.
+func StreamScript(ctx context.Context, db *sql.DB, stmts []Statement, file string, consume func(*Rows) error, done func(Statement, Outcome)) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("%s: open connection: %w", file, err)
+	}
+	defer conn.Close()
+	return StreamScriptConn(ctx, conn, stmts, file, consume, done)
+}
+
+// StreamScriptConn is StreamScript on a connection the caller holds.
+func StreamScriptConn(ctx context.Context, conn *sql.Conn, stmts []Statement, file string, consume func(*Rows) error, done func(Statement, Outcome)) error {
+	for _, st := range stmts {
+		var outErr error
+		out, err := StreamStatement(ctx, conn, st, func(rows *Rows) error {
+			if err := consume(rows); err != nil {
+				outErr = err
+				return err
+			}
+			return nil
+		})
+		done(st, out)
+		switch {
+		case outErr != nil:
+			return fmt.Errorf("%s:%d:%d: output: %w", file, st.Line, st.Col, outErr)
+		case err != nil:
+			return locateError(file, st, err)
+		}
+	}
+	return nil
+}
+
 // RunStatement runs one statement on conn and collects its rows. hasRows is
 // false for statements that only report a status (DDL, SET, INSERT without
 // RETURNING, COPY): DuckDB answers those with a lone "Count" or "Success"
@@ -159,46 +216,25 @@ func RunScriptConn(ctx context.Context, conn *sql.Conn, stmts []Statement, file 
 // them better (a query naming an unsupported ROOT branch). res.Notices holds
 // the statement's notices, also when it fails (res is then otherwise empty).
 func RunStatement(ctx context.Context, conn *sql.Conn, st Statement) (res Result, hasRows bool, err error) {
-	Notices(conn, nil) // what earlier statements run on conn left: not this one's
-	res, hasRows, err = runStatement(ctx, conn, st)
-	res.Notices, err = Notices(conn, err)
-	return res, hasRows, err
-}
-
-func runStatement(ctx context.Context, conn *sql.Conn, st Statement) (res Result, hasRows bool, err error) {
-	start := time.Now()
-	rows, err := conn.QueryContext(ctx, st.SQL)
-	if err != nil {
-		return Result{}, false, err
-	}
-	defer rows.Close()
 	res.Stmt = st
-	if res.Columns, err = rows.Columns(); err != nil {
-		return Result{}, false, fmt.Errorf("read columns: %w", err)
-	}
-	cts, err := rows.ColumnTypes()
+	out, err := StreamStatement(ctx, conn, st, func(rows *Rows) error {
+		res.Columns, res.Types = rows.Columns, rows.Types
+		for {
+			row, err := rows.Next()
+			if err != nil {
+				return err
+			}
+			if row == nil {
+				return nil
+			}
+			res.Rows = append(res.Rows, row)
+		}
+	})
 	if err != nil {
-		return Result{}, false, fmt.Errorf("read column types: %w", err)
+		return Result{Notices: out.Notices}, false, err
 	}
-	for _, ct := range cts {
-		res.Types = append(res.Types, ct.DatabaseTypeName())
-	}
-	for rows.Next() {
-		vals := make([]any, len(res.Columns))
-		ptrs := make([]any, len(vals))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			return Result{}, false, fmt.Errorf("read row %d: %w", len(res.Rows)+1, err)
-		}
-		res.Rows = append(res.Rows, vals)
-	}
-	if err := rows.Err(); err != nil {
-		return Result{}, false, err
-	}
-	res.Elapsed = time.Since(start)
-	return res, !isStatusResult(st.SQL, res), nil
+	res.Elapsed, res.Notices = out.Elapsed, out.Notices
+	return res, out.HasRows, nil
 }
 
 // queryKeywords start statements whose result is data even when it happens
@@ -207,19 +243,6 @@ var queryKeywords = map[string]bool{
 	"SELECT": true, "WITH": true, "FROM": true, "VALUES": true, "TABLE": true,
 	"DESCRIBE": true, "DESC": true, "SHOW": true, "SUMMARIZE": true, "PRAGMA": true,
 	"EXPLAIN": true, "CALL": true, "PIVOT": true, "UNPIVOT": true,
-}
-
-func isStatusResult(sqlText string, res Result) bool {
-	if len(res.Columns) != 1 {
-		return false
-	}
-	switch {
-	case res.Columns[0] == "Success" && res.Types[0] == "BOOLEAN":
-		return len(res.Rows) == 0
-	case res.Columns[0] == "Count" && res.Types[0] == "BIGINT":
-		return !queryKeywords[firstKeyword(sqlText)]
-	}
-	return false
 }
 
 func firstKeyword(s string) string {
@@ -418,6 +441,10 @@ func trimRight(s string) string { return strings.TrimRightFunc(s, unicode.IsSpac
 type lineIndex struct {
 	src    string
 	starts []int // byte offset of every line start
+
+	// line0 and col0 shift positions when src starts inside a longer
+	// text: lines by line0, columns of its first line by col0.
+	line0, col0 int
 }
 
 func newLineIndex(src string) *lineIndex {
@@ -433,7 +460,11 @@ func newLineIndex(src string) *lineIndex {
 // pos converts a byte offset to a 1-based line and character column.
 func (x *lineIndex) pos(off int) (line, col int) {
 	i := sort.SearchInts(x.starts, off+1) - 1
-	return i + 1, utf8.RuneCountInString(x.src[x.starts[i]:off]) + 1
+	col = utf8.RuneCountInString(x.src[x.starts[i]:off]) + 1
+	if i == 0 {
+		col += x.col0
+	}
+	return i + 1 + x.line0, col
 }
 
 // origin records how a statement's SQL was derived from the original text.
@@ -529,10 +560,20 @@ func errorOffset(sqlText string, n int, shown string, caret int) (int, bool) {
 		lineStart += len(l)
 	}
 	line := strings.TrimRight(lines[n-1], "\r\n")
-	if cut, ok := strings.CutPrefix(shown, "... "); ok {
-		shown, caret = cut, caret-len("... ")
+	// DuckDB cuts long lines around the error to "...part...", with or
+	// without blanks next to the dots.
+	for _, dots := range []string{"... ", "..."} {
+		if cut, ok := strings.CutPrefix(shown, dots); ok {
+			shown, caret = cut, caret-len(dots)
+			break
+		}
 	}
-	shown = strings.TrimSuffix(shown, " ...")
+	for _, dots := range []string{" ...", "..."} {
+		if cut, ok := strings.CutSuffix(shown, dots); ok {
+			shown = cut
+			break
+		}
+	}
 	at := strings.Index(line, shown)
 	if at < 0 || caret < 0 {
 		return lineStart, true // right line, unknown column

@@ -216,6 +216,11 @@ SELECT 1;
 		{"inside substituted value", "-- @param col = nosuch\nSELECT 1,\n  ${col};", "bad.sql:3:3: Binder Error"},
 		{"long line cut by DuckDB", "SELECT 1;\nSELECT " + strings.Repeat("1 + ", 40) + "nosuch + 2;",
 			"bad.sql:2:168: Binder Error"},
+		// DuckDB cuts this line to "..._range(...) WHERE nosuch ... AND...",
+		// dots without blanks; the column is counted in the file, where
+		// ${input} is 8 characters.
+		{"after substitution, line cut", "-- @param input = " + strings.Repeat("x", 60) + "\nSELECT count(*) FROM (SELECT '${input}' AS s) WHERE nosuch > 1 AND " + strings.Repeat("s > 'a' AND ", 8) + "true;",
+			"bad.sql:2:53: Binder Error"},
 		{"no position", "SELECT 1;\n  SELECT error('boom');", "bad.sql:2:3: Invalid Input Error: boom"},
 		{"parser error", "SELECT 1;\nSELECT * FROM FROM;", "bad.sql:2:15: Parser Error: syntax error at or near \"FROM\""},
 	} {

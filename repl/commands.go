@@ -32,7 +32,11 @@ func init() {
 		{".help", "[TOPIC]", "list commands, or show help on TOPIC", (*REPL).cmdHelp},
 		{".mode", "[MODE]", "show or set the output mode: " + strings.Join(Modes, ", "), (*REPL).cmdMode},
 		{".timer", "on|off", "show the run time under each table", (*REPL).cmdTimer},
-		{".maxrows", "N", "show at most N rows in tables (0: all)", (*REPL).cmdMaxRows},
+		{".maxrows", "N", "show at most N rows in tables, the first and last N/2 (0: all)", (*REPL).cmdMaxRows},
+		{".columns", "[on|off]", "show each row of a result as a column in box and table modes: for wide rows", (*REPL).cmdColumns},
+		{".maxwidth", "N", "fit tables in N columns of text (0: the terminal's width)", (*REPL).cmdMaxWidth},
+		{".output", "[FILE]", "write results to FILE (truncated first), or with no FILE back to the screen", (*REPL).cmdOutput},
+		{".once", "FILE", "write the next result to FILE", (*REPL).cmdOnce},
 		{".tables", "", "list tables and views", (*REPL).cmdTables},
 		{".schema", "[TABLE]", "show the columns and types of TABLE, or of all tables", (*REPL).cmdSchema},
 		{".read", "FILE [NAME=VALUE...]", "run a pipeline file, setting its parameters", (*REPL).cmdRead},
@@ -52,10 +56,24 @@ func (r *REPL) dotCommand(ctx context.Context, line string) bool {
 	}
 	i := slices.IndexFunc(commands, func(c command) bool { return c.name == args[0] })
 	if i < 0 {
-		r.fail(fmt.Errorf("unknown command %s; .help lists the commands", args[0]))
+		var near []string
+		for _, c := range commands {
+			if editDistance(args[0], c.name) <= 2 {
+				near = append(near, c.name)
+			}
+		}
+		if len(near) > 0 {
+			r.fail(fmt.Errorf("unknown command %s; did you mean %s?", args[0], strings.Join(near, " or ")))
+		} else {
+			r.fail(fmt.Errorf("unknown command %s; .help lists the commands", args[0]))
+		}
 		return false
 	}
+	once := r.redirectOnce && commands[i].name != ".once"
 	err = commands[i].run(r, ctx, args[1:])
+	if once {
+		r.endOnce()
+	}
 	if errors.Is(err, errQuit) {
 		return true
 	}
@@ -110,11 +128,17 @@ func (r *REPL) cmdHelp(_ context.Context, args []string) error {
 		topic, ok := r.opts.HelpTopics[args[0]]
 		if !ok && r.opts.HelpLookup != nil {
 			if text, found := r.opts.HelpLookup(args[0]); found {
+				if !strings.HasSuffix(text, "\n") {
+					text += "\n"
+				}
 				_, err := io.WriteString(out, text)
 				return err
 			}
 		}
 		if !ok {
+			if near := r.nearNames(args[0]); len(near) > 0 {
+				return fmt.Errorf("no help on %q; did you mean %s?", args[0], strings.Join(near, " or "))
+			}
 			return fmt.Errorf("no help on %q%s", args[0], r.topicList())
 		}
 		return topic(out)
@@ -130,6 +154,60 @@ func (r *REPL) cmdHelp(_ context.Context, args []string) error {
 	}
 	_, err := fmt.Fprintf(out, "\nEnd SQL statements with ';'. Ctrl-C interrupts a running statement.\n%s", r.topicLine())
 	return err
+}
+
+// nearNames lists the help names (topics, functions, commands) within a
+// small edit distance of name, nearest first.
+func (r *REPL) nearNames(name string) []string {
+	names := r.topicNames()
+	if r.opts.HelpNames != nil {
+		names = append(names, r.opts.HelpNames()...)
+	}
+	for _, c := range commands {
+		names = append(names, c.name)
+	}
+	lower := strings.ToLower(name)
+	limit := max(1, min(3, len([]rune(lower))/3))
+	type cand struct {
+		name string
+		d    int
+	}
+	var cands []cand
+	for _, n := range names {
+		if d := editDistance(lower, strings.ToLower(n)); d <= limit {
+			cands = append(cands, cand{n, d})
+		}
+	}
+	slices.SortStableFunc(cands, func(a, b cand) int { return a.d - b.d })
+	var out []string
+	for _, c := range cands {
+		if !slices.Contains(out, c.name) && len(out) < 3 {
+			out = append(out, c.name)
+		}
+	}
+	return out
+}
+
+// editDistance is the Levenshtein distance between a and b, in runes.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
 }
 
 func (r *REPL) topicNames() []string {
@@ -160,7 +238,7 @@ func (r *REPL) cmdMode(_ context.Context, args []string) error {
 	case len(args) == 0:
 		mode := r.printer.Mode
 		if mode == "" {
-			mode = ModeTable
+			mode = ModeBox
 		}
 		_, err := fmt.Fprintln(r.opts.Out, mode)
 		return err
@@ -176,6 +254,58 @@ func (r *REPL) cmdTimer(_ context.Context, args []string) error {
 		return errors.New("want on or off")
 	}
 	r.printer.Timer = args[0] == "on"
+	return nil
+}
+
+func (r *REPL) cmdColumns(_ context.Context, args []string) error {
+	switch {
+	case len(args) == 0:
+		r.printer.Columns = !r.printer.Columns
+	case len(args) == 1 && (args[0] == "on" || args[0] == "off"):
+		r.printer.Columns = args[0] == "on"
+	default:
+		return errors.New("want on or off")
+	}
+	return nil
+}
+
+func (r *REPL) cmdMaxWidth(_ context.Context, args []string) error {
+	if len(args) != 1 {
+		return errors.New("want a number of columns")
+	}
+	n, err := strconv.Atoi(args[0])
+	if err != nil || n < 0 {
+		return fmt.Errorf("want a number of columns, not %q", args[0])
+	}
+	r.printer.MaxWidth = n
+	return nil
+}
+
+func (r *REPL) cmdOutput(_ context.Context, args []string) error {
+	switch len(args) {
+	case 0:
+		r.closeRedirect()
+		return nil
+	case 1:
+		return r.openRedirect(args[0], false)
+	}
+	return errors.New("want at most one file name")
+}
+
+func (r *REPL) cmdOnce(_ context.Context, args []string) error {
+	if len(args) != 1 {
+		return errors.New("want a file name")
+	}
+	return r.openRedirect(args[0], true)
+}
+
+func (r *REPL) openRedirect(name string, once bool) error {
+	f, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	r.closeRedirect()
+	r.redirect, r.redirectOnce = f, once
 	return nil
 }
 
@@ -235,7 +365,7 @@ ORDER BY table_catalog, table_schema, table_name, ordinal_position`
 	if len(res.Rows) == 0 {
 		return fmt.Errorf("no such table: %s", args[0])
 	}
-	return r.printer.Print(r.opts.Out, res)
+	return r.printer.Print(r.out(), res)
 }
 
 // show runs a catalog query and prints it like any result.
@@ -244,7 +374,7 @@ func (r *REPL) show(ctx context.Context, query string) error {
 	if err != nil {
 		return err
 	}
-	return r.printer.Print(r.opts.Out, res)
+	return r.printer.Print(r.out(), res)
 }
 
 // sqlString quotes s as an SQL string literal.
@@ -277,7 +407,10 @@ func (r *REPL) cmdRead(ctx context.Context, args []string) error {
 	}
 	qctx, done := r.interruptible(ctx)
 	defer done()
-	return engine.RunScriptConn(qctx, r.conn, stmts, file, func(res engine.Result) error {
-		return r.printer.PrintWithNotices(r.opts.Out, r.opts.Err, res)
+	return engine.StreamScriptConn(qctx, r.conn, stmts, file, func(rows *engine.Rows) error {
+		return r.printer.PrintRows(r.out(), rows)
+	}, func(_ engine.Statement, out engine.Outcome) {
+		r.printer.PrintStatus(r.out(), r.opts.Err, out.Status)
+		PrintNotices(r.opts.Err, out.Notices)
 	})
 }

@@ -48,6 +48,17 @@ func writeText(b *strings.Builder, v any, t *typeInfo) {
 	case duckdb.Union:
 		writeText(b, x.Value, t.field(x.Tag))
 	case []any:
+		if t.name == "STRUCT" { // a STRUCT with unnamed fields: (1, 2) as DuckDB prints it
+			b.WriteByte('(')
+			for i, e := range x {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				writeText(b, e, t.member(i))
+			}
+			b.WriteByte(')')
+			return
+		}
 		b.WriteByte('[')
 		for i, e := range x {
 			if i > 0 {
@@ -214,6 +225,9 @@ func jsonValue(v any, t *typeInfo) any {
 	if t == nil {
 		t = &typeInfo{}
 	}
+	if s, ok := v.(string); ok && t.name == "JSON" && json.Valid([]byte(s)) {
+		return json.RawMessage(s) // a JSON value stays JSON
+	}
 	switch x := v.(type) {
 	case nil, bool, string, int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64:
 		return x
@@ -234,7 +248,11 @@ func jsonValue(v any, t *typeInfo) any {
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {
-			out[i] = jsonValue(e, t.elem)
+			if t.name == "STRUCT" { // unnamed fields: a JSON array
+				out[i] = jsonValue(e, t.member(i))
+			} else {
+				out[i] = jsonValue(e, t.elem)
+			}
 		}
 		return out
 	case map[string]any:

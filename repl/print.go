@@ -1,42 +1,69 @@
 package repl
 
 import (
+	"bufio"
 	"encoding/csv"
 	"fmt"
 	"io"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
-	"github.com/jedib0t/go-pretty/v6/table"
-	"github.com/jedib0t/go-pretty/v6/text"
+	"github.com/mattn/go-runewidth"
+	"golang.org/x/term"
 
 	"github.com/hepsql/hepsql/engine"
 )
 
 // Output modes.
 const (
-	ModeTable    = "table"    // box-drawn table for people, names and types in the header
+	ModeBox      = "box"      // Unicode box table, names and types in the header, fitted to the screen (the default)
+	ModeTable    = "table"    // the same drawn with ASCII +, - and |
+	ModeLine     = "line"     // one "name = value" line per column, a blank line between rows
+	ModeList     = "list"     // header, then values separated by |
 	ModeCSV      = "csv"      // RFC 4180, header line, NULL as empty field
 	ModeJSON     = "json"     // one JSON array of row objects per result
 	ModeMarkdown = "markdown" // GitHub-flavoured markdown table
 )
 
 // Modes lists the valid output modes.
-var Modes = []string{ModeTable, ModeCSV, ModeJSON, ModeMarkdown}
+var Modes = []string{ModeBox, ModeTable, ModeLine, ModeList, ModeCSV, ModeJSON, ModeMarkdown}
 
 // ValidMode reports whether m names an output mode.
 func ValidMode(m string) bool { return slices.Contains(Modes, m) }
 
-// Printer writes results in one output mode. The table and markdown modes
-// end each result with a line such as "(12 rows, 3.2 ms)"; csv and json
-// print nothing but data, so that their output can be piped into other tools.
-type Printer struct {
-	Mode    string // one of Modes; "" means table
-	Timer   bool   // add the elapsed time to the row-count line
-	MaxRows int    // table and markdown show at most this many rows (first and last half); 0 shows all
+// DefaultWidth is the width tables fit when the output is not a terminal and
+// COLUMNS is not set.
+const DefaultWidth = 80
 
-	printed int // results written so far
+// Printer writes results in one output mode. The box, table and markdown
+// modes end each result with a line such as "(12 rows, 3.2 ms)"; the other
+// modes print nothing but data, so that their output can be piped into
+// other tools.
+//
+// Results stream: csv, json, line and list write each row as it arrives;
+// box, table and markdown keep the first and last MaxRows/2 rows and count
+// the rest, so that memory does not grow with the size of the result.
+type Printer struct {
+	Mode     string // one of Modes; "" means box
+	Timer    bool   // add the elapsed time to the row-count line
+	MaxRows  int    // box, table and markdown show at most this many rows (first and last half); 0 shows all
+	MaxWidth int    // box and table fit this many columns of text; 0: the terminal's width, else $COLUMNS, else DefaultWidth
+	Columns  bool   // box and table show each row as a column (one line per result column)
+
+	// Render, if set, is asked first for the text of every value that box,
+	// table, line, list and markdown show (typ is DuckDB's type name); ok
+	// false leaves the value to the default formatting. The text may span
+	// several lines (box and table draw them).
+	Render func(v any, typ string) (text string, ok bool)
+
+	printed map[io.Writer]int // results written so far, per destination (.output)
+
+	// beforeTable, if set, is called when a table has all its rows, just
+	// before it is drawn (the shell erases its progress bar there).
+	beforeTable func()
 }
 
 // PrintWithNotices is the output of a pipeline's statement (see
@@ -60,96 +87,194 @@ func PrintNotices(w io.Writer, notices []string) {
 	}
 }
 
-// Print writes res to w. In csv mode a blank line separates consecutive
-// results, the only way to tell where one header-and-rows block ends.
+// PrintStatus writes the status line of a statement without rows ("12 rows
+// written"): with the results in the modes for people, on errOut in csv and
+// json, which are kept for data.
+func (p *Printer) PrintStatus(out, errOut io.Writer, status string) {
+	if status == "" {
+		return
+	}
+	w := out
+	if p.Mode == ModeCSV || p.Mode == ModeJSON {
+		w = errOut
+	}
+	fmt.Fprintln(w, status)
+}
+
+// Print writes the collected result res to w.
 func (p *Printer) Print(w io.Writer, res engine.Result) error {
-	types := make([]*typeInfo, len(res.Types))
-	for i, t := range res.Types {
+	return p.PrintRows(w, engine.RowsOf(res))
+}
+
+// PrintRows reads rows to their end and writes them to w. In csv mode a
+// blank line separates consecutive results, the only way to tell where one
+// header-and-rows block ends.
+func (p *Printer) PrintRows(w io.Writer, rows *engine.Rows) error {
+	types := make([]*typeInfo, len(rows.Types))
+	for i, t := range rows.Types {
 		types[i] = parseType(t)
 	}
+	if p.printed == nil {
+		p.printed = map[io.Writer]int{}
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	// Before waiting for DuckDB, show what is written so far: slow rows
+	// (a training's epochs) appear as they come.
+	rows.SetBeforeFetch(func() { bw.Flush() })
 	var err error
 	switch p.Mode {
-	case ModeTable, "":
-		err = p.printTable(w, res, types, false)
+	case ModeBox, "":
+		err = p.printTable(bw, w, rows, types, boxStyle)
+	case ModeTable:
+		err = p.printTable(bw, w, rows, types, asciiStyle)
 	case ModeMarkdown:
-		err = p.printTable(w, res, types, true)
+		err = p.printMarkdown(bw, rows, types)
+	case ModeLine:
+		err = p.printLine(bw, rows, types)
+	case ModeList:
+		err = p.printList(bw, rows, types)
 	case ModeCSV:
-		if p.printed > 0 {
-			if _, err := io.WriteString(w, "\n"); err != nil {
-				return fmt.Errorf("print csv: %w", err)
-			}
+		if p.printed[w] > 0 {
+			bw.WriteString("\n")
 		}
-		err = printCSV(w, res, types)
+		err = printCSV(bw, rows, types)
 	case ModeJSON:
-		err = printJSON(w, res, types)
+		err = printJSON(bw, rows, types)
 	default:
 		err = fmt.Errorf("unknown output mode %q", p.Mode)
+	}
+	rows.SetBeforeFetch(nil)
+	if ferr := bw.Flush(); err == nil && ferr != nil {
+		err = ferr
 	}
 	if err != nil {
 		return fmt.Errorf("print %s: %w", p.Mode, err)
 	}
-	p.printed++
+	p.printed[w]++
 	return nil
 }
 
-func (p Printer) printTable(w io.Writer, res engine.Result, types []*typeInfo, markdown bool) error {
-	tw := table.NewWriter()
-	style := table.StyleLight
-	style.Format.Header = text.FormatDefault // keep column names as written
-	tw.SetStyle(style)
-	tw.AppendHeader(toRow(res.Columns))
-	if !markdown { // markdown allows one header row only
-		tw.AppendHeader(toRow(res.Types))
+// streams reports whether the mode writes rows while they arrive (box and
+// table wait for the last one; markdown writes its head at once).
+func (p *Printer) streams() bool {
+	switch p.Mode {
+	case ModeBox, ModeTable, "":
+		return false
 	}
-	// Explicit header alignment: go-pretty would otherwise guess from the cells
-	// and right-align the header of a table without rows.
-	cfg := make([]table.ColumnConfig, len(types))
-	for i, t := range types {
-		cfg[i] = table.ColumnConfig{Number: i + 1, AlignHeader: text.AlignLeft}
-		if t.isNumeric() {
-			cfg[i].Align = text.AlignRight
+	return true
+}
+
+// text is the one place where a value becomes the text people read (box,
+// table, line, list, markdown): Render first, then formatText.
+func (p *Printer) text(v any, t *typeInfo, typ string) string {
+	if p.Render != nil {
+		if s, ok := p.Render(v, typ); ok {
+			return s
 		}
 	}
-	tw.SetColumnConfigs(cfg)
+	return formatText(v, t)
+}
 
-	rows, shown := res.Rows, len(res.Rows)
-	if p.MaxRows > 0 && len(rows) > p.MaxRows {
-		shown = p.MaxRows
-		head := (p.MaxRows + 1) / 2
-		rows = slices.Concat(rows[:head], [][]any{nil}, rows[len(rows)-(p.MaxRows-head):])
+// width is the number of columns tables fit in when written to w.
+func (p *Printer) width(w io.Writer) int {
+	if p.MaxWidth > 0 {
+		return p.MaxWidth
 	}
-	for _, r := range rows {
-		cells := make(table.Row, len(res.Columns))
-		for i := range cells {
-			if r == nil {
-				cells[i] = "…" // marks the rows left out
-			} else {
-				cells[i] = formatText(r[i], types[i])
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		if cols, _, err := term.GetSize(int(f.Fd())); err == nil && cols > 0 {
+			return cols
+		}
+	}
+	if n, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && n > 0 {
+		return n
+	}
+	return DefaultWidth
+}
+
+// sample keeps the first and last rows of a result and counts them all.
+type sample struct {
+	head, tail [][]any // tail is a ring once full
+	next       int     // where the ring writes next
+	headN      int
+	tailN      int // 0 and headN 0: keep everything in head
+	total      int64
+}
+
+func newSample(maxRows int) *sample {
+	if maxRows <= 0 {
+		return &sample{headN: -1}
+	}
+	head := (maxRows + 1) / 2
+	return &sample{headN: head, tailN: maxRows - head}
+}
+
+func (s *sample) add(row []any) {
+	s.total++
+	switch {
+	case s.headN < 0 || len(s.head) < s.headN:
+		s.head = append(s.head, row)
+	case s.tailN == 0:
+	case len(s.tail) < s.tailN:
+		s.tail = append(s.tail, row)
+	default:
+		s.tail[s.next] = row
+		s.next = (s.next + 1) % s.tailN
+	}
+}
+
+// rows returns the kept rows in order, and how many were left out between
+// the head and the tail.
+func (s *sample) rows() (head, tail [][]any, skipped int64) {
+	tail = append(slices.Clone(s.tail[s.next:]), s.tail[:s.next]...)
+	return s.head, tail, s.total - int64(len(s.head)) - int64(len(tail))
+}
+
+// collect reads rows into a sample, calling each (if set) on every row as it
+// arrives.
+func collect(rows *engine.Rows, maxRows int, each func([]any) error) (*sample, error) {
+	s := newSample(maxRows)
+	for {
+		row, err := rows.Next()
+		if err != nil {
+			return nil, err
+		}
+		if row == nil {
+			return s, nil
+		}
+		if each != nil {
+			if err := each(row); err != nil {
+				return nil, err
 			}
 		}
-		tw.AppendRow(cells)
+		s.add(row)
 	}
-	out := tw.Render()
-	if markdown {
-		out = tw.RenderMarkdown()
-	}
-	_, err := fmt.Fprintf(w, "%s\n%s\n", out, p.footer(len(res.Rows), shown, res.Elapsed))
-	return err
 }
 
 // footer is the "(12 rows, 3.2 ms)" line under a table.
-func (p Printer) footer(total, shown int, elapsed time.Duration) string {
-	parts := []string{fmt.Sprintf("%d rows", total)}
+func (p *Printer) footer(total int64, shown int, cols, colsShown int, elapsed time.Duration) string {
+	parts := []string{thousands(total) + " rows"}
 	if total == 1 {
 		parts[0] = "1 row"
 	}
-	if shown < total {
-		parts = append(parts, fmt.Sprintf("%d shown", shown))
+	if int64(shown) < total {
+		parts = append(parts, thousands(int64(shown))+" shown")
+	}
+	if colsShown < cols {
+		parts = append(parts, fmt.Sprintf("%d columns, %d shown", cols, colsShown))
 	}
 	if p.Timer {
 		parts = append(parts, formatElapsed(elapsed))
 	}
 	return "(" + strings.Join(parts, ", ") + ")"
+}
+
+// thousands writes n with thousands separators: 19,999,960.
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 func formatElapsed(d time.Duration) string {
@@ -159,21 +284,18 @@ func formatElapsed(d time.Duration) string {
 	return fmt.Sprintf("%.2f s", d.Seconds())
 }
 
-func toRow(ss []string) table.Row {
-	row := make(table.Row, len(ss))
-	for i, s := range ss {
-		row[i] = s
-	}
-	return row
-}
-
-func printCSV(w io.Writer, res engine.Result, types []*typeInfo) error {
+func printCSV(w *bufio.Writer, rows *engine.Rows, types []*typeInfo) error {
 	cw := csv.NewWriter(w)
-	if err := cw.Write(res.Columns); err != nil {
+	if err := cw.Write(rows.Columns); err != nil {
 		return err
 	}
-	rec := make([]string, len(res.Columns))
-	for _, r := range res.Rows {
+	rec := make([]string, len(rows.Columns))
+	for {
+		r, err := rows.Next()
+		if err != nil || r == nil {
+			cw.Flush()
+			return cmpErr(err, cw.Error())
+		}
 		for i, v := range r {
 			rec[i] = ""
 			if v != nil {
@@ -184,8 +306,13 @@ func printCSV(w io.Writer, res engine.Result, types []*typeInfo) error {
 			return err
 		}
 	}
-	cw.Flush()
-	return cw.Error()
+}
+
+func cmpErr(a, b error) error {
+	if a != nil {
+		return a
+	}
+	return b
 }
 
 // printJSON writes the result as one JSON array with a row object per line:
@@ -196,28 +323,126 @@ func printCSV(w io.Writer, res engine.Result, types []*typeInfo) error {
 //	]
 //
 // Several results form a stream of arrays, as json.Decoder or `jq` read them.
-func printJSON(w io.Writer, res engine.Result, types []*typeInfo) error {
-	var b strings.Builder
-	b.WriteString("[")
-	for n, r := range res.Rows {
+func printJSON(w *bufio.Writer, rows *engine.Rows, types []*typeInfo) error {
+	w.WriteString("[")
+	n := 0
+	for {
+		r, err := rows.Next()
+		if err != nil {
+			return err
+		}
+		if r == nil {
+			break
+		}
 		obj := make(orderedObject, len(r))
 		for i, v := range r {
-			obj[i] = member{res.Columns[i], jsonValue(v, types[i])}
+			obj[i] = member{rows.Columns[i], jsonValue(v, types[i])}
 		}
 		data, err := marshalJSON(obj)
 		if err != nil {
 			return fmt.Errorf("row %d: %w", n+1, err)
 		}
 		if n > 0 {
-			b.WriteByte(',')
+			w.WriteByte(',')
 		}
-		b.WriteByte('\n')
-		b.Write(data)
+		w.WriteByte('\n')
+		w.Write(data)
+		n++
 	}
-	if len(res.Rows) > 0 {
-		b.WriteByte('\n')
+	if n > 0 {
+		w.WriteByte('\n')
 	}
-	b.WriteString("]\n")
-	_, err := io.WriteString(w, b.String())
+	_, err := w.WriteString("]\n")
+	return err
+}
+
+// printLine writes each row as "name = value" lines, names right-aligned,
+// rows separated by a blank line, as the DuckDB and SQLite shells do.
+func (p *Printer) printLine(w *bufio.Writer, rows *engine.Rows, types []*typeInfo) error {
+	nameW := 0
+	for _, c := range rows.Columns {
+		nameW = max(nameW, runewidth.StringWidth(c))
+	}
+	for n := 0; ; n++ {
+		r, err := rows.Next()
+		if err != nil || r == nil {
+			return err
+		}
+		if n > 0 {
+			w.WriteByte('\n')
+		}
+		for i, v := range r {
+			c := rows.Columns[i]
+			fmt.Fprintf(w, "%s%s = %s\n", strings.Repeat(" ", nameW-runewidth.StringWidth(c)), c, p.text(v, types[i], rows.Types[i]))
+		}
+	}
+}
+
+// printList writes a header line and then one line per row, values
+// separated by '|'.
+func (p *Printer) printList(w *bufio.Writer, rows *engine.Rows, types []*typeInfo) error {
+	w.WriteString(strings.Join(rows.Columns, "|") + "\n")
+	cells := make([]string, len(rows.Columns))
+	for {
+		r, err := rows.Next()
+		if err != nil || r == nil {
+			return err
+		}
+		for i, v := range r {
+			cells[i] = p.text(v, types[i], rows.Types[i])
+		}
+		w.WriteString(strings.Join(cells, "|") + "\n")
+	}
+}
+
+// printMarkdown writes a GitHub table: the head rows as they arrive, then an
+// elision row and the tail.
+func (p *Printer) printMarkdown(w *bufio.Writer, rows *engine.Rows, types []*typeInfo) error {
+	esc := func(s string) string {
+		return strings.ReplaceAll(strings.ReplaceAll(s, "|", `\|`), "\n", "<br>")
+	}
+	line := func(cells []string) {
+		w.WriteString("| " + strings.Join(cells, " | ") + " |\n")
+	}
+	names := make([]string, len(rows.Columns))
+	align := make([]string, len(rows.Columns))
+	for i, c := range rows.Columns {
+		names[i], align[i] = esc(c), " --- "
+		if types[i].isNumeric() {
+			align[i] = " ---:"
+		}
+	}
+	line(names)
+	w.WriteString("|" + strings.Join(align, "|") + "|\n")
+	cells := func(r []any) []string {
+		out := make([]string, len(r))
+		for i, v := range r {
+			out[i] = esc(p.text(v, types[i], rows.Types[i]))
+		}
+		return out
+	}
+	s := newSample(p.MaxRows)
+	for {
+		r, err := rows.Next()
+		if err != nil {
+			return err
+		}
+		if r == nil {
+			break
+		}
+		if s.headN < 0 || len(s.head) < s.headN {
+			line(cells(r)) // the head streams
+		}
+		s.add(r)
+	}
+	head, tail, skipped := s.rows()
+	if skipped > 0 {
+		line(slices.Repeat([]string{"…"}, len(rows.Columns)))
+	}
+	for _, r := range tail {
+		line(cells(r))
+	}
+	shown := len(head) + len(tail)
+	_, err := w.WriteString(p.footer(s.total, shown, 1, 1, rows.Elapsed()) + "\n")
 	return err
 }

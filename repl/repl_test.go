@@ -90,7 +90,7 @@ SELECT * FROM t ORDER BY id;
 
 func TestModes(t *testing.T) {
 	for _, tc := range []struct{ mode, want string }{
-		{ModeTable, `┌─────────┬──────────────────────────────┬────────┬───────────┬──────────────────────────────────┐
+		{ModeBox, `┌─────────┬──────────────────────────────┬────────┬───────────┬──────────────────────────────────┐
 │ id      │ name                         │ x      │ l         │ s                                │
 │ INTEGER │ VARCHAR                      │ DOUBLE │ INTEGER[] │ STRUCT("z" VARCHAR, "a" INTEGER) │
 ├─────────┼──────────────────────────────┼────────┼───────────┼──────────────────────────────────┤
@@ -98,6 +98,33 @@ func TestModes(t *testing.T) {
 │      22 │ has "quotes", commas | pipes │   NULL │ []        │ {'z': q, 'a': 7}                 │
 └─────────┴──────────────────────────────┴────────┴───────────┴──────────────────────────────────┘
 (2 rows)
+`},
+		// Fitted to 80 columns (no terminal, no $COLUMNS): the widest
+		// columns are cut, an ASCII drawing.
+		{ModeTable, `+---------+-----------------------+--------+-----------+-----------------------+
+| id      | name                  | x      | l         | s                     |
+| INTEGER | VARCHAR               | DOUBLE | INTEGER[] | STRUCT("z" VARCHAR, … |
++---------+-----------------------+--------+-----------+-----------------------+
+|       1 | plain                 |    1.5 | [1, 2]    | {'z': last, 'a': NUL… |
+|      22 | has "quotes", commas… |   NULL | []        | {'z': q, 'a': 7}      |
++---------+-----------------------+--------+-----------+-----------------------+
+(2 rows)
+`},
+		{ModeLine, `  id = 1
+name = plain
+   x = 1.5
+   l = [1, 2]
+   s = {'z': last, 'a': NULL}
+
+  id = 22
+name = has "quotes", commas | pipes
+   x = NULL
+   l = []
+   s = {'z': q, 'a': 7}
+`},
+		{ModeList, `id|name|x|l|s
+1|plain|1.5|[1, 2]|{'z': last, 'a': NULL}
+22|has "quotes", commas | pipes|NULL|[]|{'z': q, 'a': 7}
 `},
 		{ModeCSV, `id,name,x,l,s
 1,plain,1.5,"[1, 2]","{'z': last, 'a': NULL}"
@@ -116,7 +143,12 @@ func TestModes(t *testing.T) {
 `},
 	} {
 		t.Run(tc.mode, func(t *testing.T) {
-			out, errOut, err := shell(t, modeQuery, Options{Mode: tc.mode})
+			t.Setenv("COLUMNS", "")
+			width := 0
+			if tc.mode == ModeBox {
+				width = 200
+			}
+			out, errOut, err := shell(t, modeQuery, Options{Mode: tc.mode, MaxWidth: width})
 			if err != nil || errOut != "" {
 				t.Fatalf("err = %v, stderr = %q", err, errOut)
 			}
@@ -358,6 +390,58 @@ func TestEmptyTable(t *testing.T) {
 	}
 	// Status-only statements print nothing.
 	want := "┌─────────┐\n│ x       │\n│ INTEGER │\n├─────────┤\n└─────────┘\n(0 rows)\n"
+	if out != want {
+		t.Errorf("output:\n%s\nwant:\n%s", out, want)
+	}
+}
+
+// TestUnnamedStructs: STRUCTs without field names (row(), list_zip) print
+// as DuckDB prints them, in every mode; duckdb-go alone fails on them with
+// "empty name".
+func TestUnnamedStructs(t *testing.T) {
+	input := "SELECT list_zip([1,2],[3,4]) AS z, row(1, 'a') AS r;\n.mode json\nSELECT list_zip([1,2],[3,4]) AS z, row(1, 'a') AS r;\n.mode csv\nSELECT row(1, 2) AS r;\n"
+	out, errOut, err := shell(t, input, Options{})
+	if err != nil || errOut != "" {
+		t.Fatalf("err = %v, stderr = %q", err, errOut)
+	}
+	want := `┌────────────────────────────┬──────────────────────────┐
+│ z                          │ r                        │
+│ STRUCT(INTEGER, INTEGER)[] │ STRUCT(INTEGER, VARCHAR) │
+├────────────────────────────┼──────────────────────────┤
+│ [(1, 3), (2, 4)]           │ (1, a)                   │
+└────────────────────────────┴──────────────────────────┘
+(1 row)
+[
+{"z":[[1,3],[2,4]],"r":[1,"a"]}
+]
+
+r
+"(1, 2)"
+`
+	if out != want {
+		t.Errorf("output:\n%s\nwant:\n%s", out, want)
+	}
+}
+
+// TestHeadAndTail: a table keeps the first and last rows, says how many it
+// left out in the middle and counts them all in the footer.
+func TestHeadAndTail(t *testing.T) {
+	out, _, err := shell(t, ".maxrows 4\nSELECT range AS i FROM range(20000000);\n", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `┌──────────────────────────┐
+│ i                        │
+│ BIGINT                   │
+├──────────────────────────┤
+│                        0 │
+│                        1 │
+│ … 19,999,996 more rows … │
+│                 19999998 │
+│                 19999999 │
+└──────────────────────────┘
+(20,000,000 rows, 4 shown)
+`
 	if out != want {
 		t.Errorf("output:\n%s\nwant:\n%s", out, want)
 	}

@@ -35,6 +35,10 @@ func parseType(s string) *typeInfo {
 	switch t.name {
 	case "STRUCT", "UNION":
 		for _, p := range parts {
+			if !strings.HasPrefix(strings.TrimSpace(p), `"`) { // unnamed: STRUCT(INTEGER, INTEGER)
+				t.fields = append(t.fields, fieldInfo{"", parseType(p)})
+				continue
+			}
 			name, rest := fieldName(p)
 			t.fields = append(t.fields, fieldInfo{name, parseType(rest)})
 		}
@@ -99,6 +103,14 @@ func (t *typeInfo) isNumeric() bool {
 		return true
 	}
 	return false
+}
+
+// member returns the type of a STRUCT's i-th field, if known.
+func (t *typeInfo) member(i int) *typeInfo {
+	if t != nil && i < len(t.fields) {
+		return t.fields[i].typ
+	}
+	return nil
 }
 
 // field returns the type of the named STRUCT or UNION member, if known.

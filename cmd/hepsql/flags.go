@@ -12,9 +12,11 @@ import (
 
 // dbFlags are the options every database-using subcommand takes.
 type dbFlags struct {
-	db      string
-	threads int
-	mode    string
+	db       string
+	threads  int
+	mode     string
+	maxRows  int
+	maxWidth int
 }
 
 func newFlagSet(name string, stderr io.Writer, f *dbFlags) *flag.FlagSet {
@@ -22,13 +24,18 @@ func newFlagSet(name string, stderr io.Writer, f *dbFlags) *flag.FlagSet {
 	fs.SetOutput(stderr)
 	fs.StringVar(&f.db, "db", "", "database `FILE`; in memory if empty")
 	fs.IntVar(&f.threads, "threads", 0, "number of worker threads; 0 uses all cores")
-	fs.StringVar(&f.mode, "mode", repl.ModeTable, "output `MODE`: "+strings.Join(repl.Modes, ", "))
+	fs.StringVar(&f.mode, "mode", repl.ModeBox, "output `MODE`: "+strings.Join(repl.Modes, ", "))
+	fs.IntVar(&f.maxRows, "maxrows", repl.DefaultMaxRows, "box, table and markdown show the first and last `N`/2 rows; 0 shows all")
+	fs.IntVar(&f.maxWidth, "maxwidth", 0, "box and table fit `N` columns of text; 0: the terminal's width, else $COLUMNS, else 80")
 	return fs
 }
 
 func (f *dbFlags) check() error {
 	if !repl.ValidMode(f.mode) {
 		return usagef("--mode %q: want one of %s", f.mode, strings.Join(repl.Modes, ", "))
+	}
+	if f.maxRows < 0 || f.maxWidth < 0 {
+		return usagef("--maxrows and --maxwidth want a number >= 0")
 	}
 	if f.threads < 0 {
 		return usagef("--threads %d: want a positive number", f.threads)

@@ -5,6 +5,7 @@
 //	hepsql [--db FILE] [--threads N] [--mode MODE] -c SQL   run SQL and exit
 //	hepsql run FILE.sql [--set NAME=VALUE]... [--mode MODE] [--db FILE] [--threads N]
 //	hepsql gen adl|topology ...
+//	hepsql --version
 package main
 
 import (
@@ -27,6 +28,8 @@ func main() {
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var err error
 	switch {
+	case len(args) > 0 && (args[0] == "--version" || args[0] == "-version" || args[0] == "version"):
+		err = printVersion(stdout)
 	case len(args) > 0 && args[0] == "run":
 		err = runPipeline(ctx, args[1:], stdout, stderr)
 	case len(args) > 0 && args[0] == "gen":

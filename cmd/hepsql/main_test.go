@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mattn/go-runewidth"
+
 	"github.com/hepsql/hepsql/internal/testfiles"
 )
 
@@ -107,11 +109,15 @@ func TestCommand(t *testing.T) {
 		{"piped shell", ".mode csv\nSELECT 1 AS a,\n  2 AS b;\nSELECT 3 AS c\n", nil,
 			result{"a,b\n1,2\n\nc\n3\n", "", 0}},
 		{"piped shell error", "SELECT 'x' AS a;\nSELEC 1;\nSELECT 2 AS b;\n", []string{"--mode", "csv", "--threads", "2"},
-			result{"a\nx\n\nb\n2\n", "Error: Parser Error: syntax error at or near \"SELEC\"\n\nLINE 1: SELEC 1\n        ^\n", 1}},
+			result{"a\nx\n\nb\n2\n", "Error: Parser Error: syntax error at or near \"SELEC\"\n\nLINE 2: SELEC 1\n        ^\n", 1}},
+		// Line numbers of piped input count from its start, also for a
+		// statement that starts after another on the same line.
+		{"piped shell error lines", "SELECT 1 AS a;\n\nSELECT 2 AS b; SELECT\n  3 AS c,\n  nosuch;\n", []string{"--mode", "csv"},
+			result{"a\n1\n\nb\n2\n", "Error: Binder Error: Referenced column \"nosuch\" was not found because the FROM clause is missing\n\nLINE 5:   nosuch\n          ^\n", 1}},
 		{"write database", "CREATE TABLE kept AS SELECT 42 AS v;\n", []string{"--db", db}, result{"", "", 0}},
 		{"read database", "", []string{"--db", db, "-c", "SELECT v FROM kept", "--mode", "csv"}, result{"v\n42\n", "", 0}},
 		{"bad mode", "", []string{"--mode", "xml"},
-			result{"", "hepsql: --mode \"xml\": want one of table, csv, json, markdown\nRun 'hepsql -h' or 'hepsql run -h' for usage.\n", 2}},
+			result{"", "hepsql: --mode \"xml\": want one of box, table, line, list, csv, json, markdown\nRun 'hepsql -h' or 'hepsql run -h' for usage.\n", 2}},
 		{"gen without --out", "", []string{"gen", "adl"},
 			result{"", "hepsql: gen adl: --out is required\nRun 'hepsql -h' or 'hepsql run -h' for usage.\n", 2}},
 		{"gen adl", "", []string{"gen", "adl", "--events", "500", "--seed", "3", "--out", filepath.Join(dir, "gen")},
@@ -138,5 +144,62 @@ func TestCommand(t *testing.T) {
 				t.Errorf("got  %+v\nwant %+v", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestFitsColumns: a wide result (the CMS sample's 88 columns, jagged
+// lists of floats) printed as a table with COLUMNS=100 and stdout not a
+// terminal has no line wider than 100 display columns; middle columns are
+// hidden behind a "…" column and the footer says how many.
+func TestFitsColumns(t *testing.T) {
+	sample := testfiles.CMSSample(t)
+	bin := buildBinary(t)
+	for _, mode := range []string{"box", "table"} {
+		cmd := exec.Command(bin, "--mode", mode, "-c", "SELECT * FROM read_root('"+sample+"') LIMIT 3")
+		cmd.Env = append(os.Environ(), "COLUMNS=100")
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("%s: %v", mode, err)
+		}
+		lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
+		if len(lines) != 9 {
+			t.Errorf("%s: %d lines, want 9:\n%s", mode, len(lines), out)
+		}
+		for _, l := range lines {
+			if w := runewidth.StringWidth(l); w > 100 {
+				t.Errorf("%s: line of width %d: %s", mode, w, l)
+			}
+		}
+		if w := runewidth.StringWidth(lines[0]); w < 90 {
+			t.Errorf("%s: table is %d wide, want it to use the room (100)", mode, w)
+		}
+		if !strings.Contains(lines[1], " … ") || !strings.HasPrefix(lines[len(lines)-1], "(3 rows, 88 columns, ") {
+			t.Errorf("%s: no hidden-column marker or footer:\n%s", mode, out)
+		}
+	}
+}
+
+// TestVersion: --version names hepsql's version (or devel), Go's and
+// DuckDB's.
+func TestVersion(t *testing.T) {
+	got := invoke(t, buildBinary(t), "", "--version")
+	if got.code != 0 || !strings.HasPrefix(got.stdout, "hepsql ") || !strings.Contains(got.stdout, ", go1.") ||
+		!strings.Contains(got.stdout, ", DuckDB v") || strings.Count(got.stdout, "\n") != 1 {
+		t.Errorf("--version: %+v", got)
+	}
+	version = "v9.9.9"
+	defer func() { version = "" }()
+	if line := versionLine("v1.5.5"); !strings.HasPrefix(line, "hepsql v9.9.9, ") || !strings.HasSuffix(line, ", DuckDB v1.5.5") {
+		t.Errorf("versionLine = %q", line)
+	}
+}
+
+// TestHelpROOT: the ROOT table functions have help pages, with "did you
+// mean" for a misspelt name.
+func TestHelpROOT(t *testing.T) {
+	got := invoke(t, buildBinary(t), ".help read_root\n.help root_branche\n")
+	if !strings.HasPrefix(got.stdout, "read_root (ROOT files)\n  One row per entry of a TTree;") ||
+		got.stderr != "Error: .help: no help on \"root_branche\"; did you mean root_branches?\n" {
+		t.Errorf("got %+v", got)
 	}
 }

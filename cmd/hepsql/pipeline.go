@@ -52,8 +52,13 @@ func runPipeline(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	// FILE:LINE:COL: interrupted, instead of killing the process mid-write.
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
 	defer stop()
-	printer := repl.Printer{Mode: f.mode, Timer: true}
-	return engine.RunScript(ctx, db, stmts, file, func(res engine.Result) error {
-		return printer.PrintWithNotices(stdout, stderr, res)
+	printer := repl.Printer{Mode: f.mode, Timer: true, MaxRows: f.maxRows, MaxWidth: f.maxWidth}
+	// Rows are printed as they stream: a result of any size runs in
+	// memory independent of its size.
+	return engine.StreamScript(ctx, db, stmts, file, func(rows *engine.Rows) error {
+		return printer.PrintRows(stdout, rows)
+	}, func(_ engine.Statement, out engine.Outcome) {
+		printer.PrintStatus(stdout, stderr, out.Status)
+		repl.PrintNotices(stderr, out.Notices)
 	})
 }

@@ -26,7 +26,8 @@ func runShell(ctx context.Context, args []string, stdin io.Reader, stdout, stder
   hepsql [flags]                 shell (statements from stdin when it is not a terminal)
   hepsql [flags] -c SQL          run SQL and exit
   hepsql run FILE.sql [flags]    run a pipeline file; see 'hepsql run -h'
-  hepsql gen adl|topology ...    generate queries
+  hepsql gen adl|topology ...    generate events
+  hepsql --version               print the version
 
 Flags:
 `)
@@ -45,11 +46,22 @@ Flags:
 	commandSet := false
 	fs.Visit(func(fl *flag.Flag) { commandSet = commandSet || fl.Name == "c" })
 
-	opts := repl.Options{In: stdin, Out: stdout, Err: stderr, Mode: f.mode, MaxRows: -1,
+	maxRows := f.maxRows
+	if maxRows == 0 {
+		maxRows = -1 // all
+	}
+	opts := repl.Options{In: stdin, Out: stdout, Err: stderr, Mode: f.mode, MaxRows: maxRows, MaxWidth: f.maxWidth,
 		HelpTopics: map[string]func(io.Writer) error{"functions": func(w io.Writer) error {
 			_, err := io.WriteString(w, sqlfuncs.HelpIndex())
 			return err
 		}},
+		HelpNames: func() []string {
+			var names []string
+			for _, fn := range sqlfuncs.Reference() {
+				names = append(names, fn.Name)
+			}
+			return names
+		},
 		HelpLookup: func(name string) (string, bool) {
 			if fn := sqlfuncs.Lookup(name); fn != nil {
 				return sqlfuncs.Help(fn), true
@@ -61,7 +73,7 @@ Flags:
 	case commandSet:
 		opts.In, opts.Bail = strings.NewReader(*command), true
 	case stdin == os.Stdin && term.IsTerminal(int(os.Stdin.Fd())):
-		opts.Interactive, opts.MaxRows = true, 0
+		opts.Interactive = true
 		fmt.Fprintln(stderr, `hepsql: enter ".help" for help`)
 	}
 	db, err := openDB(f.db, f.threads)

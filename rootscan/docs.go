@@ -1,0 +1,41 @@
+package rootscan
+
+import "github.com/hepsql/hepsql/sqlfuncs"
+
+// The ROOT table functions in the function reference (.help read_root,
+// hepsql_functions(), docs/functions.md). Their examples run, as every
+// example of the reference, from the folder sqlfuncs/, on a five-event file
+// written by `hepsql gen adl --events 5 --seed 1`
+// (sqlfuncs/testdata/events.root).
+
+const rootGroup = "ROOT files"
+
+const sourceDoc = "source: a path, a glob ('data/*.root'), a root:// URL (XRootD) or a list of them, read as one chain"
+
+func init() {
+	sqlfuncs.Document(
+		&sqlfuncs.Function{
+			Name: "read_root", Group: rootGroup,
+			Summary: "One row per entry of a TTree; " + sourceDoc + ". tree defaults to the file's only tree, else Events. " +
+				"Only the branches a query names are read. Jagged branches are lists, fixed arrays ARRAYs, leaf lists and split objects one column per member (dotted names); " +
+				"unsupported layouts are left out with a notice (see root_branches). Two more columns: _file and _entry. " +
+				"Remote sources: timeout (default '30s'), retries (2) and readahead ('32MB'). FROM 'f.root' is the same as FROM read_root('f.root').",
+			Forms:   []string{"read_root(source, tree := VARCHAR, timeout := VARCHAR, retries := BIGINT, readahead := VARCHAR) → TABLE(one column per supported branch…, _file VARCHAR, _entry BIGINT)"},
+			Example: `SELECT _entry, nJet, round(MET_pt, 2) AS met, len(Jet_pt) AS jets FROM read_root('testdata/events.root', tree := 'Events') LIMIT 3`,
+		},
+		&sqlfuncs.Function{
+			Name: "root_trees", Group: rootGroup,
+			Summary: "The TTrees of every file of source (" + sourceDoc + "): their titles, entries and numbers of branches.",
+			Forms:   []string{"root_trees(source) → TABLE(file VARCHAR, tree VARCHAR, title VARCHAR, entries BIGINT, branches BIGINT)"},
+			Example: `SELECT tree, title, entries, branches FROM root_trees('testdata/events.root')`,
+		},
+		&sqlfuncs.Function{
+			Name: "root_branches", Group: rootGroup,
+			Summary: "The columns read_root makes of a tree's branches: SQL name, ROOT branch and type, SQL type, compressed and uncompressed bytes, baskets, compression; " +
+				"supported is false (with the reason in note) for layouts read_root leaves out.",
+			Forms: []string{"root_branches(source, tree := VARCHAR) → TABLE(file VARCHAR, tree VARCHAR, name VARCHAR, branch VARCHAR, root_type VARCHAR, sql_type VARCHAR, " +
+				"compressed_bytes BIGINT, uncompressed_bytes BIGINT, baskets BIGINT, compression VARCHAR, supported BOOLEAN, note VARCHAR)"},
+			Example: `SELECT name, root_type, sql_type, supported FROM root_branches('testdata/events.root') WHERE name LIKE 'Muon%' LIMIT 4`,
+		},
+	)
+}
