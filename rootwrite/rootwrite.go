@@ -4,10 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
+	"unsafe"
 
+	"go-hep.org/x/hep/groot/rbytes"
+	"go-hep.org/x/hep/groot/rdict"
 	"go-hep.org/x/hep/groot/riofs"
 	"go-hep.org/x/hep/groot/root"
 	"go-hep.org/x/hep/groot/rtree"
@@ -75,6 +79,44 @@ func Bind(b *capi.CopyBind) (capi.CopyTarget, error) {
 	return t, nil
 }
 
+// leafClasses are the leaf classes a tree of ours may hold.
+var leafClasses = []string{"TLeaf", "TLeafO", "TLeafB", "TLeafS", "TLeafI", "TLeafL", "TLeafF", "TLeafD", "TLeafC"}
+
+// registerLeafStreamers lists the TLeaf classes' streamer infos in the
+// file. groot (v0.40.0) leaves them out, as TBranch holds its leaves in an
+// untyped TObjArray; ROOT and uproot carry those streamers built in, but
+// jsroot reads leaves through the file's own list and, without it, misreads
+// every leaf (a jagged branch loses its counter).
+//
+// riofs.File.RegisterStreamer cannot add them: it skips any class that
+// groot's global streamer database knows, which includes every TLeaf. So
+// this appends to the file's unexported list (sinfos, and simap that
+// dedupes it) by reflection, pinned to go-hep v0.40.0 like
+// capi.DatabaseOf is to duckdb-go; a changed layout is an error here, and
+// TestJSROOTReadsTree fails.
+func registerLeafStreamers(f *riofs.File) error {
+	rv := reflect.ValueOf(f).Elem()
+	list, set := rv.FieldByName("sinfos"), rv.FieldByName("simap")
+	if !list.IsValid() || list.Type() != reflect.TypeFor[[]rbytes.StreamerInfo]() ||
+		!set.IsValid() || set.Type() != reflect.TypeFor[map[rbytes.StreamerInfo]struct{}]() {
+		return errors.New("go-hep's riofs.File layout changed (fields sinfos, simap); update rootwrite.registerLeafStreamers")
+	}
+	sinfos := (*[]rbytes.StreamerInfo)(unsafe.Pointer(list.UnsafeAddr()))
+	simap := *(*map[rbytes.StreamerInfo]struct{})(unsafe.Pointer(set.UnsafeAddr()))
+	for _, name := range leafClasses {
+		si, ok := rdict.StreamerInfos.Get(name, -1)
+		if !ok {
+			return fmt.Errorf("no streamer info for %s in groot", name)
+		}
+		if _, dup := simap[si]; dup {
+			continue
+		}
+		simap[si] = struct{}{}
+		*sinfos = append(*sinfos, si)
+	}
+	return nil
+}
+
 // treeTarget writes a TTree.
 type treeTarget struct {
 	opts options
@@ -84,6 +126,11 @@ type treeTarget struct {
 func (t *treeTarget) Open(path string) (capi.CopyWriter, error) {
 	f, err := riofs.Create(path, t.opts.fileOption())
 	if err != nil {
+		return nil, fmt.Errorf("COPY (FORMAT root): %w", err)
+	}
+	if err := registerLeafStreamers(f); err != nil {
+		f.Close()
+		os.Remove(path)
 		return nil, fmt.Errorf("COPY (FORMAT root): %w", err)
 	}
 	var vars []rtree.WriteVar
