@@ -72,7 +72,10 @@ func (o options) fileOption() riofs.FileOption {
 	case "lz4":
 		return riofs.WithLZ4(o.level)
 	case "zstd":
-		return riofs.WithZstd(o.level)
+		// groot hands the level to klauspost/compress's zstd encoder,
+		// which knows four (fastest, default, better, best): ROOT's 1–9
+		// are mapped onto them.
+		return riofs.WithZstd([10]int{1, 1, 1, 2, 2, 2, 3, 3, 4, 4}[o.level])
 	case "lzma":
 		return riofs.WithLZMA(o.level)
 	case "none":
