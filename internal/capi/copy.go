@@ -67,9 +67,11 @@ import (
 //   - Bind runs once, at planning, with the options and the columns (names
 //     and types). It returns the CopyTarget, or an error that DuckDB reports
 //     as a Binder Error before anything is written.
-//   - CopyTarget.Open runs once, when execution starts, with the file path
-//     DuckDB resolved (the name as written, relative to the working
-//     directory). Its error is reported as an Invalid Input Error.
+//   - CopyTarget.Open runs when execution starts, with the file path as
+//     written in the statement (relative to the working directory). Its
+//     error is reported as an Invalid Input Error. A prepared COPY is bound
+//     once and calls Open again at each execution (never two at a time on
+//     one connection), so a CopyTarget keeps no per-file state of its own.
 //   - CopyWriter.Write receives the query's result a whole DataChunk at a
 //     time (up to VectorSize rows, every vector flat: DuckDB flattens the
 //     chunk before the call). The C API registers no local state and no

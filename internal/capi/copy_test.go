@@ -27,6 +27,7 @@ type probe struct {
 	threads  map[int]bool
 	finished bool
 	closed   int
+	opens    int
 }
 
 type probeWriter struct{ p *probe }
@@ -58,6 +59,8 @@ func (w probeWriter) Close() error  { w.p.closed++; return nil }
 
 func (p *probe) Open(path string) (CopyWriter, error) {
 	p.path = path
+	p.opens++
+	p.rows, p.sum, p.finished = 0, 0, false
 	p.threads = map[int]bool{}
 	return probeWriter{p}, nil
 }
@@ -155,6 +158,24 @@ func TestCopyFunction(t *testing.T) {
 	}
 	if p.rows != 1 || !strings.HasSuffix(p.path, "b.probe") {
 		t.Errorf("COPY TO b.probe without FORMAT: rows %d path %q", p.rows, p.path)
+	}
+
+	// A prepared COPY binds once and opens once per execution.
+	stmt, err := db.Prepare(`COPY (SELECT range FROM range(5000)) TO '` + out + `' (FORMAT probe)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := stmt.Exec(); err != nil {
+			t.Fatal(err)
+		}
+		if p.rows != 5000 || !p.finished {
+			t.Errorf("prepared COPY: rows %d finished %v", p.rows, p.finished)
+		}
+	}
+	stmt.Close()
+	if p.opens != 2 {
+		t.Errorf("a prepared COPY executed twice after one Bind: %d Opens, want 2", p.opens)
 	}
 
 	// Errors from Bind, Write; panics.
