@@ -40,7 +40,8 @@
 // only VARCHAR columns, which name the rows: a one-row result writes each
 // HIST column under the column's name (`met`); with a name column the
 // objects are `<column>_<name>` (`met_ttbar`, several name columns joined
-// by `_`); several rows without a name column are `<column>_0`, `<column>_1`,
+// by `_`, characters other than letters, digits, `_`, `.` and `-` turned
+// into `_`); several rows without a name column are `<column>_0`, `<column>_1`,
 // ... in the result's order. A result mixing HIST and branch columns is
 // refused: write the tree and the histograms with two COPY statements.
 //

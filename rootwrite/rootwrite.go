@@ -276,7 +276,7 @@ func (hw *histWriter) Finish() error {
 		name := hw.t.hists[g.col].Name
 		switch {
 		case len(hw.t.names) > 0:
-			name += "_" + g.name
+			name += "_" + objectName(g.name)
 		case hw.rows > 1:
 			name += "_" + strconv.Itoa(g.row)
 		}
@@ -297,6 +297,19 @@ func (hw *histWriter) Finish() error {
 		return fmt.Errorf("COPY (FORMAT root): %s: %w", hw.path, err)
 	}
 	return nil
+}
+
+// objectName makes a name value usable in a ROOT object name: characters
+// other than letters, digits, '_', '.' and '-' become '_' (a '/' would
+// name a directory).
+func objectName(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '_', r == '.', r == '-':
+			return r
+		}
+		return '_'
+	}, s)
 }
 
 func (hw *histWriter) Close() error {
