@@ -76,8 +76,9 @@ import (
 //     time (up to VectorSize rows, every vector flat: DuckDB flattens the
 //     chunk before the call). The C API registers no local state and no
 //     parallel mode, so DuckDB runs the COPY's sink single-threaded: calls
-//     never overlap, in the query's order, though consecutive calls may come
-//     from different DuckDB threads. The writer therefore needs no lock.
+//     never overlap (tested with a parallel table scan, with and without
+//     preserve_insertion_order), though consecutive calls may come from
+//     different DuckDB threads. The writer therefore needs no lock.
 //   - CopyWriter.Finish runs once after the last Write, on success only.
 //   - When DuckDB drops the statement (after Finish, or after an error or an
 //     interrupt at any step) it destroys the global state: if the

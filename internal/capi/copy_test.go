@@ -1,6 +1,7 @@
 package capi
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"path/filepath"
@@ -146,6 +147,22 @@ func TestCopyFunction(t *testing.T) {
 	t.Logf("path %q, %d chunks", p.path, p.chunks)
 	if !strings.HasSuffix(p.path, "a.bin") {
 		t.Errorf("path %q", p.path)
+	}
+
+	// Without insertion order to keep, DuckDB still runs this sink alone.
+	conn, err := db.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(context.Background(), "SET preserve_insertion_order = false"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(context.Background(), `COPY (SELECT r FROM t WHERE r % 3 = 0) TO '`+out+`' (FORMAT probe)`); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close()
+	if p.overlap || p.rows != n/3 {
+		t.Errorf("unordered COPY: overlap %v, rows %d", p.overlap, p.rows)
 	}
 
 	// A file named after the format's name picks it without FORMAT.
