@@ -18,8 +18,10 @@ import (
 
 	"github.com/hepsql/hepsql/internal/capi"
 	"github.com/hepsql/hepsql/mlfuncs/sqlml"
+	"github.com/hepsql/hepsql/plotwrite"
 	"github.com/hepsql/hepsql/rootscan"
 	_ "github.com/hepsql/hepsql/rootscan/xrootd" // root:// sources
+	"github.com/hepsql/hepsql/rootwrite"
 	"github.com/hepsql/hepsql/sqlfuncs"
 )
 
@@ -108,6 +110,12 @@ func registerAll(duck *duckdb.Connector, notes *rootscan.Notes) error {
 	}
 	if err := sqlfuncs.Register(conn); err != nil {
 		return fmt.Errorf("hepsql: registering the function library: %w", err)
+	}
+	if err := rootwrite.Register(conn); err != nil {
+		return fmt.Errorf("hepsql: registering the ROOT writer: %w", err)
+	}
+	if err := plotwrite.Register(conn); err != nil {
+		return fmt.Errorf("hepsql: registering the plot writers: %w", err)
 	}
 	if err := sqlml.Register(conn, db); err != nil {
 		return fmt.Errorf("hepsql: registering the ML functions: %w", err)

@@ -1,9 +1,11 @@
 // Package capi is hepsql's only cgo: it reaches DuckDB's C API (through
-// github.com/duckdb/duckdb-go-bindings) to register table functions and
-// replacement scans whose callbacks read and write DuckDB's vectors as Go
+// github.com/duckdb/duckdb-go-bindings) to register table, scalar,
+// aggregate and COPY functions and replacement scans whose callbacks read and write DuckDB's vectors as Go
 // slices over DuckDB-owned memory. It also holds the one other C library
 // call, zlib inflation through libdeflate loaded at run time (inflate.go),
-// so that cgo stays in this package.
+// so that cgo stays in this package. copynames.cpp is its one C++ file: it
+// reads a COPY's column names, which DuckDB 1.5's C API does not expose,
+// from the bind info (see copy.go for the COPY callbacks' contract).
 //
 // Why not duckdb-go's UDF API: duckdb-go's table and scalar UDFs move every
 // value through an `any` (DataChunk.SetValue), one cgo call and one
