@@ -333,3 +333,41 @@ func TestReaderMatchesDriver(t *testing.T) {
 		}
 	}
 }
+
+// TestHistDrawn: box and table draw a HIST value (hist()'s STRUCT) as bars
+// within the width, with its bins' contents and the overflow; csv keeps the
+// STRUCT as data.
+func TestHistDrawn(t *testing.T) {
+	// hist(x, 4, 0, 4) over 0.5, 1.5, 1.5, 3.5, 7 (the shell's tests run
+	// without the HEP functions, so the value is written out).
+	q := `SELECT {'edges': [0, 1, 2, 3, 4]::DOUBLE[], 'sumw': [1, 2, 0, 1]::DOUBLE[], 'sumw2': [1, 2, 0, 1]::DOUBLE[],
+	 'underflow': 0::DOUBLE, 'overflow': 1::DOUBLE, 'underflow_sumw2': 0::DOUBLE, 'overflow_sumw2': 1::DOUBLE, 'entries': 5::BIGINT} AS h;` + "\n"
+	out, errOut, err := shell(t, ".maxwidth 60\n"+q, Options{})
+	if err != nil || errOut != "" {
+		t.Fatalf("%v %q", err, errOut)
+	}
+	for _, line := range strings.Split(strings.TrimRight(out, "\n"), "\n") {
+		if w := runewidth.StringWidth(line); w > 60 {
+			t.Errorf("line of width %d > 60: %q", w, line)
+		}
+	}
+	for _, want := range []string{"(5 entries)", "overflow: 1", "█", "│ h "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	// Bin 2 ([1, 2)) holds 2: its bar is the longest, ending in its count.
+	var longest, at string
+	for _, line := range strings.Split(out, "\n") {
+		if n := strings.Count(line, "█"); n > strings.Count(longest, "█") {
+			longest = line
+		}
+	}
+	if at = strings.TrimSpace(strings.Trim(longest, "│ ")); !strings.HasPrefix(at, "1 ") || !strings.HasSuffix(at, " 2") {
+		t.Errorf("longest bar %q, want bin [1, 2) with 2 entries", longest)
+	}
+	csv, _, err := shell(t, q, Options{Mode: ModeCSV})
+	if err != nil || !strings.Contains(csv, "edges") || strings.Contains(csv, "█") {
+		t.Errorf("csv: %v %q", err, csv)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/hepsql/hepsql/engine"
+	"github.com/hepsql/hepsql/internal/termhist"
 )
 
 // Output modes.
@@ -60,6 +61,10 @@ type Printer struct {
 	Render func(v any, typ string) (text string, ok bool)
 
 	printed map[io.Writer]int // results written so far, per destination (.output)
+
+	// histWidth, when positive, is the width a HIST value is drawn in by
+	// box and table (see drawHist); set per result.
+	histWidth int
 
 	// beforeTable, if set, is called when a table has all its rows, just
 	// before it is drawn (the shell erases its progress bar there).
@@ -121,6 +126,10 @@ func (p *Printer) PrintRows(w io.Writer, rows *engine.Rows) error {
 	// Before waiting for DuckDB, show what is written so far: slow rows
 	// (a training's epochs) appear as they come.
 	rows.SetBeforeFetch(func() { bw.Flush() })
+	p.histWidth = 0
+	if p.Mode == ModeBox || p.Mode == ModeTable || p.Mode == "" {
+		p.histWidth = histCellWidth(p.width(w), rows.Types)
+	}
 	var err error
 	switch p.Mode {
 	case ModeBox, "":
@@ -172,7 +181,58 @@ func (p *Printer) text(v any, t *typeInfo, typ string) string {
 			return s
 		}
 	}
+	if p.histWidth > 0 {
+		if s, ok := drawHist(v, p.histWidth); ok {
+			return s
+		}
+	}
 	return formatText(v, t)
+}
+
+// histCellWidth is the width each HIST column of a result is drawn in by
+// box and table: the screen shared between them, less the borders; 0 when
+// there is none or no room to draw one.
+func histCellWidth(screen int, types []string) int {
+	n := 0
+	for _, t := range types {
+		if isHistType(t) {
+			n++
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	w := (screen-1)/n - 3
+	if w < minHistWidth {
+		return 0
+	}
+	return w
+}
+
+// minHistWidth is the narrowest drawing termhist makes.
+const minHistWidth = 24
+
+// isHistType reports whether DuckDB's type name is hist()'s STRUCT.
+func isHistType(t string) bool {
+	return strings.HasPrefix(t, "STRUCT(") && strings.Contains(t, `"edges" DOUBLE[]`) &&
+		strings.Contains(t, `"sumw" DOUBLE[]`) && strings.Contains(t, `"sumw2" DOUBLE[]`)
+}
+
+// drawHist draws a HIST value as bars (termhist) in width columns: the
+// shell shows a histogram, not its STRUCT.
+func drawHist(v any, width int) (string, bool) {
+	if !termhist.IsHist(v) {
+		return "", false
+	}
+	h, err := termhist.FromValue("", v)
+	if err != nil {
+		return "", false
+	}
+	var b strings.Builder
+	if err := termhist.Render(&b, width, h); err != nil {
+		return "", false
+	}
+	return strings.TrimRight(b.String(), "\n"), true
 }
 
 // width is the number of columns tables fit in when written to w.

@@ -98,12 +98,21 @@ type Rows struct {
 // interrupts it. The statement runs when Query returns; its rows are read
 // with Next. A statement without rows (DDL) gives a Rows with the status
 // column DuckDB returns for it.
-func Query(ctx context.Context, conn Handle, query string) (*Rows, error) {
+func Query(ctx context.Context, conn Handle, query string) (_ *Rows, err error) {
+	// Table functions blocked in a wait (a remote read, from binding on)
+	// learn of the cancellation from ctx, found by the connection's id
+	// (QueryDone); Rows.Close forgets it.
+	forget := runStatement(conn, ctx)
+	defer func() {
+		if err != nil {
+			forget()
+		}
+	}()
 	var st ddb.PreparedStatement
 	if ddb.Prepare(conn, query, &st) == ddb.StateError {
 		msg := ddb.PrepareError(st)
 		ddb.DestroyPrepare(&st)
-		return nil, errors.New(msg)
+		return nil, errors.Join(ctx.Err(), errors.New(msg))
 	}
 	defer ddb.DestroyPrepare(&st)
 	// Refuse types the reader cannot convert before anything runs.
@@ -124,7 +133,8 @@ func Query(ctx context.Context, conn Handle, query string) (*Rows, error) {
 	defer ddb.DestroyPending(&pending)
 
 	r := &Rows{conn: conn, ctx: ctx}
-	r.stop = context.AfterFunc(ctx, func() { ddb.Interrupt(conn) })
+	stopInterrupt := context.AfterFunc(ctx, func() { ddb.Interrupt(conn) })
+	r.stop = func() bool { forget(); return stopInterrupt() }
 	// Run DuckDB's tasks on this thread, a part of a task per call, until
 	// the first rows are ready (a streaming result) or the statement is
 	// done. Each call updates DuckDB's progress estimate (QueryProgress),

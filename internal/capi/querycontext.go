@@ -48,6 +48,9 @@ func QueryContextsOf(c *duckdb.Connector) (QueryContexts, error) {
 	}
 	m := (*sync.Map)(unsafe.Add(store, mf.Offset))
 	return func(id uint64) context.Context {
+		if v, ok := running.Load(id); ok {
+			return v.(context.Context)
+		}
 		if v, ok := m.Load(id); ok {
 			if ctx, ok := v.(context.Context); ok {
 				return ctx
@@ -77,4 +80,21 @@ func (a *BindArgs) QueryDone() func() <-chan struct{} {
 	id := uint64(ddb.ClientContextGetConnectionId(cc))
 	ddb.DestroyClientContext(&cc)
 	return func() <-chan struct{} { return q(id).Done() }
+}
+
+// running holds the contexts of the statements that Query runs, by
+// connection id: they bypass duckdb-go, whose store QueryContextsOf reads
+// otherwise.
+var running sync.Map // uint64 → context.Context
+
+// runStatement records ctx as the context of the statement running on conn
+// until the returned function is called.
+func runStatement(conn Handle, ctx context.Context) (forget func()) {
+	var cc ddb.ClientContext
+	ddb.ConnectionGetClientContext(conn, &cc)
+	id := uint64(ddb.ClientContextGetConnectionId(cc))
+	ddb.DestroyClientContext(&cc)
+	running.Store(id, ctx)
+	var once sync.Once
+	return func() { once.Do(func() { running.CompareAndDelete(id, ctx) }) }
 }

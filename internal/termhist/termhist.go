@@ -153,10 +153,15 @@ func (d *drawer) legend(b *strings.Builder) {
 	var parts []string
 	for k, h := range d.hs {
 		name := h.Name
-		if name == "" {
-			name = fmt.Sprintf("#%d", k+1)
+		switch {
+		case name == "" && len(d.hs) == 1:
+			// A lone histogram needs no name (the shell shows its column's).
+		case name == "":
+			name = fmt.Sprintf("#%d ", k+1)
+		default:
+			name += " "
 		}
-		parts = append(parts, fmt.Sprintf("%s %s (%d entries)", d.paint(k, string(d.glyph(k))), name, h.Entries))
+		parts = append(parts, fmt.Sprintf("%s %s(%d entries)", d.paint(k, string(d.glyph(k))), name, h.Entries))
 	}
 	b.WriteString(d.fit(strings.Join(parts, "  ")) + "\n")
 }
