@@ -39,8 +39,10 @@ type predictTable struct {
 	threads int
 }
 
+var predictParams = []capi.NamedParam{{Name: "threads", Type: tBigInt}, versionParam[0]}
+
 func (e *env) bindPredict(a *capi.BindArgs) (capi.Table, error) {
-	name, query, err := nameAndQuery(a)
+	name, version, query, err := modelArgs(a)
 	if err != nil {
 		return nil, fmt.Errorf("predict: %w", err)
 	}
@@ -49,7 +51,7 @@ func (e *env) bindPredict(a *capi.BindArgs) (capi.Table, error) {
 	if n.err != nil {
 		return nil, fmt.Errorf("predict: %w", n.err)
 	}
-	m, err := e.model(name)
+	m, err := e.model(name, version)
 	if err != nil {
 		return nil, fmt.Errorf("predict: %w", err)
 	}
@@ -240,7 +242,7 @@ func (e *env) execProba(in capi.Args, out capi.Vector, params []capi.Type) error
 	if err := noNulls(nameVec, n, "name", 0); err != nil {
 		return err
 	}
-	name := string(nameVec.Bytes(0))
+	ref := string(nameVec.Bytes(0))
 	// A row whose 16-byte duckdb_string_t equals row 1's (same length and
 	// inline bytes, or same length, prefix and pointer) names the same
 	// model: that is every row when the name is a constant, which DuckDB
@@ -251,11 +253,15 @@ func (e *env) execProba(in capi.Args, out capi.Vector, params []capi.Type) error
 		if heads[r] == heads[0] {
 			continue
 		}
-		if s := string(nameVec.Bytes(r)); s != name {
-			return fmt.Errorf("one model per call: row %d names %q, row 1 %q", r+1, s, name)
+		if s := string(nameVec.Bytes(r)); s != ref {
+			return fmt.Errorf("one model per call: row %d names %q, row 1 %q", r+1, s, ref)
 		}
 	}
-	m, err := e.model(name)
+	name, version, err := parseRef(ref)
+	if err != nil {
+		return err
+	}
+	m, err := e.model(name, version)
 	if err != nil {
 		return err
 	}
