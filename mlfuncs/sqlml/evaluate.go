@@ -40,7 +40,7 @@ func (e *env) score(name string, version int64, query string) (*loaded, []float3
 		return nil, nil, nil, err
 	}
 	defer conn.Close()
-	st, err := conn.Prepare(query)
+	st, err := prepare(conn, query)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("the query: %w", err)
 	}

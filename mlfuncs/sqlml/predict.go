@@ -60,7 +60,7 @@ func (e *env) bindPredict(a *capi.BindArgs) (capi.Table, error) {
 		return nil, err
 	}
 	defer conn.Close()
-	st, err := conn.Prepare(query)
+	st, err := prepare(conn, query)
 	if err != nil {
 		return nil, fmt.Errorf("predict %q: the query: %w", name, err)
 	}
@@ -126,7 +126,7 @@ type predictScan struct {
 
 func (s *predictScan) start() error {
 	name := s.t.m.rec.Name
-	st, err := s.conn.Prepare(s.t.query)
+	st, err := prepare(s.conn, s.t.query)
 	if err != nil {
 		return fmt.Errorf("predict %q: the query: %w", name, err)
 	}
@@ -269,7 +269,7 @@ func (e *env) execProba(in capi.Args, out capi.Vector, params []capi.Type) error
 	// The arguments form a layout of their own: the high-level features
 	// as one list, the sequence as a list of lists.
 	l := &layout{HLFDim: spec.HLFDim, SeqLen: spec.SeqLen, SeqDim: spec.SeqDim, Classes: spec.Classes}
-	b := &binding{l: l, settled: true}
+	b := &binding{l: l, settled: true, trained: true, scalar: true}
 	for i, p := range params {
 		c := column{col: i + 1, typ: p}
 		if p.Elem.ID == capi.List {
@@ -285,7 +285,7 @@ func (e *env) execProba(in capi.Args, out capi.Vector, params []capi.Type) error
 	sc := probaPool.Get().(*probaScratch)
 	defer probaPool.Put(sc)
 	if err := b.read(argVectors(in), n, 0, &sc.r); err != nil {
-		return err
+		return fmt.Errorf("model %q: %w", ref, err)
 	}
 	inputs := inputsOf(spec, l, &sc.r, &sc.seq, &sc.offs)
 	k := spec.Classes

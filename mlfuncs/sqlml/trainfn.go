@@ -261,7 +261,7 @@ func (e *env) planLayout(fn string, cfg *trainConfig) (*layout, error) {
 		return nil, err
 	}
 	defer conn.Close()
-	st, err := conn.Prepare(cfg.Query)
+	st, err := prepare(conn, cfg.Query)
 	if err != nil {
 		return nil, fmt.Errorf("%s %q: the query: %w", fn, cfg.Name, err)
 	}
@@ -385,7 +385,7 @@ func (e *env) load(ctx context.Context, cfg *trainConfig, l0 *layout) (*training
 		return nil, err
 	}
 	defer conn.Close()
-	st, err := conn.Prepare(cfg.Query)
+	st, err := prepare(conn, cfg.Query)
 	if err != nil {
 		return nil, fmt.Errorf("the query: %w", err)
 	}
