@@ -86,7 +86,7 @@ func init() {
 			Name: "models", Group: mlGroup,
 			Summary: "Every stored model version, from the database table hepsql_models: whether it is its name's current version (the one used when none is given), architecture, classes, feature columns, label, training rows and seconds, best-epoch metrics, options and training query (JSON text). " +
 				"A database in memory forgets its models when it closes; open a file (hepsql --db FILE) to keep them.",
-			Forms:   []string{tableForm("models", nil, nil, modelColumns)},
+			Forms: []string{tableForm("models", nil, nil, modelColumns)},
 			Setup: append(toySetup[:1:1],
 				`SELECT count(*) FROM train('toy_mlp', 'SELECT label, hlf FROM toy', hidden := [8], epochs := 1, threads := 1)`,
 				`SELECT count(*) FROM train('toy_mlp', 'SELECT label, hlf FROM toy', hidden := [16, 8], epochs := 1, threads := 1)`),

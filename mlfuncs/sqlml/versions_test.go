@@ -32,7 +32,7 @@ func TestModelVersions(t *testing.T) {
 		t.Helper()
 		var v int
 		var acc float64
-		if err := db.QueryRow(`SELECT version, accuracy FROM ` + call).Scan(&v, &acc); err != nil {
+		if err := db.QueryRow(`SELECT version, accuracy FROM `+call).Scan(&v, &acc); err != nil {
 			t.Fatalf("%s: %v", call, err)
 		}
 		return v, acc
