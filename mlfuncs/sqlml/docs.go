@@ -94,7 +94,7 @@ func init() {
 		},
 		&sqlfuncs.Function{
 			Name: "drop_model", Group: mlGroup,
-			Summary: "Deletes every version of model name, or one (version := N, or name 'name@N'), and returns how many it deleted; an unknown name or version is an error. When the current version goes, the newest left becomes current.",
+			Summary: "Deletes every version of model name, or one (version := N, or name 'name@N'), and returns how many it deleted; an unknown name or version is an error. When the current version goes, the newest left becomes current; the number of a version dropped alone is not given again (dropping every version starts the name again at 1).",
 			Forms:   []string{tableForm("drop_model", []string{"name VARCHAR"}, versionParam, []capi.Column{{Name: "dropped", Type: tBigInt}})},
 			Setup:   toySetup,
 			Example: `SELECT * FROM drop_model('toy')`,

@@ -30,6 +30,13 @@ const createStore = `CREATE TABLE IF NOT EXISTS hepsql_models (
 	current       BOOLEAN DEFAULT false,
 	PRIMARY KEY (name, version))`
 
+// droppedTable keeps, per name, the highest version number dropped alone,
+// which later versions do not reuse; dropping every version of a name
+// forgets it, and the name starts again at 1.
+const droppedTable = "hepsql_models_dropped"
+
+const createDropped = `CREATE TABLE IF NOT EXISTS hepsql_models_dropped (name VARCHAR NOT NULL, last BIGINT NOT NULL)`
+
 // A name's current version, the one its functions use when no version is
 // given, is the version whose current is true; where none is (every
 // version stored before the column existed, or after the current one was
@@ -75,9 +82,16 @@ func save(conn *capi.Conn, rec *record, promote bool) (int64, error) {
 	}
 	// One statement picks the version and inserts, so two trainings of a
 	// name cannot take the same number (the key would refuse the second).
+	// A version dropped alone keeps its number taken (hepsql_models_dropped),
+	// so that 'name@N' never comes to mean another model.
+	if err := conn.Exec(createDropped); err != nil {
+		return 0, fmt.Errorf("creating %s: %w", droppedTable, err)
+	}
 	st, err := conn.Prepare(`INSERT INTO hepsql_models
 		(name, version, architecture, options, features, classes, metrics, train_seconds, rows, query, weights)
-		SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10
+		SELECT $1, greatest(coalesce(max(version), 0),
+			coalesce((SELECT max(last) FROM hepsql_models_dropped WHERE name = $1), 0)) + 1,
+			$2, $3, $4, $5, $6, $7, $8, $9, $10
 		FROM hepsql_models WHERE name = $1
 		RETURNING version`)
 	if err != nil {
@@ -355,6 +369,29 @@ func drop(conn *capi.Conn, name string, version int64) (int64, error) {
 		return nil
 	})
 	if err != nil {
+		return 0, fmt.Errorf("dropping model %q: %w", name, err)
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	if err := conn.Exec(createDropped); err != nil {
+		return 0, fmt.Errorf("dropping model %q: %w", name, err)
+	}
+	q = `DELETE FROM hepsql_models_dropped WHERE name = $1`
+	if version > 0 {
+		q = `INSERT INTO hepsql_models_dropped VALUES ($1, $2)`
+	}
+	st2, err := conn.Prepare(q)
+	if err != nil {
+		return 0, fmt.Errorf("dropping model %q: %w", name, err)
+	}
+	defer st2.Close()
+	for i, a := range args {
+		if err := st2.Bind(i+1, a); err != nil {
+			return 0, err
+		}
+	}
+	if err := each(st2, func(capi.Chunk, int) error { return nil }); err != nil {
 		return 0, fmt.Errorf("dropping model %q: %w", name, err)
 	}
 	return n, nil

@@ -126,6 +126,13 @@ func TestModelVersions(t *testing.T) {
 		t.Errorf("after dropping the current version 5, current version %d, want 4 (the newest left)", c)
 	}
 
+	// A number dropped alone is not reused.
+	exec(t, db, `SELECT count(*) FROM train('m', 'SELECT label, a, b FROM d', hidden := [4], epochs := 1, threads := 1)`)
+	if n := count(t, db, `SELECT max(version) FROM models() WHERE name = 'm'`); n != 6 {
+		t.Errorf("a training after dropping version 5 stored version %d, want 6", n)
+	}
+	exec(t, db, `SELECT * FROM drop_model('m', version := 6)`)
+
 	for _, c := range []struct{ q, want string }{
 		{`SELECT * FROM evaluate('m@2', ` + test + `)`, `no such model "m" version 2; it has versions 1, 3, 4`},
 		{`SELECT * FROM evaluate('m', ` + test + `, version := 9)`, `version 9`},
