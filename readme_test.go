@@ -52,6 +52,8 @@ func TestReadme(t *testing.T) {
 	if _, err := os.Stat(filepath.FromSlash("../shared/data/Run2012B_SingleMu_10000.root")); err == nil {
 		cms = true
 	}
+	// rootwrite's TestReadmeWriteExamples writes the same files in out/.
+	testfiles.LockOut(t, ".")
 	used := map[string]bool{}
 	start := time.Now()
 	ran, output := 0, 0
