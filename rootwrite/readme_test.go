@@ -33,6 +33,7 @@ func TestReadmeWriteExamples(t *testing.T) {
 	}
 	block := text[i+start+7 : i+start+7+end]
 	t.Chdir(root)
+	testfiles.LockOut(t, root) // TestReadme writes the same files
 	if err := os.MkdirAll("out", 0o755); err != nil {
 		t.Fatal(err)
 	}

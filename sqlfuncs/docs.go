@@ -21,7 +21,8 @@ func Markdown(results map[string]string) string {
 	b.WriteString("indices are 1-based, as in DuckDB. A NULL list, element or argument a result\n")
 	b.WriteString("depends on makes that result NULL. FLOAT lists are read without a cast; other\n")
 	b.WriteString("numeric lists are cast by DuckDB. The same text is in the shell (`.help NAME`)\n")
-	b.WriteString("and in SQL (`SELECT * FROM hepsql_functions()`).\n\n")
+	b.WriteString("and in SQL (`SELECT * FROM hepsql_functions()`). The examples run from the\n")
+	b.WriteString("folder `sqlfuncs/`, where the ROOT functions' examples find `testdata/events.root`.\n\n")
 	if len(documented) > 0 {
 		b.WriteString("The sections after the library's document functions that other parts of hepsql\n")
 		b.WriteString("register (the machine-learning table functions and `predict_proba`); their\n")

@@ -214,6 +214,23 @@ func typeFromLogical(lt ddb.LogicalType) (Type, string) {
 		if tid, ok := logicalIDs[id]; ok {
 			return Type{ID: tid}, Type{ID: tid}.String()
 		}
+		if id == ddb.TypeDecimal {
+			return Type{}, fmt.Sprintf("DECIMAL(%d,%d)", ddb.DecimalWidth(lt), ddb.DecimalScale(lt))
+		}
+		if name, ok := otherTypeNames[id]; ok {
+			return Type{}, name
+		}
 		return Type{}, fmt.Sprintf("type #%d", id)
 	}
+}
+
+// otherTypeNames names, as DuckDB does, the types that Type does not
+// describe, for messages.
+var otherTypeNames = map[ddb.Type]string{
+	ddb.TypeTimestamp: "TIMESTAMP", ddb.TypeDate: "DATE", ddb.TypeTime: "TIME", ddb.TypeInterval: "INTERVAL",
+	ddb.TypeHugeInt: "HUGEINT", ddb.TypeUHugeInt: "UHUGEINT", ddb.TypeBlob: "BLOB",
+	ddb.TypeTimestampS: "TIMESTAMP_S", ddb.TypeTimestampMS: "TIMESTAMP_MS", ddb.TypeTimestampNS: "TIMESTAMP_NS",
+	ddb.TypeEnum: "ENUM", ddb.TypeMap: "MAP", ddb.TypeUUID: "UUID", ddb.TypeUnion: "UNION", ddb.TypeBit: "BIT",
+	ddb.TypeTimeTZ: "TIME WITH TIME ZONE", ddb.TypeTimestampTZ: "TIMESTAMP WITH TIME ZONE", ddb.TypeBigNum: "BIGNUM",
+	ddb.TypeSQLNull: `"NULL"`, ddb.TypeTimeNS: "TIME_NS", ddb.TypeGeometry: "GEOMETRY",
 }

@@ -29,7 +29,7 @@ func init() {
 	sqlfuncs.Document(
 		&sqlfuncs.Function{
 			Name: "train", Group: mlGroup,
-			Summary: "Trains a model on the rows of query and stores it as the next version of name; one row per epoch, as it ends. " +
+			Summary: "Trains a model on the rows of query and stores it as the next version of name, which becomes the current one; one row per epoch, as it ends. " +
 				"Feature columns: numbers, lists of numbers (high-level features), one list of lists (a particle sequence, padding steps of zeros skipped); label: an integer class or a one-hot list. " +
 				"model 'mlp' (dense ReLU layers, hidden default [50, 20, 10]), 'gru' (GRU(gru_units, default 50) → dropout → softmax) or 'inclusive' (GRU and high-level features → dense 25 → softmax). " +
 				"Adam (lr 1e-3), batch 128, 5 epochs, seed 1; data-parallel over threads (default: all cores), the same seed and threads giving the same model; " +
@@ -42,22 +42,23 @@ func init() {
 			Name: "tune", Group: mlGroup,
 			Summary: "Grid search: one training per point of grid (a JSON object of candidate lists for hidden, lr, batch, epochs, dropout, gru_units, scale_lr, seed or patience; the first key varies slowest), " +
 				"with train's other options, parallel trainings at a time (default: threads) on threads/parallel threads each; one row per point with its validation figures (best epoch) and seconds. " +
-				"The point with the lowest validation loss (metric := 'auc': the highest macro AUC) is stored as the next version of name.",
+				"The point with the lowest validation loss (metric := 'auc': the highest macro AUC) is stored as the next version of name; " +
+				"promote := 'if_better' (the default) makes it current only if that figure beats the current version's, as stored in its metrics (measured on its own validation rows), 'always' makes it current, 'never' leaves it for promote_model.",
 			Forms:   []string{tableForm("tune", nameQuery, tuneParams, tuneColumns)},
 			Setup:   toySetup[:1],
 			Example: `SELECT config, params, round(val_loss, 3) AS val_loss FROM tune('toy', 'SELECT label, hlf FROM toy', grid := '{"hidden": [[8], [16, 8]], "lr": [0.01, 0.003]}', epochs := 2, threads := 1)`,
 		},
 		&sqlfuncs.Function{
 			Name: "predict", Group: mlGroup,
-			Summary: "The rows of query with the latest version of model name applied: every column of the query, then prob_0 … prob_K−1 and the predicted class. " +
-				"The feature columns are found by the names they had in training; each chunk of rows goes through the network at once, split over threads (default: all cores), in the query's order.",
-			Forms:   []string{tableForm("predict", nameQuery, []capi.NamedParam{{Name: "threads", Type: tBigInt}}, nil) + " → TABLE(query's columns…, prob_0 FLOAT, …, predicted BIGINT)"},
+			Summary: "The rows of query with model name applied (its current version; another with version := N or name 'name@N'): every column of the query, then prob_0 … prob_K−1 and the predicted class. " +
+				"The feature columns are found by the names they had in training (DECIMAL ones read as DOUBLE); each chunk of rows goes through the network at once, split over threads (default: all cores), in the query's order.",
+			Forms:   []string{tableForm("predict", nameQuery, predictParams, nil) + " → TABLE(query's columns…, prob_0 FLOAT, …, predicted BIGINT)"},
 			Setup:   toySetup,
 			Example: `SELECT label, round(prob_0, 3) AS prob_0, round(prob_1, 3) AS prob_1, predicted FROM predict('toy', 'SELECT label, hlf FROM toy WHERE label = 1 LIMIT 3')`,
 		},
 		&sqlfuncs.Function{
 			Name: "predict_proba", Group: mlGroup,
-			Summary: "The class probabilities of each row under the latest version of model name, for use inside any query: the features as one list, in training order " +
+			Summary: "The class probabilities of each row under model name (its current version; another as 'name@N'), for use inside any query: the features as one list, in training order " +
 				"(and for 'gru' and 'inclusive' the sequence as a list of lists); a whole vector of rows goes through the network at once. One model per call.",
 			Forms: []string{
 				"predict_proba(name VARCHAR, features DOUBLE[]) → FLOAT[]",
@@ -69,33 +70,43 @@ func init() {
 		},
 		&sqlfuncs.Function{
 			Name: "evaluate", Group: mlGroup,
-			Summary: "Scores the latest version of model name on the labelled rows of query: accuracy, log-loss, one-vs-rest AUC per class and their mean, and the confusion matrix (row: true class, column: predicted).",
-			Forms:   []string{tableForm("evaluate", nameQuery, nil, evaluateColumns)},
+			Summary: "Scores model name (its current version; another with version := N or name 'name@N') on the labelled rows of query: accuracy, log-loss, one-vs-rest AUC per class and their mean, the confusion matrix (row: true class, column: predicted) and the version scored.",
+			Forms:   []string{tableForm("evaluate", nameQuery, versionParam, evaluateColumns)},
 			Setup:   toySetup,
 			Example: `SELECT rows, round(accuracy, 3) AS accuracy, list_transform(auc, a -> round(a, 3)) AS auc, confusion FROM evaluate('toy', 'SELECT label, hlf FROM toy')`,
 		},
 		&sqlfuncs.Function{
 			Name: "roc", Group: mlGroup,
-			Summary: "The one-vs-rest ROC curve of class on the labelled rows of query, one point per distinct score, highest threshold first, for plotting.",
-			Forms:   []string{tableForm("roc", append(nameQuery, "class BIGINT"), nil, rocColumns)},
+			Summary: "The one-vs-rest ROC curve of class on the labelled rows of query under model name (its current version; another with version := N or 'name@N'), one point per distinct score, highest threshold first, for plotting.",
+			Forms:   []string{tableForm("roc", append(nameQuery, "class BIGINT"), versionParam, rocColumns)},
 			Setup:   toySetup,
 			Example: `SELECT count(*) AS points, round(max(fpr), 3) AS fpr, round(max(tpr), 3) AS tpr FROM roc('toy', 'SELECT label, hlf FROM toy', 2)`,
 		},
 		&sqlfuncs.Function{
 			Name: "models", Group: mlGroup,
-			Summary: "Every stored model version, from the database table hepsql_models: architecture, classes, feature columns, label, training rows and seconds, best-epoch metrics, options and training query (JSON text).",
-			Forms:   []string{tableForm("models", nil, nil, modelColumns)},
+			Summary: "Every stored model version, from the database table hepsql_models: whether it is its name's current version (the one used when none is given), architecture, classes, feature columns, label, training rows and seconds, best-epoch metrics, options and training query (JSON text). " +
+				"A database in memory forgets its models when it closes; open a file (hepsql --db FILE) to keep them.",
+			Forms: []string{tableForm("models", nil, nil, modelColumns)},
 			Setup: append(toySetup[:1:1],
 				`SELECT count(*) FROM train('toy_mlp', 'SELECT label, hlf FROM toy', hidden := [8], epochs := 1, threads := 1)`,
 				`SELECT count(*) FROM train('toy_mlp', 'SELECT label, hlf FROM toy', hidden := [16, 8], epochs := 1, threads := 1)`),
-			Example: `SELECT name, version, architecture, classes, features, rows, regexp_extract(options, '"hidden":(\[[0-9,]*\])', 1) AS hidden FROM models() WHERE name = 'toy_mlp'`,
+			Example: `SELECT name, version, current, architecture, classes, features, rows, regexp_extract(options, '"hidden":(\[[0-9,]*\])', 1) AS hidden FROM models() WHERE name = 'toy_mlp'`,
 		},
 		&sqlfuncs.Function{
 			Name: "drop_model", Group: mlGroup,
-			Summary: "Deletes every version of model name and returns how many there were; an unknown name is an error.",
-			Forms:   []string{tableForm("drop_model", []string{"name VARCHAR"}, nil, []capi.Column{{Name: "dropped", Type: tBigInt}})},
+			Summary: "Deletes every version of model name, or one (version := N, or name 'name@N'), and returns how many it deleted; an unknown name or version is an error. When the current version goes, the newest left becomes current; the number of a version dropped alone is not given again (dropping every version starts the name again at 1).",
+			Forms:   []string{tableForm("drop_model", []string{"name VARCHAR"}, versionParam, []capi.Column{{Name: "dropped", Type: tBigInt}})},
 			Setup:   toySetup,
 			Example: `SELECT * FROM drop_model('toy')`,
+		},
+		&sqlfuncs.Function{
+			Name: "promote_model", Group: mlGroup,
+			Summary: "Makes version the current version of model name, the one the other functions use when given none; returns it with the version current before.",
+			Forms:   []string{tableForm("promote_model", []string{"name VARCHAR", "version BIGINT"}, nil, promoteColumns)},
+			Setup: append(toySetup[:1:1],
+				`SELECT count(*) FROM train('toy_mlp', 'SELECT label, hlf FROM toy', hidden := [8], epochs := 1, threads := 1)`,
+				`SELECT count(*) FROM train('toy_mlp', 'SELECT label, hlf FROM toy', hidden := [16, 8], epochs := 1, threads := 1)`),
+			Example: `SELECT * FROM promote_model('toy_mlp', 1)`,
 		},
 	)
 }

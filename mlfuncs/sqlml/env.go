@@ -13,11 +13,17 @@
 //
 // Models are stored in the table hepsql_models of the same database (see
 // store.go), so a file-backed database reopens with its models. Training a
-// name again stores version+1; every function uses a name's latest version.
+// name again stores version+1 and makes it the current version; tune
+// stores its best point as version+1 and makes it current only if it
+// scores better than the current one (promote := 'if_better'). Every
+// function uses a name's current version unless given one ('name@2' or
+// version := 2); promote_model and drop_model(name, version) change which.
 package sqlml
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 
 	ddb "github.com/duckdb/duckdb-go-bindings"
@@ -58,13 +64,45 @@ func (e *env) changed() {
 	e.mu.Unlock()
 }
 
-// model returns name's latest version, decoded. Decoded models are cached per name and version;
-// the cache is trusted until the store is next written through this
-// process (a DELETE on hepsql_models by hand is seen after that).
-func (e *env) model(name string) (*loaded, error) {
+// parseRef splits a model reference, "name" or "name@version", into the
+// name and the version (0: the current one).
+func parseRef(ref string) (string, int64, error) {
+	i := strings.LastIndexByte(ref, '@')
+	if i < 0 {
+		return ref, 0, nil
+	}
+	v, err := strconv.ParseInt(ref[i+1:], 10, 64)
+	if err != nil || v < 1 || i == 0 {
+		return "", 0, fmt.Errorf("model %q: want a name, or name@version with a version number from 1 (e.g. 'hlf@2')", ref)
+	}
+	return ref[:i], v, nil
+}
+
+// refVersion reads a model reference and a version := N argument (0 when
+// not given) and checks that they agree.
+func refVersion(ref string, named int64) (string, int64, error) {
+	name, v, err := parseRef(ref)
+	if err != nil {
+		return "", 0, err
+	}
+	if named < 0 {
+		return "", 0, fmt.Errorf("version := %d; want a version number from 1", named)
+	}
+	if named > 0 && v > 0 && named != v {
+		return "", 0, fmt.Errorf("model %q with version := %d: two different versions", ref, named)
+	}
+	return name, max(v, named), nil
+}
+
+// model returns version of name (0: its current version), decoded.
+// Decoded models are cached per name and version asked for; the cache is
+// trusted until the store is next written through this process (a change
+// to hepsql_models by hand is seen after that).
+func (e *env) model(name string, version int64) (*loaded, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if m := e.models[name]; m != nil && m.gen == e.gen {
+	key := fmt.Sprintf("%s@%d", name, version)
+	if m := e.models[key]; m != nil && m.gen == e.gen {
 		return m, nil
 	}
 	conn, err := e.connect()
@@ -72,8 +110,8 @@ func (e *env) model(name string) (*loaded, error) {
 		return nil, err
 	}
 	defer conn.Close()
-	if m := e.models[name]; m != nil {
-		v, err := latestVersion(conn, name)
+	if m := e.models[key]; m != nil {
+		v, err := resolveVersion(conn, name, version)
 		if err != nil {
 			return nil, err
 		}
@@ -82,7 +120,7 @@ func (e *env) model(name string) (*loaded, error) {
 			return m, nil
 		}
 	}
-	rec, err := load(conn, name)
+	rec, err := load(conn, name, version)
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +133,7 @@ func (e *env) model(name string) (*loaded, error) {
 	if e.models == nil {
 		e.models = map[string]*loaded{}
 	}
-	e.models[name] = m
+	e.models[key] = m
 	return m, nil
 }
 
@@ -119,10 +157,11 @@ func (e *env) tableFunctions() []*capi.TableFunction {
 	return []*capi.TableFunction{
 		{Name: "train", Params: nameQuery, Named: trainParams, Bind: e.bindTrain},
 		{Name: "tune", Params: nameQuery, Named: tuneParams, Bind: e.bindTune},
-		{Name: "predict", Params: nameQuery, Named: []capi.NamedParam{{Name: "threads", Type: tBigInt}}, Bind: e.bindPredict},
-		{Name: "evaluate", Params: nameQuery, Bind: e.bindEvaluate},
-		{Name: "roc", Params: []capi.Type{tVarchar, tVarchar, tBigInt}, Bind: e.bindROC},
+		{Name: "predict", Params: nameQuery, Named: predictParams, Bind: e.bindPredict},
+		{Name: "evaluate", Params: nameQuery, Named: versionParam, Bind: e.bindEvaluate},
+		{Name: "roc", Params: []capi.Type{tVarchar, tVarchar, tBigInt}, Named: versionParam, Bind: e.bindROC},
 		{Name: "models", Bind: e.bindModels},
-		{Name: "drop_model", Params: name, Bind: e.bindDrop},
+		{Name: "drop_model", Params: name, Named: versionParam, Bind: e.bindDrop},
+		{Name: "promote_model", Params: []capi.Type{tVarchar, tBigInt}, Bind: e.bindPromote},
 	}
 }

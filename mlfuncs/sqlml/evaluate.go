@@ -8,10 +8,30 @@ import (
 	"github.com/hepsql/hepsql/mlfuncs/metrics"
 )
 
-// score runs query through model name and returns the probabilities
-// ([rows×classes]) and the labels from the model's label column.
-func (e *env) score(name, query string) (*loaded, []float32, []int32, error) {
-	m, err := e.model(name)
+// versionParam is the named argument of the functions that use a stored
+// model: which version (default: the current one).
+var versionParam = []capi.NamedParam{{Name: "version", Type: tBigInt}}
+
+// modelArgs reads a call's model reference and query, and version := N.
+func modelArgs(a *capi.BindArgs) (name string, version int64, query string, err error) {
+	ref, query, err := nameAndQuery(a)
+	if err != nil {
+		return "", 0, "", err
+	}
+	n := &namedArgs{a: a}
+	v, _ := n.get("version").(int64)
+	if n.err != nil {
+		return "", 0, "", n.err
+	}
+	name, version, err = refVersion(ref, v)
+	return name, version, query, err
+}
+
+// score runs query through version of model name (0: the current one)
+// and returns the probabilities ([rows×classes]) and the labels from the
+// model's label column.
+func (e *env) score(name string, version int64, query string) (*loaded, []float32, []int32, error) {
+	m, err := e.model(name, version)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -20,7 +40,7 @@ func (e *env) score(name, query string) (*loaded, []float32, []int32, error) {
 		return nil, nil, nil, err
 	}
 	defer conn.Close()
-	st, err := conn.Prepare(query)
+	st, err := prepare(conn, query)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("the query: %w", err)
 	}
@@ -69,17 +89,17 @@ var evaluateColumns = []capi.Column{
 	{Name: "version", Type: tBigInt},
 }
 
-// bindEvaluate: evaluate(name, query) scores the model on the query's
-// labelled rows: one row with accuracy, log-loss, one-vs-rest AUC per class
-// and their mean, and the confusion matrix (row: true class, column:
-// predicted).
+// bindEvaluate: evaluate(name, query [, version := N]) scores the model on
+// the query's labelled rows: one row with accuracy, log-loss, one-vs-rest
+// AUC per class and their mean, the confusion matrix (row: true class,
+// column: predicted) and the version scored.
 func (e *env) bindEvaluate(a *capi.BindArgs) (capi.Table, error) {
-	name, query, err := nameAndQuery(a)
+	name, version, query, err := modelArgs(a)
 	if err != nil {
 		return nil, fmt.Errorf("evaluate: %w", err)
 	}
 	return &valuesTable{cols: evaluateColumns, compute: func() ([][]any, error) {
-		m, probs, labels, err := e.score(name, query)
+		m, probs, labels, err := e.score(name, version, query)
 		if err != nil {
 			return nil, fmt.Errorf("evaluate %q: %w", name, err)
 		}
@@ -109,7 +129,7 @@ var rocColumns = []capi.Column{
 // bindROC: roc(name, query, class) gives class's one-vs-rest ROC curve,
 // one point per distinct score, highest threshold first.
 func (e *env) bindROC(a *capi.BindArgs) (capi.Table, error) {
-	name, query, err := nameAndQuery(a)
+	name, version, query, err := modelArgs(a)
 	if err != nil {
 		return nil, fmt.Errorf("roc: %w", err)
 	}
@@ -119,7 +139,7 @@ func (e *env) bindROC(a *capi.BindArgs) (capi.Table, error) {
 	}
 	class, _ := v.(int64)
 	return &valuesTable{cols: rocColumns, compute: func() ([][]any, error) {
-		m, probs, labels, err := e.score(name, query)
+		m, probs, labels, err := e.score(name, version, query)
 		if err != nil {
 			return nil, fmt.Errorf("roc %q: %w", name, err)
 		}
@@ -143,6 +163,7 @@ func (e *env) bindROC(a *capi.BindArgs) (capi.Table, error) {
 var modelColumns = []capi.Column{
 	{Name: "name", Type: tVarchar},
 	{Name: "version", Type: tBigInt},
+	{Name: "current", Type: tBoolean},
 	{Name: "created", Type: tVarchar},
 	{Name: "architecture", Type: tVarchar},
 	{Name: "classes", Type: tBigInt},
@@ -155,7 +176,8 @@ var modelColumns = []capi.Column{
 	{Name: "query", Type: tVarchar},
 }
 
-// bindModels: models() lists every stored version.
+// bindModels: models() lists every stored version; current is true on
+// each name's current version.
 func (e *env) bindModels(*capi.BindArgs) (capi.Table, error) {
 	return &valuesTable{cols: modelColumns, compute: func() ([][]any, error) {
 		conn, err := e.connect()
@@ -173,35 +195,93 @@ func (e *env) bindModels(*capi.BindArgs) (capi.Table, error) {
 			for _, f := range r.Layout.Features {
 				feats = append(feats, f.Name)
 			}
-			out = append(out, []any{r.Name, r.Version, r.Created, r.Arch, int64(r.Layout.Classes), feats,
+			out = append(out, []any{r.Name, r.Version, r.Current, r.Created, r.Arch, int64(r.Layout.Classes), feats,
 				r.Layout.Label, r.Rows, r.TrainSeconds, r.Metrics, r.Options, r.Query})
 		}
 		return out, nil
 	}}, nil
 }
 
-// bindDrop: drop_model(name) deletes every version of name and returns how
-// many there were; dropping an unknown name is an error.
+// bindDrop: drop_model(name [, version := N]) deletes every version of
+// name, or the one version ('name@N' too), and returns how many it
+// deleted; an unknown name or version is an error.
 func (e *env) bindDrop(a *capi.BindArgs) (capi.Table, error) {
 	v, err := a.Arg(0)
 	if err != nil {
 		return nil, fmt.Errorf("drop_model: %w", err)
 	}
-	name, _ := v.(string)
+	ref, _ := v.(string)
+	n := &namedArgs{a: a}
+	named, _ := n.get("version").(int64)
+	if n.err != nil {
+		return nil, fmt.Errorf("drop_model: %w", n.err)
+	}
+	name, version, err := refVersion(ref, named)
+	if err != nil {
+		return nil, fmt.Errorf("drop_model: %w", err)
+	}
 	return &valuesTable{cols: []capi.Column{{Name: "dropped", Type: tBigInt}}, compute: func() ([][]any, error) {
 		conn, err := e.connect()
 		if err != nil {
 			return nil, err
 		}
 		defer conn.Close()
-		n, err := drop(conn, name)
+		n, err := drop(conn, name, version)
 		e.changed()
 		if err != nil {
 			return nil, fmt.Errorf("drop_model: %w", err)
 		}
 		if n == 0 {
-			return nil, fmt.Errorf("drop_model: %w %q", ErrNoModel, name)
+			return nil, fmt.Errorf("drop_model: %w", noModel(conn, name, version))
 		}
 		return [][]any{{n}}, nil
+	}}, nil
+}
+
+var promoteColumns = []capi.Column{
+	{Name: "name", Type: tVarchar},
+	{Name: "version", Type: tBigInt},
+	{Name: "previous", Type: tBigInt},
+}
+
+// bindPromote: promote_model(name, version) makes version name's current
+// one; it returns the name, the version and the version current before.
+func (e *env) bindPromote(a *capi.BindArgs) (capi.Table, error) {
+	var args [2]any
+	for i := range args {
+		v, err := a.Arg(i)
+		if err != nil {
+			return nil, fmt.Errorf("promote_model: %w", err)
+		}
+		args[i] = v
+	}
+	name, _ := args[0].(string)
+	version, _ := args[1].(int64)
+	if version < 1 {
+		return nil, fmt.Errorf("promote_model(%q, %d): want a version number from 1", name, version)
+	}
+	return &valuesTable{cols: promoteColumns, compute: func() ([][]any, error) {
+		conn, err := e.connect()
+		if err != nil {
+			return nil, err
+		}
+		defer conn.Close()
+		prev, err := currentVersion(conn, name)
+		if err != nil {
+			return nil, fmt.Errorf("promote_model: %w", err)
+		}
+		v, err := resolveVersion(conn, name, version)
+		if err != nil {
+			return nil, fmt.Errorf("promote_model: %w", err)
+		}
+		if v == 0 {
+			return nil, fmt.Errorf("promote_model: %w", noModel(conn, name, version))
+		}
+		err = setCurrent(conn, name, version)
+		e.changed()
+		if err != nil {
+			return nil, fmt.Errorf("promote_model %q: %w", name, err)
+		}
+		return [][]any{{name, version, prev}}, nil
 	}}, nil
 }

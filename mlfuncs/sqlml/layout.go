@@ -142,6 +142,12 @@ type binding struct {
 	cols    []column
 	label   *column // nil: no label wanted (predict)
 	settled bool    // widths and offsets known
+	// trained: the widths are a trained model's (not the first row's), so
+	// a mismatch says what the model expects.
+	trained bool
+	// scalar: rows are a scalar function's, whose numbers within DuckDB's
+	// chunk mean nothing to the user; errors leave them out.
+	scalar bool
 }
 
 // bind maps l's features (and the label when withLabel) onto the query's
@@ -152,6 +158,7 @@ func (l *layout) bind(cols []capi.Column, typeName func(int) string, withLabel b
 		byName[strings.ToLower(c.Name)] = i
 	}
 	b := &binding{l: l, settled: l.HLFDim > 0 || l.SeqDim > 0}
+	b.trained = b.settled
 	off := 0
 	for _, f := range l.Features {
 		i, ok := byName[strings.ToLower(f.Name)]
@@ -278,6 +285,23 @@ func (b *binding) settle(ch vectors, n int) error {
 	return nil
 }
 
+// where names row r (1-based) for an error, unless the rows are a scalar
+// function's.
+func (b *binding) where(r int) string {
+	if b.scalar {
+		return ""
+	}
+	return fmt.Sprintf(" in row %d", r)
+}
+
+// what names the inputs: a query's columns or a function's arguments.
+func (b *binding) what() string {
+	if b.scalar {
+		return "argument"
+	}
+	return "column"
+}
+
 func firstInnerLen(v capi.Vector, t capi.Type) int {
 	if t.Elem.ID == capi.Array {
 		return t.Elem.Size
@@ -326,6 +350,9 @@ func (b *binding) readVector(c *column, v capi.Vector, n, first int, out *rows) 
 	}
 	for r, e := range entries {
 		if int(e.Length) != c.Width {
+			if b.trained {
+				return fmt.Errorf("%w: the model expects %d features in %s %q, got %d%s", errShape, c.Width, b.what(), c.Name, e.Length, b.where(first+r+1))
+			}
 			return fmt.Errorf("%w: column %q has %d values in row %d, %d in the first row", errShape, c.Name, e.Length, first+r+1, c.Width)
 		}
 		toF32(out.hlf[r*d+c.offset:r*d+c.offset+c.Width], child, c.typ.Elem.ID, int(e.Offset))
@@ -381,6 +408,9 @@ func (b *binding) readSequence(c *column, v capi.Vector, n, first int, out *rows
 			off := k * f
 			if inner != nil {
 				if int(inner[k].Length) != f {
+					if b.trained {
+						return fmt.Errorf("%w: the model expects steps of %d values in %s %q, got one of %d%s", errShape, f, b.what(), c.Name, inner[k].Length, b.where(first+r+1))
+					}
 					return fmt.Errorf("%w: column %q has a step of %d values in row %d; want %d", errShape, c.Name, inner[k].Length, first+r+1, f)
 				}
 				off = int(inner[k].Offset)

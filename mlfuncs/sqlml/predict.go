@@ -39,8 +39,10 @@ type predictTable struct {
 	threads int
 }
 
+var predictParams = []capi.NamedParam{{Name: "threads", Type: tBigInt}, versionParam[0]}
+
 func (e *env) bindPredict(a *capi.BindArgs) (capi.Table, error) {
-	name, query, err := nameAndQuery(a)
+	name, version, query, err := modelArgs(a)
 	if err != nil {
 		return nil, fmt.Errorf("predict: %w", err)
 	}
@@ -49,7 +51,7 @@ func (e *env) bindPredict(a *capi.BindArgs) (capi.Table, error) {
 	if n.err != nil {
 		return nil, fmt.Errorf("predict: %w", n.err)
 	}
-	m, err := e.model(name)
+	m, err := e.model(name, version)
 	if err != nil {
 		return nil, fmt.Errorf("predict: %w", err)
 	}
@@ -58,7 +60,7 @@ func (e *env) bindPredict(a *capi.BindArgs) (capi.Table, error) {
 		return nil, err
 	}
 	defer conn.Close()
-	st, err := conn.Prepare(query)
+	st, err := prepare(conn, query)
 	if err != nil {
 		return nil, fmt.Errorf("predict %q: the query: %w", name, err)
 	}
@@ -124,7 +126,7 @@ type predictScan struct {
 
 func (s *predictScan) start() error {
 	name := s.t.m.rec.Name
-	st, err := s.conn.Prepare(s.t.query)
+	st, err := prepare(s.conn, s.t.query)
 	if err != nil {
 		return fmt.Errorf("predict %q: the query: %w", name, err)
 	}
@@ -240,7 +242,7 @@ func (e *env) execProba(in capi.Args, out capi.Vector, params []capi.Type) error
 	if err := noNulls(nameVec, n, "name", 0); err != nil {
 		return err
 	}
-	name := string(nameVec.Bytes(0))
+	ref := string(nameVec.Bytes(0))
 	// A row whose 16-byte duckdb_string_t equals row 1's (same length and
 	// inline bytes, or same length, prefix and pointer) names the same
 	// model: that is every row when the name is a constant, which DuckDB
@@ -251,11 +253,15 @@ func (e *env) execProba(in capi.Args, out capi.Vector, params []capi.Type) error
 		if heads[r] == heads[0] {
 			continue
 		}
-		if s := string(nameVec.Bytes(r)); s != name {
-			return fmt.Errorf("one model per call: row %d names %q, row 1 %q", r+1, s, name)
+		if s := string(nameVec.Bytes(r)); s != ref {
+			return fmt.Errorf("one model per call: row %d names %q, row 1 %q", r+1, s, ref)
 		}
 	}
-	m, err := e.model(name)
+	name, version, err := parseRef(ref)
+	if err != nil {
+		return err
+	}
+	m, err := e.model(name, version)
 	if err != nil {
 		return err
 	}
@@ -263,7 +269,7 @@ func (e *env) execProba(in capi.Args, out capi.Vector, params []capi.Type) error
 	// The arguments form a layout of their own: the high-level features
 	// as one list, the sequence as a list of lists.
 	l := &layout{HLFDim: spec.HLFDim, SeqLen: spec.SeqLen, SeqDim: spec.SeqDim, Classes: spec.Classes}
-	b := &binding{l: l, settled: true}
+	b := &binding{l: l, settled: true, trained: true, scalar: true}
 	for i, p := range params {
 		c := column{col: i + 1, typ: p}
 		if p.Elem.ID == capi.List {
@@ -279,7 +285,7 @@ func (e *env) execProba(in capi.Args, out capi.Vector, params []capi.Type) error
 	sc := probaPool.Get().(*probaScratch)
 	defer probaPool.Put(sc)
 	if err := b.read(argVectors(in), n, 0, &sc.r); err != nil {
-		return err
+		return fmt.Errorf("model %q: %w", ref, err)
 	}
 	inputs := inputsOf(spec, l, &sc.r, &sc.seq, &sc.offs)
 	k := spec.Classes

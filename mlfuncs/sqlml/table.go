@@ -11,12 +11,13 @@ import (
 // Small results (models(), evaluate, roc, training epochs) are rows of Go
 // values written into DuckDB's vectors column by column. Cells are int64
 // (BIGINT), float64 (DOUBLE; NaN becomes NULL: "not measured"), string
-// (VARCHAR), []float64 (DOUBLE[]), []int64 (BIGINT[]) or [][]int64
+// (VARCHAR), bool (BOOLEAN), []float64 (DOUBLE[]), []int64 (BIGINT[]) or [][]int64
 // (BIGINT[][]); nil is NULL.
 
 var (
 	tBigInt  = capi.Scalar(capi.BigInt)
 	tDouble  = capi.Scalar(capi.Double)
+	tBoolean = capi.Scalar(capi.Boolean)
 	tVarchar = capi.Scalar(capi.Varchar)
 	tDoubles = capi.ListOf(tDouble)
 	tBigInts = capi.ListOf(tBigInt)
@@ -93,6 +94,15 @@ func writeColumn(v capi.Vector, c capi.Column, rows [][]any, col int) error {
 		d := capi.Slice[int64](v, n)
 		for r, row := range rows {
 			if x, ok := row[col].(int64); ok {
+				d[r] = x
+			} else {
+				v.SetNull(r)
+			}
+		}
+	case "BOOLEAN":
+		d := capi.Slice[bool](v, n)
+		for r, row := range rows {
+			if x, ok := row[col].(bool); ok {
 				d[r] = x
 			} else {
 				v.SetNull(r)

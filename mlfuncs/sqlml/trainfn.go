@@ -145,6 +145,9 @@ func parseTrain(a *capi.BindArgs) (*trainConfig, error) {
 	if err != nil {
 		return nil, err
 	}
+	if strings.Contains(name, "@") {
+		return nil, fmt.Errorf("model name %q: '@' separates a name from a version ('hlf@2'); leave it out of names", name)
+	}
 	n := &namedArgs{a: a}
 	c := &trainConfig{Name: name, Query: query}
 	c.Spec = nn.Spec{
@@ -258,7 +261,7 @@ func (e *env) planLayout(fn string, cfg *trainConfig) (*layout, error) {
 		return nil, err
 	}
 	defer conn.Close()
-	st, err := conn.Prepare(cfg.Query)
+	st, err := prepare(conn, cfg.Query)
 	if err != nil {
 		return nil, fmt.Errorf("%s %q: the query: %w", fn, cfg.Name, err)
 	}
@@ -344,7 +347,7 @@ func (s *trainScan) Fill(out capi.Chunk) (int, error) {
 	}
 	if !s.stored {
 		s.stored = true
-		if err := s.t.e.store(s.t.cfg, s.l, s.res, s.rows, s.seconds); err != nil {
+		if err := s.t.e.store(s.t.cfg, s.l, s.res, s.rows, s.seconds, promoteAlways, false); err != nil {
 			return 0, fmt.Errorf("train %q: %w", s.t.cfg.Name, err)
 		}
 	}
@@ -382,7 +385,7 @@ func (e *env) load(ctx context.Context, cfg *trainConfig, l0 *layout) (*training
 		return nil, err
 	}
 	defer conn.Close()
-	st, err := conn.Prepare(cfg.Query)
+	st, err := prepare(conn, cfg.Query)
 	if err != nil {
 		return nil, fmt.Errorf("the query: %w", err)
 	}
@@ -451,8 +454,17 @@ func (d *trainingData) fit(ctx context.Context, cfg *trainConfig, onEpoch func(t
 	return train.Train(ctx, spec, src, opt)
 }
 
-// store writes a finished training to the model store.
-func (e *env) store(cfg *trainConfig, l *layout, res *train.Result, rows int, seconds float64) error {
+// Promotion modes: whether a newly stored version becomes its name's
+// current one.
+const (
+	promoteAlways   = "always"    // train's: what was asked for is used
+	promoteIfBetter = "if_better" // tune's default: only if its validation figure beats the current version's
+	promoteNever    = "never"     // stored for promote_model to choose
+)
+
+// store writes a finished training to the model store as the next version
+// of its name, current as promote and byAUC say (see better).
+func (e *env) store(cfg *trainConfig, l *layout, res *train.Result, rows int, seconds float64, promote string, byAUC bool) error {
 	weights, err := res.Model.MarshalBinary()
 	if err != nil {
 		return err
@@ -487,9 +499,58 @@ func (e *env) store(cfg *trainConfig, l *layout, res *train.Result, rows int, se
 	}
 	defer conn.Close()
 	defer e.changed()
+	current := promote == promoteAlways
+	if promote == promoteIfBetter {
+		if current, err = e.beatsCurrent(conn, cfg.Name, metrics, byAUC); err != nil {
+			return err
+		}
+	}
 	_, err = save(conn, &record{Name: cfg.Name, Arch: res.Model.Spec.Arch, Options: string(optJSON), Layout: l,
-		Metrics: string(metrics), TrainSeconds: seconds, Rows: int64(rows), Query: cfg.Query, Weights: weights})
+		Metrics: string(metrics), TrainSeconds: seconds, Rows: int64(rows), Query: cfg.Query, Weights: weights}, current)
 	return err
+}
+
+// beatsCurrent reports whether a new version with the stored metrics
+// (JSON) scores better than name's current version by its stored
+// validation figures: a lower val_loss, or with byAUC a higher
+// val_auc_macro. A figure that was not measured (null) loses to one that
+// was; a name without a version is beaten by anything.
+func (e *env) beatsCurrent(conn *capi.Conn, name string, metrics []byte, byAUC bool) (bool, error) {
+	v, err := currentVersion(conn, name)
+	if err != nil || v == 0 {
+		return true, err
+	}
+	recs, err := selectRecords(conn, `SELECT `+listColumns+`, NULL::BLOB FROM hepsql_models WHERE name = $1 AND version = $2`, []any{name, v})
+	if err != nil || len(recs) == 0 {
+		return true, err
+	}
+	figure := func(js []byte) float64 {
+		var m struct {
+			Loss *float64 `json:"val_loss"`
+			AUC  *float64 `json:"val_auc_macro"`
+		}
+		if json.Unmarshal(js, &m) != nil {
+			return math.NaN()
+		}
+		p := m.Loss
+		if byAUC {
+			p = m.AUC
+		}
+		if p == nil {
+			return math.NaN()
+		}
+		return *p
+	}
+	nw, cur := figure(metrics), figure([]byte(recs[0].Metrics))
+	switch {
+	case math.IsNaN(nw):
+		return math.IsNaN(cur), nil
+	case math.IsNaN(cur):
+		return true, nil
+	case byAUC:
+		return nw > cur, nil
+	}
+	return nw < cur, nil
 }
 
 // jsonNum maps NaN (not measured) to null, which JSON can hold.

@@ -27,13 +27,17 @@ import (
 // parallelism would not (the seed's Spark grid search). One row per point,
 // in grid order, each as soon as it and the points before it are done;
 // once all are, the point with the best validation figure is stored as
-// the next version of name, as train stores its model. DuckDB sees an
+// the next version of name, as train stores its model, and becomes the
+// current version as promote := says: 'if_better' (the default) when its
+// validation figure (metric) beats the current version's as stored in its
+// metrics, 'always', or 'never'. DuckDB sees an
 // interrupt between rows, so a cancelled tuning stops once the point its
 // next row waits for has finished (a train call, once its epoch has).
 var tuneParams = append(slices.Clone(trainParams),
 	capi.NamedParam{Name: "grid", Type: tVarchar},
 	capi.NamedParam{Name: "metric", Type: tVarchar},
 	capi.NamedParam{Name: "parallel", Type: tBigInt},
+	capi.NamedParam{Name: "promote", Type: tVarchar},
 )
 
 // maxGridPoints bounds a grid, so that a typo in a list cannot start
@@ -213,6 +217,7 @@ type tuneTable struct {
 	l        *layout
 	byAUC    bool
 	parallel int
+	promote  string
 }
 
 func (e *env) bindTune(a *capi.BindArgs) (capi.Table, error) {
@@ -224,6 +229,7 @@ func (e *env) bindTune(a *capi.BindArgs) (capi.Table, error) {
 	grid := n.str("grid", "")
 	metric := strings.ToLower(n.str("metric", "loss"))
 	parallel := n.int("parallel", 0, 1)
+	promote := strings.ToLower(n.str("promote", promoteIfBetter))
 	if n.err != nil {
 		return nil, fmt.Errorf("tune: %w", n.err)
 	}
@@ -232,6 +238,9 @@ func (e *env) bindTune(a *capi.BindArgs) (capi.Table, error) {
 	}
 	if metric != "loss" && metric != "auc" {
 		return nil, fmt.Errorf("tune: metric := %q; want 'loss' (lowest validation log-loss) or 'auc' (highest validation macro AUC)", metric)
+	}
+	if promote != promoteIfBetter && promote != promoteAlways && promote != promoteNever {
+		return nil, fmt.Errorf("tune: promote := %q; want 'if_better' (the default: the best point becomes current only if it beats the current version), 'always' or 'never'", promote)
 	}
 	if base.Validation == 0 {
 		return nil, errors.New("tune: validation := 0 leaves nothing to score the configurations on; give a fraction such as 0.2")
@@ -251,7 +260,7 @@ func (e *env) bindTune(a *capi.BindArgs) (capi.Table, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &tuneTable{e: e, base: base, grid: grid, points: points, l: l, byAUC: metric == "auc", parallel: parallel}, nil
+	return &tuneTable{e: e, base: base, grid: grid, points: points, l: l, byAUC: metric == "auc", parallel: parallel, promote: promote}, nil
 }
 
 func (t *tuneTable) Columns() []capi.Column     { return tuneColumns }
@@ -403,7 +412,7 @@ func (s *tuneScan) storeBest() error {
 	p, r := s.t.points[best], &s.results[best]
 	cfg := *p.cfg
 	cfg.Tuned = &tuneInfo{Grid: s.t.grid, Config: best + 1, Of: len(s.t.points), Params: p.params}
-	return s.t.e.store(&cfg, s.data.l, r.res, s.data.c.rows, r.seconds)
+	return s.t.e.store(&cfg, s.data.l, r.res, s.data.c.rows, r.seconds, s.t.promote, s.t.byAUC)
 }
 
 // better reports whether epoch a scores better than b; NaN (a metric that

@@ -1,4 +1,4 @@
--- @param in = data/topology
+-- @param in = out/topology/data
 -- @param out = out/topology
 --
 -- Topology classifier, step 1 of 3: event selection and features.
