@@ -3,6 +3,7 @@ package rootscan
 import (
 	"bytes"
 	"encoding/binary"
+	"hash/adler32"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -166,6 +167,13 @@ func fuzzInflate(f *testing.F, seeds [][]byte, checked func(orig, bad []byte) bo
 			return
 		}
 		if checked(block, bad) && !bytes.Equal(got, orig) {
+			if adlerCollision(bad, orig, got) {
+				// Adler-32 is blind to some changes (+1, -1, -1, +1 at
+				// equal spacing leaves both its sums alone): no reader can
+				// catch them, and the README says so.
+				t.Logf("byte %d ^ %#02x: zlib output changed under an equal Adler-32", int(pos)%len(bad), x)
+				return
+			}
 			t.Fatalf("byte %d ^ %#02x: a checksummed %q block decoded to other bytes without an error", int(pos)%len(bad), x, bad[:2])
 		}
 	})
@@ -278,4 +286,11 @@ func FuzzInflateZstd(f *testing.F) {
 		// Checked when both frames declare a checksum in the same header.
 		return sameAlg("ZS")(orig, bad) && len(orig) > 13 && orig[13]&0x04 != 0 && bytes.Equal(orig[:14], bad[:14])
 	})
+}
+
+// adlerCollision reports whether bad is a zlib block whose decoded bytes
+// got differ from orig yet have the same Adler-32: a change the checksum
+// cannot show.
+func adlerCollision(bad, orig, got []byte) bool {
+	return string(bad[:2]) == "ZL" && adler32.Checksum(orig) == adler32.Checksum(got)
 }
