@@ -48,20 +48,28 @@ func (r *columnReader) load(entry int64) error {
 	if i < 0 || i >= n || len(bt.bytes) <= i {
 		return r.errorf(entry, "no basket holds entry %d (branch has %d baskets)", entry, n)
 	}
-	size := int(bt.bytes[i])
-	if size <= 0 || int64(size) > r.file.r.size || bt.seek[i] < 0 || bt.seek[i] > r.file.r.size-int64(size) {
-		return r.basketErrorf(i, "%v: %d bytes at offset %d lie outside the %d-byte file", errCorrupt, size, bt.seek[i], r.file.r.size)
-	}
-	if cap(r.raw) < size {
-		r.raw = make([]byte, size)
-	}
-	raw := r.raw[:size]
-	if _, err := r.file.r.ReadAt(raw, bt.seek[i]); err != nil {
-		return r.basketErrorf(i, "reading %d bytes at offset %d: %v", size, bt.seek[i], err)
-	}
-	b, err := r.bufs.decode(raw, r.col.layout != layoutFixed)
-	if err != nil {
-		return r.basketErrorf(i, "%v (%d bytes at offset %d)", err, size, bt.seek[i])
+	var b basket
+	if e := bt.embeddedAt(i); e != nil {
+		var err error
+		if b, err = r.bufs.decodeEmbedded(e, r.col.layout != layoutFixed); err != nil {
+			return r.basketErrorf(i, "%v", err)
+		}
+	} else {
+		size := int(bt.bytes[i])
+		if size <= 0 || int64(size) > r.file.r.size || bt.seek[i] < 0 || bt.seek[i] > r.file.r.size-int64(size) {
+			return r.basketErrorf(i, "%v: %d bytes at offset %d lie outside the %d-byte file", errCorrupt, size, bt.seek[i], r.file.r.size)
+		}
+		if cap(r.raw) < size {
+			r.raw = make([]byte, size)
+		}
+		raw := r.raw[:size]
+		if _, err := r.file.r.ReadAt(raw, bt.seek[i]); err != nil {
+			return r.basketErrorf(i, "reading %d bytes at offset %d: %v", size, bt.seek[i], err)
+		}
+		var err error
+		if b, err = r.bufs.decode(raw, r.col.layout != layoutFixed); err != nil {
+			return r.basketErrorf(i, "%v (%d bytes at offset %d)", err, size, bt.seek[i])
+		}
 	}
 	b.first = bt.first[i]
 	want := r.basketEnd(i) - b.first

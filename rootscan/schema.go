@@ -260,10 +260,6 @@ func columnsOf(t rtree.Tree, guard *streamerGuard) ([]*column, error) {
 	uniqueNames(cols)
 	for _, c := range cols {
 		c.rootType, c.why = safeText(c.rootType), safeText(c.why)
-		if c.supported() && c.baskets.inMemory > 0 {
-			c.layout = layoutUnsupported
-			c.why = "baskets stored inside the TTree header (file not closed cleanly)"
-		}
 	}
 	return cols, nil
 }
