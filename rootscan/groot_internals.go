@@ -75,15 +75,15 @@ func fieldAs[T any](v any, name string) (T, error) {
 
 // basketTable is where a branch's baskets live in its file.
 type basketTable struct {
-	seek      []int64 // file offset of each basket's key
-	bytes     []int32 // on-disk size of each basket (key + payload)
-	first     []int64 // first entry of each basket; first[len] = entries
-	entries   int64
-	inMemory  int // baskets kept inside the TTree object (not on disk)
+	seek     []int64 // file offset of each basket's key
+	bytes    []int32 // on-disk size of each basket (key + payload)
+	first    []int64 // first entry of each basket; first[len] = entries
+	entries  int64
+	inMemory int // baskets kept inside the TTree object (not on disk)
 	// embedded holds, when the tree record keeps baskets (embedded.go),
 	// one entry per basket of the table: nil for a basket on disk, the
 	// basket itself for one kept in the record.
-	embedded []*embeddedBasket
+	embedded  []*embeddedBasket
 	compress  int
 	zipBytes  int64
 	totBytes  int64
