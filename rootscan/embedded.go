@@ -35,23 +35,52 @@ type embeddedBasket struct {
 }
 
 // addEmbedded appends a basket kept in the record to the table, after the
-// baskets on disk: its entries start where theirs end.
+// baskets on disk: its entries start where theirs end. A table may list
+// slots never written (seek 0, as hadd leaves them in merged files): the
+// kept basket follows the written ones, as groot's reader takes it. A kept
+// basket whose entries the disk baskets already hold is stale and left
+// out.
 func (t *basketTable) addEmbedded(e *embeddedBasket) {
-	if t.embedded == nil {
-		t.embedded = make([]*embeddedBasket, len(t.seek), len(t.seek)+1)
+	n := 0
+	for n < len(t.seek) && t.seek[n] != 0 && t.embeddedAt(n) == nil {
+		n++
 	}
-	n := len(t.seek)
+	if n < len(t.seek) && t.embeddedAt(n) != nil {
+		n = len(t.seek) // after an earlier kept basket
+	}
 	start := int64(0)
 	if n < len(t.first) {
 		start = t.first[n]
+	}
+	if start >= t.entries || e.nevbuf == 0 {
+		return
 	}
 	first := make([]int64, n+2)
 	copy(first, t.first[:min(len(t.first), n)])
 	first[n], first[n+1] = start, start+e.nevbuf
 	t.first = first
-	t.seek = append(t.seek[:len(t.seek):len(t.seek)], 0)
-	t.bytes = append(t.bytes[:len(t.bytes):len(t.bytes)], int32(min(int64(len(e.buf)), 1<<31-1)))
-	t.embedded = append(t.embedded, e)
+	t.seek = append(t.seek[:n:n], 0)
+	t.bytes = append(t.bytes[:min(n, len(t.bytes)):min(n, len(t.bytes))], int32(min(int64(len(e.buf)), 1<<31-1)))
+	if t.embedded == nil {
+		t.embedded = make([]*embeddedBasket, n, n+1)
+	}
+	t.embedded = append(t.embedded[:n:n], e)
+	t.inMemory++
+}
+
+// trimUnwritten drops the slots of the table after the last basket
+// written, which hadd leaves with seek 0 in merged files (no basket can
+// start at byte 0, where the file header is): the basket that holds an
+// entry is then found by a search over rising first entries.
+func (t *basketTable) trimUnwritten() {
+	n := len(t.seek)
+	for n > 0 && t.seek[n-1] == 0 {
+		n--
+	}
+	if n == len(t.seek) || len(t.first) < n+1 || len(t.bytes) < n {
+		return
+	}
+	t.seek, t.bytes, t.first = t.seek[:n:n], t.bytes[:n:n], t.first[:n+1:n+1]
 }
 
 // embeddedAt returns basket i when the record holds it, else nil.

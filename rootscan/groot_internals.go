@@ -121,13 +121,13 @@ func readBasketTable(b rtree.Branch) (basketTable, error) {
 	if err != nil {
 		return t, err
 	}
+	t.trimUnwritten()
 	for i := range baskets {
 		e, err := grootEmbedded(&baskets[i])
 		if err != nil {
 			return t, err
 		}
 		if e != nil {
-			t.inMemory++
 			t.addEmbedded(e)
 		}
 	}

@@ -427,6 +427,7 @@ func (r *objReader) branch(top bool) *leanBranch {
 			bt.seek[i] = v
 		}
 	}
+	bt.trimUnwritten()
 	if fname := r.str(); fname != "" {
 		r.fail("branch %q: baskets in file %q", b.name, fname)
 	}

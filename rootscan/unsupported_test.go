@@ -171,7 +171,7 @@ func TestEveryTreeCountAndStar(t *testing.T) {
 		}
 	}
 	t.Logf("%d trees, %d with unsupported branches", trees, withUnsupported)
-	if trees < 80 || withUnsupported < 20 {
+	if trees < 80 || withUnsupported < 15 { // fewer since kept baskets (the CMS NanoAOD file, g4-merge) read
 		t.Errorf("only %d trees (%d with unsupported branches) checked", trees, withUnsupported)
 	}
 }
