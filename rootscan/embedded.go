@@ -117,16 +117,18 @@ func (bufs *basketBuffers) decodeEmbedded(e *embeddedBasket, wantOffsets bool) (
 	if !wantOffsets {
 		return b, nil
 	}
-	if cap(bufs.offsets) < n+1 {
-		bufs.offsets = make([]int32, n+1)
-	}
-	offs := bufs.offsets[:n+1]
 	if e.offsets == nil {
-		return basket{}, fmt.Errorf("%w: kept in the tree record without entry offsets", errCorrupt)
+		// Stored without offsets (ROOT's "generate offsets" flag).
+		b.genOffsets = true
+		return b, nil
 	}
 	if len(e.offsets) < n {
 		return basket{}, fmt.Errorf("%w: entry-offset table of %d entries for %d entries", errCorrupt, len(e.offsets), n)
 	}
+	if cap(bufs.offsets) < n+1 {
+		bufs.offsets = make([]int32, n+1)
+	}
+	offs := bufs.offsets[:n+1]
 	end := int32(len(b.data))
 	prev := int32(0)
 	for i := range n {

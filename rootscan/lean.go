@@ -536,6 +536,20 @@ type leanWant struct {
 
 // newLeanWant limits a member's read to cols, columns of schema.
 func newLeanWant(schema *fileMeta, cols []*column) *leanWant {
+	// A jagged column's counter gives its entries' sizes in a basket
+	// written without entry offsets (decode.go): the member's metadata
+	// must hold its basket table too.
+	for _, c := range cols {
+		if c.count == "" || slices.ContainsFunc(cols, func(o *column) bool { return o.path == c.count }) {
+			continue
+		}
+		for _, sc := range schema.cols {
+			if sc.path == c.count {
+				cols = append(slices.Clip(cols), sc)
+				break
+			}
+		}
+	}
 	w := &leanWant{schema: schema, cols: cols, keep: map[string]bool{}}
 	names := make([]string, len(cols))
 	for i, c := range cols {

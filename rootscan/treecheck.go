@@ -289,7 +289,10 @@ func (r *objReader) checkBasket(class string, end int) error {
 	r.str()
 	r.str()
 	vers := r.i16()
-	r.skip(4 + 4) // fBufferSize, fNevBufSize
+	r.skip(4) // fBufferSize
+	if nevsize := r.i32(); nevsize < 0 {
+		r.skip(1) // I/O bits (TBasket::Streamer)
+	}
 	nevbuf := int(r.i32())
 	last := int(r.i32())
 	flag := int(r.u8())
