@@ -117,7 +117,11 @@
 // (streamers.go): a class that holds itself (uproot's issue 443), nests
 // more than 64 deep or expands to more than 65536 member types is cut
 // short for groot, and the branches that store it are unsupported with the
-// reason. Subdirectories are read and checked the same way before groot
+// reason. A class the file's streamers do not describe (groot's "could
+// not find streamer info", which fails the whole tree) gets an empty
+// stand-in when, and only when, groot failed so; the branches that store
+// it are then unsupported, "no streamer info for class X in the file", and
+// the rest of the tree reads. Subdirectories are read and checked the same way before groot
 // reads one (dirs.go), at most 16 deep and 4096 in all, and a directory
 // whose keys list was already read (a cycle) is left out: root_trees
 // lists what can be read, and naming a tree under a bad directory is an

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"go-hep.org/x/hep/groot/riofs"
+	"go-hep.org/x/hep/groot/root"
 	"go-hep.org/x/hep/groot/rtree"
 )
 
@@ -514,11 +515,35 @@ func parseTree(name string, cf *countingFile, tree string) (_ *fileMeta, err err
 	}
 	// groot builds the types of the tree's classes while it reads the
 	// record: first make sure that terminates (streamers.go).
-	guard, err := guardStreamers(rf, classes)
+	guard, err := guardStreamers(rf, classes, false)
 	if err != nil {
 		return nil, fmt.Errorf("read_root: %s: %w", name, err)
 	}
-	obj, err := riofs.Dir(rf).Get(tname)
+	// groot reports some failures by panicking: get returns the panic,
+	// and the error it stands for (recoveredError must run in the
+	// deferred function that recovers it).
+	get := func() (obj root.Object, err error, panicked any, perr error) {
+		defer func() {
+			if panicked = recover(); panicked != nil {
+				perr = g.failure(nil, panicked)
+			}
+		}()
+		obj, err = riofs.Dir(rf).Get(tname)
+		return obj, err, nil, nil
+	}
+	obj, err, panicked, perr := get()
+	if err != nil && missingStreamer(err) || panicked != nil && missingStreamer(fmt.Errorf("%v", panicked)) {
+		// A class the file does not describe sank the whole tree: give
+		// groot empty stand-ins for the missing classes, so that the
+		// branches storing them are unsupported and the rest reads.
+		if guard, err = guardStreamers(rf, classes, true); err != nil {
+			return nil, fmt.Errorf("read_root: %s: %w", name, err)
+		}
+		obj, err, panicked, perr = get()
+	}
+	if panicked != nil {
+		return nil, fmt.Errorf("read_root: %s: tree %q: %w", name, safeText(tname), perr)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read_root: %s: reading tree %q: %w", name, safeText(tname), g.failure(err, nil))
 	}
