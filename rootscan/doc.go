@@ -27,7 +27,8 @@
 // saved without a final flush (a small tree, a NanoAOD skim) keeps each
 // branch's last basket inside the TTree record, uncompressed: the table
 // lists it after the baskets on disk and decodeEmbedded takes its entries
-// and offsets from the record (embedded.go). A basket whose header carries
+// and offsets from the record (embedded.go); the lean reader reads them
+// too, so a chain of small skims stays off groot's slower parse. A basket whose header carries
 // ROOT's "generate offsets" I/O bit (after a negative fNevBufSize) or a
 // flag ≥ 80 stores no entry offsets: for a counted leaf (Jet_pt[nJet])
 // they are rebuilt from the counter branch's values, as ROOT's

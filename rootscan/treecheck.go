@@ -269,8 +269,8 @@ func (r *objReader) checkBranch(class string, depth int) error {
 	return r.err
 }
 
-// checkBasket checks a basket kept inside the tree record (a file not
-// closed cleanly), whose entry offsets and data groot allocates as the
+// checkBasket checks a basket kept inside the tree record (a tree saved
+// without a final flush, embedded.go), whose entry offsets and data groot allocates as the
 // basket states them.
 func (r *objReader) checkBasket(class string, end int) error {
 	if class != "TBasket" {
