@@ -29,8 +29,19 @@ type basketHeader struct {
 	keylen int32 // key header, including the TBasket fields
 	nevbuf int32 // entries in the basket
 	last   int32 // end of entry data, counted from the start of the key
-	flag   int8  // TBasket flag; 20 < flag < 40 means offsets carry displacement bits
+	flag   int8  // TBasket flag, less 80 when ≥ 80; 20 < flag < 40 means offsets carry displacement bits
+	// genOffsets: the basket stores no entry offsets; the reader
+	// computes them (ROOT's kGenerateOffsetMap I/O bit, or flag ≥ 80).
+	genOffsets bool
 }
+
+// ROOT's TBasket I/O bits (TBasket::EIOBits), stored after a negative
+// fNevBufSize: kGenerateOffsetMap is the only one ROOT defines; bit 7 is
+// reserved and must be clear.
+const (
+	ioGenerateOffsetMap = 1 << 0
+	ioSupported         = ioGenerateOffsetMap
+)
 
 // errCorrupt marks decoding failures caused by the bytes of the file.
 var errCorrupt = errors.New("corrupt basket")
@@ -60,12 +71,27 @@ func parseBasketHeader(raw []byte) (basketHeader, error) {
 	}
 	r.skip(2) // TBasket version
 	r.skip(4) // fBufferSize
-	r.skip(4) // fNevBufSize
+	// A negative fNevBufSize says that one byte of I/O bits follows
+	// (TBasket::Streamer).
+	if nevsize := r.i32(); nevsize < 0 && r.need(1) {
+		bits := r.b[r.pos]
+		r.pos++
+		if bits == 0 || bits&^ioSupported != 0 {
+			return h, fmt.Errorf("%w: header: I/O bits %#x", errCorrupt, bits)
+		}
+		h.genOffsets = bits&ioGenerateOffsetMap != 0
+	}
 	h.nevbuf = r.i32()
 	h.last = r.i32()
 	if r.need(1) {
-		h.flag = int8(r.b[r.pos])
+		flag := r.b[r.pos]
 		r.pos++
+		if flag >= 80 {
+			// ROOT adds 80 when the offsets are to be generated.
+			flag -= 80
+			h.genOffsets = true
+		}
+		h.flag = int8(flag)
 	}
 	if r.err != nil {
 		return h, fmt.Errorf("%w: header: %v", errCorrupt, r.err)
@@ -143,6 +169,9 @@ type basket struct {
 	entries int     // number of entries
 	data    []byte  // entry bytes: payload[0 : last-keylen]
 	offsets []int32 // entry i is data[offsets[i]:offsets[i+1]]; nil for fixed-size entries
+	// genOffsets: the basket stores variable-size entries without their
+	// offsets, which the reader must compute (offsets is nil).
+	genOffsets bool
 }
 
 // decodeBasket turns the raw on-disk bytes of one basket into entry data.
@@ -185,6 +214,15 @@ func (bufs *basketBuffers) decode(raw []byte, wantOffsets bool) (basket, error) 
 	}
 	b := basket{entries: int(h.nevbuf), data: payload[:h.last-h.keylen]}
 	if !wantOffsets {
+		return b, nil
+	}
+	if h.genOffsets {
+		// No table follows the entries: the reader computes the offsets
+		// from the entries or their counter (columnReader.genOffsets).
+		if int(h.last-h.keylen) != len(payload) {
+			return basket{}, fmt.Errorf("%w: %d bytes after the entries of a basket without entry offsets", errCorrupt, len(payload)-int(h.last-h.keylen))
+		}
+		b.genOffsets = true
 		return b, nil
 	}
 	r := byteReader{b: payload, pos: int(h.last - h.keylen)}

@@ -33,7 +33,7 @@ func metaBytes(cols []*column) int64 {
 	n := int64(1024)
 	for _, c := range cols {
 		bt := &c.baskets
-		n += 512 + int64(len(bt.seek))*8 + int64(len(bt.bytes))*4 + int64(len(bt.first))*8
+		n += 512 + int64(len(bt.seek))*8 + int64(len(bt.bytes))*4 + int64(len(bt.first))*8 + bt.embeddedBytes()
 	}
 	return n
 }

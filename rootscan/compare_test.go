@@ -139,10 +139,11 @@ func member(v reflect.Value, path []string) (reflect.Value, bool) {
 
 // grootColumns reads every entry of a tree with groot's own per-entry reader
 // and returns, for each column name read_root would use, the canonical
-// values. Columns groot cannot name are absent.
-func grootColumns(t *testing.T, tree rtree.Tree, names []string) (map[string][]any, error) {
+// values. Columns groot cannot name are absent. opts (a range) go to the
+// reader.
+func grootColumns(t *testing.T, tree rtree.Tree, names []string, opts ...rtree.ReadOption) (map[string][]any, error) {
 	vars := rtree.NewReadVars(tree)
-	r, err := rtree.NewReader(tree, vars)
+	r, err := rtree.NewReader(tree, vars, opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -23,6 +23,9 @@ type columnReader struct {
 	strs   []byte   // string bytes of the chunk being filled
 	ends   []uint64 // string end offsets of the chunk being filled
 	counts []int    // per-row element counts of the chunk being filled
+	// counter reads a jagged column's counter branch, for baskets
+	// written without entry offsets (genOffsets).
+	counter *columnReader
 }
 
 func newColumnReader(col *column, f *openFile) *columnReader {
@@ -48,20 +51,28 @@ func (r *columnReader) load(entry int64) error {
 	if i < 0 || i >= n || len(bt.bytes) <= i {
 		return r.errorf(entry, "no basket holds entry %d (branch has %d baskets)", entry, n)
 	}
-	size := int(bt.bytes[i])
-	if size <= 0 || int64(size) > r.file.r.size || bt.seek[i] < 0 || bt.seek[i] > r.file.r.size-int64(size) {
-		return r.basketErrorf(i, "%v: %d bytes at offset %d lie outside the %d-byte file", errCorrupt, size, bt.seek[i], r.file.r.size)
-	}
-	if cap(r.raw) < size {
-		r.raw = make([]byte, size)
-	}
-	raw := r.raw[:size]
-	if _, err := r.file.r.ReadAt(raw, bt.seek[i]); err != nil {
-		return r.basketErrorf(i, "reading %d bytes at offset %d: %v", size, bt.seek[i], err)
-	}
-	b, err := r.bufs.decode(raw, r.col.layout != layoutFixed)
-	if err != nil {
-		return r.basketErrorf(i, "%v (%d bytes at offset %d)", err, size, bt.seek[i])
+	var b basket
+	if e := bt.embeddedAt(i); e != nil {
+		var err error
+		if b, err = r.bufs.decodeEmbedded(e, r.col.layout != layoutFixed); err != nil {
+			return r.basketErrorf(i, "%v", err)
+		}
+	} else {
+		size := int(bt.bytes[i])
+		if size <= 0 || int64(size) > r.file.r.size || bt.seek[i] < 0 || bt.seek[i] > r.file.r.size-int64(size) {
+			return r.basketErrorf(i, "%v: %d bytes at offset %d lie outside the %d-byte file", errCorrupt, size, bt.seek[i], r.file.r.size)
+		}
+		if cap(r.raw) < size {
+			r.raw = make([]byte, size)
+		}
+		raw := r.raw[:size]
+		if _, err := r.file.r.ReadAt(raw, bt.seek[i]); err != nil {
+			return r.basketErrorf(i, "reading %d bytes at offset %d: %v", size, bt.seek[i], err)
+		}
+		var err error
+		if b, err = r.bufs.decode(raw, r.col.layout != layoutFixed); err != nil {
+			return r.basketErrorf(i, "%v (%d bytes at offset %d)", err, size, bt.seek[i])
+		}
 	}
 	b.first = bt.first[i]
 	want := r.basketEnd(i) - b.first
@@ -74,9 +85,99 @@ func (r *columnReader) load(entry int64) error {
 	if r.col.layout == layoutFixed && len(b.data) != b.entries*r.col.entrySize {
 		return r.basketErrorf(i, "%v: %d bytes for %d entries of %d bytes", errCorrupt, len(b.data), b.entries, r.col.entrySize)
 	}
+	full := b.entries == int(want)
 	b.entries = int(want)
+	if b.genOffsets {
+		if err := r.genOffsets(&b, full); err != nil {
+			return r.basketErrorf(i, "%v", err)
+		}
+	}
 	r.cur, r.curIdx = b, i
 	return nil
+}
+
+// genOffsets computes the entry offsets of a basket written without them
+// (ROOT's kGenerateOffsetMap), as ROOT's TLeaf::GenerateOffsetArray does:
+// a counted leaf's entry holds its counter's value times the element
+// size, so the counter branch is read for the basket's entries. ROOT
+// generates offsets for counted leaves only; any other layout without
+// offsets is corrupt.
+// full says the basket holds no entries past the table's.
+func (r *columnReader) genOffsets(b *basket, full bool) error {
+	c := r.col
+	if c.layout != layoutJagged {
+		return fmt.Errorf("%w: entry offsets missing for a branch that cannot regenerate them", errCorrupt)
+	}
+	var cc *column
+	for _, o := range r.file.cols {
+		if o.path == c.count {
+			cc = o
+			break
+		}
+	}
+	if cc == nil || cc.layout != layoutFixed || len(cc.dims) != 0 || cc.enc < encI8 || cc.enc > encU64 {
+		return fmt.Errorf("basket stores no entry offsets and its counter branch %q cannot give them", safeText(c.count))
+	}
+	if r.counter == nil {
+		r.counter = newColumnReader(cc, r.file)
+	} else if r.counter.col != cc || r.counter.file != r.file {
+		r.counter.reset(cc, r.file)
+	}
+	n := b.entries
+	if cap(r.bufs.offsets) < n+1 {
+		r.bufs.offsets = make([]int32, n+1)
+	}
+	offs := r.bufs.offsets[:n+1]
+	elem := int64(c.elemsPerItem() * c.enc.diskSize(c.pack))
+	size := cc.enc.diskSize(cc.pack)
+	end := int64(len(b.data))
+	pos := int64(0)
+	for k := range n {
+		e := b.first + int64(k)
+		if err := r.counter.load(e); err != nil {
+			return err
+		}
+		at := int(e-r.counter.cur.first)*cc.entrySize + cc.leafOffset
+		v := countValue(cc.enc, r.counter.cur.data[at:at+size])
+		offs[k] = int32(pos)
+		if v < 0 || v > end || pos+v*elem > end {
+			return fmt.Errorf("%w: counter %q gives %d elements at entry %d, past the basket's %d bytes", errCorrupt, safeText(c.count), v, e, end)
+		}
+		pos += v * elem
+	}
+	// The basket may hold entries past the tree's count (load reads
+	// only the ones the table gives it); all of them must fill it.
+	if pos != end && full {
+		return fmt.Errorf("%w: counter %q gives %d bytes of entries, the basket holds %d", errCorrupt, safeText(c.count), pos, end)
+	}
+	offs[n] = int32(pos)
+	b.offsets = offs
+	return nil
+}
+
+// countValue reads a counter's big-endian integer.
+func countValue(enc encoding, b []byte) int64 {
+	switch enc {
+	case encI8:
+		return int64(int8(b[0]))
+	case encU8:
+		return int64(b[0])
+	case encI16:
+		return int64(int16(binary.BigEndian.Uint16(b)))
+	case encU16:
+		return int64(binary.BigEndian.Uint16(b))
+	case encI32:
+		return int64(int32(binary.BigEndian.Uint32(b)))
+	case encU32:
+		return int64(binary.BigEndian.Uint32(b))
+	case encI64:
+		return int64(binary.BigEndian.Uint64(b))
+	case encU64:
+		if v := binary.BigEndian.Uint64(b); v <= math.MaxInt64 {
+			return int64(v)
+		}
+	}
+	return -1
 }
 
 // basketEnd is the entry after the last one that basket i holds.

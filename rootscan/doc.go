@@ -23,6 +23,29 @@
 // the key and the basket table (basket.go). A failure is an error naming
 // the file, tree, branch, basket and entry range (columnReader.basketErrorf).
 //
+// Two kinds of basket do not sit on disk as the basket table says. A tree
+// saved without a final flush (a small tree, a NanoAOD skim) keeps each
+// branch's last basket inside the TTree record, uncompressed: the table
+// lists it after the baskets on disk and decodeEmbedded takes its entries
+// and offsets from the record (embedded.go); the lean reader reads them
+// too, so a chain of small skims stays off groot's slower parse. A basket whose header carries
+// ROOT's "generate offsets" I/O bit (after a negative fNevBufSize) or a
+// flag ≥ 80 stores no entry offsets: for a counted leaf (Jet_pt[nJet])
+// they are rebuilt from the counter branch's values, as ROOT's
+// TLeaf::GenerateOffsetArray does (columnReader.genOffsets), the one case
+// where a jagged branch needs its counter; a chain member's metadata then
+// holds the counter's basket table too.
+//
+// # Trees in subdirectories
+//
+// root_trees lists the trees of every directory, by path
+// ("dir/sub/tree"), and tree := 'dir/sub/tree' reads one (dirs.go). The
+// default tree (no tree :=) is chosen among the top directory's trees
+// only: choosing it must not cost a walk of every directory of every file
+// of a chain (files of histograms hold thousands), and writing a tree into
+// a subdirectory must not change which tree an existing query reads. When
+// the top holds no tree, the error names the nested ones.
+//
 // The route to DuckDB is its C API (through internal/capi, the project's one
 // cgo package) rather than Arrow's C data interface or duckdb-go's UDFs.
 // Measured with `go test -run '^$' -bench . ./internal/capi/` (4M rows, one
@@ -95,7 +118,15 @@
 // (streamers.go): a class that holds itself (uproot's issue 443), nests
 // more than 64 deep or expands to more than 65536 member types is cut
 // short for groot, and the branches that store it are unsupported with the
-// reason. What fails is an error naming the file and the structure
+// reason. A class the file's streamers do not describe (groot's "could
+// not find streamer info", which fails the whole tree) gets an empty
+// stand-in when, and only when, groot failed so; the branches that store
+// it are then unsupported, "no streamer info for class X in the file", and
+// the rest of the tree reads. Subdirectories are read and checked the same way before groot
+// reads one (dirs.go), at most 16 deep and 4096 in all, and a directory
+// whose keys list was already read (a cycle) is left out: root_trees
+// lists what can be read, and naming a tree under a bad directory is an
+// error saying why. What fails is an error naming the file and the structure
 // (errors.go: corrupt file header, directory, streamer info, tree record;
 // "corrupt basket" is for baskets only); a Go runtime error recovered from
 // groot says so after the structure, and one from rootscan's own code asks

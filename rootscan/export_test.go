@@ -53,6 +53,9 @@ func BasketSpans(name, tree string) ([]BasketSpan, error) {
 		}
 		bt := &c.baskets
 		for i := range min(len(bt.seek), len(bt.bytes)) {
+			if bt.embeddedAt(i) != nil {
+				continue // kept in the tree record
+			}
 			raw := make([]byte, bt.bytes[i])
 			if _, err := f.r.ReadAt(raw, bt.seek[i]); err != nil {
 				return nil, err

@@ -3,6 +3,7 @@ package rootscan
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"sync"
 	"unsafe"
 
@@ -74,11 +75,15 @@ func fieldAs[T any](v any, name string) (T, error) {
 
 // basketTable is where a branch's baskets live in its file.
 type basketTable struct {
-	seek      []int64 // file offset of each basket's key
-	bytes     []int32 // on-disk size of each basket (key + payload)
-	first     []int64 // first entry of each basket; first[len] = entries
-	entries   int64
-	inMemory  int // baskets kept inside the TTree object (not on disk)
+	seek     []int64 // file offset of each basket's key
+	bytes    []int32 // on-disk size of each basket (key + payload)
+	first    []int64 // first entry of each basket; first[len] = entries
+	entries  int64
+	inMemory int // baskets kept inside the TTree object (not on disk)
+	// embedded holds, when the tree record keeps baskets (embedded.go),
+	// one entry per basket of the table: nil for a basket on disk, the
+	// basket itself for one kept in the record.
+	embedded  []*embeddedBasket
 	compress  int
 	zipBytes  int64
 	totBytes  int64
@@ -116,8 +121,49 @@ func readBasketTable(b rtree.Branch) (basketTable, error) {
 	if err != nil {
 		return t, err
 	}
-	t.inMemory = len(baskets)
+	t.trimUnwritten()
+	for i := range baskets {
+		e, err := grootEmbedded(&baskets[i])
+		if err != nil {
+			return t, err
+		}
+		if e != nil {
+			t.addEmbedded(e)
+		}
+	}
 	return t, nil
+}
+
+// grootEmbedded reads a basket groot unmarshalled from a branch's fBaskets
+// array in the tree record, or nil for one without entries (groot leaves
+// the array's empty slots as zero Baskets).
+func grootEmbedded(bk *rtree.Basket) (*embeddedBasket, error) {
+	nevbuf, err := fieldAs[int](bk, "nevbuf")
+	if err != nil || nevbuf == 0 {
+		return nil, err
+	}
+	last, err := fieldAs[int](bk, "last")
+	if err != nil {
+		return nil, err
+	}
+	offsets, err := fieldAs[[]int32](bk, "offsets")
+	if err != nil {
+		return nil, err
+	}
+	kv, err := unexportedField(reflect.ValueOf(bk), "key")
+	if err != nil {
+		return nil, err
+	}
+	key, ok := kv.Addr().Interface().(*riofs.Key)
+	if !ok {
+		return nil, fmt.Errorf("rootscan: groot layout changed: Basket.key is %v, want riofs.Key (update rootscan/groot_internals.go)", kv.Type())
+	}
+	e := &embeddedBasket{keylen: int64(key.KeyLen()), nevbuf: int64(nevbuf), last: int64(last), buf: key.Buffer()}
+	if len(offsets) > 0 {
+		// groot has cleared the displacement bits (flag 21–39).
+		e.offsets = slices.Clone(offsets)
+	}
+	return e, nil
 }
 
 // elementInfo is what a TBranchElement says about the C++ type it stores.

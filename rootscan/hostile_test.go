@@ -398,7 +398,7 @@ func TestStreamerGuardBounds(t *testing.T) {
 		{"hostileWide", 40, 2, true, "expands to more than"},
 	} {
 		f := classChain(t, c.prefix, c.n, c.width)
-		g, err := guardStreamers(f, nil)
+		g, err := guardStreamers(f, nil, false)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -145,43 +145,8 @@ func checkLayout(cf *countingFile) (*fileLayout, error) {
 		return nil, corruptf(errCorruptDirectory, "record truncated")
 	}
 	if l.seekKeys > 0 {
-		if l.nbytesKeys < minKeyLen+4 || l.seekKeys+l.nbytesKeys > cf.size {
-			return nil, corruptf(errCorruptDirectory, "keys list of %d bytes at %d, outside the %d-byte file", l.nbytesKeys, l.seekKeys, cf.size)
-		}
-		list, err := read(errCorruptDirectory, "keys list", l.seekKeys, l.nbytesKeys)
-		if err != nil {
+		if l.keys, err = readKeysList(cf, l.seekKeys, l.nbytesKeys); err != nil {
 			return nil, err
-		}
-		own, pos, err := parseKeyHeader(list, 0)
-		if err != nil {
-			return nil, corruptf(errCorruptDirectory, "keys list's key: %v", err)
-		}
-		// groot reads the list's objlen bytes after its key.
-		if own.keylen < minKeyLen || own.objlen < 4 || l.seekKeys+own.keylen+own.objlen > cf.size {
-			return nil, corruptf(errCorruptDirectory, "keys list's key: %d+%d bytes at %d, outside the %d-byte file", own.keylen, own.objlen, l.seekKeys, cf.size)
-		}
-		if own.keylen+own.objlen > l.nbytesKeys {
-			list, err = read(errCorruptDirectory, "keys list", l.seekKeys, own.keylen+own.objlen)
-			if err != nil {
-				return nil, err
-			}
-		}
-		_ = pos
-		body := list[own.keylen : own.keylen+own.objlen]
-		r := byteReader{b: body}
-		nkeys := int64(r.i32())
-		if nkeys < 0 || nkeys > int64(len(body)-4)/minKeyLen {
-			return nil, corruptf(errCorruptDirectory, "%d keys in a %d-byte list", nkeys, len(body))
-		}
-		l.keys = make([]keyLayout, 0, nkeys)
-		at := 4
-		for i := range nkeys {
-			k, next, err := parseKeyHeader(body, at)
-			if err != nil {
-				return nil, corruptf(errCorruptDirectory, "key %d of %d: %v", i, nkeys, err)
-			}
-			l.keys = append(l.keys, k)
-			at = next
 		}
 	}
 
@@ -215,6 +180,59 @@ func checkLayout(cf *countingFile) (*fileLayout, error) {
 		}
 	}
 	return l, nil
+}
+
+// readKeysList reads and checks a directory's keys list of nbytes at
+// seek, as groot reads it: the list's own key, then objlen bytes holding
+// the count and the keys.
+func readKeysList(cf *countingFile, seek, nbytes int64) ([]keyLayout, error) {
+	read := func(off, n int64) ([]byte, error) {
+		if off < 0 || n < 0 || off > cf.size || n > cf.size-off {
+			return nil, corruptf(errCorruptDirectory, "keys list: %d bytes at offset %d of a %d-byte file", n, off, cf.size)
+		}
+		b := make([]byte, n)
+		if _, err := cf.ReadAt(b, off); err != nil {
+			return nil, fmt.Errorf("%w: keys list: %w", errCorruptDirectory, err)
+		}
+		return b, nil
+	}
+	if nbytes < minKeyLen+4 || seek+nbytes > cf.size {
+		return nil, corruptf(errCorruptDirectory, "keys list of %d bytes at %d, outside the %d-byte file", nbytes, seek, cf.size)
+	}
+	list, err := read(seek, nbytes)
+	if err != nil {
+		return nil, err
+	}
+	own, _, err := parseKeyHeader(list, 0)
+	if err != nil {
+		return nil, corruptf(errCorruptDirectory, "keys list's key: %v", err)
+	}
+	// groot reads the list's objlen bytes after its key.
+	if own.keylen < minKeyLen || own.objlen < 4 || seek+own.keylen+own.objlen > cf.size {
+		return nil, corruptf(errCorruptDirectory, "keys list's key: %d+%d bytes at %d, outside the %d-byte file", own.keylen, own.objlen, seek, cf.size)
+	}
+	if own.keylen+own.objlen > nbytes {
+		if list, err = read(seek, own.keylen+own.objlen); err != nil {
+			return nil, err
+		}
+	}
+	body := list[own.keylen : own.keylen+own.objlen]
+	r := byteReader{b: body}
+	nkeys := int64(r.i32())
+	if nkeys < 0 || nkeys > int64(len(body)-4)/minKeyLen {
+		return nil, corruptf(errCorruptDirectory, "%d keys in a %d-byte list", nkeys, len(body))
+	}
+	keys := make([]keyLayout, 0, nkeys)
+	at := 4
+	for i := range nkeys {
+		k, next, err := parseKeyHeader(body, at)
+		if err != nil {
+			return nil, corruptf(errCorruptDirectory, "key %d of %d: %v", i, nkeys, err)
+		}
+		keys = append(keys, k)
+		at = next
+	}
+	return keys, nil
 }
 
 // parseKeyHeader reads a TKey header at b[at:]: its sizes, seek, class
@@ -305,9 +323,9 @@ func checkKeySizes(cf *countingFile, k keyLayout, want int64) error {
 }
 
 // checkObjectKeys checks the keys groot will read to get object name from
-// the top directory: every cycle of it.
-func (l *fileLayout) checkObjectKeys(cf *countingFile, name string, k corruptKind) error {
-	for _, key := range l.keys {
+// a directory whose keys are keys: every cycle of it.
+func checkObjectKeys(cf *countingFile, keys []keyLayout, name string, k corruptKind) error {
+	for _, key := range keys {
 		if key.name != name {
 			continue
 		}

@@ -303,12 +303,11 @@ func (r *objReader) objArray() (n int, end int) {
 
 // leanBranch is a plain TBranch as read by the fast path.
 type leanBranch struct {
-	name     string
-	subs     []*leanBranch
-	leaves   []leanLeaf
-	baskets  basketTable
-	sigs     string // the leaves' signatures, as columnsOf records them
-	inMemory bool
+	name    string
+	subs    []*leanBranch
+	leaves  []leanLeaf
+	baskets basketTable
+	sigs    string // the leaves' signatures, as columnsOf records them
 }
 
 // leanLeaf is a leaf as the lean reader reads it: its name, and when the
@@ -394,12 +393,22 @@ func (r *objReader) branch(top bool) *leanBranch {
 	}
 	b.sigs = string(r.sigs)
 	r.seek(aend)
+	// fBaskets: the baskets kept in the record (embedded.go).
+	var kept []*embeddedBasket
 	n, aend = r.objArray()
 	for range n {
-		if _, oend, present := r.anyObject(); present {
-			b.inMemory = true
-			r.seek(oend)
+		class, oend, present := r.anyObject()
+		if !present || oend == 0 {
+			continue
 		}
+		if class != "TBasket" {
+			r.fail("branch %q: %q in its baskets", b.name, class)
+			return nil
+		}
+		if e := r.keptBasket(oend); e != nil && e.nevbuf > 0 {
+			kept = append(kept, e)
+		}
+		r.seek(oend)
 	}
 	r.seek(aend)
 	if writeBasket < 0 || maxBaskets < writeBasket+1 || maxBaskets > (len(r.b)-r.pos)/20 {
@@ -427,12 +436,99 @@ func (r *objReader) branch(top bool) *leanBranch {
 			bt.seek[i] = v
 		}
 	}
+	bt.trimUnwritten()
+	for _, e := range kept {
+		bt.addEmbedded(e)
+	}
 	if fname := r.str(); fname != "" {
 		r.fail("branch %q: baskets in file %q", b.name, fname)
 	}
 	r.seek(bend)
 	r.seek(end)
 	return b
+}
+
+// keptBasket reads a TBasket kept in the tree record, whose body ends at
+// end, as groot's Basket.UnmarshalROOT does (embedded.go); its bytes are
+// copied, the record's buffer being recycled. A basket with I/O bits is
+// left to groot.
+func (r *objReader) keptBasket(end int) *embeddedBasket {
+	r.skip(4) // fNbytes
+	kvers := r.i16()
+	r.skip(4 + 4) // fObjlen, fDatime
+	keylen := int64(r.i16())
+	r.skip(2) // fCycle
+	if kvers > 1000 {
+		r.skip(16)
+	} else {
+		r.skip(8)
+	}
+	for range 3 { // class, name, title
+		r.skip(r.strlen())
+	}
+	vers := r.i16()
+	r.skip(4) // fBufferSize
+	if r.i32() < 0 {
+		r.fail("kept basket with I/O bits")
+		return nil
+	}
+	e := &embeddedBasket{keylen: keylen, nevbuf: int64(r.i32()), last: int64(r.i32())}
+	flag := r.u8()
+	gen := flag >= 80
+	if gen {
+		flag -= 80
+		if flag <= 40 {
+			r.fail("kept basket flag %d", flag+80) // groot refuses it
+			return nil
+		}
+	}
+	array := func() []int32 {
+		n := int(r.i32())
+		if r.err != nil || n < 0 || n > (end-r.pos)/4 {
+			r.fail("kept basket: array of %d in %d bytes", n, end-r.pos)
+			return nil
+		}
+		out := make([]int32, n)
+		for i := range out {
+			out[i] = r.i32()
+		}
+		return out
+	}
+	if !gen && flag != 0 && flag%10 != 2 {
+		if e.nevbuf > 0 {
+			e.offsets = array()
+			if flag > 20 && flag < 40 {
+				for i, v := range e.offsets {
+					e.offsets[i] = int32(uint32(v) &^ 0xff000000)
+				}
+			}
+			if len(e.offsets) == 0 {
+				e.offsets = nil
+			}
+		}
+		if flag > 40 {
+			array() // displacements
+		}
+	}
+	if flag == 1 || flag > 10 {
+		size := int(e.last)
+		if vers <= 1 {
+			size = int(r.i32())
+		}
+		if r.err != nil || size < 0 || size > end-r.pos {
+			r.fail("kept basket: %d bytes of data in %d", size, end-r.pos)
+			return nil
+		}
+		e.buf = bytes.Clone(r.b[r.pos : r.pos+size])
+		if e.buf == nil {
+			e.buf = []byte{}
+		}
+		r.pos += size
+	}
+	if r.err != nil {
+		return nil
+	}
+	return e
 }
 
 func (r *objReader) leaf() leanLeaf {
@@ -535,6 +631,20 @@ type leanWant struct {
 
 // newLeanWant limits a member's read to cols, columns of schema.
 func newLeanWant(schema *fileMeta, cols []*column) *leanWant {
+	// A jagged column's counter gives its entries' sizes in a basket
+	// written without entry offsets (decode.go): the member's metadata
+	// must hold its basket table too.
+	for _, c := range cols {
+		if c.count == "" || slices.ContainsFunc(cols, func(o *column) bool { return o.path == c.count }) {
+			continue
+		}
+		for _, sc := range schema.cols {
+			if sc.path == c.count {
+				cols = append(slices.Clip(cols), sc)
+				break
+			}
+		}
+	}
 	w := &leanWant{schema: schema, cols: cols, keep: map[string]bool{}}
 	names := make([]string, len(cols))
 	for i, c := range cols {
@@ -608,8 +718,7 @@ func leanMeta(cf *countingFile, tree string, want *leanWant) (*fileMeta, error) 
 }
 
 // eachStorageBranch calls f for every branch that stores entries (one
-// without sub-branches) with its column path, as columnsOf walks them; a
-// branch whose baskets sit in the tree record is errNotLean.
+// without sub-branches) with its column path, as columnsOf walks them.
 func eachStorageBranch(branches []*leanBranch, f func(b *leanBranch, path string) error) error {
 	var walk func(b *leanBranch, prefix string) error
 	walk = func(b *leanBranch, prefix string) error {
@@ -621,9 +730,6 @@ func eachStorageBranch(branches []*leanBranch, f func(b *leanBranch, path string
 				}
 			}
 			return nil
-		}
-		if b.inMemory {
-			return fmt.Errorf("%w: branch %q has baskets in memory", errNotLean, path)
 		}
 		return f(b, path)
 	}

@@ -86,6 +86,7 @@ func leanLeafColumn(b *leanBranch, l leanLeaf, leafList bool) (*column, error) {
 			return nil, fmt.Errorf("%w: counted leaf in a leaf list", errNotLean)
 		}
 		c.layout, c.typ = layoutJagged, capi.ListOf(elem)
+		c.count = countOf(l.title)
 		return c, nil
 	}
 	if l.n != 1 {

@@ -10,7 +10,8 @@ func col(name string, id capi.TypeID) capi.Column {
 	return capi.Column{Name: name, Type: capi.Scalar(id)}
 }
 
-// bindRootTrees lists the trees of every file of the source.
+// bindRootTrees lists the trees of every file of the source, those in
+// subdirectories by their path ("dir/sub/tree").
 func bindRootTrees(args *capi.BindArgs) (capi.Table, error) {
 	src, err := args.Arg(0)
 	if err != nil {
@@ -28,11 +29,13 @@ func bindRootTrees(args *capi.BindArgs) (capi.Table, error) {
 	for _, name := range names {
 		// The directory alone names the trees; each is then opened for
 		// its entries and branch count.
-		_, rf, err := openROOTWith(name, o)
+		cf, rf, layout, err := openROOTWith(name, o)
 		if err != nil {
 			return nil, err
 		}
-		trees := treesIn(rf)
+		// Trees in subdirectories by path (dirs.go); a subdirectory that
+		// cannot be read is left out, and naming a tree in it says why.
+		trees := layout.walkDirs(cf).trees()
 		for _, tn := range trees {
 			f, err := openTreeWith(name, tn, o)
 			if err != nil {

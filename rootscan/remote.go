@@ -101,7 +101,7 @@ func (s *rootScan) basketRanges(f *openFile, units []unit) []Range {
 				if b+1 < len(bt.first) {
 					end = bt.first[b+1]
 				}
-				if bt.first[b] < u.end && end > u.start && b < len(bt.bytes) && bt.bytes[b] > 0 {
+				if bt.first[b] < u.end && end > u.start && b < len(bt.bytes) && bt.bytes[b] > 0 && bt.embeddedAt(b) == nil {
 					ranges = append(ranges, Range{bt.seek[b], int64(bt.bytes[b])})
 				}
 			}

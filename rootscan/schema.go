@@ -112,6 +112,10 @@ type column struct {
 	// carry a length byte (a plain TLeafC entry may be empty).
 	element bool
 	baskets basketTable
+	// count: for layoutJagged, the path of the branch that counts the
+	// elements (from the leaf's title, "Jet_pt[nJet]"); its values give
+	// the entries' sizes in a basket written without entry offsets.
+	count string
 	// leanSig: for a column of a plain TBranch, the signatures of the
 	// branch's leaves (leafSignature); the lean reader types a chain
 	// member's column from the first file's when they are equal.
@@ -176,6 +180,20 @@ var cxxEncodings = map[string]encoding{
 }
 
 var stringTypes = map[string]bool{"string": true, "std::string": true, "TString": true}
+
+// countOf returns the count leaf a leaf title names ("Jet_pt[nJet]" →
+// "nJet"), or "".
+func countOf(title string) string {
+	if i := strings.IndexByte(title, '/'); i >= 0 {
+		title = title[:i]
+	}
+	for _, m := range dimPattern.FindAllStringSubmatch(title, -1) {
+		if _, err := strconv.Atoi(m[1]); err != nil {
+			return m[1]
+		}
+	}
+	return ""
+}
 
 var dimPattern = regexp.MustCompile(`\[([^\]]+)\]`)
 
@@ -260,10 +278,6 @@ func columnsOf(t rtree.Tree, guard *streamerGuard) ([]*column, error) {
 	uniqueNames(cols)
 	for _, c := range cols {
 		c.rootType, c.why = safeText(c.rootType), safeText(c.why)
-		if c.supported() && c.baskets.inMemory > 0 {
-			c.layout = layoutUnsupported
-			c.why = "baskets stored inside the TTree header (file not closed cleanly)"
-		}
 	}
 	return cols, nil
 }
@@ -365,6 +379,7 @@ func leafColumn(b rtree.Branch, l rtree.Leaf, leafList bool) *column {
 		}
 		// Shape() of a jagged leaf lists only its fixed inner dimensions.
 		c.layout, c.typ = layoutJagged, capi.ListOf(inner)
+		c.count = countOf(l.Title())
 		return c
 	}
 	n, err := leafLen(l)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"go-hep.org/x/hep/groot/riofs"
+	"go-hep.org/x/hep/groot/root"
 	"go-hep.org/x/hep/groot/rtree"
 )
 
@@ -207,21 +208,23 @@ func openRaw(name string, o SourceOptions) (*countingFile, error) {
 
 // openROOT opens name and parses its directory, without choosing a tree.
 func openROOT(name string) (*countingFile, *riofs.File, error) {
-	return openROOTWith(name, DefaultSourceOptions)
+	cf, rf, _, err := openROOTWith(name, DefaultSourceOptions)
+	return cf, rf, err
 }
 
-// openROOTWith is openROOT with the source options of a call.
-func openROOTWith(name string, o SourceOptions) (*countingFile, *riofs.File, error) {
+// openROOTWith is openROOT with the source options of a call; it also
+// returns the layout checkLayout found.
+func openROOTWith(name string, o SourceOptions) (*countingFile, *riofs.File, *fileLayout, error) {
 	cf, err := openRaw(name, o)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	rf, _, err := openRiofs(name, cf)
+	rf, g, err := openRiofs(name, cf)
 	if err != nil {
 		cf.File.Close()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return cf, rf, nil
+	return cf, rf, g.layout, nil
 }
 
 // grootReader is what openRiofs knows of a file groot parses: where its
@@ -284,12 +287,12 @@ func openRiofs(name string, cf *countingFile) (f *riofs.File, g *grootReader, er
 	return f, g, nil
 }
 
-// checkTreeKey checks the record of tree tname (its highest cycle, as
-// groot's Get takes it) with checkTreeRecord, and returns the classes its
-// branches name.
-func checkTreeKey(rf *riofs.File, tname string) ([]string, error) {
+// checkTreeKey checks the record of tree tname of directory dir (its
+// highest cycle, as groot's Get takes it) with checkTreeRecord, and
+// returns the classes its branches name.
+func checkTreeKey(dir riofs.Directory, tname string) ([]string, error) {
 	var key *riofs.Key
-	keys := rf.Keys()
+	keys := dir.Keys()
 	for i := range keys {
 		if keys[i].Name() == tname && (key == nil || keys[i].Cycle() > key.Cycle()) {
 			key = &keys[i]
@@ -317,40 +320,68 @@ func treesIn(rf *riofs.File) []string {
 	var names []string
 	seen := map[string]bool{}
 	for _, k := range rf.Keys() {
-		switch k.ClassName() {
-		case "TTree", "TNtuple", "TNtupleD":
-			if !seen[k.Name()] {
-				seen[k.Name()] = true
-				names = append(names, k.Name())
-			}
+		if isTreeClass(k.ClassName()) && !seen[k.Name()] {
+			seen[k.Name()] = true
+			names = append(names, k.Name())
 		}
 	}
 	return names
 }
 
-// chooseTree applies the default: the only tree, else "Events".
-func chooseTree(name string, rf *riofs.File, want string) (string, error) {
-	trees := treesIn(rf)
-	if want != "" {
-		for _, t := range trees {
-			if t == want {
-				return want, nil
+// treeDir is where a tree chosen by chooseTree sits: its path, its
+// directory's path ("" at the top) and name, and that directory's keys.
+type treeDir struct {
+	path, dir, name string
+	keys            []keyLayout
+}
+
+// chooseTree finds tree want (a name at the top, or a path "dir/tree"
+// into subdirectories), or applies the default, among the top
+// directory's trees only (dirs.go says why): the only tree, else
+// "Events".
+func chooseTree(name string, cf *countingFile, rf *riofs.File, l *fileLayout, want string) (treeDir, error) {
+	if dir, base := splitTreePath(want); dir != "" {
+		w := l.walkDirs(cf)
+		d, err := w.dir(dir)
+		if err != nil {
+			return treeDir{}, fmt.Errorf("read_root: %s: tree %q: %w", name, safeText(want), err)
+		}
+		for _, k := range d.keys {
+			if k.name == base && isTreeClass(k.class) {
+				return treeDir{path: dir + "/" + base, dir: dir, name: base, keys: d.keys}, nil
 			}
 		}
-		return "", fmt.Errorf("read_root: %s: no tree %q (trees: %s)", name, want, safeText(listOrNone(trees)))
+		return treeDir{}, fmt.Errorf("read_root: %s: no tree %q (trees: %s)", name, safeText(want), safeText(listOrNone(w.trees())))
+	}
+	top := treeDir{keys: l.keys}
+	trees := treesIn(rf)
+	if want != "" {
+		want = strings.TrimPrefix(want, "/")
+		for _, t := range trees {
+			if t == want {
+				top.path, top.name = want, want
+				return top, nil
+			}
+		}
+		return treeDir{}, fmt.Errorf("read_root: %s: no tree %q (trees: %s)", name, safeText(want), safeText(listOrNone(l.walkDirs(cf).trees())))
 	}
 	switch {
 	case len(trees) == 1:
-		return trees[0], nil
+		top.path, top.name = trees[0], trees[0]
+		return top, nil
 	case len(trees) == 0:
-		return "", fmt.Errorf("read_root: %s: no TTree in file", name)
+		if nested := l.walkDirs(cf).trees(); len(nested) > 0 {
+			return treeDir{}, fmt.Errorf("read_root: %s: no TTree at the top of the file; in its directories: %s (choose one with tree := '...')", name, safeText(strings.Join(nested, ", ")))
+		}
+		return treeDir{}, fmt.Errorf("read_root: %s: no TTree in file", name)
 	}
 	for _, t := range trees {
 		if t == "Events" {
-			return t, nil
+			top.path, top.name = t, t
+			return top, nil
 		}
 	}
-	return "", fmt.Errorf("read_root: %s: several trees (%s): choose one with tree := '...'", name, safeText(strings.Join(trees, ", ")))
+	return treeDir{}, fmt.Errorf("read_root: %s: several trees (%s): choose one with tree := '...'", name, safeText(strings.Join(trees, ", ")))
 }
 
 func listOrNone(s []string) string {
@@ -457,24 +488,62 @@ func parseTree(name string, cf *countingFile, tree string) (_ *fileMeta, err err
 			err = fmt.Errorf("read_root: %s: tree %q: %w", name, safeText(tname), g.failure(nil, r))
 		}
 	}()
-	tname, err = chooseTree(name, rf, tree)
+	td, err := chooseTree(name, cf, rf, g.layout, tree)
 	if err != nil {
 		return nil, safeError(err)
 	}
-	if err := g.layout.checkObjectKeys(cf, tname, errCorruptTree); err != nil {
+	tname = td.path
+	if err := checkObjectKeys(cf, td.keys, td.name, errCorruptTree); err != nil {
 		return nil, safeError(fmt.Errorf("read_root: %s: %w", name, err))
 	}
-	classes, err := checkTreeKey(rf, tname)
+	var dir riofs.Directory = rf
+	if td.dir != "" {
+		// walkDirs has checked every directory on the path.
+		obj, err := riofs.Dir(rf).Get(td.dir)
+		if err != nil {
+			return nil, fmt.Errorf("read_root: %s: directory %q: %w", name, safeText(td.dir), g.failure(err, nil))
+		}
+		d, ok := obj.(riofs.Directory)
+		if !ok {
+			return nil, safeError(fmt.Errorf("read_root: %s: %q is a %s, not a directory", name, td.dir, obj.Class()))
+		}
+		dir = d
+	}
+	classes, err := checkTreeKey(dir, td.name)
 	if err != nil {
 		return nil, safeError(fmt.Errorf("read_root: %s: tree %q: %w", name, tname, err))
 	}
 	// groot builds the types of the tree's classes while it reads the
 	// record: first make sure that terminates (streamers.go).
-	guard, err := guardStreamers(rf, classes)
+	guard, err := guardStreamers(rf, classes, false)
 	if err != nil {
 		return nil, fmt.Errorf("read_root: %s: %w", name, err)
 	}
-	obj, err := riofs.Dir(rf).Get(tname)
+	// groot reports some failures by panicking: get returns the panic,
+	// and the error it stands for (recoveredError must run in the
+	// deferred function that recovers it).
+	get := func() (obj root.Object, err error, panicked any, perr error) {
+		defer func() {
+			if panicked = recover(); panicked != nil {
+				perr = g.failure(nil, panicked)
+			}
+		}()
+		obj, err = riofs.Dir(rf).Get(tname)
+		return obj, err, nil, nil
+	}
+	obj, err, panicked, perr := get()
+	if err != nil && missingStreamer(err) || panicked != nil && missingStreamer(fmt.Errorf("%v", panicked)) {
+		// A class the file does not describe sank the whole tree: give
+		// groot empty stand-ins for the missing classes, so that the
+		// branches storing them are unsupported and the rest reads.
+		if guard, err = guardStreamers(rf, classes, true); err != nil {
+			return nil, fmt.Errorf("read_root: %s: %w", name, err)
+		}
+		obj, err, panicked, perr = get()
+	}
+	if panicked != nil {
+		return nil, fmt.Errorf("read_root: %s: tree %q: %w", name, safeText(tname), perr)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read_root: %s: reading tree %q: %w", name, safeText(tname), g.failure(err, nil))
 	}
@@ -489,7 +558,9 @@ func parseTree(name string, cf *countingFile, tree string) (_ *fileMeta, err err
 	if err := checkEntries(t.Entries(), cols); err != nil {
 		return nil, safeError(fmt.Errorf("read_root: %s: tree %q: %w", name, tname, err))
 	}
-	m := &fileMeta{tree: t.Name(), title: t.Title(), entries: t.Entries(), cols: cols, byName: make(map[string]*column, len(cols))}
+	// The tree is named by its key's path, as chains find it in the
+	// other files.
+	m := &fileMeta{tree: tname, title: t.Title(), entries: t.Entries(), cols: cols, byName: make(map[string]*column, len(cols))}
 	for _, c := range cols {
 		m.byName[c.name] = c
 	}

@@ -48,6 +48,9 @@ type streamerGuard struct {
 	// taint gives, for each class whose type holds a bad class (itself
 	// or through its members), the bad class's reason.
 	taint map[string]string
+	// missing holds the classes without streamer info that got empty
+	// stand-ins.
+	missing map[string]bool
 }
 
 // reason returns why type name (a class, a pointer to one or an STL
@@ -150,8 +153,15 @@ type classNode struct {
 // stack by a copy without the offending members. roots are the classes
 // the tree's branches name, walked with the file's own. It returns what it
 // cut.
-func guardStreamers(rf *riofs.File, roots []string) (*streamerGuard, error) {
+//
+// With stubMissing, a class groot would look up that neither the file nor
+// the registry describes (groot's "no streamer for" fails the whole tree)
+// gets an empty stand-in, and the classes holding it are unsupported,
+// "no streamer info for class X in the file". parseTree asks for that
+// only after groot failed so, so that no tree readable without it changes.
+func guardStreamers(rf *riofs.File, roots []string, stubMissing bool) (*streamerGuard, error) {
 	var nodes []*classNode
+	missing := map[string]bool{}
 	byName := map[string]int{}
 	var lookup func(name string) int
 	// riofs.File.StreamerInfo scans the file's list for each look-up
@@ -188,6 +198,10 @@ func guardStreamers(rf *riofs.File, roots []string) (*streamerGuard, error) {
 			return -1
 		}
 		si := find(name)
+		if si == nil && stubMissing && len(inFile) > 0 {
+			si = rdict.NewCxxStreamerInfo(name, 1, 0, nil)
+			missing[name] = true
+		}
 		if si == nil {
 			return -1 // groot reports a missing streamer itself
 		}
@@ -293,7 +307,11 @@ func guardStreamers(rf *riofs.File, roots []string) (*streamerGuard, error) {
 		}
 	}
 
-	g := &streamerGuard{bad: map[string]string{}, cut: map[string]map[string]string{}, taint: map[string]string{}}
+	g := &streamerGuard{bad: map[string]string{}, cut: map[string]map[string]string{}, taint: map[string]string{}, missing: missing}
+	for name := range missing {
+		why := "no streamer info for class " + name + " in the file"
+		g.bad[name], g.taint[name] = why, why
+	}
 	cutMember := func(n *classNode, j int, why string) {
 		if g.cut[n.name] == nil {
 			g.cut[n.name] = map[string]string{}
@@ -369,7 +387,7 @@ func guardStreamers(rf *riofs.File, roots []string) (*streamerGuard, error) {
 			}
 		}
 	}
-	if len(g.cut) == 0 {
+	if len(g.cut) == 0 && len(missing) == 0 {
 		return g, nil
 	}
 	if err := g.install(rf, nodes); err != nil {
@@ -406,6 +424,13 @@ func guardStreamers(rf *riofs.File, roots []string) (*streamerGuard, error) {
 	return g, nil
 }
 
+// missingStreamer says whether groot failed for want of a class's
+// streamer info.
+func missingStreamer(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "no streamer for") || strings.Contains(msg, "could not find streamer")
+}
+
 // tryTypeFromSE asks groot for se's type, its panics turned into errors.
 func tryTypeFromSE(rf *riofs.File, se rbytes.StreamerElement) (err error) {
 	defer func() {
@@ -424,6 +449,10 @@ func (g *streamerGuard) install(rf *riofs.File, classes []*classNode) error {
 	var safe []rbytes.StreamerInfo
 	for _, n := range classes {
 		cut := g.cut[n.name]
+		if g.missing[n.name] {
+			safe = append(safe, n.si) // the empty stand-in
+			continue
+		}
 		if len(cut) == 0 {
 			continue
 		}

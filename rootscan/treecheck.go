@@ -269,8 +269,8 @@ func (r *objReader) checkBranch(class string, depth int) error {
 	return r.err
 }
 
-// checkBasket checks a basket kept inside the tree record (a file not
-// closed cleanly), whose entry offsets and data groot allocates as the
+// checkBasket checks a basket kept inside the tree record (a tree saved
+// without a final flush, embedded.go), whose entry offsets and data groot allocates as the
 // basket states them.
 func (r *objReader) checkBasket(class string, end int) error {
 	if class != "TBasket" {
@@ -289,7 +289,10 @@ func (r *objReader) checkBasket(class string, end int) error {
 	r.str()
 	r.str()
 	vers := r.i16()
-	r.skip(4 + 4) // fBufferSize, fNevBufSize
+	r.skip(4) // fBufferSize
+	if nevsize := r.i32(); nevsize < 0 {
+		r.skip(1) // I/O bits (TBasket::Streamer)
+	}
 	nevbuf := int(r.i32())
 	last := int(r.i32())
 	flag := int(r.u8())
