@@ -16,7 +16,7 @@ func init() {
 	sqlfuncs.Document(
 		&sqlfuncs.Function{
 			Name: "read_root", Group: rootGroup,
-			Summary: "One row per entry of a TTree; " + sourceDoc + ". tree defaults to the file's only tree, else Events. " +
+			Summary: "One row per entry of a TTree; " + sourceDoc + ". tree defaults to the file's only top-level tree, else Events; a tree in a directory is named by its path ('dir/sub/tree'). " +
 				"Only the branches a query names are read. Jagged branches are lists, fixed arrays ARRAYs, leaf lists and split objects one column per member (dotted names); " +
 				"unsupported layouts are left out with a notice (see root_branches). Two more columns: _file and _entry. " +
 				"Remote sources: timeout (default '30s'), retries (2) and readahead ('32MB'). FROM 'f.root' is the same as FROM read_root('f.root').",
@@ -25,7 +25,7 @@ func init() {
 		},
 		&sqlfuncs.Function{
 			Name: "root_trees", Group: rootGroup,
-			Summary: "The TTrees of every file of source (" + sourceDoc + "): their titles, entries and numbers of branches.",
+			Summary: "The TTrees of every file of source (" + sourceDoc + "), those in directories named by their path ('dir/sub/tree'): their titles, entries and numbers of branches.",
 			Forms:   []string{"root_trees(source) → TABLE(file VARCHAR, tree VARCHAR, title VARCHAR, entries BIGINT, branches BIGINT)"},
 			Example: `SELECT tree, title, entries, branches FROM root_trees('testdata/events.root')`,
 		},
