@@ -17,9 +17,24 @@ import (
 // the leaves' streamer elements unexported, because its own reader never needs
 // to hand them out. The vectorised reader needs exactly those, so this file is
 // the one audited place that reads them, by field name through reflection.
-// It is pinned to go-hep v0.40.0 by TestGrootInternalsLayout: if a field is
-// renamed or retyped the accessors return an error naming it, and the test
-// fails loudly instead of the scan misreading data.
+// It is pinned to go-hep grootInternalsVersion by TestGrootInternalsLayout
+// (groot_internals_test.go), which fails on any other go-hep version and
+// checks every accessor's values on real files against what the bytes on
+// disk and groot's exported API say; if a field is renamed or retyped the
+// accessors return an error naming it instead of the scan misreading data.
+//
+// Every reach into groot's unexported state in rootscan is in this file.
+// rootscan also relies on groot's behaviour through its exported API, and
+// those seams have tests of their own: lean.go and leanschema.go re-parse
+// what groot parses (TestLeanMatchesGroot, TestLeanEveryTestFile),
+// streamers.go mirrors groot's class look-ups and matches its "no streamer"
+// error texts (missingStreamer; missing_streamer_test.go, hostile tests),
+// and embedded.go reads kept baskets as groot's Basket.UnmarshalROOT
+// leaves them (TestLeanKeptBaskets).
+
+// grootInternalsVersion is the go-hep version this file was written
+// against and checked with.
+const grootInternalsVersion = "v0.40.0"
 
 // fieldKey names one field of one struct type; fieldIndexes caches where
 // reflect.Type.FieldByName found it, because that search (through embedded

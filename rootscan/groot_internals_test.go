@@ -1,0 +1,454 @@
+package rootscan
+
+import (
+	"encoding/binary"
+	"fmt"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"go-hep.org/x/hep/groot/rbytes"
+	"go-hep.org/x/hep/groot/rdict"
+	"go-hep.org/x/hep/groot/riofs"
+	"go-hep.org/x/hep/groot/rmeta"
+	"go-hep.org/x/hep/groot/root"
+	"go-hep.org/x/hep/groot/rtree"
+
+	"github.com/hepsql/hepsql/internal/testfiles"
+)
+
+// everyTestFile lists every ROOT file the tests can get: go-hep's
+// groot/testdata (with its uproot folder) and ../shared/data (with its
+// uproot and rntuple folders; a folder missing outside CI is left out).
+func everyTestFile(t *testing.T) []string {
+	t.Helper()
+	td := testfiles.GrootTestdata(t)
+	var files []string
+	for _, pat := range []string{filepath.Join(td, "*.root"), filepath.Join(td, "uproot", "*.root")} {
+		m, err := filepath.Glob(pat)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, m...)
+	}
+	if len(files) < 80 {
+		t.Fatalf("only %d files in go-hep's testdata (%s)", len(files), td)
+	}
+	shared := filepath.Dir(testfiles.CMSSample(t))
+	for _, dir := range []string{"", "uproot", "rntuple"} {
+		m, err := filepath.Glob(filepath.Join(shared, dir, "*.root"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, m...)
+	}
+	return files
+}
+
+// grootTrees opens every tree of file (nested ones by path) with groot,
+// as parseTree does (checked layout, guarded streamers, a missing class
+// stubbed only when groot failed for it), and calls f with each; a tree
+// groot cannot open is skipped: the error tests cover those.
+func grootTrees(t *testing.T, name string, f func(rf *riofs.File, cf *countingFile, path string, tree rtree.Tree)) {
+	t.Helper()
+	cf, err := openRaw(name, DefaultSourceOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cf.File.Close()
+	rf, g, err := openRiofs(name, cf)
+	if err != nil {
+		return
+	}
+	defer rf.Close()
+	for _, path := range g.layout.walkDirs(cf).trees() {
+		dname, base := splitTreePath(path)
+		var dir riofs.Directory = rf
+		if dname != "" {
+			obj, err := riofs.Dir(rf).Get(dname)
+			if err != nil {
+				continue
+			}
+			if dir, _ = obj.(riofs.Directory); dir == nil {
+				continue
+			}
+		}
+		classes, err := checkTreeKey(dir, base)
+		if err != nil {
+			continue
+		}
+		if _, err := guardStreamers(rf, classes, false); err != nil {
+			continue
+		}
+		get := func() (obj root.Object, err error) {
+			defer func() {
+				if r := recover(); r != nil {
+					err = fmt.Errorf("%v", r)
+				}
+			}()
+			return riofs.Dir(rf).Get(path)
+		}
+		obj, err := get()
+		if err != nil && missingStreamer(err) {
+			if _, err = guardStreamers(rf, classes, true); err == nil {
+				obj, err = get()
+			}
+		}
+		if err != nil {
+			continue
+		}
+		if tree, ok := obj.(rtree.Tree); ok {
+			f(rf, cf, path, tree)
+		}
+	}
+}
+
+// diskKey is what a key's header on disk says, read here from the bytes
+// without groot or rootscan's own parsers.
+type diskKey struct {
+	nbytes, objlen int32
+	keylen         int16
+	seekKey        int64
+	class          string
+	// The TBasket header that follows a basket's key header.
+	nevbuf, last int32
+	// The first two bytes of the payload: a compression block's magic.
+	magic string
+}
+
+func readDiskKey(cf *countingFile, at int64) (diskKey, error) {
+	var k diskKey
+	buf := make([]byte, 512)
+	n, _ := cf.ReadAt(buf, at)
+	buf = buf[:n]
+	be := binary.BigEndian
+	if len(buf) < 26 {
+		return k, fmt.Errorf("short key at %d", at)
+	}
+	k.nbytes = int32(be.Uint32(buf))
+	vers := int16(be.Uint16(buf[4:]))
+	k.objlen = int32(be.Uint32(buf[6:]))
+	k.keylen = int16(be.Uint16(buf[14:]))
+	p := 18
+	if vers > 1000 {
+		k.seekKey = int64(be.Uint64(buf[p:]))
+		p += 16
+	} else {
+		k.seekKey = int64(be.Uint32(buf[p:]))
+		p += 8
+	}
+	str := func() string {
+		if p >= len(buf) {
+			return ""
+		}
+		l := int(buf[p])
+		p++
+		if l == 255 {
+			l = int(be.Uint32(buf[p:]))
+			p += 4
+		}
+		if p+l > len(buf) {
+			p = len(buf)
+			return ""
+		}
+		s := string(buf[p : p+l])
+		p += l
+		return s
+	}
+	k.class = str()
+	str() // name
+	str() // title
+	if k.class != "TBasket" {
+		return k, nil
+	}
+	if p+19 > len(buf) {
+		return k, fmt.Errorf("short basket header at %d", at)
+	}
+	p += 2 + 4 // version, fBufferSize
+	nevsize := int32(be.Uint32(buf[p:]))
+	p += 4
+	if nevsize < 0 {
+		p++ // one byte of I/O bits follows (TBasket::Streamer)
+	}
+	k.nevbuf = int32(be.Uint32(buf[p:]))
+	k.last = int32(be.Uint32(buf[p+4:]))
+	if int(k.keylen)+2 <= len(buf) {
+		k.magic = string(buf[k.keylen : k.keylen+2])
+	}
+	return k, nil
+}
+
+// TestGrootInternalsLayout pins groot_internals.go, the one place that
+// reads groot's unexported fields, to the go-hep version it was written
+// for, and checks what every accessor returns on every test file against
+// what is known without them: the basket tables against the keys and
+// basket headers on disk and the tree's entry count, kept baskets against
+// the tables, element infos against the file's streamers, leaf lengths
+// against groot's Len and Shape, packed-float elements against the leaf
+// class, and prependFileStreamers against riofs.File's look-ups.
+func TestGrootInternalsLayout(t *testing.T) {
+	if v := testfiles.ModuleVersion(t, "go-hep.org/x/hep"); v != grootInternalsVersion {
+		t.Fatalf("go-hep is %s in this build; rootscan/groot_internals.go was written for %s.\n"+
+			"Upgrading go-hep? Re-check in its source: rtree's tbranch fields basketSeek, basketBytes, basketEntry, entries, compress, zipBytes, totBytes, entryOffsetLen, baskets;\n"+
+			"rtree.Basket's key, nevbuf, last, offsets (and that UnmarshalROOT still clears the displacement bits); tbranchElement's class, btype, stype, streamer, estreamer;\n"+
+			"tleaf.len; LeafF16/LeafD32.elm; riofs.File.sinfos (and that StreamerInfo still takes the first of a name).\n"+
+			"Then the other seams: TestLeanMatchesGroot/TestLeanEveryTestFile (lean.go against groot's parse), streamers.go (groot's look-ups, missingStreamer's error texts),\n"+
+			"rootwrite.registerLeafStreamers (riofs.File.sinfos, simap) and rootscan/xrootd's guard (go-hep's client). Then set grootInternalsVersion.",
+			v, grootInternalsVersion)
+	}
+	var branches, baskets, kept, elements, packed, leaves, trees int
+	for _, name := range everyTestFile(t) {
+		base := filepath.Base(name)
+		prepended := false
+		grootTrees(t, name, func(rf *riofs.File, cf *countingFile, path string, tree rtree.Tree) {
+			trees++
+			what := base + ":" + path
+			var walk func(b rtree.Branch)
+			walk = func(b rtree.Branch) {
+				branches++
+				what := what + ":" + b.Name()
+				bt, err := readBasketTable(b)
+				if err != nil {
+					t.Fatalf("%s: %v", what, err)
+				}
+				baskets += len(bt.seek)
+				kept += checkBasketTable(t, what, cf, tree, b, bt)
+				for _, l := range b.Leaves() {
+					leaves++
+					packed += checkLeaf(t, what, b, l)
+				}
+				if b.Class() == "TBranchElement" {
+					elements++
+					checkElementInfo(t, what, rf, b)
+				}
+				for _, sb := range b.Branches() {
+					walk(sb)
+				}
+			}
+			for _, b := range tree.Branches() {
+				walk(b)
+			}
+			if !prepended {
+				prepended = true
+				checkPrependStreamers(t, base, rf)
+			}
+		})
+	}
+	t.Logf("%d trees, %d branches (%d elements), %d baskets (%d kept in records), %d leaves (%d packed floats)", trees, branches, elements, baskets, kept, leaves, packed)
+	// The accessors must have met every kind of value they read.
+	if trees < 80 || baskets < 10000 || kept == 0 || elements < 100 || packed == 0 {
+		t.Errorf("too few cases checked: the test files changed?")
+	}
+}
+
+// entriesDiffer are the branches whose entry count differs from their
+// tree's in the file itself (the basket headers on disk agree with the
+// branch).
+var entriesDiffer = map[string]bool{"string-example.root:Refs:Params": true}
+
+// checkBasketTable checks b's table against the disk and the tree, and
+// returns how many of its baskets the record keeps.
+func checkBasketTable(t *testing.T, what string, cf *countingFile, tree rtree.Tree, b rtree.Branch, bt basketTable) (kept int) {
+	t.Helper()
+	n := len(bt.seek)
+	if len(bt.bytes) != n || len(bt.first) < n || len(bt.embedded) > n {
+		t.Errorf("%s: table of %d seeks, %d sizes, %d first entries, %d kept", what, n, len(bt.bytes), len(bt.first), len(bt.embedded))
+		return 0
+	}
+	if len(b.Branches()) == 0 && bt.entries != tree.Entries() && !entriesDiffer[what] {
+		t.Errorf("%s: branch has %d entries, tree %d", what, bt.entries, tree.Entries())
+	}
+	if bt.offsetLen < 0 || bt.zipBytes < 0 || bt.totBytes < 0 {
+		t.Errorf("%s: fEntryOffsetLen %d, fZipBytes %d, fTotBytes %d", what, bt.offsetLen, bt.zipBytes, bt.totBytes)
+	}
+	if n == 0 {
+		return 0
+	}
+	if len(bt.first) != n+1 || bt.first[0] != 0 || bt.first[n] != bt.entries {
+		t.Errorf("%s: first entries %v for %d baskets of %d entries", what, bt.first, n, bt.entries)
+		return 0
+	}
+	var zip, tot int64
+	for i := range n {
+		entries := bt.first[i+1] - bt.first[i]
+		if entries < 0 {
+			t.Errorf("%s: basket %d: first entries %v fall", what, i, bt.first)
+			continue
+		}
+		if e := bt.embeddedAt(i); e != nil {
+			kept++
+			if bt.seek[i] != 0 || e.nevbuf != entries || e.last > int64(len(e.buf)) || e.keylen <= 0 || e.keylen > e.last ||
+				(e.offsets != nil && len(e.offsets) < int(e.nevbuf)) {
+				t.Errorf("%s: kept basket %d: seek %d, %d entries in the table; nevbuf %d, keylen %d, fLast %d in %d bytes, %d offsets",
+					what, i, bt.seek[i], entries, e.nevbuf, e.keylen, e.last, len(e.buf), len(e.offsets))
+			}
+			continue
+		}
+		seek, size := bt.seek[i], int64(bt.bytes[i])
+		if seek <= 0 || size <= 0 || seek+size > cf.size {
+			t.Errorf("%s: basket %d at %d, %d bytes, outside the file's %d", what, i, seek, size, cf.size)
+			continue
+		}
+		k, err := readDiskKey(cf, seek)
+		if err != nil {
+			t.Errorf("%s: basket %d: %v", what, i, err)
+			continue
+		}
+		if k.class != "TBasket" || int64(k.nbytes) != size || k.seekKey != seek || int64(k.nevbuf) != entries {
+			t.Errorf("%s: basket %d: table says %d bytes at %d with %d entries; the key there: %q, %d bytes, fSeekKey %d, fNevBuf %d",
+				what, i, size, seek, entries, k.class, k.nbytes, k.seekKey, k.nevbuf)
+		}
+		zip += int64(k.nbytes)
+		tot += int64(k.objlen) + int64(k.keylen)
+		// Compressed: the payload starts with a block whose algorithm
+		// the branch's fCompress names (algorithm*100 + level;
+		// algorithm 0 is ROOT's global default, which may be any).
+		if int64(k.nbytes) < int64(k.objlen)+int64(k.keylen) {
+			alg := bt.compress / 100
+			ok := alg == 0
+			switch k.magic {
+			case "ZL", "CS":
+				ok = ok || alg == 1 || alg == 3
+			case "XZ":
+				ok = ok || alg == 2
+			case "L4":
+				ok = ok || alg == 4
+			case "ZS":
+				ok = ok || alg == 5
+			}
+			if !ok || bt.compress%100 == 0 {
+				t.Errorf("%s: basket %d compressed with %q, branch fCompress %d", what, i, k.magic, bt.compress)
+			}
+		}
+	}
+	// ROOT adds each basket it writes to fZipBytes (its bytes on disk)
+	// and fTotBytes (its uncompressed size, key included).
+	if zip != bt.zipBytes || tot != bt.totBytes {
+		t.Errorf("%s: fZipBytes %d, fTotBytes %d; the baskets on disk: %d, %d", what, bt.zipBytes, bt.totBytes, zip, tot)
+	}
+	return kept
+}
+
+// checkLeaf checks leafLen against groot's Len (which, for a counted leaf,
+// needs the counter's current value, so there against Shape), and
+// leafElement on packed floats. It returns 1 for a packed float.
+func checkLeaf(t *testing.T, what string, b rtree.Branch, l rtree.Leaf) int {
+	t.Helper()
+	what += ":" + l.Name()
+	n, err := leafLen(l)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	if l.LeafCount() == nil {
+		if n != l.Len() {
+			t.Errorf("%s: leafLen %d, groot's Len %d", what, n, l.Len())
+		}
+	} else {
+		// Shape lists a counted leaf's fixed inner dimensions; a packed
+		// float's leaf title may omit them, its branch's title has them.
+		dims := l.Shape()
+		if len(dims) == 0 {
+			dims = titleDims(b.Title())
+		}
+		want := 1
+		for _, d := range dims {
+			if d > 0 {
+				want *= d
+			}
+		}
+		if n != want {
+			t.Errorf("%s: counted leaf: leafLen %d, dimensions %v", what, n, dims)
+		}
+	}
+	switch l.(type) {
+	case *rtree.LeafF16, *rtree.LeafD32:
+	default:
+		return 0
+	}
+	elm, err := leafElement(l)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	if elm == nil {
+		return 1 // a leaf without range: full precision
+	}
+	want := rmeta.Double32
+	if _, ok := l.(*rtree.LeafF16); ok {
+		want = rmeta.Float16
+	}
+	if typ := elm.Type() % rmeta.OffsetL; typ != want && !strings.Contains(elm.TypeName(), want.String()) {
+		t.Errorf("%s: %s's element is %v (%s), want %v", what, l.Class(), elm.Type(), elm.TypeName(), want)
+	}
+	return 1
+}
+
+// checkElementInfo checks readElementInfo against the file's streamers:
+// the class's streamer is the one groot looks up for it, the element is
+// one of the parent class's members, named like the branch, and a member's
+// streamer type is that element's.
+func checkElementInfo(t *testing.T, what string, rf *riofs.File, b rtree.Branch) {
+	t.Helper()
+	info, err := readElementInfo(b)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	if info.class == "" {
+		t.Errorf("%s: TBranchElement without fClassName", what)
+	}
+	if !slices.Contains([]int32{-1, 0, 1, 2, 3, 4, 31, 41}, info.btype) {
+		t.Errorf("%s: fType %d is none of ROOT's", what, info.btype)
+	}
+	if info.streamer != nil {
+		// The streamer of a container with a custom allocator is the
+		// plain container's ("vector<float>" for vector<float,A>).
+		if n := info.streamer.Name(); n != info.class && !strings.HasPrefix(info.class, strings.TrimSuffix(n, ">")+",") {
+			if si, err := rf.StreamerInfo(info.class, -1); err != nil || si != info.streamer {
+				t.Errorf("%s: streamer %q for class %q", what, info.streamer.Name(), info.class)
+			}
+		}
+	}
+	if info.element == nil {
+		return
+	}
+	member := b.Name()
+	if i := strings.LastIndexByte(member, '.'); i >= 0 {
+		member = member[i+1:]
+	}
+	if i := strings.IndexByte(member, '['); i >= 0 {
+		member = member[:i]
+	}
+	// A top-level branch of a container or object has ROOT's element
+	// "This".
+	if name := info.element.Name(); name != member && !strings.HasSuffix(b.Name(), name) && name != "This" {
+		t.Errorf("%s: streamer element %q", what, name)
+	}
+	// A member of a basic type: fStreamerType is its element's type (STL
+	// and object members differ: 300 against 500, kSTL and kStreamer).
+	if info.btype == 0 && info.stype >= 0 && info.stype < int32(rmeta.Object) && info.stype != int32(info.element.Type()) {
+		t.Errorf("%s: fStreamerType %d, element %q type %d", what, info.stype, info.element.Name(), info.element.Type())
+	}
+}
+
+// checkPrependStreamers puts a stand-in ahead of the file's first class
+// and checks that groot's look-up now finds it, and the list holds both.
+func checkPrependStreamers(t *testing.T, what string, rf *riofs.File) {
+	t.Helper()
+	old := rf.StreamerInfos()
+	if len(old) == 0 {
+		return
+	}
+	name := old[0].Name()
+	stub := rdict.NewCxxStreamerInfo(name, int32(old[0].ClassVersion()), uint32(old[0].CheckSum()), nil)
+	if err := prependFileStreamers(rf, []rbytes.StreamerInfo{stub}); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	got := rf.StreamerInfos()
+	if len(got) != len(old)+1 || got[0] != stub || !reflect.DeepEqual(got[1:], old) {
+		t.Errorf("%s: prependFileStreamers: %d streamers, first %v", what, len(got), got[0].Name())
+	}
+	if si, err := rf.StreamerInfo(name, -1); err != nil || si != stub {
+		t.Errorf("%s: groot's look-up of %q does not take the prepended streamer: %v", what, name, err)
+	}
+}
