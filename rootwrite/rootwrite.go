@@ -79,6 +79,10 @@ func Bind(b *capi.CopyBind) (capi.CopyTarget, error) {
 	return t, nil
 }
 
+// grootWriterVersion is the go-hep version registerLeafStreamers was
+// written against and checked with.
+const grootWriterVersion = "v0.40.0"
+
 // leafClasses are the leaf classes a tree of ours may hold.
 var leafClasses = []string{"TLeaf", "TLeafO", "TLeafB", "TLeafS", "TLeafI", "TLeafL", "TLeafF", "TLeafD", "TLeafC"}
 
@@ -91,9 +95,10 @@ var leafClasses = []string{"TLeaf", "TLeafO", "TLeafB", "TLeafS", "TLeafI", "TLe
 // riofs.File.RegisterStreamer cannot add them: it skips any class that
 // groot's global streamer database knows, which includes every TLeaf. So
 // this appends to the file's unexported list (sinfos, and simap that
-// dedupes it) by reflection, pinned to go-hep v0.40.0 like
-// capi.DatabaseOf is to duckdb-go; a changed layout is an error here, and
-// TestJSROOTReadsTree fails.
+// dedupes it) by reflection, pinned to go-hep grootWriterVersion by
+// TestLeafStreamersLayout (which fails on another version and checks what
+// this adds through groot's exported API, on the file and once reopened);
+// a changed layout is an error here, and TestJSROOTReadsTree fails.
 func registerLeafStreamers(f *riofs.File) error {
 	rv := reflect.ValueOf(f).Elem()
 	list, set := rv.FieldByName("sinfos"), rv.FieldByName("simap")

@@ -10,10 +10,15 @@ import (
 	duckdb "github.com/duckdb/duckdb-go/v2"
 )
 
+// duckdbGoVersion is the duckdb-go version whose unexported fields
+// DatabaseOf (Connector.db), QueryContextsOf (Connector.ctxStore.m) and
+// ConnHandle (Conn.conn) read; TestDuckDBGoVersion fails on any other.
+const duckdbGoVersion = "v2.10505.0"
+
 // DatabaseOf returns the native database handle behind a duckdb-go
 // Connector. duckdb-go keeps it in the unexported field `db`; this is the
-// one audited place that reads it, pinned to duckdb-go v2.10505.0 by
-// TestDatabaseOfLayout. The handle stays owned by the Connector: do not close
+// one audited place that reads it, pinned to duckdb-go duckdbGoVersion by
+// TestDuckDBGoVersion and checked by TestDatabaseOfLayout. The handle stays owned by the Connector: do not close
 // it, and do not use it after the Connector is closed.
 //
 // Why this route: it works for in-memory and file databases alike (the
