@@ -14,18 +14,27 @@ import (
 	"github.com/hepsql/hepsql/internal/testfiles"
 )
 
-// TestLeanMatchesGroot reads every tree of the test files both ways: where
-// the lean reader accepts a file (as a member of a chain whose first file
-// is itself), its columns must equal groot's field for field, basket tables
-// included. It must accept the NanoAOD-style files, or the fast path would
-// be dead without anyone noticing.
+// TestLeanMatchesGroot reads every tree of every test file (go-hep's
+// testdata, ../shared/data and its uproot and rntuple folders, generated
+// NanoAOD-style files; nested trees by path) both ways. Where the lean
+// reader accepts a tree, as a first file or as a member of a chain whose
+// first file is itself, its columns must equal groot's field for field,
+// basket tables included; where it refuses, the path queries take
+// (openMember) must still give groot's columns; and a tree groot cannot
+// read the lean reader must not accept either. It must accept the
+// NanoAOD-style files, or the fast path would be dead without anyone
+// noticing.
 func TestLeanMatchesGroot(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join(testfiles.GrootTestdata(t), "*.root"))
-	if err != nil {
-		t.Fatal(err)
+	files := everyTestFile(t)
+	mustLean := map[string]bool{}
+	for _, f := range []string{
+		testfiles.CMSSample(t),
+		testfiles.UprootTestFile(t, "nanoAOD_2015_CMS_Open_Data_ttbar.root"),
+		testfiles.UprootTestFile(t, "uproot-small-dy-nooffsets.root"),
+		testfiles.UprootTestFile(t, "uproot-small-dy-withoffsets.root"),
+	} {
+		mustLean[f] = true
 	}
-	cms := testfiles.CMSSample(t)
-	mustLean := map[string]bool{cms: true}
 	dir := t.TempDir()
 	for _, c := range []adl.Compression{"zlib", "lzma", "zstd", "none"} {
 		gen, err := adl.Generate(adl.Options{Events: 3000, Seed: 5, OutDir: filepath.Join(dir, string(c)), Compression: c})
@@ -35,65 +44,108 @@ func TestLeanMatchesGroot(t *testing.T) {
 		mustLean[gen[0]] = true
 		files = append(files, gen[0])
 	}
-	files = append(files, cms)
 
-	var lean, fallback, leanFirst int
+	var lean, fallback, leanFirst, firstFallback, grootOnly, grootFails int
 	for _, name := range files {
-		_, rf, err := openROOT(name)
+		cf, err := openRaw(name, DefaultSourceOptions)
 		if err != nil {
-			continue // not readable at all: the error tests cover it
+			t.Fatal(err)
 		}
-		trees := treesIn(rf)
-		rf.Close()
+		var trees []string
+		if l, err := checkedLayout(cf); err == nil {
+			trees = l.walkDirs(cf).trees()
+		}
+		cf.File.Close()
 		for _, tree := range append(trees, "") {
+			what := fmt.Sprintf("%s:%q", filepath.Base(name), tree)
 			cf, err := openRaw(name, DefaultSourceOptions)
 			if err != nil {
 				t.Fatal(err)
 			}
-			schema, err := parseTree(name, cf, tree) // groot's
-			if err != nil {
+			schema, gerr := parseTree(name, cf, tree) // groot's
+			first, lerr := leanSchema(cf, tree)
+			if gerr != nil {
 				cf.File.Close()
+				grootFails++
+				if lerr == nil {
+					t.Errorf("%s: the lean reader accepts a tree groot refuses (%v)", what, gerr)
+				}
+				if f, err := openMember(name, tree, nil, DefaultSourceOptions); err == nil {
+					f.Close()
+					t.Errorf("%s: opened, though groot refuses it: %v", what, gerr)
+				}
 				continue
 			}
 			f := &openFile{path: name, r: cf, fileMeta: schema}
-			if first, err := leanSchema(cf, tree); err == nil {
+			if lerr == nil {
 				leanFirst++
-				checkSameMeta(t, fmt.Sprintf("%s:%q first file", filepath.Base(name), tree), first, schema)
-			} else if mustLean[name] {
-				t.Errorf("%s:%q: lean reader gave up on the first file: %v", filepath.Base(name), tree, err)
+				checkSameMeta(t, what+" first file", first, schema)
+			} else {
+				firstFallback++
+				if mustLean[name] {
+					t.Errorf("%s: lean reader gave up on the first file: %v", what, lerr)
+				}
+			}
+			// The path queries take: lean or not, groot's columns.
+			if of, err := openMember(name, tree, nil, DefaultSourceOptions); err != nil {
+				t.Errorf("%s: opening as a first file: %v", what, err)
+			} else {
+				checkSameMeta(t, what+" opened", of.fileMeta, schema)
+				of.Close()
 			}
 			if tree == "" {
 				f.Close()
 				continue
 			}
-			m, err := leanMeta(f.r, tree, newLeanWant(schema, schema.cols))
+			want := newLeanWant(schema, schema.cols)
+			if of, err := openMember(name, tree, want, DefaultSourceOptions); err != nil {
+				t.Errorf("%s: opening as a chain member: %v", what, err)
+			} else {
+				checkSameCols(t, what+" opened as a member", of.fileMeta, schema)
+				of.Close()
+			}
+			m, err := leanMeta(f.r, tree, want)
 			if err == nil {
 				checkLeanWanted(t, f, tree, mustLean[name])
 			}
 			f.Close()
 			if err != nil {
 				if mustLean[name] {
-					t.Errorf("%s:%s: lean reader gave up: %v", filepath.Base(name), tree, err)
+					t.Errorf("%s: lean reader gave up: %v", what, err)
 				}
 				fallback++
+				if lerr != nil {
+					grootOnly++
+				}
 				continue
 			}
 			lean++
-			if m.entries != schema.entries || m.tree != schema.tree || m.title != schema.title {
-				t.Errorf("%s:%s: lean %d entries %q %q, groot %d %q %q", filepath.Base(name), tree, m.entries, m.tree, m.title, schema.entries, schema.tree, schema.title)
-			}
-			if len(m.cols) != len(schema.cols) {
-				t.Errorf("%s:%s: lean %d columns, groot %d", filepath.Base(name), tree, len(m.cols), len(schema.cols))
-				continue
-			}
-			for i, c := range m.cols {
-				if !reflect.DeepEqual(*c, *schema.cols[i]) {
-					t.Errorf("%s:%s: column %q differs:\nlean  %+v\ngroot %+v", filepath.Base(name), tree, c.name, *c, *schema.cols[i])
-				}
-			}
+			checkSameCols(t, what+" member", m, schema)
 		}
 	}
-	t.Logf("%d trees read by the lean reader as chain members, %d left to groot; %d as first files", lean, fallback, leanFirst)
+	t.Logf("%d trees read by the lean reader as chain members, %d left to groot; as first files %d and %d; %d trees only groot reads; %d trees groot refuses, and so does the lean reader",
+		lean, fallback, leanFirst, firstFallback, grootOnly, grootFails)
+	if lean < 10 || leanFirst < 10 {
+		t.Errorf("the lean reader accepted too few trees: the fast path is dead?")
+	}
+}
+
+// checkSameCols compares a chain member's metadata with groot's: the same
+// tree, entries and columns, field for field.
+func checkSameCols(t *testing.T, what string, m, schema *fileMeta) {
+	t.Helper()
+	if m.entries != schema.entries || m.tree != schema.tree || m.title != schema.title {
+		t.Errorf("%s: lean %d entries %q %q, groot %d %q %q", what, m.entries, m.tree, m.title, schema.entries, schema.tree, schema.title)
+	}
+	if len(m.cols) != len(schema.cols) {
+		t.Errorf("%s: lean %d columns, groot %d", what, len(m.cols), len(schema.cols))
+		return
+	}
+	for i, c := range m.cols {
+		if !reflect.DeepEqual(*c, *schema.cols[i]) {
+			t.Errorf("%s: column %q differs:\nlean  %+v\ngroot %+v", what, c.name, *c, *schema.cols[i])
+		}
+	}
 }
 
 // checkSameMeta compares a lean reader's schema with groot's, column by
