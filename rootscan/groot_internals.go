@@ -26,7 +26,7 @@ import (
 // Every reach into groot's unexported state in rootscan is in this file.
 // rootscan also relies on groot's behaviour through its exported API, and
 // those seams have tests of their own: lean.go and leanschema.go re-parse
-// what groot parses (TestLeanMatchesGroot, TestLeanEveryTestFile),
+// what groot parses (TestLeanMatchesGroot, on every test file),
 // streamers.go mirrors groot's class look-ups and matches its "no streamer"
 // error texts (missingStreamer; missing_streamer_test.go, hostile tests),
 // and embedded.go reads kept baskets as groot's Basket.UnmarshalROOT
