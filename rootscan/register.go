@@ -15,8 +15,9 @@ import (
 func Register(conn *capi.Conn, db ddb.Database, notes *Notes) error {
 	source := capi.Scalar(capi.Any)
 	tree := capi.NamedParam{Name: "tree", Type: capi.Scalar(capi.Varchar)}
-	nest := capi.NamedParam{Name: "nest", Type: capi.Scalar(capi.Boolean)} // see outputs
-	remote := []capi.NamedParam{                                           // see SourceOptions
+	// nest := true: NanoAOD collections as lists of structs (see outputs).
+	nest := capi.NamedParam{Name: "nest", Type: capi.Scalar(capi.Boolean)}
+	remote := []capi.NamedParam{ // see SourceOptions
 		{Name: "timeout", Type: capi.Scalar(capi.Varchar)},
 		{Name: "retries", Type: capi.Scalar(capi.BigInt)},
 		{Name: "readahead", Type: capi.Scalar(capi.Varchar)},
