@@ -349,3 +349,83 @@ func TestNestArgument(t *testing.T) {
 		t.Fatal("nest := 'maybe' accepted")
 	}
 }
+
+// writeMisaligned writes a tree whose branches X_a and X_b both say they
+// are counted by nX (their leaf titles), while X_b holds nY's count: at
+// entry 1, X_a has 1 element and X_b 3. groot writes a counted slice by
+// its counter's value, so X_b is written counted by nY and the file,
+// uncompressed, has the titles' "[nY]" rewritten to "[nX]" (as many
+// bytes).
+func writeMisaligned(t *testing.T) string {
+	t.Helper()
+	name := filepath.Join(t.TempDir(), "misaligned.root")
+	f, err := groot.Create(name, riofs.WithoutCompression())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nX, nY int32
+	var a, b []float32
+	w, err := rtree.NewWriter(f, "Events", []rtree.WriteVar{
+		{Name: "nX", Value: &nX}, {Name: "X_a", Value: &a, Count: "nX"},
+		{Name: "nY", Value: &nY}, {Name: "X_b", Value: &b, Count: "nY"},
+	}, rtree.WithoutCompression())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range [][2]int32{{2, 2}, {1, 3}, {0, 0}} {
+		nX, nY = e[0], e[1]
+		a, b = make([]float32, nX), make([]float32, nY)
+		for i := range b {
+			b[i] = float32(i + 1)
+		}
+		if _, err := w.Write(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := strings.Count(string(data), "X_b[nY]")
+	if n == 0 {
+		t.Fatal("no X_b[nY] title in the file")
+	}
+	data = []byte(strings.ReplaceAll(string(data), "X_b[nY]", "X_b[nX]"))
+	if err := os.WriteFile(name, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return name
+}
+
+// TestNestMisaligned: members of a collection whose element counts differ
+// in an entry are an error naming the file, both branches and the entry,
+// never rows whose fields do not line up; the flat table reads the file.
+func TestNestMisaligned(t *testing.T) {
+	name := writeMisaligned(t)
+	db := openDB(t)
+	names, types := describe(t, db, fmt.Sprintf("read_root(%s, nest := true)", quote(name)))
+	if want := []string{"nX", "X", "nY", "_file", "_entry"}; !reflect.DeepEqual(names, want) {
+		t.Fatalf("columns %v %v, want %v", names, types, want)
+	}
+	var s string
+	err := db.QueryRow(fmt.Sprintf(`SELECT X::VARCHAR FROM read_root(%s, nest := true) WHERE _entry = 1`, quote(name))).Scan(&s)
+	if err == nil {
+		t.Fatalf("misaligned collection read: %s", s)
+	}
+	t.Log(err)
+	for _, want := range []string{name, `branch "X_b"`, "entry 1", `"X_a"`, "3 elements", "has 1"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+	var b string
+	if err := db.QueryRow(fmt.Sprintf(`SELECT X_b::VARCHAR FROM read_root(%s) WHERE _entry = 1`, quote(name))).Scan(&b); err != nil || b != "[1.0, 2.0, 3.0]" {
+		t.Errorf("flat X_b at entry 1: %q, %v", b, err)
+	}
+}
