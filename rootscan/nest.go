@@ -91,7 +91,7 @@ func collectionOf(c *column) string {
 // straight into its field's vector, as a flat list column would into its
 // child. The members share a counter, so every member must give each
 // entry as many elements as the first: a member that does not is an
-// error naming the file, the branch and the entry (fillList), never a
+// error naming the file, the branch and the entry (fillListTo), never a
 // misaligned row.
 func fillNested(readers []*columnReader, v capi.Vector, entry int64, n int) error {
 	for i, r := range readers {
