@@ -23,6 +23,9 @@ type columnReader struct {
 	strs   []byte   // string bytes of the chunk being filled
 	ends   []uint64 // string end offsets of the chunk being filled
 	counts []int    // per-row element counts of the chunk being filled
+	// ents: a nested collection member's list entries, checked against
+	// those its collection's first member wrote (fillListTo).
+	ents []capi.ListEntry
 	// counter reads a jagged column's counter branch, for baskets
 	// written without entry offsets (genOffsets).
 	counter *columnReader
@@ -307,13 +310,30 @@ func vectorBody(b []byte) (n int, body []byte, err error) {
 
 // fillList writes a LIST column whose elements are fixed-size items.
 func (r *columnReader) fillList(v capi.Vector, entry int64, n int) error {
+	return r.fillListTo(v, -1, nil, entry, n)
+}
+
+// fillListTo writes the items of entries [entry, entry+n) into v, a LIST
+// vector. field < 0: v is the column's own list. field >= 0: v is a LIST
+// of STRUCTs (a nested collection, fillNested) and the items go to that
+// field of its child. lead == nil: r writes v's list entries, reserves
+// the child rows and sets the list's size. Otherwise lead, another
+// member of the collection, has written them for these rows: r computes
+// its own entries aside, and an entry whose element count differs from
+// lead's is an error naming the file, the branch and the entry.
+func (r *columnReader) fillListTo(v capi.Vector, field int, lead *columnReader, entry int64, n int) error {
 	c := r.col
 	per := c.elemsPerItem()
 	itemDisk := per * c.enc.diskSize(c.pack)
 	itemOut := per * outSize(c.enc)
 	entries := capi.Slice[capi.ListEntry](v, n)
-	base := v.ListSize()
-	total := base
+	ents, total := entries, v.ListSize()
+	if lead != nil {
+		if cap(r.ents) < n {
+			r.ents = make([]capi.ListEntry, n)
+		}
+		ents, total = r.ents[:n], int(entries[0].Offset)
+	}
 	return r.segments(entry, n, func(row, k, first int) error {
 		// First pass: sizes, so the child is reserved once per segment.
 		segItems := 0
@@ -321,7 +341,7 @@ func (r *columnReader) fillList(v capi.Vector, entry int64, n int) error {
 			// NanoAOD's case, every jagged branch of every file: sizes by
 			// shifting entry offsets (a division per entry was ~6% of Q5).
 			o := r.cur.offsets[first : first+k+1]
-			end, bad := jaggedEntries(entries[row:row+k], o, itemDisk, uint64(total))
+			end, bad := jaggedEntries(ents[row:row+k], o, itemDisk, uint64(total))
 			if bad >= 0 {
 				return r.errorf(r.cur.first+int64(first+bad), "%v: %d bytes is not a whole number of %d-byte items", errCorrupt, o[bad+1]-o[bad], itemDisk)
 			}
@@ -345,14 +365,23 @@ func (r *columnReader) fillList(v capi.Vector, entry int64, n int) error {
 					}
 					items = len(b) / itemDisk
 				}
-				entries[row+i] = capi.ListEntry{Offset: uint64(total + segItems), Length: uint64(items)}
+				ents[row+i] = capi.ListEntry{Offset: uint64(total + segItems), Length: uint64(items)}
 				segItems += items
 			}
 		}
-		if err := v.ListReserve(total + segItems); err != nil {
-			return err
+		if lead == nil {
+			if err := v.ListReserve(total + segItems); err != nil {
+				return err
+			}
+		} else if bad := firstMismatch(ents[row:row+k], entries[row:row+k]); bad >= 0 {
+			return r.errorf(r.cur.first+int64(first+bad), "%d elements, but branch %q of the same collection has %d (both counted by %q): the collection's fields would not line up",
+				ents[row+bad].Length, lead.col.name, entries[row+bad].Length, safeText(c.count))
 		}
-		child := leafVector(v.ListChild(), len(c.dims))
+		child := v.ListChild()
+		if field >= 0 {
+			child = child.StructChild(field)
+		}
+		child = leafVector(child, len(c.dims))
 		out := capi.Slice[byte](child, (total+segItems)*itemOut)
 		if c.layout == layoutJagged {
 			// The segment's entries are contiguous whole items on disk and
@@ -361,22 +390,35 @@ func (r *columnReader) fillList(v capi.Vector, entry int64, n int) error {
 			if err := decodeElems(c.enc, c.pack, out[total*itemOut:], r.cur.data[o[first]:o[first+k]], segItems*per); err != nil {
 				return err
 			}
-			total += segItems
-			return v.ListSetSize(total)
-		}
-		for i := range k {
-			b := r.entryBytes(first + i)
-			if c.layout == layoutVector {
-				_, b, _ = vectorBody(b)
-			}
-			e := entries[row+i]
-			if err := decodeElems(c.enc, c.pack, out[int(e.Offset)*itemOut:], b, int(e.Length)*per); err != nil {
-				return err
+		} else {
+			for i := range k {
+				b := r.entryBytes(first + i)
+				if c.layout == layoutVector {
+					_, b, _ = vectorBody(b)
+				}
+				e := ents[row+i]
+				if err := decodeElems(c.enc, c.pack, out[int(e.Offset)*itemOut:], b, int(e.Length)*per); err != nil {
+					return err
+				}
 			}
 		}
 		total += segItems
+		if lead != nil {
+			return nil
+		}
 		return v.ListSetSize(total)
 	})
+}
+
+// firstMismatch is the first row whose element count differs between a
+// and b, or -1.
+func firstMismatch(a, b []capi.ListEntry) int {
+	for i := range a {
+		if a[i].Length != b[i].Length {
+			return i
+		}
+	}
+	return -1
 }
 
 // jaggedEntries writes the list entries of a jagged branch's entries from

@@ -36,6 +36,31 @@
 // where a jagged branch needs its counter; a chain member's metadata then
 // holds the counter's basket table too.
 //
+// # NanoAOD collections as structs
+//
+// read_root(..., nest := true) lays the table out by collection (nest.go,
+// outputs): the jagged columns counted by the same counter nX (the count
+// named in the leaf title, Jet_pt[nJet]) whose SQL names start with "X_"
+// become one column X STRUCT(y ...)[], fields named by the rest of each
+// name and in the tree's order, where the first of them stood; the
+// counter stays, and a column counted by nX without the prefix stays a
+// list. A collection whose name another column has (or _file, _entry)
+// is not grouped. The table's columns (rootTable.out) then map to one or
+// more of the file's columns, and a projection reads each of them with a
+// columnReader of its own, on its own baskets.
+//
+// Decoding (fillNested): the first member writes the LIST vector's
+// entries and reserves its child rows, which reserves every field of the
+// STRUCT child at once; each member then decodes its baskets straight into
+// its field's vector (Vector.StructChild), as a flat jagged column decodes
+// into its list's child, so nesting adds no copy. The members after the
+// first compute their entries aside and compare them with the first's:
+// an entry whose element count differs is an error naming the file, the
+// branch and the entry, never a row whose fields do not line up. DuckDB's
+// C API gives a table function the columns a query uses, not the fields
+// of a struct (duckdb_init_get_column_index only), so a query naming X
+// reads every member of X.
+//
 // # Trees in subdirectories
 //
 // root_trees lists the trees of every directory, by path

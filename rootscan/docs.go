@@ -19,8 +19,10 @@ func init() {
 			Summary: "One row per entry of a TTree; " + sourceDoc + ". tree defaults to the file's only top-level tree, else Events; a tree in a directory is named by its path ('dir/sub/tree'). " +
 				"Only the branches a query names are read. Jagged branches are lists, fixed arrays ARRAYs, leaf lists and split objects one column per member (dotted names); " +
 				"unsupported layouts are left out with a notice (see root_branches). Two more columns: _file and _entry. " +
+				"nest := true makes each NanoAOD collection one list of structs, as coffea's NanoEvents: the branches X_y[nX] counted by nX become X STRUCT(y, ...)[] " +
+				"(list_filter(Jet, j -> j.pt > 30), unnest(Jet), Jet[1].pt), the counter nX stays; a query naming X reads all of X's branches. " +
 				"Remote sources: timeout (default '30s'), retries (2) and readahead ('32MB'). FROM 'f.root' is the same as FROM read_root('f.root').",
-			Forms:   []string{"read_root(source, tree := VARCHAR, timeout := VARCHAR, retries := BIGINT, readahead := VARCHAR) → TABLE(one column per supported branch…, _file VARCHAR, _entry BIGINT)"},
+			Forms:   []string{"read_root(source, tree := VARCHAR, nest := BOOLEAN, timeout := VARCHAR, retries := BIGINT, readahead := VARCHAR) → TABLE(one column per supported branch (nest: per collection)…, _file VARCHAR, _entry BIGINT)"},
 			Example: `SELECT _entry, nJet, round(MET_pt, 2) AS met, len(Jet_pt) AS jets FROM read_root('testdata/events.root', tree := 'Events') LIMIT 3`,
 		},
 		&sqlfuncs.Function{

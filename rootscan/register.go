@@ -15,13 +15,15 @@ import (
 func Register(conn *capi.Conn, db ddb.Database, notes *Notes) error {
 	source := capi.Scalar(capi.Any)
 	tree := capi.NamedParam{Name: "tree", Type: capi.Scalar(capi.Varchar)}
+	// nest := true: NanoAOD collections as lists of structs (see outputs).
+	nest := capi.NamedParam{Name: "nest", Type: capi.Scalar(capi.Boolean)}
 	remote := []capi.NamedParam{ // see SourceOptions
 		{Name: "timeout", Type: capi.Scalar(capi.Varchar)},
 		{Name: "retries", Type: capi.Scalar(capi.BigInt)},
 		{Name: "readahead", Type: capi.Scalar(capi.Varchar)},
 	}
 	fns := []*capi.TableFunction{
-		{Name: "read_root", Params: []capi.Type{source}, Named: append([]capi.NamedParam{tree}, remote...), Bind: func(a *capi.BindArgs) (capi.Table, error) { return bindReadRoot(a, notes) }},
+		{Name: "read_root", Params: []capi.Type{source}, Named: append([]capi.NamedParam{tree, nest}, remote...), Bind: func(a *capi.BindArgs) (capi.Table, error) { return bindReadRoot(a, notes) }},
 		{Name: "root_trees", Params: []capi.Type{source}, Bind: bindRootTrees},
 		{Name: "root_branches", Params: []capi.Type{source}, Named: []capi.NamedParam{tree}, Bind: bindRootBranches},
 	}

@@ -92,17 +92,16 @@ func (s *rootScan) basketRanges(f *openFile, units []unit) []Range {
 	var ranges []Range
 	for _, u := range units[:min(len(units), prefetchAhead+1)] {
 		for _, p := range s.proj {
-			if p.col < 0 {
-				continue
-			}
-			bt := &f.byName[s.t.cols[p.col].name].baskets
-			for b := range bt.seek {
-				end := bt.entries
-				if b+1 < len(bt.first) {
-					end = bt.first[b+1]
-				}
-				if bt.first[b] < u.end && end > u.start && b < len(bt.bytes) && bt.bytes[b] > 0 && bt.embeddedAt(b) == nil {
-					ranges = append(ranges, Range{bt.seek[b], int64(bt.bytes[b])})
+			for _, ci := range p.cols {
+				bt := &f.byName[s.t.cols[ci].name].baskets
+				for b := range bt.seek {
+					end := bt.entries
+					if b+1 < len(bt.first) {
+						end = bt.first[b+1]
+					}
+					if bt.first[b] < u.end && end > u.start && b < len(bt.bytes) && bt.bytes[b] > 0 && bt.embeddedAt(b) == nil {
+						ranges = append(ranges, Range{bt.seek[b], int64(bt.bytes[b])})
+					}
 				}
 			}
 		}

@@ -40,6 +40,7 @@ type rootTable struct {
 	tree    string    // the chain's tree, as chosen in the first file
 	first   *openFile // names[0]; owned by the table
 	cols    []*column // schema: the first file's supported columns
+	out     []output  // the table's branch columns, each one or more of cols (nest.go)
 	leftOut []*column // the first file's unsupported columns
 	opts    SourceOptions
 }
@@ -68,6 +69,10 @@ func bindChain(args *capi.BindArgs) (*rootTable, error) {
 	if err != nil {
 		return nil, err
 	}
+	nest, err := boolArg(args, "nest")
+	if err != nil {
+		return nil, err
+	}
 	opts, err := sourceOptions(args)
 	if err != nil {
 		return nil, err
@@ -76,7 +81,7 @@ func bindChain(args *capi.BindArgs) (*rootTable, error) {
 	if err != nil {
 		return nil, err
 	}
-	return openChain(names, tree, opts)
+	return openChain(names, tree, nest, opts)
 }
 
 func stringArg(args *capi.BindArgs, name string) (string, error) {
@@ -94,9 +99,27 @@ func stringArg(args *capi.BindArgs, name string) (string, error) {
 	return s, nil
 }
 
+// boolArg reads a BOOLEAN named argument; false when the call does not
+// set it.
+func boolArg(args *capi.BindArgs, name string) (bool, error) {
+	v, err := args.Named(name)
+	if err != nil {
+		return false, fmt.Errorf("read_root: %s: %w", name, err)
+	}
+	if v == nil {
+		return false, nil
+	}
+	b, ok := v.(bool)
+	if !ok {
+		return false, fmt.Errorf("read_root: %s must be true or false, got %v", name, v)
+	}
+	return b, nil
+}
+
 // openChain opens the first file of a chain, which fixes the tree (when
-// not named) and the schema of the whole chain (TChain semantics).
-func openChain(names []string, tree string, opts SourceOptions) (*rootTable, error) {
+// not named) and the schema of the whole chain (TChain semantics). nest
+// groups NanoAOD collections into lists of structs (nest.go).
+func openChain(names []string, tree string, nest bool, opts SourceOptions) (*rootTable, error) {
 	first, err := openTreeWith(names[0], tree, opts)
 	if err != nil {
 		return nil, err
@@ -109,6 +132,7 @@ func openChain(names []string, tree string, opts SourceOptions) (*rootTable, err
 			t.leftOut = append(t.leftOut, c)
 		}
 	}
+	t.out = outputs(t.cols, nest)
 	return t, nil
 }
 
@@ -127,16 +151,15 @@ func (t *rootTable) leftOutNote() LeftOut {
 func (t *rootTable) checkFile(f *openFile, proj []projection) error {
 	first := t.names[0]
 	for _, p := range proj {
-		if p.col < 0 {
-			continue
-		}
-		c := t.cols[p.col]
-		other, ok := f.byName[c.name]
-		switch {
-		case !ok:
-			return fmt.Errorf("read_root: %s: branch %q (in %s) is missing", f.path, c.path, first)
-		case other.typ.String() != c.typ.String() || other.layout != c.layout:
-			return fmt.Errorf("read_root: %s: branch %q is %s (%s), but %s in %s", f.path, c.path, other.typ, other.rootType, c.typ, first)
+		for _, ci := range p.cols {
+			c := t.cols[ci]
+			other, ok := f.byName[c.name]
+			switch {
+			case !ok:
+				return fmt.Errorf("read_root: %s: branch %q (in %s) is missing", f.path, c.path, first)
+			case other.typ.String() != c.typ.String() || other.layout != c.layout:
+				return fmt.Errorf("read_root: %s: branch %q is %s (%s), but %s in %s", f.path, c.path, other.typ, other.rootType, c.typ, first)
+			}
 		}
 	}
 	return nil
@@ -152,9 +175,9 @@ func (t *rootTable) Close() error {
 }
 
 func (t *rootTable) Columns() []capi.Column {
-	out := make([]capi.Column, 0, len(t.cols)+2)
-	for _, c := range t.cols {
-		out = append(out, capi.Column{Name: c.name, Type: c.typ})
+	out := make([]capi.Column, 0, len(t.out)+2)
+	for _, o := range t.out {
+		out = append(out, capi.Column{Name: o.name, Type: o.typ})
 	}
 	return append(out,
 		capi.Column{Name: FileColumn, Type: capi.Scalar(capi.Varchar)},
@@ -173,9 +196,12 @@ type unit struct {
 	start, end int64
 }
 
-// projection says what each output vector holds.
+// projection says what each output vector holds: the columns it reads
+// (indexes into cols: one for a branch, a collection's members when
+// nested, none for a provenance or row-id column).
 type projection struct {
-	col     int // index into cols, or -1 for a provenance/row-id column
+	cols    []int
+	nested  bool // a LIST of STRUCTs, one field per column of cols
 	virtual string
 }
 
@@ -224,21 +250,21 @@ func (t *rootTable) Start(projected []int) (capi.Scan, error) {
 	// there: the first supported branch, or _file when there is none.
 	for _, idx := range projected {
 		switch {
-		case idx >= 0 && idx < len(t.cols):
-			s.proj = append(s.proj, projection{col: idx})
-		case idx == len(t.cols):
-			s.proj = append(s.proj, projection{col: -1, virtual: FileColumn})
-		case idx == len(t.cols)+1:
-			s.proj = append(s.proj, projection{col: -1, virtual: EntryColumn})
+		case idx >= 0 && idx < len(t.out):
+			s.proj = append(s.proj, projection{cols: t.out[idx].cols, nested: t.out[idx].nested})
+		case idx == len(t.out):
+			s.proj = append(s.proj, projection{virtual: FileColumn})
+		case idx == len(t.out)+1:
+			s.proj = append(s.proj, projection{virtual: EntryColumn})
 		default:
 			// A row id (older DuckDBs asked for one for count(*)): nothing to read.
-			s.proj = append(s.proj, projection{col: -1})
+			s.proj = append(s.proj, projection{})
 		}
 	}
 	var wanted []*column
 	for _, p := range s.proj {
-		if p.col >= 0 {
-			wanted = append(wanted, t.cols[p.col])
+		for _, ci := range p.cols {
+			wanted = append(wanted, t.cols[ci])
 		}
 	}
 	s.member = newLeanWant(s.schema, wanted)
@@ -268,12 +294,11 @@ func (t *rootTable) planUnits(fi int, f *openFile, proj []projection) []unit {
 	var units []unit
 	var bounds []int64
 	for _, p := range proj {
-		if p.col < 0 {
-			continue
-		}
-		c := f.byName[t.cols[p.col].name]
-		if bounds == nil || len(c.baskets.first) < len(bounds) {
-			bounds = c.baskets.first[:len(c.baskets.seek)]
+		for _, ci := range p.cols {
+			c := f.byName[t.cols[ci].name]
+			if bounds == nil || len(c.baskets.first) < len(bounds) {
+				bounds = c.baskets.first[:len(c.baskets.seek)]
+			}
 		}
 	}
 	start := int64(0)
@@ -433,7 +458,7 @@ type rootWorker struct {
 	have    bool
 	fileIdx int
 	file    *openFile
-	readers []*columnReader // per projected column, for fileIdx
+	readers [][]*columnReader // per projected column, one per column it reads, for fileIdx
 }
 
 func (w *rootWorker) Fill(out capi.Chunk) (int, error) {
@@ -458,8 +483,12 @@ func (w *rootWorker) Fill(out capi.Chunk) (int, error) {
 	for i, p := range w.s.proj {
 		v := out.Vector(i)
 		switch {
-		case p.col >= 0:
-			if err := w.readers[i].fill(v, w.pos, n); err != nil {
+		case p.nested:
+			if err := fillNested(w.readers[i], v, w.pos, n); err != nil {
+				return 0, err
+			}
+		case len(p.cols) == 1:
+			if err := w.readers[i][0].fill(v, w.pos, n); err != nil {
 				return 0, err
 			}
 		case p.virtual == FileColumn:
@@ -478,17 +507,19 @@ func (w *rootWorker) Fill(out capi.Chunk) (int, error) {
 func (w *rootWorker) switchFile(fi int, f *openFile) {
 	w.fileIdx, w.file = fi, f
 	if w.readers == nil {
-		w.readers = make([]*columnReader, len(w.s.proj))
+		w.readers = make([][]*columnReader, len(w.s.proj))
+		for i, p := range w.s.proj {
+			w.readers[i] = make([]*columnReader, len(p.cols))
+		}
 	}
 	for i, p := range w.s.proj {
-		if p.col < 0 {
-			continue
-		}
-		c := f.byName[w.s.t.cols[p.col].name]
-		if w.readers[i] == nil {
-			w.readers[i] = newColumnReader(c, f)
-		} else {
-			w.readers[i].reset(c, f) // keeps its buffers from file to file
+		for j, ci := range p.cols {
+			c := f.byName[w.s.t.cols[ci].name]
+			if w.readers[i][j] == nil {
+				w.readers[i][j] = newColumnReader(c, f)
+			} else {
+				w.readers[i][j].reset(c, f) // keeps its buffers from file to file
+			}
 		}
 	}
 }
