@@ -3,6 +3,8 @@ package repl
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/mattn/go-runewidth"
 
+	"github.com/hepsql/hepsql"
 	"github.com/hepsql/hepsql/engine"
 )
 
@@ -369,5 +372,66 @@ func TestHistDrawn(t *testing.T) {
 	csv, _, err := shell(t, q, Options{Mode: ModeCSV})
 	if err != nil || !strings.Contains(csv, "edges") || strings.Contains(csv, "█") {
 		t.Errorf("csv: %v %q", err, csv)
+	}
+}
+
+// TestImport: .import loads CSV, Parquet, JSON and ROOT files by their
+// extension, creates the table or appends to it by column name, says how
+// many rows it loaded, and refuses what it cannot tell the format of.
+func TestImport(t *testing.T) {
+	dir := t.TempDir()
+	csv, parquet, jsonl, gz := filepath.Join(dir, "a.csv"), filepath.Join(dir, "b.parquet"), filepath.Join(dir, "c.jsonl"), filepath.Join(dir, "d.csv.gz")
+	if err := os.WriteFile(csv, []byte("id,name\n1,one\n2,two\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(jsonl, []byte(`{"name": "four", "id": 4}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	root, err := filepath.Abs("../sqlfuncs/testdata/events.root")
+	if err != nil {
+		t.Fatal(err)
+	}
+	input := fmt.Sprintf(`COPY (SELECT 3 AS id, 'three' AS name) TO '%s' (FORMAT parquet);
+COPY (SELECT 5 AS id, 'five' AS name) TO '%s';
+.import %s t
+.import %s t
+.import '%s' t
+.import %s t
+.import %s ev
+.mode csv
+SELECT id, name FROM t ORDER BY id;
+SELECT count(*) = (SELECT count(*) FROM read_root('%s')) AS same FROM ev;
+.import %s x
+.import %s
+`, parquet, gz, csv, parquet, jsonl, gz, root, root, filepath.Join(dir, "e.dat"), csv)
+	db, err := hepsql.Open("") // for read_root
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var stdout, stderr bytes.Buffer
+	err = New(db, Options{In: strings.NewReader(input), Out: &stdout, Err: &stderr, NoTimer: true}).Run(context.Background())
+	if !errors.Is(err, ErrFailed) {
+		t.Errorf("err = %v, want ErrFailed (the last two lines)", err)
+	}
+	out, errOut := stdout.String(), stderr.String()
+	for _, want := range []string{
+		"2 rows imported from " + csv + ": created t\n",
+		"1 row imported from " + parquet + ": appended to t\n",
+		"1 row imported from " + jsonl + ": appended to t\n",
+		"1 row imported from " + gz + ": appended to t\n",
+		"imported from " + root + ": created ev\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stdout lacks %q:\n%s\nstderr:\n%s", want, out, errOut)
+		}
+	}
+	if want := "id,name\n1,one\n2,two\n3,three\n4,four\n5,five\n\nsame\ntrue\n"; !strings.HasSuffix(out, want) {
+		t.Errorf("stdout ends %q, want %q", out, want)
+	}
+	for _, want := range []string{`.import: ` + filepath.Join(dir, "e.dat") + `: cannot tell the format from the extension ".dat"`, ".import: want FILE TABLE"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
 	}
 }
