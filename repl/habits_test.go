@@ -435,3 +435,38 @@ SELECT count(*) = (SELECT count(*) FROM read_root('%s')) AS same FROM ev;
 		}
 	}
 }
+
+// TestRunScriptProgress: `hepsql run` (RunScript) draws the progress bar on
+// a terminal's stderr for a statement over a second, erases it, and prints
+// COPY's row count; off a terminal it enables nothing and draws nothing.
+func TestRunScriptProgress(t *testing.T) {
+	dir := t.TempDir()
+	src := fmt.Sprintf(`SET threads = 1;
+SELECT current_setting('enable_progress_bar') AS p;
+SELECT count(*) AS n FROM range(400000000) t(x) WHERE hash(x) %% 7 = 3;
+COPY (SELECT 1 AS a UNION ALL SELECT 2) TO '%s';
+`, filepath.Join(dir, "x.csv"))
+	stmts, err := engine.ParseScript("t.sql", src, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(terminal bool, stmts []engine.Statement) (string, string) {
+		defer func(f func(io.Writer) bool) { isTerminal = f }(isTerminal)
+		isTerminal = func(io.Writer) bool { return terminal }
+		var out, errOut bytes.Buffer
+		p := &Printer{Mode: ModeCSV}
+		if err := RunScript(context.Background(), openDB(t), stmts, "t.sql", p, &out, &errOut); err != nil {
+			t.Fatal(err)
+		}
+		return out.String(), errOut.String()
+	}
+	out, errOut := run(true, stmts)
+	if !strings.HasPrefix(out, "p\ntrue\n") || !strings.Contains(errOut, "% ▕") || !strings.Contains(errOut, "\r\033[K") ||
+		!strings.HasSuffix(errOut, "\r\033[K2 rows written\n") {
+		t.Errorf("on a terminal: stdout %q, stderr %q", out, errOut)
+	}
+	out, errOut = run(false, slices.Delete(stmts, 2, 3)) // without the long count
+	if !strings.HasPrefix(out, "p\nfalse\n") || errOut != "2 rows written\n" {
+		t.Errorf("off a terminal: stdout %q, stderr %q", out, errOut)
+	}
+}
