@@ -2,6 +2,7 @@ package hepsql
 
 import (
 	"database/sql"
+	"errors"
 	"fmt"
 	"math"
 	"reflect"
@@ -141,6 +142,11 @@ func (c *converter) convert(src any, dst reflect.Value, path string) error {
 	// A Scanner element (sql.NullFloat64, another List) decides itself.
 	if t.Kind() != reflect.Pointer && reflect.PointerTo(t).Implements(scannerType) {
 		if err := dst.Addr().Interface().(sql.Scanner).Scan(src); err != nil {
+			var se *ScanError
+			if errors.As(err, &se) { // a List or Struct inside: say where
+				se.Path = path + se.Path
+				return se
+			}
 			return c.fail(src, dst, path, err.Error())
 		}
 		return nil

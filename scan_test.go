@@ -189,6 +189,7 @@ func TestScanNullsAndErrors(t *testing.T) {
 		{`SELECT [1.0]::FLOAT[]`, new(hepsql.List[string]), "at [1]: cannot convert float32 1 to string"},
 		{`SELECT 1.5::FLOAT`, new(hepsql.List[float32]), "hepsql: scanning into hepsql.List[float32]: cannot convert float32 1.5 to []float32: not a LIST"},
 		{`SELECT [{'p': 1.0}]`, new(hepsql.List[pt]), `at [1]: cannot convert map[string]interface {} to hepsql_test.pt: field Pt finds no STRUCT field named Pt (without regard to case or underscores) (the STRUCT has p)`},
+		{`SELECT [[1.0], [2.0, NULL]]::FLOAT[][]`, new(hepsql.List[hepsql.List[float32]]), "hepsql: scanning into hepsql.List[float32] at [2][2]: cannot convert NULL to float32"},
 		{`SELECT [['1.0'], ['2.0', 'x']]`, hepsql.Into(new([][]float64)), `hepsql: scanning into [][]float64 at [1][1]: cannot convert string 1.0 to float64`},
 	} {
 		err := row(c.q, c.dst)
