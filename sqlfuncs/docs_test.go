@@ -69,14 +69,14 @@ func TestErrors(t *testing.T) {
 		"SELECT inv_mass([1.0], [0.0], [0.0], [0.0], [2])":                  "inv_mass: index 2 outside the collection's 1 objects (indices start at 1)" + find + "inv_mass(pt, eta, phi, mass, idx)) IS NULL",
 		"SELECT p4_sum([1.0, 2.0], [0.0, 0.0], [0.0], [0.0, 0.0])":          "p4_sum: pt has 2 values and phi has 1 (in the same row)",
 		"SELECT cone_sum([0.0], [0.0], [1.0, 2.0], [0.1], [0.0, 0.2], 0.3)": "cone_sum: pt_b has 2 values and eta_b has 1 (in the same row)",
-		"SELECT adl_bin(1.0, 5, 0, 10)":                                     "adl_bin: invalid binning: 10 bins over [5, 0)",
+		"SELECT adl_bin(1.0, 5, 0, 10)":                                     "adl_bin: invalid binning nbins = 10, lo = 5, hi = 0: lo must be below hi",
 		"SELECT pad([1.0], -1, 0)":                                          "pad: n must not be negative, got -1",
 		"SELECT topo_event([40.0]::FLOAT[], [0.5]::FLOAT[], [1.0]::FLOAT[], [300], [0.0]::FLOAT[], [0.0]::FLOAT[], [0.0]::FLOAT[], " +
 			"[]::FLOAT[], []::FLOAT[], []::FLOAT[], []::FLOAT[], []::FLOAT[], []::FLOAT[], []::FLOAT[], []::FLOAT[], []::FLOAT[], []::INTEGER[], " +
 			"[40.0]::FLOAT[], [-1.0]::FLOAT[], [-2.0]::FLOAT[], [1], []::FLOAT[], []::FLOAT[], []::INTEGER[], 35.0, -2.0)": "topo_event: track charge 300 does not fit the particle list's TINYINT",
-		"SELECT adl_hist(x::DOUBLE, 10, 0, 5) FROM range(3) t(x)":                                              "adl_hist: invalid binning: 5 bins over [10, 0)",
+		"SELECT adl_hist(x::DOUBLE, 10, 0, 5) FROM range(3) t(x)":                                              "adl_hist: invalid binning nbins = 5, lo = 10, hi = 0: lo must be below hi",
 		"SELECT adl_hist(x::DOUBLE, 0, 10, CASE WHEN x < 5 THEN 10 ELSE 20 END) FROM range(10) t(x)":           "adl_hist: binning changed within a histogram: [0, 10) in 10 bins, then [0, 10) in 20",
-		"SELECT adl_hist(x::DOUBLE, CASE WHEN x = 2 THEN 'nan'::DOUBLE ELSE 0 END, 10, 10) FROM range(3) t(x)": "adl_hist: invalid binning: 10 bins over [NaN, 10)",
+		"SELECT adl_hist(x::DOUBLE, CASE WHEN x = 2 THEN 'nan'::DOUBLE ELSE 0 END, 10, 10) FROM range(3) t(x)": "adl_hist: invalid binning nbins = 10, lo = NaN, hi = 10: lo and hi must be finite",
 		"SELECT best_pair([1.0, 2.0], [0.0, 0.0], [0.0, 0.0], [0.0, 0.0], [1], 91.2)":                          "best_pair: pt has 2 values and charge has 1 (in the same row)",
 		// The row is the 3001st, in DuckDB's second chunk: no position is
 		// printed, but the hint's try() finds it.

@@ -3,6 +3,7 @@ package sqlfuncs
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 )
 
@@ -72,4 +73,21 @@ func argName(args []Arg, i int) string {
 		return args[i].Name
 	}
 	return fmt.Sprintf("argument %d", i+1)
+}
+
+// binningError names a fixed binning's arguments and what is wrong with
+// them; maxBins > 0 is the most bins allowed.
+func binningError(nbins int64, lo, hi float64, maxBins int64) error {
+	var why string
+	switch {
+	case nbins <= 0:
+		why = "nbins must be at least 1"
+	case maxBins > 0 && nbins > maxBins:
+		why = fmt.Sprintf("nbins must be at most %d", maxBins)
+	case math.IsNaN(lo) || math.IsNaN(hi) || math.IsInf(lo, 0) || math.IsInf(hi, 0):
+		why = "lo and hi must be finite"
+	default:
+		why = "lo must be below hi"
+	}
+	return fmt.Errorf("invalid binning nbins = %d, lo = %g, hi = %g: %s", nbins, lo, hi, why)
 }

@@ -286,7 +286,7 @@ func (b *binningReader) edgesOf(r int) ([]float64, error) {
 	}
 	nb, lo, hi := b.nbins.data[r], b.lo.data[r], b.hi.data[r]
 	if nb <= 0 || nb > 1<<26 || !(lo < hi) || math.IsInf(lo, 0) || math.IsInf(hi, 0) {
-		return nil, fmt.Errorf("invalid binning: %d bins over [%g, %g)", nb, lo, hi)
+		return nil, binningError(nb, lo, hi, 1<<26)
 	}
 	return fixedEdges(lo, hi, int(nb)), nil
 }

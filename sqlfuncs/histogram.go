@@ -27,7 +27,7 @@ func (b *binning) row(r int) (lo, hi float64, nbins int, ok bool, err error) {
 	}
 	lo, hi, nb := b.lo.data[r], b.hi.data[r], b.nbins.data[r]
 	if nb <= 0 || !(lo < hi) {
-		return 0, 0, 0, false, fmt.Errorf("invalid binning: %d bins over [%g, %g)", nb, lo, hi)
+		return 0, 0, 0, false, binningError(nb, lo, hi, 0)
 	}
 	return lo, hi, int(nb), true, nil
 }
