@@ -147,6 +147,8 @@ func TestComplete(t *testing.T) {
 		{"select list_zi", "select ", "", []string{"list_zip"}},
 		{"FROM '" + dir + "/run", "FROM '", "", []string{dir + "/run1.root", dir + "/runs/"}},
 		{".ma", "", "", []string{".maxrows ", ".maxwidth "}},
+		{".import " + dir + "/run", ".import ", "", []string{dir + "/run1.root", dir + "/runs/"}},
+		{".read  " + dir + "/run1", ".read  ", "", []string{dir + "/run1.root"}},
 	} {
 		head, got, tail := r.complete(tc.line, len(tc.line))
 		if head != tc.head || tail != tc.tail || !slices.Equal(got, tc.want) {
