@@ -12,6 +12,12 @@
 // path, optionally followed by DuckDB settings as URL query parameters
 // (threads, memory_limit, ...). Every pooled connection sees every function.
 // Cancelling a query's context interrupts it.
+//
+// LIST and STRUCT columns scan into Go slices and structs through List,
+// Struct and Into (a plain LIST scans only into []any):
+//
+//	var pt hepsql.List[float32]
+//	err := rows.Scan(&pt)
 package hepsql
 
 import (

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"unicode"
 
 	"github.com/hepsql/hepsql/engine"
 )
@@ -40,6 +42,7 @@ func init() {
 		{".tables", "", "list tables and views", (*REPL).cmdTables},
 		{".schema", "[TABLE]", "show the columns and types of TABLE, or of all tables", (*REPL).cmdSchema},
 		{".read", "FILE [NAME=VALUE...]", "run a pipeline file, setting its parameters", (*REPL).cmdRead},
+		{".import", "FILE TABLE", "load FILE (.csv, .tsv, .parquet, .json, .jsonl, .root; also .gz or .zst) into TABLE: created, or appended to by column name", (*REPL).cmdImport},
 		{".quit", "", "leave the shell (also .exit, Ctrl-D)", quit},
 		{".exit", "", "", quit},
 	}
@@ -413,4 +416,97 @@ func (r *REPL) cmdRead(ctx context.Context, args []string) error {
 		r.printer.PrintStatus(r.out(), r.opts.Err, out.Status)
 		PrintNotices(r.opts.Err, out.Notices)
 	})
+}
+
+// importReaders maps a file's extension (after .gz or .zst) to the DuckDB
+// reader .import loads it with.
+var importReaders = map[string]string{
+	".csv": "read_csv_auto", ".tsv": "read_csv_auto", ".txt": "read_csv_auto",
+	".parquet": "read_parquet", ".pq": "read_parquet",
+	".json": "read_json_auto", ".jsonl": "read_json_auto", ".ndjson": "read_json_auto",
+	".root": "read_root",
+}
+
+// importReader returns the reader for file, by its extension.
+func importReader(file string) (string, error) {
+	name := strings.ToLower(file)
+	for _, z := range []string{".gz", ".zst", ".zstd"} {
+		name = strings.TrimSuffix(name, z)
+	}
+	if fn, ok := importReaders[filepath.Ext(name)]; ok {
+		return fn, nil
+	}
+	return "", fmt.Errorf("%s: cannot tell the format from the extension %q; want .csv, .tsv, .parquet, .json, .jsonl or .root, "+
+		"or read it yourself: CREATE TABLE t AS SELECT * FROM read_csv(%s, delim = ';')", file, filepath.Ext(name), sqlString(file))
+}
+
+// tableName returns name as SQL: as it is when it is a plain or dotted
+// identifier (so that DuckDB folds its case as usual), else quoted.
+func tableName(name string) string {
+	plain := name != ""
+	for _, part := range strings.Split(name, ".") {
+		for i, c := range part {
+			if !(c == '_' || unicode.IsLetter(c) || (i > 0 && unicode.IsDigit(c))) {
+				plain = false
+			}
+		}
+		plain = plain && part != ""
+	}
+	if plain {
+		return name
+	}
+	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
+}
+
+// cmdImport loads a CSV, Parquet, JSON or ROOT file into a table through
+// DuckDB's readers (and hepsql's read_root): CREATE TABLE ... AS when the
+// table does not exist, else INSERT ... BY NAME, as the DuckDB and SQLite
+// shells append. It says how many rows it loaded.
+func (r *REPL) cmdImport(ctx context.Context, args []string) error {
+	if len(args) != 2 {
+		return errors.New("want FILE TABLE")
+	}
+	file, table := args[0], tableName(args[1])
+	reader, err := importReader(file)
+	if err != nil {
+		return err
+	}
+	remote := strings.Contains(file, "://")
+	if !remote && !strings.ContainsAny(file, "*?[") {
+		if _, err := os.Stat(file); err != nil {
+			return err
+		}
+	}
+	qctx, done := r.interruptible(ctx)
+	defer done()
+	count := func() (int64, error) {
+		res, _, err := engine.RunStatement(qctx, r.conn, engine.Statement{SQL: "SELECT count(*) FROM " + table})
+		if err != nil {
+			return 0, err
+		}
+		n, _ := res.Rows[0][0].(int64)
+		return n, nil
+	}
+	before, err := count()
+	src := fmt.Sprintf("SELECT * FROM %s(%s)", reader, sqlString(file))
+	query := "CREATE TABLE " + table + " AS " + src
+	verb := "created"
+	if err == nil {
+		query, verb = "INSERT INTO "+table+" BY NAME "+src, "appended to"
+	} else {
+		before = 0
+	}
+	if _, _, err := engine.RunStatement(qctx, r.conn, engine.Statement{SQL: query}); err != nil {
+		return err
+	}
+	after, err := count()
+	if err != nil {
+		return err
+	}
+	rows := "rows"
+	if after-before == 1 {
+		rows = "row"
+	}
+	r.printer.PrintStatus(r.out(), r.opts.Err, fmt.Sprintf("%d %s imported from %s: %s %s", after-before, rows, file, verb, args[1]))
+	return nil
 }

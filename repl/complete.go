@@ -42,6 +42,12 @@ func (r *REPL) complete(line string, pos int) (head string, completions []string
 		}
 		return before[:len(before)-len(word)], completions, tail
 	}
+	// The FILE argument of .import, .read, .output and .once: a path.
+	if cmd, arg, ok := strings.Cut(strings.TrimLeft(before, " \t"), " "); ok && fileCommands[cmd] &&
+		!strings.ContainsAny(strings.TrimLeft(arg, " "), " \t'\"") {
+		word := strings.TrimLeft(arg, " ")
+		return before[:len(before)-len(word)], completePath(word), tail
+	}
 	if q := openQuote(before); q >= 0 {
 		prefix := before[q+1:]
 		return before[:q+1], completePath(prefix), tail
@@ -79,6 +85,9 @@ func openQuote(s string) int {
 
 // completePath lists the files and folders whose path starts with prefix;
 // folders end with '/'.
+// fileCommands are the dot-commands whose first argument is a file.
+var fileCommands = map[string]bool{".import": true, ".read": true, ".output": true, ".once": true}
+
 func completePath(prefix string) []string {
 	matches, _ := filepath.Glob(globEscape(prefix) + "*")
 	var out []string

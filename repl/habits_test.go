@@ -3,6 +3,8 @@ package repl
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/mattn/go-runewidth"
 
+	"github.com/hepsql/hepsql"
 	"github.com/hepsql/hepsql/engine"
 )
 
@@ -144,6 +147,8 @@ func TestComplete(t *testing.T) {
 		{"select list_zi", "select ", "", []string{"list_zip"}},
 		{"FROM '" + dir + "/run", "FROM '", "", []string{dir + "/run1.root", dir + "/runs/"}},
 		{".ma", "", "", []string{".maxrows ", ".maxwidth "}},
+		{".import " + dir + "/run", ".import ", "", []string{dir + "/run1.root", dir + "/runs/"}},
+		{".read  " + dir + "/run1", ".read  ", "", []string{dir + "/run1.root"}},
 	} {
 		head, got, tail := r.complete(tc.line, len(tc.line))
 		if head != tc.head || tail != tc.tail || !slices.Equal(got, tc.want) {
@@ -369,5 +374,101 @@ func TestHistDrawn(t *testing.T) {
 	csv, _, err := shell(t, q, Options{Mode: ModeCSV})
 	if err != nil || !strings.Contains(csv, "edges") || strings.Contains(csv, "█") {
 		t.Errorf("csv: %v %q", err, csv)
+	}
+}
+
+// TestImport: .import loads CSV, Parquet, JSON and ROOT files by their
+// extension, creates the table or appends to it by column name, says how
+// many rows it loaded, and refuses what it cannot tell the format of.
+func TestImport(t *testing.T) {
+	dir := t.TempDir()
+	csv, parquet, jsonl, gz := filepath.Join(dir, "a.csv"), filepath.Join(dir, "b.parquet"), filepath.Join(dir, "c.jsonl"), filepath.Join(dir, "d.csv.gz")
+	if err := os.WriteFile(csv, []byte("id,name\n1,one\n2,two\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(jsonl, []byte(`{"name": "four", "id": 4}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	root, err := filepath.Abs("../sqlfuncs/testdata/events.root")
+	if err != nil {
+		t.Fatal(err)
+	}
+	input := fmt.Sprintf(`COPY (SELECT 3 AS id, 'three' AS name) TO '%s' (FORMAT parquet);
+COPY (SELECT 5 AS id, 'five' AS name) TO '%s';
+.import %s t
+.import %s t
+.import '%s' t
+.import %s t
+.import %s ev
+.mode csv
+SELECT id, name FROM t ORDER BY id;
+SELECT count(*) = (SELECT count(*) FROM read_root('%s')) AS same FROM ev;
+.import %s x
+.import %s
+`, parquet, gz, csv, parquet, jsonl, gz, root, root, filepath.Join(dir, "e.dat"), csv)
+	db, err := hepsql.Open("") // for read_root
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var stdout, stderr bytes.Buffer
+	err = New(db, Options{In: strings.NewReader(input), Out: &stdout, Err: &stderr, NoTimer: true}).Run(context.Background())
+	if !errors.Is(err, ErrFailed) {
+		t.Errorf("err = %v, want ErrFailed (the last two lines)", err)
+	}
+	out, errOut := stdout.String(), stderr.String()
+	for _, want := range []string{
+		"2 rows imported from " + csv + ": created t\n",
+		"1 row imported from " + parquet + ": appended to t\n",
+		"1 row imported from " + jsonl + ": appended to t\n",
+		"1 row imported from " + gz + ": appended to t\n",
+		"imported from " + root + ": created ev\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stdout lacks %q:\n%s\nstderr:\n%s", want, out, errOut)
+		}
+	}
+	if want := "id,name\n1,one\n2,two\n3,three\n4,four\n5,five\n\nsame\ntrue\n"; !strings.HasSuffix(out, want) {
+		t.Errorf("stdout ends %q, want %q", out, want)
+	}
+	for _, want := range []string{`.import: ` + filepath.Join(dir, "e.dat") + `: cannot tell the format from the extension ".dat"`, ".import: want FILE TABLE"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+}
+
+// TestRunScriptProgress: `hepsql run` (RunScript) draws the progress bar on
+// a terminal's stderr for a statement over a second, erases it, and prints
+// COPY's row count; off a terminal it enables nothing and draws nothing.
+func TestRunScriptProgress(t *testing.T) {
+	dir := t.TempDir()
+	src := fmt.Sprintf(`SET threads = 1;
+SELECT current_setting('enable_progress_bar') AS p;
+SELECT count(*) AS n FROM range(400000000) t(x) WHERE hash(x) %% 7 = 3;
+COPY (SELECT 1 AS a UNION ALL SELECT 2) TO '%s';
+`, filepath.Join(dir, "x.csv"))
+	stmts, err := engine.ParseScript("t.sql", src, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(terminal bool, stmts []engine.Statement) (string, string) {
+		defer func(f func(io.Writer) bool) { isTerminal = f }(isTerminal)
+		isTerminal = func(io.Writer) bool { return terminal }
+		var out, errOut bytes.Buffer
+		p := &Printer{Mode: ModeCSV}
+		if err := RunScript(context.Background(), openDB(t), stmts, "t.sql", p, &out, &errOut); err != nil {
+			t.Fatal(err)
+		}
+		return out.String(), errOut.String()
+	}
+	out, errOut := run(true, stmts)
+	if !strings.HasPrefix(out, "p\ntrue\n") || !strings.Contains(errOut, "% ▕") || !strings.Contains(errOut, "\r\033[K") ||
+		!strings.HasSuffix(errOut, "\r\033[K2 rows written\n") {
+		t.Errorf("on a terminal: stdout %q, stderr %q", out, errOut)
+	}
+	out, errOut = run(false, slices.Delete(stmts, 2, 3)) // without the long count
+	if !strings.HasPrefix(out, "p\nfalse\n") || errOut != "2 rows written\n" {
+		t.Errorf("off a terminal: stdout %q, stderr %q", out, errOut)
 	}
 }

@@ -2,6 +2,7 @@ package repl
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"os"
@@ -26,8 +27,8 @@ type progressBar struct {
 // progressBarWidth is the number of cells of the bar.
 const progressBarWidth = 50
 
-// isTerminal reports whether w is a terminal.
-func isTerminal(w io.Writer) bool {
+// isTerminal reports whether w is a terminal (a variable: tests pretend).
+var isTerminal = func(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }
@@ -75,6 +76,49 @@ func (b *progressBar) stop() {
 	defer b.mu.Unlock()
 	b.quiet = true
 	b.eraseLocked()
+}
+
+// reset erases the bar and lets it draw again: the next statement.
+func (b *progressBar) reset() {
+	if b == nil {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.quiet = false
+	b.eraseLocked()
+}
+
+// RunScript runs a pipeline file's statements on one connection of db, as
+// `hepsql run` does: each result streams to out through p, statuses (COPY's
+// row count) and notices print as in the shell, and, when errOut is a
+// terminal, a statement that runs over a second draws DuckDB's progress
+// estimate on errOut, erased when it ends or its rows start to print.
+func RunScript(ctx context.Context, db *sql.DB, stmts []engine.Statement, file string, p *Printer, out, errOut io.Writer) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("%s: open connection: %w", file, err)
+	}
+	defer conn.Close()
+	var bar *progressBar
+	if isTerminal(errOut) {
+		if _, err := conn.ExecContext(ctx, "SET enable_progress_bar = true; SET enable_progress_bar_print = false"); err == nil {
+			bar = &progressBar{w: errOut}
+			ctx = engine.WithProgress(ctx, bar.report)
+			p.beforeTable = bar.stop
+			defer func() { p.beforeTable = nil }()
+		}
+	}
+	return engine.StreamScriptConn(ctx, conn, stmts, file, func(rows *engine.Rows) error {
+		if p.streams() {
+			bar.stop() // rows will print while the statement runs
+		}
+		return p.PrintRows(out, rows)
+	}, func(_ engine.Statement, o engine.Outcome) {
+		bar.reset()
+		p.PrintStatus(out, errOut, o.Status)
+		PrintNotices(errOut, o.Notices)
+	})
 }
 
 func (b *progressBar) eraseLocked() {

@@ -45,14 +45,14 @@ func (c *conditions) row(r, n int) (charge, flavour []int32, ok bool, err error)
 		return nil, nil, false, nil
 	}
 	if len(charge) != n {
-		return nil, nil, false, capi.RowErrorf(r, "%d charges for %d objects", len(charge), n)
+		return nil, nil, false, &lengthError{a: 0, b: 4, na: n, nb: len(charge)}
 	}
 	if c.rule == sameFlavourOppositeCharge {
 		if flavour, ok = c.flavour.row(r); !ok {
 			return nil, nil, false, nil
 		}
 		if len(flavour) != n {
-			return nil, nil, false, capi.RowErrorf(r, "%d flavours for %d objects", len(flavour), n)
+			return nil, nil, false, &lengthError{a: 0, b: 5, na: n, nb: len(flavour)}
 		}
 	}
 	return charge, flavour, true, nil

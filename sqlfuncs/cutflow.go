@@ -33,7 +33,7 @@ func (s *cutflowState) Update(in capi.Args, from, to int) error {
 				return err
 			}
 		} else if int(e.Length) != len(s.pass)-1 {
-			return capi.RowErrorf(r, "%d conditions, %d in earlier rows: the chain of cuts must not change", e.Length, len(s.pass)-1)
+			return fmt.Errorf("%d conditions, %d in earlier rows: the chain of cuts must not change", e.Length, len(s.pass)-1)
 		}
 		if s.weighted && !w.ok(r) {
 			continue
@@ -73,7 +73,7 @@ func (s *cutflowState) start(in capi.Args, r, k int) error {
 	}
 	e := capi.Slice[capi.ListEntry](v, r+1)[r]
 	if int(e.Length) != k {
-		return capi.RowErrorf(r, "%d conditions but %d names", k, e.Length)
+		return fmt.Errorf("%d conditions but %d names", k, e.Length)
 	}
 	child := v.ListChild()
 	valid := child.ReadValidity(v.ListSize())

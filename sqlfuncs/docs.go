@@ -23,6 +23,13 @@ func Markdown(results map[string]string) string {
 	b.WriteString("numeric lists are cast by DuckDB. The same text is in the shell (`.help NAME`)\n")
 	b.WriteString("and in SQL (`SELECT * FROM hepsql_functions()`). The examples run from the\n")
 	b.WriteString("folder `sqlfuncs/`, where the ROOT functions' examples find `testdata/events.root`.\n\n")
+	b.WriteString("An error names the function, the argument and its values (`delta_r: eta1 has 3\n")
+	b.WriteString("values and phi1 has 2 (in the same row)`), never a row number: DuckDB hands a\n")
+	b.WriteString("function chunks of rows, and a row's place in its chunk locates nothing. A\n")
+	b.WriteString("function sees no `_file` or `_entry` unless they are its arguments, so an error\n")
+	b.WriteString("caused by one row's values says how to find the entries: `try()` makes the\n")
+	b.WriteString("error a NULL, and `SELECT _file, _entry FROM read_root(…) WHERE try(delta_r(…))\n")
+	b.WriteString("IS NULL` lists them (with the rows whose arguments are NULL).\n\n")
 	if len(documented) > 0 {
 		b.WriteString("The sections after the library's document functions that other parts of hepsql\n")
 		b.WriteString("register (the machine-learning table functions and `predict_proba`); their\n")

@@ -54,7 +54,7 @@ func elementwise[T float](in capi.Args, out capi.Vector, isList []bool, fn func(
 	var rows [4][]T
 	w := newListResult[float64](out, n, len(firstList(ops).child))
 	for r := 0; r < n; r++ {
-		length, ok := -1, true
+		length, first, ok := -1, -1, true
 		for i := range ops {
 			if ops[i].list {
 				v, valid := ops[i].l.row(r)
@@ -63,7 +63,10 @@ func elementwise[T float](in capi.Args, out capi.Vector, isList []bool, fn func(
 					break
 				}
 				if length >= 0 && len(v) != length {
-					return capi.RowErrorf(r, "list arguments have different lengths (%d and %d)", length, len(v))
+					return &lengthError{a: first, b: i, na: length, nb: len(v)}
+				}
+				if first < 0 {
+					first = i
 				}
 				length, rows[i] = len(v), v
 			} else if !ops[i].s.ok(r) {

@@ -56,11 +56,12 @@ func (w *p4Result) finish() error {
 // a chunk, the first four arguments of the four-vector functions.
 type collection[T float] struct {
 	pt, eta, phi, mass lists[T]
+	first              int // pt's argument index
 }
 
 func readCollection[T float](in capi.Args, first int) collection[T] {
 	n := in.Rows()
-	return collection[T]{
+	return collection[T]{first: first,
 		pt: readLists[T](in.Arg(first), n), eta: readLists[T](in.Arg(first+1), n),
 		phi: readLists[T](in.Arg(first+2), n), mass: readLists[T](in.Arg(first+3), n),
 	}
@@ -81,9 +82,9 @@ func (c *collection[T]) row(r int) (objects[T], bool, error) {
 	if !ok[0] || !ok[1] || !ok[2] || !ok[3] {
 		return o, false, nil
 	}
-	n := len(o.pt)
-	if len(o.eta) != n || len(o.phi) != n || len(o.mass) != n {
-		return o, false, capi.RowErrorf(r, "pt, eta, phi and mass lists have different lengths (%d, %d, %d, %d)", n, len(o.eta), len(o.phi), len(o.mass))
+	f := c.first
+	if err := checkLengths([]int{f, f + 1, f + 2, f + 3}, len(o.pt), len(o.eta), len(o.phi), len(o.mass)); err != nil {
+		return o, false, err
 	}
 	return o, true, nil
 }
@@ -103,7 +104,7 @@ func sumObjects[T float](o objects[T], idx []int32, r int) (P4, error) {
 	}
 	for _, k := range idx {
 		if k < 1 || int(k) > len(o.pt) {
-			return sum, capi.RowErrorf(r, "index %d outside the collection's %d objects (indices start at 1)", k, len(o.pt))
+			return sum, dataErrorf("index %d outside the collection's %d objects (indices start at 1)", k, len(o.pt))
 		}
 		sum = sum.Add(o.p4(int(k - 1)))
 	}

@@ -277,7 +277,7 @@ func (b *binningReader) edgesOf(r int) ([]float64, error) {
 			return nil, nil
 		}
 		if err := checkEdges(e); err != nil {
-			return nil, capi.RowErrorf(r, "%v", err)
+			return nil, err
 		}
 		return slices.Clone(e), nil
 	}
@@ -286,7 +286,7 @@ func (b *binningReader) edgesOf(r int) ([]float64, error) {
 	}
 	nb, lo, hi := b.nbins.data[r], b.lo.data[r], b.hi.data[r]
 	if nb <= 0 || nb > 1<<26 || !(lo < hi) || math.IsInf(lo, 0) || math.IsInf(hi, 0) {
-		return nil, capi.RowErrorf(r, "invalid binning: %d bins over [%g, %g)", nb, lo, hi)
+		return nil, binningError(nb, lo, hi, 1<<26)
 	}
 	return fixedEdges(lo, hi, int(nb)), nil
 }
@@ -365,7 +365,7 @@ func (h *histFill) checkRow(b *binningReader, r int) (ok bool, err error) {
 		}
 		return true, nil
 	}
-	return false, capi.RowErrorf(r, "binning changed within a histogram: %s, then %s", describeBinning(h.edges), describeBinning(e))
+	return false, fmt.Errorf("binning changed within a histogram: %s, then %s", describeBinning(h.edges), describeBinning(e))
 }
 
 // enterRows enters rows [from, to), all with the group's binning.

@@ -67,7 +67,7 @@ func (h *hist2dState) Update(in capi.Args, from, to int) error {
 			if h.xedges == nil {
 				h.setEdges(xe, ye)
 			} else if !slices.Equal(xe, h.xedges) || !slices.Equal(ye, h.yedges) {
-				return capi.RowErrorf(r, "binning changed within a histogram: %s, then %s", describe2d(h.xedges, h.yedges), describe2d(xe, ye))
+				return fmt.Errorf("binning changed within a histogram: %s, then %s", describe2d(h.xedges, h.yedges), describe2d(xe, ye))
 			}
 			last = r
 		}
@@ -149,17 +149,17 @@ func (m *hist2dMerge) Update(in capi.Args, from, to int) error {
 		w, ok3 := sw.row(r)
 		w2, ok4 := sw2.row(r)
 		if !ok1 || !ok2 || !ok3 || !ok4 || !entries.ok(r) {
-			return capi.RowErrorf(r, "not a 2-D histogram: a field is NULL")
+			return fmt.Errorf("not a 2-D histogram: a field is NULL")
 		}
 		if len(x) < 2 || len(y) < 2 || len(w) != (len(x)+1)*(len(y)+1) || len(w2) != len(w) {
-			return capi.RowErrorf(r, "not a 2-D histogram: %d x edges, %d y edges, %d sumw, %d sumw2", len(x), len(y), len(w), len(w2))
+			return fmt.Errorf("not a 2-D histogram: %d x edges, %d y edges, %d sumw, %d sumw2", len(x), len(y), len(w), len(w2))
 		}
 		o := &hist2dState{xedges: x, yedges: y, sumw: w, sumw2: w2, entries: entries.data[r]}
 		if m.xedges == nil {
 			m.setEdges(slices.Clone(x), slices.Clone(y))
 		}
 		if err := m.add(o); err != nil {
-			return capi.RowErrorf(r, "%v", err)
+			return err
 		}
 	}
 	return nil

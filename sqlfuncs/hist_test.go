@@ -452,8 +452,10 @@ func TestHistReadBack(t *testing.T) {
 func TestHistErrors(t *testing.T) {
 	db := openDB(t)
 	for q, want := range map[string]string{
-		"SELECT hist(x::DOUBLE, 0, 0, 1) FROM range(3) t(x)":                                  "invalid binning: 0 bins over [0, 1)",
-		"SELECT hist(x::DOUBLE, 5, 2, 1) FROM range(3) t(x)":                                  "invalid binning: 5 bins over [2, 1)",
+		"SELECT hist(x::DOUBLE, 0, 0, 1) FROM range(3) t(x)":                                  "hist: invalid binning nbins = 0, lo = 0, hi = 1: nbins must be at least 1",
+		"SELECT hist(x::DOUBLE, 5, 2, 1) FROM range(3) t(x)":                                  "hist: invalid binning nbins = 5, lo = 2, hi = 1: lo must be below hi",
+		"SELECT hist(x::DOUBLE, 100000000, 0, 1) FROM range(3) t(x)":                          "hist: invalid binning nbins = 100000000, lo = 0, hi = 1: nbins must be at most 67108864",
+		"SELECT hist(x::DOUBLE, 10, 0, 'inf'::DOUBLE) FROM range(3) t(x)":                     "hist: invalid binning nbins = 10, lo = 0, hi = +Inf: lo and hi must be finite",
 		"SELECT hist(x::DOUBLE, [0, 2, 1]) FROM range(3) t(x)":                                "bin edges must increase: 2 then 1",
 		"SELECT hist(x::DOUBLE, [0]) FROM range(3) t(x)":                                      "at least 2 edges",
 		"SELECT hist(x::DOUBLE, [0, 'inf'::DOUBLE]) FROM range(3) t(x)":                       "not finite",

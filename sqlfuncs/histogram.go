@@ -27,7 +27,7 @@ func (b *binning) row(r int) (lo, hi float64, nbins int, ok bool, err error) {
 	}
 	lo, hi, nb := b.lo.data[r], b.hi.data[r], b.nbins.data[r]
 	if nb <= 0 || !(lo < hi) {
-		return 0, 0, 0, false, capi.RowErrorf(r, "invalid binning: %d bins over [%g, %g)", nb, lo, hi)
+		return 0, 0, 0, false, binningError(nb, lo, hi, 0)
 	}
 	return lo, hi, int(nb), true, nil
 }
@@ -214,7 +214,7 @@ func (h *histState) useBinning(r int, lo, hi float64, nb int) error {
 	if h.counts == nil {
 		h.lo, h.hi, h.nbins, h.counts = lo, hi, nb, make([]int64, nb+2)
 	} else if lo != h.lo || hi != h.hi || nb != h.nbins {
-		return capi.RowErrorf(r, "binning changed within a histogram: [%g, %g) in %d bins, then [%g, %g) in %d", h.lo, h.hi, h.nbins, lo, hi, nb)
+		return fmt.Errorf("binning changed within a histogram: [%g, %g) in %d bins, then [%g, %g) in %d", h.lo, h.hi, h.nbins, lo, hi, nb)
 	}
 	return nil
 }

@@ -45,10 +45,10 @@ func (c *histColumn) row(r int) (h histView, ok bool, err error) {
 	w, ok2 := c.sumw.row(r)
 	w2, ok3 := c.sumw2.row(r)
 	if !ok1 || !ok2 || !ok3 || !c.under.ok(r) || !c.over.ok(r) || !c.under2.ok(r) || !c.over2.ok(r) || !c.entries.ok(r) {
-		return h, false, capi.RowErrorf(r, "not a histogram: a field is NULL")
+		return h, false, fmt.Errorf("not a histogram: a field is NULL")
 	}
 	if len(e) < 2 || len(w) != len(e)-1 || len(w2) != len(w) {
-		return h, false, capi.RowErrorf(r, "not a histogram: %d edges, %d sumw, %d sumw2", len(e), len(w), len(w2))
+		return h, false, fmt.Errorf("not a histogram: %d edges, %d sumw, %d sumw2", len(e), len(w), len(w2))
 	}
 	h.edges = e
 	h.sumw = make([]float64, len(w)+2)
@@ -92,7 +92,7 @@ func (m *histMerge) addView(r int, h histView) error {
 	case m.edges == nil:
 		m.setEdges(slices.Clone(h.edges))
 	case !slices.Equal(m.edges, h.edges):
-		return capi.RowErrorf(r, "histograms with different binnings: %s and %s", describeBinning(m.edges), describeBinning(h.edges))
+		return fmt.Errorf("histograms with different binnings: %s and %s", describeBinning(m.edges), describeBinning(h.edges))
 	}
 	m.add(h.sumw, h.sumw2, h.entries)
 	return nil

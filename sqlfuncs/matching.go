@@ -18,6 +18,7 @@ type matchInput[T float] struct {
 	ptA, etaA, phiA lists[T]
 	ptB, etaB, phiB lists[T]
 	hasPtA          bool
+	first           int // etaA's argument index
 }
 
 func readMatch[T float](in capi.Args, hasPtA bool) matchInput[T] {
@@ -28,6 +29,7 @@ func readMatch[T float](in capi.Args, hasPtA bool) matchInput[T] {
 		m.ptA = readLists[T](in.Arg(0), n)
 		i = 1
 	}
+	m.first = i
 	m.etaA, m.phiA = readLists[T](in.Arg(i), n), readLists[T](in.Arg(i+1), n)
 	m.ptB, m.etaB, m.phiB = readLists[T](in.Arg(i+2), n), readLists[T](in.Arg(i+3), n), readLists[T](in.Arg(i+4), n)
 	return m
@@ -53,11 +55,17 @@ func (m *matchInput[T]) row(r int) (matchRow[T], bool, error) {
 	if !ok {
 		return x, false, nil
 	}
-	if len(x.phiA) != len(x.etaA) || (m.hasPtA && len(x.ptA) != len(x.etaA)) {
-		return x, false, capi.RowErrorf(r, "the first collection's lists have different lengths")
+	i := m.first
+	if err := checkLengths([]int{i, i + 1}, len(x.etaA), len(x.phiA)); err != nil {
+		return x, false, err
 	}
-	if len(x.etaB) != len(x.ptB) || len(x.phiB) != len(x.ptB) {
-		return x, false, capi.RowErrorf(r, "the second collection's lists have different lengths")
+	if m.hasPtA {
+		if err := checkLengths([]int{i, 0}, len(x.etaA), len(x.ptA)); err != nil {
+			return x, false, err
+		}
+	}
+	if err := checkLengths([]int{i + 2, i + 3, i + 4}, len(x.ptB), len(x.etaB), len(x.phiB)); err != nil {
+		return x, false, err
 	}
 	return x, true, nil
 }

@@ -25,7 +25,7 @@ func execArgsort[T float](limit bool) func(capi.Args, capi.Vector) error {
 				continue
 			}
 			if limit && count.data[r] < 0 {
-				return capi.RowErrorf(r, "n must not be negative, got %d", count.data[r])
+				return dataErrorf("n must not be negative, got %d", count.data[r])
 			}
 			order = order[:0]
 			for i := range k {
@@ -76,7 +76,7 @@ func execPad[T float](mask bool) func(capi.Args, capi.Vector) error {
 			v, ok := vals.row(r)
 			ok = ok && size.ok(r) && (mask || fillValue.ok(r))
 			if ok && size.data[r] < 0 {
-				return capi.RowErrorf(r, "n must not be negative, got %d", size.data[r])
+				return dataErrorf("n must not be negative, got %d", size.data[r])
 			}
 			if !ok {
 				if mask {

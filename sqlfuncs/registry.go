@@ -174,7 +174,7 @@ func Register(conn *capi.Conn) error {
 		}
 		overloads := make([]*capi.ScalarFunction, len(f.Overloads))
 		for i, o := range f.Overloads {
-			overloads[i] = &capi.ScalarFunction{Name: f.Name, Params: argTypes(o.Args), Returns: o.Returns, Exec: o.Exec}
+			overloads[i] = &capi.ScalarFunction{Name: f.Name, Params: argTypes(o.Args), Returns: o.Returns, Exec: explained(f.Name, o)}
 		}
 		if err := conn.RegisterScalarFunctions(overloads); err != nil {
 			return fmt.Errorf("sqlfuncs: %w", err)
@@ -184,6 +184,17 @@ func Register(conn *capi.Conn) error {
 		return fmt.Errorf("sqlfuncs: %w", err)
 	}
 	return nil
+}
+
+// explained wraps o's body so that its errors name o's arguments (see
+// explain).
+func explained(name string, o Overload) func(capi.Args, capi.Vector) error {
+	return func(in capi.Args, out capi.Vector) error {
+		if err := o.Exec(in, out); err != nil {
+			return explain(name, o.Args, err)
+		}
+		return nil
+	}
 }
 
 func argTypes(a []Arg) []capi.Type {

@@ -232,7 +232,7 @@ func execTopoSequence(in capi.Args, out capi.Vector) error {
 			return nil, 0, false, nil
 		}
 		if len(v) != llfSize {
-			return nil, 0, false, capi.RowErrorf(r, "the matrix has %d values, want %d × %d = %d", len(v), TopoRows, TopoColumns, llfSize)
+			return nil, 0, false, dataErrorf("the matrix has %d values, want %d × %d = %d", len(v), TopoRows, TopoColumns, llfSize)
 		}
 		// Particle rows come first and have pT > 0.5; padding rows are zero.
 		k := 0

@@ -17,6 +17,7 @@ import (
 type collReader[T float] struct {
 	name   string
 	layout string
+	first  int // the first field's argument index
 	fl     []lists[T]
 	il     []lists[int32]
 	f      [][]T     // the current row's float fields, in layout order
@@ -25,7 +26,7 @@ type collReader[T float] struct {
 
 func readColl[T float](in capi.Args, first int, name, layout string) *collReader[T] {
 	n := in.Rows()
-	c := &collReader[T]{name: name, layout: layout}
+	c := &collReader[T]{name: name, layout: layout, first: first}
 	for k, t := range layout {
 		if t == 'f' {
 			c.fl = append(c.fl, readLists[T](in.Arg(first+k), n))
@@ -51,15 +52,17 @@ func (c *collReader[T]) row(r int) (bool, error) {
 	if !ok {
 		return false, nil
 	}
-	n := len(c.f[0])
-	for _, v := range c.f {
-		if len(v) != n {
-			return false, capi.RowErrorf(r, "the %s lists have different lengths (%d and %d)", c.name, n, len(v))
+	// Fields are in layout order; c.f and c.i split them by type.
+	n, fi, ii := len(c.f[0]), 0, 0
+	for k, t := range c.layout {
+		var m int
+		if t == 'f' {
+			m, fi = len(c.f[fi]), fi+1
+		} else {
+			m, ii = len(c.i[ii]), ii+1
 		}
-	}
-	for _, v := range c.i {
-		if len(v) != n {
-			return false, capi.RowErrorf(r, "the %s lists have different lengths (%d and %d)", c.name, n, len(v))
+		if m != n {
+			return false, &lengthError{a: c.first, b: c.first + k, na: n, nb: m}
 		}
 	}
 	return true, nil
@@ -321,7 +324,7 @@ func (w *particlesResult) set(r int, parts []llParticle) bool {
 		j := w.size + i
 		charge := float32(p.charge)
 		if charge != float32(int8(charge)) {
-			w.err = capi.RowErrorf(r, "track charge %v does not fit the particle list's TINYINT", charge)
+			w.err = dataErrorf("track charge %v does not fit the particle list's TINYINT", charge)
 			return false
 		}
 		w.kind[j], w.charge[j] = p.kind, int8(charge)
@@ -380,27 +383,27 @@ func (p *particlesReader) row(r int) (m []float32, k int, ok bool, err error) {
 	e := p.entries[r]
 	k = int(e.Length)
 	if k > TopoRows {
-		return nil, 0, false, capi.RowErrorf(r, "%d particles, more than the matrix's %d rows", k, TopoRows)
+		return nil, 0, false, dataErrorf("%d particles, more than the matrix's %d rows", k, TopoRows)
 	}
 	p.rows = slices.Grow(p.rows[:0], k*TopoColumns)[:k*TopoColumns]
 	for i := range k {
 		j := int(e.Offset) + i
 		if !capi.IsValid(p.itemValid, j) {
-			return nil, 0, false, capi.RowErrorf(r, "particle %d is NULL", i+1)
+			return nil, 0, false, dataErrorf("particle %d is NULL", i+1)
 		}
 		var v [len(particleFloats)]float64
 		for f := range p.floats {
 			if !p.floats[f].ok(j) {
-				return nil, 0, false, capi.RowErrorf(r, "particle %d: %s is NULL", i+1, particleType.Fields[1+f].Name)
+				return nil, 0, false, dataErrorf("particle %d: %s is NULL", i+1, particleType.Fields[1+f].Name)
 			}
 			v[f] = float64(p.floats[f].data[j])
 		}
 		if !p.kind.ok(j) || !p.charge.ok(j) {
-			return nil, 0, false, capi.RowErrorf(r, "particle %d: kind or charge is NULL", i+1)
+			return nil, 0, false, dataErrorf("particle %d: kind or charge is NULL", i+1)
 		}
 		kind := p.kind.data[j]
 		if kind < 0 || kind >= numKinds {
-			return nil, 0, false, capi.RowErrorf(r, "particle %d: kind %d, want 0 to %d", i+1, kind, numKinds-1)
+			return nil, 0, false, dataErrorf("particle %d: kind %d, want 0 to %d", i+1, kind, numKinds-1)
 		}
 		// The stored values are the matrix's own float32 ones; widened, they
 		// give back its derived columns bit for bit (for FLOAT inputs).

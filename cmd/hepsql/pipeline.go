@@ -54,11 +54,7 @@ func runPipeline(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	defer stop()
 	printer := repl.Printer{Mode: f.mode, Timer: true, MaxRows: f.maxRows, MaxWidth: f.maxWidth}
 	// Rows are printed as they stream: a result of any size runs in
-	// memory independent of its size.
-	return engine.StreamScript(ctx, db, stmts, file, func(rows *engine.Rows) error {
-		return printer.PrintRows(stdout, rows)
-	}, func(_ engine.Statement, out engine.Outcome) {
-		printer.PrintStatus(stdout, stderr, out.Status)
-		repl.PrintNotices(stderr, out.Notices)
-	})
+	// memory independent of its size. On a terminal, long statements draw
+	// a progress bar on stderr.
+	return repl.RunScript(ctx, db, stmts, file, &printer, stdout, stderr)
 }

@@ -57,21 +57,6 @@ func (a Args) Arg(i int) Vector {
 	return Vector{v: ddb.DataChunkGetVector(a.c, ddb.IdxT(i))}
 }
 
-// RowError reports a failure tied to one input row; the bridge prefixes the
-// function name, so users read "fn: row 17: lists of different lengths".
-type RowError struct {
-	Row int
-	Err error
-}
-
-func (e *RowError) Error() string { return fmt.Sprintf("row %d: %v", e.Row, e.Err) }
-func (e *RowError) Unwrap() error { return e.Err }
-
-// RowErrorf builds a RowError.
-func RowErrorf(row int, format string, args ...any) error {
-	return &RowError{Row: row, Err: fmt.Errorf(format, args...)}
-}
-
 // ReadValidity returns v's validity mask as read-only 64-bit words (bit r of
 // word r/64 set when row r is valid), or nil when every row is valid: the
 // "maybe has nulls" fast path. It never allocates a mask.

@@ -52,7 +52,7 @@ func NewMemory(inputs [][]float32, labels []int32, dims []int, chunk int) (*Memo
 	}
 	for i, d := range dims {
 		if len(inputs[i]) != len(labels)*d {
-			return nil, fmt.Errorf("data: input %d has %d values; want %d rows × %d", i, len(inputs[i]), len(labels), d)
+			return nil, fmt.Errorf("data: input %d has %d values; want %d rows × %d", i+1, len(inputs[i]), len(labels), d)
 		}
 	}
 	if chunk <= 0 {
@@ -120,25 +120,25 @@ func Scan(ctx context.Context, src Source, names []string, want []int, classes i
 			break
 		}
 		if err != nil {
-			return st, fmt.Errorf("data: reading row %d: %w", st.Rows, err)
+			return st, fmt.Errorf("data: reading row %d: %w", st.Rows+1, err)
 		}
 		if len(b.Labels) != b.Rows || len(b.Inputs) != len(want) {
-			return st, fmt.Errorf("%w: batch at row %d has %d labels and %d inputs for %d rows", ErrShape, st.Rows, len(b.Labels), len(b.Inputs), b.Rows)
+			return st, fmt.Errorf("%w: batch at row %d has %d labels and %d inputs for %d rows", ErrShape, st.Rows+1, len(b.Labels), len(b.Inputs), b.Rows)
 		}
 		for i, d := range want {
 			x := b.Inputs[i]
 			if len(x) != b.Rows*d {
-				return st, fmt.Errorf("%w: input %q at row %d: %d values for %d rows of %d", ErrShape, names[i], st.Rows, len(x), b.Rows, d)
+				return st, fmt.Errorf("%w: input %q at row %d: %d values for %d rows of %d", ErrShape, names[i], st.Rows+1, len(x), b.Rows, d)
 			}
 			for j, v := range x {
 				if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-					return st, fmt.Errorf("%w: input %q row %d value %d is %v", ErrNotFinite, names[i], st.Rows+j/d, j%d, v)
+					return st, fmt.Errorf("%w: input %q row %d value %d is %v", ErrNotFinite, names[i], st.Rows+j/d+1, j%d+1, v)
 				}
 			}
 		}
 		for r, l := range b.Labels {
 			if l < 0 || int(l) >= classes {
-				return st, fmt.Errorf("%w: row %d has label %d; want 0…%d", ErrLabel, st.Rows+r, l, classes-1)
+				return st, fmt.Errorf("%w: row %d has label %d; want 0…%d", ErrLabel, st.Rows+r+1, l, classes-1)
 			}
 			st.ClassCounts[l]++
 		}

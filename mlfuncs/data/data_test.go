@@ -3,7 +3,9 @@ package data
 import (
 	"context"
 	"io"
+	"math"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -144,5 +146,22 @@ func TestSplitIsStableAndDisjoint(t *testing.T) {
 	}
 	if !slices.Equal(v, ids(va)) {
 		t.Error("validation rows differ between passes")
+	}
+}
+
+// TestScanErrorsCountFromOne: Scan's errors number rows and values from 1,
+// as the SQL layer's do, across chunks.
+func TestScanErrorsCountFromOne(t *testing.T) {
+	m := rowsOf(t, 10, 4)
+	m.inputs[1][3*5+1] = float32(math.NaN()) // row 6, value 2
+	_, err := Scan(context.Background(), m, []string{"a", "b"}, []int{1, 3}, 3)
+	if err == nil || !strings.Contains(err.Error(), `input "b" row 6 value 2 is NaN`) {
+		t.Errorf("NaN: %v", err)
+	}
+	m = rowsOf(t, 10, 4)
+	m.labels[8] = 7 // row 9
+	_, err = Scan(context.Background(), m, []string{"a", "b"}, []int{1, 3}, 3)
+	if err == nil || !strings.Contains(err.Error(), "row 9 has label 7") {
+		t.Errorf("label: %v", err)
 	}
 }

@@ -190,7 +190,7 @@ func Confusion(probs []float32, labels []int32, classes int) ([][]int, error) {
 	for r, p := range Predicted(probs, classes) {
 		l := labels[r]
 		if l < 0 || int(l) >= classes {
-			return nil, fmt.Errorf("metrics: row %d has label %d, want 0…%d", r, l, classes-1)
+			return nil, fmt.Errorf("metrics: row %d has label %d, want 0…%d", r+1, l, classes-1)
 		}
 		m[l][p]++
 	}

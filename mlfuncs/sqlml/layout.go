@@ -223,7 +223,7 @@ func (b *binding) read(ch vectors, n, first int, out *rows) error {
 	for i := range b.cols {
 		c := &b.cols[i]
 		v := ch.Vector(c.col)
-		if err := noNulls(v, n, c.Name, first); err != nil {
+		if err := noNulls(v, n, b, c.Name, first); err != nil {
 			return err
 		}
 		var err error
@@ -321,11 +321,21 @@ func firstInnerLen(v capi.Vector, t capi.Type) int {
 	return int(e.Length)
 }
 
-func noNulls(v capi.Vector, n int, name string, first int) error {
+// noNulls fails on v's first NULL, naming input name of b; first+r+1 is
+// the row of v's r, or first < 0 when v's entries are not rows (list
+// elements), or the rows are a scalar function's (b nil).
+func noNulls(v capi.Vector, n int, b *binding, name string, first int) error {
 	mask := v.ReadValidity(n)
 	for r := range n {
 		if !capi.IsValid(mask, r) {
-			return fmt.Errorf("column %q is NULL in row %d", name, first+r+1)
+			if b == nil {
+				return fmt.Errorf("argument %q is NULL", name)
+			}
+			where := ""
+			if first >= 0 {
+				where = b.where(first + r + 1)
+			}
+			return fmt.Errorf("%s %q is NULL%s", b.what(), name, where)
 		}
 	}
 	return nil
@@ -345,7 +355,7 @@ func (b *binding) readVector(c *column, v capi.Vector, n, first int, out *rows) 
 	entries := capi.Slice[capi.ListEntry](v, n)
 	child := v.ListChild()
 	size := v.ListSize()
-	if err := noNulls(child, size, c.Name+" element", first); err != nil {
+	if err := noNulls(child, size, b, c.Name+" element", -1); err != nil {
 		return err
 	}
 	for r, e := range entries {
@@ -353,7 +363,7 @@ func (b *binding) readVector(c *column, v capi.Vector, n, first int, out *rows) 
 			if b.trained {
 				return fmt.Errorf("%w: the model expects %d features in %s %q, got %d%s", errShape, c.Width, b.what(), c.Name, e.Length, b.where(first+r+1))
 			}
-			return fmt.Errorf("%w: column %q has %d values in row %d, %d in the first row", errShape, c.Name, e.Length, first+r+1, c.Width)
+			return fmt.Errorf("%w: %s %q has %d values%s, %d in the first row", errShape, b.what(), c.Name, e.Length, b.where(first+r+1), c.Width)
 		}
 		toF32(out.hlf[r*d+c.offset:r*d+c.offset+c.Width], child, c.typ.Elem.ID, int(e.Offset))
 	}
@@ -386,10 +396,10 @@ func (b *binding) readSequence(c *column, v capi.Vector, n, first int, out *rows
 		}
 		inner = capi.Slice[capi.ListEntry](mid, total)
 		leaf = mid.ListChild()
-		if err := noNulls(mid, total, c.Name+" step", first); err != nil {
+		if err := noNulls(mid, total, b, c.Name+" step", -1); err != nil {
 			return err
 		}
-		if err := noNulls(leaf, mid.ListSize(), c.Name+" element", first); err != nil {
+		if err := noNulls(leaf, mid.ListSize(), b, c.Name+" element", -1); err != nil {
 			return err
 		}
 	} else {
@@ -411,7 +421,7 @@ func (b *binding) readSequence(c *column, v capi.Vector, n, first int, out *rows
 					if b.trained {
 						return fmt.Errorf("%w: the model expects steps of %d values in %s %q, got one of %d%s", errShape, f, b.what(), c.Name, inner[k].Length, b.where(first+r+1))
 					}
-					return fmt.Errorf("%w: column %q has a step of %d values in row %d; want %d", errShape, c.Name, inner[k].Length, first+r+1, f)
+					return fmt.Errorf("%w: %s %q has a step of %d values%s; want %d", errShape, b.what(), c.Name, inner[k].Length, b.where(first+r+1), f)
 				}
 				off = int(inner[k].Offset)
 			}
@@ -426,7 +436,7 @@ func (b *binding) readSequence(c *column, v capi.Vector, n, first int, out *rows
 
 func (b *binding) readLabel(v capi.Vector, n, first int, out *rows) error {
 	c := b.label
-	if err := noNulls(v, n, c.Name, first); err != nil {
+	if err := noNulls(v, n, b, c.Name, first); err != nil {
 		return err
 	}
 	classes := b.l.Classes
@@ -435,7 +445,7 @@ func (b *binding) readLabel(v capi.Vector, n, first int, out *rows) error {
 		toF32(out.tmp, v, c.typ.ID, 0)
 		for r, x := range out.tmp {
 			if x < 0 || x != float32(int32(x)) || (classes > 0 && int(x) >= classes) {
-				return fmt.Errorf("%w: label %q is %g in row %d; want a class in [0, %d)", errLabel, c.Name, x, first+r+1, max(classes, 1<<20))
+				return fmt.Errorf("%w: label %q is %g%s; want a class in [0, %d)", errLabel, c.Name, x, b.where(first+r+1), max(classes, 1<<20))
 			}
 			out.labels[r] = int32(x)
 		}
@@ -461,7 +471,7 @@ func (b *binding) readLabel(v capi.Vector, n, first int, out *rows) error {
 			classes = width
 		}
 		if width != classes || width < 2 {
-			return fmt.Errorf("%w: one-hot label %q has %d values in row %d; want %d", errShape, c.Name, width, first+r+1, classes)
+			return fmt.Errorf("%w: one-hot label %q has %d values%s; want %d", errShape, c.Name, width, b.where(first+r+1), classes)
 		}
 		out.tmp = slices.Grow(out.tmp[:0], width)[:width]
 		toF32(out.tmp, child, c.typ.Elem.ID, off)
@@ -479,7 +489,7 @@ func (b *binding) readLabel(v capi.Vector, n, first int, out *rows) error {
 func finite(x []float32, width int, b *binding, first int) error {
 	for i, v := range x {
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return fmt.Errorf("%w: %g at value %d of row %d", errNotFinite, v, i%max(width, 1)+1, first+i/max(width, 1)+1)
+			return fmt.Errorf("%w: %g at value %d%s", errNotFinite, v, i%max(width, 1)+1, b.where(first+i/max(width, 1)+1))
 		}
 	}
 	return nil

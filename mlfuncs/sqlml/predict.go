@@ -239,7 +239,7 @@ func (e *env) execProba(in capi.Args, out capi.Vector, params []capi.Type) error
 		return nil
 	}
 	nameVec := in.Arg(0)
-	if err := noNulls(nameVec, n, "name", 0); err != nil {
+	if err := noNulls(nameVec, n, nil, "name", 0); err != nil {
 		return err
 	}
 	ref := string(nameVec.Bytes(0))
@@ -254,7 +254,7 @@ func (e *env) execProba(in capi.Args, out capi.Vector, params []capi.Type) error
 			continue
 		}
 		if s := string(nameVec.Bytes(r)); s != ref {
-			return fmt.Errorf("one model per call: row %d names %q, row 1 %q", r+1, s, ref)
+			return fmt.Errorf("one model per call: both %q and %q are named", ref, s)
 		}
 	}
 	name, version, err := parseRef(ref)

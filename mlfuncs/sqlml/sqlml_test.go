@@ -314,6 +314,9 @@ func TestTrainErrors(t *testing.T) {
 		{`train('m', '  ')`, "empty query"},
 		{`train('m', 'SELECT * FROM d WHERE false')`, "no rows"},
 		{`train('m', 'SELECT label, CASE WHEN i = 7 THEN ''NaN''::DOUBLE ELSE a END AS a FROM d')`, "NaN or infinite"},
+		// Rows and values count from 1 (i counts from 0).
+		{`train('m', 'SELECT label, CASE WHEN i = 7 THEN [a, ''inf''::DOUBLE] ELSE [a, b] END AS v FROM d')`, "+Inf at value 2 in row 8"},
+		{`train('m', 'SELECT label, CASE WHEN i = 7 THEN [a, NULL] ELSE [a, b] END AS v FROM d')`, `column "v element" is NULL`},
 		{`train('m', 'SELECT 1 AS label, a FROM d')`, "only one class"},
 		{`train('m', 'SELECT label, CASE WHEN i = 5 THEN [a] ELSE [a, b] END AS v FROM d')`, `column "v" has 1 values in row 6`},
 		{`train('m', 'SELECT a, b FROM d')`, `no label column "label"`},

@@ -173,12 +173,18 @@ func TestModelInputErrors(t *testing.T) {
 	for _, c := range []struct{ q, want string }{
 		{`SELECT predict_proba('m', [1.0, 2.0, 3.0])`, `model "m": data: wrong shape: the model expects 2 features in argument "features", got 3`},
 		{`SELECT * FROM predict('m', 'SELECT [0.5, 1.0, 2.0] AS v')`, `the model expects 2 features in column "v", got 3 in row 1`},
+		// A scalar function's rows are chunk positions: no row is named.
+		{`SELECT predict_proba(CASE WHEN x = 3 THEN 'n' ELSE 'm' END, [1.0, 2.0]) FROM range(5) t(x)`, `one model per call: both "m" and "n" are named`},
+		{`SELECT predict_proba('m', CASE WHEN x = 3 THEN [1.0, 'nan'::DOUBLE] ELSE [1.0, 2.0] END) FROM range(5) t(x)`, `NaN at value 2`},
 		{`SELECT * FROM train('x', 'SELECT label, ''2020-01-01''::DATE AS day FROM d')`, `feature column "day" is DATE`},
 		{`SELECT * FROM train('x', 'SELECT label, [{''a'': 1.5}] AS s FROM d')`, `feature column "s" is STRUCT`},
 	} {
 		_, err := db.Exec(c.q)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v, want one containing %q", c.q, err, c.want)
+		}
+		if strings.HasPrefix(c.q, "SELECT predict_proba") && err != nil && strings.Contains(err.Error(), " row ") {
+			t.Errorf("%s: error %v names a chunk's row", c.q, err)
 		}
 	}
 	// DECIMAL lists and scalars: the same probabilities as DOUBLE ones.
