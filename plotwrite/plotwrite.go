@@ -173,21 +173,7 @@ func (t *target) Open(path string) (capi.CopyWriter, error) {
 
 func (w *writer) Write(in capi.Args) error {
 	n := in.Rows()
-	labels := make([]string, n)
-	for _, i := range w.t.nameIdx {
-		v := in.Arg(i)
-		mask := v.ReadValidity(n)
-		for r := range n {
-			s := "NULL"
-			if capi.IsValid(mask, r) {
-				s = v.StringAt(r)
-			}
-			if labels[r] != "" {
-				labels[r] += " "
-			}
-			labels[r] += s
-		}
-	}
+	labels := rootwrite.RowLabels(in, w.t.nameIdx, " ")
 	for k, i := range w.t.histIdx {
 		for r, h := range rootwrite.ReadHists(in.Arg(i), n) {
 			if h == nil {

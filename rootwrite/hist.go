@@ -41,6 +41,28 @@ func IsHist(t capi.Type) bool {
 	return true
 }
 
+// RowLabels joins, for each row of in, the VARCHAR columns cols with sep
+// ("NULL" for a NULL): the names that tell a result's histograms apart.
+func RowLabels(in capi.Args, cols []int, sep string) []string {
+	n := in.Rows()
+	labels := make([]string, n)
+	for _, i := range cols {
+		v := in.Arg(i)
+		mask := v.ReadValidity(n)
+		for r := range n {
+			s := "NULL"
+			if capi.IsValid(mask, r) {
+				s = v.StringAt(r)
+			}
+			if labels[r] != "" {
+				labels[r] += sep
+			}
+			labels[r] += s
+		}
+	}
+	return labels
+}
+
 // ReadHists reads rows [0, n) of a HIST vector; a NULL row is nil.
 func ReadHists(v capi.Vector, n int) []*Hist {
 	out := make([]*Hist, n)

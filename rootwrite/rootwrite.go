@@ -242,21 +242,7 @@ type histWriter struct {
 
 func (hw *histWriter) Write(in capi.Args) error {
 	n := in.Rows()
-	labels := make([]string, n)
-	for _, i := range hw.t.nameIdx {
-		v := in.Arg(i)
-		mask := v.ReadValidity(n)
-		for r := range n {
-			s := "NULL"
-			if capi.IsValid(mask, r) {
-				s = v.StringAt(r)
-			}
-			if labels[r] != "" {
-				labels[r] += "_"
-			}
-			labels[r] += s
-		}
-	}
+	labels := RowLabels(in, hw.t.nameIdx, "_")
 	for k, i := range hw.t.histIdx {
 		for r, h := range ReadHists(in.Arg(i), n) {
 			if h == nil {
