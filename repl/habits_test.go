@@ -472,3 +472,31 @@ COPY (SELECT 1 AS a UNION ALL SELECT 2) TO '%s';
 		t.Errorf("off a terminal: stdout %q, stderr %q", out, errOut)
 	}
 }
+
+// TestHistsOverlaid: a result made only of histograms (and names) is one
+// chart with every histogram overlaid, named by column and row; differing
+// binnings fall back to a table with one drawing per cell.
+func TestHistsOverlaid(t *testing.T) {
+	h := func(sumw string) string {
+		return `{'edges': [0, 1, 2]::DOUBLE[], 'sumw': ` + sumw + `::DOUBLE[], 'sumw2': ` + sumw + `::DOUBLE[],
+		 'underflow': 0::DOUBLE, 'overflow': 0::DOUBLE, 'underflow_sumw2': 0::DOUBLE, 'overflow_sumw2': 0::DOUBLE, 'entries': 3::BIGINT}`
+	}
+	q := "SELECT s, h FROM (VALUES ('signal', " + h("[1, 2]") + "), ('background', " + h("[2, 1]") + ")) t(s, h);\n"
+	out, errOut, err := shell(t, ".maxwidth 50\n"+q, Options{})
+	if err != nil || errOut != "" {
+		t.Fatalf("%v %q", err, errOut)
+	}
+	if strings.Contains(out, "┌") || !strings.Contains(out, "█ signal (3 entries)  ▓ background (3 entries)") || !strings.Contains(out, "(2 rows)") {
+		t.Errorf("want one overlaid chart named by row:\n%s", out)
+	}
+	for _, line := range strings.Split(strings.TrimRight(out, "\n"), "\n") {
+		if w := runewidth.StringWidth(line); w > 50 {
+			t.Errorf("line of width %d > 50: %q", w, line)
+		}
+	}
+	other := strings.Replace(h("[1, 2]"), "[0, 1, 2]", "[0, 1, 3]", 1)
+	out, _, err = shell(t, "SELECT "+h("[1, 2]")+" AS a, "+other+" AS b;\n", Options{})
+	if err != nil || !strings.Contains(out, "┌") || strings.Count(out, "(3 entries)") != 2 {
+		t.Errorf("differing binnings: want a table of two drawings:\n%s", out)
+	}
+}

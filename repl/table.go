@@ -9,6 +9,7 @@ import (
 	"github.com/mattn/go-runewidth"
 
 	"github.com/hepsql/hepsql/engine"
+	"github.com/hepsql/hepsql/internal/termhist"
 )
 
 // Tables fitted to the screen, as the DuckDB shell draws them: long values
@@ -78,6 +79,13 @@ func (p *Printer) printTable(bw *bufio.Writer, dst io.Writer, rows *engine.Rows,
 	}
 	head, tail, skipped := s.rows()
 	kept := append(head[:len(head):len(head)], tail...)
+	if skipped == 0 && p.histWidth > 0 {
+		if chart, ok := overlayHists(rows.Columns, rows.Types, kept, p.width(dst)); ok {
+			bw.WriteString(chart)
+			bw.WriteString(p.footer(s.total, len(kept), len(rows.Columns), len(rows.Columns), rows.Elapsed()) + "\n")
+			return nil
+		}
+	}
 
 	cols := make([]column, len(rows.Columns))
 	for i, name := range rows.Columns {
@@ -345,4 +353,63 @@ func fitColumns(cols []column, total int) []int {
 		spare -= add
 	}
 	return shown
+}
+
+// overlayHists draws a result made of histograms, and of VARCHAR columns
+// that name them, as one chart: every HIST value of every row overlaid,
+// named by its column and the row's names (one per class, sample, cut).
+// It declines (ok false) when the result holds anything else, fewer than
+// two histograms, or binnings that differ: the table then draws each
+// histogram in its cell.
+func overlayHists(names, types []string, rows [][]any, width int) (string, bool) {
+	var histCols, labelCols []int
+	for i, t := range types {
+		switch {
+		case isHistType(t):
+			histCols = append(histCols, i)
+		case t == "VARCHAR":
+			labelCols = append(labelCols, i)
+		default:
+			return "", false
+		}
+	}
+	if len(histCols)*len(rows) < 2 {
+		return "", false
+	}
+	var hs []termhist.Hist
+	for _, row := range rows {
+		var label []string
+		for _, i := range labelCols {
+			s, _ := row[i].(string)
+			if row[i] == nil {
+				s = "NULL"
+			}
+			label = append(label, s)
+		}
+		for _, i := range histCols {
+			if row[i] == nil {
+				continue
+			}
+			name := names[i]
+			if len(label) > 0 {
+				name += " " + strings.Join(label, " ")
+				if len(histCols) == 1 {
+					name = strings.Join(label, " ")
+				}
+			}
+			h, err := termhist.FromValue(name, row[i])
+			if err != nil {
+				return "", false
+			}
+			hs = append(hs, h)
+		}
+	}
+	if len(hs) < 2 {
+		return "", false
+	}
+	var b strings.Builder
+	if err := termhist.Render(&b, max(width, minHistWidth), hs...); err != nil {
+		return "", false // different binnings
+	}
+	return b.String(), true
 }
