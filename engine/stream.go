@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
+	"strings"
 	"sync"
 	"time"
 
@@ -124,6 +126,11 @@ func StreamStatement(ctx context.Context, conn *sql.Conn, st Statement, consume 
 		h, herr := capi.ConnHandle(dc)
 		if herr == nil {
 			stop := watchProgress(ctx, h)
+			if slowRows.MatchString(st.SQL) {
+				restore := smallStreamBuffer(ctx, h)
+				stopProgress := stop
+				stop = func() { stopProgress(); restore() }
+			}
 			cr, qerr := capi.Query(ctx, h, st.SQL)
 			switch {
 			case errors.Is(qerr, capi.ErrUnsupportedType):
@@ -288,4 +295,44 @@ func watchProgress(ctx context.Context, h capi.Handle) (stop func()) {
 	return func() {
 		once.Do(func() { close(quit); wg.Wait() })
 	}
+}
+
+// slowRows matches statements that call a table function whose rows come
+// slowly, one per training epoch: train and tune.
+var slowRows = regexp.MustCompile(`(?i)\b(train|tune)\s*\(`)
+
+// smallStreamBuffer makes DuckDB hand each row of a streaming result to
+// its reader as soon as it exists, until restore is called. DuckDB fills a
+// stream's buffer (streaming_buffer_size, about 1 MB) before the reader
+// sees a row, so a training's epoch rows, a few bytes each, would all
+// arrive at its end. A small buffer costs big results about a third of
+// their speed (5 M rows to CSV: 3.3–4.4 s → 5.0–5.6 s), so only statements
+// that train get it. '1B' and not 0: DuckDB 1.5 returns no rows at 0.
+func smallStreamBuffer(ctx context.Context, h capi.Handle) (restore func()) {
+	old, err := queryString(ctx, h, "SELECT current_setting('streaming_buffer_size')")
+	if err != nil {
+		return func() {}
+	}
+	if _, err := queryString(ctx, h, "SET streaming_buffer_size = '1B'"); err != nil {
+		return func() {}
+	}
+	return func() {
+		queryString(context.Background(), h, "SET streaming_buffer_size = '"+strings.ReplaceAll(old, "'", "''")+"'")
+	}
+}
+
+// queryString runs query on h and returns its first value as text ("" for
+// a statement without rows).
+func queryString(ctx context.Context, h capi.Handle, query string) (string, error) {
+	r, err := capi.Query(ctx, h, query)
+	if err != nil {
+		return "", err
+	}
+	defer r.Close()
+	row := make([]any, len(r.Columns()))
+	ok, err := r.Next(row)
+	if err != nil || !ok || len(row) == 0 {
+		return "", err
+	}
+	return fmt.Sprint(row[0]), nil
 }

@@ -82,3 +82,42 @@ func TestSplitSQLAt(t *testing.T) {
 		t.Errorf("second line of statement 2 at %d:%d, want 4:3", line, col)
 	}
 }
+
+// TestTrainingRowsStream: train's epoch rows reach the reader as each epoch
+// ends, not all at its end (DuckDB's stream buffer would hold them), and
+// the session's buffer setting comes back afterwards.
+func TestTrainingRowsStream(t *testing.T) {
+	ctx := context.Background()
+	conn, err := openHepsql(t).Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var arrived []time.Time
+	q := `SELECT epoch FROM train('stream_test', 'SELECT (r > 0.5)::INT AS label, [r, random(), random(), random()] AS f
+	      FROM (SELECT random() AS r FROM range(60000))', model := 'mlp', hidden := [64, 64], epochs := 4)`
+	_, err = StreamStatement(ctx, conn, Statement{SQL: q}, func(rows *Rows) error {
+		for {
+			row, err := rows.Next()
+			if row == nil || err != nil {
+				return err
+			}
+			arrived = append(arrived, time.Now())
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(arrived) != 4 {
+		t.Fatalf("%d epoch rows, want 4", len(arrived))
+	}
+	// Rows held to the end arrive within a millisecond of each other;
+	// streamed ones an epoch apart.
+	if spread := arrived[3].Sub(arrived[0]); spread < 20*time.Millisecond {
+		t.Errorf("epoch rows arrived within %v: held to the end of training", spread)
+	}
+	var setting string
+	if err := conn.QueryRowContext(ctx, "SELECT current_setting('streaming_buffer_size')").Scan(&setting); err != nil || setting != "976.5 KiB" {
+		t.Errorf("streaming_buffer_size after training: %q %v, want the default back", setting, err)
+	}
+}
