@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"unsafe"
 )
 
 // inferRequest is the Open Inference Protocol's request body.
@@ -133,7 +134,8 @@ func parseNumbers(data []byte, datatype string, want int) ([]float32, error) {
 			for j < len(data) && (data[j] == '.' || data[j] == 'e' || data[j] == 'E' || data[j] == '+' || data[j] == '-' || (data[j] >= '0' && data[j] <= '9')) {
 				j++
 			}
-			v, err := strconv.ParseFloat(string(data[i:j]), 64)
+			// The bytes are not kept: the error below quotes them anew.
+			v, err := strconv.ParseFloat(unsafe.String(&data[i], j-i), 64)
 			if err != nil || math.IsInf(v, 0) || v < lim[0] || v > lim[1] {
 				return nil, fmt.Errorf("data: %.40q is not a %s value", data[i:j], datatype)
 			}
@@ -175,12 +177,16 @@ type tfaasRequest struct {
 func decodeTFaaS(req *tfaasRequest, inputs []string) ([]float32, int, error) {
 	width := len(inputs)
 	var nested [][]float64
-	if err := json.Unmarshal(req.Values, &nested); err != nil {
+	var err error
+	if nestedValues(req.Values) {
+		err = json.Unmarshal(req.Values, &nested)
+	} else {
 		var flat []float64
-		if err2 := json.Unmarshal(req.Values, &flat); err2 != nil {
-			return nil, 0, badRequest("values: want a list of numbers (one row) or a list of lists (several rows)")
-		}
+		err = json.Unmarshal(req.Values, &flat)
 		nested = [][]float64{flat}
+	}
+	if err != nil {
+		return nil, 0, badRequest("values: want a list of numbers (one row) or a list of lists (several rows)")
 	}
 	if len(nested) == 0 || len(nested) > maxRowsPerRequest {
 		return nil, 0, badRequest("values: want 1 to %d rows, got %d", maxRowsPerRequest, len(nested))
