@@ -45,8 +45,21 @@ const maxRowsPerRequest = 1 << 20
 // row, named input, and returns its rows, row-major, and their number.
 func decodeInfer(body []byte, input string, width int) (req *inferRequest, x []float32, rows int, err error) {
 	req = new(inferRequest)
+	var data []byte // the data array, when found apart
+	if lo, hi, ok := findData(body); ok && hi-lo > 256 {
+		data = body[lo:hi]
+		cut := make([]byte, 0, len(body)-(hi-lo)+4)
+		cut = append(append(append(cut, body[:lo]...), "null"...), body[hi:]...)
+		body = cut
+	}
 	if err := json.Unmarshal(body, req); err != nil {
 		return nil, nil, 0, badRequest("malformed JSON: %s", jsonMessage(err))
+	}
+	if data != nil && len(req.Inputs) == 1 {
+		if string(req.Inputs[0].Data) != "null" {
+			return nil, nil, 0, badRequest("input %q: data given twice", req.Inputs[0].Name)
+		}
+		req.Inputs[0].Data = data
 	}
 	if len(req.Inputs) != 1 {
 		return nil, nil, 0, badRequest("want 1 input tensor %q of shape [rows, %d], got %d tensors", input, width, len(req.Inputs))
@@ -110,57 +123,128 @@ func parseNumbers(data []byte, datatype string, want int) ([]float32, error) {
 	isInt := datatype[0] != 'F'
 	out := make([]float32, 0, want)
 	depth, i := 0, 0
-	sawArray := false
-	for i < len(data) {
-		c := data[i]
-		switch {
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ',':
+	// expectValue: a number or '[' comes next (or ']' right after '[').
+	expectValue, afterOpen := true, false
+	skip := func() {
+		for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
 			i++
-		case c == '[':
-			depth++
-			sawArray = true
-			i++
-		case c == ']':
-			depth--
-			if depth < 0 {
-				return nil, fmt.Errorf("data: unbalanced ']'")
-			}
-			i++
-		case c == '-' || (c >= '0' && c <= '9'):
-			if depth == 0 {
-				return nil, fmt.Errorf("data: want an array of numbers")
-			}
-			j := i + 1
-			for j < len(data) && (data[j] == '.' || data[j] == 'e' || data[j] == 'E' || data[j] == '+' || data[j] == '-' || (data[j] >= '0' && data[j] <= '9')) {
-				j++
-			}
-			// The bytes are not kept: the error below quotes them anew.
-			v, err := strconv.ParseFloat(unsafe.String(&data[i], j-i), 64)
-			if err != nil || math.IsInf(v, 0) || v < lim[0] || v > lim[1] {
-				return nil, fmt.Errorf("data: %.40q is not a %s value", data[i:j], datatype)
-			}
-			if math.Abs(v) > math.MaxFloat32 {
-				return nil, fmt.Errorf("data: %.40q is beyond the network's float32 range", data[i:j])
-			}
-			if isInt && v != math.Trunc(v) {
-				return nil, fmt.Errorf("data: %.40q is not a whole number, as %s wants", data[i:j], datatype)
-			}
-			if len(out) == want {
-				return nil, fmt.Errorf("data has more than the %d values the shape says", want)
-			}
-			out = append(out, float32(v))
-			i = j
-		default:
-			return nil, fmt.Errorf("data: want numbers only, found %.20q", data[i:])
 		}
 	}
-	if !sawArray || depth != 0 {
+	skip()
+	if i == len(data) || data[i] != '[' {
 		return nil, fmt.Errorf("data: want an array of numbers")
+	}
+	depth, afterOpen = 1, true
+	i++
+	for {
+		skip()
+		if i == len(data) {
+			break
+		}
+		if depth == 0 {
+			return nil, fmt.Errorf("data: unexpected %.20q after the array", data[i:])
+		}
+		c := data[i]
+		switch {
+		case c == '[' && expectValue:
+			depth++
+			i++
+			afterOpen = true
+			continue
+		case c == ']' && (!expectValue || afterOpen):
+			depth--
+			i++
+			expectValue, afterOpen = false, false
+			continue
+		case c == ',' && !expectValue:
+			i++
+			expectValue, afterOpen = true, false
+			continue
+		case (c == '-' || (c >= '0' && c <= '9')) && expectValue:
+		default:
+			return nil, fmt.Errorf("data: want numbers in arrays, found %.20q", data[i:])
+		}
+		j := i + 1
+		for j < len(data) && (data[j] == '.' || data[j] == 'e' || data[j] == 'E' || data[j] == '+' || data[j] == '-' || (data[j] >= '0' && data[j] <= '9')) {
+			j++
+		}
+		v, ok := parseDecimal(data[i:j])
+		if !ok {
+			// The bytes are not kept: the error below quotes them anew.
+			var err error
+			v, err = strconv.ParseFloat(unsafe.String(&data[i], j-i), 64)
+			if err != nil {
+				v = math.Inf(1)
+			}
+		}
+		if math.IsInf(v, 0) || v < lim[0] || v > lim[1] {
+			return nil, fmt.Errorf("data: %.40q is not a %s value", data[i:j], datatype)
+		}
+		if math.Abs(v) > math.MaxFloat32 {
+			return nil, fmt.Errorf("data: %.40q is beyond the network's float32 range", data[i:j])
+		}
+		if isInt && v != math.Trunc(v) {
+			return nil, fmt.Errorf("data: %.40q is not a whole number, as %s wants", data[i:j], datatype)
+		}
+		if len(out) == want {
+			return nil, fmt.Errorf("data has more than the %d values the shape says", want)
+		}
+		out = append(out, float32(v))
+		i = j
+		expectValue, afterOpen = false, false
+	}
+	if depth != 0 {
+		return nil, fmt.Errorf("data: the array is not closed")
 	}
 	if len(out) != want {
 		return nil, fmt.Errorf("data has %d values; the shape says %d", len(out), want)
 	}
 	return out, nil
+}
+
+var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// parseDecimal reads the common JSON number, -?digits(.digits)?, of at
+// most 15 significant digits, exactly as strconv.ParseFloat would (one
+// correctly rounded operation on exact operands); ok false for anything
+// else, which ParseFloat then reads.
+func parseDecimal(b []byte) (float64, bool) {
+	i, neg := 0, false
+	if len(b) > 0 && b[0] == '-' {
+		neg, i = true, 1
+	}
+	var m uint64
+	digits, frac, sawDot := 0, 0, false
+	start := i
+	for ; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case c >= '0' && c <= '9':
+			if m == 0 && c == '0' && !sawDot && i > start {
+				return 0, false // a leading zero: not JSON, left to ParseFloat's verdict
+			}
+			m = m*10 + uint64(c-'0')
+			if m != 0 {
+				digits++
+			}
+			if sawDot {
+				frac++
+			}
+		case c == '.' && !sawDot && i > start:
+			sawDot = true
+		default:
+			return 0, false
+		}
+	}
+	if i == start || b[len(b)-1] == '.' || digits > 15 || frac >= len(pow10) {
+		return 0, false
+	}
+	v := float64(m) / pow10[frac]
+	if neg {
+		v = -v
+	}
+	return v, true
 }
 
 // tfaasRequest is TFaaS's /json body: feature names and their values for

@@ -297,14 +297,24 @@ func TestErrors(t *testing.T) {
 		{"POST", "/v2/models/m/infer", `{"inputs":[{"name":"f","shape":[2,3],"datatype":"FP32","data":[1,2,3]}]}`, 400, "3 values"},
 		{"POST", "/v2/models/m/infer", `{"inputs":[{"name":"f","shape":[1,3],"datatype":"BYTES","data":[1,2,3]}]}`, 400, "datatype"},
 		{"POST", "/v2/models/m/infer", `{"inputs":[{"name":"f","shape":[1,3],"datatype":"INT32","data":[1,2.5,3]}]}`, 400, "whole number"},
-		{"POST", "/v2/models/m/infer", `{"inputs":[{"name":"f","shape":[1,3],"datatype":"FP32","data":[1,"a",3]}]}`, 400, "numbers only"},
+		{"POST", "/v2/models/m/infer", `{"inputs":[{"name":"f","shape":[1,3],"datatype":"FP32","data":[1,"a",3]}]}`, 400, "want numbers"},
 		{"POST", "/v2/models/m/infer", `{"inputs":[{"name":"g","shape":[1,3],"datatype":"FP32","data":[1,2,3]}]}`, 400, `"f"`},
 		{"POST", "/v2/models/m/infer", `{"inputs":[]}`, 400, "1 input"},
+		{"POST", "/v2/models/m/infer", `{"inputs":[{"name":"f","shape":[1,3],"datatype":"FP32","data":[1,,3]}]}`, 400, "malformed JSON"},
+		{"POST", "/v2/models/m/infer", `{"inputs":[{"name":"f","shape":[1,3],"datatype":"FP32","data":[1,2,3`, 400, "malformed JSON"},
 		{"POST", "/json", `{"keys":["a"],"values":[1],"model":"m"}`, 400, "keys"},
 		{"POST", "/json", `{"values":[1,2,3],"model":"nosuch"}`, 404, `"nosuch"`},
 		{"POST", "/json", `{"values":"x","model":"m"}`, 400, "values"},
 		{"GET", "/nowhere", "", 404, "no endpoint"},
 	}
+	// A long data array is read apart from encoding/json (fastdata.go):
+	// its grammar is checked there.
+	long := strings.Repeat("0.5,", 300)
+	cases = append(cases, struct {
+		method, path, body string
+		code               int
+		says               string
+	}{"POST", "/v2/models/m/infer", `{"inputs":[{"name":"f","shape":[101,3],"datatype":"FP32","data":[` + long + `,1,2,3]}]}`, 400, "want numbers"})
 	for _, c := range cases {
 		req, _ := http.NewRequest(c.method, hs.URL+c.path, bytes.NewReader([]byte(c.body)))
 		resp, err := http.DefaultClient.Do(req)
@@ -356,6 +366,14 @@ func FuzzDecodeInfer(f *testing.F) {
 	f.Add([]byte(`{"inputs":[{"name":"x","shape":[2,3],"datatype":"INT8","data":[[1,2,3],[4,5,6]]}]}`))
 	f.Add([]byte(`{"inputs":[{"name":"x","shape":[3],"datatype":"FP64","data":[1e3,-2.5e-3,0]}]}`))
 	f.Add([]byte(`{"id":"a","inputs":[{"name":"x","shape":[1048576,3],"datatype":"FP32","data":[]}]}`))
+	big := []byte(`{"inputs":[{"name":"x","shape":[40,3],"datatype":"FP32","data":[`)
+	for i := range 120 {
+		if i > 0 {
+			big = append(big, ',')
+		}
+		big = append(big, fmt.Sprintf("%d.%03d", i-60, i)...)
+	}
+	f.Add(append(big, "]}]}"...))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		_, x, rows, err := decodeInfer(body, "x", 3)
 		if err != nil {
