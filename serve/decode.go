@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
+	"strings"
 	"unsafe"
 )
 
@@ -260,23 +262,8 @@ type tfaasRequest struct {
 // are in the model's order.
 func decodeTFaaS(req *tfaasRequest, inputs []string) ([]float32, int, error) {
 	width := len(inputs)
-	var nested [][]float64
-	var err error
-	if nestedValues(req.Values) {
-		err = json.Unmarshal(req.Values, &nested)
-	} else {
-		var flat []float64
-		err = json.Unmarshal(req.Values, &flat)
-		nested = [][]float64{flat}
-	}
-	if err != nil {
-		return nil, 0, badRequest("values: want a list of numbers (one row) or a list of lists (several rows)")
-	}
-	if len(nested) == 0 || len(nested) > maxRowsPerRequest {
-		return nil, 0, badRequest("values: want 1 to %d rows, got %d", maxRowsPerRequest, len(nested))
-	}
 	order := make([]int, width) // order[k]: the position in values of input k
-	if len(req.Keys) == 0 {
+	if len(req.Keys) == 0 || slices.Equal(req.Keys, inputs) {
 		for k := range order {
 			order[k] = k
 		}
@@ -298,6 +285,25 @@ func decodeTFaaS(req *tfaasRequest, inputs []string) ([]float32, int, error) {
 			}
 			order[k] = i
 		}
+	}
+	if !nestedValues(req.Values) {
+		// One row, the common case: read by the tensor reader.
+		row, err := parseNumbers(req.Values, "FP64", width)
+		if err != nil {
+			return nil, 0, badRequest("values: %s", strings.TrimPrefix(err.Error(), "data: "))
+		}
+		x := make([]float32, width)
+		for k, i := range order {
+			x[k] = row[i]
+		}
+		return x, 1, nil
+	}
+	var nested [][]float64
+	if err := json.Unmarshal(req.Values, &nested); err != nil {
+		return nil, 0, badRequest("values: want a list of numbers (one row) or a list of lists (several rows)")
+	}
+	if len(nested) == 0 || len(nested) > maxRowsPerRequest {
+		return nil, 0, badRequest("values: want 1 to %d rows, got %d", maxRowsPerRequest, len(nested))
 	}
 	x := make([]float32, 0, len(nested)*width)
 	for r, row := range nested {

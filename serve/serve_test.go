@@ -392,3 +392,27 @@ func FuzzDecodeInfer(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeTFaaS feeds TFaaS's /json decoder arbitrary bodies: it returns
+// rows × 3 values or a request error, never panics.
+func FuzzDecodeTFaaS(f *testing.F) {
+	f.Add([]byte(`{"keys":["b","a","c"],"values":[1,2,3],"model":"m"}`))
+	f.Add([]byte(`{"values":[[1,2,3],[4,5,6]],"model":"m"}`))
+	f.Add([]byte(`{"keys":["a","a","c"],"values":[1,2,3],"model":"m"}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var req tfaasRequest
+		if json.Unmarshal(body, &req) != nil {
+			return
+		}
+		x, rows, err := decodeTFaaS(&req, []string{"a", "b", "c"})
+		if err != nil {
+			if _, ok := err.(*requestError); !ok {
+				t.Fatalf("%T %v", err, err)
+			}
+			return
+		}
+		if rows < 1 || len(x) != rows*3 {
+			t.Fatalf("%d rows, %d values", rows, len(x))
+		}
+	})
+}
