@@ -27,7 +27,24 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	wait := fs.Duration("batch-wait", time.Millisecond, "how long a request waits for others to share its batch")
 	maxBatch := fs.Int("max-batch", 1024, "most `ROWS` in one batch")
 	threads := fs.Int("threads", 0, "DuckDB's worker threads; 0 uses all cores")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `Usage: hepsql serve --db FILE [flags]
+
+Serves every model stored in FILE (table hepsql_models), each at its current
+version unless a request names one, over HTTP: the Open Inference Protocol
+(GET /v2, /v2/health/ready, /v2/models/NAME[/versions/N],
+POST /v2/models/NAME[/versions/N]/infer) and TFaaS's POST /json and GET /models.
+There is no authentication or TLS yet, so it listens on loopback only.
+SIGINT or SIGTERM stops it after the requests in flight.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
 		return usageError{err}
 	}
 	if fs.NArg() > 0 {
