@@ -36,7 +36,7 @@ type job struct {
 	ready chan struct{}
 }
 
-var errClosed = errors.New("the server is shutting down")
+var errClosed = errors.New("the model was unloaded or the server is shutting down")
 
 func newBatcher(pred *nn.Predictor, width, classes, maxRows int, wait time.Duration) *batcher {
 	b := &batcher{pred: pred, width: width, classes: classes, maxRows: max(1, maxRows), wait: wait,

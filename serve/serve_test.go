@@ -416,3 +416,26 @@ func FuzzDecodeTFaaS(f *testing.F) {
 		}
 	})
 }
+
+// TestDroppedVersion checks that a version dropped while serving is no
+// longer served, by number or as the current one.
+func TestDroppedVersion(t *testing.T) {
+	db, hs, _ := setup(t)
+	exec(t, db, `SELECT count(*) FROM train('m', 'SELECT label, f FROM d', hidden := [4], epochs := 1, threads := 1)`)
+	xs, _ := expected(t, db, "m@2")
+	infer(t, hs.URL+"/v2/models/m/versions/2/infer", "FP32", xs[:1], false)
+	exec(t, db, `SELECT * FROM drop_model('m', version := 2)`)
+	if code, b := post(t, hs.URL+"/v2/models/m/versions/2/infer", v2Body("FP32", xs[:1], false)); code != http.StatusNotFound || !strings.Contains(string(b), "versions 1") {
+		t.Errorf("version 2 after its drop: %d %s", code, b)
+	}
+	_, want1 := expected(t, db, "m")
+	r, got := infer(t, hs.URL+"/v2/models/m/infer", "FP32", xs, false)
+	if r == nil || r.ModelVersion != "1" {
+		t.Fatalf("after dropping version 2, the current version served is %+v", r)
+	}
+	same(t, "version 1 after the drop of 2", got, want1)
+	exec(t, db, `SELECT * FROM drop_model('m')`)
+	if code, b := post(t, hs.URL+"/v2/models/m/infer", v2Body("FP32", xs[:1], false)); code != http.StatusNotFound || !strings.Contains(string(b), `no such model \"m\"`) {
+		t.Errorf("after dropping every version: %d %s", code, b)
+	}
+}

@@ -8,7 +8,10 @@
 // through this process (sqlml.StoreGeneration) or a second has passed, so
 // that a model trained or promoted while the server runs is served at
 // once, at the cost of one atomic load per request. Decoded networks are
-// cached by name and version.
+// cached by name and version; a version found dropped is unloaded (after
+// unloadDelay, so that requests that found it finish), while a version
+// that is merely no longer current stays loaded, since it can still be
+// asked for by number.
 //
 // Concurrent requests for one model version are gathered into one batch
 // for the network (dynamic batching, see batcher): the first request waits
@@ -181,6 +184,9 @@ func (s *Server) lookup(ctx context.Context, name string, version int64) (*model
 		v, err := sqlml.ResolveVersion(ctx, s.db, name, version)
 		if err != nil {
 			delete(s.refs, ref)
+			if errors.Is(err, sqlml.ErrNoModel) {
+				s.unload(name, version)
+			}
 			return nil, err
 		}
 		r = resolved{version: v, gen: gen, at: now}
@@ -201,6 +207,24 @@ func (s *Server) lookup(ctx context.Context, name string, version int64) (*model
 	m.b = newBatcher(m.pred, sv.HLFDim(), sv.Classes, s.opts.MaxBatch, s.opts.BatchWait)
 	s.models[key] = m
 	return m, nil
+}
+
+// unloadDelay is how long an unloaded model keeps answering the requests
+// that found it before it was dropped.
+const unloadDelay = 30 * time.Second
+
+// unload forgets version of name (0: every version), which the store no
+// longer has; s.mu is held.
+func (s *Server) unload(name string, version int64) {
+	for k, m := range s.models {
+		if k.name == name && (version == 0 || k.version == version) {
+			delete(s.models, k)
+			time.AfterFunc(unloadDelay, func() {
+				m.b.close()
+				m.pred.Close()
+			})
+		}
+	}
 }
 
 // modelOf resolves the request's {name} and {version}.
