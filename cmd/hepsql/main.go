@@ -5,6 +5,7 @@
 //	hepsql [--db FILE] [--threads N] [--mode MODE] -c SQL   run SQL and exit
 //	hepsql run FILE.sql [--set NAME=VALUE]... [--mode MODE] [--db FILE] [--threads N]
 //	hepsql gen adl|topology ...
+//	hepsql serve --db FILE [--listen ADDR] [--batch-wait D] [--max-batch N]   models over HTTP
 //	hepsql --version
 package main
 
@@ -34,6 +35,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runPipeline(ctx, args[1:], stdout, stderr)
 	case len(args) > 0 && args[0] == "gen":
 		err = runGen(args[1:], stdout, stderr)
+	case len(args) > 0 && args[0] == "serve":
+		err = runServe(ctx, args[1:], stderr)
 	default:
 		err = runShell(ctx, args, stdin, stdout, stderr)
 	}

@@ -62,6 +62,7 @@ func (e *env) changed() {
 	e.mu.Lock()
 	e.gen++
 	e.mu.Unlock()
+	storeGen.Add(1)
 }
 
 // parseRef splits a model reference, "name" or "name@version", into the
