@@ -113,34 +113,13 @@ func writeSelfReferencing(t *testing.T, dir string) (orig, bad string) {
 	t.Helper()
 	rdict.StreamerInfos.Add(rdict.StreamerOf(rdict.StreamerInfos, reflect.TypeFor[hostileNodB]()))
 	orig = filepath.Join(dir, "nod.root")
-	f, err := riofs.Create(orig, riofs.WithoutCompression())
-	if err != nil {
-		t.Fatal(err)
-	}
 	var (
 		e int32
 		n hostileNodA
 	)
-	w, err := rtree.NewWriter(f, "T", []rtree.WriteVar{{Name: "e", Value: &e}, {Name: "n", Value: &n}}, rtree.WithoutCompression())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range 5 {
+	data := testfiles.WriteTree(t, orig, "T", []rtree.WriteVar{{Name: "e", Value: &e}, {Name: "n", Value: &n}}, 5, func(i int) {
 		e, n = int32(i*3), hostileNodA{X: int32(i), Sub: hostileNodB{Y: int32(10 * i)}}
-		if _, err := w.Write(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(orig)
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
 	// The streamer of hostileNodA (written first) names its member's type;
 	// the streamer of hostileNodB follows.
 	i := bytes.Index(data, []byte("hostileNodB"))

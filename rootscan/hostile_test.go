@@ -29,10 +29,6 @@ import (
 // groot and the lean reader parse them, for tests to patch.
 func writeUncompressed(t testing.TB, name string) []byte {
 	t.Helper()
-	f, err := riofs.Create(name, riofs.WithoutCompression())
-	if err != nil {
-		t.Fatal(err)
-	}
 	var (
 		n   int32
 		x   float64
@@ -40,35 +36,18 @@ func writeUncompressed(t testing.TB, name string) []byte {
 		jag []float32
 		s   string
 	)
-	w, err := rtree.NewWriter(f, "Events", []rtree.WriteVar{
+	vars := []rtree.WriteVar{
 		{Name: "n", Value: &n},
 		{Name: "x", Value: &x},
 		{Name: "arr", Value: &arr},
 		{Name: "jag", Value: &jag, Count: "n"},
 		{Name: "s", Value: &s},
-	}, rtree.WithoutCompression(), rtree.WithTitle("hostile"))
-	if err != nil {
-		t.Fatal(err)
 	}
-	for i := range 20 {
+	return testfiles.WriteTree(t, name, "Events", vars, 20, func(i int) {
 		n, x, s = int32(i%4), float64(i)/2, strings.Repeat("s", i%3)
 		arr = [3]float32{float32(i), 1, 2}
 		jag = make([]float32, n)
-		if _, err := w.Write(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
+	}, rtree.WithTitle("hostile"))
 }
 
 // memCF serves bytes as a countingFile.

@@ -10,8 +10,9 @@ import (
 	"testing"
 
 	"go-hep.org/x/hep/groot/rdict"
-	"go-hep.org/x/hep/groot/riofs"
 	"go-hep.org/x/hep/groot/rtree"
+
+	"github.com/hepsql/hepsql/internal/testfiles"
 )
 
 type HepsqlInner struct {
@@ -33,34 +34,13 @@ type HepsqlOuter struct {
 func TestMissingStreamerLeavesTreeReadable(t *testing.T) {
 	rdict.StreamerInfos.Add(rdict.StreamerOf(rdict.StreamerInfos, reflect.TypeFor[HepsqlInner]()))
 	name := filepath.Join(t.TempDir(), "missing.root")
-	f, err := riofs.Create(name, riofs.WithoutCompression())
-	if err != nil {
-		t.Fatal(err)
-	}
 	var (
 		x   int32
 		evt HepsqlOuter
 	)
-	w, err := rtree.NewWriter(f, "t", []rtree.WriteVar{{Name: "x", Value: &x}, {Name: "evt", Value: &evt}}, rtree.WithoutCompression())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range 5 {
+	data := testfiles.WriteTree(t, name, "t", []rtree.WriteVar{{Name: "x", Value: &x}, {Name: "evt", Value: &evt}}, 5, func(i int) {
 		x, evt = int32(i), HepsqlOuter{N: int32(i), P: HepsqlInner{float64(i), 2}}
-		if _, err := w.Write(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(name)
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
 	// The first mention of the member's class is the element's type
 	// name: make it a class no streamer describes (same length).
 	old := []byte("\x0bHepsqlInner")

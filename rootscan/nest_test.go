@@ -14,6 +14,7 @@ import (
 	"go-hep.org/x/hep/groot/riofs"
 	"go-hep.org/x/hep/groot/rtree"
 
+	"github.com/hepsql/hepsql/internal/testfiles"
 	"github.com/hepsql/hepsql/rootscan"
 )
 
@@ -359,39 +360,19 @@ func TestNestArgument(t *testing.T) {
 func writeMisaligned(t *testing.T) string {
 	t.Helper()
 	name := filepath.Join(t.TempDir(), "misaligned.root")
-	f, err := groot.Create(name, riofs.WithoutCompression())
-	if err != nil {
-		t.Fatal(err)
-	}
 	var nX, nY int32
 	var a, b []float32
-	w, err := rtree.NewWriter(f, "Events", []rtree.WriteVar{
+	counts := [][2]int32{{2, 2}, {1, 3}, {0, 0}}
+	data := testfiles.WriteTree(t, name, "Events", []rtree.WriteVar{
 		{Name: "nX", Value: &nX}, {Name: "X_a", Value: &a, Count: "nX"},
 		{Name: "nY", Value: &nY}, {Name: "X_b", Value: &b, Count: "nY"},
-	}, rtree.WithoutCompression())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range [][2]int32{{2, 2}, {1, 3}, {0, 0}} {
-		nX, nY = e[0], e[1]
+	}, len(counts), func(e int) {
+		nX, nY = counts[e][0], counts[e][1]
 		a, b = make([]float32, nX), make([]float32, nY)
 		for i := range b {
 			b[i] = float32(i + 1)
 		}
-		if _, err := w.Write(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(name)
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
 	n := strings.Count(string(data), "X_b[nY]")
 	if n == 0 {
 		t.Fatal("no X_b[nY] title in the file")
