@@ -116,9 +116,9 @@ func InflateZlib(dst, src []byte) error {
 		// mismatch as bad data, like a malformed stream.
 		return fmt.Errorf("invalid zlib data or Adler-32 checksum mismatch (libdeflate)")
 	case 2:
-		return fmt.Errorf("zlib stream ends before %d bytes (libdeflate)", len(dst))
+		return fmt.Errorf("stream ends before %d bytes (libdeflate)", len(dst))
 	case 3:
-		return fmt.Errorf("zlib stream longer than %d bytes (libdeflate)", len(dst))
+		return fmt.Errorf("stream longer than %d bytes (libdeflate)", len(dst))
 	default:
 		return fmt.Errorf("libdeflate error %d", int(rc))
 	}
