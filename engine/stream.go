@@ -306,8 +306,9 @@ var slowRows = regexp.MustCompile(`(?i)\b(train|tune)\s*\(`)
 // stream's buffer (streaming_buffer_size, about 1 MB) before the reader
 // sees a row, so a training's epoch rows, a few bytes each, would all
 // arrive at its end. A small buffer costs big results about a third of
-// their speed (5 M rows to CSV: 3.3–4.4 s → 5.0–5.6 s), so only statements
-// that train get it. '1B' and not 0: DuckDB 1.5 returns no rows at 0.
+// their speed (hepsql --mode csv of SELECT range, range*0.5 FROM
+// range(5000000), twice each way on 2026-12-05: 3.3–4.4 s → 5.0–5.6 s), so
+// only statements that train get it. '1B' and not 0: DuckDB 1.5 returns no rows at 0.
 func smallStreamBuffer(ctx context.Context, h capi.Handle) (restore func()) {
 	old, err := queryString(ctx, h, "SELECT current_setting('streaming_buffer_size')")
 	if err != nil {
