@@ -9,6 +9,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"os"
 	"os/signal"
 	"syscall"
 	"time"
@@ -58,6 +59,11 @@ Flags:
 	}
 	if err := loopbackOnly(*listen); err != nil {
 		return err
+	}
+	if _, err := os.Stat(*db); err != nil {
+		// Opening would create an empty database: a mistyped name would
+		// then serve no model, silently.
+		return fmt.Errorf("serve: --db %s: %w (train models into it first: hepsql --db FILE)", *db, errors.Unwrap(err))
 	}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {

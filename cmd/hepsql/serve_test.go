@@ -5,6 +5,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -30,6 +31,15 @@ func TestServeRefusesNonLoopback(t *testing.T) {
 			t.Errorf("%v: status %d, %s; want 2 and a message saying %s", c.args, code, stderr.String(), c.says)
 		}
 	}
+	// A database file that does not exist is refused, not created empty.
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"serve", "--db", db, "--listen", "127.0.0.1:0"}, nil, &stdout, &stderr); code != 1 ||
+		!strings.Contains(stderr.String(), db+": no such file or directory") {
+		t.Errorf("missing --db: status %d, %s; want 1 and the file named", code, stderr.String())
+	}
+	if _, err := os.Stat(db); err == nil {
+		t.Errorf("serve created %s", db)
+	}
 	for _, ok := range []string{"127.0.0.1:0", "[::1]:0", "localhost:0"} {
 		if err := loopbackOnly(ok); err != nil {
 			t.Errorf("%s: %v", ok, err)
@@ -47,12 +57,18 @@ func TestServeRuns(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
+	dbFile := filepath.Join(t.TempDir(), "m.db")
+	d, err := openDB(dbFile, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	stderr := &syncBuffer{}
 	done := make(chan error, 1)
 	go func() {
-		done <- runServe(ctx, []string{"--db", filepath.Join(t.TempDir(), "m.db"), "--listen", addr}, stderr)
+		done <- runServe(ctx, []string{"--db", dbFile, "--listen", addr}, stderr)
 	}()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
