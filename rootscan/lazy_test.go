@@ -327,11 +327,10 @@ func (b *countingBackend) counts() (int, int) {
 // cancellation are never opened, and every file opened is closed.
 func TestCancelMidChain(t *testing.T) {
 	dir := t.TempDir()
-	// One chunk per file, and 80 of them: at 2 threads, one run in ~25
-	// with 20 files saw every file opened after the cancel. DuckDB's worker
-	// thread checks for an interrupt only between task quanta of many
-	// chunks, so it may read on for a while; a chain four times as long
-	// still shows the scan stopping.
+	// One chunk per file, and 80 of them. DuckDB's worker thread checks
+	// for an interrupt only between task quanta of many chunks: relying on
+	// it alone, one CI run in a few at 2 threads opened every file after
+	// the cancel. The scan checks the query's context itself.
 	const nfiles = 80
 	files, err := adl.Generate(adl.Options{Events: nfiles * 1000, EventsPerFile: 1000, Seed: 4, OutDir: dir})
 	if err != nil {
@@ -398,8 +397,10 @@ func TestCancelMidChain(t *testing.T) {
 		if o != c {
 			t.Errorf("threads %d: %d files opened, %d closed after cancel", threads, o, c)
 		}
-		if o >= nfiles {
-			t.Errorf("threads %d: all %d files opened despite the cancellation at the 4th", threads, o)
+		// The scan checks the query's context before each file it opens, so
+		// only files claimed while the 4th was opening may follow it.
+		if o > 4+threads {
+			t.Errorf("threads %d: %d files opened despite the cancellation at the 4th", threads, o)
 		}
 		t.Logf("threads %d: cancelled after %d of %d files opened", threads, o, nfiles)
 	}

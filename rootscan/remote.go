@@ -1,6 +1,7 @@
 package rootscan
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -165,6 +166,24 @@ func sourceOptions(args *capi.BindArgs) (SourceOptions, error) {
 		o.ReadAhead = n
 	}
 	return o, nil
+}
+
+// errQueryCancelled ends a scan whose query was cancelled before it opened
+// its next file; DuckDB reports the interrupt itself when it sees it first.
+var errQueryCancelled = errors.New("read_root: query interrupted (cancelled by its caller)")
+
+// cancelErr returns errQueryCancelled once the query reading with o is
+// cancelled, without waiting.
+func (o SourceOptions) cancelErr() error {
+	if o.Cancelled == nil {
+		return nil
+	}
+	select {
+	case <-o.Cancelled():
+		return errQueryCancelled
+	default:
+		return nil
+	}
 }
 
 // cancellable is the default options, cancelled with the query that binds

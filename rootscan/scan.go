@@ -368,6 +368,13 @@ func (s *rootScan) take(done int) (u unit, f *openFile, ahead []unit, ok bool, e
 			}
 		}
 		if s.claimed < len(s.files) {
+			// DuckDB checks for an interrupt only between task quanta, so a
+			// thread could open file after file of a long chain once its
+			// query is cancelled: the scan stops at the next file itself.
+			if err := s.t.opts.cancelErr(); err != nil {
+				s.err = err
+				continue
+			}
 			fi := s.claimed
 			s.claimed++
 			s.opening++
