@@ -164,5 +164,7 @@ func (e *env) tableFunctions() []*capi.TableFunction {
 		{Name: "models", Bind: e.bindModels},
 		{Name: "drop_model", Params: name, Named: versionParam, Bind: e.bindDrop},
 		{Name: "promote_model", Params: []capi.Type{tVarchar, tBigInt}, Bind: e.bindPromote},
+		{Name: "model_info", Params: name, Bind: e.bindModelInfo},
+		{Name: "export_onnx", Params: nameQuery, Bind: e.bindExportONNX},
 	}
 }

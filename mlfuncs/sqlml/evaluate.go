@@ -1,6 +1,7 @@
 package sqlml
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 
@@ -174,6 +175,10 @@ var modelColumns = []capi.Column{
 	{Name: "metrics", Type: tVarchar},
 	{Name: "options", Type: tVarchar},
 	{Name: "query", Type: tVarchar},
+	{Name: "feature_types", Type: capi.ListOf(tVarchar)},
+	{Name: "inputs", Type: capi.ListOf(tVarchar)},
+	{Name: "hepsql_version", Type: tVarchar},
+	{Name: "metadata", Type: tVarchar},
 }
 
 // bindModels: models() lists every stored version; current is true on
@@ -191,12 +196,22 @@ func (e *env) bindModels(*capi.BindArgs) (capi.Table, error) {
 		}
 		out := make([][]any, 0, len(recs))
 		for _, r := range recs {
-			var feats []string
+			var feats, types []string
 			for _, f := range r.Layout.Features {
 				feats = append(feats, f.Name)
+				types = append(types, f.Type) // "" (NULL would need a per-element mask): not recorded
+			}
+			info := r.info()
+			meta, err := json.Marshal(info)
+			if err != nil {
+				return nil, fmt.Errorf("models: %q version %d: %w", r.Name, r.Version, err)
+			}
+			var hv any
+			if r.HepsqlVer != "" {
+				hv = r.HepsqlVer
 			}
 			out = append(out, []any{r.Name, r.Version, r.Current, r.Created, r.Arch, int64(r.Layout.Classes), feats,
-				r.Layout.Label, r.Rows, r.TrainSeconds, r.Metrics, r.Options, r.Query})
+				r.Layout.Label, r.Rows, r.TrainSeconds, r.Metrics, r.Options, r.Query, types, info.Inputs, hv, string(meta)})
 		}
 		return out, nil
 	}}, nil

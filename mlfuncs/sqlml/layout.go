@@ -23,6 +23,9 @@ type feature struct {
 	Name  string `json:"name"`
 	Kind  string `json:"kind"`
 	Width int    `json:"width,omitempty"` // vector: values per row; sequence: values per step
+	// Type is the column's SQL type in the training query (empty for
+	// models stored before it was recorded).
+	Type string `json:"type,omitempty"`
 }
 
 // layout describes a model's inputs and label in terms of query columns.
@@ -123,7 +126,7 @@ func newLayout(cols []capi.Column, typeName func(int) string, want []string, lab
 				return nil, fmt.Errorf("feature column %q: only one sequence (list of lists) column is supported", cols[i].Name)
 			}
 		}
-		l.Features = append(l.Features, feature{Name: cols[i].Name, Kind: kind, Width: width})
+		l.Features = append(l.Features, feature{Name: cols[i].Name, Kind: kind, Width: width, Type: typeName(i)})
 	}
 	return l, nil
 }

@@ -173,15 +173,8 @@ func LoadServed(ctx context.Context, db *sql.DB, name string, version int64) (*S
 		Classes: m.Spec.Classes, Model: m}
 	for _, f := range l.Features {
 		s.Columns = append(s.Columns, ServedColumn{Name: f.Name, Kind: f.Kind, Width: f.Width})
-		switch f.Kind {
-		case kindScalar:
-			s.Inputs = append(s.Inputs, f.Name)
-		case kindVector:
-			for i := range f.Width {
-				s.Inputs = append(s.Inputs, fmt.Sprintf("%s[%d]", f.Name, i+1))
-			}
-		}
 	}
+	s.Inputs = hlfInputs(l)
 	if len(s.Inputs) != m.Spec.HLFDim {
 		return nil, fmt.Errorf("model %q version %d: its features (%s) make %d values, its network takes %d",
 			name, v, strings.Join(s.Inputs, ", "), len(s.Inputs), m.Spec.HLFDim)

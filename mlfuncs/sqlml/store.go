@@ -28,6 +28,7 @@ const createStore = `CREATE TABLE IF NOT EXISTS hepsql_models (
 	query         VARCHAR NOT NULL,
 	weights       BLOB NOT NULL,    -- nn.Model.MarshalBinary
 	current       BOOLEAN DEFAULT false,
+	hepsql_version VARCHAR,         -- the hepsql that trained it (repository.go)
 	PRIMARY KEY (name, version))`
 
 // droppedTable keeps, per name, the highest version number dropped alone,
@@ -56,6 +57,7 @@ type record struct {
 	Rows         int64
 	Query        string
 	Current      bool // as stored; list sets it on the resolved current version
+	HepsqlVer    string
 	Weights      []byte
 }
 
@@ -88,10 +90,10 @@ func save(conn *capi.Conn, rec *record, promote bool) (int64, error) {
 		return 0, fmt.Errorf("creating %s: %w", droppedTable, err)
 	}
 	st, err := conn.Prepare(`INSERT INTO hepsql_models
-		(name, version, architecture, options, features, classes, metrics, train_seconds, rows, query, weights)
+		(name, version, architecture, options, features, classes, metrics, train_seconds, rows, query, weights, hepsql_version)
 		SELECT $1, greatest(coalesce(max(version), 0),
 			coalesce((SELECT max(last) FROM hepsql_models_dropped WHERE name = $1), 0)) + 1,
-			$2, $3, $4, $5, $6, $7, $8, $9, $10
+			$2, $3, $4, $5, $6, $7, $8, $9, $10, $11
 		FROM hepsql_models WHERE name = $1
 		RETURNING version`)
 	if err != nil {
@@ -99,7 +101,7 @@ func save(conn *capi.Conn, rec *record, promote bool) (int64, error) {
 	}
 	defer st.Close()
 	for i, v := range []any{rec.Name, rec.Arch, rec.Options, string(features), int64(rec.Layout.Classes),
-		rec.Metrics, rec.TrainSeconds, rec.Rows, rec.Query, rec.Weights} {
+		rec.Metrics, rec.TrainSeconds, rec.Rows, rec.Query, rec.Weights, hepsqlVersion()} {
 		if err := st.Bind(i+1, v); err != nil {
 			return 0, err
 		}
@@ -156,27 +158,31 @@ func each(st *capi.Stmt, fn func(ch capi.Chunk, n int) error) error {
 }
 
 // storeExists reports whether the database has a model store, and adds
-// the column current to a store written before it existed.
+// the columns current and hepsql_version to a store written before they
+// existed.
 func storeExists(conn *capi.Conn) (bool, error) {
-	st, err := conn.Prepare(`SELECT count(*)::BIGINT, count(*) FILTER (column_name = 'current')::BIGINT FROM duckdb_columns()
+	st, err := conn.Prepare(`SELECT count(*)::BIGINT, count(*) FILTER (column_name = 'hepsql_version')::BIGINT FROM duckdb_columns()
 		WHERE database_name = current_database() AND schema_name = current_schema() AND table_name = 'hepsql_models'`)
 	if err != nil {
 		return false, err
 	}
 	defer st.Close()
-	var found, current bool
+	var found, latest bool // latest: has the newest column, hepsql_version
 	err = each(st, func(ch capi.Chunk, n int) error {
 		found = capi.Slice[int64](ch.Vector(0), n)[0] > 0
-		current = capi.Slice[int64](ch.Vector(1), n)[0] > 0
+		latest = capi.Slice[int64](ch.Vector(1), n)[0] > 0
 		return nil
 	})
-	if err == nil && found && !current {
+	if err == nil && found && !latest {
 		err = conn.Exec(`ALTER TABLE hepsql_models ADD COLUMN IF NOT EXISTS current BOOLEAN DEFAULT false`)
+		if err == nil {
+			err = conn.Exec(`ALTER TABLE hepsql_models ADD COLUMN IF NOT EXISTS hepsql_version VARCHAR`)
+		}
 	}
 	return found, err
 }
 
-const listColumns = `name, version, created::VARCHAR, architecture, options, features, metrics, train_seconds, rows, query, coalesce(current, false)`
+const listColumns = `name, version, created::VARCHAR, architecture, options, features, metrics, train_seconds, rows, query, coalesce(current, false), coalesce(hepsql_version, '')`
 
 // list returns every stored version (without weights), by name and
 // version, with Current set on each name's current version.
@@ -318,12 +324,12 @@ func selectRecords(conn *capi.Conn, query string, args []any) ([]*record, error)
 		secs := capi.Slice[float64](ch.Vector(7), n)
 		rows := capi.Slice[int64](ch.Vector(8), n)
 		current := capi.Slice[bool](ch.Vector(10), n)
-		wv := ch.Vector(11)
+		wv := ch.Vector(12)
 		wvalid := wv.ReadValidity(n)
 		for r := range n {
 			rec := &record{Name: str(0, r), Version: versions[r], Created: str(2, r), Arch: str(3, r),
 				Options: str(4, r), Metrics: str(6, r), TrainSeconds: secs[r], Rows: rows[r], Query: str(9, r),
-				Current: current[r]}
+				Current: current[r], HepsqlVer: str(11, r)}
 			rec.Layout = new(layout)
 			if err := json.Unmarshal(ch.Vector(5).Bytes(r), rec.Layout); err != nil {
 				return fmt.Errorf("model %q version %d: bad features: %w", rec.Name, rec.Version, err)
