@@ -17,11 +17,15 @@
 // for the network (dynamic batching, see batcher): the first request waits
 // up to Options.BatchWait for others, up to Options.MaxBatch rows.
 //
+// Models with a sequence input (gru, inclusive) are served through the v2
+// protocol without dynamic batching (sequence.go; TFaaS's /json answers
+// 400 for them). The model repository's endpoints (a listing, Triton's
+// index, ONNX export) are in repository.go.
+//
 // This package serves inference only. Not here yet: authentication (bearer
-// tokens), TLS, the Arrow Flight SQL front door, models with a sequence
-// input (gru, inclusive; their metadata is served, inference answers 400),
-// and the Protocol's binary tensor extension; the server is meant for
-// loopback until tokens exist, which is what hepsql serve enforces.
+// tokens), TLS, the Arrow Flight SQL front door and the Protocol's binary
+// tensor extension; the server is meant for loopback until tokens exist,
+// which is what hepsql serve enforces.
 package serve
 
 import (
@@ -134,6 +138,7 @@ func New(db *sql.DB, opts Options) *Server {
 	m.HandleFunc("POST /v2/models/{name}/versions/{version}/infer", s.infer)
 	m.HandleFunc("POST /json", s.tfaasPredict)
 	m.HandleFunc("GET /models", s.tfaasModels)
+	s.registerRepository(m)
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no endpoint %s %s; see GET /v2, /v2/models/{name}, POST /v2/models/{name}/infer, POST /json, GET /models", r.Method, r.URL.Path))
 	})
@@ -200,10 +205,7 @@ func (s *Server) lookup(ctx context.Context, name string, version int64) (*model
 	if err != nil {
 		return nil, err
 	}
-	m := &model{s: sv, input: "features", pred: sv.Model.NewPredictor(s.opts.Threads)}
-	if len(sv.Columns) == 1 {
-		m.input = sv.Columns[0].Name
-	}
+	m := &model{s: sv, input: hlfInputName(sv), pred: sv.Model.NewPredictor(s.opts.Threads)}
 	m.b = newBatcher(m.pred, sv.HLFDim(), sv.Classes, s.opts.MaxBatch, s.opts.BatchWait)
 	s.models[key] = m
 	return m, nil
@@ -300,27 +302,25 @@ func (s *Server) modelMetadata(w http.ResponseWriter, r *http.Request) {
 	for i, v := range vs {
 		versions[i] = strconv.FormatInt(v, 10)
 	}
-	cols := make([]map[string]any, len(m.s.Columns))
-	for i, c := range m.s.Columns {
-		cols[i] = map[string]any{"name": c.Name, "kind": c.Kind, "width": max(c.Width, 1)}
+	params, err := s.metadataParameters(r, m)
+	if err != nil {
+		s.fail(w, r, err)
+		return
 	}
-	inputs := []tensorMeta{{Name: m.input, Datatype: "FP32", Shape: []int64{-1, int64(m.s.HLFDim())}}}
+	var inputs []tensorMeta
+	if m.s.HLFDim() > 0 {
+		inputs = append(inputs, tensorMeta{Name: m.input, Datatype: "FP32", Shape: []int64{-1, int64(m.s.HLFDim())}})
+	}
 	if m.s.SeqLen > 0 {
 		inputs = append(inputs, tensorMeta{Name: "sequence", Datatype: "FP32", Shape: []int64{-1, int64(m.s.SeqLen), int64(m.s.SeqDim)}})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
-		"name":     m.s.Name,
-		"versions": versions,
-		"platform": "hepsql_" + m.s.Arch,
-		"inputs":   inputs,
-		"outputs":  []tensorMeta{{Name: outputName, Datatype: "FP32", Shape: []int64{-1, int64(m.s.Classes)}}},
-		"parameters": map[string]any{
-			"version":      m.s.Version,
-			"architecture": m.s.Arch,
-			"created":      m.s.Created,
-			"features":     m.s.Inputs,
-			"columns":      cols,
-		},
+		"name":       m.s.Name,
+		"versions":   versions,
+		"platform":   "hepsql_" + m.s.Arch,
+		"inputs":     inputs,
+		"outputs":    []tensorMeta{{Name: outputName, Datatype: "FP32", Shape: []int64{-1, int64(m.s.Classes)}}},
+		"parameters": params,
 	})
 }
 
@@ -335,7 +335,7 @@ func (s *Server) modelReady(w http.ResponseWriter, r *http.Request) {
 // run predicts rows rows of x on m, through its batcher.
 func (m *model) run(x []float32, rows int) ([]float32, error) {
 	if m.s.SeqLen > 0 {
-		return nil, badRequest("model %q is a %s network, which takes a sequence; hepsql serve runs models of high-level features only (mlp) so far", m.s.Name, m.s.Arch)
+		return nil, badRequest("model %q is a %s network, which takes a sequence: use POST /v2/models/%s/infer with a %q tensor", m.s.Name, m.s.Arch, m.s.Name, sequenceName)
 	}
 	return m.b.predict(x, rows)
 }
@@ -351,6 +351,10 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	if m.s.SeqLen > 0 {
+		s.inferSequence(w, r, m, body)
+		return
+	}
 	req, x, rows, err := decodeInfer(body, m.input, m.s.HLFDim())
 	if err != nil {
 		s.fail(w, r, err)
@@ -361,15 +365,21 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	writeInferResponse(w, m, req.ID, rows, probs)
+}
+
+// writeInferResponse answers an inference request with its rows'
+// probabilities.
+func writeInferResponse(w http.ResponseWriter, m *model, id string, rows int, probs []float32) {
 	out := make([]byte, 0, 160+len(probs)*12)
 	out = append(out, `{"model_name":`...)
 	out = appendString(out, m.s.Name)
 	out = append(out, `,"model_version":"`...)
 	out = strconv.AppendInt(out, m.s.Version, 10)
 	out = append(out, '"')
-	if req.ID != "" {
+	if id != "" {
 		out = append(out, `,"id":`...)
-		out = appendString(out, req.ID)
+		out = appendString(out, id)
 	}
 	out = append(out, `,"outputs":[{"name":"`+outputName+`","datatype":"FP32","shape":[`...)
 	out = strconv.AppendInt(out, int64(rows), 10)
