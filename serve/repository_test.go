@@ -186,7 +186,6 @@ func seqTable(t *testing.T, db *sql.DB) {
 		FROM range(300) t(i)`)
 }
 
-
 // TestSequenceInfer: gru and inclusive models over the v2 protocol give
 // predict_proba's probabilities in SQL, with the sequence padded by the
 // client or (fewer steps than the model's) by the server.
