@@ -154,7 +154,7 @@ func TestRepositoryOverHTTP(t *testing.T) {
 }
 
 // TestONNXOverHTTP: GET …/onnx hands out the same bytes as export_onnx
-// writes; a gru model is refused with 400 naming its kind.
+// writes, for an mlp and a gru; an unknown model is 404.
 func TestONNXOverHTTP(t *testing.T) {
 	db, hs, dir := setup(t)
 	path := filepath.Join(dir, "m.onnx")
@@ -171,9 +171,17 @@ func TestONNXOverHTTP(t *testing.T) {
 	}
 	seqTable(t, db)
 	exec(t, db, `SELECT count(*) FROM train('g', 'SELECT label, parts FROM s', model := 'gru', gru_units := 4, epochs := 1, threads := 1, validation := 0)`)
-	code, b := get(t, hs.URL+"/v2/models/g/onnx")
-	if code != http.StatusBadRequest || !strings.Contains(string(b), "gru") {
-		t.Errorf("GET /v2/models/g/onnx: %d %s", code, b)
+	gpath := filepath.Join(dir, "g.onnx")
+	exec(t, db, fmt.Sprintf(`SELECT * FROM export_onnx('g', '%s')`, gpath))
+	want, err = os.ReadFile(gpath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, b := get(t, hs.URL+"/v2/models/g/onnx"); code != http.StatusOK || !bytes.Equal(b, want) {
+		t.Errorf("GET /v2/models/g/onnx: %d, %d bytes; export_onnx wrote %d", code, len(b), len(want))
+	}
+	if code, b := get(t, hs.URL+"/v2/models/nosuch/onnx"); code != http.StatusNotFound {
+		t.Errorf("GET /v2/models/nosuch/onnx: %d %s", code, b)
 	}
 }
 

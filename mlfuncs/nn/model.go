@@ -100,3 +100,16 @@ func (m *Model) DenseWeights(i int) (w []float32, in, out int, b []float32) {
 
 // NumDense is the number of dense layers, the output layer included.
 func (m *Model) NumDense() int { return len(m.lay.denseW) }
+
+// GRUWeights gives the GRU's weights as views into Params: wx [F × 3H]
+// and uh [H × 3H] row-major, gates side by side as [z | r | n], and the
+// input and recurrent biases bx, bh [3H]; ok is false for a network
+// without a GRU. The ONNX export reads them.
+func (m *Model) GRUWeights() (wx, uh, bx, bh []float32, ok bool) {
+	if !m.Spec.hasGRU() {
+		return nil, nil, nil, nil, false
+	}
+	l, p := m.lay, m.Params
+	view := func(t tensor) []float32 { return p[t.off : t.off+t.size()] }
+	return view(l.gruWx), view(l.gruUh), view(l.gruBx), view(l.gruBh), true
+}

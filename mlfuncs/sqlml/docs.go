@@ -84,13 +84,33 @@ func init() {
 		},
 		&sqlfuncs.Function{
 			Name: "models", Group: mlGroup,
-			Summary: "Every stored model version, from the database table hepsql_models: whether it is its name's current version (the one used when none is given), architecture, classes, feature columns, label, training rows and seconds, best-epoch metrics, options and training query (JSON text). " +
+			Summary: "Every stored model version, from the database table hepsql_models: whether it is its name's current version (the one used when none is given), architecture, classes, feature columns, label, training rows and seconds, best-epoch metrics, options and training query (JSON text), " +
+				"each feature's SQL type in training (empty for models stored before types were recorded), the network's high-level inputs in order, the hepsql version that trained it, and all of it as one JSON document (metadata), which hepsql serve's GET /v2/models returns. " +
 				"A database in memory forgets its models when it closes; open a file (hepsql --db FILE) to keep them.",
 			Forms: []string{tableForm("models", nil, nil, modelColumns)},
 			Setup: append(toySetup[:1:1],
 				`SELECT count(*) FROM train('toy_mlp', 'SELECT label, hlf FROM toy', hidden := [8], epochs := 1, threads := 1)`,
 				`SELECT count(*) FROM train('toy_mlp', 'SELECT label, hlf FROM toy', hidden := [16, 8], epochs := 1, threads := 1)`),
 			Example: `SELECT name, version, current, architecture, classes, features, rows, regexp_extract(options, '"hidden":(\[[0-9,]*\])', 1) AS hidden FROM models() WHERE name = 'toy_mlp'`,
+		},
+		&sqlfuncs.Function{
+			Name: "model_info", Group: mlGroup,
+			Summary: "The feature columns of model name (its current version; another as 'name@N'), one row each in training order: its kind (scalar, vector or sequence), its SQL type in the training query, its width and the network inputs it feeds " +
+				"(a list column v of width 2 feeds v[1] and v[2]; the high-level inputs in order are also models()'s inputs column).",
+			Forms:   []string{tableForm("model_info", []string{"name VARCHAR"}, nil, modelInfoColumns)},
+			Setup:   toySetup,
+			Example: `SELECT version, position, feature, kind, type, width, inputs FROM model_info('toy')`,
+		},
+		&sqlfuncs.Function{
+			Name: "export_onnx", Group: mlGroup,
+			Summary: "Writes model name (its current version; another as 'name@N') to path as an ONNX model (IR 7, opset 13) for other frameworks, and returns what it wrote. " +
+				"An mlp becomes Gemm/Relu layers and a Softmax from input \"features\" [batch × inputs, in models()'s inputs order] to \"probabilities\" [batch × classes], weights bit for bit; " +
+				"gru and inclusive models take \"sequence\" [batch × seq_len × values per step] too (inclusive: after \"features\"), their GRU unrolled over the steps, an all-zero step skipped wherever it is, as in hepsql. " +
+				"The model's metadata (name@version, features, label, query, metrics) goes into the file's metadata_props. " +
+				"Refused where the database forbids file access (enable_external_access = false); hepsql serve hands the same bytes out at GET /v2/models/{name}/onnx.",
+			Forms:   []string{tableForm("export_onnx", []string{"name VARCHAR", "path VARCHAR"}, nil, exportColumns)},
+			Setup:   toySetup,
+			Example: `SELECT name, version, bytes > 0 AS written FROM export_onnx('toy', '/tmp/hepsql_toy.onnx')`,
 		},
 		&sqlfuncs.Function{
 			Name: "drop_model", Group: mlGroup,
