@@ -1,6 +1,7 @@
 package sqlml_test
 
 import (
+	"database/sql"
 	"encoding/json"
 	"maps"
 	"math"
@@ -355,5 +356,35 @@ print(" ".join(i.name for i in m.graph.input))`, path).CombinedOutput()
 			t.Errorf("%s: gonnx and predict_proba differ by up to %g", c.model, worst)
 		}
 		t.Logf("%s, %d rows: gonnx vs predict_proba max |Δ| = %.2g", c.model, rows, worst)
+	}
+}
+
+// TestOlderStore: a store written before hepsql_version and feature types
+// were recorded (the column dropped, the types taken out of the features
+// JSON) still lists, exports and trains: the version is NULL and the
+// types empty for the old rows, and a new version records both.
+func TestOlderStore(t *testing.T) {
+	db := open(t, "")
+	exec(t, db, createData)
+	exec(t, db, `SELECT count(*) FROM train('m', 'SELECT label, a, v FROM d', epochs := 1, threads := 1, hidden := [4])`)
+	exec(t, db, `ALTER TABLE hepsql_models DROP COLUMN hepsql_version`)
+	exec(t, db, `UPDATE hepsql_models SET features = regexp_replace(features, ',"type":"[^"]*"', '', 'g')`)
+	var hv sql.NullString
+	var types []any
+	if err := db.QueryRow(`SELECT hepsql_version, feature_types FROM models()`).Scan(&hv, &types); err != nil {
+		t.Fatal(err)
+	}
+	if hv.Valid || len(types) != 2 || types[0] != "" {
+		t.Errorf("old row: hepsql_version %v, feature_types %v", hv, types)
+	}
+	exec(t, db, `SELECT count(*) FROM train('m', 'SELECT label, a, v FROM d', epochs := 1, threads := 1, hidden := [4])`)
+	if err := db.QueryRow(`SELECT hepsql_version, feature_types FROM models() WHERE version = 2`).Scan(&hv, &types); err != nil {
+		t.Fatal(err)
+	}
+	if !hv.Valid || hv.String == "" || len(types) != 2 || types[0] == "" {
+		t.Errorf("new row: hepsql_version %v, feature_types %v", hv, types)
+	}
+	if _, err := db.Exec(`SELECT * FROM export_onnx('m@1', ?)`, filepath.Join(t.TempDir(), "m.onnx")); err != nil {
+		t.Errorf("exporting the old version: %v", err)
 	}
 }
