@@ -107,7 +107,7 @@ func init() {
 				"An mlp becomes Gemm/Relu layers and a Softmax from input \"features\" [batch × inputs, in models()'s inputs order] to \"probabilities\" [batch × classes], weights bit for bit; " +
 				"gru and inclusive models take \"sequence\" [batch × seq_len × values per step] too (inclusive: after \"features\"), their GRU unrolled over the steps, an all-zero step skipped wherever it is, as in hepsql. " +
 				"The model's metadata (name@version, features, label, query, metrics) goes into the file's metadata_props. " +
-				"Refused where the database forbids file access (enable_external_access = false); hepsql serve hands the same bytes out at GET /v2/models/{name}/onnx.",
+				"Where the database forbids file access (enable_external_access = false), only paths under allowed_directories or in allowed_paths are written; hepsql serve hands the same bytes out at GET /v2/models/{name}/onnx.",
 			Forms:   []string{tableForm("export_onnx", []string{"name VARCHAR", "path VARCHAR"}, nil, exportColumns)},
 			Setup:   toySetup,
 			Example: `SELECT name, version, bytes > 0 AS written FROM export_onnx('toy', '/tmp/hepsql_toy.onnx')`,

@@ -261,8 +261,8 @@ var exportColumns = []capi.Column{
 // bindExportONNX: export_onnx('name[@N]', path) writes the version
 // (default: the current one) as an ONNX model file and returns what it
 // wrote. A database that forbids external access (enable_external_access
-// = false, as a sandboxed server sets it) may not write files, and so
-// may not export.
+// = false, as a sandboxed server sets it) exports only into its
+// allowed_directories and allowed_paths.
 func (e *env) bindExportONNX(a *capi.BindArgs) (capi.Table, error) {
 	name, version, err := e.refArg(a, "export_onnx")
 	if err != nil {
@@ -277,7 +277,7 @@ func (e *env) bindExportONNX(a *capi.BindArgs) (capi.Table, error) {
 		return nil, fmt.Errorf("export_onnx(%q, path): want the path of the .onnx file to write", name)
 	}
 	return &valuesTable{cols: exportColumns, compute: func() ([][]any, error) {
-		if err := e.checkExternalAccess(); err != nil {
+		if err := e.checkFileAccess(path); err != nil {
 			return nil, fmt.Errorf("export_onnx(%q, %q): %w", name, path, err)
 		}
 		m, err := e.model(name, version)
@@ -338,18 +338,30 @@ func ExportONNX(ctx context.Context, db *sql.DB, name string, version int64) ([]
 		Arch: infos.Architecture, Layout: l, Metrics: string(metrics), Query: infos.Query, HepsqlVer: infos.HepsqlVersion}})
 }
 
-// checkExternalAccess refuses when the database forbids file access.
-func (e *env) checkExternalAccess() error {
+// checkFileAccess refuses to write path where the database forbids file
+// access: enable_external_access false, unless path is under one of
+// allowed_directories or is one of allowed_paths (DuckDB's own
+// exceptions, which a sandboxed server sets).
+func (e *env) checkFileAccess(path string) error {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return err
+	}
 	conn, err := e.connect()
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	st, err := conn.Prepare(`SELECT current_setting('enable_external_access')::BOOLEAN`)
+	st, err := conn.Prepare(`SELECT current_setting('enable_external_access')::BOOLEAN
+		OR len(list_filter(current_setting('allowed_directories')::VARCHAR[], d -> starts_with($1, d))) > 0
+		OR list_contains(current_setting('allowed_paths')::VARCHAR[], $1)`)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	if err := st.Bind(1, abs); err != nil {
+		return err
+	}
 	allowed := true
 	err = each(st, func(ch capi.Chunk, n int) error {
 		allowed = capi.Slice[bool](ch.Vector(0), n)[0]
@@ -359,7 +371,7 @@ func (e *env) checkExternalAccess() error {
 		return err
 	}
 	if !allowed {
-		return errors.New("the database does not allow file access (enable_external_access is false)")
+		return errors.New("the database does not allow file access there (enable_external_access is false, and the path is not under allowed_directories nor in allowed_paths)")
 	}
 	return nil
 }

@@ -245,7 +245,8 @@ print(m.ir_version, m.opset_import[0].version, g.input[0].name, g.output[0].name
 }
 
 // TestExportONNXErrors: a path that cannot be written is named; a
-// missing version is named; a database without file access refuses.
+// missing version is named; a database without file access refuses,
+// except under its allowed_directories.
 func TestExportONNXErrors(t *testing.T) {
 	db := open(t, "")
 	dir := t.TempDir()
@@ -258,12 +259,28 @@ func TestExportONNXErrors(t *testing.T) {
 	if _, err := db.Exec(`SELECT * FROM export_onnx('m@7', ?)`, filepath.Join(dir, "m.onnx")); err == nil || !strings.Contains(err.Error(), "version 7") {
 		t.Errorf("export of a missing version: %v", err)
 	}
+	allowed := filepath.Join(dir, "allowed")
+	if err := os.Mkdir(allowed, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	exec(t, db, `SET allowed_directories = ['`+allowed+`']`)
 	exec(t, db, `SET enable_external_access = false`)
 	if _, err := db.Exec(`SELECT * FROM export_onnx('m', ?)`, filepath.Join(dir, "m.onnx")); err == nil || !strings.Contains(err.Error(), "enable_external_access") {
 		t.Errorf("export without external access: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "m.onnx")); err == nil {
 		t.Error("a refused export wrote its file")
+	}
+	// The allowed folder, reached through "..", is still allowed; its
+	// sibling with the same prefix is not.
+	if _, err := db.Exec(`SELECT * FROM export_onnx('m', ?)`, filepath.Join(allowed, "..", "allowed", "m.onnx")); err != nil {
+		t.Errorf("export into an allowed directory: %v", err)
+	}
+	if err := os.Mkdir(allowed+"2", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`SELECT * FROM export_onnx('m', ?)`, filepath.Join(allowed+"2", "m.onnx")); err == nil {
+		t.Error("export into allowed2 with only allowed/ allowed: no error")
 	}
 }
 
