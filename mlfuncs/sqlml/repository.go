@@ -319,23 +319,24 @@ func exportONNX(m *loaded) ([]byte, error) {
 }
 
 // ExportONNX encodes version of name (0: the current one) as an ONNX
-// model, for programs that hand models out (the server).
+// model, for programs that hand models out (the server). The bytes are
+// export_onnx's for the same version.
 func ExportONNX(ctx context.Context, db *sql.DB, name string, version int64) ([]byte, error) {
 	s, err := LoadServed(ctx, db, name, version)
 	if err != nil {
 		return nil, err
 	}
-	infos, err := ServedInfo(ctx, db, name, s.Version)
+	info, err := ServedInfo(ctx, db, name, s.Version)
 	if err != nil {
 		return nil, err
 	}
-	l := &layout{Label: infos.Label, OneHot: infos.OneHot, Classes: infos.Classes, SeqLen: infos.SeqLen, SeqDim: infos.SeqDim}
-	for _, f := range infos.Features {
+	l := &layout{Label: info.Label, OneHot: info.OneHot, Classes: info.Classes, SeqLen: info.SeqLen, SeqDim: info.SeqDim}
+	for _, f := range info.Features {
 		l.Features = append(l.Features, feature{Name: f.Name, Kind: f.Kind, Width: f.Width, Type: f.Type})
 	}
-	metrics, _ := json.Marshal(infos.Metrics)
-	return exportONNX(&loaded{model: s.Model, rec: &record{Name: s.Name, Version: s.Version, Created: infos.Created,
-		Arch: infos.Architecture, Layout: l, Metrics: string(metrics), Query: infos.Query, HepsqlVer: infos.HepsqlVersion}})
+	rec := &record{Name: s.Name, Version: s.Version, Created: info.Created, Arch: info.Architecture, Layout: l,
+		Metrics: string(info.Metrics), Query: info.Query, HepsqlVer: info.HepsqlVersion}
+	return exportONNX(&loaded{model: s.Model, rec: rec})
 }
 
 // checkFileAccess refuses to write path where the database forbids file
