@@ -41,7 +41,7 @@ func TestServeRefusesNonLoopback(t *testing.T) {
 		t.Errorf("serve created %s", db)
 	}
 	for _, ok := range []string{"127.0.0.1:0", "[::1]:0", "localhost:0"} {
-		if err := loopbackOnly(ok); err != nil {
+		if err := loopbackOnly("--listen", ok); err != nil {
 			t.Errorf("%s: %v", ok, err)
 		}
 	}

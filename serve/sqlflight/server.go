@@ -449,12 +449,14 @@ func (s *Server) stream(ctx context.Context, query string, args []any) (*arrow.S
 			return nil
 		})
 		if !sent {
-			startc <- started{err: err}
+			// ctx is still live here: a time limit or a cancellation is
+			// told apart from the statement's own error.
+			startc <- started{err: s.clientError(ctx, err)}
 		}
 	}()
 	st := <-startc
 	if st.err != nil {
-		return nil, nil, s.clientError(ctx, st.err)
+		return nil, nil, st.err
 	}
 	return st.schema, ch, nil
 }
