@@ -289,8 +289,6 @@ func TestFlightSQL(t *testing.T) {
 
 }
 
-
-
 // TestFlightSQLAuth: with a token file, requests without a token get
 // 401 (HTTP) and Unauthenticated (gRPC); an inference-only token is
 // refused SQL (PermissionDenied) but may call the HTTP API; a sql token
