@@ -1,0 +1,135 @@
+package sqlflight_test
+
+import (
+	"context"
+	"database/sql"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	_ "github.com/apache/arrow-go/v18/arrow/flight/flightsql/driver"
+	"google.golang.org/grpc"
+
+	"github.com/hepsql/hepsql"
+	"github.com/hepsql/hepsql/serve/sqlflight"
+)
+
+// serveOn runs a Flight SQL server over db on a loopback port and
+// returns a database/sql client of it (arrow-go's driver).
+func serveOn(t *testing.T, db *sql.DB, opts sqlflight.Options) *sql.DB {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs := grpc.NewServer()
+	sqlflight.New(db, opts).Register(gs)
+	go gs.Serve(ln)
+	t.Cleanup(gs.Stop)
+	c, err := sql.Open("flightsql", "flightsql://"+ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// TestCancel: a client's cancellation interrupts the server's query. The
+// server's pool has one connection, so the next query can only run once
+// the cancelled one (a sum over 10^12 numbers: hours) has let go of it.
+func TestCancel(t *testing.T) {
+	db, err := hepsql.Open("?threads=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	c := serveOn(t, db, sqlflight.Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() {
+		var v any
+		errc <- c.QueryRowContext(ctx, "SELECT sum(range) FROM range(1000000000000)").Scan(&v)
+	}()
+	time.Sleep(300 * time.Millisecond)
+	cancel()
+	if err := <-errc; err == nil {
+		t.Fatal("a cancelled query returned no error")
+	}
+	qctx, qcancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer qcancel()
+	var n int64
+	if err := c.QueryRowContext(qctx, "SELECT 41 + 1").Scan(&n); err != nil || n != 42 {
+		t.Fatalf("the next query: %d, %v (the cancelled one still holds the connection?)", n, err)
+	}
+}
+
+// TestTimeout: a statement over Options.QueryTimeout ends with an error
+// that says so.
+func TestTimeout(t *testing.T) {
+	db, err := hepsql.Open("?threads=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	c := serveOn(t, db, sqlflight.Options{QueryTimeout: 200 * time.Millisecond})
+	var v any
+	err = c.QueryRowContext(context.Background(), "SELECT sum(range) FROM range(1000000000000)").Scan(&v)
+	if err == nil || !strings.Contains(err.Error(), "time limit") {
+		t.Fatalf("a statement over the time limit: %v", err)
+	}
+}
+
+// TestBatches: a result larger than a batch arrives whole and in order,
+// NULLs and strings included, and an error in the middle of a stream
+// reaches the client.
+func TestBatches(t *testing.T) {
+	db, err := hepsql.Open("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	c := serveOn(t, db, sqlflight.Options{BatchRows: 5000, Hide: []string{"/secret/place"}})
+	rows, err := c.Query("SELECT range AS i, CASE WHEN range % 7 = 0 THEN NULL ELSE 'r' || range END AS s FROM range(100000) ORDER BY i")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := int64(0)
+	for rows.Next() {
+		var i int64
+		var s sql.NullString
+		if err := rows.Scan(&i, &s); err != nil {
+			t.Fatal(err)
+		}
+		if i != want || s.Valid != (i%7 != 0) || s.Valid && s.String != "r"+itoa(i) {
+			t.Fatalf("row %d: %d %v", want, i, s)
+		}
+		want++
+	}
+	if err := rows.Err(); err != nil || want != 100000 {
+		t.Fatalf("%d rows, %v", want, err)
+	}
+	rows.Close()
+	// An error raised after rows have streamed.
+	rows, err = c.Query("SELECT CASE WHEN range = 90000 THEN error('bad row at /secret/place/x') ELSE range END FROM range(100000)")
+	if err == nil {
+		for rows.Next() {
+		}
+		err = rows.Err()
+		rows.Close()
+	}
+	if err == nil || !strings.Contains(err.Error(), "bad row") || strings.Contains(err.Error(), "/secret/place") {
+		t.Fatalf("an error in the stream: %v", err)
+	}
+}
+
+func itoa(n int64) string {
+	var b []byte
+	for {
+		b = append([]byte{byte('0' + n%10)}, b...)
+		if n /= 10; n == 0 {
+			return string(b)
+		}
+	}
+}
