@@ -17,11 +17,11 @@
 // for the network (dynamic batching, see batcher): the first request waits
 // up to Options.BatchWait for others, up to Options.MaxBatch rows.
 //
-// This package serves inference only. Not here yet: authentication (bearer
-// tokens), TLS, the Arrow Flight SQL front door, models with a sequence
+// This package serves inference only: bearer tokens are package auth's
+// (auth.HTTP wraps a Server), TLS and listening hepsql serve's, SQL over
+// the network package sqlflight's. Not here yet: models with a sequence
 // input (gru, inclusive; their metadata is served, inference answers 400),
-// and the Protocol's binary tensor extension; the server is meant for
-// loopback until tokens exist, which is what hepsql serve enforces.
+// and the Protocol's binary tensor extension.
 package serve
 
 import (

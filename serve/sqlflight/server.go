@@ -538,7 +538,7 @@ func (s *Server) clientError(ctx context.Context, err error) error {
 	}
 	msg := err.Error()
 	for _, h := range s.opts.Hide {
-		if h != "" {
+		if len(h) > 1 { // not "/", which is in every path
 			msg = strings.ReplaceAll(msg, h, "<server>")
 		}
 	}

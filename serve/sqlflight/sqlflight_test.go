@@ -8,8 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow/flight/flightsql"
 	_ "github.com/apache/arrow-go/v18/arrow/flight/flightsql/driver"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/hepsql/hepsql"
 	"github.com/hepsql/hepsql/serve/sqlflight"
@@ -62,6 +64,60 @@ func TestCancel(t *testing.T) {
 	var n int64
 	if err := c.QueryRowContext(qctx, "SELECT 41 + 1").Scan(&n); err != nil || n != 42 {
 		t.Fatalf("the next query: %d, %v (the cancelled one still holds the connection?)", n, err)
+	}
+}
+
+// TestDisconnect: a client that goes away in the middle of a stream
+// (after its first batch, of a result of hours) frees the server's one
+// connection for the next client, and a request over the gRPC message
+// limit is refused without harm.
+func TestDisconnect(t *testing.T) {
+	db, err := hepsql.Open("?threads=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs := grpc.NewServer(grpc.MaxRecvMsgSize(4096))
+	sqlflight.New(db, sqlflight.Options{}).Register(gs)
+	go gs.Serve(ln)
+	defer gs.Stop()
+	addr := ln.Addr().String()
+	ctx, cancel := context.WithCancel(context.Background())
+	cl, err := flightsql.NewClient(addr, nil, nil, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := cl.Execute(ctx, "SELECT range FROM range(1000000000000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdr, err := cl.DoGet(ctx, info.Endpoint[0].Ticket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rdr.Next() {
+		t.Fatalf("no first batch: %v", rdr.Err())
+	}
+	cancel()
+	cl.Close() // the connection goes, mid-stream
+	c, err := sql.Open("flightsql", "flightsql://"+addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Exec("SELECT '" + strings.Repeat("x", 10000) + "'"); err == nil || !strings.Contains(err.Error(), "ResourceExhausted") {
+		t.Errorf("a request over the message limit: %v", err)
+	}
+	qctx, qcancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer qcancel()
+	var n int64
+	if err := c.QueryRowContext(qctx, "SELECT 41 + 1").Scan(&n); err != nil || n != 42 {
+		t.Fatalf("the next query: %d, %v (the abandoned stream still holds the connection?)", n, err)
 	}
 }
 
