@@ -159,7 +159,9 @@ Flags:
 		handler = auth.HTTP(tokens, auth.Infer, srv)
 	}
 	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
-		WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10, TLSConfig: tlsConfig}
+		WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
+		// Each door its own copy: net/http adds its protocols to it.
+		TLSConfig: tlsConfig.Clone()}
 
 	scheme, how := "http", "loopback only, without authentication (no --token-file)"
 	if tlsConfig != nil {
@@ -254,7 +256,7 @@ func grpcOptions(tokens *auth.Tokens, tlsConfig *tls.Config, maxRequest int, log
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 	}
 	if tlsConfig != nil {
-		opts = append(opts, grpc.Creds(credentials.NewTLS(tlsConfig)))
+		opts = append(opts, grpc.Creds(credentials.NewTLS(tlsConfig.Clone())))
 	}
 	return opts
 }
