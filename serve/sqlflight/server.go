@@ -57,6 +57,11 @@ type Options struct {
 	// DuckDB's 2048-row chunks are gathered up to it, so that large results
 	// travel in fewer, larger messages.
 	BatchRows int
+	// BatchBytes is the most bytes in one batch sent (default 2 MiB): gRPC
+	// clients refuse messages over 4 MiB unless told otherwise, arrow-go's
+	// database/sql driver among them. A DuckDB chunk larger than this
+	// (wide lists) is split into row slices.
+	BatchBytes int64
 	// MaxPrepared bounds the prepared statements held open (default 1000).
 	MaxPrepared int
 	// ReadOnly is reported to clients (SqlInfo); the database itself
@@ -96,6 +101,9 @@ func New(db *sql.DB, opts Options) *Server {
 	}
 	if opts.BatchRows <= 0 {
 		opts.BatchRows = 1 << 16
+	}
+	if opts.BatchBytes <= 0 {
+		opts.BatchBytes = 2 << 20
 	}
 	if opts.MaxPrepared <= 0 {
 		opts.MaxPrepared = 1000
@@ -421,15 +429,24 @@ func (s *Server) stream(ctx context.Context, query string, args []any) (*arrow.S
 	go func() {
 		defer cancel()
 		defer conn.Close()
-		sent := false
+		sent := false // the schema, on startc
 		defer func() {
-			if p := recover(); p != nil {
+			p := recover()
+			if p != nil {
 				s.opts.Log.Printf("sqlflight: panic running a statement: %v", p)
-				if !sent {
-					startc <- started{err: status.Error(codes.Internal, "internal error; the server's log has the details")}
-				} else {
-					close(ch)
+			}
+			internal := status.Error(codes.Internal, "internal error; the server's log has the details")
+			switch {
+			case !sent && p != nil:
+				startc <- started{err: internal}
+			case sent:
+				if p != nil {
+					select {
+					case ch <- flight.StreamChunk{Err: internal}:
+					case <-ctx.Done():
+					}
 				}
+				close(ch) // the one place ch is closed
 			}
 		}()
 		err := conn.Raw(func(dc any) error {
@@ -444,7 +461,6 @@ func (s *Server) stream(ctx context.Context, query string, args []any) (*arrow.S
 			defer rows.Close()
 			startc <- started{schema: rows.Schema()}
 			sent = true
-			defer close(ch)
 			s.pump(ctx, rows, ch)
 			return nil
 		})
@@ -462,11 +478,12 @@ func (s *Server) stream(ctx context.Context, query string, args []any) (*arrow.S
 }
 
 // pump sends rows' batches on ch, gathering DuckDB's chunks up to
-// BatchRows rows, until the end, an error (sent as the last chunk) or ctx
-// is done.
+// BatchRows rows or BatchBytes bytes (and splitting a chunk over
+// BatchBytes), until the end, an error (sent as the last chunk) or ctx is
+// done.
 func (s *Server) pump(ctx context.Context, rows *capi.ArrowRows, ch chan<- flight.StreamChunk) {
 	var pending []arrow.RecordBatch
-	n := 0
+	var n, size int64
 	send := func(c flight.StreamChunk) bool {
 		select {
 		case ch <- c:
@@ -490,11 +507,12 @@ func (s *Server) pump(ctx context.Context, rows *capi.ArrowRows, ch chan<- fligh
 				p.Release()
 			}
 			if err != nil {
-				pending, n = nil, 0
-				return send(flight.StreamChunk{Err: status.Errorf(codes.Internal, "gathering batches: %v", err)}) && false
+				pending, n, size = pending[:0], 0, 0
+				send(flight.StreamChunk{Err: status.Errorf(codes.Internal, "gathering batches: %v", err)})
+				return false
 			}
 		}
-		pending, n = pending[:0], 0
+		pending, n, size = pending[:0], 0, 0
 		return send(flight.StreamChunk{Data: rec})
 	}
 	defer func() {
@@ -514,9 +532,28 @@ func (s *Server) pump(ctx context.Context, rows *capi.ArrowRows, ch chan<- fligh
 			flush()
 			return
 		}
+		bytes := recordBytes(rec)
+		if size+bytes > s.opts.BatchBytes && !flush() {
+			rec.Release()
+			return
+		}
+		if bytes > s.opts.BatchBytes {
+			// Alone over the limit: send it in row slices.
+			parts := (bytes + s.opts.BatchBytes - 1) / s.opts.BatchBytes
+			rowsPer := max((rec.NumRows()+parts-1)/parts, 1)
+			for i := int64(0); i < rec.NumRows(); i += rowsPer {
+				if !send(flight.StreamChunk{Data: rec.NewSlice(i, min(i+rowsPer, rec.NumRows()))}) {
+					rec.Release()
+					return
+				}
+			}
+			rec.Release()
+			continue
+		}
 		pending = append(pending, rec)
-		n += int(rec.NumRows())
-		if n >= s.opts.BatchRows && !flush() {
+		n += rec.NumRows()
+		size += bytes
+		if n >= int64(s.opts.BatchRows) && !flush() {
 			return
 		}
 	}
@@ -546,6 +583,28 @@ func (s *Server) clientError(ctx context.Context, err error) error {
 }
 
 var _ flightsql.Server = (*Server)(nil)
+
+// recordBytes is the size of rec's buffers (children included), about
+// the size of its IPC message.
+func recordBytes(rec arrow.RecordBatch) int64 {
+	var n int64
+	var walk func(d arrow.ArrayData)
+	walk = func(d arrow.ArrayData) {
+		for _, b := range d.Buffers() {
+			if b != nil {
+				n += int64(b.Len())
+			}
+		}
+		for _, c := range d.Children() {
+			walk(c)
+		}
+		// Dictionaries (ENUM) are left out: small, and sent apart.
+	}
+	for _, c := range rec.Columns() {
+		walk(c.Data())
+	}
+	return n
+}
 
 // concatRecords joins batches of one schema into one (buffer copies, a
 // column at a time).

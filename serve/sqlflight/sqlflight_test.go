@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/flight/flightsql"
 	_ "github.com/apache/arrow-go/v18/arrow/flight/flightsql/driver"
 	"google.golang.org/grpc"
@@ -187,5 +188,84 @@ func itoa(n int64) string {
 		if n /= 10; n == 0 {
 			return string(b)
 		}
+	}
+}
+
+// TestWideBatches: batches of wide rows stay under the 4 MiB a gRPC
+// client accepts by default (arrow-go's clients do not raise it), and a
+// single DuckDB chunk wider than that is split into row slices.
+func TestWideBatches(t *testing.T) {
+	db, err := hepsql.Open("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	c := serveOn(t, db, sqlflight.Options{})
+	// 65,536 rows of 16 doubles would be 8 MiB in one gathered batch.
+	rows, err := c.Query("SELECT " + strings.Repeat("range::DOUBLE + 0.5 AS x, ", 15) + "range AS i FROM range(200000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := int64(0)
+	vals := make([]any, 16)
+	ptrs := make([]any, 16)
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		if vals[15] != n || vals[0] != float64(n)+0.5 {
+			t.Fatalf("row %d: %v", n, vals)
+		}
+		n++
+	}
+	if err := rows.Err(); err != nil || n != 200000 {
+		t.Fatalf("wide rows: %d rows, %v", n, err)
+	}
+	rows.Close()
+
+	// 2,048 rows of a 600-double list: 10 MiB in one DuckDB chunk. The
+	// database/sql driver reads no LIST: read Arrow batches.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs := grpc.NewServer()
+	sqlflight.New(db, sqlflight.Options{}).Register(gs)
+	go gs.Serve(ln)
+	defer gs.Stop()
+	cl, err := flightsql.NewClient(ln.Addr().String(), nil, nil, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx := context.Background()
+	info, err := cl.Execute(ctx, "SELECT range AS i, list_transform(range(600), x -> x + range) AS l FROM range(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdr, err := cl.DoGet(ctx, info.Endpoint[0].Ticket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rdr.Release()
+	n = 0
+	for rdr.Next() {
+		rec := rdr.RecordBatch()
+		is := rec.Column(0).(*array.Int64)
+		ls := rec.Column(1).(*array.List)
+		vs := ls.ListValues().(*array.Int64)
+		for r := range int(rec.NumRows()) {
+			start, end := ls.ValueOffsets(r)
+			if is.Value(r) != n || end-start != 600 || vs.Value(int(start)+599) != n+599 {
+				t.Fatalf("row %d wrong", n)
+			}
+			n++
+		}
+	}
+	if err := rdr.Err(); err != nil || n != 10000 {
+		t.Fatalf("wide lists: %d rows, %v", n, err)
 	}
 }
