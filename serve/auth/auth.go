@@ -104,7 +104,10 @@ func Parse(r io.Reader, name string) (*Tokens, error) {
 		}
 		h, ok := strings.CutPrefix(f[1], "sha256:")
 		var sum [sha256.Size]byte
-		if n, err := hex.Decode(sum[:], []byte(h)); !ok || err != nil || n != sha256.Size || len(h) != 2*sha256.Size {
+		if !ok || len(h) != 2*sha256.Size {
+			return nil, fmt.Errorf("auth: %s:%d: want sha256: and 64 hexadecimal digits", name, line)
+		}
+		if _, err := hex.Decode(sum[:], []byte(h)); err != nil {
 			return nil, fmt.Errorf("auth: %s:%d: want sha256: and 64 hexadecimal digits", name, line)
 		}
 		id := Identity{Scope: scope, Name: fmt.Sprintf("line %d", line)}
