@@ -134,25 +134,32 @@ func (s *Server) Register(gs *grpc.Server) {
 
 // ---- statements ---------------------------------------------------------
 
-// GetFlightInfoStatement answers a query with a ticket that carries it:
-// the query runs when the ticket is redeemed (DoGetStatement).
+// GetFlightInfoStatement plans the query, so that its errors come now and
+// its schema is in the answer (JDBC's driver describes a result from it),
+// and answers with a ticket that carries the query: it runs when the
+// ticket is redeemed (DoGetStatement).
 func (s *Server) GetFlightInfoStatement(ctx context.Context, cmd flightsql.StatementQuery, desc *flight.FlightDescriptor) (*flight.FlightInfo, error) {
 	if len(cmd.GetTransactionId()) > 0 {
 		return nil, status.Error(codes.Unimplemented, "hepsql serve has no transactions")
 	}
-	if strings.TrimSpace(cmd.GetQuery()) == "" {
-		return nil, status.Error(codes.InvalidArgument, "empty query")
+	schema, _, err := s.schemaOf(ctx, cmd.GetQuery())
+	if err != nil {
+		return nil, err
 	}
 	tkt, err := flightsql.CreateStatementQueryTicket([]byte(cmd.GetQuery()))
 	if err != nil {
 		return nil, status.Errorf(codes.Internal, "making a ticket: %v", err)
 	}
-	return &flight.FlightInfo{
+	info := &flight.FlightInfo{
 		Endpoint:         []*flight.FlightEndpoint{{Ticket: &flight.Ticket{Ticket: tkt}}},
 		FlightDescriptor: desc,
 		TotalRecords:     -1,
 		TotalBytes:       -1,
-	}, nil
+	}
+	if schema != nil {
+		info.Schema = flight.SerializeSchema(schema, s.Alloc)
+	}
+	return info, nil
 }
 
 // GetSchemaStatement plans the query and returns its result's schema.

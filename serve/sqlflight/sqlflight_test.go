@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/flight"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/arrow/flight/flightsql"
 	_ "github.com/apache/arrow-go/v18/arrow/flight/flightsql/driver"
 	"google.golang.org/grpc"
@@ -251,6 +253,10 @@ func TestWideBatches(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rdr.Release()
+	// The FlightInfo's schema, from planning, is the stream's.
+	if sc, err := flight.DeserializeSchema(info.Schema, memory.DefaultAllocator); err != nil || !sc.Equal(rdr.Schema()) {
+		t.Errorf("FlightInfo schema %v (%v), stream schema %v", sc, err, rdr.Schema())
+	}
 	n = 0
 	for rdr.Next() {
 		rec := rdr.RecordBatch()
