@@ -41,8 +41,9 @@ func main() {
 	sample := flag.String("sample", "../shared/data/Run2012B_SingleMu_10000.root", "the CMS sample")
 	copies := flag.Int("copies", 594, "times the sample is read (594: 10.0 M jets)")
 	runs := flag.Int("runs", 3, "runs of each way; the best is reported")
+	batchRows := flag.Int("batch-rows", 0, "the gathering server's sqlflight.Options.BatchRows (0: its default)")
 	flag.Parse()
-	if err := run(*readme, *sample, *copies, *runs); err != nil {
+	if err := run(*readme, *sample, *copies, *runs, *batchRows); err != nil {
 		log.Fatal(err)
 	}
 }
@@ -57,7 +58,7 @@ type way struct {
 	sum   float64
 }
 
-func run(readme, sample string, copies, runs int) error {
+func run(readme, sample string, copies, runs, batchRows int) error {
 	ctx := context.Background()
 	machine, err := bench.DescribeMachine(ctx)
 	if err != nil {
@@ -91,7 +92,7 @@ func run(readme, sample string, copies, runs int) error {
 		go gs.Serve(ln)
 		return ln.Addr().String(), gs.Stop, nil
 	}
-	addr, stop, err := serveWith(0)
+	addr, stop, err := serveWith(batchRows)
 	if err != nil {
 		return err
 	}
@@ -132,40 +133,29 @@ func run(readme, sample string, copies, runs int) error {
 		return err
 	}
 	defer remote2048.Close()
-	cl, err := flightsql.NewClient(addr, nil, nil, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	arrowClient := func(addr string) (func(ctx context.Context, query string) (int64, float64, error), func(), error) {
+		cl, err := flightsql.NewClient(addr, nil, nil, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		if err != nil {
+			return nil, nil, err
+		}
+		return func(ctx context.Context, query string) (int64, float64, error) { return fetchArrow(ctx, cl, query) }, func() { cl.Close() }, nil
+	}
+	arrowGathered, close1, err := arrowClient(addr)
 	if err != nil {
 		return err
 	}
-	defer cl.Close()
-	arrowClient := func(ctx context.Context, query string) (int64, float64, error) {
-		info, err := cl.Execute(ctx, query)
-		if err != nil {
-			return 0, 0, err
-		}
-		rdr, err := cl.DoGet(ctx, info.Endpoint[0].Ticket)
-		if err != nil {
-			return 0, 0, err
-		}
-		defer rdr.Release()
-		var n int64
-		var sum float64
-		for rdr.Next() {
-			col := rdr.RecordBatch().Column(0).(*array.Float32)
-			for _, v := range col.Float32Values() {
-				sum += float64(v)
-			}
-			n += int64(col.Len())
-		}
-		if err := rdr.Err(); err != nil && !errors.Is(err, io.EOF) {
-			return 0, 0, err
-		}
-		return n, sum, nil
+	defer close1()
+	arrow2048, close2, err := arrowClient(addr2048)
+	if err != nil {
+		return err
 	}
+	defer close2()
 	ways := []*way{
 		{name: "in process, database/sql (hepsql driver)", fetch: viaSQL(db)},
 		{name: "Flight SQL, database/sql (arrow-go flightsql driver)", fetch: viaSQL(remote)},
 		{name: "Flight SQL, database/sql, batches of 2,048 rows (no gathering)", fetch: viaSQL(remote2048)},
-		{name: "Flight SQL, arrow-go client reading Arrow batches", fetch: arrowClient},
+		{name: "Flight SQL, arrow-go client reading Arrow batches", fetch: arrowGathered},
+		{name: "Flight SQL, arrow-go client, batches of 2,048 rows (no gathering)", fetch: arrow2048},
 	}
 	// Warm the file cache and read_root's metadata cache first.
 	if _, _, err := ways[0].fetch(ctx, query); err != nil {
@@ -207,4 +197,30 @@ func run(readme, sample string, copies, runs int) error {
 		return bench.WriteSectionUnder(readme, "## SQL over Arrow Flight SQL (flightbench)", "<!-- flightbench begin -->", "<!-- flightbench end -->", b.String())
 	}
 	return nil
+}
+
+// fetchArrow runs query through cl and sums its Arrow batches.
+func fetchArrow(ctx context.Context, cl *flightsql.Client, query string) (int64, float64, error) {
+	info, err := cl.Execute(ctx, query)
+	if err != nil {
+		return 0, 0, err
+	}
+	rdr, err := cl.DoGet(ctx, info.Endpoint[0].Ticket)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer rdr.Release()
+	var n int64
+	var sum float64
+	for rdr.Next() {
+		col := rdr.RecordBatch().Column(0).(*array.Float32)
+		for _, v := range col.Float32Values() {
+			sum += float64(v)
+		}
+		n += int64(col.Len())
+	}
+	if err := rdr.Err(); err != nil && !errors.Is(err, io.EOF) {
+		return 0, 0, err
+	}
+	return n, sum, nil
 }
