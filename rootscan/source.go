@@ -157,6 +157,9 @@ func expandSources(arg any, o SourceOptions) ([]string, error) {
 		if p == "" {
 			return nil, errors.New("read_root: empty file name")
 		}
+		if err := checkAccess(p); err != nil {
+			return nil, err
+		}
 		if !strings.ContainsAny(p, "*?[") {
 			names = append(names, p)
 			continue
@@ -190,6 +193,9 @@ func (f *openFile) Close() error { return f.r.File.Close() }
 
 // openRaw opens name through its backend.
 func openRaw(name string, o SourceOptions) (*countingFile, error) {
+	if err := checkAccess(name); err != nil {
+		return nil, err
+	}
 	b, err := backendFor(name)
 	if err != nil {
 		return nil, err

@@ -22,10 +22,10 @@
 // 400 for them). The model repository's endpoints (a listing, Triton's
 // index, ONNX export) are in repository.go.
 //
-// This package serves inference only. Not here yet: authentication (bearer
-// tokens), TLS, the Arrow Flight SQL front door and the Protocol's binary
-// tensor extension; the server is meant for loopback until tokens exist,
-// which is what hepsql serve enforces.
+// This package serves inference only: bearer tokens are package auth's
+// (auth.HTTP wraps a Server), TLS and listening hepsql serve's, SQL over
+// the network package sqlflight's. Not here yet: the Protocol's binary
+// tensor extension.
 package serve
 
 import (

@@ -35,6 +35,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runPipeline(ctx, args[1:], stdout, stderr)
 	case len(args) > 0 && args[0] == "gen":
 		err = runGen(args[1:], stdout, stderr)
+	case len(args) > 1 && args[0] == "serve" && args[1] == "token":
+		err = runServeToken(args[2:], stdout, stderr)
 	case len(args) > 0 && args[0] == "serve":
 		err = runServe(ctx, args[1:], stderr)
 	default:

@@ -25,6 +25,9 @@ func TestServeRefusesNonLoopback(t *testing.T) {
 		{[]string{"serve", "--db", db, "--listen", "example.org:8080"}, "loopback"},
 		{[]string{"serve", "--listen", "127.0.0.1:8080"}, "--db FILE is required"},
 		{[]string{"serve", "--db", db, "--max-batch", "0"}, "--max-batch"},
+		{[]string{"serve", "--db", db, "--flight", "0.0.0.0:8815"}, "without --token-file"},
+		{[]string{"serve", "--db", db, "--tls-cert", "c.pem"}, "--tls-cert and --tls-key go together"},
+		{[]string{"serve", "token", "--scope", "admin", "--token-file", filepath.Join(filepath.Dir(db), "t")}, "scope \"admin\""},
 	} {
 		var stdout, stderr bytes.Buffer
 		if code := run(context.Background(), c.args, nil, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), c.says) {
@@ -41,7 +44,7 @@ func TestServeRefusesNonLoopback(t *testing.T) {
 		t.Errorf("serve created %s", db)
 	}
 	for _, ok := range []string{"127.0.0.1:0", "[::1]:0", "localhost:0"} {
-		if err := loopbackOnly(ok); err != nil {
+		if err := loopbackOnly("--listen", ok); err != nil {
 			t.Errorf("%s: %v", ok, err)
 		}
 	}

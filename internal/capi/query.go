@@ -124,46 +124,12 @@ func Query(ctx context.Context, conn Handle, query string) (_ *Rows, err error) 
 			return nil, err
 		}
 	}
-	var pending ddb.PendingResult
-	if ddb.PendingPreparedStreaming(st, &pending) == ddb.StateError {
-		msg := ddb.PendingError(pending)
-		ddb.DestroyPending(&pending)
-		return nil, errors.New(msg)
-	}
-	defer ddb.DestroyPending(&pending)
-
 	r := &Rows{conn: conn, ctx: ctx}
-	stopInterrupt := context.AfterFunc(ctx, func() { ddb.Interrupt(conn) })
-	r.stop = func() bool { forget(); return stopInterrupt() }
-	// Run DuckDB's tasks on this thread, a part of a task per call, until
-	// the first rows are ready (a streaming result) or the statement is
-	// done. Each call updates DuckDB's progress estimate (QueryProgress),
-	// which ExecutePending alone would not while this thread waits for the
-	// other threads' tasks. When every task is on another thread, wait a
-	// little rather than spin.
-	for {
-		if err := ctx.Err(); err != nil {
-			r.stop()
-			return nil, err
-		}
-		state := ddb.PendingExecuteTask(pending)
-		if state == ddb.PendingStateError {
-			r.stop()
-			return nil, r.joinCtx(errors.New(ddb.PendingError(pending)))
-		}
-		if ddb.PendingExecutionIsFinished(state) {
-			break
-		}
-		if state == ddb.PendingStateNoTasksAvailable {
-			time.Sleep(time.Millisecond)
-		}
+	res, stop, err := execStreaming(ctx, conn, st, forget)
+	if err != nil {
+		return nil, err
 	}
-	if ddb.ExecutePending(pending, &r.res) == ddb.StateError {
-		msg := ddb.ResultError(&r.res)
-		ddb.DestroyResult(&r.res)
-		r.stop()
-		return nil, r.joinCtx(errors.New(msg))
-	}
+	r.res, r.stop = res, stop
 	n := int(ddb.ColumnCount(&r.res))
 	for i := range n {
 		lt := ddb.ColumnLogicalType(&r.res, ddb.IdxT(i))
@@ -179,6 +145,58 @@ func Query(ctx context.Context, conn Handle, query string) (_ *Rows, err error) 
 	}
 	r.readers = make([]func(int) any, n)
 	return r, nil
+}
+
+// execStreaming starts the prepared statement st on conn with DuckDB's
+// streaming result; ctx interrupts it (duckdb_interrupt) until the returned
+// stop is called, which also calls forget. On error, stop has been called.
+func execStreaming(ctx context.Context, conn Handle, st ddb.PreparedStatement, forget func()) (res ddb.Result, stop func() bool, err error) {
+	var pending ddb.PendingResult
+	if ddb.PendingPreparedStreaming(st, &pending) == ddb.StateError {
+		msg := ddb.PendingError(pending)
+		ddb.DestroyPending(&pending)
+		forget()
+		return res, nil, errors.New(msg)
+	}
+	defer ddb.DestroyPending(&pending)
+	stopInterrupt := context.AfterFunc(ctx, func() { ddb.Interrupt(conn) })
+	stop = func() bool { forget(); return stopInterrupt() }
+	joinCtx := func(err error) error {
+		if cerr := ctx.Err(); cerr != nil {
+			return errors.Join(cerr, err)
+		}
+		return err
+	}
+	// Run DuckDB's tasks on this thread, a part of a task per call, until
+	// the first rows are ready (a streaming result) or the statement is
+	// done. Each call updates DuckDB's progress estimate (QueryProgress),
+	// which ExecutePending alone would not while this thread waits for the
+	// other threads' tasks. When every task is on another thread, wait a
+	// little rather than spin.
+	for {
+		if err := ctx.Err(); err != nil {
+			stop()
+			return res, nil, err
+		}
+		state := ddb.PendingExecuteTask(pending)
+		if state == ddb.PendingStateError {
+			stop()
+			return res, nil, joinCtx(errors.New(ddb.PendingError(pending)))
+		}
+		if ddb.PendingExecutionIsFinished(state) {
+			break
+		}
+		if state == ddb.PendingStateNoTasksAvailable {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	if ddb.ExecutePending(pending, &res) == ddb.StateError {
+		msg := ddb.ResultError(&res)
+		ddb.DestroyResult(&res)
+		stop()
+		return res, nil, joinCtx(errors.New(msg))
+	}
+	return res, stop, nil
 }
 
 func (r *Rows) joinCtx(err error) error {

@@ -56,27 +56,47 @@ func (s *Stmt) TypeName(i int) string { return s.names[i] }
 
 // Bind sets parameter i (1-based, as in SQL's $1) to v: nil, string, []byte
 // (BLOB), int64, float64 or bool.
-func (s *Stmt) Bind(i int, v any) error {
+func (s *Stmt) Bind(i int, v any) error { return bindParam(s.s, i, v) }
+
+// bindParam sets parameter i (1-based) of st to v: nil, string, []byte,
+// bool, a sized integer or float.
+func bindParam(st ddb.PreparedStatement, i int, v any) error {
 	idx := ddb.IdxT(i)
-	var st ddb.State
+	var state ddb.State
 	switch x := v.(type) {
 	case nil:
-		st = ddb.BindNull(s.s, idx)
+		state = ddb.BindNull(st, idx)
 	case string:
-		st = ddb.BindVarchar(s.s, idx, x)
+		state = ddb.BindVarchar(st, idx, x)
 	case []byte:
-		st = ddb.BindBlob(s.s, idx, x)
+		state = ddb.BindBlob(st, idx, x)
 	case int64:
-		st = ddb.BindInt64(s.s, idx, x)
+		state = ddb.BindInt64(st, idx, x)
+	case int:
+		state = ddb.BindInt64(st, idx, int64(x))
+	case int32:
+		state = ddb.BindInt32(st, idx, x)
+	case int16:
+		state = ddb.BindInt64(st, idx, int64(x))
+	case int8:
+		state = ddb.BindInt64(st, idx, int64(x))
+	case uint32:
+		state = ddb.BindInt64(st, idx, int64(x))
+	case uint16:
+		state = ddb.BindInt64(st, idx, int64(x))
+	case uint8:
+		state = ddb.BindInt64(st, idx, int64(x))
 	case float64:
-		st = ddb.BindDouble(s.s, idx, x)
+		state = ddb.BindDouble(st, idx, x)
+	case float32:
+		state = ddb.BindFloat(st, idx, x)
 	case bool:
-		st = ddb.BindBoolean(s.s, idx, x)
+		state = ddb.BindBoolean(st, idx, x)
 	default:
 		return fmt.Errorf("capi: cannot bind %T to parameter %d", v, i)
 	}
-	if st == ddb.StateError {
-		return fmt.Errorf("capi: binding parameter %d: %s", i, ddb.PrepareError(s.s))
+	if state == ddb.StateError {
+		return fmt.Errorf("capi: binding parameter %d: %s", i, ddb.PrepareError(st))
 	}
 	return nil
 }
