@@ -160,6 +160,7 @@ func TestDistributions(t *testing.T) {
 			wrong++
 		}
 	}
+	t.Logf("a mass cut at %.1f GeV misplaces %.1f%% of W and Z jets", cut, 100*float64(wrong)/4000)
 	within("W/Z misassigned by a mass cut", float64(wrong)/4000, 0.15, 0.40)
 	// Top jets whose b or quark falls outside the cone: a tail below.
 	within("top mass q16", quantile(st[Top].mass, 0.16), 100, 160)

@@ -1,7 +1,6 @@
 package jets
 
 import (
-	"cmp"
 	"math"
 	"slices"
 
@@ -94,6 +93,7 @@ type Generator struct {
 	hadrons []parton
 	parts   []particle
 	weights []float64
+	keys    []uint64
 }
 
 // NewGenerator returns a generator of the sample with the given seed, with
@@ -139,7 +139,8 @@ func fromPtEtaPhiM(pt, eta, phi, m float64) mc.P4 {
 
 // deltaR is the η–φ distance of two directions.
 func deltaR(eta1, phi1, eta2, phi2 float64) float64 {
-	return math.Hypot(eta1-eta2, mc.WrapPhi(phi1-phi2))
+	deta, dphi := eta1-eta2, mc.WrapPhi(phi1-phi2)
+	return math.Sqrt(deta*deta + dphi*dphi)
 }
 
 func partonOf(p mc.P4, gluon bool) parton {
@@ -190,7 +191,7 @@ func (g *Generator) shower(p parton, thetaMax float64) {
 			c = cA
 		}
 		lambda := 2 * alphaS * c / math.Pi * logZ
-		theta *= math.Pow(g.R.Float64(), 1/lambda)
+		theta *= math.Exp(math.Log(g.R.Float64()) / lambda) // u^(1/λ)
 		if p.pt*theta/2 < ktCut {
 			break // no resolvable emission remains
 		}
@@ -280,14 +281,14 @@ func (g *Generator) reconstruct(j *Jet, class Class, axisEta, axisPhi float64) {
 		switch u := g.R.Float64(); {
 		case u < chargedShare:
 			pid = g.chargedPID()
-			pt *= 1 + g.Gauss(0, math.Hypot(trkRes, trkResPt*pt))
+			pt *= 1 + g.Gauss(0, math.Sqrt(trkRes*trkRes+trkResPt*trkResPt*pt*pt))
 			if pt < chargedMinPt {
 				continue
 			}
 		case u < chargedShare+photonShare:
 			pid = pdgPhoton
-			e := pt * math.Cosh(eta)
-			pt *= response * (1 + g.Gauss(0, math.Hypot(ecalStoch/math.Sqrt(e), ecalConst)))
+			_, cosh := sinhCosh(eta)
+			pt *= response * (1 + g.Gauss(0, math.Sqrt(ecalStoch*ecalStoch/(pt*cosh)+ecalConst*ecalConst)))
 			if pt < photonMinPt {
 				continue
 			}
@@ -296,8 +297,8 @@ func (g *Generator) reconstruct(j *Jet, class Class, axisEta, axisPhi float64) {
 			if g.Chance(0.4) {
 				pid = pdgNeutron
 			}
-			e := pt * math.Cosh(eta)
-			pt *= response * (1 + g.Gauss(0, math.Hypot(hcalStoch/math.Sqrt(e), hcalConst)))
+			_, cosh := sinhCosh(eta)
+			pt *= response * (1 + g.Gauss(0, math.Sqrt(hcalStoch*hcalStoch/(pt*cosh)+hcalConst*hcalConst)))
 			eta, phi = eta+g.Gauss(0, hcalCell), mc.WrapPhi(phi+g.Gauss(0, hcalCell))
 			if pt < neutralMinPt {
 				continue
@@ -315,15 +316,21 @@ func (g *Generator) reconstruct(j *Jet, class Class, axisEta, axisPhi float64) {
 		s, c := math.Sincos(phi)
 		sum = sum.Add(mc.P4{Px: pt * c, Py: pt * s, Pz: pz, E: e})
 	}
-	// pdqsort is deterministic, and equal pTs do not occur in practice.
-	slices.SortFunc(g.parts, func(a, b particle) int { return cmp.Compare(b.pt, a.pt) })
-	kept := g.parts[:min(len(g.parts), MaxParticles)]
+	// Hardest first, by the stored (float32) pT, ties in production order:
+	// plain integer keys, ~pT bits above the index, sort fastest.
+	g.keys = g.keys[:0]
+	for i, p := range g.parts {
+		g.keys = append(g.keys, uint64(^math.Float32bits(float32(p.pt)))<<32|uint64(i))
+	}
+	slices.Sort(g.keys)
+	kept := g.keys[:min(len(g.keys), MaxParticles)]
 
 	j.Pt, j.Eta, j.Phi, j.Mass, j.E = float32(sum.Pt()), float32(sum.Eta()), float32(sum.Phi()), float32(sum.Mass()), float32(sum.E)
 	j.Truth = int32(class)
 	j.NPart = uint32(len(kept))
 	j.PartPt, j.PartEta, j.PartPhi, j.PartE, j.PartPID = j.PartPt[:0], j.PartEta[:0], j.PartPhi[:0], j.PartE[:0], j.PartPID[:0]
-	for _, p := range kept {
+	for _, k := range kept {
+		p := &g.parts[uint32(k)]
 		j.PartPt = append(j.PartPt, float32(p.pt))
 		j.PartEta = append(j.PartEta, float32(p.eta))
 		j.PartPhi = append(j.PartPhi, float32(p.phi))
