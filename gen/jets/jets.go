@@ -157,16 +157,66 @@ func writeFile(job fileJob, seed int64, qcd bool, wopt rtree.WriteOption) (err e
 	if err != nil {
 		return fmt.Errorf("jetgen: create tree in %s: %w", job.path, err)
 	}
-	g := NewGenerator(seed, qcd)
-	for i := job.beg; i < job.end; i++ {
-		g.Fill(&j, i)
-		if _, err := w.Write(); err != nil {
-			_ = w.Close()
-			return fmt.Errorf("jetgen: %s: write jet %d: %w", job.path, i, err)
+	// Drawing and writing (groot's encoding and compression) cost about the
+	// same: one goroutine draws batches in order while this one writes
+	// them, so that even a single file keeps two cores busy.
+	done := make(chan struct{})
+	defer close(done)
+	batches := drawBatches(job, seed, qcd, done)
+	i := job.beg
+	for b := range batches {
+		for k := range b.jets {
+			j = b.jets[k]
+			if _, err := w.Write(); err != nil {
+				_ = w.Close()
+				return fmt.Errorf("jetgen: %s: write jet %d: %w", job.path, i, err)
+			}
+			i++
 		}
+		b.free <- b.jets
 	}
 	if err := w.Close(); err != nil {
 		return fmt.Errorf("jetgen: %s: close tree: %w", job.path, err)
 	}
 	return nil
+}
+
+// batchJets is the number of jets drawn ahead in one batch.
+const batchJets = 512
+
+type batch struct {
+	jets []Jet
+	free chan<- []Jet // where the writer returns the batch's storage
+}
+
+// drawBatches draws the job's jets, in order, into recycled batches; it
+// stops early when done is closed.
+func drawBatches(job fileJob, seed int64, qcd bool, done <-chan struct{}) <-chan batch {
+	out := make(chan batch, 2)
+	free := make(chan []Jet, 3)
+	for range cap(free) {
+		free <- make([]Jet, batchJets)
+	}
+	go func() {
+		defer close(out)
+		g := NewGenerator(seed, qcd)
+		for beg := job.beg; beg < job.end; beg += batchJets {
+			var js []Jet
+			select {
+			case js = <-free:
+			case <-done:
+				return
+			}
+			js = js[:min(int64(batchJets), job.end-beg)]
+			for k := range js {
+				g.Fill(&js[k], beg+int64(k))
+			}
+			select {
+			case out <- batch{jets: js, free: free}:
+			case <-done:
+				return
+			}
+		}
+	}()
+	return out
 }
