@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -61,6 +62,7 @@ func run(args []string) error {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "jetgenbench: %s, commit %s\n", m.OneLine(), m.Commit)
+	load := bench.LoadAverage()
 	tmp, err := os.MkdirTemp("", "jetgenbench")
 	if err != nil {
 		return err
@@ -114,7 +116,7 @@ func run(args []string) error {
 		}
 	}
 	command := "go run ./bench/cmd/jetgenbench " + bench.ShellQuote(args)
-	block := report(m, strings.TrimSpace(command), *perFile, rs)
+	block := report(m, strings.TrimSpace(command), *perFile, load, rs)
 	fmt.Print(block)
 	if !*writeReadme {
 		return nil
@@ -146,10 +148,10 @@ func cpuSeconds() float64 {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
-func report(m bench.Machine, command string, perFile int, rs []result) string {
+func report(m bench.Machine, command string, perFile int, load string, rs []result) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "`%s` on %s, %s (commit %s, load average before: %s). W, Z and top jets (no QCD); "+
-		"CPU is the process's user + system time.\n\n", command, time.Now().UTC().Format("2006-01-02"), m.OneLine(), m.Commit, bench.LoadAverage())
+		"CPU is the process's user + system time.\n\n", command, time.Now().UTC().Format("2006-01-02"), m.OneLine(), m.Commit, load)
 	b.WriteString("| case | jets | wall s | CPU s | jets/s | jets per CPU-second | bytes/jet |\n|---|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range rs {
 		bpj := "–"
@@ -168,5 +170,12 @@ func report(m bench.Machine, command string, perFile int, rs []result) string {
 	}
 	fmt.Fprintf(&b, "\nThe bar (issue 21): `hepsql gen jets` at ≥ %s jets/s, with the default compression, on %d cores: "+
 		"one file %s; files of %s jets %s.\n", bench.Thousands(bar), m.Cores, verdict(rs[1]), bench.Thousands(int64(perFile)), verdict(rs[2]))
+	if f := strings.Fields(load); len(f) > 0 {
+		if l, err := strconv.ParseFloat(f[0], 64); err == nil && l > 0.5*float64(m.Cores) {
+			fmt.Fprintf(&b, "\nOther processes kept the machine busy (load average %.1f on %d cores): the wall-clock rates are lower bounds "+
+				"and even CPU time is inflated by the sharing. Jets per CPU-second times the cores is the rate an idle machine "+
+				"would approach (files written concurrently): rerun on a quiet machine to check the bar.\n", l, m.Cores)
+		}
+	}
 	return b.String()
 }
