@@ -2,10 +2,13 @@ package jets
 
 import (
 	"math"
+	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
+	"go-hep.org/x/hep/groot"
 	"go-hep.org/x/hep/groot/rtree"
 
 	"github.com/hepsql/hepsql/gen/internal/mc"
@@ -271,5 +274,67 @@ func BenchmarkFill(b *testing.B) {
 	var j Jet
 	for i := 0; b.Loop(); i++ {
 		g.Fill(&j, int64(i))
+	}
+}
+
+func TestBranchLayout(t *testing.T) {
+	paths, err := Generate(Options{Jets: 7, Seed: 1, QCD: true, OutDir: t.TempDir(), JetsPerFile: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(paths) != 3 || filepath.Base(paths[2]) != FileName(2) {
+		t.Fatalf("files %v, want 3 named by FileName", paths)
+	}
+	f, err := groot.Open(paths[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	obj, err := f.Get(TreeName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, b := range obj.(rtree.Tree).Branches() {
+		for _, l := range b.Leaves() {
+			count := ""
+			if lc := l.LeafCount(); lc != nil {
+				count = "[" + lc.Name() + "]"
+			}
+			got = append(got, b.Name()+count+"/"+l.TypeName())
+		}
+	}
+	want := []string{"Jet_pt/float32", "Jet_eta/float32", "Jet_phi/float32", "Jet_mass/float32", "Jet_e/float32", "truth/int32", "nPart/uint32",
+		"Part_pt[nPart]/float32", "Part_eta[nPart]/float32", "Part_phi[nPart]/float32", "Part_e[nPart]/float32", "Part_pid[nPart]/int32"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("branches %v, want %v", got, want)
+	}
+	if !slices.Equal(Branches(), []string{"Jet_pt", "Jet_eta", "Jet_phi", "Jet_mass", "Jet_e", "truth", "nPart", "Part_pt", "Part_eta", "Part_phi", "Part_e", "Part_pid"}) {
+		t.Fatalf("Branches() = %v", Branches())
+	}
+	// The classes take turns, QCD included.
+	var truths []int32
+	for _, j := range readJets(t, paths) {
+		truths = append(truths, j.Truth)
+	}
+	if !slices.Equal(truths, []int32{0, 1, 2, 3, 0, 1, 2}) {
+		t.Fatalf("truth %v, want the classes in turn", truths)
+	}
+}
+
+func TestOptionErrors(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		opts Options
+		err  string
+	}{
+		{Options{Jets: 0, OutDir: dir}, "jetgen: Jets must be at least 1, got 0"},
+		{Options{Jets: 5, OutDir: dir, JetsPerFile: -1}, "jetgen: JetsPerFile must be >= 0, got -1"},
+		{Options{Jets: 5}, "jetgen: OutDir is empty"},
+		{Options{Jets: 5, OutDir: dir, Compression: "brotli"}, `jetgen: unknown compression "brotli"`},
+	} {
+		if _, err := Generate(c.opts); err == nil || !strings.HasPrefix(err.Error(), c.err) {
+			t.Errorf("%+v: error %v, want %q", c.opts, err, c.err)
+		}
 	}
 }
