@@ -262,6 +262,11 @@ func compare(got, want any) string {
 		if fmt.Sprint(got) != fmt.Sprint(w) {
 			return fmt.Sprintf("got %v, want %v", got, w)
 		}
+	case approx32:
+		g, ok := got.(float32)
+		if !ok || math.Abs(float64(g)-float64(w)) > 2e-6*math.Max(1, math.Abs(float64(w))) {
+			return fmt.Sprintf("got %v (%T), want %v (FLOAT within 2e-6)", got, got, float64(w))
+		}
 	case float32, uint64, int8: // FLOAT, UBIGINT and TINYINT results: exact
 		if got != w {
 			return fmt.Sprintf("got %v (%T), want %v (%T)", got, got, w, w)
@@ -295,6 +300,10 @@ func compare(got, want any) string {
 	}
 	return ""
 }
+
+// approx32 is a FLOAT result that a reference computes in float64 by
+// another formula: equal within float32 rounding.
+type approx32 float64
 
 func close(a, b float64) bool {
 	if math.IsInf(a, 0) || math.IsInf(b, 0) || math.IsNaN(a) || math.IsNaN(b) {

@@ -115,7 +115,7 @@ func define(f *Function) *Function {
 }
 
 // Groups in documentation order.
-var Groups = []string{"angles", "four-vectors", "combinatorics", "matching", "ranking", "selection", "histograms", "topology"}
+var Groups = []string{"angles", "four-vectors", "combinatorics", "matching", "ranking", "selection", "histograms", "topology", "jets"}
 
 // All returns the library, the functions Register registers, sorted by
 // group, then name.

@@ -6,20 +6,28 @@ import (
 	"io"
 
 	"github.com/hepsql/hepsql/gen/adl"
+	"github.com/hepsql/hepsql/gen/jets"
 	"github.com/hepsql/hepsql/gen/topology"
 )
 
-// runGen implements "hepsql gen adl|topology ...": synthetic events.
+// runGen implements "hepsql gen adl|topology|jets ...": synthetic events.
 func runGen(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || (args[0] != "adl" && args[0] != "topology") {
-		return usagef("gen: want 'adl' (NanoAOD-style events for the ADL queries) or 'topology' (QCD, tt̄ and W+jets samples for the topology classifier)")
+	if len(args) == 0 || (args[0] != "adl" && args[0] != "topology" && args[0] != "jets") {
+		return usagef("gen: want 'adl' (NanoAOD-style events for the ADL queries), 'topology' (QCD, tt̄ and W+jets samples for the topology classifier) or 'jets' (W, Z and top fat jets for UCluster)")
 	}
 	kind := args[0]
 	fs := flag.NewFlagSet("gen "+kind, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	eventsHelp := "number of events"
-	if kind == "topology" {
+	switch kind {
+	case "topology":
 		eventsHelp = "number of events, split equally between the three classes"
+	case "jets":
+		eventsHelp = "number of jets (one per entry), the classes taking turns"
+	}
+	qcd := false
+	if kind == "jets" {
+		fs.BoolVar(&qcd, "qcd", false, "add light-quark and gluon jets (truth 3) as a fourth class")
 	}
 	events := fs.Int("events", 100000, eventsHelp)
 	seed := fs.Int64("seed", 1, "random seed; the same seed gives the same files")
@@ -34,9 +42,12 @@ func runGen(args []string, stdout, stderr io.Writer) error {
 	}
 	var files []string
 	var err error
-	if kind == "adl" {
+	switch kind {
+	case "adl":
 		files, err = adl.Generate(adl.Options{Events: *events, Seed: *seed, OutDir: *out, EventsPerFile: *perFile, Compression: adl.Compression(*compression)})
-	} else {
+	case "jets":
+		files, err = jets.Generate(jets.Options{Jets: *events, Seed: *seed, QCD: qcd, OutDir: *out, JetsPerFile: *perFile, Compression: jets.Compression(*compression)})
+	default:
 		files, err = topology.Generate(topology.Options{Events: *events, Seed: *seed, OutDir: *out, EventsPerFile: *perFile, Compression: topology.Compression(*compression)})
 	}
 	if err != nil {

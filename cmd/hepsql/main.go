@@ -4,7 +4,7 @@
 //	hepsql [--db FILE] [--threads N] [--mode MODE]          interactive shell, or statements from stdin
 //	hepsql [--db FILE] [--threads N] [--mode MODE] -c SQL   run SQL and exit
 //	hepsql run FILE.sql [--set NAME=VALUE]... [--mode MODE] [--db FILE] [--threads N]
-//	hepsql gen adl|topology ...
+//	hepsql gen adl|topology|jets ...
 //	hepsql serve --db FILE [--listen ADDR] [--batch-wait D] [--max-batch N]   models over HTTP
 //	hepsql --version
 package main

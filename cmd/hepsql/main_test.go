@@ -125,7 +125,7 @@ func TestCommand(t *testing.T) {
 		{"query generated", "", []string{"-c", "SELECT count(*) AS n, count(DISTINCT _file) AS f FROM '" + filepath.Join(dir, "gen", "*.root") + "'", "--mode", "csv"},
 			result{"n,f\n500,1\n", "", 0}},
 		{"gen unknown", "", []string{"gen", "zjets"},
-			result{"", "hepsql: gen: want 'adl' (NanoAOD-style events for the ADL queries) or 'topology' (QCD, tt̄ and W+jets samples for the topology classifier)\nRun 'hepsql -h' or 'hepsql run -h' for usage.\n", 2}},
+			result{"", "hepsql: gen: want 'adl' (NanoAOD-style events for the ADL queries), 'topology' (QCD, tt̄ and W+jets samples for the topology classifier) or 'jets' (W, Z and top fat jets for UCluster)\nRun 'hepsql -h' or 'hepsql run -h' for usage.\n", 2}},
 		{"gen topology too few", "", []string{"gen", "topology", "--events", "2", "--out", filepath.Join(dir, "topo")},
 			result{"", "hepsql: topogen: Events must be at least 3 (one per class), got 2\n", 1}},
 		{"gen topology", "", []string{"gen", "topology", "--events", "31", "--seed", "2", "--per-file", "6", "--compression", "zstd", "--out", filepath.Join(dir, "topo")},
@@ -137,6 +137,11 @@ func TestCommand(t *testing.T) {
 		{"query topology", "", []string{"-c", "SELECT split_part(parse_filename(_file), '_', 1) AS class, count(*) AS n, " +
 			"count(DISTINCT _file) AS f, bool_and(len(EFlowTrack_PT) = nEFlowTrack) AS ok FROM '" + filepath.Join(dir, "topo", "*.root") + "' GROUP BY ALL ORDER BY class", "--mode", "csv"},
 			result{"class,n,f,ok\nqcd,11,2,true\nttbar,10,2,true\nwjets,10,2,true\n", "", 0}},
+		{"gen jets", "", []string{"gen", "jets", "--events", "10", "--seed", "2", "--qcd", "--per-file", "6", "--out", filepath.Join(dir, "jets")},
+			result{filepath.Join(dir, "jets", "jets_0000.root") + "\n" + filepath.Join(dir, "jets", "jets_0001.root") + "\n", "", 0}},
+		{"query jets", "", []string{"-c", "SELECT truth, count(*) AS n, bool_and(len(Part_pt) = nPart AND nPart BETWEEN 1 AND 100) AS ok FROM read_root('" +
+			filepath.Join(dir, "jets", "*.root") + "', tree := 'Jets') GROUP BY ALL ORDER BY truth", "--mode", "csv"},
+			result{"truth,n,ok\n0,3,true\n1,3,true\n2,2,true\n3,2,true\n", "", 0}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := invoke(t, bin, tc.stdin, tc.args...)

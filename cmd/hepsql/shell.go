@@ -26,7 +26,7 @@ func runShell(ctx context.Context, args []string, stdin io.Reader, stdout, stder
   hepsql [flags]                 shell (statements from stdin when it is not a terminal)
   hepsql [flags] -c SQL          run SQL and exit
   hepsql run FILE.sql [flags]    run a pipeline file; see 'hepsql run -h'
-  hepsql gen adl|topology ...    generate events
+  hepsql gen adl|topology|jets   generate events
   hepsql serve --db FILE ...     serve the database's models over HTTP; see 'hepsql serve -h'
   hepsql --version               print the version
 

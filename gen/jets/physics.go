@@ -1,0 +1,355 @@
+package jets
+
+import (
+	"math"
+	"slices"
+
+	"github.com/hepsql/hepsql/gen/internal/mc"
+)
+
+// The model's constants (GeV, radians in η–φ space). doc.go describes the
+// model; the test measures what they give.
+const (
+	jetR = 0.8 // the jet's cone radius around its axis
+
+	// Parent transverse momentum: dN/dpT ∝ pT^-ptPower in [ptMin, ptMax].
+	ptMin, ptMax, ptPower = 600, 1200, 3.0
+	etaMax                = 1.5
+
+	wMass, wWidth     = 80.379, 2.085
+	zMass, zWidth     = 91.1876, 2.4952
+	topMass, topWidth = 172.5, 1.42
+	bMass             = 4.78
+
+	// The shower: emissions with density (2αs·C/π)·dθ/θ·dz/z, z in
+	// (zMin, ½), angular ordering, and emissions with a relative transverse
+	// momentum z·pT·θ below ktCut resolved as nothing.
+	alphaS = 0.13
+	cF, cA = 4.0 / 3, 3.0
+	zMin   = 1e-3
+	ktCut  = 0.4
+
+	// Hadronisation: a parton of transverse momentum pt becomes
+	// 1 + Poisson(hadronsPerLog·ln(1 + pt)) hadrons spread by about
+	// hadronKt/pT around it.
+	hadronsPerLog = 1.4
+	hadronKt      = 0.35
+
+	// Pile-up and underlying event inside the cone: Poisson(μ) particles,
+	// μ uniform in [puMin, puMax], pT puPtMin + Exp(puPtMean), uniform over
+	// the disc.
+	puMin, puMax      = 4, 24
+	puPtMin, puPtMean = 0.1, 0.4
+
+	// Species shares of hadrons (the rest: neutral hadrons).
+	chargedShare = 0.62
+	photonShare  = 0.25
+
+	// Reconstruction thresholds (pT) per species.
+	chargedMinPt = 0.4
+	photonMinPt  = 0.5
+	neutralMinPt = 1.0
+
+	// Detector resolution: σ(pT)/pT = trkRes ⊕ trkResPt·pT for tracks;
+	// σ(E)/E = stoch/√E ⊕ constant for photons (ecal*) and neutral hadrons
+	// (hcal*), whose direction is also smeared by hcalCell. jetScale is a
+	// per-jet calorimeter-response fluctuation shared by the jet's photons
+	// and neutral hadrons.
+	trkRes, trkResPt     = 0.005, 1.5e-4
+	ecalStoch, ecalConst = 0.05, 0.01
+	hcalStoch, hcalConst = 1.0, 0.08
+	hcalCell             = 0.03
+	jetScale             = 0.12
+)
+
+// PDG ids of the constituents.
+const (
+	pdgPhoton  = 22
+	pdgPion    = 211
+	pdgKaonL   = 130
+	pdgKaon    = 321
+	pdgNeutron = 2112
+	pdgProton  = 2212
+)
+
+// parton is a massless shower parton; particle a final constituent.
+type parton struct {
+	pt, eta, phi float64
+	gluon        bool
+}
+
+type particle struct {
+	pt, eta, phi, e float64
+	pid             int32
+}
+
+// Generator draws jets; each jet is a pure function of (seed, index).
+// A Generator is not safe for concurrent use.
+type Generator struct {
+	mc.Stream
+	seed    uint64
+	qcd     bool
+	partons []parton
+	hadrons []parton
+	parts   []particle
+	weights []float64
+	keys    []uint64
+}
+
+// NewGenerator returns a generator of the sample with the given seed, with
+// or without QCD jets.
+func NewGenerator(seed int64, qcd bool) *Generator {
+	return &Generator{Stream: mc.NewStream(), seed: mc.SplitMix64(uint64(seed)), qcd: qcd}
+}
+
+// Fill draws jet idx into j, reusing j's slices.
+func (g *Generator) Fill(j *Jet, idx int64) {
+	g.Reseed(g.seed, idx)
+	class := ClassOf(idx, g.qcd)
+	g.partons, g.hadrons, g.parts = g.partons[:0], g.hadrons[:0], g.parts[:0]
+
+	// The parent's direction is the jet's axis.
+	pt := g.spectrum()
+	eta, phi := g.Uniform(-etaMax, etaMax), g.Azimuth()
+	switch class {
+	case W:
+		g.diquark(fromPtEtaPhiM(pt, eta, phi, g.BreitWigner(wMass, wWidth, wMass-15, wMass+15)))
+	case Z:
+		g.diquark(fromPtEtaPhiM(pt, eta, phi, g.BreitWigner(zMass, zWidth, zMass-15, zMass+15)))
+	case Top:
+		g.top(fromPtEtaPhiM(pt, eta, phi, g.BreitWigner(topMass, topWidth, topMass-25, topMass+25)))
+	case QCD:
+		g.shower(parton{pt: pt, eta: eta, phi: phi, gluon: g.Chance(0.5)}, jetR)
+		g.hadronise()
+	}
+	g.pileUp(eta, phi)
+	g.reconstruct(j, class, eta, phi)
+}
+
+// spectrum draws the parent's pT from the falling power law.
+func (g *Generator) spectrum() float64 {
+	a, b := math.Pow(ptMin, 1-ptPower), math.Pow(ptMax, 1-ptPower)
+	return math.Pow(a+(b-a)*g.R.Float64(), 1/(1-ptPower))
+}
+
+func fromPtEtaPhiM(pt, eta, phi, m float64) mc.P4 {
+	px, py, pz := pt*math.Cos(phi), pt*math.Sin(phi), pt*math.Sinh(eta)
+	return mc.P4{Px: px, Py: py, Pz: pz, E: math.Sqrt(px*px + py*py + pz*pz + m*m)}
+}
+
+// deltaR is the η–φ distance of two directions.
+func deltaR(eta1, phi1, eta2, phi2 float64) float64 {
+	deta, dphi := eta1-eta2, mc.WrapPhi(phi1-phi2)
+	return math.Sqrt(deta*deta + dphi*dphi)
+}
+
+func partonOf(p mc.P4, gluon bool) parton {
+	return parton{pt: p.Pt(), eta: p.Eta(), phi: p.Phi(), gluon: gluon}
+}
+
+// diquark decays a colour-singlet boson (W, Z) to two quarks, isotropic in
+// its frame; each quark radiates within the opening angle of the pair
+// (colour coherence).
+func (g *Generator) diquark(v mc.P4) {
+	q1, q2 := g.Decay(v, 0, 0)
+	a, b := partonOf(q1, false), partonOf(q2, false)
+	open := deltaR(a.eta, a.phi, b.eta, b.phi)
+	g.shower(a, open)
+	g.shower(b, open)
+	g.hadronise()
+	g.restoreMass(v.Mass())
+}
+
+// top decays t → bW, W → qq̄'; each quark radiates within the angle to its
+// nearest neighbour.
+func (g *Generator) top(t mc.P4) {
+	b, w := g.Decay(t, bMass, g.BreitWigner(wMass, wWidth, wMass-15, wMass+15))
+	q1, q2 := g.Decay(w, 0, 0)
+	pb, p1, p2 := partonOf(b, false), partonOf(q1, false), partonOf(q2, false)
+	d12 := deltaR(p1.eta, p1.phi, p2.eta, p2.phi)
+	db1 := deltaR(pb.eta, pb.phi, p1.eta, p1.phi)
+	db2 := deltaR(pb.eta, pb.phi, p2.eta, p2.phi)
+	g.shower(pb, min(db1, db2))
+	g.shower(p1, min(d12, db1))
+	g.shower(p2, min(d12, db2))
+	g.hadronise()
+	g.restoreMass(t.Mass())
+}
+
+// shower radiates from p, angular-ordered below thetaMax, and appends the
+// final partons. Emissions are drawn in the soft-collinear limit: the next
+// angle from the density λ·dθ/θ (λ = 2αs·C/π · ln(1/2zMin)), the momentum
+// fraction log-uniform in (zMin, ½). The emitter and the emitted gluon
+// share p's pT and keep its pT-weighted direction; the gluon radiates in
+// turn within the emission angle.
+func (g *Generator) shower(p parton, thetaMax float64) {
+	logZ := math.Log(0.5 / zMin)
+	theta := thetaMax
+	for {
+		c := cF
+		if p.gluon {
+			c = cA
+		}
+		lambda := 2 * alphaS * c / math.Pi * logZ
+		theta *= math.Exp(math.Log(g.R.Float64()) / lambda) // u^(1/λ)
+		if p.pt*theta/2 < ktCut {
+			break // no resolvable emission remains
+		}
+		z := zMin * math.Exp(logZ*g.R.Float64())
+		if z*p.pt*theta < ktCut {
+			continue
+		}
+		psi := g.Azimuth()
+		de, dp := theta*math.Cos(psi), theta*math.Sin(psi)
+		gl := parton{pt: z * p.pt, eta: p.eta + (1-z)*de, phi: mc.WrapPhi(p.phi + (1-z)*dp), gluon: true}
+		p.pt *= 1 - z
+		p.eta -= z * de
+		p.phi = mc.WrapPhi(p.phi - z*dp)
+		g.shower(gl, theta)
+	}
+	g.partons = append(g.partons, p)
+}
+
+// hadronise turns every parton into hadrons sharing its pT by exponential
+// weights, each spread around it by a transverse momentum of order
+// hadronKt.
+func (g *Generator) hadronise() {
+	for _, p := range g.partons {
+		n := 1 + g.Poisson(hadronsPerLog*math.Log1p(p.pt))
+		g.weights = g.weights[:0]
+		var sum float64
+		for range n {
+			w := g.R.ExpFloat64()
+			g.weights = append(g.weights, w)
+			sum += w
+		}
+		for _, w := range g.weights {
+			pt := p.pt * w / sum
+			s := min(hadronKt/pt, 0.1)
+			g.hadrons = append(g.hadrons, parton{pt: pt, eta: p.eta + g.Gauss(0, s), phi: mc.WrapPhi(p.phi + g.Gauss(0, s))})
+		}
+	}
+}
+
+// restoreMass scales the hadrons' momenta so that, taken massless, they
+// carry the parent's mass again: the soft-collinear shower conserves pT but
+// not the invariant mass of what it splits.
+func (g *Generator) restoreMass(m float64) {
+	var sum mc.P4
+	for _, h := range g.hadrons {
+		sum = sum.Add(masslessP4(h.pt, h.eta, h.phi))
+	}
+	if sm := sum.Mass(); sm > 0 {
+		k := m / sm
+		for i := range g.hadrons {
+			g.hadrons[i].pt *= k
+		}
+	}
+}
+
+func masslessP4(pt, eta, phi float64) mc.P4 {
+	sinh, cosh := sinhCosh(eta)
+	s, c := math.Sincos(phi)
+	return mc.P4{Px: pt * c, Py: pt * s, Pz: pt * sinh, E: pt * cosh}
+}
+
+// sinhCosh computes both from one exponential: the generator's hot loop
+// needs them for every particle.
+func sinhCosh(x float64) (sinh, cosh float64) {
+	e := math.Exp(x)
+	return (e - 1/e) / 2, (e + 1/e) / 2
+}
+
+// pileUp adds soft particles spread uniformly over the jet's disc.
+func (g *Generator) pileUp(eta, phi float64) {
+	for range g.Poisson(g.Uniform(puMin, puMax)) {
+		r, a := jetR*math.Sqrt(g.R.Float64()), g.Azimuth()
+		g.hadrons = append(g.hadrons, parton{pt: puPtMin + g.Exp(puPtMean), eta: eta + r*math.Cos(a), phi: mc.WrapPhi(phi + r*math.Sin(a))})
+	}
+}
+
+// reconstruct gives every hadron a species, applies the detector, keeps
+// what lies within jetR of the axis and passes its threshold, and writes
+// the jet: its four-momentum from all kept constituents, the hardest
+// MaxParticles of them as its particle list.
+func (g *Generator) reconstruct(j *Jet, class Class, axisEta, axisPhi float64) {
+	response := max(1+g.Gauss(0, jetScale), 0.5)
+	var sum mc.P4
+	for _, h := range g.hadrons {
+		pt, eta, phi := h.pt, h.eta, h.phi
+		var pid int32
+		switch u := g.R.Float64(); {
+		case u < chargedShare:
+			pid = g.chargedPID()
+			pt *= 1 + g.Gauss(0, math.Sqrt(trkRes*trkRes+trkResPt*trkResPt*pt*pt))
+			if pt < chargedMinPt {
+				continue
+			}
+		case u < chargedShare+photonShare:
+			pid = pdgPhoton
+			_, cosh := sinhCosh(eta)
+			pt *= response * (1 + g.Gauss(0, math.Sqrt(ecalStoch*ecalStoch/(pt*cosh)+ecalConst*ecalConst)))
+			if pt < photonMinPt {
+				continue
+			}
+		default:
+			pid = pdgKaonL
+			if g.Chance(0.4) {
+				pid = pdgNeutron
+			}
+			_, cosh := sinhCosh(eta)
+			pt *= response * (1 + g.Gauss(0, math.Sqrt(hcalStoch*hcalStoch/(pt*cosh)+hcalConst*hcalConst)))
+			eta, phi = eta+g.Gauss(0, hcalCell), mc.WrapPhi(phi+g.Gauss(0, hcalCell))
+			if pt < neutralMinPt {
+				continue
+			}
+		}
+		if deltaR(eta, phi, axisEta, axisPhi) >= jetR {
+			continue
+		}
+		// Constituents are massless, as particle-flow candidates are in
+		// the HLS4ML data: a pion mass on every soft particle would add
+		// tens of GeV to a boosted jet's mass.
+		sinh, cosh := sinhCosh(eta)
+		pz, e := pt*sinh, pt*cosh
+		g.parts = append(g.parts, particle{pt: pt, eta: eta, phi: phi, e: e, pid: pid})
+		s, c := math.Sincos(phi)
+		sum = sum.Add(mc.P4{Px: pt * c, Py: pt * s, Pz: pz, E: e})
+	}
+	// Hardest first, by the stored (float32) pT, ties in production order:
+	// plain integer keys, ~pT bits above the index, sort fastest.
+	g.keys = g.keys[:0]
+	for i, p := range g.parts {
+		g.keys = append(g.keys, uint64(^math.Float32bits(float32(p.pt)))<<32|uint64(i))
+	}
+	slices.Sort(g.keys)
+	kept := g.keys[:min(len(g.keys), MaxParticles)]
+
+	j.Pt, j.Eta, j.Phi, j.Mass, j.E = float32(sum.Pt()), float32(sum.Eta()), float32(sum.Phi()), float32(sum.Mass()), float32(sum.E)
+	j.Truth = int32(class)
+	j.NPart = uint32(len(kept))
+	j.PartPt, j.PartEta, j.PartPhi, j.PartE, j.PartPID = j.PartPt[:0], j.PartEta[:0], j.PartPhi[:0], j.PartE[:0], j.PartPID[:0]
+	for _, k := range kept {
+		p := &g.parts[uint32(k)]
+		j.PartPt = append(j.PartPt, float32(p.pt))
+		j.PartEta = append(j.PartEta, float32(p.eta))
+		j.PartPhi = append(j.PartPhi, float32(p.phi))
+		j.PartE = append(j.PartE, float32(p.e))
+		j.PartPID = append(j.PartPID, p.pid)
+	}
+}
+
+// chargedPID draws a charged hadron's signed PDG id.
+func (g *Generator) chargedPID() int32 {
+	sign := int32(1)
+	if g.R.Uint64()&1 == 0 {
+		sign = -1
+	}
+	switch u := g.R.Float64(); {
+	case u < 0.75:
+		return sign * pdgPion
+	case u < 0.9:
+		return sign * pdgKaon
+	}
+	return sign * pdgProton
+}
