@@ -118,12 +118,19 @@ func TestShardedADL(t *testing.T) {
 		out := t.TempDir()
 		runShards(t, filepath.Join(queriesDir, "adl", "sharded", "shard.sql"), c.shards, "input="+c.input, "out="+out)
 		hepsqlRun(t, 0, "run", filepath.Join(queriesDir, "adl", "sharded", "merge.sql"), "--set", "out="+out, "--set", fmt.Sprint("shards=", c.shards))
-		for _, q := range []string{"q1", "q2", "q3", "q4", "q5", "q6-1", "q6-2", "q7", "q8"} {
-			want := onePipeline(t, db, filepath.Join(queriesDir, "adl", q+".sql"), map[string]string{"input": c.input})
-			got := queryRows(t, db, fmt.Sprintf(`SELECT x, y FROM read_parquet('%s/adl.parquet') WHERE query = '%s' ORDER BY x`, out, q))
-			if len(want) == 0 || strings.Join(got, "\n") != strings.Join(want, "\n") {
-				t.Errorf("%s over %s in %d shards: merged bins\n%v\nwant (one process)\n%v", q, c.input, c.shards, got, want)
-			}
+		checkADLMerged(t, db, out, c.input, c.shards)
+	}
+}
+
+// checkADLMerged compares the merged histograms in out/adl.parquet with
+// the one-process queries/adl/qN.sql over input, bin by bin.
+func checkADLMerged(t *testing.T, db *sql.DB, out, input string, shards int) {
+	t.Helper()
+	for _, q := range []string{"q1", "q2", "q3", "q4", "q5", "q6-1", "q6-2", "q7", "q8"} {
+		want := onePipeline(t, db, filepath.Join(queriesDir, "adl", q+".sql"), map[string]string{"input": input})
+		got := queryRows(t, db, fmt.Sprintf(`SELECT x, y FROM read_parquet('%s/adl.parquet') WHERE query = '%s' ORDER BY x`, out, q))
+		if len(want) == 0 || strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("%s over %s in %d shards: merged bins\n%v\nwant (one process)\n%v", q, input, shards, got, want)
 		}
 	}
 }
