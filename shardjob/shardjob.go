@@ -102,7 +102,9 @@ func (j *Job) Check() error {
 	return nil
 }
 
-func (j *Job) statusFile(k int) string { return filepath.Join(j.Dir, "status", fmt.Sprintf("shard-%d.rc", k)) }
+func (j *Job) statusFile(k int) string {
+	return filepath.Join(j.Dir, "status", fmt.Sprintf("shard-%d.rc", k))
+}
 func (j *Job) script(name string) string { return filepath.Join(j.Dir, name) }
 
 // Write creates the job folder and writes the scripts and job.json.
