@@ -476,19 +476,21 @@ func report(c *config, m bench.Machine, a adlResult, t topoResult) string {
 	fmt.Fprintf(&b, "| 2 Slurm tasks: end to end | %s | |\n\n", sec(t.slurm.wall))
 
 	// The model (bench/README.md explains it): wall(C) = start-up +
-	// E·c/C + merge, with c the measured core-seconds per event of the
-	// feature step at 1 thread and the merge a single process whose cost
-	// grows with the events (it concatenates and orders the features).
+	// max(E·c/C, B/bandwidth) + merge, with c the measured core-seconds
+	// per event of the feature step at 1 thread, and the merge a single
+	// process whose cost grows with the events (it concatenates and orders
+	// the features), or nothing when the next step reads the parts.
 	startup := a.slurm.startup.Seconds() + a.slurm.mergeWait.Seconds()
-	fmt.Fprintf(&b, "**Model for the seed's workload** (%s M events, %.1f TB; Spark: 2 h 11 min on 400 cores). Inputs measured above: %.0f µs·core per event for the feature step at 1 thread; start-up %.2f s per submission (+ merge wait); merge %.2f µs per input event (single process). Storage bandwidth is not measured here: the I/O floor assumes the site serves 1 GB/s per 100 cores (4.4 TB / (C/100 GB/s)).\n\n",
-		bench.Thousands(int64(seedEvents/1e6)), seedBytes/1e12, perEvent*1e6, startup, mergePerEvent*1e6)
-	fmt.Fprintf(&b, "| cores | shards (E/C each) | compute s | merge s | I/O floor s | modelled wall | vs Spark 2 h 11 min |\n|---:|---:|---:|---:|---:|---:|---:|\n")
+	merge := seedEvents * mergePerEvent
+	fmt.Fprintf(&b, "**Model for the seed's workload** (54 M events, %.1f TB; Spark: 2 h 11 min on 400 cores), wall(C) = start-up + max(E·c/C, %.1f TB / bandwidth) + merge. Inputs measured above: c = %.0f µs·core per event (feature step, 1 thread); start-up %.2f s (submission to the last task's start, plus the merge's wait behind afterok); merge %.1f µs per input event, one process (%.0f s for 54 M events), or ~0 when step 2 reads the parts in place. The bandwidth column is what the site's storage must deliver for the run to stay compute-bound.\n\n",
+		seedBytes/1e12, seedBytes/1e12, perEvent*1e6, startup, mergePerEvent*1e6, merge)
+	fmt.Fprintf(&b, "| cores (1-CPU tasks) | compute s | bandwidth to stay compute-bound | wall, merged into one file | wall, parts read in place | vs Spark (parts in place) | wall at 1 GB/s storage |\n|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, cores := range []int{10, 100, 400} {
 		compute := seedEvents * perEvent / float64(cores)
-		merge := seedEvents * mergePerEvent
-		io := seedBytes / (float64(cores) / 100 * 1e9)
-		wall := startup + math.Max(compute, io) + merge
-		fmt.Fprintf(&b, "| %d | %d | %.0f | %.0f | %.0f | %s | %.0f× |\n", cores, cores, compute, merge, io, hms(wall), seedSeconds/wall)
+		bw := seedBytes / compute
+		inPlace := startup + compute
+		fmt.Fprintf(&b, "| %d | %.0f | %.1f GB/s | %s | %s | %.1f× | %s |\n", cores, compute, bw/1e9, hms(inPlace+merge), hms(inPlace), seedSeconds/inPlace,
+			hms(startup+math.Max(compute, seedBytes/1e9)))
 	}
 	b.WriteString("\n")
 	return b.String()
