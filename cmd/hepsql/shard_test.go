@@ -204,3 +204,21 @@ func TestShardedTopologyFeatures(t *testing.T) {
 		}
 	}
 }
+
+// TestRunShardFlag: --shard sets ${shard} and ${shards} where declared,
+// splits read_root in files that declare neither, and is checked.
+func TestRunShardFlag(t *testing.T) {
+	dir := t.TempDir()
+	cms := testfiles.CMSSample(t)
+	declared := writeFile(t, dir, "d.sql", "-- @param shard = 0\n-- @param shards = 1\nSELECT ${shard} AS k, ${shards} AS n, count(*) AS events FROM read_root('"+cms+"');\n")
+	plain := writeFile(t, dir, "p.sql", "SELECT count(*) AS events FROM read_root('"+cms+"');\n")
+	if got := hepsqlRun(t, 0, "run", declared, "--shard", "1/4", "--mode", "csv"); !strings.Contains(got, "1,4,2500") {
+		t.Errorf("shard 1/4 printed %q, want k=1, n=4 and a quarter of the 10000 events", got)
+	}
+	if got := hepsqlRun(t, 0, "run", plain, "--shard", "1/4", "--mode", "csv"); !strings.Contains(got, "2500") {
+		t.Errorf("a file without shard parameters, shard 1/4, printed %q, want 2500 events", got)
+	}
+	for _, bad := range [][]string{{"--shard", "4/4"}, {"--shard", "x"}, {"--shard", "0/2", "--set", "shard=1"}} {
+		hepsqlRun(t, 2, append([]string{"run", declared}, bad...)...)
+	}
+}

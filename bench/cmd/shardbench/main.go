@@ -170,7 +170,9 @@ func (c *config) prepare() error {
 	})
 }
 
-func (c *config) topoDir() string { return filepath.Join(c.data, fmt.Sprintf("topology-shard-%d", c.topoEvents)) }
+func (c *config) topoDir() string {
+	return filepath.Join(c.data, fmt.Sprintf("topology-shard-%d", c.topoEvents))
+}
 
 // rootGlob names exactly the copies in use (an earlier run may have made
 // more).
