@@ -203,6 +203,23 @@ func TestShardedTopologyFeatures(t *testing.T) {
 			t.Errorf("%d shards: merged features.parquet is not ordered by id (%s rows out of order)", shards, ids[0])
 		}
 	}
+
+	// At scale: merge-counts.sql, then step 2 reads the parts in place; its
+	// training and test sets equal the one-process ones.
+	onePipeline(t, db, filepath.Join(queriesDir, "topology", "2-prepare.sql"), map[string]string{"out": one})
+	out := t.TempDir()
+	runShards(t, filepath.Join(queriesDir, "topology", "sharded", "1-features.sql"), 3, "in="+in, "out="+out)
+	hepsqlRun(t, 0, "run", filepath.Join(queriesDir, "topology", "sharded", "merge-counts.sql"), "--set", "out="+out, "--set", "shards=3")
+	onePipeline(t, db, filepath.Join(queriesDir, "topology", "2-prepare.sql"), map[string]string{"out": out, "features": out + "/features-part-*.parquet"})
+	for _, f := range []string{"generated.parquet", "train.parquet", "test.parquet"} {
+		a, b := filepath.Join(one, f), filepath.Join(out, f)
+		diff := queryRows(t, db, fmt.Sprintf(`SELECT (SELECT count(*) FROM read_parquet('%[1]s')),
+			(SELECT count(*) FROM (SELECT * FROM read_parquet('%[1]s') EXCEPT ALL SELECT * FROM read_parquet('%[2]s'))) +
+			(SELECT count(*) FROM (SELECT * FROM read_parquet('%[2]s') EXCEPT ALL SELECT * FROM read_parquet('%[1]s')))`, a, b))
+		if strings.HasPrefix(diff[0], "0 ") || !strings.HasSuffix(diff[0], " 0") {
+			t.Errorf("2-prepare over the parts: %s differs from one process's (rows, differing rows: %s)", f, diff[0])
+		}
+	}
 }
 
 // TestRunShardFlag: --shard sets ${shard} and ${shards} where declared,

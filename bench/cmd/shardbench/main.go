@@ -152,8 +152,10 @@ func (c *config) prepare() error {
 	}
 	c.times = filepath.Join(c.work, "times")
 	c.wrapper = filepath.Join(c.work, "hepsql-timed")
-	// times' second line is the children's user and system CPU time.
-	wrapper := fmt.Sprintf("#!/bin/sh\n# Runs hepsql and appends: START END CPU-USER CPU-SYS ARGS to %[2]s.\ns=$(date +%%s.%%N)\n%[1]s \"$@\"\nrc=$?\ne=$(date +%%s.%%N)\necho \"$s $e $(times | tail -n 1) $*\" >> %[2]s\nexit $rc\n", c.hepsql, c.times)
+	// times' second line is the children's user and system CPU time; it
+	// must run in the script's own shell (a pipeline's or $(...)'s
+	// subshell has no children), so it goes through a file.
+	wrapper := fmt.Sprintf("#!/bin/sh\n# Runs hepsql and appends: START END CPU-USER CPU-SYS ARGS to %[2]s.\ns=$(date +%%s.%%N)\n%[1]s \"$@\"\nrc=$?\ne=$(date +%%s.%%N)\ntimes > %[2]s.$$\necho \"$s $e $(tail -n 1 %[2]s.$$) $*\" >> %[2]s\nrm -f %[2]s.$$\nexit $rc\n", c.hepsql, c.times)
 	if err := os.WriteFile(c.wrapper, []byte(wrapper), 0o755); err != nil {
 		return err
 	}
