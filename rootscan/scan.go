@@ -86,7 +86,7 @@ func bindChain(args *capi.BindArgs, shard Shard) (*rootTable, error) {
 	if sharded, err := shardArg(args, shard); err != nil {
 		return nil, err
 	} else if sharded {
-		if names, spans, err = shard.split(names, tree, opts); err != nil {
+		if names, spans, tree, err = shard.split(names, tree, opts); err != nil {
 			return nil, err
 		}
 	}

@@ -86,12 +86,23 @@ func (t *rootTable) span(fi int, f *openFile) (lo, hi int64) {
 
 // split returns this shard's part of the expanded source list: file names
 // and, when files are cut into entry ranges, each one's span (nil: whole
-// files). A shard with nothing to read gets the chain's first file with an
-// empty span, so that its table still has the chain's schema.
-func (s Shard) split(names []string, tree string, o SourceOptions) ([]string, []entrySpan, error) {
+// files), and the chain's tree. The tree is the one the chain's first file
+// has (TChain semantics), whichever file the shard starts at, so every
+// shard reads the same tree. A shard with nothing to read gets the chain's
+// first file with an empty span, so that its table still has the chain's
+// schema.
+func (s Shard) split(names []string, tree string, o SourceOptions) ([]string, []entrySpan, string, error) {
 	m, n, k := len(names), s.Count, s.Index
 	if m >= wholeFilesPerShard*n {
-		return names[k*m/n : (k+1)*m/n], nil, nil
+		if tree == "" && k*m/n > 0 {
+			f, err := openTreeWith(names[0], tree, o)
+			if err != nil {
+				return nil, nil, "", fmt.Errorf("read_root: shard %s: %w", s, err)
+			}
+			tree = f.tree
+			f.Close()
+		}
+		return names[k*m/n : (k+1)*m/n], nil, tree, nil
 	}
 	// A few large files: cut the chain's entries into n equal ranges, at
 	// cluster boundaries. Every shard reads every file's metadata (cached,
@@ -101,7 +112,7 @@ func (s Shard) split(names []string, tree string, o SourceOptions) ([]string, []
 	for i, name := range names {
 		f, err := openTreeWith(name, tree, o)
 		if err != nil {
-			return nil, nil, fmt.Errorf("read_root: shard %s: %w", s, err)
+			return nil, nil, "", fmt.Errorf("read_root: shard %s: %w", s, err)
 		}
 		tree = f.tree // the chain's tree is the one the first file chose
 		entries[i], bounds[i] = f.entries, clusterStarts(f.fileMeta)
@@ -139,9 +150,9 @@ func (s Shard) split(names []string, tree string, o SourceOptions) ([]string, []
 		}
 	}
 	if len(part) == 0 {
-		return names[:1], []entrySpan{{0, 0}}, nil
+		return names[:1], []entrySpan{{0, 0}}, tree, nil
 	}
-	return part, spans, nil
+	return part, spans, tree, nil
 }
 
 // clusterStarts lists the entries at which every branch of a file starts
