@@ -36,9 +36,14 @@ type Connector struct {
 
 // NewConnector opens the database named by dsn: "" or ":memory:" for an
 // in-memory database, otherwise a database file path; DuckDB settings may
-// follow as URL query parameters, e.g. "data.db?threads=2".
+// follow as URL query parameters, e.g. "data.db?threads=2", and hepsql's
+// own shard setting (ShardSetting), e.g. "?shard=1/4".
 func NewConnector(dsn string, drv driver.Driver) (*Connector, error) {
 	if err := checkDSN(dsn); err != nil {
+		return nil, err
+	}
+	dsn, shard, err := takeShard(dsn)
+	if err != nil {
 		return nil, err
 	}
 	duck, err := duckdb.NewConnector(dsn, nil)
@@ -47,7 +52,7 @@ func NewConnector(dsn string, drv driver.Driver) (*Connector, error) {
 	}
 	capi.ReserveCallbackProcs(duckThreads(dsn))
 	notes := rootscan.NewNotes()
-	if err := registerAll(duck, notes); err != nil {
+	if err := registerAll(duck, notes, shard); err != nil {
 		duck.Close()
 		return nil, err
 	}
@@ -88,7 +93,7 @@ func duckThreads(dsn string) int {
 	return n
 }
 
-func registerAll(duck *duckdb.Connector, notes *rootscan.Notes) error {
+func registerAll(duck *duckdb.Connector, notes *rootscan.Notes, shard rootscan.Shard) error {
 	db, err := capi.DatabaseOf(duck)
 	if err != nil {
 		return err
@@ -105,7 +110,7 @@ func registerAll(duck *duckdb.Connector, notes *rootscan.Notes) error {
 		return err
 	}
 	conn.SetQueryContexts(queries)
-	if err := rootscan.Register(conn, db, notes); err != nil {
+	if err := rootscan.Register(conn, db, notes, shard); err != nil {
 		return fmt.Errorf("hepsql: registering the ROOT reader: %w", err)
 	}
 	if err := sqlfuncs.Register(conn); err != nil {

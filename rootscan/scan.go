@@ -43,12 +43,13 @@ type rootTable struct {
 	out     []output  // the table's branch columns, each one or more of cols (nest.go)
 	leftOut []*column // the first file's unsupported columns
 	opts    SourceOptions
+	spans   []entrySpan // per file, the entries a shard reads; nil: all (shard.go)
 }
 
 // bindReadRoot binds read_root; what the table leaves out goes to notes
 // (nil: nowhere), under the calling connection.
-func bindReadRoot(args *capi.BindArgs, notes *Notes) (capi.Table, error) {
-	t, err := bindChain(args)
+func bindReadRoot(args *capi.BindArgs, notes *Notes, shard Shard) (capi.Table, error) {
+	t, err := bindChain(args, shard)
 	if err != nil {
 		return nil, err
 	}
@@ -60,7 +61,7 @@ func bindReadRoot(args *capi.BindArgs, notes *Notes) (capi.Table, error) {
 	return t, nil
 }
 
-func bindChain(args *capi.BindArgs) (*rootTable, error) {
+func bindChain(args *capi.BindArgs, shard Shard) (*rootTable, error) {
 	src, err := args.Arg(0)
 	if err != nil {
 		return nil, fmt.Errorf("read_root: source: %w", err)
@@ -81,7 +82,19 @@ func bindChain(args *capi.BindArgs) (*rootTable, error) {
 	if err != nil {
 		return nil, err
 	}
-	return openChain(names, tree, nest, opts)
+	var spans []entrySpan
+	if sharded, err := shardArg(args, shard); err != nil {
+		return nil, err
+	} else if sharded {
+		if names, spans, tree, err = shard.split(names, tree, opts); err != nil {
+			return nil, err
+		}
+	}
+	t, err := openChain(names, tree, nest, opts)
+	if t != nil {
+		t.spans = spans
+	}
+	return t, err
 }
 
 func stringArg(args *capi.BindArgs, name string) (string, error) {
@@ -187,6 +200,10 @@ func (t *rootTable) Columns() []capi.Column {
 // Cardinality is exact for one file; a chain's is estimated from its first
 // file, the only one opened at bind.
 func (t *rootTable) Cardinality() (int64, bool) {
+	if t.spans != nil {
+		lo, hi := t.span(0, t.first)
+		return (hi - lo) * int64(len(t.names)), len(t.names) == 1
+	}
 	return t.first.entries * int64(len(t.names)), len(t.names) == 1
 }
 
@@ -288,7 +305,8 @@ func (t *rootTable) Start(projected []int) (capi.Scan, error) {
 const maxRowOnlyUnits = 1024
 
 func (t *rootTable) planUnits(fi int, f *openFile, proj []projection) []unit {
-	if f.entries == 0 {
+	lo, hi := t.span(fi, f)
+	if hi <= lo {
 		return nil
 	}
 	var units []unit
@@ -301,9 +319,9 @@ func (t *rootTable) planUnits(fi int, f *openFile, proj []projection) []unit {
 			}
 		}
 	}
-	start := int64(0)
+	start := lo
 	for _, b := range bounds {
-		if b-start >= unitEntries && b < f.entries {
+		if b-start >= unitEntries && b < hi {
 			units = append(units, unit{fi, start, b})
 			start = b
 		}
@@ -312,12 +330,12 @@ func (t *rootTable) planUnits(fi int, f *openFile, proj []projection) []unit {
 		// No basket to follow: even slices, at most maxRowOnlyUnits of them,
 		// so that an entry count no branch vouches for (a tree without
 		// branches) cannot make the plan itself exhaust memory.
-		step := max(8*unitEntries, f.entries/maxRowOnlyUnits+1)
-		for ; f.entries-start > step; start += step {
+		step := max(8*unitEntries, (hi-lo)/maxRowOnlyUnits+1)
+		for ; hi-start > step; start += step {
 			units = append(units, unit{fi, start, start + step})
 		}
 	}
-	units = append(units, unit{fi, start, f.entries})
+	units = append(units, unit{fi, start, hi})
 	if maxUnitEntries <= 0 {
 		return units
 	}

@@ -3,7 +3,9 @@
 //
 //	hepsql [--db FILE] [--threads N] [--mode MODE]          interactive shell, or statements from stdin
 //	hepsql [--db FILE] [--threads N] [--mode MODE] -c SQL   run SQL and exit
-//	hepsql run FILE.sql [--set NAME=VALUE]... [--mode MODE] [--db FILE] [--threads N]
+//	hepsql run FILE.sql [--set NAME=VALUE]... [--shard K/N] [--mode MODE] [--db FILE] [--threads N]
+//	hepsql slurm FILE.sql --shards N [--merge MERGE.sql] [--dry-run] [--wait]   shards as a Slurm job array
+//	hepsql slurm --resume FOLDER [--wait]                                         rerun the failed shards
 //	hepsql gen adl|topology|jets ...
 //	hepsql serve --db FILE [--listen ADDR] [--batch-wait D] [--max-batch N]   models over HTTP
 //	hepsql --version
@@ -37,6 +39,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runGen(args[1:], stdout, stderr)
 	case len(args) > 1 && args[0] == "serve" && args[1] == "token":
 		err = runServeToken(args[2:], stdout, stderr)
+	case len(args) > 0 && args[0] == "slurm":
+		err = runSlurm(ctx, args[1:], stdout, stderr)
 	case len(args) > 0 && args[0] == "serve":
 		err = runServe(ctx, args[1:], stderr)
 	default:

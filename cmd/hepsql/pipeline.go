@@ -6,9 +6,11 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 
 	"github.com/hepsql/hepsql/engine"
 	"github.com/hepsql/hepsql/repl"
+	"github.com/hepsql/hepsql/rootscan"
 )
 
 // runPipeline is "hepsql run FILE.sql": it runs a pipeline file, printing
@@ -18,8 +20,9 @@ func runPipeline(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs := newFlagSet("hepsql run", stderr, &f)
 	sets := setFlag{}
 	fs.Var(sets, "set", "set parameter `NAME=VALUE` declared in the file by '-- @param NAME = DEFAULT' (repeatable)")
+	shardArg := fs.String("shard", "", "run shard `K/N`: every read_root reads only part K (from 0) of N of its sources; sets ${shard} and ${shards} where the file declares them")
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "Usage: hepsql run FILE.sql [--set NAME=VALUE]... [flags]\n\nFlags:\n")
+		fmt.Fprint(fs.Output(), "Usage: hepsql run FILE.sql [--set NAME=VALUE]... [--shard K/N] [flags]\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	files, err := parseInterspersed(fs, args)
@@ -37,12 +40,21 @@ func runPipeline(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
+	var shard rootscan.Shard
+	if *shardArg != "" {
+		if shard, err = rootscan.ParseShard(*shardArg); err != nil {
+			return usagef("--shard: %v", err)
+		}
+		if err := shardParams(sets, string(src), shard); err != nil {
+			return err
+		}
+	}
 	// Parse before opening the database: parameter mistakes show at once.
 	stmts, err := engine.ParseScript(file, string(src), sets)
 	if err != nil {
 		return err
 	}
-	db, err := openDB(f.db, f.threads)
+	db, err := openShardDB(f.db, f.threads, shard)
 	if err != nil {
 		return err
 	}
@@ -57,4 +69,18 @@ func runPipeline(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	// memory independent of its size. On a terminal, long statements draw
 	// a progress bar on stderr.
 	return repl.RunScript(ctx, db, stmts, file, &printer, stdout, stderr)
+}
+
+// shardParams sets ${shard} and ${shards} to the shard's K and N in a file
+// that declares them, unless --set did.
+func shardParams(sets setFlag, src string, shard rootscan.Shard) error {
+	for name, val := range map[string]int{"shard": shard.Index, "shards": shard.Count} {
+		if _, set := sets[name]; set {
+			return usagef("--shard and --set %s both set ${%s}", name, name)
+		}
+		if engine.Declares(src, name) {
+			sets[name] = strconv.Itoa(val)
+		}
+	}
+	return nil
 }

@@ -1,8 +1,11 @@
 -- @param out = out/topology
 -- @param seed = 42
+-- @param features = ${out}/features.parquet
 --
 -- Topology classifier, step 2 of 3: training data (spec section 6), from
--- ${out}/features.parquet (1-features.sql). Writes ${out}/train.parquet and
+-- ${features}: ${out}/features.parquet (1-features.sql), or the parts of a
+-- sharded run read in place (--set features='${out}/features-part-*.parquet',
+-- after sharded/merge-counts.sql). Writes ${out}/train.parquet and
 -- ${out}/test.parquet, one row per event in shuffled order:
 --   id, label, onehot FLOAT[3]   the label and its one-hot encoding
 --   hlf DOUBLE[14]               high-level features, min–max scaled
@@ -20,7 +23,7 @@ SELECT id, label,
         hlf.lep_pt, hlf.lep_eta, hlf.lep_phi,
         hlf.lep_ch_iso, hlf.lep_gamma_iso, hlf.lep_neu_iso,
         hlf.lep_charge, hlf.is_electron] AS hlf
-FROM read_parquet('${out}/features.parquet');
+FROM read_parquet('${features}');
 
 -- 1. Undersampling: keep in every class as many events as the smallest class
 --    has, those with the smallest undersampling keys (salt 1).
@@ -60,7 +63,7 @@ FROM split s, hlf_range r;
 COPY (
     SELECT id, label, onehot, hlf, s.seq, s.mask
     FROM (SELECT p.*, topo_sequence(f.particles) AS s
-          FROM prepared p JOIN read_parquet('${out}/features.parquet') f USING (id)
+          FROM prepared p JOIN read_parquet('${features}') f USING (id)
           WHERE p.is_train)
     ORDER BY pos
 ) TO '${out}/train.parquet' (FORMAT parquet);
@@ -68,7 +71,7 @@ COPY (
 COPY (
     SELECT id, label, onehot, hlf, s.seq, s.mask
     FROM (SELECT p.*, topo_sequence(f.particles) AS s
-          FROM prepared p JOIN read_parquet('${out}/features.parquet') f USING (id)
+          FROM prepared p JOIN read_parquet('${features}') f USING (id)
           WHERE NOT p.is_train)
     ORDER BY pos
 ) TO '${out}/test.parquet' (FORMAT parquet);

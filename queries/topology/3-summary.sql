@@ -1,5 +1,6 @@
 -- @param out = out/topology
 -- @param bins = 10
+-- @param features = ${out}/features.parquet
 --
 -- Topology classifier, step 3 of 3: a summary of ${out} after 1-features.sql
 -- and 2-prepare.sql: events per class after each step, then each high-level
@@ -9,7 +10,7 @@
 -- Events per class: generated, selected (isolated lepton), kept after
 -- undersampling, and in the training and test sets.
 WITH generated AS (SELECT label, events FROM read_parquet('${out}/generated.parquet')),
-     selected AS (SELECT label, count(*) AS n FROM read_parquet('${out}/features.parquet') GROUP BY label),
+     selected AS (SELECT label, count(*) AS n FROM read_parquet('${features}') GROUP BY label),
      train AS (SELECT label, count(*) AS n FROM read_parquet('${out}/train.parquet') GROUP BY label),
      test AS (SELECT label, count(*) AS n FROM read_parquet('${out}/test.parquet') GROUP BY label)
 SELECT l.label, l.class,
@@ -27,7 +28,7 @@ ORDER BY l.label;
 -- Feature distributions per class: one row per feature and bin, the share
 -- of each class's selected events in the bin, with a bar per class.
 WITH long AS (
-    UNPIVOT (SELECT class, hlf.* FROM read_parquet('${out}/features.parquet'))
+    UNPIVOT (SELECT class, hlf.* FROM read_parquet('${features}'))
     ON COLUMNS(* EXCLUDE class) INTO NAME feature VALUE x
 ),
 ranges AS (SELECT feature, min(x) AS lo, max(x) AS hi FROM long GROUP BY feature),
