@@ -172,20 +172,6 @@ func sourceOptions(args *capi.BindArgs) (SourceOptions, error) {
 // its next file; DuckDB reports the interrupt itself when it sees it first.
 var errQueryCancelled = errors.New("read_root: query interrupted (cancelled by its caller)")
 
-// cancelErr returns errQueryCancelled once the query reading with o is
-// cancelled, without waiting.
-func (o SourceOptions) cancelErr() error {
-	if o.Cancelled == nil {
-		return nil
-	}
-	select {
-	case <-o.Cancelled():
-		return errQueryCancelled
-	default:
-		return nil
-	}
-}
-
 // cancellable is the default options, cancelled with the query that binds
 // args: root_trees and root_branches take no remote settings, but a stalled
 // server must not hold them past a cancellation either.

@@ -244,6 +244,11 @@ type rootScan struct {
 	lowest  int         // files before it have handed out every unit
 	err     error       // the first failure, which ends every thread
 	closed  bool
+	// cancelled is the Done channel of the query's context, taken when the
+	// scan starts: duckdb-go forgets a statement's context as soon as the
+	// statement returns, which a cancelled one does while DuckDB's threads
+	// may still be scanning, so a later look-up would find none.
+	cancelled <-chan struct{}
 
 	ahead      []*aheadFile // per file: being opened or opened ahead, not yet claimed
 	aheadNext  int          // files before it were considered for opening ahead
@@ -262,6 +267,9 @@ type scanFile struct {
 func (t *rootTable) Start(projected []int) (capi.Scan, error) {
 	s := &rootScan{t: t, schema: t.first.fileMeta, files: make([]*scanFile, len(t.names)), ahead: make([]*aheadFile, len(t.names))}
 	s.ready = sync.NewCond(&s.mu)
+	if t.opts.Cancelled != nil {
+		s.cancelled = t.opts.Cancelled()
+	}
 	// DuckDB's C API lets a table function declare no zero-width column for
 	// queries that need none (count(*), EXISTS), so DuckDB asks for column 0
 	// there: the first supported branch, or _file when there is none.
@@ -389,9 +397,11 @@ func (s *rootScan) take(done int) (u unit, f *openFile, ahead []unit, ok bool, e
 			// DuckDB checks for an interrupt only between task quanta, so a
 			// thread could open file after file of a long chain once its
 			// query is cancelled: the scan stops at the next file itself.
-			if err := s.t.opts.cancelErr(); err != nil {
-				s.err = err
+			select {
+			case <-s.cancelled:
+				s.err = errQueryCancelled
 				continue
+			default:
 			}
 			fi := s.claimed
 			s.claimed++
