@@ -9,6 +9,7 @@ package extapi
 
 extern const unsigned long hepsql_ext_api_slots;
 void hepsql_ext_set_api(const void *p);
+void hepsql_ext_keep_api(void);
 
 static const void *hepsql_get_api(struct duckdb_extension_access *a, duckdb_extension_info info, const char *v) {
 	return a->get_api(info, v);
@@ -27,8 +28,6 @@ import "C"
 import (
 	"fmt"
 	"runtime/debug"
-	"strconv"
-	"strings"
 	"unsafe"
 
 	ddb "github.com/duckdb/duckdb-go-bindings"
@@ -44,43 +43,6 @@ const CAPIVersion = "v1.2.0"
 // valid).
 var OnLoad func(db ddb.Database) error
 
-// Supported reports whether a host of DuckDB version v ("v1.5.6") gives
-// the function struct forwarders.c was generated for: its first slots are
-// those of 1.5.2 to 1.5.6, and DuckDB 2.0 appended two functions and
-// removed none.
-func Supported(v string) bool {
-	major, minor, patch, ok := parseVersion(v)
-	if !ok {
-		return false
-	}
-	switch {
-	case major == 1 && minor == 5:
-		return patch >= 2
-	case major == 2 && minor == 0:
-		return true
-	}
-	return false
-}
-
-func parseVersion(v string) (major, minor, patch int, ok bool) {
-	v = strings.TrimPrefix(v, "v")
-	if i := strings.IndexAny(v, "-+ "); i >= 0 {
-		v = v[:i]
-	}
-	parts := strings.Split(v, ".")
-	if len(parts) != 3 {
-		return 0, 0, 0, false
-	}
-	var n [3]int
-	for i, p := range parts {
-		x, err := strconv.Atoi(p)
-		if err != nil {
-			return 0, 0, 0, false
-		}
-		n[i] = x
-	}
-	return n[0], n[1], n[2], true
-}
 
 // hepsql_init_c_api is the entry point DuckDB calls when it loads
 // hepsql.duckdb_extension (the name is the file's basename + _init_c_api).
@@ -111,6 +73,7 @@ func hepsql_init_c_api(info C.duckdb_extension_info, access *C.struct_duckdb_ext
 	if !Supported(host) {
 		return fail(fmt.Sprintf("DuckDB %s is not supported: this build of hepsql loads into DuckDB v1.5.2 to v2.0.x (its calls use the layout of their C API function table)", host))
 	}
+	C.hepsql_ext_keep_api()
 	db := C.hepsql_get_database(access, info)
 	if db == nil || OnLoad == nil {
 		return fail("no database to register on")

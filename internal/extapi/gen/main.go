@@ -94,10 +94,18 @@ typedef struct {
 // have at least as many for any forwarder to be called (see extapi.Check).
 const unsigned long hepsql_ext_api_slots = %d;
 
-// The host's struct, set once by hepsql's entry point before any other call.
+// The host's struct, set by hepsql's entry point before any other call.
+// DuckDB hands it out in the state of the LOAD, which it frees when the
+// entry point returns: hepsql_ext_keep_api copies it, once the host's
+// version says it has at least hepsql_ext_api_slots slots.
 static const hepsql_ext_api *api;
+static hepsql_ext_api kept;
 
 void hepsql_ext_set_api(const void *p) { api = (const hepsql_ext_api *)p; }
+void hepsql_ext_keep_api(void) {
+	kept = *api;
+	api = &kept;
+}
 
 // Forwarders: hidden, so that they bind hepsql's own calls only and never
 // interpose on a DuckDB that the host process exports.

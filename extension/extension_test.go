@@ -1,0 +1,234 @@
+package extension
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/hepsql/hepsql"
+	"github.com/hepsql/hepsql/bench"
+	"github.com/hepsql/hepsql/gen/adl"
+	"github.com/hepsql/hepsql/internal/adlref"
+)
+
+// mlStatements train a small network on the synthetic ADL sample and read
+// its predictions back row by row; the last two return rows.
+func mlStatements(input string) (train, predict []string) {
+	setup := fmt.Sprintf(`CREATE TABLE mlset AS
+SELECT row_number() OVER (ORDER BY _file, _entry) AS id, (nMuon >= 2)::INT AS label,
+       [MET_pt, nJet::FLOAT, nElectron::FLOAT] AS x
+FROM read_root(%s) QUALIFY id <= 2000`, bench.QuoteString(input))
+	train = []string{setup, `SELECT epoch, train_loss, val_loss FROM train('m', 'SELECT label, x FROM mlset', hidden := [4], epochs := 3) ORDER BY epoch`}
+	predict = []string{`SELECT id, predict_proba('m', x) AS p FROM mlset ORDER BY id`}
+	return train, predict
+}
+
+// TestNodeDuckDB builds hepsql.duckdb_extension with the documented
+// command, loads it into the stock DuckDBs of Node's @duckdb/node-api (1.5.6
+// and 1.5.5, see Hosts), and
+// checks, value by value, that the nine ADL queries on a synthetic chain of
+// files, a train and a predict_proba give there what the embedded engine
+// gives; the ADL histograms are also checked against the plain-Go
+// computation over groot's reader (adlref).
+func TestNodeDuckDB(t *testing.T) {
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, pkg := range Hosts {
+		if _, err := (Node{Root: root, Package: pkg}).Run(ctx, "/nonexistent", nil); errors.Is(err, ErrNoNode) {
+			if os.Getenv("CI") != "" {
+				t.Fatal(err)
+			}
+			t.Skip(err)
+		}
+	}
+
+	ext := filepath.Join(t.TempDir(), "hepsql.duckdb_extension")
+	if err := Build(ctx, root, ext); err != nil {
+		t.Fatal(err)
+	}
+	gen := t.TempDir()
+	files, err := adl.Generate(adl.Options{Events: 20000, Seed: 7, OutDir: gen, EventsPerFile: 10000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	input := filepath.Join(gen, "*.root")
+
+	db, err := hepsql.Open("?threads=2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+
+	var queries []Query
+	embedded := map[string][]adlref.Bin{}
+	for _, q := range adlref.Queries() {
+		stmts, err := bench.LoadADL(filepath.Join(root, "queries", "adl"), q, input, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bins, err := bench.RunADL(ctx, conn, q+".sql", stmts)
+		if err != nil {
+			t.Fatalf("%s in the embedded engine: %v", q, err)
+		}
+		ref, err := adlref.Compute(q, files)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := bench.CompareBins(ref, bins); err != nil {
+			t.Fatalf("%s: embedded engine vs adlref: %v", q, err)
+		}
+		embedded[q] = bins
+		var sqls []string
+		for _, s := range stmts {
+			sqls = append(sqls, s.SQL)
+		}
+		queries = append(queries, Query{Name: q, Statements: sqls})
+	}
+	trainSQL, predictSQL := mlStatements(input)
+	wantTrain := queryRows(t, conn, trainSQL)
+	wantPredict := queryRows(t, conn, predictSQL)
+	queries = append(queries,
+		Query{Name: "train", Statements: trainSQL},
+		Query{Name: "predict_proba", Statements: predictSQL},
+		Query{Name: "missing", Statements: []string{"SELECT count(*) FROM read_root('no/such/file.root')"}},
+	)
+
+	for _, pkg := range Hosts {
+		resp, err := (Node{Root: root, Package: pkg, Threads: 2}).Run(ctx, ext, queries)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Run(resp.DuckDB, func(t *testing.T) { compareNode(t, resp, embedded, wantTrain, wantPredict) })
+	}
+}
+
+// compareNode compares the results of one Node DuckDB with the embedded
+// engine's.
+func compareNode(t *testing.T, resp *Response, embedded map[string][]adlref.Bin, wantTrain, wantPredict [][]any) {
+	for _, r := range resp.Results {
+		t.Run(r.Name, func(t *testing.T) {
+			if r.Name == "missing" {
+				if !strings.Contains(r.Error, "no/such/file.root") {
+					t.Fatalf("error %q does not name the missing file", r.Error)
+				}
+				return
+			}
+			if r.Error != "" {
+				t.Fatal(r.Error)
+			}
+			var want [][]any
+			switch r.Name {
+			case "train":
+				want = wantTrain
+			case "predict_proba":
+				want = wantPredict
+			default:
+				for _, b := range embedded[r.Name] {
+					want = append(want, []any{b.X, b.Y})
+				}
+			}
+			if len(r.Rows) != len(want) {
+				t.Fatalf("%d rows in Node's DuckDB, %d embedded", len(r.Rows), len(want))
+			}
+			for i, row := range r.Rows {
+				if len(row) != len(want[i]) {
+					t.Fatalf("row %d: %d columns in Node's DuckDB, %d embedded", i+1, len(row), len(want[i]))
+				}
+				for j, raw := range row {
+					if err := sameValue(want[i][j], raw); err != nil {
+						t.Fatalf("row %d column %s: %v", i+1, r.Columns[j], err)
+					}
+				}
+			}
+		})
+	}
+}
+
+// queryRows runs stmts on conn and returns the rows of the last one.
+func queryRows(t *testing.T, conn *sql.Conn, stmts []string) [][]any {
+	t.Helper()
+	ctx := context.Background()
+	for _, s := range stmts[:len(stmts)-1] {
+		if _, err := conn.ExecContext(ctx, s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+	rows, err := conn.QueryContext(ctx, stmts[len(stmts)-1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var out [][]any
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, vals)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// sameValue compares an embedded engine's value with Node's JSON of it:
+// BIGINT as a decimal string, DOUBLE and FLOAT as a number (the shortest text that
+// reads back as the same double), lists as arrays. Doubles must be equal
+// to the bit: the same Go code computed them on the same rows.
+func sameValue(want any, raw json.RawMessage) error {
+	switch w := want.(type) {
+	case int64:
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return fmt.Errorf("want BIGINT %d, got %s", w, raw)
+		}
+		got, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || got != w {
+			return fmt.Errorf("got %s, want %d", raw, w)
+		}
+	case float64:
+		var got float64
+		if err := json.Unmarshal(raw, &got); err != nil || got != w {
+			return fmt.Errorf("got %s, want %v", raw, w)
+		}
+	case float32:
+		var got float64
+		if err := json.Unmarshal(raw, &got); err != nil || float32(got) != w {
+			return fmt.Errorf("got %s, want %v", raw, w)
+		}
+	case []any:
+		var got []json.RawMessage
+		if err := json.Unmarshal(raw, &got); err != nil || len(got) != len(w) {
+			return fmt.Errorf("got %s, want %v", raw, w)
+		}
+		for i := range w {
+			if err := sameValue(w[i], got[i]); err != nil {
+				return fmt.Errorf("element %d: %w", i+1, err)
+			}
+		}
+	default:
+		return fmt.Errorf("unexpected embedded type %T", want)
+	}
+	return nil
+}
