@@ -43,7 +43,6 @@ const CAPIVersion = "v1.2.0"
 // valid).
 var OnLoad func(db ddb.Database) error
 
-
 // hepsql_init_c_api is the entry point DuckDB calls when it loads
 // hepsql.duckdb_extension (the name is the file's basename + _init_c_api).
 // It returns false, with the reason in the host's error, rather than
