@@ -47,8 +47,9 @@ type Result struct {
 
 // Response is what a run of the Node script gives back.
 type Response struct {
-	DuckDB  string   `json:"duckdb"` // the host's version()
-	Results []Result `json:"results"`
+	DuckDB    string   `json:"duckdb"`     // the host's version()
+	LoadError string   `json:"load_error"` // why the LOAD failed; then no query ran
+	Results   []Result `json:"results"`
 }
 
 // ErrNoNode is returned (wrapped) by Node.Run when node or the npm package
@@ -57,6 +58,15 @@ var ErrNoNode = errors.New("node or the npm packages of extension/nodetest not i
 
 // NodeDir is the folder holding the Node script and its npm package.
 func NodeDir(root string) string { return filepath.Join(root, "extension", "nodetest") }
+
+// LoadError is the host's error for a failed LOAD.
+type LoadError struct{ Msg string }
+
+func (e *LoadError) Error() string { return e.Msg }
+
+// Refusing is the npm package (an alias in nodetest/package.json) of a
+// DuckDB the extension must refuse to load into, with an error: 1.4.4.
+const Refusing = "duckdb-1.4.4"
 
 // Hosts are the npm packages of nodetest/package.json, each shipping a
 // stock DuckDB: @duckdb/node-api 1.5.6-r.1 (DuckDB 1.5.6) and, under the
@@ -104,6 +114,9 @@ func (n Node) Run(ctx context.Context, ext string, queries []Query) (*Response, 
 	var resp Response
 	if err := json.Unmarshal(stdout.Bytes(), &resp); err != nil {
 		return nil, fmt.Errorf("extension: node's output: %w", err)
+	}
+	if resp.LoadError != "" {
+		return &resp, fmt.Errorf("extension: LOAD into Node's DuckDB %s: %w", resp.DuckDB, &LoadError{resp.LoadError})
 	}
 	if len(resp.Results) != len(queries) {
 		return nil, fmt.Errorf("extension: node gave %d results for %d queries", len(resp.Results), len(queries))

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -26,24 +28,23 @@ SELECT row_number() OVER (ORDER BY _file, _entry) AS id, (nMuon >= 2)::INT AS la
        [MET_pt, nJet::FLOAT, nElectron::FLOAT] AS x
 FROM read_root(%s) QUALIFY id <= 2000`, bench.QuoteString(input))
 	train = []string{setup, `SELECT epoch, train_loss, val_loss FROM train('m', 'SELECT label, x FROM mlset', hidden := [4], epochs := 3) ORDER BY epoch`}
-	predict = []string{`SELECT id, predict_proba('m', x) AS p FROM mlset ORDER BY id`}
+	predict = []string{`SELECT id, p[1] AS p1, p[2] AS p2 FROM (SELECT id, predict_proba('m', x) AS p FROM mlset) ORDER BY id`}
 	return train, predict
 }
 
-// TestNodeDuckDB builds hepsql.duckdb_extension with the documented
+// TestStockDuckDBs builds hepsql.duckdb_extension with the documented
 // command, loads it into the stock DuckDBs of Node's @duckdb/node-api (1.5.6
-// and 1.5.5, see Hosts), and
-// checks, value by value, that the nine ADL queries on a synthetic chain of
+// and 1.5.5, see Hosts) and into DuckDB 2.0 (CHost), and checks, value by value, that the nine ADL queries on a synthetic chain of
 // files, a train and a predict_proba give there what the embedded engine
 // gives; the ADL histograms are also checked against the plain-Go
 // computation over groot's reader (adlref).
-func TestNodeDuckDB(t *testing.T) {
+func TestStockDuckDBs(t *testing.T) {
 	root, err := filepath.Abs("..")
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	for _, pkg := range Hosts {
+	for _, pkg := range append(Hosts, Refusing) {
 		if _, err := (Node{Root: root, Package: pkg}).Run(ctx, "/nonexistent", nil); errors.Is(err, ErrNoNode) {
 			if os.Getenv("CI") != "" {
 				t.Fatal(err)
@@ -108,18 +109,71 @@ func TestNodeDuckDB(t *testing.T) {
 		Query{Name: "missing", Statements: []string{"SELECT count(*) FROM read_root('no/such/file.root')"}},
 	)
 
+	// A DuckDB whose function table differs must refuse the extension
+	// with an error naming its version, before any call that could crash.
+	t.Run("refuses DuckDB 1.4.4", func(t *testing.T) {
+		_, err := (Node{Root: root, Package: Refusing}).Run(ctx, ext, queries[:1])
+		var le *LoadError
+		if !errors.As(err, &le) || !strings.Contains(le.Msg, "hepsql: DuckDB v1.4.4 is not supported") {
+			t.Fatalf("LOAD into DuckDB 1.4.4: got %v, want the error that refuses it", err)
+		}
+	})
 	for _, pkg := range Hosts {
 		resp, err := (Node{Root: root, Package: pkg, Threads: 2}).Run(ctx, ext, queries)
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Run(resp.DuckDB, func(t *testing.T) { compareNode(t, resp, embedded, wantTrain, wantPredict) })
+		t.Run(resp.DuckDB, func(t *testing.T) { compareHost(t, resp, embedded, wantTrain, wantPredict) })
 	}
+	// DuckDB 2.0, which npm does not ship: a minimal C host linked with the
+	// static DuckDB of duckdb-go-bindings v0.20000.0.
+	t.Run("DuckDB 2.0", func(t *testing.T) {
+		bindings, lib := moduleDir(t, "github.com/duckdb/duckdb-go-bindings@"+duckdb20Bindings), moduleDir(t, "go.duckdb.org/libduckdb/"+runtime.GOOS+"-"+runtime.GOARCH+"@"+duckdb20Bindings)
+		host, err := BuildCHost(ctx, root, bindings, lib, filepath.Join(t.TempDir(), "host"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := host.Run(ctx, ext, 2, queries)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(resp.DuckDB, "v2.0.") {
+			t.Fatalf("the host runs DuckDB %s, want v2.0.x", resp.DuckDB)
+		}
+		compareHost(t, resp, embedded, wantTrain, wantPredict)
+	})
 }
 
-// compareNode compares the results of one Node DuckDB with the embedded
+// duckdb20Bindings is the duckdb-go-bindings version of DuckDB 2.0.0 (and
+// of its lib modules, go.duckdb.org/libduckdb/GOOS-GOARCH).
+const duckdb20Bindings = "v0.20000.0"
+
+// moduleDir downloads a module (go mod download) and returns its folder;
+// without network access the test fails in CI and skips elsewhere.
+func moduleDir(t *testing.T, modVersion string) string {
+	t.Helper()
+	cmd := exec.Command("go", "mod", "download", "-json", modVersion)
+	cmd.Dir = t.TempDir() // outside this module: its go.mod and go.sum stay as they are
+	out, err := cmd.Output()
+	var info struct{ Dir, Error string }
+	if err == nil {
+		err = json.Unmarshal(out, &info)
+	}
+	if err == nil && info.Error != "" {
+		err = errors.New(info.Error)
+	}
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("go mod download %s: %v", modVersion, err)
+		}
+		t.Skipf("go mod download %s: %v", modVersion, err)
+	}
+	return info.Dir
+}
+
+// compareHost compares the results of one stock DuckDB with the embedded
 // engine's.
-func compareNode(t *testing.T, resp *Response, embedded map[string][]adlref.Bin, wantTrain, wantPredict [][]any) {
+func compareHost(t *testing.T, resp *Response, embedded map[string][]adlref.Bin, wantTrain, wantPredict [][]any) {
 	for _, r := range resp.Results {
 		t.Run(r.Name, func(t *testing.T) {
 			if r.Name == "missing" {
@@ -192,9 +246,10 @@ func queryRows(t *testing.T, conn *sql.Conn, stmts []string) [][]any {
 	return out
 }
 
-// sameValue compares an embedded engine's value with Node's JSON of it:
-// BIGINT as a decimal string, DOUBLE and FLOAT as a number (the shortest text that
-// reads back as the same double), lists as arrays. Doubles must be equal
+// sameValue compares an embedded engine's value with a host's JSON of it:
+// from Node, BIGINT as a decimal string, DOUBLE and FLOAT as a number (the
+// shortest text that reads back as the same value); from CHost, every
+// value as a string of DuckDB's text. Floating-point values must be equal
 // to the bit: the same Go code computed them on the same rows.
 func sameValue(want any, raw json.RawMessage) error {
 	switch w := want.(type) {
@@ -208,13 +263,13 @@ func sameValue(want any, raw json.RawMessage) error {
 			return fmt.Errorf("got %s, want %d", raw, w)
 		}
 	case float64:
-		var got float64
-		if err := json.Unmarshal(raw, &got); err != nil || got != w {
+		got, err := number(raw, 64)
+		if err != nil || got != w {
 			return fmt.Errorf("got %s, want %v", raw, w)
 		}
 	case float32:
-		var got float64
-		if err := json.Unmarshal(raw, &got); err != nil || float32(got) != w {
+		got, err := number(raw, 32)
+		if err != nil || float32(got) != w {
 			return fmt.Errorf("got %s, want %v", raw, w)
 		}
 	case []any:
@@ -231,4 +286,16 @@ func sameValue(want any, raw json.RawMessage) error {
 		return fmt.Errorf("unexpected embedded type %T", want)
 	}
 	return nil
+}
+
+// number reads a JSON number (Node) or a string of DuckDB's text for one
+// (CHost) at the given precision.
+func number(raw json.RawMessage, bits int) (float64, error) {
+	var s string
+	if err := json.Unmarshal(raw, &s); err == nil {
+		return strconv.ParseFloat(s, bits)
+	}
+	var f float64
+	err := json.Unmarshal(raw, &f)
+	return f, err
 }

@@ -4,7 +4,8 @@
 //
 // stdin: {"extension": PATH, "package": "duckdb-1.5.5" (default @duckdb/node-api), "threads": N (0: DuckDB's default), "runs": N,
 //         "queries": [{"name": "q1", "statements": ["SQL", ...]}, ...]}
-// stdout: {"duckdb": "v1.5.6", "results": [{"name", "columns", "rows", "ms", "error"}]}
+// stdout: {"duckdb": "v1.5.6", "load_error": "...", "results": [{"name", "columns", "rows", "ms", "error"}]}
+// load_error: why LOAD failed (then no query runs);
 // rows: the last statement's rows, as @duckdb/node-api's getRowsJson gives
 // them (BIGINT as strings, DOUBLE as numbers); ms: the wall time of each run
 // of all the query's statements, from the first statement's start to the
@@ -18,7 +19,13 @@ const config = { allow_unsigned_extensions: 'true' };
 if (req.threads) config.threads = String(req.threads);
 const instance = await DuckDBInstance.create(':memory:', config);
 const conn = await instance.connect();
-await conn.run(`LOAD '${req.extension.replaceAll("'", "''")}'`);
+try {
+	await conn.run(`LOAD '${req.extension.replaceAll("'", "''")}'`);
+} catch (e) {
+	const duckdb = (await conn.runAndReadAll('SELECT version()')).getRows()[0][0];
+	process.stdout.write(JSON.stringify({ duckdb, load_error: String(e.message || e), results: [] }));
+	process.exit(0);
+}
 const version = (await conn.runAndReadAll('SELECT version()')).getRows()[0][0];
 const results = [];
 for (const q of req.queries) {

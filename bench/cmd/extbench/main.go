@@ -4,15 +4,15 @@
 // process (DuckDB 1.5.5, what bin/hepsql runs), on the same files, the same
 // machine and in the same run, and writes the results into bench/README.md.
 //
-//	go run ./bench/cmd/extbench [-copies 100] [-runs 3] [-threads 2]
+//	go run ./bench/cmd/extbench [-copies 100] [-runs 5] [-threads 2]
 //
 // Run it from the repository root; it builds the extension with
 // scripts/build-extension first, and needs extension/nodetest's npm
-// packages (scripts/test installs them). Each query runs -runs rounds
-// after a warm-up; a round runs it once in the embedded engine, then in
-// each Node DuckDB (a fresh process that loads the extension and runs the
-// query twice, timing the second), so that the sides alternate under the
-// same load; the best time of each side is reported. Times are from the
+// packages (scripts/test installs them). After a warm-up, -runs rounds
+// alternate the sides under the same load: a round runs every query once in
+// the embedded engine, then in each Node DuckDB (a fresh process per round
+// that loads the extension and runs every query twice in a row, timing the
+// second); the best time of each side is reported. Times are from the
 // query's start to its last row read, inside the process running it. Every
 // histogram must equal the embedded engine's, bin by bin, or the command
 // stops with status 1.
@@ -33,6 +33,7 @@ import (
 
 	"github.com/hepsql/hepsql"
 	"github.com/hepsql/hepsql/bench"
+	"github.com/hepsql/hepsql/engine"
 	"github.com/hepsql/hepsql/extension"
 	"github.com/hepsql/hepsql/internal/adlref"
 )
@@ -88,12 +89,12 @@ func run(args []string) error {
 	fs := flag.NewFlagSet("extbench", flag.ContinueOnError)
 	fs.StringVar(&c.sample, "sample", "../shared/data/Run2012B_SingleMu_10000.root", "the CMS sample `file` (tree Events)")
 	fs.IntVar(&c.copies, "copies", 100, "number of copies of the sample the queries read")
-	fs.IntVar(&c.runs, "runs", 3, "measured rounds per query, after a warm-up; the best of each side is reported")
+	fs.IntVar(&c.runs, "runs", 5, "measured rounds per query, after a warm-up; the best of each side is reported")
 	fs.IntVar(&c.threads, "threads", 2, "DuckDB threads, on every side")
 	fs.StringVar(&c.data, "data", "bench/data", "`folder` for the copies (git-ignored)")
 	fs.StringVar(&c.ext, "ext", "bin/hepsql.duckdb_extension", "where to build the extension")
 	fs.StringVar(&c.readme, "readme", "bench/README.md", "Markdown `file` whose marked block receives the results; empty: print only")
-	fs.DurationVar(&c.quietWait, "quiet-wait", 10*time.Second, "before each round, wait up to this long for other processes to go quiet")
+	fs.DurationVar(&c.quietWait, "quiet-wait", 5*time.Second, "before each round, wait up to this long for other processes to go quiet")
 	queries := fs.String("queries", strings.Join(adlref.Queries(), ","), "comma-separated queries among "+strings.Join(adlref.Queries(), ", "))
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -151,52 +152,68 @@ func run(args []string) error {
 	for _, h := range extension.Hosts {
 		sides = append(sides, side{host: h})
 	}
-	best := map[string][]time.Duration{} // query → per side
+	// Every query's statements, and the embedded engine's histograms (after
+	// a warm-up run), which every other run must reproduce.
+	stmts := map[string][]engine.Statement{}
+	want := map[string][]adlref.Bin{}
+	var nodeQueries []extension.Query
 	for _, q := range c.queries {
-		stmts, err := bench.LoadADL("queries/adl", q, input, nil)
+		s, err := bench.LoadADL("queries/adl", q, input, nil)
 		if err != nil {
 			return err
 		}
-		var sqls []string
-		for _, s := range stmts {
-			sqls = append(sqls, s.SQL)
-		}
-		file := filepath.Join("queries/adl", q+".sql")
-		want, err := bench.RunADL(ctx, conn, file, stmts) // warm-up
-		if err != nil {
+		stmts[q] = s
+		if want[q], err = bench.RunADL(ctx, conn, adlFile(q), s); err != nil {
 			return fmt.Errorf("%s in the embedded engine: %w", q, err)
 		}
-		best[q] = make([]time.Duration, len(sides))
-		for round := range c.runs {
-			bench.WaitQuiet("extbench", c.quietWait)
-			for i, s := range sides {
-				var d time.Duration
-				var got []adlref.Bin
-				if s.host == "" {
+		nq := extension.Query{Name: q}
+		for _, st := range s {
+			nq.Statements = append(nq.Statements, st.SQL)
+		}
+		nodeQueries = append(nodeQueries, nq)
+	}
+	best := map[string][]time.Duration{} // query → per side
+	record := func(round, side int, q string, d time.Duration, got []adlref.Bin) error {
+		if err := bench.CompareBins(want[q], got); err != nil {
+			return fmt.Errorf("%s: %s differs from the embedded engine: %w", q, sides[side].name, err)
+		}
+		if best[q] == nil {
+			best[q] = make([]time.Duration, len(sides))
+		}
+		if round == 0 || d < best[q][side] {
+			best[q][side] = d
+		}
+		return nil
+	}
+	for round := range c.runs {
+		bench.WaitQuiet("extbench", c.quietWait)
+		for i, s := range sides {
+			if s.host == "" {
+				for _, q := range c.queries {
 					start := time.Now()
-					got, err = bench.RunADL(ctx, conn, file, stmts)
-					d = time.Since(start)
-				} else {
-					var name string
-					name, got, d, err = runNode(ctx, c, s.host, q, sqls)
-					sides[i].name = name
+					got, err := bench.RunADL(ctx, conn, adlFile(q), stmts[q])
+					if err != nil {
+						return fmt.Errorf("%s in the embedded engine: %w", q, err)
+					}
+					if err := record(round, i, q, time.Since(start), got); err != nil {
+						return err
+					}
 				}
-				if err != nil {
-					return fmt.Errorf("%s on %s: %w", q, sides[i].name, err)
-				}
-				if err := bench.CompareBins(want, got); err != nil {
-					return fmt.Errorf("%s: %s differs from the embedded engine: %w", q, sides[i].name, err)
-				}
-				if round == 0 || d < best[q][i] {
-					best[q][i] = d
+				continue
+			}
+			name, results, err := runNode(ctx, c, s.host, nodeQueries)
+			if err != nil {
+				return err
+			}
+			sides[i].name = name
+			for _, q := range c.queries {
+				r := results[q]
+				if err := record(round, i, q, r.d, r.bins); err != nil {
+					return err
 				}
 			}
 		}
-		fmt.Fprintf(os.Stderr, "extbench: %s:", q)
-		for i, s := range sides {
-			fmt.Fprintf(os.Stderr, " %s %s", s.name, ms(best[q][i]))
-		}
-		fmt.Fprintln(os.Stderr)
+		fmt.Fprintf(os.Stderr, "extbench: round %d of %d done\n", round+1, c.runs)
 	}
 
 	report := render(c, machine, loadStart, bench.LoadAverage(), sides, best)
@@ -207,40 +224,52 @@ func run(args []string) error {
 	return bench.WriteSectionUnder(c.readme, heading, beginMarker, endMarker, report)
 }
 
-// runNode runs a query in a fresh Node process whose DuckDB (npm package
-// host) loaded the extension: once to warm up, once timed.
-func runNode(ctx context.Context, c *config, host, q string, sqls []string) (string, []adlref.Bin, time.Duration, error) {
-	resp, err := (extension.Node{Root: ".", Package: host, Threads: c.threads, Runs: 2}).Run(ctx, c.ext, []extension.Query{{Name: q, Statements: sqls}})
+// nodeResult is one query's histogram and timed run in a Node DuckDB.
+type nodeResult struct {
+	bins []adlref.Bin
+	d    time.Duration
+}
+
+func adlFile(q string) string { return filepath.Join("queries/adl", q+".sql") }
+
+// runNode runs the queries in a fresh Node process whose DuckDB (npm
+// package host) loaded the extension: each query twice in a row, the first
+// to warm up, the second timed.
+func runNode(ctx context.Context, c *config, host string, queries []extension.Query) (string, map[string]nodeResult, error) {
+	resp, err := (extension.Node{Root: ".", Package: host, Threads: c.threads, Runs: 2}).Run(ctx, c.ext, queries)
 	if err != nil {
-		return host, nil, 0, err
+		return host, nil, err
 	}
 	name := "extension in Node's DuckDB " + resp.DuckDB
-	r := resp.Results[0]
-	if r.Error != "" {
-		return name, nil, 0, errors.New(r.Error)
+	out := map[string]nodeResult{}
+	for _, r := range resp.Results {
+		if r.Error != "" {
+			return name, nil, fmt.Errorf("%s on %s: %s", r.Name, name, r.Error)
+		}
+		if len(r.Millis) != 2 {
+			return name, nil, fmt.Errorf("%s on %s: %d timings, want 2", r.Name, name, len(r.Millis))
+		}
+		var bins []adlref.Bin
+		for i, row := range r.Rows {
+			if len(row) != 2 {
+				return name, nil, fmt.Errorf("%s row %d: %d columns, want x, y", r.Name, i+1, len(row))
+			}
+			var b adlref.Bin
+			var y string
+			if err := json.Unmarshal(row[0], &b.X); err != nil {
+				return name, nil, fmt.Errorf("%s row %d: x %s: %w", r.Name, i+1, row[0], err)
+			}
+			if err := json.Unmarshal(row[1], &y); err != nil {
+				return name, nil, fmt.Errorf("%s row %d: y %s: %w", r.Name, i+1, row[1], err)
+			}
+			if b.Y, err = strconv.ParseInt(y, 10, 64); err != nil {
+				return name, nil, fmt.Errorf("%s row %d: y %q: %w", r.Name, i+1, y, err)
+			}
+			bins = append(bins, b)
+		}
+		out[r.Name] = nodeResult{bins: bins, d: time.Duration(r.Millis[1] * float64(time.Millisecond))}
 	}
-	if len(r.Millis) != 2 {
-		return name, nil, 0, fmt.Errorf("node gave %d timings, want 2", len(r.Millis))
-	}
-	var bins []adlref.Bin
-	for i, row := range r.Rows {
-		if len(row) != 2 {
-			return name, nil, 0, fmt.Errorf("row %d: %d columns, want x, y", i+1, len(row))
-		}
-		var b adlref.Bin
-		var y string
-		if err := json.Unmarshal(row[0], &b.X); err != nil {
-			return name, nil, 0, fmt.Errorf("row %d: x %s: %w", i+1, row[0], err)
-		}
-		if err := json.Unmarshal(row[1], &y); err != nil {
-			return name, nil, 0, fmt.Errorf("row %d: y %s: %w", i+1, row[1], err)
-		}
-		if b.Y, err = strconv.ParseInt(y, 10, 64); err != nil {
-			return name, nil, 0, fmt.Errorf("row %d: y %q: %w", i+1, y, err)
-		}
-		bins = append(bins, b)
-	}
-	return name, bins, time.Duration(r.Millis[1] * float64(time.Millisecond)), nil
+	return name, out, nil
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.0f ms", float64(d)/float64(time.Millisecond)) }

@@ -34,6 +34,8 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
+
+	"github.com/hepsql/hepsql/internal/extapi"
 )
 
 const bindingsModule = "github.com/duckdb/duckdb-go-bindings"
@@ -47,14 +49,23 @@ type proto struct {
 
 func main() {
 	out := flag.String("o", "forwarders.c", "output file")
+	bindingsDir := flag.String("bindings", "", "duckdb-go-bindings `folder` (default: the version go.mod pins)")
+	libFlag := flag.String("lib", "", "`folder` of the static DuckDB (default: the bindings' lib module go.mod pins)")
+	orderOnly := flag.Bool("order", false, "print the slot order, one name per line, and write nothing (to compare DuckDB versions)")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("extapi/gen: ")
 
-	bindings := moduleDir(bindingsModule)
 	libmod := bindingsModule + "/lib/" + runtime.GOOS + "-" + runtime.GOARCH
-	libDir := moduleDir(libmod)
-	version := moduleVersion(bindingsModule)
+	bindings, libDir, version := *bindingsDir, *libFlag, "(-bindings)"
+	if bindings == "" {
+		bindings, version = moduleDir(bindingsModule), moduleVersion(bindingsModule)
+	}
+	if libDir == "" {
+		libDir = moduleDir(libmod)
+	} else {
+		libmod = libDir
+	}
 	header := filepath.Join(bindings, "include", "duckdb.h")
 	src, err := os.ReadFile(header)
 	if err != nil {
@@ -67,6 +78,10 @@ func main() {
 	order, err := probeOrder(protos, bindings, libDir)
 	if err != nil {
 		log.Fatal(err)
+	}
+	if *orderOnly {
+		fmt.Println(strings.Join(order, "\n"))
+		return
 	}
 	byName := map[string]proto{}
 	for _, p := range protos {
@@ -252,12 +267,12 @@ func probeOrder(protos []proto, bindings, libDir string) ([]string, error) {
 		return nil, err
 	}
 	exe := filepath.Join(tmp, "probe")
-	libs := []string{"duckdb_static", "duckdb_generated_extension_loader", "autocomplete_extension", "core_functions_extension", "icu_extension", "json_extension", "parquet_extension", "tpcds_extension", "tpch_extension", "duckdb_fastpforlib", "duckdb_fmt", "duckdb_fsst", "duckdb_hyperloglog", "duckdb_mbedtls", "duckdb_miniz", "duckdb_pg_query", "duckdb_re2", "duckdb_skiplistlib", "duckdb_utf8proc", "duckdb_yyjson", "duckdb_zstd"}
-	args := []string{"-O0", "-o", exe, srcPath, "-I" + filepath.Join(bindings, "include"), "-DDUCKDB_STATIC_BUILD", "-L" + libDir}
-	for _, l := range libs {
-		args = append(args, "-l"+l)
+	ldflags, err := extapi.LinkFlags(libDir)
+	if err != nil {
+		return nil, err
 	}
-	args = append(args, "-lstdc++", "-lm", "-ldl", "-lpthread")
+	args := append([]string{"-O0", "-o", exe, srcPath, "-I" + filepath.Join(bindings, "include"), "-DDUCKDB_STATIC_BUILD"}, ldflags...)
+	args = append(args, "-lpthread")
 	cc := exec.Command("g++", args...)
 	cc.Stderr = os.Stderr
 	if err := cc.Run(); err != nil {
