@@ -91,7 +91,7 @@ func run(args []string) error {
 	fs.IntVar(&c.copies, "copies", 100, "number of copies of the sample the queries read")
 	fs.IntVar(&c.runs, "runs", 5, "measured rounds per query, after a warm-up; the best of each side is reported")
 	fs.IntVar(&c.threads, "threads", 2, "DuckDB threads, on every side")
-	fs.StringVar(&c.data, "data", "bench/data", "`folder` for the copies (git-ignored)")
+	fs.StringVar(&c.data, "data", "bench/data", "`folder` for the copies (git-ignored; root/ is shared with scanbench, adlbench and duckdbvs)")
 	fs.StringVar(&c.ext, "ext", "bin/hepsql.duckdb_extension", "where to build the extension")
 	fs.StringVar(&c.readme, "readme", "bench/README.md", "Markdown `file` whose marked block receives the results; empty: print only")
 	fs.DurationVar(&c.quietWait, "quiet-wait", 5*time.Second, "before each round, wait up to this long for other processes to go quiet")
@@ -114,7 +114,7 @@ func run(args []string) error {
 	if err := extension.Build(ctx, ".", c.ext); err != nil {
 		return err
 	}
-	dir := filepath.Join(c.data, "ext-root")
+	dir := filepath.Join(c.data, "root") // shared with scanbench, adlbench and duckdbvs
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
