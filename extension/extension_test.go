@@ -37,8 +37,9 @@ FROM read_root(%s) QUALIFY id <= 2000`, bench.QuoteString(input))
 // and 1.5.5, see Hosts) and into DuckDB 2.0 (CHost), and checks, value by
 // value, that the nine ADL queries on a synthetic chain of files, the
 // replacement scan, root_trees, root_branches, a HEP function, a train and
-// a predict_proba give there what the embedded engine gives; the ADL histograms are also checked against the plain-Go
-// computation over groot's reader (adlref).
+// a predict_proba give there what the embedded engine gives; the ADL
+// histograms are also checked against the plain-Go computation over
+// groot's reader (adlref).
 func TestStockDuckDBs(t *testing.T) {
 	root, err := filepath.Abs("..")
 	if err != nil {
