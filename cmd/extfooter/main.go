@@ -24,7 +24,7 @@ const fieldSize = 32
 func main() {
 	version := flag.String("version", "dev", "the extension's version")
 	capiVersion := flag.String("capi", "v1.2.0", "the minimum C API version the extension needs")
-	platform := flag.String("platform", runtime.GOOS+"_"+runtime.GOARCH, "DuckDB's platform name")
+	platform := flag.String("platform", Platform(runtime.GOOS, runtime.GOARCH), "DuckDB's platform name (PRAGMA platform)")
 	flag.Parse()
 	if flag.NArg() != 1 {
 		fmt.Fprintln(os.Stderr, "usage: extfooter [-version V] [-capi v1.2.0] [-platform P] FILE")
@@ -64,4 +64,14 @@ func appendTo(path string, footer []byte) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return f.Close()
+}
+
+// Platform is DuckDB's name for a Go GOOS/GOARCH pair, as its PRAGMA
+// platform prints it for the builds it publishes (linux_amd64,
+// osx_arm64, windows_amd64, ...).
+func Platform(goos, goarch string) string {
+	if goos == "darwin" {
+		goos = "osx"
+	}
+	return goos + "_" + goarch
 }

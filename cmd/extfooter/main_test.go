@@ -33,3 +33,11 @@ func TestFooter(t *testing.T) {
 		t.Error("a 33-byte version was accepted")
 	}
 }
+
+func TestPlatform(t *testing.T) {
+	for _, c := range [][3]string{{"linux", "amd64", "linux_amd64"}, {"linux", "arm64", "linux_arm64"}, {"darwin", "arm64", "osx_arm64"}, {"windows", "amd64", "windows_amd64"}} {
+		if got := Platform(c[0], c[1]); got != c[2] {
+			t.Errorf("Platform(%s, %s) = %s, want %s", c[0], c[1], got, c[2])
+		}
+	}
+}
