@@ -38,11 +38,12 @@ type Query struct {
 
 // Result is a query's result in Node's DuckDB.
 type Result struct {
-	Name    string              `json:"name"`
-	Columns []string            `json:"columns"`
-	Rows    [][]json.RawMessage `json:"rows"`  // getRowsJson: BIGINT as strings, DOUBLE as numbers
-	Millis  []float64           `json:"ms"`    // each run's wall time
-	Error   string              `json:"error"` // a failed statement's message
+	Name      string              `json:"name"`
+	Columns   []string            `json:"columns"`
+	Rows      [][]json.RawMessage `json:"rows"`   // getRowsJson: BIGINT as strings, DOUBLE as numbers
+	Millis    []float64           `json:"ms"`     // each run's wall time
+	CPUMillis []float64           `json:"cpu_ms"` // the process's CPU time (all threads) during each run
+	Error     string              `json:"error"`  // a failed statement's message
 }
 
 // Response is what a run of the Node script gives back.

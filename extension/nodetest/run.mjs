@@ -9,7 +9,8 @@
 // rows: the last statement's rows, as @duckdb/node-api's getRowsJson gives
 // them (BIGINT as strings, DOUBLE as numbers); ms: the wall time of each run
 // of all the query's statements, from the first statement's start to the
-// last row read; error: the message of a statement that failed (the query
+// last row read; cpu_ms: the process's CPU time (user + system, every
+// thread) during each run; error: the message of a statement that failed (the query
 // stops there, the next one runs).
 import { readFileSync } from 'node:fs';
 
@@ -29,11 +30,11 @@ try {
 const version = (await conn.runAndReadAll('SELECT version()')).getRows()[0][0];
 const results = [];
 for (const q of req.queries) {
-	const ms = [];
+	const ms = [], cpu_ms = [];
 	let columns = [], rows = [], error;
 	try {
 		for (let run = 0; run < (req.runs || 1); run++) {
-			const t0 = performance.now();
+			const t0 = performance.now(), c0 = process.cpuUsage();
 			for (const sql of q.statements) {
 				const reader = await conn.runAndReadAll(sql);
 				if (reader.columnCount > 0) {
@@ -42,10 +43,12 @@ for (const q of req.queries) {
 				}
 			}
 			ms.push(performance.now() - t0);
+			const c = process.cpuUsage(c0);
+			cpu_ms.push((c.user + c.system) / 1000);
 		}
 	} catch (e) {
 		error = String(e.message || e);
 	}
-	results.push({ name: q.name, columns, rows, ms, error });
+	results.push({ name: q.name, columns, rows, ms, cpu_ms, error });
 }
 process.stdout.write(JSON.stringify({ duckdb: version, results }));

@@ -13,7 +13,9 @@
 // the embedded engine, then in each Node DuckDB (a fresh process per round
 // that loads the extension and runs every query twice in a row, timing the
 // second); the best time of each side is reported. Times are from the
-// query's start to its last row read, inside the process running it. Every
+// query's start to its last row read, inside the process running it: the
+// wall time, and the CPU time of that process meanwhile (all its threads),
+// which other jobs on a shared machine disturb less. Every
 // histogram must equal the embedded engine's, bin by bin, or the command
 // stops with status 1.
 package main
@@ -29,6 +31,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/hepsql/hepsql"
@@ -172,16 +175,20 @@ func run(args []string) error {
 		}
 		nodeQueries = append(nodeQueries, nq)
 	}
-	best := map[string][]time.Duration{} // query → per side
-	record := func(round, side int, q string, d time.Duration, got []adlref.Bin) error {
+	best := map[string][]timing{} // query → per side
+	record := func(round, side int, q string, d timing, got []adlref.Bin) error {
 		if err := bench.CompareBins(want[q], got); err != nil {
 			return fmt.Errorf("%s: %s differs from the embedded engine: %w", q, sides[side].name, err)
 		}
 		if best[q] == nil {
-			best[q] = make([]time.Duration, len(sides))
+			best[q] = make([]timing, len(sides))
 		}
-		if round == 0 || d < best[q][side] {
-			best[q][side] = d
+		b := &best[q][side]
+		if round == 0 || d.wall < b.wall {
+			b.wall = d.wall
+		}
+		if round == 0 || d.cpu < b.cpu {
+			b.cpu = d.cpu
 		}
 		return nil
 	}
@@ -190,12 +197,13 @@ func run(args []string) error {
 		for i, s := range sides {
 			if s.host == "" {
 				for _, q := range c.queries {
-					start := time.Now()
+					start, cpu0 := time.Now(), processCPU()
 					got, err := bench.RunADL(ctx, conn, adlFile(q), stmts[q])
+					d := timing{wall: time.Since(start), cpu: processCPU() - cpu0}
 					if err != nil {
 						return fmt.Errorf("%s in the embedded engine: %w", q, err)
 					}
-					if err := record(round, i, q, time.Since(start), got); err != nil {
+					if err := record(round, i, q, d, got); err != nil {
 						return err
 					}
 				}
@@ -227,7 +235,7 @@ func run(args []string) error {
 // nodeResult is one query's histogram and timed run in a Node DuckDB.
 type nodeResult struct {
 	bins []adlref.Bin
-	d    time.Duration
+	d    timing
 }
 
 func adlFile(q string) string { return filepath.Join("queries/adl", q+".sql") }
@@ -246,7 +254,7 @@ func runNode(ctx context.Context, c *config, host string, queries []extension.Qu
 		if r.Error != "" {
 			return name, nil, fmt.Errorf("%s on %s: %s", r.Name, name, r.Error)
 		}
-		if len(r.Millis) != 2 {
+		if len(r.Millis) != 2 || len(r.CPUMillis) != 2 {
 			return name, nil, fmt.Errorf("%s on %s: %d timings, want 2", r.Name, name, len(r.Millis))
 		}
 		var bins []adlref.Bin
@@ -267,50 +275,63 @@ func runNode(ctx context.Context, c *config, host string, queries []extension.Qu
 			}
 			bins = append(bins, b)
 		}
-		out[r.Name] = nodeResult{bins: bins, d: time.Duration(r.Millis[1] * float64(time.Millisecond))}
+		out[r.Name] = nodeResult{bins: bins, d: timing{wall: msDuration(r.Millis[1]), cpu: msDuration(r.CPUMillis[1])}}
 	}
 	return name, out, nil
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.0f ms", float64(d)/float64(time.Millisecond)) }
 
-func render(c *config, m bench.Machine, loadStart, loadEnd string, sides []side, best map[string][]time.Duration) string {
+// timing is one run's wall time and the CPU time its process spent (every
+// thread, user and system) during it: the CPU time is less disturbed by
+// other processes on a busy machine than the wall time.
+type timing struct{ wall, cpu time.Duration }
+
+func msDuration(ms float64) time.Duration { return time.Duration(ms * float64(time.Millisecond)) }
+
+// processCPU is this process's user + system time so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func render(c *config, m bench.Machine, loadStart, loadEnd string, sides []side, best map[string][]timing) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Measured %s on %s (%d cores, %s), %s, hepsql %s; embedded DuckDB %s. ",
 		time.Now().UTC().Format("2006-01-02"), m.CPU, m.Cores, m.OSArch, m.Go, m.Commit, m.DuckDB)
-	fmt.Fprintf(&b, "Input: %d copies of the CMS sample (%s events), %d DuckDB threads on every side; best of %d rounds after a warm-up. Load average %s at the start, %s at the end.\n\n",
+	fmt.Fprintf(&b, "Input: %d copies of the CMS sample (%s events), %d DuckDB threads on every side; best of %d rounds after a warm-up. Load average %s at the start, %s at the end. Each cell: wall time / CPU time of the process during the query (all threads), each the best of the rounds; for the extension, × the embedded engine's.\n\n",
 		c.copies, bench.Thousands(int64(c.copies)*10000), c.threads, c.runs, loadStart, loadEnd)
 	fmt.Fprintf(&b, "    go run ./bench/cmd/extbench %s\n\n", bench.ShellQuote(c.args))
 	b.WriteString("| query |")
 	for _, s := range sides {
 		fmt.Fprintf(&b, " %s |", s.name)
-		if s.host != "" {
-			b.WriteString(" × embedded |")
-		}
 	}
 	b.WriteString("\n|---|")
-	for _, s := range sides {
+	for range sides {
 		b.WriteString("---:|")
-		if s.host != "" {
-			b.WriteString("---:|")
-		}
 	}
 	b.WriteString("\n")
-	total := make([]time.Duration, len(sides))
-	row := func(name string, ds []time.Duration) {
+	total := make([]timing, len(sides))
+	row := func(name string, ts []timing) {
 		fmt.Fprintf(&b, "| %s |", name)
 		for i, s := range sides {
-			fmt.Fprintf(&b, " %s |", ms(ds[i]))
-			if s.host != "" {
-				fmt.Fprintf(&b, " %.2f |", float64(ds[i])/float64(ds[0]))
+			if s.host == "" {
+				fmt.Fprintf(&b, " %s / %s |", ms(ts[i].wall), ms(ts[i].cpu))
+				continue
 			}
+			fmt.Fprintf(&b, " %s (%.2f×) / %s (%.2f×) |", ms(ts[i].wall), float64(ts[i].wall)/float64(ts[0].wall),
+				ms(ts[i].cpu), float64(ts[i].cpu)/float64(ts[0].cpu))
 		}
 		b.WriteString("\n")
 	}
 	for _, q := range c.queries {
 		row(q, best[q])
 		for i := range sides {
-			total[i] += best[q][i]
+			total[i].wall += best[q][i].wall
+			total[i].cpu += best[q][i].cpu
 		}
 	}
 	row("**all nine**", total)
