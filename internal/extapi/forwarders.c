@@ -557,7 +557,7 @@ typedef struct {
 } hepsql_ext_api;
 
 // hepsql_ext_api_slots is the number of slots above: the host's struct must
-// have at least as many for any forwarder to be called (see extapi.Check).
+// have at least as many, which its version vouches for (extapi.Supported).
 const unsigned long hepsql_ext_api_slots = 546;
 
 // The host's struct, set by hepsql's entry point before any other call.
