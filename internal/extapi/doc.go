@@ -11,8 +11,10 @@
 // The C API version declared in the file's footer and asked of the host is
 // v1.2.0, the lowest whose struct holds the functions hepsql calls in its
 // stable part; the functions beyond it (unstable in DuckDB's terms) sit at
-// slots that are the same in DuckDB 1.5.2 to 1.5.6 and 2.0, which Load
-// checks by the host's version before anything else runs.
+// slots that are the same in DuckDB 1.5.2 to 1.5.6 and 2.0, which
+// hepsql_init_c_api checks by the host's version before anything else runs
+// (Supported). DuckDB frees the struct it hands out when the entry point
+// returns: the forwarders call through a copy.
 package extapi
 
 //go:generate go run ./gen -o forwarders.c
