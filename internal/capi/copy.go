@@ -1,3 +1,5 @@
+//go:build !hepsql_extension
+
 package capi
 
 /*

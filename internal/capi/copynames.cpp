@@ -1,3 +1,5 @@
+//go:build !hepsql_extension
+
 // Column names for a COPY ... TO bind callback.
 //
 // DuckDB 1.5's C API hands a copy function's bind the column types

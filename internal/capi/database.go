@@ -45,10 +45,14 @@ func DatabaseOf(c *duckdb.Connector) (ddb.Database, error) {
 type Conn struct {
 	c       ddb.Connection
 	queries QueryContexts
+	release func(ddb.Connection) // set for a pooled connection: Close gives it back
 }
 
 // Connect opens a raw connection on db.
 func Connect(db ddb.Database) (*Conn, error) {
+	if n := ddb.VectorSize(); n != VectorSize {
+		return nil, fmt.Errorf("capi: this DuckDB has vectors of %d rows; hepsql is built for %d", n, VectorSize)
+	}
 	var c ddb.Connection
 	if ddb.Connect(db, &c) == ddb.StateError {
 		return nil, errors.New("capi: could not connect to database")
@@ -58,6 +62,11 @@ func Connect(db ddb.Database) (*Conn, error) {
 
 // Close disconnects.
 func (c *Conn) Close() error {
+	if c.release != nil {
+		c.release(c.c)
+		c.release = nil
+		return nil
+	}
 	ddb.Disconnect(&c.c)
 	return nil
 }

@@ -5,7 +5,9 @@
 // call, zlib inflation through libdeflate loaded at run time (inflate.go),
 // so that cgo stays in this package. copynames.cpp is its one C++ file: it
 // reads a COPY's column names, which DuckDB 1.5's C API does not expose,
-// from the bind info (see copy.go for the COPY callbacks' contract).
+// from the bind info (see copy.go for the COPY callbacks' contract); both are
+// left out of the loadable extension (build tag hepsql_extension), which runs
+// in DuckDBs whose internals differ.
 //
 // Why not duckdb-go's UDF API: duckdb-go's table and scalar UDFs move every
 // value through an `any` (DataChunk.SetValue), one cgo call and one

@@ -28,8 +28,12 @@ import (
 	ddb "github.com/duckdb/duckdb-go-bindings"
 )
 
-// VectorSize is DuckDB's standard vector capacity (2048 rows).
-var VectorSize = int(ddb.VectorSize())
+// VectorSize is DuckDB's standard vector capacity: 2048 rows in every
+// build DuckDB publishes. It is a constant, not ddb.VectorSize(), so that no
+// DuckDB call runs when the package is initialised (inside a loadable
+// extension none may run before the entry point); Connect checks it against
+// the running DuckDB.
+const VectorSize = 2048
 
 // Chunk is an output DataChunk handed to a table function's Fill. It belongs
 // to DuckDB and is valid only during that call.

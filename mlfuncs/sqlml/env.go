@@ -34,7 +34,9 @@ import (
 
 // env is one database's ML state: its handle and a cache of loaded models.
 type env struct {
-	db ddb.Database
+	// open opens a connection to the database: capi.Connect in the
+	// embedded engine, a pooled one in the loadable extension.
+	open func() (*capi.Conn, error)
 
 	mu     sync.Mutex
 	gen    int64 // bumped by every write to the store through this env
@@ -50,7 +52,7 @@ type loaded struct {
 }
 
 func (e *env) connect() (*capi.Conn, error) {
-	c, err := capi.Connect(e.db)
+	c, err := e.open()
 	if err != nil {
 		return nil, fmt.Errorf("sqlml: %w", err)
 	}
@@ -140,7 +142,13 @@ func (e *env) model(name string, version int64) (*loaded, error) {
 
 // Register registers the ML functions on conn for the database db.
 func Register(conn *capi.Conn, db ddb.Database) error {
-	e := &env{db: db}
+	return RegisterConns(conn, func() (*capi.Conn, error) { return capi.Connect(db) })
+}
+
+// RegisterConns registers the ML functions on conn; they open their
+// connections to the database with open (see capi.ConnPool).
+func RegisterConns(conn *capi.Conn, open func() (*capi.Conn, error)) error {
+	e := &env{open: open}
 	for _, f := range e.tableFunctions() {
 		if err := conn.RegisterTableFunction(f); err != nil {
 			return fmt.Errorf("sqlml: %w", err)
