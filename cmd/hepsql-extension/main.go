@@ -44,7 +44,7 @@ func register(db ddb.Database) error {
 	defer conn.Close()
 	// DuckDB runs one thread per core unless told otherwise.
 	capi.ReserveCallbackProcs(runtime.NumCPU())
-	if err := rootscan.Register(conn, db, nil); err != nil {
+	if err := rootscan.Register(conn, db, nil, rootscan.Shard{}); err != nil {
 		return fmt.Errorf("registering the ROOT reader: %w", err)
 	}
 	if err := sqlfuncs.Register(conn); err != nil {
