@@ -31,8 +31,8 @@ const (
 // Type is the logical type of a field's values.
 type Type struct {
 	Kind    Kind
-	Elem    *Type   // list, array, optional
-	Size    int     // array
+	Elem    *Type    // list, array, optional
+	Size    int      // array
 	Names   []string // struct members, variant alternatives
 	Members []*Type
 	Name    string // the field's C++ type name

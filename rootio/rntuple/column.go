@@ -67,10 +67,10 @@ func ColumnTypeName(t uint16) string {
 type colKind int
 
 const (
-	kindBool colKind = iota
-	kindInt          // signed integers, as int64
-	kindUint         // unsigned integers and indexes, as uint64
-	kindFloat        // reals, as float64
+	kindBool  colKind = iota
+	kindInt           // signed integers, as int64
+	kindUint          // unsigned integers and indexes, as uint64
+	kindFloat         // reals, as float64
 	kindSwitch
 )
 

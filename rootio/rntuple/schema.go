@@ -123,12 +123,12 @@ func checkFeatures(where string, words []uint64) error {
 
 // anchor is the RNTuple key's object.
 type anchor struct {
-	version                      [4]uint16
-	seekHeader, nbytesHeader     int64
-	lenHeader                    int64
-	seekFooter, nbytesFooter     int64
-	lenFooter                    int64
-	maxKeySize                   int64
+	version                  [4]uint16
+	seekHeader, nbytesHeader int64
+	lenHeader                int64
+	seekFooter, nbytesFooter int64
+	lenFooter                int64
+	maxKeySize               int64
 }
 
 func parseAnchor(p []byte) (anchor, error) {
