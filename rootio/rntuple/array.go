@@ -427,52 +427,55 @@ func (nt *NTuple) read(t *Type, ci int, n int64) (Array, error) {
 	if err != nil {
 		return a, err
 	}
+	// A field's C++ type may be read from other column types than its
+	// own (the specification's "R" entries): integers from any integer,
+	// Bit or Char column, reals only from real columns.
+	isReal := t.Kind == KindFloat32 || t.Kind == KindFloat64
+	if isReal != (d.kind == kindFloat) || d.kind == kindSwitch {
+		return a, corrupt("field %q (%s) stored in a %s column", f.Name, f.Type, ColumnTypeName(nt.Columns[cols[0]].Type))
+	}
 	switch t.Kind {
 	case KindBool:
-		a.Bools = d.b
-		if a.Bools == nil {
-			a.Bools = make([]bool, n)
-			for i := range a.Bools {
-				a.Bools[i] = (d.i != nil && d.i[i] != 0) || (d.u != nil && d.u[i] != 0)
-			}
+		a.Bools = make([]bool, n)
+		for i := range a.Bools {
+			a.Bools[i] = d.int(i) != 0
 		}
 	case KindFloat32, KindFloat64:
 		a.Floats = d.f
-		if a.Floats == nil {
-			return a, corrupt("field %q (%s) stored in an integer column", f.Name, f.Type)
-		}
 	case KindInt8, KindInt16, KindInt32, KindInt64:
 		a.Ints = d.i
-		if a.Ints == nil {
+		if d.kind != kindInt {
 			a.Ints = make([]int64, n)
 			for i := range a.Ints {
-				switch {
-				case d.u != nil:
-					a.Ints[i] = int64(d.u[i])
-				case d.b != nil && d.b[i]:
-					a.Ints[i] = 1
-				case d.f != nil:
-					return a, corrupt("field %q (%s) stored in a real column", f.Name, f.Type)
-				}
+				a.Ints[i] = d.int(i)
 			}
 		}
 	default:
 		a.Uints = d.u
-		if a.Uints == nil {
+		if d.kind != kindUint {
 			a.Uints = make([]uint64, n)
 			for i := range a.Uints {
-				switch {
-				case d.i != nil:
-					a.Uints[i] = uint64(d.i[i])
-				case d.b != nil && d.b[i]:
-					a.Uints[i] = 1
-				case d.f != nil:
-					return a, corrupt("field %q (%s) stored in a real column", f.Name, f.Type)
-				}
+				a.Uints[i] = uint64(d.int(i))
 			}
 		}
 	}
 	return a, nil
+}
+
+// int returns integer element i of a non-real column.
+func (d *colData) int(i int) int64 {
+	switch d.kind {
+	case kindBool:
+		if d.b[i] {
+			return 1
+		}
+		return 0
+	case kindInt:
+		return d.i[i]
+	case kindUint:
+		return int64(d.u[i])
+	}
+	return 0
 }
 
 // offsets reads an index column as n+1 offsets starting at 0, checking

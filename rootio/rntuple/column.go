@@ -165,7 +165,8 @@ func pageBytes(c *Column, l colLayout, n int64) int64 {
 // colData holds a column's decoded elements for one cluster: exactly one
 // of the slices is used, by kind.
 type colData struct {
-	b   []bool
+	kind colKind
+	b    []bool
 	i   []int64
 	u   []uint64
 	f   []float64
@@ -357,6 +358,7 @@ func (nt *NTuple) readColumn(ci, col int, n int64) (colData, error) {
 	if err != nil {
 		return d, err
 	}
+	d.kind = l.kind
 	if n < 0 || n > MaxAlloc {
 		return d, corrupt("%d elements expected", n)
 	}
@@ -370,6 +372,9 @@ func (nt *NTuple) readColumn(ci, col int, n int64) (colData, error) {
 	}
 	if stored < n && c.Flags&colDeferred == 0 && cr.Present {
 		return d, corrupt("column %d (%s) has %d elements in cluster %d, its field needs %d", col, ColumnTypeName(c.Type), stored, ci, n)
+	}
+	if n-stored > MaxAlloc/8 {
+		return d, corrupt("column %d (%s): %d leading zero elements in cluster %d", col, ColumnTypeName(c.Type), n-stored, ci)
 	}
 	d.grow(l, int(n-stored)) // the leading zeros of a deferred column
 	var scratch []byte

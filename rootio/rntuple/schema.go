@@ -286,6 +286,14 @@ func (nt *NTuple) link(aliases [][2]int) error {
 	return nil
 }
 
+// group is a cluster group's record in the footer.
+type group struct {
+	minEntry, span int64
+	clusters       int
+	length         int64
+	loc            Locator
+}
+
 // open reads the header, footer and page lists of the anchor's RNTuple.
 func open(r io.ReaderAt, size int64, name string, a anchor) (*NTuple, error) {
 	nt := &NTuple{Name: name, Version: a.version, r: r, size: size}
@@ -296,7 +304,37 @@ func open(r io.ReaderAt, size int64, name string, a anchor) (*NTuple, error) {
 	if err != nil {
 		return nil, fmt.Errorf("header: %w", err)
 	}
-	b := &le{b: hp}
+	aliases, err := nt.parseHeader(hp)
+	if err != nil {
+		return nil, fmt.Errorf("header: %w", err)
+	}
+	fp, _, err := readEnvelope(r, size, Locator{Size: a.nbytesFooter, Offset: a.seekFooter}, a.lenFooter, envFooter)
+	if err != nil {
+		return nil, fmt.Errorf("footer: %w", err)
+	}
+	groups, err := nt.parseFooter(fp, hsum, aliases)
+	if err != nil {
+		return nil, fmt.Errorf("footer: %w", err)
+	}
+	for gi, g := range groups {
+		p, _, err := readEnvelope(nt.r, nt.size, g.loc, g.length, envPageList)
+		if err == nil {
+			err = nt.parsePageList(gi, p, g.clusters, hsum)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("cluster group %d: page list: %w", gi, err)
+		}
+	}
+	if err := nt.orderClusters(); err != nil {
+		return nil, err
+	}
+	return nt, nil
+}
+
+// parseHeader reads the header envelope's payload; it returns the alias
+// columns, which are linked once the footer's schema extension is read.
+func (nt *NTuple) parseHeader(p []byte) ([][2]int, error) {
+	b := &le{b: p}
 	if err := checkFeatures("header", b.features()); b.err == nil && err != nil {
 		return nil, err
 	}
@@ -305,15 +343,13 @@ func open(r io.ReaderAt, size int64, name string, a anchor) (*NTuple, error) {
 	nt.Writer = b.str()
 	var aliases [][2]int
 	nt.readSchema(b, &aliases)
-	if b.err != nil {
-		return nil, fmt.Errorf("header: %w", b.err)
-	}
+	return aliases, b.err
+}
 
-	fp, _, err := readEnvelope(r, size, Locator{Size: a.nbytesFooter, Offset: a.seekFooter}, a.lenFooter, envFooter)
-	if err != nil {
-		return nil, fmt.Errorf("footer: %w", err)
-	}
-	b = &le{b: fp}
+// parseFooter reads the footer envelope's payload: the schema extension,
+// then the cluster groups.
+func (nt *NTuple) parseFooter(p []byte, hsum uint64, aliases [][2]int) ([]group, error) {
+	b := &le{b: p}
 	if err := checkFeatures("footer", b.features()); b.err == nil && err != nil {
 		return nil, err
 	}
@@ -326,16 +362,10 @@ func open(r io.ReaderAt, size int64, name string, a anchor) (*NTuple, error) {
 	}
 	b.close(ext)
 	if b.err != nil {
-		return nil, fmt.Errorf("footer: schema extension: %w", b.err)
+		return nil, fmt.Errorf("schema extension: %w", b.err)
 	}
 	if err := nt.link(aliases); err != nil {
 		return nil, fmt.Errorf("schema: %w", err)
-	}
-	type group struct {
-		minEntry, span int64
-		clusters       int
-		length         int64
-		loc            Locator
 	}
 	var groups []group
 	gl := b.list(8)
@@ -351,15 +381,12 @@ func open(r io.ReaderAt, size int64, name string, a anchor) (*NTuple, error) {
 	}
 	b.close(gl)
 	// From 1.0.1.0 attribute sets follow; this reader has no use for them.
-	if b.err != nil {
-		return nil, fmt.Errorf("footer: %w", b.err)
-	}
-	for gi, g := range groups {
-		if err := nt.readPageList(gi, g.length, g.loc, g.clusters, hsum); err != nil {
-			return nil, fmt.Errorf("cluster group %d: page list: %w", gi, err)
-		}
-	}
-	// Clusters in entry order, contiguous from entry 0.
+	return groups, b.err
+}
+
+// orderClusters puts the clusters of every group in entry order and
+// checks that they tile the entries from 0.
+func (nt *NTuple) orderClusters() error {
 	slices.SortStableFunc(nt.Clusters, func(x, y Cluster) int {
 		switch {
 		case x.FirstEntry < y.FirstEntry:
@@ -369,26 +396,24 @@ func open(r io.ReaderAt, size int64, name string, a anchor) (*NTuple, error) {
 		}
 		return 0
 	})
-	var ranges [][]ColumnRange
+	ranges := make([][]ColumnRange, 0, len(nt.Clusters))
+	nt.Entries = 0
 	for i := range nt.Clusters {
 		c := &nt.Clusters[i]
-		if c.FirstEntry != nt.Entries {
-			return nil, corrupt("cluster %d starts at entry %d, after %d entries", i, c.FirstEntry, nt.Entries)
+		if c.FirstEntry != nt.Entries || c.index < 0 || c.index >= len(nt.ranges) {
+			return corrupt("cluster %d starts at entry %d, after %d entries", i, c.FirstEntry, nt.Entries)
 		}
 		nt.Entries += c.Entries
 		ranges = append(ranges, nt.ranges[c.index])
+		c.index = i
 	}
 	nt.ranges = ranges
-	return nt, nil
+	return nil
 }
 
-// readPageList reads one cluster group's page list and appends its
-// clusters.
-func (nt *NTuple) readPageList(gi int, length int64, loc Locator, nclusters int, hsum uint64) error {
-	p, _, err := readEnvelope(nt.r, nt.size, loc, length, envPageList)
-	if err != nil {
-		return err
-	}
+// parsePageList reads one cluster group's page list payload and appends
+// its clusters.
+func (nt *NTuple) parsePageList(gi int, p []byte, nclusters int, hsum uint64) error {
 	b := &le{b: p}
 	if got := b.u64(); b.err == nil && got != hsum {
 		return corrupt("names header checksum %016x, header has %016x", got, hsum)
