@@ -167,10 +167,10 @@ func pageBytes(c *Column, l colLayout, n int64) int64 {
 type colData struct {
 	kind colKind
 	b    []bool
-	i   []int64
-	u   []uint64
-	f   []float64
-	tag []int32 // switch columns: tag, with u the index
+	i    []int64
+	u    []uint64
+	f    []float64
+	tag  []int32 // switch columns: tag, with u the index
 }
 
 func (d *colData) grow(l colLayout, n int) {

@@ -112,9 +112,9 @@ func TestFlatNumbers(t *testing.T) {
 
 	// Split + zigzag at the integer types' extremes.
 	nt = openNT(t, "test_splitint_rntuple_v1-0-1-0.root", "ntuple")
-	check(t, "int16", values(t, nt, "int16")[:7], ints(0, 1, -1, 1<<14, -(1 << 14), 1<<15-1, -(1 << 15)))
-	check(t, "int32", values(t, nt, "int32")[:7], ints(0, 1, -1, 1<<30, -(1 << 30), 1<<31-1, -(1 << 31)))
-	check(t, "int64", values(t, nt, "int64")[:7], ints(0, 1, -1, 1<<62, -(1 << 62), math.MaxInt64, math.MinInt64))
+	check(t, "int16", values(t, nt, "int16")[:7], ints(0, 1, -1, 1<<14, -(1<<14), 1<<15-1, -(1<<15)))
+	check(t, "int32", values(t, nt, "int32")[:7], ints(0, 1, -1, 1<<30, -(1<<30), 1<<31-1, -(1<<31)))
+	check(t, "int64", values(t, nt, "int64")[:7], ints(0, 1, -1, 1<<62, -(1<<62), math.MaxInt64, math.MinInt64))
 }
 
 func TestStaff(t *testing.T) {
