@@ -50,7 +50,20 @@ type rootTable struct {
 func bindReadRoot(args *capi.BindArgs, notes *Notes) (capi.Table, error) {
 	t, err := bindChain(args)
 	if err != nil {
-		return nil, err
+		// No TTree answered: the file may hold an RNTuple (rntuple.go).
+		nt, ok, nerr := bindRNTuple(args)
+		if !ok {
+			return nil, err
+		}
+		if nerr != nil {
+			return nil, nerr
+		}
+		if len(nt.leftOut) > 0 && notes != nil {
+			if conn, ok := args.ConnectionID(); ok {
+				notes.add(conn, nt.leftOutNote())
+			}
+		}
+		return nt, nil
 	}
 	if len(t.leftOut) > 0 && notes != nil {
 		if conn, ok := args.ConnectionID(); ok {

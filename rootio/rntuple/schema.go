@@ -544,3 +544,29 @@ func Open(r io.ReaderAt, size int64, name string) (*NTuple, error) {
 	}
 	return nt, nil
 }
+
+// ColumnBytes sums a column's pages over all clusters: bytes stored,
+// bytes uncompressed, pages, and the compression settings of its first
+// unsuppressed range (algorithm*100 + level; -1 when it has none).
+func (nt *NTuple) ColumnBytes(col int) (zip, unzip, pages int64, compression int64) {
+	compression = -1
+	if col < 0 || col >= len(nt.Columns) {
+		return
+	}
+	c := &nt.Columns[col]
+	l, err := layoutOf(c)
+	for ci := range nt.ranges {
+		cr := nt.ranges[ci][col]
+		if cr.Present && !cr.Suppressed && compression < 0 {
+			compression = int64(cr.Compression)
+		}
+		for _, p := range cr.Pages {
+			zip += p.Loc.Size
+			if err == nil {
+				unzip += pageBytes(c, l, p.Elements)
+			}
+			pages++
+		}
+	}
+	return
+}
