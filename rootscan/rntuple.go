@@ -257,8 +257,8 @@ type ntScan struct {
 }
 
 type ntScanFile struct {
-	f      *ntupleFile
-	types  []*rntuple.Type // per projection, resolved in this file
+	f        *ntupleFile
+	types    []*rntuple.Type // per projection, resolved in this file
 	owned    bool
 	clusters int // the file's, kept once the file is closed
 	next     int // next cluster to hand out
