@@ -163,8 +163,9 @@ type ntupleTable struct {
 
 // bindRNTuple binds read_root to RNTuples when the first file holds one
 // by the name asked for (or the file's only one when no name is given);
-// ok is false when it holds none, and the TTree reader's error stands.
-func bindRNTuple(args *capi.BindArgs) (t *ntupleTable, ok bool, err error) {
+// ok is false when it holds none, and the TTree reader's error, treeErr,
+// stands; when it holds others, that error names them.
+func bindRNTuple(args *capi.BindArgs, treeErr error) (t *ntupleTable, ok bool, err error) {
 	src, err := args.Arg(0)
 	if err != nil {
 		return nil, false, nil
@@ -182,8 +183,11 @@ func bindRNTuple(args *capi.BindArgs) (t *ntupleTable, ok bool, err error) {
 		return nil, false, nil
 	}
 	have := ntuplesIn(names[0], opts)
-	if len(have) == 0 || (tree != "" && !slices.Contains(have, tree)) || (tree == "" && len(have) > 1) {
+	if len(have) == 0 {
 		return nil, false, nil
+	}
+	if (tree != "" && !slices.Contains(have, tree)) || (tree == "" && len(have) > 1) {
+		return nil, true, fmt.Errorf("%w; RNTuples: %s", treeErr, strings.Join(have, ", "))
 	}
 	if nest, _ := boolArg(args, "nest"); nest {
 		return nil, true, errors.New("read_root: nest := true groups TTree branches; an RNTuple's collections are lists of structs already")

@@ -51,7 +51,7 @@ func bindReadRoot(args *capi.BindArgs, notes *Notes) (capi.Table, error) {
 	t, err := bindChain(args)
 	if err != nil {
 		// No TTree answered: the file may hold an RNTuple (rntuple.go).
-		nt, ok, nerr := bindRNTuple(args)
+		nt, ok, nerr := bindRNTuple(args, err)
 		if !ok {
 			return nil, err
 		}
