@@ -261,13 +261,26 @@ type ntScan struct {
 }
 
 type ntScanFile struct {
-	f        *ntupleFile
-	types    []*rntuple.Type // per projection, resolved in this file
-	owned    bool
-	clusters int // the file's, kept once the file is closed
-	next     int // next cluster to hand out
-	active   int
+	f      *ntupleFile
+	types  []*rntuple.Type // per projection, resolved in this file
+	owned  bool
+	units  []ntUnit
+	next   int // next unit to hand out
+	active int
 }
+
+// ntUnit is the part of a cluster one thread reads at a time: a whole
+// cluster, or a slice of one larger than ntUnitEntries, so that a huge
+// cluster neither sits in memory whole nor on one thread.
+type ntUnit struct {
+	cluster  int
+	first, n int64 // entries, counted from the cluster's first
+}
+
+// ntUnitEntries bounds the entries of a unit. A part that starts or ends
+// inside a page decodes that page again in the next part; at a million
+// entries a part spans several pages of every column.
+var ntUnitEntries int64 = 1 << 20
 
 func (t *ntupleTable) Start(projected []int) (capi.Scan, error) {
 	s := &ntScan{t: t, files: make([]*ntScanFile, len(t.names))}
@@ -295,7 +308,12 @@ func (t *ntupleTable) Start(projected []int) (capi.Scan, error) {
 // first file's (TChain semantics: the fields a query reads must exist
 // with the same type; others may differ).
 func (s *ntScan) plan(f *ntupleFile) (*ntScanFile, error) {
-	sf := &ntScanFile{f: f, owned: f != s.t.first, clusters: len(f.nt.Clusters), types: make([]*rntuple.Type, len(s.proj))}
+	sf := &ntScanFile{f: f, owned: f != s.t.first, types: make([]*rntuple.Type, len(s.proj))}
+	for ci, c := range f.nt.Clusters {
+		for first := int64(0); first < c.Entries; first += ntUnitEntries {
+			sf.units = append(sf.units, ntUnit{cluster: ci, first: first, n: min(ntUnitEntries, c.Entries-first)})
+		}
+	}
 	var byName map[string]ntColumn
 	if f != s.t.first {
 		byName = map[string]ntColumn{}
@@ -325,14 +343,14 @@ func (s *ntScan) plan(f *ntupleFile) (*ntScanFile, error) {
 }
 
 func (s *ntScan) MaxThreads() int {
-	return max(1, len(s.t.first.nt.Clusters)) * len(s.t.names)
+	return max(1, len(s.files[0].units)) * len(s.t.names)
 }
 
 func (s *ntScan) NewWorker() (capi.Worker, error) { return &ntWorker{s: s}, nil }
 
-// take finishes the caller's cluster of file done (nil: none) and returns
-// the next cluster to read; sf is nil when none is left.
-func (s *ntScan) take(done *ntScanFile) (sf *ntScanFile, cluster int, err error) {
+// take finishes the caller's unit of file done (nil: none) and returns
+// the next unit to read; sf is nil when none is left.
+func (s *ntScan) take(done *ntScanFile) (sf *ntScanFile, u ntUnit, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if done != nil {
@@ -358,19 +376,19 @@ func (s *ntScan) take(done *ntScanFile) (sf *ntScanFile, cluster int, err error)
 			}
 			s.files[s.cur] = sf
 		}
-		if sf.next < sf.clusters {
+		if sf.next < len(sf.units) {
 			sf.next++
 			sf.active++
-			return sf, sf.next - 1, nil
+			return sf, sf.units[sf.next-1], nil
 		}
 		s.closeIfDone(sf)
 		s.cur++
 	}
-	return nil, 0, s.err
+	return nil, ntUnit{}, s.err
 }
 
 func (s *ntScan) closeIfDone(sf *ntScanFile) {
-	if sf.owned && sf.f != nil && sf.next == sf.clusters && sf.active == 0 {
+	if sf.owned && sf.f != nil && sf.next == len(sf.units) && sf.active == 0 {
 		sf.f.Close()
 		sf.f = nil
 	}
@@ -395,7 +413,7 @@ type ntWorker struct {
 	s       *ntScan
 	sf      *ntScanFile
 	path    string
-	first   int64 // the cluster's first entry
+	first   int64 // the unit's first entry in the file
 	arrays  []rntuple.Array
 	pos, n  int
 	idx     []int
@@ -404,14 +422,13 @@ type ntWorker struct {
 
 func (w *ntWorker) Fill(out capi.Chunk) (int, error) {
 	for w.sf == nil || w.pos >= w.n {
-		sf, ci, err := w.s.take(w.sf)
+		sf, u, err := w.s.take(w.sf)
 		w.sf = nil
 		if err != nil || sf == nil {
 			return 0, err
 		}
 		w.sf, w.path = sf, sf.f.path
-		c := sf.f.nt.Clusters[ci]
-		w.first, w.pos, w.n = c.FirstEntry, 0, int(c.Entries)
+		w.first, w.pos, w.n = sf.f.nt.Clusters[u.cluster].FirstEntry+u.first, 0, int(u.n)
 		if w.arrays == nil {
 			w.arrays = make([]rntuple.Array, len(w.s.proj))
 		}
@@ -419,7 +436,7 @@ func (w *ntWorker) Fill(out capi.Chunk) (int, error) {
 			if t == nil {
 				continue
 			}
-			a, err := sf.f.nt.ReadType(t, ci)
+			a, err := sf.f.nt.ReadRange(t, u.cluster, u.first, u.n)
 			if err != nil {
 				return 0, fmt.Errorf("read_root: %s: RNTuple %q: %w", sf.f.path, sf.f.nt.Name, err)
 			}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hepsql/hepsql/internal/testfiles"
 	"github.com/hepsql/hepsql/rootio/rntuple"
+	"github.com/hepsql/hepsql/rootscan"
 )
 
 func rntupleFile(t *testing.T, name string) string {
@@ -74,6 +75,16 @@ func queryStrings(t *testing.T, db *sql.DB, q string) []string {
 // values uproot's tests state (and with rootio/rntuple's reader for the
 // CMS muons).
 func TestRNTupleSQL(t *testing.T) {
+	t.Run("clusters", func(t *testing.T) { testRNTupleSQL(t) })
+	// Units of 7 entries start and end inside pages, collections and
+	// strings: the same values.
+	t.Run("parts", func(t *testing.T) {
+		defer rootscan.SetRNTupleUnitEntries(7)()
+		testRNTupleSQL(t)
+	})
+}
+
+func testRNTupleSQL(t *testing.T) {
 	db := openDB(t)
 	stl := rntupleFile(t, "test_stl_containers_rntuple_v1-0-0-0.root")
 	for q, want := range map[string][]string{

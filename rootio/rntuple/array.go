@@ -278,22 +278,40 @@ func (nt *NTuple) ReadType(t *Type, ci int) (Array, error) {
 	if ci < 0 || ci >= len(nt.Clusters) {
 		return Array{}, fmt.Errorf("no cluster %d (%d clusters)", ci, len(nt.Clusters))
 	}
-	a, err := nt.read(t, ci, nt.Clusters[ci].Entries)
+	return nt.ReadRange(t, ci, 0, nt.Clusters[ci].Entries)
+}
+
+// ReadRange reads the values of entries [first, first+n) of cluster ci
+// (entry numbers counted from the cluster's first), reading only the
+// pages that hold them, so that a large cluster can be read in parts.
+func (nt *NTuple) ReadRange(t *Type, ci int, first, n int64) (Array, error) {
+	if ci < 0 || ci >= len(nt.Clusters) {
+		return Array{}, fmt.Errorf("no cluster %d (%d clusters)", ci, len(nt.Clusters))
+	}
+	if t.field < 0 || t.field >= len(nt.Fields) {
+		return Array{}, fmt.Errorf("type not resolved by TypeOf")
+	}
+	entries := nt.Clusters[ci].Entries
+	if first < 0 || n < 0 || first > entries-n {
+		return Array{}, fmt.Errorf("entries [%d, +%d) outside cluster %d of %d entries", first, n, ci, entries)
+	}
+	a, err := nt.read(t, ci, entries, first, n)
 	if err != nil {
 		return a, fmt.Errorf("field %q, cluster %d: %w", nt.Fields[t.field].Name, ci, err)
 	}
 	return a, nil
 }
 
-// read reads n values of type t in cluster ci.
-func (nt *NTuple) read(t *Type, ci int, n int64) (Array, error) {
+// read reads values [first, first+n) of type t in cluster ci, which holds
+// total values of it.
+func (nt *NTuple) read(t *Type, ci int, total, first, n int64) (Array, error) {
 	a := Array{Type: t, Len: int(n)}
-	if n < 0 || n > MaxAlloc {
-		return a, corrupt("%d values", n)
+	if n < 0 || n > MaxAlloc || total < 0 || first < 0 || first > total-n {
+		return a, corrupt("values [%d, +%d) of %d", first, n, total)
 	}
 	if t.field < 0 { // an untyped collection's implicit record
 		for _, m := range t.Members {
-			c, err := nt.read(m, ci, n)
+			c, err := nt.read(m, ci, total, first, n)
 			if err != nil {
 				return a, err
 			}
@@ -304,7 +322,7 @@ func (nt *NTuple) read(t *Type, ci int, n int64) (Array, error) {
 	f := &nt.Fields[t.field]
 	switch {
 	case t.wrapper:
-		c, err := nt.read(t.Elem, ci, n)
+		c, err := nt.read(t.Elem, ci, total, first, n)
 		c.Type = t
 		return c, err
 	case t.bitset:
@@ -312,7 +330,8 @@ func (nt *NTuple) read(t *Type, ci int, n int64) (Array, error) {
 		if err != nil {
 			return a, err
 		}
-		d, err := nt.readColumn(ci, cols[0], n*int64(t.Size))
+		size := int64(t.Size)
+		d, err := nt.readColumnRange(ci, cols[0], total*size, first*size, n*size)
 		if err != nil {
 			return a, err
 		}
@@ -323,7 +342,7 @@ func (nt *NTuple) read(t *Type, ci int, n int64) (Array, error) {
 		if err != nil {
 			return a, err
 		}
-		offs, err := nt.offsets(ci, cols[0], n)
+		offs, _, err := nt.offsets(ci, cols[0], total, first, n)
 		if err != nil {
 			return a, err
 		}
@@ -335,12 +354,13 @@ func (nt *NTuple) read(t *Type, ci int, n int64) (Array, error) {
 	}
 	switch t.Kind {
 	case KindArray:
-		c, err := nt.read(t.Elem, ci, n*int64(t.Size))
+		size := int64(t.Size)
+		c, err := nt.read(t.Elem, ci, total*size, first*size, n*size)
 		a.Children = []Array{c}
 		return a, err
 	case KindStruct:
 		for _, m := range t.Members {
-			c, err := nt.read(m, ci, n)
+			c, err := nt.read(m, ci, total, first, n)
 			if err != nil {
 				return a, err
 			}
@@ -352,31 +372,38 @@ func (nt *NTuple) read(t *Type, ci int, n int64) (Array, error) {
 		if err != nil {
 			return a, err
 		}
-		offs, err := nt.offsets(ci, cols[0], n)
+		offs, base, err := nt.offsets(ci, cols[0], total, first, n)
 		if err != nil {
 			return a, err
 		}
+		// The items of all the cluster's entries: the last offset.
+		items := base + offs[n]
+		if first+n < total {
+			last, lastBase, err := nt.offsets(ci, cols[0], total, total-1, 1)
+			if err != nil {
+				return a, err
+			}
+			items = lastBase + last[1]
+		}
 		a.Offsets = offs
-		total := offs[n]
+		if base+offs[n] > items {
+			return a, corrupt("collection offsets run to %d of %d items", base+offs[n], items)
+		}
 		if t.Kind == KindOptional {
 			for i := range n {
 				if offs[i+1]-offs[i] > 1 {
-					return a, corrupt("entry %d of an optional holds %d items", i, offs[i+1]-offs[i])
+					return a, corrupt("entry %d of an optional holds %d items", first+i, offs[i+1]-offs[i])
 				}
 			}
 		}
 		if t.Kind == KindString {
-			d, err := nt.readColumn(ci, cols[1], total)
+			d, err := nt.readColumnRange(ci, cols[1], items, base, offs[n])
 			if err != nil {
 				return a, err
 			}
-			buf := make([]byte, total)
+			buf := make([]byte, offs[n])
 			for i := range buf {
-				if d.i != nil {
-					buf[i] = byte(d.i[i])
-				} else if d.u != nil {
-					buf[i] = byte(d.u[i])
-				}
+				buf[i] = byte(d.int(i))
 			}
 			a.Strings = make([]string, n)
 			for i := range a.Strings {
@@ -385,7 +412,7 @@ func (nt *NTuple) read(t *Type, ci int, n int64) (Array, error) {
 			a.Offsets = nil
 			return a, nil
 		}
-		c, err := nt.read(t.Elem, ci, total)
+		c, err := nt.read(t.Elem, ci, items, base, offs[n])
 		a.Children = []Array{c}
 		return a, err
 	case KindVariant:
@@ -393,24 +420,43 @@ func (nt *NTuple) read(t *Type, ci int, n int64) (Array, error) {
 		if err != nil {
 			return a, err
 		}
-		d, err := nt.readColumn(ci, cols[0], n)
+		// The whole cluster's switch column gives each alternative's item
+		// count; variants are rare enough not to read it in parts.
+		all, err := nt.readColumn(ci, cols[0], total)
 		if err != nil {
 			return a, err
 		}
 		counts := make([]int64, len(t.Members))
-		a.Tags, a.Index = d.tag, make([]int64, n)
-		for i, tag := range d.tag {
+		lo := make([]int64, len(t.Members))
+		hi := make([]int64, len(t.Members))
+		for k := range lo {
+			lo[k] = -1
+		}
+		for i, tag := range all.tag {
 			if tag < 0 || int(tag) > len(t.Members) {
 				return a, corrupt("entry %d: variant tag %d of %d alternatives", i, tag, len(t.Members))
 			}
 			if tag == 0 {
 				continue
 			}
-			a.Index[i] = int64(d.u[i])
-			counts[tag-1] = max(counts[tag-1], a.Index[i]+1)
+			k, idx := tag-1, int64(all.u[i])
+			counts[k] = max(counts[k], idx+1)
+			if int64(i) >= first && int64(i) < first+n {
+				if lo[k] < 0 || idx < lo[k] {
+					lo[k] = idx
+				}
+				hi[k] = max(hi[k], idx+1)
+			}
+		}
+		a.Tags, a.Index = all.tag[first:first+n], make([]int64, n)
+		for i := range n {
+			if tag := a.Tags[i]; tag != 0 {
+				a.Index[i] = int64(all.u[first+i]) - lo[tag-1]
+			}
 		}
 		for k, m := range t.Members {
-			c, err := nt.read(m, ci, counts[k])
+			from := max(lo[k], 0)
+			c, err := nt.read(m, ci, counts[k], from, max(hi[k]-from, 0))
 			if err != nil {
 				return a, err
 			}
@@ -423,7 +469,7 @@ func (nt *NTuple) read(t *Type, ci int, n int64) (Array, error) {
 	if err != nil {
 		return a, err
 	}
-	d, err := nt.readColumn(ci, cols[0], n)
+	d, err := nt.readColumnRange(ci, cols[0], total, first, n)
 	if err != nil {
 		return a, err
 	}
@@ -478,19 +524,34 @@ func (d *colData) int(i int) int64 {
 	return 0
 }
 
-// offsets reads an index column as n+1 offsets starting at 0, checking
-// that they never decrease.
-func (nt *NTuple) offsets(ci, col int, n int64) ([]int64, error) {
-	d, err := nt.readColumn(ci, col, n)
+// offsets reads entries [first, first+n) of an index column (of total
+// entries in the cluster) as n+1 offsets starting at 0, and base, the
+// cluster-relative offset of the first entry's first item; offsets never
+// decrease.
+func (nt *NTuple) offsets(ci, col int, total, first, n int64) ([]int64, int64, error) {
+	from := first
+	if first > 0 {
+		from-- // the previous entry's end is this range's start
+	}
+	d, err := nt.readColumnRange(ci, col, total, from, first+n-from)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
+	}
+	vals := d.u
+	var base int64
+	if first > 0 {
+		base = int64(vals[0])
+		vals = vals[1:]
+		if base < 0 || uint64(base) > uint64(MaxAlloc) {
+			return nil, 0, corrupt("collection offset %d", vals[0])
+		}
 	}
 	offs := make([]int64, n+1)
-	for i, v := range d.u {
-		if v > uint64(MaxAlloc) || int64(v) < offs[i] {
-			return nil, corrupt("entry %d: collection offset %d after %d", i, v, offs[i])
+	for i, v := range vals {
+		if v > uint64(MaxAlloc) || int64(v)-base < offs[i] {
+			return nil, 0, corrupt("entry %d: collection offset %d after %d", first+int64(i), v, base+offs[i])
 		}
-		offs[i+1] = int64(v)
+		offs[i+1] = int64(v) - base
 	}
-	return offs, nil
+	return offs, base, nil
 }

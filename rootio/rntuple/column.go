@@ -346,12 +346,18 @@ func halfToFloat(h uint16) float32 {
 	return math.Float32frombits(sign | (exp+112)<<23 | mant<<13)
 }
 
-// readColumn decodes column col's elements in cluster ci. n is how many
-// elements the field structure expects: a deferred column (or one added
-// after this cluster's page list was written) reads as zeros before its
-// first stored element. An active representation's column is read from
-// its own pages; the caller picks the representation.
+// readColumn decodes all n elements of column col in cluster ci.
 func (nt *NTuple) readColumn(ci, col int, n int64) (colData, error) {
+	return nt.readColumnRange(ci, col, n, 0, n)
+}
+
+// readColumnRange decodes elements [first, first+n) of column col in
+// cluster ci, which holds total elements of it (as the field structure
+// says): a deferred column (or one added after this cluster's page list
+// was written) reads as zeros before its first stored element. Only the
+// pages overlapping the range are read. The caller picks the column of
+// the representation active in the cluster.
+func (nt *NTuple) readColumnRange(ci, col int, total, first, n int64) (colData, error) {
 	var d colData
 	c := &nt.Columns[col]
 	l, err := layoutOf(c)
@@ -359,26 +365,39 @@ func (nt *NTuple) readColumn(ci, col int, n int64) (colData, error) {
 		return d, err
 	}
 	d.kind = l.kind
-	if n < 0 || n > MaxAlloc {
-		return d, corrupt("%d elements expected", n)
+	if total < 0 || first < 0 || n < 0 || n > MaxAlloc || first > total-n {
+		return d, corrupt("elements [%d, +%d) of %d", first, n, total)
 	}
 	cr := nt.ranges[ci][col]
 	var stored int64
 	for _, p := range cr.Pages {
 		stored += p.Elements
-		if stored > n {
-			return d, corrupt("column %d (%s) has more than the %d elements its field needs in cluster %d", col, ColumnTypeName(c.Type), n, ci)
+		if stored > total {
+			return d, corrupt("column %d (%s) has more than the %d elements its field needs in cluster %d", col, ColumnTypeName(c.Type), total, ci)
 		}
 	}
-	if stored < n && c.Flags&colDeferred == 0 && cr.Present {
-		return d, corrupt("column %d (%s) has %d elements in cluster %d, its field needs %d", col, ColumnTypeName(c.Type), stored, ci, n)
+	if stored < total && c.Flags&colDeferred == 0 && cr.Present {
+		return d, corrupt("column %d (%s) has %d elements in cluster %d, its field needs %d", col, ColumnTypeName(c.Type), stored, ci, total)
 	}
-	if n-stored > MaxAlloc/8 {
-		return d, corrupt("column %d (%s): %d leading zero elements in cluster %d", col, ColumnTypeName(c.Type), n-stored, ci)
+	zeros := total - stored // the leading zeros of a deferred column
+	if z := min(first+n, zeros) - first; z > 0 {
+		if z > MaxAlloc/8 {
+			return d, corrupt("column %d (%s): %d leading zero elements in cluster %d", col, ColumnTypeName(c.Type), z, ci)
+		}
+		d.grow(l, int(z))
 	}
-	d.grow(l, int(n-stored)) // the leading zeros of a deferred column
 	var scratch []byte
+	var page colData
+	start := zeros // element index of the page's first element
 	for pi, p := range cr.Pages {
+		lo, hi := max(first, start), min(first+n, start+p.Elements)
+		if lo >= hi {
+			start += p.Elements
+			if start >= first+n {
+				break
+			}
+			continue
+		}
 		var sumBytes int64
 		if p.Checksum {
 			sumBytes = 8 // the page's XXH3 follows it
@@ -394,13 +413,40 @@ func (nt *NTuple) readColumn(ci, col int, n int64) (colData, error) {
 			}
 			raw = body
 		}
-		page, err := inflate(raw, pageBytes(c, l, p.Elements))
+		buf, err := inflate(raw, pageBytes(c, l, p.Elements))
 		if err != nil {
 			return d, fmt.Errorf("column %d, cluster %d, page %d: %w", col, ci, pi, err)
 		}
-		if scratch, err = decodePage(c, l, page, int(p.Elements), &d, scratch); err != nil {
+		whole := lo == start && hi == start+p.Elements
+		dst := &d
+		if !whole {
+			page = colData{kind: l.kind}
+			dst = &page
+		}
+		if scratch, err = decodePage(c, l, buf, int(p.Elements), dst, scratch); err != nil {
 			return d, fmt.Errorf("column %d, cluster %d, page %d: %w", col, ci, pi, err)
 		}
+		if !whole {
+			d.appendRange(&page, int(lo-start), int(hi-start))
+		}
+		start += p.Elements
 	}
 	return d, nil
+}
+
+// appendRange appends elements [lo, hi) of src to d.
+func (d *colData) appendRange(src *colData, lo, hi int) {
+	switch d.kind {
+	case kindBool:
+		d.b = append(d.b, src.b[lo:hi]...)
+	case kindInt:
+		d.i = append(d.i, src.i[lo:hi]...)
+	case kindUint:
+		d.u = append(d.u, src.u[lo:hi]...)
+	case kindFloat:
+		d.f = append(d.f, src.f[lo:hi]...)
+	case kindSwitch:
+		d.u = append(d.u, src.u[lo:hi]...)
+		d.tag = append(d.tag, src.tag[lo:hi]...)
+	}
 }

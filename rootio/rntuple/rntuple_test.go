@@ -350,23 +350,79 @@ func TestLargeCluster(t *testing.T) {
 	ty, _ := nt.TypeOf(fieldID(t, nt, "one_integers"))
 	var first, last int64
 	var n int64
-	for ci := range nt.Clusters {
-		a, err := nt.ReadType(ty, ci)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, v := range a.Ints {
-			if n == 0 {
-				first = v
+	for ci, c := range nt.Clusters {
+		for from := int64(0); from < c.Entries; from += 1 << 22 {
+			a, err := nt.ReadRange(ty, ci, from, min(1<<22, c.Entries-from))
+			if err != nil {
+				t.Fatal(err)
 			}
-			if (n < nt.Entries/2 && v != 2) || (n > nt.Entries/2 && v != 1) {
-				t.Fatalf("one_integers[%d] = %d", n, v)
+			for _, v := range a.Ints {
+				if n == 0 {
+					first = v
+				}
+				if (n < nt.Entries/2 && v != 2) || (n > nt.Entries/2 && v != 1) {
+					t.Fatalf("one_integers[%d] = %d", n, v)
+				}
+				last = v
+				n++
 			}
-			last = v
-			n++
 		}
 	}
 	if first != 2 || last != 1 {
 		t.Errorf("first %d, last %d", first, last)
+	}
+}
+
+// TestReadRange reads every field of every test file in parts of 1, 3 and
+// 7 entries and checks them against the whole cluster read at once: the
+// offsets of collections, strings and variants are rebased per part.
+func TestReadRange(t *testing.T) {
+	dir := filepath.Dir(testfiles.Shared(t, "rntuple/test_bit_rntuple_v1-0-0-0.root"))
+	files, _ := filepath.Glob(filepath.Join(dir, "*.root"))
+	for _, name := range files {
+		if strings.Contains(name, "int_multicluster") || strings.Contains(name, "NANOAOD") {
+			continue
+		}
+		fh, err := os.Open(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, _ := fh.Stat()
+		names, _ := rntuple.NTuples(fh, st.Size())
+		for _, n := range names {
+			nt, err := rntuple.Open(fh, st.Size(), n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, f := range nt.Fields {
+				ty, err := nt.TypeOf(i)
+				if !f.TopLevel() || err != nil {
+					continue
+				}
+				for ci, c := range nt.Clusters {
+					whole, err := nt.ReadType(ty, ci)
+					if err != nil {
+						t.Fatal(err)
+					}
+					for _, step := range []int64{1, 3, 7} {
+						for from := int64(0); from < c.Entries; from += step {
+							if from >= 40 && from < c.Entries-40 {
+								continue // the first and last 40 entries of each cluster
+							}
+							part, err := nt.ReadRange(ty, ci, from, min(step, c.Entries-from))
+							if err != nil {
+								t.Fatalf("%s: %s entries %d+%d: %v", filepath.Base(name), f.Name, from, step, err)
+							}
+							for k := range part.Len {
+								if got, want := part.Value(k), whole.Value(int(from)+k); !reflect.DeepEqual(got, want) {
+									t.Fatalf("%s: %s entry %d (part from %d): %v, whole: %v", filepath.Base(name), f.Name, int(from)+k, from, got, want)
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+		fh.Close()
 	}
 }
