@@ -277,3 +277,24 @@ func BenchmarkLZ4Checksum(b *testing.B) {
 		})
 	}
 }
+
+// TestCompressRoundTrip compresses with each algorithm and reads back
+// through Decompress, across the 16 MiB block limit.
+func TestCompressRoundTrip(t *testing.T) {
+	big := bytes.Repeat([]byte("an RNTuple page of numbers 0123456789 "), 500_000) // 19 MB: two blocks
+	for _, settings := range []int{101, 109, 207, 404, 505} {
+		for _, src := range [][]byte{[]byte(strings.Repeat("abc", 1000)), big} {
+			out, err := compress.Compress(settings, src)
+			if err != nil || out == nil {
+				t.Fatalf("%d: %v (nil: %v)", settings, err, out == nil)
+			}
+			got := make([]byte, len(src))
+			if err := compress.Decompress(got, out); err != nil || !bytes.Equal(got, src) {
+				t.Fatalf("%d: round trip: %v", settings, err)
+			}
+		}
+	}
+	if out, err := compress.Compress(505, []byte{1, 2, 3}); err != nil || out != nil {
+		t.Errorf("an incompressible payload gave %d bytes (%v), want nil to store it raw", len(out), err)
+	}
+}
