@@ -6,14 +6,21 @@ import (
 	"time"
 
 	"github.com/zeebo/xxh3"
+	"go-hep.org/x/hep/groot/rbase"
+	"go-hep.org/x/hep/groot/rbytes"
+	"go-hep.org/x/hep/groot/rcont"
+	"go-hep.org/x/hep/groot/rdict"
+	"go-hep.org/x/hep/groot/rmeta"
+	"go-hep.org/x/hep/groot/root"
 )
 
 // The ROOT file around a written RNTuple: the file header, the top
 // directory's key (TFile), RBlob keys for pages and envelopes, the anchor
 // key, and the directory's key list. Keys use 64-bit offsets (key version
 // 1004, directory version 1005, file version above 1000000), so that any
-// file size is written the same way. No StreamerInfo record is written:
-// readers of ROOT::RNTuple know its layout.
+// file size is written the same way. The StreamerInfo record describes
+// ROOT::RNTuple (class version 2, as ROOT 6.34 writes it): some readers
+// (jsroot) need it to read the anchor.
 const (
 	fileBegin     = 100 // ROOT's kBEGIN: the top directory's key
 	dirKeyReserve = 300 // room for that key, rewritten by Close
@@ -86,6 +93,10 @@ func (wr *Writer) blob(payload []byte) (int64, error) {
 // finishFile writes the anchor, the key list and the top directory, then
 // the file header.
 func (wr *Writer) finishFile(a anchor) error {
+	infoSeek, infoBytes, err := wr.writeStreamerInfo()
+	if err != nil {
+		return err
+	}
 	var fields bew
 	for _, v := range a.version {
 		fields.u16(v)
@@ -156,10 +167,43 @@ func (wr *Writer) finishFile(a anchor) error {
 	h.u32(uint32(nbytesName))
 	h.u8(8) // fUnits: 64-bit offsets
 	h.u32(uint32(wr.opts.Compression))
-	h.u64(0) // fSeekInfo: no StreamerInfo record
-	h.u32(0) // fNbytesInfo
+	h.u64(uint64(infoSeek))
+	h.u32(uint32(infoBytes))
 	h.u16(1) // UUID version
 	h.b = append(h.b, make([]byte, 16)...)
 	h.b = append(h.b, make([]byte, fileBegin-len(h.b))...)
 	return wr.writeAt(h.b, 0)
+}
+
+// anchorChecksum is the class checksum ROOT 6.34 records for
+// ROOT::RNTuple version 2 (as its files' StreamerInfo say).
+const anchorChecksum = 1268915189
+
+// writeStreamerInfo writes the StreamerInfo key: a TList holding the
+// TStreamerInfo of ROOT::RNTuple.
+func (wr *Writer) writeStreamerInfo() (seek int64, nbytes int, err error) {
+	var elems []rbytes.StreamerElement
+	for _, n := range []string{"fVersionEpoch", "fVersionMajor", "fVersionMinor", "fVersionPatch"} {
+		elems = append(elems, &rdict.StreamerBasicType{StreamerElement: rdict.Element{
+			Name: *rbase.NewNamed(n, ""), Type: rmeta.UShort, Size: 2, EName: "unsigned short"}.New()})
+	}
+	for _, n := range []string{"fSeekHeader", "fNBytesHeader", "fLenHeader", "fSeekFooter", "fNBytesFooter", "fLenFooter", "fMaxKeySize"} {
+		elems = append(elems, &rdict.StreamerBasicType{StreamerElement: rdict.Element{
+			Name: *rbase.NewNamed(n, ""), Type: rmeta.ULong64, Size: 8, EName: "ULong64_t"}.New()})
+	}
+	si := rdict.NewCxxStreamerInfo("ROOT::RNTuple", 2, anchorChecksum, elems)
+	list := rcont.NewList("", []root.Object{si})
+	keylen := len(keyHeader("TList", "StreamerInfo", "Doubly linked list", 0, 0))
+	buf := rbytes.NewWBuffer(nil, nil, uint32(keylen), nil)
+	if _, err := list.MarshalROOT(buf); err != nil {
+		return 0, 0, fmt.Errorf("rntuple: StreamerInfo: %w", err)
+	}
+	payload := buf.Bytes()
+	k := keyHeader("TList", "StreamerInfo", "Doubly linked list", len(payload), wr.pos)
+	seek = wr.pos
+	if err := wr.writeAt(append(k, payload...), seek); err != nil {
+		return 0, 0, err
+	}
+	wr.pos += int64(len(k) + len(payload))
+	return seek, len(k) + len(payload), nil
 }
