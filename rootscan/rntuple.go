@@ -416,7 +416,6 @@ type ntWorker struct {
 	first   int64 // the unit's first entry in the file
 	arrays  []rntuple.Array
 	pos, n  int
-	idx     []int
 	scratch writeScratch
 }
 
@@ -444,15 +443,11 @@ func (w *ntWorker) Fill(out capi.Chunk) (int, error) {
 		}
 	}
 	n := min(capi.VectorSize, w.n-w.pos)
-	w.idx = w.idx[:0]
-	for r := range n {
-		w.idx = append(w.idx, w.pos+r)
-	}
 	for i, p := range w.s.proj {
 		v := out.Vector(i)
 		switch {
 		case p.col >= 0:
-			if err := w.scratch.write(v, &w.arrays[i], w.idx, 0); err != nil {
+			if err := w.scratch.write(v, &w.arrays[i], rows{lo: w.pos, n: n}, 0); err != nil {
 				return 0, fmt.Errorf("read_root: %s: field %q: %w", w.path, w.s.t.cols[p.col].name, err)
 			}
 		case p.virtual == FileColumn:
@@ -474,110 +469,147 @@ type writeScratch struct {
 	ends []uint64
 }
 
-// write stores the values of a at rows idx into vector v's rows at,
+// rows are the rows of an Array to write: lo, lo+1, ..., lo+n-1 when idx
+// is nil (a whole unit, a list's items: the common case, copied without
+// an index), else idx (optionals' and variants' items).
+type rows struct {
+	lo, n int
+	idx   []int
+}
+
+func (r rows) at(k int) int {
+	if r.idx == nil {
+		return r.lo + k
+	}
+	return r.idx[k]
+}
+
+// write stores the values of a at rows rs into vector v's rows at,
 // at+1, ...: leaves converted to the column's width, lists through their
 // child vector, records member by member.
-func (s *writeScratch) write(v capi.Vector, a *rntuple.Array, idx []int, at int) error {
-	n := at + len(idx)
+func (s *writeScratch) write(v capi.Vector, a *rntuple.Array, rs rows, at int) error {
+	n := at + rs.n
 	switch a.Type.Kind {
 	case rntuple.KindBool:
 		d := capi.Slice[bool](v, n)[at:]
-		for r, i := range idx {
-			d[r] = a.Bools[i]
+		for k := range rs.n {
+			d[k] = a.Bools[rs.at(k)]
 		}
 	case rntuple.KindInt8:
-		putInts(capi.Slice[int8](v, n)[at:], a.Ints, idx)
+		putInts(capi.Slice[int8](v, n)[at:], a.Ints, rs)
 	case rntuple.KindInt16:
-		putInts(capi.Slice[int16](v, n)[at:], a.Ints, idx)
+		putInts(capi.Slice[int16](v, n)[at:], a.Ints, rs)
 	case rntuple.KindInt32:
-		putInts(capi.Slice[int32](v, n)[at:], a.Ints, idx)
+		putInts(capi.Slice[int32](v, n)[at:], a.Ints, rs)
 	case rntuple.KindInt64:
-		putInts(capi.Slice[int64](v, n)[at:], a.Ints, idx)
+		putInts(capi.Slice[int64](v, n)[at:], a.Ints, rs)
 	case rntuple.KindUint8:
-		putInts(capi.Slice[uint8](v, n)[at:], a.Uints, idx)
+		putInts(capi.Slice[uint8](v, n)[at:], a.Uints, rs)
 	case rntuple.KindUint16:
-		putInts(capi.Slice[uint16](v, n)[at:], a.Uints, idx)
+		putInts(capi.Slice[uint16](v, n)[at:], a.Uints, rs)
 	case rntuple.KindUint32:
-		putInts(capi.Slice[uint32](v, n)[at:], a.Uints, idx)
+		putInts(capi.Slice[uint32](v, n)[at:], a.Uints, rs)
 	case rntuple.KindUint64:
-		putInts(capi.Slice[uint64](v, n)[at:], a.Uints, idx)
+		putInts(capi.Slice[uint64](v, n)[at:], a.Uints, rs)
 	case rntuple.KindFloat32:
 		d := capi.Slice[float32](v, n)[at:]
-		for r, i := range idx {
-			d[r] = float32(a.Floats[i])
+		if rs.idx == nil {
+			for k, f := range a.Floats[rs.lo : rs.lo+rs.n] {
+				d[k] = float32(f)
+			}
+			break
+		}
+		for k, i := range rs.idx {
+			d[k] = float32(a.Floats[i])
 		}
 	case rntuple.KindFloat64:
 		d := capi.Slice[float64](v, n)[at:]
-		for r, i := range idx {
-			d[r] = a.Floats[i]
+		if rs.idx == nil {
+			copy(d, a.Floats[rs.lo:rs.lo+rs.n])
+			break
+		}
+		for k, i := range rs.idx {
+			d[k] = a.Floats[i]
 		}
 	case rntuple.KindString:
 		s.data, s.ends = s.data[:0], s.ends[:0]
-		for _, i := range idx {
-			s.data = append(s.data, a.Strings[i]...)
+		for k := range rs.n {
+			s.data = append(s.data, a.Strings[rs.at(k)]...)
 			s.ends = append(s.ends, uint64(len(s.data)))
 		}
 		v.AssignStrings(at, s.data, s.ends)
 	case rntuple.KindList:
-		var child []int
 		base := v.ListSize()
-		for _, i := range idx {
-			for k := a.Offsets[i]; k < a.Offsets[i+1]; k++ {
-				child = append(child, int(k))
+		var child rows
+		if rs.idx == nil {
+			lo, hi := a.Offsets[rs.lo], a.Offsets[rs.lo+rs.n]
+			child = rows{lo: int(lo), n: int(hi - lo)}
+		} else {
+			for _, i := range rs.idx {
+				for k := a.Offsets[i]; k < a.Offsets[i+1]; k++ {
+					child.idx = append(child.idx, int(k))
+				}
 			}
+			child.n = len(child.idx)
 		}
-		if err := v.ListReserve(base + len(child)); err != nil {
+		if err := v.ListReserve(base + child.n); err != nil {
 			return err
 		}
 		entries := capi.Slice[capi.ListEntry](v, n)[at:]
 		off := base
-		for r, i := range idx {
+		for k := range rs.n {
+			i := rs.at(k)
 			l := int(a.Offsets[i+1] - a.Offsets[i])
-			entries[r] = capi.ListEntry{Offset: uint64(off), Length: uint64(l)}
+			entries[k] = capi.ListEntry{Offset: uint64(off), Length: uint64(l)}
 			off += l
 		}
 		if err := s.write(v.ListChild(), &a.Children[0], child, base); err != nil {
 			return err
 		}
-		return v.ListSetSize(base + len(child))
+		return v.ListSetSize(base + child.n)
 	case rntuple.KindArray:
 		size := a.Type.Size
-		child := make([]int, 0, len(idx)*size)
-		for _, i := range idx {
-			for k := range size {
-				child = append(child, i*size+k)
+		child := rows{lo: rs.lo * size, n: rs.n * size}
+		if rs.idx != nil {
+			child.idx = make([]int, 0, rs.n*size)
+			for _, i := range rs.idx {
+				for k := range size {
+					child.idx = append(child.idx, i*size+k)
+				}
 			}
 		}
 		return s.write(v.ArrayChild(), &a.Children[0], child, at*size)
 	case rntuple.KindOptional:
-		for r, i := range idx {
+		for k := range rs.n {
+			i := rs.at(k)
 			if a.Offsets[i+1] == a.Offsets[i] {
-				v.SetNull(at + r)
+				v.SetNull(at + k)
 				continue
 			}
-			if err := s.write(v, &a.Children[0], []int{int(a.Offsets[i])}, at+r); err != nil {
+			if err := s.write(v, &a.Children[0], rows{lo: int(a.Offsets[i]), n: 1}, at+k); err != nil {
 				return err
 			}
 		}
 	case rntuple.KindStruct:
-		for k := range a.Children {
-			if err := s.write(v.StructChild(k), &a.Children[k], idx, at); err != nil {
+		for m := range a.Children {
+			if err := s.write(v.StructChild(m), &a.Children[m], rs, at); err != nil {
 				return err
 			}
 		}
 	case rntuple.KindVariant:
-		for r, i := range idx {
+		for k := range rs.n {
+			i := rs.at(k)
 			tag := int(a.Tags[i])
 			if tag == 0 {
-				v.SetNull(at + r)
+				v.SetNull(at + k)
 			}
-			for k := range a.Children {
-				cv := v.StructChild(k)
-				if k+1 != tag {
-					cv.SetNull(at + r)
+			for m := range a.Children {
+				cv := v.StructChild(m)
+				if m+1 != tag {
+					cv.SetNull(at + k)
 					continue
 				}
-				if err := s.write(cv, &a.Children[k], []int{int(a.Index[i])}, at+r); err != nil {
+				if err := s.write(cv, &a.Children[m], rows{lo: int(a.Index[i]), n: 1}, at+k); err != nil {
 					return err
 				}
 			}
@@ -588,9 +620,15 @@ func (s *writeScratch) write(v capi.Vector, a *rntuple.Array, idx []int, at int)
 	return nil
 }
 
-func putInts[D int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64, S int64 | uint64](d []D, src []S, idx []int) {
-	for r, i := range idx {
-		d[r] = D(src[i])
+func putInts[D int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64, S int64 | uint64](d []D, src []S, rs rows) {
+	if rs.idx == nil {
+		for k, v := range src[rs.lo : rs.lo+rs.n] {
+			d[k] = D(v)
+		}
+		return
+	}
+	for k, i := range rs.idx {
+		d[k] = D(src[i])
 	}
 }
 
