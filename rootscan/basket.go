@@ -1,20 +1,13 @@
 package rootscan
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
-	"sync"
-	"sync/atomic"
 
 	"github.com/hepsql/hepsql/internal/capi"
-	"github.com/klauspost/compress/zlib"
-	"github.com/klauspost/compress/zstd"
-	"github.com/pierrec/lz4/v4"
-	"github.com/pierrec/xxHash/xxHash64"
-	"github.com/ulikunitz/xz"
+	"github.com/hepsql/hepsql/rootio/compress"
 )
 
 // A basket on disk is a TKey header, the TBasket fields, then the payload:
@@ -288,168 +281,20 @@ func entryOffsets(offs []int32, tbl []byte, mask uint32, keylen, end int32) (int
 	return 0, true
 }
 
-// algNames names ROOT's compression algorithms in error messages.
-var algNames = map[string]string{"ZL": "zlib", "ZS": "zstd", "L4": "lz4", "XZ": "lzma"}
-
-// decompress inflates ROOT's chunked compression format into dst, which
-// has exactly the uncompressed size. The blocks must fill dst exactly and
-// end where src does. zlib's Adler-32, lz4's XXH64 and xz's block check
-// are verified; ROOT's zstd frames carry no checksum (one is verified when
-// a frame has it).
+// decompress inflates a basket's or key's compressed payload into dst
+// (rootio/compress), its errors marked as corrupt data.
 func decompress(dst, src []byte) error {
-	for len(dst) > 0 {
-		if len(src) < 9 {
-			return fmt.Errorf("%w: compressed block header truncated (%d bytes left)", errCorrupt, len(src))
-		}
-		alg := string(src[:2])
-		csize := int(src[3]) | int(src[4])<<8 | int(src[5])<<16
-		usize := int(src[6]) | int(src[7])<<8 | int(src[8])<<16
-		name, known := algNames[alg]
-		if !known {
-			return fmt.Errorf("%w: unsupported compression algorithm %q", errCorrupt, alg)
-		}
-		if csize > len(src)-9 || usize > len(dst) || usize == 0 {
-			return fmt.Errorf("%w: %s block of %d→%d bytes does not fit (%d stored, %d expected)", errCorrupt, name, csize, usize, len(src)-9, len(dst))
-		}
-		block := src[9 : 9+csize]
-		out := dst[:usize]
-		var err error
-		switch alg {
-		case "ZL":
-			err = inflateZlib(out, block)
-		case "ZS":
-			err = inflateZstd(out, block)
-		case "L4":
-			err = inflateLZ4(out, block)
-		case "XZ":
-			err = inflateXZ(out, block)
-		}
-		if err != nil {
-			return fmt.Errorf("%w: %s: %v", errCorrupt, name, err)
-		}
-		dst = dst[usize:]
-		src = src[9+csize:]
-	}
-	if len(src) != 0 {
-		return fmt.Errorf("%w: %d bytes after the last compressed block", errCorrupt, len(src))
+	if err := compress.Decompress(dst, src); err != nil {
+		return fmt.Errorf("%w: %w", errCorrupt, err)
 	}
 	return nil
 }
 
-// inflateLZ4 checks and inflates ROOT's lz4 block: an 8-byte big-endian
-// XXH64 (seed 0) of the compressed bytes, then one lz4 block.
-func inflateLZ4(dst, src []byte) error {
-	if len(src) < 8 {
-		return fmt.Errorf("block of %d bytes has no room for its checksum", len(src))
+// libdeflate, when the system has it, inflates zlib blocks for every
+// reader of rootio/compress (capi.InflateZlib: 2.5–2.8× faster than Go on
+// the CMS sample's baskets).
+func init() {
+	if capi.HaveZlibInflater() {
+		compress.SetZlibInflater(capi.InflateZlib)
 	}
-	if want, got := binary.BigEndian.Uint64(src), xxHash64.Checksum(src[8:], 0); got != want {
-		return fmt.Errorf("XXH64 checksum mismatch (stored %016x, computed %016x)", want, got)
-	}
-	n, err := lz4.UncompressBlock(src[8:], dst)
-	if err == nil && n != len(dst) {
-		err = fmt.Errorf("block gave %d bytes, want %d", n, len(dst))
-	}
-	return err
-}
-
-// zlibReaders holds idle Go inflaters, used where libdeflate is missing.
-// A zlib reader carries about 50 kB of window and tables that take longer
-// to set up than a small block takes to inflate, and a sync.Pool is emptied
-// by every GC, which a short scan over many files triggers often; a bounded
-// free list keeps them.
-var zlibReaders = make(chan io.ReadCloser, 64)
-
-// goInflate makes inflateZlib use the Go inflater even where libdeflate
-// is loaded, so that tests cover both paths in one process.
-var goInflate atomic.Bool
-
-// inflateZlib inflates with libdeflate when the system has it (see
-// capi.InflateZlib: 2.5–2.8× faster on the CMS sample's baskets), else with
-// klauspost/compress. Both verify the stream's Adler-32 and its size.
-func inflateZlib(dst, src []byte) error {
-	if capi.HaveZlibInflater() && !goInflate.Load() {
-		return capi.InflateZlib(dst, src)
-	}
-	return inflateZlibGo(dst, src)
-}
-
-func inflateZlibGo(dst, src []byte) error {
-	br := bytes.NewReader(src)
-	var zr io.ReadCloser
-	select {
-	case zr = <-zlibReaders:
-		if err := zr.(zlib.Resetter).Reset(br, nil); err != nil {
-			return err
-		}
-	default:
-		var err error
-		if zr, err = zlib.NewReader(br); err != nil {
-			return err
-		}
-	}
-	err := readExactly(zr, dst)
-	select {
-	case zlibReaders <- zr:
-	default:
-	}
-	if errors.Is(err, zlib.ErrChecksum) {
-		return errors.New("Adler-32 checksum mismatch")
-	}
-	return err
-}
-
-// readExactly fills dst from r and then reads on to r's end, so that a
-// decompressor verifies the checksum at the end of its stream: a stream
-// that ends early or runs long is an error.
-func readExactly(r io.Reader, dst []byte) error {
-	if n, err := io.ReadFull(r, dst); err != nil {
-		if err == io.EOF || err == io.ErrUnexpectedEOF {
-			return fmt.Errorf("stream ends after %d of %d bytes", n, len(dst))
-		}
-		return err
-	}
-	var one [1]byte
-	switch _, err := io.ReadFull(r, one[:]); err {
-	case nil:
-		return fmt.Errorf("stream longer than %d bytes", len(dst))
-	case io.EOF:
-		return nil
-	default:
-		return err
-	}
-}
-
-var zstdDecoder = sync.OnceValues(func() (*zstd.Decoder, error) {
-	return zstd.NewReader(nil, zstd.WithDecoderConcurrency(0))
-})
-
-// inflateZstd inflates a zstd frame. klauspost verifies the frame's
-// content size and, when the frame has one, its content checksum; ROOT's
-// frames have none.
-func inflateZstd(dst, src []byte) error {
-	d, err := zstdDecoder()
-	if err != nil {
-		return err
-	}
-	out, err := d.DecodeAll(src, dst[:0])
-	if err != nil {
-		return err
-	}
-	if len(out) != len(dst) || (len(out) > 0 && &out[0] != &dst[0]) {
-		if len(out) != len(dst) {
-			return fmt.Errorf("frame gave %d bytes, want %d", len(out), len(dst))
-		}
-		copy(dst, out)
-	}
-	return nil
-}
-
-// inflateXZ inflates an xz stream, read to its end so that the block
-// check (CRC32, CRC64 or SHA-256), the index and the footer are verified.
-func inflateXZ(dst, src []byte) error {
-	r, err := xz.NewReader(bytes.NewReader(src))
-	if err != nil {
-		return err
-	}
-	return readExactly(r, dst)
 }

@@ -1,5 +1,7 @@
 package rootscan
 
+import "github.com/hepsql/hepsql/rootio/compress"
+
 // SetUnitSizes changes how entries are split among threads, so that tests
 // can make units start inside baskets; it returns a function restoring the
 // defaults.
@@ -27,8 +29,8 @@ func LeanParses() int64 { return leanParses.Load() }
 // system has it, through libdeflate (false); it returns a function
 // restoring the previous choice.
 func SetGoInflate(on bool) (restore func()) {
-	old := goInflate.Swap(on)
-	return func() { goInflate.Store(old) }
+	old := compress.ForceGoZlib(on)
+	return func() { compress.ForceGoZlib(old) }
 }
 
 // BasketSpan is where one on-disk basket of a column keeps its payload.

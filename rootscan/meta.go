@@ -24,7 +24,7 @@ func bindRootTrees(args *capi.BindArgs) (capi.Table, error) {
 	}
 	t := &capi.RowsTable{Cols: []capi.Column{
 		col("file", capi.Varchar), col("tree", capi.Varchar), col("title", capi.Varchar),
-		col("entries", capi.BigInt), col("branches", capi.BigInt),
+		col("entries", capi.BigInt), col("branches", capi.BigInt), col("kind", capi.Varchar),
 	}}
 	for _, name := range names {
 		// The directory alone names the trees; each is then opened for
@@ -42,10 +42,15 @@ func bindRootTrees(args *capi.BindArgs) (capi.Table, error) {
 				rf.Close()
 				return nil, err
 			}
-			t.Rows = append(t.Rows, []any{name, safeText(tn), safeText(f.title), f.entries, int64(len(f.cols))})
+			t.Rows = append(t.Rows, []any{name, safeText(tn), safeText(f.title), f.entries, int64(len(f.cols)), "TTree"})
 			f.Close()
 		}
 		rf.Close()
+		nts, err := rntupleTrees(name, o) // rntuple.go
+		if err != nil {
+			return nil, err
+		}
+		t.Rows = append(t.Rows, nts...)
 	}
 	return t, nil
 }
@@ -91,7 +96,16 @@ func bindRootBranches(args *capi.BindArgs) (capi.Table, error) {
 	for _, name := range names {
 		f, err := openTreeWith(name, tree, o)
 		if err != nil {
-			return nil, err
+			// No TTree by that name: an RNTuple's fields (rntuple.go).
+			rows, ok, nerr := rntupleBranches(name, tree, o)
+			if !ok {
+				return nil, err
+			}
+			if nerr != nil {
+				return nil, nerr
+			}
+			t.Rows = append(t.Rows, rows...)
+			continue
 		}
 		for _, c := range f.cols {
 			sqlType := c.typ.String()

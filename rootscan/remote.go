@@ -172,6 +172,29 @@ func sourceOptions(args *capi.BindArgs) (SourceOptions, error) {
 // its next file; DuckDB reports the interrupt itself when it sees it first.
 var errQueryCancelled = errors.New("read_root: query interrupted (cancelled by its caller)")
 
+// queryDone returns the Done channel of the context of the query reading
+// with o, or nil (never ready). A scan takes it once when it starts:
+// duckdb-go forgets a statement's context as soon as the statement returns,
+// which a cancelled one does while DuckDB's threads may still be scanning,
+// so a later look-up would find none.
+func (o SourceOptions) queryDone() <-chan struct{} {
+	if o.Cancelled == nil {
+		return nil
+	}
+	return o.Cancelled()
+}
+
+// cancelledErr returns errQueryCancelled once done is closed, without
+// waiting.
+func cancelledErr(done <-chan struct{}) error {
+	select {
+	case <-done:
+		return errQueryCancelled
+	default:
+		return nil
+	}
+}
+
 // cancellable is the default options, cancelled with the query that binds
 // args: root_trees and root_branches take no remote settings, but a stalled
 // server must not hold them past a cancellation either.

@@ -51,7 +51,20 @@ type rootTable struct {
 func bindReadRoot(args *capi.BindArgs, notes *Notes, shard Shard) (capi.Table, error) {
 	t, err := bindChain(args, shard)
 	if err != nil {
-		return nil, err
+		// No TTree answered: the file may hold an RNTuple (rntuple.go).
+		nt, ok, nerr := bindRNTuple(args, err)
+		if !ok {
+			return nil, err
+		}
+		if nerr != nil {
+			return nil, nerr
+		}
+		if len(nt.leftOut) > 0 && notes != nil {
+			if conn, ok := args.ConnectionID(); ok {
+				notes.add(conn, nt.leftOutNote())
+			}
+		}
+		return nt, nil
 	}
 	if len(t.leftOut) > 0 && notes != nil {
 		if conn, ok := args.ConnectionID(); ok {
@@ -236,19 +249,15 @@ type rootScan struct {
 	member     *leanWant // the first file's metadata and proj's columns, for the other files
 	maxThreads int
 
-	mu      sync.Mutex
-	ready   *sync.Cond  // a file finished opening, or the scan failed
-	files   []*scanFile // per file of the chain; nil until opened
-	claimed int         // files [0, claimed) are open or being opened
-	opening int         // files being opened right now
-	lowest  int         // files before it have handed out every unit
-	err     error       // the first failure, which ends every thread
-	closed  bool
-	// cancelled is the Done channel of the query's context, taken when the
-	// scan starts: duckdb-go forgets a statement's context as soon as the
-	// statement returns, which a cancelled one does while DuckDB's threads
-	// may still be scanning, so a later look-up would find none.
-	cancelled <-chan struct{}
+	mu        sync.Mutex
+	ready     *sync.Cond  // a file finished opening, or the scan failed
+	files     []*scanFile // per file of the chain; nil until opened
+	claimed   int         // files [0, claimed) are open or being opened
+	opening   int         // files being opened right now
+	lowest    int         // files before it have handed out every unit
+	err       error       // the first failure, which ends every thread
+	closed    bool
+	cancelled <-chan struct{} // the query's, taken at Start (SourceOptions.queryDone)
 
 	ahead      []*aheadFile // per file: being opened or opened ahead, not yet claimed
 	aheadNext  int          // files before it were considered for opening ahead
@@ -267,9 +276,7 @@ type scanFile struct {
 func (t *rootTable) Start(projected []int) (capi.Scan, error) {
 	s := &rootScan{t: t, schema: t.first.fileMeta, files: make([]*scanFile, len(t.names)), ahead: make([]*aheadFile, len(t.names))}
 	s.ready = sync.NewCond(&s.mu)
-	if t.opts.Cancelled != nil {
-		s.cancelled = t.opts.Cancelled()
-	}
+	s.cancelled = t.opts.queryDone()
 	// DuckDB's C API lets a table function declare no zero-width column for
 	// queries that need none (count(*), EXISTS), so DuckDB asks for column 0
 	// there: the first supported branch, or _file when there is none.
@@ -397,11 +404,9 @@ func (s *rootScan) take(done int) (u unit, f *openFile, ahead []unit, ok bool, e
 			// DuckDB checks for an interrupt only between task quanta, so a
 			// thread could open file after file of a long chain once its
 			// query is cancelled: the scan stops at the next file itself.
-			select {
-			case <-s.cancelled:
-				s.err = errQueryCancelled
+			if err := cancelledErr(s.cancelled); err != nil {
+				s.err = err
 				continue
-			default:
 			}
 			fi := s.claimed
 			s.claimed++

@@ -19,10 +19,14 @@ import (
 	"github.com/hepsql/hepsql/internal/capi"
 )
 
-// Register registers the COPY format `root` on conn (DuckDB's system
-// catalog: every connection of the database sees it).
+// Register registers the COPY formats `root` and `rntuple` (rntuple.go)
+// on conn (DuckDB's system catalog: every connection of the database sees
+// them).
 func Register(conn *capi.Conn) error {
-	return conn.RegisterCopyFunction(&capi.CopyFunction{Name: "root", Bind: Bind})
+	if err := conn.RegisterCopyFunction(&capi.CopyFunction{Name: "root", Bind: Bind}); err != nil {
+		return err
+	}
+	return conn.RegisterCopyFunction(&capi.CopyFunction{Name: "rntuple", Bind: BindRNTuple})
 }
 
 // branchName is what ROOT, TTree::Draw and NanoAOD tools accept as a

@@ -3,6 +3,7 @@
 //
 //   node dump.mjs OUT FILE tree TREE BRANCH...   {"entries": N, "rows": [{branch: value, ...}, ...]}
 //   node dump.mjs OUT FILE hist NAME...          {NAME: {"class", "nbins", "edges", "array", "sumw2", "entries"}, ...}
+//   node dump.mjs OUT FILE rntuple NAME FIELD... {"entries": N, "rows": [{field: value, ...}, ...]}
 //
 // The JSON goes to the file OUT (jsroot logs its warnings on stdout).
 // Values are printed as jsroot gives them: numbers (64-bit integers beyond
@@ -11,6 +12,7 @@
 import { writeFileSync } from 'node:fs';
 import { openFile } from 'jsroot';
 import { treeProcess, TSelector } from 'jsroot/tree';
+import { rntupleProcess } from 'jsroot/rntuple';
 
 const [outFile, file, mode, ...args] = process.argv.slice(2);
 const f = await openFile(file);
@@ -31,6 +33,21 @@ if (mode === 'tree') {
 	};
 	await treeProcess(tree, sel);
 	writeFileSync(outFile, JSON.stringify({ entries: Number(tree.fEntries), rows }));
+} else if (mode === 'rntuple') {
+	const [name, ...fields] = args;
+	const nt = await f.readObject(name);
+	const sel = new TSelector();
+	for (const b of fields)
+		sel.addBranch(b, b);
+	const rows = [];
+	sel.Process = function() {
+		const row = {};
+		for (const b of fields)
+			row[b] = plain(this.tgtobj[b]);
+		rows.push(row);
+	};
+	await rntupleProcess(nt, sel);
+	writeFileSync(outFile, JSON.stringify({ entries: rows.length, rows }));
 } else if (mode === 'hist') {
 	const out = {};
 	for (const name of args) {
@@ -41,6 +58,6 @@ if (mode === 'tree') {
 	}
 	writeFileSync(outFile, JSON.stringify(out));
 } else {
-	console.error('usage: node dump.mjs OUT FILE tree TREE BRANCH... | FILE hist NAME...');
+	console.error('usage: node dump.mjs OUT FILE tree TREE BRANCH... | FILE hist NAME... | FILE rntuple NAME FIELD...');
 	process.exit(2);
 }

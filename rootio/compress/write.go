@@ -1,0 +1,100 @@
+package compress
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+
+	"github.com/klauspost/compress/zlib"
+	"github.com/klauspost/compress/zstd"
+	"github.com/pierrec/lz4/v4"
+	"github.com/pierrec/xxHash/xxHash64"
+	"github.com/ulikunitz/xz"
+)
+
+// ROOT's compression algorithms, as in its settings (algorithm*100 + level).
+const (
+	AlgZlib = 1
+	AlgLZMA = 2
+	AlgLZ4  = 4
+	AlgZstd = 5
+)
+
+// Compress frames src in ROOT's compressed blocks (at most MaxBlock bytes
+// of src each) with the algorithm and level of ROOT's settings
+// (algorithm*100 + level, level 1–9). It returns nil when the blocks
+// would not be smaller than src (or settings say level 0): ROOT then
+// stores the bytes as they are, which readers recognise by equal sizes.
+func Compress(settings int, src []byte) ([]byte, error) {
+	alg, level := settings/100, settings%100
+	if level == 0 || len(src) == 0 {
+		return nil, nil
+	}
+	if level < 1 || level > 9 {
+		return nil, fmt.Errorf("compression level %d (1 to 9)", level)
+	}
+	orig := len(src)
+	var out []byte
+	for len(src) > 0 {
+		chunk := src[:min(len(src), MaxBlock)]
+		src = src[len(chunk):]
+		var data []byte
+		var tag string
+		var method byte
+		switch alg {
+		case AlgZlib, 0:
+			var buf bytes.Buffer
+			w, err := zlib.NewWriterLevel(&buf, level)
+			if err != nil {
+				return nil, err
+			}
+			w.Write(chunk)
+			if err := w.Close(); err != nil {
+				return nil, err
+			}
+			data, tag, method = buf.Bytes(), "ZL", 8
+		case AlgZstd:
+			enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(level)), zstd.WithEncoderConcurrency(1), zstd.WithEncoderCRC(false))
+			if err != nil {
+				return nil, err
+			}
+			data, tag, method = enc.EncodeAll(chunk, nil), "ZS", 1
+			enc.Close()
+		case AlgLZ4:
+			dst := make([]byte, lz4.CompressBlockBound(len(chunk)))
+			c := lz4.CompressorHC{Level: lz4.CompressionLevel(1 << (8 + level))}
+			n, err := c.CompressBlock(chunk, dst)
+			if err != nil {
+				return nil, err
+			}
+			if n == 0 { // incompressible
+				return nil, nil
+			}
+			data = binary.BigEndian.AppendUint64(nil, xxHash64.Checksum(dst[:n], 0))
+			data, tag, method = append(data, dst[:n]...), "L4", 1
+		case AlgLZMA:
+			var buf bytes.Buffer
+			w, err := xz.WriterConfig{CheckSum: xz.CRC64}.NewWriter(&buf)
+			if err != nil {
+				return nil, err
+			}
+			w.Write(chunk)
+			if err := w.Close(); err != nil {
+				return nil, err
+			}
+			data, tag, method = buf.Bytes(), "XZ", 0
+		default:
+			return nil, fmt.Errorf("compression algorithm %d not supported (zlib 1, lzma 2, lz4 4, zstd 5)", alg)
+		}
+		if len(data) > MaxBlock {
+			return nil, nil
+		}
+		c, u := len(data), len(chunk)
+		out = append(out, tag[0], tag[1], method, byte(c), byte(c>>8), byte(c>>16), byte(u), byte(u>>8), byte(u>>16))
+		out = append(out, data...)
+	}
+	if len(out) >= orig {
+		return nil, nil
+	}
+	return out, nil
+}

@@ -1,0 +1,630 @@
+package rntuple
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+
+	"github.com/hepsql/hepsql/rootio/compress"
+	"github.com/zeebo/xxh3"
+)
+
+// A Writer writes one RNTuple (format 1.0.0.0) in a new ROOT file: the
+// fields of a schema given as Types, then clusters of values given as
+// Arrays shaped as the reader returns them. Pages, page lists and the
+// header and footer are RBlob keys; the anchor is a ROOT::RNTuple key in
+// the top directory. Columns use ROOT's default encodings: split (and
+// zigzag, delta) when compressing, plain when not, Bit for booleans, and
+// 64-bit indexes.
+type Writer struct {
+	w      io.WriterAt
+	pos    int64 // the file's end
+	name   string
+	opts   WriteOptions
+	fields []wfield
+	cols   []wcol
+	tops   []int // top-level field ids, in schema order
+	types  []*Type
+
+	clusters []wcluster // of the current group
+	groups   []wgroup
+	entries  int64
+	hdrSum   uint64
+	hdrLoc   Locator
+	hdrLen   int64
+	blobs    int
+	closed   bool
+}
+
+// WriteOptions are a Writer's settings.
+type WriteOptions struct {
+	// Compression is ROOT's setting, algorithm*100 + level: 505 (zstd,
+	// ROOT's default), 101–109 zlib, 201–209 lzma, 401–409 lz4; 0 stores
+	// pages uncompressed.
+	Compression int
+	// PageElements bounds the elements of a page (default 65536).
+	PageElements int
+	// ClustersPerGroup starts a new cluster group (and page list) after
+	// that many clusters (default: one group).
+	ClustersPerGroup int
+	// NoPageChecksums leaves out the XXH3 after each page.
+	NoPageChecksums bool
+}
+
+type wfield struct {
+	parent         int
+	role, flags    uint16
+	name, typeName string
+	arraySize      uint64
+}
+
+type wcol struct {
+	typ   uint16
+	bits  uint16
+	field int
+	l     colLayout
+	data  colData // the current cluster's elements
+	first int64   // elements in earlier clusters
+}
+
+type wpage struct {
+	n   int64
+	loc Locator
+	sum bool
+}
+
+type wcluster struct {
+	first, entries int64
+	pages          [][]wpage // per column
+	offsets        []int64   // per column: first element
+}
+
+type wgroup struct {
+	minEntry, span int64
+	clusters       int
+	length         int64
+	loc            Locator
+}
+
+// NewWriter starts a ROOT file on w holding one RNTuple named name with
+// one top-level field per name and type.
+func NewWriter(w io.WriterAt, name string, names []string, types []*Type, opts WriteOptions) (*Writer, error) {
+	if len(names) != len(types) {
+		return nil, errors.New("rntuple: as many names as types")
+	}
+	if opts.PageElements <= 0 {
+		opts.PageElements = 1 << 16
+	}
+	if _, err := compress.Compress(opts.Compression, []byte("probe the settings")); err != nil {
+		return nil, fmt.Errorf("rntuple: compression %d: %w", opts.Compression, err)
+	}
+	wr := &Writer{w: w, name: name, opts: opts, pos: fileBegin + dirKeyReserve}
+	for i, t := range types {
+		id := len(wr.fields)
+		wr.tops = append(wr.tops, id)
+		if err := wr.addField(names[i], t, id, 0); err != nil {
+			return nil, err
+		}
+	}
+	wr.types = types
+	return wr, nil
+}
+
+// cppName is the C++ type name RNTuple stores for a logical type.
+func cppName(t *Type) (string, error) {
+	switch t.Kind {
+	case KindList, KindOptional, KindArray:
+		e, err := cppName(t.Elem)
+		if err != nil {
+			return "", err
+		}
+		switch t.Kind {
+		case KindList:
+			return "std::vector<" + e + ">", nil
+		case KindOptional:
+			return "std::optional<" + e + ">", nil
+		}
+		return "std::array<" + e + "," + strconv.Itoa(t.Size) + ">", nil
+	case KindStruct:
+		return t.Name, nil
+	case KindVariant:
+		s := "std::variant<"
+		for i, m := range t.Members {
+			e, err := cppName(m)
+			if err != nil {
+				return "", err
+			}
+			if i > 0 {
+				s += ","
+			}
+			s += e
+		}
+		return s + ">", nil
+	}
+	for name, k := range map[string]Kind{"bool": KindBool, "std::int8_t": KindInt8, "std::int16_t": KindInt16,
+		"std::int32_t": KindInt32, "std::int64_t": KindInt64, "std::uint8_t": KindUint8, "std::uint16_t": KindUint16,
+		"std::uint32_t": KindUint32, "std::uint64_t": KindUint64, "float": KindFloat32, "double": KindFloat64, "std::string": KindString} {
+		if k == t.Kind {
+			return name, nil
+		}
+	}
+	return "", fmt.Errorf("rntuple: no C++ type for kind %d", t.Kind)
+}
+
+// leafColumn is the column type a leaf kind is written with.
+func (wr *Writer) leafColumn(k Kind) (uint16, uint16) {
+	split := wr.opts.Compression%100 != 0
+	pick := func(plain, sp uint16) uint16 {
+		if split {
+			return sp
+		}
+		return plain
+	}
+	switch k {
+	case KindBool:
+		return ColBit, 1
+	case KindInt8:
+		return ColInt8, 8
+	case KindUint8:
+		return ColUInt8, 8
+	case KindInt16:
+		return pick(ColInt16, ColSplitInt16), 16
+	case KindUint16:
+		return pick(ColUInt16, ColSplitUInt16), 16
+	case KindInt32:
+		return pick(ColInt32, ColSplitInt32), 32
+	case KindUint32:
+		return pick(ColUInt32, ColSplitUInt32), 32
+	case KindInt64:
+		return pick(ColInt64, ColSplitInt64), 64
+	case KindUint64:
+		return pick(ColUInt64, ColSplitUInt64), 64
+	case KindFloat32:
+		return pick(ColReal32, ColSplitReal32), 32
+	case KindFloat64:
+		return pick(ColReal64, ColSplitReal64), 64
+	}
+	return pick(ColIndex64, ColSplitIndex64), 64 // offsets
+}
+
+func (wr *Writer) addColumn(field int, typ, bits uint16) {
+	c := wcol{typ: typ, bits: bits, field: field}
+	c.l, _ = layoutOf(&Column{Type: typ, Bits: bits})
+	c.data.kind = c.l.kind
+	wr.cols = append(wr.cols, c)
+}
+
+// addField appends field id (and its subfields) for type t.
+func (wr *Writer) addField(name string, t *Type, parent, depth int) error {
+	if depth > maxNesting {
+		return errors.New("rntuple: types nested too deep")
+	}
+	typeName, err := cppName(t)
+	if err != nil {
+		return err
+	}
+	id := len(wr.fields)
+	f := wfield{parent: parent, name: name, typeName: typeName}
+	switch t.Kind {
+	case KindList, KindOptional:
+		f.role = RoleCollection
+	case KindArray:
+		f.role, f.flags, f.arraySize = RoleLeaf, flagRepetitive, uint64(t.Size)
+	case KindStruct:
+		f.role = RoleRecord
+	case KindVariant:
+		f.role = RoleVariant
+	}
+	wr.fields = append(wr.fields, f)
+	switch t.Kind {
+	case KindString:
+		typ, bits := wr.leafColumn(-1)
+		wr.addColumn(id, typ, bits)
+		wr.addColumn(id, ColChar, 8)
+	case KindList, KindOptional:
+		typ, bits := wr.leafColumn(-1)
+		wr.addColumn(id, typ, bits)
+		return wr.addField("_0", t.Elem, id, depth+1)
+	case KindArray:
+		return wr.addField("_0", t.Elem, id, depth+1)
+	case KindStruct:
+		if len(t.Names) != len(t.Members) {
+			return errors.New("rntuple: a struct type needs a name per member")
+		}
+		for i, m := range t.Members {
+			if err := wr.addField(t.Names[i], m, id, depth+1); err != nil {
+				return err
+			}
+		}
+	case KindVariant:
+		return errors.New("rntuple: variants are not written yet")
+	default:
+		typ, bits := wr.leafColumn(t.Kind)
+		wr.addColumn(id, typ, bits)
+	}
+	return nil
+}
+
+// WriteCluster appends one cluster: one Array per top-level field, all
+// of the same length, shaped as the reader returns them.
+func (wr *Writer) WriteCluster(arrays []Array) error {
+	if wr.closed {
+		return errors.New("rntuple: writer closed")
+	}
+	if len(arrays) != len(wr.tops) {
+		return fmt.Errorf("rntuple: %d arrays for %d fields", len(arrays), len(wr.tops))
+	}
+	n := -1
+	for i := range arrays {
+		if n >= 0 && arrays[i].Len != n {
+			return fmt.Errorf("rntuple: field %q has %d entries, the others %d", wr.fields[wr.tops[i]].name, arrays[i].Len, n)
+		}
+		n = arrays[i].Len
+	}
+	if wr.hdrLen == 0 {
+		if err := wr.writeHeader(); err != nil {
+			return err
+		}
+	}
+	col := 0
+	for i := range arrays {
+		next, err := wr.collect(&arrays[i], wr.types[i], col, 0, arrays[i].Len)
+		if err != nil {
+			return fmt.Errorf("rntuple: field %q: %w", wr.fields[wr.tops[i]].name, err)
+		}
+		col = next
+	}
+	cl := wcluster{first: wr.entries, entries: int64(n), pages: make([][]wpage, len(wr.cols)), offsets: make([]int64, len(wr.cols))}
+	for ci := range wr.cols {
+		c := &wr.cols[ci]
+		cl.offsets[ci] = c.first
+		total := c.data.len()
+		for from := 0; from < total; from += wr.opts.PageElements {
+			to := min(total, from+wr.opts.PageElements)
+			p, err := wr.writePage(c, from, to)
+			if err != nil {
+				return err
+			}
+			cl.pages[ci] = append(cl.pages[ci], p)
+		}
+		c.first += int64(total)
+		c.data = colData{kind: c.l.kind}
+	}
+	wr.entries += int64(n)
+	wr.clusters = append(wr.clusters, cl)
+	if wr.opts.ClustersPerGroup > 0 && len(wr.clusters) >= wr.opts.ClustersPerGroup {
+		return wr.flushGroup()
+	}
+	return nil
+}
+
+func (d *colData) len() int {
+	switch d.kind {
+	case kindBool:
+		return len(d.b)
+	case kindInt:
+		return len(d.i)
+	case kindFloat:
+		return len(d.f)
+	}
+	return len(d.u)
+}
+
+// collect appends rows [from, to) of a to the columns of its field (col
+// is the field's first column) and returns the next field's first column.
+// Column ids follow field ids, which the schema walk below mirrors.
+func (wr *Writer) collect(a *Array, t *Type, col, from, to int) (int, error) {
+	switch t.Kind {
+	case KindBool:
+		wr.cols[col].data.b = append(wr.cols[col].data.b, a.Bools[from:to]...)
+		return col + 1, nil
+	case KindInt8, KindInt16, KindInt32, KindInt64:
+		wr.cols[col].data.i = append(wr.cols[col].data.i, a.Ints[from:to]...)
+		return col + 1, nil
+	case KindUint8, KindUint16, KindUint32, KindUint64:
+		wr.cols[col].data.u = append(wr.cols[col].data.u, a.Uints[from:to]...)
+		return col + 1, nil
+	case KindFloat32, KindFloat64:
+		wr.cols[col].data.f = append(wr.cols[col].data.f, a.Floats[from:to]...)
+		return col + 1, nil
+	case KindString:
+		idx, chars := &wr.cols[col].data, &wr.cols[col+1].data
+		for _, s := range a.Strings[from:to] {
+			for k := 0; k < len(s); k++ {
+				chars.i = append(chars.i, int64(int8(s[k])))
+			}
+			idx.u = append(idx.u, uint64(len(chars.i)))
+		}
+		return col + 2, nil
+	case KindList, KindOptional:
+		idx := &wr.cols[col].data
+		base := uint64(0)
+		if len(idx.u) > 0 {
+			base = idx.u[len(idx.u)-1]
+		}
+		for i := from; i < to; i++ {
+			idx.u = append(idx.u, base+uint64(a.Offsets[i+1]-a.Offsets[from]))
+		}
+		return wr.collect(&a.Children[0], t.Elem, col+1, int(a.Offsets[from]), int(a.Offsets[to]))
+	case KindArray:
+		return wr.collect(&a.Children[0], t.Elem, col, from*t.Size, to*t.Size)
+	case KindStruct:
+		next := col
+		for k, m := range t.Members {
+			var err error
+			if next, err = wr.collect(&a.Children[k], m, next, from, to); err != nil {
+				return 0, err
+			}
+		}
+		return next, nil
+	}
+	return 0, fmt.Errorf("kind %d not written", t.Kind)
+}
+
+// encodePage serialises elements [from, to) of a column: little-endian,
+// then split (byte-transposed), zigzag or delta as the column type says.
+func encodePage(c *wcol, from, to int) []byte {
+	n := to - from
+	if c.typ == ColBit {
+		out := make([]byte, (n+7)/8)
+		for i, b := range c.data.b[from:to] {
+			if b {
+				out[i>>3] |= 1 << (i & 7)
+			}
+		}
+		return out
+	}
+	size := c.l.size
+	out := make([]byte, n*size)
+	for i := range n {
+		var u uint64
+		switch c.l.kind {
+		case kindInt:
+			v := c.data.i[from+i]
+			u = uint64(v)
+			if c.l.zigzag {
+				u = uint64(v<<1) ^ uint64(v>>63)
+			}
+		case kindUint:
+			u = c.data.u[from+i]
+			if c.l.delta && i > 0 {
+				u -= c.data.u[from+i-1]
+			}
+		case kindFloat:
+			if size == 4 {
+				u = uint64(math.Float32bits(float32(c.data.f[from+i])))
+			} else {
+				u = math.Float64bits(c.data.f[from+i])
+			}
+		}
+		switch size {
+		case 1:
+			out[i] = byte(u)
+		case 2:
+			binary.LittleEndian.PutUint16(out[2*i:], uint16(u))
+		case 4:
+			binary.LittleEndian.PutUint32(out[4*i:], uint32(u))
+		case 8:
+			binary.LittleEndian.PutUint64(out[8*i:], u)
+		}
+	}
+	if c.l.split && n > 0 {
+		sp := make([]byte, len(out))
+		for i := range n {
+			for k := range size {
+				sp[k*n+i] = out[i*size+k]
+			}
+		}
+		out = sp
+	}
+	return out
+}
+
+func (wr *Writer) writePage(c *wcol, from, to int) (wpage, error) {
+	raw := encodePage(c, from, to)
+	stored, err := compress.Compress(wr.opts.Compression, raw)
+	if err != nil {
+		return wpage{}, err
+	}
+	if stored == nil {
+		stored = raw
+	}
+	p := wpage{n: int64(to - from), sum: !wr.opts.NoPageChecksums}
+	blob := stored
+	if p.sum {
+		blob = binary.LittleEndian.AppendUint64(append([]byte(nil), stored...), xxh3.Hash(stored))
+	}
+	off, err := wr.blob(blob)
+	if err != nil {
+		return p, err
+	}
+	p.loc = Locator{Size: int64(len(stored)), Offset: off}
+	return p, nil
+}
+
+// envelope wraps a payload: type and length, payload, XXH3; it is
+// compressed as pages are and written as a blob.
+func (wr *Writer) envelope(typ uint16, payload []byte) (loc Locator, length int64, sum uint64, err error) {
+	length = int64(8 + len(payload) + 8)
+	env := binary.LittleEndian.AppendUint64(nil, uint64(typ)|uint64(length)<<16)
+	env = append(env, payload...)
+	sum = xxh3.Hash(env)
+	env = binary.LittleEndian.AppendUint64(env, sum)
+	stored, err := compress.Compress(wr.opts.Compression, env)
+	if err != nil {
+		return loc, 0, 0, err
+	}
+	if stored == nil {
+		stored = env
+	}
+	off, err := wr.blob(stored)
+	return Locator{Size: int64(len(stored)), Offset: off}, length, sum, err
+}
+
+// lew builds little-endian envelope payloads and frames.
+type lew struct{ b []byte }
+
+func (w *lew) u16(v uint16) { w.b = binary.LittleEndian.AppendUint16(w.b, v) }
+func (w *lew) u32(v uint32) { w.b = binary.LittleEndian.AppendUint32(w.b, v) }
+func (w *lew) u64(v uint64) { w.b = binary.LittleEndian.AppendUint64(w.b, v) }
+func (w *lew) str(s string) { w.u32(uint32(len(s))); w.b = append(w.b, s...) }
+
+// record writes a record frame around what body writes.
+func (w *lew) record(body func()) {
+	start := len(w.b)
+	w.u64(0)
+	body()
+	binary.LittleEndian.PutUint64(w.b[start:], uint64(len(w.b)-start))
+}
+
+// list writes a list frame of n items around what body writes.
+func (w *lew) list(n int, body func()) {
+	start := len(w.b)
+	w.u64(0)
+	w.u32(uint32(n))
+	body()
+	binary.LittleEndian.PutUint64(w.b[start:], uint64(-int64(len(w.b)-start)))
+}
+
+func (w *lew) locator(l Locator) {
+	w.u32(uint32(l.Size))
+	w.u64(uint64(l.Offset))
+}
+
+func (wr *Writer) writeHeader() error {
+	var w lew
+	w.u64(0) // feature flags
+	w.str(wr.name)
+	w.str("")
+	w.str("hepsql")
+	w.list(len(wr.fields), func() {
+		for _, f := range wr.fields {
+			w.record(func() {
+				w.u32(0) // field version
+				w.u32(0) // type version
+				w.u32(uint32(f.parent))
+				w.u16(f.role)
+				w.u16(f.flags)
+				w.str(f.name)
+				w.str(f.typeName)
+				w.str("")
+				w.str("")
+				if f.flags&flagRepetitive != 0 {
+					w.u64(f.arraySize)
+				}
+			})
+		}
+	})
+	w.list(len(wr.cols), func() {
+		for _, c := range wr.cols {
+			w.record(func() {
+				w.u16(c.typ)
+				w.u16(c.bits)
+				w.u32(uint32(c.field))
+				w.u16(0) // flags
+				w.u16(0) // representation
+			})
+		}
+	})
+	w.list(0, func() {}) // alias columns
+	w.list(0, func() {}) // extra type information
+	loc, length, sum, err := wr.envelope(envHeader, w.b)
+	wr.hdrLoc, wr.hdrLen, wr.hdrSum = loc, length, sum
+	return err
+}
+
+// flushGroup writes the page list of the clusters written since the last
+// group.
+func (wr *Writer) flushGroup() error {
+	if len(wr.clusters) == 0 {
+		return nil
+	}
+	var w lew
+	w.u64(wr.hdrSum)
+	w.list(len(wr.clusters), func() {
+		for _, c := range wr.clusters {
+			w.record(func() {
+				w.u64(uint64(c.first))
+				w.u64(uint64(c.entries)) // flags: none
+			})
+		}
+	})
+	w.list(len(wr.clusters), func() {
+		for _, c := range wr.clusters {
+			w.list(len(wr.cols), func() {
+				for ci := range wr.cols {
+					pages := c.pages[ci]
+					w.list(len(pages), func() {
+						for _, p := range pages {
+							n := int32(p.n)
+							if p.sum {
+								n = -n
+							}
+							w.u32(uint32(n))
+							w.locator(p.loc)
+						}
+						w.u64(uint64(c.offsets[ci]))
+						w.u32(uint32(wr.opts.Compression))
+					})
+				}
+			})
+		}
+	})
+	loc, length, _, err := wr.envelope(envPageList, w.b)
+	if err != nil {
+		return err
+	}
+	first := wr.clusters[0].first
+	wr.groups = append(wr.groups, wgroup{minEntry: first, span: wr.entries - first, clusters: len(wr.clusters), length: length, loc: loc})
+	wr.clusters = nil
+	return nil
+}
+
+// Close writes the last page list, the footer, the anchor and the
+// directory, and completes the file's header. It does not close w.
+func (wr *Writer) Close() error {
+	if wr.closed {
+		return nil
+	}
+	wr.closed = true
+	if wr.hdrLen == 0 {
+		if err := wr.writeHeader(); err != nil {
+			return err
+		}
+	}
+	if err := wr.flushGroup(); err != nil {
+		return err
+	}
+	var w lew
+	w.u64(0) // feature flags
+	w.u64(wr.hdrSum)
+	w.record(func() { // schema extension: none
+		for range 4 {
+			w.list(0, func() {})
+		}
+	})
+	w.list(len(wr.groups), func() {
+		for _, g := range wr.groups {
+			w.record(func() {
+				w.u64(uint64(g.minEntry))
+				w.u64(uint64(g.span))
+				w.u32(uint32(g.clusters))
+				w.u64(uint64(g.length))
+				w.locator(g.loc)
+			})
+		}
+	})
+	floc, flen, _, err := wr.envelope(envFooter, w.b)
+	if err != nil {
+		return err
+	}
+	return wr.finishFile(anchor{
+		version:    [4]uint16{1, 0, 0, 0},
+		seekHeader: wr.hdrLoc.Offset, nbytesHeader: wr.hdrLoc.Size, lenHeader: wr.hdrLen,
+		seekFooter: floc.Offset, nbytesFooter: floc.Size, lenFooter: flen,
+		maxKeySize: 1 << 30,
+	})
+}

@@ -1,0 +1,702 @@
+package rootscan
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/hepsql/hepsql/internal/capi"
+	"github.com/hepsql/hepsql/rootio/rntuple"
+)
+
+// RNTuples (ROOT's successor of TTree) are read by rootio/rntuple and
+// appear through read_root exactly as TTrees do: the same sources, chains,
+// `tree := 'name'` naming the RNTuple, the _file and _entry columns,
+// projection (only the fields a query names are read) and one unit of
+// work per cluster. A file's TTrees take precedence: read_root turns to
+// its RNTuples when no TTree answers the call (bindRNTuple), so that
+// binding a TTree costs nothing more than before.
+
+// ntupleFile is one file's RNTuple, opened for reading.
+type ntupleFile struct {
+	path string
+	r    *countingFile
+	nt   *rntuple.NTuple
+}
+
+func (f *ntupleFile) Close() error { return f.r.File.Close() }
+
+// openNTuple opens the RNTuple named ntName ("": the only one) of a file.
+func openNTuple(name, ntName string, o SourceOptions) (*ntupleFile, error) {
+	cf, err := openRaw(name, o)
+	if err != nil {
+		return nil, err
+	}
+	nt, err := rntuple.Open(cf, cf.size, ntName)
+	if err != nil {
+		cf.File.Close()
+		return nil, fmt.Errorf("read_root: %s: %w", name, err)
+	}
+	return &ntupleFile{path: name, r: cf, nt: nt}, nil
+}
+
+// ntuplesIn lists a file's RNTuples, or nil when it cannot say.
+func ntuplesIn(name string, o SourceOptions) []string {
+	cf, err := openRaw(name, o)
+	if err != nil {
+		return nil
+	}
+	defer cf.File.Close()
+	names, _ := rntuple.NTuples(cf, cf.size)
+	return names
+}
+
+// ntColumn is one top-level field of an RNTuple as a table column.
+type ntColumn struct {
+	name  string // the field's name, the column's
+	field int
+	cpp   string // C++ type
+	rt    *rntuple.Type
+	typ   capi.Type
+	why   string // why it cannot be read; "" when it can
+}
+
+// ntColumns maps an RNTuple's top-level fields to columns.
+func ntColumns(nt *rntuple.NTuple) []ntColumn {
+	var cols []ntColumn
+	for i := range nt.Fields {
+		f := &nt.Fields[i]
+		if !f.TopLevel() {
+			continue
+		}
+		c := ntColumn{name: safeText(f.Name), field: i, cpp: safeText(f.Type)}
+		rt, err := nt.TypeOf(i)
+		if err == nil {
+			c.rt = rt
+			c.typ, err = sqlTypeOf(rt)
+		}
+		if err != nil {
+			c.why = safeText(err.Error())
+		}
+		cols = append(cols, c)
+	}
+	return cols
+}
+
+// sqlTypeOf maps an RNTuple type to DuckDB's: lists to LIST, fixed arrays
+// to ARRAY, records to STRUCT, optionals to their value (NULL when empty),
+// variants to a STRUCT of their alternatives of which only the active one
+// is not NULL.
+func sqlTypeOf(t *rntuple.Type) (capi.Type, error) {
+	switch t.Kind {
+	case rntuple.KindBool:
+		return capi.Scalar(capi.Boolean), nil
+	case rntuple.KindInt8:
+		return capi.Scalar(capi.TinyInt), nil
+	case rntuple.KindInt16:
+		return capi.Scalar(capi.SmallInt), nil
+	case rntuple.KindInt32:
+		return capi.Scalar(capi.Integer), nil
+	case rntuple.KindInt64:
+		return capi.Scalar(capi.BigInt), nil
+	case rntuple.KindUint8:
+		return capi.Scalar(capi.UTinyInt), nil
+	case rntuple.KindUint16:
+		return capi.Scalar(capi.USmallInt), nil
+	case rntuple.KindUint32:
+		return capi.Scalar(capi.UInteger), nil
+	case rntuple.KindUint64:
+		return capi.Scalar(capi.UBigInt), nil
+	case rntuple.KindFloat32:
+		return capi.Scalar(capi.Float), nil
+	case rntuple.KindFloat64:
+		return capi.Scalar(capi.Double), nil
+	case rntuple.KindString:
+		return capi.Scalar(capi.Varchar), nil
+	case rntuple.KindList, rntuple.KindArray, rntuple.KindOptional:
+		et, err := sqlTypeOf(t.Elem)
+		if err != nil {
+			return capi.Type{}, err
+		}
+		switch t.Kind {
+		case rntuple.KindList:
+			return capi.ListOf(et), nil
+		case rntuple.KindArray:
+			return capi.ArrayOf(et, t.Size), nil
+		}
+		return et, nil
+	case rntuple.KindStruct, rntuple.KindVariant:
+		if len(t.Members) == 0 {
+			return capi.Type{}, fmt.Errorf("%s is an empty record, which has no SQL type (DuckDB has no STRUCT without fields)", typeName(t))
+		}
+		st := capi.Type{ID: capi.Struct}
+		for i, m := range t.Members {
+			mt, err := sqlTypeOf(m)
+			if err != nil {
+				return capi.Type{}, err
+			}
+			st.Fields = append(st.Fields, capi.Field{Name: t.Names[i], Type: mt})
+		}
+		return st, nil
+	}
+	return capi.Type{}, fmt.Errorf("%s has no SQL type", typeName(t))
+}
+
+func typeName(t *rntuple.Type) string {
+	if t.Name == "" {
+		return "an untyped record"
+	}
+	return t.Name
+}
+
+// ntupleTable is a bound read_root call over RNTuples.
+type ntupleTable struct {
+	names   []string
+	ntName  string // the RNTuple's name, as chosen in the first file
+	first   *ntupleFile
+	cols    []ntColumn // the readable top-level fields
+	leftOut []ntColumn
+	opts    SourceOptions
+}
+
+// bindRNTuple binds read_root to RNTuples when the first file holds one
+// by the name asked for (or the file's only one when no name is given);
+// ok is false when it holds none, and the TTree reader's error, treeErr,
+// stands; when it holds others, that error names them.
+func bindRNTuple(args *capi.BindArgs, treeErr error) (t *ntupleTable, ok bool, err error) {
+	src, err := args.Arg(0)
+	if err != nil {
+		return nil, false, nil
+	}
+	tree, err := stringArg(args, "tree")
+	if err != nil {
+		return nil, false, nil
+	}
+	opts, err := sourceOptions(args)
+	if err != nil {
+		return nil, false, nil
+	}
+	names, err := expandSources(src, opts)
+	if err != nil {
+		return nil, false, nil
+	}
+	have := ntuplesIn(names[0], opts)
+	if len(have) == 0 {
+		return nil, false, nil
+	}
+	if (tree != "" && !slices.Contains(have, tree)) || (tree == "" && len(have) > 1) {
+		return nil, true, fmt.Errorf("%w; RNTuples: %s", treeErr, strings.Join(have, ", "))
+	}
+	if nest, _ := boolArg(args, "nest"); nest {
+		return nil, true, errors.New("read_root: nest := true groups TTree branches; an RNTuple's collections are lists of structs already")
+	}
+	first, err := openNTuple(names[0], tree, opts)
+	if err != nil {
+		return nil, true, err
+	}
+	t = &ntupleTable{names: names, ntName: first.nt.Name, first: first, opts: opts}
+	if tree != "" {
+		t.ntName = tree
+	}
+	for _, c := range ntColumns(first.nt) {
+		if c.why == "" {
+			t.cols = append(t.cols, c)
+		} else {
+			t.leftOut = append(t.leftOut, c)
+		}
+	}
+	return t, true, nil
+}
+
+func (t *ntupleTable) leftOutNote() LeftOut {
+	l := LeftOut{File: t.names[0], Tree: t.ntName}
+	for _, c := range t.leftOut {
+		l.Columns = append(l.Columns, Unsupported{Name: c.name, Branch: c.name, RootType: c.cpp, Why: c.why})
+	}
+	return l
+}
+
+func (t *ntupleTable) Close() error {
+	if t.first != nil {
+		return t.first.Close()
+	}
+	return nil
+}
+
+func (t *ntupleTable) Columns() []capi.Column {
+	out := make([]capi.Column, 0, len(t.cols)+2)
+	for _, c := range t.cols {
+		out = append(out, capi.Column{Name: c.name, Type: c.typ})
+	}
+	return append(out,
+		capi.Column{Name: FileColumn, Type: capi.Scalar(capi.Varchar)},
+		capi.Column{Name: EntryColumn, Type: capi.Scalar(capi.BigInt)})
+}
+
+func (t *ntupleTable) Cardinality() (int64, bool) {
+	return t.first.nt.Entries * int64(len(t.names)), len(t.names) == 1
+}
+
+// ntProj is what one output vector holds: a field (index into cols) or a
+// provenance column.
+type ntProj struct {
+	col     int // -1 for none
+	virtual string
+}
+
+// ntScan hands out the clusters of the chain's files, in order, one to a
+// thread at a time; files are opened as the threads reach them and closed
+// when their last cluster is read.
+type ntScan struct {
+	t    *ntupleTable
+	proj []ntProj
+
+	mu     sync.Mutex
+	files  []*ntScanFile
+	cur    int // the file whose clusters are being handed out
+	err    error
+	closed bool
+
+	cancelled <-chan struct{} // the query's, taken at Start (SourceOptions.queryDone)
+}
+
+type ntScanFile struct {
+	f      *ntupleFile
+	types  []*rntuple.Type // per projection, resolved in this file
+	owned  bool
+	units  []ntUnit
+	next   int // next unit to hand out
+	active int
+}
+
+// ntUnit is the part of a cluster one thread reads at a time: a whole
+// cluster, or a slice of one larger than ntUnitEntries, so that a huge
+// cluster neither sits in memory whole nor on one thread.
+type ntUnit struct {
+	cluster  int
+	first, n int64 // entries, counted from the cluster's first
+}
+
+// ntUnitEntries bounds the entries of a unit. A part that starts or ends
+// inside a page decodes that page again in the next part; at a million
+// entries a part spans several pages of every column.
+var ntUnitEntries int64 = 1 << 20
+
+func (t *ntupleTable) Start(projected []int) (capi.Scan, error) {
+	s := &ntScan{t: t, files: make([]*ntScanFile, len(t.names)), cancelled: t.opts.queryDone()}
+	for _, idx := range projected {
+		switch {
+		case idx >= 0 && idx < len(t.cols):
+			s.proj = append(s.proj, ntProj{col: idx})
+		case idx == len(t.cols):
+			s.proj = append(s.proj, ntProj{col: -1, virtual: FileColumn})
+		case idx == len(t.cols)+1:
+			s.proj = append(s.proj, ntProj{col: -1, virtual: EntryColumn})
+		default:
+			s.proj = append(s.proj, ntProj{col: -1})
+		}
+	}
+	sf, err := s.plan(t.first)
+	if err != nil {
+		return nil, err
+	}
+	s.files[0] = sf
+	return s, nil
+}
+
+// plan resolves the projected fields in file f, checking them against the
+// first file's (TChain semantics: the fields a query reads must exist
+// with the same type; others may differ).
+func (s *ntScan) plan(f *ntupleFile) (*ntScanFile, error) {
+	sf := &ntScanFile{f: f, owned: f != s.t.first, types: make([]*rntuple.Type, len(s.proj))}
+	for ci, c := range f.nt.Clusters {
+		for first := int64(0); first < c.Entries; first += ntUnitEntries {
+			sf.units = append(sf.units, ntUnit{cluster: ci, first: first, n: min(ntUnitEntries, c.Entries-first)})
+		}
+	}
+	var byName map[string]ntColumn
+	if f != s.t.first {
+		byName = map[string]ntColumn{}
+		for _, c := range ntColumns(f.nt) {
+			byName[c.name] = c
+		}
+	}
+	for i, p := range s.proj {
+		if p.col < 0 {
+			continue
+		}
+		c := s.t.cols[p.col]
+		if byName == nil {
+			sf.types[i] = c.rt
+			continue
+		}
+		other, ok := byName[c.name]
+		switch {
+		case !ok:
+			return nil, fmt.Errorf("read_root: %s: field %q (in %s) is missing", f.path, c.name, s.t.names[0])
+		case other.why != "" || other.typ.String() != c.typ.String():
+			return nil, fmt.Errorf("read_root: %s: field %q is %s (%s), but %s in %s", f.path, c.name, other.typ, other.cpp, c.typ, s.t.names[0])
+		}
+		sf.types[i] = other.rt
+	}
+	return sf, nil
+}
+
+func (s *ntScan) MaxThreads() int {
+	return max(1, len(s.files[0].units)) * len(s.t.names)
+}
+
+func (s *ntScan) NewWorker() (capi.Worker, error) { return &ntWorker{s: s}, nil }
+
+// take finishes the caller's unit of file done (nil: none) and returns
+// the next unit to read; sf is nil when none is left.
+func (s *ntScan) take(done *ntScanFile) (sf *ntScanFile, u ntUnit, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if done != nil {
+		done.active--
+		s.closeIfDone(done)
+	}
+	for s.err == nil && s.cur < len(s.files) {
+		sf := s.files[s.cur]
+		if sf == nil {
+			if err := cancelledErr(s.cancelled); err != nil {
+				s.err = err
+				break
+			}
+			f, err := openNTuple(s.t.names[s.cur], s.t.ntName, s.t.opts)
+			if err == nil {
+				if sf, err = s.plan(f); err != nil {
+					f.Close()
+				}
+			}
+			if err != nil {
+				s.err = err
+				break
+			}
+			s.files[s.cur] = sf
+		}
+		if sf.next < len(sf.units) {
+			sf.next++
+			sf.active++
+			return sf, sf.units[sf.next-1], nil
+		}
+		s.closeIfDone(sf)
+		s.cur++
+	}
+	return nil, ntUnit{}, s.err
+}
+
+func (s *ntScan) closeIfDone(sf *ntScanFile) {
+	if sf.owned && sf.f != nil && sf.next == len(sf.units) && sf.active == 0 {
+		sf.f.Close()
+		sf.f = nil
+	}
+}
+
+func (s *ntScan) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	var errs []error
+	for _, sf := range s.files {
+		if sf != nil && sf.owned && sf.f != nil {
+			errs = append(errs, sf.f.Close())
+			sf.f = nil
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// ntWorker reads one cluster at a time and hands it to DuckDB in chunks.
+type ntWorker struct {
+	s       *ntScan
+	sf      *ntScanFile
+	path    string
+	first   int64 // the unit's first entry in the file
+	arrays  []rntuple.Array
+	pos, n  int
+	scratch writeScratch
+}
+
+func (w *ntWorker) Fill(out capi.Chunk) (int, error) {
+	for w.sf == nil || w.pos >= w.n {
+		sf, u, err := w.s.take(w.sf)
+		w.sf = nil
+		if err != nil || sf == nil {
+			return 0, err
+		}
+		w.sf, w.path = sf, sf.f.path
+		w.first, w.pos, w.n = sf.f.nt.Clusters[u.cluster].FirstEntry+u.first, 0, int(u.n)
+		if w.arrays == nil {
+			w.arrays = make([]rntuple.Array, len(w.s.proj))
+		}
+		for i, t := range sf.types {
+			if t == nil {
+				continue
+			}
+			a, err := sf.f.nt.ReadRange(t, u.cluster, u.first, u.n)
+			if err != nil {
+				return 0, fmt.Errorf("read_root: %s: RNTuple %q: %w", sf.f.path, sf.f.nt.Name, err)
+			}
+			w.arrays[i] = a
+		}
+	}
+	n := min(capi.VectorSize, w.n-w.pos)
+	for i, p := range w.s.proj {
+		v := out.Vector(i)
+		switch {
+		case p.col >= 0:
+			if err := w.scratch.write(v, &w.arrays[i], rows{lo: w.pos, n: n}, 0); err != nil {
+				return 0, fmt.Errorf("read_root: %s: field %q: %w", w.path, w.s.t.cols[p.col].name, err)
+			}
+		case p.virtual == FileColumn:
+			v.SetConstantString(w.path)
+		case p.virtual == EntryColumn:
+			d := capi.Slice[int64](v, n)
+			for r := range d {
+				d[r] = w.first + int64(w.pos+r)
+			}
+		}
+	}
+	w.pos += n
+	return n, nil
+}
+
+// writeScratch holds the buffers a worker reuses from chunk to chunk.
+type writeScratch struct {
+	data []byte
+	ends []uint64
+}
+
+// rows are the rows of an Array to write: lo, lo+1, ..., lo+n-1 when idx
+// is nil (a whole unit, a list's items: the common case, copied without
+// an index), else idx (optionals' and variants' items).
+type rows struct {
+	lo, n int
+	idx   []int
+}
+
+func (r rows) at(k int) int {
+	if r.idx == nil {
+		return r.lo + k
+	}
+	return r.idx[k]
+}
+
+// write stores the values of a at rows rs into vector v's rows at,
+// at+1, ...: leaves converted to the column's width, lists through their
+// child vector, records member by member.
+func (s *writeScratch) write(v capi.Vector, a *rntuple.Array, rs rows, at int) error {
+	n := at + rs.n
+	switch a.Type.Kind {
+	case rntuple.KindBool:
+		d := capi.Slice[bool](v, n)[at:]
+		for k := range rs.n {
+			d[k] = a.Bools[rs.at(k)]
+		}
+	case rntuple.KindInt8:
+		putInts(capi.Slice[int8](v, n)[at:], a.Ints, rs)
+	case rntuple.KindInt16:
+		putInts(capi.Slice[int16](v, n)[at:], a.Ints, rs)
+	case rntuple.KindInt32:
+		putInts(capi.Slice[int32](v, n)[at:], a.Ints, rs)
+	case rntuple.KindInt64:
+		putInts(capi.Slice[int64](v, n)[at:], a.Ints, rs)
+	case rntuple.KindUint8:
+		putInts(capi.Slice[uint8](v, n)[at:], a.Uints, rs)
+	case rntuple.KindUint16:
+		putInts(capi.Slice[uint16](v, n)[at:], a.Uints, rs)
+	case rntuple.KindUint32:
+		putInts(capi.Slice[uint32](v, n)[at:], a.Uints, rs)
+	case rntuple.KindUint64:
+		putInts(capi.Slice[uint64](v, n)[at:], a.Uints, rs)
+	case rntuple.KindFloat32:
+		d := capi.Slice[float32](v, n)[at:]
+		if rs.idx == nil {
+			for k, f := range a.Floats[rs.lo : rs.lo+rs.n] {
+				d[k] = float32(f)
+			}
+			break
+		}
+		for k, i := range rs.idx {
+			d[k] = float32(a.Floats[i])
+		}
+	case rntuple.KindFloat64:
+		d := capi.Slice[float64](v, n)[at:]
+		if rs.idx == nil {
+			copy(d, a.Floats[rs.lo:rs.lo+rs.n])
+			break
+		}
+		for k, i := range rs.idx {
+			d[k] = a.Floats[i]
+		}
+	case rntuple.KindString:
+		s.data, s.ends = s.data[:0], s.ends[:0]
+		for k := range rs.n {
+			s.data = append(s.data, a.Strings[rs.at(k)]...)
+			s.ends = append(s.ends, uint64(len(s.data)))
+		}
+		v.AssignStrings(at, s.data, s.ends)
+	case rntuple.KindList:
+		base := v.ListSize()
+		var child rows
+		if rs.idx == nil {
+			lo, hi := a.Offsets[rs.lo], a.Offsets[rs.lo+rs.n]
+			child = rows{lo: int(lo), n: int(hi - lo)}
+		} else {
+			for _, i := range rs.idx {
+				for k := a.Offsets[i]; k < a.Offsets[i+1]; k++ {
+					child.idx = append(child.idx, int(k))
+				}
+			}
+			child.n = len(child.idx)
+		}
+		if err := v.ListReserve(base + child.n); err != nil {
+			return err
+		}
+		entries := capi.Slice[capi.ListEntry](v, n)[at:]
+		off := base
+		for k := range rs.n {
+			i := rs.at(k)
+			l := int(a.Offsets[i+1] - a.Offsets[i])
+			entries[k] = capi.ListEntry{Offset: uint64(off), Length: uint64(l)}
+			off += l
+		}
+		if err := s.write(v.ListChild(), &a.Children[0], child, base); err != nil {
+			return err
+		}
+		return v.ListSetSize(base + child.n)
+	case rntuple.KindArray:
+		size := a.Type.Size
+		child := rows{lo: rs.lo * size, n: rs.n * size}
+		if rs.idx != nil {
+			child.idx = make([]int, 0, rs.n*size)
+			for _, i := range rs.idx {
+				for k := range size {
+					child.idx = append(child.idx, i*size+k)
+				}
+			}
+		}
+		return s.write(v.ArrayChild(), &a.Children[0], child, at*size)
+	case rntuple.KindOptional:
+		for k := range rs.n {
+			i := rs.at(k)
+			if a.Offsets[i+1] == a.Offsets[i] {
+				v.SetNull(at + k)
+				continue
+			}
+			if err := s.write(v, &a.Children[0], rows{lo: int(a.Offsets[i]), n: 1}, at+k); err != nil {
+				return err
+			}
+		}
+	case rntuple.KindStruct:
+		for m := range a.Children {
+			if err := s.write(v.StructChild(m), &a.Children[m], rs, at); err != nil {
+				return err
+			}
+		}
+	case rntuple.KindVariant:
+		for k := range rs.n {
+			i := rs.at(k)
+			tag := int(a.Tags[i])
+			if tag == 0 {
+				v.SetNull(at + k)
+			}
+			for m := range a.Children {
+				cv := v.StructChild(m)
+				if m+1 != tag {
+					cv.SetNull(at + k)
+					continue
+				}
+				if err := s.write(cv, &a.Children[m], rows{lo: int(a.Index[i]), n: 1}, at+k); err != nil {
+					return err
+				}
+			}
+		}
+	default:
+		return fmt.Errorf("no SQL writer for %s", typeName(a.Type))
+	}
+	return nil
+}
+
+func putInts[D int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64, S int64 | uint64](d []D, src []S, rs rows) {
+	if rs.idx == nil {
+		for k, v := range src[rs.lo : rs.lo+rs.n] {
+			d[k] = D(v)
+		}
+		return
+	}
+	for k, i := range rs.idx {
+		d[k] = D(src[i])
+	}
+}
+
+// rntupleTrees lists a file's RNTuples for root_trees.
+func rntupleTrees(name string, o SourceOptions) ([][]any, error) {
+	var rows [][]any
+	for _, n := range ntuplesIn(name, o) {
+		f, err := openNTuple(name, n, o)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, []any{name, safeText(n), safeText(f.nt.Description), f.nt.Entries, int64(len(ntColumns(f.nt))), "RNTuple"})
+		f.Close()
+	}
+	return rows, nil
+}
+
+// rntupleBranches describes an RNTuple's top-level fields for
+// root_branches, or ok false when the file has no RNTuple by that name.
+func rntupleBranches(name, tree string, o SourceOptions) (rows [][]any, ok bool, err error) {
+	have := ntuplesIn(name, o)
+	if len(have) == 0 || (tree != "" && !slices.Contains(have, tree)) || (tree == "" && len(have) > 1) {
+		return nil, false, nil
+	}
+	f, err := openNTuple(name, tree, o)
+	if err != nil {
+		return nil, true, err
+	}
+	defer f.Close()
+	nt := f.nt
+	for _, c := range ntColumns(nt) {
+		zip, unzip, pages, comp := fieldBytes(nt, c.field)
+		sqlType := ""
+		if c.why == "" {
+			sqlType = c.typ.String()
+		}
+		rows = append(rows, []any{name, safeText(nt.Name), c.name, c.name, c.cpp, sqlType,
+			zip, unzip, pages, comp, c.why == "", c.why})
+	}
+	return rows, true, nil
+}
+
+// fieldBytes sums the pages of a field and its subfields: stored and
+// uncompressed bytes, page count, and the compression of its first page
+// range ("none" when stored uncompressed).
+func fieldBytes(nt *rntuple.NTuple, id int) (zip, unzip, pages int64, comp string) {
+	comp = "none"
+	var visit func(id, depth int)
+	visit = func(id, depth int) {
+		if depth > 64 {
+			return
+		}
+		f := &nt.Fields[id]
+		if !f.Projected() {
+			for _, col := range f.Columns {
+				z, u, p, c := nt.ColumnBytes(col)
+				zip, unzip, pages = zip+z, unzip+u, pages+p
+				if c >= 0 && comp == "none" && c%100 != 0 {
+					comp = compressionName(int(c))
+				}
+			}
+		}
+		for _, ch := range f.Children {
+			visit(ch, depth+1)
+		}
+	}
+	visit(id, 0)
+	return zip, unzip, pages, strings.TrimSpace(comp)
+}

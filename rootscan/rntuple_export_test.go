@@ -1,0 +1,10 @@
+package rootscan
+
+// SetRNTupleUnitEntries makes read_root cut RNTuple clusters into units of
+// at most n entries, so that tests start units inside pages; it returns a
+// function restoring the default.
+func SetRNTupleUnitEntries(n int64) (restore func()) {
+	old := ntUnitEntries
+	ntUnitEntries = n
+	return func() { ntUnitEntries = old }
+}

@@ -1,0 +1,345 @@
+package rootwrite
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/hepsql/hepsql/internal/capi"
+	"github.com/hepsql/hepsql/rootio/rntuple"
+)
+
+// COPY ... TO 'f.root' (FORMAT rntuple) writes the query's rows as an
+// RNTuple (format 1.0, ROOT 6.34 and later) through rootio/rntuple: one
+// top-level field per column, lists as std::vector, fixed arrays as
+// std::array, STRUCTs as records. Rows are gathered into clusters of
+// CLUSTER_ROWS rows. Options: TREE (the RNTuple's name, default Events),
+// COMPRESSION (zstd, zlib, lz4, lzma or none; default zstd), LEVEL (1–9,
+// default 5), CLUSTER_ROWS (default 100000).
+
+// ntupleOptions are COPY (FORMAT rntuple)'s options.
+type ntupleOptions struct {
+	name        string
+	compression int // ROOT's settings
+	clusterRows int
+}
+
+func parseNTupleOptions(m map[string]any) (ntupleOptions, error) {
+	o := ntupleOptions{name: "Events", clusterRows: 100_000}
+	alg, level := "zstd", int64(5)
+	for k, v := range m {
+		bad := func(want string) error {
+			return fmt.Errorf("COPY (FORMAT rntuple): option %s must be %s, got %v", k, want, v)
+		}
+		switch k {
+		case "TREE":
+			s, ok := v.(string)
+			if !ok || !branchName.MatchString(s) {
+				return o, bad("an RNTuple name (letters, digits, _ and .)")
+			}
+			o.name = s
+		case "COMPRESSION":
+			s, ok := v.(string)
+			if !ok {
+				return o, bad("zstd, zlib, lz4, lzma or none")
+			}
+			alg = strings.ToLower(s)
+		case "LEVEL":
+			n, ok := v.(int64)
+			if !ok || n < 1 || n > 9 {
+				return o, bad("an integer from 1 to 9")
+			}
+			level = n
+		case "CLUSTER_ROWS":
+			n, ok := v.(int64)
+			if !ok || n < 1 || n > 1<<30 {
+				return o, bad("a positive number of rows")
+			}
+			o.clusterRows = int(n)
+		default:
+			return o, fmt.Errorf("COPY (FORMAT rntuple): unknown option %s (TREE, COMPRESSION, LEVEL, CLUSTER_ROWS)", k)
+		}
+	}
+	algs := map[string]int{"none": 0, "zlib": 1, "lzma": 2, "lz4": 4, "zstd": 5}
+	a, ok := algs[alg]
+	if !ok {
+		return o, fmt.Errorf("COPY (FORMAT rntuple): COMPRESSION %q: zstd, zlib, lz4, lzma or none", alg)
+	}
+	if a != 0 {
+		o.compression = a*100 + int(level)
+	}
+	return o, nil
+}
+
+// BindRNTuple checks the options and columns of COPY (FORMAT rntuple).
+func BindRNTuple(b *capi.CopyBind) (capi.CopyTarget, error) {
+	opts, err := parseNTupleOptions(b.Options)
+	if err != nil {
+		return nil, err
+	}
+	t := &ntupleTarget{opts: opts}
+	seen := map[string]string{}
+	for _, c := range b.Columns {
+		if !branchName.MatchString(c.Name) {
+			return nil, fmt.Errorf("COPY (FORMAT rntuple): column name %q is not a field name (letters, digits, _ and .): name it with AS", c.Name)
+		}
+		if other, ok := seen[strings.ToLower(c.Name)]; ok {
+			return nil, fmt.Errorf("COPY (FORMAT rntuple): columns %q and %q differ only in case", other, c.Name)
+		}
+		seen[strings.ToLower(c.Name)] = c.Name
+		rt, err := ntupleType(c.Type, c.Name, true)
+		if err != nil {
+			return nil, fmt.Errorf("COPY (FORMAT rntuple): column %q has type %s, which RNTuple output does not support (%v)", c.Name, c.TypeName, err)
+		}
+		t.names = append(t.names, c.Name)
+		t.types = append(t.types, rt)
+		t.sql = append(t.sql, c.Type)
+	}
+	if len(t.names) == 0 {
+		return nil, errors.New("COPY (FORMAT rntuple): no columns to write")
+	}
+	return t, nil
+}
+
+// ntupleType maps a DuckDB type to the RNTuple type it is written as.
+// Records get a type name of their own (nested ones must have one).
+func ntupleType(t capi.Type, path string, top bool) (*rntuple.Type, error) {
+	kinds := map[capi.TypeID]rntuple.Kind{
+		capi.Boolean: rntuple.KindBool, capi.TinyInt: rntuple.KindInt8, capi.SmallInt: rntuple.KindInt16,
+		capi.Integer: rntuple.KindInt32, capi.BigInt: rntuple.KindInt64, capi.UTinyInt: rntuple.KindUint8,
+		capi.USmallInt: rntuple.KindUint16, capi.UInteger: rntuple.KindUint32, capi.UBigInt: rntuple.KindUint64,
+		capi.Float: rntuple.KindFloat32, capi.Double: rntuple.KindFloat64, capi.Varchar: rntuple.KindString,
+	}
+	if k, ok := kinds[t.ID]; ok {
+		return &rntuple.Type{Kind: k}, nil
+	}
+	switch t.ID {
+	case capi.List, capi.Array:
+		et, err := ntupleType(*t.Elem, path+"_item", false)
+		if err != nil {
+			return nil, err
+		}
+		if t.ID == capi.List {
+			return &rntuple.Type{Kind: rntuple.KindList, Elem: et}, nil
+		}
+		return &rntuple.Type{Kind: rntuple.KindArray, Elem: et, Size: t.Size}, nil
+	case capi.Struct:
+		if len(t.Fields) == 0 {
+			return nil, errors.New("an empty STRUCT")
+		}
+		rt := &rntuple.Type{Kind: rntuple.KindStruct, Name: "hepsql::" + path}
+		for _, f := range t.Fields {
+			if !branchName.MatchString(f.Name) {
+				return nil, fmt.Errorf("STRUCT member %q is not a field name", f.Name)
+			}
+			mt, err := ntupleType(f.Type, path+"_"+f.Name, false)
+			if err != nil {
+				return nil, err
+			}
+			rt.Names = append(rt.Names, f.Name)
+			rt.Members = append(rt.Members, mt)
+		}
+		return rt, nil
+	}
+	return nil, errors.New("no RNTuple field type for it")
+}
+
+type ntupleTarget struct {
+	opts  ntupleOptions
+	names []string
+	types []*rntuple.Type
+	sql   []capi.Type
+}
+
+func (t *ntupleTarget) Open(path string) (capi.CopyWriter, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("COPY (FORMAT rntuple): %w", err)
+	}
+	w, err := rntuple.NewWriter(f, t.opts.name, t.names, t.types, rntuple.WriteOptions{Compression: t.opts.compression})
+	if err != nil {
+		f.Close()
+		os.Remove(path)
+		return nil, fmt.Errorf("COPY (FORMAT rntuple): %w", err)
+	}
+	nw := &ntupleWriter{t: t, path: path, f: f, w: w}
+	nw.reset()
+	return nw, nil
+}
+
+// ntupleWriter gathers rows into a cluster's arrays and writes a cluster
+// when it holds CLUSTER_ROWS rows.
+type ntupleWriter struct {
+	t        *ntupleTarget
+	path     string
+	f        *os.File
+	w        *rntuple.Writer
+	arrays   []rntuple.Array
+	rows     int
+	idx      []int
+	finished bool
+}
+
+func (nw *ntupleWriter) reset() {
+	nw.arrays = make([]rntuple.Array, len(nw.t.types))
+	for i, t := range nw.t.types {
+		nw.arrays[i] = emptyArray(t)
+	}
+	nw.rows = 0
+}
+
+// emptyArray is an Array of no rows of type t, with its children.
+func emptyArray(t *rntuple.Type) rntuple.Array {
+	a := rntuple.Array{Type: t}
+	switch t.Kind {
+	case rntuple.KindList:
+		a.Offsets = []int64{0}
+		a.Children = []rntuple.Array{emptyArray(t.Elem)}
+	case rntuple.KindArray:
+		a.Children = []rntuple.Array{emptyArray(t.Elem)}
+	case rntuple.KindStruct:
+		for _, m := range t.Members {
+			a.Children = append(a.Children, emptyArray(m))
+		}
+	}
+	return a
+}
+
+func (nw *ntupleWriter) Write(in capi.Args) error {
+	n := in.Rows()
+	nw.idx = nw.idx[:0]
+	for r := range n {
+		nw.idx = append(nw.idx, r)
+	}
+	for i := range nw.arrays {
+		if err := gather(&nw.arrays[i], in.Arg(i), nw.t.sql[i], nw.idx, n, nw.t.names[i]); err != nil {
+			return err
+		}
+	}
+	nw.rows += n
+	if nw.rows >= nw.t.opts.clusterRows {
+		return nw.flush()
+	}
+	return nil
+}
+
+func (nw *ntupleWriter) flush() error {
+	if nw.rows == 0 {
+		return nil
+	}
+	if err := nw.w.WriteCluster(nw.arrays); err != nil {
+		return fmt.Errorf("COPY (FORMAT rntuple): %s: %w", nw.path, err)
+	}
+	nw.reset()
+	return nil
+}
+
+// gather appends rows idx of vector v (of size rows, type t) to a.
+func gather(a *rntuple.Array, v capi.Vector, t capi.Type, idx []int, rows int, name string) error {
+	if err := noNulls(v, rows, name, "value"); err != nil {
+		return err
+	}
+	a.Len += len(idx)
+	switch t.ID {
+	case capi.Boolean:
+		d := capi.Slice[bool](v, rows)
+		for _, i := range idx {
+			a.Bools = append(a.Bools, d[i])
+		}
+	case capi.TinyInt:
+		a.Ints = appendInts(a.Ints, capi.Slice[int8](v, rows), idx)
+	case capi.SmallInt:
+		a.Ints = appendInts(a.Ints, capi.Slice[int16](v, rows), idx)
+	case capi.Integer:
+		a.Ints = appendInts(a.Ints, capi.Slice[int32](v, rows), idx)
+	case capi.BigInt:
+		a.Ints = appendInts(a.Ints, capi.Slice[int64](v, rows), idx)
+	case capi.UTinyInt:
+		a.Uints = appendInts(a.Uints, capi.Slice[uint8](v, rows), idx)
+	case capi.USmallInt:
+		a.Uints = appendInts(a.Uints, capi.Slice[uint16](v, rows), idx)
+	case capi.UInteger:
+		a.Uints = appendInts(a.Uints, capi.Slice[uint32](v, rows), idx)
+	case capi.UBigInt:
+		a.Uints = appendInts(a.Uints, capi.Slice[uint64](v, rows), idx)
+	case capi.Float:
+		d := capi.Slice[float32](v, rows)
+		for _, i := range idx {
+			a.Floats = append(a.Floats, float64(d[i]))
+		}
+	case capi.Double:
+		d := capi.Slice[float64](v, rows)
+		for _, i := range idx {
+			a.Floats = append(a.Floats, d[i])
+		}
+	case capi.Varchar:
+		for _, i := range idx {
+			a.Strings = append(a.Strings, v.StringAt(i))
+		}
+	case capi.List:
+		entries := capi.Slice[capi.ListEntry](v, rows)
+		var child []int
+		last := a.Offsets[len(a.Offsets)-1]
+		for _, i := range idx {
+			e := entries[i]
+			for k := range e.Length {
+				child = append(child, int(e.Offset+k))
+			}
+			last += int64(e.Length)
+			a.Offsets = append(a.Offsets, last)
+		}
+		return gather(&a.Children[0], v.ListChild(), *t.Elem, child, v.ListSize(), name)
+	case capi.Array:
+		child := make([]int, 0, len(idx)*t.Size)
+		for _, i := range idx {
+			for k := range t.Size {
+				child = append(child, i*t.Size+k)
+			}
+		}
+		return gather(&a.Children[0], v.ArrayChild(), *t.Elem, child, rows*t.Size, name)
+	case capi.Struct:
+		for k, f := range t.Fields {
+			if err := gather(&a.Children[k], v.StructChild(k), f.Type, idx, rows, name+"."+f.Name); err != nil {
+				return err
+			}
+		}
+	default:
+		return fmt.Errorf("COPY (FORMAT rntuple): column %q: type %s not written", name, t)
+	}
+	return nil
+}
+
+func appendInts[S int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64, D int64 | uint64](dst []D, src []S, idx []int) []D {
+	for _, i := range idx {
+		dst = append(dst, D(src[i]))
+	}
+	return dst
+}
+
+func (nw *ntupleWriter) Finish() error {
+	nw.finished = true
+	err := nw.flush()
+	if err == nil {
+		err = nw.w.Close()
+	}
+	if cerr := nw.f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(nw.path)
+		return fmt.Errorf("COPY (FORMAT rntuple): %s: %w", nw.path, err)
+	}
+	return nil
+}
+
+// Close runs when DuckDB drops the COPY: without Finish (an error or an
+// interrupt), the partial file is removed.
+func (nw *ntupleWriter) Close() error {
+	if !nw.finished {
+		nw.finished = true
+		nw.f.Close()
+		os.Remove(nw.path)
+	}
+	return nil
+}
