@@ -16,7 +16,7 @@ import (
 // schedule is the distributed UCluster paper's (Adam, learning rate halved
 // every three epochs down to 1e-5, β = 10, α from 1 growing by 2 an epoch).
 type Options struct {
-	PretrainEpochs int     // classification only, 5
+	PretrainEpochs int     // classification only, 5 (< 0: none)
 	Epochs         int     // end to end after the k-means, 10
 	BatchSize      int     // 256 (global, split across the workers)
 	LR             float64 // 1e-3
@@ -41,7 +41,12 @@ func (o Options) withDefaults() Options {
 			*v = d
 		}
 	}
-	def(&o.PretrainEpochs, 5)
+	switch {
+	case o.PretrainEpochs == 0:
+		o.PretrainEpochs = 5
+	case o.PretrainEpochs < 0: // none
+		o.PretrainEpochs = 0
+	}
 	def(&o.Epochs, 10)
 	def(&o.BatchSize, 256)
 	def(&o.LRHalveEvery, 3)
