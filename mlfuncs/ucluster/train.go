@@ -17,7 +17,7 @@ import (
 // every three epochs down to 1e-5, β = 10, α from 1 growing by 2 an epoch).
 type Options struct {
 	PretrainEpochs int     // classification only, 5 (< 0: none)
-	Epochs         int     // end to end after the k-means, 10
+	Epochs         int     // end to end after the k-means, 10 (at least 1)
 	BatchSize      int     // 256 (global, split across the workers)
 	LR             float64 // 1e-3
 	LRHalveEvery   int     // epochs, counted over both phases; 3
@@ -188,11 +188,6 @@ func Train(ctx context.Context, spec Spec, src data.Source, opt Options) (*Resul
 			if err := opt.OnEpoch(ep); err != nil {
 				return nil, fmt.Errorf("ucluster: stopped after epoch %d: %w", e, err)
 			}
-		}
-	}
-	if opt.Epochs == 0 || opt.PretrainEpochs == total { // no end-to-end epoch: still place the centroids
-		if res.Inertia, err = initCentroids(ctx, m, src, opt, tr.team); err != nil {
-			return nil, err
 		}
 	}
 	return res, nil
