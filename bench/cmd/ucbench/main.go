@@ -55,6 +55,7 @@ type config struct {
 	python                  string
 	replaySteps, replayB    int
 	skipTime, skipAcc, skip bool
+	separated               bool
 }
 
 func ints(s string) []int {
@@ -96,6 +97,7 @@ func main() {
 	flag.BoolVar(&c.skipTime, "skip-time", false, "skip the timings")
 	flag.BoolVar(&c.skipAcc, "skip-acc", false, "skip the accuracy runs")
 	flag.BoolVar(&c.skip, "skip-replay", false, "skip the replay")
+	flag.BoolVar(&c.separated, "separated", false, "jets of clearly separated masses (synth.JetOptions.Separated) instead of W/Z overlapping")
 	flag.Parse()
 	c.threads, c.seeds = ints(threads), ints(seeds)
 	log.SetFlags(0)
@@ -114,8 +116,8 @@ func run(c *config) error {
 	if err := os.MkdirAll(c.out, 0o755); err != nil {
 		return err
 	}
-	tr := synth.Jets(synth.JetOptions{Jets: c.jets, Seed: 11, MaxParticles: 100})
-	te := synth.Jets(synth.JetOptions{Jets: c.test, Seed: 12, MaxParticles: 100})
+	tr := synth.Jets(synth.JetOptions{Jets: c.jets, Seed: 11, MaxParticles: 100, Separated: c.separated})
+	te := synth.Jets(synth.JetOptions{Jets: c.test, Seed: 12, MaxParticles: 100, Separated: c.separated})
 	if err := export(c, tr, te); err != nil {
 		return err
 	}
@@ -123,7 +125,8 @@ func run(c *config) error {
 	for _, n := range tr.Counts {
 		mean += float64(n)
 	}
-	fmt.Printf("jets: %d training, %d held out, %.1f particles a jet on average (at most 100); batch %d\n\n", c.jets, c.test, mean/float64(c.jets), c.batch)
+	fmt.Printf("jets: %d training, %d held out (separated: %v), %.1f particles a jet on average (at most 100); batch %d, lr %g halved every %d epochs, β %g, α %g + %g an epoch\n\n",
+		c.jets, c.test, c.separated, mean/float64(c.jets), c.batch, c.lr, c.halve, c.beta, c.alpha, c.alphaStep)
 	if !c.skipTime {
 		fmt.Println("| threads | framework | pre-training s/epoch | end-to-end s/epoch |")
 		fmt.Println("|---|---|---|---|")
