@@ -129,6 +129,17 @@ func TestUClusterFromSQL(t *testing.T) {
 	if len(truth) != test.Jets {
 		t.Fatalf("predict gave %d rows", len(truth))
 	}
+	// The same particles as a list of FLOAT[8] give the same distances.
+	var same int
+	if err := db.QueryRow(`WITH a AS (SELECT jet, dist_0, dist_1, dist_2 FROM predict('uc', 'SELECT jet, particles FROM held')),
+		b AS (SELECT jet, dist_0, dist_1, dist_2 FROM predict('uc', 'SELECT jet, list_transform(particles,
+			p -> [p.deta, p.dphi, p.log_pt, p.log_e, p.log_pt_rel, p.log_e_rel, p.dr, p.pid]::FLOAT[]) AS particles FROM held'))
+		SELECT count(*) FROM a JOIN b USING (jet) WHERE a.dist_0 = b.dist_0 AND a.dist_1 = b.dist_1 AND a.dist_2 = b.dist_2`).Scan(&same); err != nil {
+		t.Fatal(err)
+	}
+	if same != test.Jets {
+		t.Errorf("lists of FLOAT[] and lists of STRUCTs agree on %d of %d jets", same, test.Jets)
+	}
 	// Brute force over the 3! matchings.
 	best := 0
 	for _, perm := range [][3]int32{{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}} {
