@@ -145,7 +145,7 @@ func Train(ctx context.Context, spec Spec, src data.Source, opt Options) (*Resul
 		if e > opt.PretrainEpochs {
 			if e == opt.PretrainEpochs+1 {
 				t0 := time.Now()
-				if res.Inertia, err = initCentroids(ctx, m, src, opt, tr.team); err != nil {
+				if res.Inertia, err = initCentroids(ctx, m, src, st.Rows, opt, tr.team); err != nil {
 					return nil, err
 				}
 				res.KMeansSeconds = time.Since(t0).Seconds()
@@ -289,9 +289,16 @@ func (t *trainer) shard(w int) {
 	t.sums[w] = t.m.Backward(ws, t.b.Labels[lo:hi], t.loss, 1/float32(t.b.Rows), t.grad[w])
 }
 
-// initCentroids embeds the whole source and sets the centroids by k-means.
-func initCentroids(ctx context.Context, m *Model, src data.Source, opt Options, tm *team.Team) (float64, error) {
-	z, err := EmbedAll(ctx, m, src, tm)
+// kmeansRows bounds the jets the k-means sees (512 bytes of embedding a
+// jet at the default width: 100 MiB at this bound), so that memory does
+// not grow with the data set; larger sources are thinned evenly.
+const kmeansRows = 200_000
+
+// initCentroids embeds the source (every stride-th row of its rows, for
+// at most kmeansRows) and sets the centroids by k-means.
+func initCentroids(ctx context.Context, m *Model, src data.Source, rows int, opt Options, tm *team.Team) (float64, error) {
+	stride := (rows + kmeansRows - 1) / kmeansRows
+	z, err := EmbedAll(ctx, m, src, tm, stride)
 	if err != nil {
 		return 0, fmt.Errorf("ucluster: embedding for the k-means: %w", err)
 	}
@@ -304,14 +311,17 @@ func initCentroids(ctx context.Context, m *Model, src data.Source, opt Options, 
 	return inertia, nil
 }
 
-// EmbedAll returns the embeddings of a whole pass of src, rows × Embed,
-// each source batch split across tm's members.
-func EmbedAll(ctx context.Context, m *Model, src data.Source, tm *team.Team) ([]float32, error) {
+// EmbedAll returns the embeddings of every stride-th row (from the first)
+// of a pass of src, each source batch split across tm's members.
+func EmbedAll(ctx context.Context, m *Model, src data.Source, tm *team.Team, stride int) ([]float32, error) {
 	p := newPredictor(m, tm)
 	if err := src.Rewind(); err != nil {
 		return nil, err
 	}
-	var z []float32
+	stride = max(stride, 1)
+	d := m.Spec.SeqLen * m.Spec.SeqDim
+	var z, keep []float32
+	row := 0
 	for {
 		b, err := src.Next(ctx)
 		if err == io.EOF {
@@ -320,8 +330,21 @@ func EmbedAll(ctx context.Context, m *Model, src data.Source, tm *team.Team) ([]
 		if err != nil {
 			return nil, err
 		}
+		seq, n := b.Inputs[0], b.Rows
+		if stride > 1 {
+			keep = keep[:0]
+			n = 0
+			for r := 0; r < b.Rows; r++ {
+				if (row+r)%stride == 0 {
+					keep = append(keep, seq[r*d:(r+1)*d]...)
+					n++
+				}
+			}
+			seq = keep
+		}
+		row += b.Rows
 		at := len(z)
-		z = append(z, make([]float32, b.Rows*m.Spec.Embed)...)
-		p.run(b.Inputs[0], b.Rows, z[at:], nil)
+		z = append(z, make([]float32, n*m.Spec.Embed)...)
+		p.run(seq, n, z[at:], nil)
 	}
 }

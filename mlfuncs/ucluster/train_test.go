@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/hepsql/hepsql/mlfuncs/data"
+	"github.com/hepsql/hepsql/mlfuncs/internal/team"
 	"github.com/hepsql/hepsql/mlfuncs/metrics"
 	"github.com/hepsql/hepsql/mlfuncs/synth"
 )
@@ -73,6 +74,38 @@ func TestClustersSeparatedJets(t *testing.T) {
 	for i := range d2 {
 		if d2[i] != dist[i] {
 			t.Fatalf("decoded model: distance %d is %g, was %g", i, d2[i], dist[i])
+		}
+	}
+}
+
+// TestEmbedAllThins checks that the k-means' thinned pass embeds exactly
+// every stride-th jet, across the source's chunk boundaries.
+func TestEmbedAllThins(t *testing.T) {
+	s := synth.Jets(synth.JetOptions{Jets: 50, Seed: 3, MaxParticles: 20})
+	src, err := data.NewMemory([][]float32{s.Particles}, s.Aux, []int{20 * synth.JetFeatures}, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := New(Spec{SeqLen: 20, SeqDim: synth.JetFeatures, Edge1: 4, Edge2: 4, Embed: 5, Head: 4}, 1)
+	tm := team.New(2)
+	defer tm.Close()
+	all, err := EmbedAll(context.Background(), m, src, tm, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	thin, err := EmbedAll(context.Background(), m, src, tm, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	E := 5
+	if len(all) != 50*E || len(thin) != 17*E {
+		t.Fatalf("%d and %d values, want %d and %d", len(all), len(thin), 50*E, 17*E)
+	}
+	for i := range 17 {
+		for e := range E {
+			if thin[i*E+e] != all[3*i*E+e] {
+				t.Fatalf("thinned row %d differs from row %d", i, 3*i)
+			}
 		}
 	}
 }
