@@ -79,8 +79,8 @@ func main() {
 	flag.IntVar(&c.jets, "jets", 8192, "training jets")
 	flag.IntVar(&c.test, "test", 2048, "held-out jets")
 	flag.IntVar(&c.batch, "batch", 512, "batch size")
-	flag.IntVar(&c.pretrain, "pretrain", 2, "timing: pre-training epochs")
-	flag.IntVar(&c.epochs, "epochs", 2, "timing: end-to-end epochs")
+	flag.IntVar(&c.pretrain, "pretrain", 3, "timing: pre-training epochs (the fastest is reported)")
+	flag.IntVar(&c.epochs, "epochs", 3, "timing: end-to-end epochs (the fastest is reported)")
 	flag.IntVar(&c.accPretrain, "acc-pretrain", 6, "accuracy: pre-training epochs")
 	flag.IntVar(&c.accEpochs, "acc-epochs", 4, "accuracy: end-to-end epochs")
 	flag.Float64Var(&c.lr, "lr", 1e-3, "learning rate")
@@ -128,7 +128,7 @@ func run(c *config) error {
 	fmt.Printf("jets: %d training, %d held out (separated: %v), %.1f particles a jet on average (at most 100); batch %d, lr %g halved every %d epochs, β %g, α %g + %g an epoch\n\n",
 		c.jets, c.test, c.separated, mean/float64(c.jets), c.batch, c.lr, c.halve, c.beta, c.alpha, c.alphaStep)
 	if !c.skipTime {
-		fmt.Println("| threads | framework | pre-training s/epoch | end-to-end s/epoch |")
+		fmt.Println("fastest epoch of each phase (s):\n\n| threads | framework | pre-training s/epoch | end-to-end s/epoch |")
 		fmt.Println("|---|---|---|---|")
 		for _, th := range c.threads {
 			res, err := trainGo(c, tr, te, th, 1, c.pretrain, c.epochs)
@@ -141,7 +141,7 @@ func run(c *config) error {
 				if err != nil {
 					return err
 				}
-				fmt.Printf("| %d | PyTorch | %.3f | %.3f |\n", th, meanOf(pr[0].PretrainS), meanOf(pr[0].ClusterS))
+				fmt.Printf("| %d | PyTorch | %.3f | %.3f |\n", th, minOf(pr[0].PretrainS), minOf(pr[0].ClusterS))
 			}
 		}
 		fmt.Println()
@@ -178,6 +178,18 @@ func run(c *config) error {
 		}
 	}
 	return nil
+}
+
+// minOf is the fastest epoch: the machine is shared, and other work only
+// ever adds time.
+func minOf(x []float64) float64 {
+	m := 0.0
+	for i, v := range x {
+		if i == 0 || v < m {
+			m = v
+		}
+	}
+	return m
 }
 
 func meanOf(x []float64) float64 {
@@ -260,7 +272,7 @@ func trainGo(c *config, tr, te *synth.JetSet, threads int, seed uint64, pretrain
 			clu = append(clu, e.Seconds)
 		}
 	}
-	r.pre, r.clu = meanOf(pre), meanOf(clu)
+	r.pre, r.clu = minOf(pre), minOf(clu)
 	m := res.Model
 	p := ucluster.NewPredictor(m, threads)
 	defer p.Close()
