@@ -16,7 +16,7 @@ import (
 	"github.com/hepsql/hepsql/mlfuncs/ucluster"
 )
 
-var trainParams = []capi.NamedParam{
+var trainParams = append([]capi.NamedParam{
 	{Name: "model", Type: tVarchar},
 	{Name: "hidden", Type: tBigInts},
 	{Name: "gru_units", Type: tBigInt},
@@ -34,9 +34,7 @@ var trainParams = []capi.NamedParam{
 	{Name: "memory_mb", Type: tBigInt},
 	{Name: "features", Type: capi.ListOf(tVarchar)},
 	{Name: "label", Type: tVarchar},
-}
-
-func init() { trainParams = append(trainParams, ucParams...) }
+}, ucParams...) // model := 'ucluster''s own (ucluster.go)
 
 // trainConfig is a parsed train(...) call.
 type trainConfig struct {
