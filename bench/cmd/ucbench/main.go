@@ -54,6 +54,7 @@ type config struct {
 	accThreads              int
 	python                  string
 	replaySteps, replayB    int
+	replayCluster           int
 	skipTime, skipAcc, skip bool
 	separated               bool
 }
@@ -92,7 +93,8 @@ func main() {
 	flag.StringVar(&seeds, "seeds", "1,2,3", "accuracy: seeds")
 	flag.IntVar(&c.accThreads, "acc-threads", 2, "accuracy: threads")
 	flag.StringVar(&c.python, "python", "/usr/bin/python3", "python with torch ('' for hepsql only)")
-	flag.IntVar(&c.replaySteps, "replay-steps", 10, "replay: steps of each phase")
+	flag.IntVar(&c.replaySteps, "replay-steps", 10, "replay: pre-training steps")
+	flag.IntVar(&c.replayCluster, "replay-cluster-steps", 10, "replay: end-to-end steps")
 	flag.IntVar(&c.replayB, "replay-batch", 128, "replay: batch size")
 	flag.BoolVar(&c.skipTime, "skip-time", false, "skip the timings")
 	flag.BoolVar(&c.skipAcc, "skip-acc", false, "skip the accuracy runs")
@@ -237,7 +239,7 @@ func export(c *config, tr, te *synth.JetSet) error {
 	}
 	s, _ := spec().Normalize()
 	meta := map[string]any{"spec": s, "tensors": s.Tensors(), "replay": map[string]any{
-		"batch": c.replayB, "pretrain_steps": c.replaySteps, "cluster_steps": c.replaySteps, "lr": c.lr, "beta": c.beta, "alpha": c.alpha}}
+		"batch": c.replayB, "pretrain_steps": c.replaySteps, "cluster_steps": c.replayCluster, "lr": c.lr, "beta": c.beta, "alpha": c.alpha}}
 	b, err := json.MarshalIndent(meta, "", " ")
 	if err != nil {
 		return err
@@ -352,16 +354,22 @@ func replay(c *config, tr *synth.JetSet) error {
 	if err := npy.Write(filepath.Join(dir, "init.npy"), []int{len(m.Params)}, m.Params); err != nil {
 		return err
 	}
-	B, pre := c.replayB, c.replaySteps
-	steps := 2 * pre
-	rng := rand.New(rand.NewPCG(3, 3))
-	perm := rng.Perm(tr.Jets)
-	if steps*B > tr.Jets {
-		return fmt.Errorf("replay: %d steps of %d need %d jets, have %d", steps, B, steps*B, tr.Jets)
+	B, pre, post := c.replayB, c.replaySteps, c.replayCluster
+	steps := pre + post
+	if B > tr.Jets {
+		return fmt.Errorf("replay: batches of %d from %d jets", B, tr.Jets)
 	}
-	order := make([]int32, steps*B)
-	for i := range order {
-		order[i] = int32(perm[i])
+	// Epochs of random permutations, end to end, each epoch's last
+	// partial batch dropped.
+	rng := rand.New(rand.NewPCG(3, 3))
+	var order []int32
+	for len(order) < steps*B {
+		perm := rng.Perm(tr.Jets)
+		for i := 0; i+B <= len(perm) && len(order) < steps*B; i += B {
+			for _, r := range perm[i : i+B] {
+				order = append(order, int32(r))
+			}
+		}
 	}
 	if err := npy.Write(filepath.Join(dir, "order.npy"), []int{len(order)}, order); err != nil {
 		return err
@@ -400,7 +408,7 @@ func replay(c *config, tr *synth.JetSet) error {
 	if err := npy.Write(filepath.Join(dir, "go_final.npy"), []int{len(m.Params)}, m.Params); err != nil {
 		return err
 	}
-	fmt.Printf("replay: %d pre-training + %d end-to-end steps of %d jets, one thread; hepsql's losses %v\n", pre, pre, B, losses)
+	fmt.Printf("replay: %d pre-training + %d end-to-end steps of %d jets, lr %g, one thread\n", pre, post, B, c.lr)
 	if c.python == "" {
 		return nil
 	}
