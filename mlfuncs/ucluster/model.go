@@ -36,16 +36,16 @@ const Arch = "ucluster"
 
 // Spec is the architecture.
 type Spec struct {
-	Classes   int `json:"classes"`     // auxiliary classes
-	Clusters  int `json:"clusters"`    // k of the k-means
-	Neighbors int `json:"neighbors"`   // k of the kNN graph
-	SeqLen    int `json:"seq_len"`     // particles per jet at most
-	SeqDim    int `json:"seq_dim"`     // features per particle (≥ 2: Δη, Δφ first)
-	Edge1     int `json:"edge1"`       // width of the first edge convolution
-	Edge2     int `json:"edge2"`       // of the second
-	Embed     int `json:"embed"`       // of the jet embedding
-	Head      int `json:"head"`        // of the head's hidden layer
-	FocalGam  int `json:"focal_gamma"` // γ of the focal loss
+	Classes    int `json:"classes"`     // auxiliary classes
+	Clusters   int `json:"clusters"`    // k of the k-means
+	Neighbors  int `json:"neighbors"`   // k of the kNN graph
+	SeqLen     int `json:"seq_len"`     // particles per jet at most
+	SeqDim     int `json:"seq_dim"`     // features per particle (≥ 2: Δη, Δφ first)
+	Edge1      int `json:"edge1"`       // width of the first edge convolution
+	Edge2      int `json:"edge2"`       // of the second
+	Embed      int `json:"embed"`       // of the jet embedding
+	Head       int `json:"head"`        // of the head's hidden layer
+	FocalGamma int `json:"focal_gamma"` // γ of the focal loss
 }
 
 // Normalize fills zero fields with the defaults and checks the result.
@@ -64,7 +64,7 @@ func (s Spec) Normalize() (Spec, error) {
 	def(&s.Edge2, 64)
 	def(&s.Embed, 128)
 	def(&s.Head, 64)
-	def(&s.FocalGam, 2)
+	def(&s.FocalGamma, 2)
 	switch {
 	case s.Classes < 2:
 		return s, fmt.Errorf("ucluster: %d auxiliary classes; want at least 2", s.Classes)
@@ -74,7 +74,7 @@ func (s Spec) Normalize() (Spec, error) {
 		return s, fmt.Errorf("ucluster: k := %d neighbours; want at least 1", s.Neighbors)
 	case s.SeqDim < 2:
 		return s, fmt.Errorf("ucluster: particles have %d features; want at least 2 (Δη, Δφ first)", s.SeqDim)
-	case s.SeqLen < 1 || s.Edge1 < 1 || s.Edge2 < 1 || s.Embed < 1 || s.Head < 1 || s.FocalGam < 0:
+	case s.SeqLen < 1 || s.Edge1 < 1 || s.Edge2 < 1 || s.Embed < 1 || s.Head < 1 || s.FocalGamma < 0:
 		return s, fmt.Errorf("ucluster: bad sizes in %+v", s)
 	}
 	return s, nil

@@ -264,7 +264,7 @@ func (m *Model) Backward(ws *Workspace, labels []int32, loss Loss, scale float32
 	var sums Sums
 	// Focal loss −(1−p_c)^γ log p_c: dL/dz_j = w·(δ_cj − p_j) with
 	// w = γ(1−p_c)^(γ−1) p_c log p_c − (1−p_c)^γ.
-	gam := float64(s.FocalGam)
+	gam := float64(s.FocalGamma)
 	ws.dlog = grow(ws.dlog, rows*C)
 	for r := 0; r < rows; r++ {
 		c := int(labels[r])
