@@ -57,6 +57,7 @@ type config struct {
 	replayCluster           int
 	skipTime, skipAcc, skip bool
 	separated               bool
+	sameInit                bool
 }
 
 func ints(s string) []int {
@@ -99,6 +100,7 @@ func main() {
 	flag.BoolVar(&c.skipTime, "skip-time", false, "skip the timings")
 	flag.BoolVar(&c.skipAcc, "skip-acc", false, "skip the accuracy runs")
 	flag.BoolVar(&c.skip, "skip-replay", false, "skip the replay")
+	flag.BoolVar(&c.sameInit, "same-init", false, "accuracy: PyTorch starts from hepsql's initial weights of each seed (init_seedN.npy) instead of its own draw")
 	flag.BoolVar(&c.separated, "separated", false, "jets of clearly separated masses (synth.JetOptions.Separated) instead of W/Z overlapping")
 	flag.Parse()
 	c.threads, c.seeds = ints(threads), ints(seeds)
@@ -238,6 +240,15 @@ func export(c *config, tr, te *synth.JetSet) error {
 		}
 	}
 	s, _ := spec().Normalize()
+	for _, seed := range c.seeds {
+		m, err := ucluster.New(s, uint64(seed))
+		if err != nil {
+			return err
+		}
+		if err := w(fmt.Sprintf("init_seed%d", seed), []int{len(m.Params)}, m.Params); err != nil {
+			return err
+		}
+	}
 	meta := map[string]any{"spec": s, "tensors": s.Tensors(), "replay": map[string]any{
 		"batch": c.replayB, "pretrain_steps": c.replaySteps, "cluster_steps": c.replayCluster, "lr": c.lr, "beta": c.beta, "alpha": c.alpha}}
 	b, err := json.MarshalIndent(meta, "", " ")
@@ -314,6 +325,9 @@ func peer(c *config, threads int, seeds []int, pretrain, epochs int) ([]peerResu
 	}
 	cmd := peerCmd(c, "--threads", strconv.Itoa(threads), "--seeds", strings.Join(ss, ","),
 		"--pretrain", strconv.Itoa(pretrain), "--epochs", strconv.Itoa(epochs))
+	if c.sameInit {
+		cmd.Args = append(cmd.Args, "--same-init")
+	}
 	out, err := cmd.Output()
 	if err != nil {
 		return nil, fmt.Errorf("peer.py: %w", err)

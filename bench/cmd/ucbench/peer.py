@@ -190,7 +190,10 @@ def train(a, meta, seed):
     truth = load(d, "test_truth").astype(np.int64)
     s = meta["spec"]
     model = UCluster(meta["tensors"])
-    model.glorot(seed, s["edge1"], s["edge2"])
+    if a.same_init:
+        model.load_flat(load(d, f"init_seed{seed}"))
+    else:
+        model.glorot(seed, s["edge1"], s["edge2"])
     k = s["neighbors"]
     rng = np.random.default_rng(seed)
     opt = torch.optim.Adam(model.parameters(), lr=a.lr, eps=1e-7)
@@ -291,6 +294,7 @@ def main():
     ap.add_argument("--alpha", type=float, default=1)
     ap.add_argument("--alpha-step", type=float, default=2)
     ap.add_argument("--replay")
+    ap.add_argument("--same-init", action="store_true", help="start from hepsql's initial weights of the seed")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     meta = json.load(open(os.path.join(a.data, "meta.json")))
