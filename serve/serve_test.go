@@ -439,3 +439,26 @@ func TestDroppedVersion(t *testing.T) {
 		t.Errorf("after dropping every version: %d %s", code, b)
 	}
 }
+
+// TestUClusterNotServed checks that a ucluster model in the store leaves
+// the other models served and listed, and that asking for it gets a 400
+// that says why.
+func TestUClusterNotServed(t *testing.T) {
+	db, hs, _ := setup(t)
+	exec(t, db, `CREATE TABLE jets AS SELECT (i % 3)::INTEGER AS aux_label,
+		list_transform(range(3 + i % 5), k -> [sin(i + k), cos(i * k), k, i % 3 + 1, -k, 0.5, k * k, 1]::FLOAT[]) AS particles
+		FROM range(60) t(i)`)
+	exec(t, db, `SELECT count(*) FROM train('uc', 'SELECT particles, aux_label FROM jets', model := 'ucluster',
+		pretrain_epochs := 1, epochs := 1, embed := 4, batch := 16, threads := 1)`)
+	code, b := get(t, hs.URL+"/models")
+	if code != http.StatusOK || !strings.Contains(string(b), `"m"`) || strings.Contains(string(b), `"uc"`) {
+		t.Errorf("GET /models: %d %s", code, b)
+	}
+	code, b = get(t, hs.URL+"/v2/models/uc")
+	if code != http.StatusBadRequest || !strings.Contains(string(b), "ucluster") {
+		t.Errorf("GET /v2/models/uc: %d %s", code, b)
+	}
+	if code, b := get(t, hs.URL+"/v2/models/m"); code != http.StatusOK {
+		t.Errorf("GET /v2/models/m beside a ucluster model: %d %s", code, b)
+	}
+}

@@ -258,6 +258,8 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, http.StatusBadRequest, re.msg)
 	case errors.Is(err, sqlml.ErrNoModel):
 		writeError(w, http.StatusNotFound, err.Error())
+	case errors.Is(err, sqlml.ErrNotServable):
+		writeError(w, http.StatusBadRequest, err.Error())
 	case errors.As(err, &tooBig):
 		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body over %d bytes", tooBig.Limit))
 	case errors.Is(err, errClosed):
@@ -481,7 +483,7 @@ func (s *Server) tfaasModels(w http.ResponseWriter, r *http.Request) {
 	for i, name := range names {
 		m, err := s.lookup(r.Context(), name, versions[i])
 		if err != nil {
-			if errors.Is(err, sqlml.ErrNoModel) { // dropped meanwhile
+			if errors.Is(err, sqlml.ErrNoModel) || errors.Is(err, sqlml.ErrNotServable) { // dropped meanwhile, or not servable (ucluster)
 				continue
 			}
 			s.fail(w, r, err)

@@ -103,3 +103,7 @@ func tanh32(x float32) float32 {
 	tanhInPlace(v[:], s[:])
 	return v[0]
 }
+
+// ExpInPlace is expInPlace for the other model packages (mlfuncs/ucluster's
+// attention softmax).
+func ExpInPlace(v []float32) { expInPlace(v) }

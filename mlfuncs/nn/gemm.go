@@ -73,3 +73,10 @@ func growInt(buf []int, n int) []int {
 	}
 	return buf[:n]
 }
+
+// Gemm is gemm for the other model packages (mlfuncs/ucluster), which
+// cannot import nn/internal/sgemm: c[m×n] = beta·c + op(a)·op(b), row-major,
+// a stored m×k (k×m if transA), b k×n (n×k if transB).
+func Gemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	gemm(transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc)
+}

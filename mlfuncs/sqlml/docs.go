@@ -33,7 +33,11 @@ func init() {
 				"Feature columns: numbers, lists of numbers (high-level features), one list of lists (a particle sequence, padding steps of zeros skipped); label: an integer class or a one-hot list. " +
 				"model 'mlp' (dense ReLU layers, hidden default [50, 20, 10]), 'gru' (GRU(gru_units, default 50) → dropout → softmax) or 'inclusive' (GRU and high-level features → dense 25 → softmax). " +
 				"Adam (lr 1e-3), batch 128, 5 epochs, seed 1; data-parallel over threads (default: all cores), the same seed and threads giving the same model; " +
-				"validation: the fraction of rows held out (0.2), patience: early stopping on the validation loss; memory_mb bounds the shuffle buffer (256): when shuffle_rows is below rows, batches mix only rows near each other in the query's order, so give such a query a random order.",
+				"validation: the fraction of rows held out (0.2), patience: early stopping on the validation loss; memory_mb bounds the shuffle buffer (256): when shuffle_rows is below rows, batches mix only rows near each other in the query's order, so give such a query a random order. " +
+				"model 'ucluster' (UCluster: unsupervised clustering of jets): one particle column, a list of STRUCTs of numbers or of lists, Δη and Δφ first (up to seq_len particles; all-zero rows are padding), and the auxiliary class in label (default 'aux_label'); " +
+				"a kNN graph (k := 8 neighbours in Δη, Δφ), two graph-attention edge convolutions (32, 64), a dense layer max-pooled to the jet embedding (embed := 128) and a classification head; " +
+				"pretrain_epochs (5) on the focal loss (γ 2), k-means of the embeddings into clusters (3) centroids, then epochs end to end on focal + beta (10) × Σ softmax(−α d)·d, α from alpha (1) growing by alpha_step (2) an epoch; " +
+				"learning rate halved every lr_halve_every (3) epochs down to 1e-5, batch 256; one row per epoch of both phases (train_loss: focal + β·clustering loss).",
 			Forms:   []string{tableForm("train", nameQuery, trainParams, epochColumns)},
 			Setup:   toySetup[:1],
 			Example: `SELECT epoch, round(train_loss, 3) AS train_loss, round(val_auc_macro, 3) AS val_auc FROM train('toy', 'SELECT label, hlf FROM toy', hidden := [16, 8], epochs := 3, lr := 0.01, threads := 1)`,
@@ -52,7 +56,8 @@ func init() {
 			Name: "predict", Group: mlGroup,
 			Summary: "The rows of query with model name applied (its current version; another with version := N or name 'name@N'): every column of the query, then prob_0 … prob_K−1 and the predicted class. " +
 				"The feature columns are found by the names they had in training (DECIMAL ones read as DOUBLE); each chunk of rows goes through the network at once, split over threads (default: all cores), in the query's order.",
-			Forms:   []string{tableForm("predict", nameQuery, predictParams, nil) + " → TABLE(query's columns…, prob_0 FLOAT, …, predicted BIGINT)"},
+			Forms: []string{tableForm("predict", nameQuery, predictParams, nil) + " → TABLE(query's columns…, prob_0 FLOAT, …, predicted BIGINT)",
+				tableForm("predict", nameQuery, predictParams, nil) + " → TABLE(query's columns…, cluster BIGINT, dist_0 FLOAT, …) for a 'ucluster' model: each row's nearest centroid and its squared distances to every centroid"},
 			Setup:   toySetup,
 			Example: `SELECT label, round(prob_0, 3) AS prob_0, round(prob_1, 3) AS prob_1, predicted FROM predict('toy', 'SELECT label, hlf FROM toy WHERE label = 1 LIMIT 3')`,
 		},
@@ -70,8 +75,10 @@ func init() {
 		},
 		&sqlfuncs.Function{
 			Name: "evaluate", Group: mlGroup,
-			Summary: "Scores model name (its current version; another with version := N or name 'name@N') on the labelled rows of query: accuracy, log-loss, one-vs-rest AUC per class and their mean, the confusion matrix (row: true class, column: predicted) and the version scored.",
-			Forms:   []string{tableForm("evaluate", nameQuery, versionParam, evaluateColumns)},
+			Summary: "Scores model name (its current version; another with version := N or name 'name@N') on the labelled rows of query: accuracy, log-loss, one-vs-rest AUC per class and their mean, the confusion matrix (row: true class, column: predicted) and the version scored. " +
+				"For a 'ucluster' model, against the integer column truth (default 'truth'): the clustering accuracy after the best one-to-one matching of clusters to classes (Hungarian), the contingency table (row: true class, column: cluster), each cluster's purity, the matching (cluster → class, −1: none) and the clusters' sizes.",
+			Forms: []string{tableForm("evaluate", nameQuery, versionParam, evaluateColumns),
+				tableForm("evaluate", nameQuery, append([]capi.NamedParam{{Name: "truth", Type: tVarchar}}, versionParam...), ucEvaluateColumns)},
 			Setup:   toySetup,
 			Example: `SELECT rows, round(accuracy, 3) AS accuracy, list_transform(auc, a -> round(a, 3)) AS auc, confusion FROM evaluate('toy', 'SELECT label, hlf FROM toy')`,
 		},

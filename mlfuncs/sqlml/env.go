@@ -30,6 +30,7 @@ import (
 
 	"github.com/hepsql/hepsql/internal/capi"
 	"github.com/hepsql/hepsql/mlfuncs/nn"
+	"github.com/hepsql/hepsql/mlfuncs/ucluster"
 )
 
 // env is one database's ML state: its handle and a cache of loaded models.
@@ -48,7 +49,8 @@ type loaded struct {
 	gen   int64
 	rec   *record
 	model *nn.Model
-	pred  *nn.Predictor // one goroutine per call: scalar calls run on DuckDB's threads
+	pred  *nn.Predictor   // one goroutine per call: scalar calls run on DuckDB's threads
+	uc    *ucluster.Model // a ucluster model instead (model and pred nil)
 }
 
 func (e *env) connect() (*capi.Conn, error) {
@@ -127,12 +129,21 @@ func (e *env) model(name string, version int64) (*loaded, error) {
 	if err != nil {
 		return nil, err
 	}
-	model, err := nn.Unmarshal(rec.Weights)
-	if err != nil {
-		return nil, fmt.Errorf("model %q version %d: %w", name, rec.Version, err)
+	var m *loaded
+	if ucluster.IsEncoded(rec.Weights) {
+		uc, err := ucluster.Unmarshal(rec.Weights)
+		if err != nil {
+			return nil, fmt.Errorf("model %q version %d: %w", name, rec.Version, err)
+		}
+		m = &loaded{gen: e.gen, rec: rec, uc: uc}
+	} else {
+		model, err := nn.Unmarshal(rec.Weights)
+		if err != nil {
+			return nil, fmt.Errorf("model %q version %d: %w", name, rec.Version, err)
+		}
+		m = &loaded{gen: e.gen, rec: rec, model: model, pred: model.NewPredictor(1)}
 	}
 	rec.Weights = nil
-	m := &loaded{gen: e.gen, rec: rec, model: model, pred: model.NewPredictor(1)}
 	if e.models == nil {
 		e.models = map[string]*loaded{}
 	}
@@ -167,7 +178,7 @@ func (e *env) tableFunctions() []*capi.TableFunction {
 		{Name: "train", Params: nameQuery, Named: trainParams, Bind: e.bindTrain},
 		{Name: "tune", Params: nameQuery, Named: tuneParams, Bind: e.bindTune},
 		{Name: "predict", Params: nameQuery, Named: predictParams, Bind: e.bindPredict},
-		{Name: "evaluate", Params: nameQuery, Named: versionParam, Bind: e.bindEvaluate},
+		{Name: "evaluate", Params: nameQuery, Named: append([]capi.NamedParam{{Name: "truth", Type: tVarchar}}, versionParam...), Bind: e.bindEvaluate},
 		{Name: "roc", Params: []capi.Type{tVarchar, tVarchar, tBigInt}, Named: versionParam, Bind: e.bindROC},
 		{Name: "models", Bind: e.bindModels},
 		{Name: "drop_model", Params: name, Named: versionParam, Bind: e.bindDrop},

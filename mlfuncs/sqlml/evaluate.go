@@ -36,6 +36,9 @@ func (e *env) score(name string, version int64, query string) (*loaded, []float3
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	if err := m.notUC("this function"); err != nil {
+		return nil, nil, nil, err
+	}
 	conn, err := e.connect()
 	if err != nil {
 		return nil, nil, nil, err
@@ -98,6 +101,21 @@ func (e *env) bindEvaluate(a *capi.BindArgs) (capi.Table, error) {
 	name, version, query, err := modelArgs(a)
 	if err != nil {
 		return nil, fmt.Errorf("evaluate: %w", err)
+	}
+	n := &namedArgs{a: a}
+	truth := n.str("truth", "truth")
+	if n.err != nil {
+		return nil, fmt.Errorf("evaluate: %w", n.err)
+	}
+	// A ucluster model's scores are other columns, known from the model.
+	if m, err := e.model(name, version); err == nil && m.uc != nil {
+		return &valuesTable{cols: ucEvaluateColumns, compute: func() ([][]any, error) {
+			rows, err := e.evaluateUC(m, query, truth)
+			if err != nil {
+				return nil, fmt.Errorf("evaluate %q: %w", name, err)
+			}
+			return rows, nil
+		}}, nil
 	}
 	return &valuesTable{cols: evaluateColumns, compute: func() ([][]any, error) {
 		m, probs, labels, err := e.score(name, version, query)

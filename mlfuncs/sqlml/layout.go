@@ -72,8 +72,25 @@ func classify(t capi.Type) (kind string, width int, ok bool) {
 		return kindVector, t.Size, true // Size 0 for a LIST: learned from the data
 	case isNested(t) && isNested(*t.Elem) && numericIDs[t.Elem.Elem.ID]:
 		return kindSequence, t.Elem.Size, true
+	case isNested(t) && numericStruct(*t.Elem):
+		// A list of structs of numbers (particles with named features):
+		// a sequence whose steps are the structs' fields, in order.
+		return kindSequence, len(t.Elem.Fields), true
 	}
 	return "", 0, false
+}
+
+// numericStruct reports whether t is a STRUCT whose fields are all numbers.
+func numericStruct(t capi.Type) bool {
+	if t.ID != capi.Struct || len(t.Fields) == 0 {
+		return false
+	}
+	for _, f := range t.Fields {
+		if !numericIDs[f.Type.ID] {
+			return false
+		}
+	}
+	return true
 }
 
 // newLayout plans a training's inputs from a query's columns: the listed
@@ -306,6 +323,9 @@ func (b *binding) what() string {
 }
 
 func firstInnerLen(v capi.Vector, t capi.Type) int {
+	if t.Elem.ID == capi.Struct {
+		return len(t.Elem.Fields)
+	}
 	if t.Elem.ID == capi.Array {
 		return t.Elem.Size
 	}
@@ -388,6 +408,9 @@ func (b *binding) readSequence(c *column, v capi.Vector, n, first int, out *rows
 		}
 		mid = v.ArrayChild()
 	}
+	if c.typ.Elem.ID == capi.Struct {
+		return b.readStructSequence(c, v, outer, mid, n, first, out)
+	}
 	var inner []capi.ListEntry
 	var leaf capi.Vector
 	if c.typ.Elem.ID == capi.List {
@@ -429,6 +452,58 @@ func (b *binding) readSequence(c *column, v capi.Vector, n, first int, out *rows
 				off = int(inner[k].Offset)
 			}
 			toF32(out.steps[base+j*f:base+(j+1)*f], leaf, c.typ.Elem.Elem.ID, off)
+		}
+	}
+	if err := finite(out.steps, f, b, first); err != nil {
+		return fmt.Errorf("column %q: %w", c.Name, err)
+	}
+	return nil
+}
+
+// readStructSequence reads a list of structs of numbers: step j of row r
+// is the struct at outer[r].Offset+j, its fields the step's values.
+func (b *binding) readStructSequence(c *column, v capi.Vector, outer []capi.ListEntry, mid capi.Vector, n, first int, out *rows) error {
+	l := b.l
+	f := c.Width
+	if len(c.typ.Elem.Fields) != f {
+		return fmt.Errorf("%w: the model expects steps of %d values in %s %q, got structs of %d fields", errShape, f, b.what(), c.Name, len(c.typ.Elem.Fields))
+	}
+	total := 0
+	for _, e := range outer {
+		total = max(total, int(e.Offset+e.Length))
+	}
+	if err := noNulls(mid, total, b, c.Name+" step", -1); err != nil {
+		return err
+	}
+	fields := make([]capi.Vector, f)
+	for k := range fields {
+		fields[k] = mid.StructChild(k)
+		if err := noNulls(fields[k], total, b, c.Name+"."+c.typ.Elem.Fields[k].Name, -1); err != nil {
+			return err
+		}
+	}
+	var one [1]float32
+	for r, e := range outer {
+		steps := int(e.Length)
+		if l.SeqLen > 0 && steps > l.SeqLen {
+			steps = l.SeqLen
+		}
+		out.lens[r] = int32(steps)
+		base := len(out.steps)
+		out.steps = slices.Grow(out.steps, steps*f)[:base+steps*f]
+		for k, fv := range fields {
+			id := c.typ.Elem.Fields[k].Type.ID
+			if id == capi.Float {
+				src := capi.Slice[float32](fv, int(e.Offset)+steps)[e.Offset:]
+				for j := range steps {
+					out.steps[base+j*f+k] = src[j]
+				}
+				continue
+			}
+			for j := range steps {
+				toF32(one[:], fv, id, int(e.Offset)+j)
+				out.steps[base+j*f+k] = one[0]
+			}
 		}
 	}
 	if err := finite(out.steps, f, b, first); err != nil {

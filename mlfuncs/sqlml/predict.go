@@ -7,6 +7,7 @@ import (
 
 	"github.com/hepsql/hepsql/internal/capi"
 	"github.com/hepsql/hepsql/mlfuncs/nn"
+	"github.com/hepsql/hepsql/mlfuncs/ucluster"
 )
 
 // inputsOf lays a block of rows out as the network's inputs; sequences are
@@ -78,6 +79,15 @@ func (e *env) bindPredict(a *capi.BindArgs) (capi.Table, error) {
 		t.cols = append(t.cols, c)
 	}
 	t.qcols = len(t.cols)
+	if m.uc != nil {
+		for _, c := range ucPredictColumns(m.uc.Spec) {
+			if taken[c.Name] {
+				return nil, fmt.Errorf("predict %q: the query already has a column %q; rename it", name, c.Name)
+			}
+			t.cols = append(t.cols, c)
+		}
+		return t, nil
+	}
 	for k := range m.model.Spec.Classes {
 		t.cols = append(t.cols, capi.Column{Name: fmt.Sprintf("prob_%d", k), Type: capi.Scalar(capi.Float)})
 	}
@@ -98,7 +108,12 @@ func (t *predictTable) Start(proj []int) (capi.Scan, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &predictScan{t: t, proj: proj, conn: conn, pred: t.m.model.NewPredictor(t.threads)}
+	s := &predictScan{t: t, proj: proj, conn: conn}
+	if t.m.uc != nil {
+		s.ucPred = ucluster.NewPredictor(t.m.uc, t.threads)
+	} else {
+		s.pred = t.m.model.NewPredictor(t.threads)
+	}
 	if err := s.start(); err != nil {
 		s.Close()
 		return nil, err
@@ -110,18 +125,21 @@ func (t *predictTable) Start(proj []int) (capi.Scan, error) {
 // the query's result is one stream; the predictor fans each chunk out over
 // its threads.
 type predictScan struct {
-	t     *predictTable
-	proj  []int
-	conn  *capi.Conn
-	st    *capi.Stmt
-	res   *capi.Result
-	b     *binding
-	pred  *nn.Predictor
-	rows  rows
-	probs []float32
-	seq   []float32
-	offs  []int
-	done  int
+	t    *predictTable
+	proj []int
+	conn *capi.Conn
+	st   *capi.Stmt
+	res  *capi.Result
+	b    *binding
+	pred *nn.Predictor
+	// a ucluster model's instead of pred
+	ucPred *ucluster.Predictor
+	ucr    ucRows
+	rows   rows
+	probs  []float32
+	seq    []float32
+	offs   []int
+	done   int
 }
 
 func (s *predictScan) start() error {
@@ -144,7 +162,12 @@ func (s *predictScan) MaxThreads() int                 { return 1 }
 func (s *predictScan) NewWorker() (capi.Worker, error) { return s, nil }
 
 func (s *predictScan) Close() error {
-	s.pred.Close()
+	if s.pred != nil {
+		s.pred.Close()
+	}
+	if s.ucPred != nil {
+		s.ucPred.Close()
+	}
 	if s.res != nil {
 		s.res.Close()
 	}
@@ -165,6 +188,13 @@ func (s *predictScan) Fill(out capi.Chunk) (int, error) {
 	}
 	if err := s.b.read(ch, n, s.done, &s.rows); err != nil {
 		return 0, fmt.Errorf("predict %q: %w", name, err)
+	}
+	if s.ucPred != nil {
+		if err := s.fillUC(out, ch, n); err != nil {
+			return 0, fmt.Errorf("predict %q: %w", name, err)
+		}
+		s.done += n
+		return n, nil
 	}
 	spec := s.t.m.model.Spec
 	in := inputsOf(spec, s.b.l, &s.rows, &s.seq, &s.offs)
@@ -263,6 +293,9 @@ func (e *env) execProba(in capi.Args, out capi.Vector, params []capi.Type) error
 	}
 	m, err := e.model(name, version)
 	if err != nil {
+		return err
+	}
+	if err := m.notUC("predict_proba"); err != nil {
 		return err
 	}
 	spec := m.model.Spec

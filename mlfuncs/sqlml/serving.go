@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 
 	"github.com/hepsql/hepsql/mlfuncs/nn"
+	"github.com/hepsql/hepsql/mlfuncs/ucluster"
 )
 
 // This file is the model store seen from outside SQL, for programs that
@@ -144,6 +145,10 @@ func ServedNames(ctx context.Context, db *sql.DB) (names []string, versions []in
 	return names, versions, rows.Err()
 }
 
+// ErrNotServable is wrapped by LoadServed for a stored model that the
+// server cannot run (a ucluster model: its input is a list of particles).
+var ErrNotServable = errors.New("model not servable over HTTP")
+
 // LoadServed loads version of name (0: the current one) and decodes its
 // network.
 func LoadServed(ctx context.Context, db *sql.DB, name string, version int64) (*Served, error) {
@@ -164,6 +169,9 @@ func LoadServed(ctx context.Context, db *sql.DB, name string, version int64) (*S
 	l := new(layout)
 	if err := json.Unmarshal([]byte(features), l); err != nil {
 		return nil, fmt.Errorf("model %q version %d: bad features: %w", name, v, err)
+	}
+	if arch == ucluster.Arch {
+		return nil, fmt.Errorf("%w: model %q version %d is a ucluster model: it clusters jets from a list of particles, and serving takes flat rows of numbers; use predict(%q, query) in SQL", ErrNotServable, name, v, name)
 	}
 	m, err := nn.Unmarshal(weights)
 	if err != nil {

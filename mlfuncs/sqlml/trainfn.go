@@ -13,9 +13,10 @@ import (
 	"github.com/hepsql/hepsql/mlfuncs/data"
 	"github.com/hepsql/hepsql/mlfuncs/nn"
 	"github.com/hepsql/hepsql/mlfuncs/train"
+	"github.com/hepsql/hepsql/mlfuncs/ucluster"
 )
 
-var trainParams = []capi.NamedParam{
+var trainParams = append([]capi.NamedParam{
 	{Name: "model", Type: tVarchar},
 	{Name: "hidden", Type: tBigInts},
 	{Name: "gru_units", Type: tBigInt},
@@ -33,7 +34,7 @@ var trainParams = []capi.NamedParam{
 	{Name: "memory_mb", Type: tBigInt},
 	{Name: "features", Type: capi.ListOf(tVarchar)},
 	{Name: "label", Type: tVarchar},
-}
+}, ucParams...) // model := 'ucluster''s own (ucluster.go)
 
 // trainConfig is a parsed train(...) call.
 type trainConfig struct {
@@ -54,6 +55,9 @@ type trainConfig struct {
 	BestEpoch  int       `json:"best_epoch,omitempty"`
 	Stopped    string    `json:"stopped,omitempty"`
 	Tuned      *tuneInfo `json:"tune,omitempty"` // set when tune chose it
+	// UC holds model := 'ucluster''s own options (its network is not an
+	// nn.Spec: Spec.Arch only names it).
+	UC *ucOptions `json:"ucluster,omitempty"`
 }
 
 // namedArgs reads a call's named arguments with their types checked by
@@ -175,6 +179,9 @@ func parseTrain(a *capi.BindArgs) (*trainConfig, error) {
 	if n.err != nil {
 		return nil, n.err
 	}
+	if err := parseUC(n, c); err != nil {
+		return nil, err
+	}
 	if c.LR <= 0 || math.IsNaN(c.LR) {
 		return nil, fmt.Errorf("lr := %g; want > 0", c.LR)
 	}
@@ -184,6 +191,9 @@ func parseTrain(a *capi.BindArgs) (*trainConfig, error) {
 	if c.Patience > 0 && c.Validation == 0 {
 		// Early stopping then watches the training loss, which the
 		// trainer supports; nothing to reject.
+	}
+	if c.UC != nil {
+		return c, nil
 	}
 	if _, err := c.Spec.Normalize(); err != nil {
 		return nil, err
@@ -202,6 +212,10 @@ func checkArch(arch string, l *layout) error {
 		}
 	}
 	switch strings.ToLower(arch) {
+	case ucluster.Arch:
+		if !seq || hlf {
+			return errors.New("model 'ucluster' takes exactly one particle column (a list of structs of numbers, or a list of lists), Δη and Δφ first; name it with features := ['col']")
+		}
 	case nn.MLP:
 		if seq {
 			return errors.New("model 'mlp' takes numbers and lists of numbers; a list-of-lists (sequence) column needs model := 'gru' or 'inclusive' (or leave it out with features := [...])")
@@ -276,8 +290,13 @@ func (e *env) planLayout(fn string, cfg *trainConfig) (*layout, error) {
 	return l, nil
 }
 
-func (t *trainTable) Columns() []capi.Column     { return epochColumns }
-func (t *trainTable) Cardinality() (int64, bool) { return int64(t.cfg.Epochs), false }
+func (t *trainTable) Columns() []capi.Column { return epochColumns }
+func (t *trainTable) Cardinality() (int64, bool) {
+	if t.cfg.UC != nil {
+		return int64(t.cfg.Epochs + t.cfg.UC.PretrainEpochs), false
+	}
+	return int64(t.cfg.Epochs), false
+}
 
 func (t *trainTable) Start(proj []int) (capi.Scan, error) {
 	ctx, cancel := context.WithCancel(context.Background())
@@ -301,6 +320,7 @@ type trainScan struct {
 
 	// Set by run before done is closed.
 	res     *train.Result
+	ucRes   *ucluster.Result // model := 'ucluster'
 	l       *layout
 	rows    int
 	seconds float64
@@ -321,14 +341,19 @@ func (s *trainScan) run() {
 	defer close(s.done)
 	defer close(s.epochs)
 	start := time.Now()
-	s.res, s.l, s.rows, s.err = s.t.e.fit(s.ctx, s.t.cfg, s.t.l, func(e train.Epoch) error {
+	onEpoch := func(e train.Epoch) error {
 		select {
 		case s.epochs <- e:
 			return nil
 		case <-s.ctx.Done():
 			return s.ctx.Err()
 		}
-	})
+	}
+	if s.t.cfg.UC != nil {
+		s.ucRes, s.l, s.rows, s.err = s.t.e.fitUC(s.ctx, s.t.cfg, s.t.l, onEpoch)
+	} else {
+		s.res, s.l, s.rows, s.err = s.t.e.fit(s.ctx, s.t.cfg, s.t.l, onEpoch)
+	}
 	s.seconds = time.Since(start).Seconds()
 }
 
@@ -344,6 +369,12 @@ func (s *trainScan) Fill(out capi.Chunk) (int, error) {
 	<-s.done
 	if s.err != nil {
 		return 0, fmt.Errorf("train %q: %w", s.t.cfg.Name, s.err)
+	}
+	if !s.stored && s.ucRes != nil {
+		s.stored = true
+		if err := s.t.e.storeUC(s.t.cfg, s.l, s.ucRes, s.rows, s.seconds); err != nil {
+			return 0, fmt.Errorf("train %q: %w", s.t.cfg.Name, err)
+		}
 	}
 	if !s.stored {
 		s.stored = true

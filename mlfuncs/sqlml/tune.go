@@ -225,6 +225,9 @@ func (e *env) bindTune(a *capi.BindArgs) (capi.Table, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tune: %w", err)
 	}
+	if base.UC != nil {
+		return nil, fmt.Errorf("tune: model := 'ucluster' is not tuned yet; train it with train(...) and score it with evaluate(name, query, truth := ...)")
+	}
 	n := &namedArgs{a: a}
 	grid := n.str("grid", "")
 	metric := strings.ToLower(n.str("metric", "loss"))

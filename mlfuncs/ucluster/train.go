@@ -1,0 +1,350 @@
+package ucluster
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"time"
+
+	"github.com/hepsql/hepsql/mlfuncs/data"
+	"github.com/hepsql/hepsql/mlfuncs/internal/team"
+	"github.com/hepsql/hepsql/mlfuncs/nn"
+)
+
+// Options control a training. Zero values take the defaults noted; the
+// schedule is the distributed UCluster paper's (Adam, learning rate halved
+// every three epochs down to 1e-5, β = 10, α from 1 growing by 2 an epoch).
+type Options struct {
+	PretrainEpochs int     // classification only, 5 (< 0: none)
+	Epochs         int     // end to end after the k-means, 10 (at least 1)
+	BatchSize      int     // 256 (global, split across the workers)
+	LR             float64 // 1e-3
+	LRHalveEvery   int     // epochs, counted over both phases; 3
+	MinLR          float64 // floor of the halving, 1e-5
+	ScaleLR        bool    // multiply LR (and its floor) by Threads
+	Beta           float64 // weight of the clustering loss, 10 (> 0)
+	Alpha          float64 // inverse temperature of the first end-to-end epoch, 1
+	AlphaStep      float64 // added each end-to-end epoch, 2 (> 0)
+	Restarts       int     // k-means restarts (best inertia kept), 4
+	Seed           uint64
+	Threads        int   // workers, 1
+	MemoryBudget   int64 // bytes of rows in the shuffle buffer, 256 MiB
+	// OnEpoch, if set, sees every epoch's figures as soon as they are
+	// known; an error from it stops training and is returned.
+	OnEpoch func(Epoch) error
+}
+
+func (o Options) withDefaults() Options {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	switch {
+	case o.PretrainEpochs == 0:
+		o.PretrainEpochs = 5
+	case o.PretrainEpochs < 0: // none
+		o.PretrainEpochs = 0
+	}
+	def(&o.Epochs, 10)
+	def(&o.BatchSize, 256)
+	def(&o.LRHalveEvery, 3)
+	def(&o.Restarts, 4)
+	def(&o.Threads, 1)
+	if o.LR <= 0 {
+		o.LR = 1e-3
+	}
+	if o.MinLR <= 0 {
+		o.MinLR = 1e-5
+	}
+	if o.Beta <= 0 {
+		o.Beta = 10
+	}
+	if o.Alpha <= 0 {
+		o.Alpha = 1
+	}
+	if o.AlphaStep <= 0 {
+		o.AlphaStep = 2
+	}
+	if o.MemoryBudget <= 0 {
+		o.MemoryBudget = 256 << 20
+	}
+	return o
+}
+
+// Phases of an epoch.
+const (
+	PhasePretrain = "pretrain"
+	PhaseCluster  = "cluster"
+)
+
+// Epoch is one epoch's figures.
+type Epoch struct {
+	Epoch       int // from 1, over both phases
+	Phase       string
+	Loss        float64 // mean focal + β·clustering loss
+	Focal       float64 // mean focal loss
+	Cluster     float64 // mean clustering loss (0 in pre-training)
+	AuxAccuracy float64 // the head's accuracy on the auxiliary label, during the epoch's steps
+	Alpha       float64 // inverse temperature (0 in pre-training)
+	LR          float64
+	Seconds     float64 // training time of the epoch (the k-means excluded)
+	Rows        int
+	ShuffleRows int
+}
+
+// Result is a finished training.
+type Result struct {
+	Model         *Model
+	Epochs        []Epoch
+	KMeansSeconds float64 // the embedding pass and the k-means
+	Inertia       float64 // the k-means' sum of squared distances
+	ShuffleKB     int64
+	Rows          int
+}
+
+// LRAt is the learning rate of epoch e (from 1, over both phases).
+func (o Options) LRAt(e int) float64 {
+	lr := o.LR * math.Pow(0.5, float64((e-1)/o.LRHalveEvery))
+	lr = max(lr, o.MinLR)
+	if o.ScaleLR {
+		lr *= float64(o.Threads)
+	}
+	return lr
+}
+
+// Train fits a UCluster model to src, whose one input is the particles
+// (SeqLen × SeqDim per row) and whose labels are the auxiliary classes:
+// pre-training on the classification, k-means on the embeddings of the
+// whole source, then the end-to-end epochs.
+func Train(ctx context.Context, spec Spec, src data.Source, opt Options) (*Result, error) {
+	opt = opt.withDefaults()
+	m, err := New(spec, opt.Seed)
+	if err != nil {
+		return nil, err
+	}
+	s := m.Spec
+	st, err := data.Scan(ctx, src, []string{"particles"}, []int{s.SeqLen * s.SeqDim}, s.Classes)
+	if err != nil {
+		return nil, fmt.Errorf("ucluster: training data: %w", err)
+	}
+	sh, err := data.NewShuffler(src, opt.MemoryBudget, opt.BatchSize, opt.Seed)
+	if err != nil {
+		return nil, fmt.Errorf("ucluster: %w", err)
+	}
+	res := &Result{Model: m, Rows: st.Rows}
+	defer func() { res.ShuffleKB = sh.Bytes() >> 10 }()
+	tr := newTrainer(m, opt.Threads)
+	defer tr.close()
+	total := opt.PretrainEpochs + opt.Epochs
+	adam := nn.NewAdam(opt.LR, len(m.Params))
+	for e := 1; e <= total; e++ {
+		ep := Epoch{Epoch: e, Phase: PhasePretrain, LR: opt.LRAt(e)}
+		loss := Loss{}
+		if e > opt.PretrainEpochs {
+			if e == opt.PretrainEpochs+1 {
+				t0 := time.Now()
+				if res.Inertia, err = initCentroids(ctx, m, src, st.Rows, opt, tr.team); err != nil {
+					return nil, err
+				}
+				res.KMeansSeconds = time.Since(t0).Seconds()
+				// A fresh optimiser for the new objective, as the
+				// original compiles a new one: the pre-training's
+				// moments are of another loss.
+				adam = nn.NewAdam(opt.LR, len(m.Params))
+			}
+			ep.Phase = PhaseCluster
+			ep.Alpha = opt.Alpha + opt.AlphaStep*float64(e-opt.PretrainEpochs-1)
+			loss = Loss{Beta: opt.Beta, Alpha: ep.Alpha}
+		}
+		adam.LR = ep.LR
+		if err := sh.Start(e); err != nil {
+			return nil, fmt.Errorf("ucluster: %w", err)
+		}
+		t0 := time.Now()
+		var sums Sums
+		for {
+			b, err := sh.Next(ctx)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return nil, fmt.Errorf("ucluster: epoch %d, after %d rows: %w", e, ep.Rows, err)
+			}
+			bs := tr.step(b, loss, adam)
+			sums.Focal += bs.Focal
+			sums.Cluster += bs.Cluster
+			sums.Correct += bs.Correct
+			ep.Rows += b.Rows
+		}
+		ep.Seconds = time.Since(t0).Seconds()
+		n := float64(max(ep.Rows, 1))
+		ep.Focal, ep.Cluster, ep.AuxAccuracy = sums.Focal/n, sums.Cluster/n, float64(sums.Correct)/n
+		ep.Loss = ep.Focal + loss.Beta*ep.Cluster
+		ep.ShuffleRows = min(sh.Capacity(), ep.Rows)
+		res.Epochs = append(res.Epochs, ep)
+		if opt.OnEpoch != nil {
+			if err := opt.OnEpoch(ep); err != nil {
+				return nil, fmt.Errorf("ucluster: stopped after epoch %d: %w", e, err)
+			}
+		}
+	}
+	return res, nil
+}
+
+// trainer runs synchronous data-parallel steps: worker w computes the
+// gradient of its shard of the batch into its own buffer, with the one
+// shared copy of the weights (read-only during the step); the caller then
+// sums the buffers in worker order and applies Adam. The sum's order is
+// fixed, so the same seed and thread count give the same model.
+type trainer struct {
+	m     *Model
+	team  *team.Team
+	ws    []*Workspace
+	grad  [][]float32
+	sums  []Sums
+	cuts  []int
+	count []int
+	// the step's arguments, for the workers
+	b    data.Batch
+	loss Loss
+	runW func(w int)
+}
+
+func newTrainer(m *Model, threads int) *trainer {
+	t := &trainer{m: m, team: team.New(threads), cuts: make([]int, threads+1), sums: make([]Sums, threads)}
+	for range threads {
+		t.ws = append(t.ws, m.NewWorkspace())
+		t.grad = append(t.grad, make([]float32, len(m.Params)))
+	}
+	t.runW = t.shard
+	return t
+}
+
+func (t *trainer) close() { t.team.Close() }
+
+// cut splits rows into the workers' shards of about equal cost: a jet
+// costs its particles (the edge convolutions, kNN aside, are linear in
+// them) plus a constant for its head.
+func (t *trainer) cut(seq []float32, rows int) {
+	W := len(t.ws)
+	t.cuts[0], t.cuts[W] = 0, rows
+	if W == 1 {
+		return
+	}
+	if cap(t.count) < rows {
+		t.count = make([]int, rows)
+	}
+	cnt := t.count[:rows]
+	t.m.Spec.ActiveParticles(seq, rows, cnt)
+	const headCost = 4 // in particles
+	total := 0
+	for _, c := range cnt {
+		total += c + headCost
+	}
+	w, sum := 1, 0
+	for r, c := range cnt {
+		for w < W && (2*sum+c+headCost)*W >= 2*w*total {
+			t.cuts[w] = r
+			w++
+		}
+		sum += c + headCost
+	}
+	for ; w < W; w++ {
+		t.cuts[w] = rows
+	}
+}
+
+func (t *trainer) step(b data.Batch, loss Loss, adam *nn.Adam) Sums {
+	t.b, t.loss = b, loss
+	t.cut(b.Inputs[0], b.Rows)
+	t.team.Run(t.runW)
+	g := t.grad[0]
+	for _, o := range t.grad[1:] {
+		for i, v := range o {
+			g[i] += v
+		}
+	}
+	adam.Step(t.m.Params, g)
+	var s Sums
+	for _, x := range t.sums {
+		s.Focal += x.Focal
+		s.Cluster += x.Cluster
+		s.Correct += x.Correct
+	}
+	return s
+}
+
+func (t *trainer) shard(w int) {
+	lo, hi := t.cuts[w], t.cuts[w+1]
+	clear(t.grad[w])
+	t.sums[w] = Sums{}
+	if lo == hi {
+		return
+	}
+	d := t.m.Spec.SeqLen * t.m.Spec.SeqDim
+	ws := t.ws[w]
+	t.m.Forward(ws, t.b.Inputs[0][lo*d:hi*d], hi-lo)
+	t.sums[w] = t.m.Backward(ws, t.b.Labels[lo:hi], t.loss, 1/float32(t.b.Rows), t.grad[w])
+}
+
+// kmeansRows bounds the jets the k-means sees (512 bytes of embedding a
+// jet at the default width: 100 MiB at this bound), so that memory does
+// not grow with the data set; larger sources are thinned evenly.
+const kmeansRows = 200_000
+
+// initCentroids embeds the source (every stride-th row of its rows, for
+// at most kmeansRows) and sets the centroids by k-means.
+func initCentroids(ctx context.Context, m *Model, src data.Source, rows int, opt Options, tm *team.Team) (float64, error) {
+	stride := (rows + kmeansRows - 1) / kmeansRows
+	z, err := EmbedAll(ctx, m, src, tm, stride)
+	if err != nil {
+		return 0, fmt.Errorf("ucluster: embedding for the k-means: %w", err)
+	}
+	n := len(z) / m.Spec.Embed
+	if n < m.Spec.Clusters {
+		return 0, fmt.Errorf("ucluster: %d jets for %d clusters", n, m.Spec.Clusters)
+	}
+	c, inertia := KMeans(z, n, m.Spec.Embed, m.Spec.Clusters, opt.Restarts, opt.Seed)
+	copy(m.Centroids(), c)
+	return inertia, nil
+}
+
+// EmbedAll returns the embeddings of every stride-th row (from the first)
+// of a pass of src, each source batch split across tm's members.
+func EmbedAll(ctx context.Context, m *Model, src data.Source, tm *team.Team, stride int) ([]float32, error) {
+	p := newPredictor(m, tm)
+	if err := src.Rewind(); err != nil {
+		return nil, err
+	}
+	stride = max(stride, 1)
+	d := m.Spec.SeqLen * m.Spec.SeqDim
+	var z, keep []float32
+	row := 0
+	for {
+		b, err := src.Next(ctx)
+		if err == io.EOF {
+			return z, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		seq, n := b.Inputs[0], b.Rows
+		if stride > 1 {
+			keep = keep[:0]
+			n = 0
+			for r := 0; r < b.Rows; r++ {
+				if (row+r)%stride == 0 {
+					keep = append(keep, seq[r*d:(r+1)*d]...)
+					n++
+				}
+			}
+			seq = keep
+		}
+		row += b.Rows
+		at := len(z)
+		z = append(z, make([]float32, n*m.Spec.Embed)...)
+		p.run(seq, n, z[at:], nil)
+	}
+}
