@@ -431,6 +431,7 @@ func elementColumn(b rtree.Branch, guard *streamerGuard) (*column, error) {
 	if err != nil {
 		return nil, err
 	}
+	baseMember(b, &info)
 	c, err := elementColumnOf(b, info)
 	if err != nil || guard == nil {
 		return c, err
@@ -460,6 +461,31 @@ func elementColumn(b rtree.Branch, guard *streamerGuard) (*column, error) {
 		c.layout, c.why = layoutUnsupported, why
 	}
 	return c, nil
+}
+
+// baseMember finds the streamer element of a member of a split base class
+// (TObject's fUniqueID and fBits under "trkPos.TObject", the members of an
+// xAOD aux container's base), which groot leaves nil: the branch's class is
+// the base, whose streamer groot does give, and fID indexes its members.
+// The element found must carry the branch's member name.
+func baseMember(b rtree.Branch, info *elementInfo) {
+	if info.element != nil || info.btype != 0 || info.streamer == nil || info.streamer.Name() != info.class {
+		return
+	}
+	elems := info.streamer.Elements()
+	if info.id < 0 || int(info.id) >= len(elems) {
+		return
+	}
+	member := b.Name()
+	if i := strings.LastIndexByte(member, '.'); i >= 0 {
+		member = member[i+1:]
+	}
+	if i := strings.IndexByte(member, '['); i >= 0 {
+		member = member[:i]
+	}
+	if e := elems[info.id]; e.Name() == member {
+		info.element = e
+	}
 }
 
 // elementColumnOf maps a TBranchElement from what it says of its type.

@@ -1,0 +1,75 @@
+package rootscan_test
+
+import (
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestSplitBaseClassMembers: the members of a split base class (TObject's
+// fUniqueID and fBits under each TVector3 and TObjString of uproot's
+// issue443 tree) are columns typed from the base's streamer: groot gives
+// their branches no streamer element, and they were refused as "C++ type
+// TObject". The tree holds no entries: the types are the check, and
+// SELECT * naming them must work.
+func TestSplitBaseClassMembers(t *testing.T) {
+	file := sharedUproot(t, "uproot-issue443.root")
+	db := openDB(t)
+	rows, err := db.Query(fmt.Sprintf(`SELECT name, root_type, sql_type, supported FROM root_branches(%s, tree := 'muonDataTree') WHERE name LIKE '%%.TObject.%%' ORDER BY name`, quote(file)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var name, rootType, sqlType string
+		var ok bool
+		if err := rows.Scan(&name, &rootType, &sqlType, &ok); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprintf("%s %s %s %v", name, rootType, sqlType, ok))
+	}
+	var want []string
+	for _, obj := range []string{"hitPosExtrap", "hitPosRaw", "trkInnerPos", "trkInnerPosLocal", "trkModuleName", "trkOuterPos", "trkOuterPosLocal"} {
+		want = append(want,
+			obj+".TObject.fBits TBranchElement UInt_t UINTEGER true",
+			obj+".TObject.fUniqueID TBranchElement UInt_t UINTEGER true")
+	}
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("split TObject members:\n got %q\nwant %q", got, want)
+	}
+	var n int
+	if err := db.QueryRow(fmt.Sprintf(`SELECT count("trkInnerPos.TObject.fBits") FROM (SELECT * FROM read_root(%s, tree := 'muonDataTree'))`, quote(file))).Scan(&n); err != nil || n != 0 {
+		t.Errorf("SELECT * with the base members: %d rows, %v", n, err)
+	}
+}
+
+// TestTLeafObjectTreeOpens: a tree holding a TLeafObject of a physics
+// class (go-hep's tlv-split00: TLorentzVector p4, unsplit) opens; the leaf
+// is refused with its reason and the entries are counted. groot
+// unmarshals such a leaf through its type registry, which only holds
+// TLorentzVector when rootscan itself links groot's rphys: the test binary
+// links all of groot, so the package's own dependencies are checked too.
+func TestTLeafObjectTreeOpens(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "github.com/hepsql/hepsql/rootscan").Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	if !slices.Contains(strings.Fields(string(out)), "go-hep.org/x/hep/groot/rphys") {
+		t.Errorf("rootscan does not link go-hep.org/x/hep/groot/rphys: trees with a TLorentzVector TLeafObject fail to open outside tests")
+	}
+	file := filepath.Join(grootTestdata(t), "tlv-split00.root")
+	db := openDB(t)
+	var n int64
+	if err := db.QueryRow(fmt.Sprintf(`SELECT count(*) FROM (SELECT * FROM read_root(%s))`, quote(file))).Scan(&n); err != nil || n != 10 {
+		t.Errorf("tlv-split00: SELECT * gave %d rows, %v; want groot's 10", n, err)
+	}
+	b := branchesOf(t, db, file, "tree")
+	if len(b) != 1 || b[0].supported || b[0].note != "leaf class TLeafObject" {
+		t.Errorf("tlv-split00 branches: %+v, want p4 refused as a TLeafObject", b)
+	}
+}
