@@ -7,6 +7,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"go-hep.org/x/hep/groot"
+	"go-hep.org/x/hep/groot/riofs"
+	"go-hep.org/x/hep/groot/rtree"
+
+	"github.com/hepsql/hepsql/rootscan"
 )
 
 // TestSplitBaseClassMembers: the members of a split base class (TObject's
@@ -71,5 +77,63 @@ func TestTLeafObjectTreeOpens(t *testing.T) {
 	b := branchesOf(t, db, file, "tree")
 	if len(b) != 1 || b[0].supported || b[0].note != "leaf class TLeafObject" {
 		t.Errorf("tlv-split00 branches: %+v, want p4 refused as a TLeafObject", b)
+	}
+}
+
+// TestPointerMembersAgainstGroot: the "T* x; //[n]" members of a split
+// object (go-hep's small-evnt-tree-fullsplit: evt.SliceI16 … SliceF64,
+// sized by evt.N) are lists equal, entry by entry, to what
+// groot's per-entry reader gives, over reads that start inside baskets.
+func TestPointerMembersAgainstGroot(t *testing.T) {
+	file := filepath.Join(grootTestdata(t), "small-evnt-tree-fullsplit.root")
+	f, err := groot.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	obj, err := riofs.Dir(f).Get("tree")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := openDB(t)
+	var names []string
+	for _, b := range branchesOf(t, db, file, "tree") {
+		if strings.HasSuffix(b.rootType, "*") {
+			if !b.supported {
+				t.Errorf("%s (%s) refused: %s", b.name, b.rootType, b.note)
+			}
+			names = append(names, b.path)
+		}
+	}
+	if len(names) != 8 {
+		t.Fatalf("pointer members %q, want the file's 8", names)
+	}
+	ref, err := grootColumns(t, obj.(rtree.Tree), names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, unit := range []int64{0, 3} {
+		if unit > 0 {
+			defer rootscan.SetUnitSizes(1, unit)()
+		}
+		for _, n := range names {
+			want, ok := ref[n]
+			if !ok || len(want) == 0 {
+				t.Fatalf("groot gives no values for %s", n)
+			}
+			got, err := readColumn(db, file, "tree", n)
+			if err != nil {
+				t.Fatalf("%s: %v", n, err)
+			}
+			if len(got) != len(want) {
+				t.Fatalf("%s: %d rows, groot %d", n, len(got), len(want))
+			}
+			for i := range got {
+				if !equalCanon(got[i], want[i]) {
+					t.Errorf("%s entry %d (unit %d): read_root %v, groot %v", n, i, unit, got[i], want[i])
+					break
+				}
+			}
+		}
 	}
 }

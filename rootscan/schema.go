@@ -86,6 +86,7 @@ const (
 	layoutVecVec             // std::vector<std::vector<T>>
 	layoutString             // C string, std::string, TString: length-prefixed
 	layoutVecString          // std::vector<std::string>
+	layoutPtrArray           // member "T* x; //[n]" of a split object: a flag byte, then n elements
 )
 
 // column is one SQL column of a tree: where its bytes are and how to decode
@@ -511,6 +512,15 @@ func elementColumnOf(b rtree.Branch, info elementInfo) (*column, error) {
 		c.strHeader = info.element != nil && cxx != "TString"
 		return c, nil
 	case strings.HasSuffix(cxx, "*"):
+		// A basic type's array behind a pointer, sized by another member
+		// ("double* fArr; //[fN]", ROOT's kOffsetP + type): ROOT writes a
+		// byte (1, or 0 for a null or empty array) and then the elements.
+		enc, ok := cxxEncodings[strings.TrimSpace(strings.TrimSuffix(cxx, "*"))]
+		if ok && info.element != nil && arrayLen <= 1 && info.stype == kOffsetP+int32(info.element.Type()%kOffsetP) && info.element.Type() > kOffsetP && info.element.Type() < kOffsetP+20 {
+			c.enc, c.layout = enc, layoutPtrArray
+			c.typ = capi.ListOf(capi.Scalar(enc.sqlType()))
+			return c, nil
+		}
 		c.layout, c.why = layoutUnsupported, "pointer member "+cxx
 		return c, nil
 	}
@@ -551,6 +561,10 @@ func elementColumnOf(b rtree.Branch, info elementInfo) (*column, error) {
 	c.layout, c.why = layoutUnsupported, "C++ type "+cxx
 	return c, nil
 }
+
+// kOffsetP is ROOT's streamer-type offset of a pointer to a basic type's
+// array (TStreamerInfo::kOffsetP: 40 + kDouble for double*).
+const kOffsetP = 40
 
 // normalizeCxx removes the spelling variants of a C++ type name.
 func normalizeCxx(s string) string {
