@@ -10,6 +10,7 @@ import (
 
 	"go-hep.org/x/hep/groot"
 	"go-hep.org/x/hep/groot/riofs"
+	"go-hep.org/x/hep/groot/rphys"
 	"go-hep.org/x/hep/groot/rtree"
 
 	"github.com/hepsql/hepsql/rootscan"
@@ -133,6 +134,113 @@ func TestPointerMembersAgainstGroot(t *testing.T) {
 					t.Errorf("%s entry %d (unit %d): read_root %v, groot %v", n, i, unit, got[i], want[i])
 					break
 				}
+			}
+		}
+	}
+}
+
+// TestObjectsAgainstGroot: unsplit objects read as STRUCTs of their
+// members equal groot's per-entry reading of them: the TLorentzVector p4
+// of go-hep's tlv-split01 and tlv-split99 (a nested TVector3 fP and fE)
+// and uproot's HZZ-objects' TVector2 MET and TVector3 MC_* branches
+// (jsroot reads these two classes two bytes off: it skips TObject's
+// version).
+func TestObjectsAgainstGroot(t *testing.T) {
+	parts := func(v any) []float64 {
+		switch v := v.(type) {
+		case *rphys.LorentzVector:
+			return []float64{v.Px(), v.Py(), v.Pz(), v.E()}
+		case *rphys.Vector3:
+			return []float64{v.X(), v.Y(), v.Z()}
+		case *rphys.Vector2:
+			return []float64{v.X(), v.Y()}
+		}
+		return nil
+	}
+	num := func(m map[string]any, k string) float64 { f, _ := m[k].(float64); return f }
+	sqlParts := func(v any) []float64 {
+		m, _ := v.(map[string]any)
+		if p, ok := m["fP"].(map[string]any); ok {
+			return []float64{num(p, "fX"), num(p, "fY"), num(p, "fZ"), num(m, "fE")}
+		}
+		if _, ok := m["fZ"]; ok {
+			return []float64{num(m, "fX"), num(m, "fY"), num(m, "fZ")}
+		}
+		return []float64{num(m, "fX"), num(m, "fY")}
+	}
+	db := openDB(t)
+	cases := []struct {
+		file     string
+		branches []string
+	}{
+		{filepath.Join(grootTestdata(t), "tlv-split01.root"), []string{"p4"}},
+		{filepath.Join(grootTestdata(t), "tlv-split99.root"), []string{"p4"}},
+		{hzzObjects(t), []string{"MET", "MC_bquarkhadronic", "MC_lepton"}},
+	}
+	for _, c := range cases {
+		f, err := groot.Open(c.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		name := "tree"
+		if strings.Contains(c.file, "HZZ") {
+			name = "events"
+		}
+		obj, err := riofs.Dir(f).Get(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tree := obj.(rtree.Tree)
+		for _, br := range c.branches {
+			var want [][]float64
+			var vars []rtree.ReadVar
+			for _, rv := range rtree.NewReadVars(tree) {
+				if rv.Name == br {
+					vars = append(vars, rv)
+				}
+			}
+			if len(vars) != 1 {
+				t.Fatalf("%s: groot has no read variable %s", c.file, br)
+			}
+			r, err := rtree.NewReader(tree, vars)
+			if err != nil {
+				t.Fatalf("%s %s: groot: %v", c.file, br, err)
+			}
+			err = r.Read(func(rtree.RCtx) error {
+				want = append(want, parts(vars[0].Value))
+				return nil
+			})
+			r.Close()
+			if err != nil {
+				t.Fatalf("%s %s: groot: %v", c.file, br, err)
+			}
+			rows, err := db.Query(fmt.Sprintf(`SELECT "%s" FROM read_root(%s, tree := %s) ORDER BY _entry`, br, quote(c.file), quote(name)))
+			if err != nil {
+				t.Fatalf("%s %s: %v", c.file, br, err)
+			}
+			var got [][]float64
+			for rows.Next() {
+				var v any
+				if err := rows.Scan(&v); err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, sqlParts(v))
+			}
+			rows.Close()
+			if len(got) != len(want) || len(want) == 0 {
+				t.Fatalf("%s %s: %d rows, groot %d", c.file, br, len(got), len(want))
+			}
+			nonzero := false
+			for i := range got {
+				if !slices.Equal(got[i], want[i]) {
+					t.Errorf("%s %s entry %d: read_root %v, groot %v", filepath.Base(c.file), br, i, got[i], want[i])
+					break
+				}
+				nonzero = nonzero || slices.ContainsFunc(got[i], func(x float64) bool { return x != 0 })
+			}
+			if !nonzero && (br == "p4" || br == "MET") { // the MC_ vectors of this sample are all 0
+				t.Errorf("%s %s: every value is 0", c.file, br)
 			}
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"go-hep.org/x/hep/groot/rbytes"
+	"go-hep.org/x/hep/groot/riofs"
+	"go-hep.org/x/hep/groot/rmeta"
 	"go-hep.org/x/hep/groot/rtree"
 
 	"github.com/hepsql/hepsql/internal/capi"
@@ -87,6 +89,7 @@ const (
 	layoutString             // C string, std::string, TString: length-prefixed
 	layoutVecString          // std::vector<std::string>
 	layoutPtrArray           // member "T* x; //[n]" of a split object: a flag byte, then n elements
+	layoutObject             // a whole object, read as a STRUCT (object.go)
 )
 
 // column is one SQL column of a tree: where its bytes are and how to decode
@@ -117,6 +120,8 @@ type column struct {
 	// elements (from the leaf's title, "Jet_pt[nJet]"); its values give
 	// the entries' sizes in a basket written without entry offsets.
 	count string
+	// obj: for layoutObject, how the class is streamed.
+	obj *objShape
 	// leanSig: for a column of a plain TBranch, the signatures of the
 	// branch's leaves (leafSignature); the lean reader types a chain
 	// member's column from the first file's when they are equal.
@@ -221,6 +226,7 @@ func titleDims(title string) []int {
 // a branch that stores one is unsupported, with the reason.
 func columnsOf(t rtree.Tree, guard *streamerGuard) ([]*column, error) {
 	var cols []*column
+	file := treeFile(t) // for the streamers of whole objects (object.go)
 	var walk func(b rtree.Branch, prefix string) error
 	walk = func(b rtree.Branch, prefix string) error {
 		name := memberName(prefix, b.Name())
@@ -238,7 +244,7 @@ func columnsOf(t rtree.Tree, guard *streamerGuard) ([]*column, error) {
 		}
 		leaves := b.Leaves()
 		if b.Class() == "TBranchElement" {
-			c, err := elementColumn(b, guard)
+			c, err := elementColumn(b, guard, file)
 			if err != nil {
 				return err
 			}
@@ -427,13 +433,13 @@ func packingOf(elm rbytes.StreamerElement) packing {
 }
 
 // elementColumn maps a TBranchElement (a class member or an STL container).
-func elementColumn(b rtree.Branch, guard *streamerGuard) (*column, error) {
+func elementColumn(b rtree.Branch, guard *streamerGuard, file *riofs.File) (*column, error) {
 	info, err := readElementInfo(b)
 	if err != nil {
 		return nil, err
 	}
 	baseMember(b, &info)
-	c, err := elementColumnOf(b, info)
+	c, err := elementColumnOf(b, info, file)
 	if err != nil || guard == nil {
 		return c, err
 	}
@@ -490,7 +496,7 @@ func baseMember(b rtree.Branch, info *elementInfo) {
 }
 
 // elementColumnOf maps a TBranchElement from what it says of its type.
-func elementColumnOf(b rtree.Branch, info elementInfo) (*column, error) {
+func elementColumnOf(b rtree.Branch, info elementInfo, file *riofs.File) (*column, error) {
 	c := &column{name: b.Name()}
 	cxx := info.class
 	var arrayLen int
@@ -559,6 +565,11 @@ func elementColumnOf(b rtree.Branch, info elementInfo) (*column, error) {
 		}
 	}
 	c.layout, c.why = layoutUnsupported, "C++ type "+cxx
+	// A whole object: the branch of an unsplit one (fID -1), or an
+	// object member of a split one (kObject, kAny).
+	if info.element == nil && info.id == -1 || info.element != nil && (info.stype == int32(rmeta.Object) || info.stype == int32(rmeta.Any)) {
+		objectColumn(c, file, cxx)
+	}
 	return c, nil
 }
 

@@ -51,7 +51,7 @@ func sharedUprootIfThere(t testing.TB, name string) string {
 }
 
 // hzzObjects is uproot's HZZ-objects: its first branch (jetp4,
-// vector<TLorentzVector>) and ten others are unsupported.
+// vector<TLorentzVector>) and three others like it are unsupported.
 func hzzObjects(t testing.TB) string { return sharedUproot(t, "uproot-HZZ-objects.root") }
 
 // session is one database connection, for statements whose notices and

@@ -174,6 +174,7 @@ type sweep struct {
 	supported, refusedCols                               int
 	refused                                              map[string]int // refused columns by reason
 	comparedCols, comparedValues, mismatchCols, jsCannot int
+	jsrootDiffers                                        int // columns where groot sides with hepsql against jsroot
 }
 
 func (s *sweep) logf(format string, args ...any) { fmt.Fprintf(&s.log, format+"\n", args...) }
@@ -373,6 +374,17 @@ func (s *sweep) tree(ctx context.Context, file string, t jsTree) {
 			}
 		}
 		if bad > 0 {
+			// A second independent reader settles it: when groot's
+			// per-entry reader gives hepsql's values, jsroot is the one
+			// that differs (it reads some classes' TObject part two bytes
+			// off); the column is listed, not counted as a mismatch.
+			if why := grootAgrees(ctx, s.db, file, t.Path, b, len(hs.entries)); why == "" {
+				s.jsrootDiffers++
+				s.logf("tree %s: column %s (%s → %s): jsroot differs in %d entries, groot's reader agrees with hepsql; first: %s", t.Path, b.name, b.rootType, b.sqlType, bad, first)
+				continue
+			} else {
+				first += "; groot: " + why
+			}
 			s.mismatchCols++
 			s.logf("tree %s: column %s (%s → %s): MISMATCH in %d entries; first: %s", t.Path, b.name, b.rootType, b.sqlType, bad, first)
 		}
@@ -671,6 +683,6 @@ func (s *sweep) summary(c config, files int) string {
 		fmt.Fprintf(&b, "  %5d  %s\n", r.n, r.k)
 	}
 	fmt.Fprintf(&b, "columns compared           %d (%d values, first %d entries); %d columns jsroot cannot read\n", s.comparedCols, s.comparedValues, c.entries, s.jsCannot)
-	fmt.Fprintf(&b, "value mismatches           %d columns\n", s.mismatchCols)
+	fmt.Fprintf(&b, "value mismatches           %d columns (and %d where jsroot differs but groot's reader gives hepsql's values)\n", s.mismatchCols, s.jsrootDiffers)
 	return b.String()
 }
