@@ -262,6 +262,8 @@ func (r *columnReader) fill(v capi.Vector, entry int64, n int) error {
 		return r.fillVecStrings(v, entry, n)
 	case layoutObject:
 		return r.fillObjects(v, entry, n)
+	case layoutObjectList:
+		return r.fillObjectLists(v, entry, n)
 	}
 	return fmt.Errorf("read_root: branch %q cannot be read: %s", c.name, c.why)
 }

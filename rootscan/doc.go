@@ -166,8 +166,9 @@
 // # What is not read
 //
 // Maps, members of split TClonesArrays and STL collections of objects,
-// collections of objects, classes with strings or hand-written streamers
-// (object.go reads the others as STRUCTs) and leaf lists with
+// collections written member-wise, classes with strings or hand-written
+// streamers (object.go reads the others as STRUCTs and LISTs of them) and
+// leaf lists with
 // variable-length leaves are listed by root_branches as unsupported, with
 // the reason, and left out of read_root's table: SELECT * returns the
 // supported branches and count(*) works on every tree. DuckDB's C API has

@@ -2,6 +2,7 @@ package rootscan_test
 
 import (
 	"fmt"
+	"math"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -141,10 +142,10 @@ func TestPointerMembersAgainstGroot(t *testing.T) {
 
 // TestObjectsAgainstGroot: unsplit objects read as STRUCTs of their
 // members equal groot's per-entry reading of them: the TLorentzVector p4
-// of go-hep's tlv-split01 and tlv-split99 (a nested TVector3 fP and fE)
-// and uproot's HZZ-objects' TVector2 MET and TVector3 MC_* branches
-// (jsroot reads these two classes two bytes off: it skips TObject's
-// version).
+// of go-hep's tlv-split01 and tlv-split99 (a nested TVector3 fP and fE),
+// uproot's HZZ-objects' TVector2 MET and TVector3 MC_* branches (jsroot
+// reads these two classes two bytes off: it skips TObject's version) and
+// its vector<TLorentzVector> jetp4 and muonp4 (LISTs of STRUCTs).
 func TestObjectsAgainstGroot(t *testing.T) {
 	parts := func(v any) []float64 {
 		switch v := v.(type) {
@@ -154,11 +155,25 @@ func TestObjectsAgainstGroot(t *testing.T) {
 			return []float64{v.X(), v.Y(), v.Z()}
 		case *rphys.Vector2:
 			return []float64{v.X(), v.Y()}
+		case *[]rphys.LorentzVector:
+			out := []float64{float64(len(*v))}
+			for _, p := range *v {
+				out = append(out, p.Px(), p.Py(), p.Pz(), p.E())
+			}
+			return out
 		}
-		return nil
+		return []float64{math.NaN()} // a type this test does not know
 	}
 	num := func(m map[string]any, k string) float64 { f, _ := m[k].(float64); return f }
-	sqlParts := func(v any) []float64 {
+	var sqlParts func(v any) []float64
+	sqlParts = func(v any) []float64 {
+		if l, ok := v.([]any); ok {
+			out := []float64{float64(len(l))}
+			for _, e := range l {
+				out = append(out, sqlParts(e)...)
+			}
+			return out
+		}
 		m, _ := v.(map[string]any)
 		if p, ok := m["fP"].(map[string]any); ok {
 			return []float64{num(p, "fX"), num(p, "fY"), num(p, "fZ"), num(m, "fE")}
@@ -175,7 +190,7 @@ func TestObjectsAgainstGroot(t *testing.T) {
 	}{
 		{filepath.Join(grootTestdata(t), "tlv-split01.root"), []string{"p4"}},
 		{filepath.Join(grootTestdata(t), "tlv-split99.root"), []string{"p4"}},
-		{hzzObjects(t), []string{"MET", "MC_bquarkhadronic", "MC_lepton"}},
+		{hzzObjects(t), []string{"MET", "MC_bquarkhadronic", "MC_lepton", "jetp4", "muonp4"}},
 	}
 	for _, c := range cases {
 		f, err := groot.Open(c.file)
@@ -215,19 +230,40 @@ func TestObjectsAgainstGroot(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s %s: groot: %v", c.file, br, err)
 			}
-			rows, err := db.Query(fmt.Sprintf(`SELECT "%s" FROM read_root(%s, tree := %s) ORDER BY _entry`, br, quote(c.file), quote(name)))
-			if err != nil {
-				t.Fatalf("%s %s: %v", c.file, br, err)
-			}
+			// Default units, then units of 7 entries that start inside
+			// baskets.
 			var got [][]float64
-			for rows.Next() {
-				var v any
-				if err := rows.Scan(&v); err != nil {
-					t.Fatal(err)
+			for _, unit := range []int64{0, 7} {
+				restore := func() {}
+				if unit > 0 {
+					restore = rootscan.SetUnitSizes(1, unit)
 				}
-				got = append(got, sqlParts(v))
+				rows, err := db.Query(fmt.Sprintf(`SELECT "%s" FROM read_root(%s, tree := %s) ORDER BY _entry`, br, quote(c.file), quote(name)))
+				if err != nil {
+					t.Fatalf("%s %s: %v", c.file, br, err)
+				}
+				var g [][]float64
+				for rows.Next() {
+					var v any
+					if err := rows.Scan(&v); err != nil {
+						t.Fatal(err)
+					}
+					g = append(g, sqlParts(v))
+				}
+				rows.Close()
+				restore()
+				if got != nil && len(g) != len(got) {
+					t.Fatalf("%s %s: %d rows with units of %d, %d with default units", c.file, br, len(g), unit, len(got))
+				}
+				if got == nil {
+					got = g
+				}
+				for i := range min(len(g), len(got)) {
+					if !slices.Equal(g[i], got[i]) {
+						t.Fatalf("%s %s entry %d: units of %d give %v, default units %v", c.file, br, i, unit, g[i], got[i])
+					}
+				}
 			}
-			rows.Close()
 			if len(got) != len(want) || len(want) == 0 {
 				t.Fatalf("%s %s: %d rows, groot %d", c.file, br, len(got), len(want))
 			}
@@ -239,7 +275,7 @@ func TestObjectsAgainstGroot(t *testing.T) {
 				}
 				nonzero = nonzero || slices.ContainsFunc(got[i], func(x float64) bool { return x != 0 })
 			}
-			if !nonzero && (br == "p4" || br == "MET") { // the MC_ vectors of this sample are all 0
+			if !nonzero && !strings.HasPrefix(br, "MC_") { // the MC_ vectors of this sample are all 0
 				t.Errorf("%s %s: every value is 0", c.file, br)
 			}
 		}

@@ -378,3 +378,126 @@ func (r *columnReader) fillObjects(v capi.Vector, entry int64, n int) error {
 		return nil
 	})
 }
+
+// Collections of objects. A std::vector (or another sequence container)
+// of such a class, unsplit, stores each entry as the collection's header
+// (byte count and version), the number of objects, then each object's
+// class buffer in turn: read_root reads it as a LIST of the class's
+// STRUCT. ROOT may also write a collection member-wise (all objects' first
+// members, then their second, ...; the version's kStreamedMemberWise bit):
+// objectListColumn looks at the branch's first stored entry and refuses
+// that form rather than fail the scan.
+
+// objectListColumn maps a branch holding collections of objects of class.
+func objectListColumn(c *column, f *riofs.File, b rtree.Branch, class string) {
+	if f == nil {
+		return
+	}
+	s, why := objectShape(f, class, 0)
+	var fs []capi.Field
+	if why == "" {
+		fs, why = s.sqlFields(nil, map[string]bool{})
+		if why == "" && len(fs) == 0 {
+			why = "class " + class + " holds no data"
+		}
+	}
+	if why == "" {
+		why = memberWiseProbe(f, b)
+	}
+	if why != "" {
+		c.layout, c.why = layoutUnsupported, "C++ type "+c.rootType[len("TBranchElement "):]+": "+why
+		return
+	}
+	c.layout, c.typ, c.obj, c.why = layoutObjectList, capi.ListOf(capi.Type{ID: capi.Struct, Fields: fs}), s, ""
+}
+
+// memberWiseProbe reads the branch's first basket (when it is stored in
+// its own key) and says why the collection cannot be read when its first
+// non-empty entry was written member-wise, or "".
+func memberWiseProbe(f *riofs.File, b rtree.Branch) string {
+	bt, err := readBasketTable(b)
+	if err != nil || len(bt.seek) == 0 || bt.seek[0] <= 0 || bt.bytes[0] <= 0 {
+		return ""
+	}
+	raw := make([]byte, bt.bytes[0])
+	if _, err := f.ReadAt(raw, bt.seek[0]); err != nil {
+		return fmt.Sprintf("its first basket cannot be read: %v", err)
+	}
+	bk, _, err := decodeBasket(raw, true, nil)
+	if err != nil {
+		return fmt.Sprintf("its first basket cannot be read: %v", err)
+	}
+	for i := 0; i+1 < len(bk.offsets); i++ {
+		e := bk.data[bk.offsets[i]:bk.offsets[i+1]]
+		if len(e) >= 6 && binary.BigEndian.Uint32(e)&kByteCountMask != 0 {
+			if binary.BigEndian.Uint16(e[4:])&0x4000 != 0 {
+				return "collection written member-wise (not read yet)"
+			}
+			return ""
+		}
+	}
+	return ""
+}
+
+// fillObjectLists writes entries [entry, entry+n) of a collection-of-
+// objects column into v, a LIST of STRUCT vector.
+func (r *columnReader) fillObjectLists(v capi.Vector, entry int64, n int) error {
+	entries := capi.Slice[capi.ListEntry](v, n)
+	total := v.ListSize()
+	return r.segments(entry, n, func(row, k, first int) error {
+		// First pass: each entry's header and count, so that the child
+		// rows are reserved once per segment.
+		seg := 0
+		for i := range k {
+			m, _, err := r.objectListHeader(r.entryBytes(first + i))
+			if err != nil {
+				return r.errorf(r.cur.first+int64(first+i), "%v", err)
+			}
+			entries[row+i] = capi.ListEntry{Offset: uint64(total + seg), Length: uint64(m)}
+			seg += m
+		}
+		if err := v.ListReserve(total + seg); err != nil {
+			return err
+		}
+		p := objParser{sinks: objSinks(v.ListChild(), total+seg, r.col.obj, nil, new(int))}
+		for i := range k {
+			b := r.entryBytes(first + i)
+			m, pos, _ := r.objectListHeader(b)
+			p.b, p.pos = b, pos
+			for j := range m {
+				p.next, p.row = 0, int(entries[row+i].Offset)+j
+				if err := p.object(r.col.obj); err != nil {
+					return r.errorf(r.cur.first+int64(first+i), "object %d of %d: %v", j, m, err)
+				}
+			}
+			if p.pos != len(b) {
+				return r.errorf(r.cur.first+int64(first+i), "%v: %d bytes after the %d objects of class %s", errCorrupt, len(b)-p.pos, m, r.col.obj.class)
+			}
+		}
+		total += seg
+		return v.ListSetSize(total)
+	})
+}
+
+// objectListHeader reads a collection's header (when present) and count:
+// the number of objects and where the first begins.
+func (r *columnReader) objectListHeader(b []byte) (n, pos int, err error) {
+	if len(b) >= 6 && binary.BigEndian.Uint32(b)&kByteCountMask != 0 {
+		if int(binary.BigEndian.Uint32(b)&^kByteCountMask) != len(b)-4 {
+			return 0, 0, fmt.Errorf("%w: collection's byte count %d, entry of %d bytes", errCorrupt, binary.BigEndian.Uint32(b)&^kByteCountMask, len(b)-4)
+		}
+		if binary.BigEndian.Uint16(b[4:])&0x4000 != 0 {
+			return 0, 0, fmt.Errorf("collection of class %s written member-wise: not read yet", r.col.obj.class)
+		}
+		pos = 6
+	}
+	if pos+4 > len(b) {
+		return 0, 0, fmt.Errorf("%w: collection of %d bytes", errCorrupt, len(b))
+	}
+	n = int(int32(binary.BigEndian.Uint32(b[pos:])))
+	// Each object takes at least its 6-byte header.
+	if n < 0 || n > (len(b)-pos-4)/6 {
+		return 0, 0, fmt.Errorf("%w: collection of %d objects in %d bytes", errCorrupt, n, len(b))
+	}
+	return n, pos + 4, nil
+}

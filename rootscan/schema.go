@@ -90,6 +90,7 @@ const (
 	layoutVecString          // std::vector<std::string>
 	layoutPtrArray           // member "T* x; //[n]" of a split object: a flag byte, then n elements
 	layoutObject             // a whole object, read as a STRUCT (object.go)
+	layoutObjectList         // a collection of whole objects, read as a LIST of STRUCTs (object.go)
 )
 
 // column is one SQL column of a tree: where its bytes are and how to decode
@@ -569,6 +570,10 @@ func elementColumnOf(b rtree.Branch, info elementInfo, file *riofs.File) (*colum
 	// object member of a split one (kObject, kAny).
 	if info.element == nil && info.id == -1 || info.element != nil && (info.stype == int32(rmeta.Object) || info.stype == int32(rmeta.Any)) {
 		objectColumn(c, file, cxx)
+	}
+	// A sequence container of objects (vector<TLorentzVector>).
+	if inner, ok := vectorOf(cxx); ok && !strings.ContainsAny(inner, "<*,") && !stringTypes[inner] {
+		objectListColumn(c, file, b, inner)
 	}
 	return c, nil
 }
