@@ -264,6 +264,8 @@ func (r *columnReader) fill(v capi.Vector, entry int64, n int) error {
 		return r.fillObjects(v, entry, n)
 	case layoutObjectList:
 		return r.fillObjectLists(v, entry, n)
+	case layoutLeafListVar:
+		return r.fillLeafListVar(v, entry, n)
 	}
 	return fmt.Errorf("read_root: branch %q cannot be read: %s", c.name, c.why)
 }

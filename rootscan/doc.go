@@ -167,9 +167,9 @@
 //
 // Maps, members of split TClonesArrays and STL collections of objects,
 // collections written member-wise, classes with strings or hand-written
-// streamers (object.go reads the others as STRUCTs and LISTs of them) and
-// leaf lists with
-// variable-length leaves are listed by root_branches as unsupported, with
+// streamers (object.go reads the others as STRUCTs and LISTs of them;
+// leaflist.go the leaves of leaf lists with variable-length leaves) are
+// listed by root_branches as unsupported, with
 // the reason, and left out of read_root's table: SELECT * returns the
 // supported branches and count(*) works on every tree. DuckDB's C API has
 // no way to bind a column that SELECT * skips, hence the columns are not

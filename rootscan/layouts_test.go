@@ -281,3 +281,67 @@ func TestObjectsAgainstGroot(t *testing.T) {
 		}
 	}
 }
+
+// TestLeafListVarAgainstGroot: the leaves of a leaf list with variable-
+// length leaves (go-hep's pod-advanced: "orange", whose Trk_px and Trk_py
+// are counted by its Trk_ntracks) are columns, the counted ones LISTs,
+// equal entry by entry to groot's per-entry reader's values, over reads
+// that start inside baskets.
+func TestLeafListVarAgainstGroot(t *testing.T) {
+	file := filepath.Join(grootTestdata(t), "pod-advanced.root")
+	f, err := groot.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	obj, err := riofs.Dir(f).Get("orange")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := openDB(t)
+	var names []string
+	lists := 0
+	for _, b := range branchesOf(t, db, file, "orange") {
+		if !strings.HasPrefix(b.path, "orange.") {
+			continue
+		}
+		if !b.supported {
+			t.Errorf("%s (%s) refused: %s", b.name, b.rootType, b.note)
+		}
+		if strings.HasSuffix(b.sqlType, "[]") {
+			lists++
+		}
+		names = append(names, b.path)
+	}
+	if len(names) != 7 || lists != 2 {
+		t.Fatalf("leaves of orange %q (%d lists), want the list's leaves with Trk_px and Trk_py as lists", names, lists)
+	}
+	ref, err := grootColumns(t, obj.(rtree.Tree), names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, unit := range []int64{0, 3} {
+		if unit > 0 {
+			defer rootscan.SetUnitSizes(1, unit)()
+		}
+		for _, n := range names {
+			want, ok := ref[n]
+			if !ok || len(want) == 0 {
+				t.Fatalf("groot gives no values for %s", n)
+			}
+			got, err := readColumn(db, file, "orange", n)
+			if err != nil {
+				t.Fatalf("%s: %v", n, err)
+			}
+			if len(got) != len(want) {
+				t.Fatalf("%s: %d rows, groot %d", n, len(got), len(want))
+			}
+			for i := range got {
+				if !equalCanon(got[i], want[i]) {
+					t.Errorf("%s entry %d (unit %d): read_root %v, groot %v", n, i, unit, got[i], want[i])
+					break
+				}
+			}
+		}
+	}
+}

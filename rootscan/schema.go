@@ -91,6 +91,7 @@ const (
 	layoutPtrArray           // member "T* x; //[n]" of a split object: a flag byte, then n elements
 	layoutObject             // a whole object, read as a STRUCT (object.go)
 	layoutObjectList         // a collection of whole objects, read as a LIST of STRUCTs (object.go)
+	layoutLeafListVar        // a leaf of a leaf list with variable-length leaves (leaflist.go)
 )
 
 // column is one SQL column of a tree: where its bytes are and how to decode
@@ -123,6 +124,10 @@ type column struct {
 	count string
 	// obj: for layoutObject, how the class is streamed.
 	obj *objShape
+	// llist, llIdx: for layoutLeafListVar, the branch's leaves and which
+	// of them this column is.
+	llist []llLeaf
+	llIdx int
 	// leanSig: for a column of a plain TBranch, the signatures of the
 	// branch's leaves (leafSignature); the lean reader types a chain
 	// member's column from the first file's when they are equal.
@@ -380,6 +385,13 @@ func leafColumn(b rtree.Branch, l rtree.Leaf, leafList bool) *column {
 	inner := elem
 	for i := len(c.dims) - 1; i >= 0; i-- {
 		inner = capi.ArrayOf(inner, c.dims[i])
+	}
+	if leafList {
+		for _, ll := range b.Leaves() {
+			if ll.LeafCount() != nil {
+				return leafListVarColumn(c, b, l, inner)
+			}
+		}
 	}
 	if l.LeafCount() != nil {
 		if leafList {

@@ -110,7 +110,13 @@ func run(args []string) error {
 		if err != nil {
 			return err
 		}
-		block := fmt.Sprintf("Measured %s on %s, commit %s, with `go run ./bench/cmd/rootsweep -readme bench/README.md` (jsroot %s, %d files):\n\n```\n%s```\n",
+		block := fmt.Sprintf("Measured %s on %s, commit %s, with `go run ./bench/cmd/rootsweep -readme bench/README.md` (jsroot %s, %d files):\n\n```\n%s```\n\n"+
+			"A tree counts as opened when root_branches answers for it; SELECT * reads every row of it. Values are compared over the first entries "+
+			"of every supported column, branch by branch (a leaf-list leaf or a member jsroot reads inside its parent's object is taken from that object). "+
+			"Columns jsroot cannot read (its streamer for the type is missing, or it stops early) are counted apart, not compared. "+
+			"Where jsroot's values differ, groot's per-entry reader reads the branch too; when it gives hepsql's values the column is listed as "+
+			"jsroot's difference, not as a mismatch (uproot's HZZ-objects TVector2/TVector3 branches: jsroot reads their TObject part two bytes off). "+
+			"Every finding, tree by tree, goes to bench/results/rootsweep.txt (git-ignored).\n",
 			time.Now().UTC().Format("2006-01-02"), m.CPU, m.Commit, jsrootVersion(), len(files), sum)
 		if err := bench.WriteSectionUnder(c.readme, "## rootsweep: hepsql against jsroot over every ROOT file at hand", beginMarker, endMarker, block); err != nil {
 			return err

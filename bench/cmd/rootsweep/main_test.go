@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"reflect"
 	"testing"
+
+	"go-hep.org/x/hep/groot/rphys"
 )
 
 // TestCompare pins what counts as agreeing with jsroot, and that a wrong
@@ -50,5 +53,20 @@ func TestCompare(t *testing.T) {
 		if (why == "") != c.same {
 			t.Errorf("compare(%#v, %s) = %q, want same=%v", c.h, c.j, why, c.same)
 		}
+	}
+}
+
+// TestFlatGo: groot's values flatten to their numbers in member order,
+// TObject's part left out, as hepsql's STRUCT unnested gives them.
+func TestFlatGo(t *testing.T) {
+	p4 := rphys.NewLorentzVector(1, 2, 3, 4)
+	got := flatGo(reflect.ValueOf(p4), nil)
+	want := []any{1.0, 2.0, 3.0, 4.0}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("flatGo(TLorentzVector) = %v, want %v", got, want)
+	}
+	got = flatGo(reflect.ValueOf([]float32{0.5, 1.5}), nil)
+	if !reflect.DeepEqual(got, []any{0.5, 1.5}) {
+		t.Errorf("flatGo([]float32) = %v", got)
 	}
 }
