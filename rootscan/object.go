@@ -416,7 +416,9 @@ func objectListColumn(c *column, f *riofs.File, b rtree.Branch, class string) {
 // non-empty entry was written member-wise, or "".
 func memberWiseProbe(f *riofs.File, b rtree.Branch) string {
 	bt, err := readBasketTable(b)
-	if err != nil || len(bt.seek) == 0 || bt.seek[0] <= 0 || bt.bytes[0] <= 0 {
+	// A basket too large to be one (a corrupt size) is left to the scan,
+	// which checks it against the file.
+	if err != nil || len(bt.seek) == 0 || len(bt.bytes) == 0 || bt.seek[0] <= 0 || bt.bytes[0] <= 0 || bt.bytes[0] > 256<<20 {
 		return ""
 	}
 	raw := make([]byte, bt.bytes[0])
@@ -428,7 +430,11 @@ func memberWiseProbe(f *riofs.File, b rtree.Branch) string {
 		return fmt.Sprintf("its first basket cannot be read: %v", err)
 	}
 	for i := 0; i+1 < len(bk.offsets); i++ {
-		e := bk.data[bk.offsets[i]:bk.offsets[i+1]]
+		lo, hi := bk.offsets[i], bk.offsets[i+1]
+		if lo < 0 || hi < lo || int(hi) > len(bk.data) {
+			return ""
+		}
+		e := bk.data[lo:hi]
 		if len(e) >= 6 && binary.BigEndian.Uint32(e)&kByteCountMask != 0 {
 			if binary.BigEndian.Uint16(e[4:])&0x4000 != 0 {
 				return "collection written member-wise (not read yet)"
