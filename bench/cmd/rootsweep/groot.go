@@ -39,7 +39,8 @@ func grootAgrees(ctx context.Context, db *sql.DB, file, tree string, b branchRow
 	}
 	var vars []rtree.ReadVar
 	for _, rv := range rtree.NewReadVars(t) {
-		if rv.Name == b.branch && (rv.Leaf == "" || rv.Leaf == rv.Name) {
+		// A branch, or one leaf of a leaf list ("branch.leaf").
+		if rv.Name == b.branch && (rv.Leaf == "" || rv.Leaf == rv.Name) || rv.Name+"."+rv.Leaf == b.branch {
 			vars = append(vars, rv)
 		}
 	}

@@ -115,7 +115,8 @@ func run(args []string) error {
 			"of every supported column, branch by branch (a leaf-list leaf or a member jsroot reads inside its parent's object is taken from that object). "+
 			"Columns jsroot cannot read (its streamer for the type is missing, or it stops early) are counted apart, not compared. "+
 			"Where jsroot's values differ, groot's per-entry reader reads the branch too; when it gives hepsql's values the column is listed as "+
-			"jsroot's difference, not as a mismatch (uproot's HZZ-objects TVector2/TVector3 branches: jsroot reads their TObject part two bytes off). "+
+			"jsroot's difference, not as a mismatch (uproot's HZZ-objects TVector2/TVector3 branches: jsroot reads their TObject part two bytes off; "+
+			"go-hep's pod-advanced leaf list: jsroot reads its counted leaves as one number each, ignoring their counts). "+
 			"Every finding, tree by tree, goes to bench/results/rootsweep.txt (git-ignored).\n",
 			time.Now().UTC().Format("2006-01-02"), m.CPU, m.Commit, jsrootVersion(), len(files), sum)
 		if err := bench.WriteSectionUnder(c.readme, "## rootsweep: hepsql against jsroot over every ROOT file at hand", beginMarker, endMarker, block); err != nil {
