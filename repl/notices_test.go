@@ -17,7 +17,7 @@ import (
 // one of them fails with the error naming its ROOT type and why (not with
 // the notice again); `SELECT *` lists the supported columns.
 func TestNotices(t *testing.T) {
-	f := filepath.Join(testfiles.GrootTestdata(t), "small-evnt-tree-fullsplit.root")
+	f := filepath.Join(testfiles.GrootTestdata(t), "std-containers-split00.root")
 	db, err := hepsql.Open("")
 	if err != nil {
 		t.Fatal(err)
@@ -25,20 +25,21 @@ func TestNotices(t *testing.T) {
 	defer db.Close()
 	input := "SELECT count(*) AS n FROM '" + f + "';\n" +
 		"SELECT count(*) AS c FROM (DESCRIBE SELECT * FROM '" + f + "');\n" +
-		"SELECT \"evt.SliceF64\" FROM '" + f + "';\n"
+		"SELECT map_str_str FROM '" + f + "';\n"
 	var out, errOut bytes.Buffer
 	err = New(db, Options{In: strings.NewReader(input), Out: &out, Err: &errOut, Mode: ModeCSV, NoTimer: true}).Run(context.Background())
 	if !errors.Is(err, ErrFailed) {
 		t.Errorf("err = %v, want ErrFailed", err)
 	}
-	// 41 branches, 8 of them unsupported, then _file and _entry.
-	if out.String() != "n\n100\n\nc\n35\n" {
+	// 40 branches, 23 of them unsupported (maps, vectors of string
+	// sets), then _file and _entry.
+	if out.String() != "n\n2\n\nc\n19\n" {
 		t.Errorf("stdout = %q", out.String())
 	}
-	notice := "Notice: read_root: " + f + `: 8 unsupported branches of tree "tree" left out of the table (evt.SliceI16, evt.SliceI32, evt.SliceI64, evt.SliceU16, evt.SliceU32, ...): see root_branches()` + "\n"
+	notice := "Notice: read_root: " + f + `: 23 unsupported branches of tree "tree" left out of the table (vec_vec_str, vec_vec_tstr, vec_set_str, vec_set_tstr, map_i32_i16, ...): see root_branches()` + "\n"
 	lines := strings.SplitAfter(errOut.String(), "\n")
 	if len(lines) < 3 || lines[0] != notice || lines[1] != notice ||
-		!strings.HasPrefix(lines[2], `Error: read_root: cannot read branch "evt.SliceF64" (TBranchElement double*: pointer member double*)`) ||
+		!strings.HasPrefix(lines[2], `Error: read_root: cannot read branch "map_str_str" (TBranchElement map<string,string>: C++ type map<string,string>)`) ||
 		strings.Count(errOut.String(), "Notice:") != 2 {
 		t.Errorf("stderr = %q", errOut.String())
 	}

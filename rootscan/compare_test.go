@@ -186,10 +186,11 @@ type branchInfo struct {
 	supported bool
 	note      string
 	rootType  string
+	sqlType   string
 }
 
 func branchesOf(t *testing.T, db *sql.DB, file, tree string) []branchInfo {
-	rows, err := db.Query(fmt.Sprintf(`SELECT name, branch, supported, note, root_type FROM root_branches(%s, tree := %s)`, quote(file), quote(tree)))
+	rows, err := db.Query(fmt.Sprintf(`SELECT name, branch, supported, note, root_type, sql_type FROM root_branches(%s, tree := %s)`, quote(file), quote(tree)))
 	if err != nil {
 		t.Fatalf("root_branches(%s, %s): %v", file, tree, err)
 	}
@@ -197,7 +198,7 @@ func branchesOf(t *testing.T, db *sql.DB, file, tree string) []branchInfo {
 	var out []branchInfo
 	for rows.Next() {
 		var b branchInfo
-		if err := rows.Scan(&b.name, &b.path, &b.supported, &b.note, &b.rootType); err != nil {
+		if err := rows.Scan(&b.name, &b.path, &b.supported, &b.note, &b.rootType, &b.sqlType); err != nil {
 			t.Fatal(err)
 		}
 		out = append(out, b)
@@ -295,6 +296,11 @@ func TestAgainstGroot(t *testing.T) {
 					got, err := readColumn(db, file, tree.Name(), b.name)
 					if err != nil {
 						t.Errorf("%s: read_root %q (%s): %v", label, b.name, b.rootType, err)
+						continue
+					}
+					if strings.HasPrefix(b.sqlType, "STRUCT(") {
+						// A whole object: groot's Go type names its members
+						// its own way; TestObjectsAgainstGroot compares them.
 						continue
 					}
 					want, ok := ref[b.path]

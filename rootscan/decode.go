@@ -252,7 +252,7 @@ func (r *columnReader) fill(v capi.Vector, entry int64, n int) error {
 			}
 			return nil
 		})
-	case layoutJagged, layoutVector:
+	case layoutJagged, layoutVector, layoutPtrArray:
 		return r.fillList(v, entry, n)
 	case layoutVecVec:
 		return r.fillVecVec(v, entry, n)
@@ -260,6 +260,12 @@ func (r *columnReader) fill(v capi.Vector, entry int64, n int) error {
 		return r.fillStrings(v, entry, n)
 	case layoutVecString:
 		return r.fillVecStrings(v, entry, n)
+	case layoutObject:
+		return r.fillObjects(v, entry, n)
+	case layoutObjectList:
+		return r.fillObjectLists(v, entry, n)
+	case layoutLeafListVar:
+		return r.fillLeafListVar(v, entry, n)
 	}
 	return fmt.Errorf("read_root: branch %q cannot be read: %s", c.name, c.why)
 }
@@ -306,6 +312,24 @@ func vectorBody(b []byte) (n int, body []byte, err error) {
 		return 0, nil, fmt.Errorf("%w: vector length %d", errCorrupt, n)
 	}
 	return n, b[4:], nil
+}
+
+// ptrArrayBody reads the entry of a pointer member's branch: a flag byte,
+// 1 when the elements follow (their count is the entry's remaining bytes,
+// which ROOT sized by the count member), 0 for a null or empty array with
+// nothing after it.
+func ptrArrayBody(b []byte, itemDisk int) (n int, body []byte, err error) {
+	switch {
+	case len(b) == 0:
+		return 0, nil, fmt.Errorf("%w: pointer member's entry holds no flag byte", errCorrupt)
+	case b[0] == 0 && len(b) == 1:
+		return 0, nil, nil
+	case b[0] != 1:
+		return 0, nil, fmt.Errorf("%w: pointer member's flag byte is %d (%d bytes)", errCorrupt, b[0], len(b))
+	case (len(b)-1)%itemDisk != 0:
+		return 0, nil, fmt.Errorf("%w: %d bytes after the flag is not a whole number of %d-byte items", errCorrupt, len(b)-1, itemDisk)
+	}
+	return (len(b) - 1) / itemDisk, b[1:], nil
 }
 
 // fillList writes a LIST column whose elements are fixed-size items.
@@ -359,6 +383,12 @@ func (r *columnReader) fillListTo(v capi.Vector, field int, lead *columnReader, 
 						return r.errorf(r.cur.first+int64(first+i), "%v: vector of %d elements in %d bytes", errCorrupt, m, len(body))
 					}
 					items = m
+				} else if c.layout == layoutPtrArray {
+					m, _, err := ptrArrayBody(b, itemDisk)
+					if err != nil {
+						return r.errorf(r.cur.first+int64(first+i), "%v", err)
+					}
+					items = m
 				} else {
 					if len(b)%itemDisk != 0 {
 						return r.errorf(r.cur.first+int64(first+i), "%v: %d bytes is not a whole number of %d-byte items", errCorrupt, len(b), itemDisk)
@@ -393,8 +423,11 @@ func (r *columnReader) fillListTo(v capi.Vector, field int, lead *columnReader, 
 		} else {
 			for i := range k {
 				b := r.entryBytes(first + i)
-				if c.layout == layoutVector {
+				switch c.layout {
+				case layoutVector:
 					_, b, _ = vectorBody(b)
+				case layoutPtrArray:
+					_, b, _ = ptrArrayBody(b, itemDisk)
 				}
 				e := ents[row+i]
 				if err := decodeElems(c.enc, c.pack, out[int(e.Offset)*itemOut:], b, int(e.Length)*per); err != nil {

@@ -166,8 +166,10 @@
 // # What is not read
 //
 // Maps, members of split TClonesArrays and STL collections of objects,
-// unsplit custom classes, pointer members and leaf lists with
-// variable-length leaves are listed by root_branches as unsupported, with
+// collections written member-wise, classes with strings or hand-written
+// streamers (object.go reads the others as STRUCTs and LISTs of them;
+// leaflist.go the leaves of leaf lists with variable-length leaves) are
+// listed by root_branches as unsupported, with
 // the reason, and left out of read_root's table: SELECT * returns the
 // supported branches and count(*) works on every tree. DuckDB's C API has
 // no way to bind a column that SELECT * skips, hence the columns are not

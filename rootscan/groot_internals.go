@@ -186,6 +186,7 @@ type elementInfo struct {
 	class    string                 // fClassName: the class of the branch's object
 	btype    int32                  // fType: 0 top-level/member, 3/31 TClonesArray, 4/41 STL
 	stype    int32                  // fStreamerType
+	id       int32                  // fID: the member's index in its class's streamer (negative for a whole object)
 	element  rbytes.StreamerElement // streamer element of a member branch, or nil
 	streamer rbytes.StreamerInfo    // streamer of the class, or nil
 }
@@ -200,6 +201,9 @@ func readElementInfo(b rtree.Branch) (elementInfo, error) {
 		return e, err
 	}
 	if e.stype, err = fieldAs[int32](b, "stype"); err != nil {
+		return e, err
+	}
+	if e.id, err = fieldAs[int32](b, "id"); err != nil {
 		return e, err
 	}
 	f, err := unexportedField(reflect.ValueOf(b), "estreamer")

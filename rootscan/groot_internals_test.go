@@ -195,7 +195,7 @@ func TestGrootInternalsLayout(t *testing.T) {
 	if v := testfiles.ModuleVersion(t, "go-hep.org/x/hep"); v != grootInternalsVersion {
 		t.Fatalf("go-hep is %s in this build; rootscan/groot_internals.go was written for %s.\n"+
 			"Upgrading go-hep? Re-check in its source: rtree's tbranch fields basketSeek, basketBytes, basketEntry, entries, compress, zipBytes, totBytes, entryOffsetLen, baskets;\n"+
-			"rtree.Basket's key, nevbuf, last, offsets (and that UnmarshalROOT still clears the displacement bits); tbranchElement's class, btype, stype, streamer, estreamer;\n"+
+			"rtree.Basket's key, nevbuf, last, offsets (and that UnmarshalROOT still clears the displacement bits); tbranchElement's class, btype, stype, id, streamer, estreamer;\n"+
 			"tleaf.len; LeafF16/LeafD32.elm; riofs.File.sinfos (and that StreamerInfo still takes the first of a name).\n"+
 			"Then the other seams: TestLeanMatchesGroot (lean.go against groot's parse), streamers.go (groot's look-ups, missingStreamer's error texts),\n"+
 			"rootwrite.registerLeafStreamers (riofs.File.sinfos, simap) and rootscan/xrootd's guard (go-hep's client). Then set grootInternalsVersion.",

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"go-hep.org/x/hep/groot/rbytes"
+	"go-hep.org/x/hep/groot/riofs"
+	"go-hep.org/x/hep/groot/rmeta"
 	"go-hep.org/x/hep/groot/rtree"
 
 	"github.com/hepsql/hepsql/internal/capi"
@@ -86,6 +88,10 @@ const (
 	layoutVecVec             // std::vector<std::vector<T>>
 	layoutString             // C string, std::string, TString: length-prefixed
 	layoutVecString          // std::vector<std::string>
+	layoutPtrArray           // member "T* x; //[n]" of a split object: a flag byte, then n elements
+	layoutObject             // a whole object, read as a STRUCT (object.go)
+	layoutObjectList         // a collection of whole objects, read as a LIST of STRUCTs (object.go)
+	layoutLeafListVar        // a leaf of a leaf list with variable-length leaves (leaflist.go)
 )
 
 // column is one SQL column of a tree: where its bytes are and how to decode
@@ -116,6 +122,12 @@ type column struct {
 	// elements (from the leaf's title, "Jet_pt[nJet]"); its values give
 	// the entries' sizes in a basket written without entry offsets.
 	count string
+	// obj: for layoutObject, how the class is streamed.
+	obj *objShape
+	// llist, llIdx: for layoutLeafListVar, the branch's leaves and which
+	// of them this column is.
+	llist []llLeaf
+	llIdx int
 	// leanSig: for a column of a plain TBranch, the signatures of the
 	// branch's leaves (leafSignature); the lean reader types a chain
 	// member's column from the first file's when they are equal.
@@ -220,6 +232,7 @@ func titleDims(title string) []int {
 // a branch that stores one is unsupported, with the reason.
 func columnsOf(t rtree.Tree, guard *streamerGuard) ([]*column, error) {
 	var cols []*column
+	file := treeFile(t) // for the streamers of whole objects (object.go)
 	var walk func(b rtree.Branch, prefix string) error
 	walk = func(b rtree.Branch, prefix string) error {
 		name := memberName(prefix, b.Name())
@@ -237,7 +250,7 @@ func columnsOf(t rtree.Tree, guard *streamerGuard) ([]*column, error) {
 		}
 		leaves := b.Leaves()
 		if b.Class() == "TBranchElement" {
-			c, err := elementColumn(b, guard)
+			c, err := elementColumn(b, guard, file)
 			if err != nil {
 				return err
 			}
@@ -373,6 +386,13 @@ func leafColumn(b rtree.Branch, l rtree.Leaf, leafList bool) *column {
 	for i := len(c.dims) - 1; i >= 0; i-- {
 		inner = capi.ArrayOf(inner, c.dims[i])
 	}
+	if leafList {
+		for _, ll := range b.Leaves() {
+			if ll.LeafCount() != nil {
+				return leafListVarColumn(c, b, l, inner)
+			}
+		}
+	}
 	if l.LeafCount() != nil {
 		if leafList {
 			return unsupported("variable-length leaf inside a leaf list")
@@ -426,12 +446,13 @@ func packingOf(elm rbytes.StreamerElement) packing {
 }
 
 // elementColumn maps a TBranchElement (a class member or an STL container).
-func elementColumn(b rtree.Branch, guard *streamerGuard) (*column, error) {
+func elementColumn(b rtree.Branch, guard *streamerGuard, file *riofs.File) (*column, error) {
 	info, err := readElementInfo(b)
 	if err != nil {
 		return nil, err
 	}
-	c, err := elementColumnOf(b, info)
+	baseMember(b, &info)
+	c, err := elementColumnOf(b, info, file)
 	if err != nil || guard == nil {
 		return c, err
 	}
@@ -462,8 +483,33 @@ func elementColumn(b rtree.Branch, guard *streamerGuard) (*column, error) {
 	return c, nil
 }
 
+// baseMember finds the streamer element of a member of a split base class
+// (TObject's fUniqueID and fBits under "trkPos.TObject", the members of an
+// xAOD aux container's base), which groot leaves nil: the branch's class is
+// the base, whose streamer groot does give, and fID indexes its members.
+// The element found must carry the branch's member name.
+func baseMember(b rtree.Branch, info *elementInfo) {
+	if info.element != nil || info.btype != 0 || info.streamer == nil || info.streamer.Name() != info.class {
+		return
+	}
+	elems := info.streamer.Elements()
+	if info.id < 0 || int(info.id) >= len(elems) {
+		return
+	}
+	member := b.Name()
+	if i := strings.LastIndexByte(member, '.'); i >= 0 {
+		member = member[i+1:]
+	}
+	if i := strings.IndexByte(member, '['); i >= 0 {
+		member = member[:i]
+	}
+	if e := elems[info.id]; e.Name() == member {
+		info.element = e
+	}
+}
+
 // elementColumnOf maps a TBranchElement from what it says of its type.
-func elementColumnOf(b rtree.Branch, info elementInfo) (*column, error) {
+func elementColumnOf(b rtree.Branch, info elementInfo, file *riofs.File) (*column, error) {
 	c := &column{name: b.Name()}
 	cxx := info.class
 	var arrayLen int
@@ -485,6 +531,15 @@ func elementColumnOf(b rtree.Branch, info elementInfo) (*column, error) {
 		c.strHeader = info.element != nil && cxx != "TString"
 		return c, nil
 	case strings.HasSuffix(cxx, "*"):
+		// A basic type's array behind a pointer, sized by another member
+		// ("double* fArr; //[fN]", ROOT's kOffsetP + type): ROOT writes a
+		// byte (1, or 0 for a null or empty array) and then the elements.
+		enc, ok := cxxEncodings[strings.TrimSpace(strings.TrimSuffix(cxx, "*"))]
+		if ok && info.element != nil && arrayLen <= 1 && info.stype == kOffsetP+int32(info.element.Type()%kOffsetP) && info.element.Type() > kOffsetP && info.element.Type() < kOffsetP+20 {
+			c.enc, c.layout = enc, layoutPtrArray
+			c.typ = capi.ListOf(capi.Scalar(enc.sqlType()))
+			return c, nil
+		}
 		c.layout, c.why = layoutUnsupported, "pointer member "+cxx
 		return c, nil
 	}
@@ -523,8 +578,21 @@ func elementColumnOf(b rtree.Branch, info elementInfo) (*column, error) {
 		}
 	}
 	c.layout, c.why = layoutUnsupported, "C++ type "+cxx
+	// A whole object: the branch of an unsplit one (fID -1), or an
+	// object member of a split one (kObject, kAny).
+	if info.element == nil && info.id == -1 || info.element != nil && (info.stype == int32(rmeta.Object) || info.stype == int32(rmeta.Any)) {
+		objectColumn(c, file, cxx)
+	}
+	// A sequence container of objects (vector<TLorentzVector>).
+	if inner, ok := vectorOf(cxx); ok && !strings.ContainsAny(inner, "<*,") && !stringTypes[inner] {
+		objectListColumn(c, file, b, inner)
+	}
 	return c, nil
 }
+
+// kOffsetP is ROOT's streamer-type offset of a pointer to a basic type's
+// array (TStreamerInfo::kOffsetP: 40 + kDouble for double*).
+const kOffsetP = 40
 
 // normalizeCxx removes the spelling variants of a C++ type name.
 func normalizeCxx(s string) string {

@@ -9,6 +9,10 @@ import (
 	"go-hep.org/x/hep/groot/rdict"
 	"go-hep.org/x/hep/groot/riofs"
 	"go-hep.org/x/hep/groot/rmeta"
+	// groot's physics classes (TLorentzVector, TVector2, TVector3): a
+	// TLeafObject of one of them is unmarshalled from the tree record by
+	// a type groot must know, or the whole tree fails to open.
+	_ "go-hep.org/x/hep/groot/rphys"
 	"go-hep.org/x/hep/groot/rtypes"
 )
 

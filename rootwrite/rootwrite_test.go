@@ -1,19 +1,19 @@
 package rootwrite_test
 
 import (
+	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
-	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/hepsql/hepsql"
+	"github.com/hepsql/hepsql/internal/jsroot"
 	"github.com/hepsql/hepsql/internal/testfiles"
 )
 
@@ -27,30 +27,18 @@ func openDB(t *testing.T) *sql.DB {
 	return db
 }
 
-// jsrootDump runs jsroottest/dump.mjs (jsroot, CERN's JavaScript ROOT
-// reader, installed by scripts/test with npm) and decodes its JSON. With
-// CI set a missing node or jsroot fails the test; elsewhere it skips.
+// jsrootDump runs internal/jsroot's dump.mjs (jsroot, CERN's JavaScript
+// ROOT reader, installed by scripts/test with npm) and decodes its JSON.
+// With CI set a missing node or jsroot fails the test; elsewhere it skips.
 func jsrootDump(t *testing.T, into any, args ...string) {
 	t.Helper()
-	_, here, _, _ := runtime.Caller(0)
-	dir := filepath.Join(filepath.Dir(here), "jsroottest")
-	node, err := exec.LookPath("node")
-	if err == nil {
-		_, err = os.Stat(filepath.Join(dir, "node_modules", "jsroot", "package.json"))
-	}
-	if err != nil {
-		msg := fmt.Sprintf("jsroot not available (%v): install it with `cd rootwrite/jsroottest && npm install --ignore-scripts` (scripts/test does)", err)
+	if err := jsroot.Available(); err != nil {
 		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
+			t.Fatal(err)
 		}
-		t.Skip(msg)
+		t.Skip(err)
 	}
-	out := filepath.Join(t.TempDir(), "dump.json")
-	cmd := exec.Command(node, append([]string{filepath.Join(dir, "dump.mjs"), out}, args...)...)
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("jsroot %v: %v\n%s", args, err, msg)
-	}
-	b, err := os.ReadFile(out)
+	b, err := jsroot.Dump(context.Background(), args...)
 	if err != nil {
 		t.Fatal(err)
 	}
