@@ -256,7 +256,7 @@ func TestShardsBalanceCost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := newWorkers(m, 1e-3, 2, 1, 6)
+	p := newWorkers(m, 1e-3, 2, 1, 6, nil)
 	defer p.close()
 	// Per row 6·(3·3) = 54 flops of dense layer and 6·(2·9 + 3·9) = 270
 	// per step. Row 0 has 9 active steps (one padding step in the
@@ -292,7 +292,7 @@ func TestShardsBalanceCost(t *testing.T) {
 		{3, 180, []int{0, 1, 4, 7}}, // 180 + 90 | 270 | 270
 		{3, 0, []int{0, 2, 5, 7}},   // 180 | 270 | 180
 	} {
-		q := newWorkers(mlp, 1e-3, c.workers, 1, 7)
+		q := newWorkers(mlp, 1e-3, c.workers, 1, 7, nil)
 		q.drawFlops = c.draw
 		st := &stepBatch{batch: data.Batch{Rows: 7, Inputs: [][]float32{make([]float32, 14)}, Labels: make([]int32, 7)}, cuts: make([]int, c.workers+1)}
 		q.cut(st)
@@ -306,7 +306,7 @@ func TestShardsBalanceCost(t *testing.T) {
 	// rows as the draw costs, and no worker's load exceeds the other's by
 	// more than a row.
 	top, _ := nn.New(nn.Spec{Arch: nn.MLP}, 1)
-	q := newWorkers(top, 1e-3, 2, 1, 128)
+	q := newWorkers(top, 1e-3, 2, 1, 128, nil)
 	defer q.close()
 	st = &stepBatch{batch: data.Batch{Rows: 128, Inputs: [][]float32{make([]float32, 128*14)}, Labels: make([]int32, 128)}, cuts: make([]int, 3)}
 	q.cut(st)
@@ -330,7 +330,7 @@ func TestWorkersAgree(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p := newWorkers(m, 1e-3, threads, 5, 32)
+		p := newWorkers(m, 1e-3, threads, 5, 32, nil)
 		sh, err := data.NewShuffler(memSource(t, spec, 700, 1), 1<<20, 32, 5)
 		if err != nil {
 			t.Fatal(err)
