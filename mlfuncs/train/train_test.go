@@ -5,59 +5,18 @@ import (
 	"errors"
 	"io"
 	"math"
-	"math/rand/v2"
 	"slices"
 	"testing"
 
 	"github.com/hepsql/hepsql/mlfuncs/data"
 	"github.com/hepsql/hepsql/mlfuncs/metrics"
 	"github.com/hepsql/hepsql/mlfuncs/nn"
+	"github.com/hepsql/hepsql/mlfuncs/train/ranktest"
 )
 
-// separable makes rows of a data set whose class is plain to see: the HLF
-// vector's first features sit near one corner per class, and each active
-// particle's first value has the class's sign pattern; sequences have
-// 1…T−1 particles with padding after them.
+// separable is ranktest.Separable (shared with the MPI tests).
 func separable(spec nn.Spec, rows int, seed uint64) ([][]float32, []int32) {
-	s, _ := spec.Normalize()
-	rng := rand.New(rand.NewPCG(seed, 1))
-	labels := make([]int32, rows)
-	var hlf, seq []float32
-	if s.HLFDim > 0 {
-		hlf = make([]float32, rows*s.HLFDim)
-	}
-	if s.SeqLen > 0 {
-		seq = make([]float32, rows*s.SeqLen*s.SeqDim)
-	}
-	for r := range labels {
-		c := rng.IntN(s.Classes)
-		labels[r] = int32(c)
-		for j := 0; j < s.HLFDim; j++ {
-			v := 0.3 * rng.NormFloat64()
-			if j == c {
-				v += 2
-			}
-			hlf[r*s.HLFDim+j] = float32(v)
-		}
-		if seq != nil {
-			n := 1 + rng.IntN(s.SeqLen-1)
-			for t := 0; t < n; t++ {
-				x := seq[(r*s.SeqLen+t)*s.SeqDim:]
-				for f := 0; f < s.SeqDim; f++ {
-					x[f] = float32(0.3 * rng.NormFloat64())
-				}
-				x[0] += float32(c - 1)
-			}
-		}
-	}
-	var in [][]float32
-	if hlf != nil {
-		in = append(in, hlf)
-	}
-	if seq != nil {
-		in = append(in, seq)
-	}
-	return in, labels
+	return ranktest.Separable(spec, rows, seed)
 }
 
 func memSource(t *testing.T, spec nn.Spec, rows int, seed uint64) data.Source {

@@ -8,10 +8,12 @@ package ranktest
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"sync"
 
 	"github.com/hepsql/hepsql/mlfuncs/data"
+	"github.com/hepsql/hepsql/mlfuncs/nn"
 )
 
 // World is a world of Size ranks as goroutines; Rank(r) is rank r's
@@ -133,3 +135,49 @@ func MaxRelDiff(a, b []float32, floor float64) float64 {
 
 // Same reports whether two float slices are equal bit for bit.
 func Same(a, b []float32) bool { return slices.Equal(a, b) }
+
+// Separable makes rows of a data set whose class is plain to see: the HLF
+// vector's first features sit near one corner per class, and each active
+// particle's first value has the class's sign pattern; sequences have
+// 1…T−1 particles with padding after them.
+func Separable(spec nn.Spec, rows int, seed uint64) ([][]float32, []int32) {
+	s, _ := spec.Normalize()
+	rng := rand.New(rand.NewPCG(seed, 1))
+	labels := make([]int32, rows)
+	var hlf, seq []float32
+	if s.HLFDim > 0 {
+		hlf = make([]float32, rows*s.HLFDim)
+	}
+	if s.SeqLen > 0 {
+		seq = make([]float32, rows*s.SeqLen*s.SeqDim)
+	}
+	for r := range labels {
+		c := rng.IntN(s.Classes)
+		labels[r] = int32(c)
+		for j := 0; j < s.HLFDim; j++ {
+			v := 0.3 * rng.NormFloat64()
+			if j == c {
+				v += 2
+			}
+			hlf[r*s.HLFDim+j] = float32(v)
+		}
+		if seq != nil {
+			n := 1 + rng.IntN(s.SeqLen-1)
+			for t := 0; t < n; t++ {
+				x := seq[(r*s.SeqLen+t)*s.SeqDim:]
+				for f := 0; f < s.SeqDim; f++ {
+					x[f] = float32(0.3 * rng.NormFloat64())
+				}
+				x[0] += float32(c - 1)
+			}
+		}
+	}
+	var in [][]float32
+	if hlf != nil {
+		in = append(in, hlf)
+	}
+	if seq != nil {
+		in = append(in, seq)
+	}
+	return in, labels
+}
