@@ -236,4 +236,3 @@ func TestDeadRankEndsJob(t *testing.T) {
 		})
 	}
 }
-
