@@ -252,6 +252,11 @@ func (e *env) bindTune(a *capi.BindArgs) (capi.Table, error) {
 	if parallel == 0 {
 		parallel = base.Threads
 	}
+	if world != nil {
+		// The ranks' collectives must come in the same order on every
+		// rank: one trial at a time.
+		parallel = 1
+	}
 	parallel = min(parallel, len(points))
 	for _, p := range points {
 		p.cfg.Threads = max(1, base.Threads/parallel)

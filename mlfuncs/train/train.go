@@ -110,6 +110,9 @@ func Train(ctx context.Context, spec nn.Spec, src data.Source, opt Options) (*Re
 	}
 	s := m.Spec
 	st, err := data.Scan(ctx, src, s.InputNames(), s.InputDims(), s.Classes)
+	if errors.Is(err, data.ErrOneClass) && opt.Reducer != nil && opt.Reducer.Size() > 1 {
+		err = nil // a rank's shard may hold one class; the caller checks the job's
+	}
 	if err != nil {
 		return nil, fmt.Errorf("train: training data: %w", err)
 	}
