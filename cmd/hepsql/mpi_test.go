@@ -103,4 +103,3 @@ func csvRows(t *testing.T, s string) [][]float64 {
 	}
 	return out
 }
-
