@@ -332,7 +332,7 @@ func format(c config, np int, one, par trainResult, red reduceResult, mach bench
 	stepMs := one.ComputeEpochSec / float64(one.Steps) * 1e3
 	fmt.Fprintf(&b, "\nGradient: %s bytes a step, all-reduce %.1f µs at 2 ranks, against %.1f ms of compute a step on one rank (global batch %d): %.2f%% of a step.\n\n",
 		bench.Thousands(int64(gradBytes)), gradUs, stepMs, c.Batch, 100*gradUs/1e3/stepMs)
-	b.WriteString("Model of data-parallel training, same global batch, compute per step ∝ batch/R, ring all-reduce, α·2(R−1) + 2(R−1)/R·n/β, with β from the 1 MiB and α from the gradient's 2-rank time above (shared memory) and, for a network, the spec's cross-namespace TCP figures (1 MiB ≈ 0.85 ms, 4 B ≈ 8 µs):\n\n")
+	b.WriteString("Model of data-parallel training, same global batch, compute per step ∝ batch/R, ring all-reduce, α·2(R−1) + 2(R−1)/R·n/β, with β from the 1 MiB and α from the gradient's 2-rank time above (shared memory) and, for a network, TCP figures measured for the scale-out spec (1 MiB ≈ 0.85 ms between two network namespaces, 4 B ≈ 8 µs on loopback):\n\n")
 	b.WriteString("| ranks | compute ms/step | all-reduce µs (shm) | speed-up (shm) | all-reduce µs (TCP) | speed-up (TCP) |\n|---|---|---|---|---|---|\n")
 	tcpAlpha, tcpBeta := 4.0, float64(1<<20)/(850-8)
 	for _, R := range []int{1, 2, 4, 8, 16, 32, 64} {
