@@ -31,18 +31,8 @@ SELECT epoch, train_loss, rows FROM train('m',
 // one process's on all the rows within float32 summation order (train
 // loss 1e-5 relative), and only rank 0 stores the model in --db's file.
 func TestRunTrainTwoRanks(t *testing.T) {
-	mpirun, err := exec.LookPath("mpirun")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("mpirun not found (apt-get install openmpi-bin libopenmpi-dev): %v", err)
-		}
-		t.Skipf("mpirun not found: %v", err)
-	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "hepsql")
-	if out, err := exec.Command("go", "build", "-tags", "mpi", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build -tags mpi: %v\n%s", err, out)
-	}
+	mpirun, bin := mpiSetup(t, dir)
 	script := filepath.Join(dir, "train.sql")
 	if err := os.WriteFile(script, []byte(trainScript), 0o644); err != nil {
 		t.Fatal(err)
@@ -51,20 +41,7 @@ func TestRunTrainTwoRanks(t *testing.T) {
 	if one.code != 0 {
 		t.Fatalf("one process: %s", one.stderr)
 	}
-	logs := filepath.Join(dir, "logs")
-	cmd := exec.Command(mpirun, "--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-np", "2",
-		"--output-filename", logs, bin, "run", "--mode", "csv", "--db", filepath.Join(dir, "ranks.db"), script)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("mpirun: %v\n%s", err, out)
-	}
-	var outs []string
-	for r := range 2 {
-		b, err := os.ReadFile(filepath.Join(logs, "1", "rank."+strconv.Itoa(r), "stdout"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		outs = append(outs, string(b))
-	}
+	outs := runRanks(t, mpirun, bin, dir, filepath.Join(dir, "ranks.db"), script, 2)
 	if outs[0] != outs[1] {
 		t.Errorf("ranks print different epochs:\nrank 0:\n%s\nrank 1:\n%s", outs[0], outs[1])
 	}
@@ -84,6 +61,78 @@ func TestRunTrainTwoRanks(t *testing.T) {
 	if models.code != 0 || !strings.Contains(models.stdout, "\n1") {
 		t.Errorf("rank 0's database should hold model m once: %q %s", models.stdout, models.stderr)
 	}
+}
+
+// tuneScript tunes over a grid of two configurations, each rank on its
+// shard, with a validation split of each rank's rows.
+const tuneScript = `-- @param shard = 0
+-- @param shards = 1
+CREATE TABLE toy AS SELECT i, (i % 3 = 0)::INT AS label,
+	((i * 7919) % 1000) / 1000.0 + (i % 3 = 0)::INT AS a,
+	((i * 104729) % 997) / 997.0 - (i % 3 = 0)::INT AS b
+FROM range(800) t(i);
+SELECT config, params, val_loss, val_auc_macro, best_epoch, epochs, seconds FROM tune('t',
+	'SELECT label, a, b FROM toy WHERE i % ${shards} = ${shard}',
+	grid := '{"hidden": [[4], [8]]}', epochs := 2, lr := 0.01, threads := 2, seed := 4, validation := 0.25);
+`
+
+// tune() under mpirun -np 2: both ranks print the same rows (validation
+// figures of the union of the ranks' validation rows, rank 0's times),
+// and rank 0 stores the best configuration.
+func TestRunTuneTwoRanks(t *testing.T) {
+	dir := t.TempDir()
+	mpirun, bin := mpiSetup(t, dir)
+	script := filepath.Join(dir, "tune.sql")
+	if err := os.WriteFile(script, []byte(tuneScript), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	outs := runRanks(t, mpirun, bin, dir, filepath.Join(dir, "ranks.db"), script, 2)
+	if outs[0] != outs[1] || strings.Count(outs[0], "\n") != 3 {
+		t.Errorf("ranks print different or missing rows:\nrank 0:\n%s\nrank 1:\n%s", outs[0], outs[1])
+	}
+	models := invoke(t, bin, "", "--db", filepath.Join(dir, "ranks.db"), "--mode", "csv", "-c", "SELECT count(*) FROM hepsql_models WHERE name = 't'")
+	if models.code != 0 || !strings.Contains(models.stdout, "\n1") {
+		t.Errorf("rank 0's database should hold model t once: %q %s", models.stdout, models.stderr)
+	}
+}
+
+// mpiSetup finds mpirun (the test fails without it when CI is set) and
+// builds hepsql with the mpi tag into dir.
+func mpiSetup(t *testing.T, dir string) (mpirun, bin string) {
+	t.Helper()
+	mpirun, err := exec.LookPath("mpirun")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("mpirun not found (apt-get install openmpi-bin libopenmpi-dev): %v", err)
+		}
+		t.Skipf("mpirun not found: %v", err)
+	}
+	bin = filepath.Join(dir, "hepsql")
+	if out, err := exec.Command("go", "build", "-tags", "mpi", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build -tags mpi: %v\n%s", err, out)
+	}
+	return mpirun, bin
+}
+
+// runRanks runs `hepsql run --mode csv --db DB SCRIPT` as np ranks and
+// returns each rank's standard output.
+func runRanks(t *testing.T, mpirun, bin, dir, db, script string, np int) []string {
+	t.Helper()
+	logs := filepath.Join(dir, "logs")
+	cmd := exec.Command(mpirun, "--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-np", strconv.Itoa(np),
+		"--output-filename", logs, bin, "run", "--mode", "csv", "--db", db, script)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("mpirun: %v\n%s", err, out)
+	}
+	var outs []string
+	for r := range np {
+		b, err := os.ReadFile(filepath.Join(logs, "1", "rank."+strconv.Itoa(r), "stdout"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		outs = append(outs, string(b))
+	}
+	return outs
 }
 
 // csvRows parses the numeric rows of a CSV result after its header.

@@ -347,6 +347,18 @@ func (s *tuneScan) run() {
 				start := time.Now()
 				r.res, r.err = d.fit(s.ctx, s.t.points[i].cfg, nil)
 				r.seconds = time.Since(start).Seconds()
+				if world != nil && r.err == nil {
+					// Every rank reports rank 0's time (the others add
+					// zero), so that all print the same rows.
+					t := []float64{0}
+					if world.Rank() == 0 {
+						t[0] = r.seconds
+					}
+					if err := world.AllReduceSum(t); err != nil {
+						r.err = err
+					}
+					r.seconds = t[0]
+				}
 				if r.err == nil {
 					// The epoch whose weights the result holds; a training
 					// whose monitored loss never improved keeps its last.
