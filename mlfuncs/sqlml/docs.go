@@ -33,7 +33,8 @@ func init() {
 				"Feature columns: numbers, lists of numbers (high-level features), one list of lists (a particle sequence, padding steps of zeros skipped); label: an integer class or a one-hot list. " +
 				"model 'mlp' (dense ReLU layers, hidden default [50, 20, 10]), 'gru' (GRU(gru_units, default 50) → dropout → softmax) or 'inclusive' (GRU and high-level features → dense 25 → softmax). " +
 				"Adam (lr 1e-3), batch 128, 5 epochs, seed 1; data-parallel over threads (default: all cores), the same seed and threads giving the same model; " +
-				"validation: the fraction of rows held out (0.2), patience: early stopping on the validation loss; memory_mb bounds the shuffle buffer (256): when shuffle_rows is below rows, batches mix only rows near each other in the query's order, so give such a query a random order.",
+				"validation: the fraction of rows held out (0.2), patience: early stopping on the validation loss; memory_mb bounds the shuffle buffer (256): when shuffle_rows is below rows, batches mix only rows near each other in the query's order, so give such a query a random order. " +
+				"Under mpirun or srun (hepsql built with -tags mpi), every rank trains on its shard of the query's read_root rows, batch is the global batch split across the ranks, gradients are summed with MPI all-reduce, every rank returns the same rows, and rank 0 stores the model; scale_lr multiplies lr by threads × ranks.",
 			Forms:   []string{tableForm("train", nameQuery, trainParams, epochColumns)},
 			Setup:   toySetup[:1],
 			Example: `SELECT epoch, round(train_loss, 3) AS train_loss, round(val_auc_macro, 3) AS val_auc FROM train('toy', 'SELECT label, hlf FROM toy', hidden := [16, 8], epochs := 3, lr := 0.01, threads := 1)`,
