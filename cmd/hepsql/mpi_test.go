@@ -3,6 +3,8 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"math"
 	"os"
 	"os/exec"
@@ -10,6 +12,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/hepsql/hepsql/internal/slurmtest"
 )
 
 // trainScript trains on a table the script makes, each rank on the rows
@@ -151,4 +156,43 @@ func csvRows(t *testing.T, s string) [][]float64 {
 		out = append(out, row)
 	}
 	return out
+}
+
+// Under Slurm, `srun --mpi=pmix -n 2` starts the ranks (PMIx, no mpirun):
+// on one node, and on two nodes each in its own network namespace (the
+// ranks then talk over TCP on veth links). Both ranks print the same
+// epoch rows as under mpirun.
+func TestRunTrainSrun(t *testing.T) {
+	for _, nodes := range []int{1, 2} {
+		t.Run(fmt.Sprintf("nodes=%d", nodes), func(t *testing.T) {
+			dir := t.TempDir()
+			_, bin := mpiSetup(t, dir)
+			c := slurmtest.Start(t, slurmtest.Options{Nodes: nodes, CPUs: 2})
+			script := filepath.Join(dir, "train.sql")
+			if err := os.WriteFile(script, []byte(trainScript), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			args := []string{"--mpi=pmix", "-n", "2", "-N", strconv.Itoa(nodes), "-o", filepath.Join(dir, "out-%t"),
+				"--export=ALL,HEPSQL_MPI_TIMEOUT=60s", bin, "run", "--mode", "csv", script}
+			cmd := c.Command("srun", args...)
+			cmd = exec.CommandContext(ctx, cmd.Path, cmd.Args[1:]...)
+			cmd.Env = c.Env()
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("srun %v: %v\n%s", args, err, out)
+			}
+			var outs []string
+			for r := range 2 {
+				b, err := os.ReadFile(filepath.Join(dir, "out-"+strconv.Itoa(r)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				outs = append(outs, string(b))
+			}
+			if outs[0] != outs[1] || len(csvRows(t, outs[0])) != 3 {
+				t.Errorf("ranks print different epochs:\nrank 0:\n%s\nrank 1:\n%s", outs[0], outs[1])
+			}
+		})
+	}
 }
