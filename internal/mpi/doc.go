@@ -34,7 +34,8 @@
 // MPI_Finalize; a rank whose statement fails calls Abort, which ends
 // every rank with the message on the failed rank's output and mpirun's
 // report on the launcher's. A collective that has not returned after
-// World.Timeout (a peer that hangs without dying) aborts the job too, so
-// nothing waits for ever. No callback from C into Go exists, so no panic
+// World.Timeout (a peer that hangs without dying) aborts the job too, and
+// an MPI_Init_thread that has not returned after as long (ranks that
+// cannot reach each other) ends the process, so nothing waits for ever. No callback from C into Go exists, so no panic
 // can reach C.
 package mpi

@@ -65,6 +65,16 @@ func Init() (*World, error) {
 		// (SERIALIZED, under the World's mutex).
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
+		// A wire-up that cannot reach the other ranks may never return:
+		// bound it, ending the process (the launcher then ends the job).
+		timeout := defaultTimeout()
+		if timeout > 0 {
+			t := time.AfterFunc(timeout, func() {
+				fmt.Fprintf(os.Stderr, "hepsql: MPI_Init_thread has not returned after %v (can the ranks reach each other?); exiting\n", timeout)
+				os.Exit(3)
+			})
+			defer t.Stop()
+		}
 		var provided C.int
 		if rc := C.hepsqlMPIInit(&provided); rc != C.MPI_SUCCESS {
 			initErr = mpiError("MPI_Init_thread", rc)
