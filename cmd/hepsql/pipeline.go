@@ -40,7 +40,17 @@ func runPipeline(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
+	// Under mpirun or srun, a rank of a data-parallel job (see mpiWorld).
+	world, err := mpiWorld()
+	if err != nil {
+		return err
+	}
 	var shard rootscan.Shard
+	if *shardArg == "" && world.Size() > 1 {
+		// Each rank reads its own shard of every read_root: disjoint,
+		// their union the whole.
+		*shardArg = fmt.Sprintf("%d/%d", world.Rank(), world.Size())
+	}
 	if *shardArg != "" {
 		if shard, err = rootscan.ParseShard(*shardArg); err != nil {
 			return usagef("--shard: %v", err)
@@ -54,7 +64,14 @@ func runPipeline(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	db, err := openShardDB(f.db, f.threads, shard)
+	dbFile := f.db
+	if world.Rank() > 0 && dbFile != "" {
+		// One process may write a DuckDB file: rank 0 opens it and
+		// stores the models; the other ranks run the same statements in
+		// memory (their input comes from files, not the database's tables).
+		dbFile = ""
+	}
+	db, err := openShardDB(dbFile, f.threads, shard)
 	if err != nil {
 		return err
 	}
@@ -68,7 +85,8 @@ func runPipeline(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	// Rows are printed as they stream: a result of any size runs in
 	// memory independent of its size. On a terminal, long statements draw
 	// a progress bar on stderr.
-	return repl.RunScript(ctx, db, stmts, file, &printer, stdout, stderr)
+	err = repl.RunScript(ctx, db, stmts, file, &printer, stdout, stderr)
+	return endMPI(world, err, stderr)
 }
 
 // shardParams sets ${shard} and ${shards} to the shard's K and N in a file

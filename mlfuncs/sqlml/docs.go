@@ -37,7 +37,8 @@ func init() {
 				"model 'ucluster' (UCluster: unsupervised clustering of jets): one particle column, a list of STRUCTs of numbers or of lists, Δη and Δφ first (up to seq_len particles; all-zero rows are padding), and the auxiliary class in label (default 'aux_label'); " +
 				"a kNN graph (k := 8 neighbours in Δη, Δφ), two graph-attention edge convolutions (32, 64), a dense layer max-pooled to the jet embedding (embed := 128) and a classification head; " +
 				"pretrain_epochs (5) on the focal loss (γ 2), k-means of the embeddings into clusters (3) centroids, then epochs end to end on focal + beta (10) × Σ softmax(−α d)·d, α from alpha (1) growing by alpha_step (2) an epoch; " +
-				"learning rate halved every lr_halve_every (3) epochs down to 1e-5, batch 256; one row per epoch of both phases (train_loss: focal + β·clustering loss).",
+				"learning rate halved every lr_halve_every (3) epochs down to 1e-5, batch 256; one row per epoch of both phases (train_loss: focal + β·clustering loss)." +
+				"Under mpirun or srun (hepsql built with -tags mpi), every rank trains on its shard of the query's read_root rows, batch is the global batch split across the ranks, gradients are summed with MPI all-reduce, every rank returns the same rows, and rank 0 stores the model; scale_lr multiplies lr by threads × ranks.",
 			Forms:   []string{tableForm("train", nameQuery, trainParams, epochColumns)},
 			Setup:   toySetup[:1],
 			Example: `SELECT epoch, round(train_loss, 3) AS train_loss, round(val_auc_macro, 3) AS val_auc FROM train('toy', 'SELECT label, hlf FROM toy', hidden := [16, 8], epochs := 3, lr := 0.01, threads := 1)`,

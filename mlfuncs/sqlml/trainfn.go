@@ -432,19 +432,28 @@ func (e *env) load(ctx context.Context, cfg *trainConfig, l0 *layout) (*training
 	if err != nil {
 		return nil, err
 	}
-	if c.rows == 0 {
-		c.Close()
-		return nil, fmt.Errorf("%w: the query returned no rows", data.ErrEmpty)
-	}
+	// The checks and the shape from the rows: this rank's, or under a
+	// world of ranks the whole job's (agreeData).
+	var localErr error
 	present := 0
 	for _, n := range c.counts {
 		if n > 0 {
 			present++
 		}
 	}
-	if present < 2 {
+	if c.rows == 0 {
+		localErr = fmt.Errorf("%w: the query returned no rows", data.ErrEmpty)
+	} else if present < 2 && world == nil {
+		localErr = fmt.Errorf("%w: all %d rows have label %d; training needs at least two classes", data.ErrOneClass, c.rows, len(c.counts)-1)
+	}
+	if world != nil {
+		if err := agreeData(c, &l, localErr); err != nil {
+			c.Close()
+			return nil, err
+		}
+	} else if localErr != nil {
 		c.Close()
-		return nil, fmt.Errorf("%w: all %d rows have label %d; training needs at least two classes", data.ErrOneClass, c.rows, len(c.counts)-1)
+		return nil, localErr
 	}
 	if l.Classes == 0 {
 		l.Classes = len(c.counts)
@@ -472,7 +481,7 @@ func (d *trainingData) fit(ctx context.Context, cfg *trainConfig, onEpoch func(t
 	opt := train.Options{
 		Epochs: cfg.Epochs, BatchSize: cfg.Batch, LR: cfg.LR, ScaleLR: cfg.ScaleLR, Seed: cfg.Seed,
 		Threads: cfg.Threads, MemoryBudget: int64(cfg.MemoryMB) << 20, Patience: cfg.Patience,
-		OnEpoch: onEpoch,
+		OnEpoch: onEpoch, Reducer: world,
 	}
 	if cfg.Validation > 0 {
 		var val data.Source
@@ -496,6 +505,9 @@ const (
 // store writes a finished training to the model store as the next version
 // of its name, current as promote and byAUC say (see better).
 func (e *env) store(cfg *trainConfig, l *layout, res *train.Result, rows int, seconds float64, promote string, byAUC bool) error {
+	if !storesModels() {
+		return nil // a rank other than 0 of a data-parallel job
+	}
 	weights, err := res.Model.MarshalBinary()
 	if err != nil {
 		return err

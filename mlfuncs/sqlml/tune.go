@@ -255,6 +255,11 @@ func (e *env) bindTune(a *capi.BindArgs) (capi.Table, error) {
 	if parallel == 0 {
 		parallel = base.Threads
 	}
+	if world != nil {
+		// The ranks' collectives must come in the same order on every
+		// rank: one trial at a time.
+		parallel = 1
+	}
 	parallel = min(parallel, len(points))
 	for _, p := range points {
 		p.cfg.Threads = max(1, base.Threads/parallel)
@@ -345,6 +350,18 @@ func (s *tuneScan) run() {
 				start := time.Now()
 				r.res, r.err = d.fit(s.ctx, s.t.points[i].cfg, nil)
 				r.seconds = time.Since(start).Seconds()
+				if world != nil && r.err == nil {
+					// Every rank reports rank 0's time (the others add
+					// zero), so that all print the same rows.
+					t := []float64{0}
+					if world.Rank() == 0 {
+						t[0] = r.seconds
+					}
+					if err := world.AllReduceSum(t); err != nil {
+						r.err = err
+					}
+					r.seconds = t[0]
+				}
 				if r.err == nil {
 					// The epoch whose weights the result holds; a training
 					// whose monitored loss never improved keeps its last.

@@ -25,9 +25,9 @@ import (
 // Options control a training run. Zero values take the defaults noted.
 type Options struct {
 	Epochs       int     // 5
-	BatchSize    int     // 128 (global: split across the workers)
+	BatchSize    int     // 128 (global: split across the ranks, then the workers)
 	LR           float64 // Adam learning rate, 1e-3
-	ScaleLR      bool    // multiply LR by Threads (large-batch practice)
+	ScaleLR      bool    // multiply LR by Threads × ranks (large-batch practice)
 	Seed         uint64  // weights, shuffling and dropout
 	Threads      int     // workers, 1
 	MemoryBudget int64   // bytes of rows in the shuffle buffer, 256 MiB
@@ -39,6 +39,12 @@ type Options struct {
 	// best epoch's weights are kept.
 	Patience int
 	MinDelta float64
+
+	// Reducer, if set, makes this training one rank of a data-parallel
+	// job (see Reducer): the data source is this rank's shard, the batch
+	// is split across the ranks, and the epochs' figures are the whole
+	// job's, the same on every rank. Nil is a world of one.
+	Reducer Reducer
 
 	// OnEpoch, if set, sees every epoch's figures as soon as they are
 	// known; an error from it stops training and is returned.
@@ -104,6 +110,9 @@ func Train(ctx context.Context, spec nn.Spec, src data.Source, opt Options) (*Re
 	}
 	s := m.Spec
 	st, err := data.Scan(ctx, src, s.InputNames(), s.InputDims(), s.Classes)
+	if errors.Is(err, data.ErrOneClass) && opt.Reducer != nil && opt.Reducer.Size() > 1 {
+		err = nil // a rank's shard may hold one class; the caller checks the job's
+	}
 	if err != nil {
 		return nil, fmt.Errorf("train: training data: %w", err)
 	}
@@ -112,7 +121,16 @@ func Train(ctx context.Context, spec nn.Spec, src data.Source, opt Options) (*Re
 			return nil, fmt.Errorf("train: validation data: %w", err)
 		}
 	}
-	sh, err := data.NewShuffler(src, opt.MemoryBudget, opt.BatchSize, opt.Seed)
+	red, rank, size := opt.Reducer, 0, 1
+	if red != nil && red.Size() > 1 {
+		rank, size = red.Rank(), red.Size()
+	} else {
+		red = nil
+	}
+	batch := localBatch(opt.BatchSize, rank, size)
+	// Each rank shuffles its own shard with a seed of its own: with the
+	// same seed, equal shards would be drawn in the same order.
+	sh, err := data.NewShuffler(src, opt.MemoryBudget, batch, opt.Seed+uint64(rank)*0x9e3779b97f4a7c15)
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
@@ -120,9 +138,9 @@ func Train(ctx context.Context, spec nn.Spec, src data.Source, opt Options) (*Re
 	defer func() { res.ShuffleKB = sh.Bytes() >> 10 }()
 	lr := opt.LR
 	if opt.ScaleLR {
-		lr *= float64(opt.Threads)
+		lr *= float64(opt.Threads * size)
 	}
-	pool := newWorkers(m, lr, opt.Threads, opt.Seed, opt.BatchSize)
+	pool := newWorkers(m, lr, opt.Threads, opt.Seed, batch, red)
 	defer pool.close()
 	predictor := m.NewPredictor(opt.Threads)
 	defer predictor.Close()
@@ -140,10 +158,20 @@ func Train(ctx context.Context, spec nn.Spec, src data.Source, opt Options) (*Re
 		ep := Epoch{Epoch: e, TrainLoss: lossSum / float64(rows), Seconds: time.Since(t0).Seconds(), ValLoss: math.NaN(), ValMacroAUC: math.NaN(), ValAccuracy: math.NaN()}
 		ep.RowsPerSec = float64(rows) / ep.Seconds
 		ep.Rows, ep.ShuffleRows = rows, min(sh.Capacity(), rows)
+		if red != nil {
+			ep.ShuffleRows = sh.Capacity()
+		}
+		if err := agreeEpoch(red, &ep); err != nil {
+			return nil, fmt.Errorf("train: epoch %d: %w", e, err)
+		}
 		monitored := ep.TrainLoss
 		if opt.Validation != nil {
 			probs, labels, err := Collect(ctx, predictor, opt.Validation)
 			if err != nil {
+				return nil, fmt.Errorf("train: validation after epoch %d: %w", e, err)
+			}
+			// Every rank scores the union of the ranks' validation rows.
+			if probs, labels, err = gather(red, probs, labels, s.Classes); err != nil {
 				return nil, fmt.Errorf("train: validation after epoch %d: %w", e, err)
 			}
 			ep.ValLoss = metrics.LogLoss(probs, labels, s.Classes)
@@ -247,6 +275,14 @@ type workers struct {
 	rowFlops, stepFlops, drawFlops float64
 	seqSteps                       []int       // per row of the batch: sequence steps (models with a GRU)
 	runW                           func(w int) // p.run, bound once: a method value allocates
+
+	// One rank of several (red not nil): worker 0 all-reduces the step's
+	// gradient into global, which every worker then applies; counts carry
+	// the step's rows, loss and end flags; stop ends the epoch on all ranks.
+	red    Reducer
+	global []float32
+	counts [4]float64
+	stop   bool
 }
 
 type stepBatch struct {
@@ -278,9 +314,13 @@ const (
 	drawBytesPerNs = 10
 )
 
-func newWorkers(m *nn.Model, lr float64, n int, seed uint64, batch int) *workers {
-	p := &workers{dims: m.Spec.InputDims(), team: team.New(n)}
+func newWorkers(m *nn.Model, lr float64, n int, seed uint64, batch int, red Reducer) *workers {
+	p := &workers{dims: m.Spec.InputDims(), team: team.New(n), red: red}
 	P := len(m.Params)
+	if red != nil {
+		p.global = make([]float32, P)
+		seed += uint64(red.Rank()) << 32 // dropout masks of their own
+	}
 	for w := 0; w < n; w++ {
 		mw := m
 		if w > 0 {
@@ -325,9 +365,9 @@ func (p *workers) draw(st *stepBatch) {
 // run), so that a step costs one rendezvous and no wake-up.
 func (p *workers) epoch(ctx context.Context, sh *data.Shuffler) (lossSum float64, rows int, err error) {
 	p.ctx, p.sh = ctx, sh
-	p.lossSum, p.rows = 0, 0
+	p.lossSum, p.rows, p.stop = 0, 0, false
 	p.draw(&p.steps[0])
-	if err := p.steps[0].err; err != nil {
+	if err := p.agreeFirst(p.steps[0].err); err != nil {
 		return 0, 0, err
 	}
 	p.team.Run(p.runW)
@@ -346,6 +386,20 @@ func (p *workers) run(w int) {
 			p.draw(next)
 		}
 		p.team.Sync()
+		if p.red != nil {
+			if w == 0 {
+				if err := p.reduceStep(k, cur, next); err != nil {
+					p.err, p.stop = err, true
+				}
+			}
+			p.team.Sync()
+			me.adam.Begin()
+			me.adam.UpdateSum(me.m.Params, p.global, nil)
+			if p.stop {
+				return
+			}
+			continue
+		}
 		p.update(me, k)
 		if w == 0 {
 			loss := 0.0

@@ -5,59 +5,18 @@ import (
 	"errors"
 	"io"
 	"math"
-	"math/rand/v2"
 	"slices"
 	"testing"
 
 	"github.com/hepsql/hepsql/mlfuncs/data"
 	"github.com/hepsql/hepsql/mlfuncs/metrics"
 	"github.com/hepsql/hepsql/mlfuncs/nn"
+	"github.com/hepsql/hepsql/mlfuncs/train/ranktest"
 )
 
-// separable makes rows of a data set whose class is plain to see: the HLF
-// vector's first features sit near one corner per class, and each active
-// particle's first value has the class's sign pattern; sequences have
-// 1…T−1 particles with padding after them.
+// separable is ranktest.Separable (shared with the MPI tests).
 func separable(spec nn.Spec, rows int, seed uint64) ([][]float32, []int32) {
-	s, _ := spec.Normalize()
-	rng := rand.New(rand.NewPCG(seed, 1))
-	labels := make([]int32, rows)
-	var hlf, seq []float32
-	if s.HLFDim > 0 {
-		hlf = make([]float32, rows*s.HLFDim)
-	}
-	if s.SeqLen > 0 {
-		seq = make([]float32, rows*s.SeqLen*s.SeqDim)
-	}
-	for r := range labels {
-		c := rng.IntN(s.Classes)
-		labels[r] = int32(c)
-		for j := 0; j < s.HLFDim; j++ {
-			v := 0.3 * rng.NormFloat64()
-			if j == c {
-				v += 2
-			}
-			hlf[r*s.HLFDim+j] = float32(v)
-		}
-		if seq != nil {
-			n := 1 + rng.IntN(s.SeqLen-1)
-			for t := 0; t < n; t++ {
-				x := seq[(r*s.SeqLen+t)*s.SeqDim:]
-				for f := 0; f < s.SeqDim; f++ {
-					x[f] = float32(0.3 * rng.NormFloat64())
-				}
-				x[0] += float32(c - 1)
-			}
-		}
-	}
-	var in [][]float32
-	if hlf != nil {
-		in = append(in, hlf)
-	}
-	if seq != nil {
-		in = append(in, seq)
-	}
-	return in, labels
+	return ranktest.Separable(spec, rows, seed)
 }
 
 func memSource(t *testing.T, spec nn.Spec, rows int, seed uint64) data.Source {
@@ -256,7 +215,7 @@ func TestShardsBalanceCost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := newWorkers(m, 1e-3, 2, 1, 6)
+	p := newWorkers(m, 1e-3, 2, 1, 6, nil)
 	defer p.close()
 	// Per row 6·(3·3) = 54 flops of dense layer and 6·(2·9 + 3·9) = 270
 	// per step. Row 0 has 9 active steps (one padding step in the
@@ -292,7 +251,7 @@ func TestShardsBalanceCost(t *testing.T) {
 		{3, 180, []int{0, 1, 4, 7}}, // 180 + 90 | 270 | 270
 		{3, 0, []int{0, 2, 5, 7}},   // 180 | 270 | 180
 	} {
-		q := newWorkers(mlp, 1e-3, c.workers, 1, 7)
+		q := newWorkers(mlp, 1e-3, c.workers, 1, 7, nil)
 		q.drawFlops = c.draw
 		st := &stepBatch{batch: data.Batch{Rows: 7, Inputs: [][]float32{make([]float32, 14)}, Labels: make([]int32, 7)}, cuts: make([]int, c.workers+1)}
 		q.cut(st)
@@ -306,7 +265,7 @@ func TestShardsBalanceCost(t *testing.T) {
 	// rows as the draw costs, and no worker's load exceeds the other's by
 	// more than a row.
 	top, _ := nn.New(nn.Spec{Arch: nn.MLP}, 1)
-	q := newWorkers(top, 1e-3, 2, 1, 128)
+	q := newWorkers(top, 1e-3, 2, 1, 128, nil)
 	defer q.close()
 	st = &stepBatch{batch: data.Batch{Rows: 128, Inputs: [][]float32{make([]float32, 128*14)}, Labels: make([]int32, 128)}, cuts: make([]int, 3)}
 	q.cut(st)
@@ -330,7 +289,7 @@ func TestWorkersAgree(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p := newWorkers(m, 1e-3, threads, 5, 32)
+		p := newWorkers(m, 1e-3, threads, 5, 32, nil)
 		sh, err := data.NewShuffler(memSource(t, spec, 700, 1), 1<<20, 32, 5)
 		if err != nil {
 			t.Fatal(err)
