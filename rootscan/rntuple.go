@@ -437,7 +437,9 @@ func (w *ntWorker) Fill(out capi.Chunk) (int, error) {
 			if t == nil {
 				continue
 			}
-			a, err := sf.f.nt.ReadRange(t, u.cluster, u.first, u.n)
+			// The previous unit's arrays have been written to DuckDB:
+			// their memory takes this unit's values.
+			a, err := sf.f.nt.ReadRangeInto(t, u.cluster, u.first, u.n, &w.arrays[i])
 			if err != nil {
 				return 0, fmt.Errorf("read_root: %s: RNTuple %q: %w", sf.f.path, sf.f.nt.Name, err)
 			}
