@@ -311,6 +311,32 @@ func decodePage(c *Column, l colLayout, page []byte, n int, d *colData, bufs *pa
 func gatherWords(words []uint64, page []byte, size int, split bool) {
 	n := len(words)
 	if split {
+		// One pass over the elements reading every plane: the common
+		// widths have their own loops, with the planes sliced to n so
+		// that the compiler drops the bounds checks.
+		switch size {
+		case 2:
+			p0, p1 := page[:n], page[n:2*n]
+			for i := range words {
+				words[i] = uint64(p0[i]) | uint64(p1[i])<<8
+			}
+			return
+		case 4:
+			p0, p1, p2, p3 := page[:n], page[n:2*n], page[2*n:3*n], page[3*n:4*n]
+			for i := range words {
+				words[i] = uint64(uint32(p0[i]) | uint32(p1[i])<<8 | uint32(p2[i])<<16 | uint32(p3[i])<<24)
+			}
+			return
+		case 8:
+			p0, p1, p2, p3 := page[:n], page[n:2*n], page[2*n:3*n], page[3*n:4*n]
+			p4, p5, p6, p7 := page[4*n:5*n], page[5*n:6*n], page[6*n:7*n], page[7*n:8*n]
+			for i := range words {
+				lo := uint32(p0[i]) | uint32(p1[i])<<8 | uint32(p2[i])<<16 | uint32(p3[i])<<24
+				hi := uint32(p4[i]) | uint32(p5[i])<<8 | uint32(p6[i])<<16 | uint32(p7[i])<<24
+				words[i] = uint64(lo) | uint64(hi)<<32
+			}
+			return
+		}
 		for k := range size {
 			plane := page[k*n : (k+1)*n]
 			shift := uint(8 * k)
