@@ -65,10 +65,16 @@ type ntColumn struct {
 
 // ntColumns maps an RNTuple's top-level fields to columns.
 func ntColumns(nt *rntuple.NTuple) []ntColumn {
+	return ntColumnsNamed(nt, nil)
+}
+
+// ntColumnsNamed is ntColumns for the fields named in want (nil: all),
+// so that a chain's later files resolve only the fields a query reads.
+func ntColumnsNamed(nt *rntuple.NTuple, want map[string]bool) []ntColumn {
 	var cols []ntColumn
 	for i := range nt.Fields {
 		f := &nt.Fields[i]
-		if !f.TopLevel() {
+		if !f.TopLevel() || (want != nil && !want[safeText(f.Name)]) {
 			continue
 		}
 		c := ntColumn{name: safeText(f.Name), field: i, cpp: safeText(f.Type)}
@@ -246,18 +252,22 @@ type ntProj struct {
 	virtual string
 }
 
-// ntScan hands out the clusters of the chain's files, in order, one to a
-// thread at a time; files are opened as the threads reach them and closed
-// when their last cluster is read.
+// ntScan hands out the units of the chain's files, the earliest file
+// first, one to a thread at a time; files are opened as the threads reach
+// them, outside the lock (so that one thread opening a file does not stop
+// the others reading theirs), and closed when their last unit is read.
 type ntScan struct {
 	t    *ntupleTable
 	proj []ntProj
 
-	mu     sync.Mutex
-	files  []*ntScanFile
-	cur    int // the file whose clusters are being handed out
-	err    error
-	closed bool
+	mu      sync.Mutex
+	ready   *sync.Cond // a file finished opening, or the scan failed
+	files   []*ntScanFile
+	claimed int // files [0, claimed) are open or being opened
+	opening int // files being opened right now
+	lowest  int // files before it have handed out every unit
+	err     error
+	closed  bool
 
 	cancelled <-chan struct{} // the query's, taken at Start (SourceOptions.queryDone)
 }
@@ -285,7 +295,8 @@ type ntUnit struct {
 var ntUnitEntries int64 = 1 << 20
 
 func (t *ntupleTable) Start(projected []int) (capi.Scan, error) {
-	s := &ntScan{t: t, files: make([]*ntScanFile, len(t.names)), cancelled: t.opts.queryDone()}
+	s := &ntScan{t: t, files: make([]*ntScanFile, len(t.names)), claimed: 1, cancelled: t.opts.queryDone()}
+	s.ready = sync.NewCond(&s.mu)
 	for _, idx := range projected {
 		switch {
 		case idx >= 0 && idx < len(t.cols):
@@ -319,7 +330,13 @@ func (s *ntScan) plan(f *ntupleFile) (*ntScanFile, error) {
 	var byName map[string]ntColumn
 	if f != s.t.first {
 		byName = map[string]ntColumn{}
-		for _, c := range ntColumns(f.nt) {
+		want := map[string]bool{}
+		for _, p := range s.proj {
+			if p.col >= 0 {
+				want[s.t.cols[p.col].name] = true
+			}
+		}
+		for _, c := range ntColumnsNamed(f.nt, want) {
 			byName[c.name] = c
 		}
 	}
@@ -359,34 +376,65 @@ func (s *ntScan) take(done *ntScanFile) (sf *ntScanFile, u ntUnit, err error) {
 		done.active--
 		s.closeIfDone(done)
 	}
-	for s.err == nil && s.cur < len(s.files) {
-		sf := s.files[s.cur]
-		if sf == nil {
+	for {
+		if s.err != nil {
+			return nil, ntUnit{}, s.err
+		}
+		// A unit of a file already open, the earliest first.
+		for i := s.lowest; i < s.claimed; i++ {
+			sf := s.files[i]
+			if sf == nil {
+				continue // being opened
+			}
+			if sf.next < len(sf.units) {
+				sf.next++
+				sf.active++
+				return sf, sf.units[sf.next-1], nil
+			}
+			if i == s.lowest {
+				s.lowest++
+			}
+		}
+		if s.claimed < len(s.files) {
+			// DuckDB checks for an interrupt only between task quanta: the
+			// scan stops at the next file itself.
 			if err := cancelledErr(s.cancelled); err != nil {
 				s.err = err
-				break
+				continue
 			}
-			f, err := openNTuple(s.t.names[s.cur], s.t.ntName, s.t.opts)
+			fi := s.claimed
+			s.claimed++
+			s.opening++
+			s.mu.Unlock()
+			f, err := openNTuple(s.t.names[fi], s.t.ntName, s.t.opts)
+			var sf *ntScanFile
 			if err == nil {
 				if sf, err = s.plan(f); err != nil {
 					f.Close()
 				}
 			}
-			if err != nil {
-				s.err = err
-				break
+			s.mu.Lock()
+			s.opening--
+			s.ready.Broadcast()
+			switch {
+			case err != nil:
+				if s.err == nil {
+					s.err = err
+				}
+			case s.closed:
+				sf.f.Close()
+				sf.f = nil
+			default:
+				s.files[fi] = sf
+				s.closeIfDone(sf)
 			}
-			s.files[s.cur] = sf
+			continue
 		}
-		if sf.next < len(sf.units) {
-			sf.next++
-			sf.active++
-			return sf, sf.units[sf.next-1], nil
+		if s.opening == 0 {
+			return nil, ntUnit{}, nil
 		}
-		s.closeIfDone(sf)
-		s.cur++
+		s.ready.Wait() // for another thread's file, which may bring units
 	}
-	return nil, ntUnit{}, s.err
 }
 
 func (s *ntScan) closeIfDone(sf *ntScanFile) {
@@ -437,7 +485,9 @@ func (w *ntWorker) Fill(out capi.Chunk) (int, error) {
 			if t == nil {
 				continue
 			}
-			a, err := sf.f.nt.ReadRange(t, u.cluster, u.first, u.n)
+			// The previous unit's arrays have been written to DuckDB:
+			// their memory takes this unit's values.
+			a, err := sf.f.nt.ReadRangeInto(t, u.cluster, u.first, u.n, &w.arrays[i])
 			if err != nil {
 				return 0, fmt.Errorf("read_root: %s: RNTuple %q: %w", sf.f.path, sf.f.nt.Name, err)
 			}

@@ -3,6 +3,7 @@ package rntuple
 import (
 	"fmt"
 	"strings"
+	"sync"
 )
 
 // Kind is the kind of a field's values.
@@ -295,23 +296,66 @@ func (nt *NTuple) ReadRange(t *Type, ci int, first, n int64) (Array, error) {
 	if first < 0 || n < 0 || first > entries-n {
 		return Array{}, fmt.Errorf("entries [%d, +%d) outside cluster %d of %d entries", first, n, ci, entries)
 	}
-	a, err := nt.read(t, ci, entries, first, n)
+	a, err := nt.read(t, ci, entries, first, n, nil)
 	if err != nil {
 		return a, fmt.Errorf("field %q, cluster %d: %w", nt.Fields[t.field].Name, ci, err)
 	}
 	return a, nil
 }
 
+// ReadRangeInto is ReadRange reusing the memory of reuse, an Array an
+// earlier read of the same type returned and the caller is done with
+// (nil: none): a scan reading unit after unit then allocates (and the
+// collector scans) nothing once its buffers have grown.
+func (nt *NTuple) ReadRangeInto(t *Type, ci int, first, n int64, reuse *Array) (Array, error) {
+	if ci < 0 || ci >= len(nt.Clusters) {
+		return Array{}, fmt.Errorf("no cluster %d (%d clusters)", ci, len(nt.Clusters))
+	}
+	if t.field < 0 || t.field >= len(nt.Fields) {
+		return Array{}, fmt.Errorf("type not resolved by TypeOf")
+	}
+	entries := nt.Clusters[ci].Entries
+	if first < 0 || n < 0 || first > entries-n {
+		return Array{}, fmt.Errorf("entries [%d, +%d) outside cluster %d of %d entries", first, n, ci, entries)
+	}
+	a, err := nt.read(t, ci, entries, first, n, reuse)
+	if err != nil {
+		return a, fmt.Errorf("field %q, cluster %d: %w", nt.Fields[t.field].Name, ci, err)
+	}
+	return a, nil
+}
+
+// reuseChild is child i of reuse, or nil.
+func reuseChild(reuse *Array, i int) *Array {
+	if reuse == nil || i >= len(reuse.Children) {
+		return nil
+	}
+	return &reuse.Children[i]
+}
+
+// reuseData is a colData over reuse's leaf slices, emptied.
+func reuseData(reuse *Array) colData {
+	if reuse == nil {
+		return colData{}
+	}
+	return colData{b: reuse.Bools[:0], i: reuse.Ints[:0], u: reuse.Uints[:0], f: reuse.Floats[:0]}
+}
+
 // read reads values [first, first+n) of type t in cluster ci, which holds
-// total values of it.
-func (nt *NTuple) read(t *Type, ci int, total, first, n int64) (Array, error) {
+// total values of it, reusing the memory of reuse (nil: none).
+func (nt *NTuple) read(t *Type, ci int, total, first, n int64, reuse *Array) (Array, error) {
 	a := Array{Type: t, Len: int(n)}
+	if reuse != nil && len(reuse.Children) > 0 {
+		// Children are read into the old ones' memory, then stored in
+		// their slice again.
+		a.Children = reuse.Children[:0]
+	}
 	if n < 0 || n > MaxAlloc || total < 0 || first < 0 || first > total-n {
 		return a, corrupt("values [%d, +%d) of %d", first, n, total)
 	}
 	if t.field < 0 { // an untyped collection's implicit record
-		for _, m := range t.Members {
-			c, err := nt.read(m, ci, total, first, n)
+		for i, m := range t.Members {
+			c, err := nt.read(m, ci, total, first, n, reuseChild(reuse, i))
 			if err != nil {
 				return a, err
 			}
@@ -322,7 +366,7 @@ func (nt *NTuple) read(t *Type, ci int, total, first, n int64) (Array, error) {
 	f := &nt.Fields[t.field]
 	switch {
 	case t.wrapper:
-		c, err := nt.read(t.Elem, ci, total, first, n)
+		c, err := nt.read(t.Elem, ci, total, first, n, reuse)
 		c.Type = t
 		return c, err
 	case t.bitset:
@@ -331,18 +375,18 @@ func (nt *NTuple) read(t *Type, ci int, total, first, n int64) (Array, error) {
 			return a, err
 		}
 		size := int64(t.Size)
-		d, err := nt.readColumnRange(ci, cols[0], total*size, first*size, n*size)
+		d, err := nt.readColumnInto(ci, cols[0], total*size, first*size, n*size, reuseData(reuseChild(reuse, 0)))
 		if err != nil {
 			return a, err
 		}
-		a.Children = []Array{{Type: t.Elem, Len: len(d.b), Bools: d.b}}
+		a.Children = append(a.Children, Array{Type: t.Elem, Len: len(d.b), Bools: d.b})
 		return a, nil
 	case t.cardinality:
 		cols, err := nt.activeColumns(f, ci)
 		if err != nil {
 			return a, err
 		}
-		offs, _, err := nt.offsets(ci, cols[0], total, first, n)
+		offs, _, err := nt.offsets(ci, cols[0], total, first, n, nil)
 		if err != nil {
 			return a, err
 		}
@@ -355,12 +399,12 @@ func (nt *NTuple) read(t *Type, ci int, total, first, n int64) (Array, error) {
 	switch t.Kind {
 	case KindArray:
 		size := int64(t.Size)
-		c, err := nt.read(t.Elem, ci, total*size, first*size, n*size)
-		a.Children = []Array{c}
+		c, err := nt.read(t.Elem, ci, total*size, first*size, n*size, reuseChild(reuse, 0))
+		a.Children = append(a.Children, c)
 		return a, err
 	case KindStruct:
-		for _, m := range t.Members {
-			c, err := nt.read(m, ci, total, first, n)
+		for i, m := range t.Members {
+			c, err := nt.read(m, ci, total, first, n, reuseChild(reuse, i))
 			if err != nil {
 				return a, err
 			}
@@ -372,14 +416,18 @@ func (nt *NTuple) read(t *Type, ci int, total, first, n int64) (Array, error) {
 		if err != nil {
 			return a, err
 		}
-		offs, base, err := nt.offsets(ci, cols[0], total, first, n)
+		var into []int64
+		if reuse != nil {
+			into = reuse.Offsets
+		}
+		offs, base, err := nt.offsets(ci, cols[0], total, first, n, into)
 		if err != nil {
 			return a, err
 		}
 		// The items of all the cluster's entries: the last offset.
 		items := base + offs[n]
 		if first+n < total {
-			last, lastBase, err := nt.offsets(ci, cols[0], total, total-1, 1)
+			last, lastBase, err := nt.offsets(ci, cols[0], total, total-1, 1, nil)
 			if err != nil {
 				return a, err
 			}
@@ -412,8 +460,8 @@ func (nt *NTuple) read(t *Type, ci int, total, first, n int64) (Array, error) {
 			a.Offsets = nil
 			return a, nil
 		}
-		c, err := nt.read(t.Elem, ci, items, base, offs[n])
-		a.Children = []Array{c}
+		c, err := nt.read(t.Elem, ci, items, base, offs[n], reuseChild(reuse, 0))
+		a.Children = append(a.Children, c)
 		return a, err
 	case KindVariant:
 		cols, err := nt.activeColumns(f, ci)
@@ -456,7 +504,7 @@ func (nt *NTuple) read(t *Type, ci int, total, first, n int64) (Array, error) {
 		}
 		for k, m := range t.Members {
 			from := max(lo[k], 0)
-			c, err := nt.read(m, ci, counts[k], from, max(hi[k]-from, 0))
+			c, err := nt.read(m, ci, counts[k], from, max(hi[k]-from, 0), nil)
 			if err != nil {
 				return a, err
 			}
@@ -469,7 +517,7 @@ func (nt *NTuple) read(t *Type, ci int, total, first, n int64) (Array, error) {
 	if err != nil {
 		return a, err
 	}
-	d, err := nt.readColumnRange(ci, cols[0], total, first, n)
+	d, err := nt.readColumnInto(ci, cols[0], total, first, n, reuseData(reuse))
 	if err != nil {
 		return a, err
 	}
@@ -508,6 +556,9 @@ func (nt *NTuple) read(t *Type, ci int, total, first, n int64) (Array, error) {
 	return a, nil
 }
 
+// wordsPool lends offsets the memory of an index column's raw values.
+var wordsPool = sync.Pool{New: func() any { return new([]uint64) }}
+
 // int returns integer element i of a non-real column.
 func (d *colData) int(i int) int64 {
 	switch d.kind {
@@ -528,12 +579,17 @@ func (d *colData) int(i int) int64 {
 // entries in the cluster) as n+1 offsets starting at 0, and base, the
 // cluster-relative offset of the first entry's first item; offsets never
 // decrease.
-func (nt *NTuple) offsets(ci, col int, total, first, n int64) ([]int64, int64, error) {
+//
+// into, when not nil, lends its memory to the offsets returned.
+func (nt *NTuple) offsets(ci, col int, total, first, n int64, into []int64) ([]int64, int64, error) {
 	from := first
 	if first > 0 {
 		from-- // the previous entry's end is this range's start
 	}
-	d, err := nt.readColumnRange(ci, col, total, from, first+n-from)
+	words := wordsPool.Get().(*[]uint64)
+	defer wordsPool.Put(words)
+	d, err := nt.readColumnInto(ci, col, total, from, first+n-from, colData{u: (*words)[:0]})
+	*words = d.u
 	if err != nil {
 		return nil, 0, err
 	}
@@ -546,7 +602,8 @@ func (nt *NTuple) offsets(ci, col int, total, first, n int64) ([]int64, int64, e
 			return nil, 0, corrupt("collection offset %d", vals[0])
 		}
 	}
-	offs := make([]int64, n+1)
+	offs := into[:0]
+	offs = append(offs, make([]int64, n+1)...)
 	for i, v := range vals {
 		if v > uint64(MaxAlloc) || int64(v)-base < offs[i] {
 			return nil, 0, corrupt("entry %d: collection offset %d after %d", first+int64(i), v, base+offs[i])

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/zeebo/xxh3"
 )
@@ -190,32 +191,23 @@ func (d *colData) grow(l colLayout, n int) {
 }
 
 // decodePage appends the n elements of one uncompressed page to d.
-// Encodings (split, zigzag, delta) apply within the page.
-func decodePage(c *Column, l colLayout, page []byte, n int, d *colData, scratch []byte) ([]byte, error) {
+// Encodings (split, zigzag, delta) apply within the page. Fixed-width
+// numbers are gathered in one pass into 64-bit words (straight into d.u
+// for unsigned columns, else into bufs.words), then converted; a split
+// page is read plane by plane without first being transposed.
+func decodePage(c *Column, l colLayout, page []byte, n int, d *colData, bufs *pageBuffers) error {
 	if n < 0 || int64(len(page)) != pageBytes(c, l, int64(n)) {
-		return scratch, corrupt("page of %d bytes for %d %s elements", len(page), n, ColumnTypeName(c.Type))
-	}
-	if l.split && n > 0 {
-		if cap(scratch) < len(page) {
-			scratch = make([]byte, len(page))
-		}
-		out := scratch[:len(page)]
-		for k := 0; k < l.size; k++ {
-			src := page[k*n : (k+1)*n]
-			for i, v := range src {
-				out[i*l.size+k] = v
-			}
-		}
-		page = out
+		return corrupt("page of %d bytes for %d %s elements", len(page), n, ColumnTypeName(c.Type))
 	}
 	switch c.Type {
 	case ColBit:
 		start := len(d.b)
 		d.b = append(d.b, make([]bool, n)...)
-		for i := range n {
-			d.b[start+i] = page[i>>3]>>(i&7)&1 != 0
+		out := d.b[start:]
+		for i := range out {
+			out[i] = page[i>>3]>>(i&7)&1 != 0
 		}
-		return scratch, nil
+		return nil
 	case ColReal32Trunc, ColReal32Quant:
 		start := len(d.f)
 		d.f = append(d.f, make([]float64, n)...)
@@ -232,86 +224,218 @@ func decodePage(c *Column, l colLayout, page []byte, n int, d *colData, scratch 
 				d.f[start+i] = float64(float32(c.Min + float64(v)*scale))
 			}
 		}
-		return scratch, nil
+		return nil
 	case ColSwitch:
+		if l.split && n > 0 { // not a split type today; kept general
+			page = unsplit(page, n, l.size, bufs)
+		}
 		start := len(d.u)
 		d.grow(l, n)
 		for i := range n {
 			d.u[start+i] = binary.LittleEndian.Uint64(page[12*i:])
 			d.tag[start+i] = int32(binary.LittleEndian.Uint32(page[12*i+8:]))
 		}
-		return scratch, nil
+		return nil
 	}
+	if l.split && decodeSplitFast(l, page, n, d) {
+		return nil
+	}
+	var words []uint64
+	if l.kind == kindUint {
+		start := len(d.u)
+		d.u = append(d.u, make([]uint64, n)...)
+		words = d.u[start:]
+	} else {
+		if cap(bufs.words) < n {
+			bufs.words = make([]uint64, n)
+		}
+		words = bufs.words[:n]
+		clear(words)
+	}
+	gatherWords(words, page, l.size, l.split)
 	switch l.kind {
 	case kindInt:
 		start := len(d.i)
 		d.i = append(d.i, make([]int64, n)...)
 		out := d.i[start:]
-		for i := range n {
-			var u uint64
-			switch l.size {
-			case 1:
-				u = uint64(page[i])
-			case 2:
-				u = uint64(binary.LittleEndian.Uint16(page[2*i:]))
-			case 4:
-				u = uint64(binary.LittleEndian.Uint32(page[4*i:]))
-			case 8:
-				u = binary.LittleEndian.Uint64(page[8*i:])
-			}
-			if l.zigzag {
+		switch {
+		case l.zigzag:
+			for i, u := range words {
 				out[i] = int64(u>>1) ^ -int64(u&1)
-				continue
 			}
-			switch l.size { // sign-extend
-			case 1:
+		case l.size == 1:
+			for i, u := range words {
 				out[i] = int64(int8(u))
-			case 2:
+			}
+		case l.size == 2:
+			for i, u := range words {
 				out[i] = int64(int16(u))
-			case 4:
+			}
+		case l.size == 4:
+			for i, u := range words {
 				out[i] = int64(int32(u))
-			default:
+			}
+		default:
+			for i, u := range words {
 				out[i] = int64(u)
 			}
 		}
 	case kindUint:
-		start := len(d.u)
-		d.u = append(d.u, make([]uint64, n)...)
-		out := d.u[start:]
-		for i := range n {
-			switch l.size {
-			case 1:
-				out[i] = uint64(page[i])
-			case 2:
-				out[i] = uint64(binary.LittleEndian.Uint16(page[2*i:]))
-			case 4:
-				out[i] = uint64(binary.LittleEndian.Uint32(page[4*i:]))
-			case 8:
-				out[i] = binary.LittleEndian.Uint64(page[8*i:])
-			}
-		}
 		if l.delta {
-			for i := 1; i < n; i++ {
-				out[i] += out[i-1]
+			for i := 1; i < len(words); i++ {
+				words[i] += words[i-1]
 			}
 		}
 	case kindFloat:
 		start := len(d.f)
 		d.f = append(d.f, make([]float64, n)...)
 		out := d.f[start:]
-		for i := range n {
-			switch l.size {
-			case 2:
-				out[i] = float64(halfToFloat(binary.LittleEndian.Uint16(page[2*i:])))
-			case 4:
-				out[i] = float64(math.Float32frombits(binary.LittleEndian.Uint32(page[4*i:])))
-			case 8:
-				out[i] = math.Float64frombits(binary.LittleEndian.Uint64(page[8*i:]))
+		switch l.size {
+		case 2:
+			for i, u := range words {
+				out[i] = float64(halfToFloat(uint16(u)))
+			}
+		case 4:
+			for i, u := range words {
+				out[i] = float64(math.Float32frombits(uint32(u)))
+			}
+		case 8:
+			for i, u := range words {
+				out[i] = math.Float64frombits(u)
 			}
 		}
 	}
-	return scratch, nil
+	return nil
 }
+
+// decodeSplitFast decodes the split pages writers use most (SplitReal32
+// and the split indexes of 4 and 8 bytes) in one pass, the planes read
+// straight into the values; it reports false for the others.
+func decodeSplitFast(l colLayout, page []byte, n int, d *colData) bool {
+	switch {
+	case l.kind == kindFloat && l.size == 4:
+		start := len(d.f)
+		d.f = append(d.f, make([]float64, n)...)
+		out := d.f[start:]
+		p0, p1, p2, p3 := page[:n], page[n:2*n], page[2*n:3*n], page[3*n:4*n]
+		for i := range out {
+			out[i] = float64(math.Float32frombits(uint32(p0[i]) | uint32(p1[i])<<8 | uint32(p2[i])<<16 | uint32(p3[i])<<24))
+		}
+		return true
+	case l.kind == kindUint && l.delta && l.size == 4:
+		start := len(d.u)
+		d.u = append(d.u, make([]uint64, n)...)
+		out := d.u[start:]
+		p0, p1, p2, p3 := page[:n], page[n:2*n], page[2*n:3*n], page[3*n:4*n]
+		var acc uint64
+		for i := range out {
+			acc += uint64(uint32(p0[i]) | uint32(p1[i])<<8 | uint32(p2[i])<<16 | uint32(p3[i])<<24)
+			out[i] = acc
+		}
+		return true
+	case l.kind == kindUint && l.delta && l.size == 8:
+		start := len(d.u)
+		d.u = append(d.u, make([]uint64, n)...)
+		out := d.u[start:]
+		p0, p1, p2, p3 := page[:n], page[n:2*n], page[2*n:3*n], page[3*n:4*n]
+		p4, p5, p6, p7 := page[4*n:5*n], page[5*n:6*n], page[6*n:7*n], page[7*n:8*n]
+		var acc uint64
+		for i := range out {
+			lo := uint32(p0[i]) | uint32(p1[i])<<8 | uint32(p2[i])<<16 | uint32(p3[i])<<24
+			hi := uint32(p4[i]) | uint32(p5[i])<<8 | uint32(p6[i])<<16 | uint32(p7[i])<<24
+			acc += uint64(lo) | uint64(hi)<<32
+			out[i] = acc
+		}
+		return true
+	}
+	return false
+}
+
+// gatherWords ORs the little-endian numbers of size bytes each in page
+// into words (zeroed by the caller), len(words) of them; a split page
+// holds their first bytes, then their second bytes, and so on.
+func gatherWords(words []uint64, page []byte, size int, split bool) {
+	n := len(words)
+	if split {
+		// One pass over the elements reading every plane: the common
+		// widths have their own loops, with the planes sliced to n so
+		// that the compiler drops the bounds checks.
+		switch size {
+		case 2:
+			p0, p1 := page[:n], page[n:2*n]
+			for i := range words {
+				words[i] = uint64(p0[i]) | uint64(p1[i])<<8
+			}
+			return
+		case 4:
+			p0, p1, p2, p3 := page[:n], page[n:2*n], page[2*n:3*n], page[3*n:4*n]
+			for i := range words {
+				words[i] = uint64(uint32(p0[i]) | uint32(p1[i])<<8 | uint32(p2[i])<<16 | uint32(p3[i])<<24)
+			}
+			return
+		case 8:
+			p0, p1, p2, p3 := page[:n], page[n:2*n], page[2*n:3*n], page[3*n:4*n]
+			p4, p5, p6, p7 := page[4*n:5*n], page[5*n:6*n], page[6*n:7*n], page[7*n:8*n]
+			for i := range words {
+				lo := uint32(p0[i]) | uint32(p1[i])<<8 | uint32(p2[i])<<16 | uint32(p3[i])<<24
+				hi := uint32(p4[i]) | uint32(p5[i])<<8 | uint32(p6[i])<<16 | uint32(p7[i])<<24
+				words[i] = uint64(lo) | uint64(hi)<<32
+			}
+			return
+		}
+		for k := range size {
+			plane := page[k*n : (k+1)*n]
+			shift := uint(8 * k)
+			for i, b := range plane {
+				words[i] |= uint64(b) << shift
+			}
+		}
+		return
+	}
+	switch size {
+	case 1:
+		for i, b := range page[:n] {
+			words[i] = uint64(b)
+		}
+	case 2:
+		for i := range words {
+			words[i] = uint64(binary.LittleEndian.Uint16(page[2*i:]))
+		}
+	case 4:
+		for i := range words {
+			words[i] = uint64(binary.LittleEndian.Uint32(page[4*i:]))
+		}
+	case 8:
+		for i := range words {
+			words[i] = binary.LittleEndian.Uint64(page[8*i:])
+		}
+	}
+}
+
+// unsplit transposes a split page of n elements of size bytes back to
+// consecutive elements, in bufs.split.
+func unsplit(page []byte, n, size int, bufs *pageBuffers) []byte {
+	if cap(bufs.split) < len(page) {
+		bufs.split = make([]byte, len(page))
+	}
+	out := bufs.split[:len(page)]
+	for k := range size {
+		for i, v := range page[k*n : (k+1)*n] {
+			out[i*size+k] = v
+		}
+	}
+	return out
+}
+
+// pageBuffers are the buffers one column read reuses from page to page
+// (and, through pagePool, from read to read): the stored bytes, the
+// inflated page, the gathered words and a transposed page.
+type pageBuffers struct {
+	raw, page, split []byte
+	words            []uint64
+}
+
+var pagePool = sync.Pool{New: func() any { return new(pageBuffers) }}
 
 // bitsAt reads nb bits (at most 32) starting at bit pos of a little-endian,
 // least-significant-bit-first bit stream.
@@ -358,7 +482,12 @@ func (nt *NTuple) readColumn(ci, col int, n int64) (colData, error) {
 // pages overlapping the range are read. The caller picks the column of
 // the representation active in the cluster.
 func (nt *NTuple) readColumnRange(ci, col int, total, first, n int64) (colData, error) {
-	var d colData
+	return nt.readColumnInto(ci, col, total, first, n, colData{})
+}
+
+// readColumnInto is readColumnRange appending to d's slices (empty, their
+// capacity reused from an earlier read).
+func (nt *NTuple) readColumnInto(ci, col int, total, first, n int64, d colData) (colData, error) {
 	c := &nt.Columns[col]
 	l, err := layoutOf(c)
 	if err != nil {
@@ -386,7 +515,8 @@ func (nt *NTuple) readColumnRange(ci, col int, total, first, n int64) (colData, 
 		}
 		d.grow(l, int(z))
 	}
-	var scratch []byte
+	bufs := pagePool.Get().(*pageBuffers)
+	defer pagePool.Put(bufs)
 	var page colData
 	start := zeros // element index of the page's first element
 	for pi, p := range cr.Pages {
@@ -402,7 +532,7 @@ func (nt *NTuple) readColumnRange(ci, col int, total, first, n int64) (colData, 
 		if p.Checksum {
 			sumBytes = 8 // the page's XXH3 follows it
 		}
-		raw, err := readBlob(nt.r, nt.size, p.Loc, sumBytes)
+		raw, err := readBlobInto(nt.r, nt.size, p.Loc, sumBytes, &bufs.raw)
 		if err != nil {
 			return d, fmt.Errorf("column %d, cluster %d, page %d: %w", col, ci, pi, err)
 		}
@@ -413,7 +543,7 @@ func (nt *NTuple) readColumnRange(ci, col int, total, first, n int64) (colData, 
 			}
 			raw = body
 		}
-		buf, err := inflate(raw, pageBytes(c, l, p.Elements))
+		buf, err := inflateInto(raw, pageBytes(c, l, p.Elements), &bufs.page)
 		if err != nil {
 			return d, fmt.Errorf("column %d, cluster %d, page %d: %w", col, ci, pi, err)
 		}
@@ -423,7 +553,7 @@ func (nt *NTuple) readColumnRange(ci, col int, total, first, n int64) (colData, 
 			page = colData{kind: l.kind}
 			dst = &page
 		}
-		if scratch, err = decodePage(c, l, buf, int(p.Elements), dst, scratch); err != nil {
+		if err := decodePage(c, l, buf, int(p.Elements), dst, bufs); err != nil {
 			return d, fmt.Errorf("column %d, cluster %d, page %d: %w", col, ci, pi, err)
 		}
 		if !whole {

@@ -38,26 +38,46 @@ type Locator struct {
 
 // readBlob reads the bytes a locator names.
 func readBlob(r io.ReaderAt, size int64, loc Locator, extra int64) ([]byte, error) {
+	var buf []byte
+	return readBlobInto(r, size, loc, extra, &buf)
+}
+
+// readBlobInto is readBlob reading into *buf, grown when too small, so
+// that a page's stored bytes reuse the previous page's buffer.
+func readBlobInto(r io.ReaderAt, size int64, loc Locator, extra int64, buf *[]byte) ([]byte, error) {
 	if loc.Size < 0 || loc.Offset < 0 || loc.Size+extra > MaxAlloc || loc.Offset > size || loc.Size+extra > size-loc.Offset {
 		return nil, corrupt("%d bytes at offset %d outside the %d-byte file", loc.Size+extra, loc.Offset, size)
 	}
-	buf := make([]byte, loc.Size+extra)
-	if _, err := r.ReadAt(buf, loc.Offset); err != nil && !(err == io.EOF) {
+	need := int(loc.Size + extra)
+	if cap(*buf) < need {
+		*buf = make([]byte, need)
+	}
+	b := (*buf)[:need]
+	if _, err := r.ReadAt(b, loc.Offset); err != nil && !(err == io.EOF) {
 		return nil, err
 	}
-	return buf, nil
+	return b, nil
 }
 
 // inflate returns the uncompressed bytes of a block stored as raw:
 // compressed size equal to the uncompressed one means stored as is.
 func inflate(raw []byte, length int64) ([]byte, error) {
+	var buf []byte
+	return inflateInto(raw, length, &buf)
+}
+
+// inflateInto is inflate into *buf, grown when too small.
+func inflateInto(raw []byte, length int64, buf *[]byte) ([]byte, error) {
 	if int64(len(raw)) == length {
 		return raw, nil
 	}
 	if length < 0 || length > MaxAlloc {
 		return nil, corrupt("uncompressed size %d", length)
 	}
-	out := make([]byte, length)
+	if int64(cap(*buf)) < length {
+		*buf = make([]byte, length)
+	}
+	out := (*buf)[:length]
 	if err := compress.Decompress(out, raw); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}

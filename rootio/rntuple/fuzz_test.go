@@ -147,7 +147,7 @@ func FuzzPages(f *testing.F) {
 		}
 		var d colData
 		d.kind = l.kind
-		if _, err := decodePage(c, l, page, int(n), &d, nil); err != nil {
+		if err := decodePage(c, l, page, int(n), &d, new(pageBuffers)); err != nil {
 			return
 		}
 		got := len(d.b) + len(d.i) + len(d.u) + len(d.f)

@@ -399,6 +399,9 @@ func TestReadRange(t *testing.T) {
 				if !f.TopLevel() || err != nil {
 					continue
 				}
+				// reused carries one Array's memory from part to part and
+				// cluster to cluster, as a scan does (ReadRangeInto).
+				var reused rntuple.Array
 				for ci, c := range nt.Clusters {
 					whole, err := nt.ReadType(ty, ci)
 					if err != nil {
@@ -413,9 +416,15 @@ func TestReadRange(t *testing.T) {
 							if err != nil {
 								t.Fatalf("%s: %s entries %d+%d: %v", filepath.Base(name), f.Name, from, step, err)
 							}
+							if reused, err = nt.ReadRangeInto(ty, ci, from, min(step, c.Entries-from), &reused); err != nil {
+								t.Fatalf("%s: %s entries %d+%d, reusing memory: %v", filepath.Base(name), f.Name, from, step, err)
+							}
 							for k := range part.Len {
 								if got, want := part.Value(k), whole.Value(int(from)+k); !reflect.DeepEqual(got, want) {
 									t.Fatalf("%s: %s entry %d (part from %d): %v, whole: %v", filepath.Base(name), f.Name, int(from)+k, from, got, want)
+								}
+								if got, want := reused.Value(k), whole.Value(int(from)+k); !reflect.DeepEqual(got, want) {
+									t.Fatalf("%s: %s entry %d (part from %d, reusing memory): %v, whole: %v", filepath.Base(name), f.Name, int(from)+k, from, got, want)
 								}
 							}
 						}

@@ -126,19 +126,20 @@ func parent(args []string) error {
 		query   string
 		threads int
 		best    map[string]time.Duration
+		cpu     map[string]time.Duration // the child's user+system time, start-up included: the least of the runs
 		rss     map[string]int64
 	}
 	var rows []row
 	for _, q := range queries {
 		for _, th := range c.threads {
-			r := row{query: q, threads: th, best: map[string]time.Duration{}, rss: map[string]int64{}}
+			r := row{query: q, threads: th, best: map[string]time.Duration{}, cpu: map[string]time.Duration{}, rss: map[string]int64{}}
 			var first *childOutput
 			for _, p := range peers {
 				for run := 0; run <= c.runs; run++ {
 					if !bench.WaitQuiet("rntuplebench", c.quiet) && run > 0 {
 						c.busy++
 					}
-					out, rss, err := runChild(self, c, q, p, th)
+					out, rss, cpu, err := runChild(self, c, q, p, th)
 					if err != nil {
 						return err
 					}
@@ -153,8 +154,11 @@ func parent(args []string) error {
 					}
 					if run > 0 {
 						r.rss[p] = max(r.rss[p], rss)
+						if r.cpu[p] == 0 || cpu < r.cpu[p] {
+							r.cpu[p] = cpu
+						}
 					}
-					fmt.Fprintf(os.Stderr, "rntuplebench: %-4s %-8s threads=%d run %d %8.3f s  maxrss %.0f MB\n", q, p, th, run, out.Seconds, float64(rss)*1024/1e6)
+					fmt.Fprintf(os.Stderr, "rntuplebench: %-4s %-8s threads=%d run %d %8.3f s  cpu %6.2f s  maxrss %.0f MB\n", q, p, th, run, out.Seconds, cpu.Seconds(), float64(rss)*1024/1e6)
 				}
 			}
 			rows = append(rows, r)
@@ -167,13 +171,17 @@ func parent(args []string) error {
 	fmt.Fprintf(&b, "%d of the measured runs began while other processes kept the machine busy.\n\n", c.busy)
 	fmt.Fprintf(&b, "Bytes of one copy: RNTuple %s, TTree %s (all branches), Parquet %s.\n\n",
 		bench.Thousands(c.sizes[peerRNTuple]), bench.Thousands(c.sizes[peerTTree]), bench.Thousands(c.sizes[peerParquet]))
+	b.WriteString("Each cell: the best query time, the least CPU time of the child process (user and system, start-up included), the peak RSS. Ratios: time, then CPU.\n\n")
 	b.WriteString("| query | threads | RNTuple | TTree | Parquet | RNTuple / TTree | RNTuple / Parquet |\n|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
-		fmt.Fprintf(&b, "| %s | %d | %.3f s (%.0f MB) | %.3f s (%.0f MB) | %.3f s (%.0f MB) | %.2f | %.2f |\n", r.query, r.threads,
-			r.best[peerRNTuple].Seconds(), float64(r.rss[peerRNTuple])*1024/1e6,
-			r.best[peerTTree].Seconds(), float64(r.rss[peerTTree])*1024/1e6,
-			r.best[peerParquet].Seconds(), float64(r.rss[peerParquet])*1024/1e6,
-			r.best[peerRNTuple].Seconds()/r.best[peerTTree].Seconds(), r.best[peerRNTuple].Seconds()/r.best[peerParquet].Seconds())
+		cell := func(p string) string {
+			return fmt.Sprintf("%.3f s, CPU %.2f s (%.0f MB)", r.best[p].Seconds(), r.cpu[p].Seconds(), float64(r.rss[p])*1024/1e6)
+		}
+		ratio := func(p string) string {
+			return fmt.Sprintf("%.2f, CPU %.2f", r.best[peerRNTuple].Seconds()/r.best[p].Seconds(), r.cpu[peerRNTuple].Seconds()/r.cpu[p].Seconds())
+		}
+		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s | %s |\n", r.query, r.threads,
+			cell(peerRNTuple), cell(peerTTree), cell(peerParquet), ratio(peerTTree), ratio(peerParquet))
 	}
 	b.WriteString("\n")
 	fmt.Print(b.String())
@@ -198,22 +206,23 @@ func compare(query string, want, got *childOutput) error {
 	return bench.CompareBins(want.Bins, got.Bins)
 }
 
-func runChild(self string, c *config, query, peer string, threads int) (*childOutput, int64, error) {
+func runChild(self string, c *config, query, peer string, threads int) (*childOutput, int64, time.Duration, error) {
 	cmd := exec.Command(self, "child", "-query", query, "-peer", peer, "-threads", fmt.Sprint(threads), "-data", c.data)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		return nil, 0, fmt.Errorf("%s %s threads=%d: %v\n%s", peer, query, threads, err, stderr.String())
+		return nil, 0, 0, fmt.Errorf("%s %s threads=%d: %v\n%s", peer, query, threads, err, stderr.String())
 	}
 	var rss int64
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		rss = int64(ru.Maxrss)
 	}
+	cpu := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	var out childOutput
 	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
-		return nil, 0, fmt.Errorf("%s %s: bad child output %q: %v", peer, query, stdout.String(), err)
+		return nil, 0, 0, fmt.Errorf("%s %s: bad child output %q: %v", peer, query, stdout.String(), err)
 	}
-	return &out, rss, nil
+	return &out, rss, cpu, nil
 }
 
 // child runs one query once and prints a childOutput.
