@@ -43,7 +43,7 @@ func BenchmarkDecodeInfer(b *testing.B) {
 	body = append(body, "]}]}"...)
 	b.SetBytes(int64(len(body)))
 	for range b.N {
-		if _, _, _, err := decodeInfer(body, "f", 42); err != nil {
+		if _, _, _, err := decodeInfer(body, -1, "f", 42); err != nil {
 			b.Fatal(err)
 		}
 	}
