@@ -52,7 +52,7 @@ type Options struct {
 	// (default 1ms; negative: never waits, batches only what is queued).
 	BatchWait time.Duration
 	// MaxBatch is the most rows in one batch (default 1024). A request of
-	// as many rows or more runs alone.
+	// half as many rows or more runs alone.
 	MaxBatch int
 	// Threads is the goroutines one batch is split over (default
 	// GOMAXPROCS).
