@@ -37,11 +37,11 @@ import (
 	"io"
 	"log"
 	"net/http"
-	"runtime"
 	"strconv"
 	"sync"
 	"time"
 
+	"github.com/hepsql/hepsql/internal/capi"
 	"github.com/hepsql/hepsql/mlfuncs/nn"
 	"github.com/hepsql/hepsql/mlfuncs/sqlml"
 )
@@ -54,8 +54,8 @@ type Options struct {
 	// MaxBatch is the most rows in one batch (default 1024). A request of
 	// half as many rows or more runs alone.
 	MaxBatch int
-	// Threads is the goroutines one batch is split over (default
-	// GOMAXPROCS).
+	// Threads is the goroutines one batch is split over (default: the
+	// cores Go was given, GOMAXPROCS as the process started).
 	Threads int
 	// MaxBody is the largest request body in bytes (default 64 MiB).
 	MaxBody int64
@@ -112,7 +112,10 @@ func New(db *sql.DB, opts Options) *Server {
 		opts.MaxBatch = 1024
 	}
 	if opts.Threads <= 0 {
-		opts.Threads = runtime.GOMAXPROCS(0)
+		// The cores, not GOMAXPROCS: opening a database raises GOMAXPROCS
+		// above them (internal/capi's procs.go), and a team wider than the
+		// cores only wakes goroutines that find no chunk to run.
+		opts.Threads = capi.Cores()
 	}
 	if opts.MaxBody <= 0 {
 		opts.MaxBody = 64 << 20
