@@ -1,5 +1,7 @@
 package nn
 
+import "github.com/hepsql/hepsql/mlfuncs/nn/internal/sgemm"
+
 // Inference keeps the dense head's activations feature-major, [width ×
 // rows], unlike Forward's row-major [rows × width]. A dense layer is then
 // outᵀ = Wᵀ·xᵀ: a product whose long side is the chunk's rows (up to 512)
@@ -35,14 +37,11 @@ func (m *Model) infer(ws *Workspace, inputs [][]float32, rows int) []float32 {
 		out := grow(ws.acts[i+1], tw.cols*rows)
 		ws.acts[i+1] = out
 		for j, bj := range b {
-			row := out[j*rows : (j+1)*rows]
-			for r := range row {
-				row[r] = bj
-			}
+			fill(out[j*rows:(j+1)*rows], bj)
 		}
 		gemmTN(tw.cols, rows, tw.rows, p[tw.off:tw.off+tw.size()], tw.cols, x, rows, 1, out, rows)
 		if i < last {
-			reluInPlace(out)
+			sgemm.Relu(out) // 8 floats an instruction; reluInPlace is one
 		}
 		x = out
 	}
@@ -57,6 +56,18 @@ func (m *Model) infer(ws *Workspace, inputs [][]float32, rows int) []float32 {
 		softmax(z, ws.probs[r*C:r*C+C])
 	}
 	return ws.probs
+}
+
+// fill sets every element of row to v by doubling copies, which run as
+// vector moves where a loop stores one float at a time.
+func fill(row []float32, v float32) {
+	if len(row) == 0 {
+		return
+	}
+	row[0] = v
+	for n := 1; n < len(row); n *= 2 {
+		copy(row[n:], row[:n])
+	}
 }
 
 // transposeInto writes src, [rows × w] row-major, into dst as [w × rows].
