@@ -28,7 +28,11 @@ func (m *Model) infer(ws *Workspace, inputs [][]float32, rows int) []float32 {
 		col = s.GRUUnits
 		transposeInto(x, ws.gru.out, rows, col)
 	}
-	if s.hasHLF() {
+	// Without a GRU the first layer reads the row-major input as op(b) =
+	// inputᵀ, which sgemm transposes in 8×8 AVX blocks; the scalar
+	// transpose into x cost a third of infer's time beyond the products.
+	direct := !s.hasGRU() && s.hasHLF() && sgemm.TransposesWithAsm()
+	if s.hasHLF() && !direct {
 		transposeInto(x[col*rows:], inputs[0], rows, s.HLFDim)
 	}
 	last := len(l.denseW) - 1
@@ -39,7 +43,11 @@ func (m *Model) infer(ws *Workspace, inputs [][]float32, rows int) []float32 {
 		for j, bj := range b {
 			fill(out[j*rows:(j+1)*rows], bj)
 		}
-		gemmTN(tw.cols, rows, tw.rows, p[tw.off:tw.off+tw.size()], tw.cols, x, rows, 1, out, rows)
+		if i == 0 && direct {
+			gemm(true, true, tw.cols, rows, tw.rows, p[tw.off:tw.off+tw.size()], tw.cols, inputs[0], s.HLFDim, 1, out, rows)
+		} else {
+			gemmTN(tw.cols, rows, tw.rows, p[tw.off:tw.off+tw.size()], tw.cols, x, rows, 1, out, rows)
+		}
 		if i < last {
 			sgemm.Relu(out) // 8 floats an instruction; reluInPlace is one
 		}

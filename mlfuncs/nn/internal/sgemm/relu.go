@@ -17,3 +17,7 @@ func Relu(v []float32) {
 		}
 	}
 }
+
+// TransposesWithAsm reports whether op(b) = bᵀ is transposed with the
+// AVX kernel (otherwise in Go, one float at a time).
+func TransposesWithAsm() bool { return useAsm }
