@@ -46,10 +46,14 @@ func newBatcher(pred *nn.Predictor, width, classes, maxRows int, wait time.Durat
 }
 
 // predict returns the class probabilities of rows rows of x,
-// [rows×classes] row-major. Requests of maxRows rows or more run alone,
-// on the caller's goroutine.
+// [rows×classes] row-major. Requests of half maxRows rows or more run
+// alone, on the caller's goroutine: such a request already fills the
+// network's chunks (512 rows a thread), so joining a batch would gain it
+// little and cost a hand-off to the batcher's goroutine, a copy of its
+// rows into the batch and of its probabilities out; and concurrent large
+// requests then run side by side rather than one after the other.
 func (b *batcher) predict(x []float32, rows int) ([]float32, error) {
-	if rows >= b.maxRows {
+	if 2*rows >= b.maxRows {
 		out := make([]float32, rows*b.classes)
 		return out, b.pred.PredictInto(out, [][]float32{x}, rows)
 	}

@@ -15,15 +15,27 @@ type inferRequest struct {
 	ID      string        `json:"id,omitempty"`
 	Inputs  []inputTensor `json:"inputs"`
 	Outputs []struct {
-		Name string `json:"name"`
+		Name       string `json:"name"`
+		Parameters struct {
+			BinaryData *bool `json:"binary_data"`
+		} `json:"parameters"`
 	} `json:"outputs,omitempty"`
+	Parameters struct {
+		BinaryDataOutput bool `json:"binary_data_output"`
+	} `json:"parameters"`
 }
 
 type inputTensor struct {
-	Name     string          `json:"name"`
-	Shape    []int64         `json:"shape"`
-	Datatype string          `json:"datatype"`
-	Data     json.RawMessage `json:"data"`
+	Name       string          `json:"name"`
+	Shape      []int64         `json:"shape"`
+	Datatype   string          `json:"datatype"`
+	Data       json.RawMessage `json:"data"`
+	Parameters struct {
+		BinaryDataSize *int64 `json:"binary_data_size"`
+	} `json:"parameters"`
+
+	binary bool   // the values are bin's, not Data's (binary.go)
+	bin    []byte // the tensor's little-endian bytes
 }
 
 // requestError is a fault of the request: its message goes back to the
@@ -45,7 +57,13 @@ const maxRowsPerRequest = 1 << 20
 
 // decodeInfer reads an inference request for a model of width inputs per
 // row, named input, and returns its rows, row-major, and their number.
-func decodeInfer(body []byte, input string, width int) (req *inferRequest, x []float32, rows int, err error) {
+// headerLen is the request's Inference-Header-Content-Length (-1 without
+// it): the JSON's length, binary tensors after it (binary.go).
+func decodeInfer(body []byte, headerLen int, input string, width int) (req *inferRequest, x []float32, rows int, err error) {
+	body, bin, err := splitBinary(body, headerLen)
+	if err != nil {
+		return nil, nil, 0, err
+	}
 	req = new(inferRequest)
 	var data []byte // the data array, when found apart
 	if lo, hi, ok := findData(body); ok && hi-lo > 256 {
@@ -62,6 +80,9 @@ func decodeInfer(body []byte, input string, width int) (req *inferRequest, x []f
 			return nil, nil, 0, badRequest("input %q: data given twice", req.Inputs[0].Name)
 		}
 		req.Inputs[0].Data = data
+	}
+	if err := req.attachBinary(bin, headerLen >= 0); err != nil {
+		return nil, nil, 0, err
 	}
 	if len(req.Inputs) != 1 {
 		return nil, nil, 0, badRequest("want 1 input tensor %q of shape [rows, %d], got %d tensors", input, width, len(req.Inputs))
@@ -83,7 +104,7 @@ func decodeInfer(body []byte, input string, width int) (req *inferRequest, x []f
 	default:
 		return nil, nil, 0, badRequest("input %q has shape %v; want [rows, %d] with 1 <= rows <= %d", input, t.Shape, width, maxRowsPerRequest)
 	}
-	x, err = parseNumbers(t.Data, t.Datatype, rows*width)
+	x, err = t.values(rows * width)
 	if err != nil {
 		return nil, nil, 0, badRequest("input %q: %v", input, err)
 	}

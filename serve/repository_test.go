@@ -3,8 +3,10 @@ package serve
 import (
 	"bytes"
 	"database/sql"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -281,6 +283,28 @@ func TestSequenceInfer(t *testing.T) {
 	run("inclusive, padded by the client", "inc", body(rows, 4, true), rows, in)
 	run("inclusive, padded by the server", "inc", body(short, 2, true), short, in)
 
+	// Both tensors in binary (FP64 then FP32, in the header's order):
+	// the same probabilities.
+	for _, c := range []struct {
+		model, req string
+		rows       []row
+		pick       func(row) []float32
+	}{{"g", body(short, 2, false), short, g}, {"inc", body(rows, 4, true), rows, in}} {
+		bin, n := toBinary(t, c.req)
+		resp, b := postBinary(t, hs.URL+"/v2/models/"+c.model+"/infer", bin, n)
+		var r inferResponse
+		if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &r) != nil || len(r.Outputs) != 1 {
+			t.Fatalf("%s in binary: %d %s", c.model, resp.StatusCode, b)
+		}
+		var got [][]float64
+		var want [][]float32
+		for i, row := range c.rows {
+			got = append(got, r.Outputs[0].Data[2*i:2*i+2])
+			want = append(want, c.pick(row))
+		}
+		same(t, c.model+" in binary", got, want)
+	}
+
 	// The metadata gives both tensors; bad requests say what is wanted.
 	code, b := get(t, hs.URL+"/v2/models/inc")
 	if code != http.StatusOK || !strings.Contains(string(b), `"inputs":[{"name":"h","datatype":"FP32","shape":[-1,2]},{"name":"sequence","datatype":"FP32","shape":[-1,4,2]}]`) {
@@ -298,4 +322,30 @@ func TestSequenceInfer(t *testing.T) {
 			t.Errorf("%s: %d %s; want 400 saying %s", c.body, code, b, c.says)
 		}
 	}
+}
+
+// toBinary rewrites a JSON v2 request (flat data, FP32 or FP64) into the
+// binary tensor extension: each input's data as little-endian bytes after
+// the JSON, in the inputs' order. It returns the body and the JSON's length.
+func toBinary(t *testing.T, req string) ([]byte, int) {
+	var r map[string]any
+	if err := json.Unmarshal([]byte(req), &r); err != nil {
+		t.Fatal(err)
+	}
+	var data []byte
+	for _, x := range r["inputs"].([]any) {
+		in := x.(map[string]any)
+		n := len(data)
+		for _, v := range in["data"].([]any) {
+			if in["datatype"] == "FP64" {
+				data = binary.LittleEndian.AppendUint64(data, math.Float64bits(v.(float64)))
+			} else {
+				data = binary.LittleEndian.AppendUint32(data, math.Float32bits(float32(v.(float64))))
+			}
+		}
+		delete(in, "data")
+		in["parameters"] = map[string]any{"binary_data_size": len(data) - n}
+	}
+	h, _ := json.Marshal(r)
+	return append(h, data...), len(h)
 }

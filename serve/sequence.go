@@ -31,10 +31,19 @@ const sequenceName = "sequence"
 const maxSequenceValues = 64 << 20
 
 // inferSequence answers an inference request for a sequence model.
-func (s *Server) inferSequence(w http.ResponseWriter, r *http.Request, m *model, body []byte) {
+func (s *Server) inferSequence(w http.ResponseWriter, r *http.Request, m *model, body []byte, headerLen int) {
+	body, bin, err := splitBinary(body, headerLen)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	var req inferRequest
 	if err := json.Unmarshal(body, &req); err != nil {
 		s.fail(w, r, badRequest("malformed JSON: %s", jsonMessage(err)))
+		return
+	}
+	if err := req.attachBinary(bin, headerLen >= 0); err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	inputs, rows, err := decodeSequenceInputs(&req, m)
@@ -47,7 +56,7 @@ func (s *Server) inferSequence(w http.ResponseWriter, r *http.Request, m *model,
 		s.fail(w, r, err)
 		return
 	}
-	writeInferResponse(w, m, req.ID, rows, probs)
+	writeInferResponse(w, m, &req, rows, probs)
 }
 
 // decodeSequenceInputs reads the tensors of a sequence model's request
@@ -85,7 +94,7 @@ func decodeSequenceInputs(req *inferRequest, m *model) ([][]float32, int, error)
 	if rows*T*F > maxSequenceValues {
 		return nil, 0, badRequest("input %q: %d rows of %d×%d values are more than one request may hold (%d); split the request", sequenceName, rows, T, F, maxSequenceValues)
 	}
-	x, err := parseNumbers(seq.Data, seq.Datatype, rows*steps*F)
+	x, err := seq.values(rows * steps * F)
 	if err != nil {
 		return nil, 0, badRequest("input %q: %v", sequenceName, err)
 	}
@@ -105,7 +114,7 @@ func decodeSequenceInputs(req *inferRequest, m *model) ([][]float32, int, error)
 	if len(hlf.Shape) != 2 || hlf.Shape[0] != int64(rows) || hlf.Shape[1] != int64(D) {
 		return nil, 0, badRequest("input %q has shape %v; want [%d, %d], a row for each of the sequence's", m.input, hlf.Shape, rows, D)
 	}
-	h, err := parseNumbers(hlf.Data, hlf.Datatype, rows*D)
+	h, err := hlf.values(rows * D)
 	if err != nil {
 		return nil, 0, badRequest("input %q: %v", m.input, err)
 	}

@@ -375,7 +375,7 @@ func FuzzDecodeInfer(f *testing.F) {
 	}
 	f.Add(append(big, "]}]}"...))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		_, x, rows, err := decodeInfer(body, "x", 3)
+		_, x, rows, err := decodeInfer(body, -1, "x", 3)
 		if err != nil {
 			if _, ok := err.(*requestError); !ok {
 				t.Fatalf("%T %v", err, err)

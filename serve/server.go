@@ -24,8 +24,8 @@
 //
 // This package serves inference only: bearer tokens are package auth's
 // (auth.HTTP wraps a Server), TLS and listening hepsql serve's, SQL over
-// the network package sqlflight's. Not here yet: the Protocol's binary
-// tensor extension.
+// the network package sqlflight's. The Protocol's binary tensor
+// extension is binary.go's.
 package serve
 
 import (
@@ -37,11 +37,11 @@ import (
 	"io"
 	"log"
 	"net/http"
-	"runtime"
 	"strconv"
 	"sync"
 	"time"
 
+	"github.com/hepsql/hepsql/internal/capi"
 	"github.com/hepsql/hepsql/mlfuncs/nn"
 	"github.com/hepsql/hepsql/mlfuncs/sqlml"
 )
@@ -52,10 +52,10 @@ type Options struct {
 	// (default 1ms; negative: never waits, batches only what is queued).
 	BatchWait time.Duration
 	// MaxBatch is the most rows in one batch (default 1024). A request of
-	// as many rows or more runs alone.
+	// half as many rows or more runs alone.
 	MaxBatch int
-	// Threads is the goroutines one batch is split over (default
-	// GOMAXPROCS).
+	// Threads is the goroutines one batch is split over (default: the
+	// cores Go was given, GOMAXPROCS as the process started).
 	Threads int
 	// MaxBody is the largest request body in bytes (default 64 MiB).
 	MaxBody int64
@@ -112,7 +112,10 @@ func New(db *sql.DB, opts Options) *Server {
 		opts.MaxBatch = 1024
 	}
 	if opts.Threads <= 0 {
-		opts.Threads = runtime.GOMAXPROCS(0)
+		// The cores, not GOMAXPROCS: opening a database raises GOMAXPROCS
+		// above them (internal/capi's procs.go), and a team wider than the
+		// cores only wakes goroutines that find no chunk to run.
+		opts.Threads = capi.Cores()
 	}
 	if opts.MaxBody <= 0 {
 		opts.MaxBody = 64 << 20
@@ -280,7 +283,7 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) serverMetadata(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"name": "hepsql", "version": s.opts.Version, "extensions": []string{}})
+	writeJSON(w, http.StatusOK, map[string]any{"name": "hepsql", "version": s.opts.Version, "extensions": []string{"binary_tensor_data"}})
 }
 
 type tensorMeta struct {
@@ -348,16 +351,21 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	body, err := io.ReadAll(r.Body)
+	headerLen, err := headerLength(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	body, err := readBody(r, s.opts.MaxBody)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	if m.s.SeqLen > 0 {
-		s.inferSequence(w, r, m, body)
+		s.inferSequence(w, r, m, body, headerLen)
 		return
 	}
-	req, x, rows, err := decodeInfer(body, m.input, m.s.HLFDim())
+	req, x, rows, err := decodeInfer(body, headerLen, m.input, m.s.HLFDim())
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -367,13 +375,36 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeInferResponse(w, m, req.ID, rows, probs)
+	writeInferResponse(w, m, req, rows, probs)
+}
+
+// readBody reads a request's body whole, in one allocation when the
+// client said its length (io.ReadAll grows its buffer step by step); a
+// length over limit is left to MaxBytesReader's error.
+func readBody(r *http.Request, limit int64) ([]byte, error) {
+	if n := r.ContentLength; n > 0 && n <= limit {
+		b := make([]byte, n)
+		if _, err := io.ReadFull(r.Body, b); err != nil {
+			if err == io.ErrUnexpectedEOF {
+				return nil, badRequest("body shorter than its Content-Length (%d bytes)", n)
+			}
+			return nil, err
+		}
+		return b, nil
+	}
+	return io.ReadAll(r.Body)
 }
 
 // writeInferResponse answers an inference request with its rows'
-// probabilities.
-func writeInferResponse(w http.ResponseWriter, m *model, id string, rows int, probs []float32) {
-	out := make([]byte, 0, 160+len(probs)*12)
+// probabilities, as JSON numbers or, when the request asks for it, as
+// binary data after the JSON (binary.go).
+func writeInferResponse(w http.ResponseWriter, m *model, req *inferRequest, rows int, probs []float32) {
+	id, bin := req.ID, req.binaryOutput()
+	size := 160 + len(probs)*12
+	if bin {
+		size = 200 + len(probs)*4
+	}
+	out := make([]byte, 0, size)
 	out = append(out, `{"model_name":`...)
 	out = appendString(out, m.s.Name)
 	out = append(out, `,"model_version":"`...)
@@ -387,6 +418,18 @@ func writeInferResponse(w http.ResponseWriter, m *model, id string, rows int, pr
 	out = strconv.AppendInt(out, int64(rows), 10)
 	out = append(out, ',')
 	out = strconv.AppendInt(out, int64(m.s.Classes), 10)
+	if bin {
+		out = append(out, `],"parameters":{"binary_data_size":`...)
+		out = strconv.AppendInt(out, int64(4*len(probs)), 10)
+		out = append(out, "}}]}"...)
+		w.Header().Set(binaryHeader, strconv.Itoa(len(out)))
+		out = appendFloat32LE(out, probs)
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Header().Set("Content-Length", strconv.Itoa(len(out)))
+		w.WriteHeader(http.StatusOK)
+		w.Write(out)
+		return
+	}
 	out = append(out, `],"data":`...)
 	out = appendFloats(out, probs)
 	out = append(out, "}]}\n"...)

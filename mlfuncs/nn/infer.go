@@ -1,5 +1,7 @@
 package nn
 
+import "github.com/hepsql/hepsql/mlfuncs/nn/internal/sgemm"
+
 // Inference keeps the dense head's activations feature-major, [width ×
 // rows], unlike Forward's row-major [rows × width]. A dense layer is then
 // outᵀ = Wᵀ·xᵀ: a product whose long side is the chunk's rows (up to 512)
@@ -26,7 +28,11 @@ func (m *Model) infer(ws *Workspace, inputs [][]float32, rows int) []float32 {
 		col = s.GRUUnits
 		transposeInto(x, ws.gru.out, rows, col)
 	}
-	if s.hasHLF() {
+	// Without a GRU the first layer reads the row-major input as op(b) =
+	// inputᵀ, which sgemm transposes in 8×8 AVX blocks; the scalar
+	// transpose into x cost a third of infer's time beyond the products.
+	direct := !s.hasGRU() && s.hasHLF() && sgemm.TransposesWithAsm()
+	if s.hasHLF() && !direct {
 		transposeInto(x[col*rows:], inputs[0], rows, s.HLFDim)
 	}
 	last := len(l.denseW) - 1
@@ -35,14 +41,15 @@ func (m *Model) infer(ws *Workspace, inputs [][]float32, rows int) []float32 {
 		out := grow(ws.acts[i+1], tw.cols*rows)
 		ws.acts[i+1] = out
 		for j, bj := range b {
-			row := out[j*rows : (j+1)*rows]
-			for r := range row {
-				row[r] = bj
-			}
+			fill(out[j*rows:(j+1)*rows], bj)
 		}
-		gemmTN(tw.cols, rows, tw.rows, p[tw.off:tw.off+tw.size()], tw.cols, x, rows, 1, out, rows)
+		if i == 0 && direct {
+			gemm(true, true, tw.cols, rows, tw.rows, p[tw.off:tw.off+tw.size()], tw.cols, inputs[0], s.HLFDim, 1, out, rows)
+		} else {
+			gemmTN(tw.cols, rows, tw.rows, p[tw.off:tw.off+tw.size()], tw.cols, x, rows, 1, out, rows)
+		}
 		if i < last {
-			reluInPlace(out)
+			sgemm.Relu(out) // 8 floats an instruction; reluInPlace is one
 		}
 		x = out
 	}
@@ -57,6 +64,18 @@ func (m *Model) infer(ws *Workspace, inputs [][]float32, rows int) []float32 {
 		softmax(z, ws.probs[r*C:r*C+C])
 	}
 	return ws.probs
+}
+
+// fill sets every element of row to v by doubling copies, which run as
+// vector moves where a loop stores one float at a time.
+func fill(row []float32, v float32) {
+	if len(row) == 0 {
+		return
+	}
+	row[0] = v
+	for n := 1; n < len(row); n *= 2 {
+		copy(row[n:], row[:n])
+	}
 }
 
 // transposeInto writes src, [rows × w] row-major, into dst as [w × rows].

@@ -2,8 +2,9 @@
 // TFaaS's benchmark did: a dense network 42 × 128 × 128 × 128 × 64 × 64
 // (and its output layer), trained briefly on generated data, one row per
 // request, 1,000 requests from 100 concurrent clients and 5,000 from 200,
-// in TFaaS's /json form and in the Open Inference Protocol; then requests
-// of 1,000 rows each. Server and load generator share the machine (one
+// in TFaaS's /json form and in the Open Inference Protocol (its JSON and
+// its binary tensor extension); then requests of 1,000 rows each, in JSON
+// and in binary. Server and load generator share the machine (one
 // process, the server on a loopback port), as the bar asks.
 //
 //	go run ./bench/cmd/servebench [-readme bench/README.md] [-epochs 1]
@@ -15,16 +16,19 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"log"
+	"math"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -120,24 +124,46 @@ func run(readme string, epochs, rows int) error {
 		b, _ := json.Marshal(map[string]any{"inputs": []map[string]any{{"name": "f", "shape": []int{n, 42}, "datatype": "FP32", "data": data}}})
 		return b
 	}
+	// The binary tensor extension: a JSON header, then the rows' float32
+	// bytes; the answer's probabilities in binary too.
+	binBody := func(i, n int) ([]byte, int) {
+		h, _ := json.Marshal(map[string]any{
+			"inputs":  []map[string]any{{"name": "f", "shape": []int{n, 42}, "datatype": "FP32", "parameters": map[string]any{"binary_data_size": n * 42 * 4}}},
+			"outputs": []map[string]any{{"name": "probabilities", "parameters": map[string]any{"binary_data": true}}}})
+		b := slices.Clip(h)
+		for k := range n {
+			for _, v := range xs[(i+k)%len(xs)] {
+				b = binary.LittleEndian.AppendUint32(b, math.Float32bits(float32(v)))
+			}
+		}
+		return b, len(h)
+	}
 	cases := []struct {
 		name              string
 		url               string
 		requests, clients int
 		rows              int
+		binary            bool
 	}{
-		{"/json, 1 row", base + "/json", 1000, 100, 1},
-		{"/json, 1 row", base + "/json", 5000, 200, 1},
-		{"v2 infer, 1 row", base + "/v2/models/tfaas/infer", 1000, 100, 1},
-		{"v2 infer, 1 row", base + "/v2/models/tfaas/infer", 5000, 200, 1},
-		{"v2 infer, 1,000 rows", base + "/v2/models/tfaas/infer", 200, 2, 1000},
-		{"v2 infer, 1,000 rows", base + "/v2/models/tfaas/infer", 400, 8, 1000},
+		{"/json, 1 row", base + "/json", 1000, 100, 1, false},
+		{"/json, 1 row", base + "/json", 5000, 200, 1, false},
+		{"v2 infer, 1 row", base + "/v2/models/tfaas/infer", 1000, 100, 1, false},
+		{"v2 infer, 1 row", base + "/v2/models/tfaas/infer", 5000, 200, 1, false},
+		{"v2 infer, 1 row, binary", base + "/v2/models/tfaas/infer", 5000, 200, 1, true},
+		{"v2 infer, 1,000 rows", base + "/v2/models/tfaas/infer", 200, 2, 1000, false},
+		{"v2 infer, 1,000 rows", base + "/v2/models/tfaas/infer", 400, 8, 1000, false},
+		{"v2 infer, 1,000 rows, binary", base + "/v2/models/tfaas/infer", 1000, 2, 1000, true},
+		{"v2 infer, 1,000 rows, binary", base + "/v2/models/tfaas/infer", 1000, 8, 1000, true},
 	}
 	var results []result
 	for _, c := range cases {
 		bodies := make([][]byte, 64)
+		var headerLens []int // the binary bodies' JSON lengths
 		for i := range bodies {
-			if strings.HasSuffix(c.url, "/json") {
+			if c.binary {
+				b, n := binBody(i*7, c.rows)
+				bodies[i], headerLens = b, append(headerLens, n)
+			} else if strings.HasSuffix(c.url, "/json") {
 				bodies[i] = jsonBody(i * 7)
 			} else {
 				bodies[i] = v2Body(i*7, c.rows)
@@ -146,9 +172,9 @@ func run(readme string, epochs, rows int) error {
 		tr := &http.Transport{MaxIdleConns: c.clients, MaxIdleConnsPerHost: c.clients}
 		client := &http.Client{Transport: tr}
 		// Warm-up: connections opened, the model loaded.
-		load(client, c.url, bodies, c.clients*2, c.clients)
+		load(client, c.url, bodies, headerLens, c.clients*2, c.clients)
 		bench.WaitQuiet("servebench", 10*time.Second)
-		res := load(client, c.url, bodies, c.requests, c.clients)
+		res := load(client, c.url, bodies, headerLens, c.requests, c.clients)
 		res.name, res.rowsPR = c.name, c.rows
 		tr.CloseIdleConnections()
 		results = append(results, res)
@@ -172,8 +198,9 @@ func keys(n int) []string {
 }
 
 // load sends n requests from clients goroutines, each one request at a
-// time, and records each request's latency.
-func load(client *http.Client, url string, bodies [][]byte, n, clients int) result {
+// time, and records each request's latency. headerLens, when not nil, are
+// the bodies' Inference-Header-Content-Length (binary tensors).
+func load(client *http.Client, url string, bodies [][]byte, headerLens []int, n, clients int) result {
 	res := result{requests: n, clients: clients, lat: make([]time.Duration, n)}
 	var next, failed atomic.Int64
 	var wg sync.WaitGroup
@@ -188,7 +215,13 @@ func load(client *http.Client, url string, bodies [][]byte, n, clients int) resu
 					return
 				}
 				t := time.Now()
-				resp, err := client.Post(url, "application/json", bytes.NewReader(bodies[i%len(bodies)]))
+				req, _ := http.NewRequest("POST", url, bytes.NewReader(bodies[i%len(bodies)]))
+				req.Header.Set("Content-Type", "application/json")
+				if headerLens != nil {
+					req.Header.Set("Content-Type", "application/octet-stream")
+					req.Header.Set("Inference-Header-Content-Length", strconv.Itoa(headerLens[i%len(bodies)]))
+				}
+				resp, err := client.Do(req)
 				if err == nil {
 					io.Copy(io.Discard, resp.Body)
 					resp.Body.Close()

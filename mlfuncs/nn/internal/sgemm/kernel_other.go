@@ -15,3 +15,7 @@ func stripAsm(mr, k int, a []float32, rsA, ksA int, b []float32, ldb int, c []fl
 func transposeAsm(dst, b []float32, ldb, nj, kk int) {
 	panic("sgemm: no assembly kernel on this platform")
 }
+
+func relu8(p *float32, n8 int) {
+	panic("sgemm: no assembly kernel on this platform")
+}
