@@ -30,6 +30,10 @@ type Options struct {
 	Seed           uint64
 	Threads        int   // workers, 1
 	MemoryBudget   int64 // bytes of rows in the shuffle buffer, 256 MiB
+	// RawInputs skips the input standardisation (Spec.InputMean/Scale
+	// from a first pass over src): the PyTorch peer of bench/cmd/ucbench
+	// reads the inputs as given.
+	RawInputs bool
 	// OnEpoch, if set, sees every epoch's figures as soon as they are
 	// known; an error from it stops training and is returned.
 	OnEpoch func(Epoch) error
@@ -120,14 +124,22 @@ func (o Options) LRAt(e int) float64 {
 // whole source, then the end-to-end epochs.
 func Train(ctx context.Context, spec Spec, src data.Source, opt Options) (*Result, error) {
 	opt = opt.withDefaults()
-	m, err := New(spec, opt.Seed)
+	s, err := spec.Normalize()
 	if err != nil {
 		return nil, err
 	}
-	s := m.Spec
 	st, err := data.Scan(ctx, src, []string{"particles"}, []int{s.SeqLen * s.SeqDim}, s.Classes)
 	if err != nil {
 		return nil, fmt.Errorf("ucluster: training data: %w", err)
+	}
+	if !opt.RawInputs && s.InputMean == nil {
+		if s.InputMean, s.InputScale, err = InputStats(ctx, src, s.SeqLen, s.SeqDim); err != nil {
+			return nil, fmt.Errorf("ucluster: input standardisation: %w", err)
+		}
+	}
+	m, err := New(s, opt.Seed)
+	if err != nil {
+		return nil, err
 	}
 	sh, err := data.NewShuffler(src, opt.MemoryBudget, opt.BatchSize, opt.Seed)
 	if err != nil {
