@@ -18,8 +18,9 @@ import (
 // by 2 an epoch); its figures are those measured on `hepsql gen jets`
 // (bench/README.md, "On gen/jets"): smaller batches, a larger rate and
 // β = 0.1 rather than the paper's 10, since the embedding here is not
-// normalised and β = 10 shrinks it towards one centroid (all jets in one
-// cluster, at chance) within the first end-to-end epoch.
+// normalised and a clustering loss of β = 10 (or 1), tens of times the
+// focal loss, pulls the embeddings onto one or two centroids (clusters
+// left empty, accuracy near chance 1/3) within the first epochs.
 type Options struct {
 	PretrainEpochs int     // classification only, 6 (< 0: none)
 	Epochs         int     // end to end after the k-means, 3 (at least 1)
