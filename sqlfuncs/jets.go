@@ -50,8 +50,39 @@ func jetParticleFeatures(pt, eta, phi, e float64, pid int32, jpt, jeta, jphi, je
 		float32(deta), float32(dphi),
 		float32(math.Log(pt)), float32(math.Log(e)),
 		float32(math.Log(pt / jpt)), float32(math.Log(e / je)),
-		float32(math.Hypot(deta, dphi)), float32(pid),
+		float32(math.Hypot(deta, dphi)), PIDCode(pid),
 	}
+}
+
+// PIDCode is jet_particles' pid feature: the particle-flow category of a
+// constituent's PDG id as a small number, signed by its electric charge,
+// so that the network sees a feature of order one rather than PDG ids
+// from 11 to 2212 (the HLS4ML data carry the same categories as one-hot
+// flags: isPhoton, isChargedHadron, isNeutralHadron, isElectron, isMuon):
+//
+//	photon 1, neutral hadron 2, charged hadron ±3, electron ±4, muon ±5
+//	(+ for positive charge), anything else 0.
+func PIDCode(pdg int32) float32 {
+	// Negative ids are antiparticles: the charge's sign flips with the id's.
+	sign := float32(1)
+	if pdg < 0 {
+		sign = -1
+	}
+	switch abs := max(pdg, -pdg); abs {
+	case 22:
+		return 1
+	case 130, 310, 2112, 3122: // K⁰_L, K⁰_S, n, Λ (and their antiparticles)
+		return 2
+	case 211, 321, 2212, 3222: // π⁺, K⁺, p, Σ⁺: positive for a positive id
+		return 3 * sign
+	case 3112, 3312, 3334: // Σ⁻, Ξ⁻, Ω⁻: negative for a positive id
+		return -3 * sign
+	case 11: // e⁻ has id 11: negative for a positive id
+		return -4 * sign
+	case 13: // μ⁻
+		return -5 * sign
+	}
+	return 0
 }
 
 // jetWork is a row's scratch: the constituents' order and features.
@@ -303,7 +334,8 @@ var _ = define(&Function{
 	Group: "jets",
 	Summary: "The UCluster per-particle inputs of a jet, one STRUCT per constituent relative to the jet: " +
 		"deta (η − η_jet), dphi (φ − φ_jet wrapped to (−π, π]), log_pt, log_e, log_pt_rel (log pT/pT_jet), log_e_rel (log E/E_jet), " +
-		"dr (√(Δη² + Δφ²)) and pid (the constituent's PID as a FLOAT). Constituents come by decreasing pT (storage order on ties; " +
+		"dr (√(Δη² + Δφ²)) and pid (the constituent's particle-flow category from its PDG id, signed by its charge: " +
+		"photon 1, neutral hadron 2 (K⁰_L, K⁰_S, n, Λ), charged hadron ±3 (π, K, p, Σ, Ξ, Ω), electron ±4, muon ±5, anything else 0). Constituents come by decreasing pT (storage order on ties; " +
 		"pT-ordered input is not re-sorted), at most 100 (the hardest); a constituent of pT 0 is padding and left out. " +
 		"The jet's energy is an argument, not the constituents' sum: the jet may hold more than the 100 kept. " +
 		"A negative or non-finite pT, a non-positive E, or a non-positive jet pT or E is an error; the five lists must have equal lengths.",

@@ -46,6 +46,15 @@ type Spec struct {
 	Embed      int `json:"embed"`       // of the jet embedding
 	Head       int `json:"head"`        // of the head's hidden layer
 	FocalGamma int `json:"focal_gamma"` // γ of the focal loss
+	// The input standardisation, per feature: a real particle's features
+	// become (x − InputMean) · InputScale (InputScale = 1/σ) after its
+	// kNN graph is built on the raw (Δη, Δφ), so the graph keeps its
+	// physical distances while every feature reaches the network on a
+	// scale of one (log E is ~5, the pid code up to ±5). Train computes
+	// them over the training rows' particles; stored with the weights,
+	// predict applies the same. Empty: the inputs as given.
+	InputMean  []float32 `json:"input_mean,omitempty"`
+	InputScale []float32 `json:"input_scale,omitempty"`
 }
 
 // Normalize fills zero fields with the defaults and checks the result.
@@ -74,6 +83,8 @@ func (s Spec) Normalize() (Spec, error) {
 		return s, fmt.Errorf("ucluster: k := %d neighbours; want at least 1", s.Neighbors)
 	case s.SeqDim < 2:
 		return s, fmt.Errorf("ucluster: particles have %d features; want at least 2 (Δη, Δφ first)", s.SeqDim)
+	case (s.InputMean != nil || s.InputScale != nil) && (len(s.InputMean) != s.SeqDim || len(s.InputScale) != s.SeqDim):
+		return s, fmt.Errorf("ucluster: input standardisation of %d means and %d scales for %d features", len(s.InputMean), len(s.InputScale), s.SeqDim)
 	case s.SeqLen < 1 || s.Edge1 < 1 || s.Edge2 < 1 || s.Embed < 1 || s.Head < 1 || s.FocalGamma < 0:
 		return s, fmt.Errorf("ucluster: bad sizes in %+v", s)
 	}

@@ -1,7 +1,11 @@
 package ucluster
 
 import (
+	"context"
+	"io"
 	"math"
+
+	"github.com/hepsql/hepsql/mlfuncs/data"
 
 	"github.com/hepsql/hepsql/mlfuncs/nn"
 )
@@ -121,6 +125,61 @@ func (m *Model) build(ws *Workspace, seq []float32, rows int) {
 			}
 		}
 	}
+	// Standardise after the graph: its distances stay those of (Δη, Δφ).
+	if mean, scale := s.InputMean, s.InputScale; len(mean) == F {
+		for i := 0; i < T; i++ {
+			x := ws.x0[i*F : (i+1)*F]
+			for f := range x {
+				x[f] = (x[f] - mean[f]) * scale[f]
+			}
+		}
+	}
+}
+
+// InputStats are the per-feature mean and 1/σ of the real particles (the
+// non-zero rows) of a pass over src, whose one input is rows of P × F
+// values: Spec.InputMean and Spec.InputScale. A constant feature keeps
+// scale 1.
+func InputStats(ctx context.Context, src data.Source, P, F int) (mean, scale []float32, err error) {
+	if err := src.Rewind(); err != nil {
+		return nil, nil, err
+	}
+	sum, sq := make([]float64, F), make([]float64, F)
+	n := 0
+	for {
+		b, err := src.Next(ctx)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		seq := b.Inputs[0]
+		for i := 0; i < b.Rows*P; i++ {
+			row := seq[i*F : (i+1)*F]
+			if !particleValid(row) {
+				continue
+			}
+			n++
+			for f, v := range row {
+				sum[f] += float64(v)
+				sq[f] += float64(v) * float64(v)
+			}
+		}
+	}
+	mean, scale = make([]float32, F), make([]float32, F)
+	for f := range F {
+		scale[f] = 1
+		if n == 0 {
+			continue
+		}
+		mu := sum[f] / float64(n)
+		mean[f] = float32(mu)
+		if v := sq[f]/float64(n) - mu*mu; v > 1e-12 {
+			scale[f] = float32(1 / math.Sqrt(v))
+		}
+	}
+	return mean, scale, nil
 }
 
 // Embed runs the encoder on rows jets (seq: rows × SeqLen × SeqDim) and

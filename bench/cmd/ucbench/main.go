@@ -268,6 +268,7 @@ func trainGo(c *config, tr, te *synth.JetSet, threads int, seed uint64, pretrain
 	res, err := ucluster.Train(context.Background(), spec(), src, ucluster.Options{
 		PretrainEpochs: pretrain, Epochs: epochs, BatchSize: c.batch, LR: c.lr, LRHalveEvery: c.halve,
 		Beta: c.beta, Alpha: c.alpha, AlphaStep: c.alphaStep, Seed: seed, Threads: threads,
+		RawInputs: true, // the PyTorch side reads the inputs as given
 		OnEpoch: func(e ucluster.Epoch) error {
 			fmt.Fprintf(os.Stderr, "  hepsql seed %d epoch %d %s: loss %.4f (%.2f s)\n", seed, e.Epoch, e.Phase, e.Loss, e.Seconds)
 			return nil
