@@ -164,7 +164,7 @@ func csvRows(t *testing.T, s string) [][]float64 {
 // host's ends of their links, not each other, so the ranks' TCP cannot
 // connect; not covered yet.)
 func TestRunTrainSrun(t *testing.T) {
-	for _, nodes := range []int{1} {
+	for _, nodes := range []int{1, 2} {
 		t.Run(fmt.Sprintf("nodes=%d", nodes), func(t *testing.T) {
 			dir := t.TempDir()
 			_, bin := mpiSetup(t, dir)
@@ -175,7 +175,7 @@ func TestRunTrainSrun(t *testing.T) {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			args := []string{"--mpi=pmix", "-n", "2", "-N", strconv.Itoa(nodes), "-o", filepath.Join(dir, "out-%t"),
+			args := []string{"--mpi=pmix", "-n", "2", "-N", strconv.Itoa(nodes), "-o", filepath.Join(dir, "out-%t-%n"),
 				"--export=ALL,HEPSQL_MPI_TIMEOUT=60s", bin, "run", "--mode", "csv", script}
 			cmd := c.Command("srun", args...)
 			cmd = exec.CommandContext(ctx, cmd.Path, cmd.Args[1:]...)
@@ -183,13 +183,23 @@ func TestRunTrainSrun(t *testing.T) {
 			if out, err := cmd.CombinedOutput(); err != nil {
 				t.Fatalf("srun %v: %v\n%s", args, err, out)
 			}
+			// One output file per rank, named after the job's node it ran on (%n: 0, 1, ...).
 			var outs []string
+			hosts := map[string]bool{}
 			for r := range 2 {
-				b, err := os.ReadFile(filepath.Join(dir, "out-"+strconv.Itoa(r)))
+				names, err := filepath.Glob(filepath.Join(dir, "out-"+strconv.Itoa(r)+"-*"))
+				if err != nil || len(names) != 1 {
+					t.Fatalf("rank %d's output: %v (%v)", r, names, err)
+				}
+				hosts[strings.TrimPrefix(filepath.Base(names[0]), "out-"+strconv.Itoa(r)+"-")] = true
+				b, err := os.ReadFile(names[0])
 				if err != nil {
 					t.Fatal(err)
 				}
 				outs = append(outs, string(b))
+			}
+			if len(hosts) != nodes {
+				t.Errorf("2 ranks ran on nodes %v, want %d distinct", hosts, nodes)
 			}
 			if outs[0] != outs[1] || len(csvRows(t, outs[0])) != 3 {
 				t.Errorf("ranks print different epochs:\nrank 0:\n%s\nrank 1:\n%s", outs[0], outs[1])

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 )
@@ -13,7 +14,9 @@ import (
 // host end has address 10.S.(i+1).1; host is the first of those, where
 // slurmctld is reached. The subnet S is drawn at random among 10.200–10.249
 // so that parallel test processes do not meet. Traffic only ever goes to
-// these addresses, which exist only on this machine.
+// these addresses, which exist only on this machine. The host forwards
+// between the links (per link, not machine-wide), so that nodes reach each
+// other too.
 type links struct {
 	host  string
 	nodes []string
@@ -53,6 +56,13 @@ func (c *Cluster) makeNamespaces(n int) (links, error) {
 			if err := ip(st...); err != nil {
 				return l, err
 			}
+		}
+		// Nodes reach each other through the host (MPI ranks on two nodes
+		// talk directly): forward what arrives on this link, and only on
+		// it, so the machine's own forwarding setting stays as it is.
+		fwd := "/proc/sys/net/ipv4/conf/" + hostIf + "/forwarding"
+		if err := os.WriteFile(fwd, []byte("1\n"), 0o644); err != nil {
+			return l, fmt.Errorf("enabling forwarding on %s: %w", hostIf, err)
 		}
 		if i == 0 {
 			l.host = hostAddr
