@@ -130,7 +130,17 @@ func dial(key, addr, user string, w wait) (*conn, error) {
 		}
 		return nil, fmt.Errorf("%w: cannot connect to %s: %w", errLost, addr, err)
 	}
+	// The guard may already have cut the connection and called die, which
+	// then found no guard to release: attach it under the lock, and release
+	// it here in that case.
+	c.mu.Lock()
 	c.g = g
+	died := c.err
+	c.mu.Unlock()
+	if died != nil {
+		g.cut(died)
+		go c.release()
+	}
 	err = c.do("logging in", w, func(ctx context.Context) error {
 		defer close(c.loginDone)
 		got, err := xrd.NewClient(ctx, g.addr(), user)
@@ -176,11 +186,12 @@ func (c *conn) die(why error) {
 	if c.idle != nil {
 		c.idle.Stop()
 	}
+	g := c.g
 	c.mu.Unlock()
-	if c.g == nil {
-		return
+	if g == nil {
+		return // dial has not attached the guard yet: it cuts and releases it
 	}
-	c.g.cut(why)
+	g.cut(why)
 	go c.release()
 }
 
