@@ -32,7 +32,7 @@ const (
 	// with ListChild, StructChild(0) for the keys and StructChild(1) for
 	// the values.
 	Map
-	Any    // parameter accepting any type (checked in Bind)
+	Any // parameter accepting any type (checked in Bind)
 )
 
 // Type describes a DuckDB logical type in plain Go, so packages above capi
