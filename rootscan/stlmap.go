@@ -10,12 +10,16 @@ import (
 
 // A std::map<K, V> (and std::unordered_map, std::multimap, streamed the
 // same way) whose keys and values are numbers or strings reads as a DuckDB
-// MAP(K, V). ROOT streams it after the collection's byte count and version:
-// when the version carries kStreamedMemberWise (0x4000), the version and
-// checksum of the std::pair class, the pair count, all the keys, then all
-// the values; otherwise the count and then key, value, key, value, ...
-// Numbers are big-endian; strings (std::string, TString) are a length byte
-// (255 and a 4-byte length for long ones) and the bytes.
+// MAP(K, V). ROOT writes a map branch member-wise: the collection's byte
+// count and version (with kStreamedMemberWise, 0x4000), the version of the
+// std::pair class (and its 4-byte checksum when that version is 0), the
+// pair count, all the keys, then all the values. Numbers are big-endian;
+// strings are a length byte (255 and a 4-byte length for long ones) and the
+// bytes; a run of std::strings (the keys, or the values) is behind one byte
+// count and version, TStrings are bare. A value that is a sequence
+// container (map<int, vector<short>>) reads as a list: the run of values
+// has one byte count and version, then each value is its count and
+// elements. Pairs keep the file's order.
 
 // mapPart is how a map's key or value is streamed.
 type mapPart struct {
@@ -24,21 +28,29 @@ type mapPart struct {
 	// strHeader: std::strings, whose run of keys or values carries its
 	// own byte count and version; TStrings do not.
 	strHeader bool
+	// list: a value that is a sequence container of numbers or strings
+	// (enc, str); its run of values carries one byte count and version,
+	// then each value is a count and its elements.
+	list bool
 }
 
 // diskMin is the fewest bytes one key or value takes.
 func (p mapPart) diskMin() int {
-	if p.str {
+	if p.str || p.list {
 		return 1
 	}
 	return p.enc.diskSize(packing{})
 }
 
 func (p mapPart) sqlType() capi.Type {
+	t := capi.Scalar(p.enc.sqlType())
 	if p.str {
-		return capi.Scalar(capi.Varchar)
+		t = capi.Scalar(capi.Varchar)
 	}
-	return capi.Scalar(p.enc.sqlType())
+	if p.list {
+		return capi.ListOf(t)
+	}
+	return t
 }
 
 // mapBuf collects the keys or the values of a chunk: big-endian bytes of
@@ -47,6 +59,7 @@ type mapBuf struct {
 	raw  []byte
 	strs []byte
 	ends []uint64
+	lens []int // list values: each value's element count
 }
 
 // mapContainers are the associative containers streamed as std::map.
@@ -102,6 +115,17 @@ func mapPartOf(cxx string) (mapPart, bool) {
 	return mapPart{}, false
 }
 
+// mapValueOf types a map's value: a number, a string, or a sequence
+// container of them.
+func mapValueOf(cxx string) (mapPart, bool) {
+	if inner, ok := vectorOf(cxx); ok {
+		p, ok := mapPartOf(inner)
+		p.list, p.strHeader = true, false
+		return p, ok
+	}
+	return mapPartOf(cxx)
+}
+
 // mapColumn makes c a MAP column when cxx is a map of numbers and strings.
 func mapColumn(c *column, cxx string) bool {
 	k, v, ok := mapOf(cxx)
@@ -109,7 +133,7 @@ func mapColumn(c *column, cxx string) bool {
 		return false
 	}
 	kp, okK := mapPartOf(k)
-	vp, okV := mapPartOf(v)
+	vp, okV := mapValueOf(v)
 	if !okK || !okV {
 		return false
 	}
@@ -181,13 +205,33 @@ func (c *column) mapEntry(b []byte, bufs *[2]mapBuf) (int, error) {
 // readRun appends the n keys or the n values at the start of b to buf. A
 // run of std::strings is behind one byte count and version.
 func readRun(b []byte, p mapPart, n int, buf *mapBuf) ([]byte, error) {
-	if p.strHeader && n > 0 {
+	if (p.strHeader || p.list) && n > 0 {
 		if len(b) < 6 || binary.BigEndian.Uint32(b)&0x40000000 == 0 {
-			return nil, fmt.Errorf("%w: std::strings of a map without their byte-count header", errCorrupt)
+			return nil, fmt.Errorf("%w: the keys or values of a map without their byte-count header", errCorrupt)
 		}
 		b = b[6:]
 	}
 	var err error
+	if p.list {
+		elem := mapPart{enc: p.enc, str: p.str}
+		for range n {
+			if len(b) < 4 {
+				return nil, fmt.Errorf("%w: map value's length past the entry", errCorrupt)
+			}
+			m := int(int32(binary.BigEndian.Uint32(b)))
+			b = b[4:]
+			if m < 0 || m > len(b)/elem.diskMin() {
+				return nil, fmt.Errorf("%w: map value of %d elements in %d bytes", errCorrupt, m, len(b))
+			}
+			buf.lens = append(buf.lens, m)
+			for range m {
+				if b, err = readPart(b, elem, buf); err != nil {
+					return nil, err
+				}
+			}
+		}
+		return b, nil
+	}
 	for range n {
 		if b, err = readPart(b, p, buf); err != nil {
 			return nil, err
@@ -200,7 +244,7 @@ func readRun(b []byte, p mapPart, n int, buf *mapBuf) ([]byte, error) {
 // keys and the values into the STRUCT child, each in one pass.
 func (r *columnReader) fillMaps(v capi.Vector, entry int64, n int) error {
 	for i := range r.maps {
-		r.maps[i] = mapBuf{raw: r.maps[i].raw[:0], strs: r.maps[i].strs[:0], ends: r.maps[i].ends[:0]}
+		r.maps[i] = mapBuf{raw: r.maps[i].raw[:0], strs: r.maps[i].strs[:0], ends: r.maps[i].ends[:0], lens: r.maps[i].lens[:0]}
 	}
 	entries := capi.Slice[capi.ListEntry](v, n)
 	base := v.ListSize()
@@ -226,15 +270,39 @@ func (r *columnReader) fillMaps(v capi.Vector, entry int64, n int) error {
 	for i, p := range [2]mapPart{r.col.mapKey, r.col.mapVal} {
 		dst := pairs.StructChild(i)
 		buf := &r.maps[i]
-		if p.str {
-			dst.AssignStrings(base, buf.strs, buf.ends)
-			continue
+		first, count := base, at-base
+		if p.list {
+			// A LIST of values: its entries, then the elements below.
+			ents := capi.Slice[capi.ListEntry](dst, at)
+			first = dst.ListSize()
+			pos := first
+			for j, m := range buf.lens {
+				ents[base+j] = capi.ListEntry{Offset: uint64(pos), Length: uint64(m)}
+				pos += m
+			}
+			if err := dst.ListReserve(pos); err != nil {
+				return err
+			}
+			if err := dst.ListSetSize(pos); err != nil {
+				return err
+			}
+			dst, count = dst.ListChild(), pos-first
 		}
-		osz := outSize(p.enc)
-		out := capi.Slice[byte](dst, at*osz)
-		if err := decodeElems(p.enc, packing{}, out[base*osz:], buf.raw, at-base); err != nil {
+		if err := fillMapPart(dst, p, buf, first, count); err != nil {
 			return err
 		}
 	}
 	return v.ListSetSize(at)
+}
+
+// fillMapPart writes count keys, values or value elements of buf into rows
+// first, first+1, ... of dst.
+func fillMapPart(dst capi.Vector, p mapPart, buf *mapBuf, first, count int) error {
+	if p.str {
+		dst.AssignStrings(first, buf.strs, buf.ends)
+		return nil
+	}
+	osz := outSize(p.enc)
+	out := capi.Slice[byte](dst, (first+count)*osz)
+	return decodeElems(p.enc, packing{}, out[first*osz:], buf.raw, count)
 }
