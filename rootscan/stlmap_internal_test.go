@@ -71,3 +71,30 @@ func TestMapEntryHostile(t *testing.T) {
 		t.Errorf("object-wise map: %v", err)
 	}
 }
+
+// TestMapListValuesHostile: map<int,vector<short>>, an entry copied from
+// go-hep's std-containers file ({-2: [-1, -2], -1: [-1]}); truncations and
+// a hostile inner count give errors.
+func TestMapListValuesHostile(t *testing.T) {
+	c := &column{}
+	if !mapColumn(c, "map<int,vector<short>>") || c.typ.String() != "MAP(INTEGER, SMALLINT[])" {
+		t.Fatalf("map<int,vector<short>>: layout %v, type %v", c.layout, c.typ)
+	}
+	good := []byte{0x40, 0, 0, 0x24, 0x40, 0x09, 0, 1, 0, 0, 0, 2, 0xff, 0xff, 0xff, 0xfe, 0xff, 0xff, 0xff, 0xff,
+		0x40, 0, 0, 0x10, 0, 9, 0, 0, 0, 2, 0xff, 0xff, 0xff, 0xfe, 0, 0, 0, 1, 0xff, 0xff}
+	var bufs [2]mapBuf
+	n, err := c.mapEntry(good, &bufs)
+	if err != nil || n != 2 || !reflect.DeepEqual(bufs[1].lens, []int{2, 1}) || len(bufs[1].raw) != 6 || len(bufs[0].raw) != 8 {
+		t.Fatalf("mapEntry = %d, %v, %+v", n, err, bufs)
+	}
+	for cut := range len(good) - 1 {
+		if _, err := c.mapEntry(good[:cut], &[2]mapBuf{}); err == nil {
+			t.Errorf("entry cut to %d bytes: no error", cut)
+		}
+	}
+	huge := append([]byte(nil), good...)
+	copy(huge[26:], []byte{0x7f, 0xff, 0xff, 0xff})
+	if _, err := c.mapEntry(huge, &[2]mapBuf{}); !errors.Is(err, errCorrupt) || !strings.Contains(err.Error(), "elements") {
+		t.Errorf("2^31-1 elements: %v", err)
+	}
+}
