@@ -6,6 +6,7 @@ import (
 	"math"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
 
@@ -65,8 +66,39 @@ func canon(v reflect.Value) any {
 			return nil
 		}
 		return canon(v.Elem())
+	case reflect.Map:
+		// groot's Go map: the pairs [key, value], sorted by key, as
+		// canonMap sorts a MAP read from DuckDB.
+		var keys, vals []any
+		for it := v.MapRange(); it.Next(); {
+			keys, vals = append(keys, it.Key().Interface()), append(vals, it.Value().Interface())
+		}
+		return canonMap(keys, vals)
+	case reflect.Struct:
+		// database/sql gives a DuckDB MAP as a duckdb.OrderedMap.
+		p := reflect.New(v.Type())
+		p.Elem().Set(v)
+		if m, ok := p.Interface().(interface {
+			Keys() []any
+			Values() []any
+		}); ok {
+			return canonMap(m.Keys(), m.Values())
+		}
 	}
 	return fmt.Sprintf("<%v>", v.Type())
+}
+
+// canonMap is a map's pairs [key, value] sorted by key: neither a Go map
+// nor std::unordered_map keeps an order both sides share.
+func canonMap(keys, vals []any) any {
+	out := make([]any, len(keys))
+	for i := range keys {
+		out[i] = []any{canon(reflect.ValueOf(keys[i])), canon(reflect.ValueOf(vals[i]))}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		return fmt.Sprint(out[i].([]any)[0]) < fmt.Sprint(out[j].([]any)[0])
+	})
+	return out
 }
 
 func flatten(v any) any {

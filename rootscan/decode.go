@@ -29,6 +29,8 @@ type columnReader struct {
 	// counter reads a jagged column's counter branch, for baskets
 	// written without entry offsets (genOffsets).
 	counter *columnReader
+	// maps: a std::map column's keys and values of the chunk being filled.
+	maps [2]mapBuf
 }
 
 func newColumnReader(col *column, f *openFile) *columnReader {
@@ -266,6 +268,8 @@ func (r *columnReader) fill(v capi.Vector, entry int64, n int) error {
 		return r.fillObjectLists(v, entry, n)
 	case layoutLeafListVar:
 		return r.fillLeafListVar(v, entry, n)
+	case layoutMap:
+		return r.fillMaps(v, entry, n)
 	}
 	return fmt.Errorf("read_root: branch %q cannot be read: %s", c.name, c.why)
 }

@@ -165,10 +165,12 @@
 //
 // # What is not read
 //
-// Maps, members of split TClonesArrays and STL collections of objects,
-// collections written member-wise, classes with strings or hand-written
-// streamers (object.go reads the others as STRUCTs and LISTs of them;
-// leaflist.go the leaves of leaf lists with variable-length leaves) are
+// Maps of nested containers or of objects, members of split TClonesArrays
+// and STL collections of objects, other collections written member-wise,
+// classes with strings or hand-written streamers (object.go reads the
+// other classes as STRUCTs and LISTs of them; leaflist.go the leaves of
+// leaf lists with variable-length leaves; stlmap.go maps of numbers,
+// strings and lists of them as MAPs) are
 // listed by root_branches as unsupported, with
 // the reason, and left out of read_root's table: SELECT * returns the
 // supported branches and count(*) works on every tree. DuckDB's C API has

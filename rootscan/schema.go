@@ -92,6 +92,7 @@ const (
 	layoutObject             // a whole object, read as a STRUCT (object.go)
 	layoutObjectList         // a collection of whole objects, read as a LIST of STRUCTs (object.go)
 	layoutLeafListVar        // a leaf of a leaf list with variable-length leaves (leaflist.go)
+	layoutMap                // std::map<K, V> of numbers and strings, as MAP(K, V) (stlmap.go)
 )
 
 // column is one SQL column of a tree: where its bytes are and how to decode
@@ -128,6 +129,8 @@ type column struct {
 	// of them this column is.
 	llist []llLeaf
 	llIdx int
+	// mapKey, mapVal: for layoutMap, how a key and a value are streamed.
+	mapKey, mapVal mapPart
 	// leanSig: for a column of a plain TBranch, the signatures of the
 	// branch's leaves (leafSignature); the lean reader types a chain
 	// member's column from the first file's when they are equal.
@@ -576,6 +579,9 @@ func elementColumnOf(b rtree.Branch, info elementInfo, file *riofs.File) (*colum
 				return c, nil
 			}
 		}
+	}
+	if mapColumn(c, cxx) {
+		return c, nil
 	}
 	c.layout, c.why = layoutUnsupported, "C++ type "+cxx
 	// A whole object: the branch of an unsplit one (fID -1), or an

@@ -334,7 +334,7 @@ func TestCountStarReadsAtMostOneBranch(t *testing.T) {
 		return rootscan.BytesRead() - before - meta
 	}
 
-	noneSupported := filepath.Join(grootTestdata(t), "std-map-split1.root")
+	noneSupported := filepath.Join(grootTestdata(t), "std-map-split0.root") // one unsplit Event streamed by hand
 	if got := basketBytes("read_root(" + quote(noneSupported) + ")"); got != 0 {
 		t.Errorf("count(*) of a tree without supported branches read %d basket bytes", got)
 	}
@@ -358,22 +358,22 @@ func TestCountStarReadsAtMostOneBranch(t *testing.T) {
 // root_branches gives, which still unwraps to DuckDB's error; SELECT *
 // EXCLUDE of a supported branch works.
 func TestSelectingUnsupportedIsExplained(t *testing.T) {
-	// go-hep's std-containers tree: its maps are unsupported.
+	// go-hep's std-containers tree: its maps of nested containers are unsupported.
 	file := filepath.Join(grootTestdata(t), "std-containers-split00.root")
 	db := openDB(t)
 	conn := session(t, db)
 	var rootType, note string
-	if err := db.QueryRow(fmt.Sprintf(`SELECT root_type, note FROM root_branches(%s) WHERE name = 'map_i32_i16'`, quote(file))).Scan(&rootType, &note); err != nil {
+	if err := db.QueryRow(fmt.Sprintf(`SELECT root_type, note FROM root_branches(%s) WHERE name = 'map_i32_vec_vec_i16'`, quote(file))).Scan(&rootType, &note); err != nil {
 		t.Fatal(err)
 	}
 	src := quote(file)
 	for _, q := range []string{
-		"SELECT map_i32_i16 FROM " + src,
-		"SELECT count(map_i32_i16) FROM read_root(" + src + ")",
-		"SELECT MAP_I32_I16 FROM " + src,
-		"SELECT t.map_i32_i16 FROM " + src + " t",
-		"SELECT vec_i32 FROM " + src + " WHERE len(map_i32_i16) > 0",
-		"SELECT * EXCLUDE (map_i32_i16) FROM " + src,
+		"SELECT map_i32_vec_vec_i16 FROM " + src,
+		"SELECT count(map_i32_vec_vec_i16) FROM read_root(" + src + ")",
+		"SELECT MAP_I32_VEC_VEC_I16 FROM " + src,
+		"SELECT t.map_i32_vec_vec_i16 FROM " + src + " t",
+		"SELECT vec_i32 FROM " + src + " WHERE len(map_i32_vec_vec_i16) > 0",
+		"SELECT * EXCLUDE (map_i32_vec_vec_i16) FROM " + src,
 	} {
 		_, _, notices, err := queryNotices(conn, q)
 		var ue *rootscan.UnsupportedColumnError
@@ -386,7 +386,7 @@ func TestSelectingUnsupportedIsExplained(t *testing.T) {
 			t.Errorf("%s: the error does not unwrap to DuckDB's: %v", q, err)
 		}
 		msg := err.Error()
-		for _, part := range []string{`"map_i32_i16"`, rootType, note, filepath.Base(file)} {
+		for _, part := range []string{`"map_i32_vec_vec_i16"`, rootType, note, filepath.Base(file)} {
 			if !strings.Contains(msg, part) {
 				t.Errorf("%s: error %q does not name %q", q, msg, part)
 			}

@@ -27,7 +27,12 @@ const (
 	List   // variable-length list of Elem
 	Array  // fixed-length array of Elem, Size elements
 	Struct // Fields
-	Any    // parameter accepting any type (checked in Bind)
+	// Map is MAP(key, value): Fields holds the key and the value. DuckDB
+	// stores it as a LIST of STRUCT(key, value), so a Map vector is filled
+	// with ListChild, StructChild(0) for the keys and StructChild(1) for
+	// the values.
+	Map
+	Any // parameter accepting any type (checked in Bind)
 )
 
 // Type describes a DuckDB logical type in plain Go, so packages above capi
@@ -51,6 +56,11 @@ func Scalar(id TypeID) Type { return Type{ID: id} }
 // ListOf returns elem[].
 func ListOf(elem Type) Type { return Type{ID: List, Elem: &elem} }
 
+// MapOf returns MAP(key, value).
+func MapOf(key, value Type) Type {
+	return Type{ID: Map, Fields: []Field{{Name: "key", Type: key}, {Name: "value", Type: value}}}
+}
+
 // ArrayOf returns elem[size].
 func ArrayOf(elem Type, size int) Type { return Type{ID: Array, Elem: &elem, Size: size} }
 
@@ -73,6 +83,10 @@ func (t Type) String() string {
 			parts[i] = fmt.Sprintf("%q %s", f.Name, f.Type)
 		}
 		return "STRUCT(" + strings.Join(parts, ", ") + ")"
+	case Map:
+		if len(t.Fields) == 2 {
+			return fmt.Sprintf("MAP(%s, %s)", t.Fields[0].Type, t.Fields[1].Type)
+		}
 	}
 	if s, ok := primitiveNames[t.ID]; ok {
 		return s
@@ -122,6 +136,22 @@ func newLogicalType(t Type) (ddb.LogicalType, error) {
 			names = append(names, f.Name)
 		}
 		return ddb.CreateStructType(types, names), nil
+	case Map:
+		if len(t.Fields) != 2 {
+			return ddb.LogicalType{}, fmt.Errorf("capi: MAP type with %d fields, not a key and a value", len(t.Fields))
+		}
+		key, err := newLogicalType(t.Fields[0].Type)
+		if err != nil {
+			return ddb.LogicalType{}, err
+		}
+		// CreateMapType copies its arguments: they are ours to destroy.
+		defer ddb.DestroyLogicalType(&key)
+		val, err := newLogicalType(t.Fields[1].Type)
+		if err != nil {
+			return ddb.LogicalType{}, err
+		}
+		defer ddb.DestroyLogicalType(&val)
+		return ddb.CreateMapType(key, val), nil
 	}
 	id, ok := primitiveIDs[t.ID]
 	if !ok {
