@@ -8,7 +8,7 @@ import (
 	"github.com/hepsql/hepsql/internal/capi"
 )
 
-// A std::map<K, V> (and std::unordered_map, std::multimap, streamed the
+// A std::map<K, V> (and std::unordered_map, streamed the
 // same way) whose keys and values are numbers or strings reads as a DuckDB
 // MAP(K, V). ROOT writes a map branch member-wise: the collection's byte
 // count and version (with kStreamedMemberWise, 0x4000), the version of the
@@ -62,8 +62,11 @@ type mapBuf struct {
 	lens []int // list values: each value's element count
 }
 
-// mapContainers are the associative containers streamed as std::map.
-var mapContainers = []string{"map<", "unordered_map<", "multimap<", "unordered_multimap<"}
+// mapContainers are the associative containers streamed as std::map and
+// read as MAP. The multimaps, streamed alike, stay refused: a DuckDB MAP
+// must have unique keys, and nothing checks a vector filled through the C
+// API for that.
+var mapContainers = []string{"map<", "unordered_map<"}
 
 // mapOf returns K and V for "map<K,V>" and the other map containers,
 // dropping a comparator, hash or allocator that follows them.

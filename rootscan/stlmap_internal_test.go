@@ -13,7 +13,7 @@ func TestMapOf(t *testing.T) {
 	for _, tc := range []struct{ in, k, v string }{
 		{"map<int,short>", "int", "short"},
 		{"unordered_map<string,string>", "string", "string"},
-		{"multimap<int,vector<short>>", "int", "vector<short>"},
+		{"map<int,vector<short>>", "int", "vector<short>"},
 		{"map<pair<int,int>,double,less<pair<int,int>>>", "pair<int,int>", "double"},
 	} {
 		k, v, ok := mapOf(tc.in)
@@ -21,7 +21,7 @@ func TestMapOf(t *testing.T) {
 			t.Errorf("mapOf(%q) = %q, %q, %v; want %q, %q", tc.in, k, v, ok, tc.k, tc.v)
 		}
 	}
-	for _, in := range []string{"vector<int>", "map<int>", "mapping<int,int>"} {
+	for _, in := range []string{"vector<int>", "map<int>", "mapping<int,int>", "multimap<int,int>", "unordered_multimap<int,int>"} {
 		if _, _, ok := mapOf(in); ok {
 			t.Errorf("mapOf(%q) accepted", in)
 		}
