@@ -37,6 +37,7 @@ import (
 	"strings"
 	"time"
 
+	duckdb "github.com/duckdb/duckdb-go/v2"
 	"github.com/hepsql/hepsql"
 	"github.com/hepsql/hepsql/bench"
 	"github.com/hepsql/hepsql/internal/jsroot"
@@ -460,6 +461,15 @@ func (s *sweep) selectAll(ctx context.Context, file, tree string) (*selected, er
 // compare says how a value from hepsql differs from jsroot's (decoded from
 // JSON with UseNumber), or "" when they agree.
 func compare(h, j any) string {
+	// A MAP column reads back as duckdb-go's OrderedMap; jsroot gives a
+	// std::map as its pairs, {"first", "second"}, in the file's order, as
+	// read_root keeps them.
+	switch m := h.(type) {
+	case duckdb.OrderedMap:
+		h = mapPairs(&m)
+	case *duckdb.OrderedMap:
+		h = mapPairs(m)
+	}
 	switch jv := j.(type) {
 	case nil:
 		if h == nil {
@@ -537,6 +547,16 @@ func compare(h, j any) string {
 		return ""
 	}
 	return fmt.Sprintf("jsroot value of type %T", j)
+}
+
+// mapPairs returns m's entries as jsroot writes a std::map's.
+func mapPairs(m *duckdb.OrderedMap) []any {
+	keys, values := m.Keys(), m.Values()
+	out := make([]any, len(keys))
+	for i := range keys {
+		out[i] = map[string]any{"first": keys[i], "second": values[i]}
+	}
+	return out
 }
 
 // flatten appends the scalars of a nested list to out, in order.
