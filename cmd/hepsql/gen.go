@@ -12,6 +12,10 @@ import (
 
 // runGen implements "hepsql gen adl|topology|jets ...": synthetic events.
 func runGen(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 1 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+		fmt.Fprint(stdout, genUsage)
+		return nil
+	}
 	if len(args) == 0 || (args[0] != "adl" && args[0] != "topology" && args[0] != "jets") {
 		return usagef("gen: want 'adl' (NanoAOD-style events for the ADL queries), 'topology' (QCD, tt̄ and W+jets samples for the topology classifier) or 'jets' (W, Z and top fat jets for UCluster)")
 	}
@@ -58,3 +62,14 @@ func runGen(args []string, stdout, stderr io.Writer) error {
 	}
 	return nil
 }
+
+// genUsage is what `hepsql gen -h` prints: the kinds, each with its own -h.
+const genUsage = `Usage: hepsql gen KIND --out DIR [--events N] [--seed S] [flags]
+
+Kinds:
+  adl        NanoAOD-style events for the ADL queries (queries/adl)
+  topology   QCD, tt̄ and W+jets samples for the topology classifier (queries/topology)
+  jets       W, Z and top fat jets for UCluster (queries/ucluster)
+
+Run 'hepsql gen KIND -h' for a kind's flags.
+`

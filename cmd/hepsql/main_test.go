@@ -124,6 +124,7 @@ func TestCommand(t *testing.T) {
 			result{filepath.Join(dir, "gen", "adl_0000.root") + "\n", "", 0}},
 		{"query generated", "", []string{"-c", "SELECT count(*) AS n, count(DISTINCT _file) AS f FROM '" + filepath.Join(dir, "gen", "*.root") + "'", "--mode", "csv"},
 			result{"n,f\n500,1\n", "", 0}},
+		{"gen help", "", []string{"gen", "-h"}, result{genUsage, "", 0}},
 		{"gen unknown", "", []string{"gen", "zjets"},
 			result{"", "hepsql: gen: want 'adl' (NanoAOD-style events for the ADL queries), 'topology' (QCD, tt̄ and W+jets samples for the topology classifier) or 'jets' (W, Z and top fat jets for UCluster)\nRun 'hepsql -h' or 'hepsql run -h' for usage.\n", 2}},
 		{"gen topology too few", "", []string{"gen", "topology", "--events", "2", "--out", filepath.Join(dir, "topo")},
