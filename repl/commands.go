@@ -414,7 +414,7 @@ func (r *REPL) cmdRead(ctx context.Context, args []string) error {
 		return r.printer.PrintRows(r.out(), rows)
 	}, func(_ engine.Statement, out engine.Outcome) {
 		r.printer.PrintStatus(r.out(), r.opts.Err, out.Status)
-		PrintNotices(r.opts.Err, out.Notices)
+		r.printer.PrintNotices(r.opts.Err, out.Notices)
 	})
 }
 

@@ -13,7 +13,8 @@ import (
 )
 
 // TestNotices: the shell shows read_root's notice about the branches it
-// left out on stderr after the statement's result, and a statement naming
+// left out on stderr after the statement's result, once a session (the
+// second statement over the same file says nothing), and a statement naming
 // one of them fails with the error naming its ROOT type and why (not with
 // the notice again); `SELECT *` lists the supported columns.
 func TestNotices(t *testing.T) {
@@ -38,9 +39,9 @@ func TestNotices(t *testing.T) {
 	}
 	notice := "Notice: read_root: " + f + `: 6 unsupported branches of tree "tree" left out of the table (vec_vec_str, vec_vec_tstr, vec_set_str, vec_set_tstr, map_i32_vec_vec_i16, ...): see root_branches()` + "\n"
 	lines := strings.SplitAfter(errOut.String(), "\n")
-	if len(lines) < 3 || lines[0] != notice || lines[1] != notice ||
-		!strings.HasPrefix(lines[2], `Error: read_root: cannot read branch "map_i32_vec_set_i16" (TBranchElement map<int,vector<set<short> > >: C++ type map<int,vector<set<short>>>)`) ||
-		strings.Count(errOut.String(), "Notice:") != 2 {
+	if len(lines) < 2 || lines[0] != notice ||
+		!strings.HasPrefix(lines[1], `Error: read_root: cannot read branch "map_i32_vec_set_i16" (TBranchElement map<int,vector<set<short> > >: C++ type map<int,vector<set<short>>>)`) ||
+		strings.Count(errOut.String(), "Notice:") != 1 {
 		t.Errorf("stderr = %q", errOut.String())
 	}
 }

@@ -62,6 +62,11 @@ type Printer struct {
 
 	printed map[io.Writer]int // results written so far, per destination (.output)
 
+	// noticed holds the notices already shown: a session (or a pipeline)
+	// that reads the same file in every statement is told once what
+	// read_root left out of it, not after every statement.
+	noticed map[string]bool
+
 	// histWidth, when positive, is the width a HIST value is drawn in by
 	// box and table (see drawHist); set per result.
 	histWidth int
@@ -80,14 +85,21 @@ func (p *Printer) PrintWithNotices(out, errOut io.Writer, res engine.Result) err
 			return err
 		}
 	}
-	PrintNotices(errOut, res.Notices)
+	p.PrintNotices(errOut, res.Notices)
 	return nil
 }
 
 // PrintNotices writes a statement's notices to w, one "Notice: ..." line
-// each.
-func PrintNotices(w io.Writer, notices []string) {
+// each, leaving out those this Printer has shown before.
+func (p *Printer) PrintNotices(w io.Writer, notices []string) {
 	for _, n := range notices {
+		if p.noticed[n] {
+			continue
+		}
+		if p.noticed == nil {
+			p.noticed = map[string]bool{}
+		}
+		p.noticed[n] = true
 		fmt.Fprintf(w, "Notice: %s\n", n)
 	}
 }

@@ -117,7 +117,7 @@ func RunScript(ctx context.Context, db *sql.DB, stmts []engine.Statement, file s
 	}, func(_ engine.Statement, o engine.Outcome) {
 		bar.reset()
 		p.PrintStatus(out, errOut, o.Status)
-		PrintNotices(errOut, o.Notices)
+		p.PrintNotices(errOut, o.Notices)
 	})
 }
 

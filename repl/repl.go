@@ -297,7 +297,7 @@ func (r *REPL) execute(ctx context.Context, st engine.Statement) {
 	default:
 		r.printer.PrintStatus(r.out(), r.opts.Err, out.Status)
 	}
-	PrintNotices(r.opts.Err, out.Notices)
+	r.printer.PrintNotices(r.opts.Err, out.Notices)
 	r.endOnce()
 }
 
