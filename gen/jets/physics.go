@@ -94,6 +94,20 @@ type Generator struct {
 	parts   []particle
 	weights []float64
 	keys    []uint64
+	// dirs[i] is hadron i's direction as restoreMass computed it, reused
+	// by reconstruct for the hadrons whose direction the detector keeps
+	// (the same inputs give the same bits, so the jets do not change);
+	// hadrons past len(dirs) (pile-up, QCD jets) have none yet.
+	dirs []direction
+}
+
+// direction caches the transcendental functions of a hadron's η and φ.
+type direction struct{ sinh, cosh, sin, cos float64 }
+
+func directionOf(eta, phi float64) direction {
+	sinh, cosh := sinhCosh(eta)
+	s, c := math.Sincos(phi)
+	return direction{sinh: sinh, cosh: cosh, sin: s, cos: c}
 }
 
 // NewGenerator returns a generator of the sample with the given seed, with
@@ -106,7 +120,7 @@ func NewGenerator(seed int64, qcd bool) *Generator {
 func (g *Generator) Fill(j *Jet, idx int64) {
 	g.Reseed(g.seed, idx)
 	class := ClassOf(idx, g.qcd)
-	g.partons, g.hadrons, g.parts = g.partons[:0], g.hadrons[:0], g.parts[:0]
+	g.partons, g.hadrons, g.parts, g.dirs = g.partons[:0], g.hadrons[:0], g.parts[:0], g.dirs[:0]
 
 	// The parent's direction is the jet's axis.
 	pt := g.spectrum()
@@ -237,7 +251,9 @@ func (g *Generator) hadronise() {
 func (g *Generator) restoreMass(m float64) {
 	var sum mc.P4
 	for _, h := range g.hadrons {
-		sum = sum.Add(masslessP4(h.pt, h.eta, h.phi))
+		d := directionOf(h.eta, h.phi)
+		g.dirs = append(g.dirs, d)
+		sum = sum.Add(mc.P4{Px: h.pt * d.cos, Py: h.pt * d.sin, Pz: h.pt * d.sinh, E: h.pt * d.cosh})
 	}
 	if sm := sum.Mass(); sm > 0 {
 		k := m / sm
@@ -245,12 +261,6 @@ func (g *Generator) restoreMass(m float64) {
 			g.hadrons[i].pt *= k
 		}
 	}
-}
-
-func masslessP4(pt, eta, phi float64) mc.P4 {
-	sinh, cosh := sinhCosh(eta)
-	s, c := math.Sincos(phi)
-	return mc.P4{Px: pt * c, Py: pt * s, Pz: pt * sinh, E: pt * cosh}
 }
 
 // sinhCosh computes both from one exponential: the generator's hot loop
@@ -275,8 +285,16 @@ func (g *Generator) pileUp(eta, phi float64) {
 func (g *Generator) reconstruct(j *Jet, class Class, axisEta, axisPhi float64) {
 	response := max(1+g.Gauss(0, jetScale), 0.5)
 	var sum mc.P4
-	for _, h := range g.hadrons {
+	for i, h := range g.hadrons {
 		pt, eta, phi := h.pt, h.eta, h.phi
+		cached := i < len(g.dirs)
+		cosh := func() float64 { // of the hadron's η, before any smearing
+			if cached {
+				return g.dirs[i].cosh
+			}
+			_, c := sinhCosh(eta)
+			return c
+		}
 		var pid int32
 		switch u := g.R.Float64(); {
 		case u < chargedShare:
@@ -287,8 +305,7 @@ func (g *Generator) reconstruct(j *Jet, class Class, axisEta, axisPhi float64) {
 			}
 		case u < chargedShare+photonShare:
 			pid = pdgPhoton
-			_, cosh := sinhCosh(eta)
-			pt *= response * (1 + g.Gauss(0, math.Sqrt(ecalStoch*ecalStoch/(pt*cosh)+ecalConst*ecalConst)))
+			pt *= response * (1 + g.Gauss(0, math.Sqrt(ecalStoch*ecalStoch/(pt*cosh())+ecalConst*ecalConst)))
 			if pt < photonMinPt {
 				continue
 			}
@@ -297,9 +314,9 @@ func (g *Generator) reconstruct(j *Jet, class Class, axisEta, axisPhi float64) {
 			if g.Chance(0.4) {
 				pid = pdgNeutron
 			}
-			_, cosh := sinhCosh(eta)
-			pt *= response * (1 + g.Gauss(0, math.Sqrt(hcalStoch*hcalStoch/(pt*cosh)+hcalConst*hcalConst)))
+			pt *= response * (1 + g.Gauss(0, math.Sqrt(hcalStoch*hcalStoch/(pt*cosh())+hcalConst*hcalConst)))
 			eta, phi = eta+g.Gauss(0, hcalCell), mc.WrapPhi(phi+g.Gauss(0, hcalCell))
+			cached = false // the cell smearing moved it
 			if pt < neutralMinPt {
 				continue
 			}
@@ -307,14 +324,18 @@ func (g *Generator) reconstruct(j *Jet, class Class, axisEta, axisPhi float64) {
 		if deltaR(eta, phi, axisEta, axisPhi) >= jetR {
 			continue
 		}
+		var d direction
+		if cached {
+			d = g.dirs[i]
+		} else {
+			d = directionOf(eta, phi)
+		}
 		// Constituents are massless, as particle-flow candidates are in
 		// the HLS4ML data: a pion mass on every soft particle would add
 		// tens of GeV to a boosted jet's mass.
-		sinh, cosh := sinhCosh(eta)
-		pz, e := pt*sinh, pt*cosh
+		pz, e := pt*d.sinh, pt*d.cosh
 		g.parts = append(g.parts, particle{pt: pt, eta: eta, phi: phi, e: e, pid: pid})
-		s, c := math.Sincos(phi)
-		sum = sum.Add(mc.P4{Px: pt * c, Py: pt * s, Pz: pz, E: e})
+		sum = sum.Add(mc.P4{Px: pt * d.cos, Py: pt * d.sin, Pz: pz, E: e})
 	}
 	// Hardest first, by the stored (float32) pT, ties in production order:
 	// plain integer keys, ~pT bits above the index, sort fastest.
