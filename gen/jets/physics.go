@@ -140,9 +140,16 @@ func (g *Generator) Fill(j *Jet, idx int64) {
 	g.reconstruct(j, class, eta, phi)
 }
 
+// The bounds of the pT spectrum's inverse CDF and the shower's ln(1/2zMin),
+// computed once rather than per jet or per shower.
+var (
+	spectrumLo, spectrumHi = math.Pow(ptMin, 1-ptPower), math.Pow(ptMax, 1-ptPower)
+	logInvTwoZMin          = math.Log(0.5 / zMin)
+)
+
 // spectrum draws the parent's pT from the falling power law.
 func (g *Generator) spectrum() float64 {
-	a, b := math.Pow(ptMin, 1-ptPower), math.Pow(ptMax, 1-ptPower)
+	a, b := spectrumLo, spectrumHi
 	return math.Pow(a+(b-a)*g.R.Float64(), 1/(1-ptPower))
 }
 
@@ -197,7 +204,7 @@ func (g *Generator) top(t mc.P4) {
 // share p's pT and keep its pT-weighted direction; the gluon radiates in
 // turn within the emission angle.
 func (g *Generator) shower(p parton, thetaMax float64) {
-	logZ := math.Log(0.5 / zMin)
+	logZ := logInvTwoZMin
 	theta := thetaMax
 	for {
 		c := cF
@@ -214,7 +221,8 @@ func (g *Generator) shower(p parton, thetaMax float64) {
 			continue
 		}
 		psi := g.Azimuth()
-		de, dp := theta*math.Cos(psi), theta*math.Sin(psi)
+		sin, cos := math.Sincos(psi)
+		de, dp := theta*cos, theta*sin
 		gl := parton{pt: z * p.pt, eta: p.eta + (1-z)*de, phi: mc.WrapPhi(p.phi + (1-z)*dp), gluon: true}
 		p.pt *= 1 - z
 		p.eta -= z * de
@@ -274,7 +282,8 @@ func sinhCosh(x float64) (sinh, cosh float64) {
 func (g *Generator) pileUp(eta, phi float64) {
 	for range g.Poisson(g.Uniform(puMin, puMax)) {
 		r, a := jetR*math.Sqrt(g.R.Float64()), g.Azimuth()
-		g.hadrons = append(g.hadrons, parton{pt: puPtMin + g.Exp(puPtMean), eta: eta + r*math.Cos(a), phi: mc.WrapPhi(phi + r*math.Sin(a))})
+		sin, cos := math.Sincos(a)
+		g.hadrons = append(g.hadrons, parton{pt: puPtMin + g.Exp(puPtMean), eta: eta + r*cos, phi: mc.WrapPhi(phi + r*sin)})
 	}
 }
 
