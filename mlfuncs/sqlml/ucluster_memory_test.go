@@ -55,7 +55,7 @@ func heapPeaks(f func()) (live, objects uint64) {
 func TestUClusterTrainingStreams(t *testing.T) {
 	db := open(t, "")
 	const (
-		memMB     = 2 // 2,175 rows: the 1 × run fills a whole DuckDB chunk too
+		memMB     = 2  // 2,175 rows: the 1 × run fills a whole DuckDB chunk too
 		particles = 30 // per jet, all present: SeqLen 30
 		features  = 8
 		batch     = 64
