@@ -91,9 +91,10 @@ type fileJob struct {
 // Generate writes opts.Jets jets into ROOT files under opts.OutDir and
 // returns their paths in jet order.
 //
-// Files are written concurrently (at most GOMAXPROCS at a time); jet i
-// depends only on (Seed, i), so neither the scheduling nor the split into
-// files changes it.
+// Files are written concurrently (at most GOMAXPROCS at a time), each by
+// one writer fed by GOMAXPROCS/files drawers, so that a single file too
+// keeps every core busy; jet i depends only on (Seed, i), so neither the
+// scheduling nor the split into files changes it.
 func Generate(opts Options) ([]string, error) {
 	if opts.Jets < 1 {
 		return nil, fmt.Errorf("jetgen: Jets must be at least 1, got %d", opts.Jets)
