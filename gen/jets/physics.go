@@ -352,7 +352,7 @@ func (g *Generator) reconstruct(j *Jet, class Class, axisEta, axisPhi float64) {
 	for i, p := range g.parts {
 		g.keys = append(g.keys, uint64(^math.Float32bits(float32(p.pt)))<<32|uint64(i))
 	}
-	slices.Sort(g.keys)
+	sortKeys(g.keys)
 	kept := g.keys[:min(len(g.keys), MaxParticles)]
 
 	j.Pt, j.Eta, j.Phi, j.Mass, j.E = float32(sum.Pt()), float32(sum.Eta()), float32(sum.Phi()), float32(sum.Mass()), float32(sum.E)
@@ -382,4 +382,22 @@ func (g *Generator) chargedPID() int32 {
 		return sign * pdgKaon
 	}
 	return sign * pdgProton
+}
+
+// sortKeys sorts distinct keys ascending: by insertion for the few dozen
+// constituents of most jets (cheaper there than pdqsort's partitioning),
+// by slices.Sort beyond.
+func sortKeys(k []uint64) {
+	if len(k) > 64 {
+		slices.Sort(k)
+		return
+	}
+	for i := 1; i < len(k); i++ {
+		v := k[i]
+		j := i
+		for ; j > 0 && k[j-1] > v; j-- {
+			k[j] = k[j-1]
+		}
+		k[j] = v
+	}
 }
