@@ -150,7 +150,7 @@ var (
 // spectrum draws the parent's pT from the falling power law.
 func (g *Generator) spectrum() float64 {
 	a, b := spectrumLo, spectrumHi
-	return math.Pow(a+(b-a)*g.R.Float64(), 1/(1-ptPower))
+	return math.Pow(a+(b-a)*g.Float64(), 1/(1-ptPower))
 }
 
 func fromPtEtaPhiM(pt, eta, phi, m float64) mc.P4 {
@@ -212,11 +212,11 @@ func (g *Generator) shower(p parton, thetaMax float64) {
 			c = cA
 		}
 		lambda := 2 * alphaS * c / math.Pi * logZ
-		theta *= math.Exp(math.Log(g.R.Float64()) / lambda) // u^(1/λ)
+		theta *= math.Exp(math.Log(g.Float64()) / lambda) // u^(1/λ)
 		if p.pt*theta/2 < ktCut {
 			break // no resolvable emission remains
 		}
-		z := zMin * math.Exp(logZ*g.R.Float64())
+		z := zMin * math.Exp(logZ*g.Float64())
 		if z*p.pt*theta < ktCut {
 			continue
 		}
@@ -281,7 +281,7 @@ func sinhCosh(x float64) (sinh, cosh float64) {
 // pileUp adds soft particles spread uniformly over the jet's disc.
 func (g *Generator) pileUp(eta, phi float64) {
 	for range g.Poisson(g.Uniform(puMin, puMax)) {
-		r, a := jetR*math.Sqrt(g.R.Float64()), g.Azimuth()
+		r, a := jetR*math.Sqrt(g.Float64()), g.Azimuth()
 		sin, cos := math.Sincos(a)
 		g.hadrons = append(g.hadrons, parton{pt: puPtMin + g.Exp(puPtMean), eta: eta + r*cos, phi: mc.WrapPhi(phi + r*sin)})
 	}
@@ -305,7 +305,7 @@ func (g *Generator) reconstruct(j *Jet, class Class, axisEta, axisPhi float64) {
 			return c
 		}
 		var pid int32
-		switch u := g.R.Float64(); {
+		switch u := g.Float64(); {
 		case u < chargedShare:
 			pid = g.chargedPID()
 			pt *= 1 + g.Gauss(0, math.Sqrt(trkRes*trkRes+trkResPt*trkResPt*pt*pt))
@@ -375,7 +375,7 @@ func (g *Generator) chargedPID() int32 {
 	if g.R.Uint64()&1 == 0 {
 		sign = -1
 	}
-	switch u := g.R.Float64(); {
+	switch u := g.Float64(); {
 	case u < 0.75:
 		return sign * pdgPion
 	case u < 0.9:
