@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"hash"
 	"math"
+	"runtime"
 	"testing"
 )
 
@@ -46,6 +47,9 @@ func hashJet(h hash.Hash, j *Jet) {
 // (an architecture that fuses multiply-adds, e.g. arm64, may differ in
 // the last bit of some values).
 func TestGolden(t *testing.T) {
+	if runtime.GOARCH != "amd64" {
+		t.Skipf("the digests are amd64's; %s may fuse multiply-adds", runtime.GOARCH)
+	}
 	for _, c := range []struct {
 		seed int64
 		qcd  bool
