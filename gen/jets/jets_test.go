@@ -338,3 +338,9 @@ func TestOptionErrors(t *testing.T) {
 		}
 	}
 }
+
+// masslessP4 is a constituent's four-momentum from the standard library's
+// functions, independently of the generator's shortcuts.
+func masslessP4(pt, eta, phi float64) mc.P4 {
+	return mc.P4{Px: pt * math.Cos(phi), Py: pt * math.Sin(phi), Pz: pt * math.Sinh(eta), E: pt * math.Cosh(eta)}
+}

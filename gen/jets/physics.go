@@ -94,6 +94,20 @@ type Generator struct {
 	parts   []particle
 	weights []float64
 	keys    []uint64
+	// dirs[i] is hadron i's direction as restoreMass computed it, reused
+	// by reconstruct for the hadrons whose direction the detector keeps
+	// (the same inputs give the same bits, so the jets do not change);
+	// hadrons past len(dirs) (pile-up, QCD jets) have none yet.
+	dirs []direction
+}
+
+// direction caches the transcendental functions of a hadron's η and φ.
+type direction struct{ sinh, cosh, sin, cos float64 }
+
+func directionOf(eta, phi float64) direction {
+	sinh, cosh := sinhCosh(eta)
+	s, c := math.Sincos(phi)
+	return direction{sinh: sinh, cosh: cosh, sin: s, cos: c}
 }
 
 // NewGenerator returns a generator of the sample with the given seed, with
@@ -106,7 +120,7 @@ func NewGenerator(seed int64, qcd bool) *Generator {
 func (g *Generator) Fill(j *Jet, idx int64) {
 	g.Reseed(g.seed, idx)
 	class := ClassOf(idx, g.qcd)
-	g.partons, g.hadrons, g.parts = g.partons[:0], g.hadrons[:0], g.parts[:0]
+	g.partons, g.hadrons, g.parts, g.dirs = g.partons[:0], g.hadrons[:0], g.parts[:0], g.dirs[:0]
 
 	// The parent's direction is the jet's axis.
 	pt := g.spectrum()
@@ -126,10 +140,17 @@ func (g *Generator) Fill(j *Jet, idx int64) {
 	g.reconstruct(j, class, eta, phi)
 }
 
+// The bounds of the pT spectrum's inverse CDF and the shower's ln(1/2zMin),
+// computed once rather than per jet or per shower.
+var (
+	spectrumLo, spectrumHi = math.Pow(ptMin, 1-ptPower), math.Pow(ptMax, 1-ptPower)
+	logInvTwoZMin          = math.Log(0.5 / zMin)
+)
+
 // spectrum draws the parent's pT from the falling power law.
 func (g *Generator) spectrum() float64 {
-	a, b := math.Pow(ptMin, 1-ptPower), math.Pow(ptMax, 1-ptPower)
-	return math.Pow(a+(b-a)*g.R.Float64(), 1/(1-ptPower))
+	a, b := spectrumLo, spectrumHi
+	return math.Pow(a+(b-a)*g.Float64(), 1/(1-ptPower))
 }
 
 func fromPtEtaPhiM(pt, eta, phi, m float64) mc.P4 {
@@ -183,7 +204,7 @@ func (g *Generator) top(t mc.P4) {
 // share p's pT and keep its pT-weighted direction; the gluon radiates in
 // turn within the emission angle.
 func (g *Generator) shower(p parton, thetaMax float64) {
-	logZ := math.Log(0.5 / zMin)
+	logZ := logInvTwoZMin
 	theta := thetaMax
 	for {
 		c := cF
@@ -191,16 +212,17 @@ func (g *Generator) shower(p parton, thetaMax float64) {
 			c = cA
 		}
 		lambda := 2 * alphaS * c / math.Pi * logZ
-		theta *= math.Exp(math.Log(g.R.Float64()) / lambda) // u^(1/λ)
+		theta *= math.Exp(math.Log(g.Float64()) / lambda) // u^(1/λ)
 		if p.pt*theta/2 < ktCut {
 			break // no resolvable emission remains
 		}
-		z := zMin * math.Exp(logZ*g.R.Float64())
+		z := zMin * math.Exp(logZ*g.Float64())
 		if z*p.pt*theta < ktCut {
 			continue
 		}
 		psi := g.Azimuth()
-		de, dp := theta*math.Cos(psi), theta*math.Sin(psi)
+		sin, cos := math.Sincos(psi)
+		de, dp := theta*cos, theta*sin
 		gl := parton{pt: z * p.pt, eta: p.eta + (1-z)*de, phi: mc.WrapPhi(p.phi + (1-z)*dp), gluon: true}
 		p.pt *= 1 - z
 		p.eta -= z * de
@@ -237,7 +259,9 @@ func (g *Generator) hadronise() {
 func (g *Generator) restoreMass(m float64) {
 	var sum mc.P4
 	for _, h := range g.hadrons {
-		sum = sum.Add(masslessP4(h.pt, h.eta, h.phi))
+		d := directionOf(h.eta, h.phi)
+		g.dirs = append(g.dirs, d)
+		sum = sum.Add(mc.P4{Px: h.pt * d.cos, Py: h.pt * d.sin, Pz: h.pt * d.sinh, E: h.pt * d.cosh})
 	}
 	if sm := sum.Mass(); sm > 0 {
 		k := m / sm
@@ -245,12 +269,6 @@ func (g *Generator) restoreMass(m float64) {
 			g.hadrons[i].pt *= k
 		}
 	}
-}
-
-func masslessP4(pt, eta, phi float64) mc.P4 {
-	sinh, cosh := sinhCosh(eta)
-	s, c := math.Sincos(phi)
-	return mc.P4{Px: pt * c, Py: pt * s, Pz: pt * sinh, E: pt * cosh}
 }
 
 // sinhCosh computes both from one exponential: the generator's hot loop
@@ -263,8 +281,9 @@ func sinhCosh(x float64) (sinh, cosh float64) {
 // pileUp adds soft particles spread uniformly over the jet's disc.
 func (g *Generator) pileUp(eta, phi float64) {
 	for range g.Poisson(g.Uniform(puMin, puMax)) {
-		r, a := jetR*math.Sqrt(g.R.Float64()), g.Azimuth()
-		g.hadrons = append(g.hadrons, parton{pt: puPtMin + g.Exp(puPtMean), eta: eta + r*math.Cos(a), phi: mc.WrapPhi(phi + r*math.Sin(a))})
+		r, a := jetR*math.Sqrt(g.Float64()), g.Azimuth()
+		sin, cos := math.Sincos(a)
+		g.hadrons = append(g.hadrons, parton{pt: puPtMin + g.Exp(puPtMean), eta: eta + r*cos, phi: mc.WrapPhi(phi + r*sin)})
 	}
 }
 
@@ -275,10 +294,18 @@ func (g *Generator) pileUp(eta, phi float64) {
 func (g *Generator) reconstruct(j *Jet, class Class, axisEta, axisPhi float64) {
 	response := max(1+g.Gauss(0, jetScale), 0.5)
 	var sum mc.P4
-	for _, h := range g.hadrons {
+	for i, h := range g.hadrons {
 		pt, eta, phi := h.pt, h.eta, h.phi
+		cached := i < len(g.dirs)
+		cosh := func() float64 { // of the hadron's η, before any smearing
+			if cached {
+				return g.dirs[i].cosh
+			}
+			_, c := sinhCosh(eta)
+			return c
+		}
 		var pid int32
-		switch u := g.R.Float64(); {
+		switch u := g.Float64(); {
 		case u < chargedShare:
 			pid = g.chargedPID()
 			pt *= 1 + g.Gauss(0, math.Sqrt(trkRes*trkRes+trkResPt*trkResPt*pt*pt))
@@ -287,8 +314,7 @@ func (g *Generator) reconstruct(j *Jet, class Class, axisEta, axisPhi float64) {
 			}
 		case u < chargedShare+photonShare:
 			pid = pdgPhoton
-			_, cosh := sinhCosh(eta)
-			pt *= response * (1 + g.Gauss(0, math.Sqrt(ecalStoch*ecalStoch/(pt*cosh)+ecalConst*ecalConst)))
+			pt *= response * (1 + g.Gauss(0, math.Sqrt(ecalStoch*ecalStoch/(pt*cosh())+ecalConst*ecalConst)))
 			if pt < photonMinPt {
 				continue
 			}
@@ -297,9 +323,9 @@ func (g *Generator) reconstruct(j *Jet, class Class, axisEta, axisPhi float64) {
 			if g.Chance(0.4) {
 				pid = pdgNeutron
 			}
-			_, cosh := sinhCosh(eta)
-			pt *= response * (1 + g.Gauss(0, math.Sqrt(hcalStoch*hcalStoch/(pt*cosh)+hcalConst*hcalConst)))
+			pt *= response * (1 + g.Gauss(0, math.Sqrt(hcalStoch*hcalStoch/(pt*cosh())+hcalConst*hcalConst)))
 			eta, phi = eta+g.Gauss(0, hcalCell), mc.WrapPhi(phi+g.Gauss(0, hcalCell))
+			cached = false // the cell smearing moved it
 			if pt < neutralMinPt {
 				continue
 			}
@@ -307,14 +333,18 @@ func (g *Generator) reconstruct(j *Jet, class Class, axisEta, axisPhi float64) {
 		if deltaR(eta, phi, axisEta, axisPhi) >= jetR {
 			continue
 		}
+		var d direction
+		if cached {
+			d = g.dirs[i]
+		} else {
+			d = directionOf(eta, phi)
+		}
 		// Constituents are massless, as particle-flow candidates are in
 		// the HLS4ML data: a pion mass on every soft particle would add
 		// tens of GeV to a boosted jet's mass.
-		sinh, cosh := sinhCosh(eta)
-		pz, e := pt*sinh, pt*cosh
+		pz, e := pt*d.sinh, pt*d.cosh
 		g.parts = append(g.parts, particle{pt: pt, eta: eta, phi: phi, e: e, pid: pid})
-		s, c := math.Sincos(phi)
-		sum = sum.Add(mc.P4{Px: pt * c, Py: pt * s, Pz: pz, E: e})
+		sum = sum.Add(mc.P4{Px: pt * d.cos, Py: pt * d.sin, Pz: pz, E: e})
 	}
 	// Hardest first, by the stored (float32) pT, ties in production order:
 	// plain integer keys, ~pT bits above the index, sort fastest.
@@ -322,7 +352,7 @@ func (g *Generator) reconstruct(j *Jet, class Class, axisEta, axisPhi float64) {
 	for i, p := range g.parts {
 		g.keys = append(g.keys, uint64(^math.Float32bits(float32(p.pt)))<<32|uint64(i))
 	}
-	slices.Sort(g.keys)
+	sortKeys(g.keys)
 	kept := g.keys[:min(len(g.keys), MaxParticles)]
 
 	j.Pt, j.Eta, j.Phi, j.Mass, j.E = float32(sum.Pt()), float32(sum.Eta()), float32(sum.Phi()), float32(sum.Mass()), float32(sum.E)
@@ -345,11 +375,29 @@ func (g *Generator) chargedPID() int32 {
 	if g.R.Uint64()&1 == 0 {
 		sign = -1
 	}
-	switch u := g.R.Float64(); {
+	switch u := g.Float64(); {
 	case u < 0.75:
 		return sign * pdgPion
 	case u < 0.9:
 		return sign * pdgKaon
 	}
 	return sign * pdgProton
+}
+
+// sortKeys sorts distinct keys ascending: by insertion for the few dozen
+// constituents of most jets (cheaper there than pdqsort's partitioning),
+// by slices.Sort beyond.
+func sortKeys(k []uint64) {
+	if len(k) > 64 {
+		slices.Sort(k)
+		return
+	}
+	for i := 1; i < len(k); i++ {
+		v := k[i]
+		j := i
+		for ; j > 0 && k[j-1] > v; j-- {
+			k[j] = k[j-1]
+		}
+		k[j] = v
+	}
 }

@@ -37,7 +37,7 @@ func init() {
 				"model 'ucluster' (UCluster: unsupervised clustering of jets): one particle column, a list of STRUCTs of numbers or of lists, Δη and Δφ first (up to seq_len particles; all-zero rows are padding), and the auxiliary class in label (default 'aux_label'); " +
 				"a kNN graph (k := 8 neighbours in Δη, Δφ), two graph-attention edge convolutions (32, 64), a dense layer max-pooled to the jet embedding (embed := 128) and a classification head; " +
 				"the inputs standardised per feature (mean and 1/σ of the training particles, stored with the model; the kNN graph on the raw Δη, Δφ); " +
-				"pretrain_epochs (6) on the focal loss (γ 2), k-means of the embeddings into clusters (3) centroids, then epochs (3) end to end on focal + beta (0.1) × Σ softmax(−α d)·d, α from alpha (1) growing by alpha_step (2) an epoch; " +
+				"pretrain_epochs (6) on the focal loss (γ 2), k-means of the embeddings (of at most 200,000 jets, evenly thinned, and no more than memory_mb holds) into clusters (3) centroids, then epochs (3) end to end on focal + beta (0.1) × Σ softmax(−α d)·d, α from alpha (1) growing by alpha_step (2) an epoch; " +
 				"lr 3e-3 halved every lr_halve_every (8) epochs down to 1e-5, batch 64 (the schedule measured on hepsql gen jets); one row per epoch of both phases (train_loss: focal + β·clustering loss). " +
 				"Under mpirun or srun (hepsql built with -tags mpi), every rank trains on its shard of the query's read_root rows, batch is the global batch split across the ranks, gradients are summed with MPI all-reduce, every rank returns the same rows, and rank 0 stores the model; scale_lr multiplies lr by threads × ranks.",
 			Forms:   []string{tableForm("train", nameQuery, trainParams, epochColumns)},

@@ -309,14 +309,29 @@ func (t *trainer) shard(w int) {
 
 // kmeansRows bounds the jets the k-means sees (512 bytes of embedding a
 // jet at the default width: 100 MiB at this bound), so that memory does
-// not grow with the data set; larger sources are thinned evenly.
+// not grow with the data set; larger sources are thinned evenly. A
+// smaller MemoryBudget lowers the bound to what the budget holds (see
+// kmeansCap).
 const kmeansRows = 200_000
 
+// kmeansMinRows is the floor of kmeansCap: a budget too small for even
+// this many embeddings still clusters a useful sample.
+const kmeansMinRows = 1000
+
+// kmeansCap is the most jets the k-means embeds: kmeansRows, or fewer if
+// their embeddings and the k-means' own per-jet state (a float64
+// distance and an int assignment) would exceed the memory budget.
+func kmeansCap(spec Spec, budget int64) int {
+	perJet := int64(4*spec.Embed + 16)
+	return int(max(min(int64(kmeansRows), budget/perJet), kmeansMinRows))
+}
+
 // initCentroids embeds the source (every stride-th row of its rows, for
-// at most kmeansRows) and sets the centroids by k-means.
+// at most kmeansCap) and sets the centroids by k-means.
 func initCentroids(ctx context.Context, m *Model, src data.Source, rows int, opt Options, tm *team.Team) (float64, error) {
-	stride := (rows + kmeansRows - 1) / kmeansRows
-	z, err := EmbedAll(ctx, m, src, tm, stride)
+	limit := kmeansCap(m.Spec, opt.MemoryBudget)
+	stride := (rows + limit - 1) / limit
+	z, err := embedRows(ctx, m, src, tm, stride, (rows+stride-1)/stride)
 	if err != nil {
 		return 0, fmt.Errorf("ucluster: embedding for the k-means: %w", err)
 	}
@@ -329,16 +344,32 @@ func initCentroids(ctx context.Context, m *Model, src data.Source, rows int, opt
 	return inertia, nil
 }
 
+// embedBlockRows is the most rows one member of the team embeds at a
+// time: the network's workspace grows with the rows it runs at once (tens
+// of kB a jet), and a source batch can hold thousands of jets.
+const embedBlockRows = 64
+
 // EmbedAll returns the embeddings of every stride-th row (from the first)
 // of a pass of src, each source batch split across tm's members.
 func EmbedAll(ctx context.Context, m *Model, src data.Source, tm *team.Team, stride int) ([]float32, error) {
+	return embedRows(ctx, m, src, tm, stride, 0)
+}
+
+// embedRows is EmbedAll with room reserved for want rows, so that the
+// result is allocated once rather than regrown (a regrowth briefly holds
+// both copies). Each source batch runs in blocks of embedBlockRows a
+// member; a jet's embedding does not depend on the other jets of its
+// block.
+func embedRows(ctx context.Context, m *Model, src data.Source, tm *team.Team, stride, want int) ([]float32, error) {
 	p := newPredictor(m, tm)
 	if err := src.Rewind(); err != nil {
 		return nil, err
 	}
 	stride = max(stride, 1)
-	d := m.Spec.SeqLen * m.Spec.SeqDim
-	var z, keep []float32
+	d, E := m.Spec.SeqLen*m.Spec.SeqDim, m.Spec.Embed
+	z := make([]float32, 0, want*E)
+	var keep []float32
+	block := embedBlockRows * tm.Size()
 	row := 0
 	for {
 		b, err := src.Next(ctx)
@@ -362,7 +393,10 @@ func EmbedAll(ctx context.Context, m *Model, src data.Source, tm *team.Team, str
 		}
 		row += b.Rows
 		at := len(z)
-		z = append(z, make([]float32, n*m.Spec.Embed)...)
-		p.run(seq, n, z[at:], nil)
+		z = append(z, make([]float32, n*E)...)
+		for lo := 0; lo < n; lo += block {
+			hi := min(lo+block, n)
+			p.run(seq[lo*d:hi*d], hi-lo, z[at+lo*E:at+hi*E], nil)
+		}
 	}
 }

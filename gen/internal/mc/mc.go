@@ -62,21 +62,26 @@ func NewStream() Stream {
 // seed.
 func (s Stream) Reseed(seed uint64, idx int64) { s.pcg.Seed(seed, SplitMix64(uint64(idx))) }
 
-func (s Stream) Uniform(lo, hi float64) float64 { return lo + (hi-lo)*s.R.Float64() }
+// Float64 is s.R.Float64() without the call through rand.Rand's Source
+// interface: the same formula on the same PCG draw, so the same value; the
+// generators draw it in their hottest loops.
+func (s Stream) Float64() float64 { return float64(s.pcg.Uint64()<<11>>11) / (1 << 53) }
+
+func (s Stream) Uniform(lo, hi float64) float64 { return lo + (hi-lo)*s.Float64() }
 func (s Stream) Azimuth() float64               { return s.Uniform(-math.Pi, math.Pi) }
 func (s Stream) Exp(mean float64) float64       { return mean * s.R.ExpFloat64() }
 func (s Stream) Gauss(mu, sigma float64) float64 {
 	return mu + sigma*s.R.NormFloat64()
 }
-func (s Stream) Chance(p float64) bool { return s.R.Float64() < p }
+func (s Stream) Chance(p float64) bool { return s.Float64() < p }
 
 // Poisson uses Knuth's product method: the generators' means stay small.
 func (s Stream) Poisson(mean float64) int {
 	limit := math.Exp(-mean)
-	k, p := 0, s.R.Float64()
+	k, p := 0, s.Float64()
 	for p > limit {
 		k++
-		p *= s.R.Float64()
+		p *= s.Float64()
 	}
 	return k
 }
@@ -84,7 +89,7 @@ func (s Stream) Poisson(mean float64) int {
 // BreitWigner draws a resonance mass (Cauchy line shape) within [lo, hi].
 func (s Stream) BreitWigner(m0, width, lo, hi float64) float64 {
 	for {
-		m := m0 + width/2*math.Tan(math.Pi*(s.R.Float64()-0.5))
+		m := m0 + width/2*math.Tan(math.Pi*(s.Float64()-0.5))
 		if m >= lo && m <= hi {
 			return m
 		}
