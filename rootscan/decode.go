@@ -113,21 +113,22 @@ func (r *columnReader) genOffsets(b *basket, full bool) error {
 	if c.layout != layoutJagged {
 		return fmt.Errorf("%w: entry offsets missing for a branch that cannot regenerate them", errCorrupt)
 	}
-	var cc *column
-	for _, o := range r.file.cols {
-		if o.path == c.count {
-			cc = o
-			break
+	// A member of a split collection is counted by its master branch.
+	cc, count := c.master, c.count
+	if cc != nil {
+		count = cc.path
+	} else {
+		for _, o := range r.file.cols {
+			if o.path == c.count {
+				cc = o
+				break
+			}
 		}
 	}
 	if cc == nil || cc.layout != layoutFixed || len(cc.dims) != 0 || cc.enc < encI8 || cc.enc > encU64 {
-		return fmt.Errorf("basket stores no entry offsets and its counter branch %q cannot give them", safeText(c.count))
+		return fmt.Errorf("basket stores no entry offsets and its counter branch %q cannot give them", safeText(count))
 	}
-	if r.counter == nil {
-		r.counter = newColumnReader(cc, r.file)
-	} else if r.counter.col != cc || r.counter.file != r.file {
-		r.counter.reset(cc, r.file)
-	}
+	r.counterReader(cc)
 	n := b.entries
 	if cap(r.bufs.offsets) < n+1 {
 		r.bufs.offsets = make([]int32, n+1)
@@ -146,14 +147,14 @@ func (r *columnReader) genOffsets(b *basket, full bool) error {
 		v := countValue(cc.enc, r.counter.cur.data[at:at+size])
 		offs[k] = int32(pos)
 		if v < 0 || v > end || pos+v*elem > end {
-			return fmt.Errorf("%w: counter %q gives %d elements at entry %d, past the basket's %d bytes", errCorrupt, safeText(c.count), v, e, end)
+			return fmt.Errorf("%w: counter %q gives %d elements at entry %d, past the basket's %d bytes", errCorrupt, safeText(count), v, e, end)
 		}
 		pos += v * elem
 	}
 	// The basket may hold entries past the tree's count (load reads
 	// only the ones the table gives it); all of them must fill it.
 	if pos != end && full {
-		return fmt.Errorf("%w: counter %q gives %d bytes of entries, the basket holds %d", errCorrupt, safeText(c.count), pos, end)
+		return fmt.Errorf("%w: counter %q gives %d bytes of entries, the basket holds %d", errCorrupt, safeText(count), pos, end)
 	}
 	offs[n] = int32(pos)
 	b.offsets = offs
@@ -270,6 +271,8 @@ func (r *columnReader) fill(v capi.Vector, entry int64, n int) error {
 		return r.fillLeafListVar(v, entry, n)
 	case layoutMap:
 		return r.fillMaps(v, entry, n)
+	case layoutBitsList:
+		return r.fillBitsList(v, entry, n)
 	}
 	return fmt.Errorf("read_root: branch %q cannot be read: %s", c.name, c.why)
 }
@@ -401,6 +404,12 @@ func (r *columnReader) fillListTo(v capi.Vector, field int, lead *columnReader, 
 				}
 				ents[row+i] = capi.ListEntry{Offset: uint64(total + segItems), Length: uint64(items)}
 				segItems += items
+			}
+		}
+		// A split collection's member: its counts must be its master's.
+		if c.master != nil {
+			if err := r.checkMasterCounts(first, ents[row:row+k]); err != nil {
+				return err
 			}
 		}
 		if lead == nil {
