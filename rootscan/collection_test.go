@@ -130,8 +130,12 @@ var trackMembers = []collMember{
 	{name: "F16", title: "[0,0,10]", typ: rmeta.Float16, ename: "Float16_t", size: 4,
 		want: func(e, k int) any { return float32(k) + 0.5 }},
 	{name: "Cov", typ: rmeta.OffsetL + rmeta.Float, ename: "float", size: 12, arr: 3,
-		write: func(w *rbytes.WBuffer, e, k int) { w.WriteF32(float32(e)); w.WriteF32(float32(k)); w.WriteF32(float32(e + k)) },
-		want:  func(e, k int) any { return []any{float32(e), float32(k), float32(e + k)} }},
+		write: func(w *rbytes.WBuffer, e, k int) {
+			w.WriteF32(float32(e))
+			w.WriteF32(float32(k))
+			w.WriteF32(float32(e + k))
+		},
+		want: func(e, k int) any { return []any{float32(e), float32(k), float32(e + k)} }},
 	{name: "Name", typ: rmeta.TString, ename: "TString", size: 24, refused: "string member TString",
 		write: func(w *rbytes.WBuffer, e, k int) { w.WriteString(fmt.Sprint("t", e, k)) }},
 }

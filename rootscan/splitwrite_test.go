@@ -52,7 +52,7 @@ type wBranch struct {
 }
 
 type wLeaf struct {
-	name, title string
+	name, title  string
 	len, lenType int32
 	ltype        int32 // TLeafElement fType
 	count        *wLeaf
