@@ -82,8 +82,17 @@ func memberElement(b rtree.Branch, info elementInfo, file *riofs.File) (rbytes.S
 		si = info.streamer
 	}
 	if si != nil && si.Name() == info.class {
-		if elems := si.Elements(); info.id >= 0 && int(info.id) < len(elems) && elems[info.id].Name() == member {
+		elems := si.Elements()
+		if info.id >= 0 && int(info.id) < len(elems) && elems[info.id].Name() == member {
 			return elems[info.id], ""
+		}
+		// A streamer of another version than the one fID counts in:
+		// the member of that name and of the branch's streamer type, as
+		// jsroot looks for it.
+		for _, e := range elems {
+			if e.Name() == member && int32(e.Type()) == info.stype {
+				return e, ""
+			}
 		}
 	}
 	if info.element != nil && info.element.Name() == member {

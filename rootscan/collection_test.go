@@ -180,6 +180,9 @@ type splitFixture struct {
 	entries    int   // entries per tree
 	perBasket  []int // entries per basket of the members, cycled
 	referenced bool  // odd elements are kIsReferenced, with a process id after fBits
+	// genOffsets: the number members' second baskets are written without
+	// entry offsets, flagged for the reader to rebuild them (flag 80).
+	genOffsets bool
 	// corrupt, if set, changes the bytes of member branch name at entry e.
 	corrupt func(branch string, e int, b []byte) []byte
 }
@@ -290,7 +293,11 @@ func (fx splitFixture) write(t *testing.T, path string) {
 		if mb.arr > 0 {
 			lenType /= mb.arr
 		}
-		m.subs = append(m.subs, &wBranch{name: name, title: mb.name, class: class, parent: parent,
+		var gen map[int]bool
+		if fx.genOffsets && mb.typ != rmeta.Bits && mb.refused == "" {
+			gen = map[int]bool{1: true}
+		}
+		m.subs = append(m.subs, &wBranch{name: name, title: mb.name, class: class, parent: parent, genOffsets: gen,
 			clsver: uint16(si.ClassVersion()), chksum: uint32(si.CheckSum()),
 			id: int32(id), btype: m.btype*10 + 1, stype: int32(mb.typ), offsets: true,
 			entries: memberEntries(name, n, write), perBasket: fx.perBasket,
@@ -437,6 +444,25 @@ func TestSplitCollectionMembers(t *testing.T) {
 	var typ string
 	if err := db.QueryRow(fmt.Sprintf(`SELECT sql_type FROM root_branches(%s, tree := 'T') WHERE name = 'Track.Cov'`, quote(file))).Scan(&typ); err != nil || typ != "FLOAT[3][]" {
 		t.Errorf("Track.Cov is %q (%v), want FLOAT[3][]", typ, err)
+	}
+}
+
+// TestSplitCollectionGeneratedOffsets: member baskets written without
+// entry offsets (ROOT's kGenerateOffsetMap, flag 80) are read with
+// offsets rebuilt from the master branch's counts.
+func TestSplitCollectionGeneratedOffsets(t *testing.T) {
+	fx := splitFixture{entries: 17, perBasket: []int{4, 6}, genOffsets: true}
+	file := writeFixture(t, fx, "genoffsets.root")
+	for _, tree := range []string{"T", "V"} {
+		cols := supportedMembers(t, file, tree)
+		rows := readColumns(t, quote(file), tree, cols)
+		for e, row := range rows {
+			for i, c := range cols {
+				if w := fx.expected(tree, c, e); !reflect.DeepEqual(row[i], w) {
+					t.Fatalf("tree %s: %s at entry %d = %#v, want %#v", tree, c, e, row[i], w)
+				}
+			}
+		}
 	}
 }
 
