@@ -466,6 +466,28 @@ func TestSplitCollectionGeneratedOffsets(t *testing.T) {
 	}
 }
 
+// TestSplitCollectionNested: nest := true makes a split collection's
+// number members (not fBits) one LIST of STRUCTs named by the master,
+// each field equal to the member's own list.
+func TestSplitCollectionNested(t *testing.T) {
+	fx := splitFixture{entries: 13, perBasket: []int{3, 5}}
+	file := writeFixture(t, fx, "nest.root")
+	db := openDB(t)
+	var typ string
+	if err := db.QueryRow(fmt.Sprintf(`SELECT typeof("Hits") FROM read_root(%s, tree := 'V', nest := true) LIMIT 1`, quote(file))).Scan(&typ); err != nil || typ != "STRUCT(x FLOAT, n INTEGER, e DOUBLE)[]" {
+		t.Fatalf("nested Hits: %q, %v", typ, err)
+	}
+	var bad int
+	q := `SELECT count(*) FROM read_root(%s, tree := 'T', nest := true) n JOIN read_root(%s, tree := 'T') f USING (_entry)
+		WHERE list_transform(n."Track", x -> x.PT) IS DISTINCT FROM f."Track.PT"
+		OR list_transform(n."Track", x -> x.Cov) IS DISTINCT FROM f."Track.Cov"
+		OR list_transform(n."Track", x -> x.fUniqueID) IS DISTINCT FROM f."Track.fUniqueID"
+		OR n."Track.fBits" IS DISTINCT FROM f."Track.fBits"`
+	if err := db.QueryRow(fmt.Sprintf(q, quote(file), quote(file))).Scan(&bad); err != nil || bad != 0 {
+		t.Errorf("nested Track differs from its members' lists in %d entries (%v)", bad, err)
+	}
+}
+
 // TestSplitCollectionChain: a chain of two files reads on across the
 // second file's entries.
 func TestSplitCollectionChain(t *testing.T) {

@@ -417,8 +417,12 @@ func (r *columnReader) fillListTo(v capi.Vector, field int, lead *columnReader, 
 				return err
 			}
 		} else if bad := firstMismatch(ents[row:row+k], entries[row:row+k]); bad >= 0 {
+			count := c.count
+			if c.master != nil {
+				count = c.master.path
+			}
 			return r.errorf(r.cur.first+int64(first+bad), "%d elements, but branch %q of the same collection has %d (both counted by %q): the collection's fields would not line up",
-				ents[row+bad].Length, lead.col.name, entries[row+bad].Length, safeText(c.count))
+				ents[row+bad].Length, lead.col.name, entries[row+bad].Length, safeText(count))
 		}
 		child := v.ListChild()
 		if field >= 0 {

@@ -173,7 +173,9 @@
 // carries a process id after a referenced object's, so it is parsed
 // element by element. The master is not a column of its own: like a split
 // object's branch, it holds the members, and a member list's length is
-// its count (Delphes also writes it as Jet_size). String, object, TRef,
+// its count (Delphes also writes it as Jet_size). With nest := true the
+// members but fBits are grouped into one column named by the master, Jet
+// STRUCT(PT, Eta, ...)[], as NanoAOD collections are. String, object, TRef,
 // pointer and nested collection members are refused, each with its reason.
 //
 // # Provenance
