@@ -39,13 +39,14 @@ import (
 // TObject's fBits (ROOT's kBits) is 4 bytes per element, and 2 more, a
 // process id, for an element marked kIsReferenced (a TRef points to it:
 // Delphes' particles, tracks and towers): its entries are parsed element
-// by element (fillBitsList).
+// by element (fillBitsList), as are a TString member's (fillStringList,
+// a VARCHAR[] column).
 //
 // The master branch itself is not a column (it has sub-branches, as a
 // split object's branch has, and those are its columns); its count is
-// list length of any member. Members that are strings, objects not split
-// further, TRef/TRefArray, pointers to arrays and nested collections are
-// refused, each with its reason.
+// list length of any member. Members that are std::strings, objects not
+// split further, TRef/TRefArray, pointers to arrays and nested collections
+// are refused, each with its reason.
 
 // masterColumn is the internal column of a split collection's master
 // branch (fType 3/4): one Int_t per entry, the element count. It is not a
@@ -156,6 +157,10 @@ func memberColumn(c *column, b rtree.Branch, info elementInfo, file *riofs.File,
 		cxx := normalizeCxx(elem.TypeName())
 		_, vec := vectorOf(cxx)
 		switch {
+		case t == rmeta.TString && elem.ArrayLen() <= 1:
+			// TString::Streamer per element: a length byte (255, then an
+			// Int_t, for 255 bytes or more) and the characters.
+			c.layout, c.typ = layoutStringList, capi.ListOf(capi.Scalar(capi.Varchar))
 		case stringTypes[cxx] || t == rmeta.TString || t == rmeta.STLstring || t == rmeta.CharStar:
 			refuse("string member %s (not read yet)", elem.TypeName())
 		case strings.HasPrefix(cxx, "TRef"):
@@ -257,4 +262,39 @@ func (r *columnReader) fillBitsList(v capi.Vector, entry int64, n int) error {
 		}
 		return v.ListSetSize(total + len(vals))
 	})
+}
+
+// fillStringList writes a split collection's TString member: per element
+// a length-prefixed string, parsed in turn to the entry's end.
+func (r *columnReader) fillStringList(v capi.Vector, entry int64, n int) error {
+	r.strs, r.ends = r.strs[:0], r.ends[:0]
+	entries := capi.Slice[capi.ListEntry](v, n)
+	base := v.ListSize()
+	err := r.segments(entry, n, func(row, k, first int) error {
+		for i := range k {
+			e := r.cur.first + int64(first+i)
+			b := r.entryBytes(first + i)
+			at := len(r.ends)
+			for len(b) > 0 {
+				s, rest, err := readString(b)
+				if err != nil {
+					return r.errorf(e, "%v", err)
+				}
+				r.strs = append(r.strs, s...)
+				r.ends = append(r.ends, uint64(len(r.strs)))
+				b = rest
+			}
+			entries[row+i] = capi.ListEntry{Offset: uint64(base + at), Length: uint64(len(r.ends) - at)}
+		}
+		return r.checkMasterCounts(first, entries[row:row+k])
+	})
+	if err != nil {
+		return err
+	}
+	total := base + len(r.ends)
+	if err := v.ListReserve(total); err != nil {
+		return err
+	}
+	v.ListChild().AssignStrings(base, r.strs, r.ends)
+	return v.ListSetSize(total)
 }

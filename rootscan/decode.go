@@ -273,6 +273,8 @@ func (r *columnReader) fill(v capi.Vector, entry int64, n int) error {
 		return r.fillMaps(v, entry, n)
 	case layoutBitsList:
 		return r.fillBitsList(v, entry, n)
+	case layoutStringList:
+		return r.fillStringList(v, entry, n)
 	}
 	return fmt.Errorf("read_root: branch %q cannot be read: %s", c.name, c.why)
 }

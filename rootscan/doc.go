@@ -171,12 +171,13 @@
 // its baskets; each entry's count is checked against the master's, which
 // also rebuilds offsets for baskets written without them. TObject's fBits
 // carries a process id after a referenced object's, so it is parsed
-// element by element. The master is not a column of its own: like a split
+// element by element, as is a TString member (VARCHAR[]). The master is not a column of its own: like a split
 // object's branch, it holds the members, and a member list's length is
 // its count (Delphes also writes it as Jet_size). With nest := true the
-// members but fBits are grouped into one column named by the master, Jet
+// number members are grouped into one column named by the master, Jet
 // STRUCT(PT, Eta, ...)[], as NanoAOD collections are. String, object, TRef,
-// pointer and nested collection members are refused, each with its reason.
+// pointer and nested collection members are refused, each with its reason
+// (std::string members too: not read yet).
 //
 // # Provenance
 //

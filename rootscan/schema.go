@@ -94,6 +94,7 @@ const (
 	layoutLeafListVar        // a leaf of a leaf list with variable-length leaves (leaflist.go)
 	layoutMap                // std::map<K, V> of numbers and strings, as MAP(K, V) (stlmap.go)
 	layoutBitsList           // TObject::fBits of a split collection's elements (collection.go)
+	layoutStringList         // a TString member of a split collection's elements (collection.go)
 )
 
 // column is one SQL column of a tree: where its bytes are and how to decode
