@@ -339,11 +339,20 @@ func uniqueNames(cols []*column) {
 // memberName names a sub-branch column "parent.member". ROOT names split
 // members either "member" or "parent.member" (and array members
 // "member[10]"); both become the same dotted path without the dimensions.
+// Under a top-level branch whose name ends with a dot ("X.", as CMS's
+// EDM writes), every descendant's name starts with the full path
+// ("X.obj.chi2_"), which is then the column's name.
 func memberName(parent, branch string) string {
 	if i := strings.IndexByte(branch, '['); i >= 0 {
 		branch = branch[:i]
 	}
 	if parent == "" {
+		return branch
+	}
+	if p := strings.TrimSuffix(parent, "."); p != "" {
+		parent = p
+	}
+	if strings.HasPrefix(branch, parent+".") {
 		return branch
 	}
 	short := parent
