@@ -27,7 +27,9 @@ import (
 // The split collections written here (splitwrite_test.go): tree T holds
 // a TClonesArray of STrack (a TObject with members of every number type,
 // a packed Double32_t and Float16_t, a fixed array and a TString), tree
-// V a split std::vector<SHit> (numbers and a nested vector<int>).
+// V a split std::vector<SHit> (numbers and a nested vector<int>), tree E
+// a split object SEvent holding a number and a TClonesArray of STrack
+// (ROOT's Event tutorial's layout: event.fTracks.PT).
 
 // collMember is one member of a fixture class: its streamer element and the
 // bytes of element k of entry e.
@@ -228,11 +230,15 @@ func (fx splitFixture) write(t *testing.T, path string) {
 		hitElems = append(hitElems, m.element())
 	}
 	strack := rdict.NewCxxStreamerInfo("STrack", 2, 0x5354524b, trackElems)
+	sevent := rdict.NewCxxStreamerInfo("SEvent", 2, 0x53455654, []rbytes.StreamerElement{
+		&rdict.StreamerBasicType{StreamerElement: rdict.Element{Name: *rbase.NewNamed("fNtrack", ""), Type: rmeta.Int, Size: 4, EName: "int"}.New()},
+		&rdict.StreamerObjectPointer{StreamerElement: rdict.Element{Name: *rbase.NewNamed("fTracks", "->"), Type: rmeta.Objectp, Size: 8, EName: "TClonesArray*"}.New()},
+	})
 	shit := rdict.NewCxxStreamerInfo("SHit", 3, 0x53484954, hitElems)
 	vec := rdict.NewCxxStreamerInfo("vector<SHit>", 6, 0x56454354, []rbytes.StreamerElement{
 		rdict.NewCxxStreamerSTL(rdict.Element{Name: *rbase.NewNamed("This", "<SHit> Used to call the proper TStreamerInfo case"),
 			Type: rmeta.STL, Size: 24, EName: "vector<SHit>"}.New(), rmeta.STLvector, rmeta.Object)})
-	sinfos := []rbytes.StreamerInfo{tobj, clones, strack, shit, vec}
+	sinfos := []rbytes.StreamerInfo{tobj, clones, strack, shit, vec, sevent}
 	// The records' own classes, which readers such as jsroot stream from
 	// the file's list (groot adds TTree's when the tree is put).
 	for _, c := range []struct {
@@ -246,7 +252,7 @@ func (fx splitFixture) write(t *testing.T, path string) {
 		sinfos = append(sinfos, si)
 	}
 	// groot looks the classes' dependencies up in its registry at Close.
-	for _, si := range sinfos[2:5] {
+	for _, si := range sinfos[2:6] {
 		rdict.StreamerInfos.Add(si)
 	}
 
@@ -325,14 +331,37 @@ func (fx splitFixture) write(t *testing.T, path string) {
 	for i, mb := range hitMembers {
 		sub(hits, i, mb, "SHit", "", shit, nHits)
 	}
-	writeSplitFile(t, path, sinfos, map[string]*wBranch{"T": track, "V": hits}, int64(nt))
+	// Tree E: ROOT's Event tutorial's layout, a split object whose
+	// members are a number and a split TClonesArray.
+	event := &wBranch{name: "event", title: "event", class: "SEvent", clsver: 2, chksum: 0x53455654,
+		id: -1, stype: -1, noData: true, entries: make([][]byte, nt),
+		leaf: wLeaf{name: "event", title: "event", ltype: -1}}
+	event.subs = append(event.subs, &wBranch{name: "fNtrack", title: "fNtrack", class: "SEvent", clsver: 2, chksum: 0x53455654,
+		id: 0, stype: int32(rmeta.Int), entries: counts(nTracks), perBasket: []int{6},
+		leaf: wLeaf{name: "fNtrack", title: "fNtrack", len: 1, lenType: 4, ltype: int32(rmeta.Int)}})
+	evTracks := master("fTracks", "TClonesArray", "STrack", uint16(clones.ClassVersion()), uint32(clones.CheckSum()), 3, nTracks)
+	evTracks.parent, evTracks.id, evTracks.stype = "SEvent", 1, int32(rmeta.Objectp)
+	for i, mb := range tobjectMembers {
+		sub(evTracks, i, mb, "TObject", "STrack", tobj, nTracks)
+	}
+	for i, mb := range trackMembers[:3] {
+		sub(evTracks, i+1, mb, "STrack", "", strack, nTracks)
+	}
+	event.subs = append(event.subs, evTracks)
+	writeSplitFile(t, path, sinfos, map[string]*wBranch{"T": track, "V": hits, "E": event}, int64(nt))
 }
 
 // expected is the value read_root must give column name at entry e.
 func (fx splitFixture) expected(tree, name string, e int) any {
 	n, members, prefix := nTracks, append(append([]collMember(nil), tobjectMembers...), trackMembers...), "Track."
-	if tree == "V" {
+	switch tree {
+	case "V":
 		n, members, prefix = nHits, hitMembers, "Hits."
+	case "E":
+		if name == "event.fNtrack" {
+			return int32(nTracks(e))
+		}
+		prefix = "event.fTracks."
 	}
 	for _, m := range members {
 		if prefix+m.name != name {
@@ -425,9 +454,10 @@ func writeFixture(t *testing.T, fx splitFixture, name string) string {
 func TestSplitCollectionMembers(t *testing.T) {
 	fx := splitFixture{entries: 23, perBasket: []int{3, 4, 7}, referenced: true}
 	file := writeFixture(t, fx, "split.root")
-	for _, tree := range []string{"T", "V"} {
+	for _, tree := range []string{"T", "V", "E"} {
 		cols := supportedMembers(t, file, tree)
-		want := map[string]string{"T": "Track.fUniqueID Track.fBits Track.PT Track.Charge Track.Flag Track.Q Track.U8 Track.S Track.US Track.UI Track.L Track.UL Track.D Track.D32 Track.F16 Track.Cov Track.Name",
+		want := map[string]string{"E": "event.fNtrack event.fTracks.fUniqueID event.fTracks.fBits event.fTracks.PT event.fTracks.Charge event.fTracks.Flag",
+			"T": "Track.fUniqueID Track.fBits Track.PT Track.Charge Track.Flag Track.Q Track.U8 Track.S Track.US Track.UI Track.L Track.UL Track.D Track.D32 Track.F16 Track.Cov Track.Name",
 			"V": "Hits.x Hits.n Hits.e"}[tree]
 		if got := strings.Join(cols, " "); got != want {
 			t.Fatalf("tree %s: supported columns %q, want %q", tree, got, want)
@@ -584,7 +614,7 @@ func TestSplitCollectionJSRoot(t *testing.T) {
 	}
 	fx := splitFixture{entries: 23, perBasket: []int{3, 4, 7}}
 	file := writeFixture(t, fx, "split.root")
-	for _, tree := range []string{"T", "V"} {
+	for _, tree := range []string{"T", "V", "E"} {
 		cols := supportedMembers(t, file, tree)
 		rows := readColumns(t, quote(file), tree, cols)
 		raw, err := jsroot.Dump(context.Background(), append([]string{file, "values", tree, "1000"}, cols...)...)

@@ -22,9 +22,9 @@ import (
 // the baskets' TBasket fields and entry offsets. What it writes is
 // checked by jsroot, which must read it as ROOT's own files.
 //
-// A tree holds one split collection, its first branch: the members'
-// fBranchCount points back at their master, whose position this writer
-// knows only when its record is the first TBranchElement of the TTree's.
+// A member's fBranchCount points back at its master, whose record is not
+// finished when the member's is written: the reference is ROOT's bare
+// object tag, the master's position, which groot's writer cannot give.
 
 // wBranch is one TBranchElement to write, with its entries' bytes.
 type wBranch struct {
@@ -35,6 +35,7 @@ type wBranch struct {
 	id, btype, stype      int32
 	max                   int32
 	offsets               bool // entries of variable size: baskets carry entry offsets
+	noData                bool // no baskets (a split object's own branch)
 	leaf                  wLeaf
 	subs                  []*wBranch
 	count                 *wBranch // fBranchCount: the master of a member
@@ -67,6 +68,10 @@ func (b *wBranch) writeBaskets(t *testing.T, f *riofs.File, tree string) {
 	}
 	n := len(b.entries)
 	b.first = []int64{0}
+	if b.noData {
+		b.first = []int64{int64(n)} // a split object's branch: its members hold the data
+		return
+	}
 	for start, i := 0, 0; start < n; i++ {
 		size := n
 		if len(b.perBasket) > 0 {
@@ -141,12 +146,19 @@ func (b *wBranch) writeBasket(t *testing.T, f *riofs.File, tree string, start, e
 	b.tot += int64(key.Nbytes())
 }
 
-// objects builds the records of b and its sub-branches.
-func (b *wBranch) object() *branchElem {
-	be := &branchElem{b: b}
+// object builds the records of b and its sub-branches; a member's
+// fBranchCount is the master above it.
+func (b *wBranch) object(classWritten *bool, master *branchElem) *branchElem {
+	be := &branchElem{b: b, classWritten: classWritten}
+	if b.btype == 31 || b.btype == 41 {
+		be.count = master
+	}
+	if b.btype == 3 || b.btype == 4 {
+		master = be
+	}
 	b.leaf.obj = &leafElem{l: &b.leaf}
 	for _, s := range b.subs {
-		be.subs = append(be.subs, s.object())
+		be.subs = append(be.subs, s.object(classWritten, master))
 	}
 	return be
 }
@@ -158,15 +170,22 @@ type branchElem struct {
 	// tag: where the master's record starts (its byte count), the
 	// position ROOT's object map knows it by.
 	tag int64
+	// classWritten is shared by a tree's branches: whether a record
+	// before this one named the class TBranchElement.
+	classWritten *bool
 }
 
 func (*branchElem) Class() string { return "TBranchElement" }
 
 func (be *branchElem) MarshalROOT(w *rbytes.WBuffer) (int, error) {
 	b := be.b
-	// The master is the record's first TBranchElement, so its class name
-	// precedes it: byte count, new-class tag, "TBranchElement\0".
-	be.tag = w.Pos() - 8 - int64(len("TBranchElement")+1)
+	// Before the record: its byte count and the class's tag, and, in the
+	// first TBranchElement record, the class's name.
+	be.tag = w.Pos() - 8
+	if !*be.classWritten {
+		*be.classWritten = true
+		be.tag -= int64(len("TBranchElement") + 1)
+	}
 	hdr := w.WriteHeader("TBranchElement", rvers.BranchElement)
 	// TBranch
 	bh := w.WriteHeader("TBranch", rvers.Branch)
@@ -343,13 +362,9 @@ func writeSplitFile(t *testing.T, path string, sinfos []rbytes.StreamerInfo, tre
 	if err := rootscan.AddFileStreamers(f, sinfos); err != nil {
 		t.Fatal(err)
 	}
-	for name, master := range trees {
-		master.writeBaskets(t, f, name)
-		top := master.object()
-		for _, s := range top.subs {
-			s.count = top
-		}
-		if err := f.Put(name, &wTree{name: name, entries: entries, top: []*branchElem{top}}); err != nil {
+	for name, top := range trees {
+		top.writeBaskets(t, f, name)
+		if err := f.Put(name, &wTree{name: name, entries: entries, top: []*branchElem{top.object(new(bool), nil)}}); err != nil {
 			t.Fatal(err)
 		}
 	}
