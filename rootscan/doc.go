@@ -187,7 +187,8 @@
 // # What is not read
 //
 // Maps of nested containers or of objects, members of split collections
-// that are not numbers (strings, objects, TRefs), other collections written member-wise,
+// that are std::strings, objects, TRefs or collections, other collections
+// written member-wise,
 // classes with strings or hand-written streamers (object.go reads the
 // other classes as STRUCTs and LISTs of them; leaflist.go the leaves of
 // leaf lists with variable-length leaves; stlmap.go maps of numbers,
