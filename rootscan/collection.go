@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"go-hep.org/x/hep/groot/rbytes"
+	"go-hep.org/x/hep/groot/rdict"
 	"go-hep.org/x/hep/groot/riofs"
 	"go-hep.org/x/hep/groot/rmeta"
 	"go-hep.org/x/hep/groot/rtree"
@@ -87,13 +88,12 @@ func memberElement(b rtree.Branch, info elementInfo, file *riofs.File) (rbytes.S
 		if info.id >= 0 && int(info.id) < len(elems) && elems[info.id].Name() == member {
 			return elems[info.id], ""
 		}
-		// A streamer of another version than the one fID counts in:
-		// the member of that name and of the branch's streamer type, as
-		// jsroot looks for it.
-		for _, e := range elems {
-			if e.Name() == member && int32(e.Type()) == info.stype {
-				return e, ""
-			}
+		// A streamer of another version than the one fID counts in, or
+		// a member of a base class named with the derived class: the
+		// member of that name and of the branch's streamer type, as
+		// jsroot looks for it, in the class and then in its bases.
+		if e := findMember(file, si, member, info.stype, 0); e != nil {
+			return e, ""
 		}
 	}
 	if info.element != nil && info.element.Name() == member {
@@ -103,6 +103,33 @@ func memberElement(b rtree.Branch, info elementInfo, file *riofs.File) (rbytes.S
 		return nil, fmt.Sprintf("no streamer info for class %s in the file", info.class)
 	}
 	return nil, fmt.Sprintf("class %s has no member %s at index %d", info.class, member, info.id)
+}
+
+// findMember looks for the element named member of streamer type stype
+// in si and, depth first, in the streamers of its base classes.
+func findMember(file *riofs.File, si rbytes.StreamerInfo, member string, stype int32, depth int) rbytes.StreamerElement {
+	if si == nil || depth > maxObjDepth {
+		return nil
+	}
+	for _, e := range si.Elements() {
+		if e.Name() == member && int32(e.Type()) == stype {
+			return e
+		}
+	}
+	if file == nil {
+		return nil
+	}
+	for _, e := range si.Elements() {
+		if _, ok := e.(*rdict.StreamerBase); !ok {
+			continue
+		}
+		if base, err := file.StreamerInfo(e.Name(), -1); err == nil {
+			if found := findMember(file, base, member, stype, depth+1); found != nil {
+				return found
+			}
+		}
+	}
+	return nil
 }
 
 // memberColumn types a member of a split collection (fType 31/41).

@@ -195,6 +195,9 @@ type splitFixture struct {
 	// genOffsets: the number members' second baskets are written without
 	// entry offsets, flagged for the reader to rebuild them (flag 80).
 	genOffsets bool
+	// derivedNamesBase: TObject's members name the element class
+	// (fClassName STrack, fID 0: the base's element), not TObject.
+	derivedNamesBase bool
 	// corrupt, if set, changes the bytes of member branch name at entry e.
 	corrupt func(branch string, e int, b []byte) []byte
 }
@@ -322,6 +325,10 @@ func (fx splitFixture) write(t *testing.T, path string) {
 	}
 	track := master("Track", "TClonesArray", "STrack", uint16(clones.ClassVersion()), uint32(clones.CheckSum()), 3, nTracks)
 	for i, mb := range tobjectMembers {
+		if fx.derivedNamesBase {
+			sub(track, 0, mb, "STrack", "", strack, nTracks)
+			continue
+		}
 		sub(track, i, mb, "TObject", "STrack", tobj, nTracks)
 	}
 	for i, mb := range trackMembers {
@@ -526,6 +533,22 @@ func TestSplitCollectionNested(t *testing.T) {
 		OR n."Track.fBits" IS DISTINCT FROM f."Track.fBits"`
 	if err := db.QueryRow(fmt.Sprintf(q, quote(file), quote(file))).Scan(&bad); err != nil || bad != 0 {
 		t.Errorf("nested Track differs from its members' lists in %d entries (%v)", bad, err)
+	}
+}
+
+// TestSplitCollectionBaseMembers: TObject's members found when their
+// branches name the element class and the base's index (the member is
+// then looked up in the class's bases by name and streamer type).
+func TestSplitCollectionBaseMembers(t *testing.T) {
+	fx := splitFixture{entries: 9, perBasket: []int{4}, derivedNamesBase: true}
+	file := writeFixture(t, fx, "bases.root")
+	cols := []string{"Track.fUniqueID", "Track.fBits"}
+	for e, row := range readColumns(t, quote(file), "T", cols) {
+		for i, c := range cols {
+			if w := fx.expected("T", c, e); !reflect.DeepEqual(row[i], w) {
+				t.Fatalf("%s at entry %d = %#v, want %#v", c, e, row[i], w)
+			}
+		}
 	}
 }
 
