@@ -34,8 +34,9 @@ import (
 // from the basket). The master branch's count is read alongside and each
 // entry's count must equal it (checkMasterCounts): a disagreement is an
 // error naming the file, branch and entry, never a misaligned row. A
-// basket written without entry offsets has them rebuilt from the master's
-// counts (genOffsets), as ROOT's TLeafElement does.
+// basket written without entry offsets (ROOT's kGenerateOffsetMap), or a
+// branch that stores none (fEntryOffsetLen 0), has them rebuilt from the
+// master's counts (genOffsets), as ROOT's TLeafElement does.
 //
 // TObject's fBits (ROOT's kBits) is 4 bytes per element, and 2 more, a
 // process id, for an element marked kIsReferenced (a TRef points to it:

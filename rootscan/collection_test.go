@@ -195,6 +195,9 @@ type splitFixture struct {
 	// genOffsets: the number members' second baskets are written without
 	// entry offsets, flagged for the reader to rebuild them (flag 80).
 	genOffsets bool
+	// noOffsetTables: the number members' branches store no entry
+	// offsets at all (fEntryOffsetLen 0, no table after the entries).
+	noOffsetTables bool
 	// derivedNamesBase: TObject's members name the element class
 	// (fClassName STrack, fID 0: the base's element), not TObject.
 	derivedNamesBase bool
@@ -317,9 +320,10 @@ func (fx splitFixture) write(t *testing.T, path string) {
 		if fx.genOffsets && mb.typ != rmeta.Bits && mb.typ != rmeta.TString && mb.refused == "" {
 			gen = map[int]bool{1: true}
 		}
+		offsets := !(fx.noOffsetTables && mb.typ != rmeta.Bits && mb.typ != rmeta.TString && mb.refused == "")
 		m.subs = append(m.subs, &wBranch{name: name, title: mb.name, class: class, parent: parent, genOffsets: gen,
 			clsver: uint16(si.ClassVersion()), chksum: uint32(si.CheckSum()),
-			id: int32(id), btype: m.btype*10 + 1, stype: int32(mb.typ), offsets: true,
+			id: int32(id), btype: m.btype*10 + 1, stype: int32(mb.typ), offsets: offsets,
 			entries: memberEntries(name, n, write), perBasket: fx.perBasket,
 			leaf: wLeaf{name: name, title: lname + "[" + m.name + "_]", len: max(1, mb.arr), lenType: lenType, ltype: int32(mb.typ), count: &m.leaf}})
 	}
@@ -501,6 +505,19 @@ func TestSplitCollectionMembers(t *testing.T) {
 func TestSplitCollectionGeneratedOffsets(t *testing.T) {
 	fx := splitFixture{entries: 17, perBasket: []int{4, 6}, genOffsets: true}
 	file := writeFixture(t, fx, "genoffsets.root")
+	// And branches that store no offsets at all (fEntryOffsetLen 0).
+	nt := splitFixture{entries: 17, perBasket: []int{4, 6}, noOffsetTables: true}
+	ntFile := writeFixture(t, nt, "notables.root")
+	for _, tree := range []string{"T", "V"} {
+		cols := supportedMembers(t, ntFile, tree)
+		for e, row := range readColumns(t, quote(ntFile), tree, cols) {
+			for i, c := range cols {
+				if w := nt.expected(tree, c, e); !reflect.DeepEqual(row[i], w) {
+					t.Fatalf("no offset tables: tree %s: %s at entry %d = %#v, want %#v", tree, c, e, row[i], w)
+				}
+			}
+		}
+	}
 	for _, tree := range []string{"T", "V"} {
 		cols := supportedMembers(t, file, tree)
 		rows := readColumns(t, quote(file), tree, cols)

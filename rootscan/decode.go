@@ -57,9 +57,13 @@ func (r *columnReader) load(entry int64) error {
 		return r.errorf(entry, "no basket holds entry %d (branch has %d baskets)", entry, n)
 	}
 	var b basket
+	// A split collection's member whose branch stores no entry offsets
+	// (fEntryOffsetLen 0) has them rebuilt from its master's counts.
+	noTable := r.col.master != nil && r.col.layout == layoutJagged && bt.offsetLen == 0
+	wantOffsets := r.col.layout != layoutFixed && !noTable
 	if e := bt.embeddedAt(i); e != nil {
 		var err error
-		if b, err = r.bufs.decodeEmbedded(e, r.col.layout != layoutFixed); err != nil {
+		if b, err = r.bufs.decodeEmbedded(e, wantOffsets); err != nil {
 			return r.basketErrorf(i, "%v", err)
 		}
 	} else {
@@ -75,7 +79,7 @@ func (r *columnReader) load(entry int64) error {
 			return r.basketErrorf(i, "reading %d bytes at offset %d: %v", size, bt.seek[i], err)
 		}
 		var err error
-		if b, err = r.bufs.decode(raw, r.col.layout != layoutFixed); err != nil {
+		if b, err = r.bufs.decode(raw, wantOffsets); err != nil {
 			return r.basketErrorf(i, "%v (%d bytes at offset %d)", err, size, bt.seek[i])
 		}
 	}
@@ -92,6 +96,9 @@ func (r *columnReader) load(entry int64) error {
 	}
 	full := b.entries == int(want)
 	b.entries = int(want)
+	if noTable {
+		b.genOffsets = true
+	}
 	if b.genOffsets {
 		if err := r.genOffsets(&b, full); err != nil {
 			return r.basketErrorf(i, "%v", err)
