@@ -263,10 +263,15 @@ func (fx splitFixture) write(t *testing.T, path string) {
 	}
 
 	nt := fx.entries
-	counts := func(n func(int) int) [][]byte {
+	counts := func(name string, n func(int) int) [][]byte {
 		var out [][]byte
-		for e := range nt {
-			out = append(out, binary.BigEndian.AppendUint32(nil, uint32(n(fx.firstEntry+e))))
+		for i := range nt {
+			e := fx.firstEntry + i
+			b := binary.BigEndian.AppendUint32(nil, uint32(n(e)))
+			if fx.corrupt != nil {
+				b = fx.corrupt(name, e, b)
+			}
+			out = append(out, b)
 		}
 		return out
 	}
@@ -292,7 +297,7 @@ func (fx splitFixture) write(t *testing.T, path string) {
 			mx = max(mx, n(fx.firstEntry+e))
 		}
 		return &wBranch{name: name, title: name + "_", class: class, clones: clones, clsver: clsver, chksum: chksum,
-			id: -1, btype: btype, stype: -1, max: int32(mx), entries: counts(n), perBasket: []int{5},
+			id: -1, btype: btype, stype: -1, max: int32(mx), entries: counts(name, n), perBasket: []int{5},
 			leaf: wLeaf{name: name + "_", title: name + "_", len: 1, lenType: 4, ltype: 3}}
 	}
 	sub := func(m *wBranch, id int, mb collMember, class, parent string, si rbytes.StreamerInfo, n func(int) int) {
@@ -348,7 +353,7 @@ func (fx splitFixture) write(t *testing.T, path string) {
 		id: -1, stype: -1, noData: true, entries: make([][]byte, nt),
 		leaf: wLeaf{name: "event", title: "event", ltype: -1}}
 	event.subs = append(event.subs, &wBranch{name: "fNtrack", title: "fNtrack", class: "SEvent", clsver: 2, chksum: 0x53455654,
-		id: 0, stype: int32(rmeta.Int), entries: counts(nTracks), perBasket: []int{6},
+		id: 0, stype: int32(rmeta.Int), entries: counts("fNtrack", nTracks), perBasket: []int{6},
 		leaf: wLeaf{name: "fNtrack", title: "fNtrack", len: 1, lenType: 4, ltype: int32(rmeta.Int)}})
 	evTracks := master("fTracks", "TClonesArray", "STrack", uint16(clones.ClassVersion()), uint32(clones.CheckSum()), 3, nTracks)
 	evTracks.parent, evTracks.id, evTracks.stype = "SEvent", 1, int32(rmeta.Objectp)
@@ -596,35 +601,48 @@ func TestSplitCollectionHostile(t *testing.T) {
 		name, col string
 		corrupt   func(branch string, e int, b []byte) []byte
 		want      string
+		noTables  bool // members store no entry offsets: the master's counts place them
 	}{
+		{"master counts past the basket", "Track.PT", func(br string, e int, b []byte) []byte {
+			if br == "Track" && e == 3 {
+				return binary.BigEndian.AppendUint32(nil, 1000)
+			}
+			return b
+		}, `corrupt basket: counter "Track" gives 1000 elements at entry 3`, true},
+		{"negative master count", "Hits.x", func(br string, e int, b []byte) []byte {
+			if br == "Hits" && e == 7 {
+				return binary.BigEndian.AppendUint32(nil, 0xffffffff)
+			}
+			return b
+		}, `entry 7: corrupt basket: 1 elements in the entry's bytes, but the collection's branch "Hits" counts -1`, false},
 		{"truncated element", "Track.PT", func(br string, e int, b []byte) []byte {
 			if br == "Track.PT" && e == 6 {
 				return b[:len(b)-2]
 			}
 			return b
-		}, "entry 6: corrupt basket: 10 bytes is not a whole number of 4-byte items"},
+		}, "entry 6: corrupt basket: 10 bytes is not a whole number of 4-byte items", false},
 		{"count disagrees with the master", "Hits.e", func(br string, e int, b []byte) []byte {
 			if br == "Hits.e" && e == 9 {
 				return b[:len(b)-8]
 			}
 			return b
-		}, `entry 9: corrupt basket: 1 elements in the entry's bytes, but the collection's branch "Hits" counts 2`},
+		}, `entry 9: corrupt basket: 1 elements in the entry's bytes, but the collection's branch "Hits" counts 2`, false},
 		{"string past the entry", "Track.Name", func(br string, e int, b []byte) []byte {
 			if br == "Track.Name" && e == 2 {
 				return b[:len(b)-1]
 			}
 			return b
-		}, "entry 2: corrupt basket: string of 4 bytes past the entry"},
+		}, "entry 2: corrupt basket: string of 4 bytes past the entry", false},
 		{"process id missing", "Track.fBits", func(br string, e int, b []byte) []byte {
 			if br == "Track.fBits" && e == 5 {
 				return b[:len(b)-2]
 			}
 			return b
-		}, "entry 5: corrupt basket: referenced object's process id past the entry"},
+		}, "entry 5: corrupt basket: referenced object's process id past the entry", false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			fx := splitFixture{entries: 14, perBasket: []int{5}, referenced: true, corrupt: tc.corrupt}
+			fx := splitFixture{entries: 14, perBasket: []int{5}, referenced: true, corrupt: tc.corrupt, noOffsetTables: tc.noTables}
 			file := writeFixture(t, fx, "bad.root")
 			tree := "T"
 			if strings.HasPrefix(tc.col, "Hits") {
