@@ -74,10 +74,17 @@ func memberElement(b rtree.Branch, info elementInfo, file *riofs.File) (rbytes.S
 	if i := strings.LastIndexByte(member, '.'); i >= 0 {
 		member = member[i+1:]
 	}
+	// The class's streamer at the version the branch was written with:
+	// a file may hold several versions (groot's look-up gives the first).
 	var si rbytes.StreamerInfo
 	if file != nil {
-		var err error
-		if si, err = file.StreamerInfo(info.class, info.clsver); err != nil {
+		for _, s := range file.StreamerInfos() {
+			if s.Name() == info.class && s.ClassVersion() == info.clsver {
+				si = s
+				break
+			}
+		}
+		if si == nil {
 			si, _ = file.StreamerInfo(info.class, -1)
 		}
 	}
@@ -155,6 +162,14 @@ func memberColumn(c *column, b rtree.Branch, info elementInfo, file *riofs.File,
 	c.rootType = "TBranchElement " + elem.TypeName()
 	c.master = master
 	t := elem.Type()
+	// The branch's streamer type is what was written; an element of
+	// another version of the class that says otherwise cannot type it.
+	// (Numbers only: an STL member's element says kStreamer where its
+	// branch says kSTL.)
+	if t < rmeta.Object && info.stype >= 0 && int32(t) != info.stype && !(t == rmeta.Bool && info.stype == int32(rmeta.UChar)) {
+		refuse("its streamer type %d differs from member %s's (%d) in the file's class %s", info.stype, elem.Name(), t, info.class)
+		return
+	}
 	switch {
 	case t == rmeta.Bits && elem.ArrayLen() <= 1:
 		c.layout, c.enc = layoutBitsList, encU32
