@@ -57,9 +57,13 @@ func (r *columnReader) load(entry int64) error {
 		return r.errorf(entry, "no basket holds entry %d (branch has %d baskets)", entry, n)
 	}
 	var b basket
+	// A split collection's member whose branch stores no entry offsets
+	// (fEntryOffsetLen 0) has them rebuilt from its master's counts.
+	noTable := r.col.master != nil && r.col.layout == layoutJagged && bt.offsetLen == 0
+	wantOffsets := r.col.layout != layoutFixed && !noTable
 	if e := bt.embeddedAt(i); e != nil {
 		var err error
-		if b, err = r.bufs.decodeEmbedded(e, r.col.layout != layoutFixed); err != nil {
+		if b, err = r.bufs.decodeEmbedded(e, wantOffsets); err != nil {
 			return r.basketErrorf(i, "%v", err)
 		}
 	} else {
@@ -75,7 +79,7 @@ func (r *columnReader) load(entry int64) error {
 			return r.basketErrorf(i, "reading %d bytes at offset %d: %v", size, bt.seek[i], err)
 		}
 		var err error
-		if b, err = r.bufs.decode(raw, r.col.layout != layoutFixed); err != nil {
+		if b, err = r.bufs.decode(raw, wantOffsets); err != nil {
 			return r.basketErrorf(i, "%v (%d bytes at offset %d)", err, size, bt.seek[i])
 		}
 	}
@@ -92,6 +96,9 @@ func (r *columnReader) load(entry int64) error {
 	}
 	full := b.entries == int(want)
 	b.entries = int(want)
+	if noTable {
+		b.genOffsets = true
+	}
 	if b.genOffsets {
 		if err := r.genOffsets(&b, full); err != nil {
 			return r.basketErrorf(i, "%v", err)
@@ -113,21 +120,22 @@ func (r *columnReader) genOffsets(b *basket, full bool) error {
 	if c.layout != layoutJagged {
 		return fmt.Errorf("%w: entry offsets missing for a branch that cannot regenerate them", errCorrupt)
 	}
-	var cc *column
-	for _, o := range r.file.cols {
-		if o.path == c.count {
-			cc = o
-			break
+	// A member of a split collection is counted by its master branch.
+	cc, count := c.master, c.count
+	if cc != nil {
+		count = cc.path
+	} else {
+		for _, o := range r.file.cols {
+			if o.path == c.count {
+				cc = o
+				break
+			}
 		}
 	}
 	if cc == nil || cc.layout != layoutFixed || len(cc.dims) != 0 || cc.enc < encI8 || cc.enc > encU64 {
-		return fmt.Errorf("basket stores no entry offsets and its counter branch %q cannot give them", safeText(c.count))
+		return fmt.Errorf("basket stores no entry offsets and its counter branch %q cannot give them", safeText(count))
 	}
-	if r.counter == nil {
-		r.counter = newColumnReader(cc, r.file)
-	} else if r.counter.col != cc || r.counter.file != r.file {
-		r.counter.reset(cc, r.file)
-	}
+	r.counterReader(cc)
 	n := b.entries
 	if cap(r.bufs.offsets) < n+1 {
 		r.bufs.offsets = make([]int32, n+1)
@@ -146,14 +154,14 @@ func (r *columnReader) genOffsets(b *basket, full bool) error {
 		v := countValue(cc.enc, r.counter.cur.data[at:at+size])
 		offs[k] = int32(pos)
 		if v < 0 || v > end || pos+v*elem > end {
-			return fmt.Errorf("%w: counter %q gives %d elements at entry %d, past the basket's %d bytes", errCorrupt, safeText(c.count), v, e, end)
+			return fmt.Errorf("%w: counter %q gives %d elements at entry %d, past the basket's %d bytes", errCorrupt, safeText(count), v, e, end)
 		}
 		pos += v * elem
 	}
 	// The basket may hold entries past the tree's count (load reads
 	// only the ones the table gives it); all of them must fill it.
 	if pos != end && full {
-		return fmt.Errorf("%w: counter %q gives %d bytes of entries, the basket holds %d", errCorrupt, safeText(c.count), pos, end)
+		return fmt.Errorf("%w: counter %q gives %d bytes of entries, the basket holds %d", errCorrupt, safeText(count), pos, end)
 	}
 	offs[n] = int32(pos)
 	b.offsets = offs
@@ -270,6 +278,10 @@ func (r *columnReader) fill(v capi.Vector, entry int64, n int) error {
 		return r.fillLeafListVar(v, entry, n)
 	case layoutMap:
 		return r.fillMaps(v, entry, n)
+	case layoutBitsList:
+		return r.fillBitsList(v, entry, n)
+	case layoutStringList:
+		return r.fillStringList(v, entry, n)
 	}
 	return fmt.Errorf("read_root: branch %q cannot be read: %s", c.name, c.why)
 }
@@ -403,13 +415,23 @@ func (r *columnReader) fillListTo(v capi.Vector, field int, lead *columnReader, 
 				segItems += items
 			}
 		}
+		// A split collection's member: its counts must be its master's.
+		if c.master != nil {
+			if err := r.checkMasterCounts(first, ents[row:row+k]); err != nil {
+				return err
+			}
+		}
 		if lead == nil {
 			if err := v.ListReserve(total + segItems); err != nil {
 				return err
 			}
 		} else if bad := firstMismatch(ents[row:row+k], entries[row:row+k]); bad >= 0 {
+			count := c.count
+			if c.master != nil {
+				count = c.master.path
+			}
 			return r.errorf(r.cur.first+int64(first+bad), "%d elements, but branch %q of the same collection has %d (both counted by %q): the collection's fields would not line up",
-				ents[row+bad].Length, lead.col.name, entries[row+bad].Length, safeText(c.count))
+				ents[row+bad].Length, lead.col.name, entries[row+bad].Length, safeText(count))
 		}
 		child := v.ListChild()
 		if field >= 0 {

@@ -158,6 +158,27 @@
 // to be reported. Text from the file reaches messages and VARCHARs as
 // valid UTF-8.
 //
+// # Members of split collections
+//
+// A TClonesArray or std::vector<Class> written split (Delphes' Jet,
+// Electron ...) is a master branch (fType 3/4) holding each entry's
+// element count, and one branch per member of the element class (fType
+// 31/41) holding that member of the entry's elements back to back
+// (collection.go). A member that is a number or a fixed array of numbers
+// (Double32_t and Float16_t with their ranges included) is a LIST column
+// named like any split member ("Jet.PT", "Jet.fUniqueID", "Track.Cov" of
+// type FLOAT[5][]), read by the jagged decoder from the entry offsets of
+// its baskets; each entry's count is checked against the master's, which
+// also rebuilds offsets for baskets written without them. TObject's fBits
+// carries a process id after a referenced object's, so it is parsed
+// element by element, as is a TString member (VARCHAR[]). The master is not a column of its own: like a split
+// object's branch, it holds the members, and a member list's length is
+// its count (Delphes also writes it as Jet_size). With nest := true the
+// number members are grouped into one column named by the master, Jet
+// STRUCT(PT, Eta, ...)[], as NanoAOD collections are. String, object, TRef,
+// pointer and nested collection members are refused, each with its reason
+// (std::string members too: not read yet).
+//
 // # Provenance
 //
 // Every table ends with _file (the file a row came from) and _entry (the
@@ -165,8 +186,9 @@
 //
 // # What is not read
 //
-// Maps of nested containers or of objects, members of split TClonesArrays
-// and STL collections of objects, other collections written member-wise,
+// Maps of nested containers or of objects, members of split collections
+// that are std::strings, objects, TRefs or collections, other collections
+// written member-wise,
 // classes with strings or hand-written streamers (object.go reads the
 // other classes as STRUCTs and LISTs of them; leaflist.go the leaves of
 // leaf lists with variable-length leaves; stlmap.go maps of numbers,

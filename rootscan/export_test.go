@@ -1,6 +1,11 @@
 package rootscan
 
-import "github.com/hepsql/hepsql/rootio/compress"
+import (
+	"go-hep.org/x/hep/groot/rbytes"
+	"go-hep.org/x/hep/groot/riofs"
+
+	"github.com/hepsql/hepsql/rootio/compress"
+)
 
 // SetUnitSizes changes how entries are split among threads, so that tests
 // can make units start inside baskets; it returns a function restoring the
@@ -74,4 +79,11 @@ func BasketSpans(name, tree string) ([]BasketSpan, error) {
 		}
 	}
 	return spans, nil
+}
+
+// AddFileStreamers puts sinfos into the streamer list groot writes into
+// rf at Close, for tests that write classes of their own (groot's
+// RegisterStreamer skips a class its global registry already holds).
+func AddFileStreamers(rf *riofs.File, sinfos []rbytes.StreamerInfo) error {
+	return prependFileStreamers(rf, sinfos)
 }

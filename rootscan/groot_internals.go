@@ -187,6 +187,8 @@ type elementInfo struct {
 	btype    int32                  // fType: 0 top-level/member, 3/31 TClonesArray, 4/41 STL
 	stype    int32                  // fStreamerType
 	id       int32                  // fID: the member's index in its class's streamer (negative for a whole object)
+	clsver   int                    // fClassVersion: the version of class's streamer the branch was written with
+	clones   string                 // fClonesName: the class of a collection's elements (fType 3/4)
 	element  rbytes.StreamerElement // streamer element of a member branch, or nil
 	streamer rbytes.StreamerInfo    // streamer of the class, or nil
 }
@@ -204,6 +206,14 @@ func readElementInfo(b rtree.Branch) (elementInfo, error) {
 		return e, err
 	}
 	if e.id, err = fieldAs[int32](b, "id"); err != nil {
+		return e, err
+	}
+	clsver, err := fieldAs[uint16](b, "clsver")
+	if err != nil {
+		return e, err
+	}
+	e.clsver = int(clsver)
+	if e.clones, err = fieldAs[string](b, "clones"); err != nil {
 		return e, err
 	}
 	f, err := unexportedField(reflect.ValueOf(b), "estreamer")

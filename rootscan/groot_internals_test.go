@@ -403,6 +403,13 @@ func checkElementInfo(t *testing.T, what string, rf *riofs.File, b rtree.Branch)
 	if !slices.Contains([]int32{-1, 0, 1, 2, 3, 4, 31, 41}, info.btype) {
 		t.Errorf("%s: fType %d is none of ROOT's", what, info.btype)
 	}
+	// A split collection's master names its elements' class.
+	if (info.btype == 3 || info.btype == 4) && info.clones == "" {
+		t.Errorf("%s: split collection (fType %d) without fClonesName", what, info.btype)
+	}
+	if info.clsver < 0 || info.clsver > 0xffff {
+		t.Errorf("%s: fClassVersion %d", what, info.clsver)
+	}
 	if info.streamer != nil {
 		// The streamer of a container with a custom allocator is the
 		// plain container's ("vector<float>" for vector<float,A>).

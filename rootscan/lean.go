@@ -702,7 +702,9 @@ func leanMeta(cf *countingFile, tree string, want *leanWant) (*fileMeta, error) 
 	copies := make([]column, len(want.cols))
 	for i, sc := range want.cols {
 		c, ok := found[sc.path]
-		if !ok || sc.leanSig == "" || sc.leanSig != c.sig {
+		// (A split collection's member, whose master is a column of its
+		// own file, has no signature: groot parses such files.)
+		if !ok || sc.leanSig == "" || sc.leanSig != c.sig || sc.master != nil {
 			return nil, fmt.Errorf("%w: branch %q differs from the first file's", errNotLean, sc.path)
 		}
 		copies[i] = *sc

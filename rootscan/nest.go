@@ -72,8 +72,16 @@ func outputs(cols []*column, nest bool) []output {
 }
 
 // collectionOf is the NanoAOD collection a column belongs to ("Jet" for
-// Jet_pt[nJet]), or "".
+// Jet_pt[nJet]), or "". A member of a split TClonesArray or
+// std::vector<Class> (collection.go) belongs to its master ("Jet" for
+// Jet.PT), but for TObject's fBits, which is parsed element by element.
 func collectionOf(c *column) string {
+	if m := c.master; m != nil {
+		if c.layout != layoutJagged || len(c.name) <= len(m.path)+1 || !strings.HasPrefix(c.name, m.path+".") {
+			return ""
+		}
+		return m.path
+	}
 	if c.layout != layoutJagged || len(c.count) < 2 || c.count[0] != 'n' {
 		return ""
 	}

@@ -93,6 +93,8 @@ const (
 	layoutObjectList         // a collection of whole objects, read as a LIST of STRUCTs (object.go)
 	layoutLeafListVar        // a leaf of a leaf list with variable-length leaves (leaflist.go)
 	layoutMap                // std::map<K, V> of numbers and strings, as MAP(K, V) (stlmap.go)
+	layoutBitsList           // TObject::fBits of a split collection's elements (collection.go)
+	layoutStringList         // a TString member of a split collection's elements (collection.go)
 )
 
 // column is one SQL column of a tree: where its bytes are and how to decode
@@ -123,6 +125,9 @@ type column struct {
 	// elements (from the leaf's title, "Jet_pt[nJet]"); its values give
 	// the entries' sizes in a basket written without entry offsets.
 	count string
+	// master: for a member of a split collection (collection.go), the
+	// collection's master branch, whose entries count the elements.
+	master *column
 	// obj: for layoutObject, how the class is streamed.
 	obj *objShape
 	// llist, llIdx: for layoutLeafListVar, the branch's leaves and which
@@ -236,12 +241,26 @@ func titleDims(title string) []int {
 func columnsOf(t rtree.Tree, guard *streamerGuard) ([]*column, error) {
 	var cols []*column
 	file := treeFile(t) // for the streamers of whole objects (object.go)
-	var walk func(b rtree.Branch, prefix string) error
-	walk = func(b rtree.Branch, prefix string) error {
+	// master: the split collection (fType 3/4) above b, if any.
+	var walk func(b rtree.Branch, prefix string, master *column) error
+	walk = func(b rtree.Branch, prefix string, master *column) error {
 		name := memberName(prefix, b.Name())
 		if subs := b.Branches(); len(subs) > 0 {
+			if b.Class() == "TBranchElement" {
+				info, err := readElementInfo(b)
+				if err != nil {
+					return err
+				}
+				if info.btype == 3 || info.btype == 4 {
+					bt, err := readBasketTable(b)
+					if err != nil {
+						return err
+					}
+					master = masterColumn(b, name, bt)
+				}
+			}
 			for _, sb := range subs {
-				if err := walk(sb, name); err != nil {
+				if err := walk(sb, name, master); err != nil {
 					return err
 				}
 			}
@@ -253,7 +272,7 @@ func columnsOf(t rtree.Tree, guard *streamerGuard) ([]*column, error) {
 		}
 		leaves := b.Leaves()
 		if b.Class() == "TBranchElement" {
-			c, err := elementColumn(b, guard, file)
+			c, err := elementColumn(b, guard, file, master)
 			if err != nil {
 				return err
 			}
@@ -287,7 +306,7 @@ func columnsOf(t rtree.Tree, guard *streamerGuard) ([]*column, error) {
 		return nil
 	}
 	for _, b := range t.Branches() {
-		if err := walk(b, ""); err != nil {
+		if err := walk(b, "", nil); err != nil {
 			return nil, fmt.Errorf("branch %q: %w", b.Name(), err)
 		}
 	}
@@ -320,11 +339,20 @@ func uniqueNames(cols []*column) {
 // memberName names a sub-branch column "parent.member". ROOT names split
 // members either "member" or "parent.member" (and array members
 // "member[10]"); both become the same dotted path without the dimensions.
+// Under a top-level branch whose name ends with a dot ("X.", as CMS's
+// EDM writes), every descendant's name starts with the full path
+// ("X.obj.chi2_"), which is then the column's name.
 func memberName(parent, branch string) string {
 	if i := strings.IndexByte(branch, '['); i >= 0 {
 		branch = branch[:i]
 	}
 	if parent == "" {
+		return branch
+	}
+	if p := strings.TrimSuffix(parent, "."); p != "" {
+		parent = p
+	}
+	if strings.HasPrefix(branch, parent+".") {
 		return branch
 	}
 	short := parent
@@ -449,13 +477,13 @@ func packingOf(elm rbytes.StreamerElement) packing {
 }
 
 // elementColumn maps a TBranchElement (a class member or an STL container).
-func elementColumn(b rtree.Branch, guard *streamerGuard, file *riofs.File) (*column, error) {
+func elementColumn(b rtree.Branch, guard *streamerGuard, file *riofs.File, master *column) (*column, error) {
 	info, err := readElementInfo(b)
 	if err != nil {
 		return nil, err
 	}
 	baseMember(b, &info)
-	c, err := elementColumnOf(b, info, file)
+	c, err := elementColumnOf(b, info, file, master)
 	if err != nil || guard == nil {
 		return c, err
 	}
@@ -512,7 +540,7 @@ func baseMember(b rtree.Branch, info *elementInfo) {
 }
 
 // elementColumnOf maps a TBranchElement from what it says of its type.
-func elementColumnOf(b rtree.Branch, info elementInfo, file *riofs.File) (*column, error) {
+func elementColumnOf(b rtree.Branch, info elementInfo, file *riofs.File, master *column) (*column, error) {
 	c := &column{name: b.Name()}
 	cxx := info.class
 	var arrayLen int
@@ -521,10 +549,16 @@ func elementColumnOf(b rtree.Branch, info elementInfo, file *riofs.File) (*colum
 		arrayLen = info.element.ArrayLen()
 	}
 	c.rootType = "TBranchElement " + cxx
-	// Members of split TClonesArrays and STL collections (fType 31/41) are
-	// stored member-wise across objects; not decoded yet.
-	if info.btype == 31 || info.btype == 41 || info.btype == 3 || info.btype == 4 {
-		c.layout, c.why = layoutUnsupported, fmt.Sprintf("member of a split collection (%s)", cxx)
+	// Members of split TClonesArrays and STL collections (fType 31/41)
+	// are stored member-wise across the elements (collection.go).
+	if info.btype == 31 || info.btype == 41 {
+		memberColumn(c, b, info, file, master)
+		return c, nil
+	}
+	// A split collection's master branch without members: nothing of
+	// its elements is stored in it.
+	if info.btype == 3 || info.btype == 4 {
+		c.layout, c.why = layoutUnsupported, fmt.Sprintf("split collection of %s without member branches", info.clones)
 		return c, nil
 	}
 	cxx = normalizeCxx(cxx)

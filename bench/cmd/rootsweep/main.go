@@ -118,6 +118,8 @@ func run(args []string) error {
 			"Where jsroot's values differ, groot's per-entry reader reads the branch too; when it gives hepsql's values the column is listed as "+
 			"jsroot's difference, not as a mismatch (uproot's HZZ-objects TVector2/TVector3 branches: jsroot reads their TObject part two bytes off; "+
 			"go-hep's pod-advanced leaf list: jsroot reads its counted leaves as one number each, ignoring their counts). "+
+			"A split collection's fBits whose values differ from the first referenced element on is listed so too: jsroot does not skip the "+
+			"process id ROOT writes after a referenced object's fBits (no groot reader exists for split collections). "+
 			"Every finding, tree by tree, goes to bench/results/rootsweep.txt (git-ignored).\n",
 			time.Now().UTC().Format("2006-01-02"), m.CPU, m.Commit, jsrootVersion(), len(files), sum)
 		if err := bench.WriteSectionUnder(c.readme, "## rootsweep: hepsql against jsroot over every ROOT file at hand", beginMarker, endMarker, block); err != nil {
@@ -304,6 +306,12 @@ func (s *sweep) tree(ctx context.Context, file string, t jsTree) {
 	jsBranches := map[string]bool{}
 	for _, b := range t.Branches {
 		jsBranches[b] = true
+		// A branch of a fixed array (Track.Cov[3], a member of a split
+		// TClonesArray) is a column without its dimensions; jsroot finds
+		// it by either name.
+		if i := strings.IndexByte(b, '['); i > 0 {
+			jsBranches[b[:i]] = true
+		}
 	}
 	read := map[string][]string{} // column → jsroot branch, then member path
 	args := []string{file, "values", t.Path, strconv.Itoa(s.cfg.entries)}
@@ -343,6 +351,33 @@ func (s *sweep) tree(ctx context.Context, file string, t jsTree) {
 		s.jsCannot += len(sup)
 		return
 	}
+	// A member whose parent jsroot cannot read whole (a split object
+	// whose own branch holds no baskets) is asked for by its dotted path,
+	// which jsroot resolves through the branches itself (event.fNtrack,
+	// event.fTracks.fPx).
+	retry := []string{file, "values", t.Path, strconv.Itoa(s.cfg.entries)}
+	for _, b := range sup {
+		if p := read[b.name]; len(p) > 1 && js.Branches[p[0]].Error != "" {
+			read[b.name] = []string{b.branch}
+			retry = append(retry, b.branch)
+		}
+	}
+	if len(retry) > 4 {
+		jctx, cancel := context.WithTimeout(ctx, s.cfg.timeout)
+		raw, err := jsroot.Dump(jctx, retry...)
+		cancel()
+		var more struct {
+			Branches map[string]struct {
+				Values []json.RawMessage
+				Error  string
+			}
+		}
+		if err == nil && json.Unmarshal(raw, &more) == nil {
+			for k, v := range more.Branches {
+				js.Branches[k] = v
+			}
+		}
+	}
 	for _, b := range sup {
 		path := read[b.name]
 		jb, ok := js.Branches[path[0]]
@@ -370,8 +405,7 @@ func (s *sweep) tree(ctx context.Context, file string, t jsTree) {
 			d.UseNumber()
 			d.Decode(&jv)
 			for _, m := range path[1:] {
-				o, _ := jv.(map[string]any)
-				jv = o[m]
+				jv = memberOf(jv, m)
 			}
 			s.comparedValues++
 			if why := compare(hcol[e], jv); why != "" {
@@ -380,6 +414,11 @@ func (s *sweep) tree(ctx context.Context, file string, t jsTree) {
 					first = fmt.Sprintf("entry %d: %s: hepsql %s, jsroot %s", e, why, short(fmt.Sprintf("%v", hcol[e])), short(string(jb.Values[e])))
 				}
 			}
+		}
+		if bad > 0 && ignoresPID(b, hcol, jb.Values) {
+			s.jsrootDiffers++
+			s.logf("tree %s: column %s (%s → %s): jsroot differs in %d entries, from the first referenced element on (it reads TObject::fBits without the process id ROOT writes after a referenced object's); first: %s", t.Path, b.name, b.rootType, b.sqlType, bad, first)
+			continue
 		}
 		if bad > 0 {
 			// A second independent reader settles it: when groot's
@@ -397,6 +436,65 @@ func (s *sweep) tree(ctx context.Context, file string, t jsTree) {
 			s.logf("tree %s: column %s (%s → %s): MISMATCH in %d entries; first: %s", t.Path, b.name, b.rootType, b.sqlType, bad, first)
 		}
 	}
+}
+
+// memberOf is member m of jsroot's value of an object, or, for a
+// collection of objects (a split TClonesArray read inside its parent
+// object), the list of each element's member m.
+func memberOf(v any, m string) any {
+	switch v := v.(type) {
+	case map[string]any:
+		return v[m]
+	case []any:
+		out := make([]any, len(v))
+		for i, x := range v {
+			out[i] = memberOf(x, m)
+		}
+		return out
+	}
+	return nil
+}
+
+// ignoresPID says whether every entry where jsroot's values of a split
+// collection's fBits column differ from hepsql's differs the way jsroot's
+// reading does: ROOT writes a 2-byte process id after the fBits of an
+// object a TRef points to (kIsReferenced, 0x10; TStreamerInfo's kBits),
+// which jsroot does not skip, so its values agree up to and including the
+// first referenced element and are shifted after it. hepsql's fixture
+// tests check that layout against a hand-written expectation.
+func ignoresPID(b branchRow, hcol []any, jvals []json.RawMessage) bool {
+	if !strings.HasSuffix(b.name, ".fBits") || b.sqlType != "UINTEGER[]" || len(jvals) != len(hcol) {
+		return false
+	}
+	for e, raw := range jvals {
+		var jv any
+		d := json.NewDecoder(bytes.NewReader(raw))
+		d.UseNumber()
+		if d.Decode(&jv) != nil {
+			return false
+		}
+		if compare(hcol[e], jv) == "" {
+			continue
+		}
+		h, _ := hcol[e].([]any)
+		j, _ := jv.([]any)
+		ref := -1
+		for i, x := range h {
+			if v, ok := x.(uint32); ok && v&0x10 != 0 {
+				ref = i
+				break
+			}
+		}
+		if ref < 0 || len(j) != len(h) {
+			return false
+		}
+		for i := 0; i <= ref; i++ {
+			if compare(h[i], j[i]) != "" {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // selected holds the first entries of every column of a SELECT *.
@@ -710,6 +808,6 @@ func (s *sweep) summary(c config, files int) string {
 		fmt.Fprintf(&b, "  %5d  %s\n", r.n, r.k)
 	}
 	fmt.Fprintf(&b, "columns compared           %d (%d values, first %d entries); %d columns jsroot cannot read\n", s.comparedCols, s.comparedValues, c.entries, s.jsCannot)
-	fmt.Fprintf(&b, "value mismatches           %d columns (and %d where jsroot differs but groot's reader gives hepsql's values)\n", s.mismatchCols, s.jsrootDiffers)
+	fmt.Fprintf(&b, "value mismatches           %d columns (and %d where jsroot differs but groot's reader, or ROOT's fBits layout, gives hepsql's values)\n", s.mismatchCols, s.jsrootDiffers)
 	return b.String()
 }

@@ -70,3 +70,31 @@ func TestFlatGo(t *testing.T) {
 		t.Errorf("flatGo([]float32) = %v", got)
 	}
 }
+
+// TestIgnoresPID: a split collection's fBits differing from jsroot's only
+// after its first referenced element is jsroot's reading; a difference
+// before it, or in an entry without a referenced element, is a mismatch.
+func TestIgnoresPID(t *testing.T) {
+	b := branchRow{name: "Track.fBits", sqlType: "UINTEGER[]"}
+	h := []any{[]any{uint32(1), uint32(0x10), uint32(1)}, []any{uint32(1)}}
+	for _, c := range []struct {
+		js   []string
+		want bool
+	}{
+		{[]string{"[1,16,66304]", "[1]"}, true},
+		{[]string{"[2,16,66304]", "[1]"}, false},
+		{[]string{"[1,16,1]", "[2]"}, false},
+		{[]string{"[1,16]", "[1]"}, false},
+	} {
+		raw := make([]json.RawMessage, len(c.js))
+		for i, s := range c.js {
+			raw[i] = json.RawMessage(s)
+		}
+		if got := ignoresPID(b, h, raw); got != c.want {
+			t.Errorf("ignoresPID(%v, %v) = %v, want %v", h, c.js, got, c.want)
+		}
+	}
+	if ignoresPID(branchRow{name: "Track.PT", sqlType: "UINTEGER[]"}, h, []json.RawMessage{json.RawMessage("[1,16,66304]"), json.RawMessage("[1]")}) {
+		t.Error("ignoresPID applies to a column other than fBits")
+	}
+}

@@ -1,0 +1,343 @@
+package rootscan
+
+import (
+	"encoding/binary"
+	"fmt"
+	"strings"
+
+	"go-hep.org/x/hep/groot/rbytes"
+	"go-hep.org/x/hep/groot/rdict"
+	"go-hep.org/x/hep/groot/riofs"
+	"go-hep.org/x/hep/groot/rmeta"
+	"go-hep.org/x/hep/groot/rtree"
+
+	"github.com/hepsql/hepsql/internal/capi"
+)
+
+// Members of split collections. A TClonesArray or an std::vector of
+// objects written with a split level (Delphes' Jet, Electron ...; ROOT's
+// Event tutorial's fTracks; user ntuples of split std::vector<MyClass>)
+// is a master branch (fType 3 for a TClonesArray, 4 for an STL
+// collection) whose entries hold the element count as an Int_t, and one
+// sub-branch per member of the element class (fType 31, 41): its entry
+// holds that member of the entry's N elements back to back, big-endian,
+// with no header (TStreamerInfo::WriteBufferClones / WriteBufferSTL over
+// the N objects). The sub-branch's fClassName is the class that declares
+// the member (the element class, or one of its bases: TObject's
+// fUniqueID and fBits), and fID the member's index in that class's
+// streamer.
+//
+// A member of a number type, or of a fixed array of them, is a LIST
+// column with one item per element, exactly as a counted leaf
+// (Jet_pt[nJet]) is: it is read by the jagged decoder (fillListTo), the
+// element count of an entry coming from its byte range (entry offsets
+// from the basket). The master branch's count is read alongside and each
+// entry's count must equal it (checkMasterCounts): a disagreement is an
+// error naming the file, branch and entry, never a misaligned row. A
+// basket written without entry offsets (ROOT's kGenerateOffsetMap), or a
+// branch that stores none (fEntryOffsetLen 0), has them rebuilt from the
+// master's counts (genOffsets), as ROOT's TLeafElement does.
+//
+// TObject's fBits (ROOT's kBits) is 4 bytes per element, and 2 more, a
+// process id, for an element marked kIsReferenced (a TRef points to it:
+// Delphes' particles, tracks and towers): its entries are parsed element
+// by element (fillBitsList), as are a TString member's (fillStringList,
+// a VARCHAR[] column).
+//
+// The master branch itself is not a column (it has sub-branches, as a
+// split object's branch has, and those are its columns); its count is
+// list length of any member. Members that are std::strings, objects not
+// split further, TRef/TRefArray, pointers to arrays and nested collections
+// are refused, each with its reason.
+
+// masterColumn is the internal column of a split collection's master
+// branch (fType 3/4): one Int_t per entry, the element count. It is not a
+// column of the table; its members check their counts against it.
+func masterColumn(b rtree.Branch, path string, bt basketTable) *column {
+	return &column{
+		name: path, path: path, rootType: "TBranchElement " + b.Title(),
+		layout: layoutFixed, enc: encI32, typ: capi.Scalar(capi.Integer), entrySize: 4,
+		element: true, baskets: bt,
+	}
+}
+
+// memberElement finds the streamer element a member branch (fType 31/41)
+// stores: element fID of the streamer of fClassName at the branch's class
+// version (or the file's latest), which must carry the branch's member
+// name. groot attaches elements to such branches by name within the
+// element class only, which misses members of its bases.
+func memberElement(b rtree.Branch, info elementInfo, file *riofs.File) (rbytes.StreamerElement, string) {
+	member := b.Name()
+	if i := strings.IndexByte(member, '['); i >= 0 {
+		member = member[:i]
+	}
+	if i := strings.LastIndexByte(member, '.'); i >= 0 {
+		member = member[i+1:]
+	}
+	// The class's streamer at the version the branch was written with:
+	// a file may hold several versions (groot's look-up gives the first).
+	var si rbytes.StreamerInfo
+	if file != nil {
+		for _, s := range file.StreamerInfos() {
+			if s.Name() == info.class && s.ClassVersion() == info.clsver {
+				si = s
+				break
+			}
+		}
+		if si == nil {
+			si, _ = file.StreamerInfo(info.class, -1)
+		}
+	}
+	if si == nil {
+		si = info.streamer
+	}
+	if si != nil && si.Name() == info.class {
+		elems := si.Elements()
+		if info.id >= 0 && int(info.id) < len(elems) && elems[info.id].Name() == member {
+			return elems[info.id], ""
+		}
+		// A streamer of another version than the one fID counts in, or
+		// a member of a base class named with the derived class: the
+		// member of that name and of the branch's streamer type, as
+		// jsroot looks for it, in the class and then in its bases.
+		if e := findMember(file, si, member, info.stype, 0); e != nil {
+			return e, ""
+		}
+	}
+	if info.element != nil && info.element.Name() == member {
+		return info.element, ""
+	}
+	if si == nil {
+		return nil, fmt.Sprintf("no streamer info for class %s in the file", info.class)
+	}
+	return nil, fmt.Sprintf("class %s has no member %s at index %d", info.class, member, info.id)
+}
+
+// findMember looks for the element named member of streamer type stype
+// in si and, depth first, in the streamers of its base classes.
+func findMember(file *riofs.File, si rbytes.StreamerInfo, member string, stype int32, depth int) rbytes.StreamerElement {
+	if si == nil || depth > maxObjDepth {
+		return nil
+	}
+	for _, e := range si.Elements() {
+		if e.Name() == member && int32(e.Type()) == stype {
+			return e
+		}
+	}
+	if file == nil {
+		return nil
+	}
+	for _, e := range si.Elements() {
+		if _, ok := e.(*rdict.StreamerBase); !ok {
+			continue
+		}
+		if base, err := file.StreamerInfo(e.Name(), -1); err == nil {
+			if found := findMember(file, base, member, stype, depth+1); found != nil {
+				return found
+			}
+		}
+	}
+	return nil
+}
+
+// memberColumn types a member of a split collection (fType 31/41).
+func memberColumn(c *column, b rtree.Branch, info elementInfo, file *riofs.File, master *column) {
+	kind := "TClonesArray"
+	if info.btype == 41 {
+		kind = "STL collection"
+	}
+	refuse := func(format string, args ...any) {
+		c.layout = layoutUnsupported
+		c.why = fmt.Sprintf("member of a split %s: ", kind) + fmt.Sprintf(format, args...)
+	}
+	if master == nil {
+		refuse("no master branch (fType %d) above it", info.btype/10)
+		return
+	}
+	elem, why := memberElement(b, info, file)
+	if elem == nil {
+		refuse("%s", why)
+		return
+	}
+	c.rootType = "TBranchElement " + elem.TypeName()
+	c.master = master
+	t := elem.Type()
+	// The branch's streamer type is what was written; an element of
+	// another version of the class that says otherwise cannot type it.
+	// (Numbers only: an STL member's element says kStreamer where its
+	// branch says kSTL.)
+	if t < rmeta.Object && info.stype >= 0 && int32(t) != info.stype && !(t == rmeta.Bool && info.stype == int32(rmeta.UChar)) {
+		refuse("its streamer type %d differs from member %s's (%d) in the file's class %s", info.stype, elem.Name(), t, info.class)
+		return
+	}
+	switch {
+	case t == rmeta.Bits && elem.ArrayLen() <= 1:
+		c.layout, c.enc = layoutBitsList, encU32
+		c.typ = capi.ListOf(capi.Scalar(capi.UInteger))
+		return
+	case t > rmeta.OffsetL && t < rmeta.OffsetP && t != rmeta.OffsetL+rmeta.Bits:
+		t -= rmeta.OffsetL
+		for _, d := range elem.ArrayDims() {
+			c.dims = append(c.dims, int(d))
+		}
+		if len(c.dims) == 0 {
+			c.dims = []int{elem.ArrayLen()}
+		}
+		if why := checkDims(c.dims); why != "" {
+			refuse("%s", why)
+			return
+		}
+		if n := c.elemsPerItem(); n != elem.ArrayLen() {
+			refuse("array dimensions %v do not make its %d elements", c.dims, elem.ArrayLen())
+			return
+		}
+	case t > rmeta.OffsetP && t < rmeta.Object:
+		refuse("pointer member %s (an array of its own length per element)", elem.TypeName())
+		return
+	}
+	enc, ok := basicEncodings[t]
+	if !ok {
+		cxx := normalizeCxx(elem.TypeName())
+		_, vec := vectorOf(cxx)
+		switch {
+		case t == rmeta.TString && elem.ArrayLen() <= 1:
+			// TString::Streamer per element: a length byte (255, then an
+			// Int_t, for 255 bytes or more) and the characters.
+			c.layout, c.typ = layoutStringList, capi.ListOf(capi.Scalar(capi.Varchar))
+		case stringTypes[cxx] || t == rmeta.TString || t == rmeta.STLstring || t == rmeta.CharStar:
+			refuse("string member %s (not read yet)", elem.TypeName())
+		case strings.HasPrefix(cxx, "TRef"):
+			refuse("reference member %s (a TRef is an object id, not data)", elem.TypeName())
+		case vec || t >= rmeta.STL && t < rmeta.Streamer:
+			refuse("nested collection member %s", elem.TypeName())
+		default:
+			refuse("member %s of type %s (%d)", elem.Name(), elem.TypeName(), t)
+		}
+		return
+	}
+	c.enc = enc
+	if enc == encF16 || enc == encD32 {
+		c.pack = packingOf(elem)
+	}
+	elemType := capi.Scalar(enc.sqlType())
+	for i := len(c.dims) - 1; i >= 0; i-- {
+		elemType = capi.ArrayOf(elemType, c.dims[i])
+	}
+	c.layout, c.typ = layoutJagged, capi.ListOf(elemType)
+}
+
+// counterReader returns r's reader of cc (a counter or a master branch)
+// in r's file, made or reset on first use.
+func (r *columnReader) counterReader(cc *column) *columnReader {
+	if r.counter == nil {
+		r.counter = newColumnReader(cc, r.file)
+	} else if r.counter.col != cc || r.counter.file != r.file {
+		r.counter.reset(cc, r.file)
+	}
+	return r.counter
+}
+
+// masterCount reads the element count the master branch gives entry e.
+func (r *columnReader) masterCount(e int64) (int64, error) {
+	m := r.counterReader(r.col.master)
+	if err := m.load(e); err != nil {
+		return 0, err
+	}
+	at := int(e-m.cur.first) * 4
+	return int64(int32(binary.BigEndian.Uint32(m.cur.data[at:]))), nil
+}
+
+// checkMasterCounts compares the element counts of entries [first,
+// first+len(ents)) of the current basket with the master branch's.
+func (r *columnReader) checkMasterCounts(first int, ents []capi.ListEntry) error {
+	for i, ent := range ents {
+		e := r.cur.first + int64(first+i)
+		n, err := r.masterCount(e)
+		if err != nil {
+			return err
+		}
+		if uint64(n) != ent.Length || n < 0 {
+			return r.errorf(e, "%v: %d elements in the entry's bytes, but the collection's branch %q counts %d", errCorrupt, ent.Length, safeText(r.col.master.path), n)
+		}
+	}
+	return nil
+}
+
+// fillBitsList writes a split collection's TObject::fBits member: per
+// element a UInt_t, followed by a 2-byte process id when the element is
+// referenced (kIsReferenced), so entries are parsed element by element.
+func (r *columnReader) fillBitsList(v capi.Vector, entry int64, n int) error {
+	entries := capi.Slice[capi.ListEntry](v, n)
+	return r.segments(entry, n, func(row, k, first int) error {
+		total := v.ListSize()
+		vals := r.counts[:0] // the segment's values, widened to int
+		for i := range k {
+			e := r.cur.first + int64(first+i)
+			b := r.entryBytes(first + i)
+			m := 0
+			for len(b) > 0 {
+				if len(b) < 4 {
+					return r.errorf(e, "%v: %d bytes left of a 4-byte fBits", errCorrupt, len(b))
+				}
+				bits := binary.BigEndian.Uint32(b)
+				b = b[4:]
+				if bits&kIsReferenced != 0 {
+					if len(b) < 2 {
+						return r.errorf(e, "%v: referenced object's process id past the entry", errCorrupt)
+					}
+					b = b[2:]
+				}
+				vals = append(vals, int(bits))
+				m++
+			}
+			entries[row+i] = capi.ListEntry{Offset: uint64(total + len(vals) - m), Length: uint64(m)}
+		}
+		r.counts = vals
+		if err := r.checkMasterCounts(first, entries[row:row+k]); err != nil {
+			return err
+		}
+		if err := v.ListReserve(total + len(vals)); err != nil {
+			return err
+		}
+		out := capi.Slice[uint32](v.ListChild(), total+len(vals))
+		for i, x := range vals {
+			out[total+i] = uint32(x)
+		}
+		return v.ListSetSize(total + len(vals))
+	})
+}
+
+// fillStringList writes a split collection's TString member: per element
+// a length-prefixed string, parsed in turn to the entry's end.
+func (r *columnReader) fillStringList(v capi.Vector, entry int64, n int) error {
+	r.strs, r.ends = r.strs[:0], r.ends[:0]
+	entries := capi.Slice[capi.ListEntry](v, n)
+	base := v.ListSize()
+	err := r.segments(entry, n, func(row, k, first int) error {
+		for i := range k {
+			e := r.cur.first + int64(first+i)
+			b := r.entryBytes(first + i)
+			at := len(r.ends)
+			for len(b) > 0 {
+				s, rest, err := readString(b)
+				if err != nil {
+					return r.errorf(e, "%v", err)
+				}
+				r.strs = append(r.strs, s...)
+				r.ends = append(r.ends, uint64(len(r.strs)))
+				b = rest
+			}
+			entries[row+i] = capi.ListEntry{Offset: uint64(base + at), Length: uint64(len(r.ends) - at)}
+		}
+		return r.checkMasterCounts(first, entries[row:row+k])
+	})
+	if err != nil {
+		return err
+	}
+	total := base + len(r.ends)
+	if err := v.ListReserve(total); err != nil {
+		return err
+	}
+	v.ListChild().AssignStrings(base, r.strs, r.ends)
+	return v.ListSetSize(total)
+}
