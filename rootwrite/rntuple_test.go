@@ -2,12 +2,35 @@ package rootwrite_test
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/hepsql/hepsql/internal/rntconform"
 	"github.com/hepsql/hepsql/internal/testfiles"
 )
+
+// checkConforms runs the independent RNTuple conformance checker (written
+// from the specification, validated on ROOT's files) over a written file.
+func checkConforms(t *testing.T, path string) *rntconform.Report {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := rntconform.Check(b)
+	for _, e := range rep.Errors {
+		t.Errorf("%s: %s", filepath.Base(path), e)
+	}
+	for _, w := range rep.Warnings {
+		t.Errorf("%s: ROOT's practice: %s", filepath.Base(path), w)
+	}
+	if len(rep.NTuples) != 1 {
+		t.Fatalf("%s: %d RNTuples", filepath.Base(path), len(rep.NTuples))
+	}
+	return rep
+}
 
 // The fields of the RNTuple the test writes, and what each must hold, as
 // an expression over the CMS sample.
@@ -45,6 +68,7 @@ func TestJSROOTReadsRNTuple(t *testing.T) {
 			if _, err := db.Exec(fmt.Sprintf(copyNTuple, cms, out, comp)); err != nil {
 				t.Fatal(err)
 			}
+			checkConforms(t, out)
 			got := queryRows(t, db, fmt.Sprintf(`SELECT "%s", PV_xyz, list_transform(Mu, m -> m.pt * 2) FROM read_root('%s') ORDER BY _entry`, strings.Join(names, `", "`), out))
 			compareRows(t, "read_root", append(names, "PV_xyz", "Mu.pt"), want, got)
 

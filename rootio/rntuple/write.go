@@ -264,6 +264,9 @@ func (wr *Writer) WriteCluster(arrays []Array) error {
 		}
 		n = arrays[i].Len
 	}
+	if n == 0 {
+		return nil // ROOT writes no empty clusters
+	}
 	if wr.hdrLen == 0 {
 		if err := wr.writeHeader(); err != nil {
 			return err
@@ -278,20 +281,53 @@ func (wr *Writer) WriteCluster(arrays []Array) error {
 		col = next
 	}
 	cl := wcluster{first: wr.entries, entries: int64(n), pages: make([][]wpage, len(wr.cols)), offsets: make([]int64, len(wr.cols))}
+	// As ROOT does, a cluster's pages go into one RBlob (another one
+	// past maxBlobBatch bytes); locators name offsets inside it.
+	type batch struct {
+		b      []byte
+		length int64 // uncompressed: the key's object length
+	}
+	batches := []batch{{}}
+	var where [][2]int // per page: column, page
+	var inBatch []int
 	for ci := range wr.cols {
 		c := &wr.cols[ci]
 		cl.offsets[ci] = c.first
 		total := c.data.len()
 		for from := 0; from < total; from += wr.opts.PageElements {
 			to := min(total, from+wr.opts.PageElements)
-			p, err := wr.writePage(c, from, to)
+			p, stored, length, err := wr.sealPage(c, from, to)
 			if err != nil {
-				return err
+				return fmt.Errorf("rntuple: column %d of field %q: %w", ci, wr.fields[c.field].name, err)
 			}
+			last := &batches[len(batches)-1]
+			if len(last.b) > 0 && len(last.b)+len(stored) > maxBlobBatch {
+				batches = append(batches, batch{})
+				last = &batches[len(batches)-1]
+			}
+			p.loc.Offset = int64(len(last.b))
+			last.b = append(last.b, stored...)
+			last.length += length
+			where = append(where, [2]int{ci, len(cl.pages[ci])})
+			inBatch = append(inBatch, len(batches)-1)
 			cl.pages[ci] = append(cl.pages[ci], p)
 		}
 		c.first += int64(total)
 		c.data = colData{kind: c.l.kind}
+	}
+	offsets := make([]int64, len(batches))
+	for k, bt := range batches {
+		if len(bt.b) == 0 {
+			continue
+		}
+		off, err := wr.blob(bt.b, bt.length)
+		if err != nil {
+			return err
+		}
+		offsets[k] = off
+	}
+	for k, w := range where {
+		cl.pages[w[0]][w[1]].loc.Offset += offsets[inBatch[k]]
 	}
 	wr.entries += int64(n)
 	wr.clusters = append(wr.clusters, cl)
@@ -423,26 +459,25 @@ func encodePage(c *wcol, from, to int) []byte {
 	return out
 }
 
-func (wr *Writer) writePage(c *wcol, from, to int) (wpage, error) {
+// sealPage encodes and compresses a page and appends its checksum: the
+// bytes to store and the page's uncompressed length.
+func (wr *Writer) sealPage(c *wcol, from, to int) (p wpage, stored []byte, length int64, err error) {
 	raw := encodePage(c, from, to)
-	stored, err := compress.Compress(wr.opts.Compression, raw)
+	if len(raw) > maxKeySize-8 {
+		return p, nil, 0, fmt.Errorf("a page of %d bytes (at most %d: one key)", len(raw), maxKeySize-8)
+	}
+	stored, err = compress.Compress(wr.opts.Compression, raw)
 	if err != nil {
-		return wpage{}, err
+		return p, nil, 0, err
 	}
 	if stored == nil {
 		stored = raw
 	}
-	p := wpage{n: int64(to - from), sum: !wr.opts.NoPageChecksums}
-	blob := stored
+	p = wpage{n: int64(to - from), sum: !wr.opts.NoPageChecksums, loc: Locator{Size: int64(len(stored))}}
 	if p.sum {
-		blob = binary.LittleEndian.AppendUint64(append([]byte(nil), stored...), xxh3.Hash(stored))
+		stored = binary.LittleEndian.AppendUint64(stored[:len(stored):len(stored)], xxh3.Hash(stored))
 	}
-	off, err := wr.blob(blob)
-	if err != nil {
-		return p, err
-	}
-	p.loc = Locator{Size: int64(len(stored)), Offset: off}
-	return p, nil
+	return p, stored, int64(len(raw)), nil
 }
 
 // envelope wraps a payload: type and length, payload, XXH3; it is
@@ -453,6 +488,9 @@ func (wr *Writer) envelope(typ uint16, payload []byte) (loc Locator, length int6
 	env = append(env, payload...)
 	sum = xxh3.Hash(env)
 	env = binary.LittleEndian.AppendUint64(env, sum)
+	if len(env) > maxKeySize {
+		return loc, 0, 0, fmt.Errorf("rntuple: an envelope of %d bytes (at most %d: one key)", len(env), maxKeySize)
+	}
 	stored, err := compress.Compress(wr.opts.Compression, env)
 	if err != nil {
 		return loc, 0, 0, err
@@ -460,7 +498,7 @@ func (wr *Writer) envelope(typ uint16, payload []byte) (loc Locator, length int6
 	if stored == nil {
 		stored = env
 	}
-	off, err := wr.blob(stored)
+	off, err := wr.blob(stored, length)
 	return Locator{Size: int64(len(stored)), Offset: off}, length, sum, err
 }
 
@@ -625,6 +663,6 @@ func (wr *Writer) Close() error {
 		version:    [4]uint16{1, 0, 0, 0},
 		seekHeader: wr.hdrLoc.Offset, nbytesHeader: wr.hdrLoc.Size, lenHeader: wr.hdrLen,
 		seekFooter: floc.Offset, nbytesFooter: floc.Size, lenFooter: flen,
-		maxKeySize: 1 << 30,
+		maxKeySize: maxKeySize,
 	})
 }
