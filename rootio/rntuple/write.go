@@ -29,8 +29,15 @@ type Writer struct {
 	tops   []int // top-level field ids, in schema order
 	types  []*Type
 
-	clusters []wcluster // of the current group
+	clusters []wcluster   // of the current group
+	pending  [][]wcluster // groups whose page lists wait for the header (deferred)
 	groups   []wgroup
+	// deferred: some field is Nullable, so the schema (and with it the
+	// header and the page lists, which carry its checksum) is known only
+	// at Close.
+	deferred bool
+	fieldID  []int // the header's id of each field, -1 if left out
+	colID    []int // the header's id of each column, -1 if left out
 	entries  int64
 	hdrSum   uint64
 	hdrLoc   Locator
@@ -52,6 +59,13 @@ type WriteOptions struct {
 	ClustersPerGroup int
 	// NoPageChecksums leaves out the XXH3 after each page.
 	NoPageChecksums bool
+	// Nullable marks top-level fields that may hold no value: their type
+	// must be KindOptional, and they are stored as std::optional<T> if
+	// some entry is absent, as plain T otherwise (the choice is made at
+	// Close, so the header is then written after the pages: the format
+	// sets no order). Without Nullable fields the header comes first, as
+	// ROOT writes it.
+	Nullable []bool
 }
 
 type wfield struct {
@@ -59,6 +73,8 @@ type wfield struct {
 	role, flags    uint16
 	name, typeName string
 	arraySize      uint64
+	elide          bool // a Nullable wrapper, dropped if no entry is absent
+	sawNull        bool
 }
 
 type wcol struct {
@@ -68,6 +84,10 @@ type wcol struct {
 	l     colLayout
 	data  colData // the current cluster's elements
 	first int64   // elements in earlier clusters
+	// implicit: the current cluster's entries all hold a value, so this
+	// (elidable) optional's index column has no pages yet: they are
+	// made at Close if the field turns out to need them.
+	implicit bool
 }
 
 type wpage struct {
@@ -80,6 +100,7 @@ type wcluster struct {
 	first, entries int64
 	pages          [][]wpage // per column
 	offsets        []int64   // per column: first element
+	implicit       []bool    // per column: see wcol.implicit
 }
 
 type wgroup struct {
@@ -101,12 +122,22 @@ func NewWriter(w io.WriterAt, name string, names []string, types []*Type, opts W
 	if _, err := compress.Compress(opts.Compression, []byte("probe the settings")); err != nil {
 		return nil, fmt.Errorf("rntuple: compression %d: %w", opts.Compression, err)
 	}
+	if len(opts.Nullable) > len(types) {
+		return nil, errors.New("rntuple: more Nullable flags than fields")
+	}
 	wr := &Writer{w: w, name: name, opts: opts, pos: fileBegin + dirKeyReserve}
 	for i, t := range types {
 		id := len(wr.fields)
 		wr.tops = append(wr.tops, id)
 		if err := wr.addField(names[i], t, id, 0); err != nil {
 			return nil, err
+		}
+		if i < len(opts.Nullable) && opts.Nullable[i] {
+			if t.Kind != KindOptional {
+				return nil, fmt.Errorf("rntuple: field %q: Nullable needs an optional type", names[i])
+			}
+			wr.fields[id].elide = true
+			wr.deferred = true
 		}
 	}
 	wr.types = types
@@ -267,7 +298,7 @@ func (wr *Writer) WriteCluster(arrays []Array) error {
 	if n == 0 {
 		return nil // ROOT writes no empty clusters
 	}
-	if wr.hdrLen == 0 {
+	if wr.hdrLen == 0 && !wr.deferred {
 		if err := wr.writeHeader(); err != nil {
 			return err
 		}
@@ -280,7 +311,7 @@ func (wr *Writer) WriteCluster(arrays []Array) error {
 		}
 		col = next
 	}
-	cl := wcluster{first: wr.entries, entries: int64(n), pages: make([][]wpage, len(wr.cols)), offsets: make([]int64, len(wr.cols))}
+	cl := wcluster{first: wr.entries, entries: int64(n), pages: make([][]wpage, len(wr.cols)), offsets: make([]int64, len(wr.cols)), implicit: make([]bool, len(wr.cols))}
 	// As ROOT does, a cluster's pages go into one RBlob (another one
 	// past maxBlobBatch bytes); locators name offsets inside it.
 	type batch struct {
@@ -293,6 +324,11 @@ func (wr *Writer) WriteCluster(arrays []Array) error {
 	for ci := range wr.cols {
 		c := &wr.cols[ci]
 		cl.offsets[ci] = c.first
+		if c.implicit {
+			cl.implicit[ci], c.implicit = true, false
+			c.first += int64(n) // a top-level field's index: one per entry
+			continue
+		}
 		total := c.data.len()
 		for from := 0; from < total; from += wr.opts.PageElements {
 			to := min(total, from+wr.opts.PageElements)
@@ -332,6 +368,11 @@ func (wr *Writer) WriteCluster(arrays []Array) error {
 	wr.entries += int64(n)
 	wr.clusters = append(wr.clusters, cl)
 	if wr.opts.ClustersPerGroup > 0 && len(wr.clusters) >= wr.opts.ClustersPerGroup {
+		if wr.deferred {
+			wr.pending = append(wr.pending, wr.clusters)
+			wr.clusters = nil
+			return nil
+		}
 		return wr.flushGroup()
 	}
 	return nil
@@ -376,6 +417,15 @@ func (wr *Writer) collect(a *Array, t *Type, col, from, to int) (int, error) {
 		}
 		return col + 2, nil
 	case KindList, KindOptional:
+		if f := &wr.fields[wr.cols[col].field]; f.elide {
+			if a.Offsets[to]-a.Offsets[from] == int64(to-from) {
+				// Every entry holds a value: the child's rows are the
+				// entries; the index pages wait (see wcol.implicit).
+				wr.cols[col].implicit = true
+				return wr.collect(&a.Children[0], t.Elem, col+1, int(a.Offsets[from]), int(a.Offsets[to]))
+			}
+			f.sawNull = true
+		}
 		idx := &wr.cols[col].data
 		base := uint64(0)
 		if len(idx.u) > 0 {
@@ -532,18 +582,59 @@ func (w *lew) locator(l Locator) {
 	w.u64(uint64(l.Offset))
 }
 
+// finalIDs numbers the fields and columns the header lists: Nullable
+// wrappers whose entries all held a value are left out (their child
+// takes their place and name), with their index columns.
+func (wr *Writer) finalIDs() {
+	wr.fieldID = make([]int, len(wr.fields))
+	next := 0
+	for id, f := range wr.fields {
+		if f.elide && !f.sawNull {
+			wr.fieldID[id] = -1
+			continue
+		}
+		wr.fieldID[id] = next
+		next++
+	}
+	wr.colID = make([]int, len(wr.cols))
+	next = 0
+	for ci, c := range wr.cols {
+		if wr.fieldID[c.field] < 0 {
+			wr.colID[ci] = -1
+			continue
+		}
+		wr.colID[ci] = next
+		next++
+	}
+}
+
 func (wr *Writer) writeHeader() error {
+	wr.finalIDs()
 	var w lew
 	w.u64(0) // feature flags
 	w.str(wr.name)
 	w.str("")
 	w.str("hepsql")
-	w.list(len(wr.fields), func() {
-		for _, f := range wr.fields {
+	nfields, ncols := 0, 0
+	for _, id := range wr.fieldID {
+		nfields += min(id+1, 1)
+	}
+	for _, id := range wr.colID {
+		ncols += min(id+1, 1)
+	}
+	w.list(nfields, func() {
+		for id, f := range wr.fields {
+			if wr.fieldID[id] < 0 {
+				continue
+			}
+			parent := wr.fieldID[f.parent]
+			if parent < 0 { // the child of a left-out wrapper: top level
+				parent, f.name = wr.fieldID[id], wr.fields[f.parent].name
+			}
 			w.record(func() {
 				w.u32(0) // field version
 				w.u32(0) // type version
-				w.u32(uint32(f.parent))
+				w.u32(uint32(parent))
 				w.u16(f.role)
 				w.u16(f.flags)
 				w.str(f.name)
@@ -556,12 +647,15 @@ func (wr *Writer) writeHeader() error {
 			})
 		}
 	})
-	w.list(len(wr.cols), func() {
-		for _, c := range wr.cols {
+	w.list(ncols, func() {
+		for ci, c := range wr.cols {
+			if wr.colID[ci] < 0 {
+				continue
+			}
 			w.record(func() {
 				w.u16(c.typ)
 				w.u16(c.bits)
-				w.u32(uint32(c.field))
+				w.u32(uint32(wr.fieldID[c.field]))
 				w.u16(0) // flags
 				w.u16(0) // representation
 			})
@@ -580,6 +674,37 @@ func (wr *Writer) flushGroup() error {
 	if len(wr.clusters) == 0 {
 		return nil
 	}
+	// The index pages of a Nullable field's clusters where every entry
+	// held a value, now that the field is stored as an optional.
+	for k := range wr.clusters {
+		c := &wr.clusters[k]
+		for ci := range wr.cols {
+			if !c.implicit[ci] || wr.colID[ci] < 0 {
+				continue
+			}
+			col := wr.cols[ci]
+			col.data = colData{kind: col.l.kind, u: make([]uint64, c.entries)}
+			for i := range col.data.u {
+				col.data.u[i] = uint64(i + 1)
+			}
+			for from := 0; from < len(col.data.u); from += wr.opts.PageElements {
+				p, stored, length, err := wr.sealPage(&col, from, min(len(col.data.u), from+wr.opts.PageElements))
+				if err != nil {
+					return err
+				}
+				off, err := wr.blob(stored, length)
+				if err != nil {
+					return err
+				}
+				p.loc.Offset = off
+				c.pages[ci] = append(c.pages[ci], p)
+			}
+		}
+	}
+	ncols := 0
+	for _, id := range wr.colID {
+		ncols += min(id+1, 1)
+	}
 	var w lew
 	w.u64(wr.hdrSum)
 	w.list(len(wr.clusters), func() {
@@ -592,8 +717,11 @@ func (wr *Writer) flushGroup() error {
 	})
 	w.list(len(wr.clusters), func() {
 		for _, c := range wr.clusters {
-			w.list(len(wr.cols), func() {
+			w.list(ncols, func() {
 				for ci := range wr.cols {
+					if wr.colID[ci] < 0 {
+						continue
+					}
 					pages := c.pages[ci]
 					w.list(len(pages), func() {
 						for _, p := range pages {
@@ -615,8 +743,8 @@ func (wr *Writer) flushGroup() error {
 	if err != nil {
 		return err
 	}
-	first := wr.clusters[0].first
-	wr.groups = append(wr.groups, wgroup{minEntry: first, span: wr.entries - first, clusters: len(wr.clusters), length: length, loc: loc})
+	first, last := wr.clusters[0], wr.clusters[len(wr.clusters)-1]
+	wr.groups = append(wr.groups, wgroup{minEntry: first.first, span: last.first + last.entries - first.first, clusters: len(wr.clusters), length: length, loc: loc})
 	wr.clusters = nil
 	return nil
 }
@@ -633,8 +761,11 @@ func (wr *Writer) Close() error {
 			return err
 		}
 	}
-	if err := wr.flushGroup(); err != nil {
-		return err
+	for _, g := range append(wr.pending, wr.clusters) {
+		wr.clusters = g
+		if err := wr.flushGroup(); err != nil {
+			return err
+		}
 	}
 	var w lew
 	w.u64(0) // feature flags
