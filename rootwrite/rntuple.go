@@ -13,7 +13,9 @@ import (
 // COPY ... TO 'f.root' (FORMAT rntuple) writes the query's rows as an
 // RNTuple (format 1.0, ROOT 6.34 and later) through rootio/rntuple: one
 // top-level field per column, lists as std::vector, fixed arrays as
-// std::array, STRUCTs as records. Rows are gathered into clusters of
+// std::array, STRUCTs as records. A column with NULLs is written as
+// std::optional<T> (the writer settles it at the end: a column without
+// NULLs stays T); NULLs inside lists and structs are refused. Rows are gathered into clusters of
 // CLUSTER_ROWS rows. Options: TREE (the RNTuple's name, default Events),
 // COMPRESSION (zstd, zlib, lz4, lzma or none; default zstd), LEVEL (1–9,
 // default 5), CLUSTER_ROWS (default 100000).
@@ -93,7 +95,9 @@ func BindRNTuple(b *capi.CopyBind) (capi.CopyTarget, error) {
 			return nil, fmt.Errorf("COPY (FORMAT rntuple): column %q has type %s, which RNTuple output does not support (%v)", c.Name, c.TypeName, err)
 		}
 		t.names = append(t.names, c.Name)
-		t.types = append(t.types, rt)
+		// Every column may hold NULLs: the writer stores it as
+		// std::optional<T> only if one does.
+		t.types = append(t.types, &rntuple.Type{Kind: rntuple.KindOptional, Elem: rt})
 		t.sql = append(t.sql, c.Type)
 	}
 	if len(t.names) == 0 {
@@ -157,7 +161,11 @@ func (t *ntupleTarget) Open(path string) (capi.CopyWriter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("COPY (FORMAT rntuple): %w", err)
 	}
-	w, err := rntuple.NewWriter(f, t.opts.name, t.names, t.types, rntuple.WriteOptions{Compression: t.opts.compression})
+	nullable := make([]bool, len(t.types))
+	for i := range nullable {
+		nullable[i] = true
+	}
+	w, err := rntuple.NewWriter(f, t.opts.name, t.names, t.types, rntuple.WriteOptions{Compression: t.opts.compression, Nullable: nullable})
 	if err != nil {
 		f.Close()
 		os.Remove(path)
@@ -193,7 +201,7 @@ func (nw *ntupleWriter) reset() {
 func emptyArray(t *rntuple.Type) rntuple.Array {
 	a := rntuple.Array{Type: t}
 	switch t.Kind {
-	case rntuple.KindList:
+	case rntuple.KindList, rntuple.KindOptional:
 		a.Offsets = []int64{0}
 		a.Children = []rntuple.Array{emptyArray(t.Elem)}
 	case rntuple.KindArray:
@@ -213,7 +221,28 @@ func (nw *ntupleWriter) Write(in capi.Args) error {
 		nw.idx = append(nw.idx, r)
 	}
 	for i := range nw.arrays {
-		if err := gather(&nw.arrays[i], in.Arg(i), nw.t.sql[i], nw.idx, n, nw.t.names[i]); err != nil {
+		// The top level: an optional, present where the row is valid.
+		a, v := &nw.arrays[i], in.Arg(i)
+		valid := nw.idx
+		if mask := v.ReadValidity(n); mask != nil {
+			valid = valid[:0:0]
+			for _, r := range nw.idx {
+				if capi.IsValid(mask, r) {
+					valid = append(valid, r)
+				}
+			}
+		}
+		last := a.Offsets[len(a.Offsets)-1]
+		k := 0
+		for _, r := range nw.idx {
+			if k < len(valid) && valid[k] == r {
+				last++
+				k++
+			}
+			a.Offsets = append(a.Offsets, last)
+		}
+		a.Len += n
+		if err := gather(&a.Children[0], v, nw.t.sql[i], valid, n, nw.t.names[i]); err != nil {
 			return err
 		}
 	}
@@ -237,8 +266,12 @@ func (nw *ntupleWriter) flush() error {
 
 // gather appends rows idx of vector v (of size rows, type t) to a.
 func gather(a *rntuple.Array, v capi.Vector, t capi.Type, idx []int, rows int, name string) error {
-	if err := noNulls(v, rows, name, "value"); err != nil {
-		return err
+	if mask := v.ReadValidity(rows); mask != nil {
+		for _, r := range idx {
+			if !capi.IsValid(mask, r) {
+				return fmt.Errorf("COPY (FORMAT rntuple): column %q has a NULL inside a list or STRUCT; only a column's own NULLs are written (as std::optional): choose a value with coalesce()", name)
+			}
+		}
 	}
 	a.Len += len(idx)
 	switch t.ID {

@@ -97,3 +97,43 @@ func TestJSROOTReadsRNTuple(t *testing.T) {
 		}
 	}
 }
+
+// TestRNTupleNulls: columns with NULLs become std::optional fields (and
+// read back as NULLs), columns without stay plain, whichever cluster the
+// NULLs fall in; a NULL inside a list is refused, naming the column.
+func TestRNTupleNulls(t *testing.T) {
+	db := openDB(t)
+	out := filepath.Join(t.TempDir(), "nulls.root")
+	// Clusters of 4 rows: x is NULL only in the second cluster, s in the
+	// first, v every third row; k never.
+	src := `SELECT i AS k, CASE WHEN i IN (5, 6) THEN NULL ELSE i * 10 END AS x,
+		CASE WHEN i = 0 THEN NULL ELSE 's' || i END AS s,
+		CASE WHEN i % 3 = 2 THEN NULL ELSE [i, i + 1] END AS v,
+		CASE WHEN i = 9 THEN NULL ELSE {'a': i, 'b': 'b' || i} END AS r
+		FROM range(10) t(i) ORDER BY i`
+	if _, err := db.Exec(fmt.Sprintf(`COPY (%s) TO '%s' (FORMAT rntuple, CLUSTER_ROWS 4)`, src, out)); err != nil {
+		t.Fatal(err)
+	}
+	rep := checkConforms(t, out)
+	types := map[string]string{}
+	for _, f := range rep.NTuples[0].Fields {
+		types[f.Name] = f.Type
+	}
+	for name, want := range map[string]string{"k": "std::int64_t", "x": "std::optional<std::int64_t>", "s": "std::optional<std::string>",
+		"v": "std::optional<std::vector<std::int64_t>>", "r": "std::optional<hepsql::r>"} {
+		if types[name] != want {
+			t.Errorf("field %s: %s, want %s", name, types[name], want)
+		}
+	}
+	want := queryRows(t, db, "SELECT k, x, s, v, r FROM ("+src+")")
+	got := queryRows(t, db, fmt.Sprintf("SELECT k, x, s, v, r FROM read_root('%s') ORDER BY _entry", out))
+	compareRows(t, "read_root", []string{"k", "x", "s", "v", "r"}, want, got)
+	var nulls int
+	if err := db.QueryRow(fmt.Sprintf("SELECT count(*) FROM read_root('%s') WHERE x IS NULL OR s IS NULL OR v IS NULL OR r IS NULL", out)).Scan(&nulls); err != nil || nulls != 6 {
+		t.Errorf("%d rows with a NULL (%v), want 6", nulls, err)
+	}
+	_, err := db.Exec(fmt.Sprintf(`COPY (SELECT [1, NULL, 3] AS w) TO '%s' (FORMAT rntuple)`, out))
+	if err == nil || !strings.Contains(err.Error(), `column "w" has a NULL inside a list`) {
+		t.Errorf("a NULL in a list: %v", err)
+	}
+}
