@@ -128,6 +128,17 @@ func ntupleType(t capi.Type, path string, top bool) (*rntuple.Type, error) {
 			return &rntuple.Type{Kind: rntuple.KindList, Elem: et}, nil
 		}
 		return &rntuple.Type{Kind: rntuple.KindArray, Elem: et, Size: t.Size}, nil
+	case capi.Map: // std::map<K,V>: a collection of std::pair<K,V>
+		kt, err := ntupleType(t.Fields[0].Type, path+"_key", false)
+		if err != nil {
+			return nil, err
+		}
+		vt, err := ntupleType(t.Fields[1].Type, path+"_value", false)
+		if err != nil {
+			return nil, err
+		}
+		pair := &rntuple.Type{Kind: rntuple.KindStruct, Name: "std::pair<>", Names: []string{"_0", "_1"}, Members: []*rntuple.Type{kt, vt}}
+		return &rntuple.Type{Kind: rntuple.KindList, Name: "std::map<>", Elem: pair}, nil
 	case capi.Struct:
 		if len(t.Fields) == 0 {
 			return nil, errors.New("an empty STRUCT")
@@ -310,7 +321,11 @@ func gather(a *rntuple.Array, v capi.Vector, t capi.Type, idx []int, rows int, n
 		for _, i := range idx {
 			a.Strings = append(a.Strings, v.StringAt(i))
 		}
-	case capi.List:
+	case capi.List, capi.Map:
+		elem := t.Elem
+		if t.ID == capi.Map { // its entries: STRUCT(key, value)
+			elem = &capi.Type{ID: capi.Struct, Fields: t.Fields}
+		}
 		entries := capi.Slice[capi.ListEntry](v, rows)
 		var child []int
 		last := a.Offsets[len(a.Offsets)-1]
@@ -322,7 +337,7 @@ func gather(a *rntuple.Array, v capi.Vector, t capi.Type, idx []int, rows int, n
 			last += int64(e.Length)
 			a.Offsets = append(a.Offsets, last)
 		}
-		return gather(&a.Children[0], v.ListChild(), *t.Elem, child, v.ListSize(), name)
+		return gather(&a.Children[0], v.ListChild(), *elem, child, v.ListSize(), name)
 	case capi.Array:
 		child := make([]int, 0, len(idx)*t.Size)
 		for _, i := range idx {

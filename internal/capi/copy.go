@@ -200,7 +200,7 @@ func copyBindColumns(info unsafe.Pointer) ([]CopyColumn, error) {
 		cols[i].Name = C.GoStringN(p, C.int(l))
 		// The type is a new C object that this function owns.
 		lt := ddb.LogicalType{Ptr: C.duckdb_copy_function_bind_get_column_type(info, C.uint64_t(i))}
-		cols[i].Type, cols[i].TypeName = typeFromLogical(lt)
+		cols[i].Type, cols[i].TypeName = copyColumnType(lt)
 		if cols[i].Type.ID == Invalid {
 			// typeFromLogical names DuckDB's ids by number; the alias-free
 			// SQL spelling is clearer in an error.
@@ -209,6 +209,25 @@ func copyBindColumns(info unsafe.Pointer) ([]CopyColumn, error) {
 		ddb.DestroyLogicalType(&lt)
 	}
 	return cols, nil
+}
+
+// copyColumnType is typeFromLogical, and a top-level MAP(K, V) of
+// describable K and V as MapOf (COPY writers can write maps; query
+// results keep MAP undescribed, as their readers expect).
+func copyColumnType(lt ddb.LogicalType) (Type, string) {
+	if ddb.GetTypeId(lt) != ddb.TypeMap {
+		return typeFromLogical(lt)
+	}
+	k, v := ddb.MapTypeKeyType(lt), ddb.MapTypeValueType(lt)
+	defer ddb.DestroyLogicalType(&k)
+	defer ddb.DestroyLogicalType(&v)
+	kt, _ := copyColumnType(k)
+	vt, _ := copyColumnType(v)
+	if kt.ID == Invalid || vt.ID == Invalid {
+		return Type{}, "MAP"
+	}
+	t := MapOf(kt, vt)
+	return t, t.String()
 }
 
 // logicalTypeName spells lt as SQL, through a NULL value of that type.

@@ -44,6 +44,14 @@ type Type struct {
 	wrapper     bool // enum or atomic: the value is the child's
 }
 
+// IsMap reports whether a list type is a std::map or std::unordered_map
+// (a collection of std::pair items, whose keys are unique); multimaps
+// are not.
+func IsMap(t *Type) bool {
+	return t.Kind == KindList && (strings.HasPrefix(t.Name, "std::map<") || strings.HasPrefix(t.Name, "std::unordered_map<")) &&
+		t.Elem != nil && t.Elem.Kind == KindStruct && len(t.Elem.Members) == 2
+}
+
 // Array holds the values of a field for one cluster, columnar: leaves in
 // the slice of their kind (integers widened to 64 bits, reals to
 // float64), collections as offsets into their elements' array.

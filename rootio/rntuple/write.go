@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/hepsql/hepsql/rootio/compress"
 	"github.com/zeebo/xxh3"
@@ -144,8 +145,27 @@ func NewWriter(w io.WriterAt, name string, names []string, types []*Type, opts W
 	return wr, nil
 }
 
+// isWrapper reports whether a leaf type is written as an enum or a
+// std::atomic: a field of its own C++ name over a child _0 of the
+// underlying type (an integer type named other than a standard integer
+// is an enum's, as the reader returns it).
+func isWrapper(t *Type) bool {
+	if strings.HasPrefix(t.Name, "std::atomic<") {
+		return t.Kind <= KindFloat64
+	}
+	switch t.Kind {
+	case KindInt8, KindInt16, KindInt32, KindInt64, KindUint8, KindUint16, KindUint32, KindUint64:
+		_, std := leafKinds[t.Name]
+		return t.Name != "" && !std
+	}
+	return false
+}
+
 // cppName is the C++ type name RNTuple stores for a logical type.
 func cppName(t *Type) (string, error) {
+	if isWrapper(t) {
+		return t.Name, nil
+	}
 	switch t.Kind {
 	case KindList, KindOptional, KindArray:
 		e, err := cppName(t.Elem)
@@ -154,12 +174,42 @@ func cppName(t *Type) (string, error) {
 		}
 		switch t.Kind {
 		case KindList:
+			// Associative containers and sets are collections too; their
+			// name comes from the type's, their arguments from the items
+			// (a map's are std::pair<K,V>).
+			for _, c := range []string{"std::map<", "std::unordered_map<", "std::multimap<", "std::unordered_multimap<"} {
+				if strings.HasPrefix(t.Name, c) {
+					if !strings.HasPrefix(e, "std::pair<") {
+						return "", fmt.Errorf("rntuple: %s items must be std::pair, not %s", c+"...>", e)
+					}
+					return c + strings.TrimSuffix(strings.TrimPrefix(e, "std::pair<"), ">") + ">", nil
+				}
+			}
+			for _, c := range []string{"std::set<", "std::unordered_set<", "std::multiset<", "std::unordered_multiset<"} {
+				if strings.HasPrefix(t.Name, c) {
+					return c + e + ">", nil
+				}
+			}
 			return "std::vector<" + e + ">", nil
 		case KindOptional:
 			return "std::optional<" + e + ">", nil
 		}
 		return "std::array<" + e + "," + strconv.Itoa(t.Size) + ">", nil
 	case KindStruct:
+		if strings.HasPrefix(t.Name, "std::pair<") {
+			if len(t.Members) != 2 || t.Names[0] != "_0" || t.Names[1] != "_1" {
+				return "", errors.New("rntuple: a std::pair has two members, _0 and _1")
+			}
+			k, err := cppName(t.Members[0])
+			if err != nil {
+				return "", err
+			}
+			v, err := cppName(t.Members[1])
+			if err != nil {
+				return "", err
+			}
+			return "std::pair<" + k + "," + v + ">", nil
+		}
 		return t.Name, nil
 	case KindVariant:
 		s := "std::variant<"
@@ -239,6 +289,12 @@ func (wr *Writer) addField(name string, t *Type, parent, depth int) error {
 	}
 	id := len(wr.fields)
 	f := wfield{parent: parent, name: name, typeName: typeName}
+	if isWrapper(t) { // no columns; the value is its child's
+		wr.fields = append(wr.fields, f)
+		inner := *t
+		inner.Name = ""
+		return wr.addField("_0", &inner, id, depth+1)
+	}
 	switch t.Kind {
 	case KindList, KindOptional:
 		f.role = RoleCollection
