@@ -254,7 +254,38 @@ func (c *checker) clusterCounts(nt *NTuple, cols []clusterCol, entries int64, wh
 			case p.Flags&fieldRepetitive != 0:
 				repeats[id] = pr * int64(p.ArraySize)
 			case p.Role == roleVariant:
-				repeats[id] = -1 // counted by the switch column's tags
+				// Alternative k holds as many items as entries tagged k+1
+				// (tags 1..n, 0 none); each index points inside them.
+				repeats[id] = -1
+				k := -1
+				for i, sib := range children(nt, int(f.Parent)) {
+					if sib == id {
+						k = i
+					}
+				}
+				for _, ci := range byField[f.Parent] {
+					if nt.Columns[ci].Type != 0x10 || cols[ci].suppressed || int64(len(concat(cols[ci].pages))) != 12*cols[ci].elements {
+						continue
+					}
+					sw := concat(cols[ci].pages)
+					var count int64
+					var maxIdx int64 = -1
+					for e := 0; e+12 <= len(sw); e += 12 {
+						tag := int(binary.LittleEndian.Uint32(sw[e+8:]))
+						if tag > len(children(nt, int(f.Parent))) {
+							c.errorf("%s: variant %q: tag %d", what, p.Name, tag)
+						}
+						if tag == k+1 {
+							count++
+							maxIdx = max(maxIdx, int64(binary.LittleEndian.Uint64(sw[e:])))
+						}
+					}
+					if maxIdx >= count {
+						c.errorf("%s: variant %q alternative %d: index %d of %d items", what, p.Name, k, maxIdx, count)
+					}
+					repeats[id] = count
+					break
+				}
 			default:
 				repeats[id] = pr
 			}
@@ -289,4 +320,26 @@ func (c *checker) clusterCounts(nt *NTuple, cols []clusterCol, entries int64, wh
 		}
 	}
 	_ = entries
+}
+
+// children lists a field's subfields in id order.
+func children(nt *NTuple, parent int) []int {
+	var out []int
+	for id, f := range nt.Fields {
+		if int(f.Parent) == parent && id != parent {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func concat(pages [][]byte) []byte {
+	if len(pages) == 1 {
+		return pages[0]
+	}
+	var out []byte
+	for _, p := range pages {
+		out = append(out, p...)
+	}
+	return out
 }

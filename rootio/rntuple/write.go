@@ -37,14 +37,17 @@ type Writer struct {
 	// header and the page lists, which carry its checksum) is known only
 	// at Close.
 	deferred bool
-	fieldID  []int // the header's id of each field, -1 if left out
-	colID    []int // the header's id of each column, -1 if left out
-	entries  int64
-	hdrSum   uint64
-	hdrLoc   Locator
-	hdrLen   int64
-	blobs    int
-	closed   bool
+	// varCounts: per variant's Switch column, the items of each
+	// alternative written in the current cluster.
+	varCounts map[int][]int64
+	fieldID   []int // the header's id of each field, -1 if left out
+	colID     []int // the header's id of each column, -1 if left out
+	entries   int64
+	hdrSum    uint64
+	hdrLoc    Locator
+	hdrLen    int64
+	blobs     int
+	closed    bool
 }
 
 // WriteOptions are a Writer's settings.
@@ -327,7 +330,15 @@ func (wr *Writer) addField(name string, t *Type, parent, depth int) error {
 			}
 		}
 	case KindVariant:
-		return errors.New("rntuple: variants are not written yet")
+		if len(t.Members) == 0 || len(t.Members) > 125 {
+			return fmt.Errorf("rntuple: a variant of %d alternatives (1 to 125)", len(t.Members))
+		}
+		wr.addColumn(id, ColSwitch, 96)
+		for k, m := range t.Members {
+			if err := wr.addField("_"+strconv.Itoa(k), m, id, depth+1); err != nil {
+				return err
+			}
+		}
 	default:
 		typ, bits := wr.leafColumn(t.Kind)
 		wr.addColumn(id, typ, bits)
@@ -422,6 +433,7 @@ func (wr *Writer) WriteCluster(arrays []Array) error {
 		cl.pages[w[0]][w[1]].loc.Offset += offsets[inBatch[k]]
 	}
 	wr.entries += int64(n)
+	wr.varCounts = nil
 	wr.clusters = append(wr.clusters, cl)
 	if wr.opts.ClustersPerGroup > 0 && len(wr.clusters) >= wr.opts.ClustersPerGroup {
 		if wr.deferred {
@@ -502,14 +514,91 @@ func (wr *Writer) collect(a *Array, t *Type, col, from, to int) (int, error) {
 			}
 		}
 		return next, nil
+	case KindVariant:
+		// The Switch column: per entry, the tag (0: none) and the item's
+		// index in its alternative's elements in this cluster. The rows
+		// [from, to) must hold each alternative's items in order.
+		sw := &wr.cols[col].data
+		if wr.varCounts == nil {
+			wr.varCounts = map[int][]int64{}
+		}
+		counts := wr.varCounts[col]
+		if counts == nil {
+			counts = make([]int64, len(t.Members))
+			wr.varCounts[col] = counts
+		}
+		lo := make([]int64, len(t.Members))
+		n := make([]int64, len(t.Members))
+		for i := from; i < to; i++ {
+			tag := a.Tags[i]
+			if tag == 0 {
+				sw.u, sw.tag = append(sw.u, 0), append(sw.tag, 0)
+				continue
+			}
+			if tag < 0 || int(tag) > len(t.Members) {
+				return 0, fmt.Errorf("variant tag %d of %d alternatives", tag, len(t.Members))
+			}
+			k := tag - 1
+			if n[k] == 0 {
+				lo[k] = a.Index[i]
+			} else if a.Index[i] != lo[k]+n[k] {
+				return 0, errors.New("a variant's items are not in entry order")
+			}
+			sw.u, sw.tag = append(sw.u, uint64(counts[k]+n[k])), append(sw.tag, tag)
+			n[k]++
+		}
+		next := col + 1
+		for k, m := range t.Members {
+			counts[k] += n[k]
+			if n[k] == 0 {
+				next += colCount(m)
+				continue
+			}
+			var err error
+			if next, err = wr.collect(&a.Children[k], m, next, int(lo[k]), int(lo[k]+n[k])); err != nil {
+				return 0, err
+			}
+		}
+		return next, nil
 	}
 	return 0, fmt.Errorf("kind %d not written", t.Kind)
+}
+
+// colCount is the number of columns the writer gives a field of type t
+// (with its subfields), in the order addField adds them.
+func colCount(t *Type) int {
+	switch t.Kind {
+	case KindString:
+		return 2
+	case KindList, KindOptional:
+		return 1 + colCount(t.Elem)
+	case KindArray:
+		return colCount(t.Elem)
+	case KindStruct, KindVariant:
+		n := 0
+		if t.Kind == KindVariant {
+			n = 1
+		}
+		for _, m := range t.Members {
+			n += colCount(m)
+		}
+		return n
+	}
+	return 1
 }
 
 // encodePage serialises elements [from, to) of a column: little-endian,
 // then split (byte-transposed), zigzag or delta as the column type says.
 func encodePage(c *wcol, from, to int) []byte {
 	n := to - from
+	if c.typ == ColSwitch { // 64-bit index, 32-bit tag; never split
+		out := make([]byte, 12*n)
+		for i := range n {
+			binary.LittleEndian.PutUint64(out[12*i:], c.data.u[from+i])
+			binary.LittleEndian.PutUint32(out[12*i+8:], uint32(c.data.tag[from+i]))
+		}
+		return out
+	}
 	if c.typ == ColBit {
 		out := make([]byte, (n+7)/8)
 		for i, b := range c.data.b[from:to] {
