@@ -139,6 +139,17 @@ func ntupleType(t capi.Type, path string, top bool) (*rntuple.Type, error) {
 		}
 		pair := &rntuple.Type{Kind: rntuple.KindStruct, Name: "std::pair<>", Names: []string{"_0", "_1"}, Members: []*rntuple.Type{kt, vt}}
 		return &rntuple.Type{Kind: rntuple.KindList, Name: "std::map<>", Elem: pair}, nil
+	case capi.Union: // std::variant<T0,...>: alternatives _0, _1, ...
+		vt := &rntuple.Type{Kind: rntuple.KindVariant}
+		for k, f := range t.Fields {
+			mt, err := ntupleType(f.Type, path+"_"+f.Name, false)
+			if err != nil {
+				return nil, err
+			}
+			vt.Names = append(vt.Names, fmt.Sprintf("_%d", k))
+			vt.Members = append(vt.Members, mt)
+		}
+		return vt, nil
 	case capi.Struct:
 		if len(t.Fields) == 0 {
 			return nil, errors.New("an empty STRUCT")
@@ -217,7 +228,7 @@ func emptyArray(t *rntuple.Type) rntuple.Array {
 		a.Children = []rntuple.Array{emptyArray(t.Elem)}
 	case rntuple.KindArray:
 		a.Children = []rntuple.Array{emptyArray(t.Elem)}
-	case rntuple.KindStruct:
+	case rntuple.KindStruct, rntuple.KindVariant:
 		for _, m := range t.Members {
 			a.Children = append(a.Children, emptyArray(m))
 		}
@@ -280,7 +291,7 @@ func gather(a *rntuple.Array, v capi.Vector, t capi.Type, idx []int, rows int, n
 	if mask := v.ReadValidity(rows); mask != nil {
 		for _, r := range idx {
 			if !capi.IsValid(mask, r) {
-				return fmt.Errorf("COPY (FORMAT rntuple): column %q has a NULL inside a list or STRUCT; only a column's own NULLs are written (as std::optional): choose a value with coalesce()", name)
+				return fmt.Errorf("COPY (FORMAT rntuple): column %q has a NULL inside a list, STRUCT, MAP or UNION; only a column's own NULLs are written (as std::optional): choose a value with coalesce()", name)
 			}
 		}
 	}
@@ -349,6 +360,28 @@ func gather(a *rntuple.Array, v capi.Vector, t capi.Type, idx []int, rows int, n
 	case capi.Struct:
 		for k, f := range t.Fields {
 			if err := gather(&a.Children[k], v.StructChild(k), f.Type, idx, rows, name+"."+f.Name); err != nil {
+				return err
+			}
+		}
+	case capi.Union:
+		// Child 0: each row's member (tag); child k+1: member k, valid in
+		// the rows of that tag.
+		tags := capi.Slice[uint8](v.StructChild(0), rows)
+		subsets := make([][]int, len(t.Fields))
+		for _, i := range idx {
+			k := int(tags[i])
+			if k >= len(t.Fields) {
+				return fmt.Errorf("COPY (FORMAT rntuple): column %q: UNION tag %d of %d members", name, k, len(t.Fields))
+			}
+			a.Tags = append(a.Tags, int32(k+1))
+			a.Index = append(a.Index, int64(a.Children[k].Len+len(subsets[k])))
+			subsets[k] = append(subsets[k], i)
+		}
+		for k, f := range t.Fields {
+			if len(subsets[k]) == 0 {
+				continue
+			}
+			if err := gather(&a.Children[k], v.StructChild(k+1), f.Type, subsets[k], rows, name+"."+f.Name); err != nil {
 				return err
 			}
 		}

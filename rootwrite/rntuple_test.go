@@ -133,7 +133,7 @@ func TestRNTupleNulls(t *testing.T) {
 		t.Errorf("%d rows with a NULL (%v), want 6", nulls, err)
 	}
 	_, err := db.Exec(fmt.Sprintf(`COPY (SELECT [1, NULL, 3] AS w) TO '%s' (FORMAT rntuple)`, out))
-	if err == nil || !strings.Contains(err.Error(), `column "w" has a NULL inside a list`) {
+	if err == nil || !strings.Contains(err.Error(), `column "w" has a NULL inside a list, STRUCT, MAP or UNION`) {
 		t.Errorf("a NULL in a list: %v", err)
 	}
 }
@@ -164,10 +164,39 @@ func TestRNTupleMaps(t *testing.T) {
 	got := queryRows(t, db, fmt.Sprintf("SELECT k, m::VARCHAR, mi::VARCHAR, typeof(m), typeof(mi) FROM read_root('%s') ORDER BY _entry", out))
 	compareRows(t, "read_root", []string{"k", "m", "mi", "typeof(m)", "typeof(mi)"}, want, got)
 
-	for typ, expr := range map[string]string{"TIMESTAMP": "now()::TIMESTAMP", "DECIMAL(18,3)": "1.5::DECIMAL(18,3)", "UNION": "union_value(a := 1)"} {
+	for typ, expr := range map[string]string{"TIMESTAMP": "now()::TIMESTAMP", "DECIMAL(18,3)": "1.5::DECIMAL(18,3)", "UNION of DATE": "union_value(d := current_date)"} {
 		_, err := db.Exec(fmt.Sprintf(`COPY (SELECT %s AS c_%d) TO '%s' (FORMAT rntuple)`, expr, len(typ), out))
 		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf(`column "c_%d" has type`, len(typ))) {
 			t.Errorf("%s: %v", typ, err)
 		}
 	}
+}
+
+// TestRNTupleUnions: UNION columns become std::variant fields, nested in
+// lists too, and read back as read_root gives variants: a STRUCT(_0, _1)
+// of which only the held member is not NULL.
+func TestRNTupleUnions(t *testing.T) {
+	db := openDB(t)
+	out := filepath.Join(t.TempDir(), "unions.root")
+	const u = "UNION(a INTEGER, b VARCHAR)"
+	src := `SELECT i AS k,
+		CASE WHEN i % 5 = 4 THEN NULL WHEN i % 2 = 0 THEN i::INTEGER::` + u + ` ELSE ('s' || i)::` + u + ` END AS u,
+		list_transform(range(i % 3), j -> CASE WHEN j = 1 THEN (j * 1.5)::DOUBLE::UNION(x DOUBLE, y BIGINT[]) ELSE [i, j]::BIGINT[]::UNION(x DOUBLE, y BIGINT[]) END) AS lu
+		FROM range(30) t(i) ORDER BY i`
+	if _, err := db.Exec(fmt.Sprintf(`COPY (%s) TO '%s' (FORMAT rntuple, CLUSTER_ROWS 7)`, src, out)); err != nil {
+		t.Fatal(err)
+	}
+	rep := checkConforms(t, out)
+	var fields []string
+	for _, f := range rep.NTuples[0].Fields {
+		fields = append(fields, f.Name+":"+f.Type)
+	}
+	if g, w := strings.Join(fields, " "), "k:std::int64_t u:std::optional<std::variant<std::int32_t,std::string>> _0:std::variant<std::int32_t,std::string> _0:std::int32_t _1:std::string "+
+		"lu:std::vector<std::variant<double,std::vector<std::int64_t>>> _0:std::variant<double,std::vector<std::int64_t>> _0:double _1:std::vector<std::int64_t> _0:std::int64_t"; g != w {
+		t.Errorf("fields\n %s\nwant\n %s", g, w)
+	}
+	want := queryRows(t, db, `SELECT k, CASE WHEN u IS NULL THEN NULL ELSE {'_0': union_extract(u, 'a'), '_1': union_extract(u, 'b')} END::VARCHAR,
+		list_transform(lu, e -> {'_0': union_extract(e, 'x'), '_1': union_extract(e, 'y')})::VARCHAR FROM (`+src+`)`)
+	got := queryRows(t, db, fmt.Sprintf("SELECT k, u::VARCHAR, lu::VARCHAR FROM read_root('%s') ORDER BY _entry", out))
+	compareRows(t, "read_root", []string{"k", "u", "lu"}, want, got)
 }

@@ -211,23 +211,66 @@ func copyBindColumns(info unsafe.Pointer) ([]CopyColumn, error) {
 	return cols, nil
 }
 
-// copyColumnType is typeFromLogical, and a top-level MAP(K, V) of
-// describable K and V as MapOf (COPY writers can write maps; query
-// results keep MAP undescribed, as their readers expect).
+// copyColumnType is typeFromLogical that also describes MAP and UNION
+// types, at any depth (COPY writers can write them; query results keep
+// them undescribed, as their readers expect).
 func copyColumnType(lt ddb.LogicalType) (Type, string) {
-	if ddb.GetTypeId(lt) != ddb.TypeMap {
-		return typeFromLogical(lt)
+	var t Type
+	switch ddb.GetTypeId(lt) {
+	case ddb.TypeList, ddb.TypeArray:
+		var child ddb.LogicalType
+		if ddb.GetTypeId(lt) == ddb.TypeList {
+			child = ddb.ListTypeChildType(lt)
+		} else {
+			child = ddb.ArrayTypeChildType(lt)
+		}
+		e, name := copyColumnType(child)
+		ddb.DestroyLogicalType(&child)
+		if ddb.GetTypeId(lt) == ddb.TypeList {
+			t, name = ListOf(e), name+"[]"
+		} else {
+			size := int(ddb.ArrayTypeArraySize(lt))
+			t, name = ArrayOf(e, size), fmt.Sprintf("%s[%d]", name, size)
+		}
+		if e.ID == Invalid {
+			return Type{}, name
+		}
+		return t, name
+	case ddb.TypeStruct, ddb.TypeUnion:
+		t.ID = Struct
+		n := int(ddb.StructTypeChildCount(lt))
+		member := func(i int) (string, ddb.LogicalType) {
+			return ddb.StructTypeChildName(lt, ddb.IdxT(i)), ddb.StructTypeChildType(lt, ddb.IdxT(i))
+		}
+		if ddb.GetTypeId(lt) == ddb.TypeUnion {
+			t.ID, n = Union, int(ddb.UnionTypeMemberCount(lt))
+			member = func(i int) (string, ddb.LogicalType) {
+				return ddb.UnionTypeMemberName(lt, ddb.IdxT(i)), ddb.UnionTypeMemberType(lt, ddb.IdxT(i))
+			}
+		}
+		for i := range n {
+			name, m := member(i)
+			mt, _ := copyColumnType(m)
+			ddb.DestroyLogicalType(&m)
+			if mt.ID == Invalid {
+				return Type{}, map[TypeID]string{Struct: "STRUCT", Union: "UNION"}[t.ID]
+			}
+			t.Fields = append(t.Fields, Field{Name: name, Type: mt})
+		}
+		return t, t.String()
+	case ddb.TypeMap:
+		k, v := ddb.MapTypeKeyType(lt), ddb.MapTypeValueType(lt)
+		defer ddb.DestroyLogicalType(&k)
+		defer ddb.DestroyLogicalType(&v)
+		kt, _ := copyColumnType(k)
+		vt, _ := copyColumnType(v)
+		if kt.ID == Invalid || vt.ID == Invalid {
+			return Type{}, "MAP"
+		}
+		t = MapOf(kt, vt)
+		return t, t.String()
 	}
-	k, v := ddb.MapTypeKeyType(lt), ddb.MapTypeValueType(lt)
-	defer ddb.DestroyLogicalType(&k)
-	defer ddb.DestroyLogicalType(&v)
-	kt, _ := copyColumnType(k)
-	vt, _ := copyColumnType(v)
-	if kt.ID == Invalid || vt.ID == Invalid {
-		return Type{}, "MAP"
-	}
-	t := MapOf(kt, vt)
-	return t, t.String()
+	return typeFromLogical(lt)
 }
 
 // logicalTypeName spells lt as SQL, through a NULL value of that type.
