@@ -283,3 +283,98 @@ func TestWriterNullable(t *testing.T) {
 		t.Errorf("x: %v, want %v", vals, want)
 	}
 }
+
+// genArray makes n values of type t, varied by position (lists of 0 to
+// 2 items, optionals present every other time).
+func genArray(t *rntuple.Type, n int, seed *int) rntuple.Array {
+	a := rntuple.Array{Type: t, Len: n}
+	next := func() int { *seed++; return *seed }
+	switch t.Kind {
+	case rntuple.KindList, rntuple.KindOptional:
+		a.Offsets = []int64{0}
+		total := 0
+		for range n {
+			k := next() % 3
+			if t.Kind == rntuple.KindOptional {
+				k %= 2
+			}
+			total += k
+			a.Offsets = append(a.Offsets, int64(total))
+		}
+		a.Children = []rntuple.Array{genArray(t.Elem, total, seed)}
+	case rntuple.KindArray:
+		a.Children = []rntuple.Array{genArray(t.Elem, n*t.Size, seed)}
+	case rntuple.KindStruct:
+		for _, m := range t.Members {
+			a.Children = append(a.Children, genArray(m, n, seed))
+		}
+	case rntuple.KindString:
+		for range n {
+			a.Strings = append(a.Strings, fmt.Sprint("s", next()))
+		}
+	case rntuple.KindFloat64:
+		for range n {
+			a.Floats = append(a.Floats, float64(next())/4)
+		}
+	default:
+		for range n {
+			a.Ints = append(a.Ints, int64(next()%1000-500))
+		}
+	}
+	return a
+}
+
+// TestWriterConformsDeep writes a type nested nine levels deep over
+// several clusters and checks the file and its values.
+func TestWriterConformsDeep(t *testing.T) {
+	str := &rntuple.Type{Kind: rntuple.KindString}
+	f64 := &rntuple.Type{Kind: rntuple.KindFloat64}
+	i16 := &rntuple.Type{Kind: rntuple.KindInt16}
+	inner := &rntuple.Type{Kind: rntuple.KindStruct, Name: "Inner", Names: []string{"s", "x"}, Members: []*rntuple.Type{
+		{Kind: rntuple.KindList, Elem: str}, {Kind: rntuple.KindArray, Size: 2, Elem: f64}}}
+	deep := &rntuple.Type{Kind: rntuple.KindList, Elem: &rntuple.Type{Kind: rntuple.KindList, Elem: &rntuple.Type{
+		Kind: rntuple.KindStruct, Name: "Outer", Names: []string{"o", "in", "n"}, Members: []*rntuple.Type{
+			{Kind: rntuple.KindOptional, Elem: &rntuple.Type{Kind: rntuple.KindList, Elem: inner}},
+			{Kind: rntuple.KindArray, Size: 3, Elem: &rntuple.Type{Kind: rntuple.KindList, Elem: i16}},
+			i16}}}}
+	var f memFile
+	w, err := rntuple.NewWriter(&f, "deep", []string{"d"}, []*rntuple.Type{deep}, rntuple.WriteOptions{Compression: 404, PageElements: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed := 0
+	var wants []rntuple.Array
+	for _, n := range []int{40, 1, 17} {
+		a := genArray(deep, n, &seed)
+		wants = append(wants, a)
+		if err := w.WriteCluster([]rntuple.Array{a}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rep := conforms(t, f.b)
+	if len(rep.NTuples[0].Fields) != 14 {
+		t.Errorf("%d fields", len(rep.NTuples[0].Fields))
+	}
+	nt, err := rntuple.Open(bytes.NewReader(f.b), int64(len(f.b)), "deep")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ty, err := nt.TypeOf(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for ci, want := range wants {
+		a, err := nt.ReadType(ty, ci)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for r := range want.Len {
+			if g, w := a.Value(r), want.Value(r); !reflect.DeepEqual(g, w) {
+				t.Fatalf("cluster %d entry %d: %v, want %v", ci, r, g, w)
+			}
+		}
+	}
+}
