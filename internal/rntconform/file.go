@@ -92,8 +92,9 @@ type Column struct {
 }
 
 type checker struct {
-	f   []byte
-	rep *Report
+	f      []byte
+	maxKey int64 // the current RNTuple's anchor's
+	rep    *Report
 	// locators: byte ranges the RNTuples reference, to find orphans and
 	// overlaps.
 	refs []ref
@@ -379,7 +380,48 @@ func (c *checker) keyAtList(f []byte, off int64) (Key, bool) {
 
 // blobRange checks that [off, off+size) lies inside one RBlob's payload,
 // records what it holds, and returns its bytes.
+//
+// An object larger than the anchor's maximum key size is split over
+// several RBlobs: "the offsets of all but the first RBlob will be written
+// at the end of the first one" (the specification's anchor section); the
+// first holds max-key-size bytes, the others as much each, the last the
+// rest (ROOT's RNTupleFileWriter).
 func (c *checker) blobRange(off, size, length int64, what string) ([]byte, bool) {
+	m := c.maxKey
+	if m <= 0 || size <= m {
+		return c.oneRange(off, size, length, what)
+	}
+	n := int64(2)
+	for n*m-8*(n-1) < size {
+		n++
+	}
+	dataFirst := m - 8*(n-1)
+	if dataFirst <= 0 {
+		c.errorf("%s: %d bytes cannot be split in keys of %d", what, size, m)
+		return nil, false
+	}
+	first, ok := c.oneRange(off, m, length, what)
+	if !ok {
+		return nil, false
+	}
+	out := append([]byte(nil), first[:dataFirst]...)
+	for i := range n - 1 {
+		at := int64(binary.LittleEndian.Uint64(first[dataFirst+8*i:]))
+		part := min(m, size-int64(len(out)))
+		b, ok := c.oneRange(at, part, part, fmt.Sprintf("%s (chunk %d of %d)", what, i+2, n))
+		if !ok {
+			return nil, false
+		}
+		out = append(out, b...)
+	}
+	if int64(len(out)) != size {
+		c.errorf("%s: chunks hold %d of %d bytes", what, len(out), size)
+		return nil, false
+	}
+	return out, true
+}
+
+func (c *checker) oneRange(off, size, length int64, what string) ([]byte, bool) {
 	if off < 0 || size < 0 || off+size > int64(len(c.f)) {
 		c.errorf("%s: [%d,+%d) outside the file", what, off, size)
 		return nil, false

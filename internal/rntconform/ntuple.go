@@ -219,6 +219,7 @@ func (c *checker) ntuple(k *Key) {
 	if a.MaxKeySize == 0 {
 		c.errorf("anchor %q: max key size 0", k.Name)
 	}
+	c.maxKey = int64(a.MaxKeySize)
 	hdr := c.envelope(a.SeekHeader, a.NbytesHeader, a.LenHeader, envHeader, "header")
 	if hdr == nil {
 		return

@@ -378,3 +378,68 @@ func TestWriterConformsDeep(t *testing.T) {
 		}
 	}
 }
+
+// TestMultiKeyObjects: with a small maximum key size, pages and
+// envelopes are split over several RBlob keys as ROOT splits them; the
+// checker follows the chunks on its own, and the reader reads the values
+// back.
+func TestMultiKeyObjects(t *testing.T) {
+	for _, c := range []struct {
+		maxKey int64
+		comp   int
+	}{{256, 505}, {400, 0}, {500, 101}} {
+		t.Run(fmt.Sprint(c.maxKey, "-", c.comp), func(t *testing.T) {
+			b := writeSample(t, rntuple.WriteOptions{Compression: c.comp, MaxKeySize: c.maxKey, PageElements: 50}, 120, 80)
+			rep := conforms(t, b)
+			nt := rep.NTuples[0]
+			if int64(nt.Anchor.MaxKeySize) != c.maxKey || nt.Entries != 200 {
+				t.Fatalf("anchor max key %d, %d entries", nt.Anchor.MaxKeySize, nt.Entries)
+			}
+			for _, k := range rep.Keys {
+				if k.Class == "RBlob" && int64(k.Nbytes-int32(k.Keylen)) > c.maxKey {
+					t.Errorf("RBlob at %d holds %d bytes, over %d", k.Seek, k.Nbytes-int32(k.Keylen), c.maxKey)
+				}
+			}
+			if nt.Anchor.NbytesHeader <= uint64(c.maxKey) {
+				t.Errorf("the header (%d bytes) is not split: the test proves nothing", nt.Anchor.NbytesHeader)
+			}
+			// A chunk offset pointing past the file is an error, not a crash.
+			bad := append([]byte(nil), b...)
+			at := int(nt.Anchor.SeekHeader) + int(c.maxKey) - 8
+			copy(bad[at:], []byte{0xff, 0xff, 0xff, 0x7f, 0, 0, 0, 0})
+			if _, err := rntuple.Open(bytes.NewReader(bad), int64(len(bad)), "events"); err == nil || !strings.Contains(err.Error(), "chunk") {
+				t.Errorf("a header chunk outside the file: %v", err)
+			}
+			r, err := rntuple.Open(bytes.NewReader(b), int64(len(b)), "events")
+			if err != nil {
+				t.Fatal(err)
+			}
+			names, _, want := sample(0, 200)
+			for k, name := range names {
+				id := -1
+				for i, fl := range r.Fields {
+					if fl.TopLevel() && fl.Name == name {
+						id = i
+					}
+				}
+				ty, err := r.TypeOf(id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				e := 0
+				for ci := range r.Clusters {
+					a, err := r.ReadType(ty, ci)
+					if err != nil {
+						t.Fatalf("%s: %v", name, err)
+					}
+					for i := range a.Len {
+						if g, w := a.Value(i), want[k].Value(e); !reflect.DeepEqual(g, w) {
+							t.Fatalf("%s[%d]: %v, want %v", name, e, g, w)
+						}
+						e++
+					}
+				}
+			}
+		})
+	}
+}

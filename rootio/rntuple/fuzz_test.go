@@ -43,8 +43,8 @@ func envelopes(raw []byte) (h, f, p []byte, ok bool) {
 		if err != nil {
 			return nil, nil, nil, false
 		}
-		hp, hsum, err1 := readEnvelope(r, size, Locator{a.nbytesHeader, a.seekHeader}, a.lenHeader, envHeader)
-		fp, _, err2 := readEnvelope(r, size, Locator{a.nbytesFooter, a.seekFooter}, a.lenFooter, envFooter)
+		hp, hsum, err1 := readEnvelope(r, size, Locator{a.nbytesHeader, a.seekHeader}, a.lenHeader, envHeader, a.maxKeySize)
+		fp, _, err2 := readEnvelope(r, size, Locator{a.nbytesFooter, a.seekFooter}, a.lenFooter, envFooter, a.maxKeySize)
 		if err1 != nil || err2 != nil {
 			return nil, nil, nil, false
 		}
@@ -54,7 +54,7 @@ func envelopes(raw []byte) (h, f, p []byte, ok bool) {
 		if err != nil || len(groups) == 0 {
 			return nil, nil, nil, false
 		}
-		pp, _, err := readEnvelope(r, size, groups[0].loc, groups[0].length, envPageList)
+		pp, _, err := readEnvelope(r, size, groups[0].loc, groups[0].length, envPageList, a.maxKeySize)
 		return hp, fp, pp, err == nil
 	}
 	return nil, nil, nil, false

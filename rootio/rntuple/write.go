@@ -37,6 +37,7 @@ type Writer struct {
 	// header and the page lists, which carry its checksum) is known only
 	// at Close.
 	deferred bool
+	maxKey   int64
 	// varCounts: per variant's Switch column, the items of each
 	// alternative written in the current cluster.
 	varCounts map[int][]int64
@@ -63,6 +64,10 @@ type WriteOptions struct {
 	ClustersPerGroup int
 	// NoPageChecksums leaves out the XXH3 after each page.
 	NoPageChecksums bool
+	// MaxKeySize is the anchor's maximum key size (default ROOT's, 1 GiB):
+	// a page or envelope stored larger is split over several RBlob keys,
+	// as ROOT splits it.
+	MaxKeySize int64
 	// Nullable marks top-level fields that may hold no value: their type
 	// must be KindOptional, and they are stored as std::optional<T> if
 	// some entry is absent, as plain T otherwise (the choice is made at
@@ -129,7 +134,13 @@ func NewWriter(w io.WriterAt, name string, names []string, types []*Type, opts W
 	if len(opts.Nullable) > len(types) {
 		return nil, errors.New("rntuple: more Nullable flags than fields")
 	}
-	wr := &Writer{w: w, name: name, opts: opts, pos: fileBegin + dirKeyReserve}
+	if opts.MaxKeySize == 0 {
+		opts.MaxKeySize = defaultMaxKey
+	}
+	if opts.MaxKeySize < 64 {
+		return nil, fmt.Errorf("rntuple: maximum key size %d (at least 64 bytes)", opts.MaxKeySize)
+	}
+	wr := &Writer{w: w, name: name, opts: opts, pos: fileBegin + dirKeyReserve, maxKey: opts.MaxKeySize}
 	for i, t := range types {
 		id := len(wr.fields)
 		wr.tops = append(wr.tops, id)
@@ -404,7 +415,7 @@ func (wr *Writer) WriteCluster(arrays []Array) error {
 				return fmt.Errorf("rntuple: column %d of field %q: %w", ci, wr.fields[c.field].name, err)
 			}
 			last := &batches[len(batches)-1]
-			if len(last.b) > 0 && len(last.b)+len(stored) > maxBlobBatch {
+			if len(last.b) > 0 && int64(len(last.b)+len(stored)) > min(maxBlobBatch, wr.maxKey) {
 				batches = append(batches, batch{})
 				last = &batches[len(batches)-1]
 			}
@@ -658,8 +669,8 @@ func encodePage(c *wcol, from, to int) []byte {
 // bytes to store and the page's uncompressed length.
 func (wr *Writer) sealPage(c *wcol, from, to int) (p wpage, stored []byte, length int64, err error) {
 	raw := encodePage(c, from, to)
-	if len(raw) > maxKeySize-8 {
-		return p, nil, 0, fmt.Errorf("a page of %d bytes (at most %d: one key)", len(raw), maxKeySize-8)
+	if len(raw) > maxPage {
+		return p, nil, 0, fmt.Errorf("a page of %d bytes (at most %d)", len(raw), maxPage)
 	}
 	stored, err = compress.Compress(wr.opts.Compression, raw)
 	if err != nil {
@@ -683,8 +694,8 @@ func (wr *Writer) envelope(typ uint16, payload []byte) (loc Locator, length int6
 	env = append(env, payload...)
 	sum = xxh3.Hash(env)
 	env = binary.LittleEndian.AppendUint64(env, sum)
-	if len(env) > maxKeySize {
-		return loc, 0, 0, fmt.Errorf("rntuple: an envelope of %d bytes (at most %d: one key)", len(env), maxKeySize)
+	if len(env) > maxPage {
+		return loc, 0, 0, fmt.Errorf("rntuple: an envelope of %d bytes (at most %d)", len(env), maxPage)
 	}
 	stored, err := compress.Compress(wr.opts.Compression, env)
 	if err != nil {
@@ -939,6 +950,6 @@ func (wr *Writer) Close() error {
 		version:    [4]uint16{1, 0, 0, 0},
 		seekHeader: wr.hdrLoc.Offset, nbytesHeader: wr.hdrLoc.Size, lenHeader: wr.hdrLen,
 		seekFooter: floc.Offset, nbytesFooter: floc.Size, lenFooter: flen,
-		maxKeySize: maxKeySize,
+		maxKeySize: wr.maxKey,
 	})
 }

@@ -26,9 +26,11 @@ const (
 	dirKeyReserve = 300 // room for that key, rewritten by Close
 	fileVersion   = 1_063_406
 	fileName      = "rntuple.root" // the name the top directory records
-	// maxKeySize is the anchor's max key size, ROOT's default (1 GiB):
-	// no page or envelope is written larger, so none is split over keys.
-	maxKeySize = 1 << 30
+	// defaultMaxKey is the anchor's max key size, ROOT's default (1 GiB).
+	defaultMaxKey = 1 << 30
+	// maxPage bounds a page or an envelope: its standard locator's size
+	// is a 32-bit integer.
+	maxPage = 1<<31 - 1 - 8
 	// maxBlobBatch bounds the RBlob holding a cluster's pages.
 	maxBlobBatch = 256 << 20
 )
@@ -86,7 +88,30 @@ func (wr *Writer) writeAt(b []byte, off int64) error {
 // offset, which locators name. As in ROOT's files, the key's object
 // length is the payload's uncompressed length (length), its byte count
 // what is stored.
+//
+// A payload over the maximum key size is split as ROOT splits it: the
+// other chunks first (maxKey bytes each, the last what remains), then
+// the first key: the payload's start and the chunks' offsets (64-bit,
+// little-endian); the returned offset is the first key's.
 func (wr *Writer) blob(payload []byte, length int64) (int64, error) {
+	if n := int64(len(payload)); n > wr.maxKey {
+		k := chunksFor(n, wr.maxKey)
+		firstData := wr.maxKey - 8*(k-1)
+		if firstData <= 0 {
+			return 0, errorf("%d bytes do not split into keys of %d (the first key cannot hold the others' offsets)", n, wr.maxKey)
+		}
+		first := append([]byte(nil), payload[:firstData]...)
+		for rest := payload[firstData:]; len(rest) > 0; {
+			m := min(int64(len(rest)), wr.maxKey)
+			off, err := wr.blob(rest[:m], m)
+			if err != nil {
+				return 0, err
+			}
+			first = binary.LittleEndian.AppendUint64(first, uint64(off))
+			rest = rest[m:]
+		}
+		return wr.blob(first, length)
+	}
 	k := keyHeader("RBlob", "", "", len(payload), wr.pos)
 	binary.BigEndian.PutUint32(k[6:], uint32(length))
 	if err := wr.writeAt(append(k, payload...), wr.pos); err != nil {
