@@ -37,8 +37,8 @@ func parseNTupleOptions(m map[string]any) (ntupleOptions, error) {
 		switch k {
 		case "TREE":
 			s, ok := v.(string)
-			if !ok || !branchName.MatchString(s) {
-				return o, bad("an RNTuple name (letters, digits, _ and .)")
+			if !ok || rntuple.ValidName(s) != nil {
+				return o, bad("an RNTuple name (no '.', ' ', '\\', '/' or control codes)")
 			}
 			o.name = s
 		case "COMPRESSION":
@@ -83,8 +83,8 @@ func BindRNTuple(b *capi.CopyBind) (capi.CopyTarget, error) {
 	t := &ntupleTarget{opts: opts}
 	seen := map[string]string{}
 	for _, c := range b.Columns {
-		if !branchName.MatchString(c.Name) {
-			return nil, fmt.Errorf("COPY (FORMAT rntuple): column name %q is not a field name (letters, digits, _ and .): name it with AS", c.Name)
+		if err := rntuple.ValidName(c.Name); err != nil {
+			return nil, fmt.Errorf("COPY (FORMAT rntuple): column %q is not a field name (%v): name it with AS", c.Name, err)
 		}
 		if other, ok := seen[strings.ToLower(c.Name)]; ok {
 			return nil, fmt.Errorf("COPY (FORMAT rntuple): columns %q and %q differ only in case", other, c.Name)
@@ -156,8 +156,8 @@ func ntupleType(t capi.Type, path string, top bool) (*rntuple.Type, error) {
 		}
 		rt := &rntuple.Type{Kind: rntuple.KindStruct, Name: "hepsql::" + path}
 		for _, f := range t.Fields {
-			if !branchName.MatchString(f.Name) {
-				return nil, fmt.Errorf("STRUCT member %q is not a field name", f.Name)
+			if err := rntuple.ValidName(f.Name); err != nil {
+				return nil, fmt.Errorf("STRUCT member %q is not a field name (%v)", f.Name, err)
 			}
 			mt, err := ntupleType(f.Type, path+"_"+f.Name, false)
 			if err != nil {

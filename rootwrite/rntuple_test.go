@@ -164,6 +164,16 @@ func TestRNTupleMaps(t *testing.T) {
 	got := queryRows(t, db, fmt.Sprintf("SELECT k, m::VARCHAR, mi::VARCHAR, typeof(m), typeof(mi) FROM read_root('%s') ORDER BY _entry", out))
 	compareRows(t, "read_root", []string{"k", "m", "mi", "typeof(m)", "typeof(mi)"}, want, got)
 
+	// The specification's naming rules: no '.', ' ', '\\' or '/'.
+	if _, err := db.Exec(fmt.Sprintf(`COPY (SELECT 1 AS "a.b") TO '%s' (FORMAT rntuple)`, out)); err == nil || !strings.Contains(err.Error(), `column "a.b" is not a field name`) {
+		t.Errorf("a field name with a full stop: %v", err)
+	}
+	if _, err := db.Exec(fmt.Sprintf(`COPY (SELECT {'x y': 1} AS s) TO '%s' (FORMAT rntuple)`, out)); err == nil || !strings.Contains(err.Error(), `STRUCT member "x y" is not a field name`) {
+		t.Errorf("a member name with a space: %v", err)
+	}
+	if _, err := db.Exec(fmt.Sprintf(`COPY (SELECT 1 AS a) TO '%s' (FORMAT rntuple, TREE 'ev/x')`, out)); err == nil || !strings.Contains(err.Error(), "option TREE") {
+		t.Errorf("an RNTuple name with a slash: %v", err)
+	}
 	for typ, expr := range map[string]string{"TIMESTAMP": "now()::TIMESTAMP", "DECIMAL(18,3)": "1.5::DECIMAL(18,3)", "UNION of DATE": "union_value(d := current_date)"} {
 		_, err := db.Exec(fmt.Sprintf(`COPY (SELECT %s AS c_%d) TO '%s' (FORMAT rntuple)`, expr, len(typ), out))
 		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf(`column "c_%d" has type`, len(typ))) {

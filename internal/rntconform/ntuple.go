@@ -232,6 +232,9 @@ func (c *checker) ntuple(k *Key) {
 	if name != k.Name {
 		c.errorf("header names the RNTuple %q, its anchor key %q", name, k.Name)
 	}
+	if name == "" || strings.ContainsAny(name, forbidden) || strings.IndexFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
+		c.errorf("RNTuple name %q breaks the naming rules", name)
+	}
 	nt.Description = hr.str()
 	nt.Writer = hr.str()
 	c.schema(hr, nt, "header", strict)

@@ -8,6 +8,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/hepsql/hepsql/rootio/compress"
 	"github.com/zeebo/xxh3"
@@ -140,6 +142,9 @@ func NewWriter(w io.WriterAt, name string, names []string, types []*Type, opts W
 	if opts.MaxKeySize < 64 {
 		return nil, fmt.Errorf("rntuple: maximum key size %d (at least 64 bytes)", opts.MaxKeySize)
 	}
+	if err := ValidName(name); err != nil {
+		return nil, fmt.Errorf("rntuple: %w", err)
+	}
 	wr := &Writer{w: w, name: name, opts: opts, pos: fileBegin + dirKeyReserve, maxKey: opts.MaxKeySize}
 	for i, t := range types {
 		id := len(wr.fields)
@@ -173,6 +178,24 @@ func isWrapper(t *Type) bool {
 		return t.Name != "" && !std
 	}
 	return false
+}
+
+// ValidName checks an RNTuple's or a field's name against the
+// specification's naming rules: not empty, UTF-8, no control codes, no
+// full stop, space, backslash or slash.
+func ValidName(name string) error {
+	if name == "" {
+		return errors.New("an empty name")
+	}
+	if !utf8.ValidString(name) {
+		return fmt.Errorf("name %q is not UTF-8", name)
+	}
+	for _, r := range name {
+		if unicode.IsControl(r) || strings.ContainsRune(". \\/", r) {
+			return fmt.Errorf("name %q holds %q, which RNTuple names may not (no control codes, '.', ' ', '\\' or '/')", name, r)
+		}
+	}
+	return nil
 }
 
 // cppName is the C++ type name RNTuple stores for a logical type.
@@ -296,6 +319,9 @@ func (wr *Writer) addColumn(field int, typ, bits uint16) {
 func (wr *Writer) addField(name string, t *Type, parent, depth int) error {
 	if depth > maxNesting {
 		return errors.New("rntuple: types nested too deep")
+	}
+	if err := ValidName(name); err != nil {
+		return fmt.Errorf("rntuple: field: %w", err)
 	}
 	typeName, err := cppName(t)
 	if err != nil {
