@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/hepsql/hepsql/internal/capi"
@@ -187,7 +188,7 @@ func (t *ntupleTarget) Open(path string) (capi.CopyWriter, error) {
 	for i := range nullable {
 		nullable[i] = true
 	}
-	w, err := rntuple.NewWriter(f, t.opts.name, t.names, t.types, rntuple.WriteOptions{Compression: t.opts.compression, Nullable: nullable})
+	w, err := rntuple.NewWriter(f, t.opts.name, t.names, t.types, rntuple.WriteOptions{Compression: t.opts.compression, Nullable: nullable, FileName: filepath.Base(path)})
 	if err != nil {
 		f.Close()
 		os.Remove(path)

@@ -72,6 +72,7 @@ func TestWriterConforms(t *testing.T) {
 		{"groups", rntuple.WriteOptions{Compression: 101, PageElements: 10, ClustersPerGroup: 3}, []int{20, 30, 40, 50, 60, 70, 80}},
 		{"nochecksums", rntuple.WriteOptions{Compression: 505, NoPageChecksums: true}, []int{50, 50}},
 		{"empty", rntuple.WriteOptions{Compression: 505}, nil},
+		{"longname", rntuple.WriteOptions{Compression: 505, FileName: strings.Repeat("n", 190) + ".root"}, []int{10}},
 		{"emptycluster", rntuple.WriteOptions{Compression: 505}, []int{0}},
 	}
 	for _, c := range cases {

@@ -40,6 +40,10 @@ type Writer struct {
 	// at Close.
 	deferred bool
 	maxKey   int64
+	// fileName and dirReserve: the top directory's name, and the room
+	// its key takes before the first RBlob.
+	fileName   string
+	dirReserve int
 	// varCounts: per variant's Switch column, the items of each
 	// alternative written in the current cluster.
 	varCounts map[int][]int64
@@ -70,6 +74,9 @@ type WriteOptions struct {
 	// a page or envelope stored larger is split over several RBlob keys,
 	// as ROOT splits it.
 	MaxKeySize int64
+	// FileName is the name the file's top directory records (ROOT
+	// records the path it was opened with); default "rntuple.root".
+	FileName string
 	// Nullable marks top-level fields that may hold no value: their type
 	// must be KindOptional, and they are stored as std::optional<T> if
 	// some entry is absent, as plain T otherwise (the choice is made at
@@ -145,7 +152,15 @@ func NewWriter(w io.WriterAt, name string, names []string, types []*Type, opts W
 	if err := ValidName(name); err != nil {
 		return nil, fmt.Errorf("rntuple: %w", err)
 	}
-	wr := &Writer{w: w, name: name, opts: opts, pos: fileBegin + dirKeyReserve, maxKey: opts.MaxKeySize}
+	// The top directory's key records the file's name twice: room for it.
+	if opts.FileName == "" {
+		opts.FileName = fileName
+	}
+	if len(opts.FileName) > 200 || strings.ContainsFunc(opts.FileName, unicode.IsControl) {
+		return nil, fmt.Errorf("rntuple: file name %q (at most 200 bytes, no control codes)", opts.FileName)
+	}
+	reserve := dirKeyReserve + 3*max(0, len(opts.FileName)-64)
+	wr := &Writer{w: w, name: name, opts: opts, pos: int64(fileBegin + reserve), maxKey: opts.MaxKeySize, fileName: opts.FileName, dirReserve: reserve}
 	for i, t := range types {
 		id := len(wr.fields)
 		wr.tops = append(wr.tops, id)

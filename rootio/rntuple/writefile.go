@@ -23,9 +23,9 @@ import (
 // (jsroot) need it to read the anchor.
 const (
 	fileBegin     = 100 // ROOT's kBEGIN: the top directory's key
-	dirKeyReserve = 300 // room for that key, rewritten by Close
+	dirKeyReserve = 300 // room for that key (with a name of up to 64 bytes), rewritten by Close
 	fileVersion   = 1_063_406
-	fileName      = "rntuple.root" // the name the top directory records
+	fileName      = "rntuple.root" // the name the top directory records by default
 	// defaultMaxKey is the anchor's max key size, ROOT's default (1 GiB).
 	defaultMaxKey = 1 << 30
 	// maxPage bounds a page or an envelope: its standard locator's size
@@ -151,7 +151,7 @@ func (wr *Writer) finishFile(a anchor) error {
 	list.u32(1)
 	list.b = append(list.b, anchorKey...)
 	keysSeek := wr.pos
-	keysKey := keyHeader("TFile", fileName, "", len(list.b), keysSeek)
+	keysKey := keyHeader("TFile", wr.fileName, "", len(list.b), keysSeek)
 	if err := wr.writeAt(append(keysKey, list.b...), keysSeek); err != nil {
 		return err
 	}
@@ -166,7 +166,7 @@ func (wr *Writer) finishFile(a anchor) error {
 	// The free segments: one, from the end of the file on (what ROOT
 	// leaves in a closed file), in TFree's 64-bit form.
 	freeSeek := wr.pos
-	freeKey := keyHeader("TFile", fileName, "", 2+8+8, freeSeek)
+	freeKey := keyHeader("TFile", wr.fileName, "", 2+8+8, freeSeek)
 	end := freeSeek + int64(len(freeKey)) + 2 + 8 + 8
 	var free bew
 	free.u16(1001) // TFree version 1, +1000: 64-bit bounds
@@ -181,7 +181,7 @@ func (wr *Writer) finishFile(a anchor) error {
 	// The top directory: TNamed (name, title), then TDirectory; its key
 	// covers the whole reserved room, so that keys tile the file.
 	var named bew
-	named.str(fileName)
+	named.str(wr.fileName)
 	named.str("")
 	var dir bew
 	now := datime(time.Now())
@@ -189,7 +189,7 @@ func (wr *Writer) finishFile(a anchor) error {
 	dir.u32(now)
 	dir.u32(now)
 	dir.u32(uint32(nbytesKeys))
-	dirKeyLen := len(keyHeader("TFile", fileName, "", 0, fileBegin))
+	dirKeyLen := len(keyHeader("TFile", wr.fileName, "", 0, fileBegin))
 	nbytesName := dirKeyLen + len(named.b)
 	dir.u32(uint32(nbytesName))
 	dir.u64(fileBegin) // seekdir
@@ -198,11 +198,11 @@ func (wr *Writer) finishFile(a anchor) error {
 	dir.u16(1) // UUID version
 	dir.b = append(dir.b, make([]byte, 16)...)
 	obj2 := append(named.b, dir.b...)
-	if dirKeyLen+len(obj2) > dirKeyReserve {
+	if dirKeyLen+len(obj2) > wr.dirReserve {
 		return errorf("top directory record of %d bytes", dirKeyLen+len(obj2))
 	}
-	obj2 = append(obj2, make([]byte, dirKeyReserve-dirKeyLen-len(obj2))...)
-	dirKey := keyHeader("TFile", fileName, "", len(obj2), fileBegin)
+	obj2 = append(obj2, make([]byte, wr.dirReserve-dirKeyLen-len(obj2))...)
+	dirKey := keyHeader("TFile", wr.fileName, "", len(obj2), fileBegin)
 	if err := wr.writeAt(append(dirKey, obj2...), fileBegin); err != nil {
 		return err
 	}
