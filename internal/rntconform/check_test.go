@@ -49,7 +49,6 @@ func TestFixtures(t *testing.T) {
 			}
 		}
 	}
-	_ = strings.Contains
 }
 
 // The checker must fail files that break the rules: a flipped byte in a

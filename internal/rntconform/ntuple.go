@@ -591,9 +591,6 @@ func (c *checker) strictField(nt *NTuple, id int, w string) {
 	if f.FieldVersion != 0 || f.TypeVersion != 0 || f.Flags&^fieldRepetitive != 0 {
 		c.errorf("%s: versions %d/%d, flags %#x", w, f.FieldVersion, f.TypeVersion, f.Flags)
 	}
-	for _, bad := range []string{"int>", "long", "short", "unsigned", "std::int32_t>", "char>"} {
-		_ = bad
-	}
 	for _, old := range []string{"int,", "long,", "short,", "char,", "int>", "long>", "short>", "char>"} {
 		if strings.Contains(f.Type, "<"+old) || strings.Contains(f.Type, ","+old) {
 			c.errorf("%s: a type name not normalised to std::[u]intN_t", w)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -210,7 +209,6 @@ func TestWriterLayoutLikeROOT(t *testing.T) {
 		fmt.Println(roles(ours))
 		fmt.Println(roles(root))
 	}
-	_ = filepath.Base
 }
 
 // TestWriterNullable: a Nullable field with absent entries in its second

@@ -55,7 +55,7 @@ func sample(first, n int) ([]string, []*rntuple.Type, []rntuple.Array) {
 	var vlvPt []float64
 	var vlvQ []int64
 	var varTags []int32
-	var varIdx, varI, lvarOff, lvarIdx, lvarF, innerVOff, innerV []int64
+	var varIdx, varI, lvarOff, lvarIdx, innerVOff, innerV []int64
 	var varS []string
 	var lvarTags []int32
 	var lvarFl []float64
@@ -136,7 +136,6 @@ func sample(first, n int) ([]string, []*rntuple.Type, []rntuple.Array) {
 	arrays[17].Children = []rntuple.Array{{Type: vt, Len: len(lvarTags), Tags: lvarTags, Index: lvarIdx, Children: []rntuple.Array{
 		{Type: f32, Len: len(lvarFl), Floats: lvarFl},
 		{Type: vt.Members[1], Len: len(innerVOff) - 1, Offsets: innerVOff, Children: []rntuple.Array{{Type: i32, Len: len(innerV), Ints: innerV}}}}}}
-	_ = lvarF
 	return names, types, arrays
 }
 
