@@ -61,7 +61,9 @@ type NTuple struct {
 	Pages         int
 	PageChecksum  int // pages with a checksum
 	Compressions  map[uint32]int
-	BlobsPerKey   []int // pages found per RBlob key holding pages
+	BlobsPerKey   []int    // pages found per RBlob key holding pages
+	Header        []byte   // the header envelope, inflated
+	PageLists     []uint64 // each page list envelope\'s length
 }
 
 // Anchor is the ROOT::RNTuple object's fields.

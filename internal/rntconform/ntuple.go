@@ -224,6 +224,7 @@ func (c *checker) ntuple(k *Key) {
 	if hdr == nil {
 		return
 	}
+	nt.Header = hdr
 	hsum := binary.LittleEndian.Uint64(hdr[len(hdr)-8:])
 	strict := strings.HasPrefix(c.writerOf(hdr), "hepsql")
 	hr := &le{b: hdr[:len(hdr)-8], pos: 8}
@@ -281,6 +282,7 @@ func (c *checker) ntuple(k *Key) {
 		if minEntry != entries {
 			c.errorf("%s: minimum entry %d, the groups before end at %d", what, minEntry, entries)
 		}
+		nt.PageLists = append(nt.PageLists, plen)
 		pl := c.envelope(uint64(loc[1]), uint64(loc[0]), plen, envPageList, "pagelist of "+what)
 		if pl != nil {
 			got := c.pageList(pl, nt, firstCluster, nclusters, minEntry, span, hsum, what, strict)

@@ -2,6 +2,7 @@ package rntuple_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"reflect"
@@ -438,6 +439,78 @@ func TestMultiKeyObjects(t *testing.T) {
 						e++
 					}
 				}
+			}
+		})
+	}
+}
+
+// TestWriterBytesLikeROOT writes the schemas of two ROOT fixtures (the
+// same names, types, entries, one page per column) and compares the
+// bytes: the header envelopes must be equal but for the writer's name
+// (and so their checksums), the footers and page lists of the same
+// lengths, the anchors of the same version and key size.
+func TestWriterBytesLikeROOT(t *testing.T) {
+	f32 := &rntuple.Type{Kind: rntuple.KindFloat32}
+	i32 := &rntuple.Type{Kind: rntuple.KindInt32}
+	for _, c := range []struct {
+		file  string
+		names []string
+		types []*rntuple.Type
+	}{
+		{"test_int_float_rntuple_v1-0-0-0.root", []string{"one_integers", "two_floats"}, []*rntuple.Type{i32, f32}},
+		{"test_1jag_int_float_rntuple_v1-0-0-0.root", []string{"one_v_integers", "two_v_floats"},
+			[]*rntuple.Type{{Kind: rntuple.KindList, Elem: i32}, {Kind: rntuple.KindList, Elem: f32}}},
+	} {
+		t.Run(c.file, func(t *testing.T) {
+			rb, err := os.ReadFile(testfiles.Shared(t, "rntuple/"+c.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			root := rntconform.Check(rb).NTuples[0]
+			n := int(root.Entries)
+			arrays := make([]rntuple.Array, len(c.types))
+			for k, ty := range c.types {
+				arrays[k] = genArray(ty, n, new(int))
+				if ty.Kind == rntuple.KindFloat32 {
+					arrays[k] = rntuple.Array{Type: ty, Len: n, Floats: make([]float64, n)}
+				}
+				if ty.Kind == rntuple.KindList && ty.Elem.Kind == rntuple.KindFloat32 {
+					arrays[k].Children[0] = rntuple.Array{Type: ty.Elem, Len: arrays[k].Children[0].Len, Floats: make([]float64, arrays[k].Children[0].Len)}
+				}
+			}
+			var f memFile
+			w, err := rntuple.NewWriter(&f, root.Name, c.names, c.types, rntuple.WriteOptions{Compression: 505, PageElements: 1 << 20})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := w.WriteCluster(arrays); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			ours := conforms(t, f.b).NTuples[0]
+			// The schema: after type, length, feature flags, name,
+			// description and writer.
+			schema := func(h []byte) []byte {
+				p := 16
+				for range 3 {
+					p += 4 + int(binary.LittleEndian.Uint32(h[p:]))
+				}
+				return h[p : len(h)-8]
+			}
+			rs := schema(root.Header)
+			if g := schema(ours.Header); !bytes.Equal(g, rs) {
+				t.Errorf("header schema bytes differ:\n ours % x\n ROOT % x", g, rs)
+			}
+			if ours.Anchor.Version != root.Anchor.Version || ours.Anchor.MaxKeySize != root.Anchor.MaxKeySize {
+				t.Errorf("anchor %+v, ROOT %+v", ours.Anchor, root.Anchor)
+			}
+			if ours.Anchor.LenFooter != root.Anchor.LenFooter || !reflect.DeepEqual(ours.PageLists, root.PageLists) {
+				t.Errorf("footer %d bytes, page lists %v; ROOT %d, %v", ours.Anchor.LenFooter, ours.PageLists, root.Anchor.LenFooter, root.PageLists)
+			}
+			if ours.Pages != root.Pages {
+				t.Errorf("%d pages, ROOT %d", ours.Pages, root.Pages)
 			}
 		})
 	}
