@@ -40,7 +40,8 @@ func sample(first, n int) ([]string, []*rntuple.Type, []rntuple.Array) {
 		{Kind: rntuple.KindVariant, Names: []string{"_0", "_1"}, Members: []*rntuple.Type{i32, str}},
 		{Kind: rntuple.KindList, Elem: &rntuple.Type{Kind: rntuple.KindVariant, Names: []string{"_0", "_1"}, Members: []*rntuple.Type{f32, {Kind: rntuple.KindList, Elem: i32}}}},
 	}
-	names := []string{"b", "i8", "i16", "i32", "i64", "u16", "u64", "f32", "f64", "s", "vf", "vvs", "opt", "arr", "lv", "vlv", "var", "lvar"}
+	types = append(types, &rntuple.Type{Kind: rntuple.KindUint8}, &rntuple.Type{Kind: rntuple.KindUint32})
+	names := []string{"b", "i8", "i16", "i32", "i64", "u16", "u64", "f32", "f64", "s", "vf", "vvs", "opt", "arr", "lv", "vlv", "var", "lvar", "u8", "u32"}
 	arrays := make([]rntuple.Array, len(types))
 	for k, t := range types {
 		arrays[k] = rntuple.Array{Type: t, Len: n}
@@ -94,6 +95,8 @@ func sample(first, n int) ([]string, []*rntuple.Type, []rntuple.Array) {
 		arrays[7].Floats = append(arrays[7].Floats, float64(float32(i)/3))
 		arrays[8].Floats = append(arrays[8].Floats, float64(i)/7)
 		arrays[9].Strings = append(arrays[9].Strings, fmt.Sprintf("entry %d", i))
+		arrays[18].Uints = append(arrays[18].Uints, uint64(i*7%256))
+		arrays[19].Uints = append(arrays[19].Uints, uint64(i)*2654435761%(1<<32))
 		for k := range i % 4 {
 			vf = append(vf, float64(i+k))
 		}
