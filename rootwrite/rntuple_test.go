@@ -109,7 +109,8 @@ func TestRNTupleNulls(t *testing.T) {
 	src := `SELECT i AS k, CASE WHEN i IN (5, 6) THEN NULL ELSE i * 10 END AS x,
 		CASE WHEN i = 0 THEN NULL ELSE 's' || i END AS s,
 		CASE WHEN i % 3 = 2 THEN NULL ELSE [i, i + 1] END AS v,
-		CASE WHEN i = 9 THEN NULL ELSE {'a': i, 'b': 'b' || i} END AS r
+		CASE WHEN i = 9 THEN NULL ELSE {'a': i, 'b': 'b' || i} END AS r,
+		CASE WHEN i < 4 THEN NULL ELSE i::REAL END AS z
 		FROM range(10) t(i) ORDER BY i`
 	if _, err := db.Exec(fmt.Sprintf(`COPY (%s) TO '%s' (FORMAT rntuple, CLUSTER_ROWS 4)`, src, out)); err != nil {
 		t.Fatal(err)
@@ -120,17 +121,17 @@ func TestRNTupleNulls(t *testing.T) {
 		types[f.Name] = f.Type
 	}
 	for name, want := range map[string]string{"k": "std::int64_t", "x": "std::optional<std::int64_t>", "s": "std::optional<std::string>",
-		"v": "std::optional<std::vector<std::int64_t>>", "r": "std::optional<hepsql::r>"} {
+		"v": "std::optional<std::vector<std::int64_t>>", "r": "std::optional<hepsql::r>", "z": "std::optional<float>"} {
 		if types[name] != want {
 			t.Errorf("field %s: %s, want %s", name, types[name], want)
 		}
 	}
-	want := queryRows(t, db, "SELECT k, x, s, v, r FROM ("+src+")")
-	got := queryRows(t, db, fmt.Sprintf("SELECT k, x, s, v, r FROM read_root('%s') ORDER BY _entry", out))
-	compareRows(t, "read_root", []string{"k", "x", "s", "v", "r"}, want, got)
+	want := queryRows(t, db, "SELECT k, x, s, v, r, z FROM ("+src+")")
+	got := queryRows(t, db, fmt.Sprintf("SELECT k, x, s, v, r, z FROM read_root('%s') ORDER BY _entry", out))
+	compareRows(t, "read_root", []string{"k", "x", "s", "v", "r", "z"}, want, got)
 	var nulls int
-	if err := db.QueryRow(fmt.Sprintf("SELECT count(*) FROM read_root('%s') WHERE x IS NULL OR s IS NULL OR v IS NULL OR r IS NULL", out)).Scan(&nulls); err != nil || nulls != 6 {
-		t.Errorf("%d rows with a NULL (%v), want 6", nulls, err)
+	if err := db.QueryRow(fmt.Sprintf("SELECT count(*) FROM read_root('%s') WHERE x IS NULL OR s IS NULL OR v IS NULL OR r IS NULL OR z IS NULL", out)).Scan(&nulls); err != nil || nulls != 8 {
+		t.Errorf("%d rows with a NULL (%v), want 8", nulls, err)
 	}
 	_, err := db.Exec(fmt.Sprintf(`COPY (SELECT [1, NULL, 3] AS w) TO '%s' (FORMAT rntuple)`, out))
 	if err == nil || !strings.Contains(err.Error(), `column "w" has a NULL inside a list, STRUCT, MAP or UNION`) {
