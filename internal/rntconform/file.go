@@ -63,7 +63,12 @@ type NTuple struct {
 	Compressions  map[uint32]int
 	BlobsPerKey   []int    // pages found per RBlob key holding pages
 	Header        []byte   // the header envelope, inflated
-	PageLists     []uint64 // each page list envelope\'s length
+	PageLists     []uint64 // each page list envelope's length
+	// TopValues: for files hepsql wrote, the values of top-level leaf
+	// fields of one column, decoded here from the pages by the
+	// specification's encodings (bool, int64, uint64 or float64), all
+	// clusters in order.
+	TopValues map[string][]any
 }
 
 // Anchor is the ROOT::RNTuple object's fields.

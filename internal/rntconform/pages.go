@@ -3,6 +3,7 @@ package rntconform
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
 
 	"github.com/hepsql/hepsql/rootio/compress"
 	"github.com/zeebo/xxh3"
@@ -15,6 +16,7 @@ type clusterCol struct {
 	suppressed bool
 	compress   uint32
 	pages      [][]byte // inflated
+	counts     []int64  // elements per page
 }
 
 // pageList checks one page-list envelope and returns the entries its
@@ -108,6 +110,7 @@ func (c *checker) pageList(env []byte, nt *NTuple, firstCluster, nclusters int, 
 				pw := fmt.Sprintf("%s page %d", cw, p)
 				data := c.page(nt, col, loc, counts[p], sums[p], cc.compress, pw, blobPages)
 				cc.pages = append(cc.pages, data)
+				cc.counts = append(cc.counts, counts[p])
 				cc.elements += counts[p]
 			}
 		}
@@ -116,7 +119,7 @@ func (c *checker) pageList(env []byte, nt *NTuple, firstCluster, nclusters int, 
 			nt.BlobsPerKey = append(nt.BlobsPerKey, k)
 		}
 		if ci < len(sums) && ncols == len(nt.Columns) {
-			c.clusterCounts(nt, cols, sums[ci].entries, w)
+			c.clusterCounts(nt, cols, sums[ci].entries, w, strict)
 		}
 	}
 	c.endFrame(r, end, what+" page locations", strict)
@@ -213,7 +216,7 @@ func indexValues(col Column, pages [][]byte) []uint64 {
 // against the schema: a top-level leaf has one element per entry, a
 // collection's children as many as its last offset, an array's N per
 // parent element.
-func (c *checker) clusterCounts(nt *NTuple, cols []clusterCol, entries int64, what string) {
+func (c *checker) clusterCounts(nt *NTuple, cols []clusterCol, entries int64, what string, strict bool) {
 	// Elements of each field's primary representation.
 	byField := map[uint32][]int{}
 	for id, col := range nt.Columns {
@@ -221,6 +224,12 @@ func (c *checker) clusterCounts(nt *NTuple, cols []clusterCol, entries int64, wh
 	}
 	// repeats[f]: how many values field f holds in this cluster.
 	repeats := make([]int64, len(nt.Fields))
+	kids := make([][]int, len(nt.Fields))
+	for id, f := range nt.Fields {
+		if int(f.Parent) != id && int(f.Parent) < len(nt.Fields) {
+			kids[f.Parent] = append(kids[f.Parent], id)
+		}
+	}
 	for id := range nt.Fields {
 		f := nt.Fields[id]
 		if f.Flags&fieldProjected != 0 {
@@ -258,7 +267,7 @@ func (c *checker) clusterCounts(nt *NTuple, cols []clusterCol, entries int64, wh
 				// (tags 1..n, 0 none); each index points inside them.
 				repeats[id] = -1
 				k := -1
-				for i, sib := range children(nt, int(f.Parent)) {
+				for i, sib := range kids[f.Parent] {
 					if sib == id {
 						k = i
 					}
@@ -272,7 +281,7 @@ func (c *checker) clusterCounts(nt *NTuple, cols []clusterCol, entries int64, wh
 					var maxIdx int64 = -1
 					for e := 0; e+12 <= len(sw); e += 12 {
 						tag := int(binary.LittleEndian.Uint32(sw[e+8:]))
-						if tag > len(children(nt, int(f.Parent))) {
+						if tag > len(kids[f.Parent]) {
 							c.errorf("%s: variant %q: tag %d", what, p.Name, tag)
 						}
 						if tag == k+1 {
@@ -293,6 +302,44 @@ func (c *checker) clusterCounts(nt *NTuple, cols []clusterCol, entries int64, wh
 		r := repeats[id]
 		if r < 0 {
 			continue
+		}
+		// The values, for hepsql's files (the tests compare them with
+		// what was written), up to a million a column and cluster.
+		if ids := byField[uint32(id)]; strict && r <= 1<<20 && int(f.Parent) == id && f.Role == roleLeaf && len(ids) > 0 && len(kids[id]) == 0 {
+			for _, k := range ids {
+				if cols[k].suppressed {
+					continue
+				}
+				if f.Type == "std::string" && k+1 < len(cols) { // offsets, then characters
+					offs := decodeColumn(nt.Columns[k], cols[k].pages, cols[k].counts)
+					chars := decodeColumn(nt.Columns[k+1], cols[k+1].pages, cols[k+1].counts)
+					var prev uint64
+					for _, o := range offs {
+						end := o.(uint64)
+						if end < prev || end > uint64(len(chars)) {
+							c.errorf("%s: string %q: offset %d after %d of %d characters", what, f.Name, end, prev, len(chars))
+							break
+						}
+						b := make([]byte, 0, end-prev)
+						for _, ch := range chars[prev:end] {
+							b = append(b, byte(ch.(uint64)))
+						}
+						if nt.TopValues == nil {
+							nt.TopValues = map[string][]any{}
+						}
+						nt.TopValues[f.Name] = append(nt.TopValues[f.Name], string(b))
+						prev = end
+					}
+					break
+				}
+				if v := decodeColumn(nt.Columns[k], cols[k].pages, cols[k].counts); int64(len(v)) == cols[k].elements {
+					if nt.TopValues == nil {
+						nt.TopValues = map[string][]any{}
+					}
+					nt.TopValues[f.Name] = append(nt.TopValues[f.Name], v...)
+				}
+				break
+			}
 		}
 		for _, k := range byField[uint32(id)] {
 			col := nt.Columns[k]
@@ -340,6 +387,64 @@ func concat(pages [][]byte) []byte {
 	var out []byte
 	for _, p := range pages {
 		out = append(out, p...)
+	}
+	return out
+}
+
+// decodeColumn decodes a column's pages by the specification: little
+// endian; split types byte-transposed within each page; split signed
+// integers zigzag-encoded, split indexes delta-encoded within each page.
+// Types it does not decode give nil.
+func decodeColumn(col Column, pages [][]byte, counts []int64) []any {
+	var out []any
+	for pi, p := range pages {
+		switch col.Type {
+		case 0x00: // Bit: least significant bit first
+			for i := range int(counts[pi]) {
+				out = append(out, p[i/8]>>(i%8)&1 == 1)
+			}
+			continue
+		}
+		w := int(col.Bits / 8)
+		split := col.Type >= 0x11 && col.Type <= 0x1B
+		if w == 0 || len(p)%w != 0 || col.Type == 0x10 || col.Type > 0x1B {
+			return nil
+		}
+		n := len(p) / w
+		var prev uint64
+		for i := range n {
+			var u uint64
+			for k := range w {
+				var b byte
+				if split {
+					b = p[k*n+i]
+				} else {
+					b = p[i*w+k]
+				}
+				u |= uint64(b) << (8 * k)
+			}
+			switch col.Type {
+			case 0x1A, 0x1B: // SplitIndex: delta
+				if i > 0 {
+					u += prev
+				}
+				prev = u
+				out = append(out, u)
+			case 0x11, 0x13, 0x15: // SplitInt: zigzag
+				out = append(out, int64(u>>1)^-int64(u&1))
+			case 0x03, 0x05, 0x07, 0x09: // Int
+				sh := 64 - 8*w
+				out = append(out, int64(u<<sh)>>sh)
+			case 0x0C, 0x18: // Real32
+				out = append(out, float64(math.Float32frombits(uint32(u))))
+			case 0x0D, 0x19: // Real64
+				out = append(out, math.Float64frombits(u))
+			case 0x0B, 0x17, 0x1C, 0x1D:
+				return nil
+			default: // unsigned, bytes, chars, indexes
+				out = append(out, u)
+			}
+		}
 	}
 	return out
 }

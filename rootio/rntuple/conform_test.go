@@ -98,6 +98,37 @@ func TestWriterConforms(t *testing.T) {
 					t.Errorf("compression settings %d in the page list, want %d", s, c.opts.Compression)
 				}
 			}
+			// The leaves' values as the checker decodes them from the
+			// pages (split, zigzag, bits), against what was written.
+			names, _, want := sample(0, total)
+			leaves := 0
+			for k, name := range names {
+				got, ok := nt.TopValues[name]
+				if !ok {
+					continue
+				}
+				leaves++
+				if len(got) != total {
+					t.Errorf("%s: %d values decoded, want %d", name, len(got), total)
+					continue
+				}
+				for i, g := range got {
+					w := want[k].Value(i)
+					if f, isF := g.(float64); isF && want[k].Type.Kind == rntuple.KindFloat32 {
+						g = float64(float32(f))
+					}
+					if u, isU := g.(uint64); isU && (want[k].Type.Kind >= rntuple.KindInt8 && want[k].Type.Kind <= rntuple.KindInt64) {
+						g = int64(u)
+					}
+					if !reflect.DeepEqual(g, w) {
+						t.Errorf("%s[%d]: the pages hold %v (%T), want %v (%T)", name, i, g, g, w, w)
+						break
+					}
+				}
+			}
+			if total > 0 && leaves != 12 {
+				t.Errorf("%d leaf fields decoded by the checker, want 12", leaves)
+			}
 		})
 	}
 }
