@@ -2,6 +2,7 @@ package rntuple
 
 import (
 	"bytes"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
@@ -198,6 +199,26 @@ func TestHostileFiles(t *testing.T) {
 			bad := bytes.Clone(raw)
 			bad[i] ^= 0x5a
 			readAll(bad)
+		}
+	}
+}
+
+// TestReadChunksHostile: objects split over keys, read from random bytes
+// with random sizes, key sizes and offsets, fail with an error and never
+// panic or read outside the file.
+func TestReadChunksHostile(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 20000 {
+		file := make([]byte, rng.IntN(4096))
+		for i := range file {
+			file[i] = byte(rng.Uint32())
+		}
+		size := int64(len(file))
+		loc := Locator{Size: rng.Int64N(8192) - 16, Offset: rng.Int64N(size+32) - 16}
+		maxKey := rng.Int64N(300) - 10
+		b, err := readBlob(bytes.NewReader(file), size, loc, rng.Int64N(9), maxKey)
+		if err == nil && int64(len(b)) < loc.Size {
+			t.Fatalf("%d bytes for a locator of %d", len(b), loc.Size)
 		}
 	}
 }
