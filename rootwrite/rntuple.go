@@ -14,9 +14,10 @@ import (
 // COPY ... TO 'f.root' (FORMAT rntuple) writes the query's rows as an
 // RNTuple (format 1.0, ROOT 6.34 and later) through rootio/rntuple: one
 // top-level field per column, lists as std::vector, fixed arrays as
-// std::array, STRUCTs as records. A column with NULLs is written as
-// std::optional<T> (the writer settles it at the end: a column without
-// NULLs stays T); NULLs inside lists and structs are refused. Rows are gathered into clusters of
+// std::array, STRUCTs as records, MAPs as std::map, UNIONs as
+// std::variant. A column, list item, STRUCT member, MAP value or UNION
+// member with NULLs is written as std::optional<T> (the writer settles it
+// at the end: one without NULLs stays T). Rows are gathered into clusters of
 // CLUSTER_ROWS rows. Options: TREE (the RNTuple's name, default Events),
 // COMPRESSION (zstd, zlib, lz4, lzma or none; default zstd), LEVEL (1–9,
 // default 5), CLUSTER_ROWS (default 100000).
@@ -96,15 +97,21 @@ func BindRNTuple(b *capi.CopyBind) (capi.CopyTarget, error) {
 			return nil, fmt.Errorf("COPY (FORMAT rntuple): column %q has type %s, which RNTuple output does not support (%v)", c.Name, c.TypeName, err)
 		}
 		t.names = append(t.names, c.Name)
-		// Every column may hold NULLs: the writer stores it as
-		// std::optional<T> only if one does.
-		t.types = append(t.types, &rntuple.Type{Kind: rntuple.KindOptional, Elem: rt})
+		// Every column (and value in it) may be NULL: the writer stores
+		// it as std::optional<T> only if one is.
+		t.types = append(t.types, orNull(rt))
 		t.sql = append(t.sql, c.Type)
 	}
 	if len(t.names) == 0 {
 		return nil, errors.New("COPY (FORMAT rntuple): no columns to write")
 	}
 	return t, nil
+}
+
+// orNull wraps the type of a value DuckDB may give as NULL: an optional
+// the writer leaves out when no value is NULL.
+func orNull(t *rntuple.Type) *rntuple.Type {
+	return &rntuple.Type{Kind: rntuple.KindOptional, Elem: t, Elide: true}
 }
 
 // ntupleType maps a DuckDB type to the RNTuple type it is written as.
@@ -125,6 +132,7 @@ func ntupleType(t capi.Type, path string, top bool) (*rntuple.Type, error) {
 		if err != nil {
 			return nil, err
 		}
+		et = orNull(et)
 		if t.ID == capi.List {
 			return &rntuple.Type{Kind: rntuple.KindList, Elem: et}, nil
 		}
@@ -138,6 +146,7 @@ func ntupleType(t capi.Type, path string, top bool) (*rntuple.Type, error) {
 		if err != nil {
 			return nil, err
 		}
+		vt = orNull(vt) // keys are never NULL
 		pair := &rntuple.Type{Kind: rntuple.KindStruct, Name: "std::pair<>", Names: []string{"_0", "_1"}, Members: []*rntuple.Type{kt, vt}}
 		return &rntuple.Type{Kind: rntuple.KindList, Name: "std::map<>", Elem: pair}, nil
 	case capi.Union: // std::variant<T0,...>: alternatives _0, _1, ...
@@ -148,7 +157,7 @@ func ntupleType(t capi.Type, path string, top bool) (*rntuple.Type, error) {
 				return nil, err
 			}
 			vt.Names = append(vt.Names, fmt.Sprintf("_%d", k))
-			vt.Members = append(vt.Members, mt)
+			vt.Members = append(vt.Members, orNull(mt))
 		}
 		return vt, nil
 	case capi.Struct:
@@ -165,7 +174,7 @@ func ntupleType(t capi.Type, path string, top bool) (*rntuple.Type, error) {
 				return nil, err
 			}
 			rt.Names = append(rt.Names, f.Name)
-			rt.Members = append(rt.Members, mt)
+			rt.Members = append(rt.Members, orNull(mt))
 		}
 		return rt, nil
 	}
@@ -184,11 +193,7 @@ func (t *ntupleTarget) Open(path string) (capi.CopyWriter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("COPY (FORMAT rntuple): %w", err)
 	}
-	nullable := make([]bool, len(t.types))
-	for i := range nullable {
-		nullable[i] = true
-	}
-	w, err := rntuple.NewWriter(f, t.opts.name, t.names, t.types, rntuple.WriteOptions{Compression: t.opts.compression, Nullable: nullable, FileName: filepath.Base(path)})
+	w, err := rntuple.NewWriter(f, t.opts.name, t.names, t.types, rntuple.WriteOptions{Compression: t.opts.compression, FileName: filepath.Base(path)})
 	if err != nil {
 		f.Close()
 		os.Remove(path)
@@ -244,28 +249,7 @@ func (nw *ntupleWriter) Write(in capi.Args) error {
 		nw.idx = append(nw.idx, r)
 	}
 	for i := range nw.arrays {
-		// The top level: an optional, present where the row is valid.
-		a, v := &nw.arrays[i], in.Arg(i)
-		valid := nw.idx
-		if mask := v.ReadValidity(n); mask != nil {
-			valid = valid[:0:0]
-			for _, r := range nw.idx {
-				if capi.IsValid(mask, r) {
-					valid = append(valid, r)
-				}
-			}
-		}
-		last := a.Offsets[len(a.Offsets)-1]
-		k := 0
-		for _, r := range nw.idx {
-			if k < len(valid) && valid[k] == r {
-				last++
-				k++
-			}
-			a.Offsets = append(a.Offsets, last)
-		}
-		a.Len += n
-		if err := gather(&a.Children[0], v, nw.t.sql[i], valid, n, nw.t.names[i]); err != nil {
+		if err := gather(&nw.arrays[i], in.Arg(i), nw.t.sql[i], nw.idx, n, nw.t.names[i]); err != nil {
 			return err
 		}
 	}
@@ -289,10 +273,32 @@ func (nw *ntupleWriter) flush() error {
 
 // gather appends rows idx of vector v (of size rows, type t) to a.
 func gather(a *rntuple.Array, v capi.Vector, t capi.Type, idx []int, rows int, name string) error {
+	if a.Type.Kind == rntuple.KindOptional && a.Type.Elide {
+		// A value that may be NULL: present where v is valid.
+		valid := idx
+		if mask := v.ReadValidity(rows); mask != nil {
+			valid = make([]int, 0, len(idx))
+			for _, r := range idx {
+				if capi.IsValid(mask, r) {
+					valid = append(valid, r)
+				}
+			}
+		}
+		last, k := a.Offsets[len(a.Offsets)-1], 0
+		for _, r := range idx {
+			if k < len(valid) && valid[k] == r {
+				last++
+				k++
+			}
+			a.Offsets = append(a.Offsets, last)
+		}
+		a.Len += len(idx)
+		return gather(&a.Children[0], v, t, valid, rows, name)
+	}
 	if mask := v.ReadValidity(rows); mask != nil {
 		for _, r := range idx {
 			if !capi.IsValid(mask, r) {
-				return fmt.Errorf("COPY (FORMAT rntuple): column %q has a NULL inside a list, STRUCT, MAP or UNION; only a column's own NULLs are written (as std::optional): choose a value with coalesce()", name)
+				return fmt.Errorf("COPY (FORMAT rntuple): column %q has a NULL where RNTuple holds none (a MAP key)", name)
 			}
 		}
 	}

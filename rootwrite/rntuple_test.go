@@ -100,7 +100,7 @@ func TestJSROOTReadsRNTuple(t *testing.T) {
 
 // TestRNTupleNulls: columns with NULLs become std::optional fields (and
 // read back as NULLs), columns without stay plain, whichever cluster the
-// NULLs fall in; a NULL inside a list is refused, naming the column.
+// NULLs fall in; NULLs inside lists, STRUCTs and MAPs likewise.
 func TestRNTupleNulls(t *testing.T) {
 	db := openDB(t)
 	out := filepath.Join(t.TempDir(), "nulls.root")
@@ -133,10 +133,33 @@ func TestRNTupleNulls(t *testing.T) {
 	if err := db.QueryRow(fmt.Sprintf("SELECT count(*) FROM read_root('%s') WHERE x IS NULL OR s IS NULL OR v IS NULL OR r IS NULL OR z IS NULL", out)).Scan(&nulls); err != nil || nulls != 8 {
 		t.Errorf("%d rows with a NULL (%v), want 8", nulls, err)
 	}
-	_, err := db.Exec(fmt.Sprintf(`COPY (SELECT [1, NULL, 3] AS w) TO '%s' (FORMAT rntuple)`, out))
-	if err == nil || !strings.Contains(err.Error(), `column "w" has a NULL inside a list, STRUCT, MAP or UNION`) {
-		t.Errorf("a NULL in a list: %v", err)
+	// NULLs inside: list items, STRUCT members, MAP values, UNION
+	// members become optionals where they occur (here in the second
+	// cluster only), and read back.
+	out2 := filepath.Join(t.TempDir(), "inner.root")
+	src2 := `SELECT i AS k, [i, CASE WHEN i = 5 THEN NULL ELSE i END] AS l,
+		{'a': CASE WHEN i = 6 THEN NULL ELSE i END, 'b': i} AS st,
+		MAP {'x': CASE WHEN i = 4 THEN NULL ELSE i * 2 END} AS m,
+		[[i], CASE WHEN i = 7 THEN NULL ELSE [i, i] END] AS ll
+		FROM range(10) t(i) ORDER BY i`
+	if _, err := db.Exec(fmt.Sprintf(`COPY (%s) TO '%s' (FORMAT rntuple, CLUSTER_ROWS 4)`, src2, out2)); err != nil {
+		t.Fatal(err)
 	}
+	rep = checkConforms(t, out2)
+	var fields []string
+	for _, f := range rep.NTuples[0].Fields {
+		fields = append(fields, f.Name+":"+f.Type)
+	}
+	wantFields := "k:std::int64_t l:std::vector<std::optional<std::int64_t>> _0:std::optional<std::int64_t> _0:std::int64_t " +
+		"st:hepsql::st a:std::optional<std::int64_t> _0:std::int64_t b:std::int64_t " +
+		"m:std::map<std::string,std::optional<std::int64_t>> _0:std::pair<std::string,std::optional<std::int64_t>> _0:std::string _1:std::optional<std::int64_t> _0:std::int64_t " +
+		"ll:std::vector<std::optional<std::vector<std::int64_t>>> _0:std::optional<std::vector<std::int64_t>> _0:std::vector<std::int64_t> _0:std::int64_t"
+	if g := strings.Join(fields, " "); g != wantFields {
+		t.Errorf("fields\n %s\nwant\n %s", g, wantFields)
+	}
+	want = queryRows(t, db, "SELECT k, l::VARCHAR, st::VARCHAR, m::VARCHAR, ll::VARCHAR FROM ("+src2+")")
+	got = queryRows(t, db, fmt.Sprintf("SELECT k, l::VARCHAR, st::VARCHAR, m::VARCHAR, ll::VARCHAR FROM read_root('%s') ORDER BY _entry", out2))
+	compareRows(t, "read_root", []string{"k", "l", "st", "m", "ll"}, want, got)
 }
 
 // TestRNTupleMaps: MAP columns become std::map<K,V> fields (collections

@@ -37,6 +37,10 @@ type Type struct {
 	Names   []string // struct members, variant alternatives
 	Members []*Type
 	Name    string // the field's C++ type name
+	// Elide is for the writer: an optional (KindOptional) stored as its
+	// element's plain type when none of its values is absent (a DuckDB
+	// value that may be NULL). The reader never sets it.
+	Elide bool
 
 	field       int
 	cardinality bool // RNTupleCardinality: the lengths of a collection

@@ -46,15 +46,16 @@ type Writer struct {
 	dirReserve int
 	// varCounts: per variant's Switch column, the items of each
 	// alternative written in the current cluster.
-	varCounts map[int][]int64
-	fieldID   []int // the header's id of each field, -1 if left out
-	colID     []int // the header's id of each column, -1 if left out
-	entries   int64
-	hdrSum    uint64
-	hdrLoc    Locator
-	hdrLen    int64
-	blobs     int
-	closed    bool
+	varCounts  map[int][]int64
+	fieldID    []int    // the header's id of each field, -1 if left out
+	finalNames []string // the C++ type name of each field, as written
+	colID      []int    // the header's id of each column, -1 if left out
+	entries    int64
+	hdrSum     uint64
+	hdrLoc     Locator
+	hdrLen     int64
+	blobs      int
+	closed     bool
 }
 
 // WriteOptions are a Writer's settings.
@@ -102,10 +103,12 @@ type wcol struct {
 	l     colLayout
 	data  colData // the current cluster's elements
 	first int64   // elements in earlier clusters
-	// implicit: the current cluster's entries all hold a value, so this
+	// implicit (implicitN entries): the current cluster's values all
+	// are present, so this
 	// (elidable) optional's index column has no pages yet: they are
 	// made at Close if the field turns out to need them.
-	implicit bool
+	implicit  bool
+	implicitN int64
 }
 
 type wpage struct {
@@ -118,7 +121,7 @@ type wcluster struct {
 	first, entries int64
 	pages          [][]wpage // per column
 	offsets        []int64   // per column: first element
-	implicit       []bool    // per column: see wcol.implicit
+	implicit       []int64   // per column: elements of the index pages made at Close (see wcol.implicit)
 }
 
 type wgroup struct {
@@ -174,6 +177,9 @@ func NewWriter(w io.WriterAt, name string, names []string, types []*Type, opts W
 			wr.fields[id].elide = true
 			wr.deferred = true
 		}
+	}
+	for _, f := range wr.fields {
+		wr.deferred = wr.deferred || f.elide
 	}
 	wr.types = types
 	return wr, nil
@@ -353,6 +359,7 @@ func (wr *Writer) addField(name string, t *Type, parent, depth int) error {
 	switch t.Kind {
 	case KindList, KindOptional:
 		f.role = RoleCollection
+		f.elide = t.Kind == KindOptional && t.Elide
 	case KindArray:
 		f.role, f.flags, f.arraySize = RoleLeaf, flagRepetitive, uint64(t.Size)
 	case KindStruct:
@@ -430,7 +437,7 @@ func (wr *Writer) WriteCluster(arrays []Array) error {
 		}
 		col = next
 	}
-	cl := wcluster{first: wr.entries, entries: int64(n), pages: make([][]wpage, len(wr.cols)), offsets: make([]int64, len(wr.cols)), implicit: make([]bool, len(wr.cols))}
+	cl := wcluster{first: wr.entries, entries: int64(n), pages: make([][]wpage, len(wr.cols)), offsets: make([]int64, len(wr.cols)), implicit: make([]int64, len(wr.cols))}
 	// As ROOT does, a cluster's pages go into one RBlob (another one
 	// past maxBlobBatch bytes); locators name offsets inside it.
 	type batch struct {
@@ -444,8 +451,9 @@ func (wr *Writer) WriteCluster(arrays []Array) error {
 		c := &wr.cols[ci]
 		cl.offsets[ci] = c.first
 		if c.implicit {
-			cl.implicit[ci], c.implicit = true, false
-			c.first += int64(n) // a top-level field's index: one per entry
+			cl.implicit[ci] = c.implicitN
+			c.first += c.implicitN
+			c.implicit, c.implicitN = false, 0
 			continue
 		}
 		total := c.data.len()
@@ -538,13 +546,23 @@ func (wr *Writer) collect(a *Array, t *Type, col, from, to int) (int, error) {
 		return col + 2, nil
 	case KindList, KindOptional:
 		if f := &wr.fields[wr.cols[col].field]; f.elide {
-			if a.Offsets[to]-a.Offsets[from] == int64(to-from) {
-				// Every entry holds a value: the child's rows are the
-				// entries; the index pages wait (see wcol.implicit).
-				wr.cols[col].implicit = true
+			c := &wr.cols[col]
+			if a.Offsets[to]-a.Offsets[from] == int64(to-from) && len(c.data.u) == 0 {
+				// Every value is present: the child's rows are these;
+				// the index pages wait (see wcol.implicit).
+				c.implicit = true
+				c.implicitN += int64(to - from)
 				return wr.collect(&a.Children[0], t.Elem, col+1, int(a.Offsets[from]), int(a.Offsets[to]))
 			}
-			f.sawNull = true
+			if c.implicit { // values of this cluster passed before: their offsets now
+				for i := range c.implicitN {
+					c.data.u = append(c.data.u, uint64(i+1))
+				}
+				c.implicit, c.implicitN = false, 0
+			}
+			if a.Offsets[to]-a.Offsets[from] != int64(to-from) {
+				f.sawNull = true
+			}
 		}
 		idx := &wr.cols[col].data
 		base := uint64(0)
@@ -779,10 +797,47 @@ func (w *lew) locator(l Locator) {
 	w.u64(uint64(l.Offset))
 }
 
+// finalType is t (the type of field id and its subfields) as written:
+// optionals left out replaced by their elements. It records the C++ name
+// of each field kept, and returns the next field's id.
+func (wr *Writer) finalType(t *Type, id int) (*Type, int) {
+	f := wr.fields[id]
+	if isWrapper(t) {
+		inner := *t
+		inner.Name = ""
+		_, next := wr.finalType(&inner, id+1)
+		wr.finalNames[id] = t.Name
+		return t, next
+	}
+	nt := *t
+	next := id + 1
+	switch t.Kind {
+	case KindList, KindOptional, KindArray:
+		var e *Type
+		e, next = wr.finalType(t.Elem, id+1)
+		if f.elide && !f.sawNull {
+			return e, next
+		}
+		nt.Elem = e
+	case KindStruct, KindVariant:
+		nt.Members = make([]*Type, len(t.Members))
+		for k, m := range t.Members {
+			nt.Members[k], next = wr.finalType(m, next)
+		}
+	}
+	wr.finalNames[id], _ = cppName(&nt)
+	return &nt, next
+}
+
 // finalIDs numbers the fields and columns the header lists: Nullable
 // wrappers whose entries all held a value are left out (their child
 // takes their place and name), with their index columns.
 func (wr *Writer) finalIDs() {
+	wr.finalNames = make([]string, len(wr.fields))
+	id := 0
+	for _, t := range wr.types {
+		_, id = wr.finalType(t, id)
+	}
 	wr.fieldID = make([]int, len(wr.fields))
 	next := 0
 	for id, f := range wr.fields {
@@ -825,9 +880,16 @@ func (wr *Writer) writeHeader() error {
 				continue
 			}
 			parent := wr.fieldID[f.parent]
-			if parent < 0 { // the child of a left-out wrapper: top level
-				parent, f.name = wr.fieldID[id], wr.fields[f.parent].name
+			if parent < 0 { // the child of a left-out wrapper takes its place and name
+				w := wr.fields[f.parent]
+				f.name = w.name
+				if w.parent == f.parent {
+					parent = wr.fieldID[id] // the wrapper was top level
+				} else {
+					parent = wr.fieldID[w.parent]
+				}
 			}
+			f.typeName = wr.finalNames[id]
 			w.record(func() {
 				w.u32(0) // field version
 				w.u32(0) // type version
@@ -876,11 +938,11 @@ func (wr *Writer) flushGroup() error {
 	for k := range wr.clusters {
 		c := &wr.clusters[k]
 		for ci := range wr.cols {
-			if !c.implicit[ci] || wr.colID[ci] < 0 {
+			if c.implicit[ci] == 0 || wr.colID[ci] < 0 {
 				continue
 			}
 			col := wr.cols[ci]
-			col.data = colData{kind: col.l.kind, u: make([]uint64, c.entries)}
+			col.data = colData{kind: col.l.kind, u: make([]uint64, c.implicit[ci])}
 			for i := range col.data.u {
 				col.data.u[i] = uint64(i + 1)
 			}
