@@ -80,10 +80,10 @@ type WriteOptions struct {
 	FileName string
 	// Nullable marks top-level fields that may hold no value: their type
 	// must be KindOptional, and they are stored as std::optional<T> if
-	// some entry is absent, as plain T otherwise (the choice is made at
-	// Close, so the header is then written after the pages: the format
-	// sets no order). Without Nullable fields the header comes first, as
-	// ROOT writes it.
+	// some entry is absent, as plain T otherwise, as an optional type
+	// with Elide set is at any depth (the choice is made at Close, so the
+	// header is then written after the pages: the format sets no order).
+	// Without such fields the header comes first, as ROOT writes it.
 	Nullable []bool
 }
 
