@@ -91,7 +91,10 @@ func ntColumnsNamed(nt *rntuple.NTuple, want map[string]bool) []ntColumn {
 	return cols
 }
 
-// sqlTypeOf maps an RNTuple type to DuckDB's: lists to LIST, fixed arrays
+// sqlTypeOf maps an RNTuple type to DuckDB's: std::map and
+// std::unordered_map to MAP (their keys are unique; multimaps, whose keys
+// are not, stay lists of STRUCT(_0, _1) pairs, and sets lists), other
+// lists to LIST, fixed arrays
 // to ARRAY, records to STRUCT, optionals to their value (NULL when empty),
 // variants to a STRUCT of their alternatives of which only the active one
 // is not NULL.
@@ -128,6 +131,9 @@ func sqlTypeOf(t *rntuple.Type) (capi.Type, error) {
 		}
 		switch t.Kind {
 		case rntuple.KindList:
+			if rntuple.IsMap(t) {
+				return capi.MapOf(et.Fields[0].Type, et.Fields[1].Type), nil
+			}
 			return capi.ListOf(et), nil
 		case rntuple.KindArray:
 			return capi.ArrayOf(et, t.Size), nil

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/hepsql/hepsql/internal/capi"
@@ -13,7 +14,10 @@ import (
 // COPY ... TO 'f.root' (FORMAT rntuple) writes the query's rows as an
 // RNTuple (format 1.0, ROOT 6.34 and later) through rootio/rntuple: one
 // top-level field per column, lists as std::vector, fixed arrays as
-// std::array, STRUCTs as records. Rows are gathered into clusters of
+// std::array, STRUCTs as records, MAPs as std::map, UNIONs as
+// std::variant. A column, list item, STRUCT member, MAP value or UNION
+// member with NULLs is written as std::optional<T> (the writer settles it
+// at the end: one without NULLs stays T). Rows are gathered into clusters of
 // CLUSTER_ROWS rows. Options: TREE (the RNTuple's name, default Events),
 // COMPRESSION (zstd, zlib, lz4, lzma or none; default zstd), LEVEL (1–9,
 // default 5), CLUSTER_ROWS (default 100000).
@@ -35,8 +39,8 @@ func parseNTupleOptions(m map[string]any) (ntupleOptions, error) {
 		switch k {
 		case "TREE":
 			s, ok := v.(string)
-			if !ok || !branchName.MatchString(s) {
-				return o, bad("an RNTuple name (letters, digits, _ and .)")
+			if !ok || rntuple.ValidName(s) != nil {
+				return o, bad("an RNTuple name (no '.', ' ', '\\', '/' or control codes)")
 			}
 			o.name = s
 		case "COMPRESSION":
@@ -81,8 +85,8 @@ func BindRNTuple(b *capi.CopyBind) (capi.CopyTarget, error) {
 	t := &ntupleTarget{opts: opts}
 	seen := map[string]string{}
 	for _, c := range b.Columns {
-		if !branchName.MatchString(c.Name) {
-			return nil, fmt.Errorf("COPY (FORMAT rntuple): column name %q is not a field name (letters, digits, _ and .): name it with AS", c.Name)
+		if err := rntuple.ValidName(c.Name); err != nil {
+			return nil, fmt.Errorf("COPY (FORMAT rntuple): column %q is not a field name (%v): name it with AS", c.Name, err)
 		}
 		if other, ok := seen[strings.ToLower(c.Name)]; ok {
 			return nil, fmt.Errorf("COPY (FORMAT rntuple): columns %q and %q differ only in case", other, c.Name)
@@ -93,13 +97,21 @@ func BindRNTuple(b *capi.CopyBind) (capi.CopyTarget, error) {
 			return nil, fmt.Errorf("COPY (FORMAT rntuple): column %q has type %s, which RNTuple output does not support (%v)", c.Name, c.TypeName, err)
 		}
 		t.names = append(t.names, c.Name)
-		t.types = append(t.types, rt)
+		// Every column (and value in it) may be NULL: the writer stores
+		// it as std::optional<T> only if one is.
+		t.types = append(t.types, orNull(rt))
 		t.sql = append(t.sql, c.Type)
 	}
 	if len(t.names) == 0 {
 		return nil, errors.New("COPY (FORMAT rntuple): no columns to write")
 	}
 	return t, nil
+}
+
+// orNull wraps the type of a value DuckDB may give as NULL: an optional
+// the writer leaves out when no value is NULL.
+func orNull(t *rntuple.Type) *rntuple.Type {
+	return &rntuple.Type{Kind: rntuple.KindOptional, Elem: t, Elide: true}
 }
 
 // ntupleType maps a DuckDB type to the RNTuple type it is written as.
@@ -120,25 +132,49 @@ func ntupleType(t capi.Type, path string, top bool) (*rntuple.Type, error) {
 		if err != nil {
 			return nil, err
 		}
+		et = orNull(et)
 		if t.ID == capi.List {
 			return &rntuple.Type{Kind: rntuple.KindList, Elem: et}, nil
 		}
 		return &rntuple.Type{Kind: rntuple.KindArray, Elem: et, Size: t.Size}, nil
+	case capi.Map: // std::map<K,V>: a collection of std::pair<K,V>
+		kt, err := ntupleType(t.Fields[0].Type, path+"_key", false)
+		if err != nil {
+			return nil, err
+		}
+		vt, err := ntupleType(t.Fields[1].Type, path+"_value", false)
+		if err != nil {
+			return nil, err
+		}
+		vt = orNull(vt) // keys are never NULL
+		pair := &rntuple.Type{Kind: rntuple.KindStruct, Name: "std::pair<>", Names: []string{"_0", "_1"}, Members: []*rntuple.Type{kt, vt}}
+		return &rntuple.Type{Kind: rntuple.KindList, Name: "std::map<>", Elem: pair}, nil
+	case capi.Union: // std::variant<T0,...>: alternatives _0, _1, ...
+		vt := &rntuple.Type{Kind: rntuple.KindVariant}
+		for k, f := range t.Fields {
+			mt, err := ntupleType(f.Type, path+"_"+f.Name, false)
+			if err != nil {
+				return nil, err
+			}
+			vt.Names = append(vt.Names, fmt.Sprintf("_%d", k))
+			vt.Members = append(vt.Members, orNull(mt))
+		}
+		return vt, nil
 	case capi.Struct:
 		if len(t.Fields) == 0 {
 			return nil, errors.New("an empty STRUCT")
 		}
 		rt := &rntuple.Type{Kind: rntuple.KindStruct, Name: "hepsql::" + path}
 		for _, f := range t.Fields {
-			if !branchName.MatchString(f.Name) {
-				return nil, fmt.Errorf("STRUCT member %q is not a field name", f.Name)
+			if err := rntuple.ValidName(f.Name); err != nil {
+				return nil, fmt.Errorf("STRUCT member %q is not a field name (%v)", f.Name, err)
 			}
 			mt, err := ntupleType(f.Type, path+"_"+f.Name, false)
 			if err != nil {
 				return nil, err
 			}
 			rt.Names = append(rt.Names, f.Name)
-			rt.Members = append(rt.Members, mt)
+			rt.Members = append(rt.Members, orNull(mt))
 		}
 		return rt, nil
 	}
@@ -157,7 +193,7 @@ func (t *ntupleTarget) Open(path string) (capi.CopyWriter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("COPY (FORMAT rntuple): %w", err)
 	}
-	w, err := rntuple.NewWriter(f, t.opts.name, t.names, t.types, rntuple.WriteOptions{Compression: t.opts.compression})
+	w, err := rntuple.NewWriter(f, t.opts.name, t.names, t.types, rntuple.WriteOptions{Compression: t.opts.compression, FileName: filepath.Base(path)})
 	if err != nil {
 		f.Close()
 		os.Remove(path)
@@ -193,12 +229,12 @@ func (nw *ntupleWriter) reset() {
 func emptyArray(t *rntuple.Type) rntuple.Array {
 	a := rntuple.Array{Type: t}
 	switch t.Kind {
-	case rntuple.KindList:
+	case rntuple.KindList, rntuple.KindOptional:
 		a.Offsets = []int64{0}
 		a.Children = []rntuple.Array{emptyArray(t.Elem)}
 	case rntuple.KindArray:
 		a.Children = []rntuple.Array{emptyArray(t.Elem)}
-	case rntuple.KindStruct:
+	case rntuple.KindStruct, rntuple.KindVariant:
 		for _, m := range t.Members {
 			a.Children = append(a.Children, emptyArray(m))
 		}
@@ -237,8 +273,34 @@ func (nw *ntupleWriter) flush() error {
 
 // gather appends rows idx of vector v (of size rows, type t) to a.
 func gather(a *rntuple.Array, v capi.Vector, t capi.Type, idx []int, rows int, name string) error {
-	if err := noNulls(v, rows, name, "value"); err != nil {
-		return err
+	if a.Type.Kind == rntuple.KindOptional && a.Type.Elide {
+		// A value that may be NULL: present where v is valid.
+		valid := idx
+		if mask := v.ReadValidity(rows); mask != nil {
+			valid = make([]int, 0, len(idx))
+			for _, r := range idx {
+				if capi.IsValid(mask, r) {
+					valid = append(valid, r)
+				}
+			}
+		}
+		last, k := a.Offsets[len(a.Offsets)-1], 0
+		for _, r := range idx {
+			if k < len(valid) && valid[k] == r {
+				last++
+				k++
+			}
+			a.Offsets = append(a.Offsets, last)
+		}
+		a.Len += len(idx)
+		return gather(&a.Children[0], v, t, valid, rows, name)
+	}
+	if mask := v.ReadValidity(rows); mask != nil {
+		for _, r := range idx {
+			if !capi.IsValid(mask, r) {
+				return fmt.Errorf("COPY (FORMAT rntuple): column %q has a NULL where RNTuple holds none (a MAP key)", name)
+			}
+		}
 	}
 	a.Len += len(idx)
 	switch t.ID {
@@ -277,7 +339,11 @@ func gather(a *rntuple.Array, v capi.Vector, t capi.Type, idx []int, rows int, n
 		for _, i := range idx {
 			a.Strings = append(a.Strings, v.StringAt(i))
 		}
-	case capi.List:
+	case capi.List, capi.Map:
+		elem := t.Elem
+		if t.ID == capi.Map { // its entries: STRUCT(key, value)
+			elem = &capi.Type{ID: capi.Struct, Fields: t.Fields}
+		}
 		entries := capi.Slice[capi.ListEntry](v, rows)
 		var child []int
 		last := a.Offsets[len(a.Offsets)-1]
@@ -289,7 +355,7 @@ func gather(a *rntuple.Array, v capi.Vector, t capi.Type, idx []int, rows int, n
 			last += int64(e.Length)
 			a.Offsets = append(a.Offsets, last)
 		}
-		return gather(&a.Children[0], v.ListChild(), *t.Elem, child, v.ListSize(), name)
+		return gather(&a.Children[0], v.ListChild(), *elem, child, v.ListSize(), name)
 	case capi.Array:
 		child := make([]int, 0, len(idx)*t.Size)
 		for _, i := range idx {
@@ -301,6 +367,28 @@ func gather(a *rntuple.Array, v capi.Vector, t capi.Type, idx []int, rows int, n
 	case capi.Struct:
 		for k, f := range t.Fields {
 			if err := gather(&a.Children[k], v.StructChild(k), f.Type, idx, rows, name+"."+f.Name); err != nil {
+				return err
+			}
+		}
+	case capi.Union:
+		// Child 0: each row's member (tag); child k+1: member k, valid in
+		// the rows of that tag.
+		tags := capi.Slice[uint8](v.StructChild(0), rows)
+		subsets := make([][]int, len(t.Fields))
+		for _, i := range idx {
+			k := int(tags[i])
+			if k >= len(t.Fields) {
+				return fmt.Errorf("COPY (FORMAT rntuple): column %q: UNION tag %d of %d members", name, k, len(t.Fields))
+			}
+			a.Tags = append(a.Tags, int32(k+1))
+			a.Index = append(a.Index, int64(a.Children[k].Len+len(subsets[k])))
+			subsets[k] = append(subsets[k], i)
+		}
+		for k, f := range t.Fields {
+			if len(subsets[k]) == 0 {
+				continue
+			}
+			if err := gather(&a.Children[k], v.StructChild(k+1), f.Type, subsets[k], rows, name+"."+f.Name); err != nil {
 				return err
 			}
 		}

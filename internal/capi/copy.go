@@ -200,7 +200,7 @@ func copyBindColumns(info unsafe.Pointer) ([]CopyColumn, error) {
 		cols[i].Name = C.GoStringN(p, C.int(l))
 		// The type is a new C object that this function owns.
 		lt := ddb.LogicalType{Ptr: C.duckdb_copy_function_bind_get_column_type(info, C.uint64_t(i))}
-		cols[i].Type, cols[i].TypeName = typeFromLogical(lt)
+		cols[i].Type, cols[i].TypeName = copyColumnType(lt)
 		if cols[i].Type.ID == Invalid {
 			// typeFromLogical names DuckDB's ids by number; the alias-free
 			// SQL spelling is clearer in an error.
@@ -209,6 +209,68 @@ func copyBindColumns(info unsafe.Pointer) ([]CopyColumn, error) {
 		ddb.DestroyLogicalType(&lt)
 	}
 	return cols, nil
+}
+
+// copyColumnType is typeFromLogical that also describes MAP and UNION
+// types, at any depth (COPY writers can write them; query results keep
+// them undescribed, as their readers expect).
+func copyColumnType(lt ddb.LogicalType) (Type, string) {
+	var t Type
+	switch ddb.GetTypeId(lt) {
+	case ddb.TypeList, ddb.TypeArray:
+		var child ddb.LogicalType
+		if ddb.GetTypeId(lt) == ddb.TypeList {
+			child = ddb.ListTypeChildType(lt)
+		} else {
+			child = ddb.ArrayTypeChildType(lt)
+		}
+		e, name := copyColumnType(child)
+		ddb.DestroyLogicalType(&child)
+		if ddb.GetTypeId(lt) == ddb.TypeList {
+			t, name = ListOf(e), name+"[]"
+		} else {
+			size := int(ddb.ArrayTypeArraySize(lt))
+			t, name = ArrayOf(e, size), fmt.Sprintf("%s[%d]", name, size)
+		}
+		if e.ID == Invalid {
+			return Type{}, name
+		}
+		return t, name
+	case ddb.TypeStruct, ddb.TypeUnion:
+		t.ID = Struct
+		n := int(ddb.StructTypeChildCount(lt))
+		member := func(i int) (string, ddb.LogicalType) {
+			return ddb.StructTypeChildName(lt, ddb.IdxT(i)), ddb.StructTypeChildType(lt, ddb.IdxT(i))
+		}
+		if ddb.GetTypeId(lt) == ddb.TypeUnion {
+			t.ID, n = Union, int(ddb.UnionTypeMemberCount(lt))
+			member = func(i int) (string, ddb.LogicalType) {
+				return ddb.UnionTypeMemberName(lt, ddb.IdxT(i)), ddb.UnionTypeMemberType(lt, ddb.IdxT(i))
+			}
+		}
+		for i := range n {
+			name, m := member(i)
+			mt, _ := copyColumnType(m)
+			ddb.DestroyLogicalType(&m)
+			if mt.ID == Invalid {
+				return Type{}, map[TypeID]string{Struct: "STRUCT", Union: "UNION"}[t.ID]
+			}
+			t.Fields = append(t.Fields, Field{Name: name, Type: mt})
+		}
+		return t, t.String()
+	case ddb.TypeMap:
+		k, v := ddb.MapTypeKeyType(lt), ddb.MapTypeValueType(lt)
+		defer ddb.DestroyLogicalType(&k)
+		defer ddb.DestroyLogicalType(&v)
+		kt, _ := copyColumnType(k)
+		vt, _ := copyColumnType(v)
+		if kt.ID == Invalid || vt.ID == Invalid {
+			return Type{}, "MAP"
+		}
+		t = MapOf(kt, vt)
+		return t, t.String()
+	}
+	return typeFromLogical(lt)
 }
 
 // logicalTypeName spells lt as SQL, through a NULL value of that type.

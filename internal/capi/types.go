@@ -33,6 +33,10 @@ const (
 	// the values.
 	Map
 	Any // parameter accepting any type (checked in Bind)
+	// Union is UNION(members...), only as a COPY column's type: Fields
+	// holds the members. DuckDB stores it as a STRUCT whose child 0 is
+	// the UTINYINT tag (the member's position) and child k+1 member k.
+	Union
 )
 
 // Type describes a DuckDB logical type in plain Go, so packages above capi
@@ -87,6 +91,12 @@ func (t Type) String() string {
 		if len(t.Fields) == 2 {
 			return fmt.Sprintf("MAP(%s, %s)", t.Fields[0].Type, t.Fields[1].Type)
 		}
+	case Union:
+		parts := make([]string, len(t.Fields))
+		for i, f := range t.Fields {
+			parts[i] = fmt.Sprintf("%q %s", f.Name, f.Type)
+		}
+		return "UNION(" + strings.Join(parts, ", ") + ")"
 	}
 	if s, ok := primitiveNames[t.ID]; ok {
 		return s

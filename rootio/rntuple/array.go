@@ -37,11 +37,23 @@ type Type struct {
 	Names   []string // struct members, variant alternatives
 	Members []*Type
 	Name    string // the field's C++ type name
+	// Elide is for the writer: an optional (KindOptional) stored as its
+	// element's plain type when none of its values is absent (a DuckDB
+	// value that may be NULL). The reader never sets it.
+	Elide bool
 
 	field       int
 	cardinality bool // RNTupleCardinality: the lengths of a collection
 	bitset      bool // std::bitset: a repetitive leaf over a Bit column
 	wrapper     bool // enum or atomic: the value is the child's
+}
+
+// IsMap reports whether a list type is a std::map or std::unordered_map
+// (a collection of std::pair items, whose keys are unique); multimaps
+// are not.
+func IsMap(t *Type) bool {
+	return t.Kind == KindList && (strings.HasPrefix(t.Name, "std::map<") || strings.HasPrefix(t.Name, "std::unordered_map<")) &&
+		t.Elem != nil && t.Elem.Kind == KindStruct && len(t.Elem.Members) == 2
 }
 
 // Array holds the values of a field for one cluster, columnar: leaves in

@@ -532,7 +532,7 @@ func (nt *NTuple) readColumnInto(ci, col int, total, first, n int64, d colData) 
 		if p.Checksum {
 			sumBytes = 8 // the page's XXH3 follows it
 		}
-		raw, err := readBlobInto(nt.r, nt.size, p.Loc, sumBytes, &bufs.raw)
+		raw, err := readBlobInto(nt.r, nt.size, p.Loc, sumBytes, nt.maxKey, &bufs.raw)
 		if err != nil {
 			return d, fmt.Errorf("column %d, cluster %d, page %d: %w", col, ci, pi, err)
 		}

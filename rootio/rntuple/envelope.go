@@ -37,15 +37,21 @@ type Locator struct {
 }
 
 // readBlob reads the bytes a locator names.
-func readBlob(r io.ReaderAt, size int64, loc Locator, extra int64) ([]byte, error) {
+func readBlob(r io.ReaderAt, size int64, loc Locator, extra, maxKey int64) ([]byte, error) {
 	var buf []byte
-	return readBlobInto(r, size, loc, extra, &buf)
+	return readBlobInto(r, size, loc, extra, maxKey, &buf)
 }
 
 // readBlobInto is readBlob reading into *buf, grown when too small, so
 // that a page's stored bytes reuse the previous page's buffer.
-func readBlobInto(r io.ReaderAt, size int64, loc Locator, extra int64, buf *[]byte) ([]byte, error) {
-	if loc.Size < 0 || loc.Offset < 0 || loc.Size+extra > MaxAlloc || loc.Offset > size || loc.Size+extra > size-loc.Offset {
+//
+// An object larger than the anchor's maximum key size (maxKey; 0: no
+// limit) is split over several RBlob keys: the first, at the locator's
+// offset, holds maxKey bytes: the object's start, then the 64-bit
+// little-endian offsets of the other chunks (maxKey bytes each, the
+// last one what remains), as ROOT's RNTupleFileWriter writes them.
+func readBlobInto(r io.ReaderAt, size int64, loc Locator, extra, maxKey int64, buf *[]byte) ([]byte, error) {
+	if loc.Size < 0 || loc.Offset < 0 || loc.Size+extra > MaxAlloc || loc.Offset > size || (loc.Size+extra > size-loc.Offset && (maxKey <= 0 || loc.Size+extra <= maxKey)) {
 		return nil, corrupt("%d bytes at offset %d outside the %d-byte file", loc.Size+extra, loc.Offset, size)
 	}
 	need := int(loc.Size + extra)
@@ -53,10 +59,56 @@ func readBlobInto(r io.ReaderAt, size int64, loc Locator, extra int64, buf *[]by
 		*buf = make([]byte, need)
 	}
 	b := (*buf)[:need]
+	if maxKey > 0 && int64(need) > maxKey {
+		return b, readChunks(r, size, loc.Offset, maxKey, b)
+	}
 	if _, err := r.ReadAt(b, loc.Offset); err != nil && !(err == io.EOF) {
 		return nil, err
 	}
 	return b, nil
+}
+
+// chunksFor is the number of keys an object of n bytes takes when no key
+// holds more than maxKey bytes and the first also holds the offsets of
+// the others (8 bytes each).
+func chunksFor(n, maxKey int64) int64 {
+	k := (n + maxKey - 1) / maxKey
+	if tail := n % maxKey; (k-1)*8 > (maxKey-tail)%maxKey {
+		k++
+	}
+	return k
+}
+
+// readChunks reads an object split over several keys (see readBlobInto)
+// into b.
+func readChunks(r io.ReaderAt, size, off, maxKey int64, b []byte) error {
+	n := int64(len(b))
+	k := chunksFor(n, maxKey)
+	firstData := maxKey - (k-1)*8
+	if maxKey < 16 || firstData <= 0 || off < 0 || off+maxKey > size {
+		return corrupt("an object of %d bytes in keys of at most %d at offset %d of the %d-byte file", n, maxKey, off, size)
+	}
+	first := make([]byte, maxKey)
+	if _, err := r.ReadAt(first, off); err != nil && err != io.EOF {
+		return err
+	}
+	copy(b, first[:firstData])
+	pos := firstData
+	for i := range k - 1 {
+		at := int64(binary.LittleEndian.Uint64(first[firstData+8*i:]))
+		m := min(n-pos, maxKey)
+		if m <= 0 || at < 0 || at > size || m > size-at {
+			return corrupt("chunk %d of an object of %d bytes: %d bytes at offset %d outside the %d-byte file", i+2, n, m, at, size)
+		}
+		if _, err := r.ReadAt(b[pos:pos+m], at); err != nil && err != io.EOF {
+			return err
+		}
+		pos += m
+	}
+	if pos != n {
+		return corrupt("an object of %d bytes in %d keys holds %d", n, k, pos)
+	}
+	return nil
 }
 
 // inflate returns the uncompressed bytes of a block stored as raw:
@@ -87,8 +139,8 @@ func inflateInto(raw []byte, length int64, buf *[]byte) ([]byte, error) {
 // readEnvelope reads, inflates and checks the envelope of type typ that
 // loc names (length: its uncompressed size), returning its payload
 // (after the type-and-length word, before the checksum) and checksum.
-func readEnvelope(r io.ReaderAt, size int64, loc Locator, length int64, typ uint16) ([]byte, uint64, error) {
-	raw, err := readBlob(r, size, loc, 0)
+func readEnvelope(r io.ReaderAt, size int64, loc Locator, length int64, typ uint16, maxKey int64) ([]byte, uint64, error) {
+	raw, err := readBlob(r, size, loc, 0, maxKey)
 	if err != nil {
 		return nil, 0, err
 	}

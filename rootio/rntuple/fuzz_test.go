@@ -2,6 +2,7 @@ package rntuple
 
 import (
 	"bytes"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
@@ -43,8 +44,8 @@ func envelopes(raw []byte) (h, f, p []byte, ok bool) {
 		if err != nil {
 			return nil, nil, nil, false
 		}
-		hp, hsum, err1 := readEnvelope(r, size, Locator{a.nbytesHeader, a.seekHeader}, a.lenHeader, envHeader)
-		fp, _, err2 := readEnvelope(r, size, Locator{a.nbytesFooter, a.seekFooter}, a.lenFooter, envFooter)
+		hp, hsum, err1 := readEnvelope(r, size, Locator{a.nbytesHeader, a.seekHeader}, a.lenHeader, envHeader, a.maxKeySize)
+		fp, _, err2 := readEnvelope(r, size, Locator{a.nbytesFooter, a.seekFooter}, a.lenFooter, envFooter, a.maxKeySize)
 		if err1 != nil || err2 != nil {
 			return nil, nil, nil, false
 		}
@@ -54,7 +55,7 @@ func envelopes(raw []byte) (h, f, p []byte, ok bool) {
 		if err != nil || len(groups) == 0 {
 			return nil, nil, nil, false
 		}
-		pp, _, err := readEnvelope(r, size, groups[0].loc, groups[0].length, envPageList)
+		pp, _, err := readEnvelope(r, size, groups[0].loc, groups[0].length, envPageList, a.maxKeySize)
 		return hp, fp, pp, err == nil
 	}
 	return nil, nil, nil, false
@@ -198,6 +199,26 @@ func TestHostileFiles(t *testing.T) {
 			bad := bytes.Clone(raw)
 			bad[i] ^= 0x5a
 			readAll(bad)
+		}
+	}
+}
+
+// TestReadChunksHostile: objects split over keys, read from random bytes
+// with random sizes, key sizes and offsets, fail with an error and never
+// panic or read outside the file.
+func TestReadChunksHostile(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 20000 {
+		file := make([]byte, rng.IntN(4096))
+		for i := range file {
+			file[i] = byte(rng.Uint32())
+		}
+		size := int64(len(file))
+		loc := Locator{Size: rng.Int64N(8192) - 16, Offset: rng.Int64N(size+32) - 16}
+		maxKey := rng.Int64N(300) - 10
+		b, err := readBlob(bytes.NewReader(file), size, loc, rng.Int64N(9), maxKey)
+		if err == nil && int64(len(b)) < loc.Size {
+			t.Fatalf("%d bytes for a locator of %d", len(b), loc.Size)
 		}
 	}
 }

@@ -98,6 +98,7 @@ type NTuple struct {
 
 	r      io.ReaderAt
 	size   int64
+	maxKey int64           // the anchor's maximum key size: larger objects span several keys
 	ranges [][]ColumnRange // per cluster, per column
 }
 
@@ -296,11 +297,8 @@ type group struct {
 
 // open reads the header, footer and page lists of the anchor's RNTuple.
 func open(r io.ReaderAt, size int64, name string, a anchor) (*NTuple, error) {
-	nt := &NTuple{Name: name, Version: a.version, r: r, size: size}
-	if a.maxKeySize > 0 && (a.nbytesHeader > a.maxKeySize || a.nbytesFooter > a.maxKeySize) {
-		return nil, fmt.Errorf("envelopes larger than the anchor's maximum key size (%d bytes) are split over several keys, which this reader does not support yet", a.maxKeySize)
-	}
-	hp, hsum, err := readEnvelope(r, size, Locator{Size: a.nbytesHeader, Offset: a.seekHeader}, a.lenHeader, envHeader)
+	nt := &NTuple{Name: name, Version: a.version, r: r, size: size, maxKey: a.maxKeySize}
+	hp, hsum, err := readEnvelope(r, size, Locator{Size: a.nbytesHeader, Offset: a.seekHeader}, a.lenHeader, envHeader, nt.maxKey)
 	if err != nil {
 		return nil, fmt.Errorf("header: %w", err)
 	}
@@ -308,7 +306,7 @@ func open(r io.ReaderAt, size int64, name string, a anchor) (*NTuple, error) {
 	if err != nil {
 		return nil, fmt.Errorf("header: %w", err)
 	}
-	fp, _, err := readEnvelope(r, size, Locator{Size: a.nbytesFooter, Offset: a.seekFooter}, a.lenFooter, envFooter)
+	fp, _, err := readEnvelope(r, size, Locator{Size: a.nbytesFooter, Offset: a.seekFooter}, a.lenFooter, envFooter, nt.maxKey)
 	if err != nil {
 		return nil, fmt.Errorf("footer: %w", err)
 	}
@@ -317,7 +315,7 @@ func open(r io.ReaderAt, size int64, name string, a anchor) (*NTuple, error) {
 		return nil, fmt.Errorf("footer: %w", err)
 	}
 	for gi, g := range groups {
-		p, _, err := readEnvelope(nt.r, nt.size, g.loc, g.length, envPageList)
+		p, _, err := readEnvelope(nt.r, nt.size, g.loc, g.length, envPageList, nt.maxKey)
 		if err == nil {
 			err = nt.parsePageList(gi, p, g.clusters, hsum)
 		}

@@ -7,6 +7,9 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/hepsql/hepsql/rootio/compress"
 	"github.com/zeebo/xxh3"
@@ -29,14 +32,30 @@ type Writer struct {
 	tops   []int // top-level field ids, in schema order
 	types  []*Type
 
-	clusters []wcluster // of the current group
+	clusters []wcluster   // of the current group
+	pending  [][]wcluster // groups whose page lists wait for the header (deferred)
 	groups   []wgroup
-	entries  int64
-	hdrSum   uint64
-	hdrLoc   Locator
-	hdrLen   int64
-	blobs    int
-	closed   bool
+	// deferred: some field is Nullable, so the schema (and with it the
+	// header and the page lists, which carry its checksum) is known only
+	// at Close.
+	deferred bool
+	maxKey   int64
+	// fileName and dirReserve: the top directory's name, and the room
+	// its key takes before the first RBlob.
+	fileName   string
+	dirReserve int
+	// varCounts: per variant's Switch column, the items of each
+	// alternative written in the current cluster.
+	varCounts  map[int][]int64
+	fieldID    []int    // the header's id of each field, -1 if left out
+	finalNames []string // the C++ type name of each field, as written
+	colID      []int    // the header's id of each column, -1 if left out
+	entries    int64
+	hdrSum     uint64
+	hdrLoc     Locator
+	hdrLen     int64
+	blobs      int
+	closed     bool
 }
 
 // WriteOptions are a Writer's settings.
@@ -52,6 +71,20 @@ type WriteOptions struct {
 	ClustersPerGroup int
 	// NoPageChecksums leaves out the XXH3 after each page.
 	NoPageChecksums bool
+	// MaxKeySize is the anchor's maximum key size (default ROOT's, 1 GiB):
+	// a page or envelope stored larger is split over several RBlob keys,
+	// as ROOT splits it.
+	MaxKeySize int64
+	// FileName is the name the file's top directory records (ROOT
+	// records the path it was opened with); default "rntuple.root".
+	FileName string
+	// Nullable marks top-level fields that may hold no value: their type
+	// must be KindOptional, and they are stored as std::optional<T> if
+	// some entry is absent, as plain T otherwise, as an optional type
+	// with Elide set is at any depth (the choice is made at Close, so the
+	// header is then written after the pages: the format sets no order).
+	// Without such fields the header comes first, as ROOT writes it.
+	Nullable []bool
 }
 
 type wfield struct {
@@ -59,6 +92,8 @@ type wfield struct {
 	role, flags    uint16
 	name, typeName string
 	arraySize      uint64
+	elide          bool // a Nullable wrapper, dropped if no entry is absent
+	sawNull        bool
 }
 
 type wcol struct {
@@ -68,6 +103,12 @@ type wcol struct {
 	l     colLayout
 	data  colData // the current cluster's elements
 	first int64   // elements in earlier clusters
+	// implicit (implicitN entries): the current cluster's values all
+	// are present, so this
+	// (elidable) optional's index column has no pages yet: they are
+	// made at Close if the field turns out to need them.
+	implicit  bool
+	implicitN int64
 }
 
 type wpage struct {
@@ -80,6 +121,7 @@ type wcluster struct {
 	first, entries int64
 	pages          [][]wpage // per column
 	offsets        []int64   // per column: first element
+	implicit       []int64   // per column: elements of the index pages made at Close (see wcol.implicit)
 }
 
 type wgroup struct {
@@ -101,20 +143,87 @@ func NewWriter(w io.WriterAt, name string, names []string, types []*Type, opts W
 	if _, err := compress.Compress(opts.Compression, []byte("probe the settings")); err != nil {
 		return nil, fmt.Errorf("rntuple: compression %d: %w", opts.Compression, err)
 	}
-	wr := &Writer{w: w, name: name, opts: opts, pos: fileBegin + dirKeyReserve}
+	if len(opts.Nullable) > len(types) {
+		return nil, errors.New("rntuple: more Nullable flags than fields")
+	}
+	if opts.MaxKeySize == 0 {
+		opts.MaxKeySize = defaultMaxKey
+	}
+	if opts.MaxKeySize < 64 {
+		return nil, fmt.Errorf("rntuple: maximum key size %d (at least 64 bytes)", opts.MaxKeySize)
+	}
+	if err := ValidName(name); err != nil {
+		return nil, fmt.Errorf("rntuple: %w", err)
+	}
+	// The top directory's key records the file's name twice: room for it.
+	if opts.FileName == "" {
+		opts.FileName = fileName
+	}
+	if len(opts.FileName) > 200 || strings.ContainsFunc(opts.FileName, unicode.IsControl) {
+		return nil, fmt.Errorf("rntuple: file name %q (at most 200 bytes, no control codes)", opts.FileName)
+	}
+	reserve := dirKeyReserve + 3*max(0, len(opts.FileName)-64)
+	wr := &Writer{w: w, name: name, opts: opts, pos: int64(fileBegin + reserve), maxKey: opts.MaxKeySize, fileName: opts.FileName, dirReserve: reserve}
 	for i, t := range types {
 		id := len(wr.fields)
 		wr.tops = append(wr.tops, id)
 		if err := wr.addField(names[i], t, id, 0); err != nil {
 			return nil, err
 		}
+		if i < len(opts.Nullable) && opts.Nullable[i] {
+			if t.Kind != KindOptional {
+				return nil, fmt.Errorf("rntuple: field %q: Nullable needs an optional type", names[i])
+			}
+			wr.fields[id].elide = true
+			wr.deferred = true
+		}
+	}
+	for _, f := range wr.fields {
+		wr.deferred = wr.deferred || f.elide
 	}
 	wr.types = types
 	return wr, nil
 }
 
+// isWrapper reports whether a leaf type is written as an enum or a
+// std::atomic: a field of its own C++ name over a child _0 of the
+// underlying type (an integer type named other than a standard integer
+// is an enum's, as the reader returns it).
+func isWrapper(t *Type) bool {
+	if strings.HasPrefix(t.Name, "std::atomic<") {
+		return t.Kind <= KindFloat64
+	}
+	switch t.Kind {
+	case KindInt8, KindInt16, KindInt32, KindInt64, KindUint8, KindUint16, KindUint32, KindUint64:
+		_, std := leafKinds[t.Name]
+		return t.Name != "" && !std
+	}
+	return false
+}
+
+// ValidName checks an RNTuple's or a field's name against the
+// specification's naming rules: not empty, UTF-8, no control codes, no
+// full stop, space, backslash or slash.
+func ValidName(name string) error {
+	if name == "" {
+		return errors.New("an empty name")
+	}
+	if !utf8.ValidString(name) {
+		return fmt.Errorf("name %q is not UTF-8", name)
+	}
+	for _, r := range name {
+		if unicode.IsControl(r) || strings.ContainsRune(". \\/", r) {
+			return fmt.Errorf("name %q holds %q, which RNTuple names may not (no control codes, '.', ' ', '\\' or '/')", name, r)
+		}
+	}
+	return nil
+}
+
 // cppName is the C++ type name RNTuple stores for a logical type.
 func cppName(t *Type) (string, error) {
+	if isWrapper(t) {
+		return t.Name, nil
+	}
 	switch t.Kind {
 	case KindList, KindOptional, KindArray:
 		e, err := cppName(t.Elem)
@@ -123,12 +232,42 @@ func cppName(t *Type) (string, error) {
 		}
 		switch t.Kind {
 		case KindList:
+			// Associative containers and sets are collections too; their
+			// name comes from the type's, their arguments from the items
+			// (a map's are std::pair<K,V>).
+			for _, c := range []string{"std::map<", "std::unordered_map<", "std::multimap<", "std::unordered_multimap<"} {
+				if strings.HasPrefix(t.Name, c) {
+					if !strings.HasPrefix(e, "std::pair<") {
+						return "", fmt.Errorf("rntuple: %s items must be std::pair, not %s", c+"...>", e)
+					}
+					return c + strings.TrimSuffix(strings.TrimPrefix(e, "std::pair<"), ">") + ">", nil
+				}
+			}
+			for _, c := range []string{"std::set<", "std::unordered_set<", "std::multiset<", "std::unordered_multiset<"} {
+				if strings.HasPrefix(t.Name, c) {
+					return c + e + ">", nil
+				}
+			}
 			return "std::vector<" + e + ">", nil
 		case KindOptional:
 			return "std::optional<" + e + ">", nil
 		}
 		return "std::array<" + e + "," + strconv.Itoa(t.Size) + ">", nil
 	case KindStruct:
+		if strings.HasPrefix(t.Name, "std::pair<") {
+			if len(t.Members) != 2 || t.Names[0] != "_0" || t.Names[1] != "_1" {
+				return "", errors.New("rntuple: a std::pair has two members, _0 and _1")
+			}
+			k, err := cppName(t.Members[0])
+			if err != nil {
+				return "", err
+			}
+			v, err := cppName(t.Members[1])
+			if err != nil {
+				return "", err
+			}
+			return "std::pair<" + k + "," + v + ">", nil
+		}
 		return t.Name, nil
 	case KindVariant:
 		s := "std::variant<"
@@ -202,15 +341,25 @@ func (wr *Writer) addField(name string, t *Type, parent, depth int) error {
 	if depth > maxNesting {
 		return errors.New("rntuple: types nested too deep")
 	}
+	if err := ValidName(name); err != nil {
+		return fmt.Errorf("rntuple: field: %w", err)
+	}
 	typeName, err := cppName(t)
 	if err != nil {
 		return err
 	}
 	id := len(wr.fields)
 	f := wfield{parent: parent, name: name, typeName: typeName}
+	if isWrapper(t) { // no columns; the value is its child's
+		wr.fields = append(wr.fields, f)
+		inner := *t
+		inner.Name = ""
+		return wr.addField("_0", &inner, id, depth+1)
+	}
 	switch t.Kind {
 	case KindList, KindOptional:
 		f.role = RoleCollection
+		f.elide = t.Kind == KindOptional && t.Elide
 	case KindArray:
 		f.role, f.flags, f.arraySize = RoleLeaf, flagRepetitive, uint64(t.Size)
 	case KindStruct:
@@ -240,7 +389,15 @@ func (wr *Writer) addField(name string, t *Type, parent, depth int) error {
 			}
 		}
 	case KindVariant:
-		return errors.New("rntuple: variants are not written yet")
+		if len(t.Members) == 0 || len(t.Members) > 125 {
+			return fmt.Errorf("rntuple: a variant of %d alternatives (1 to 125)", len(t.Members))
+		}
+		wr.addColumn(id, ColSwitch, 96)
+		for k, m := range t.Members {
+			if err := wr.addField("_"+strconv.Itoa(k), m, id, depth+1); err != nil {
+				return err
+			}
+		}
 	default:
 		typ, bits := wr.leafColumn(t.Kind)
 		wr.addColumn(id, typ, bits)
@@ -264,7 +421,10 @@ func (wr *Writer) WriteCluster(arrays []Array) error {
 		}
 		n = arrays[i].Len
 	}
-	if wr.hdrLen == 0 {
+	if n == 0 {
+		return nil // ROOT writes no empty clusters
+	}
+	if wr.hdrLen == 0 && !wr.deferred {
 		if err := wr.writeHeader(); err != nil {
 			return err
 		}
@@ -277,25 +437,70 @@ func (wr *Writer) WriteCluster(arrays []Array) error {
 		}
 		col = next
 	}
-	cl := wcluster{first: wr.entries, entries: int64(n), pages: make([][]wpage, len(wr.cols)), offsets: make([]int64, len(wr.cols))}
+	cl := wcluster{first: wr.entries, entries: int64(n), pages: make([][]wpage, len(wr.cols)), offsets: make([]int64, len(wr.cols)), implicit: make([]int64, len(wr.cols))}
+	// As ROOT does, a cluster's pages go into one RBlob (another one
+	// past maxBlobBatch bytes); locators name offsets inside it.
+	type batch struct {
+		b      []byte
+		length int64 // uncompressed: the key's object length
+	}
+	batches := []batch{{}}
+	var where [][2]int // per page: column, page
+	var inBatch []int
 	for ci := range wr.cols {
 		c := &wr.cols[ci]
 		cl.offsets[ci] = c.first
+		if c.implicit {
+			cl.implicit[ci] = c.implicitN
+			c.first += c.implicitN
+			c.implicit, c.implicitN = false, 0
+			continue
+		}
 		total := c.data.len()
 		for from := 0; from < total; from += wr.opts.PageElements {
 			to := min(total, from+wr.opts.PageElements)
-			p, err := wr.writePage(c, from, to)
+			p, stored, length, err := wr.sealPage(c, from, to)
 			if err != nil {
-				return err
+				return fmt.Errorf("rntuple: column %d of field %q: %w", ci, wr.fields[c.field].name, err)
 			}
+			last := &batches[len(batches)-1]
+			if len(last.b) > 0 && int64(len(last.b)+len(stored)) > min(maxBlobBatch, wr.maxKey) {
+				batches = append(batches, batch{})
+				last = &batches[len(batches)-1]
+			}
+			p.loc.Offset = int64(len(last.b))
+			last.b = append(last.b, stored...)
+			last.length += length
+			where = append(where, [2]int{ci, len(cl.pages[ci])})
+			inBatch = append(inBatch, len(batches)-1)
 			cl.pages[ci] = append(cl.pages[ci], p)
 		}
 		c.first += int64(total)
 		c.data = colData{kind: c.l.kind}
 	}
+	offsets := make([]int64, len(batches))
+	for k, bt := range batches {
+		if len(bt.b) == 0 {
+			continue
+		}
+		off, err := wr.blob(bt.b, bt.length)
+		if err != nil {
+			return err
+		}
+		offsets[k] = off
+	}
+	for k, w := range where {
+		cl.pages[w[0]][w[1]].loc.Offset += offsets[inBatch[k]]
+	}
 	wr.entries += int64(n)
+	wr.varCounts = nil
 	wr.clusters = append(wr.clusters, cl)
 	if wr.opts.ClustersPerGroup > 0 && len(wr.clusters) >= wr.opts.ClustersPerGroup {
+		if wr.deferred {
+			wr.pending = append(wr.pending, wr.clusters)
+			wr.clusters = nil
+			return nil
+		}
 		return wr.flushGroup()
 	}
 	return nil
@@ -340,6 +545,25 @@ func (wr *Writer) collect(a *Array, t *Type, col, from, to int) (int, error) {
 		}
 		return col + 2, nil
 	case KindList, KindOptional:
+		if f := &wr.fields[wr.cols[col].field]; f.elide {
+			c := &wr.cols[col]
+			if a.Offsets[to]-a.Offsets[from] == int64(to-from) && len(c.data.u) == 0 {
+				// Every value is present: the child's rows are these;
+				// the index pages wait (see wcol.implicit).
+				c.implicit = true
+				c.implicitN += int64(to - from)
+				return wr.collect(&a.Children[0], t.Elem, col+1, int(a.Offsets[from]), int(a.Offsets[to]))
+			}
+			if c.implicit { // values of this cluster passed before: their offsets now
+				for i := range c.implicitN {
+					c.data.u = append(c.data.u, uint64(i+1))
+				}
+				c.implicit, c.implicitN = false, 0
+			}
+			if a.Offsets[to]-a.Offsets[from] != int64(to-from) {
+				f.sawNull = true
+			}
+		}
 		idx := &wr.cols[col].data
 		base := uint64(0)
 		if len(idx.u) > 0 {
@@ -360,14 +584,91 @@ func (wr *Writer) collect(a *Array, t *Type, col, from, to int) (int, error) {
 			}
 		}
 		return next, nil
+	case KindVariant:
+		// The Switch column: per entry, the tag (0: none) and the item's
+		// index in its alternative's elements in this cluster. The rows
+		// [from, to) must hold each alternative's items in order.
+		sw := &wr.cols[col].data
+		if wr.varCounts == nil {
+			wr.varCounts = map[int][]int64{}
+		}
+		counts := wr.varCounts[col]
+		if counts == nil {
+			counts = make([]int64, len(t.Members))
+			wr.varCounts[col] = counts
+		}
+		lo := make([]int64, len(t.Members))
+		n := make([]int64, len(t.Members))
+		for i := from; i < to; i++ {
+			tag := a.Tags[i]
+			if tag == 0 {
+				sw.u, sw.tag = append(sw.u, 0), append(sw.tag, 0)
+				continue
+			}
+			if tag < 0 || int(tag) > len(t.Members) {
+				return 0, fmt.Errorf("variant tag %d of %d alternatives", tag, len(t.Members))
+			}
+			k := tag - 1
+			if n[k] == 0 {
+				lo[k] = a.Index[i]
+			} else if a.Index[i] != lo[k]+n[k] {
+				return 0, errors.New("a variant's items are not in entry order")
+			}
+			sw.u, sw.tag = append(sw.u, uint64(counts[k]+n[k])), append(sw.tag, tag)
+			n[k]++
+		}
+		next := col + 1
+		for k, m := range t.Members {
+			counts[k] += n[k]
+			if n[k] == 0 {
+				next += colCount(m)
+				continue
+			}
+			var err error
+			if next, err = wr.collect(&a.Children[k], m, next, int(lo[k]), int(lo[k]+n[k])); err != nil {
+				return 0, err
+			}
+		}
+		return next, nil
 	}
 	return 0, fmt.Errorf("kind %d not written", t.Kind)
+}
+
+// colCount is the number of columns the writer gives a field of type t
+// (with its subfields), in the order addField adds them.
+func colCount(t *Type) int {
+	switch t.Kind {
+	case KindString:
+		return 2
+	case KindList, KindOptional:
+		return 1 + colCount(t.Elem)
+	case KindArray:
+		return colCount(t.Elem)
+	case KindStruct, KindVariant:
+		n := 0
+		if t.Kind == KindVariant {
+			n = 1
+		}
+		for _, m := range t.Members {
+			n += colCount(m)
+		}
+		return n
+	}
+	return 1
 }
 
 // encodePage serialises elements [from, to) of a column: little-endian,
 // then split (byte-transposed), zigzag or delta as the column type says.
 func encodePage(c *wcol, from, to int) []byte {
 	n := to - from
+	if c.typ == ColSwitch { // 64-bit index, 32-bit tag; never split
+		out := make([]byte, 12*n)
+		for i := range n {
+			binary.LittleEndian.PutUint64(out[12*i:], c.data.u[from+i])
+			binary.LittleEndian.PutUint32(out[12*i+8:], uint32(c.data.tag[from+i]))
+		}
+		return out
+	}
 	if c.typ == ColBit {
 		out := make([]byte, (n+7)/8)
 		for i, b := range c.data.b[from:to] {
@@ -423,26 +724,25 @@ func encodePage(c *wcol, from, to int) []byte {
 	return out
 }
 
-func (wr *Writer) writePage(c *wcol, from, to int) (wpage, error) {
+// sealPage encodes and compresses a page and appends its checksum: the
+// bytes to store and the page's uncompressed length.
+func (wr *Writer) sealPage(c *wcol, from, to int) (p wpage, stored []byte, length int64, err error) {
 	raw := encodePage(c, from, to)
-	stored, err := compress.Compress(wr.opts.Compression, raw)
+	if len(raw) > maxPage {
+		return p, nil, 0, fmt.Errorf("a page of %d bytes (at most %d)", len(raw), maxPage)
+	}
+	stored, err = compress.Compress(wr.opts.Compression, raw)
 	if err != nil {
-		return wpage{}, err
+		return p, nil, 0, err
 	}
 	if stored == nil {
 		stored = raw
 	}
-	p := wpage{n: int64(to - from), sum: !wr.opts.NoPageChecksums}
-	blob := stored
+	p = wpage{n: int64(to - from), sum: !wr.opts.NoPageChecksums, loc: Locator{Size: int64(len(stored))}}
 	if p.sum {
-		blob = binary.LittleEndian.AppendUint64(append([]byte(nil), stored...), xxh3.Hash(stored))
+		stored = binary.LittleEndian.AppendUint64(stored[:len(stored):len(stored)], xxh3.Hash(stored))
 	}
-	off, err := wr.blob(blob)
-	if err != nil {
-		return p, err
-	}
-	p.loc = Locator{Size: int64(len(stored)), Offset: off}
-	return p, nil
+	return p, stored, int64(len(raw)), nil
 }
 
 // envelope wraps a payload: type and length, payload, XXH3; it is
@@ -453,6 +753,9 @@ func (wr *Writer) envelope(typ uint16, payload []byte) (loc Locator, length int6
 	env = append(env, payload...)
 	sum = xxh3.Hash(env)
 	env = binary.LittleEndian.AppendUint64(env, sum)
+	if len(env) > maxPage {
+		return loc, 0, 0, fmt.Errorf("rntuple: an envelope of %d bytes (at most %d)", len(env), maxPage)
+	}
 	stored, err := compress.Compress(wr.opts.Compression, env)
 	if err != nil {
 		return loc, 0, 0, err
@@ -460,7 +763,7 @@ func (wr *Writer) envelope(typ uint16, payload []byte) (loc Locator, length int6
 	if stored == nil {
 		stored = env
 	}
-	off, err := wr.blob(stored)
+	off, err := wr.blob(stored, length)
 	return Locator{Size: int64(len(stored)), Offset: off}, length, sum, err
 }
 
@@ -494,18 +797,103 @@ func (w *lew) locator(l Locator) {
 	w.u64(uint64(l.Offset))
 }
 
+// finalType is t (the type of field id and its subfields) as written:
+// optionals left out replaced by their elements. It records the C++ name
+// of each field kept, and returns the next field's id.
+func (wr *Writer) finalType(t *Type, id int) (*Type, int) {
+	f := wr.fields[id]
+	if isWrapper(t) {
+		inner := *t
+		inner.Name = ""
+		_, next := wr.finalType(&inner, id+1)
+		wr.finalNames[id] = t.Name
+		return t, next
+	}
+	nt := *t
+	next := id + 1
+	switch t.Kind {
+	case KindList, KindOptional, KindArray:
+		var e *Type
+		e, next = wr.finalType(t.Elem, id+1)
+		if f.elide && !f.sawNull {
+			return e, next
+		}
+		nt.Elem = e
+	case KindStruct, KindVariant:
+		nt.Members = make([]*Type, len(t.Members))
+		for k, m := range t.Members {
+			nt.Members[k], next = wr.finalType(m, next)
+		}
+	}
+	wr.finalNames[id], _ = cppName(&nt)
+	return &nt, next
+}
+
+// finalIDs numbers the fields and columns the header lists: Nullable
+// wrappers whose entries all held a value are left out (their child
+// takes their place and name), with their index columns.
+func (wr *Writer) finalIDs() {
+	wr.finalNames = make([]string, len(wr.fields))
+	id := 0
+	for _, t := range wr.types {
+		_, id = wr.finalType(t, id)
+	}
+	wr.fieldID = make([]int, len(wr.fields))
+	next := 0
+	for id, f := range wr.fields {
+		if f.elide && !f.sawNull {
+			wr.fieldID[id] = -1
+			continue
+		}
+		wr.fieldID[id] = next
+		next++
+	}
+	wr.colID = make([]int, len(wr.cols))
+	next = 0
+	for ci, c := range wr.cols {
+		if wr.fieldID[c.field] < 0 {
+			wr.colID[ci] = -1
+			continue
+		}
+		wr.colID[ci] = next
+		next++
+	}
+}
+
 func (wr *Writer) writeHeader() error {
+	wr.finalIDs()
 	var w lew
 	w.u64(0) // feature flags
 	w.str(wr.name)
 	w.str("")
 	w.str("hepsql")
-	w.list(len(wr.fields), func() {
-		for _, f := range wr.fields {
+	nfields, ncols := 0, 0
+	for _, id := range wr.fieldID {
+		nfields += min(id+1, 1)
+	}
+	for _, id := range wr.colID {
+		ncols += min(id+1, 1)
+	}
+	w.list(nfields, func() {
+		for id, f := range wr.fields {
+			if wr.fieldID[id] < 0 {
+				continue
+			}
+			parent := wr.fieldID[f.parent]
+			if parent < 0 { // the child of a left-out wrapper takes its place and name
+				w := wr.fields[f.parent]
+				f.name = w.name
+				if w.parent == f.parent {
+					parent = wr.fieldID[id] // the wrapper was top level
+				} else {
+					parent = wr.fieldID[w.parent]
+				}
+			}
+			f.typeName = wr.finalNames[id]
 			w.record(func() {
 				w.u32(0) // field version
 				w.u32(0) // type version
-				w.u32(uint32(f.parent))
+				w.u32(uint32(parent))
 				w.u16(f.role)
 				w.u16(f.flags)
 				w.str(f.name)
@@ -518,12 +906,15 @@ func (wr *Writer) writeHeader() error {
 			})
 		}
 	})
-	w.list(len(wr.cols), func() {
-		for _, c := range wr.cols {
+	w.list(ncols, func() {
+		for ci, c := range wr.cols {
+			if wr.colID[ci] < 0 {
+				continue
+			}
 			w.record(func() {
 				w.u16(c.typ)
 				w.u16(c.bits)
-				w.u32(uint32(c.field))
+				w.u32(uint32(wr.fieldID[c.field]))
 				w.u16(0) // flags
 				w.u16(0) // representation
 			})
@@ -542,6 +933,37 @@ func (wr *Writer) flushGroup() error {
 	if len(wr.clusters) == 0 {
 		return nil
 	}
+	// The index pages of a Nullable field's clusters where every entry
+	// held a value, now that the field is stored as an optional.
+	for k := range wr.clusters {
+		c := &wr.clusters[k]
+		for ci := range wr.cols {
+			if c.implicit[ci] == 0 || wr.colID[ci] < 0 {
+				continue
+			}
+			col := wr.cols[ci]
+			col.data = colData{kind: col.l.kind, u: make([]uint64, c.implicit[ci])}
+			for i := range col.data.u {
+				col.data.u[i] = uint64(i + 1)
+			}
+			for from := 0; from < len(col.data.u); from += wr.opts.PageElements {
+				p, stored, length, err := wr.sealPage(&col, from, min(len(col.data.u), from+wr.opts.PageElements))
+				if err != nil {
+					return err
+				}
+				off, err := wr.blob(stored, length)
+				if err != nil {
+					return err
+				}
+				p.loc.Offset = off
+				c.pages[ci] = append(c.pages[ci], p)
+			}
+		}
+	}
+	ncols := 0
+	for _, id := range wr.colID {
+		ncols += min(id+1, 1)
+	}
 	var w lew
 	w.u64(wr.hdrSum)
 	w.list(len(wr.clusters), func() {
@@ -554,8 +976,11 @@ func (wr *Writer) flushGroup() error {
 	})
 	w.list(len(wr.clusters), func() {
 		for _, c := range wr.clusters {
-			w.list(len(wr.cols), func() {
+			w.list(ncols, func() {
 				for ci := range wr.cols {
+					if wr.colID[ci] < 0 {
+						continue
+					}
 					pages := c.pages[ci]
 					w.list(len(pages), func() {
 						for _, p := range pages {
@@ -577,8 +1002,8 @@ func (wr *Writer) flushGroup() error {
 	if err != nil {
 		return err
 	}
-	first := wr.clusters[0].first
-	wr.groups = append(wr.groups, wgroup{minEntry: first, span: wr.entries - first, clusters: len(wr.clusters), length: length, loc: loc})
+	first, last := wr.clusters[0], wr.clusters[len(wr.clusters)-1]
+	wr.groups = append(wr.groups, wgroup{minEntry: first.first, span: last.first + last.entries - first.first, clusters: len(wr.clusters), length: length, loc: loc})
 	wr.clusters = nil
 	return nil
 }
@@ -595,8 +1020,11 @@ func (wr *Writer) Close() error {
 			return err
 		}
 	}
-	if err := wr.flushGroup(); err != nil {
-		return err
+	for _, g := range append(wr.pending, wr.clusters) {
+		wr.clusters = g
+		if err := wr.flushGroup(); err != nil {
+			return err
+		}
 	}
 	var w lew
 	w.u64(0) // feature flags
@@ -625,6 +1053,6 @@ func (wr *Writer) Close() error {
 		version:    [4]uint16{1, 0, 0, 0},
 		seekHeader: wr.hdrLoc.Offset, nbytesHeader: wr.hdrLoc.Size, lenHeader: wr.hdrLen,
 		seekFooter: floc.Offset, nbytesFooter: floc.Size, lenFooter: flen,
-		maxKeySize: 1 << 30,
+		maxKeySize: wr.maxKey,
 	})
 }

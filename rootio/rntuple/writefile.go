@@ -23,9 +23,16 @@ import (
 // (jsroot) need it to read the anchor.
 const (
 	fileBegin     = 100 // ROOT's kBEGIN: the top directory's key
-	dirKeyReserve = 300 // room for that key, rewritten by Close
+	dirKeyReserve = 300 // room for that key (with a name of up to 64 bytes), rewritten by Close
 	fileVersion   = 1_063_406
-	fileName      = "rntuple.root" // the name the top directory records
+	fileName      = "rntuple.root" // the name the top directory records by default
+	// defaultMaxKey is the anchor's max key size, ROOT's default (1 GiB).
+	defaultMaxKey = 1 << 30
+	// maxPage bounds a page or an envelope: its standard locator's size
+	// is a 32-bit integer.
+	maxPage = 1<<31 - 1 - 8
+	// maxBlobBatch bounds the RBlob holding a cluster's pages.
+	maxBlobBatch = 256 << 20
 )
 
 // bew builds big-endian ROOT records.
@@ -78,9 +85,35 @@ func (wr *Writer) writeAt(b []byte, off int64) error {
 }
 
 // blob appends an RBlob key holding payload and returns the payload's
-// offset, which locators name.
-func (wr *Writer) blob(payload []byte) (int64, error) {
+// offset, which locators name. As in ROOT's files, the key's object
+// length is the payload's uncompressed length (length), its byte count
+// what is stored.
+//
+// A payload over the maximum key size is split as ROOT splits it: the
+// other chunks first (maxKey bytes each, the last what remains), then
+// the first key: the payload's start and the chunks' offsets (64-bit,
+// little-endian); the returned offset is the first key's.
+func (wr *Writer) blob(payload []byte, length int64) (int64, error) {
+	if n := int64(len(payload)); n > wr.maxKey {
+		k := chunksFor(n, wr.maxKey)
+		firstData := wr.maxKey - 8*(k-1)
+		if firstData <= 0 {
+			return 0, errorf("%d bytes do not split into keys of %d (the first key cannot hold the others' offsets)", n, wr.maxKey)
+		}
+		first := append([]byte(nil), payload[:firstData]...)
+		for rest := payload[firstData:]; len(rest) > 0; {
+			m := min(int64(len(rest)), wr.maxKey)
+			off, err := wr.blob(rest[:m], m)
+			if err != nil {
+				return 0, err
+			}
+			first = binary.LittleEndian.AppendUint64(first, uint64(off))
+			rest = rest[m:]
+		}
+		return wr.blob(first, length)
+	}
 	k := keyHeader("RBlob", "", "", len(payload), wr.pos)
+	binary.BigEndian.PutUint32(k[6:], uint32(length))
 	if err := wr.writeAt(append(k, payload...), wr.pos); err != nil {
 		return 0, err
 	}
@@ -90,13 +123,10 @@ func (wr *Writer) blob(payload []byte) (int64, error) {
 	return off, nil
 }
 
-// finishFile writes the anchor, the key list and the top directory, then
-// the file header.
+// finishFile writes, in ROOT's order, the anchor, the top directory's
+// key list, the StreamerInfo and the free-segments record, then the top
+// directory and the file header.
 func (wr *Writer) finishFile(a anchor) error {
-	infoSeek, infoBytes, err := wr.writeStreamerInfo()
-	if err != nil {
-		return err
-	}
 	var fields bew
 	for _, v := range a.version {
 		fields.u16(v)
@@ -121,17 +151,37 @@ func (wr *Writer) finishFile(a anchor) error {
 	list.u32(1)
 	list.b = append(list.b, anchorKey...)
 	keysSeek := wr.pos
-	keysKey := keyHeader("TFile", fileName, "", len(list.b), keysSeek)
+	keysKey := keyHeader("TFile", wr.fileName, "", len(list.b), keysSeek)
 	if err := wr.writeAt(append(keysKey, list.b...), keysSeek); err != nil {
 		return err
 	}
 	nbytesKeys := len(keysKey) + len(list.b)
 	wr.pos += int64(nbytesKeys)
-	end := wr.pos
 
-	// The top directory: TNamed (name, title), then TDirectory.
+	infoSeek, infoBytes, err := wr.writeStreamerInfo()
+	if err != nil {
+		return err
+	}
+
+	// The free segments: one, from the end of the file on (what ROOT
+	// leaves in a closed file), in TFree's 64-bit form.
+	freeSeek := wr.pos
+	freeKey := keyHeader("TFile", wr.fileName, "", 2+8+8, freeSeek)
+	end := freeSeek + int64(len(freeKey)) + 2 + 8 + 8
+	var free bew
+	free.u16(1001) // TFree version 1, +1000: 64-bit bounds
+	free.u64(uint64(end))
+	free.u64(uint64(max(end+1, 2_000_000_000))) // ROOT's kStartBigFile
+	if err := wr.writeAt(append(freeKey, free.b...), freeSeek); err != nil {
+		return err
+	}
+	nbytesFree := len(freeKey) + len(free.b)
+	wr.pos = end
+
+	// The top directory: TNamed (name, title), then TDirectory; its key
+	// covers the whole reserved room, so that keys tile the file.
 	var named bew
-	named.str(fileName)
+	named.str(wr.fileName)
 	named.str("")
 	var dir bew
 	now := datime(time.Now())
@@ -139,8 +189,8 @@ func (wr *Writer) finishFile(a anchor) error {
 	dir.u32(now)
 	dir.u32(now)
 	dir.u32(uint32(nbytesKeys))
-	dirKey := keyHeader("TFile", fileName, "", 0, fileBegin) // sized below
-	nbytesName := len(dirKey) + len(named.b)
+	dirKeyLen := len(keyHeader("TFile", wr.fileName, "", 0, fileBegin))
+	nbytesName := dirKeyLen + len(named.b)
 	dir.u32(uint32(nbytesName))
 	dir.u64(fileBegin) // seekdir
 	dir.u64(0)         // seekparent
@@ -148,10 +198,11 @@ func (wr *Writer) finishFile(a anchor) error {
 	dir.u16(1) // UUID version
 	dir.b = append(dir.b, make([]byte, 16)...)
 	obj2 := append(named.b, dir.b...)
-	dirKey = keyHeader("TFile", fileName, "", len(obj2), fileBegin)
-	if len(dirKey)+len(obj2) > dirKeyReserve {
-		return errorf("top directory record of %d bytes", len(dirKey)+len(obj2))
+	if dirKeyLen+len(obj2) > wr.dirReserve {
+		return errorf("top directory record of %d bytes", dirKeyLen+len(obj2))
 	}
+	obj2 = append(obj2, make([]byte, wr.dirReserve-dirKeyLen-len(obj2))...)
+	dirKey := keyHeader("TFile", wr.fileName, "", len(obj2), fileBegin)
 	if err := wr.writeAt(append(dirKey, obj2...), fileBegin); err != nil {
 		return err
 	}
@@ -160,10 +211,10 @@ func (wr *Writer) finishFile(a anchor) error {
 	h.b = append(h.b, "root"...)
 	h.u32(fileVersion)
 	h.u32(fileBegin)
-	h.u64(uint64(end)) // fEND
-	h.u64(0)           // fSeekFree
-	h.u32(0)           // fNbytesFree
-	h.u32(0)           // nfree
+	h.u64(uint64(end))      // fEND
+	h.u64(uint64(freeSeek)) // fSeekFree
+	h.u32(uint32(nbytesFree))
+	h.u32(1) // nfree
 	h.u32(uint32(nbytesName))
 	h.u8(8) // fUnits: 64-bit offsets
 	h.u32(uint32(wr.opts.Compression))
