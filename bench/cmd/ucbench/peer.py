@@ -32,8 +32,14 @@ def load(d, name):
 class UCluster(torch.nn.Module):
     """hepsql's layout: every tensor [rows, cols] as mlfuncs/ucluster stores it."""
 
-    def __init__(self, tensors):
+    def __init__(self, tensors, spec=None):
         super().__init__()
+        # The input standardisation (hepsql's Spec.InputMean/InputScale),
+        # applied to the real particles after the kNN graph, as hepsql does.
+        self.mean = self.scale = None
+        if spec and spec.get("input_mean"):
+            self.mean = torch.tensor(spec["input_mean"], dtype=torch.float32)
+            self.scale = torch.tensor(spec["input_scale"], dtype=torch.float32)
         self.names = [t["name"] for t in tensors]
         self.p = torch.nn.ParameterDict()
         for t in tensors:
@@ -95,6 +101,8 @@ class UCluster(torch.nn.Module):
         n = mask.sum(1)
         nmask = torch.arange(kk)[None, None, :] < torch.clamp(n, max=kk)[:, None, None]
         nmask = nmask.expand(B, P, kk)
+        if self.mean is not None:
+            x = torch.where(mask.unsqueeze(-1), (x - self.mean) * self.scale, torch.zeros(()))
         h1 = self.gat("gat1", x, idx, nmask)
         h2 = self.gat("gat2", h1, idx, nmask)
         pa = torch.relu(h1 @ self.w("dense.w_h1") + h2 @ self.w("dense.w_h2") + self.w("dense.b"))
@@ -189,7 +197,7 @@ def train(a, meta, seed):
     tcounts = torch.from_numpy(load(d, "test_counts").astype(np.int64))
     truth = load(d, "test_truth").astype(np.int64)
     s = meta["spec"]
-    model = UCluster(meta["tensors"])
+    model = UCluster(meta["tensors"], meta["spec"])
     if a.same_init:
         model.load_flat(load(d, f"init_seed{seed}"))
     else:
@@ -231,6 +239,7 @@ def train(a, meta, seed):
     mu = model.w("centroids").detach().numpy()
     clusters = ((z[:, None, :] - mu[None]) ** 2).sum(-1).argmin(1)
     res["accuracy"] = cluster_accuracy(truth, clusters, s["clusters"])
+    res["sizes"] = np.bincount(clusters, minlength=s["clusters"]).tolist()
     return res
 
 
@@ -239,7 +248,7 @@ def replay(a, meta):
     d = a.replay
     s = meta["spec"]
     k = s["neighbors"]
-    model = UCluster(meta["tensors"])
+    model = UCluster(meta["tensors"], meta["spec"])
     model.load_flat(load(d, "init"))
     parts = torch.from_numpy(load(a.data, "train_particles"))
     counts = torch.from_numpy(load(a.data, "train_counts").astype(np.int64))
@@ -287,10 +296,10 @@ def main():
     ap.add_argument("--seeds", default="1")
     ap.add_argument("--pretrain", type=int, default=2)
     ap.add_argument("--epochs", type=int, default=2)
-    ap.add_argument("--batch", type=int, default=512)
-    ap.add_argument("--lr", type=float, default=1e-3)
-    ap.add_argument("--halve", type=int, default=3)
-    ap.add_argument("--beta", type=float, default=10)
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--halve", type=int, default=8)
+    ap.add_argument("--beta", type=float, default=0.1)
     ap.add_argument("--alpha", type=float, default=1)
     ap.add_argument("--alpha-step", type=float, default=2)
     ap.add_argument("--replay")
