@@ -107,6 +107,7 @@ type Epoch struct {
 	Seconds     float64 // training time of the epoch (the k-means excluded)
 	Rows        int
 	ShuffleRows int
+	Reseeded    int // starved centroids moved at the epoch's end (reseed.go)
 }
 
 // Result is a finished training.
@@ -185,6 +186,7 @@ func Train(ctx context.Context, spec Spec, src data.Source, opt Options) (*Resul
 		if err := sh.Start(e); err != nil {
 			return nil, fmt.Errorf("ucluster: %w", err)
 		}
+		tr.rs.reset()
 		t0 := time.Now()
 		var sums Sums
 		for {
@@ -200,6 +202,9 @@ func Train(ctx context.Context, spec Spec, src data.Source, opt Options) (*Resul
 			sums.Cluster += bs.Cluster
 			sums.Correct += bs.Correct
 			ep.Rows += b.Rows
+		}
+		if loss.Beta > 0 {
+			ep.Reseeded = tr.rs.apply(m.Centroids())
 		}
 		ep.Seconds = time.Since(t0).Seconds()
 		n := float64(max(ep.Rows, 1))
@@ -233,6 +238,7 @@ type trainer struct {
 	b    data.Batch
 	loss Loss
 	runW func(w int)
+	rs   *reseeder
 }
 
 func newTrainer(m *Model, threads int) *trainer {
@@ -242,6 +248,7 @@ func newTrainer(m *Model, threads int) *trainer {
 		t.grad = append(t.grad, make([]float32, len(m.Params)))
 	}
 	t.runW = t.shard
+	t.rs = newReseeder(m.Spec.Clusters, m.Spec.Embed, threads)
 	return t
 }
 
@@ -310,6 +317,9 @@ func (t *trainer) shard(w int) {
 	ws := t.ws[w]
 	t.m.Forward(ws, t.b.Inputs[0][lo*d:hi*d], hi-lo)
 	t.sums[w] = t.m.Backward(ws, t.b.Labels[lo:hi], t.loss, 1/float32(t.b.Rows), t.grad[w])
+	if t.loss.Beta > 0 {
+		t.rs.observe(w, ws, hi-lo)
+	}
 }
 
 // kmeansRows bounds the jets the k-means sees (512 bytes of embedding a

@@ -61,6 +61,7 @@ type config struct {
 	sameInit                bool
 	data                    string
 	spec                    ucluster.Spec
+	width                   ucluster.Spec // -k, -edge1, -edge2, -embed, -head: 0 for the package's defaults
 }
 
 func ints(s string) []int {
@@ -106,6 +107,11 @@ func main() {
 	flag.BoolVar(&c.skip, "skip-replay", false, "skip the replay")
 	flag.BoolVar(&c.sameInit, "same-init", false, "accuracy: PyTorch starts from hepsql's initial weights of each seed (init_seedN.npy) instead of its own draw")
 	flag.BoolVar(&c.separated, "separated", false, "jets of clearly separated masses (synth.JetOptions.Separated) instead of W/Z overlapping")
+	flag.IntVar(&c.width.Neighbors, "k", 0, "neighbours in the kNN graph (0: the package's default)")
+	flag.IntVar(&c.width.Edge1, "edge1", 0, "width of the first edge convolution (0: default)")
+	flag.IntVar(&c.width.Edge2, "edge2", 0, "width of the second edge convolution (0: default)")
+	flag.IntVar(&c.width.Embed, "embed", 0, "width of the jet embedding (0: default)")
+	flag.IntVar(&c.width.Head, "head", 0, "width of the head's hidden layer (0: default)")
 	flag.Parse()
 	c.threads, c.seeds = ints(threads), ints(seeds)
 	log.SetFlags(0)
@@ -119,8 +125,9 @@ func main() {
 // data's auxiliary classes, and the input standardisation of the training
 // jets (mean and 1/σ per feature, as Train computes them), fixed here so
 // that both sides apply the same numbers.
-func newSpec(classes int, tr *synth.JetSet) (ucluster.Spec, error) {
-	s := ucluster.Spec{Classes: classes, Clusters: 3, SeqLen: 100, SeqDim: synth.JetFeatures}
+func newSpec(w ucluster.Spec, classes int, tr *synth.JetSet) (ucluster.Spec, error) {
+	s := ucluster.Spec{Classes: classes, Clusters: 3, SeqLen: 100, SeqDim: synth.JetFeatures,
+		Neighbors: w.Neighbors, Edge1: w.Edge1, Edge2: w.Edge2, Embed: w.Embed, Head: w.Head}
 	src, err := data.NewMemory([][]float32{tr.Particles}, tr.Aux, []int{100 * synth.JetFeatures}, 0)
 	if err != nil {
 		return s, err
@@ -152,7 +159,7 @@ func run(c *config) error {
 		return fmt.Errorf("-data %q: want genjets or synth", c.data)
 	}
 	var err error
-	if c.spec, err = newSpec(classes, tr); err != nil {
+	if c.spec, err = newSpec(c.width, classes, tr); err != nil {
 		return err
 	}
 	if err := export(c, tr, te); err != nil {
@@ -162,6 +169,7 @@ func run(c *config) error {
 	for _, n := range tr.Counts {
 		mean += float64(n)
 	}
+	fmt.Printf("network: k %d, edge convolutions %d and %d, embedding %d, head %d\n", c.spec.Neighbors, c.spec.Edge1, c.spec.Edge2, c.spec.Embed, c.spec.Head)
 	fmt.Printf("jets (%s): %d training, %d held out, %.1f particles a jet on average (at most 100), %d auxiliary classes; batch %d, lr %g halved every %d epochs, β %g, α %g + %g an epoch\n\n",
 		c.data, c.jets, c.test, mean/float64(c.jets), classes, c.batch, c.lr, c.halve, c.beta, c.alpha, c.alphaStep)
 	if !c.skipTime {
@@ -284,7 +292,7 @@ func trainGo(c *config, tr, te *synth.JetSet, threads int, seed uint64, pretrain
 		PretrainEpochs: pretrain, Epochs: epochs, BatchSize: c.batch, LR: c.lr, LRHalveEvery: c.halve,
 		Beta: c.beta, Alpha: c.alpha, AlphaStep: c.alphaStep, Seed: seed, Threads: threads,
 		OnEpoch: func(e ucluster.Epoch) error {
-			fmt.Fprintf(os.Stderr, "  hepsql seed %d epoch %d %s: loss %.4f (%.2f s)\n", seed, e.Epoch, e.Phase, e.Loss, e.Seconds)
+			fmt.Fprintf(os.Stderr, "  hepsql seed %d epoch %d %s: loss %.4f (%.2f s), %d starved centroid(s) re-seeded\n", seed, e.Epoch, e.Phase, e.Loss, e.Seconds, e.Reseeded)
 			return nil
 		},
 	})
