@@ -1,27 +1,37 @@
 package ucluster
 
+import (
+	"math"
+	"math/rand/v2"
+)
+
 // Starved centroids. Deep k-means can leave a centroid that no jet is
 // nearest to: the clustering loss pulls each jet towards its soft-nearest
 // centroid and each centroid towards its jets, so when two centroids start
 // in one blob (W and Z jets overlap in the embedding) one of them can lose
 // all its jets, and the run ends with fewer clusters than asked (seen in
 // both hepsql and the PyTorch peer of bench/cmd/ucbench, from their own
-// initial draws). As Lloyd's k-means does with an empty cluster (kmeans.go),
-// the trainer moves such a centroid, at the end of an end-to-end epoch, to
-// the embedding of the epoch's jet farthest from its nearest centroid (the
-// next farthest for a second one). Starved means nearest to fewer than a
-// tenth of an equal share of the epoch's jets. The embeddings are those of
-// the epoch's steps (before each step's update), so no extra pass is needed.
-// The PyTorch peer (bench/cmd/ucbench/peer.py) does the same.
+// initial draws). The trainer moves such a centroid, at the end of an
+// end-to-end epoch, to the embedding of a jet of the epoch drawn as
+// k-means++ draws its seeds: with probability ∝ its squared distance to its
+// nearest centroid (a second starved centroid gets another jet). Starved
+// means nearest to fewer than a tenth of an equal share of the epoch's
+// jets. (Moving it to the farthest jet, as Lloyd's rule in kmeans.go does,
+// was tried: the farthest jet is an outlier, and the moved centroid stayed
+// with one jet.) The draw streams: each worker keeps a weighted reservoir
+// of Clusters jets (Efraimidis–Spirakis: key ln(u)/w, the largest keys
+// kept), merged in worker order, so no extra pass and no copy of the
+// epoch's embeddings are needed; the embeddings are those of the epoch's
+// steps, before each step's update. The PyTorch peer
+// (bench/cmd/ucbench/peer.py) does the same with its own random draws.
 
 // starveShare: a centroid nearest to fewer than rows/(starveShare·K) of an
 // epoch's jets is re-seeded.
 const starveShare = 10
 
-// farJet is a jet's embedding and its squared distance to its nearest
-// centroid.
+// farJet is a jet's embedding and its reservoir key.
 type farJet struct {
-	d float32
+	d float64
 	z []float32
 }
 
@@ -30,22 +40,25 @@ type farJet struct {
 type reseeder struct {
 	k, e  int
 	count [][]int
-	far   [][]farJet // per worker, at most k, farthest first
+	far   [][]farJet // per worker, at most k, largest key first
+	rng   []*rand.Rand
+	seed  uint64
 }
 
-func newReseeder(k, e, workers int) *reseeder {
-	r := &reseeder{k: k, e: e, count: make([][]int, workers), far: make([][]farJet, workers)}
+func newReseeder(k, e, workers int, seed uint64) *reseeder {
+	r := &reseeder{k: k, e: e, count: make([][]int, workers), far: make([][]farJet, workers), rng: make([]*rand.Rand, workers), seed: seed}
 	for w := range workers {
 		r.count[w] = make([]int, k)
 	}
 	return r
 }
 
-// reset starts an epoch.
-func (r *reseeder) reset() {
+// reset starts epoch e; worker w's draws come from (seed, e, w).
+func (r *reseeder) reset(e int) {
 	for w := range r.count {
 		clear(r.count[w])
 		r.far[w] = r.far[w][:0]
+		r.rng[w] = rand.New(rand.NewPCG(r.seed, uint64(e)<<16|uint64(w)))
 	}
 }
 
@@ -55,13 +68,17 @@ func (r *reseeder) observe(w int, ws *Workspace, rows int) {
 		d := ws.dist[i*r.k : i*r.k+r.k]
 		j := Nearest(d)
 		r.count[w][j]++
-		r.far[w] = insertFar(r.far[w], d[j], ws.z[i*r.e:i*r.e+r.e], r.k)
+		if d[j] > 0 {
+			// 1 − Float64() is in (0, 1]: the key is finite.
+			key := math.Log(1-r.rng[w].Float64()) / float64(d[j])
+			r.far[w] = insertFar(r.far[w], key, ws.z[i*r.e:i*r.e+r.e], r.k)
+		}
 	}
 }
 
-// insertFar keeps list the n farthest, farthest first; an equal distance
+// insertFar keeps in list the n largest keys, largest first; an equal key
 // goes after those already in (the earlier jet wins).
-func insertFar(list []farJet, d float32, z []float32, n int) []farJet {
+func insertFar(list []farJet, d float64, z []float32, n int) []farJet {
 	if len(list) == n && d <= list[n-1].d {
 		return list
 	}

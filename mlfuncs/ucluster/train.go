@@ -159,7 +159,7 @@ func Train(ctx context.Context, spec Spec, src data.Source, opt Options) (*Resul
 	}
 	res := &Result{Model: m, Rows: st.Rows}
 	defer func() { res.ShuffleKB = sh.Bytes() >> 10 }()
-	tr := newTrainer(m, opt.Threads)
+	tr := newTrainer(m, opt.Threads, opt.Seed)
 	defer tr.close()
 	total := opt.PretrainEpochs + opt.Epochs
 	adam := nn.NewAdam(opt.LR, len(m.Params))
@@ -186,7 +186,7 @@ func Train(ctx context.Context, spec Spec, src data.Source, opt Options) (*Resul
 		if err := sh.Start(e); err != nil {
 			return nil, fmt.Errorf("ucluster: %w", err)
 		}
-		tr.rs.reset()
+		tr.rs.reset(e)
 		t0 := time.Now()
 		var sums Sums
 		for {
@@ -241,14 +241,14 @@ type trainer struct {
 	rs   *reseeder
 }
 
-func newTrainer(m *Model, threads int) *trainer {
+func newTrainer(m *Model, threads int, seed uint64) *trainer {
 	t := &trainer{m: m, team: team.New(threads), cuts: make([]int, threads+1), sums: make([]Sums, threads)}
 	for range threads {
 		t.ws = append(t.ws, m.NewWorkspace())
 		t.grad = append(t.grad, make([]float32, len(m.Params)))
 	}
 	t.runW = t.shard
-	t.rs = newReseeder(m.Spec.Clusters, m.Spec.Embed, threads)
+	t.rs = newReseeder(m.Spec.Clusters, m.Spec.Embed, threads, seed)
 	return t
 }
 

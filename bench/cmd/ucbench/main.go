@@ -433,6 +433,14 @@ func replay(c *config, tr *synth.JetSet) error {
 			copy(seq[i*d:(i+1)*d], tr.Particles[r*d:(r+1)*d])
 			labels[i] = tr.Aux[r]
 		}
+		if st == pre {
+			// The weights the first end-to-end step starts from: the peer
+			// takes that step's gradient from them too, apart from the
+			// drift of its own pre-training steps.
+			if err := npy.Write(filepath.Join(dir, "go_pre_state.npy"), []int{len(m.Params)}, m.Params); err != nil {
+				return err
+			}
+		}
 		clear(grad)
 		m.Forward(ws, seq, B)
 		sums := m.Backward(ws, labels, loss, 1/float32(B), grad)

@@ -133,21 +133,23 @@ def losses(model, x, mask, y, k, beta, alpha, seen=None):
 
 def reseed(mu, seen, share=10):
     """hepsql's reseed.go: a centroid nearest to fewer than a tenth of an
-    equal share of the epoch's jets moves to the embedding of the jet
-    farthest from its nearest centroid (the next farthest for a second)."""
+    equal share of the epoch's jets moves to the embedding of a jet drawn
+    with probability proportional to its squared distance to its nearest
+    centroid (k-means++; without replacement for a second one)."""
     z = torch.cat([s[0] for s in seen])
     d = torch.cat([s[1] for s in seen])
     dmin, near = d.min(1)
     K = mu.shape[0]
     count = torch.bincount(near, minlength=K)
-    order = torch.sort(dmin, descending=True, stable=True).indices
-    moved = 0
+    starved = [j for j in range(K) if count[j] * share * K < len(z)]
+    n = min(len(starved), int((dmin > 0).sum()))
+    if n == 0:
+        return 0
+    pick = torch.multinomial(dmin.clamp(min=0), n, replacement=False)
     with torch.no_grad():
-        for j in range(K):
-            if count[j] * share * K < len(z) and moved < len(z):
-                mu[j] = z[order[moved]]
-                moved += 1
-    return moved
+        for j, i in zip(starved, pick):
+            mu[j] = z[i]
+    return n
 
 
 def batch_of(parts, counts, idx):
@@ -295,6 +297,17 @@ def replay(a, meta):
         opt.zero_grad()
         loss, _, _, _ = losses(model, x, m, y[idx], k, beta, alpha)
         loss.backward()
+        if step == pre:
+            # The same step from hepsql's weights at this point: the
+            # end-to-end loss's gradient without the pre-training's drift.
+            twin = UCluster(meta["tensors"], meta["spec"])
+            twin.load_flat(load(d, "go_pre_state"))
+            tl, _, _, _ = losses(twin, x, m, y[idx], k, beta, alpha)
+            tl.backward()
+            g, gg = twin.flat_grad(total), load(d, f"go_grad{step}")
+            out[f"grad_step{step}_same_weights_rel_l2"] = float(np.linalg.norm(g - gg) / np.linalg.norm(gg))
+            out[f"grad_step{step}_same_weights_max_abs_diff"] = float(np.abs(g - gg).max())
+            out[f"loss_step{step}_same_weights_rel_diff"] = float(abs(tl.item() - go_loss[step]) / abs(go_loss[step]))
         if step in (0, pre):
             g = model.flat_grad(total)
             gg = load(d, f"go_grad{step}")
