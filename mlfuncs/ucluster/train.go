@@ -107,7 +107,6 @@ type Epoch struct {
 	Seconds     float64 // training time of the epoch (the k-means excluded)
 	Rows        int
 	ShuffleRows int
-	Reseeded    int // starved centroids moved at the epoch's end (reseed.go)
 }
 
 // Result is a finished training.
@@ -159,7 +158,7 @@ func Train(ctx context.Context, spec Spec, src data.Source, opt Options) (*Resul
 	}
 	res := &Result{Model: m, Rows: st.Rows}
 	defer func() { res.ShuffleKB = sh.Bytes() >> 10 }()
-	tr := newTrainer(m, opt.Threads, opt.Seed)
+	tr := newTrainer(m, opt.Threads)
 	defer tr.close()
 	total := opt.PretrainEpochs + opt.Epochs
 	adam := nn.NewAdam(opt.LR, len(m.Params))
@@ -186,7 +185,6 @@ func Train(ctx context.Context, spec Spec, src data.Source, opt Options) (*Resul
 		if err := sh.Start(e); err != nil {
 			return nil, fmt.Errorf("ucluster: %w", err)
 		}
-		tr.rs.reset(e)
 		t0 := time.Now()
 		var sums Sums
 		for {
@@ -202,9 +200,6 @@ func Train(ctx context.Context, spec Spec, src data.Source, opt Options) (*Resul
 			sums.Cluster += bs.Cluster
 			sums.Correct += bs.Correct
 			ep.Rows += b.Rows
-		}
-		if loss.Beta > 0 {
-			ep.Reseeded = tr.rs.apply(m.Centroids())
 		}
 		ep.Seconds = time.Since(t0).Seconds()
 		n := float64(max(ep.Rows, 1))
@@ -238,17 +233,15 @@ type trainer struct {
 	b    data.Batch
 	loss Loss
 	runW func(w int)
-	rs   *reseeder
 }
 
-func newTrainer(m *Model, threads int, seed uint64) *trainer {
+func newTrainer(m *Model, threads int) *trainer {
 	t := &trainer{m: m, team: team.New(threads), cuts: make([]int, threads+1), sums: make([]Sums, threads)}
 	for range threads {
 		t.ws = append(t.ws, m.NewWorkspace())
 		t.grad = append(t.grad, make([]float32, len(m.Params)))
 	}
 	t.runW = t.shard
-	t.rs = newReseeder(m.Spec.Clusters, m.Spec.Embed, threads, seed)
 	return t
 }
 
@@ -317,9 +310,6 @@ func (t *trainer) shard(w int) {
 	ws := t.ws[w]
 	t.m.Forward(ws, t.b.Inputs[0][lo*d:hi*d], hi-lo)
 	t.sums[w] = t.m.Backward(ws, t.b.Labels[lo:hi], t.loss, 1/float32(t.b.Rows), t.grad[w])
-	if t.loss.Beta > 0 {
-		t.rs.observe(w, ws, hi-lo)
-	}
 }
 
 // kmeansRows bounds the jets the k-means sees (512 bytes of embedding a

@@ -292,7 +292,7 @@ func trainGo(c *config, tr, te *synth.JetSet, threads int, seed uint64, pretrain
 		PretrainEpochs: pretrain, Epochs: epochs, BatchSize: c.batch, LR: c.lr, LRHalveEvery: c.halve,
 		Beta: c.beta, Alpha: c.alpha, AlphaStep: c.alphaStep, Seed: seed, Threads: threads,
 		OnEpoch: func(e ucluster.Epoch) error {
-			fmt.Fprintf(os.Stderr, "  hepsql seed %d epoch %d %s: loss %.4f (%.2f s), %d starved centroid(s) re-seeded\n", seed, e.Epoch, e.Phase, e.Loss, e.Seconds, e.Reseeded)
+			fmt.Fprintf(os.Stderr, "  hepsql seed %d epoch %d %s: loss %.4f (%.2f s)\n", seed, e.Epoch, e.Phase, e.Loss, e.Seconds)
 			return nil
 		},
 	})

@@ -114,7 +114,7 @@ class UCluster(torch.nn.Module):
         return hh @ self.w("out.w") + self.w("out.b")
 
 
-def losses(model, x, mask, y, k, beta, alpha, seen=None):
+def losses(model, x, mask, y, k, beta, alpha):
     z = model.embed(x, mask, k)
     logits = model.head(z)
     lp = torch.log_softmax(logits, 1).gather(1, y[:, None]).squeeze(1)
@@ -126,30 +126,7 @@ def losses(model, x, mask, y, k, beta, alpha, seen=None):
     d = ((z[:, None, :] - mu[None]) ** 2).sum(-1)
     q = torch.softmax(-alpha * (d - d.min(1, keepdim=True).values.detach()), 1)
     cl = (q * d).sum(1).mean()
-    if seen is not None:
-        seen.append((z.detach(), d.detach()))
     return focal + beta * cl, focal, cl, correct
-
-
-def reseed(mu, seen, share=10):
-    """hepsql's reseed.go: a centroid nearest to fewer than a tenth of an
-    equal share of the epoch's jets moves to the embedding of a jet drawn
-    with probability proportional to its squared distance to its nearest
-    centroid (k-means++; without replacement for a second one)."""
-    z = torch.cat([s[0] for s in seen])
-    d = torch.cat([s[1] for s in seen])
-    dmin, near = d.min(1)
-    K = mu.shape[0]
-    count = torch.bincount(near, minlength=K)
-    starved = [j for j in range(K) if count[j] * share * K < len(z)]
-    n = min(len(starved), int((dmin > 0).sum()))
-    if n == 0:
-        return 0
-    pick = torch.multinomial(dmin.clamp(min=0), n, replacement=False)
-    with torch.no_grad():
-        for j, i in zip(starved, pick):
-            mu[j] = z[i]
-    return n
 
 
 def batch_of(parts, counts, idx):
@@ -247,19 +224,14 @@ def train(a, meta, seed):
         perm = torch.randperm(len(parts))
         t0 = time.perf_counter()
         tot = 0.0
-        seen = [] if beta > 0 else None
         for lo in range(0, len(parts), a.batch):
             idx = perm[lo:lo + a.batch]
             x, m = batch_of(parts, counts, idx)
             opt.zero_grad()
-            loss, _, _, _ = losses(model, x, m, y[idx], k, beta, alpha, seen)
+            loss, _, _, _ = losses(model, x, m, y[idx], k, beta, alpha)
             loss.backward()
             opt.step()
             tot += loss.item() * len(idx)
-        if seen:
-            moved = reseed(model.w("centroids"), seen)
-            if moved:
-                print(f"  pytorch seed {seed} epoch {e}: {moved} starved centroid(s) re-seeded", file=sys.stderr)
         dt = time.perf_counter() - t0
         res["pretrain_s" if beta == 0 else "cluster_s"].append(dt)
         print(f"  pytorch seed {seed} epoch {e}: loss {tot / len(parts):.4f} ({dt:.2f} s)", file=sys.stderr)
