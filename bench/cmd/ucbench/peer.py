@@ -8,6 +8,8 @@ gathered into a [B, P, k, D] tensor.
   peer.py --data DIR --threads T --seeds 1,2,3 [--pretrain E --epochs E ...]
       trains, prints one JSON line per seed: per-phase seconds per epoch
       and the clustering accuracy on the test jets.
+  peer.py --data DIR --init-stats --seeds 1,...,24
+      the initial networks' statistics, hepsql's draws against PyTorch's.
   peer.py --replay DIR
       loads hepsql's initial weights and batches from DIR, replays the
       steps, and prints the comparison with hepsql's losses and gradients.
@@ -300,6 +302,42 @@ def replay(a, meta):
     print(json.dumps(out))
 
 
+def init_stats(a, meta):
+    """The initial network's statistics on the first 512 training jets, for
+    hepsql's draws (init_seedN.npy, as ucbench exports them for -seeds) and
+    PyTorch's own, seed by seed: do the two draws come from one
+    distribution? Dead embedding channels (zero for every jet), mean ‖z‖,
+    mean ‖z − mean z‖ / mean ‖z‖, the head's logits' σ over the jets."""
+    s = meta["spec"]
+    parts = torch.from_numpy(load(a.data, "train_particles"))[:512]
+    counts = torch.from_numpy(load(a.data, "train_counts").astype(np.int64))[:512]
+
+    def stats(model):
+        z = torch.from_numpy(embed_all(model, parts, counts, s["neighbors"]))
+        norm = z.norm(dim=1).mean().item()
+        with torch.no_grad():
+            lg = model.head(z)
+        return [(z.max(0).values <= 0).float().mean().item(), norm,
+                (z - z.mean(0)).norm(dim=1).mean().item() / norm, lg.std(0).mean().item()]
+
+    rows = {"hepsql": [], "pytorch": []}
+    for seed in [int(x) for x in a.seeds.split(",")]:
+        m = UCluster(meta["tensors"], s)
+        m.load_flat(load(a.data, f"init_seed{seed}"))
+        rows["hepsql"].append(stats(m))
+        torch.manual_seed(seed)
+        m = UCluster(meta["tensors"], s)
+        m.glorot(seed, s["edge1"], s["edge2"])
+        rows["pytorch"].append(stats(m))
+    out = {}
+    for k, v in rows.items():
+        v = np.array(v)
+        out[k] = {n: [round(float(v[:, i].mean()), 4), round(float(v[:, i].std()), 4)]
+                  for i, n in enumerate(["dead_fraction", "mean_norm", "spread_over_norm", "logit_sd"])}
+    out["draws"] = len(rows["hepsql"])
+    print(json.dumps(out))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", required=True)
@@ -315,11 +353,15 @@ def main():
     ap.add_argument("--alpha-step", type=float, default=2)
     ap.add_argument("--replay")
     ap.add_argument("--same-init", action="store_true", help="start from hepsql's initial weights of the seed")
+    ap.add_argument("--init-stats", action="store_true", help="compare the initial networks of hepsql's and PyTorch's draws over --seeds (mean and sd of each statistic)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     meta = json.load(open(os.path.join(a.data, "meta.json")))
     if a.replay:
         replay(a, meta)
+        return
+    if a.init_stats:
+        init_stats(a, meta)
         return
     for seed in [int(s) for s in a.seeds.split(",")]:
         print(json.dumps(train(a, meta, seed)), flush=True)
