@@ -23,7 +23,7 @@ import (
 // left empty, accuracy near chance 1/3) within the first epochs.
 type Options struct {
 	PretrainEpochs int     // classification only, 6 (< 0: none)
-	Epochs         int     // end to end after the k-means, 3 (at least 1)
+	Epochs         int     // end to end after the k-means, 3 (< 0: none, the classifier only)
 	BatchSize      int     // 64 (global, split across the workers)
 	LR             float64 // 3e-3
 	LRHalveEvery   int     // epochs, counted over both phases; 8
@@ -57,7 +57,12 @@ func (o Options) withDefaults() Options {
 	case o.PretrainEpochs < 0: // none
 		o.PretrainEpochs = 0
 	}
-	def(&o.Epochs, 3)
+	switch {
+	case o.Epochs == 0:
+		o.Epochs = 3
+	case o.Epochs < 0: // none: the classifier alone (ucbench's supervised ceiling), centroids zero
+		o.Epochs = 0
+	}
 	def(&o.BatchSize, 64)
 	def(&o.LRHalveEvery, 8)
 	def(&o.Restarts, 4)

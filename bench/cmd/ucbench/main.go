@@ -27,6 +27,7 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"math"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -58,6 +59,9 @@ type config struct {
 	skipTime, skipAcc, skip bool
 	separated               bool
 	sameInit                bool
+	data                    string
+	spec                    ucluster.Spec
+	width                   ucluster.Spec // -k, -edge1, -edge2, -embed, -head: 0 for the package's defaults
 }
 
 func ints(s string) []int {
@@ -78,16 +82,17 @@ func main() {
 	var c config
 	var threads, seeds string
 	flag.StringVar(&c.out, "out", filepath.Join(os.TempDir(), "ucbench"), "where the jets (.npy) and replay files go")
-	flag.IntVar(&c.jets, "jets", 8192, "training jets")
-	flag.IntVar(&c.test, "test", 2048, "held-out jets")
-	flag.IntVar(&c.batch, "batch", 512, "batch size")
+	flag.StringVar(&c.data, "data", "genjets", "the jets: genjets (`hepsql gen jets`, through hepsql's SQL features and the pipeline's 15 mass classes) or synth (mlfuncs/synth, 3 mass classes)")
+	flag.IntVar(&c.jets, "jets", 4000, "training jets")
+	flag.IntVar(&c.test, "test", 2000, "held-out jets")
+	flag.IntVar(&c.batch, "batch", 64, "batch size")
 	flag.IntVar(&c.pretrain, "pretrain", 3, "timing: pre-training epochs (the fastest is reported)")
 	flag.IntVar(&c.epochs, "epochs", 3, "timing: end-to-end epochs (the fastest is reported)")
 	flag.IntVar(&c.accPretrain, "acc-pretrain", 6, "accuracy: pre-training epochs")
-	flag.IntVar(&c.accEpochs, "acc-epochs", 4, "accuracy: end-to-end epochs")
-	flag.Float64Var(&c.lr, "lr", 1e-3, "learning rate")
-	flag.IntVar(&c.halve, "halve", 3, "halve the learning rate every this many epochs")
-	flag.Float64Var(&c.beta, "beta", 10, "β")
+	flag.IntVar(&c.accEpochs, "acc-epochs", 3, "accuracy: end-to-end epochs")
+	flag.Float64Var(&c.lr, "lr", 3e-3, "learning rate")
+	flag.IntVar(&c.halve, "halve", 8, "halve the learning rate every this many epochs")
+	flag.Float64Var(&c.beta, "beta", 0.1, "β")
 	flag.Float64Var(&c.alpha, "alpha", 1, "α of the first end-to-end epoch")
 	flag.Float64Var(&c.alphaStep, "alpha-step", 2, "α's growth per epoch")
 	flag.StringVar(&threads, "threads", "1,2", "timing: thread counts")
@@ -102,6 +107,11 @@ func main() {
 	flag.BoolVar(&c.skip, "skip-replay", false, "skip the replay")
 	flag.BoolVar(&c.sameInit, "same-init", false, "accuracy: PyTorch starts from hepsql's initial weights of each seed (init_seedN.npy) instead of its own draw")
 	flag.BoolVar(&c.separated, "separated", false, "jets of clearly separated masses (synth.JetOptions.Separated) instead of W/Z overlapping")
+	flag.IntVar(&c.width.Neighbors, "k", 0, "neighbours in the kNN graph (0: the package's default)")
+	flag.IntVar(&c.width.Edge1, "edge1", 0, "width of the first edge convolution (0: default)")
+	flag.IntVar(&c.width.Edge2, "edge2", 0, "width of the second edge convolution (0: default)")
+	flag.IntVar(&c.width.Embed, "embed", 0, "width of the jet embedding (0: default)")
+	flag.IntVar(&c.width.Head, "head", 0, "width of the head's hidden layer (0: default)")
 	flag.Parse()
 	c.threads, c.seeds = ints(threads), ints(seeds)
 	log.SetFlags(0)
@@ -111,17 +121,47 @@ func main() {
 	}
 }
 
-// spec is the benchmark's network: the package's default widths.
-func spec() ucluster.Spec {
-	return ucluster.Spec{Classes: 3, Clusters: 3, SeqLen: 100, SeqDim: synth.JetFeatures}
+// newSpec is the benchmark's network: the package's default widths, the
+// data's auxiliary classes, and the input standardisation of the training
+// jets (mean and 1/σ per feature, as Train computes them), fixed here so
+// that both sides apply the same numbers.
+func newSpec(w ucluster.Spec, classes int, tr *synth.JetSet) (ucluster.Spec, error) {
+	s := ucluster.Spec{Classes: classes, Clusters: 3, SeqLen: 100, SeqDim: synth.JetFeatures,
+		Neighbors: w.Neighbors, Edge1: w.Edge1, Edge2: w.Edge2, Embed: w.Embed, Head: w.Head}
+	src, err := data.NewMemory([][]float32{tr.Particles}, tr.Aux, []int{100 * synth.JetFeatures}, 0)
+	if err != nil {
+		return s, err
+	}
+	s.InputMean, s.InputScale, err = ucluster.InputStats(context.Background(), src, s.SeqLen, s.SeqDim)
+	if err != nil {
+		return s, err
+	}
+	return s.Normalize()
 }
 
 func run(c *config) error {
 	if err := os.MkdirAll(c.out, 0o755); err != nil {
 		return err
 	}
-	tr := synth.Jets(synth.JetOptions{Jets: c.jets, Seed: 11, MaxParticles: 100, Separated: c.separated})
-	te := synth.Jets(synth.JetOptions{Jets: c.test, Seed: 12, MaxParticles: 100, Separated: c.separated})
+	var tr, te *synth.JetSet
+	classes := 3
+	switch c.data {
+	case "genjets":
+		var err error
+		if tr, te, err = genJets(filepath.Join(c.out, "genjets"), 1, c.jets, c.test); err != nil {
+			return err
+		}
+		classes = massClasses
+	case "synth":
+		tr = synth.Jets(synth.JetOptions{Jets: c.jets, Seed: 11, MaxParticles: 100, Separated: c.separated})
+		te = synth.Jets(synth.JetOptions{Jets: c.test, Seed: 12, MaxParticles: 100, Separated: c.separated})
+	default:
+		return fmt.Errorf("-data %q: want genjets or synth", c.data)
+	}
+	var err error
+	if c.spec, err = newSpec(c.width, classes, tr); err != nil {
+		return err
+	}
 	if err := export(c, tr, te); err != nil {
 		return err
 	}
@@ -129,8 +169,9 @@ func run(c *config) error {
 	for _, n := range tr.Counts {
 		mean += float64(n)
 	}
-	fmt.Printf("jets: %d training, %d held out (separated: %v), %.1f particles a jet on average (at most 100); batch %d, lr %g halved every %d epochs, β %g, α %g + %g an epoch\n\n",
-		c.jets, c.test, c.separated, mean/float64(c.jets), c.batch, c.lr, c.halve, c.beta, c.alpha, c.alphaStep)
+	fmt.Printf("network: k %d, edge convolutions %d and %d, embedding %d, head %d\n", c.spec.Neighbors, c.spec.Edge1, c.spec.Edge2, c.spec.Embed, c.spec.Head)
+	fmt.Printf("jets (%s): %d training, %d held out, %.1f particles a jet on average (at most 100), %d auxiliary classes; batch %d, lr %g halved every %d epochs, β %g, α %g + %g an epoch\n\n",
+		c.data, c.jets, c.test, mean/float64(c.jets), classes, c.batch, c.lr, c.halve, c.beta, c.alpha, c.alphaStep)
 	if !c.skipTime {
 		fmt.Println("fastest epoch of each phase (s):\n\n| threads | framework | pre-training s/epoch | end-to-end s/epoch |")
 		fmt.Println("|---|---|---|---|")
@@ -151,30 +192,9 @@ func run(c *config) error {
 		fmt.Println()
 	}
 	if !c.skipAcc {
-		fmt.Printf("accuracy after %d + %d epochs, %d threads:\n\n| seed | hepsql | PyTorch |\n|---|---|---|\n", c.accPretrain, c.accEpochs, c.accThreads)
-		var pr []peerResult
-		if c.python != "" {
-			var err error
-			if pr, err = peer(c, c.accThreads, c.seeds, c.accPretrain, c.accEpochs); err != nil {
-				return err
-			}
+		if err := accuracy(c, tr, te); err != nil {
+			return err
 		}
-		var sg, sp float64
-		for i, seed := range c.seeds {
-			res, err := trainGo(c, tr, te, c.accThreads, uint64(seed), c.accPretrain, c.accEpochs)
-			if err != nil {
-				return err
-			}
-			sg += res.acc
-			p := "—"
-			if pr != nil {
-				p = fmt.Sprintf("%.4f", pr[i].Accuracy)
-				sp += pr[i].Accuracy
-			}
-			fmt.Printf("| %d | %.4f | %s |\n", seed, res.acc, p)
-		}
-		n := float64(len(c.seeds))
-		fmt.Printf("| mean | %.4f | %.4f |\n\n", sg/n, sp/n)
 	}
 	if !c.skip {
 		if err := replay(c, tr); err != nil {
@@ -239,7 +259,7 @@ func export(c *config, tr, te *synth.JetSet) error {
 			return err
 		}
 	}
-	s, _ := spec().Normalize()
+	s := c.spec
 	for _, seed := range c.seeds {
 		m, err := ucluster.New(s, uint64(seed))
 		if err != nil {
@@ -258,17 +278,19 @@ func export(c *config, tr, te *synth.JetSet) error {
 	return os.WriteFile(filepath.Join(c.out, "meta.json"), b, 0o644)
 }
 
-type goResult struct{ pre, clu, acc float64 }
+type goResult struct {
+	pre, clu, acc float64
+	sizes         []int // test jets per cluster
+}
 
 func trainGo(c *config, tr, te *synth.JetSet, threads int, seed uint64, pretrain, epochs int) (goResult, error) {
 	src, err := data.NewMemory([][]float32{tr.Particles}, tr.Aux, []int{100 * synth.JetFeatures}, 0)
 	if err != nil {
 		return goResult{}, err
 	}
-	res, err := ucluster.Train(context.Background(), spec(), src, ucluster.Options{
+	res, err := ucluster.Train(context.Background(), c.spec, src, ucluster.Options{
 		PretrainEpochs: pretrain, Epochs: epochs, BatchSize: c.batch, LR: c.lr, LRHalveEvery: c.halve,
 		Beta: c.beta, Alpha: c.alpha, AlphaStep: c.alphaStep, Seed: seed, Threads: threads,
-		RawInputs: true, // the PyTorch side reads the inputs as given
 		OnEpoch: func(e ucluster.Epoch) error {
 			fmt.Fprintf(os.Stderr, "  hepsql seed %d epoch %d %s: loss %.4f (%.2f s)\n", seed, e.Epoch, e.Phase, e.Loss, e.Seconds)
 			return nil
@@ -302,6 +324,10 @@ func trainGo(c *config, tr, te *synth.JetSet, threads int, seed uint64, pretrain
 		return r, err
 	}
 	r.acc = sc.Accuracy
+	r.sizes = make([]int, K)
+	for _, j := range cl {
+		r.sizes[j]++
+	}
 	return r, nil
 }
 
@@ -309,6 +335,7 @@ type peerResult struct {
 	PretrainS []float64 `json:"pretrain_s"`
 	ClusterS  []float64 `json:"cluster_s"`
 	Accuracy  float64   `json:"accuracy"`
+	Sizes     []int     `json:"sizes"`
 }
 
 func peerCmd(c *config, args ...string) *exec.Cmd {
@@ -355,7 +382,7 @@ func replay(c *config, tr *synth.JetSet) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	m, err := ucluster.New(spec(), 1)
+	m, err := ucluster.New(c.spec, 1)
 	if err != nil {
 		return err
 	}
@@ -406,6 +433,14 @@ func replay(c *config, tr *synth.JetSet) error {
 			copy(seq[i*d:(i+1)*d], tr.Particles[r*d:(r+1)*d])
 			labels[i] = tr.Aux[r]
 		}
+		if st == pre {
+			// The weights the first end-to-end step starts from: the peer
+			// takes that step's gradient from them too, apart from the
+			// drift of its own pre-training steps.
+			if err := npy.Write(filepath.Join(dir, "go_pre_state.npy"), []int{len(m.Params)}, m.Params); err != nil {
+				return err
+			}
+		}
 		clear(grad)
 		m.Forward(ws, seq, B)
 		sums := m.Backward(ws, labels, loss, 1/float32(B), grad)
@@ -430,4 +465,99 @@ func replay(c *config, tr *synth.JetSet) error {
 	cmd := peerCmd(c, "--replay", dir)
 	cmd.Stdout = os.Stdout
 	return cmd.Run()
+}
+
+// accuracy trains both sides from their own initial weights over the
+// seeds and scores the held-out jets' clusters against the truth; then
+// hepsql's same encoder trained on the truth itself as a classifier (the
+// ceiling the jets allow it).
+func accuracy(c *config, tr, te *synth.JetSet) error {
+	fmt.Printf("clustering accuracy on %d held-out jets after %d + %d epochs, %d threads, each side from its own initial weights",
+		c.test, c.accPretrain, c.accEpochs, c.accThreads)
+	if c.sameInit {
+		fmt.Print(" (PyTorch from hepsql's: -same-init)")
+	}
+	fmt.Print(":\n\n| seed | hepsql | test jets per cluster | PyTorch | test jets per cluster | same encoder on truth (hepsql, classifier) |\n|---|---|---|---|---|---|\n")
+	var pr []peerResult
+	if c.python != "" {
+		var err error
+		if pr, err = peer(c, c.accThreads, c.seeds, c.accPretrain, c.accEpochs); err != nil {
+			return err
+		}
+	}
+	var gs, ps, cs []float64
+	for i, seed := range c.seeds {
+		res, err := trainGo(c, tr, te, c.accThreads, uint64(seed), c.accPretrain, c.accEpochs)
+		if err != nil {
+			return err
+		}
+		ceil, err := ceiling(c, tr, te, uint64(seed))
+		if err != nil {
+			return err
+		}
+		gs, cs = append(gs, res.acc), append(cs, ceil)
+		p, psz := "—", "—"
+		if pr != nil {
+			p, psz = fmt.Sprintf("%.4f", pr[i].Accuracy), fmt.Sprint(pr[i].Sizes)
+			ps = append(ps, pr[i].Accuracy)
+		}
+		fmt.Printf("| %d | %.4f | %v | %s | %s | %.4f |\n", seed, res.acc, res.sizes, p, psz, ceil)
+	}
+	fmt.Printf("| mean ± sd | %.4f ± %.4f | | %.4f ± %.4f | | %.4f ± %.4f |\n\n", meanOf(gs), sdOf(gs), meanOf(ps), sdOf(ps), meanOf(cs), sdOf(cs))
+	if pr != nil {
+		fmt.Printf("difference of means, hepsql − PyTorch: %+.4f (bar: within 0.02)\n\n", meanOf(gs)-meanOf(ps))
+	}
+	return nil
+}
+
+func sdOf(x []float64) float64 {
+	if len(x) < 2 {
+		return 0
+	}
+	m, s := meanOf(x), 0.0
+	for _, v := range x {
+		s += (v - m) * (v - m)
+	}
+	return math.Sqrt(s / float64(len(x)-1))
+}
+
+// ceiling trains hepsql's encoder and head on the truth (3 classes, no
+// clustering phase) for as many epochs as the clustering runs in all, and
+// returns the head's accuracy on the held-out jets.
+func ceiling(c *config, tr, te *synth.JetSet, seed uint64) (float64, error) {
+	src, err := data.NewMemory([][]float32{tr.Particles}, tr.Truth, []int{100 * synth.JetFeatures}, 0)
+	if err != nil {
+		return 0, err
+	}
+	spec := c.spec
+	spec.Classes = 3
+	res, err := ucluster.Train(context.Background(), spec, src, ucluster.Options{
+		PretrainEpochs: c.accPretrain + c.accEpochs, Epochs: -1, BatchSize: c.batch, LR: c.lr, LRHalveEvery: c.halve,
+		Seed: seed, Threads: c.accThreads,
+	})
+	if err != nil {
+		return 0, fmt.Errorf("supervised ceiling: %w", err)
+	}
+	m := res.Model
+	ws := m.NewWorkspace()
+	d := m.Spec.SeqLen * m.Spec.SeqDim
+	const block = 256
+	right := 0
+	for lo := 0; lo < te.Jets; lo += block {
+		n := min(block, te.Jets-lo)
+		probs := m.Forward(ws, te.Particles[lo*d:(lo+n)*d], n)
+		for r := 0; r < n; r++ {
+			p := probs[r*3 : r*3+3]
+			best := 0
+			for j := range p {
+				if p[j] > p[best] {
+					best = j
+				}
+			}
+			if int32(best) == te.Truth[lo+r] {
+				right++
+			}
+		}
+	}
+	return float64(right) / float64(te.Jets), nil
 }

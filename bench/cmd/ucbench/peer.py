@@ -8,6 +8,8 @@ gathered into a [B, P, k, D] tensor.
   peer.py --data DIR --threads T --seeds 1,2,3 [--pretrain E --epochs E ...]
       trains, prints one JSON line per seed: per-phase seconds per epoch
       and the clustering accuracy on the test jets.
+  peer.py --data DIR --init-stats --seeds 1,...,24
+      the initial networks' statistics, hepsql's draws against PyTorch's.
   peer.py --replay DIR
       loads hepsql's initial weights and batches from DIR, replays the
       steps, and prints the comparison with hepsql's losses and gradients.
@@ -32,8 +34,14 @@ def load(d, name):
 class UCluster(torch.nn.Module):
     """hepsql's layout: every tensor [rows, cols] as mlfuncs/ucluster stores it."""
 
-    def __init__(self, tensors):
+    def __init__(self, tensors, spec=None):
         super().__init__()
+        # The input standardisation (hepsql's Spec.InputMean/InputScale),
+        # applied to the real particles after the kNN graph, as hepsql does.
+        self.mean = self.scale = None
+        if spec and spec.get("input_mean"):
+            self.mean = torch.tensor(spec["input_mean"], dtype=torch.float32)
+            self.scale = torch.tensor(spec["input_scale"], dtype=torch.float32)
         self.names = [t["name"] for t in tensors]
         self.p = torch.nn.ParameterDict()
         for t in tensors:
@@ -95,6 +103,8 @@ class UCluster(torch.nn.Module):
         n = mask.sum(1)
         nmask = torch.arange(kk)[None, None, :] < torch.clamp(n, max=kk)[:, None, None]
         nmask = nmask.expand(B, P, kk)
+        if self.mean is not None:
+            x = torch.where(mask.unsqueeze(-1), (x - self.mean) * self.scale, torch.zeros(()))
         h1 = self.gat("gat1", x, idx, nmask)
         h2 = self.gat("gat2", h1, idx, nmask)
         pa = torch.relu(h1 @ self.w("dense.w_h1") + h2 @ self.w("dense.w_h2") + self.w("dense.b"))
@@ -189,7 +199,7 @@ def train(a, meta, seed):
     tcounts = torch.from_numpy(load(d, "test_counts").astype(np.int64))
     truth = load(d, "test_truth").astype(np.int64)
     s = meta["spec"]
-    model = UCluster(meta["tensors"])
+    model = UCluster(meta["tensors"], meta["spec"])
     if a.same_init:
         model.load_flat(load(d, f"init_seed{seed}"))
     else:
@@ -231,6 +241,7 @@ def train(a, meta, seed):
     mu = model.w("centroids").detach().numpy()
     clusters = ((z[:, None, :] - mu[None]) ** 2).sum(-1).argmin(1)
     res["accuracy"] = cluster_accuracy(truth, clusters, s["clusters"])
+    res["sizes"] = np.bincount(clusters, minlength=s["clusters"]).tolist()
     return res
 
 
@@ -239,7 +250,7 @@ def replay(a, meta):
     d = a.replay
     s = meta["spec"]
     k = s["neighbors"]
-    model = UCluster(meta["tensors"])
+    model = UCluster(meta["tensors"], meta["spec"])
     model.load_flat(load(d, "init"))
     parts = torch.from_numpy(load(a.data, "train_particles"))
     counts = torch.from_numpy(load(a.data, "train_counts").astype(np.int64))
@@ -260,6 +271,17 @@ def replay(a, meta):
         opt.zero_grad()
         loss, _, _, _ = losses(model, x, m, y[idx], k, beta, alpha)
         loss.backward()
+        if step == pre:
+            # The same step from hepsql's weights at this point: the
+            # end-to-end loss's gradient without the pre-training's drift.
+            twin = UCluster(meta["tensors"], meta["spec"])
+            twin.load_flat(load(d, "go_pre_state"))
+            tl, _, _, _ = losses(twin, x, m, y[idx], k, beta, alpha)
+            tl.backward()
+            g, gg = twin.flat_grad(total), load(d, f"go_grad{step}")
+            out[f"grad_step{step}_same_weights_rel_l2"] = float(np.linalg.norm(g - gg) / np.linalg.norm(gg))
+            out[f"grad_step{step}_same_weights_max_abs_diff"] = float(np.abs(g - gg).max())
+            out[f"loss_step{step}_same_weights_rel_diff"] = float(abs(tl.item() - go_loss[step]) / abs(go_loss[step]))
         if step in (0, pre):
             g = model.flat_grad(total)
             gg = load(d, f"go_grad{step}")
@@ -280,6 +302,42 @@ def replay(a, meta):
     print(json.dumps(out))
 
 
+def init_stats(a, meta):
+    """The initial network's statistics on the first 512 training jets, for
+    hepsql's draws (init_seedN.npy, as ucbench exports them for -seeds) and
+    PyTorch's own, seed by seed: do the two draws come from one
+    distribution? Dead embedding channels (zero for every jet), mean ‖z‖,
+    mean ‖z − mean z‖ / mean ‖z‖, the head's logits' σ over the jets."""
+    s = meta["spec"]
+    parts = torch.from_numpy(load(a.data, "train_particles"))[:512]
+    counts = torch.from_numpy(load(a.data, "train_counts").astype(np.int64))[:512]
+
+    def stats(model):
+        z = torch.from_numpy(embed_all(model, parts, counts, s["neighbors"]))
+        norm = z.norm(dim=1).mean().item()
+        with torch.no_grad():
+            lg = model.head(z)
+        return [(z.max(0).values <= 0).float().mean().item(), norm,
+                (z - z.mean(0)).norm(dim=1).mean().item() / norm, lg.std(0).mean().item()]
+
+    rows = {"hepsql": [], "pytorch": []}
+    for seed in [int(x) for x in a.seeds.split(",")]:
+        m = UCluster(meta["tensors"], s)
+        m.load_flat(load(a.data, f"init_seed{seed}"))
+        rows["hepsql"].append(stats(m))
+        torch.manual_seed(seed)
+        m = UCluster(meta["tensors"], s)
+        m.glorot(seed, s["edge1"], s["edge2"])
+        rows["pytorch"].append(stats(m))
+    out = {}
+    for k, v in rows.items():
+        v = np.array(v)
+        out[k] = {n: [round(float(v[:, i].mean()), 4), round(float(v[:, i].std()), 4)]
+                  for i, n in enumerate(["dead_fraction", "mean_norm", "spread_over_norm", "logit_sd"])}
+    out["draws"] = len(rows["hepsql"])
+    print(json.dumps(out))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", required=True)
@@ -287,19 +345,23 @@ def main():
     ap.add_argument("--seeds", default="1")
     ap.add_argument("--pretrain", type=int, default=2)
     ap.add_argument("--epochs", type=int, default=2)
-    ap.add_argument("--batch", type=int, default=512)
-    ap.add_argument("--lr", type=float, default=1e-3)
-    ap.add_argument("--halve", type=int, default=3)
-    ap.add_argument("--beta", type=float, default=10)
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--halve", type=int, default=8)
+    ap.add_argument("--beta", type=float, default=0.1)
     ap.add_argument("--alpha", type=float, default=1)
     ap.add_argument("--alpha-step", type=float, default=2)
     ap.add_argument("--replay")
     ap.add_argument("--same-init", action="store_true", help="start from hepsql's initial weights of the seed")
+    ap.add_argument("--init-stats", action="store_true", help="compare the initial networks of hepsql's and PyTorch's draws over --seeds (mean and sd of each statistic)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     meta = json.load(open(os.path.join(a.data, "meta.json")))
     if a.replay:
         replay(a, meta)
+        return
+    if a.init_stats:
+        init_stats(a, meta)
         return
     for seed in [int(s) for s in a.seeds.split(",")]:
         print(json.dumps(train(a, meta, seed)), flush=True)
