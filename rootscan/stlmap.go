@@ -196,8 +196,12 @@ func (c *column) mapEntry(b []byte, bufs *[2]mapBuf) (int, error) {
 		return 0, fmt.Errorf("%w: map of %d pairs in %d bytes", errCorrupt, n, len(b))
 	}
 	var err error
+	before := bufs[0].count(c.mapKey)
 	if b, err = readRun(b, c.mapKey, n, &bufs[0]); err != nil {
 		return 0, err
+	}
+	if i, j, dup := bufs[0].repeated(c.mapKey, before, n); dup {
+		return 0, fmt.Errorf("%w: map pair %d repeats the key of pair %d (a std::map's keys are unique)", errCorrupt, j, i)
 	}
 	if _, err = readRun(b, c.mapVal, n, &bufs[1]); err != nil {
 		return 0, err
@@ -308,4 +312,56 @@ func fillMapPart(dst capi.Vector, p mapPart, buf *mapBuf, first, count int) erro
 	osz := outSize(p.enc)
 	out := capi.Slice[byte](dst, (first+count)*osz)
 	return decodeElems(p.enc, packing{}, out[first*osz:], buf.raw, count)
+}
+
+// count is how many keys or values (not list values) buf holds.
+func (buf *mapBuf) count(p mapPart) int {
+	if p.str {
+		return len(buf.ends)
+	}
+	return len(buf.raw) / p.enc.diskSize(packing{})
+}
+
+// key is the bytes of buf's i-th key.
+func (buf *mapBuf) key(p mapPart, i int) []byte {
+	if p.str {
+		lo := uint64(0)
+		if i > 0 {
+			lo = buf.ends[i-1]
+		}
+		return buf.strs[lo:buf.ends[i]]
+	}
+	size := p.enc.diskSize(packing{})
+	return buf.raw[i*size : (i+1)*size]
+}
+
+// repeated finds a key among buf's n keys from first that an earlier one
+// of them repeats, and returns both pairs' positions in the entry. A
+// std::map's keys are unique and a DuckDB MAP relies on it, so a repeat
+// means the bytes are not a map. (Numbers compare by their bytes: the
+// same on-disk bytes are the same value.)
+func (buf *mapBuf) repeated(p mapPart, first, n int) (int, int, bool) {
+	if n < 2 {
+		return 0, 0, false
+	}
+	if n <= 16 {
+		for j := 1; j < n; j++ {
+			kj := buf.key(p, first+j)
+			for i := range j {
+				if string(buf.key(p, first+i)) == string(kj) {
+					return i, j, true
+				}
+			}
+		}
+		return 0, 0, false
+	}
+	seen := make(map[string]int, n)
+	for j := range n {
+		k := string(buf.key(p, first+j))
+		if i, dup := seen[k]; dup {
+			return i, j, true
+		}
+		seen[k] = j
+	}
+	return 0, 0, false
 }

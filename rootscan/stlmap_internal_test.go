@@ -65,6 +65,41 @@ func TestMapEntryHostile(t *testing.T) {
 	if _, err := c.mapEntry(huge, &[2]mapBuf{}); !errors.Is(err, errCorrupt) || !strings.Contains(err.Error(), "pairs") {
 		t.Errorf("2^31-1 pairs: %v", err)
 	}
+	// "two" renamed "one": the second pair repeats the first's key, which
+	// a std::map cannot hold and a DuckDB MAP must not.
+	repeated := append([]byte(nil), good...)
+	copy(repeated[23:26], "one")
+	if _, err := c.mapEntry(repeated, &[2]mapBuf{}); !errors.Is(err, errCorrupt) || !strings.Contains(err.Error(), "map pair 1 repeats the key of pair 0") {
+		t.Errorf("repeated key: %v", err)
+	}
+	// A repeat among 20 numeric keys (the hashed path), after a first
+	// entry in the same buffers.
+	ints := &column{}
+	if !mapColumn(ints, "map<int,int>") {
+		t.Fatal("map<int,int> not a MAP column")
+	}
+	entry := func(keys ...uint32) []byte {
+		b := []byte{0x40, 0, 0, 0, 0x40, 0x09, 0, 1, 0, 0, 0, byte(len(keys))}
+		for _, k := range keys {
+			b = append(b, byte(k>>24), byte(k>>16), byte(k>>8), byte(k))
+		}
+		for range keys {
+			b = append(b, 0, 0, 0, 1)
+		}
+		return b
+	}
+	var many [2]mapBuf
+	keys := make([]uint32, 20)
+	for i := range keys {
+		keys[i] = uint32(100 + i)
+	}
+	if _, err := ints.mapEntry(entry(keys...), &many); err != nil {
+		t.Fatalf("20 distinct keys: %v", err)
+	}
+	keys[17] = 103
+	if _, err := ints.mapEntry(entry(keys...), &many); !errors.Is(err, errCorrupt) || !strings.Contains(err.Error(), "map pair 17 repeats the key of pair 3") {
+		t.Errorf("repeated numeric key: %v", err)
+	}
 	objectWise := append([]byte(nil), good...)
 	objectWise[4] = 0
 	if _, err := c.mapEntry(objectWise, &[2]mapBuf{}); err == nil || !strings.Contains(err.Error(), "object-wise") {

@@ -474,6 +474,9 @@ func (nt *NTuple) read(t *Type, ci int, total, first, n int64, reuse *Array) (Ar
 		}
 		c, err := nt.read(t.Elem, ci, items, base, offs[n], reuseChild(reuse, 0))
 		a.Children = append(a.Children, c)
+		if err == nil && IsMap(t) {
+			err = uniqueKeys(&a, first)
+		}
 		return a, err
 	case KindVariant:
 		cols, err := nt.activeColumns(f, ci)
@@ -623,4 +626,55 @@ func (nt *NTuple) offsets(ci, col int, total, first, n int64, into []int64) ([]i
 		offs[i+1] = int64(v) - base
 	}
 	return offs, base, nil
+}
+
+// uniqueKeys checks that no entry of a map's array repeats a key: a
+// std::map's keys are unique and a DuckDB MAP relies on it, so a repeat
+// means the bytes are not what they claim to be. first is the array's
+// first entry, for the message.
+func uniqueKeys(a *Array, first int64) error {
+	pairs := &a.Children[0]
+	if len(pairs.Children) == 0 {
+		return nil
+	}
+	keys := &pairs.Children[0]
+	var seen map[any]int64
+	for i := range len(a.Offsets) - 1 {
+		lo, hi := a.Offsets[i], a.Offsets[i+1]
+		if hi-lo < 2 {
+			continue
+		}
+		clear(seen)
+		if seen == nil {
+			seen = map[any]int64{}
+		}
+		for j := lo; j < hi; j++ {
+			k, ok := keyAt(keys, j)
+			if !ok {
+				return nil // keys of a kind a MAP cannot have: the SQL side refuses the type
+			}
+			if at, dup := seen[k]; dup {
+				return corrupt("entry %d: map pair %d repeats the key of pair %d (a std::map's keys are unique)", first+int64(i), j-lo, at-lo)
+			}
+			seen[k] = j
+		}
+	}
+	return nil
+}
+
+// keyAt is the j-th value of a leaf array, comparable.
+func keyAt(a *Array, j int64) (any, bool) {
+	switch {
+	case a.Ints != nil:
+		return a.Ints[j], true
+	case a.Uints != nil:
+		return a.Uints[j], true
+	case a.Floats != nil:
+		return a.Floats[j], true
+	case a.Strings != nil:
+		return a.Strings[j], true
+	case a.Bools != nil:
+		return a.Bools[j], true
+	}
+	return nil, false
 }
