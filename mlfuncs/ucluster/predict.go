@@ -62,10 +62,18 @@ func (p *Predictor) member(w int) {
 	p.block(w, p.rows*w/W, p.rows*(w+1)/W)
 }
 
+// block runs member w over rows [lo, hi) in pieces of embedBlockRows: a
+// jet's embedding does not depend on the other jets of its piece, and a
+// workspace sized for a piece (about 70 kB a jet at the default spec)
+// stays small however many rows a call brings (a DuckDB chunk of 2,048
+// in predict and evaluate).
 func (p *Predictor) block(w, lo, hi int) {
-	if lo == hi {
-		return
+	for ; lo < hi; lo += embedBlockRows {
+		p.piece(w, lo, min(lo+embedBlockRows, hi))
 	}
+}
+
+func (p *Predictor) piece(w, lo, hi int) {
 	s := p.m.Spec
 	d, E, K := s.SeqLen*s.SeqDim, s.Embed, s.Clusters
 	ws := p.ws[w]

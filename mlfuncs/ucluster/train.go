@@ -349,9 +349,10 @@ func initCentroids(ctx context.Context, m *Model, src data.Source, rows int, opt
 	return inertia, nil
 }
 
-// embedBlockRows is the most rows one member of the team embeds at a
-// time: the network's workspace grows with the rows it runs at once (tens
-// of kB a jet), and a source batch can hold thousands of jets.
+// embedBlockRows is the most rows a Predictor member (predict, evaluate,
+// the k-means pass) runs through its workspace at a time: the workspace
+// grows with the rows it runs at once (tens of kB a jet), and a DuckDB
+// chunk or a source batch can hold thousands of jets.
 const embedBlockRows = 64
 
 // EmbedAll returns the embeddings of every stride-th row (from the first)
@@ -374,7 +375,6 @@ func embedRows(ctx context.Context, m *Model, src data.Source, tm *team.Team, st
 	d, E := m.Spec.SeqLen*m.Spec.SeqDim, m.Spec.Embed
 	z := make([]float32, 0, want*E)
 	var keep []float32
-	block := embedBlockRows * tm.Size()
 	row := 0
 	for {
 		b, err := src.Next(ctx)
@@ -399,9 +399,6 @@ func embedRows(ctx context.Context, m *Model, src data.Source, tm *team.Team, st
 		row += b.Rows
 		at := len(z)
 		z = append(z, make([]float32, n*E)...)
-		for lo := 0; lo < n; lo += block {
-			hi := min(lo+block, n)
-			p.run(seq[lo*d:hi*d], hi-lo, z[at+lo*E:at+hi*E], nil)
-		}
+		p.run(seq[:n*d], n, z[at:at+n*E], nil)
 	}
 }
