@@ -101,6 +101,91 @@ func TestRunTuneTwoRanks(t *testing.T) {
 	}
 }
 
+// ucScript trains a tiny ucluster model on SQL-made jets, each rank on
+// the rows of its shard, with a global batch of all 240 rows (one
+// process and two ranks step on the same rows) and a k-means sample of
+// every row (the default budget holds them all).
+const ucScript = `-- @param shard = 0
+-- @param shards = 1
+CREATE TABLE jets AS SELECT i, (i % 3)::INTEGER AS aux_label,
+	list_transform(range(3 + i % 5), k -> [sin(i + k), cos(i * k), k, i % 3 + 1, -k, 0.5, k * k, 1]::FLOAT[]) AS particles
+FROM range(240) t(i);
+SELECT epoch, train_loss, rows FROM train('uc', 'SELECT particles, aux_label FROM jets WHERE i % ${shards} = ${shard}',
+	model := 'ucluster', clusters := 3, pretrain_epochs := 2, epochs := 2, embed := 4, k := 3, batch := 240,
+	threads := 2, seed := 5);
+`
+
+// ranksOutput runs `hepsql run --mode csv --db DB SCRIPT` as np ranks
+// and returns each rank's standard output and error, and mpirun's error.
+func ranksOutput(t *testing.T, mpirun, bin, dir, db, script string, np int) (stdout, stderr []string, err error) {
+	t.Helper()
+	logs := filepath.Join(dir, "logs")
+	cmd := exec.Command(mpirun, "--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-np", strconv.Itoa(np),
+		"--output-filename", logs, bin, "run", "--mode", "csv", "--db", db, script)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		err = fmt.Errorf("%w\n%s", err, out)
+	}
+	for r := range np {
+		for _, name := range []string{"stdout", "stderr"} {
+			b, rerr := os.ReadFile(filepath.Join(logs, "1", "rank."+strconv.Itoa(r), name))
+			if rerr != nil && !os.IsNotExist(rerr) {
+				t.Fatal(rerr)
+			}
+			if name == "stdout" {
+				stdout = append(stdout, string(b))
+			} else {
+				stderr = append(stderr, string(b))
+			}
+		}
+	}
+	return stdout, stderr, err
+}
+
+// storedModels counts the versions of name in db's model store (0 if
+// the store was never made).
+func storedModels(t *testing.T, bin, db, name string) string {
+	t.Helper()
+	r := invoke(t, bin, "", "--db", db, "--mode", "csv", "-c", "SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'hepsql_models'")
+	if r.code != 0 {
+		t.Fatalf("%s: %s", db, r.stderr)
+	}
+	if strings.Contains(r.stdout, "\n0") {
+		return "0"
+	}
+	r = invoke(t, bin, "", "--db", db, "--mode", "csv", "-c", "SELECT count(*) AS n FROM hepsql_models WHERE name = '"+name+"'")
+	if r.code != 0 {
+		t.Fatalf("%s: %s", db, r.stderr)
+	}
+	return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(r.stdout), "n"))
+}
+
+// Under mpirun -np 2, model := 'ucluster' refuses on both ranks, naming
+// the rank, and stores nothing: ucluster.Train is not rank-aware, and a
+// rank training on its shard alone would be a wrong model without error.
+func TestRunUClusterTwoRanksRefused(t *testing.T) {
+	dir := t.TempDir()
+	mpirun, bin := mpiSetup(t, dir)
+	script := filepath.Join(dir, "uc.sql")
+	if err := os.WriteFile(script, []byte(ucScript), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(dir, "ranks.db")
+	_, stderr, err := ranksOutput(t, mpirun, bin, dir, db, script, 2)
+	if err == nil {
+		t.Errorf("mpirun succeeded; want the ranks to fail")
+	}
+	for r := range 2 {
+		want := fmt.Sprintf("does not train across MPI ranks yet (this is rank %d of 2)", r)
+		if !strings.Contains(stderr[r], want) {
+			t.Errorf("rank %d's error %q lacks %q", r, stderr[r], want)
+		}
+	}
+	if n := storedModels(t, bin, db, "uc"); n != "0" {
+		t.Errorf("the store holds %s versions of uc; want none", n)
+	}
+}
+
 // mpiSetup finds mpirun (the test fails without it when CI is set) and
 // builds hepsql with the mpi tag into dir.
 func mpiSetup(t *testing.T, dir string) (mpirun, bin string) {

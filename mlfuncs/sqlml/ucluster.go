@@ -104,6 +104,12 @@ func ucSpec(cfg *trainConfig, l *layout) ucluster.Spec {
 // it, reporting each epoch as a train.Epoch row (train_loss: the epoch's
 // mean focal + β·clustering loss; the validation columns NULL).
 func (e *env) fitUC(ctx context.Context, cfg *trainConfig, l0 *layout, onEpoch func(train.Epoch) error) (*ucluster.Result, *layout, int, error) {
+	if world != nil {
+		// ucluster.Train is not rank-aware: each rank would train on its
+		// own shard alone and rank 0 would store a model of part of the
+		// data. Every rank takes this branch, so none waits on another.
+		return nil, nil, 0, fmt.Errorf("model := 'ucluster' does not train across MPI ranks yet (this is rank %d of %d): run it in one process (without mpirun), on all the rows", world.Rank(), world.Size())
+	}
 	d, err := e.load(ctx, cfg, l0)
 	if err != nil {
 		return nil, nil, 0, err
@@ -136,6 +142,9 @@ func (e *env) fitUC(ctx context.Context, cfg *trainConfig, l0 *layout, onEpoch f
 // storeUC writes a finished ucluster training as the next version of its
 // name, made current.
 func (e *env) storeUC(cfg *trainConfig, l *layout, res *ucluster.Result, rows int, seconds float64) error {
+	if !storesModels() {
+		return nil // a rank other than 0 of a data-parallel job
+	}
 	weights, err := res.Model.MarshalBinary()
 	if err != nil {
 		return err
