@@ -104,85 +104,61 @@ func TestRunTuneTwoRanks(t *testing.T) {
 // ucScript trains a tiny ucluster model on SQL-made jets, each rank on
 // the rows of its shard, with a global batch of all 240 rows (one
 // process and two ranks step on the same rows) and a k-means sample of
-// every row (the default budget holds them all).
+// every row (the default budget holds them all). The k-means sees the
+// ranks' samples in rank order (rank 0's jets, then rank 1's) and its
+// result depends on the order of its points, so the query orders one
+// process's rows the same way: i % 2, then i.
 const ucScript = `-- @param shard = 0
 -- @param shards = 1
 CREATE TABLE jets AS SELECT i, (i % 3)::INTEGER AS aux_label,
 	list_transform(range(3 + i % 5), k -> [sin(i + k), cos(i * k), k, i % 3 + 1, -k, 0.5, k * k, 1]::FLOAT[]) AS particles
 FROM range(240) t(i);
-SELECT epoch, train_loss, rows FROM train('uc', 'SELECT particles, aux_label FROM jets WHERE i % ${shards} = ${shard}',
+SELECT epoch, train_loss, rows FROM train('uc',
+	'SELECT particles, aux_label FROM jets WHERE i % ${shards} = ${shard} ORDER BY i % 2, i',
 	model := 'ucluster', clusters := 3, pretrain_epochs := 2, epochs := 2, embed := 4, k := 3, batch := 240,
 	threads := 2, seed := 5);
 `
 
-// ranksOutput runs `hepsql run --mode csv --db DB SCRIPT` as np ranks
-// and returns each rank's standard output and error, and mpirun's error.
-func ranksOutput(t *testing.T, mpirun, bin, dir, db, script string, np int) (stdout, stderr []string, err error) {
-	t.Helper()
-	logs := filepath.Join(dir, "logs")
-	cmd := exec.Command(mpirun, "--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-np", strconv.Itoa(np),
-		"--output-filename", logs, bin, "run", "--mode", "csv", "--db", db, script)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		err = fmt.Errorf("%w\n%s", err, out)
-	}
-	for r := range np {
-		for _, name := range []string{"stdout", "stderr"} {
-			b, rerr := os.ReadFile(filepath.Join(logs, "1", "rank."+strconv.Itoa(r), name))
-			if rerr != nil && !os.IsNotExist(rerr) {
-				t.Fatal(rerr)
-			}
-			if name == "stdout" {
-				stdout = append(stdout, string(b))
-			} else {
-				stderr = append(stderr, string(b))
-			}
-		}
-	}
-	return stdout, stderr, err
-}
-
-// storedModels counts the versions of name in db's model store (0 if
-// the store was never made).
-func storedModels(t *testing.T, bin, db, name string) string {
-	t.Helper()
-	r := invoke(t, bin, "", "--db", db, "--mode", "csv", "-c", "SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'hepsql_models'")
-	if r.code != 0 {
-		t.Fatalf("%s: %s", db, r.stderr)
-	}
-	if strings.Contains(r.stdout, "\n0") {
-		return "0"
-	}
-	r = invoke(t, bin, "", "--db", db, "--mode", "csv", "-c", "SELECT count(*) AS n FROM hepsql_models WHERE name = '"+name+"'")
-	if r.code != 0 {
-		t.Fatalf("%s: %s", db, r.stderr)
-	}
-	return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(r.stdout), "n"))
-}
-
-// Under mpirun -np 2, model := 'ucluster' refuses on both ranks, naming
-// the rank, and stores nothing: ucluster.Train is not rank-aware, and a
-// rank training on its shard alone would be a wrong model without error.
-func TestRunUClusterTwoRanksRefused(t *testing.T) {
+// ucluster under mpirun -np 2: both ranks print the same epoch rows
+// (pre-training and end to end, so the same centroids from the k-means
+// of the gathered samples), which match one process's on all the rows
+// within float32 summation order; rank 0 alone stores the model, and
+// its clusters of every jet are one process's model's.
+func TestRunUClusterTwoRanks(t *testing.T) {
 	dir := t.TempDir()
 	mpirun, bin := mpiSetup(t, dir)
 	script := filepath.Join(dir, "uc.sql")
 	if err := os.WriteFile(script, []byte(ucScript), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	db := filepath.Join(dir, "ranks.db")
-	_, stderr, err := ranksOutput(t, mpirun, bin, dir, db, script, 2)
-	if err == nil {
-		t.Errorf("mpirun succeeded; want the ranks to fail")
+	oneDB, ranksDB := filepath.Join(dir, "one.db"), filepath.Join(dir, "ranks.db")
+	one := invoke(t, bin, "", "run", "--mode", "csv", "--db", oneDB, script)
+	if one.code != 0 {
+		t.Fatalf("one process: %s", one.stderr)
 	}
-	for r := range 2 {
-		want := fmt.Sprintf("does not train across MPI ranks yet (this is rank %d of 2)", r)
-		if !strings.Contains(stderr[r], want) {
-			t.Errorf("rank %d's error %q lacks %q", r, stderr[r], want)
+	outs := runRanks(t, mpirun, bin, dir, ranksDB, script, 2)
+	if outs[0] != outs[1] {
+		t.Errorf("ranks print different epochs:\nrank 0:\n%s\nrank 1:\n%s", outs[0], outs[1])
+	}
+	got, want := csvRows(t, outs[0]), csvRows(t, one.stdout)
+	if len(got) != 4 || len(got) != len(want) {
+		t.Fatalf("epoch rows: ranks %v, one process %v", got, want)
+	}
+	for i := range want {
+		if got[i][2] != 240 || got[i][2] != want[i][2] || math.Abs(got[i][1]-want[i][1]) > 1e-5*want[i][1] {
+			t.Errorf("epoch %d: ranks %v, one process %v", i+1, got[i], want[i])
 		}
 	}
-	if n := storedModels(t, bin, db, "uc"); n != "0" {
-		t.Errorf("the store holds %s versions of uc; want none", n)
+	t.Logf("epochs, 2 ranks: %v; one process: %v", got, want)
+	const clusters = "SELECT list(cluster ORDER BY i) AS c FROM predict('uc', 'SELECT i, particles FROM jets')"
+	a := invoke(t, bin, "", "--db", ranksDB, "--mode", "csv", "-c", clusters)
+	b := invoke(t, bin, "", "--db", oneDB, "--mode", "csv", "-c", clusters)
+	if a.code != 0 || b.code != 0 || a.stdout != b.stdout {
+		t.Errorf("clusters of rank 0's model:\n%s%s\none process's:\n%s%s", a.stdout, a.stderr, b.stdout, b.stderr)
+	}
+	models := invoke(t, bin, "", "--db", ranksDB, "--mode", "csv", "-c", "SELECT count(*) FROM hepsql_models WHERE name = 'uc'")
+	if models.code != 0 || !strings.Contains(models.stdout, "\n1") {
+		t.Errorf("rank 0's database should hold model uc once: %q %s", models.stdout, models.stderr)
 	}
 }
 

@@ -101,15 +101,10 @@ func ucSpec(cfg *trainConfig, l *layout) ucluster.Spec {
 }
 
 // fitUC reads the query into a local cache and trains a ucluster model on
-// it, reporting each epoch as a train.Epoch row (train_loss: the epoch's
+// it (under a world of ranks, on this rank's rows as one rank of the
+// data-parallel training: see SetWorld), reporting each epoch as a train.Epoch row (train_loss: the epoch's
 // mean focal + β·clustering loss; the validation columns NULL).
 func (e *env) fitUC(ctx context.Context, cfg *trainConfig, l0 *layout, onEpoch func(train.Epoch) error) (*ucluster.Result, *layout, int, error) {
-	if world != nil {
-		// ucluster.Train is not rank-aware: each rank would train on its
-		// own shard alone and rank 0 would store a model of part of the
-		// data. Every rank takes this branch, so none waits on another.
-		return nil, nil, 0, fmt.Errorf("model := 'ucluster' does not train across MPI ranks yet (this is rank %d of %d): run it in one process (without mpirun), on all the rows", world.Rank(), world.Size())
-	}
 	d, err := e.load(ctx, cfg, l0)
 	if err != nil {
 		return nil, nil, 0, err
@@ -119,7 +114,7 @@ func (e *env) fitUC(ctx context.Context, cfg *trainConfig, l0 *layout, onEpoch f
 	opt := ucluster.Options{
 		PretrainEpochs: o.PretrainEpochs, Epochs: cfg.Epochs, BatchSize: cfg.Batch, LR: cfg.LR, LRHalveEvery: o.LRHalveEvery,
 		ScaleLR: cfg.ScaleLR, Beta: o.Beta, Alpha: o.Alpha, AlphaStep: o.AlphaStep, Seed: cfg.Seed, Threads: cfg.Threads,
-		MemoryBudget: int64(cfg.MemoryMB) << 20,
+		MemoryBudget: int64(cfg.MemoryMB) << 20, Reducer: world,
 		OnEpoch: func(ep ucluster.Epoch) error {
 			if onEpoch == nil {
 				return nil
@@ -136,7 +131,7 @@ func (e *env) fitUC(ctx context.Context, cfg *trainConfig, l0 *layout, onEpoch f
 	if err != nil {
 		return nil, nil, 0, err
 	}
-	return res, d.l, d.c.rows, nil
+	return res, d.l, res.Rows, nil // the job's rows under ranks
 }
 
 // storeUC writes a finished ucluster training as the next version of its

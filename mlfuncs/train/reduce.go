@@ -33,14 +33,21 @@ type Reducer interface {
 // its own (its error is on its own output).
 var ErrPeerFailed = errors.New("another rank of the MPI job failed")
 
-// localBatch is rank's part of the global batch: the batch split as
-// evenly as rows allow, the first ranks taking one row more.
-func localBatch(global, rank, size int) int {
+// LocalBatch is rank's part of the global batch: the batch split as
+// evenly as rows allow, the first ranks taking one row more. (Exported
+// for the other trainers that take a Reducer: ucluster.)
+func LocalBatch(global, rank, size int) int {
 	n := global / size
 	if rank < global%size {
 		n++
 	}
 	return max(n, 1)
+}
+
+// ShuffleSeed is rank's shuffling seed: the ranks' shards are different
+// rows, and a shuffle of their own keeps their orders independent.
+func ShuffleSeed(seed uint64, rank int) uint64 {
+	return seed + uint64(rank)*0x9e3779b97f4a7c15
 }
 
 // reduceStep is worker 0's all-reduce of step k: it sums the workers'

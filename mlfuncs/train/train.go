@@ -127,10 +127,10 @@ func Train(ctx context.Context, spec nn.Spec, src data.Source, opt Options) (*Re
 	} else {
 		red = nil
 	}
-	batch := localBatch(opt.BatchSize, rank, size)
+	batch := LocalBatch(opt.BatchSize, rank, size)
 	// Each rank shuffles its own shard with a seed of its own: with the
 	// same seed, equal shards would be drawn in the same order.
-	sh, err := data.NewShuffler(src, opt.MemoryBudget, batch, opt.Seed+uint64(rank)*0x9e3779b97f4a7c15)
+	sh, err := data.NewShuffler(src, opt.MemoryBudget, batch, ShuffleSeed(opt.Seed, rank))
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}

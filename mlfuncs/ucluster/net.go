@@ -141,10 +141,23 @@ func (m *Model) build(ws *Workspace, seq []float32, rows int) {
 // values: Spec.InputMean and Spec.InputScale. A constant feature keeps
 // scale 1.
 func InputStats(ctx context.Context, src data.Source, P, F int) (mean, scale []float32, err error) {
-	if err := src.Rewind(); err != nil {
+	sums, err := inputSums(ctx, src, P, F)
+	if err != nil {
 		return nil, nil, err
 	}
-	sum, sq := make([]float64, F), make([]float64, F)
+	mean, scale = statsOf(sums, F)
+	return mean, scale, nil
+}
+
+// inputSums is InputStats' pass: the features' sums, then their sums of
+// squares, then the count of real particles (F + F + 1 values), which
+// the ranks of a data-parallel training add up before statsOf.
+func inputSums(ctx context.Context, src data.Source, P, F int) ([]float64, error) {
+	if err := src.Rewind(); err != nil {
+		return nil, err
+	}
+	sums := make([]float64, 2*F+1)
+	sum, sq := sums[:F], sums[F:2*F]
 	n := 0
 	for {
 		b, err := src.Next(ctx)
@@ -152,7 +165,7 @@ func InputStats(ctx context.Context, src data.Source, P, F int) (mean, scale []f
 			break
 		}
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		seq := b.Inputs[0]
 		for i := 0; i < b.Rows*P; i++ {
@@ -167,19 +180,26 @@ func InputStats(ctx context.Context, src data.Source, P, F int) (mean, scale []f
 			}
 		}
 	}
+	sums[2*F] = float64(n)
+	return sums, nil
+}
+
+// statsOf turns inputSums' figures into the mean and 1/σ.
+func statsOf(sums []float64, F int) (mean, scale []float32) {
+	sum, sq, n := sums[:F], sums[F:2*F], sums[2*F]
 	mean, scale = make([]float32, F), make([]float32, F)
 	for f := range F {
 		scale[f] = 1
 		if n == 0 {
 			continue
 		}
-		mu := sum[f] / float64(n)
+		mu := sum[f] / n
 		mean[f] = float32(mu)
-		if v := sq[f]/float64(n) - mu*mu; v > 1e-12 {
+		if v := sq[f]/n - mu*mu; v > 1e-12 {
 			scale[f] = float32(1 / math.Sqrt(v))
 		}
 	}
-	return mean, scale, nil
+	return mean, scale
 }
 
 // Embed runs the encoder on rows jets (seq: rows × SeqLen × SeqDim) and

@@ -10,6 +10,7 @@ import (
 	"github.com/hepsql/hepsql/mlfuncs/data"
 	"github.com/hepsql/hepsql/mlfuncs/internal/team"
 	"github.com/hepsql/hepsql/mlfuncs/nn"
+	"github.com/hepsql/hepsql/mlfuncs/train"
 )
 
 // Options control a training. Zero values take the defaults noted. The
@@ -40,6 +41,12 @@ type Options struct {
 	// from a first pass over src): the PyTorch peer of bench/cmd/ucbench
 	// reads the inputs as given.
 	RawInputs bool
+	// Reducer, if set, makes this training one rank of a data-parallel
+	// job (see train.Reducer): src is this rank's shard, BatchSize and
+	// MemoryBudget's k-means sample are the job's, split across the
+	// ranks, and every rank returns the same model and epochs, of the
+	// whole job's rows. Every rank must pass the same Spec and Options.
+	Reducer train.Reducer
 	// OnEpoch, if set, sees every epoch's figures as soon as they are
 	// known; an error from it stops training and is returned.
 	OnEpoch func(Epoch) error
@@ -139,24 +146,38 @@ func Train(ctx context.Context, spec Spec, src data.Source, opt Options) (*Resul
 	if err != nil {
 		return nil, err
 	}
+	rk := newRanks(opt.Reducer)
 	st, err := data.Scan(ctx, src, []string{"particles"}, []int{s.SeqLen * s.SeqDim}, s.Classes)
 	if err != nil {
-		return nil, fmt.Errorf("ucluster: training data: %w", err)
+		err = fmt.Errorf("ucluster: training data: %w", err)
 	}
-	if !opt.RawInputs && s.InputMean == nil {
-		if s.InputMean, s.InputScale, err = InputStats(ctx, src, s.SeqLen, s.SeqDim); err != nil {
-			return nil, fmt.Errorf("ucluster: input standardisation: %w", err)
+	standardise := !opt.RawInputs && s.InputMean == nil
+	var sums []float64
+	if standardise && err == nil {
+		if sums, err = inputSums(ctx, src, s.SeqLen, s.SeqDim); err != nil {
+			err = fmt.Errorf("ucluster: input standardisation: %w", err)
 		}
 	}
-	m, err := New(s, opt.Seed)
+	if standardise && sums == nil {
+		sums = make([]float64, 2*s.SeqDim+1) // a failed rank's part of the all-reduce
+	}
+	// The job's rows and, under ranks, the statistics of all of them.
+	rows, err := rk.agreeStart(st.Rows, sums, err)
 	if err != nil {
 		return nil, err
 	}
-	sh, err := data.NewShuffler(src, opt.MemoryBudget, opt.BatchSize, opt.Seed)
+	if standardise {
+		s.InputMean, s.InputScale = statsOf(sums, s.SeqDim)
+	}
+	m, err := New(s, opt.Seed) // the same seed: the same first weights on every rank
+	if err != nil {
+		return nil, err
+	}
+	sh, err := data.NewShuffler(src, opt.MemoryBudget, train.LocalBatch(opt.BatchSize, rk.rank, rk.size), train.ShuffleSeed(opt.Seed, rk.rank))
 	if err != nil {
 		return nil, fmt.Errorf("ucluster: %w", err)
 	}
-	res := &Result{Model: m, Rows: st.Rows}
+	res := &Result{Model: m, Rows: rows}
 	defer func() { res.ShuffleKB = sh.Bytes() >> 10 }()
 	tr := newTrainer(m, opt.Threads)
 	defer tr.close()
@@ -168,7 +189,7 @@ func Train(ctx context.Context, spec Spec, src data.Source, opt Options) (*Resul
 		if e > opt.PretrainEpochs {
 			if e == opt.PretrainEpochs+1 {
 				t0 := time.Now()
-				if res.Inertia, err = initCentroids(ctx, m, src, st.Rows, opt, tr.team); err != nil {
+				if res.Inertia, err = initCentroids(ctx, m, src, rows, st.Rows, opt, tr.team, rk); err != nil {
 					return nil, err
 				}
 				res.KMeansSeconds = time.Since(t0).Seconds()
@@ -187,25 +208,37 @@ func Train(ctx context.Context, spec Spec, src data.Source, opt Options) (*Resul
 		}
 		t0 := time.Now()
 		var sums Sums
-		for {
-			b, err := sh.Next(ctx)
-			if err == io.EOF {
+		b, err := sh.Next(ctx)
+		more, err := rk.agreeFirst(err)
+		for more && err == nil {
+			bs := tr.grads(b, loss)
+			// The next batch before the step's all-reduce, so that
+			// whether every rank has one goes with the gradient (b stays
+			// valid: the shuffler writes the other of its two buffers).
+			var nextErr error
+			n := b.Rows
+			b, nextErr = sh.Next(ctx)
+			n, more, err = rk.reduceStep(tr.grad[0], &bs, n, nextErr)
+			if err != nil {
 				break
 			}
-			if err != nil {
-				return nil, fmt.Errorf("ucluster: epoch %d, after %d rows: %w", e, ep.Rows, err)
-			}
-			bs := tr.step(b, loss, adam)
+			adam.Step(m.Params, tr.grad[0])
 			sums.Focal += bs.Focal
 			sums.Cluster += bs.Cluster
 			sums.Correct += bs.Correct
-			ep.Rows += b.Rows
+			ep.Rows += n
+		}
+		if err != nil {
+			return nil, fmt.Errorf("ucluster: epoch %d, after %d rows: %w", e, ep.Rows, err)
 		}
 		ep.Seconds = time.Since(t0).Seconds()
 		n := float64(max(ep.Rows, 1))
 		ep.Focal, ep.Cluster, ep.AuxAccuracy = sums.Focal/n, sums.Cluster/n, float64(sums.Correct)/n
 		ep.Loss = ep.Focal + loss.Beta*ep.Cluster
 		ep.ShuffleRows = min(sh.Capacity(), ep.Rows)
+		if err := rk.agreeEpoch(&ep); err != nil {
+			return nil, fmt.Errorf("ucluster: epoch %d: %w", e, err)
+		}
 		res.Epochs = append(res.Epochs, ep)
 		if opt.OnEpoch != nil {
 			if err := opt.OnEpoch(ep); err != nil {
@@ -279,7 +312,10 @@ func (t *trainer) cut(seq []float32, rows int) {
 	}
 }
 
-func (t *trainer) step(b data.Batch, loss Loss, adam *nn.Adam) Sums {
+// grads runs a step's forward and backward passes on b and leaves the
+// workers' summed gradient (the mean over b's rows) in t.grad[0], for
+// the caller's all-reduce across ranks, if any, and optimizer step.
+func (t *trainer) grads(b data.Batch, loss Loss) Sums {
 	t.b, t.loss = b, loss
 	t.cut(b.Inputs[0], b.Rows)
 	t.team.Run(t.runW)
@@ -289,7 +325,6 @@ func (t *trainer) step(b data.Batch, loss Loss, adam *nn.Adam) Sums {
 			g[i] += v
 		}
 	}
-	adam.Step(t.m.Params, g)
 	var s Sums
 	for _, x := range t.sums {
 		s.Focal += x.Focal
@@ -332,13 +367,21 @@ func kmeansCap(spec Spec, budget int64) int {
 }
 
 // initCentroids embeds the source (every stride-th row of its rows, for
-// at most kmeansCap) and sets the centroids by k-means.
-func initCentroids(ctx context.Context, m *Model, src data.Source, rows int, opt Options, tm *team.Team) (float64, error) {
+// at most kmeansCap) and sets the centroids by k-means. Under ranks,
+// rows is the job's and local this rank's: each rank embeds every
+// stride-th row of its shard (the stride of the job's rows, so that the
+// samples together stay within the cap), and every rank runs the same
+// k-means from the same seed on all the samples, in rank order: the
+// same centroids everywhere.
+func initCentroids(ctx context.Context, m *Model, src data.Source, rows, local int, opt Options, tm *team.Team, rk ranks) (float64, error) {
 	limit := kmeansCap(m.Spec, opt.MemoryBudget)
 	stride := (rows + limit - 1) / limit
-	z, err := embedRows(ctx, m, src, tm, stride, (rows+stride-1)/stride)
+	z, err := embedRows(ctx, m, src, tm, stride, (local+stride-1)/stride)
 	if err != nil {
-		return 0, fmt.Errorf("ucluster: embedding for the k-means: %w", err)
+		err = fmt.Errorf("ucluster: embedding for the k-means: %w", err)
+	}
+	if z, err = rk.gatherSample(z, m.Spec.Embed, err); err != nil {
+		return 0, err
 	}
 	n := len(z) / m.Spec.Embed
 	if n < m.Spec.Clusters {
