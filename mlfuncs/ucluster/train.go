@@ -29,7 +29,7 @@ type Options struct {
 	LR             float64 // 3e-3
 	LRHalveEvery   int     // epochs, counted over both phases; 8
 	MinLR          float64 // floor of the halving, 1e-5
-	ScaleLR        bool    // multiply LR (and its floor) by Threads
+	ScaleLR        bool    // multiply LR (and its floor) by Threads × ranks (Reducer's size)
 	Beta           float64 // weight of the clustering loss, 0.1 (> 0)
 	Alpha          float64 // inverse temperature of the first end-to-end epoch, 1
 	AlphaStep      float64 // added each end-to-end epoch, 2 (> 0)
@@ -131,7 +131,7 @@ func (o Options) LRAt(e int) float64 {
 	lr := o.LR * math.Pow(0.5, float64((e-1)/o.LRHalveEvery))
 	lr = max(lr, o.MinLR)
 	if o.ScaleLR {
-		lr *= float64(o.Threads)
+		lr *= float64(o.Threads * newRanks(o.Reducer).size)
 	}
 	return lr
 }
