@@ -1,9 +1,11 @@
 package ucluster
 
 import (
+	"errors"
 	"fmt"
 	"io"
 
+	"github.com/hepsql/hepsql/mlfuncs/data"
 	"github.com/hepsql/hepsql/mlfuncs/train"
 )
 
@@ -29,35 +31,53 @@ func newRanks(red train.Reducer) ranks {
 }
 
 // failure is the error every rank returns for a collective whose flag
-// says some rank failed: its own error, or ErrPeerFailed.
-func (r ranks) failure(own error, anyFailed bool) error {
+// says some rank failed: its own error, or ErrPeerFailed with what the
+// ranks were doing (peerErr adds the package's prefix where the caller
+// does not).
+func (r ranks) failure(what string, own error, anyFailed bool) error {
 	switch {
 	case own != nil:
 		return own
 	case anyFailed:
-		return fmt.Errorf("rank %d of %d: %w", r.rank, r.size, train.ErrPeerFailed)
+		return fmt.Errorf("rank %d of %d, %s: %w", r.rank, r.size, what, train.ErrPeerFailed)
 	}
 	return nil
 }
 
-// agreeStart adds up the ranks' rows and input sums (see inputSums; nil
-// when the inputs are not standardised) in place, with whether any rank
-// failed to scan its shard (localErr). It returns the job's rows.
-func (r ranks) agreeStart(rows int, sums []float64, localErr error) (int, error) {
+// agreeStart adds up the ranks' rows, class counts (counts, of classes
+// entries, or fewer) and input sums (see inputSums; nil when the inputs
+// are not standardised; summed in place), with whether any rank failed
+// to scan its shard (localErr), and checks that the job's rows hold two
+// classes. It returns the job's rows.
+func (r ranks) agreeStart(rows int, counts []int, classes int, sums []float64, localErr error) (int, error) {
 	if r.red == nil {
 		return rows, localErr
 	}
-	c := append([]float64{float64(rows), 0}, sums...)
+	c := make([]float64, 2+classes, 2+classes+len(sums))
+	c[0] = float64(rows)
 	if localErr != nil {
 		c[1] = 1
 	}
+	for i, n := range counts[:min(len(counts), classes)] {
+		c[2+i] = float64(n)
+	}
+	c = append(c, sums...)
 	if err := r.red.AllReduceSum(c); err != nil {
 		return 0, fmt.Errorf("rank %d of %d: all-reduce of the rows and input sums: %w", r.rank, r.size, err)
 	}
-	if err := r.failure(localErr, c[1] > 0); err != nil {
+	if err := r.failure("reading the training data", localErr, c[1] > 0); err != nil {
 		return 0, err
 	}
-	copy(sums, c[2:])
+	present := 0
+	for _, n := range c[2 : 2+classes] {
+		if n > 0 {
+			present++
+		}
+	}
+	if present < 2 {
+		return 0, fmt.Errorf("%w: class counts %v over the %d rows of %d ranks", data.ErrOneClass, c[2:2+classes], int(c[0]), r.size)
+	}
+	copy(sums, c[2+classes:])
 	return int(c[0]), nil
 }
 
@@ -81,7 +101,7 @@ func (r ranks) agreeFirst(err error) (bool, error) {
 	if rerr := r.red.AllReduceSum(c); rerr != nil {
 		return false, fmt.Errorf("rank %d of %d: all-reduce before the epoch's first step: %w", r.rank, r.size, rerr)
 	}
-	return c[0] == 0, r.failure(own, c[1] > 0)
+	return c[0] == 0, r.failure("the epoch's first batch", own, c[1] > 0)
 }
 
 // reduceStep turns this rank's step into the job's: g, the rank's
@@ -121,7 +141,7 @@ func (r ranks) reduceStep(g []float32, s *Sums, rows int, nextErr error) (int, b
 		g[i] *= inv
 	}
 	s.Focal, s.Cluster, s.Correct = c[1], c[2], int(c[3])
-	return int(c[0]), c[4] == 0, r.failure(own, c[5] > 0)
+	return int(c[0]), c[4] == 0, r.failure("the next batch", own, c[5] > 0)
 }
 
 // agreeEpoch makes the epoch's time rank 0's (the others add zero) and
@@ -160,7 +180,7 @@ func (r ranks) gatherSample(z []float32, E int, localErr error) ([]float32, erro
 	if err := r.red.AllReduceSum(counts); err != nil {
 		return nil, fmt.Errorf("rank %d of %d: all-reduce of the k-means sample sizes: %w", r.rank, r.size, err)
 	}
-	if err := r.failure(localErr, counts[r.size] > 0); err != nil {
+	if err := r.failure("embedding for the k-means", localErr, counts[r.size] > 0); err != nil {
 		return nil, err
 	}
 	most := 0
@@ -180,4 +200,13 @@ func (r ranks) gatherSample(z []float32, E int, localErr error) ([]float32, erro
 		at += n
 	}
 	return all[:at], nil
+}
+
+// peerErr prefixes the package's name to a peer's failure, whose error
+// (unlike a rank's own) has none.
+func peerErr(err error) error {
+	if errors.Is(err, train.ErrPeerFailed) {
+		return fmt.Errorf("ucluster: %w", err)
+	}
+	return err
 }

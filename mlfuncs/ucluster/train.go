@@ -2,6 +2,7 @@ package ucluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -148,6 +149,9 @@ func Train(ctx context.Context, spec Spec, src data.Source, opt Options) (*Resul
 	}
 	rk := newRanks(opt.Reducer)
 	st, err := data.Scan(ctx, src, []string{"particles"}, []int{s.SeqLen * s.SeqDim}, s.Classes)
+	if errors.Is(err, data.ErrOneClass) && rk.red != nil {
+		err = nil // a rank's shard may hold one class: agreeStart checks the job's
+	}
 	if err != nil {
 		err = fmt.Errorf("ucluster: training data: %w", err)
 	}
@@ -162,9 +166,9 @@ func Train(ctx context.Context, spec Spec, src data.Source, opt Options) (*Resul
 		sums = make([]float64, 2*s.SeqDim+1) // a failed rank's part of the all-reduce
 	}
 	// The job's rows and, under ranks, the statistics of all of them.
-	rows, err := rk.agreeStart(st.Rows, sums, err)
+	rows, err := rk.agreeStart(st.Rows, st.ClassCounts, s.Classes, sums, err)
 	if err != nil {
-		return nil, err
+		return nil, peerErr(err)
 	}
 	if standardise {
 		s.InputMean, s.InputScale = statsOf(sums, s.SeqDim)
@@ -381,7 +385,7 @@ func initCentroids(ctx context.Context, m *Model, src data.Source, rows, local i
 		err = fmt.Errorf("ucluster: embedding for the k-means: %w", err)
 	}
 	if z, err = rk.gatherSample(z, m.Spec.Embed, err); err != nil {
-		return 0, err
+		return 0, peerErr(err)
 	}
 	n := len(z) / m.Spec.Embed
 	if n < m.Spec.Clusters {
