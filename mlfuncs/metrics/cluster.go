@@ -138,12 +138,25 @@ func ScoreClusters(truth, clusters []int32, classes, k int) (*ClusterScores, err
 	if err != nil {
 		return nil, err
 	}
+	return ScoreTable(t, k), nil
+}
+
+// ScoreTable scores a clustering given by its contingency table t
+// ([class][cluster], k clusters), for callers that count the table as the
+// rows stream by instead of keeping every row.
+func ScoreTable(t [][]int, k int) *ClusterScores {
 	s := &ClusterScores{Contingency: t, Purity: make([]float64, k), Sizes: make([]int, k)}
 	var matched int
 	s.Match, matched = MatchClusters(t)
+	rows := 0
+	for _, r := range t {
+		for _, n := range r {
+			rows += n
+		}
+	}
 	s.Accuracy = math.NaN()
-	if len(truth) > 0 {
-		s.Accuracy = float64(matched) / float64(len(truth))
+	if rows > 0 {
+		s.Accuracy = float64(matched) / float64(rows)
 	}
 	for j := 0; j < k; j++ {
 		top := 0
@@ -156,5 +169,5 @@ func ScoreClusters(truth, clusters []int32, classes, k int) (*ClusterScores, err
 			s.Purity[j] = float64(top) / float64(s.Sizes[j])
 		}
 	}
-	return s, nil
+	return s
 }

@@ -295,33 +295,32 @@ func (e *env) evaluateUC(m *loaded, query, truth string) ([][]any, error) {
 	defer pred.Close()
 	var u ucRows
 	var dist []float32
-	var labels, clusters []int32
+	// The contingency table, [class][cluster], counted chunk by chunk: the
+	// rows are not kept, so evaluate's memory does not grow with the query.
+	var table [][]int
+	rows := 0
 	err = each(st, func(ch capi.Chunk, n int) error {
-		if err := b.read(ch, n, len(labels), &u.r); err != nil {
+		if err := b.read(ch, n, rows, &u.r); err != nil {
 			return err
 		}
 		dist = grow32(dist, n*K)
 		pred.Predict(u.dense(sp), n, nil, dist)
-		for r := range n {
-			clusters = append(clusters, int32(ucluster.Nearest(dist[r*K:r*K+K])))
+		for r, c := range u.r.labels[:n] {
+			for int(c) >= len(table) {
+				table = append(table, make([]int, K))
+			}
+			table[c][ucluster.Nearest(dist[r*K:r*K+K])]++
 		}
-		labels = append(labels, u.r.labels...)
+		rows += n
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	if len(labels) == 0 {
+	if rows == 0 {
 		return nil, fmt.Errorf("the query returned no rows")
 	}
-	classes := 0
-	for _, c := range labels {
-		classes = max(classes, int(c)+1)
-	}
-	sc, err := metrics.ScoreClusters(labels, clusters, classes, K)
-	if err != nil {
-		return nil, err
-	}
+	sc := metrics.ScoreTable(table, K)
 	cont := make([][]int64, len(sc.Contingency))
 	for i, row := range sc.Contingency {
 		for _, x := range row {
@@ -332,5 +331,5 @@ func (e *env) evaluateUC(m *loaded, query, truth string) ([][]any, error) {
 	for j := range K {
 		match[j], sizes[j] = int64(sc.Match[j]), int64(sc.Sizes[j])
 	}
-	return [][]any{{int64(len(labels)), sc.Accuracy, cont, sc.Purity, match, sizes, m.rec.Version}}, nil
+	return [][]any{{int64(rows), sc.Accuracy, cont, sc.Purity, match, sizes, m.rec.Version}}, nil
 }
