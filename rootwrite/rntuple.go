@@ -17,20 +17,28 @@ import (
 // std::array, STRUCTs as records, MAPs as std::map, UNIONs as
 // std::variant. A column, list item, STRUCT member, MAP value or UNION
 // member with NULLs is written as std::optional<T> (the writer settles it
-// at the end: one without NULLs stays T). Rows are gathered into clusters of
-// CLUSTER_ROWS rows. Options: TREE (the RNTuple's name, default Events),
-// COMPRESSION (zstd, zlib, lz4, lzma or none; default zstd), LEVEL (1–9,
-// default 5), CLUSTER_ROWS (default 100000).
+// at the end: one without NULLs stays T). Pages and clusters are sized in
+// bytes as ROOT sizes them (rootio/rntuple/sizing.go): a column's page
+// holds PAGE_SIZE uncompressed bytes of elements, and a cluster is written
+// once its uncompressed bytes are expected to compress to CLUSTER_SIZE
+// (or reach 512 MiB), or once it holds CLUSTER_ROWS rows if that is set,
+// whichever comes first. Options: TREE (the RNTuple's name, default
+// Events), COMPRESSION (zstd, zlib, lz4, lzma or none; default zstd),
+// LEVEL (1–9, default 5), PAGE_SIZE (bytes, default 1048576, ROOT's),
+// CLUSTER_SIZE (approximate compressed bytes, default 50000000, ROOT's),
+// CLUSTER_ROWS (no cap by default). Sizes are plain byte counts.
 
 // ntupleOptions are COPY (FORMAT rntuple)'s options.
 type ntupleOptions struct {
 	name        string
 	compression int // ROOT's settings
-	clusterRows int
+	clusterRows int // 0: no row cap
+	pageSize    int64
+	clusterSize int64
 }
 
 func parseNTupleOptions(m map[string]any) (ntupleOptions, error) {
-	o := ntupleOptions{name: "Events", clusterRows: 100_000}
+	o := ntupleOptions{name: "Events", pageSize: rntuple.DefaultPageSize, clusterSize: rntuple.DefaultClusterSize}
 	alg, level := "zstd", int64(5)
 	for k, v := range m {
 		bad := func(want string) error {
@@ -61,8 +69,23 @@ func parseNTupleOptions(m map[string]any) (ntupleOptions, error) {
 				return o, bad("a positive number of rows")
 			}
 			o.clusterRows = int(n)
+		case "PAGE_SIZE":
+			// ROOT's pages hold at least one element; one element of the
+			// widest column (a 12-byte variant switch) must fit a page
+			// no larger than a locator can address.
+			n, ok := v.(int64)
+			if !ok || n < 1 || n > 1<<30 {
+				return o, bad("a number of bytes from 1 to 1073741824")
+			}
+			o.pageSize = n
+		case "CLUSTER_SIZE":
+			n, ok := v.(int64)
+			if !ok || n < 1 || n > 1<<40 {
+				return o, bad("a positive number of bytes")
+			}
+			o.clusterSize = n
 		default:
-			return o, fmt.Errorf("COPY (FORMAT rntuple): unknown option %s (TREE, COMPRESSION, LEVEL, CLUSTER_ROWS)", k)
+			return o, fmt.Errorf("COPY (FORMAT rntuple): unknown option %s (TREE, COMPRESSION, LEVEL, PAGE_SIZE, CLUSTER_SIZE, CLUSTER_ROWS)", k)
 		}
 	}
 	algs := map[string]int{"none": 0, "zlib": 1, "lzma": 2, "lz4": 4, "zstd": 5}
@@ -193,7 +216,12 @@ func (t *ntupleTarget) Open(path string) (capi.CopyWriter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("COPY (FORMAT rntuple): %w", err)
 	}
-	w, err := rntuple.NewWriter(f, t.opts.name, t.names, t.types, rntuple.WriteOptions{Compression: t.opts.compression, FileName: filepath.Base(path)})
+	w, err := rntuple.NewWriter(f, t.opts.name, t.names, t.types, rntuple.WriteOptions{
+		Compression: t.opts.compression, FileName: filepath.Base(path),
+		PageSize: t.opts.pageSize, ClusterSize: t.opts.clusterSize,
+		// ROOT's 512 MiB cap, or the cluster size if that is larger.
+		MaxUnzippedClusterSize: max(rntuple.DefaultMaxUnzippedClusterSize, t.opts.clusterSize),
+	})
 	if err != nil {
 		f.Close()
 		os.Remove(path)
@@ -205,7 +233,8 @@ func (t *ntupleTarget) Open(path string) (capi.CopyWriter, error) {
 }
 
 // ntupleWriter gathers rows into a cluster's arrays and writes a cluster
-// when it holds CLUSTER_ROWS rows.
+// when the writer finds its bytes enough (ClusterFull) or it holds
+// CLUSTER_ROWS rows.
 type ntupleWriter struct {
 	t        *ntupleTarget
 	path     string
@@ -213,6 +242,7 @@ type ntupleWriter struct {
 	w        *rntuple.Writer
 	arrays   []rntuple.Array
 	rows     int
+	bytes    int64 // uncompressed bytes gathered (rntuple.UnzippedBytes)
 	idx      []int
 	finished bool
 }
@@ -222,7 +252,7 @@ func (nw *ntupleWriter) reset() {
 	for i, t := range nw.t.types {
 		nw.arrays[i] = emptyArray(t)
 	}
-	nw.rows = 0
+	nw.rows, nw.bytes = 0, 0
 }
 
 // emptyArray is an Array of no rows of type t, with its children.
@@ -252,9 +282,11 @@ func (nw *ntupleWriter) Write(in capi.Args) error {
 		if err := gather(&nw.arrays[i], in.Arg(i), nw.t.sql[i], nw.idx, n, nw.t.names[i]); err != nil {
 			return err
 		}
+		// Only this chunk's rows: the count stays linear in the rows.
+		nw.bytes += rntuple.UnzippedBytes(&nw.arrays[i], nw.rows)
 	}
 	nw.rows += n
-	if nw.rows >= nw.t.opts.clusterRows {
+	if nw.w.ClusterFull(nw.bytes) || (nw.t.opts.clusterRows > 0 && nw.rows >= nw.t.opts.clusterRows) {
 		return nw.flush()
 	}
 	return nil

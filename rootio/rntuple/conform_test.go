@@ -144,7 +144,7 @@ func TestWriterConformsLargePages(t *testing.T) {
 	}
 	for _, comp := range []int{0, 505} {
 		var f memFile
-		w, err := rntuple.NewWriter(&f, "big", []string{"x"}, []*rntuple.Type{f64}, rntuple.WriteOptions{Compression: comp, PageElements: n})
+		w, err := rntuple.NewWriter(&f, "big", []string{"x"}, []*rntuple.Type{f64}, rntuple.WriteOptions{Compression: comp, PageSize: 8 * int64(n)})
 		if err != nil {
 			t.Fatal(err)
 		}

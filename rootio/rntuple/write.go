@@ -56,6 +56,9 @@ type Writer struct {
 	hdrLen     int64
 	blobs      int
 	closed     bool
+	// unzippedEst: the uncompressed bytes of a cluster expected to
+	// compress to ClusterSize (see ClusterFull).
+	unzippedEst int64
 }
 
 // WriteOptions are a Writer's settings.
@@ -64,8 +67,18 @@ type WriteOptions struct {
 	// ROOT's default), 101–109 zlib, 201–209 lzma, 401–409 lz4; 0 stores
 	// pages uncompressed.
 	Compression int
-	// PageElements bounds the elements of a page (default 65536).
+	// PageSize is the uncompressed bytes a page holds (default
+	// DefaultPageSize, ROOT's 1 MiB): a column's pages hold PageSize/width
+	// elements, at least one (see sizing.go).
+	PageSize int64
+	// PageElements, if set, also bounds the elements of a page.
 	PageElements int
+	// ClusterSize is the approximate compressed bytes of a cluster
+	// (default DefaultClusterSize, ROOT's 50 MB) and
+	// MaxUnzippedClusterSize the most uncompressed bytes it may gather
+	// (default DefaultMaxUnzippedClusterSize, at least ClusterSize):
+	// ClusterFull tells a caller gathering rows when to write a cluster.
+	ClusterSize, MaxUnzippedClusterSize int64
 	// ClustersPerGroup starts a new cluster group (and page list) after
 	// that many clusters (default: one group).
 	ClustersPerGroup int
@@ -137,8 +150,24 @@ func NewWriter(w io.WriterAt, name string, names []string, types []*Type, opts W
 	if len(names) != len(types) {
 		return nil, errors.New("rntuple: as many names as types")
 	}
-	if opts.PageElements <= 0 {
-		opts.PageElements = 1 << 16
+	if opts.PageSize == 0 {
+		opts.PageSize = DefaultPageSize
+	}
+	if opts.ClusterSize == 0 {
+		opts.ClusterSize = DefaultClusterSize
+	}
+	if opts.MaxUnzippedClusterSize == 0 {
+		opts.MaxUnzippedClusterSize = max(DefaultMaxUnzippedClusterSize, opts.ClusterSize)
+	}
+	switch {
+	case opts.PageSize < 1 || opts.PageSize > maxPage:
+		return nil, fmt.Errorf("rntuple: page size %d bytes (1 to %d)", opts.PageSize, int64(maxPage))
+	case opts.ClusterSize < 1:
+		return nil, fmt.Errorf("rntuple: cluster size %d bytes (at least 1)", opts.ClusterSize)
+	case opts.MaxUnzippedClusterSize < opts.ClusterSize:
+		return nil, fmt.Errorf("rntuple: maximum uncompressed cluster size %d below the cluster size %d", opts.MaxUnzippedClusterSize, opts.ClusterSize)
+	case opts.PageElements < 0:
+		return nil, fmt.Errorf("rntuple: page elements %d (at least 1)", opts.PageElements)
 	}
 	if _, err := compress.Compress(opts.Compression, []byte("probe the settings")); err != nil {
 		return nil, fmt.Errorf("rntuple: compression %d: %w", opts.Compression, err)
@@ -164,6 +193,11 @@ func NewWriter(w io.WriterAt, name string, names []string, types []*Type, opts W
 	}
 	reserve := dirKeyReserve + 3*max(0, len(opts.FileName)-64)
 	wr := &Writer{w: w, name: name, opts: opts, pos: int64(fileBegin + reserve), maxKey: opts.MaxKeySize, fileName: opts.FileName, dirReserve: reserve}
+	// ROOT's first estimate: a compression factor of 2 if compressing.
+	wr.unzippedEst = opts.ClusterSize
+	if opts.Compression != 0 {
+		wr.unzippedEst = min(2*opts.ClusterSize, opts.MaxUnzippedClusterSize)
+	}
 	for i, t := range types {
 		id := len(wr.fields)
 		wr.tops = append(wr.tops, id)
@@ -447,6 +481,7 @@ func (wr *Writer) WriteCluster(arrays []Array) error {
 	batches := []batch{{}}
 	var where [][2]int // per page: column, page
 	var inBatch []int
+	var zipped, unzipped int64 // the cluster's pages, for the next cluster's estimate
 	for ci := range wr.cols {
 		c := &wr.cols[ci]
 		cl.offsets[ci] = c.first
@@ -456,13 +491,14 @@ func (wr *Writer) WriteCluster(arrays []Array) error {
 			c.implicit, c.implicitN = false, 0
 			continue
 		}
-		total := c.data.len()
-		for from := 0; from < total; from += wr.opts.PageElements {
-			to := min(total, from+wr.opts.PageElements)
+		total, per := c.data.len(), wr.pageElements(c)
+		for from := 0; from < total; from += per {
+			to := min(total, from+per)
 			p, stored, length, err := wr.sealPage(c, from, to)
 			if err != nil {
 				return fmt.Errorf("rntuple: column %d of field %q: %w", ci, wr.fields[c.field].name, err)
 			}
+			zipped, unzipped = zipped+p.loc.Size, unzipped+length
 			last := &batches[len(batches)-1]
 			if len(last.b) > 0 && int64(len(last.b)+len(stored)) > min(maxBlobBatch, wr.maxKey) {
 				batches = append(batches, batch{})
@@ -494,6 +530,7 @@ func (wr *Writer) WriteCluster(arrays []Array) error {
 	}
 	wr.entries += int64(n)
 	wr.varCounts = nil
+	wr.noteCluster(unzipped, zipped)
 	wr.clusters = append(wr.clusters, cl)
 	if wr.opts.ClustersPerGroup > 0 && len(wr.clusters) >= wr.opts.ClustersPerGroup {
 		if wr.deferred {
@@ -946,8 +983,9 @@ func (wr *Writer) flushGroup() error {
 			for i := range col.data.u {
 				col.data.u[i] = uint64(i + 1)
 			}
-			for from := 0; from < len(col.data.u); from += wr.opts.PageElements {
-				p, stored, length, err := wr.sealPage(&col, from, min(len(col.data.u), from+wr.opts.PageElements))
+			per := wr.pageElements(&col)
+			for from := 0; from < len(col.data.u); from += per {
+				p, stored, length, err := wr.sealPage(&col, from, min(len(col.data.u), from+per))
 				if err != nil {
 					return err
 				}
