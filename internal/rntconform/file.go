@@ -64,6 +64,11 @@ type NTuple struct {
 	BlobsPerKey   []int    // pages found per RBlob key holding pages
 	Header        []byte   // the header envelope, inflated
 	PageLists     []uint64 // each page list envelope's length
+	// PageElements: per cluster (all groups in order), per column, the
+	// elements of each page; ClusterZipped: per cluster, the stored
+	// bytes of its pages (checksums left out).
+	PageElements  [][][]int64
+	ClusterZipped []int64
 	// TopValues: for files hepsql wrote, the values of top-level leaf
 	// fields of one column, decoded here from the pages by the
 	// specification's encodings (bool, int64, uint64 or float64), all

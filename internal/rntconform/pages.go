@@ -68,6 +68,7 @@ func (c *checker) pageList(env []byte, nt *NTuple, firstCluster, nclusters int, 
 		}
 		cols := make([]clusterCol, max(ncols, len(nt.Columns)))
 		blobPages := map[int64]int{}
+		var zipped int64
 		for col := 0; col < ncols && !r.bad; col++ {
 			cw := fmt.Sprintf("%s column %d", w, col)
 			pend, npages := c.frame(r, true, cw)
@@ -86,6 +87,7 @@ func (c *checker) pageList(env []byte, nt *NTuple, firstCluster, nclusters int, 
 					c.errorf("%s: a page of no elements", cw)
 				}
 				pages = append(pages, loc)
+				zipped += loc[0]
 				counts = append(counts, int64(ne))
 				sums = append(sums, sum)
 			}
@@ -115,6 +117,12 @@ func (c *checker) pageList(env []byte, nt *NTuple, firstCluster, nclusters int, 
 			}
 		}
 		c.endFrame(r, cend, w+" columns", strict)
+		perCol := make([][]int64, ncols)
+		for col := range min(ncols, len(cols)) {
+			perCol[col] = cols[col].counts
+		}
+		nt.PageElements = append(nt.PageElements, perCol)
+		nt.ClusterZipped = append(nt.ClusterZipped, zipped)
 		for _, k := range blobPages {
 			nt.BlobsPerKey = append(nt.BlobsPerKey, k)
 		}

@@ -498,7 +498,8 @@ func (wr *Writer) WriteCluster(arrays []Array) error {
 			if err != nil {
 				return fmt.Errorf("rntuple: column %d of field %q: %w", ci, wr.fields[c.field].name, err)
 			}
-			zipped, unzipped = zipped+p.loc.Size, unzipped+length
+			// Unzipped as ClusterFull's callers count it: a bit as a byte.
+			zipped, unzipped = zipped+p.loc.Size, unzipped+int64(to-from)*int64(max(c.l.size, 1))
 			last := &batches[len(batches)-1]
 			if len(last.b) > 0 && int64(len(last.b)+len(stored)) > min(maxBlobBatch, wr.maxKey) {
 				batches = append(batches, batch{})
