@@ -43,7 +43,7 @@ func TestPageAndClusterSizes(t *testing.T) {
 	u8 := &rntuple.Type{Kind: rntuple.KindUint8}
 	f64 := &rntuple.Type{Kind: rntuple.KindFloat64}
 	bl := &rntuple.Type{Kind: rntuple.KindBool}
-	const all, chunk = 120_000, 1000
+	const all, chunk = 50_000, 1000
 	// Pseudo-random values compress little, so cluster sizes are
 	// predictable.
 	bs, ds, bools := make([]uint64, all), make([]float64, all), make([]bool, all)
@@ -55,7 +55,7 @@ func TestPageAndClusterSizes(t *testing.T) {
 	for _, c := range []struct {
 		page, cluster int64
 		rows          int
-	}{{0, 0, all}, {4096, 200_000, all}, {1000, 300_000, all}, {3, 0, 3000}} {
+	}{{0, 0, all}, {4096, 80_000, all}, {1000, 120_000, all}, {3, 0, 300}} {
 		rows := c.rows
 		t.Run(fmt.Sprint(c.page, "/", c.cluster), func(t *testing.T) {
 			var f memFile
@@ -66,7 +66,7 @@ func TestPageAndClusterSizes(t *testing.T) {
 			}
 			var unzipped []int64 // per cluster, as ClusterFull saw it
 			from, bytes := 0, int64(0)
-			for to := chunk; to <= rows; to += chunk {
+			for to := min(chunk, rows); to <= rows; to += min(chunk, rows) {
 				arrays := []rntuple.Array{
 					{Type: u8, Len: to - from, Uints: bs[from:to]},
 					{Type: f64, Len: to - from, Floats: ds[from:to]},
