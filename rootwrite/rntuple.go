@@ -274,20 +274,30 @@ func emptyArray(t *rntuple.Type) rntuple.Array {
 
 func (nw *ntupleWriter) Write(in capi.Args) error {
 	n := in.Rows()
-	nw.idx = nw.idx[:0]
-	for r := range n {
-		nw.idx = append(nw.idx, r)
-	}
-	for i := range nw.arrays {
-		if err := gather(&nw.arrays[i], in.Arg(i), nw.t.sql[i], nw.idx, n, nw.t.names[i]); err != nil {
-			return err
+	// CLUSTER_ROWS is a cap: a chunk that would pass it is split.
+	for from := 0; from < n; {
+		to := n
+		if c := nw.t.opts.clusterRows; c > 0 {
+			to = min(n, from+c-nw.rows)
 		}
-		// Only this chunk's rows: the count stays linear in the rows.
-		nw.bytes += rntuple.UnzippedBytes(&nw.arrays[i], nw.rows)
-	}
-	nw.rows += n
-	if nw.w.ClusterFull(nw.bytes) || (nw.t.opts.clusterRows > 0 && nw.rows >= nw.t.opts.clusterRows) {
-		return nw.flush()
+		nw.idx = nw.idx[:0]
+		for r := from; r < to; r++ {
+			nw.idx = append(nw.idx, r)
+		}
+		for i := range nw.arrays {
+			if err := gather(&nw.arrays[i], in.Arg(i), nw.t.sql[i], nw.idx, n, nw.t.names[i]); err != nil {
+				return err
+			}
+			// Only the rows just added: the count stays linear.
+			nw.bytes += rntuple.UnzippedBytes(&nw.arrays[i], nw.rows)
+		}
+		nw.rows += to - from
+		from = to
+		if nw.w.ClusterFull(nw.bytes) || nw.rows == nw.t.opts.clusterRows {
+			if err := nw.flush(); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

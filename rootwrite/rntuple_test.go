@@ -234,3 +234,78 @@ func TestRNTupleUnions(t *testing.T) {
 	got := queryRows(t, db, fmt.Sprintf("SELECT k, u::VARCHAR, lu::VARCHAR FROM read_root('%s') ORDER BY _entry", out))
 	compareRows(t, "read_root", []string{"k", "u", "lu"}, want, got)
 }
+
+// TestRNTupleSizes: PAGE_SIZE and CLUSTER_SIZE size pages and clusters in
+// bytes as ROOT does, and CLUSTER_ROWS caps a cluster's rows: the
+// independent checker finds pages of PAGE_SIZE/width elements (a byte
+// column eight times a double column's), clusters' compressed bytes near
+// CLUSTER_SIZE after the first, and read_root reads back the query's rows.
+func TestRNTupleSizes(t *testing.T) {
+	db := openDB(t)
+	src := `SELECT i::INTEGER AS i, (hash(i) % 256)::UTINYINT AS b, hash(i * 7 + 1) / 18446744073709551616.0 AS d
+		FROM range(60000) r(i)`
+	want := queryRows(t, db, src+" ORDER BY i")
+	for _, c := range []struct {
+		opts              string
+		page, cluster     int64
+		rows, minClusters int
+	}{
+		{"PAGE_SIZE 2048, CLUSTER_SIZE 150000", 2048, 150_000, 0, 3},
+		{"PAGE_SIZE 400, CLUSTER_SIZE 300000, CLUSTER_ROWS 7000", 400, 300_000, 7000, 9},
+		{"", 1 << 20, 50_000_000, 0, 1},
+	} {
+		t.Run(c.opts, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "sizes.root")
+			opts := ""
+			if c.opts != "" {
+				opts = ", " + c.opts
+			}
+			if _, err := db.Exec(fmt.Sprintf(`COPY (%s) TO '%s' (FORMAT rntuple%s)`, src, out, opts)); err != nil {
+				t.Fatal(err)
+			}
+			nt := checkConforms(t, out).NTuples[0]
+			if nt.Clusters < c.minClusters {
+				t.Errorf("%d clusters, want at least %d", nt.Clusters, c.minClusters)
+			}
+			for ci, cols := range nt.PageElements {
+				rows := int64(0)
+				for col, pages := range cols {
+					width := int64(nt.Columns[col].Bits) / 8
+					per := c.page / width
+					for p, n := range pages {
+						if n > per || (p < len(pages)-1 && n != per) {
+							t.Fatalf("cluster %d column %d page %d: %d elements of %d bytes, want %d", ci, col, p, n, width, per)
+						}
+						if col == 0 {
+							rows += n
+						}
+					}
+				}
+				if c.rows > 0 && rows > int64(c.rows) {
+					t.Errorf("cluster %d: %d rows, CLUSTER_ROWS %d", ci, rows, c.rows)
+				}
+				if b, d := cols[1], cols[2]; len(d) > 1 && b[0] != 8*d[0] {
+					t.Errorf("cluster %d: pages of %d bytes but %d doubles", ci, b[0], d[0])
+				}
+			}
+			if c.rows == 0 && nt.Clusters > 2 {
+				// Rows come in DuckDB chunks of 2048 (26 KB here): the
+				// middle clusters land within a chunk of the target.
+				for ci, z := range nt.ClusterZipped[1 : nt.Clusters-1] {
+					if z < c.cluster*8/10 || z > c.cluster*13/10 {
+						t.Errorf("cluster %d: %d bytes compressed, CLUSTER_SIZE %d", ci+1, z, c.cluster)
+					}
+				}
+			}
+			got := queryRows(t, db, fmt.Sprintf("SELECT i, b, d FROM read_root('%s') ORDER BY i", out))
+			compareRows(t, "read_root", []string{"i", "b", "d"}, want, got)
+		})
+	}
+	for _, bad := range []string{"PAGE_SIZE 0", "PAGE_SIZE 'big'", "CLUSTER_SIZE -1", "CLUSTER_SIZE 1.5"} {
+		out := filepath.Join(t.TempDir(), "bad.root")
+		_, err := db.Exec(fmt.Sprintf(`COPY (SELECT 1 AS x) TO '%s' (FORMAT rntuple, %s)`, out, bad))
+		if name := strings.Fields(bad)[0]; err == nil || !strings.Contains(err.Error(), "option "+name) {
+			t.Errorf("%s: %v, want an error naming %s", bad, err, name)
+		}
+	}
+}
