@@ -55,4 +55,8 @@
 // baskets (32 KiB per branch by default) and a full basket goes to the file
 // at once, so memory is bounded by one basket per branch, not by the size
 // of the result. Histograms are kept until the end (they are small).
+// RNTuple output (FORMAT rntuple, see rntuple.go) keeps one cluster's
+// rows: about twice CLUSTER_SIZE uncompressed for the first (100 MB by
+// default), then what is expected to compress to CLUSTER_SIZE, never
+// over 512 MiB; CLUSTER_ROWS bounds it in rows.
 package rootwrite
