@@ -56,7 +56,9 @@
 // at once, so memory is bounded by one basket per branch, not by the size
 // of the result. Histograms are kept until the end (they are small).
 // RNTuple output (FORMAT rntuple, see rntuple.go) keeps one cluster's
-// rows: about twice CLUSTER_SIZE uncompressed for the first (100 MB by
-// default), then what is expected to compress to CLUSTER_SIZE, never
-// over 512 MiB; CLUSTER_ROWS bounds it in rows.
+// rows: about twice CLUSTER_SIZE uncompressed for the first (256 MiB by
+// default, as ROOT; the gathered Go arrays hold integers as 64 bits, so
+// they may take several times that), then what is expected to compress
+// to CLUSTER_SIZE, never over ten times it; CLUSTER_SIZE or CLUSTER_ROWS
+// bound it.
 package rootwrite

@@ -21,11 +21,11 @@ import (
 // bytes as ROOT sizes them (rootio/rntuple/sizing.go): a column's page
 // holds PAGE_SIZE uncompressed bytes of elements, and a cluster is written
 // once its uncompressed bytes are expected to compress to CLUSTER_SIZE
-// (or reach 512 MiB), or once it holds CLUSTER_ROWS rows if that is set,
+// (or reach ten times that), or once it holds CLUSTER_ROWS rows if set,
 // whichever comes first. Options: TREE (the RNTuple's name, default
 // Events), COMPRESSION (zstd, zlib, lz4, lzma or none; default zstd),
 // LEVEL (1–9, default 5), PAGE_SIZE (bytes, default 1048576, ROOT's),
-// CLUSTER_SIZE (approximate compressed bytes, default 50000000, ROOT's),
+// CLUSTER_SIZE (approximate compressed bytes, default 134217728, ROOT's),
 // CLUSTER_ROWS (no cap by default). Sizes are plain byte counts.
 
 // ntupleOptions are COPY (FORMAT rntuple)'s options.
@@ -219,8 +219,6 @@ func (t *ntupleTarget) Open(path string) (capi.CopyWriter, error) {
 	w, err := rntuple.NewWriter(f, t.opts.name, t.names, t.types, rntuple.WriteOptions{
 		Compression: t.opts.compression, FileName: filepath.Base(path),
 		PageSize: t.opts.pageSize, ClusterSize: t.opts.clusterSize,
-		// ROOT's 512 MiB cap, or the cluster size if that is larger.
-		MaxUnzippedClusterSize: max(rntuple.DefaultMaxUnzippedClusterSize, t.opts.clusterSize),
 	})
 	if err != nil {
 		f.Close()

@@ -252,7 +252,7 @@ func TestRNTupleSizes(t *testing.T) {
 	}{
 		{"PAGE_SIZE 2048, CLUSTER_SIZE 150000", 2048, 150_000, 0, 3},
 		{"PAGE_SIZE 400, CLUSTER_SIZE 300000, CLUSTER_ROWS 7000", 400, 300_000, 7000, 9},
-		{"", 1 << 20, 50_000_000, 0, 1},
+		{"", 1 << 20, 128 << 20, 0, 1},
 	} {
 		t.Run(c.opts, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "sizes.root")
@@ -301,7 +301,7 @@ func TestRNTupleSizes(t *testing.T) {
 			compareRows(t, "read_root", []string{"i", "b", "d"}, want, got)
 		})
 	}
-	for _, bad := range []string{"PAGE_SIZE 0", "PAGE_SIZE 'big'", "CLUSTER_SIZE -1", "CLUSTER_SIZE 1.5"} {
+	for _, bad := range []string{"PAGE_SIZE 0", "PAGE_SIZE 'big'", "PAGE_SIZE 2000000000", "CLUSTER_SIZE -1", "CLUSTER_SIZE 1.5"} {
 		out := filepath.Join(t.TempDir(), "bad.root")
 		_, err := db.Exec(fmt.Sprintf(`COPY (SELECT 1 AS x) TO '%s' (FORMAT rntuple, %s)`, out, bad))
 		if name := strings.Fields(bad)[0]; err == nil || !strings.Contains(err.Error(), "option "+name) {

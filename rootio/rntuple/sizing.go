@@ -1,7 +1,9 @@
 package rntuple
 
 // Page and cluster sizes, chosen as ROOT's RNTupleWriter chooses them
-// (RNTupleWriteOptions of ROOT 6.34–6.35, which wrote most fixtures):
+// (RNTupleWriteOptions of ROOT 6.36–6.38, and of the 6.35 development
+// versions that wrote most of the fixtures; 6.34 and earlier targeted
+// smaller clusters):
 //
 //   - a column's page is cut when it holds MaxUnzippedPageSize bytes
 //     (1 MiB) of elements, so a page of 1-byte values holds eight times
@@ -10,12 +12,14 @@ package rntuple
 //     element's in-memory width: a bit (bool) counts as a byte; the width
 //     used here is the on-disk one otherwise, which is ROOT's in-memory
 //     width for every column this writer writes but the variant's Switch
-//     (12 bytes here, 16 in ROOT).
+//     (12 bytes here, 16 in ROOT). ROOT's pages start at 256 bytes and
+//     grow while the cluster fills; only the full size shows in a file.
 //   - a cluster is committed once its uncompressed bytes reach an
-//     estimate of what compresses to ApproxZippedClusterSize (50 MB):
+//     estimate of what compresses to ApproxZippedClusterSize (128 MiB):
 //     twice that for the first cluster when compressing (once without),
 //     then that size times the last cluster's compression ratio, and
-//     never more than MaxUnzippedClusterSize (512 MiB).
+//     never more than MaxUnzippedClusterSize (10 times the compressed
+//     target, 1280 MiB).
 
 const (
 	// DefaultPageSize is ROOT's fMaxUnzippedPageSize: a page's
@@ -23,11 +27,11 @@ const (
 	DefaultPageSize = 1 << 20
 	// DefaultClusterSize is ROOT's fApproxZippedClusterSize: a cluster's
 	// approximate compressed bytes.
-	DefaultClusterSize = 50_000_000
-	// DefaultMaxUnzippedClusterSize is ROOT's fMaxUnzippedClusterSize:
-	// the most uncompressed bytes a cluster gathers, however well it
-	// compresses.
-	DefaultMaxUnzippedClusterSize = 512 << 20
+	DefaultClusterSize = 128 << 20
+	// MaxUnzippedClusterFactor gives ROOT's fMaxUnzippedClusterSize, the
+	// most uncompressed bytes a cluster gathers however well it
+	// compresses: this many times the compressed target.
+	MaxUnzippedClusterFactor = 10
 )
 
 // pageElements is how many elements of column c a page holds: as many as

@@ -74,9 +74,9 @@ type WriteOptions struct {
 	// PageElements, if set, also bounds the elements of a page.
 	PageElements int
 	// ClusterSize is the approximate compressed bytes of a cluster
-	// (default DefaultClusterSize, ROOT's 50 MB) and
+	// (default DefaultClusterSize, ROOT's 128 MiB) and
 	// MaxUnzippedClusterSize the most uncompressed bytes it may gather
-	// (default DefaultMaxUnzippedClusterSize, at least ClusterSize):
+	// (default MaxUnzippedClusterFactor × ClusterSize, as ROOT's):
 	// ClusterFull tells a caller gathering rows when to write a cluster.
 	ClusterSize, MaxUnzippedClusterSize int64
 	// ClustersPerGroup starts a new cluster group (and page list) after
@@ -157,13 +157,13 @@ func NewWriter(w io.WriterAt, name string, names []string, types []*Type, opts W
 		opts.ClusterSize = DefaultClusterSize
 	}
 	if opts.MaxUnzippedClusterSize == 0 {
-		opts.MaxUnzippedClusterSize = max(DefaultMaxUnzippedClusterSize, opts.ClusterSize)
+		opts.MaxUnzippedClusterSize = MaxUnzippedClusterFactor * opts.ClusterSize
 	}
 	switch {
 	case opts.PageSize < 1 || opts.PageSize > maxPage:
 		return nil, fmt.Errorf("rntuple: page size %d bytes (1 to %d)", opts.PageSize, int64(maxPage))
-	case opts.ClusterSize < 1:
-		return nil, fmt.Errorf("rntuple: cluster size %d bytes (at least 1)", opts.ClusterSize)
+	case opts.ClusterSize < 1 || opts.ClusterSize > 1<<40:
+		return nil, fmt.Errorf("rntuple: cluster size %d bytes (1 to 2^40)", opts.ClusterSize)
 	case opts.MaxUnzippedClusterSize < opts.ClusterSize:
 		return nil, fmt.Errorf("rntuple: maximum uncompressed cluster size %d below the cluster size %d", opts.MaxUnzippedClusterSize, opts.ClusterSize)
 	case opts.PageElements < 0:
