@@ -113,12 +113,24 @@ func UnzippedBytes(a *Array, from int) int64 {
 		}
 		return b
 	case KindVariant:
-		// The Switch column's element; the alternatives' values are
-		// counted whole (their entries do not follow the variant's).
+		// The Switch column's element, and each alternative's values
+		// from the first that an entry from `from` on holds (an
+		// alternative's values follow the variant's entries in order).
 		b := 12 * n
-		if from == 0 {
-			for i := range a.Children {
-				b += UnzippedBytes(&a.Children[i], 0)
+		for k := range a.Children {
+			first := -1
+			if from == 0 {
+				first = 0
+			} else if len(a.Tags) >= a.Len && len(a.Index) >= a.Len {
+				for r := from; r < a.Len; r++ {
+					if int(a.Tags[r]) == k+1 {
+						first = int(a.Index[r])
+						break
+					}
+				}
+			}
+			if first >= 0 {
+				b += UnzippedBytes(&a.Children[k], first)
 			}
 		}
 		return b

@@ -167,3 +167,47 @@ func TestSizeOptionsRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestUnzippedBytesIncremental: counting the entries from one on (those a
+// writer added since its last count) in nested lists, strings, fixed
+// arrays, structs and variants, against sums done by hand.
+func TestUnzippedBytesIncremental(t *testing.T) {
+	i32 := &rntuple.Type{Kind: rntuple.KindInt32}
+	str := &rntuple.Type{Kind: rntuple.KindString}
+	f32 := &rntuple.Type{Kind: rntuple.KindFloat32}
+	rec := &rntuple.Type{Kind: rntuple.KindStruct, Names: []string{"a", "s"}, Members: []*rntuple.Type{i32, str}}
+	list := &rntuple.Type{Kind: rntuple.KindList, Elem: rec}
+	arr := &rntuple.Type{Kind: rntuple.KindArray, Elem: f32, Size: 3}
+	vari := &rntuple.Type{Kind: rntuple.KindVariant, Names: []string{"_0", "_1"}, Members: []*rntuple.Type{i32, str}}
+	// Four entries: lists of 2, 0, 1, 3 records; variants i32, none, str, i32.
+	l := rntuple.Array{Type: list, Len: 4, Offsets: []int64{0, 2, 2, 3, 6}, Children: []rntuple.Array{{Type: rec, Len: 6, Children: []rntuple.Array{
+		{Type: i32, Len: 6, Ints: []int64{1, 2, 3, 4, 5, 6}},
+		{Type: str, Len: 6, Strings: []string{"a", "bb", "", "cccc", "d", "ee"}}}}}}
+	a := rntuple.Array{Type: arr, Len: 4, Children: []rntuple.Array{{Type: f32, Len: 12, Floats: make([]float64, 12)}}}
+	v := rntuple.Array{Type: vari, Len: 4, Tags: []int32{1, 0, 2, 1}, Index: []int64{0, 0, 0, 1}, Children: []rntuple.Array{
+		{Type: i32, Len: 2, Ints: []int64{7, 8}}, {Type: str, Len: 1, Strings: []string{"xyz"}}}}
+	for _, c := range []struct {
+		a    *rntuple.Array
+		from int
+		want int64
+	}{
+		// 4 offsets + 6 ints + 6 string offsets + 10 characters.
+		{&l, 0, 4*8 + 6*4 + 6*8 + 10},
+		// Entries 2 and 3: 2 offsets, records 2 to 5 (4 ints, 4 string
+		// offsets, 7 characters).
+		{&l, 2, 2*8 + 4*4 + 4*8 + 7},
+		{&a, 0, 12 * 4},
+		{&a, 3, 3 * 4},
+		// 4 switches + 2 ints + a string offset and 3 characters.
+		{&v, 0, 4*12 + 2*4 + 8 + 3},
+		// Entries 2 and 3: 2 switches, the string, the second int.
+		{&v, 2, 2*12 + 8 + 3 + 4},
+		// Entry 1 holds nothing; entry 3 the second int.
+		{&v, 3, 12 + 4},
+		{&v, 4, 0},
+	} {
+		if got := rntuple.UnzippedBytes(c.a, c.from); got != c.want {
+			t.Errorf("%v from %d: %d bytes, want %d", c.a.Type.Kind, c.from, got, c.want)
+		}
+	}
+}
