@@ -251,7 +251,7 @@ func TestRNTupleSizes(t *testing.T) {
 		rows, minClusters int
 	}{
 		{"PAGE_SIZE 2048, CLUSTER_SIZE 150000", 2048, 150_000, 0, 3},
-		{"PAGE_SIZE 400, CLUSTER_SIZE 300000, CLUSTER_ROWS 7000", 400, 300_000, 7000, 9},
+		{"PAGE_SIZE 1024, CLUSTER_SIZE 300000, CLUSTER_ROWS 7000", 1024, 300_000, 7000, 9},
 		{"", 1 << 20, 128 << 20, 0, 1},
 	} {
 		t.Run(c.opts, func(t *testing.T) {
