@@ -56,9 +56,9 @@
 // at once, so memory is bounded by one basket per branch, not by the size
 // of the result. Histograms are kept until the end (they are small).
 // RNTuple output (FORMAT rntuple, see rntuple.go) keeps one cluster's
-// rows: about twice CLUSTER_SIZE uncompressed for the first (256 MiB by
-// default, as ROOT; the gathered Go arrays hold integers as 64 bits, so
-// they may take several times that), then what is expected to compress
-// to CLUSTER_SIZE, never over ten times it; CLUSTER_SIZE or CLUSTER_ROWS
-// bound it.
+// rows, uncompressed, in Go arrays that hold integers as 64 bits: COPY
+// caps a cluster at 64 MiB uncompressed by default (about 0.8 GB of
+// memory on the CMS sample), smaller than ROOT's clusters (see
+// copyClusterSize); CLUSTER_SIZE, MAX_UNZIPPED_CLUSTER_SIZE or
+// CLUSTER_ROWS set it.
 package rootwrite

@@ -252,7 +252,7 @@ func TestRNTupleSizes(t *testing.T) {
 	}{
 		{"PAGE_SIZE 2048, CLUSTER_SIZE 150000", 2048, 150_000, 0, 3},
 		{"PAGE_SIZE 1024, CLUSTER_SIZE 300000, CLUSTER_ROWS 7000", 1024, 300_000, 7000, 9},
-		{"", 1 << 20, 128 << 20, 0, 1},
+		{"", 1 << 20, 64 << 20, 0, 1},
 	} {
 		t.Run(c.opts, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "sizes.root")
@@ -301,7 +301,21 @@ func TestRNTupleSizes(t *testing.T) {
 			compareRows(t, "read_root", []string{"i", "b", "d"}, want, got)
 		})
 	}
-	for _, bad := range []string{"PAGE_SIZE 0", "PAGE_SIZE 'big'", "PAGE_SIZE 2000000000", "CLUSTER_SIZE -1", "CLUSTER_SIZE 1.5"} {
+	// MAX_UNZIPPED_CLUSTER_SIZE alone caps the clusters (780 KB of
+	// values here, uncompressed: at least 4 clusters of 200 KB).
+	capped := filepath.Join(t.TempDir(), "capped.root")
+	if _, err := db.Exec(fmt.Sprintf(`COPY (%s) TO '%s' (FORMAT rntuple, MAX_UNZIPPED_CLUSTER_SIZE 200000)`, src, capped)); err != nil {
+		t.Fatal(err)
+	}
+	if nt := checkConforms(t, capped).NTuples[0]; nt.Clusters < 4 {
+		t.Errorf("MAX_UNZIPPED_CLUSTER_SIZE 200000: %d clusters of 780 KB, want at least 4", nt.Clusters)
+	}
+	compareRows(t, "read_root (capped)", []string{"i", "b", "d"}, want, queryRows(t, db, fmt.Sprintf("SELECT i, b, d FROM read_root('%s') ORDER BY i", capped)))
+	_, err := db.Exec(fmt.Sprintf(`COPY (SELECT 1 AS x) TO '%s' (FORMAT rntuple, CLUSTER_SIZE 300000, MAX_UNZIPPED_CLUSTER_SIZE 1000)`, filepath.Join(t.TempDir(), "x.root")))
+	if err == nil || !strings.Contains(err.Error(), "MAX_UNZIPPED_CLUSTER_SIZE 1000 is below CLUSTER_SIZE 300000") {
+		t.Errorf("a cap below the cluster size: %v", err)
+	}
+	for _, bad := range []string{"PAGE_SIZE 0", "PAGE_SIZE 'big'", "PAGE_SIZE 2000000000", "CLUSTER_SIZE -1", "CLUSTER_SIZE 1.5", "MAX_UNZIPPED_CLUSTER_SIZE 0"} {
 		out := filepath.Join(t.TempDir(), "bad.root")
 		_, err := db.Exec(fmt.Sprintf(`COPY (SELECT 1 AS x) TO '%s' (FORMAT rntuple, %s)`, out, bad))
 		if name := strings.Fields(bad)[0]; err == nil || !strings.Contains(err.Error(), "option "+name) {
