@@ -108,14 +108,19 @@ func bindRootBranches(args *capi.BindArgs) (capi.Table, error) {
 			continue
 		}
 		for _, c := range f.cols {
-			sqlType := c.typ.String()
-			if !c.supported() {
+			sqlType, supported, why := c.typ.String(), c.supported(), c.why
+			if supported {
+				if clash := provenanceClash(c.name); clash != "" {
+					supported, why = false, clash
+				}
+			}
+			if !supported {
 				sqlType = ""
 			}
 			t.Rows = append(t.Rows, []any{
 				name, safeText(f.tree), c.name, safeText(c.path), safeText(c.rootType), sqlType,
 				c.baskets.zipBytes, c.baskets.totBytes, int64(len(c.baskets.seek)),
-				compressionName(c.baskets.compress), c.supported(), safeText(c.why),
+				compressionName(c.baskets.compress), supported, safeText(why),
 			})
 		}
 		f.Close()

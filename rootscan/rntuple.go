@@ -214,6 +214,9 @@ func bindRNTuple(args *capi.BindArgs, treeErr error) (t *ntupleTable, ok bool, e
 	}
 	for _, c := range ntColumns(first.nt) {
 		if c.why == "" {
+			c.why = provenanceClash(c.name)
+		}
+		if c.why == "" {
 			t.cols = append(t.cols, c)
 		} else {
 			t.leftOut = append(t.leftOut, c)
@@ -719,6 +722,9 @@ func rntupleBranches(name, tree string, o SourceOptions) (rows [][]any, ok bool,
 	nt := f.nt
 	for _, c := range ntColumns(nt) {
 		zip, unzip, pages, comp := fieldBytes(nt, c.field)
+		if c.why == "" {
+			c.why = provenanceClash(c.name)
+		}
 		sqlType := ""
 		if c.why == "" {
 			sqlType = c.typ.String()

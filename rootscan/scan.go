@@ -3,6 +3,7 @@ package rootscan
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/hepsql/hepsql/internal/capi"
@@ -152,14 +153,34 @@ func openChain(names []string, tree string, nest bool, opts SourceOptions) (*roo
 	}
 	t := &rootTable{names: names, tree: first.tree, first: first, opts: opts}
 	for _, c := range first.cols {
-		if c.supported() {
-			t.cols = append(t.cols, c)
-		} else {
+		switch why := provenanceClash(c.name); {
+		case !c.supported():
 			t.leftOut = append(t.leftOut, c)
+		case why != "":
+			clash := *c // the cached schema keeps the branch as it is
+			clash.why = why
+			t.leftOut = append(t.leftOut, &clash)
+		default:
+			t.cols = append(t.cols, c)
 		}
 	}
 	t.out = outputs(t.cols, nest)
 	return t, nil
+}
+
+// provenanceClash says why a branch or field named like one of read_root's
+// own columns (_file, _entry; DuckDB's names ignore case) is left out of
+// the table, or "" when its name is free. A skim written with
+// COPY (SELECT * FROM read_root(...)) carries the columns of the files it
+// was read from; left in, the table would have two columns of one name,
+// which DuckDB refuses, and the file could not be read at all.
+func provenanceClash(name string) string {
+	for _, own := range []string{FileColumn, EntryColumn} {
+		if strings.EqualFold(name, own) {
+			return fmt.Sprintf("named like read_root's own column %s, which takes the name (a file written with SELECT * FROM read_root(...) keeps the column of the files it came from: write it with SELECT * EXCLUDE (_file, _entry), or rename it with AS)", own)
+		}
+	}
+	return ""
 }
 
 // leftOutNote describes the unsupported columns the table left out.
