@@ -2,12 +2,11 @@ package rootscan
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
-	"io"
 
 	"github.com/hepsql/hepsql/internal/capi"
 	"github.com/hepsql/hepsql/rootio/compress"
+	"github.com/hepsql/hepsql/rootio/rfile"
 )
 
 // A basket on disk is a TKey header, the TBasket fields, then the payload:
@@ -36,9 +35,6 @@ const (
 	ioSupported         = ioGenerateOffsetMap
 )
 
-// errCorrupt marks decoding failures caused by the bytes of the file.
-var errCorrupt = errors.New("corrupt basket")
-
 // maxBasketPayload bounds the uncompressed size a basket header may claim,
 // so that a corrupt header cannot make the reader allocate without limit.
 // ROOT's own baskets stay far below it.
@@ -47,38 +43,38 @@ var maxBasketPayload int32 = 1 << 30
 // parseBasketHeader reads the TKey and TBasket fields at the start of raw.
 func parseBasketHeader(raw []byte) (basketHeader, error) {
 	var h basketHeader
-	r := byteReader{b: raw}
-	h.nbytes = r.i32()
-	version := r.i16()
-	h.objlen = r.i32()
-	r.skip(4) // datime
-	h.keylen = int32(r.i16())
-	r.skip(2) // cycle
+	r := rfile.RecordReader{Buf: raw}
+	h.nbytes = r.I32()
+	version := r.I16()
+	h.objlen = r.I32()
+	r.Skip(4) // datime
+	h.keylen = int32(r.I16())
+	r.Skip(2) // cycle
 	if version > 1000 {
-		r.skip(16) // seekkey, seekpdir as 64-bit
+		r.Skip(16) // seekkey, seekpdir as 64-bit
 	} else {
-		r.skip(8)
+		r.Skip(8)
 	}
 	for range 3 { // class, name, title
-		r.skip(r.strlen())
+		r.Skip(r.Strlen())
 	}
-	r.skip(2) // TBasket version
-	r.skip(4) // fBufferSize
+	r.Skip(2) // TBasket version
+	r.Skip(4) // fBufferSize
 	// A negative fNevBufSize says that one byte of I/O bits follows
 	// (TBasket::Streamer).
-	if nevsize := r.i32(); nevsize < 0 && r.need(1) {
-		bits := r.b[r.pos]
-		r.pos++
+	if nevsize := r.I32(); nevsize < 0 && r.Need(1) {
+		bits := r.Buf[r.Pos]
+		r.Pos++
 		if bits == 0 || bits&^ioSupported != 0 {
-			return h, fmt.Errorf("%w: header: I/O bits %#x", errCorrupt, bits)
+			return h, fmt.Errorf("%w: header: I/O bits %#x", rfile.ErrCorrupt, bits)
 		}
 		h.genOffsets = bits&ioGenerateOffsetMap != 0
 	}
-	h.nevbuf = r.i32()
-	h.last = r.i32()
-	if r.need(1) {
-		flag := r.b[r.pos]
-		r.pos++
+	h.nevbuf = r.I32()
+	h.last = r.I32()
+	if r.Need(1) {
+		flag := r.Buf[r.Pos]
+		r.Pos++
 		if flag >= 80 {
 			// ROOT adds 80 when the offsets are to be generated.
 			flag -= 80
@@ -86,73 +82,18 @@ func parseBasketHeader(raw []byte) (basketHeader, error) {
 		}
 		h.flag = int8(flag)
 	}
-	if r.err != nil {
-		return h, fmt.Errorf("%w: header: %v", errCorrupt, r.err)
+	if r.Err != nil {
+		return h, fmt.Errorf("%w: header: %v", rfile.ErrCorrupt, r.Err)
 	}
 	switch {
 	case h.keylen <= 0 || h.nbytes < h.keylen || h.objlen < 0 || h.nevbuf < 0:
-		return h, fmt.Errorf("%w: header sizes nbytes=%d keylen=%d objlen=%d nevbuf=%d", errCorrupt, h.nbytes, h.keylen, h.objlen, h.nevbuf)
+		return h, fmt.Errorf("%w: header sizes nbytes=%d keylen=%d objlen=%d nevbuf=%d", rfile.ErrCorrupt, h.nbytes, h.keylen, h.objlen, h.nevbuf)
 	case h.objlen > maxBasketPayload:
-		return h, fmt.Errorf("%w: uncompressed size %d exceeds %d", errCorrupt, h.objlen, maxBasketPayload)
+		return h, fmt.Errorf("%w: uncompressed size %d exceeds %d", rfile.ErrCorrupt, h.objlen, maxBasketPayload)
 	case h.last < h.keylen || h.last > h.keylen+h.objlen:
-		return h, fmt.Errorf("%w: fLast=%d outside payload [%d, %d]", errCorrupt, h.last, h.keylen, h.keylen+h.objlen)
+		return h, fmt.Errorf("%w: fLast=%d outside payload [%d, %d]", rfile.ErrCorrupt, h.last, h.keylen, h.keylen+h.objlen)
 	}
 	return h, nil
-}
-
-// byteReader reads big-endian fields with a sticky error, so header parsing
-// stays a straight line and is checked once.
-type byteReader struct {
-	b   []byte
-	pos int
-	err error
-}
-
-func (r *byteReader) need(n int) bool {
-	if r.err != nil {
-		return false
-	}
-	if n < 0 || r.pos+n > len(r.b) {
-		r.err = io.ErrUnexpectedEOF
-		return false
-	}
-	return true
-}
-
-func (r *byteReader) skip(n int) {
-	if r.need(n) {
-		r.pos += n
-	}
-}
-
-func (r *byteReader) i16() int16 {
-	if !r.need(2) {
-		return 0
-	}
-	v := int16(binary.BigEndian.Uint16(r.b[r.pos:]))
-	r.pos += 2
-	return v
-}
-
-func (r *byteReader) i32() int32 {
-	if !r.need(4) {
-		return 0
-	}
-	v := int32(binary.BigEndian.Uint32(r.b[r.pos:]))
-	r.pos += 4
-	return v
-}
-
-func (r *byteReader) strlen() int {
-	if !r.need(1) {
-		return 0
-	}
-	n := int(r.b[r.pos])
-	r.pos++
-	if n == 255 {
-		n = int(r.i32())
-	}
-	return n
 }
 
 // basket is one decoded basket: its entries' bytes and, for variable-size
@@ -190,7 +131,7 @@ func (bufs *basketBuffers) decode(raw []byte, wantOffsets bool) (basket, error) 
 		return basket{}, err
 	}
 	if int(h.nbytes) != len(raw) {
-		return basket{}, fmt.Errorf("%w: key says %d bytes, basket table says %d", errCorrupt, h.nbytes, len(raw))
+		return basket{}, fmt.Errorf("%w: key says %d bytes, basket table says %d", rfile.ErrCorrupt, h.nbytes, len(raw))
 	}
 	stored := raw[h.keylen:h.nbytes]
 	var payload []byte
@@ -201,7 +142,7 @@ func (bufs *basketBuffers) decode(raw []byte, wantOffsets bool) (basket, error) 
 			bufs.payload = make([]byte, h.objlen)
 		}
 		payload = bufs.payload[:h.objlen]
-		if err := decompress(payload, stored); err != nil {
+		if err := rfile.Decompress(payload, stored); err != nil {
 			return basket{}, err
 		}
 	}
@@ -213,25 +154,25 @@ func (bufs *basketBuffers) decode(raw []byte, wantOffsets bool) (basket, error) 
 		// No table follows the entries: the reader computes the offsets
 		// from the entries or their counter (columnReader.genOffsets).
 		if int(h.last-h.keylen) != len(payload) {
-			return basket{}, fmt.Errorf("%w: %d bytes after the entries of a basket without entry offsets", errCorrupt, len(payload)-int(h.last-h.keylen))
+			return basket{}, fmt.Errorf("%w: %d bytes after the entries of a basket without entry offsets", rfile.ErrCorrupt, len(payload)-int(h.last-h.keylen))
 		}
 		b.genOffsets = true
 		return b, nil
 	}
-	r := byteReader{b: payload, pos: int(h.last - h.keylen)}
-	n := int(r.i32())
+	r := rfile.RecordReader{Buf: payload, Pos: int(h.last - h.keylen)}
+	n := int(r.I32())
 	// ROOT writes fNevBuf+1 offsets (the last one unused) and, rarely, a
 	// displacement array after them, which ROOT's reader expects exactly
 	// when bytes remain; the payload ends there. Uncompressed and zstd
 	// baskets have no checksum, so the table's length and the payload's
 	// end are what is left to check.
-	if r.err != nil || n < int(h.nevbuf) || n > int(h.nevbuf)+1 || n > (len(payload)-r.pos)/4 {
-		return basket{}, fmt.Errorf("%w: entry-offset table of %d entries for %d entries", errCorrupt, n, h.nevbuf)
+	if r.Err != nil || n < int(h.nevbuf) || n > int(h.nevbuf)+1 || n > (len(payload)-r.Pos)/4 {
+		return basket{}, fmt.Errorf("%w: entry-offset table of %d entries for %d entries", rfile.ErrCorrupt, n, h.nevbuf)
 	}
-	if end := r.pos + 4*n; end != len(payload) {
-		d := byteReader{b: payload, pos: end}
-		if m := int(d.i32()); d.err != nil || m < 0 || m > int(h.nevbuf)+1 || d.pos+4*m != len(payload) {
-			return basket{}, fmt.Errorf("%w: %d bytes after the entry-offset table", errCorrupt, len(payload)-end)
+	if end := r.Pos + 4*n; end != len(payload) {
+		d := rfile.RecordReader{Buf: payload, Pos: end}
+		if m := int(d.I32()); d.Err != nil || m < 0 || m > int(h.nevbuf)+1 || d.Pos+4*m != len(payload) {
+			return basket{}, fmt.Errorf("%w: %d bytes after the entry-offset table", rfile.ErrCorrupt, len(payload)-end)
 		}
 	}
 	if cap(bufs.offsets) < int(h.nevbuf)+1 {
@@ -242,12 +183,12 @@ func (bufs *basketBuffers) decode(raw []byte, wantOffsets bool) (basket, error) 
 	if h.flag > 20 && h.flag < 40 {
 		mask = 0x00ffffff // ROOT's kDisplacementMask bits are not part of the offset
 	}
-	if i, ok := entryOffsets(offs, payload[r.pos:r.pos+4*int(h.nevbuf)], mask, h.keylen, h.last-h.keylen); !ok {
-		return basket{}, fmt.Errorf("%w: entry %d offset %d outside [0, %d]", errCorrupt, i, offs[i], offs[i+1])
+	if i, ok := entryOffsets(offs, payload[r.Pos:r.Pos+4*int(h.nevbuf)], mask, h.keylen, h.last-h.keylen); !ok {
+		return basket{}, fmt.Errorf("%w: entry %d offset %d outside [0, %d]", rfile.ErrCorrupt, i, offs[i], offs[i+1])
 	}
 	if h.nevbuf > 0 && offs[0] != 0 {
 		// The first entry starts where the payload does.
-		return basket{}, fmt.Errorf("%w: first entry at offset %d, not 0", errCorrupt, offs[0])
+		return basket{}, fmt.Errorf("%w: first entry at offset %d, not 0", rfile.ErrCorrupt, offs[0])
 	}
 	b.offsets = offs
 	return b, nil
@@ -279,15 +220,6 @@ func entryOffsets(offs []int32, tbl []byte, mask uint32, keylen, end int32) (int
 		return n - 1, false
 	}
 	return 0, true
-}
-
-// decompress inflates a basket's or key's compressed payload into dst
-// (rootio/compress), its errors marked as corrupt data.
-func decompress(dst, src []byte) error {
-	if err := compress.Decompress(dst, src); err != nil {
-		return fmt.Errorf("%w: %w", errCorrupt, err)
-	}
-	return nil
 }
 
 // libdeflate, when the system has it, inflates zlib blocks for every

@@ -12,6 +12,7 @@ import (
 	"go-hep.org/x/hep/groot/rtree"
 
 	"github.com/hepsql/hepsql/internal/capi"
+	"github.com/hepsql/hepsql/rootio/rfile"
 )
 
 // Members of split collections. A TClonesArray or an std::vector of
@@ -257,7 +258,7 @@ func (r *columnReader) checkMasterCounts(first int, ents []capi.ListEntry) error
 			return err
 		}
 		if uint64(n) != ent.Length || n < 0 {
-			return r.errorf(e, "%v: %d elements in the entry's bytes, but the collection's branch %q counts %d", errCorrupt, ent.Length, safeText(r.col.master.path), n)
+			return r.errorf(e, "%v: %d elements in the entry's bytes, but the collection's branch %q counts %d", rfile.ErrCorrupt, ent.Length, rfile.SafeText(r.col.master.path), n)
 		}
 	}
 	return nil
@@ -277,13 +278,13 @@ func (r *columnReader) fillBitsList(v capi.Vector, entry int64, n int) error {
 			m := 0
 			for len(b) > 0 {
 				if len(b) < 4 {
-					return r.errorf(e, "%v: %d bytes left of a 4-byte fBits", errCorrupt, len(b))
+					return r.errorf(e, "%v: %d bytes left of a 4-byte fBits", rfile.ErrCorrupt, len(b))
 				}
 				bits := binary.BigEndian.Uint32(b)
 				b = b[4:]
 				if bits&kIsReferenced != 0 {
 					if len(b) < 2 {
-						return r.errorf(e, "%v: referenced object's process id past the entry", errCorrupt)
+						return r.errorf(e, "%v: referenced object's process id past the entry", rfile.ErrCorrupt)
 					}
 					b = b[2:]
 				}

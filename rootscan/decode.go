@@ -8,6 +8,7 @@ import (
 	"sort"
 
 	"github.com/hepsql/hepsql/internal/capi"
+	"github.com/hepsql/hepsql/rootio/rfile"
 )
 
 // columnReader decodes one column of one file into DuckDB vectors. Each scan
@@ -68,8 +69,8 @@ func (r *columnReader) load(entry int64) error {
 		}
 	} else {
 		size := int(bt.bytes[i])
-		if size <= 0 || int64(size) > r.file.r.size || bt.seek[i] < 0 || bt.seek[i] > r.file.r.size-int64(size) {
-			return r.basketErrorf(i, "%v: %d bytes at offset %d lie outside the %d-byte file", errCorrupt, size, bt.seek[i], r.file.r.size)
+		if size <= 0 || int64(size) > r.file.r.FileSize || bt.seek[i] < 0 || bt.seek[i] > r.file.r.FileSize-int64(size) {
+			return r.basketErrorf(i, "%v: %d bytes at offset %d lie outside the %d-byte file", rfile.ErrCorrupt, size, bt.seek[i], r.file.r.FileSize)
 		}
 		if cap(r.raw) < size {
 			r.raw = make([]byte, size)
@@ -89,10 +90,10 @@ func (r *columnReader) load(entry int64) error {
 	// the last may hold more than the tree counts (entries written after
 	// the tree header was last saved), which are not read.
 	if int64(b.entries) < want || (int64(b.entries) > want && i+1 < n && bt.first[i+1] <= bt.entries) {
-		return r.basketErrorf(i, "%v: holds %d entries, basket table says %d", errCorrupt, b.entries, want)
+		return r.basketErrorf(i, "%v: holds %d entries, basket table says %d", rfile.ErrCorrupt, b.entries, want)
 	}
 	if r.col.layout == layoutFixed && len(b.data) != b.entries*r.col.entrySize {
-		return r.basketErrorf(i, "%v: %d bytes for %d entries of %d bytes", errCorrupt, len(b.data), b.entries, r.col.entrySize)
+		return r.basketErrorf(i, "%v: %d bytes for %d entries of %d bytes", rfile.ErrCorrupt, len(b.data), b.entries, r.col.entrySize)
 	}
 	full := b.entries == int(want)
 	b.entries = int(want)
@@ -118,7 +119,7 @@ func (r *columnReader) load(entry int64) error {
 func (r *columnReader) genOffsets(b *basket, full bool) error {
 	c := r.col
 	if c.layout != layoutJagged {
-		return fmt.Errorf("%w: entry offsets missing for a branch that cannot regenerate them", errCorrupt)
+		return fmt.Errorf("%w: entry offsets missing for a branch that cannot regenerate them", rfile.ErrCorrupt)
 	}
 	// A member of a split collection is counted by its master branch.
 	cc, count := c.master, c.count
@@ -133,7 +134,7 @@ func (r *columnReader) genOffsets(b *basket, full bool) error {
 		}
 	}
 	if cc == nil || cc.layout != layoutFixed || len(cc.dims) != 0 || cc.enc < encI8 || cc.enc > encU64 {
-		return fmt.Errorf("basket stores no entry offsets and its counter branch %q cannot give them", safeText(count))
+		return fmt.Errorf("basket stores no entry offsets and its counter branch %q cannot give them", rfile.SafeText(count))
 	}
 	r.counterReader(cc)
 	n := b.entries
@@ -154,14 +155,14 @@ func (r *columnReader) genOffsets(b *basket, full bool) error {
 		v := countValue(cc.enc, r.counter.cur.data[at:at+size])
 		offs[k] = int32(pos)
 		if v < 0 || v > end || pos+v*elem > end {
-			return fmt.Errorf("%w: counter %q gives %d elements at entry %d, past the basket's %d bytes", errCorrupt, safeText(count), v, e, end)
+			return fmt.Errorf("%w: counter %q gives %d elements at entry %d, past the basket's %d bytes", rfile.ErrCorrupt, rfile.SafeText(count), v, e, end)
 		}
 		pos += v * elem
 	}
 	// The basket may hold entries past the tree's count (load reads
 	// only the ones the table gives it); all of them must fill it.
 	if pos != end && full {
-		return fmt.Errorf("%w: counter %q gives %d bytes of entries, the basket holds %d", errCorrupt, safeText(count), pos, end)
+		return fmt.Errorf("%w: counter %q gives %d bytes of entries, the basket holds %d", rfile.ErrCorrupt, rfile.SafeText(count), pos, end)
 	}
 	offs[n] = int32(pos)
 	b.offsets = offs
@@ -321,11 +322,11 @@ func vectorBody(b []byte) (n int, body []byte, err error) {
 		b = b[6:]
 	}
 	if len(b) < 4 {
-		return 0, nil, fmt.Errorf("%w: vector of %d bytes", errCorrupt, len(b))
+		return 0, nil, fmt.Errorf("%w: vector of %d bytes", rfile.ErrCorrupt, len(b))
 	}
 	n = int(int32(binary.BigEndian.Uint32(b)))
 	if n < 0 {
-		return 0, nil, fmt.Errorf("%w: vector length %d", errCorrupt, n)
+		return 0, nil, fmt.Errorf("%w: vector length %d", rfile.ErrCorrupt, n)
 	}
 	return n, b[4:], nil
 }
@@ -337,13 +338,13 @@ func vectorBody(b []byte) (n int, body []byte, err error) {
 func ptrArrayBody(b []byte, itemDisk int) (n int, body []byte, err error) {
 	switch {
 	case len(b) == 0:
-		return 0, nil, fmt.Errorf("%w: pointer member's entry holds no flag byte", errCorrupt)
+		return 0, nil, fmt.Errorf("%w: pointer member's entry holds no flag byte", rfile.ErrCorrupt)
 	case b[0] == 0 && len(b) == 1:
 		return 0, nil, nil
 	case b[0] != 1:
-		return 0, nil, fmt.Errorf("%w: pointer member's flag byte is %d (%d bytes)", errCorrupt, b[0], len(b))
+		return 0, nil, fmt.Errorf("%w: pointer member's flag byte is %d (%d bytes)", rfile.ErrCorrupt, b[0], len(b))
 	case (len(b)-1)%itemDisk != 0:
-		return 0, nil, fmt.Errorf("%w: %d bytes after the flag is not a whole number of %d-byte items", errCorrupt, len(b)-1, itemDisk)
+		return 0, nil, fmt.Errorf("%w: %d bytes after the flag is not a whole number of %d-byte items", rfile.ErrCorrupt, len(b)-1, itemDisk)
 	}
 	return (len(b) - 1) / itemDisk, b[1:], nil
 }
@@ -383,7 +384,7 @@ func (r *columnReader) fillListTo(v capi.Vector, field int, lead *columnReader, 
 			o := r.cur.offsets[first : first+k+1]
 			end, bad := jaggedEntries(ents[row:row+k], o, itemDisk, uint64(total))
 			if bad >= 0 {
-				return r.errorf(r.cur.first+int64(first+bad), "%v: %d bytes is not a whole number of %d-byte items", errCorrupt, o[bad+1]-o[bad], itemDisk)
+				return r.errorf(r.cur.first+int64(first+bad), "%v: %d bytes is not a whole number of %d-byte items", rfile.ErrCorrupt, o[bad+1]-o[bad], itemDisk)
 			}
 			segItems = int(end) - total
 		} else {
@@ -396,7 +397,7 @@ func (r *columnReader) fillListTo(v capi.Vector, field int, lead *columnReader, 
 						return r.errorf(r.cur.first+int64(first+i), "%v", err)
 					}
 					if m*itemDisk > len(body) {
-						return r.errorf(r.cur.first+int64(first+i), "%v: vector of %d elements in %d bytes", errCorrupt, m, len(body))
+						return r.errorf(r.cur.first+int64(first+i), "%v: vector of %d elements in %d bytes", rfile.ErrCorrupt, m, len(body))
 					}
 					items = m
 				} else if c.layout == layoutPtrArray {
@@ -407,7 +408,7 @@ func (r *columnReader) fillListTo(v capi.Vector, field int, lead *columnReader, 
 					items = m
 				} else {
 					if len(b)%itemDisk != 0 {
-						return r.errorf(r.cur.first+int64(first+i), "%v: %d bytes is not a whole number of %d-byte items", errCorrupt, len(b), itemDisk)
+						return r.errorf(r.cur.first+int64(first+i), "%v: %d bytes is not a whole number of %d-byte items", rfile.ErrCorrupt, len(b), itemDisk)
 					}
 					items = len(b) / itemDisk
 				}
@@ -431,7 +432,7 @@ func (r *columnReader) fillListTo(v capi.Vector, field int, lead *columnReader, 
 				count = c.master.path
 			}
 			return r.errorf(r.cur.first+int64(first+bad), "%d elements, but branch %q of the same collection has %d (both counted by %q): the collection's fields would not line up",
-				ents[row+bad].Length, lead.col.name, entries[row+bad].Length, safeText(count))
+				ents[row+bad].Length, lead.col.name, entries[row+bad].Length, rfile.SafeText(count))
 		}
 		child := v.ListChild()
 		if field >= 0 {
@@ -524,17 +525,17 @@ func (r *columnReader) fillVecVec(v capi.Vector, entry int64, n int) error {
 				return r.errorf(e, "%v", err)
 			}
 			if m > len(body)/4 {
-				return r.errorf(e, "%v: %d inner vectors in %d bytes", errCorrupt, m, len(body))
+				return r.errorf(e, "%v: %d inner vectors in %d bytes", rfile.ErrCorrupt, m, len(body))
 			}
 			lens = append(lens, m)
 			pos := 0
 			for range m {
 				if pos+4 > len(body) {
-					return r.errorf(e, "%v: inner vector header past the entry", errCorrupt)
+					return r.errorf(e, "%v: inner vector header past the entry", rfile.ErrCorrupt)
 				}
 				l := int(int32(binary.BigEndian.Uint32(body[pos:])))
 				if l < 0 || pos+4+l*size > len(body) {
-					return r.errorf(e, "%v: inner vector of %d elements past the entry", errCorrupt, l)
+					return r.errorf(e, "%v: inner vector of %d elements past the entry", rfile.ErrCorrupt, l)
 				}
 				lens = append(lens, l)
 				pos += 4 + l*size
@@ -583,17 +584,17 @@ func (r *columnReader) fillVecVec(v capi.Vector, entry int64, n int) error {
 // readString reads one length-prefixed string at the start of b.
 func readString(b []byte) (s []byte, rest []byte, err error) {
 	if len(b) < 1 {
-		return nil, nil, fmt.Errorf("%w: empty string field", errCorrupt)
+		return nil, nil, fmt.Errorf("%w: empty string field", rfile.ErrCorrupt)
 	}
 	n, hdr := int(b[0]), 1
 	if n == 255 {
 		if len(b) < 5 {
-			return nil, nil, fmt.Errorf("%w: long string header truncated", errCorrupt)
+			return nil, nil, fmt.Errorf("%w: long string header truncated", rfile.ErrCorrupt)
 		}
 		n, hdr = int(int32(binary.BigEndian.Uint32(b[1:]))), 5
 	}
 	if n < 0 || hdr+n > len(b) {
-		return nil, nil, fmt.Errorf("%w: string of %d bytes past the entry", errCorrupt, n)
+		return nil, nil, fmt.Errorf("%w: string of %d bytes past the entry", rfile.ErrCorrupt, n)
 	}
 	return b[hdr : hdr+n], b[hdr+n:], nil
 }
@@ -605,7 +606,7 @@ func (r *columnReader) fillStrings(v capi.Vector, entry int64, n int) error {
 			b := r.entryBytes(first + i)
 			if r.col.strHeader {
 				if len(b) < 6 || binary.BigEndian.Uint32(b)&0x40000000 == 0 {
-					return r.errorf(r.cur.first+int64(first+i), "%v: std::string without its byte-count header", errCorrupt)
+					return r.errorf(r.cur.first+int64(first+i), "%v: std::string without its byte-count header", rfile.ErrCorrupt)
 				}
 				b = b[6:]
 			}
@@ -640,7 +641,7 @@ func (r *columnReader) fillVecStrings(v capi.Vector, entry int64, n int) error {
 				return r.errorf(e, "%v", err)
 			}
 			if m > len(body) {
-				return r.errorf(e, "%v: %d strings in %d bytes", errCorrupt, m, len(body))
+				return r.errorf(e, "%v: %d strings in %d bytes", rfile.ErrCorrupt, m, len(body))
 			}
 			entries[row+i] = capi.ListEntry{Offset: uint64(base + len(r.ends)), Length: uint64(m)}
 			for range m {
@@ -670,7 +671,7 @@ func (r *columnReader) fillVecStrings(v capi.Vector, entry int64, n int) error {
 func decodeElems(e encoding, p packing, dst, src []byte, count int) error {
 	in := count * e.diskSize(p)
 	if in > len(src) || count*outSize(e) > len(dst) {
-		return fmt.Errorf("%w: %d elements need %d bytes, entry has %d", errCorrupt, count, in, len(src))
+		return fmt.Errorf("%w: %d elements need %d bytes, entry has %d", rfile.ErrCorrupt, count, in, len(src))
 	}
 	switch e {
 	case encBool:

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/hepsql/hepsql/rootio/rfile"
 	"go-hep.org/x/hep/groot/rbase"
 	"go-hep.org/x/hep/groot/rbytes"
 	"go-hep.org/x/hep/groot/rdict"
@@ -203,7 +204,7 @@ var grootReaderSkips = map[string]int{"nanoAOD_2015_CMS_Open_Data_ttbar.root:Eve
 // reads every branch) carries I/O bits
 // (a negative fNevBufSize): groot v0.40.0's reader reads them as an object
 // header and panics in its own goroutine, which no test can recover.
-func hasIOBits(t *testing.T, cf *countingFile, cols []*column) bool {
+func hasIOBits(t *testing.T, cf *rfile.CountingFile, cols []*column) bool {
 	for _, c := range cols {
 		for i, seek := range c.baskets.seek {
 			if c.baskets.embeddedAt(i) != nil {
@@ -229,7 +230,7 @@ func TestDecodeWithoutDuckDB(t *testing.T) {
 	var compared int
 	for _, name := range everyTestFile(t) {
 		base := filepath.Base(name)
-		grootTrees(t, name, func(_ *riofs.File, _ *countingFile, path string, tree rtree.Tree) {
+		grootTrees(t, name, func(_ *riofs.File, _ *rfile.CountingFile, path string, tree rtree.Tree) {
 			f, err := openTree(name, path)
 			if err != nil {
 				return // the error tests cover trees read_root refuses

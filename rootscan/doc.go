@@ -2,6 +2,18 @@
 // := ...), the replacement scan for FROM 'f.root', root_trees and
 // root_branches.
 //
+// # Where things live
+//
+// ROOT format knowledge that needs no DuckDB sits in rootio, pure Go:
+// rootio/rfile (backends, object-stream records, file header, keys,
+// directories, streamer-record checks, error kinds), rootio/compress
+// (compressed blocks and checksums) and rootio/rntuple. rootscan keeps the
+// DuckDB side (table functions, work units, threads, schema to SQL types,
+// decoding into DuckDB vectors) and, for now, the TTree side: basket
+// headers and decoding (basket.go), the lean metadata parser (lean.go), the
+// tree-record checks (treecheck.go) and go-hep's internals
+// (groot_internals.go).
+//
 // # How data reaches DuckDB
 //
 // A lean reader of rootscan's own (lean.go) or, for anything outside what
@@ -64,7 +76,8 @@
 // # Trees in subdirectories
 //
 // root_trees lists the trees of every directory, by path
-// ("dir/sub/tree"), and tree := 'dir/sub/tree' reads one (dirs.go). The
+// ("dir/sub/tree"), and tree := 'dir/sub/tree' reads one (rootio/rfile's
+// dirs.go). The
 // default tree (no tree :=) is chosen among the top directory's trees
 // only: choosing it must not cost a walk of every directory of every file
 // of a chain (files of histograms hold thousands), and writing a tree into
@@ -136,8 +149,8 @@
 // A file must never take the host process down, and groot trusts what a
 // file says: it allocates the sizes and counts it reads, recurses on nested
 // objects and builds a Go type per class without a bound. So before groot
-// parses a file, rootscan checks its metadata itself (layout.go: header,
-// top directory, keys list, streamer record, free segments; treecheck.go:
+// parses a file, rootscan checks its metadata itself (rootio/rfile's layout.go:
+// header, top directory, keys list, streamer record, free segments; treecheck.go:
 // the tree record's arrays, basket tables, in-record baskets, strings and
 // nesting) against the bytes that must hold them, and walks its classes
 // (streamers.go): a class that holds itself (uproot's issue 443), nests
@@ -148,11 +161,11 @@
 // stand-in when, and only when, groot failed so; the branches that store
 // it are then unsupported, "no streamer info for class X in the file", and
 // the rest of the tree reads. Subdirectories are read and checked the same way before groot
-// reads one (dirs.go), at most 16 deep and 4096 in all, and a directory
+// reads one (rootio/rfile's dirs.go), at most 16 deep and 4096 in all, and a directory
 // whose keys list was already read (a cycle) is left out: root_trees
 // lists what can be read, and naming a tree under a bad directory is an
 // error saying why. What fails is an error naming the file and the structure
-// (errors.go: corrupt file header, directory, streamer info, tree record;
+// (rootio/rfile's errors.go: corrupt file header, directory, streamer info, tree record;
 // "corrupt basket" is for baskets only); a Go runtime error recovered from
 // groot says so after the structure, and one from rootscan's own code asks
 // to be reported. Text from the file reaches messages and VARCHARs as

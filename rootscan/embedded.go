@@ -1,6 +1,10 @@
 package rootscan
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/hepsql/hepsql/rootio/rfile"
+)
 
 // A branch's last basket may never have been written to the file: ROOT
 // writes a basket when it is full or when the tree is flushed, and a tree
@@ -110,7 +114,7 @@ func (t *basketTable) embeddedBytes() int64 {
 func (bufs *basketBuffers) decodeEmbedded(e *embeddedBasket, wantOffsets bool) (basket, error) {
 	if e.keylen <= 0 || e.last < e.keylen || e.last > int64(len(e.buf)) || e.nevbuf < 0 || e.nevbuf > int64(maxBasketPayload) {
 		return basket{}, fmt.Errorf("%w: kept in the tree record with keylen=%d fLast=%d nevbuf=%d in %d bytes",
-			errCorrupt, e.keylen, e.last, e.nevbuf, len(e.buf))
+			rfile.ErrCorrupt, e.keylen, e.last, e.nevbuf, len(e.buf))
 	}
 	n := int(e.nevbuf)
 	b := basket{entries: n, data: e.buf[e.keylen:e.last]}
@@ -123,7 +127,7 @@ func (bufs *basketBuffers) decodeEmbedded(e *embeddedBasket, wantOffsets bool) (
 		return b, nil
 	}
 	if len(e.offsets) < n {
-		return basket{}, fmt.Errorf("%w: entry-offset table of %d entries for %d entries", errCorrupt, len(e.offsets), n)
+		return basket{}, fmt.Errorf("%w: entry-offset table of %d entries for %d entries", rfile.ErrCorrupt, len(e.offsets), n)
 	}
 	if cap(bufs.offsets) < n+1 {
 		bufs.offsets = make([]int32, n+1)
@@ -134,7 +138,7 @@ func (bufs *basketBuffers) decodeEmbedded(e *embeddedBasket, wantOffsets bool) (
 	for i := range n {
 		o := e.offsets[i] - int32(e.keylen)
 		if o < prev || o > end || (i == 0 && o != 0) {
-			return basket{}, fmt.Errorf("%w: entry %d at offset %d outside [%d, %d]", errCorrupt, i, o, prev, end)
+			return basket{}, fmt.Errorf("%w: entry %d at offset %d outside [%d, %d]", rfile.ErrCorrupt, i, o, prev, end)
 		}
 		offs[i], prev = o, o
 	}

@@ -17,6 +17,7 @@ import (
 	"go-hep.org/x/hep/groot/rtree"
 
 	"github.com/hepsql/hepsql/internal/testfiles"
+	"github.com/hepsql/hepsql/rootio/rfile"
 )
 
 // everyTestFile lists every ROOT file the tests can get: go-hep's
@@ -51,9 +52,9 @@ func everyTestFile(t *testing.T) []string {
 // as parseTree does (checked layout, guarded streamers, a missing class
 // stubbed only when groot failed for it), and calls f with each; a tree
 // groot cannot open is skipped: the error tests cover those.
-func grootTrees(t *testing.T, name string, f func(rf *riofs.File, cf *countingFile, path string, tree rtree.Tree)) {
+func grootTrees(t *testing.T, name string, f func(rf *riofs.File, cf *rfile.CountingFile, path string, tree rtree.Tree)) {
 	t.Helper()
-	cf, err := openRaw(name, DefaultSourceOptions)
+	cf, err := openRaw(name, rfile.DefaultSourceOptions)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,8 +64,8 @@ func grootTrees(t *testing.T, name string, f func(rf *riofs.File, cf *countingFi
 		return
 	}
 	defer rf.Close()
-	for _, path := range g.layout.walkDirs(cf).trees() {
-		dname, base := splitTreePath(path)
+	for _, path := range g.layout.WalkDirs(cf).Trees() {
+		dname, base := rfile.SplitTreePath(path)
 		var dir riofs.Directory = rf
 		if dname != "" {
 			obj, err := riofs.Dir(rf).Get(dname)
@@ -120,7 +121,7 @@ type diskKey struct {
 	ioBits bool
 }
 
-func readDiskKey(cf *countingFile, at int64) (diskKey, error) {
+func readDiskKey(cf *rfile.CountingFile, at int64) (diskKey, error) {
 	var k diskKey
 	buf := make([]byte, 512)
 	n, _ := cf.ReadAt(buf, at)
@@ -205,7 +206,7 @@ func TestGrootInternalsLayout(t *testing.T) {
 	for _, name := range everyTestFile(t) {
 		base := filepath.Base(name)
 		prepended := false
-		grootTrees(t, name, func(rf *riofs.File, cf *countingFile, path string, tree rtree.Tree) {
+		grootTrees(t, name, func(rf *riofs.File, cf *rfile.CountingFile, path string, tree rtree.Tree) {
 			trees++
 			what := base + ":" + path
 			var walk func(b rtree.Branch)
@@ -253,7 +254,7 @@ var entriesDiffer = map[string]bool{"string-example.root:Refs:Params": true}
 
 // checkBasketTable checks b's table against the disk and the tree, and
 // returns how many of its baskets the record keeps.
-func checkBasketTable(t *testing.T, what string, cf *countingFile, tree rtree.Tree, b rtree.Branch, bt basketTable) (kept int) {
+func checkBasketTable(t *testing.T, what string, cf *rfile.CountingFile, tree rtree.Tree, b rtree.Branch, bt basketTable) (kept int) {
 	t.Helper()
 	n := len(bt.seek)
 	if len(bt.bytes) != n || len(bt.first) < n || len(bt.embedded) > n {
@@ -290,8 +291,8 @@ func checkBasketTable(t *testing.T, what string, cf *countingFile, tree rtree.Tr
 			continue
 		}
 		seek, size := bt.seek[i], int64(bt.bytes[i])
-		if seek <= 0 || size <= 0 || seek+size > cf.size {
-			t.Errorf("%s: basket %d at %d, %d bytes, outside the file's %d", what, i, seek, size, cf.size)
+		if seek <= 0 || size <= 0 || seek+size > cf.FileSize {
+			t.Errorf("%s: basket %d at %d, %d bytes, outside the file's %d", what, i, seek, size, cf.FileSize)
 			continue
 		}
 		k, err := readDiskKey(cf, seek)

@@ -6,6 +6,7 @@ import (
 	"go-hep.org/x/hep/groot/rtree"
 
 	"github.com/hepsql/hepsql/internal/capi"
+	"github.com/hepsql/hepsql/rootio/rfile"
 )
 
 // Leaf lists with variable-length leaves. A plain TBranch whose leaves are
@@ -92,7 +93,7 @@ func (c *column) leafListItems(b []byte, starts []int) (pos, items int, err erro
 			cx := c.llist[x.count]
 			v := countValue(cx.enc, b[starts[x.count]:])
 			if v < 0 || v > int64(len(b)) {
-				return 0, 0, fmt.Errorf("%w: leaf list counter gives %d items", errCorrupt, v)
+				return 0, 0, fmt.Errorf("%w: leaf list counter gives %d items", rfile.ErrCorrupt, v)
 			}
 			k = int(v)
 		}
@@ -101,11 +102,11 @@ func (c *column) leafListItems(b []byte, starts []int) (pos, items int, err erro
 		}
 		at += k * x.per * x.enc.diskSize(packing{})
 		if at > len(b) {
-			return 0, 0, fmt.Errorf("%w: leaf list's leaves need more than the entry's %d bytes", errCorrupt, len(b))
+			return 0, 0, fmt.Errorf("%w: leaf list's leaves need more than the entry's %d bytes", rfile.ErrCorrupt, len(b))
 		}
 	}
 	if at != len(b) {
-		return 0, 0, fmt.Errorf("%w: leaf list's leaves take %d bytes, the entry %d", errCorrupt, at, len(b))
+		return 0, 0, fmt.Errorf("%w: leaf list's leaves take %d bytes, the entry %d", rfile.ErrCorrupt, at, len(b))
 	}
 	return pos, items, nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/hepsql/hepsql/internal/capi"
+	"github.com/hepsql/hepsql/rootio/rfile"
 )
 
 // leanSchema reads the metadata of a chain's first file, or of a file on
@@ -14,19 +15,19 @@ import (
 // anything outside that subset returns errNotLean and the file goes to
 // groot, so results and errors stay groot's (TestLeanMatchesGroot checks
 // the columns are equal field for field).
-func leanSchema(cf *countingFile, tree string) (*fileMeta, error) {
+func leanSchema(cf *rfile.CountingFile, tree string) (*fileMeta, error) {
 	key, err := findKey(cf, tree)
 	if err != nil {
 		return nil, err
 	}
 	defer key.release() // the columns copy what they keep
-	r := objReader{byteReader: byteReader{b: key.payload}, base: key.keylen, classes: map[int]string{}, full: true}
+	r := objReader{RecordReader: rfile.RecordReader{Buf: key.payload, Base: key.keylen, Classes: map[int]string{}}, full: true}
 	name, title, entries, branches := r.treeRecord()
-	if r.err != nil {
-		return nil, r.err
+	if r.Err != nil {
+		return nil, r.Err
 	}
 	if name != key.name {
-		return nil, fmt.Errorf("%w: tree record named %q", errNotLean, name)
+		return nil, fmt.Errorf("%w: tree record named %q", rfile.ErrNotLean, name)
 	}
 	var cols []*column
 	err = eachStorageBranch(branches, func(b *leanBranch, path string) error {
@@ -48,10 +49,10 @@ func leanSchema(cf *countingFile, tree string) (*fileMeta, error) {
 	}
 	uniqueNames(cols)
 	for _, c := range cols {
-		c.rootType, c.why = safeText(c.rootType), safeText(c.why)
+		c.rootType, c.why = rfile.SafeText(c.rootType), rfile.SafeText(c.why)
 	}
 	if err := checkEntries(entries, cols); err != nil {
-		return nil, fmt.Errorf("%w: %v", errNotLean, err) // groot's parse reports it
+		return nil, fmt.Errorf("%w: %v", rfile.ErrNotLean, err) // groot's parse reports it
 	}
 	m := &fileMeta{tree: name, title: title, entries: entries, cols: cols, byName: make(map[string]*column, len(cols))}
 	for _, c := range cols {
@@ -67,14 +68,14 @@ func leanLeafColumn(b *leanBranch, l leanLeaf, leafList bool) (*column, error) {
 	c := &column{rootType: l.class + " " + l.title}
 	if l.class == "TLeafC" {
 		if leafList {
-			return nil, fmt.Errorf("%w: C string in a leaf list", errNotLean)
+			return nil, fmt.Errorf("%w: C string in a leaf list", rfile.ErrNotLean)
 		}
 		c.layout, c.typ = layoutString, capi.Scalar(capi.Varchar)
 		return c, nil
 	}
 	encs, ok := leafEncodings[l.class]
 	if !ok || hasTitleDims(l.title) {
-		return nil, fmt.Errorf("%w: leaf %q (%s %s)", errNotLean, l.name, l.class, l.title)
+		return nil, fmt.Errorf("%w: leaf %q (%s %s)", rfile.ErrNotLean, l.name, l.class, l.title)
 	}
 	c.enc = encs[0]
 	if l.unsigned {
@@ -83,18 +84,18 @@ func leanLeafColumn(b *leanBranch, l leanLeaf, leafList bool) (*column, error) {
 	elem := capi.Scalar(c.enc.sqlType())
 	if l.counted {
 		if leafList {
-			return nil, fmt.Errorf("%w: counted leaf in a leaf list", errNotLean)
+			return nil, fmt.Errorf("%w: counted leaf in a leaf list", rfile.ErrNotLean)
 		}
 		c.layout, c.typ = layoutJagged, capi.ListOf(elem)
 		c.count = countOf(l.title)
 		return c, nil
 	}
 	if l.n != 1 {
-		return nil, fmt.Errorf("%w: leaf %q of length %d", errNotLean, l.name, l.n)
+		return nil, fmt.Errorf("%w: leaf %q of length %d", rfile.ErrNotLean, l.name, l.n)
 	}
 	for _, ll := range b.leaves {
 		if ll.counted {
-			return nil, fmt.Errorf("%w: leaf list with counted leaves", errNotLean)
+			return nil, fmt.Errorf("%w: leaf list with counted leaves", rfile.ErrNotLean)
 		}
 		c.entrySize += ll.n * ll.lenType
 	}

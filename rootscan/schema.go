@@ -12,6 +12,7 @@ import (
 	"go-hep.org/x/hep/groot/rtree"
 
 	"github.com/hepsql/hepsql/internal/capi"
+	"github.com/hepsql/hepsql/rootio/rfile"
 )
 
 // encoding is how one element is stored on disk.
@@ -312,7 +313,7 @@ func columnsOf(t rtree.Tree, guard *streamerGuard) ([]*column, error) {
 	}
 	uniqueNames(cols)
 	for _, c := range cols {
-		c.rootType, c.why = safeText(c.rootType), safeText(c.why)
+		c.rootType, c.why = rfile.SafeText(c.rootType), rfile.SafeText(c.why)
 	}
 	return cols, nil
 }
@@ -326,7 +327,7 @@ func uniqueNames(cols []*column) {
 	for _, c := range cols {
 		c.path = c.name
 		// A SQL name must be valid UTF-8; the path keeps the file's bytes.
-		base := safeText(c.name)
+		base := rfile.SafeText(c.name)
 		name := base
 		for i := 2; seen[strings.ToLower(name)]; i++ {
 			name = fmt.Sprintf("%s_%d", base, i)

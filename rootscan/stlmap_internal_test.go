@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/hepsql/hepsql/rootio/rfile"
 )
 
 // TestMapOf: the map containers' type names split into key and value at
@@ -62,7 +64,7 @@ func TestMapEntryHostile(t *testing.T) {
 	}
 	huge := append([]byte(nil), good...)
 	copy(huge[8:], []byte{0x7f, 0xff, 0xff, 0xff})
-	if _, err := c.mapEntry(huge, &[2]mapBuf{}); !errors.Is(err, errCorrupt) || !strings.Contains(err.Error(), "pairs") {
+	if _, err := c.mapEntry(huge, &[2]mapBuf{}); !errors.Is(err, rfile.ErrCorrupt) || !strings.Contains(err.Error(), "pairs") {
 		t.Errorf("2^31-1 pairs: %v", err)
 	}
 	objectWise := append([]byte(nil), good...)
@@ -94,7 +96,7 @@ func TestMapListValuesHostile(t *testing.T) {
 	}
 	huge := append([]byte(nil), good...)
 	copy(huge[26:], []byte{0x7f, 0xff, 0xff, 0xff})
-	if _, err := c.mapEntry(huge, &[2]mapBuf{}); !errors.Is(err, errCorrupt) || !strings.Contains(err.Error(), "elements") {
+	if _, err := c.mapEntry(huge, &[2]mapBuf{}); !errors.Is(err, rfile.ErrCorrupt) || !strings.Contains(err.Error(), "elements") {
 		t.Errorf("2^31-1 elements: %v", err)
 	}
 }

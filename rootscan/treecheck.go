@@ -3,6 +3,8 @@ package rootscan
 import (
 	"fmt"
 	"strings"
+
+	"github.com/hepsql/hepsql/rootio/rfile"
 )
 
 // checkTreeRecord walks a TTree record as groot will read it and checks
@@ -16,9 +18,9 @@ import (
 // It returns the classes the record's TBranchElements name, whose types
 // groot will build (guardStreamers starts its walk from them too).
 func checkTreeRecord(payload []byte, keylen int, class string) ([]string, error) {
-	r := objReader{byteReader: byteReader{b: payload}, base: keylen, classes: map[int]string{}, branchClasses: map[string]bool{}}
+	r := objReader{RecordReader: rfile.RecordReader{Buf: payload, Base: keylen, Classes: map[int]string{}}, branchClasses: map[string]bool{}}
 	if class == "TNtuple" || class == "TNtupleD" {
-		r.header() // the TTree is its base, then fNvar
+		r.Header() // the TTree is its base, then fNvar
 	}
 	if err := r.checkTree(); err != nil {
 		return nil, err
@@ -31,66 +33,66 @@ func checkTreeRecord(payload []byte, keylen int, class string) ([]string, error)
 }
 
 func (r *objReader) checkTree() error {
-	vers, end := r.header()
-	if r.err != nil {
-		return r.err
+	vers, end := r.Header()
+	if r.Err != nil {
+		return r.Err
 	}
 	if vers < 5 || vers > 20 {
 		// groot reads versions 5 to 20 (ROOT has written 16 to 20 since
 		// 2008).
 		return fmt.Errorf("TTree class version %d", vers)
 	}
-	if end > len(r.b) {
-		return fmt.Errorf("record of %d bytes holds %d", len(r.b), end)
+	if end > len(r.Buf) {
+		return fmt.Errorf("record of %d bytes holds %d", len(r.Buf), end)
 	}
-	r.named()
-	r.skipObject() // TAttLine
-	r.skipObject() // TAttFill
-	r.skipObject() // TAttMarker
-	r.skip(4 * 8)  // fEntries, fTotBytes, fZipBytes, fSavedBytes
+	r.Named()
+	r.SkipObject() // TAttLine
+	r.SkipObject() // TAttFill
+	r.SkipObject() // TAttMarker
+	r.Skip(4 * 8)  // fEntries, fTotBytes, fZipBytes, fSavedBytes
 	if vers >= 18 {
-		r.skip(8) // fFlushedBytes
+		r.Skip(8) // fFlushedBytes
 	}
 	if vers >= 16 {
-		r.skip(8) // fWeight
+		r.Skip(8) // fWeight
 	}
-	r.skip(3 * 4) // fTimerInterval, fScanField, fUpdate
+	r.Skip(3 * 4) // fTimerInterval, fScanField, fUpdate
 	if vers >= 17 {
-		r.skip(4) // fDefaultEntryOffsetLen
+		r.Skip(4) // fDefaultEntryOffsetLen
 	}
 	nclus := 0
 	if vers >= 19 {
-		nclus = int(r.i32())
+		nclus = int(r.I32())
 	}
 	if vers > 5 {
-		r.skip(4 * 8) // fMaxEntries, fMaxEntryLoop, fMaxVirtualSize, fAutoSave
+		r.Skip(4 * 8) // fMaxEntries, fMaxEntryLoop, fMaxVirtualSize, fAutoSave
 	} else {
-		r.skip(3 * 4)
+		r.Skip(3 * 4)
 	}
 	if vers >= 18 {
-		r.skip(8) // fAutoFlush
+		r.Skip(8) // fAutoFlush
 	}
 	if vers > 5 {
-		r.skip(8) // fEstimate
+		r.Skip(8) // fEstimate
 	} else {
-		r.skip(4)
+		r.Skip(4)
 	}
 	if vers >= 19 {
-		if nclus < 0 || nclus > (len(r.b)-r.pos)/16 {
+		if nclus < 0 || nclus > (len(r.Buf)-r.Pos)/16 {
 			return fmt.Errorf("%d cluster ranges", nclus)
 		}
-		r.skip(1 + 8*nclus + 1 + 8*nclus)
+		r.Skip(1 + 8*nclus + 1 + 8*nclus)
 	}
 	if vers >= 20 {
-		r.skipObject() // fIOFeatures
+		r.SkipObject() // fIOFeatures
 	}
-	if r.err != nil {
-		return r.err
+	if r.Err != nil {
+		return r.Err
 	}
 	if err := r.checkBranches(0); err != nil {
 		return fmt.Errorf("branches: %w", err)
 	}
-	if err := r.checkObjArray(1); err != nil {
+	if err := r.CheckObjArray(1); err != nil {
 		return fmt.Errorf("leaves: %w", err)
 	}
 	// fAliases, fIndexValues, fIndex, fTreeIndex, fFriends, fUserInfo,
@@ -100,9 +102,9 @@ func (r *objReader) checkTree() error {
 		members = 2
 	}
 	for i := range members {
-		class, oend, present := r.anyObject()
-		if r.err != nil {
-			return fmt.Errorf("member object %d: %w", i, r.err)
+		class, oend, present := r.AnyObject()
+		if r.Err != nil {
+			return fmt.Errorf("member object %d: %w", i, r.Err)
 		}
 		if !present || oend == 0 {
 			continue
@@ -113,11 +115,11 @@ func (r *objReader) checkTree() error {
 		var err error
 		switch class {
 		case "TList":
-			err = r.checkList(1)
+			err = r.CheckList(1)
 		case "TArrayD", "TArrayI", "TArrayL64", "TArrayF":
 			size := map[string]int{"TArrayD": 8, "TArrayI": 4, "TArrayL64": 8, "TArrayF": 4}[class]
-			if n := int(r.i32()); n < 0 || n > (oend-r.pos)/size {
-				err = fmt.Errorf("%s of %d elements in %d bytes", class, n, oend-r.pos)
+			if n := int(r.I32()); n < 0 || n > (oend-r.Pos)/size {
+				err = fmt.Errorf("%s of %d elements in %d bytes", class, n, oend-r.Pos)
 			}
 		case "TBranchRef":
 			err = r.checkBranch(class, 1)
@@ -125,37 +127,37 @@ func (r *objReader) checkTree() error {
 		if err != nil {
 			return fmt.Errorf("member object %d (%s): %w", i, class, err)
 		}
-		r.seek(oend)
+		r.JumpTo(oend)
 	}
 	return nil
 }
 
 // checkBranches checks a TObjArray of branches.
 func (r *objReader) checkBranches(depth int) error {
-	if depth > maxNesting {
-		return fmt.Errorf("branches nested more than %d deep", maxNesting)
+	if depth > rfile.MaxNesting {
+		return fmt.Errorf("branches nested more than %d deep", rfile.MaxNesting)
 	}
-	_, end := r.header()
-	if r.err != nil {
-		return r.err
+	_, end := r.Header()
+	if r.Err != nil {
+		return r.Err
 	}
-	if end > len(r.b) {
-		return fmt.Errorf("array of %d bytes in a %d-byte record", end, len(r.b))
+	if end > len(r.Buf) {
+		return fmt.Errorf("array of %d bytes in a %d-byte record", end, len(r.Buf))
 	}
-	r.tobject()
-	r.str()
-	n := int(r.i32())
-	r.skip(4)
-	if r.err != nil {
-		return r.err
+	r.TObject()
+	r.Str()
+	n := int(r.I32())
+	r.Skip(4)
+	if r.Err != nil {
+		return r.Err
 	}
-	if n < 0 || n > (end-r.pos)/4 {
-		return fmt.Errorf("%d branches in %d bytes", n, end-r.pos)
+	if n < 0 || n > (end-r.Pos)/4 {
+		return fmt.Errorf("%d branches in %d bytes", n, end-r.Pos)
 	}
 	for i := range n {
-		class, oend, present := r.anyObject()
-		if r.err != nil {
-			return fmt.Errorf("branch %d of %d: %w", i, n, r.err)
+		class, oend, present := r.AnyObject()
+		if r.Err != nil {
+			return fmt.Errorf("branch %d of %d: %w", i, n, r.Err)
 		}
 		if !present || oend == 0 {
 			continue
@@ -166,10 +168,10 @@ func (r *objReader) checkBranches(depth int) error {
 		if err := r.checkBranch(class, depth); err != nil {
 			return err
 		}
-		r.seek(oend)
+		r.JumpTo(oend)
 	}
-	r.seek(end)
-	return r.err
+	r.JumpTo(end)
+	return r.Err
 }
 
 // checkBranch checks a branch object of class class whose body is next.
@@ -179,19 +181,19 @@ func (r *objReader) checkBranch(class string, depth int) error {
 	case "TBranch":
 	case "TBranchElement", "TBranchObject", "TBranchRef", "TBranchSTL", "TBranchClones":
 		// The TBranch base comes first, with its own header.
-		_, end := r.header()
-		if r.err != nil {
-			return r.err
+		_, end := r.Header()
+		if r.Err != nil {
+			return r.Err
 		}
-		if end > len(r.b) {
-			return fmt.Errorf("%s of %d bytes in a %d-byte record", class, end, len(r.b))
+		if end > len(r.Buf) {
+			return fmt.Errorf("%s of %d bytes in a %d-byte record", class, end, len(r.Buf))
 		}
 		if class == "TBranchElement" {
 			defer func() {
 				// After the base: fClassName, fParentName, fClonesName.
-				if r.err == nil && done {
+				if r.Err == nil && done {
 					for range 3 {
-						if c := r.str(); c != "" && r.branchClasses != nil {
+						if c := r.Str(); c != "" && r.branchClasses != nil {
 							r.branchClasses[c] = true
 						}
 					}
@@ -201,57 +203,57 @@ func (r *objReader) checkBranch(class string, depth int) error {
 	default:
 		return nil // groot rejects what it does not know
 	}
-	vers, bend := r.header()
-	if r.err != nil {
-		return r.err
+	vers, bend := r.Header()
+	if r.Err != nil {
+		return r.Err
 	}
-	if bend > len(r.b) {
-		return fmt.Errorf("branch of %d bytes in a %d-byte record", bend, len(r.b))
+	if bend > len(r.Buf) {
+		return fmt.Errorf("branch of %d bytes in a %d-byte record", bend, len(r.Buf))
 	}
 	if vers < 6 || vers > 13 {
 		return nil // groot refuses these itself
 	}
-	name, _ := r.named()
+	name, _ := r.Named()
 	var writeBasket, maxBaskets int
 	if vers >= 10 {
-		r.skipObject() // TAttFill
-		r.skip(3 * 4)  // fCompress, fBasketSize, fEntryOffsetLen
-		writeBasket = int(r.i32())
-		r.skip(8) // fEntryNumber
+		r.SkipObject() // TAttFill
+		r.Skip(3 * 4)  // fCompress, fBasketSize, fEntryOffsetLen
+		writeBasket = int(r.I32())
+		r.Skip(8) // fEntryNumber
 		if vers >= 13 {
-			r.skipObject() // fIOFeatures
+			r.SkipObject() // fIOFeatures
 		}
-		r.skip(4) // fOffset
-		maxBaskets = int(r.i32())
-		r.skip(4 + 8) // fSplitLevel, fEntries
+		r.Skip(4) // fOffset
+		maxBaskets = int(r.I32())
+		r.Skip(4 + 8) // fSplitLevel, fEntries
 		if vers >= 11 {
-			r.skip(8) // fFirstEntry
+			r.Skip(8) // fFirstEntry
 		}
-		r.skip(2 * 8) // fTotBytes, fZipBytes
+		r.Skip(2 * 8) // fTotBytes, fZipBytes
 	} else {
 		if vers > 7 {
-			r.skipObject() // TAttFill
+			r.SkipObject() // TAttFill
 		}
-		r.skip(3 * 4) // fCompress, fBasketSize, fEntryOffsetLen
-		writeBasket = int(r.i32())
-		r.skip(2 * 4) // fEntryNumber, fOffset
-		maxBaskets = int(r.i32())
+		r.Skip(3 * 4) // fCompress, fBasketSize, fEntryOffsetLen
+		writeBasket = int(r.I32())
+		r.Skip(2 * 4) // fEntryNumber, fOffset
+		maxBaskets = int(r.I32())
 		if vers > 6 {
-			r.skip(4) // fSplitLevel
+			r.Skip(4) // fSplitLevel
 		}
-		r.skip(3 * 8) // fEntries, fTotBytes, fZipBytes
+		r.Skip(3 * 8) // fEntries, fTotBytes, fZipBytes
 	}
-	if r.err != nil {
-		return r.err
+	if r.Err != nil {
+		return r.Err
 	}
-	what := fmt.Sprintf("branch %q", safeText(string(name)))
+	what := fmt.Sprintf("branch %q", rfile.SafeText(string(name)))
 	if err := r.checkBranches(depth + 1); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	if err := r.checkObjArrayOf(depth+1, r.checkLeaf); err != nil {
+	if err := r.CheckObjArrayOf(depth+1, r.checkLeaf); err != nil {
 		return fmt.Errorf("%s: leaves: %w", what, err)
 	}
-	if err := r.checkObjArrayOf(depth+1, r.checkBasket); err != nil {
+	if err := r.CheckObjArrayOf(depth+1, r.checkBasket); err != nil {
 		return fmt.Errorf("%s: baskets: %w", what, err)
 	}
 	// fBasketBytes, fBasketEntry, fBasketSeek: fMaxBaskets entries each
@@ -261,12 +263,12 @@ func (r *objReader) checkBranch(class string, depth int) error {
 	if vers < 10 {
 		perBasket = 12
 	}
-	if writeBasket < 0 || maxBaskets < writeBasket+1 || maxBaskets > (bend-r.pos)/perBasket {
-		return fmt.Errorf("%s: %d baskets written of %d, in %d bytes", what, writeBasket, maxBaskets, bend-r.pos)
+	if writeBasket < 0 || maxBaskets < writeBasket+1 || maxBaskets > (bend-r.Pos)/perBasket {
+		return fmt.Errorf("%s: %d baskets written of %d, in %d bytes", what, writeBasket, maxBaskets, bend-r.Pos)
 	}
-	r.seek(bend)
+	r.JumpTo(bend)
 	done = true
-	return r.err
+	return r.Err
 }
 
 // checkBasket checks a basket kept inside the tree record (a tree saved
@@ -277,27 +279,27 @@ func (r *objReader) checkBasket(class string, end int) error {
 		return nil
 	}
 	// Its key: sizes, date, seeks and three strings.
-	r.skip(4)
-	kvers := r.i16()
-	r.skip(4 + 4 + 2 + 2)
+	r.Skip(4)
+	kvers := r.I16()
+	r.Skip(4 + 4 + 2 + 2)
 	if kvers > 1000 {
-		r.skip(16)
+		r.Skip(16)
 	} else {
-		r.skip(8)
+		r.Skip(8)
 	}
-	r.str()
-	r.str()
-	r.str()
-	vers := r.i16()
-	r.skip(4) // fBufferSize
-	if nevsize := r.i32(); nevsize < 0 {
-		r.skip(1) // I/O bits (TBasket::Streamer)
+	r.Str()
+	r.Str()
+	r.Str()
+	vers := r.I16()
+	r.Skip(4) // fBufferSize
+	if nevsize := r.I32(); nevsize < 0 {
+		r.Skip(1) // I/O bits (TBasket::Streamer)
 	}
-	nevbuf := int(r.i32())
-	last := int(r.i32())
-	flag := int(r.u8())
-	if r.err != nil {
-		return r.err
+	nevbuf := int(r.I32())
+	last := int(r.I32())
+	flag := int(r.U8())
+	if r.Err != nil {
+		return r.Err
 	}
 	gen := flag >= 80
 	if gen {
@@ -312,23 +314,23 @@ func (r *objReader) checkBasket(class string, end int) error {
 			arrays++ // displacements
 		}
 		for range arrays {
-			n := int(r.i32())
-			if n < 0 || n > (end-r.pos)/4 {
-				return fmt.Errorf("array of %d offsets in %d bytes", n, end-r.pos)
+			n := int(r.I32())
+			if n < 0 || n > (end-r.Pos)/4 {
+				return fmt.Errorf("array of %d offsets in %d bytes", n, end-r.Pos)
 			}
-			r.skip(4 * n)
+			r.Skip(4 * n)
 		}
 	}
 	if flag == 1 || flag > 10 {
 		size := last
 		if vers <= 1 {
-			size = int(r.i32())
+			size = int(r.I32())
 		}
-		if size < 0 || size > end-r.pos {
-			return fmt.Errorf("%d bytes of data in %d", size, end-r.pos)
+		if size < 0 || size > end-r.Pos {
+			return fmt.Errorf("%d bytes of data in %d", size, end-r.Pos)
 		}
 	}
-	return r.err
+	return r.Err
 }
 
 // checkLeaf checks a leaf's name and title, which groot allocates as
@@ -337,13 +339,13 @@ func (r *objReader) checkLeaf(class string, end int) error {
 	if !strings.HasPrefix(class, "TLeaf") {
 		return nil
 	}
-	r.header() // the leaf's class
-	_, lend := r.header()
-	if r.err == nil && lend > end {
+	r.Header() // the leaf's class
+	_, lend := r.Header()
+	if r.Err == nil && lend > end {
 		return fmt.Errorf("leaf of %d bytes past its end %d", lend, end)
 	}
-	r.named()
-	return r.err
+	r.Named()
+	return r.Err
 }
 
 // checkEntries checks a tree's entry count against its branches': the
@@ -354,7 +356,7 @@ func (r *objReader) checkLeaf(class string, end int) error {
 // only when errNotLean lets groot check the whole tree.
 func checkEntries(entries int64, cols []*column) error {
 	if entries < 0 {
-		return corruptf(errCorruptTree, "%d entries", entries)
+		return rfile.Corruptf(rfile.ErrCorruptTree, "%d entries", entries)
 	}
 	if len(cols) == 0 {
 		return nil
@@ -364,7 +366,7 @@ func checkEntries(entries int64, cols []*column) error {
 		most = max(most, c.baskets.entries)
 	}
 	if entries > most {
-		return corruptf(errCorruptTree, "the tree says %d entries, its branches hold at most %d", entries, most)
+		return rfile.Corruptf(rfile.ErrCorruptTree, "the tree says %d entries, its branches hold at most %d", entries, most)
 	}
 	return nil
 }
