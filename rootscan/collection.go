@@ -244,15 +244,15 @@ func (r *columnReader) masterCount(e int64) (int64, error) {
 	if err := m.load(e); err != nil {
 		return 0, err
 	}
-	at := int(e-m.cur.first) * 4
-	return int64(int32(binary.BigEndian.Uint32(m.cur.data[at:]))), nil
+	at := int(e-m.cur.First) * 4
+	return int64(int32(binary.BigEndian.Uint32(m.cur.Data[at:]))), nil
 }
 
 // checkMasterCounts compares the element counts of entries [first,
 // first+len(ents)) of the current basket with the master branch's.
 func (r *columnReader) checkMasterCounts(first int, ents []capi.ListEntry) error {
 	for i, ent := range ents {
-		e := r.cur.first + int64(first+i)
+		e := r.cur.First + int64(first+i)
 		n, err := r.masterCount(e)
 		if err != nil {
 			return err
@@ -273,7 +273,7 @@ func (r *columnReader) fillBitsList(v capi.Vector, entry int64, n int) error {
 		total := v.ListSize()
 		vals := r.counts[:0] // the segment's values, widened to int
 		for i := range k {
-			e := r.cur.first + int64(first+i)
+			e := r.cur.First + int64(first+i)
 			b := r.entryBytes(first + i)
 			m := 0
 			for len(b) > 0 {
@@ -316,7 +316,7 @@ func (r *columnReader) fillStringList(v capi.Vector, entry int64, n int) error {
 	base := v.ListSize()
 	err := r.segments(entry, n, func(row, k, first int) error {
 		for i := range k {
-			e := r.cur.first + int64(first+i)
+			e := r.cur.First + int64(first+i)
 			b := r.entryBytes(first + i)
 			at := len(r.ends)
 			for len(b) > 0 {

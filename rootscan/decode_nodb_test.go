@@ -73,11 +73,11 @@ func decodeEntries(r *columnReader, n int) ([]any, error) {
 		if err := r.load(entry); err != nil {
 			return nil, err
 		}
-		first := int(entry - r.cur.first)
+		first := int(entry - r.cur.First)
 		per := c.elemsPerItem()
 		switch c.layout {
 		case layoutFixed:
-			src := r.cur.data[first*c.entrySize+c.leafOffset:]
+			src := r.cur.Data[first*c.entrySize+c.leafOffset:]
 			vals, err := elems(src, per)
 			if err != nil {
 				return nil, err

@@ -66,8 +66,8 @@ func treeXs(t *testing.T, name, tree string) ([]int32, error) {
 		if err := r.load(e); err != nil {
 			return nil, err
 		}
-		i := e - r.cur.first
-		out = append(out, int32(binary.BigEndian.Uint32(r.cur.data[4*i:])))
+		i := e - r.cur.First
+		out = append(out, int32(binary.BigEndian.Uint32(r.cur.Data[4*i:])))
 	}
 	return out, nil
 }

@@ -6,13 +6,13 @@
 //
 // ROOT format knowledge that needs no DuckDB sits in rootio, pure Go:
 // rootio/rfile (backends, object-stream records, file header, keys,
-// directories, streamer-record checks, error kinds), rootio/compress
-// (compressed blocks and checksums) and rootio/rntuple. rootscan keeps the
-// DuckDB side (table functions, work units, threads, schema to SQL types,
-// decoding into DuckDB vectors) and, for now, the TTree side: basket
-// headers and decoding (basket.go), the lean metadata parser (lean.go), the
-// tree-record checks (treecheck.go) and go-hep's internals
-// (groot_internals.go).
+// directories, streamer-record checks, error kinds), rootio/ttree (basket
+// headers and decoding, tree-record checks), rootio/compress (compressed
+// blocks and checksums) and rootio/rntuple. rootscan keeps the DuckDB side
+// (table functions, work units, threads, schema to SQL types, decoding
+// entries into DuckDB vectors, libdeflate for rootio/compress in
+// libdeflate.go) and, for now, the lean TTree metadata parser (lean.go,
+// leanschema.go) and go-hep's internals (groot_internals.go).
 //
 // # How data reaches DuckDB
 //
@@ -32,14 +32,14 @@
 // compressed blocks where the format has one (zlib's Adler-32, lz4's
 // XXH64, xz's block check; zstd's when a frame carries one, which ROOT's
 // do not), and otherwise its sizes, entry count and entry offsets against
-// the key and the basket table (basket.go). A failure is an error naming
+// the key and the basket table (rootio/ttree). A failure is an error naming
 // the file, tree, branch, basket and entry range (columnReader.basketErrorf).
 //
 // Two kinds of basket do not sit on disk as the basket table says. A tree
 // saved without a final flush (a small tree, a NanoAOD skim) keeps each
 // branch's last basket inside the TTree record, uncompressed: the table
-// lists it after the baskets on disk and decodeEmbedded takes its entries
-// and offsets from the record (embedded.go); the lean reader reads them
+// lists it after the baskets on disk and ttree.BasketBuffers.DecodeEmbedded takes its entries
+// and offsets from the record (rootio/ttree, embedded.go); the lean reader reads them
 // too, so a chain of small skims stays off groot's slower parse. A basket whose header carries
 // ROOT's "generate offsets" I/O bit (after a negative fNevBufSize) or a
 // flag ≥ 80 stores no entry offsets: for a counted leaf (Jet_pt[nJet])
@@ -149,8 +149,9 @@
 // A file must never take the host process down, and groot trusts what a
 // file says: it allocates the sizes and counts it reads, recurses on nested
 // objects and builds a Go type per class without a bound. So before groot
-// parses a file, rootscan checks its metadata itself (rootio/rfile's layout.go:
-// header, top directory, keys list, streamer record, free segments; treecheck.go:
+// parses a file, rootscan checks its metadata itself (rootio/rfile's
+// layout.go: header, top directory, keys list, streamer record, free
+// segments; rootio/ttree's treecheck.go:
 // the tree record's arrays, basket tables, in-record baskets, strings and
 // nesting) against the bytes that must hold them, and walks its classes
 // (streamers.go): a class that holds itself (uproot's issue 443), nests

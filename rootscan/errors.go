@@ -53,7 +53,7 @@ func panicOrigin() string {
 	}
 }
 
-// cleanError is an error whose text was made safe by safeText.
+// cleanError is an error whose text was made safe by rfile.SafeText.
 type cleanError struct {
 	msg string
 	err error

@@ -5,6 +5,7 @@ import (
 	"go-hep.org/x/hep/groot/riofs"
 
 	"github.com/hepsql/hepsql/rootio/compress"
+	"github.com/hepsql/hepsql/rootio/ttree"
 )
 
 // SetUnitSizes changes how entries are split among threads, so that tests
@@ -67,15 +68,15 @@ func BasketSpans(name, tree string) ([]BasketSpan, error) {
 			if _, err := f.r.ReadAt(raw, bt.seek[i]); err != nil {
 				return nil, err
 			}
-			h, err := parseBasketHeader(raw)
+			h, err := ttree.ParseBasketHeader(raw)
 			if err != nil {
 				return nil, err
 			}
 			kind := "none"
-			if stored := raw[h.keylen:h.nbytes]; int(h.objlen) != len(stored) && len(stored) >= 2 {
+			if stored := raw[h.Keylen:h.Nbytes]; int(h.Objlen) != len(stored) && len(stored) >= 2 {
 				kind = string(stored[:2])
 			}
-			spans = append(spans, BasketSpan{Column: c.name, Basket: i, Start: bt.seek[i] + int64(h.keylen), End: bt.seek[i] + int64(h.nbytes), Kind: kind})
+			spans = append(spans, BasketSpan{Column: c.name, Basket: i, Start: bt.seek[i] + int64(h.Keylen), End: bt.seek[i] + int64(h.Nbytes), Kind: kind})
 		}
 	}
 	return spans, nil

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"unsafe"
 
+	"github.com/hepsql/hepsql/rootio/ttree"
 	"go-hep.org/x/hep/groot/rbytes"
 	"go-hep.org/x/hep/groot/riofs"
 	"go-hep.org/x/hep/groot/rtree"
@@ -98,7 +99,7 @@ type basketTable struct {
 	// embedded holds, when the tree record keeps baskets (embedded.go),
 	// one entry per basket of the table: nil for a basket on disk, the
 	// basket itself for one kept in the record.
-	embedded  []*embeddedBasket
+	embedded  []*ttree.EmbeddedBasket
 	compress  int
 	zipBytes  int64
 	totBytes  int64
@@ -152,7 +153,7 @@ func readBasketTable(b rtree.Branch) (basketTable, error) {
 // grootEmbedded reads a basket groot unmarshalled from a branch's fBaskets
 // array in the tree record, or nil for one without entries (groot leaves
 // the array's empty slots as zero Baskets).
-func grootEmbedded(bk *rtree.Basket) (*embeddedBasket, error) {
+func grootEmbedded(bk *rtree.Basket) (*ttree.EmbeddedBasket, error) {
 	nevbuf, err := fieldAs[int](bk, "nevbuf")
 	if err != nil || nevbuf == 0 {
 		return nil, err
@@ -173,10 +174,10 @@ func grootEmbedded(bk *rtree.Basket) (*embeddedBasket, error) {
 	if !ok {
 		return nil, fmt.Errorf("rootscan: groot layout changed: Basket.key is %v, want riofs.Key (update rootscan/groot_internals.go)", kv.Type())
 	}
-	e := &embeddedBasket{keylen: int64(key.KeyLen()), nevbuf: int64(nevbuf), last: int64(last), buf: key.Buffer()}
+	e := &ttree.EmbeddedBasket{Keylen: int64(key.KeyLen()), Nevbuf: int64(nevbuf), Last: int64(last), Buf: key.Buffer()}
 	if len(offsets) > 0 {
 		// groot has cleared the displacement bits (flag 21–39).
-		e.offsets = slices.Clone(offsets)
+		e.Offsets = slices.Clone(offsets)
 	}
 	return e, nil
 }

@@ -283,10 +283,10 @@ func checkBasketTable(t *testing.T, what string, cf *rfile.CountingFile, tree rt
 		}
 		if e := bt.embeddedAt(i); e != nil {
 			kept++
-			if bt.seek[i] != 0 || e.nevbuf != entries || e.last > int64(len(e.buf)) || e.keylen <= 0 || e.keylen > e.last ||
-				(e.offsets != nil && len(e.offsets) < int(e.nevbuf)) {
+			if bt.seek[i] != 0 || e.Nevbuf != entries || e.Last > int64(len(e.Buf)) || e.Keylen <= 0 || e.Keylen > e.Last ||
+				(e.Offsets != nil && len(e.Offsets) < int(e.Nevbuf)) {
 				t.Errorf("%s: kept basket %d: seek %d, %d entries in the table; nevbuf %d, keylen %d, fLast %d in %d bytes, %d offsets",
-					what, i, bt.seek[i], entries, e.nevbuf, e.keylen, e.last, len(e.buf), len(e.offsets))
+					what, i, bt.seek[i], entries, e.Nevbuf, e.Keylen, e.Last, len(e.Buf), len(e.Offsets))
 			}
 			continue
 		}

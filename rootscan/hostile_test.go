@@ -51,7 +51,7 @@ func writeUncompressed(t testing.TB, name string) []byte {
 	}, rtree.WithTitle("hostile"))
 }
 
-// memCF serves bytes as a countingFile.
+// memCF serves bytes as a rfile.CountingFile.
 func memCF(data []byte) *rfile.CountingFile {
 	return &rfile.CountingFile{File: memFile{bytes.NewReader(data)}, FileSize: int64(len(data))}
 }

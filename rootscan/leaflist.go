@@ -125,10 +125,10 @@ func (r *columnReader) fillLeafListVar(v capi.Vector, entry int64, n int) error 
 				b := r.entryBytes(first + i)
 				pos, _, err := c.leafListItems(b, starts)
 				if err != nil {
-					return r.errorf(r.cur.first+int64(first+i), "%v", err)
+					return r.errorf(r.cur.First+int64(first+i), "%v", err)
 				}
 				if err := decodeElems(c.enc, packing{}, out[(row+i)*per*os:], b[pos:], per); err != nil {
-					return r.errorf(r.cur.first+int64(first+i), "%v", err)
+					return r.errorf(r.cur.First+int64(first+i), "%v", err)
 				}
 			}
 			return nil
@@ -141,7 +141,7 @@ func (r *columnReader) fillLeafListVar(v capi.Vector, entry int64, n int) error 
 		for i := range k {
 			_, items, err := c.leafListItems(r.entryBytes(first+i), starts)
 			if err != nil {
-				return r.errorf(r.cur.first+int64(first+i), "%v", err)
+				return r.errorf(r.cur.First+int64(first+i), "%v", err)
 			}
 			entries[row+i] = capi.ListEntry{Offset: uint64(total + seg), Length: uint64(items)}
 			seg += items
@@ -154,7 +154,7 @@ func (r *columnReader) fillLeafListVar(v capi.Vector, entry int64, n int) error 
 			b := r.entryBytes(first + i)
 			pos, items, _ := c.leafListItems(b, starts)
 			if err := decodeElems(c.enc, packing{}, out[int(entries[row+i].Offset)*per*os:], b[pos:], items*per); err != nil {
-				return r.errorf(r.cur.first+int64(first+i), "%v", err)
+				return r.errorf(r.cur.First+int64(first+i), "%v", err)
 			}
 		}
 		total += seg

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/hepsql/hepsql/rootio/rfile"
+	"github.com/hepsql/hepsql/rootio/ttree"
 )
 
 // A chain's files after the first usually share its layout (NanoAOD: plain
@@ -66,9 +67,6 @@ type objReader struct {
 	// depth is how deeply the branch being read nests; a hostile record
 	// must not exhaust the stack.
 	depth int
-	// branchClasses collects the classes of TBranchElements
-	// (checkTreeRecord).
-	branchClasses map[string]bool
 }
 
 // newBranch hands out a zeroed branch node from a slab: a NanoAOD file has
@@ -206,7 +204,7 @@ func (r *objReader) branch(top bool) *leanBranch {
 	b.sigs = string(r.sigs)
 	r.JumpTo(aend)
 	// fBaskets: the baskets kept in the record (embedded.go).
-	var kept []*embeddedBasket
+	var kept []*ttree.EmbeddedBasket
 	n, aend = r.ObjArray()
 	for range n {
 		class, oend, present := r.AnyObject()
@@ -217,7 +215,7 @@ func (r *objReader) branch(top bool) *leanBranch {
 			r.Fail("branch %q: %q in its baskets", b.name, class)
 			return nil
 		}
-		if e := r.keptBasket(oend); e != nil && e.nevbuf > 0 {
+		if e := r.keptBasket(oend); e != nil && e.Nevbuf > 0 {
 			kept = append(kept, e)
 		}
 		r.JumpTo(oend)
@@ -264,7 +262,7 @@ func (r *objReader) branch(top bool) *leanBranch {
 // end, as groot's Basket.UnmarshalROOT does (embedded.go); its bytes are
 // copied, the record's buffer being recycled. A basket with I/O bits is
 // left to groot.
-func (r *objReader) keptBasket(end int) *embeddedBasket {
+func (r *objReader) keptBasket(end int) *ttree.EmbeddedBasket {
 	r.Skip(4) // fNbytes
 	kvers := r.I16()
 	r.Skip(4 + 4) // fObjlen, fDatime
@@ -284,7 +282,7 @@ func (r *objReader) keptBasket(end int) *embeddedBasket {
 		r.Fail("kept basket with I/O bits")
 		return nil
 	}
-	e := &embeddedBasket{keylen: keylen, nevbuf: int64(r.I32()), last: int64(r.I32())}
+	e := &ttree.EmbeddedBasket{Keylen: keylen, Nevbuf: int64(r.I32()), Last: int64(r.I32())}
 	flag := r.U8()
 	gen := flag >= 80
 	if gen {
@@ -307,15 +305,15 @@ func (r *objReader) keptBasket(end int) *embeddedBasket {
 		return out
 	}
 	if !gen && flag != 0 && flag%10 != 2 {
-		if e.nevbuf > 0 {
-			e.offsets = array()
+		if e.Nevbuf > 0 {
+			e.Offsets = array()
 			if flag > 20 && flag < 40 {
-				for i, v := range e.offsets {
-					e.offsets[i] = int32(uint32(v) &^ 0xff000000)
+				for i, v := range e.Offsets {
+					e.Offsets[i] = int32(uint32(v) &^ 0xff000000)
 				}
 			}
-			if len(e.offsets) == 0 {
-				e.offsets = nil
+			if len(e.Offsets) == 0 {
+				e.Offsets = nil
 			}
 		}
 		if flag > 40 {
@@ -323,7 +321,7 @@ func (r *objReader) keptBasket(end int) *embeddedBasket {
 		}
 	}
 	if flag == 1 || flag > 10 {
-		size := int(e.last)
+		size := int(e.Last)
 		if vers <= 1 {
 			size = int(r.I32())
 		}
@@ -331,9 +329,9 @@ func (r *objReader) keptBasket(end int) *embeddedBasket {
 			r.Fail("kept basket: %d bytes of data in %d", size, end-r.Pos)
 			return nil
 		}
-		e.buf = bytes.Clone(r.Buf[r.Pos : r.Pos+size])
-		if e.buf == nil {
-			e.buf = []byte{}
+		e.Buf = bytes.Clone(r.Buf[r.Pos : r.Pos+size])
+		if e.Buf == nil {
+			e.Buf = []byte{}
 		}
 		r.Pos += size
 	}
@@ -475,7 +473,7 @@ func newLeanWant(schema *fileMeta, cols []*column) *leanWant {
 // leanMeta reads, without groot, the metadata of file cf (tree) as a member
 // of want's chain: the basket tables of want's columns, typed from the
 // first file's columns, matched by branch path and leaf signature. It
-// returns errNotLean (wrapped) when the file is outside what it reads, or a
+// returns rfile.ErrNotLean (wrapped) when the file is outside what it reads, or a
 // wanted branch is missing or differs (groot then parses the file, and the
 // scan's TChain check names the branch).
 func leanMeta(cf *rfile.CountingFile, tree string, want *leanWant) (*fileMeta, error) {

@@ -12,7 +12,7 @@ import (
 // C-string or counted (NanoAOD X_y[nX]) leaves: the columns leafColumn
 // would make, named and checked as columnsOf does them. groot's parse of
 // such a file is ~1.3 ms, serial at the start of every cold query (bind);
-// anything outside that subset returns errNotLean and the file goes to
+// anything outside that subset returns rfile.ErrNotLean and the file goes to
 // groot, so results and errors stay groot's (TestLeanMatchesGroot checks
 // the columns are equal field for field).
 func leanSchema(cf *rfile.CountingFile, tree string) (*fileMeta, error) {
@@ -63,7 +63,7 @@ func leanSchema(cf *rfile.CountingFile, tree string) (*fileMeta, error) {
 }
 
 // leanLeafColumn is leafColumn for the leaves leanSchema covers; any other
-// leaf is errNotLean, for groot to map.
+// leaf is rfile.ErrNotLean, for groot to map.
 func leanLeafColumn(b *leanBranch, l leanLeaf, leafList bool) (*column, error) {
 	c := &column{rootType: l.class + " " + l.title}
 	if l.class == "TLeafC" {

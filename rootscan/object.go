@@ -12,6 +12,7 @@ import (
 
 	"github.com/hepsql/hepsql/internal/capi"
 	"github.com/hepsql/hepsql/rootio/rfile"
+	"github.com/hepsql/hepsql/rootio/ttree"
 )
 
 // Whole objects. A branch holding an unsplit object (a TVector3, a
@@ -370,10 +371,10 @@ func (r *columnReader) fillObjects(v capi.Vector, entry int64, n int) error {
 		for i := range k {
 			p.b, p.pos, p.next, p.row = r.entryBytes(first+i), 0, 0, row+i
 			if err := p.object(r.col.obj); err != nil {
-				return r.errorf(r.cur.first+int64(first+i), "%v", err)
+				return r.errorf(r.cur.First+int64(first+i), "%v", err)
 			}
 			if p.pos != len(p.b) {
-				return r.errorf(r.cur.first+int64(first+i), "%v: %d bytes after the object of class %s", rfile.ErrCorrupt, len(p.b)-p.pos, r.col.obj.class)
+				return r.errorf(r.cur.First+int64(first+i), "%v: %d bytes after the object of class %s", rfile.ErrCorrupt, len(p.b)-p.pos, r.col.obj.class)
 			}
 		}
 		return nil
@@ -426,16 +427,16 @@ func memberWiseProbe(f *riofs.File, b rtree.Branch) string {
 	if _, err := f.ReadAt(raw, bt.seek[0]); err != nil {
 		return fmt.Sprintf("its first basket cannot be read: %v", err)
 	}
-	bk, _, err := decodeBasket(raw, true, nil)
+	bk, _, err := ttree.DecodeBasket(raw, true, nil)
 	if err != nil {
 		return fmt.Sprintf("its first basket cannot be read: %v", err)
 	}
-	for i := 0; i+1 < len(bk.offsets); i++ {
-		lo, hi := bk.offsets[i], bk.offsets[i+1]
-		if lo < 0 || hi < lo || int(hi) > len(bk.data) {
+	for i := 0; i+1 < len(bk.Offsets); i++ {
+		lo, hi := bk.Offsets[i], bk.Offsets[i+1]
+		if lo < 0 || hi < lo || int(hi) > len(bk.Data) {
 			return ""
 		}
-		e := bk.data[lo:hi]
+		e := bk.Data[lo:hi]
 		if len(e) >= 6 && binary.BigEndian.Uint32(e)&kByteCountMask != 0 {
 			if binary.BigEndian.Uint16(e[4:])&0x4000 != 0 {
 				return "collection written member-wise (not read yet)"
@@ -458,7 +459,7 @@ func (r *columnReader) fillObjectLists(v capi.Vector, entry int64, n int) error 
 		for i := range k {
 			m, _, err := r.objectListHeader(r.entryBytes(first + i))
 			if err != nil {
-				return r.errorf(r.cur.first+int64(first+i), "%v", err)
+				return r.errorf(r.cur.First+int64(first+i), "%v", err)
 			}
 			entries[row+i] = capi.ListEntry{Offset: uint64(total + seg), Length: uint64(m)}
 			seg += m
@@ -474,11 +475,11 @@ func (r *columnReader) fillObjectLists(v capi.Vector, entry int64, n int) error 
 			for j := range m {
 				p.next, p.row = 0, int(entries[row+i].Offset)+j
 				if err := p.object(r.col.obj); err != nil {
-					return r.errorf(r.cur.first+int64(first+i), "object %d of %d: %v", j, m, err)
+					return r.errorf(r.cur.First+int64(first+i), "object %d of %d: %v", j, m, err)
 				}
 			}
 			if p.pos != len(b) {
-				return r.errorf(r.cur.first+int64(first+i), "%v: %d bytes after the %d objects of class %s", rfile.ErrCorrupt, len(b)-p.pos, m, r.col.obj.class)
+				return r.errorf(r.cur.First+int64(first+i), "%v: %d bytes after the %d objects of class %s", rfile.ErrCorrupt, len(b)-p.pos, m, r.col.obj.class)
 			}
 		}
 		total += seg

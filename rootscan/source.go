@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/hepsql/hepsql/rootio/rfile"
+	"github.com/hepsql/hepsql/rootio/ttree"
 	"go-hep.org/x/hep/groot/riofs"
 	"go-hep.org/x/hep/groot/root"
 	"go-hep.org/x/hep/groot/rtree"
@@ -99,7 +100,7 @@ func openROOT(name string) (*rfile.CountingFile, *riofs.File, error) {
 }
 
 // openROOTWith is openROOT with the source options of a call; it also
-// returns the layout checkLayout found.
+// returns the layout rfile.CheckLayout found.
 func openROOTWith(name string, o rfile.SourceOptions) (*rfile.CountingFile, *riofs.File, *rfile.Layout, error) {
 	cf, err := openRaw(name, o)
 	if err != nil {
@@ -134,7 +135,7 @@ func (g *grootReader) failure(err error, r any) error {
 	return safeError(fmt.Errorf("%w: %w", kind, err))
 }
 
-// checkedLayout runs checkLayout and checkStreamerRecord. They check
+// checkedLayout runs rfile.CheckLayout and rfile.CheckStreamerRecord. They check
 // every offset they read; a panic would be a bug of theirs, reported as
 // one rather than taking down a scan's goroutine.
 func checkedLayout(cf *rfile.CountingFile) (l *rfile.Layout, err error) {
@@ -174,7 +175,7 @@ func openRiofs(name string, cf *rfile.CountingFile) (f *riofs.File, g *grootRead
 }
 
 // checkTreeKey checks the record of tree tname of directory dir (its
-// highest cycle, as groot's Get takes it) with checkTreeRecord, and
+// highest cycle, as groot's Get takes it) with ttree.CheckTreeRecord, and
 // returns the classes its branches name.
 func checkTreeKey(dir riofs.Directory, tname string) ([]string, error) {
 	var key *riofs.Key
@@ -191,7 +192,7 @@ func checkTreeKey(dir riofs.Directory, tname string) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", rfile.ErrCorruptTree, err)
 	}
-	classes, err := checkTreeRecord(payload, int(key.KeyLen()), key.ClassName())
+	classes, err := ttree.CheckTreeRecord(payload, int(key.KeyLen()), key.ClassName())
 	if err != nil {
 		return nil, rfile.Corruptf(rfile.ErrCorruptTree, "%s", rfile.Detail(err))
 	}
@@ -384,7 +385,7 @@ func parseTree(name string, cf *rfile.CountingFile, tree string) (_ *fileMeta, e
 	}
 	var dir riofs.Directory = rf
 	if td.dir != "" {
-		// walkDirs has checked every directory on the path.
+		// rfile.Layout.WalkDirs has checked every directory on the path.
 		obj, err := riofs.Dir(rf).Get(td.dir)
 		if err != nil {
 			return nil, fmt.Errorf("read_root: %s: directory %q: %w", name, rfile.SafeText(td.dir), g.failure(err, nil))
@@ -452,4 +453,27 @@ func parseTree(name string, cf *rfile.CountingFile, tree string) (_ *fileMeta, e
 	}
 	m.bytes = metaBytes(cols)
 	return m, nil
+}
+
+// checkEntries checks a tree's entry count against its branches': the
+// scan plans its units from it (and count(*) may read nothing else), so
+// a flipped fEntries must not make up rows or billions of units. ROOT's
+// branches hold at most the tree's entries, and one (a branch filled with
+// the tree) exactly as many; cols may be a subset of the tree's columns
+// only when rfile.ErrNotLean lets groot check the whole tree.
+func checkEntries(entries int64, cols []*column) error {
+	if entries < 0 {
+		return rfile.Corruptf(rfile.ErrCorruptTree, "%d entries", entries)
+	}
+	if len(cols) == 0 {
+		return nil
+	}
+	most := int64(-1)
+	for _, c := range cols {
+		most = max(most, c.baskets.entries)
+	}
+	if entries > most {
+		return rfile.Corruptf(rfile.ErrCorruptTree, "the tree says %d entries, its branches hold at most %d", entries, most)
+	}
+	return nil
 }

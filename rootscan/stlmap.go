@@ -257,7 +257,7 @@ func (r *columnReader) fillMaps(v capi.Vector, entry int64, n int) error {
 		for i := range k {
 			m, err := r.col.mapEntry(r.entryBytes(first+i), &r.maps)
 			if err != nil {
-				return r.errorf(r.cur.first+int64(first+i), "%v", err)
+				return r.errorf(r.cur.First+int64(first+i), "%v", err)
 			}
 			entries[row+i] = capi.ListEntry{Offset: uint64(at), Length: uint64(m)}
 			at += m

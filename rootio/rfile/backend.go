@@ -108,7 +108,7 @@ type OptionsOpener interface {
 // Remote is a Backend whose files sit behind network round trips: opening
 // one, reading its metadata and fetching its first baskets each wait for the
 // server. A scan opens the files of such a chain ahead of its threads and
-// fetches their first baskets (see lookahead.go), so that those waits
+// fetches their first baskets (see rootscan's lookahead.go), so that those waits
 // overlap the decoding of the files before; for local files that would only
 // add goroutines.
 type Remote interface {

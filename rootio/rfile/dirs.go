@@ -139,7 +139,7 @@ func readSubdir(cf *CountingFile, k Key, big bool, seen map[int64]bool) ([]Key, 
 	return readKeysList(cf, seekKeys, nbytesKeys)
 }
 
-// Trees lists the paths of the Trees in every directory read, top first.
+// Trees lists the paths of the trees in every directory read, top first.
 func (w *DirWalk) Trees() []string {
 	var names []string
 	for _, d := range w.Dirs {

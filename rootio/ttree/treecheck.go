@@ -1,4 +1,4 @@
-package rootscan
+package ttree
 
 import (
 	"fmt"
@@ -7,7 +7,7 @@ import (
 	"github.com/hepsql/hepsql/rootio/rfile"
 )
 
-// checkTreeRecord walks a TTree record as groot will read it and checks
+// CheckTreeRecord walks a TTree record as groot will read it and checks
 // what groot allocates from or recurses on: the length of every array of
 // branches, leaves and baskets against its bytes, each branch's basket
 // tables (fMaxBaskets entries of 20 bytes) against the bytes left, and how
@@ -17,8 +17,8 @@ import (
 //
 // It returns the classes the record's TBranchElements name, whose types
 // groot will build (guardStreamers starts its walk from them too).
-func checkTreeRecord(payload []byte, keylen int, class string) ([]string, error) {
-	r := objReader{RecordReader: rfile.RecordReader{Buf: payload, Base: keylen, Classes: map[int]string{}}, branchClasses: map[string]bool{}}
+func CheckTreeRecord(payload []byte, keylen int, class string) ([]string, error) {
+	r := treeChecker{RecordReader: rfile.RecordReader{Buf: payload, Base: keylen, Classes: map[int]string{}}, branchClasses: map[string]bool{}}
 	if class == "TNtuple" || class == "TNtupleD" {
 		r.Header() // the TTree is its base, then fNvar
 	}
@@ -32,7 +32,7 @@ func checkTreeRecord(payload []byte, keylen int, class string) ([]string, error)
 	return classes, nil
 }
 
-func (r *objReader) checkTree() error {
+func (r *treeChecker) checkTree() error {
 	vers, end := r.Header()
 	if r.Err != nil {
 		return r.Err
@@ -133,7 +133,7 @@ func (r *objReader) checkTree() error {
 }
 
 // checkBranches checks a TObjArray of branches.
-func (r *objReader) checkBranches(depth int) error {
+func (r *treeChecker) checkBranches(depth int) error {
 	if depth > rfile.MaxNesting {
 		return fmt.Errorf("branches nested more than %d deep", rfile.MaxNesting)
 	}
@@ -175,7 +175,7 @@ func (r *objReader) checkBranches(depth int) error {
 }
 
 // checkBranch checks a branch object of class class whose body is next.
-func (r *objReader) checkBranch(class string, depth int) error {
+func (r *treeChecker) checkBranch(class string, depth int) error {
 	done := false // the TBranch part was read to its end
 	switch class {
 	case "TBranch":
@@ -274,7 +274,7 @@ func (r *objReader) checkBranch(class string, depth int) error {
 // checkBasket checks a basket kept inside the tree record (a tree saved
 // without a final flush, embedded.go), whose entry offsets and data groot allocates as the
 // basket states them.
-func (r *objReader) checkBasket(class string, end int) error {
+func (r *treeChecker) checkBasket(class string, end int) error {
 	if class != "TBasket" {
 		return nil
 	}
@@ -335,7 +335,7 @@ func (r *objReader) checkBasket(class string, end int) error {
 
 // checkLeaf checks a leaf's name and title, which groot allocates as
 // their lengths say.
-func (r *objReader) checkLeaf(class string, end int) error {
+func (r *treeChecker) checkLeaf(class string, end int) error {
 	if !strings.HasPrefix(class, "TLeaf") {
 		return nil
 	}
@@ -348,25 +348,9 @@ func (r *objReader) checkLeaf(class string, end int) error {
 	return r.Err
 }
 
-// checkEntries checks a tree's entry count against its branches': the
-// scan plans its units from it (and count(*) may read nothing else), so
-// a flipped fEntries must not make up rows or billions of units. ROOT's
-// branches hold at most the tree's entries, and one (a branch filled with
-// the tree) exactly as many; cols may be a subset of the tree's columns
-// only when errNotLean lets groot check the whole tree.
-func checkEntries(entries int64, cols []*column) error {
-	if entries < 0 {
-		return rfile.Corruptf(rfile.ErrCorruptTree, "%d entries", entries)
-	}
-	if len(cols) == 0 {
-		return nil
-	}
-	most := int64(-1)
-	for _, c := range cols {
-		most = max(most, c.baskets.entries)
-	}
-	if entries > most {
-		return rfile.Corruptf(rfile.ErrCorruptTree, "the tree says %d entries, its branches hold at most %d", entries, most)
-	}
-	return nil
+// treeChecker reads a tree record to check it, collecting the classes of
+// its TBranchElements on the way.
+type treeChecker struct {
+	rfile.RecordReader
+	branchClasses map[string]bool
 }

@@ -1,0 +1,18 @@
+// Package ttree owns the TTree side of ROOT's format that a reader needs
+// below any table, in pure Go (no cgo, no DuckDB): baskets and tree records. ParseBasketHeader
+// reads a basket's key and TBasket fields with ROOT's full flag semantics
+// (the I/O bits after a negative fNevBufSize, flag ≥ 80 for generated
+// offsets, displacement bits for 20 < flag < 40); BasketBuffers.Decode
+// inflates a basket (rootio/compress, checksums checked) into buffers the
+// caller keeps from one basket to the next, and checks its entry-offset
+// table; DecodeEmbedded does the same for a basket kept inside the tree
+// record.
+//
+// CheckTreeRecord (treecheck.go) walks a TTree record before groot reads
+// it, checking what groot allocates from or recurses on against the
+// record's bytes.
+//
+// Still in rootscan, to move here next: the lean TTree/TBranch/TLeaf
+// metadata parser (lean.go, leanschema.go), which builds rootscan's column
+// types today.
+package ttree
