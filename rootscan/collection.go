@@ -13,6 +13,7 @@ import (
 
 	"github.com/hepsql/hepsql/internal/capi"
 	"github.com/hepsql/hepsql/rootio/rfile"
+	"github.com/hepsql/hepsql/rootio/ttree"
 )
 
 // Members of split collections. A TClonesArray or an std::vector of
@@ -54,7 +55,7 @@ import (
 // masterColumn is the internal column of a split collection's master
 // branch (fType 3/4): one Int_t per entry, the element count. It is not a
 // column of the table; its members check their counts against it.
-func masterColumn(b rtree.Branch, path string, bt basketTable) *column {
+func masterColumn(b rtree.Branch, path string, bt ttree.BasketTable) *column {
 	return &column{
 		name: path, path: path, rootType: "TBranchElement " + b.Title(),
 		layout: layoutFixed, enc: encI32, typ: capi.Scalar(capi.Integer), entrySize: 4,

@@ -53,44 +53,44 @@ func (r *columnReader) load(entry int64) error {
 	// The buffers are about to be overwritten: if this load fails, the
 	// previous basket is gone too.
 	r.curIdx = -1
-	n := len(bt.seek)
-	i := sort.Search(n, func(i int) bool { return bt.first[i] > entry }) - 1
-	if i < 0 || i >= n || len(bt.bytes) <= i {
+	n := len(bt.Seek)
+	i := sort.Search(n, func(i int) bool { return bt.First[i] > entry }) - 1
+	if i < 0 || i >= n || len(bt.Bytes) <= i {
 		return r.errorf(entry, "no basket holds entry %d (branch has %d baskets)", entry, n)
 	}
 	var b ttree.Basket
 	// A split collection's member whose branch stores no entry offsets
 	// (fEntryOffsetLen 0) has them rebuilt from its master's counts.
-	noTable := r.col.master != nil && r.col.layout == layoutJagged && bt.offsetLen == 0
+	noTable := r.col.master != nil && r.col.layout == layoutJagged && bt.OffsetLen == 0
 	wantOffsets := r.col.layout != layoutFixed && !noTable
-	if e := bt.embeddedAt(i); e != nil {
+	if e := bt.EmbeddedAt(i); e != nil {
 		var err error
 		if b, err = r.bufs.DecodeEmbedded(e, wantOffsets); err != nil {
 			return r.basketErrorf(i, "%v", err)
 		}
 	} else {
-		size := int(bt.bytes[i])
-		if size <= 0 || int64(size) > r.file.r.FileSize || bt.seek[i] < 0 || bt.seek[i] > r.file.r.FileSize-int64(size) {
-			return r.basketErrorf(i, "%v: %d bytes at offset %d lie outside the %d-byte file", rfile.ErrCorrupt, size, bt.seek[i], r.file.r.FileSize)
+		size := int(bt.Bytes[i])
+		if size <= 0 || int64(size) > r.file.r.FileSize || bt.Seek[i] < 0 || bt.Seek[i] > r.file.r.FileSize-int64(size) {
+			return r.basketErrorf(i, "%v: %d bytes at offset %d lie outside the %d-byte file", rfile.ErrCorrupt, size, bt.Seek[i], r.file.r.FileSize)
 		}
 		if cap(r.raw) < size {
 			r.raw = make([]byte, size)
 		}
 		raw := r.raw[:size]
-		if _, err := r.file.r.ReadAt(raw, bt.seek[i]); err != nil {
-			return r.basketErrorf(i, "reading %d bytes at offset %d: %v", size, bt.seek[i], err)
+		if _, err := r.file.r.ReadAt(raw, bt.Seek[i]); err != nil {
+			return r.basketErrorf(i, "reading %d bytes at offset %d: %v", size, bt.Seek[i], err)
 		}
 		var err error
 		if b, err = r.bufs.Decode(raw, wantOffsets); err != nil {
-			return r.basketErrorf(i, "%v (%d bytes at offset %d)", err, size, bt.seek[i])
+			return r.basketErrorf(i, "%v (%d bytes at offset %d)", err, size, bt.Seek[i])
 		}
 	}
-	b.First = bt.first[i]
+	b.First = bt.First[i]
 	want := r.basketEnd(i) - b.First
 	// A basket holds exactly the entries the basket table gives it; only
 	// the last may hold more than the tree counts (entries written after
 	// the tree header was last saved), which are not read.
-	if int64(b.Entries) < want || (int64(b.Entries) > want && i+1 < n && bt.first[i+1] <= bt.entries) {
+	if int64(b.Entries) < want || (int64(b.Entries) > want && i+1 < n && bt.First[i+1] <= bt.Entries) {
 		return r.basketErrorf(i, "%v: holds %d entries, basket table says %d", rfile.ErrCorrupt, b.Entries, want)
 	}
 	if r.col.layout == layoutFixed && len(b.Data) != b.Entries*r.col.entrySize {
@@ -198,9 +198,9 @@ func countValue(enc encoding, b []byte) int64 {
 // basketEnd is the entry after the last one that basket i holds.
 func (r *columnReader) basketEnd(i int) int64 {
 	bt := &r.col.baskets
-	end := bt.entries
-	if i+1 < len(bt.first) && bt.first[i+1] > bt.first[i] {
-		end = min(end, bt.first[i+1])
+	end := bt.Entries
+	if i+1 < len(bt.First) && bt.First[i+1] > bt.First[i] {
+		end = min(end, bt.First[i+1])
 	}
 	return end
 }
@@ -208,7 +208,7 @@ func (r *columnReader) basketEnd(i int) int64 {
 // basketErrorf is an error in basket i of the column: it names the file,
 // the tree, the branch, the basket and the entries it holds.
 func (r *columnReader) basketErrorf(i int, format string, args ...any) error {
-	first := r.col.baskets.first[i]
+	first := r.col.baskets.First[i]
 	return fmt.Errorf("read_root: %s: tree %q, branch %q, basket %d (entries %d–%d): %s",
 		r.file.path, r.file.tree, r.col.name, i, first, r.basketEnd(i)-1, fmt.Sprintf(format, args...))
 }

@@ -206,8 +206,8 @@ var grootReaderSkips = map[string]int{"nanoAOD_2015_CMS_Open_Data_ttbar.root:Eve
 // header and panics in its own goroutine, which no test can recover.
 func hasIOBits(t *testing.T, cf *rfile.CountingFile, cols []*column) bool {
 	for _, c := range cols {
-		for i, seek := range c.baskets.seek {
-			if c.baskets.embeddedAt(i) != nil {
+		for i, seek := range c.baskets.Seek {
+			if c.baskets.EmbeddedAt(i) != nil {
 				continue
 			}
 			if k, err := readDiskKey(cf, seek); err != nil || k.ioBits {

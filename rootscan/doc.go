@@ -7,17 +7,19 @@
 // ROOT format knowledge that needs no DuckDB sits in rootio, pure Go:
 // rootio/rfile (backends, object-stream records, file header, keys,
 // directories, streamer-record checks, error kinds), rootio/ttree (basket
-// headers and decoding, tree-record checks), rootio/compress (compressed
+// headers and decoding, basket tables, the lean parser of TTree, TBranch
+// and TLeaf records, tree-record checks), rootio/compress (compressed
 // blocks and checksums) and rootio/rntuple. rootscan keeps the DuckDB side
 // (table functions, work units, threads, schema to SQL types, decoding
 // entries into DuckDB vectors, libdeflate for rootio/compress in
-// libdeflate.go) and, for now, the lean TTree metadata parser (lean.go,
-// leanschema.go) and go-hep's internals (groot_internals.go).
+// libdeflate.go), the mapping of the lean parser's branches onto columns
+// (lean.go, leanschema.go) and, for now, go-hep's internals
+// (groot_internals.go).
 //
 // # How data reaches DuckDB
 //
-// A lean reader of rootscan's own (lean.go) or, for anything outside what
-// it covers, groot (go-hep) parses the file directory and the TTree record;
+// A lean reader of hepsql's own (rootio/ttree's lean.go) or, for anything
+// outside what it covers, groot (go-hep) parses the file directory and the TTree record;
 // rootscan then reads each projected branch's baskets itself (one ReadAt per
 // basket), inflates them (zlib through libdeflate when the system has it,
 // see capi.InflateZlib; lzma, lz4, zstd in Go) and byte-swaps the entries
@@ -132,8 +134,8 @@
 //
 // groot parses a file's metadata in about a millisecond, streamers
 // included, which over a hundred files was most of a short query. So files
-// go through a lean reader (lean.go) that reads the tree record straight
-// from the file. The chain's first file (or a lone one) gets its full
+// go through a lean reader (rootio/ttree's lean.go) that reads the tree
+// record straight from the file. The chain's first file (or a lone one) gets its full
 // schema from it when every branch is a plain TBranch of scalar, C-string
 // or counted leaves, NanoAOD's layout, with the columns groot's parse would
 // give. The other files get only the projected branches' basket tables,

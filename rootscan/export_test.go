@@ -60,12 +60,12 @@ func BasketSpans(name, tree string) ([]BasketSpan, error) {
 			continue
 		}
 		bt := &c.baskets
-		for i := range min(len(bt.seek), len(bt.bytes)) {
-			if bt.embeddedAt(i) != nil {
+		for i := range min(len(bt.Seek), len(bt.Bytes)) {
+			if bt.EmbeddedAt(i) != nil {
 				continue // kept in the tree record
 			}
-			raw := make([]byte, bt.bytes[i])
-			if _, err := f.r.ReadAt(raw, bt.seek[i]); err != nil {
+			raw := make([]byte, bt.Bytes[i])
+			if _, err := f.r.ReadAt(raw, bt.Seek[i]); err != nil {
 				return nil, err
 			}
 			h, err := ttree.ParseBasketHeader(raw)
@@ -76,7 +76,7 @@ func BasketSpans(name, tree string) ([]BasketSpan, error) {
 			if stored := raw[h.Keylen:h.Nbytes]; int(h.Objlen) != len(stored) && len(stored) >= 2 {
 				kind = string(stored[:2])
 			}
-			spans = append(spans, BasketSpan{Column: c.name, Basket: i, Start: bt.seek[i] + int64(h.Keylen), End: bt.seek[i] + int64(h.Nbytes), Kind: kind})
+			spans = append(spans, BasketSpan{Column: c.name, Basket: i, Start: bt.Seek[i] + int64(h.Keylen), End: bt.Seek[i] + int64(h.Nbytes), Kind: kind})
 		}
 	}
 	return spans, nil

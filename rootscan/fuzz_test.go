@@ -25,11 +25,11 @@ func basketSeeds(t testing.TB) [][]byte {
 			continue
 		}
 		for _, c := range f.cols {
-			if len(c.baskets.seek) == 0 || !c.supported() {
+			if len(c.baskets.Seek) == 0 || !c.supported() {
 				continue
 			}
-			raw := make([]byte, c.baskets.bytes[0])
-			if _, err := f.r.ReadAt(raw, c.baskets.seek[0]); err == nil {
+			raw := make([]byte, c.baskets.Bytes[0])
+			if _, err := f.r.ReadAt(raw, c.baskets.Seek[0]); err == nil {
 				seeds = append(seeds, raw)
 			}
 		}

@@ -89,62 +89,45 @@ func fieldAs[T any](v any, name string) (T, error) {
 	return *(*T)(unsafe.Pointer(f.UnsafeAddr())), nil
 }
 
-// basketTable is where a branch's baskets live in its file.
-type basketTable struct {
-	seek     []int64 // file offset of each basket's key
-	bytes    []int32 // on-disk size of each basket (key + payload)
-	first    []int64 // first entry of each basket; first[len] = entries
-	entries  int64
-	inMemory int // baskets kept inside the TTree object (not on disk)
-	// embedded holds, when the tree record keeps baskets (embedded.go),
-	// one entry per basket of the table: nil for a basket on disk, the
-	// basket itself for one kept in the record.
-	embedded  []*ttree.EmbeddedBasket
-	compress  int
-	zipBytes  int64
-	totBytes  int64
-	offsetLen int // fEntryOffsetLen: > 0 when baskets carry entry offsets
-}
-
-func readBasketTable(b rtree.Branch) (basketTable, error) {
-	var t basketTable
+func readBasketTable(b rtree.Branch) (ttree.BasketTable, error) {
+	var t ttree.BasketTable
 	var err error
-	if t.seek, err = fieldAs[[]int64](b, "basketSeek"); err != nil {
+	if t.Seek, err = fieldAs[[]int64](b, "basketSeek"); err != nil {
 		return t, err
 	}
-	if t.bytes, err = fieldAs[[]int32](b, "basketBytes"); err != nil {
+	if t.Bytes, err = fieldAs[[]int32](b, "basketBytes"); err != nil {
 		return t, err
 	}
-	if t.first, err = fieldAs[[]int64](b, "basketEntry"); err != nil {
+	if t.First, err = fieldAs[[]int64](b, "basketEntry"); err != nil {
 		return t, err
 	}
-	if t.entries, err = fieldAs[int64](b, "entries"); err != nil {
+	if t.Entries, err = fieldAs[int64](b, "entries"); err != nil {
 		return t, err
 	}
-	if t.compress, err = fieldAs[int](b, "compress"); err != nil {
+	if t.Compress, err = fieldAs[int](b, "compress"); err != nil {
 		return t, err
 	}
-	if t.zipBytes, err = fieldAs[int64](b, "zipBytes"); err != nil {
+	if t.ZipBytes, err = fieldAs[int64](b, "zipBytes"); err != nil {
 		return t, err
 	}
-	if t.totBytes, err = fieldAs[int64](b, "totBytes"); err != nil {
+	if t.TotBytes, err = fieldAs[int64](b, "totBytes"); err != nil {
 		return t, err
 	}
-	if t.offsetLen, err = fieldAs[int](b, "entryOffsetLen"); err != nil {
+	if t.OffsetLen, err = fieldAs[int](b, "entryOffsetLen"); err != nil {
 		return t, err
 	}
 	baskets, err := fieldAs[[]rtree.Basket](b, "baskets")
 	if err != nil {
 		return t, err
 	}
-	t.trimUnwritten()
+	t.TrimUnwritten()
 	for i := range baskets {
 		e, err := grootEmbedded(&baskets[i])
 		if err != nil {
 			return t, err
 		}
 		if e != nil {
-			t.addEmbedded(e)
+			t.AddEmbedded(e)
 		}
 	}
 	return t, nil

@@ -18,6 +18,7 @@ import (
 
 	"github.com/hepsql/hepsql/internal/testfiles"
 	"github.com/hepsql/hepsql/rootio/rfile"
+	"github.com/hepsql/hepsql/rootio/ttree"
 )
 
 // everyTestFile lists every ROOT file the tests can get: go-hep's
@@ -217,7 +218,7 @@ func TestGrootInternalsLayout(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s: %v", what, err)
 				}
-				baskets += len(bt.seek)
+				baskets += len(bt.Seek)
 				kept += checkBasketTable(t, what, cf, tree, b, bt)
 				for _, l := range b.Leaves() {
 					leaves++
@@ -254,43 +255,43 @@ var entriesDiffer = map[string]bool{"string-example.root:Refs:Params": true}
 
 // checkBasketTable checks b's table against the disk and the tree, and
 // returns how many of its baskets the record keeps.
-func checkBasketTable(t *testing.T, what string, cf *rfile.CountingFile, tree rtree.Tree, b rtree.Branch, bt basketTable) (kept int) {
+func checkBasketTable(t *testing.T, what string, cf *rfile.CountingFile, tree rtree.Tree, b rtree.Branch, bt ttree.BasketTable) (kept int) {
 	t.Helper()
-	n := len(bt.seek)
-	if len(bt.bytes) != n || len(bt.first) < n || len(bt.embedded) > n {
-		t.Errorf("%s: table of %d seeks, %d sizes, %d first entries, %d kept", what, n, len(bt.bytes), len(bt.first), len(bt.embedded))
+	n := len(bt.Seek)
+	if len(bt.Bytes) != n || len(bt.First) < n || len(bt.Embedded) > n {
+		t.Errorf("%s: table of %d seeks, %d sizes, %d first entries, %d kept", what, n, len(bt.Bytes), len(bt.First), len(bt.Embedded))
 		return 0
 	}
-	if len(b.Branches()) == 0 && bt.entries != tree.Entries() && !entriesDiffer[what] {
-		t.Errorf("%s: branch has %d entries, tree %d", what, bt.entries, tree.Entries())
+	if len(b.Branches()) == 0 && bt.Entries != tree.Entries() && !entriesDiffer[what] {
+		t.Errorf("%s: branch has %d entries, tree %d", what, bt.Entries, tree.Entries())
 	}
-	if bt.offsetLen < 0 || bt.zipBytes < 0 || bt.totBytes < 0 {
-		t.Errorf("%s: fEntryOffsetLen %d, fZipBytes %d, fTotBytes %d", what, bt.offsetLen, bt.zipBytes, bt.totBytes)
+	if bt.OffsetLen < 0 || bt.ZipBytes < 0 || bt.TotBytes < 0 {
+		t.Errorf("%s: fEntryOffsetLen %d, fZipBytes %d, fTotBytes %d", what, bt.OffsetLen, bt.ZipBytes, bt.TotBytes)
 	}
 	if n == 0 {
 		return 0
 	}
-	if len(bt.first) != n+1 || bt.first[0] != 0 || bt.first[n] != bt.entries {
-		t.Errorf("%s: first entries %v for %d baskets of %d entries", what, bt.first, n, bt.entries)
+	if len(bt.First) != n+1 || bt.First[0] != 0 || bt.First[n] != bt.Entries {
+		t.Errorf("%s: first entries %v for %d baskets of %d entries", what, bt.First, n, bt.Entries)
 		return 0
 	}
 	var zip, tot int64
 	for i := range n {
-		entries := bt.first[i+1] - bt.first[i]
+		entries := bt.First[i+1] - bt.First[i]
 		if entries < 0 {
-			t.Errorf("%s: basket %d: first entries %v fall", what, i, bt.first)
+			t.Errorf("%s: basket %d: first entries %v fall", what, i, bt.First)
 			continue
 		}
-		if e := bt.embeddedAt(i); e != nil {
+		if e := bt.EmbeddedAt(i); e != nil {
 			kept++
-			if bt.seek[i] != 0 || e.Nevbuf != entries || e.Last > int64(len(e.Buf)) || e.Keylen <= 0 || e.Keylen > e.Last ||
+			if bt.Seek[i] != 0 || e.Nevbuf != entries || e.Last > int64(len(e.Buf)) || e.Keylen <= 0 || e.Keylen > e.Last ||
 				(e.Offsets != nil && len(e.Offsets) < int(e.Nevbuf)) {
 				t.Errorf("%s: kept basket %d: seek %d, %d entries in the table; nevbuf %d, keylen %d, fLast %d in %d bytes, %d offsets",
-					what, i, bt.seek[i], entries, e.Nevbuf, e.Keylen, e.Last, len(e.Buf), len(e.Offsets))
+					what, i, bt.Seek[i], entries, e.Nevbuf, e.Keylen, e.Last, len(e.Buf), len(e.Offsets))
 			}
 			continue
 		}
-		seek, size := bt.seek[i], int64(bt.bytes[i])
+		seek, size := bt.Seek[i], int64(bt.Bytes[i])
 		if seek <= 0 || size <= 0 || seek+size > cf.FileSize {
 			t.Errorf("%s: basket %d at %d, %d bytes, outside the file's %d", what, i, seek, size, cf.FileSize)
 			continue
@@ -310,7 +311,7 @@ func checkBasketTable(t *testing.T, what string, cf *rfile.CountingFile, tree rt
 		// the branch's fCompress names (algorithm*100 + level;
 		// algorithm 0 is ROOT's global default, which may be any).
 		if int64(k.nbytes) < int64(k.objlen)+int64(k.keylen) {
-			alg := bt.compress / 100
+			alg := bt.Compress / 100
 			ok := alg == 0
 			switch k.magic {
 			case "ZL", "CS":
@@ -322,15 +323,15 @@ func checkBasketTable(t *testing.T, what string, cf *rfile.CountingFile, tree rt
 			case "ZS":
 				ok = ok || alg == 5
 			}
-			if !ok || bt.compress%100 == 0 {
-				t.Errorf("%s: basket %d compressed with %q, branch fCompress %d", what, i, k.magic, bt.compress)
+			if !ok || bt.Compress%100 == 0 {
+				t.Errorf("%s: basket %d compressed with %q, branch fCompress %d", what, i, k.magic, bt.Compress)
 			}
 		}
 	}
 	// ROOT adds each basket it writes to fZipBytes (its bytes on disk)
 	// and fTotBytes (its uncompressed size, key included).
-	if zip != bt.zipBytes || tot != bt.totBytes {
-		t.Errorf("%s: fZipBytes %d, fTotBytes %d; the baskets on disk: %d, %d", what, bt.zipBytes, bt.totBytes, zip, tot)
+	if zip != bt.ZipBytes || tot != bt.TotBytes {
+		t.Errorf("%s: fZipBytes %d, fTotBytes %d; the baskets on disk: %d, %d", what, bt.ZipBytes, bt.TotBytes, zip, tot)
 	}
 	return kept
 }

@@ -23,6 +23,7 @@ import (
 
 	"github.com/hepsql/hepsql/internal/testfiles"
 	"github.com/hepsql/hepsql/rootio/rfile"
+	"github.com/hepsql/hepsql/rootio/ttree"
 )
 
 // writeUncompressed writes a small tree with no compression, so that the
@@ -252,7 +253,7 @@ func TestHostileSizesAndCounts(t *testing.T) {
 	if xAt < 0 {
 		t.Fatal("branch x not found in the tree record")
 	}
-	r := objReader{RecordReader: rfile.RecordReader{Buf: data, Pos: int(tree.Seek + xAt + 6)}}
+	r := ttree.TreeRecordReader{RecordReader: rfile.RecordReader{Buf: data, Pos: int(tree.Seek + xAt + 6)}}
 	r.SkipObject() // TAttFill
 	r.Skip(16 + 8) // fCompress ... fWriteBasket, fEntryNumber
 	r.SkipObject() // fIOFeatures
@@ -264,7 +265,7 @@ func TestHostileSizesAndCounts(t *testing.T) {
 	r.Str()
 	subBranches := int64(r.Pos)
 	// The tree's fEntries.
-	r = objReader{RecordReader: rfile.RecordReader{Buf: data, Pos: int(tree.Seek + tree.Keylen)}}
+	r = ttree.TreeRecordReader{RecordReader: rfile.RecordReader{Buf: data, Pos: int(tree.Seek + tree.Keylen)}}
 	r.Header()
 	r.Named()
 	r.SkipObject() // TAttLine
@@ -272,7 +273,7 @@ func TestHostileSizesAndCounts(t *testing.T) {
 	r.SkipObject() // TAttMarker
 	treeEntries := int64(r.Pos)
 	// The streamer record's TList length.
-	r = objReader{RecordReader: rfile.RecordReader{Buf: data, Pos: int(l.SeekInfo + l.StreamerKey.Keylen)}}
+	r = ttree.TreeRecordReader{RecordReader: rfile.RecordReader{Buf: data, Pos: int(l.SeekInfo + l.StreamerKey.Keylen)}}
 	r.Header()
 	r.TObject()
 	r.Str()

@@ -115,8 +115,8 @@ func bindRootBranches(args *capi.BindArgs) (capi.Table, error) {
 			}
 			t.Rows = append(t.Rows, []any{
 				name, rfile.SafeText(f.tree), c.name, rfile.SafeText(c.path), rfile.SafeText(c.rootType), sqlType,
-				c.baskets.zipBytes, c.baskets.totBytes, int64(len(c.baskets.seek)),
-				compressionName(c.baskets.compress), c.supported(), rfile.SafeText(c.why),
+				c.baskets.ZipBytes, c.baskets.TotBytes, int64(len(c.baskets.Seek)),
+				compressionName(c.baskets.Compress), c.supported(), rfile.SafeText(c.why),
 			})
 		}
 		f.Close()

@@ -420,11 +420,11 @@ func memberWiseProbe(f *riofs.File, b rtree.Branch) string {
 	bt, err := readBasketTable(b)
 	// A basket too large to be one (a corrupt size) is left to the scan,
 	// which checks it against the file.
-	if err != nil || len(bt.seek) == 0 || len(bt.bytes) == 0 || bt.seek[0] <= 0 || bt.bytes[0] <= 0 || bt.bytes[0] > 256<<20 {
+	if err != nil || len(bt.Seek) == 0 || len(bt.Bytes) == 0 || bt.Seek[0] <= 0 || bt.Bytes[0] <= 0 || bt.Bytes[0] > 256<<20 {
 		return ""
 	}
-	raw := make([]byte, bt.bytes[0])
-	if _, err := f.ReadAt(raw, bt.seek[0]); err != nil {
+	raw := make([]byte, bt.Bytes[0])
+	if _, err := f.ReadAt(raw, bt.Seek[0]); err != nil {
 		return fmt.Sprintf("its first basket cannot be read: %v", err)
 	}
 	bk, _, err := ttree.DecodeBasket(raw, true, nil)

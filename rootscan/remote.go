@@ -35,13 +35,13 @@ func (s *rootScan) basketRanges(f *openFile, units []unit) []rfile.Range {
 		for _, p := range s.proj {
 			for _, ci := range p.cols {
 				bt := &f.byName[s.t.cols[ci].name].baskets
-				for b := range bt.seek {
-					end := bt.entries
-					if b+1 < len(bt.first) {
-						end = bt.first[b+1]
+				for b := range bt.Seek {
+					end := bt.Entries
+					if b+1 < len(bt.First) {
+						end = bt.First[b+1]
 					}
-					if bt.first[b] < u.end && end > u.start && b < len(bt.bytes) && bt.bytes[b] > 0 && bt.embeddedAt(b) == nil {
-						ranges = append(ranges, rfile.Range{Off: bt.seek[b], Len: int64(bt.bytes[b])})
+					if bt.First[b] < u.end && end > u.start && b < len(bt.Bytes) && bt.Bytes[b] > 0 && bt.EmbeddedAt(b) == nil {
+						ranges = append(ranges, rfile.Range{Off: bt.Seek[b], Len: int64(bt.Bytes[b])})
 					}
 				}
 			}

@@ -330,8 +330,8 @@ func (t *rootTable) planUnits(fi int, f *openFile, proj []projection) []unit {
 	for _, p := range proj {
 		for _, ci := range p.cols {
 			c := f.byName[t.cols[ci].name]
-			if bounds == nil || len(c.baskets.first) < len(bounds) {
-				bounds = c.baskets.first[:len(c.baskets.seek)]
+			if bounds == nil || len(c.baskets.First) < len(bounds) {
+				bounds = c.baskets.First[:len(c.baskets.Seek)]
 			}
 		}
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/hepsql/hepsql/internal/capi"
 	"github.com/hepsql/hepsql/rootio/rfile"
+	"github.com/hepsql/hepsql/rootio/ttree"
 )
 
 // encoding is how one element is stored on disk.
@@ -121,7 +122,7 @@ type column struct {
 	// element: the branch is a TBranchElement, whose C strings always
 	// carry a length byte (a plain TLeafC entry may be empty).
 	element bool
-	baskets basketTable
+	baskets ttree.BasketTable
 	// count: for layoutJagged, the path of the branch that counts the
 	// elements (from the leaf's title, "Jet_pt[nJet]"); its values give
 	// the entries' sizes in a basket written without entry offsets.
@@ -290,7 +291,7 @@ func columnsOf(t rtree.Tree, guard *streamerGuard) ([]*column, error) {
 				if err != nil {
 					return err
 				}
-				sigs[i] = leafSignature(l.Class(), l.Name(), l.Title(), n, l.LenType(), l.Offset(), l.IsUnsigned(), l.LeafCount() != nil)
+				sigs[i] = ttree.LeafSignature(l.Class(), l.Name(), l.Title(), n, l.LenType(), l.Offset(), l.IsUnsigned(), l.LeafCount() != nil)
 			}
 			sig = strings.Join(sigs, "; ")
 		}

@@ -162,7 +162,7 @@ func clusterStarts(m *fileMeta) []int64 {
 	var common []int64
 	first := true
 	for _, c := range m.cols {
-		b := c.baskets.first[:min(len(c.baskets.first), len(c.baskets.seek))]
+		b := c.baskets.First[:min(len(c.baskets.First), len(c.baskets.Seek))]
 		if len(b) == 0 {
 			continue
 		}

@@ -470,7 +470,7 @@ func checkEntries(entries int64, cols []*column) error {
 	}
 	most := int64(-1)
 	for _, c := range cols {
-		most = max(most, c.baskets.entries)
+		most = max(most, c.baskets.Entries)
 	}
 	if entries > most {
 		return rfile.Corruptf(rfile.ErrCorruptTree, "the tree says %d entries, its branches hold at most %d", entries, most)

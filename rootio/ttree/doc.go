@@ -1,6 +1,6 @@
 // Package ttree owns the TTree side of ROOT's format that a reader needs
-// below any table, in pure Go (no cgo, no DuckDB): baskets and tree records. ParseBasketHeader
-// reads a basket's key and TBasket fields with ROOT's full flag semantics
+// below any table, in pure Go (no cgo, no DuckDB): baskets and tree
+// records. ParseBasketHeader reads a basket's key and TBasket fields with ROOT's full flag semantics
 // (the I/O bits after a negative fNevBufSize, flag ≥ 80 for generated
 // offsets, displacement bits for 20 < flag < 40); BasketBuffers.Decode
 // inflates a basket (rootio/compress, checksums checked) into buffers the
@@ -12,7 +12,11 @@
 // it, checking what groot allocates from or recurses on against the
 // record's bytes.
 //
-// Still in rootscan, to move here next: the lean TTree/TBranch/TLeaf
-// metadata parser (lean.go, leanschema.go), which builds rootscan's column
-// types today.
+// The lean metadata parser (lean.go): FindKey finds and inflates a tree's
+// key without groot, and TreeRecordReader reads its TTree, TBranch and TLeaf
+// records (names, leaves, basket tables: BasketTable) and skips every object
+// it does not need by its byte count; anything outside the plain subset it
+// reads fails with rfile.ErrNotLean, and rootscan then asks groot. rootscan
+// maps the result onto its columns (its lean.go, leanschema.go), and its
+// groot_internals.go fills BasketTable from groot's branches.
 package ttree
