@@ -12,6 +12,7 @@ import (
 	"go-hep.org/x/hep/groot/rtree"
 
 	"github.com/hepsql/hepsql/internal/capi"
+	"github.com/hepsql/hepsql/rootio/gohep"
 	"github.com/hepsql/hepsql/rootio/rfile"
 	"github.com/hepsql/hepsql/rootio/ttree"
 )
@@ -68,7 +69,7 @@ func masterColumn(b rtree.Branch, path string, bt ttree.BasketTable) *column {
 // version (or the file's latest), which must carry the branch's member
 // name. groot attaches elements to such branches by name within the
 // element class only, which misses members of its bases.
-func memberElement(b rtree.Branch, info elementInfo, file *riofs.File) (rbytes.StreamerElement, string) {
+func memberElement(b rtree.Branch, info gohep.ElementInfo, file *riofs.File) (rbytes.StreamerElement, string) {
 	member := b.Name()
 	if i := strings.IndexByte(member, '['); i >= 0 {
 		member = member[:i]
@@ -81,38 +82,38 @@ func memberElement(b rtree.Branch, info elementInfo, file *riofs.File) (rbytes.S
 	var si rbytes.StreamerInfo
 	if file != nil {
 		for _, s := range file.StreamerInfos() {
-			if s.Name() == info.class && s.ClassVersion() == info.clsver {
+			if s.Name() == info.Class && s.ClassVersion() == info.ClassVersion {
 				si = s
 				break
 			}
 		}
 		if si == nil {
-			si, _ = file.StreamerInfo(info.class, -1)
+			si, _ = file.StreamerInfo(info.Class, -1)
 		}
 	}
 	if si == nil {
-		si = info.streamer
+		si = info.Streamer
 	}
-	if si != nil && si.Name() == info.class {
+	if si != nil && si.Name() == info.Class {
 		elems := si.Elements()
-		if info.id >= 0 && int(info.id) < len(elems) && elems[info.id].Name() == member {
-			return elems[info.id], ""
+		if info.ID >= 0 && int(info.ID) < len(elems) && elems[info.ID].Name() == member {
+			return elems[info.ID], ""
 		}
 		// A streamer of another version than the one fID counts in, or
 		// a member of a base class named with the derived class: the
 		// member of that name and of the branch's streamer type, as
 		// jsroot looks for it, in the class and then in its bases.
-		if e := findMember(file, si, member, info.stype, 0); e != nil {
+		if e := findMember(file, si, member, info.SType, 0); e != nil {
 			return e, ""
 		}
 	}
-	if info.element != nil && info.element.Name() == member {
-		return info.element, ""
+	if info.Element != nil && info.Element.Name() == member {
+		return info.Element, ""
 	}
 	if si == nil {
-		return nil, fmt.Sprintf("no streamer info for class %s in the file", info.class)
+		return nil, fmt.Sprintf("no streamer info for class %s in the file", info.Class)
 	}
-	return nil, fmt.Sprintf("class %s has no member %s at index %d", info.class, member, info.id)
+	return nil, fmt.Sprintf("class %s has no member %s at index %d", info.Class, member, info.ID)
 }
 
 // findMember looks for the element named member of streamer type stype
@@ -143,9 +144,9 @@ func findMember(file *riofs.File, si rbytes.StreamerInfo, member string, stype i
 }
 
 // memberColumn types a member of a split collection (fType 31/41).
-func memberColumn(c *column, b rtree.Branch, info elementInfo, file *riofs.File, master *column) {
+func memberColumn(c *column, b rtree.Branch, info gohep.ElementInfo, file *riofs.File, master *column) {
 	kind := "TClonesArray"
-	if info.btype == 41 {
+	if info.BType == 41 {
 		kind = "STL collection"
 	}
 	refuse := func(format string, args ...any) {
@@ -153,7 +154,7 @@ func memberColumn(c *column, b rtree.Branch, info elementInfo, file *riofs.File,
 		c.why = fmt.Sprintf("member of a split %s: ", kind) + fmt.Sprintf(format, args...)
 	}
 	if master == nil {
-		refuse("no master branch (fType %d) above it", info.btype/10)
+		refuse("no master branch (fType %d) above it", info.BType/10)
 		return
 	}
 	elem, why := memberElement(b, info, file)
@@ -168,8 +169,8 @@ func memberColumn(c *column, b rtree.Branch, info elementInfo, file *riofs.File,
 	// another version of the class that says otherwise cannot type it.
 	// (Numbers only: an STL member's element says kStreamer where its
 	// branch says kSTL.)
-	if t < rmeta.Object && info.stype >= 0 && int32(t) != info.stype && !(t == rmeta.Bool && info.stype == int32(rmeta.UChar)) {
-		refuse("its streamer type %d differs from member %s's (%d) in the file's class %s", info.stype, elem.Name(), t, info.class)
+	if t < rmeta.Object && info.SType >= 0 && int32(t) != info.SType && !(t == rmeta.Bool && info.SType == int32(rmeta.UChar)) {
+		refuse("its streamer type %d differs from member %s's (%d) in the file's class %s", info.SType, elem.Name(), t, info.Class)
 		return
 	}
 	switch {

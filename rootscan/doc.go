@@ -8,13 +8,14 @@
 // rootio/rfile (backends, object-stream records, file header, keys,
 // directories, streamer-record checks, error kinds), rootio/ttree (basket
 // headers and decoding, basket tables, the lean parser of TTree, TBranch
-// and TLeaf records, tree-record checks), rootio/compress (compressed
-// blocks and checksums) and rootio/rntuple. rootscan keeps the DuckDB side
-// (table functions, work units, threads, schema to SQL types, decoding
-// entries into DuckDB vectors, libdeflate for rootio/compress in
-// libdeflate.go), the mapping of the lean parser's branches onto columns
-// (lean.go, leanschema.go) and, for now, go-hep's internals
-// (groot_internals.go).
+// and TLeaf records, tree-record checks), rootio/gohep (every read of
+// groot's unexported state), rootio/compress (compressed blocks and
+// checksums) and rootio/rntuple. rootscan keeps the DuckDB side (table
+// functions, work units, threads, schema to SQL types, decoding entries
+// into DuckDB vectors, libdeflate for rootio/compress in libdeflate.go),
+// the mapping of the lean parser's branches and of groot's onto columns
+// (lean.go, leanschema.go, schema.go) and the guards around groot
+// (streamers.go, source.go).
 //
 // # How data reaches DuckDB
 //

@@ -5,6 +5,7 @@ import (
 	"go-hep.org/x/hep/groot/riofs"
 
 	"github.com/hepsql/hepsql/rootio/compress"
+	"github.com/hepsql/hepsql/rootio/gohep"
 	"github.com/hepsql/hepsql/rootio/ttree"
 )
 
@@ -86,5 +87,5 @@ func BasketSpans(name, tree string) ([]BasketSpan, error) {
 // rf at Close, for tests that write classes of their own (groot's
 // RegisterStreamer skips a class its global registry already holds).
 func AddFileStreamers(rf *riofs.File, sinfos []rbytes.StreamerInfo) error {
-	return prependFileStreamers(rf, sinfos)
+	return gohep.PrependFileStreamers(rf, sinfos)
 }

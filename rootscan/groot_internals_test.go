@@ -17,6 +17,7 @@ import (
 	"go-hep.org/x/hep/groot/rtree"
 
 	"github.com/hepsql/hepsql/internal/testfiles"
+	"github.com/hepsql/hepsql/rootio/gohep"
 	"github.com/hepsql/hepsql/rootio/rfile"
 	"github.com/hepsql/hepsql/rootio/ttree"
 )
@@ -185,7 +186,7 @@ func readDiskKey(cf *rfile.CountingFile, at int64) (diskKey, error) {
 	return k, nil
 }
 
-// TestGrootInternalsLayout pins groot_internals.go, the one place that
+// TestGrootInternalsLayout pins rootio/gohep/internals.go, the one place that
 // reads groot's unexported fields, to the go-hep version it was written
 // for, and checks what every accessor returns on every test file against
 // what is known without them: the basket tables against the keys and
@@ -194,14 +195,14 @@ func readDiskKey(cf *rfile.CountingFile, at int64) (diskKey, error) {
 // against groot's Len and Shape, packed-float elements against the leaf
 // class, and prependFileStreamers against riofs.File's look-ups.
 func TestGrootInternalsLayout(t *testing.T) {
-	if v := testfiles.ModuleVersion(t, "go-hep.org/x/hep"); v != grootInternalsVersion {
-		t.Fatalf("go-hep is %s in this build; rootscan/groot_internals.go was written for %s.\n"+
+	if v := testfiles.ModuleVersion(t, "go-hep.org/x/hep"); v != gohep.Version {
+		t.Fatalf("go-hep is %s in this build; rootio/gohep/internals.go was written for %s.\n"+
 			"Upgrading go-hep? Re-check in its source: rtree's tbranch fields basketSeek, basketBytes, basketEntry, entries, compress, zipBytes, totBytes, entryOffsetLen, baskets;\n"+
 			"rtree.Basket's key, nevbuf, last, offsets (and that UnmarshalROOT still clears the displacement bits); tbranchElement's class, btype, stype, id, streamer, estreamer;\n"+
 			"tleaf.len; LeafF16/LeafD32.elm; riofs.File.sinfos (and that StreamerInfo still takes the first of a name).\n"+
 			"Then the other seams: TestLeanMatchesGroot (lean.go against groot's parse), streamers.go (groot's look-ups, missingStreamer's error texts),\n"+
 			"rootwrite.registerLeafStreamers (riofs.File.sinfos, simap) and rootscan/xrootd's guard (go-hep's client). Then set grootInternalsVersion.",
-			v, grootInternalsVersion)
+			v, gohep.Version)
 	}
 	var branches, baskets, kept, elements, packed, leaves, trees int
 	for _, name := range everyTestFile(t) {
@@ -214,7 +215,7 @@ func TestGrootInternalsLayout(t *testing.T) {
 			walk = func(b rtree.Branch) {
 				branches++
 				what := what + ":" + b.Name()
-				bt, err := readBasketTable(b)
+				bt, err := gohep.ReadBasketTable(b)
 				if err != nil {
 					t.Fatalf("%s: %v", what, err)
 				}
@@ -342,7 +343,7 @@ func checkBasketTable(t *testing.T, what string, cf *rfile.CountingFile, tree rt
 func checkLeaf(t *testing.T, what string, b rtree.Branch, l rtree.Leaf) int {
 	t.Helper()
 	what += ":" + l.Name()
-	n, err := leafLen(l)
+	n, err := gohep.LeafLen(l)
 	if err != nil {
 		t.Fatalf("%s: %v", what, err)
 	}
@@ -372,7 +373,7 @@ func checkLeaf(t *testing.T, what string, b rtree.Branch, l rtree.Leaf) int {
 	default:
 		return 0
 	}
-	elm, err := leafElement(l)
+	elm, err := gohep.LeafElement(l)
 	if err != nil {
 		t.Fatalf("%s: %v", what, err)
 	}
@@ -395,33 +396,33 @@ func checkLeaf(t *testing.T, what string, b rtree.Branch, l rtree.Leaf) int {
 // streamer type is that element's.
 func checkElementInfo(t *testing.T, what string, rf *riofs.File, b rtree.Branch) {
 	t.Helper()
-	info, err := readElementInfo(b)
+	info, err := gohep.ReadElementInfo(b)
 	if err != nil {
 		t.Fatalf("%s: %v", what, err)
 	}
-	if info.class == "" {
+	if info.Class == "" {
 		t.Errorf("%s: TBranchElement without fClassName", what)
 	}
-	if !slices.Contains([]int32{-1, 0, 1, 2, 3, 4, 31, 41}, info.btype) {
-		t.Errorf("%s: fType %d is none of ROOT's", what, info.btype)
+	if !slices.Contains([]int32{-1, 0, 1, 2, 3, 4, 31, 41}, info.BType) {
+		t.Errorf("%s: fType %d is none of ROOT's", what, info.BType)
 	}
 	// A split collection's master names its elements' class.
-	if (info.btype == 3 || info.btype == 4) && info.clones == "" {
-		t.Errorf("%s: split collection (fType %d) without fClonesName", what, info.btype)
+	if (info.BType == 3 || info.BType == 4) && info.Clones == "" {
+		t.Errorf("%s: split collection (fType %d) without fClonesName", what, info.BType)
 	}
-	if info.clsver < 0 || info.clsver > 0xffff {
-		t.Errorf("%s: fClassVersion %d", what, info.clsver)
+	if info.ClassVersion < 0 || info.ClassVersion > 0xffff {
+		t.Errorf("%s: fClassVersion %d", what, info.ClassVersion)
 	}
-	if info.streamer != nil {
+	if info.Streamer != nil {
 		// The streamer of a container with a custom allocator is the
 		// plain container's ("vector<float>" for vector<float,A>).
-		if n := info.streamer.Name(); n != info.class && !strings.HasPrefix(info.class, strings.TrimSuffix(n, ">")+",") {
-			if si, err := rf.StreamerInfo(info.class, -1); err != nil || si != info.streamer {
-				t.Errorf("%s: streamer %q for class %q", what, info.streamer.Name(), info.class)
+		if n := info.Streamer.Name(); n != info.Class && !strings.HasPrefix(info.Class, strings.TrimSuffix(n, ">")+",") {
+			if si, err := rf.StreamerInfo(info.Class, -1); err != nil || si != info.Streamer {
+				t.Errorf("%s: streamer %q for class %q", what, info.Streamer.Name(), info.Class)
 			}
 		}
 	}
-	if info.element == nil {
+	if info.Element == nil {
 		return
 	}
 	member := b.Name()
@@ -433,13 +434,13 @@ func checkElementInfo(t *testing.T, what string, rf *riofs.File, b rtree.Branch)
 	}
 	// A top-level branch of a container or object has ROOT's element
 	// "This".
-	if name := info.element.Name(); name != member && !strings.HasSuffix(b.Name(), name) && name != "This" {
+	if name := info.Element.Name(); name != member && !strings.HasSuffix(b.Name(), name) && name != "This" {
 		t.Errorf("%s: streamer element %q", what, name)
 	}
 	// A member of a basic type: fStreamerType is its element's type (STL
 	// and object members differ: 300 against 500, kSTL and kStreamer).
-	if info.btype == 0 && info.stype >= 0 && info.stype < int32(rmeta.Object) && info.stype != int32(info.element.Type()) {
-		t.Errorf("%s: fStreamerType %d, element %q type %d", what, info.stype, info.element.Name(), info.element.Type())
+	if info.BType == 0 && info.SType >= 0 && info.SType < int32(rmeta.Object) && info.SType != int32(info.Element.Type()) {
+		t.Errorf("%s: fStreamerType %d, element %q type %d", what, info.SType, info.Element.Name(), info.Element.Type())
 	}
 }
 
@@ -453,7 +454,7 @@ func checkPrependStreamers(t *testing.T, what string, rf *riofs.File) {
 	}
 	name := old[0].Name()
 	stub := rdict.NewCxxStreamerInfo(name, int32(old[0].ClassVersion()), uint32(old[0].CheckSum()), nil)
-	if err := prependFileStreamers(rf, []rbytes.StreamerInfo{stub}); err != nil {
+	if err := gohep.PrependFileStreamers(rf, []rbytes.StreamerInfo{stub}); err != nil {
 		t.Fatalf("%s: %v", what, err)
 	}
 	got := rf.StreamerInfos()

@@ -6,6 +6,7 @@ import (
 	"go-hep.org/x/hep/groot/rtree"
 
 	"github.com/hepsql/hepsql/internal/capi"
+	"github.com/hepsql/hepsql/rootio/gohep"
 	"github.com/hepsql/hepsql/rootio/rfile"
 )
 
@@ -60,7 +61,7 @@ func leafListVarColumn(c *column, b rtree.Branch, l rtree.Leaf, inner capi.Type)
 				c.layout, c.why = layoutUnsupported, fmt.Sprintf("leaf %s counted by %s, not an earlier integer leaf of its list", ll.Name(), lc.Name())
 				return c
 			}
-		} else if n, err := leafLen(ll); err != nil || n != x.per {
+		} else if n, err := gohep.LeafLen(ll); err != nil || n != x.per {
 			c.layout, c.why = layoutUnsupported, fmt.Sprintf("leaf %s: length does not match its dimensions %v", ll.Name(), ll.Shape())
 			return c
 		}

@@ -11,6 +11,7 @@ import (
 	"go-hep.org/x/hep/groot/rtree"
 
 	"github.com/hepsql/hepsql/internal/capi"
+	"github.com/hepsql/hepsql/rootio/gohep"
 	"github.com/hepsql/hepsql/rootio/rfile"
 	"github.com/hepsql/hepsql/rootio/ttree"
 )
@@ -417,7 +418,7 @@ func objectListColumn(c *column, f *riofs.File, b rtree.Branch, class string) {
 // its own key) and says why the collection cannot be read when its first
 // non-empty entry was written member-wise, or "".
 func memberWiseProbe(f *riofs.File, b rtree.Branch) string {
-	bt, err := readBasketTable(b)
+	bt, err := gohep.ReadBasketTable(b)
 	// A basket too large to be one (a corrupt size) is left to the scan,
 	// which checks it against the file.
 	if err != nil || len(bt.Seek) == 0 || len(bt.Bytes) == 0 || bt.Seek[0] <= 0 || bt.Bytes[0] <= 0 || bt.Bytes[0] > 256<<20 {

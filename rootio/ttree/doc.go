@@ -17,6 +17,6 @@
 // records (names, leaves, basket tables: BasketTable) and skips every object
 // it does not need by its byte count; anything outside the plain subset it
 // reads fails with rfile.ErrNotLean, and rootscan then asks groot. rootscan
-// maps the result onto its columns (its lean.go, leanschema.go), and its
-// groot_internals.go fills BasketTable from groot's branches.
+// maps the result onto its columns (its lean.go, leanschema.go), and
+// rootio/gohep fills BasketTable from groot's branches.
 package ttree
