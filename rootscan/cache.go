@@ -33,7 +33,7 @@ func metaBytes(cols []*column) int64 {
 	n := int64(1024)
 	for _, c := range cols {
 		bt := &c.baskets
-		n += 512 + int64(len(bt.seek))*8 + int64(len(bt.bytes))*4 + int64(len(bt.first))*8 + bt.embeddedBytes()
+		n += 512 + int64(len(bt.Seek))*8 + int64(len(bt.Bytes))*4 + int64(len(bt.First))*8 + bt.EmbeddedBytes()
 	}
 	return n
 }

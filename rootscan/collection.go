@@ -12,6 +12,9 @@ import (
 	"go-hep.org/x/hep/groot/rtree"
 
 	"github.com/hepsql/hepsql/internal/capi"
+	"github.com/hepsql/hepsql/rootio/gohep"
+	"github.com/hepsql/hepsql/rootio/rfile"
+	"github.com/hepsql/hepsql/rootio/ttree"
 )
 
 // Members of split collections. A TClonesArray or an std::vector of
@@ -53,7 +56,7 @@ import (
 // masterColumn is the internal column of a split collection's master
 // branch (fType 3/4): one Int_t per entry, the element count. It is not a
 // column of the table; its members check their counts against it.
-func masterColumn(b rtree.Branch, path string, bt basketTable) *column {
+func masterColumn(b rtree.Branch, path string, bt ttree.BasketTable) *column {
 	return &column{
 		name: path, path: path, rootType: "TBranchElement " + b.Title(),
 		layout: layoutFixed, enc: encI32, typ: capi.Scalar(capi.Integer), entrySize: 4,
@@ -66,7 +69,7 @@ func masterColumn(b rtree.Branch, path string, bt basketTable) *column {
 // version (or the file's latest), which must carry the branch's member
 // name. groot attaches elements to such branches by name within the
 // element class only, which misses members of its bases.
-func memberElement(b rtree.Branch, info elementInfo, file *riofs.File) (rbytes.StreamerElement, string) {
+func memberElement(b rtree.Branch, info gohep.ElementInfo, file *riofs.File) (rbytes.StreamerElement, string) {
 	member := b.Name()
 	if i := strings.IndexByte(member, '['); i >= 0 {
 		member = member[:i]
@@ -79,38 +82,38 @@ func memberElement(b rtree.Branch, info elementInfo, file *riofs.File) (rbytes.S
 	var si rbytes.StreamerInfo
 	if file != nil {
 		for _, s := range file.StreamerInfos() {
-			if s.Name() == info.class && s.ClassVersion() == info.clsver {
+			if s.Name() == info.Class && s.ClassVersion() == info.ClassVersion {
 				si = s
 				break
 			}
 		}
 		if si == nil {
-			si, _ = file.StreamerInfo(info.class, -1)
+			si, _ = file.StreamerInfo(info.Class, -1)
 		}
 	}
 	if si == nil {
-		si = info.streamer
+		si = info.Streamer
 	}
-	if si != nil && si.Name() == info.class {
+	if si != nil && si.Name() == info.Class {
 		elems := si.Elements()
-		if info.id >= 0 && int(info.id) < len(elems) && elems[info.id].Name() == member {
-			return elems[info.id], ""
+		if info.ID >= 0 && int(info.ID) < len(elems) && elems[info.ID].Name() == member {
+			return elems[info.ID], ""
 		}
 		// A streamer of another version than the one fID counts in, or
 		// a member of a base class named with the derived class: the
 		// member of that name and of the branch's streamer type, as
 		// jsroot looks for it, in the class and then in its bases.
-		if e := findMember(file, si, member, info.stype, 0); e != nil {
+		if e := findMember(file, si, member, info.SType, 0); e != nil {
 			return e, ""
 		}
 	}
-	if info.element != nil && info.element.Name() == member {
-		return info.element, ""
+	if info.Element != nil && info.Element.Name() == member {
+		return info.Element, ""
 	}
 	if si == nil {
-		return nil, fmt.Sprintf("no streamer info for class %s in the file", info.class)
+		return nil, fmt.Sprintf("no streamer info for class %s in the file", info.Class)
 	}
-	return nil, fmt.Sprintf("class %s has no member %s at index %d", info.class, member, info.id)
+	return nil, fmt.Sprintf("class %s has no member %s at index %d", info.Class, member, info.ID)
 }
 
 // findMember looks for the element named member of streamer type stype
@@ -141,9 +144,9 @@ func findMember(file *riofs.File, si rbytes.StreamerInfo, member string, stype i
 }
 
 // memberColumn types a member of a split collection (fType 31/41).
-func memberColumn(c *column, b rtree.Branch, info elementInfo, file *riofs.File, master *column) {
+func memberColumn(c *column, b rtree.Branch, info gohep.ElementInfo, file *riofs.File, master *column) {
 	kind := "TClonesArray"
-	if info.btype == 41 {
+	if info.BType == 41 {
 		kind = "STL collection"
 	}
 	refuse := func(format string, args ...any) {
@@ -151,7 +154,7 @@ func memberColumn(c *column, b rtree.Branch, info elementInfo, file *riofs.File,
 		c.why = fmt.Sprintf("member of a split %s: ", kind) + fmt.Sprintf(format, args...)
 	}
 	if master == nil {
-		refuse("no master branch (fType %d) above it", info.btype/10)
+		refuse("no master branch (fType %d) above it", info.BType/10)
 		return
 	}
 	elem, why := memberElement(b, info, file)
@@ -166,8 +169,8 @@ func memberColumn(c *column, b rtree.Branch, info elementInfo, file *riofs.File,
 	// another version of the class that says otherwise cannot type it.
 	// (Numbers only: an STL member's element says kStreamer where its
 	// branch says kSTL.)
-	if t < rmeta.Object && info.stype >= 0 && int32(t) != info.stype && !(t == rmeta.Bool && info.stype == int32(rmeta.UChar)) {
-		refuse("its streamer type %d differs from member %s's (%d) in the file's class %s", info.stype, elem.Name(), t, info.class)
+	if t < rmeta.Object && info.SType >= 0 && int32(t) != info.SType && !(t == rmeta.Bool && info.SType == int32(rmeta.UChar)) {
+		refuse("its streamer type %d differs from member %s's (%d) in the file's class %s", info.SType, elem.Name(), t, info.Class)
 		return
 	}
 	switch {
@@ -243,21 +246,21 @@ func (r *columnReader) masterCount(e int64) (int64, error) {
 	if err := m.load(e); err != nil {
 		return 0, err
 	}
-	at := int(e-m.cur.first) * 4
-	return int64(int32(binary.BigEndian.Uint32(m.cur.data[at:]))), nil
+	at := int(e-m.cur.First) * 4
+	return int64(int32(binary.BigEndian.Uint32(m.cur.Data[at:]))), nil
 }
 
 // checkMasterCounts compares the element counts of entries [first,
 // first+len(ents)) of the current basket with the master branch's.
 func (r *columnReader) checkMasterCounts(first int, ents []capi.ListEntry) error {
 	for i, ent := range ents {
-		e := r.cur.first + int64(first+i)
+		e := r.cur.First + int64(first+i)
 		n, err := r.masterCount(e)
 		if err != nil {
 			return err
 		}
 		if uint64(n) != ent.Length || n < 0 {
-			return r.errorf(e, "%v: %d elements in the entry's bytes, but the collection's branch %q counts %d", errCorrupt, ent.Length, safeText(r.col.master.path), n)
+			return r.errorf(e, "%v: %d elements in the entry's bytes, but the collection's branch %q counts %d", rfile.ErrCorrupt, ent.Length, rfile.SafeText(r.col.master.path), n)
 		}
 	}
 	return nil
@@ -272,18 +275,18 @@ func (r *columnReader) fillBitsList(v capi.Vector, entry int64, n int) error {
 		total := v.ListSize()
 		vals := r.counts[:0] // the segment's values, widened to int
 		for i := range k {
-			e := r.cur.first + int64(first+i)
+			e := r.cur.First + int64(first+i)
 			b := r.entryBytes(first + i)
 			m := 0
 			for len(b) > 0 {
 				if len(b) < 4 {
-					return r.errorf(e, "%v: %d bytes left of a 4-byte fBits", errCorrupt, len(b))
+					return r.errorf(e, "%v: %d bytes left of a 4-byte fBits", rfile.ErrCorrupt, len(b))
 				}
 				bits := binary.BigEndian.Uint32(b)
 				b = b[4:]
 				if bits&kIsReferenced != 0 {
 					if len(b) < 2 {
-						return r.errorf(e, "%v: referenced object's process id past the entry", errCorrupt)
+						return r.errorf(e, "%v: referenced object's process id past the entry", rfile.ErrCorrupt)
 					}
 					b = b[2:]
 				}
@@ -315,7 +318,7 @@ func (r *columnReader) fillStringList(v capi.Vector, entry int64, n int) error {
 	base := v.ListSize()
 	err := r.segments(entry, n, func(row, k, first int) error {
 		for i := range k {
-			e := r.cur.first + int64(first+i)
+			e := r.cur.First + int64(first+i)
 			b := r.entryBytes(first + i)
 			at := len(r.ends)
 			for len(b) > 0 {

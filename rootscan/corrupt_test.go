@@ -18,6 +18,7 @@ import (
 
 	"github.com/hepsql/hepsql/internal/capi"
 	"github.com/hepsql/hepsql/internal/testfiles"
+	"github.com/hepsql/hepsql/rootio/rfile"
 	"github.com/hepsql/hepsql/rootscan"
 )
 
@@ -35,7 +36,7 @@ func (memFile) Close() error                      { return nil }
 func (f memFile) Size() (int64, error)            { return f.Reader.Size(), nil }
 func (fs *memFS) Glob(p string) ([]string, error) { return []string{p}, nil }
 
-func (fs *memFS) Open(name string) (rootscan.File, error) {
+func (fs *memFS) Open(name string) (rfile.File, error) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	b, ok := fs.files[name]
@@ -57,7 +58,7 @@ func (fs *memFS) put(name string, b []byte) {
 
 var sweepFS = sync.OnceValue(func() *memFS {
 	fs := &memFS{files: map[string][]byte{}}
-	rootscan.RegisterBackend("sweep", fs)
+	rfile.RegisterBackend("sweep", fs)
 	return fs
 })
 

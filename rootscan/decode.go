@@ -8,6 +8,8 @@ import (
 	"sort"
 
 	"github.com/hepsql/hepsql/internal/capi"
+	"github.com/hepsql/hepsql/rootio/rfile"
+	"github.com/hepsql/hepsql/rootio/ttree"
 )
 
 // columnReader decodes one column of one file into DuckDB vectors. Each scan
@@ -16,10 +18,10 @@ import (
 type columnReader struct {
 	col    *column
 	file   *openFile
-	cur    basket
+	cur    ttree.Basket
 	curIdx int // index of cur in the basket table, -1 when none
 	raw    []byte
-	bufs   basketBuffers
+	bufs   ttree.BasketBuffers
 	strs   []byte   // string bytes of the chunk being filled
 	ends   []uint64 // string end offsets of the chunk being filled
 	counts []int    // per-row element counts of the chunk being filled
@@ -39,67 +41,67 @@ func newColumnReader(col *column, f *openFile) *columnReader {
 
 // reset points r at a column of another file, keeping its buffers.
 func (r *columnReader) reset(col *column, f *openFile) {
-	r.col, r.file, r.cur, r.curIdx = col, f, basket{}, -1
+	r.col, r.file, r.cur, r.curIdx = col, f, ttree.Basket{}, -1
 }
 
 // load makes the basket holding entry current.
 func (r *columnReader) load(entry int64) error {
 	bt := &r.col.baskets
-	if r.curIdx >= 0 && entry >= r.cur.first && entry < r.cur.first+int64(r.cur.entries) {
+	if r.curIdx >= 0 && entry >= r.cur.First && entry < r.cur.First+int64(r.cur.Entries) {
 		return nil
 	}
 	// The buffers are about to be overwritten: if this load fails, the
 	// previous basket is gone too.
 	r.curIdx = -1
-	n := len(bt.seek)
-	i := sort.Search(n, func(i int) bool { return bt.first[i] > entry }) - 1
-	if i < 0 || i >= n || len(bt.bytes) <= i {
+	n := len(bt.Seek)
+	i := sort.Search(n, func(i int) bool { return bt.First[i] > entry }) - 1
+	if i < 0 || i >= n || len(bt.Bytes) <= i {
 		return r.errorf(entry, "no basket holds entry %d (branch has %d baskets)", entry, n)
 	}
-	var b basket
+	var b ttree.Basket
 	// A split collection's member whose branch stores no entry offsets
 	// (fEntryOffsetLen 0) has them rebuilt from its master's counts.
-	noTable := r.col.master != nil && r.col.layout == layoutJagged && bt.offsetLen == 0
+	noTable := r.col.master != nil && r.col.layout == layoutJagged && bt.OffsetLen == 0
 	wantOffsets := r.col.layout != layoutFixed && !noTable
-	if e := bt.embeddedAt(i); e != nil {
+	if e := bt.EmbeddedAt(i); e != nil {
 		var err error
-		if b, err = r.bufs.decodeEmbedded(e, wantOffsets); err != nil {
+		if b, err = r.bufs.DecodeEmbedded(e, wantOffsets); err != nil {
 			return r.basketErrorf(i, "%v", err)
 		}
 	} else {
-		size := int(bt.bytes[i])
-		if size <= 0 || int64(size) > r.file.r.size || bt.seek[i] < 0 || bt.seek[i] > r.file.r.size-int64(size) {
-			return r.basketErrorf(i, "%v: %d bytes at offset %d lie outside the %d-byte file", errCorrupt, size, bt.seek[i], r.file.r.size)
+		size := int(bt.Bytes[i])
+		if size <= 0 || int64(size) > r.file.r.FileSize || bt.Seek[i] < 0 || bt.Seek[i] > r.file.r.FileSize-int64(size) {
+			return r.basketErrorf(i, "%v: %d bytes at offset %d lie outside the %d-byte file", rfile.ErrCorrupt, size, bt.Seek[i], r.file.r.FileSize)
 		}
 		if cap(r.raw) < size {
 			r.raw = make([]byte, size)
 		}
 		raw := r.raw[:size]
-		if _, err := r.file.r.ReadAt(raw, bt.seek[i]); err != nil {
-			return r.basketErrorf(i, "reading %d bytes at offset %d: %v", size, bt.seek[i], err)
+		if _, err := r.file.r.ReadAt(raw, bt.Seek[i]); err != nil {
+			return r.basketErrorf(i, "reading %d bytes at offset %d: %v", size, bt.Seek[i], err)
 		}
 		var err error
-		if b, err = r.bufs.decode(raw, wantOffsets); err != nil {
-			return r.basketErrorf(i, "%v (%d bytes at offset %d)", err, size, bt.seek[i])
+		if b, err = r.bufs.Decode(raw, wantOffsets); err != nil {
+			return r.basketErrorf(i, "%v (%d bytes at offset %d)", err, size, bt.Seek[i])
 		}
 	}
-	b.first = bt.first[i]
-	want := r.basketEnd(i) - b.first
+	b.First = bt.First[i]
+	want := r.basketEnd(i) - b.First
 	// A basket holds exactly the entries the basket table gives it; only
 	// the last may hold more than the tree counts (entries written after
 	// the tree header was last saved), which are not read.
-	if int64(b.entries) < want || (int64(b.entries) > want && i+1 < n && bt.first[i+1] <= bt.entries) {
-		return r.basketErrorf(i, "%v: holds %d entries, basket table says %d", errCorrupt, b.entries, want)
+	if int64(b.Entries) < want || (int64(b.Entries) > want && i+1 < n && bt.First[i+1] <= bt.Entries) {
+		return r.basketErrorf(i, "%v: holds %d entries, basket table says %d", rfile.ErrCorrupt, b.Entries, want)
 	}
-	if r.col.layout == layoutFixed && len(b.data) != b.entries*r.col.entrySize {
-		return r.basketErrorf(i, "%v: %d bytes for %d entries of %d bytes", errCorrupt, len(b.data), b.entries, r.col.entrySize)
+	if r.col.layout == layoutFixed && len(b.Data) != b.Entries*r.col.entrySize {
+		return r.basketErrorf(i, "%v: %d bytes for %d entries of %d bytes", rfile.ErrCorrupt, len(b.Data), b.Entries, r.col.entrySize)
 	}
-	full := b.entries == int(want)
-	b.entries = int(want)
+	full := b.Entries == int(want)
+	b.Entries = int(want)
 	if noTable {
-		b.genOffsets = true
+		b.GenOffsets = true
 	}
-	if b.genOffsets {
+	if b.GenOffsets {
 		if err := r.genOffsets(&b, full); err != nil {
 			return r.basketErrorf(i, "%v", err)
 		}
@@ -115,10 +117,10 @@ func (r *columnReader) load(entry int64) error {
 // generates offsets for counted leaves only; any other layout without
 // offsets is corrupt.
 // full says the basket holds no entries past the table's.
-func (r *columnReader) genOffsets(b *basket, full bool) error {
+func (r *columnReader) genOffsets(b *ttree.Basket, full bool) error {
 	c := r.col
 	if c.layout != layoutJagged {
-		return fmt.Errorf("%w: entry offsets missing for a branch that cannot regenerate them", errCorrupt)
+		return fmt.Errorf("%w: entry offsets missing for a branch that cannot regenerate them", rfile.ErrCorrupt)
 	}
 	// A member of a split collection is counted by its master branch.
 	cc, count := c.master, c.count
@@ -133,38 +135,38 @@ func (r *columnReader) genOffsets(b *basket, full bool) error {
 		}
 	}
 	if cc == nil || cc.layout != layoutFixed || len(cc.dims) != 0 || cc.enc < encI8 || cc.enc > encU64 {
-		return fmt.Errorf("basket stores no entry offsets and its counter branch %q cannot give them", safeText(count))
+		return fmt.Errorf("basket stores no entry offsets and its counter branch %q cannot give them", rfile.SafeText(count))
 	}
 	r.counterReader(cc)
-	n := b.entries
-	if cap(r.bufs.offsets) < n+1 {
-		r.bufs.offsets = make([]int32, n+1)
+	n := b.Entries
+	if cap(r.bufs.Offsets) < n+1 {
+		r.bufs.Offsets = make([]int32, n+1)
 	}
-	offs := r.bufs.offsets[:n+1]
+	offs := r.bufs.Offsets[:n+1]
 	elem := int64(c.elemsPerItem() * c.enc.diskSize(c.pack))
 	size := cc.enc.diskSize(cc.pack)
-	end := int64(len(b.data))
+	end := int64(len(b.Data))
 	pos := int64(0)
 	for k := range n {
-		e := b.first + int64(k)
+		e := b.First + int64(k)
 		if err := r.counter.load(e); err != nil {
 			return err
 		}
-		at := int(e-r.counter.cur.first)*cc.entrySize + cc.leafOffset
-		v := countValue(cc.enc, r.counter.cur.data[at:at+size])
+		at := int(e-r.counter.cur.First)*cc.entrySize + cc.leafOffset
+		v := countValue(cc.enc, r.counter.cur.Data[at:at+size])
 		offs[k] = int32(pos)
 		if v < 0 || v > end || pos+v*elem > end {
-			return fmt.Errorf("%w: counter %q gives %d elements at entry %d, past the basket's %d bytes", errCorrupt, safeText(count), v, e, end)
+			return fmt.Errorf("%w: counter %q gives %d elements at entry %d, past the basket's %d bytes", rfile.ErrCorrupt, rfile.SafeText(count), v, e, end)
 		}
 		pos += v * elem
 	}
 	// The basket may hold entries past the tree's count (load reads
 	// only the ones the table gives it); all of them must fill it.
 	if pos != end && full {
-		return fmt.Errorf("%w: counter %q gives %d bytes of entries, the basket holds %d", errCorrupt, safeText(count), pos, end)
+		return fmt.Errorf("%w: counter %q gives %d bytes of entries, the basket holds %d", rfile.ErrCorrupt, rfile.SafeText(count), pos, end)
 	}
 	offs[n] = int32(pos)
-	b.offsets = offs
+	b.Offsets = offs
 	return nil
 }
 
@@ -196,9 +198,9 @@ func countValue(enc encoding, b []byte) int64 {
 // basketEnd is the entry after the last one that basket i holds.
 func (r *columnReader) basketEnd(i int) int64 {
 	bt := &r.col.baskets
-	end := bt.entries
-	if i+1 < len(bt.first) && bt.first[i+1] > bt.first[i] {
-		end = min(end, bt.first[i+1])
+	end := bt.Entries
+	if i+1 < len(bt.First) && bt.First[i+1] > bt.First[i] {
+		end = min(end, bt.First[i+1])
 	}
 	return end
 }
@@ -206,7 +208,7 @@ func (r *columnReader) basketEnd(i int) int64 {
 // basketErrorf is an error in basket i of the column: it names the file,
 // the tree, the branch, the basket and the entries it holds.
 func (r *columnReader) basketErrorf(i int, format string, args ...any) error {
-	first := r.col.baskets.first[i]
+	first := r.col.baskets.First[i]
 	return fmt.Errorf("read_root: %s: tree %q, branch %q, basket %d (entries %d–%d): %s",
 		r.file.path, r.file.tree, r.col.name, i, first, r.basketEnd(i)-1, fmt.Sprintf(format, args...))
 }
@@ -215,7 +217,7 @@ func (r *columnReader) basketErrorf(i int, format string, args ...any) error {
 // when the entry is in the current basket, the basket.
 func (r *columnReader) errorf(entry int64, format string, args ...any) error {
 	msg := fmt.Sprintf(format, args...)
-	if r.curIdx >= 0 && entry >= r.cur.first && entry < r.cur.first+int64(r.cur.entries) {
+	if r.curIdx >= 0 && entry >= r.cur.First && entry < r.cur.First+int64(r.cur.Entries) {
 		return r.basketErrorf(r.curIdx, "entry %d: %s", entry, msg)
 	}
 	return fmt.Errorf("read_root: %s: tree %q, branch %q, entry %d: %s", r.file.path, r.file.tree, r.col.name, entry, msg)
@@ -230,8 +232,8 @@ func (r *columnReader) segments(entry int64, n int, fn func(row, k int, first in
 		if err := r.load(e); err != nil {
 			return err
 		}
-		first := int(e - r.cur.first)
-		k := min(n-row, r.cur.entries-first)
+		first := int(e - r.cur.First)
+		k := min(n-row, r.cur.Entries-first)
 		if err := fn(row, k, first); err != nil {
 			return err
 		}
@@ -249,7 +251,7 @@ func (r *columnReader) fill(v capi.Vector, entry int64, n int) error {
 		dst := leafVector(v, len(c.dims))
 		out := capi.Slice[byte](dst, n*per*outSize(c.enc))
 		return r.segments(entry, n, func(row, k, first int) error {
-			src := r.cur.data[first*c.entrySize:]
+			src := r.cur.Data[first*c.entrySize:]
 			if c.entrySize == per*c.enc.diskSize(c.pack) && c.leafOffset == 0 {
 				return decodeElems(c.enc, c.pack, out[row*per*outSize(c.enc):], src, k*per)
 			}
@@ -310,8 +312,8 @@ func outSize(e encoding) int {
 
 // entryBytes returns the bytes of entry first of the current basket.
 func (r *columnReader) entryBytes(first int) []byte {
-	o := r.cur.offsets
-	return r.cur.data[o[first]:o[first+1]]
+	o := r.cur.Offsets
+	return r.cur.Data[o[first]:o[first+1]]
 }
 
 // vectorBody strips the byte-count and version header that ROOT writes
@@ -321,11 +323,11 @@ func vectorBody(b []byte) (n int, body []byte, err error) {
 		b = b[6:]
 	}
 	if len(b) < 4 {
-		return 0, nil, fmt.Errorf("%w: vector of %d bytes", errCorrupt, len(b))
+		return 0, nil, fmt.Errorf("%w: vector of %d bytes", rfile.ErrCorrupt, len(b))
 	}
 	n = int(int32(binary.BigEndian.Uint32(b)))
 	if n < 0 {
-		return 0, nil, fmt.Errorf("%w: vector length %d", errCorrupt, n)
+		return 0, nil, fmt.Errorf("%w: vector length %d", rfile.ErrCorrupt, n)
 	}
 	return n, b[4:], nil
 }
@@ -337,13 +339,13 @@ func vectorBody(b []byte) (n int, body []byte, err error) {
 func ptrArrayBody(b []byte, itemDisk int) (n int, body []byte, err error) {
 	switch {
 	case len(b) == 0:
-		return 0, nil, fmt.Errorf("%w: pointer member's entry holds no flag byte", errCorrupt)
+		return 0, nil, fmt.Errorf("%w: pointer member's entry holds no flag byte", rfile.ErrCorrupt)
 	case b[0] == 0 && len(b) == 1:
 		return 0, nil, nil
 	case b[0] != 1:
-		return 0, nil, fmt.Errorf("%w: pointer member's flag byte is %d (%d bytes)", errCorrupt, b[0], len(b))
+		return 0, nil, fmt.Errorf("%w: pointer member's flag byte is %d (%d bytes)", rfile.ErrCorrupt, b[0], len(b))
 	case (len(b)-1)%itemDisk != 0:
-		return 0, nil, fmt.Errorf("%w: %d bytes after the flag is not a whole number of %d-byte items", errCorrupt, len(b)-1, itemDisk)
+		return 0, nil, fmt.Errorf("%w: %d bytes after the flag is not a whole number of %d-byte items", rfile.ErrCorrupt, len(b)-1, itemDisk)
 	}
 	return (len(b) - 1) / itemDisk, b[1:], nil
 }
@@ -380,10 +382,10 @@ func (r *columnReader) fillListTo(v capi.Vector, field int, lead *columnReader, 
 		if c.layout == layoutJagged && itemDisk > 0 && itemDisk&(itemDisk-1) == 0 {
 			// NanoAOD's case, every jagged branch of every file: sizes by
 			// shifting entry offsets (a division per entry was ~6% of Q5).
-			o := r.cur.offsets[first : first+k+1]
+			o := r.cur.Offsets[first : first+k+1]
 			end, bad := jaggedEntries(ents[row:row+k], o, itemDisk, uint64(total))
 			if bad >= 0 {
-				return r.errorf(r.cur.first+int64(first+bad), "%v: %d bytes is not a whole number of %d-byte items", errCorrupt, o[bad+1]-o[bad], itemDisk)
+				return r.errorf(r.cur.First+int64(first+bad), "%v: %d bytes is not a whole number of %d-byte items", rfile.ErrCorrupt, o[bad+1]-o[bad], itemDisk)
 			}
 			segItems = int(end) - total
 		} else {
@@ -393,21 +395,21 @@ func (r *columnReader) fillListTo(v capi.Vector, field int, lead *columnReader, 
 				if c.layout == layoutVector {
 					m, body, err := vectorBody(b)
 					if err != nil {
-						return r.errorf(r.cur.first+int64(first+i), "%v", err)
+						return r.errorf(r.cur.First+int64(first+i), "%v", err)
 					}
 					if m*itemDisk > len(body) {
-						return r.errorf(r.cur.first+int64(first+i), "%v: vector of %d elements in %d bytes", errCorrupt, m, len(body))
+						return r.errorf(r.cur.First+int64(first+i), "%v: vector of %d elements in %d bytes", rfile.ErrCorrupt, m, len(body))
 					}
 					items = m
 				} else if c.layout == layoutPtrArray {
 					m, _, err := ptrArrayBody(b, itemDisk)
 					if err != nil {
-						return r.errorf(r.cur.first+int64(first+i), "%v", err)
+						return r.errorf(r.cur.First+int64(first+i), "%v", err)
 					}
 					items = m
 				} else {
 					if len(b)%itemDisk != 0 {
-						return r.errorf(r.cur.first+int64(first+i), "%v: %d bytes is not a whole number of %d-byte items", errCorrupt, len(b), itemDisk)
+						return r.errorf(r.cur.First+int64(first+i), "%v: %d bytes is not a whole number of %d-byte items", rfile.ErrCorrupt, len(b), itemDisk)
 					}
 					items = len(b) / itemDisk
 				}
@@ -430,8 +432,8 @@ func (r *columnReader) fillListTo(v capi.Vector, field int, lead *columnReader, 
 			if c.master != nil {
 				count = c.master.path
 			}
-			return r.errorf(r.cur.first+int64(first+bad), "%d elements, but branch %q of the same collection has %d (both counted by %q): the collection's fields would not line up",
-				ents[row+bad].Length, lead.col.name, entries[row+bad].Length, safeText(count))
+			return r.errorf(r.cur.First+int64(first+bad), "%d elements, but branch %q of the same collection has %d (both counted by %q): the collection's fields would not line up",
+				ents[row+bad].Length, lead.col.name, entries[row+bad].Length, rfile.SafeText(count))
 		}
 		child := v.ListChild()
 		if field >= 0 {
@@ -442,8 +444,8 @@ func (r *columnReader) fillListTo(v capi.Vector, field int, lead *columnReader, 
 		if c.layout == layoutJagged {
 			// The segment's entries are contiguous whole items on disk and
 			// in the child vector: decode them in one call, not per entry.
-			o := r.cur.offsets
-			if err := decodeElems(c.enc, c.pack, out[total*itemOut:], r.cur.data[o[first]:o[first+k]], segItems*per); err != nil {
+			o := r.cur.Offsets
+			if err := decodeElems(c.enc, c.pack, out[total*itemOut:], r.cur.Data[o[first]:o[first+k]], segItems*per); err != nil {
 				return err
 			}
 		} else {
@@ -518,23 +520,23 @@ func (r *columnReader) fillVecVec(v capi.Vector, entry int64, n int) error {
 		lens := r.counts[:0] // per entry: m, then the m inner lengths
 		nInner, nLeaf := 0, 0
 		for i := range k {
-			e := r.cur.first + int64(first+i)
+			e := r.cur.First + int64(first+i)
 			m, body, err := vectorBody(r.entryBytes(first + i))
 			if err != nil {
 				return r.errorf(e, "%v", err)
 			}
 			if m > len(body)/4 {
-				return r.errorf(e, "%v: %d inner vectors in %d bytes", errCorrupt, m, len(body))
+				return r.errorf(e, "%v: %d inner vectors in %d bytes", rfile.ErrCorrupt, m, len(body))
 			}
 			lens = append(lens, m)
 			pos := 0
 			for range m {
 				if pos+4 > len(body) {
-					return r.errorf(e, "%v: inner vector header past the entry", errCorrupt)
+					return r.errorf(e, "%v: inner vector header past the entry", rfile.ErrCorrupt)
 				}
 				l := int(int32(binary.BigEndian.Uint32(body[pos:])))
 				if l < 0 || pos+4+l*size > len(body) {
-					return r.errorf(e, "%v: inner vector of %d elements past the entry", errCorrupt, l)
+					return r.errorf(e, "%v: inner vector of %d elements past the entry", rfile.ErrCorrupt, l)
 				}
 				lens = append(lens, l)
 				pos += 4 + l*size
@@ -583,17 +585,17 @@ func (r *columnReader) fillVecVec(v capi.Vector, entry int64, n int) error {
 // readString reads one length-prefixed string at the start of b.
 func readString(b []byte) (s []byte, rest []byte, err error) {
 	if len(b) < 1 {
-		return nil, nil, fmt.Errorf("%w: empty string field", errCorrupt)
+		return nil, nil, fmt.Errorf("%w: empty string field", rfile.ErrCorrupt)
 	}
 	n, hdr := int(b[0]), 1
 	if n == 255 {
 		if len(b) < 5 {
-			return nil, nil, fmt.Errorf("%w: long string header truncated", errCorrupt)
+			return nil, nil, fmt.Errorf("%w: long string header truncated", rfile.ErrCorrupt)
 		}
 		n, hdr = int(int32(binary.BigEndian.Uint32(b[1:]))), 5
 	}
 	if n < 0 || hdr+n > len(b) {
-		return nil, nil, fmt.Errorf("%w: string of %d bytes past the entry", errCorrupt, n)
+		return nil, nil, fmt.Errorf("%w: string of %d bytes past the entry", rfile.ErrCorrupt, n)
 	}
 	return b[hdr : hdr+n], b[hdr+n:], nil
 }
@@ -605,7 +607,7 @@ func (r *columnReader) fillStrings(v capi.Vector, entry int64, n int) error {
 			b := r.entryBytes(first + i)
 			if r.col.strHeader {
 				if len(b) < 6 || binary.BigEndian.Uint32(b)&0x40000000 == 0 {
-					return r.errorf(r.cur.first+int64(first+i), "%v: std::string without its byte-count header", errCorrupt)
+					return r.errorf(r.cur.First+int64(first+i), "%v: std::string without its byte-count header", rfile.ErrCorrupt)
 				}
 				b = b[6:]
 			}
@@ -613,7 +615,7 @@ func (r *columnReader) fillStrings(v capi.Vector, entry int64, n int) error {
 			if r.col.element || len(b) > 0 {
 				var err error
 				if s, _, err = readString(b); err != nil {
-					return r.errorf(r.cur.first+int64(first+i), "%v", err)
+					return r.errorf(r.cur.First+int64(first+i), "%v", err)
 				}
 			}
 			r.strs = append(r.strs, s...)
@@ -634,13 +636,13 @@ func (r *columnReader) fillVecStrings(v capi.Vector, entry int64, n int) error {
 	base := v.ListSize()
 	err := r.segments(entry, n, func(row, k, first int) error {
 		for i := range k {
-			e := r.cur.first + int64(first+i)
+			e := r.cur.First + int64(first+i)
 			m, body, err := vectorBody(r.entryBytes(first + i))
 			if err != nil {
 				return r.errorf(e, "%v", err)
 			}
 			if m > len(body) {
-				return r.errorf(e, "%v: %d strings in %d bytes", errCorrupt, m, len(body))
+				return r.errorf(e, "%v: %d strings in %d bytes", rfile.ErrCorrupt, m, len(body))
 			}
 			entries[row+i] = capi.ListEntry{Offset: uint64(base + len(r.ends)), Length: uint64(m)}
 			for range m {
@@ -670,7 +672,7 @@ func (r *columnReader) fillVecStrings(v capi.Vector, entry int64, n int) error {
 func decodeElems(e encoding, p packing, dst, src []byte, count int) error {
 	in := count * e.diskSize(p)
 	if in > len(src) || count*outSize(e) > len(dst) {
-		return fmt.Errorf("%w: %d elements need %d bytes, entry has %d", errCorrupt, count, in, len(src))
+		return fmt.Errorf("%w: %d elements need %d bytes, entry has %d", rfile.ErrCorrupt, count, in, len(src))
 	}
 	switch e {
 	case encBool:

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/hepsql/hepsql/rootio/rfile"
 	"go-hep.org/x/hep/groot/rbase"
 	"go-hep.org/x/hep/groot/rbytes"
 	"go-hep.org/x/hep/groot/rdict"
@@ -72,11 +73,11 @@ func decodeEntries(r *columnReader, n int) ([]any, error) {
 		if err := r.load(entry); err != nil {
 			return nil, err
 		}
-		first := int(entry - r.cur.first)
+		first := int(entry - r.cur.First)
 		per := c.elemsPerItem()
 		switch c.layout {
 		case layoutFixed:
-			src := r.cur.data[first*c.entrySize+c.leafOffset:]
+			src := r.cur.Data[first*c.entrySize+c.leafOffset:]
 			vals, err := elems(src, per)
 			if err != nil {
 				return nil, err
@@ -203,10 +204,10 @@ var grootReaderSkips = map[string]int{"nanoAOD_2015_CMS_Open_Data_ttbar.root:Eve
 // reads every branch) carries I/O bits
 // (a negative fNevBufSize): groot v0.40.0's reader reads them as an object
 // header and panics in its own goroutine, which no test can recover.
-func hasIOBits(t *testing.T, cf *countingFile, cols []*column) bool {
+func hasIOBits(t *testing.T, cf *rfile.CountingFile, cols []*column) bool {
 	for _, c := range cols {
-		for i, seek := range c.baskets.seek {
-			if c.baskets.embeddedAt(i) != nil {
+		for i, seek := range c.baskets.Seek {
+			if c.baskets.EmbeddedAt(i) != nil {
 				continue
 			}
 			if k, err := readDiskKey(cf, seek); err != nil || k.ioBits {
@@ -229,7 +230,7 @@ func TestDecodeWithoutDuckDB(t *testing.T) {
 	var compared int
 	for _, name := range everyTestFile(t) {
 		base := filepath.Base(name)
-		grootTrees(t, name, func(_ *riofs.File, _ *countingFile, path string, tree rtree.Tree) {
+		grootTrees(t, name, func(_ *riofs.File, _ *rfile.CountingFile, path string, tree rtree.Tree) {
 			f, err := openTree(name, path)
 			if err != nil {
 				return // the error tests cover trees read_root refuses

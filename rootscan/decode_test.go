@@ -3,7 +3,6 @@ package rootscan
 import (
 	"bytes"
 	"encoding/binary"
-	"slices"
 	"testing"
 )
 
@@ -57,41 +56,4 @@ func BenchmarkSwap32(b *testing.B) {
 			swap32(dst, src)
 		}
 	})
-}
-
-// TestEntryOffsets checks the basket offset table conversion: masking,
-// the key length taken off, and each way a table can be out of order.
-func TestEntryOffsets(t *testing.T) {
-	table := func(vals ...uint32) []byte {
-		b := make([]byte, 4*len(vals))
-		for i, v := range vals {
-			binary.BigEndian.PutUint32(b[4*i:], v)
-		}
-		return b
-	}
-	for _, c := range []struct {
-		name string
-		tbl  []byte
-		mask uint32
-		end  int32
-		want []int32
-		bad  int // -1: accepted
-	}{
-		{"rising", table(100, 104, 104, 120), ^uint32(0), 30, []int32{0, 4, 4, 20, 30}, -1},
-		{"masked", table(0x01000064, 0x02000070), 0x00ffffff, 20, []int32{0, 12, 20}, -1},
-		{"empty", table(), ^uint32(0), -5, []int32{-5}, -1},
-		{"negative first", table(90, 104), ^uint32(0), 30, nil, 0},
-		{"falls", table(100, 110, 105), ^uint32(0), 30, nil, 1},
-		{"past the end", table(100, 140), ^uint32(0), 30, nil, 1},
-		{"unmasked flags", table(0x01000064), ^uint32(0), 30, nil, 0},
-	} {
-		offs := make([]int32, len(c.tbl)/4+1)
-		i, ok := entryOffsets(offs, c.tbl, c.mask, 100, c.end)
-		switch {
-		case c.bad >= 0 && (ok || i != c.bad):
-			t.Errorf("%s: entry %d, %v; want entry %d refused", c.name, i, ok, c.bad)
-		case c.bad < 0 && (!ok || !slices.Equal(offs, c.want)):
-			t.Errorf("%s: %v, %v; want %v", c.name, offs, ok, c.want)
-		}
-	}
 }

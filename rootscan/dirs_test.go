@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hepsql/hepsql/rootio/rfile"
 	"go-hep.org/x/hep/groot/riofs"
 	"go-hep.org/x/hep/groot/rtree"
 )
@@ -65,8 +66,8 @@ func treeXs(t *testing.T, name, tree string) ([]int32, error) {
 		if err := r.load(e); err != nil {
 			return nil, err
 		}
-		i := e - r.cur.first
-		out = append(out, int32(binary.BigEndian.Uint32(r.cur.data[4*i:])))
+		i := e - r.cur.First
+		out = append(out, int32(binary.BigEndian.Uint32(r.cur.Data[4*i:])))
 	}
 	return out, nil
 }
@@ -78,12 +79,12 @@ func treeXs(t *testing.T, name, tree string) ([]int32, error) {
 func TestTreesInDirectories(t *testing.T) {
 	name := filepath.Join(t.TempDir(), "nested.root")
 	writeNested(t, name, 3, "a", "a/b", "c")
-	cf, rf, l, err := openROOTWith(name, DefaultSourceOptions)
+	cf, rf, l, err := openROOTWith(name, rfile.DefaultSourceOptions)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rf.Close()
-	if got, want := l.walkDirs(cf).trees(), []string{"top", "a/t", "a/b/t", "c/t"}; !slices.Equal(got, want) {
+	if got, want := l.WalkDirs(cf).Trees(), []string{"top", "a/t", "a/b/t", "c/t"}; !slices.Equal(got, want) {
 		t.Errorf("trees %q, want %q", got, want)
 	}
 	for i, p := range []string{"a/t", "a/b/t", "c/t", "/c/t"} {
@@ -114,33 +115,33 @@ func TestDirectoryCycleAndDepth(t *testing.T) {
 		t.Fatal(err)
 	}
 	cf := memCF(data)
-	l, err := checkLayout(cf)
+	l, err := rfile.CheckLayout(cf)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := l.walkDirs(cf)
-	if len(w.dirs) != 3 {
-		t.Fatalf("%d directories", len(w.dirs))
+	w := l.WalkDirs(cf)
+	if len(w.Dirs) != 3 {
+		t.Fatalf("%d directories", len(w.Dirs))
 	}
 	// Point a/b's record at a's keys list: version, two dates, nbytes of
 	// keys and of name, then three 32-bit seeks (small file), the last
 	// fSeekKeys.
-	var bKey, aKeys keyLayout
-	for _, k := range w.dirs[1].keys {
-		if k.name == "b" {
+	var bKey, aKeys rfile.Key
+	for _, k := range w.Dirs[1].Keys {
+		if k.Name == "b" {
 			bKey = k
 		}
 	}
-	for _, k := range w.dirs[0].keys {
-		if k.name == "a" {
+	for _, k := range w.Dirs[0].Keys {
+		if k.Name == "a" {
 			aKeys = k
 		}
 	}
-	if bKey.name == "" || aKeys.name == "" {
+	if bKey.Name == "" || aKeys.Name == "" {
 		t.Fatal("directory keys not found")
 	}
-	aRec := aKeys.seek + aKeys.keylen
-	bRec := bKey.seek + bKey.keylen
+	aRec := aKeys.Seek + aKeys.Keylen
+	bRec := bKey.Seek + bKey.Keylen
 	if binary.BigEndian.Uint16(data[bRec:]) > 1000 {
 		t.Skip("64-bit directory record")
 	}
@@ -151,11 +152,11 @@ func TestDirectoryCycleAndDepth(t *testing.T) {
 		t.Fatal(err)
 	}
 	cf = memCF(data)
-	l, err = checkLayout(cf)
+	l, err = rfile.CheckLayout(cf)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := l.walkDirs(cf).trees(), []string{"top", "a/t"}; !slices.Equal(got, want) {
+	if got, want := l.WalkDirs(cf).Trees(), []string{"top", "a/t"}; !slices.Equal(got, want) {
 		t.Errorf("cycle: trees %q, want %q", got, want)
 	}
 	if _, err := openTree(patched, "a/b/t"); err == nil || !strings.Contains(err.Error(), "cycle") {
@@ -166,14 +167,14 @@ func TestDirectoryCycleAndDepth(t *testing.T) {
 	}
 
 	deep := filepath.Join(dir, "deep.root")
-	path := strings.TrimSuffix(strings.Repeat("d/", maxDirDepth+2), "/")
+	path := strings.TrimSuffix(strings.Repeat("d/", rfile.MaxDirDepth+2), "/")
 	writeNested(t, deep, 1, "d", path)
-	cf2, rf, l2, err := openROOTWith(deep, DefaultSourceOptions)
+	cf2, rf, l2, err := openROOTWith(deep, rfile.DefaultSourceOptions)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rf.Close()
-	if got, want := l2.walkDirs(cf2).trees(), []string{"top", "d/t"}; !slices.Equal(got, want) {
+	if got, want := l2.WalkDirs(cf2).Trees(), []string{"top", "d/t"}; !slices.Equal(got, want) {
 		t.Errorf("deep: trees %q, want %q", got, want)
 	}
 	if _, err := openTree(deep, path+"/t"); err == nil || !strings.Contains(err.Error(), "deep") {

@@ -2,10 +2,25 @@
 // := ...), the replacement scan for FROM 'f.root', root_trees and
 // root_branches.
 //
+// # Where things live
+//
+// ROOT format knowledge that needs no DuckDB sits in rootio, pure Go:
+// rootio/rfile (backends, object-stream records, file header, keys,
+// directories, streamer-record checks, error kinds), rootio/ttree (basket
+// headers and decoding, basket tables, the lean parser of TTree, TBranch
+// and TLeaf records, tree-record checks), rootio/gohep (every read of
+// groot's unexported state), rootio/compress (compressed blocks and
+// checksums) and rootio/rntuple. rootscan keeps the DuckDB side (table
+// functions, work units, threads, schema to SQL types, decoding entries
+// into DuckDB vectors, libdeflate for rootio/compress in libdeflate.go),
+// the mapping of the lean parser's branches and of groot's onto columns
+// (lean.go, leanschema.go, schema.go) and the guards around groot
+// (streamers.go, source.go).
+//
 // # How data reaches DuckDB
 //
-// A lean reader of rootscan's own (lean.go) or, for anything outside what
-// it covers, groot (go-hep) parses the file directory and the TTree record;
+// A lean reader of hepsql's own (rootio/ttree's lean.go) or, for anything
+// outside what it covers, groot (go-hep) parses the file directory and the TTree record;
 // rootscan then reads each projected branch's baskets itself (one ReadAt per
 // basket), inflates them (zlib through libdeflate when the system has it,
 // see capi.InflateZlib; lzma, lz4, zstd in Go) and byte-swaps the entries
@@ -20,14 +35,14 @@
 // compressed blocks where the format has one (zlib's Adler-32, lz4's
 // XXH64, xz's block check; zstd's when a frame carries one, which ROOT's
 // do not), and otherwise its sizes, entry count and entry offsets against
-// the key and the basket table (basket.go). A failure is an error naming
+// the key and the basket table (rootio/ttree). A failure is an error naming
 // the file, tree, branch, basket and entry range (columnReader.basketErrorf).
 //
 // Two kinds of basket do not sit on disk as the basket table says. A tree
 // saved without a final flush (a small tree, a NanoAOD skim) keeps each
 // branch's last basket inside the TTree record, uncompressed: the table
-// lists it after the baskets on disk and decodeEmbedded takes its entries
-// and offsets from the record (embedded.go); the lean reader reads them
+// lists it after the baskets on disk and ttree.BasketBuffers.DecodeEmbedded takes its entries
+// and offsets from the record (rootio/ttree, embedded.go); the lean reader reads them
 // too, so a chain of small skims stays off groot's slower parse. A basket whose header carries
 // ROOT's "generate offsets" I/O bit (after a negative fNevBufSize) or a
 // flag ≥ 80 stores no entry offsets: for a counted leaf (Jet_pt[nJet])
@@ -64,7 +79,8 @@
 // # Trees in subdirectories
 //
 // root_trees lists the trees of every directory, by path
-// ("dir/sub/tree"), and tree := 'dir/sub/tree' reads one (dirs.go). The
+// ("dir/sub/tree"), and tree := 'dir/sub/tree' reads one (rootio/rfile's
+// dirs.go). The
 // default tree (no tree :=) is chosen among the top directory's trees
 // only: choosing it must not cost a walk of every directory of every file
 // of a chain (files of histograms hold thousands), and writing a tree into
@@ -119,8 +135,8 @@
 //
 // groot parses a file's metadata in about a millisecond, streamers
 // included, which over a hundred files was most of a short query. So files
-// go through a lean reader (lean.go) that reads the tree record straight
-// from the file. The chain's first file (or a lone one) gets its full
+// go through a lean reader (rootio/ttree's lean.go) that reads the tree
+// record straight from the file. The chain's first file (or a lone one) gets its full
 // schema from it when every branch is a plain TBranch of scalar, C-string
 // or counted leaves, NanoAOD's layout, with the columns groot's parse would
 // give. The other files get only the projected branches' basket tables,
@@ -136,8 +152,9 @@
 // A file must never take the host process down, and groot trusts what a
 // file says: it allocates the sizes and counts it reads, recurses on nested
 // objects and builds a Go type per class without a bound. So before groot
-// parses a file, rootscan checks its metadata itself (layout.go: header,
-// top directory, keys list, streamer record, free segments; treecheck.go:
+// parses a file, rootscan checks its metadata itself (rootio/rfile's
+// layout.go: header, top directory, keys list, streamer record, free
+// segments; rootio/ttree's treecheck.go:
 // the tree record's arrays, basket tables, in-record baskets, strings and
 // nesting) against the bytes that must hold them, and walks its classes
 // (streamers.go): a class that holds itself (uproot's issue 443), nests
@@ -148,11 +165,11 @@
 // stand-in when, and only when, groot failed so; the branches that store
 // it are then unsupported, "no streamer info for class X in the file", and
 // the rest of the tree reads. Subdirectories are read and checked the same way before groot
-// reads one (dirs.go), at most 16 deep and 4096 in all, and a directory
+// reads one (rootio/rfile's dirs.go), at most 16 deep and 4096 in all, and a directory
 // whose keys list was already read (a cycle) is left out: root_trees
 // lists what can be read, and naming a tree under a bad directory is an
 // error saying why. What fails is an error naming the file and the structure
-// (errors.go: corrupt file header, directory, streamer info, tree record;
+// (rootio/rfile's errors.go: corrupt file header, directory, streamer info, tree record;
 // "corrupt basket" is for baskets only); a Go runtime error recovered from
 // groot says so after the structure, and one from rootscan's own code asks
 // to be reported. Text from the file reaches messages and VARCHARs as

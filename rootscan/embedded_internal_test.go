@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/hepsql/hepsql/internal/testfiles"
+	"github.com/hepsql/hepsql/rootio/rfile"
 )
 
 // TestLeanKeptBaskets: the lean reader reads the baskets kept in the tree
@@ -14,7 +15,7 @@ import (
 func TestLeanKeptBaskets(t *testing.T) {
 	for _, base := range []string{"nanoAOD_2015_CMS_Open_Data_ttbar.root", "uproot-small-dy-nooffsets.root"} {
 		name := testfiles.Shared(t, filepath.Join("uproot", base))
-		cf, err := openRaw(name, DefaultSourceOptions)
+		cf, err := openRaw(name, rfile.DefaultSourceOptions)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -29,7 +30,7 @@ func TestLeanKeptBaskets(t *testing.T) {
 		checkSameMeta(t, base, got, want)
 		kept := 0
 		for _, c := range got.cols {
-			kept += c.baskets.inMemory
+			kept += c.baskets.InMemory
 		}
 		if base[0] == 'n' && kept < 900 {
 			t.Errorf("%s: %d kept baskets read", base, kept)

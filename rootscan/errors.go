@@ -3,41 +3,11 @@ package rootscan
 import (
 	"errors"
 	"fmt"
-	"io"
 	"runtime"
-	"strconv"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/hepsql/hepsql/rootio/rfile"
 )
-
-// A corrupt file is reported by the structure that failed to parse, so
-// that "corrupt basket" means a basket: errCorrupt (basket.go) is the
-// baskets' own kind, and these are the file's metadata. Each wraps
-// errCorruptFile as well, for callers that ask whether a file is corrupt
-// at all.
-var errCorruptFile = errors.New("corrupt ROOT file")
-
-// errNotROOT is a file that does not start with ROOT's magic bytes.
-var errNotROOT = errors.New("not a ROOT file")
-
-// corruptKind names a corrupt structure; errors.Is matches the kind and
-// errCorruptFile.
-type corruptKind string
-
-func (k corruptKind) Error() string        { return "corrupt " + string(k) }
-func (k corruptKind) Is(target error) bool { return target == errCorruptFile }
-
-const (
-	errCorruptHeader    corruptKind = "file header"
-	errCorruptDirectory corruptKind = "directory"
-	errCorruptStreamers corruptKind = "streamer info"
-	errCorruptTree      corruptKind = "tree record"
-)
-
-// corruptf makes an error of kind k with a message.
-func corruptf(k corruptKind, format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{k}, args...)...)
-}
 
 // recoveredError turns what recover returned while groot parsed
 // structure k into an error. groot's own panics carry messages; a Go
@@ -46,7 +16,7 @@ func corruptf(k corruptKind, format string, args ...any) error {
 // detail. A panic raised in hepsql's own code is a bug of ours, and says
 // so. It must be called from the deferred function that recovered r, while
 // the panicking frames are still on the stack.
-func recoveredError(k corruptKind, r any) error {
+func recoveredError(k rfile.CorruptKind, r any) error {
 	origin := panicOrigin()
 	if strings.HasPrefix(origin, "github.com/hepsql/") {
 		return fmt.Errorf("rootscan bug reading the %s (please report): %v in %s", string(k), r, origin)
@@ -58,7 +28,7 @@ func recoveredError(k corruptKind, r any) error {
 		}
 		return fmt.Errorf("%w: %w", k, err)
 	}
-	return fmt.Errorf("%w: %s", k, safeText(fmt.Sprint(r)))
+	return fmt.Errorf("%w: %s", k, rfile.SafeText(fmt.Sprint(r)))
 }
 
 // panicOrigin names the function a panic being recovered was raised in:
@@ -83,28 +53,7 @@ func panicOrigin() string {
 	}
 }
 
-// safeText makes text taken from a file fit for messages and VARCHARs:
-// invalid UTF-8 bytes and control characters are written as Go escapes,
-// other text is kept as it is.
-func safeText(s string) string {
-	clean := utf8.ValidString(s)
-	if clean {
-		for _, r := range s {
-			if r < 0x20 || r == 0x7f {
-				clean = false
-				break
-			}
-		}
-	}
-	if clean {
-		return s
-	}
-	q := strconv.QuoteToGraphic(s)
-	q = q[1 : len(q)-1]
-	return strings.ReplaceAll(q, `\"`, `"`)
-}
-
-// cleanError is an error whose text was made safe by safeText.
+// cleanError is an error whose text was made safe by rfile.SafeText.
 type cleanError struct {
 	msg string
 	err error
@@ -120,17 +69,8 @@ func safeError(err error) error {
 		return nil
 	}
 	m := err.Error()
-	if s := safeText(m); s != m {
+	if s := rfile.SafeText(m); s != m {
 		return &cleanError{msg: s, err: err}
 	}
 	return err
-}
-
-// detail is the text of an error from a helper shared with other readers
-// (the lean reader's objReader, the baskets' decompress), without their
-// own kind's prefix: it goes after the corrupt structure's kind.
-func detail(err error) string {
-	msg := strings.TrimPrefix(err.Error(), errCorrupt.Error()+": ")
-	msg = strings.ReplaceAll(msg, errNotLean.Error()+": ", "")
-	return strings.ReplaceAll(msg, io.ErrUnexpectedEOF.Error(), "record truncated")
 }

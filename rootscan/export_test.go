@@ -5,6 +5,8 @@ import (
 	"go-hep.org/x/hep/groot/riofs"
 
 	"github.com/hepsql/hepsql/rootio/compress"
+	"github.com/hepsql/hepsql/rootio/gohep"
+	"github.com/hepsql/hepsql/rootio/ttree"
 )
 
 // SetUnitSizes changes how entries are split among threads, so that tests
@@ -59,23 +61,23 @@ func BasketSpans(name, tree string) ([]BasketSpan, error) {
 			continue
 		}
 		bt := &c.baskets
-		for i := range min(len(bt.seek), len(bt.bytes)) {
-			if bt.embeddedAt(i) != nil {
+		for i := range min(len(bt.Seek), len(bt.Bytes)) {
+			if bt.EmbeddedAt(i) != nil {
 				continue // kept in the tree record
 			}
-			raw := make([]byte, bt.bytes[i])
-			if _, err := f.r.ReadAt(raw, bt.seek[i]); err != nil {
+			raw := make([]byte, bt.Bytes[i])
+			if _, err := f.r.ReadAt(raw, bt.Seek[i]); err != nil {
 				return nil, err
 			}
-			h, err := parseBasketHeader(raw)
+			h, err := ttree.ParseBasketHeader(raw)
 			if err != nil {
 				return nil, err
 			}
 			kind := "none"
-			if stored := raw[h.keylen:h.nbytes]; int(h.objlen) != len(stored) && len(stored) >= 2 {
+			if stored := raw[h.Keylen:h.Nbytes]; int(h.Objlen) != len(stored) && len(stored) >= 2 {
 				kind = string(stored[:2])
 			}
-			spans = append(spans, BasketSpan{Column: c.name, Basket: i, Start: bt.seek[i] + int64(h.keylen), End: bt.seek[i] + int64(h.nbytes), Kind: kind})
+			spans = append(spans, BasketSpan{Column: c.name, Basket: i, Start: bt.Seek[i] + int64(h.Keylen), End: bt.Seek[i] + int64(h.Nbytes), Kind: kind})
 		}
 	}
 	return spans, nil
@@ -85,5 +87,5 @@ func BasketSpans(name, tree string) ([]BasketSpan, error) {
 // rf at Close, for tests that write classes of their own (groot's
 // RegisterStreamer skips a class its global registry already holds).
 func AddFileStreamers(rf *riofs.File, sinfos []rbytes.StreamerInfo) error {
-	return prependFileStreamers(rf, sinfos)
+	return gohep.PrependFileStreamers(rf, sinfos)
 }

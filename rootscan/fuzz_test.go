@@ -8,6 +8,7 @@ import (
 
 	"github.com/hepsql/hepsql/internal/capi"
 	"github.com/hepsql/hepsql/rootio/compress/compresstest"
+	"github.com/hepsql/hepsql/rootio/ttree"
 )
 
 // basketSeeds returns the raw on-disk bytes of the first basket of every
@@ -24,11 +25,11 @@ func basketSeeds(t testing.TB) [][]byte {
 			continue
 		}
 		for _, c := range f.cols {
-			if len(c.baskets.seek) == 0 || !c.supported() {
+			if len(c.baskets.Seek) == 0 || !c.supported() {
 				continue
 			}
-			raw := make([]byte, c.baskets.bytes[0])
-			if _, err := f.r.ReadAt(raw, c.baskets.seek[0]); err == nil {
+			raw := make([]byte, c.baskets.Bytes[0])
+			if _, err := f.r.ReadAt(raw, c.baskets.Seek[0]); err == nil {
 				seeds = append(seeds, raw)
 			}
 		}
@@ -47,30 +48,30 @@ func FuzzDecodeBasket(f *testing.F) {
 	}
 	// Keep each execution small: the fuzzer explores the decoding logic,
 	// the size cap itself is checked by TestBasketSizeCap.
-	maxBasketPayload = 1 << 20
+	ttree.MaxBasketPayload = 1 << 20
 	f.Fuzz(func(t *testing.T, raw []byte, offsets bool) {
-		b, _, err := decodeBasket(raw, offsets, nil)
+		b, _, err := ttree.DecodeBasket(raw, offsets, nil)
 		if err != nil {
 			return
 		}
 		if offsets {
-			if len(b.offsets) != b.entries+1 {
-				t.Fatalf("%d offsets for %d entries", len(b.offsets), b.entries)
+			if len(b.Offsets) != b.Entries+1 {
+				t.Fatalf("%d offsets for %d entries", len(b.Offsets), b.Entries)
 			}
-			for i := 0; i < b.entries; i++ {
-				if b.offsets[i] < 0 || b.offsets[i] > b.offsets[i+1] || int(b.offsets[i+1]) > len(b.data) {
-					t.Fatalf("entry %d offsets [%d, %d) outside %d bytes", i, b.offsets[i], b.offsets[i+1], len(b.data))
+			for i := 0; i < b.Entries; i++ {
+				if b.Offsets[i] < 0 || b.Offsets[i] > b.Offsets[i+1] || int(b.Offsets[i+1]) > len(b.Data) {
+					t.Fatalf("entry %d offsets [%d, %d) outside %d bytes", i, b.Offsets[i], b.Offsets[i+1], len(b.Data))
 				}
 			}
 		}
 		// Every layout's decoders must cope with the entries.
 		for _, e := range []encoding{encF32, encF64, encI16, encBool, encF16, encD32} {
-			dst := make([]byte, 8*len(b.data)+8)
-			_ = decodeElems(e, packing{nbits: 12}, dst, b.data, len(b.data)/max(1, e.diskSize(packing{nbits: 12})))
+			dst := make([]byte, 8*len(b.Data)+8)
+			_ = decodeElems(e, packing{nbits: 12}, dst, b.Data, len(b.Data)/max(1, e.diskSize(packing{nbits: 12})))
 		}
 		if offsets {
-			for i := 0; i < b.entries; i++ {
-				entry := b.data[b.offsets[i]:b.offsets[i+1]]
+			for i := 0; i < b.Entries; i++ {
+				entry := b.Data[b.Offsets[i]:b.Offsets[i+1]]
 				if n, body, err := vectorBody(entry); err == nil && n > len(body) {
 					_ = n // callers check n against len(body); nothing to do here
 				}
@@ -88,7 +89,7 @@ func TestBasketSizeCap(t *testing.T) {
 	raw := append([]byte(nil), seeds[0]...)
 	// objlen is the int32 at byte 6 of the key.
 	raw[6], raw[7], raw[8], raw[9] = 0x7f, 0xff, 0xff, 0xff
-	if _, _, err := decodeBasket(raw, false, nil); err == nil {
+	if _, _, err := ttree.DecodeBasket(raw, false, nil); err == nil {
 		t.Fatal("a 2 GiB payload claim was accepted")
 	}
 }
@@ -102,9 +103,9 @@ func fuzzPayloads(t testing.TB) [][]byte {
 		if i%9 != 0 || len(extra) > 6 {
 			continue
 		}
-		b, _, err := decodeBasket(raw, false, nil)
-		if err == nil && len(b.data) > 0 {
-			extra = append(extra, bytes.Clone(b.data[:min(len(b.data), 8192)]))
+		b, _, err := ttree.DecodeBasket(raw, false, nil)
+		if err == nil && len(b.Data) > 0 {
+			extra = append(extra, bytes.Clone(b.Data[:min(len(b.Data), 8192)]))
 		}
 	}
 	return compresstest.Payloads(extra...)

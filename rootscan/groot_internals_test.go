@@ -17,6 +17,9 @@ import (
 	"go-hep.org/x/hep/groot/rtree"
 
 	"github.com/hepsql/hepsql/internal/testfiles"
+	"github.com/hepsql/hepsql/rootio/gohep"
+	"github.com/hepsql/hepsql/rootio/rfile"
+	"github.com/hepsql/hepsql/rootio/ttree"
 )
 
 // everyTestFile lists every ROOT file the tests can get: go-hep's
@@ -51,9 +54,9 @@ func everyTestFile(t *testing.T) []string {
 // as parseTree does (checked layout, guarded streamers, a missing class
 // stubbed only when groot failed for it), and calls f with each; a tree
 // groot cannot open is skipped: the error tests cover those.
-func grootTrees(t *testing.T, name string, f func(rf *riofs.File, cf *countingFile, path string, tree rtree.Tree)) {
+func grootTrees(t *testing.T, name string, f func(rf *riofs.File, cf *rfile.CountingFile, path string, tree rtree.Tree)) {
 	t.Helper()
-	cf, err := openRaw(name, DefaultSourceOptions)
+	cf, err := openRaw(name, rfile.DefaultSourceOptions)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,8 +66,8 @@ func grootTrees(t *testing.T, name string, f func(rf *riofs.File, cf *countingFi
 		return
 	}
 	defer rf.Close()
-	for _, path := range g.layout.walkDirs(cf).trees() {
-		dname, base := splitTreePath(path)
+	for _, path := range g.layout.WalkDirs(cf).Trees() {
+		dname, base := rfile.SplitTreePath(path)
 		var dir riofs.Directory = rf
 		if dname != "" {
 			obj, err := riofs.Dir(rf).Get(dname)
@@ -120,7 +123,7 @@ type diskKey struct {
 	ioBits bool
 }
 
-func readDiskKey(cf *countingFile, at int64) (diskKey, error) {
+func readDiskKey(cf *rfile.CountingFile, at int64) (diskKey, error) {
 	var k diskKey
 	buf := make([]byte, 512)
 	n, _ := cf.ReadAt(buf, at)
@@ -183,7 +186,7 @@ func readDiskKey(cf *countingFile, at int64) (diskKey, error) {
 	return k, nil
 }
 
-// TestGrootInternalsLayout pins groot_internals.go, the one place that
+// TestGrootInternalsLayout pins rootio/gohep/internals.go, the one place that
 // reads groot's unexported fields, to the go-hep version it was written
 // for, and checks what every accessor returns on every test file against
 // what is known without them: the basket tables against the keys and
@@ -192,31 +195,31 @@ func readDiskKey(cf *countingFile, at int64) (diskKey, error) {
 // against groot's Len and Shape, packed-float elements against the leaf
 // class, and prependFileStreamers against riofs.File's look-ups.
 func TestGrootInternalsLayout(t *testing.T) {
-	if v := testfiles.ModuleVersion(t, "go-hep.org/x/hep"); v != grootInternalsVersion {
-		t.Fatalf("go-hep is %s in this build; rootscan/groot_internals.go was written for %s.\n"+
+	if v := testfiles.ModuleVersion(t, "go-hep.org/x/hep"); v != gohep.Version {
+		t.Fatalf("go-hep is %s in this build; rootio/gohep/internals.go was written for %s.\n"+
 			"Upgrading go-hep? Re-check in its source: rtree's tbranch fields basketSeek, basketBytes, basketEntry, entries, compress, zipBytes, totBytes, entryOffsetLen, baskets;\n"+
 			"rtree.Basket's key, nevbuf, last, offsets (and that UnmarshalROOT still clears the displacement bits); tbranchElement's class, btype, stype, id, streamer, estreamer;\n"+
 			"tleaf.len; LeafF16/LeafD32.elm; riofs.File.sinfos (and that StreamerInfo still takes the first of a name).\n"+
 			"Then the other seams: TestLeanMatchesGroot (lean.go against groot's parse), streamers.go (groot's look-ups, missingStreamer's error texts),\n"+
 			"rootwrite.registerLeafStreamers (riofs.File.sinfos, simap) and rootscan/xrootd's guard (go-hep's client). Then set grootInternalsVersion.",
-			v, grootInternalsVersion)
+			v, gohep.Version)
 	}
 	var branches, baskets, kept, elements, packed, leaves, trees int
 	for _, name := range everyTestFile(t) {
 		base := filepath.Base(name)
 		prepended := false
-		grootTrees(t, name, func(rf *riofs.File, cf *countingFile, path string, tree rtree.Tree) {
+		grootTrees(t, name, func(rf *riofs.File, cf *rfile.CountingFile, path string, tree rtree.Tree) {
 			trees++
 			what := base + ":" + path
 			var walk func(b rtree.Branch)
 			walk = func(b rtree.Branch) {
 				branches++
 				what := what + ":" + b.Name()
-				bt, err := readBasketTable(b)
+				bt, err := gohep.ReadBasketTable(b)
 				if err != nil {
 					t.Fatalf("%s: %v", what, err)
 				}
-				baskets += len(bt.seek)
+				baskets += len(bt.Seek)
 				kept += checkBasketTable(t, what, cf, tree, b, bt)
 				for _, l := range b.Leaves() {
 					leaves++
@@ -253,45 +256,45 @@ var entriesDiffer = map[string]bool{"string-example.root:Refs:Params": true}
 
 // checkBasketTable checks b's table against the disk and the tree, and
 // returns how many of its baskets the record keeps.
-func checkBasketTable(t *testing.T, what string, cf *countingFile, tree rtree.Tree, b rtree.Branch, bt basketTable) (kept int) {
+func checkBasketTable(t *testing.T, what string, cf *rfile.CountingFile, tree rtree.Tree, b rtree.Branch, bt ttree.BasketTable) (kept int) {
 	t.Helper()
-	n := len(bt.seek)
-	if len(bt.bytes) != n || len(bt.first) < n || len(bt.embedded) > n {
-		t.Errorf("%s: table of %d seeks, %d sizes, %d first entries, %d kept", what, n, len(bt.bytes), len(bt.first), len(bt.embedded))
+	n := len(bt.Seek)
+	if len(bt.Bytes) != n || len(bt.First) < n || len(bt.Embedded) > n {
+		t.Errorf("%s: table of %d seeks, %d sizes, %d first entries, %d kept", what, n, len(bt.Bytes), len(bt.First), len(bt.Embedded))
 		return 0
 	}
-	if len(b.Branches()) == 0 && bt.entries != tree.Entries() && !entriesDiffer[what] {
-		t.Errorf("%s: branch has %d entries, tree %d", what, bt.entries, tree.Entries())
+	if len(b.Branches()) == 0 && bt.Entries != tree.Entries() && !entriesDiffer[what] {
+		t.Errorf("%s: branch has %d entries, tree %d", what, bt.Entries, tree.Entries())
 	}
-	if bt.offsetLen < 0 || bt.zipBytes < 0 || bt.totBytes < 0 {
-		t.Errorf("%s: fEntryOffsetLen %d, fZipBytes %d, fTotBytes %d", what, bt.offsetLen, bt.zipBytes, bt.totBytes)
+	if bt.OffsetLen < 0 || bt.ZipBytes < 0 || bt.TotBytes < 0 {
+		t.Errorf("%s: fEntryOffsetLen %d, fZipBytes %d, fTotBytes %d", what, bt.OffsetLen, bt.ZipBytes, bt.TotBytes)
 	}
 	if n == 0 {
 		return 0
 	}
-	if len(bt.first) != n+1 || bt.first[0] != 0 || bt.first[n] != bt.entries {
-		t.Errorf("%s: first entries %v for %d baskets of %d entries", what, bt.first, n, bt.entries)
+	if len(bt.First) != n+1 || bt.First[0] != 0 || bt.First[n] != bt.Entries {
+		t.Errorf("%s: first entries %v for %d baskets of %d entries", what, bt.First, n, bt.Entries)
 		return 0
 	}
 	var zip, tot int64
 	for i := range n {
-		entries := bt.first[i+1] - bt.first[i]
+		entries := bt.First[i+1] - bt.First[i]
 		if entries < 0 {
-			t.Errorf("%s: basket %d: first entries %v fall", what, i, bt.first)
+			t.Errorf("%s: basket %d: first entries %v fall", what, i, bt.First)
 			continue
 		}
-		if e := bt.embeddedAt(i); e != nil {
+		if e := bt.EmbeddedAt(i); e != nil {
 			kept++
-			if bt.seek[i] != 0 || e.nevbuf != entries || e.last > int64(len(e.buf)) || e.keylen <= 0 || e.keylen > e.last ||
-				(e.offsets != nil && len(e.offsets) < int(e.nevbuf)) {
+			if bt.Seek[i] != 0 || e.Nevbuf != entries || e.Last > int64(len(e.Buf)) || e.Keylen <= 0 || e.Keylen > e.Last ||
+				(e.Offsets != nil && len(e.Offsets) < int(e.Nevbuf)) {
 				t.Errorf("%s: kept basket %d: seek %d, %d entries in the table; nevbuf %d, keylen %d, fLast %d in %d bytes, %d offsets",
-					what, i, bt.seek[i], entries, e.nevbuf, e.keylen, e.last, len(e.buf), len(e.offsets))
+					what, i, bt.Seek[i], entries, e.Nevbuf, e.Keylen, e.Last, len(e.Buf), len(e.Offsets))
 			}
 			continue
 		}
-		seek, size := bt.seek[i], int64(bt.bytes[i])
-		if seek <= 0 || size <= 0 || seek+size > cf.size {
-			t.Errorf("%s: basket %d at %d, %d bytes, outside the file's %d", what, i, seek, size, cf.size)
+		seek, size := bt.Seek[i], int64(bt.Bytes[i])
+		if seek <= 0 || size <= 0 || seek+size > cf.FileSize {
+			t.Errorf("%s: basket %d at %d, %d bytes, outside the file's %d", what, i, seek, size, cf.FileSize)
 			continue
 		}
 		k, err := readDiskKey(cf, seek)
@@ -309,7 +312,7 @@ func checkBasketTable(t *testing.T, what string, cf *countingFile, tree rtree.Tr
 		// the branch's fCompress names (algorithm*100 + level;
 		// algorithm 0 is ROOT's global default, which may be any).
 		if int64(k.nbytes) < int64(k.objlen)+int64(k.keylen) {
-			alg := bt.compress / 100
+			alg := bt.Compress / 100
 			ok := alg == 0
 			switch k.magic {
 			case "ZL", "CS":
@@ -321,15 +324,15 @@ func checkBasketTable(t *testing.T, what string, cf *countingFile, tree rtree.Tr
 			case "ZS":
 				ok = ok || alg == 5
 			}
-			if !ok || bt.compress%100 == 0 {
-				t.Errorf("%s: basket %d compressed with %q, branch fCompress %d", what, i, k.magic, bt.compress)
+			if !ok || bt.Compress%100 == 0 {
+				t.Errorf("%s: basket %d compressed with %q, branch fCompress %d", what, i, k.magic, bt.Compress)
 			}
 		}
 	}
 	// ROOT adds each basket it writes to fZipBytes (its bytes on disk)
 	// and fTotBytes (its uncompressed size, key included).
-	if zip != bt.zipBytes || tot != bt.totBytes {
-		t.Errorf("%s: fZipBytes %d, fTotBytes %d; the baskets on disk: %d, %d", what, bt.zipBytes, bt.totBytes, zip, tot)
+	if zip != bt.ZipBytes || tot != bt.TotBytes {
+		t.Errorf("%s: fZipBytes %d, fTotBytes %d; the baskets on disk: %d, %d", what, bt.ZipBytes, bt.TotBytes, zip, tot)
 	}
 	return kept
 }
@@ -340,7 +343,7 @@ func checkBasketTable(t *testing.T, what string, cf *countingFile, tree rtree.Tr
 func checkLeaf(t *testing.T, what string, b rtree.Branch, l rtree.Leaf) int {
 	t.Helper()
 	what += ":" + l.Name()
-	n, err := leafLen(l)
+	n, err := gohep.LeafLen(l)
 	if err != nil {
 		t.Fatalf("%s: %v", what, err)
 	}
@@ -370,7 +373,7 @@ func checkLeaf(t *testing.T, what string, b rtree.Branch, l rtree.Leaf) int {
 	default:
 		return 0
 	}
-	elm, err := leafElement(l)
+	elm, err := gohep.LeafElement(l)
 	if err != nil {
 		t.Fatalf("%s: %v", what, err)
 	}
@@ -393,33 +396,33 @@ func checkLeaf(t *testing.T, what string, b rtree.Branch, l rtree.Leaf) int {
 // streamer type is that element's.
 func checkElementInfo(t *testing.T, what string, rf *riofs.File, b rtree.Branch) {
 	t.Helper()
-	info, err := readElementInfo(b)
+	info, err := gohep.ReadElementInfo(b)
 	if err != nil {
 		t.Fatalf("%s: %v", what, err)
 	}
-	if info.class == "" {
+	if info.Class == "" {
 		t.Errorf("%s: TBranchElement without fClassName", what)
 	}
-	if !slices.Contains([]int32{-1, 0, 1, 2, 3, 4, 31, 41}, info.btype) {
-		t.Errorf("%s: fType %d is none of ROOT's", what, info.btype)
+	if !slices.Contains([]int32{-1, 0, 1, 2, 3, 4, 31, 41}, info.BType) {
+		t.Errorf("%s: fType %d is none of ROOT's", what, info.BType)
 	}
 	// A split collection's master names its elements' class.
-	if (info.btype == 3 || info.btype == 4) && info.clones == "" {
-		t.Errorf("%s: split collection (fType %d) without fClonesName", what, info.btype)
+	if (info.BType == 3 || info.BType == 4) && info.Clones == "" {
+		t.Errorf("%s: split collection (fType %d) without fClonesName", what, info.BType)
 	}
-	if info.clsver < 0 || info.clsver > 0xffff {
-		t.Errorf("%s: fClassVersion %d", what, info.clsver)
+	if info.ClassVersion < 0 || info.ClassVersion > 0xffff {
+		t.Errorf("%s: fClassVersion %d", what, info.ClassVersion)
 	}
-	if info.streamer != nil {
+	if info.Streamer != nil {
 		// The streamer of a container with a custom allocator is the
 		// plain container's ("vector<float>" for vector<float,A>).
-		if n := info.streamer.Name(); n != info.class && !strings.HasPrefix(info.class, strings.TrimSuffix(n, ">")+",") {
-			if si, err := rf.StreamerInfo(info.class, -1); err != nil || si != info.streamer {
-				t.Errorf("%s: streamer %q for class %q", what, info.streamer.Name(), info.class)
+		if n := info.Streamer.Name(); n != info.Class && !strings.HasPrefix(info.Class, strings.TrimSuffix(n, ">")+",") {
+			if si, err := rf.StreamerInfo(info.Class, -1); err != nil || si != info.Streamer {
+				t.Errorf("%s: streamer %q for class %q", what, info.Streamer.Name(), info.Class)
 			}
 		}
 	}
-	if info.element == nil {
+	if info.Element == nil {
 		return
 	}
 	member := b.Name()
@@ -431,13 +434,13 @@ func checkElementInfo(t *testing.T, what string, rf *riofs.File, b rtree.Branch)
 	}
 	// A top-level branch of a container or object has ROOT's element
 	// "This".
-	if name := info.element.Name(); name != member && !strings.HasSuffix(b.Name(), name) && name != "This" {
+	if name := info.Element.Name(); name != member && !strings.HasSuffix(b.Name(), name) && name != "This" {
 		t.Errorf("%s: streamer element %q", what, name)
 	}
 	// A member of a basic type: fStreamerType is its element's type (STL
 	// and object members differ: 300 against 500, kSTL and kStreamer).
-	if info.btype == 0 && info.stype >= 0 && info.stype < int32(rmeta.Object) && info.stype != int32(info.element.Type()) {
-		t.Errorf("%s: fStreamerType %d, element %q type %d", what, info.stype, info.element.Name(), info.element.Type())
+	if info.BType == 0 && info.SType >= 0 && info.SType < int32(rmeta.Object) && info.SType != int32(info.Element.Type()) {
+		t.Errorf("%s: fStreamerType %d, element %q type %d", what, info.SType, info.Element.Name(), info.Element.Type())
 	}
 }
 
@@ -451,7 +454,7 @@ func checkPrependStreamers(t *testing.T, what string, rf *riofs.File) {
 	}
 	name := old[0].Name()
 	stub := rdict.NewCxxStreamerInfo(name, int32(old[0].ClassVersion()), uint32(old[0].CheckSum()), nil)
-	if err := prependFileStreamers(rf, []rbytes.StreamerInfo{stub}); err != nil {
+	if err := gohep.PrependFileStreamers(rf, []rbytes.StreamerInfo{stub}); err != nil {
 		t.Fatalf("%s: %v", what, err)
 	}
 	got := rf.StreamerInfos()

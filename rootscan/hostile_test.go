@@ -22,6 +22,8 @@ import (
 	"go-hep.org/x/hep/groot/rtree"
 
 	"github.com/hepsql/hepsql/internal/testfiles"
+	"github.com/hepsql/hepsql/rootio/rfile"
+	"github.com/hepsql/hepsql/rootio/ttree"
 )
 
 // writeUncompressed writes a small tree with no compression, so that the
@@ -50,9 +52,9 @@ func writeUncompressed(t testing.TB, name string) []byte {
 	}, rtree.WithTitle("hostile"))
 }
 
-// memCF serves bytes as a countingFile.
-func memCF(data []byte) *countingFile {
-	return &countingFile{File: memFile{bytes.NewReader(data)}, size: int64(len(data))}
+// memCF serves bytes as a rfile.CountingFile.
+func memCF(data []byte) *rfile.CountingFile {
+	return &rfile.CountingFile{File: memFile{bytes.NewReader(data)}, FileSize: int64(len(data))}
 }
 
 // metadataErrors runs what root_trees, root_branches and read_root's bind
@@ -85,18 +87,18 @@ func metadataErrors(name string, data []byte) (errs []error) {
 func metadataRegions(t testing.TB, data []byte) map[string][2]int64 {
 	t.Helper()
 	cf := memCF(data)
-	l, err := checkLayout(cf)
+	l, err := rfile.CheckLayout(cf)
 	if err != nil {
 		t.Fatal(err)
 	}
 	regions := map[string][2]int64{
-		"header":    {0, l.begin + l.nbytesName + 60},
-		"keys list": {l.seekKeys, l.seekKeys + l.nbytesKeys},
-		"streamers": {l.seekInfo, l.seekInfo + l.nbytesInfo},
+		"header":    {0, l.Begin + l.NbytesName + 60},
+		"keys list": {l.SeekKeys, l.SeekKeys + l.NbytesKeys},
+		"streamers": {l.SeekInfo, l.SeekInfo + l.NbytesInfo},
 	}
-	for _, k := range l.keys {
-		if k.class == "TTree" {
-			regions["tree key "+k.name] = [2]int64{k.seek, k.seek + k.nbytes}
+	for _, k := range l.Keys {
+		if k.Class == "TTree" {
+			regions["tree key "+k.Name] = [2]int64{k.Seek, k.Seek + k.Nbytes}
 		}
 	}
 	return regions
@@ -125,7 +127,7 @@ func TestMetadataCorruption(t *testing.T) {
 		all, _ := filepath.Glob(filepath.Join(testfiles.GrootTestdata(t), "*.root"))
 		for _, p := range all {
 			if data, err := os.ReadFile(p); err == nil {
-				if _, err := checkLayout(memCF(data)); err == nil && len(metadataErrors(p, data)) == 0 {
+				if _, err := rfile.CheckLayout(memCF(data)); err == nil && len(metadataErrors(p, data)) == 0 {
 					files[filepath.Base(p)] = data
 				}
 			}
@@ -212,27 +214,27 @@ func TestHostileSizesAndCounts(t *testing.T) {
 		dir = keep // to try the files on other builds
 	}
 	data := writeUncompressed(t, filepath.Join(dir, "plain.root"))
-	l, err := checkLayout(memCF(data))
+	l, err := rfile.CheckLayout(memCF(data))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l.big {
+	if l.Big {
 		t.Fatal("groot wrote a big-file header; the offsets below are the small header's")
 	}
 	// Where the keys list's entry of the tree sits, and its fields.
-	own, _, err := parseKeyHeader(data[l.seekKeys:], 0)
+	own, _, err := rfile.ParseKeyHeader(data[l.SeekKeys:], 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	body := l.seekKeys + own.keylen
+	body := l.SeekKeys + own.Keylen
 	var treeEntry int64 = -1
 	at := 4
-	for range l.keys {
-		k, next, err := parseKeyHeader(data[body:body+own.objlen], at)
+	for range l.Keys {
+		k, next, err := rfile.ParseKeyHeader(data[body:body+own.Objlen], at)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if k.class == "TTree" {
+		if k.Class == "TTree" {
 			treeEntry = body + int64(at)
 		}
 		at = next
@@ -240,64 +242,64 @@ func TestHostileSizesAndCounts(t *testing.T) {
 	if treeEntry < 0 {
 		t.Fatal("no tree key")
 	}
-	var tree keyLayout
-	for _, k := range l.keys {
-		if k.class == "TTree" {
+	var tree rfile.Key
+	for _, k := range l.Keys {
+		if k.Class == "TTree" {
 			tree = k
 		}
 	}
 	// The tree record's branch x: its fMaxBaskets and its sub-branch array.
-	xAt := int64(bytes.Index(data[tree.seek:tree.seek+tree.nbytes], []byte("\x01x\x03x/D")))
+	xAt := int64(bytes.Index(data[tree.Seek:tree.Seek+tree.Nbytes], []byte("\x01x\x03x/D")))
 	if xAt < 0 {
 		t.Fatal("branch x not found in the tree record")
 	}
-	r := objReader{byteReader: byteReader{b: data, pos: int(tree.seek + xAt + 6)}}
-	r.skipObject() // TAttFill
-	r.skip(16 + 8) // fCompress ... fWriteBasket, fEntryNumber
-	r.skipObject() // fIOFeatures
-	r.skip(4)      // fOffset
-	maxBaskets := int64(r.pos)
-	r.skip(4 + 4 + 8 + 8 + 8 + 8) // fMaxBaskets, fSplitLevel, fEntries, fFirstEntry, fTotBytes, fZipBytes
-	r.header()
-	r.tobject()
-	r.str()
-	subBranches := int64(r.pos)
+	r := ttree.TreeRecordReader{RecordReader: rfile.RecordReader{Buf: data, Pos: int(tree.Seek + xAt + 6)}}
+	r.SkipObject() // TAttFill
+	r.Skip(16 + 8) // fCompress ... fWriteBasket, fEntryNumber
+	r.SkipObject() // fIOFeatures
+	r.Skip(4)      // fOffset
+	maxBaskets := int64(r.Pos)
+	r.Skip(4 + 4 + 8 + 8 + 8 + 8) // fMaxBaskets, fSplitLevel, fEntries, fFirstEntry, fTotBytes, fZipBytes
+	r.Header()
+	r.TObject()
+	r.Str()
+	subBranches := int64(r.Pos)
 	// The tree's fEntries.
-	r = objReader{byteReader: byteReader{b: data, pos: int(tree.seek + tree.keylen)}}
-	r.header()
-	r.named()
-	r.skipObject() // TAttLine
-	r.skipObject() // TAttFill
-	r.skipObject() // TAttMarker
-	treeEntries := int64(r.pos)
+	r = ttree.TreeRecordReader{RecordReader: rfile.RecordReader{Buf: data, Pos: int(tree.Seek + tree.Keylen)}}
+	r.Header()
+	r.Named()
+	r.SkipObject() // TAttLine
+	r.SkipObject() // TAttFill
+	r.SkipObject() // TAttMarker
+	treeEntries := int64(r.Pos)
 	// The streamer record's TList length.
-	r = objReader{byteReader: byteReader{b: data, pos: int(l.seekInfo + l.streamerKey.keylen)}}
-	r.header()
-	r.tobject()
-	r.str()
-	listLen := int64(r.pos)
-	if r.err != nil {
-		t.Fatal(r.err)
+	r = ttree.TreeRecordReader{RecordReader: rfile.RecordReader{Buf: data, Pos: int(l.SeekInfo + l.StreamerKey.Keylen)}}
+	r.Header()
+	r.TObject()
+	r.Str()
+	listLen := int64(r.Pos)
+	if r.Err != nil {
+		t.Fatal(r.Err)
 	}
 
 	cases := []struct {
 		name  string
 		patch func(b []byte)
-		kind  corruptKind
+		kind  rfile.CorruptKind
 		want  string
 	}{
-		{"streamer record size", func(b []byte) { put32(b, 41, 0x7fffff00) }, errCorruptHeader, "streamer record of"},
-		{"directory name size", func(b []byte) { put32(b, 28, 0x7fffff00) }, errCorruptHeader, "fNbytesName"},
-		{"keys list size", func(b []byte) { put32(b, l.begin+l.nbytesName+2+8, 0x7fffff00) }, errCorruptDirectory, "keys list of"},
-		{"keys list object size", func(b []byte) { put32(b, l.seekKeys+6, 0x7fffff00) }, errCorruptDirectory, "keys list's key"},
-		{"number of keys", func(b []byte) { put32(b, body, 0x7fffffff) }, errCorruptDirectory, "keys in a"},
-		{"tree object size", func(b []byte) { put32(b, treeEntry+6, 0x7fffff00) }, errCorruptTree, "inflate"},
-		{"tree key size", func(b []byte) { put32(b, treeEntry, 0x7fffff00) }, errCorruptTree, "past the file"},
-		{"streamer list length", func(b []byte) { put32(b, listLen, 0x7fffffff) }, errCorruptStreamers, "list of"},
-		{"branch fMaxBaskets", func(b []byte) { put32(b, maxBaskets, 0x7fffffff) }, errCorruptTree, "baskets written"},
-		{"sub-branch count", func(b []byte) { put32(b, subBranches, 0x7fffffff) }, errCorruptTree, "branches in"},
-		{"tree entries", func(b []byte) { put32(b, treeEntries, 0x40000000) }, errCorruptTree, "the tree says"},
-		{"negative tree entries", func(b []byte) { put32(b, treeEntries, 0x80000000) }, errCorruptTree, "entries"},
+		{"streamer record size", func(b []byte) { put32(b, 41, 0x7fffff00) }, rfile.ErrCorruptHeader, "streamer record of"},
+		{"directory name size", func(b []byte) { put32(b, 28, 0x7fffff00) }, rfile.ErrCorruptHeader, "fNbytesName"},
+		{"keys list size", func(b []byte) { put32(b, l.Begin+l.NbytesName+2+8, 0x7fffff00) }, rfile.ErrCorruptDirectory, "keys list of"},
+		{"keys list object size", func(b []byte) { put32(b, l.SeekKeys+6, 0x7fffff00) }, rfile.ErrCorruptDirectory, "keys list's key"},
+		{"number of keys", func(b []byte) { put32(b, body, 0x7fffffff) }, rfile.ErrCorruptDirectory, "keys in a"},
+		{"tree object size", func(b []byte) { put32(b, treeEntry+6, 0x7fffff00) }, rfile.ErrCorruptTree, "inflate"},
+		{"tree key size", func(b []byte) { put32(b, treeEntry, 0x7fffff00) }, rfile.ErrCorruptTree, "past the file"},
+		{"streamer list length", func(b []byte) { put32(b, listLen, 0x7fffffff) }, rfile.ErrCorruptStreamers, "list of"},
+		{"branch fMaxBaskets", func(b []byte) { put32(b, maxBaskets, 0x7fffffff) }, rfile.ErrCorruptTree, "baskets written"},
+		{"sub-branch count", func(b []byte) { put32(b, subBranches, 0x7fffffff) }, rfile.ErrCorruptTree, "branches in"},
+		{"tree entries", func(b []byte) { put32(b, treeEntries, 0x40000000) }, rfile.ErrCorruptTree, "the tree says"},
+		{"negative tree entries", func(b []byte) { put32(b, treeEntries, 0x80000000) }, rfile.ErrCorruptTree, "entries"},
 	}
 	// A wrong fEND alone allocates nothing: the file still reads.
 	endBad := append([]byte(nil), data...)
@@ -319,7 +321,7 @@ func TestHostileSizesAndCounts(t *testing.T) {
 			}
 			err := errs[0]
 			msg := err.Error()
-			if !errors.Is(err, c.kind) || !errors.Is(err, errCorruptFile) || !strings.Contains(msg, c.want) || !strings.Contains(msg, name) {
+			if !errors.Is(err, c.kind) || !errors.Is(err, rfile.ErrCorruptFile) || !strings.Contains(msg, c.want) || !strings.Contains(msg, name) {
 				t.Errorf("error %q: want %q, %q and the file's name", msg, c.kind, c.want)
 			}
 			if strings.Contains(msg, "runtime error") || strings.Contains(msg, "PANIC") {
@@ -401,21 +403,21 @@ func TestRecoveredPanicOrigin(t *testing.T) {
 	recovered := func(f func()) (err error) {
 		defer func() {
 			if r := recover(); r != nil {
-				err = recoveredError(errCorruptTree, r)
+				err = recoveredError(rfile.ErrCorruptTree, r)
 			}
 		}()
 		f()
 		return nil
 	}
 	err := recovered(func() { rbytes.NewRBuffer(nil, nil, 0, nil).ReadI32() })
-	if err == nil || !errors.Is(err, errCorruptTree) || !strings.Contains(err.Error(), "corrupt tree record (groot: runtime error") {
+	if err == nil || !errors.Is(err, rfile.ErrCorruptTree) || !strings.Contains(err.Error(), "corrupt tree record (groot: runtime error") {
 		t.Errorf("groot's panic: %v", err)
 	}
 	err = recovered(func() {
 		var s []int
 		_ = s[len(os.Args)+3]
 	})
-	if err == nil || errors.Is(err, errCorruptFile) || !strings.Contains(err.Error(), "rootscan bug") {
+	if err == nil || errors.Is(err, rfile.ErrCorruptFile) || !strings.Contains(err.Error(), "rootscan bug") {
 		t.Errorf("our panic: %v", err)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/hepsql/hepsql/internal/testfiles"
 	"github.com/hepsql/hepsql/rootio/compress"
 	"github.com/hepsql/hepsql/rootio/compress/compresstest"
+	"github.com/hepsql/hepsql/rootio/rfile"
 )
 
 // TestLibdeflateMatchesGo inflates every zlib block of the CMS sample with
@@ -166,12 +167,12 @@ func TestBlockChecksums(t *testing.T) {
 			}
 			blk := raw[s.Start:s.End]
 			usize := int(blk[6]) | int(blk[7])<<8 | int(blk[8])<<16
-			if err := decompress(make([]byte, usize), blk); err != nil {
+			if err := rfile.Decompress(make([]byte, usize), blk); err != nil {
 				t.Errorf("%s, column %s, basket %d: %v", name, s.Column, s.Basket, err)
 			}
 			bad := bytes.Clone(blk)
 			bad[9] ^= 1 // the checksum's first byte
-			if err := decompress(make([]byte, usize), bad); err == nil || !strings.Contains(err.Error(), "lz4: XXH64 checksum mismatch") {
+			if err := rfile.Decompress(make([]byte, usize), bad); err == nil || !strings.Contains(err.Error(), "lz4: XXH64 checksum mismatch") {
 				t.Errorf("%s, basket %d: damaged checksum gave %v", name, s.Basket, err)
 			}
 			n++

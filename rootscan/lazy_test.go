@@ -16,6 +16,7 @@ import (
 	"go-hep.org/x/hep/groot/rtree"
 
 	"github.com/hepsql/hepsql/gen/adl"
+	"github.com/hepsql/hepsql/rootio/rfile"
 	"github.com/hepsql/hepsql/rootscan"
 )
 
@@ -294,7 +295,7 @@ func (f countedFile) Close() error {
 	return f.File.Close()
 }
 
-func (b *countingBackend) Open(name string) (rootscan.File, error) {
+func (b *countingBackend) Open(name string) (rfile.File, error) {
 	b.mu.Lock()
 	b.opens++
 	n, hook := b.opens, b.onOpen
@@ -340,7 +341,7 @@ func TestCancelMidChain(t *testing.T) {
 		t.Fatalf("generated %d files, want %d", len(files), nfiles)
 	}
 	b := &countingBackend{}
-	rootscan.RegisterBackend("counting", b)
+	rfile.RegisterBackend("counting", b)
 	names := make([]string, len(files))
 	for i, f := range files {
 		names[i] = quote("counting://" + f)

@@ -6,6 +6,8 @@ import (
 	"go-hep.org/x/hep/groot/rtree"
 
 	"github.com/hepsql/hepsql/internal/capi"
+	"github.com/hepsql/hepsql/rootio/gohep"
+	"github.com/hepsql/hepsql/rootio/rfile"
 )
 
 // Leaf lists with variable-length leaves. A plain TBranch whose leaves are
@@ -59,7 +61,7 @@ func leafListVarColumn(c *column, b rtree.Branch, l rtree.Leaf, inner capi.Type)
 				c.layout, c.why = layoutUnsupported, fmt.Sprintf("leaf %s counted by %s, not an earlier integer leaf of its list", ll.Name(), lc.Name())
 				return c
 			}
-		} else if n, err := leafLen(ll); err != nil || n != x.per {
+		} else if n, err := gohep.LeafLen(ll); err != nil || n != x.per {
 			c.layout, c.why = layoutUnsupported, fmt.Sprintf("leaf %s: length does not match its dimensions %v", ll.Name(), ll.Shape())
 			return c
 		}
@@ -92,7 +94,7 @@ func (c *column) leafListItems(b []byte, starts []int) (pos, items int, err erro
 			cx := c.llist[x.count]
 			v := countValue(cx.enc, b[starts[x.count]:])
 			if v < 0 || v > int64(len(b)) {
-				return 0, 0, fmt.Errorf("%w: leaf list counter gives %d items", errCorrupt, v)
+				return 0, 0, fmt.Errorf("%w: leaf list counter gives %d items", rfile.ErrCorrupt, v)
 			}
 			k = int(v)
 		}
@@ -101,11 +103,11 @@ func (c *column) leafListItems(b []byte, starts []int) (pos, items int, err erro
 		}
 		at += k * x.per * x.enc.diskSize(packing{})
 		if at > len(b) {
-			return 0, 0, fmt.Errorf("%w: leaf list's leaves need more than the entry's %d bytes", errCorrupt, len(b))
+			return 0, 0, fmt.Errorf("%w: leaf list's leaves need more than the entry's %d bytes", rfile.ErrCorrupt, len(b))
 		}
 	}
 	if at != len(b) {
-		return 0, 0, fmt.Errorf("%w: leaf list's leaves take %d bytes, the entry %d", errCorrupt, at, len(b))
+		return 0, 0, fmt.Errorf("%w: leaf list's leaves take %d bytes, the entry %d", rfile.ErrCorrupt, at, len(b))
 	}
 	return pos, items, nil
 }
@@ -124,10 +126,10 @@ func (r *columnReader) fillLeafListVar(v capi.Vector, entry int64, n int) error 
 				b := r.entryBytes(first + i)
 				pos, _, err := c.leafListItems(b, starts)
 				if err != nil {
-					return r.errorf(r.cur.first+int64(first+i), "%v", err)
+					return r.errorf(r.cur.First+int64(first+i), "%v", err)
 				}
 				if err := decodeElems(c.enc, packing{}, out[(row+i)*per*os:], b[pos:], per); err != nil {
-					return r.errorf(r.cur.first+int64(first+i), "%v", err)
+					return r.errorf(r.cur.First+int64(first+i), "%v", err)
 				}
 			}
 			return nil
@@ -140,7 +142,7 @@ func (r *columnReader) fillLeafListVar(v capi.Vector, entry int64, n int) error 
 		for i := range k {
 			_, items, err := c.leafListItems(r.entryBytes(first+i), starts)
 			if err != nil {
-				return r.errorf(r.cur.first+int64(first+i), "%v", err)
+				return r.errorf(r.cur.First+int64(first+i), "%v", err)
 			}
 			entries[row+i] = capi.ListEntry{Offset: uint64(total + seg), Length: uint64(items)}
 			seg += items
@@ -153,7 +155,7 @@ func (r *columnReader) fillLeafListVar(v capi.Vector, entry int64, n int) error 
 			b := r.entryBytes(first + i)
 			pos, items, _ := c.leafListItems(b, starts)
 			if err := decodeElems(c.enc, packing{}, out[int(entries[row+i].Offset)*per*os:], b[pos:], items*per); err != nil {
-				return r.errorf(r.cur.first+int64(first+i), "%v", err)
+				return r.errorf(r.cur.First+int64(first+i), "%v", err)
 			}
 		}
 		total += seg

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hepsql/hepsql/gen/adl"
 	"github.com/hepsql/hepsql/internal/testfiles"
+	"github.com/hepsql/hepsql/rootio/rfile"
 )
 
 // TestLeanMatchesGroot reads every tree of every test file (go-hep's
@@ -47,18 +48,18 @@ func TestLeanMatchesGroot(t *testing.T) {
 
 	var lean, fallback, leanFirst, firstFallback, grootOnly, grootFails int
 	for _, name := range files {
-		cf, err := openRaw(name, DefaultSourceOptions)
+		cf, err := openRaw(name, rfile.DefaultSourceOptions)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var trees []string
 		if l, err := checkedLayout(cf); err == nil {
-			trees = l.walkDirs(cf).trees()
+			trees = l.WalkDirs(cf).Trees()
 		}
 		cf.File.Close()
 		for _, tree := range append(trees, "") {
 			what := fmt.Sprintf("%s:%q", filepath.Base(name), tree)
-			cf, err := openRaw(name, DefaultSourceOptions)
+			cf, err := openRaw(name, rfile.DefaultSourceOptions)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -70,7 +71,7 @@ func TestLeanMatchesGroot(t *testing.T) {
 				if lerr == nil {
 					t.Errorf("%s: the lean reader accepts a tree groot refuses (%v)", what, gerr)
 				}
-				if f, err := openMember(name, tree, nil, DefaultSourceOptions); err == nil {
+				if f, err := openMember(name, tree, nil, rfile.DefaultSourceOptions); err == nil {
 					f.Close()
 					t.Errorf("%s: opened, though groot refuses it: %v", what, gerr)
 				}
@@ -87,7 +88,7 @@ func TestLeanMatchesGroot(t *testing.T) {
 				}
 			}
 			// The path queries take: lean or not, groot's columns.
-			if of, err := openMember(name, tree, nil, DefaultSourceOptions); err != nil {
+			if of, err := openMember(name, tree, nil, rfile.DefaultSourceOptions); err != nil {
 				t.Errorf("%s: opening as a first file: %v", what, err)
 			} else {
 				checkSameMeta(t, what+" opened", of.fileMeta, schema)
@@ -98,7 +99,7 @@ func TestLeanMatchesGroot(t *testing.T) {
 				continue
 			}
 			want := newLeanWant(schema, schema.cols)
-			if of, err := openMember(name, tree, want, DefaultSourceOptions); err != nil {
+			if of, err := openMember(name, tree, want, rfile.DefaultSourceOptions); err != nil {
 				t.Errorf("%s: opening as a chain member: %v", what, err)
 			} else {
 				checkSameCols(t, what+" opened as a member", of.fileMeta, schema)
@@ -229,13 +230,13 @@ func TestLeanCorruptMembers(t *testing.T) {
 	}
 	all := newLeanWant(f.fileMeta, f.cols) // every column: the whole record is walked
 	f.Close()
-	if _, err := leanMeta(&countingFile{File: memFile{bytes.NewReader(data)}, size: int64(len(data))}, "Events", all); err != nil {
+	if _, err := leanMeta(&rfile.CountingFile{File: memFile{bytes.NewReader(data)}, FileSize: int64(len(data))}, "Events", all); err != nil {
 		t.Fatalf("intact copy: %v", err)
 	}
 	rng := rand.New(rand.NewPCG(7, 8))
 	var gaveUp, read int
 	try := func(b []byte) {
-		cf := &countingFile{File: memFile{bytes.NewReader(b)}, size: int64(len(b))}
+		cf := &rfile.CountingFile{File: memFile{bytes.NewReader(b)}, FileSize: int64(len(b))}
 		_, err := leanMeta(cf, "Events", all)
 		if err != nil {
 			gaveUp++

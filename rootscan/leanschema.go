@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/hepsql/hepsql/internal/capi"
+	"github.com/hepsql/hepsql/rootio/rfile"
+	"github.com/hepsql/hepsql/rootio/ttree"
 )
 
 // leanSchema reads the metadata of a chain's first file, or of a file on
@@ -11,33 +13,33 @@ import (
 // C-string or counted (NanoAOD X_y[nX]) leaves: the columns leafColumn
 // would make, named and checked as columnsOf does them. groot's parse of
 // such a file is ~1.3 ms, serial at the start of every cold query (bind);
-// anything outside that subset returns errNotLean and the file goes to
+// anything outside that subset returns rfile.ErrNotLean and the file goes to
 // groot, so results and errors stay groot's (TestLeanMatchesGroot checks
 // the columns are equal field for field).
-func leanSchema(cf *countingFile, tree string) (*fileMeta, error) {
-	key, err := findKey(cf, tree)
+func leanSchema(cf *rfile.CountingFile, tree string) (*fileMeta, error) {
+	key, err := ttree.FindKey(cf, tree)
 	if err != nil {
 		return nil, err
 	}
-	defer key.release() // the columns copy what they keep
-	r := objReader{byteReader: byteReader{b: key.payload}, base: key.keylen, classes: map[int]string{}, full: true}
-	name, title, entries, branches := r.treeRecord()
-	if r.err != nil {
-		return nil, r.err
+	defer key.Release() // the columns copy what they keep
+	r := ttree.TreeRecordReader{RecordReader: rfile.RecordReader{Buf: key.Payload, Base: key.Keylen, Classes: map[int]string{}}, Full: true}
+	name, title, entries, branches := r.TreeRecord()
+	if r.Err != nil {
+		return nil, r.Err
 	}
-	if name != key.name {
-		return nil, fmt.Errorf("%w: tree record named %q", errNotLean, name)
+	if name != key.Name {
+		return nil, fmt.Errorf("%w: tree record named %q", rfile.ErrNotLean, name)
 	}
 	var cols []*column
-	err = eachStorageBranch(branches, func(b *leanBranch, path string) error {
-		for _, l := range b.leaves {
-			c, err := leanLeafColumn(b, l, len(b.leaves) > 1)
+	err = eachStorageBranch(branches, func(b *ttree.Branch, path string) error {
+		for _, l := range b.Leaves {
+			c, err := leanLeafColumn(b, l, len(b.Leaves) > 1)
 			if err != nil {
 				return err
 			}
-			c.name, c.leanSig, c.baskets = path, b.sigs, b.baskets
-			if len(b.leaves) > 1 {
-				c.name = path + "." + l.name
+			c.name, c.leanSig, c.baskets = path, b.Sigs, b.Baskets
+			if len(b.Leaves) > 1 {
+				c.name = path + "." + l.Name
 			}
 			cols = append(cols, c)
 		}
@@ -48,10 +50,10 @@ func leanSchema(cf *countingFile, tree string) (*fileMeta, error) {
 	}
 	uniqueNames(cols)
 	for _, c := range cols {
-		c.rootType, c.why = safeText(c.rootType), safeText(c.why)
+		c.rootType, c.why = rfile.SafeText(c.rootType), rfile.SafeText(c.why)
 	}
 	if err := checkEntries(entries, cols); err != nil {
-		return nil, fmt.Errorf("%w: %v", errNotLean, err) // groot's parse reports it
+		return nil, fmt.Errorf("%w: %v", rfile.ErrNotLean, err) // groot's parse reports it
 	}
 	m := &fileMeta{tree: name, title: title, entries: entries, cols: cols, byName: make(map[string]*column, len(cols))}
 	for _, c := range cols {
@@ -62,43 +64,43 @@ func leanSchema(cf *countingFile, tree string) (*fileMeta, error) {
 }
 
 // leanLeafColumn is leafColumn for the leaves leanSchema covers; any other
-// leaf is errNotLean, for groot to map.
-func leanLeafColumn(b *leanBranch, l leanLeaf, leafList bool) (*column, error) {
-	c := &column{rootType: l.class + " " + l.title}
-	if l.class == "TLeafC" {
+// leaf is rfile.ErrNotLean, for groot to map.
+func leanLeafColumn(b *ttree.Branch, l ttree.Leaf, leafList bool) (*column, error) {
+	c := &column{rootType: l.Class + " " + l.Title}
+	if l.Class == "TLeafC" {
 		if leafList {
-			return nil, fmt.Errorf("%w: C string in a leaf list", errNotLean)
+			return nil, fmt.Errorf("%w: C string in a leaf list", rfile.ErrNotLean)
 		}
 		c.layout, c.typ = layoutString, capi.Scalar(capi.Varchar)
 		return c, nil
 	}
-	encs, ok := leafEncodings[l.class]
-	if !ok || hasTitleDims(l.title) {
-		return nil, fmt.Errorf("%w: leaf %q (%s %s)", errNotLean, l.name, l.class, l.title)
+	encs, ok := leafEncodings[l.Class]
+	if !ok || hasTitleDims(l.Title) {
+		return nil, fmt.Errorf("%w: leaf %q (%s %s)", rfile.ErrNotLean, l.Name, l.Class, l.Title)
 	}
 	c.enc = encs[0]
-	if l.unsigned {
+	if l.Unsigned {
 		c.enc = encs[1]
 	}
 	elem := capi.Scalar(c.enc.sqlType())
-	if l.counted {
+	if l.Counted {
 		if leafList {
-			return nil, fmt.Errorf("%w: counted leaf in a leaf list", errNotLean)
+			return nil, fmt.Errorf("%w: counted leaf in a leaf list", rfile.ErrNotLean)
 		}
 		c.layout, c.typ = layoutJagged, capi.ListOf(elem)
-		c.count = countOf(l.title)
+		c.count = countOf(l.Title)
 		return c, nil
 	}
-	if l.n != 1 {
-		return nil, fmt.Errorf("%w: leaf %q of length %d", errNotLean, l.name, l.n)
+	if l.N != 1 {
+		return nil, fmt.Errorf("%w: leaf %q of length %d", rfile.ErrNotLean, l.Name, l.N)
 	}
-	for _, ll := range b.leaves {
-		if ll.counted {
-			return nil, fmt.Errorf("%w: leaf list with counted leaves", errNotLean)
+	for _, ll := range b.Leaves {
+		if ll.Counted {
+			return nil, fmt.Errorf("%w: leaf list with counted leaves", rfile.ErrNotLean)
 		}
-		c.entrySize += ll.n * ll.lenType
+		c.entrySize += ll.N * ll.LenType
 	}
-	c.layout, c.typ, c.leafOffset = layoutFixed, elem, l.offset
+	c.layout, c.typ, c.leafOffset = layoutFixed, elem, l.Offset
 	return c, nil
 }
 

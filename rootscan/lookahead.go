@@ -1,6 +1,10 @@
 package rootscan
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/hepsql/hepsql/rootio/rfile"
+)
 
 // Looking ahead in a remote chain.
 //
@@ -54,7 +58,7 @@ func (s *rootScan) startAhead() {
 	s.aheadNext = max(s.aheadNext, s.claimed)
 	for ; s.aheadNext < min(len(s.files), s.claimed+filesAhead); s.aheadNext++ {
 		fi := s.aheadNext
-		budget, ok := lookAheadBytes(s.t.names[fi], s.t.opts)
+		budget, ok := rfile.LookAheadBytes(s.t.names[fi], s.t.opts)
 		if !ok {
 			continue // local: opened by the thread that reaches it
 		}
@@ -70,7 +74,7 @@ func (s *rootScan) openAhead(fi int, a *aheadFile, budget int64) {
 	sf, err := s.open(fi)
 	var reserved int64
 	if err == nil {
-		if pf, ok := sf.f.r.File.(Prefetcher); ok {
+		if pf, ok := sf.f.r.File.(rfile.Prefetcher); ok {
 			ranges := s.basketRanges(sf.f, sf.units)
 			s.mu.Lock()
 			n := 0

@@ -12,11 +12,11 @@ import (
 	"time"
 
 	"github.com/hepsql/hepsql/gen/adl"
-	"github.com/hepsql/hepsql/rootscan"
+	"github.com/hepsql/hepsql/rootio/rfile"
 )
 
 // remoteBackend serves local files under the scheme "ahead://" as if they
-// were remote (it implements rootscan.Remote, its files rootscan.Prefetcher),
+// were remote (it implements rfile.Remote, its files rfile.Prefetcher),
 // and records what the scan asks of them.
 type remoteBackend struct {
 	mu       sync.Mutex
@@ -25,7 +25,7 @@ type remoteBackend struct {
 	opens    map[string]int
 	closes   int
 	fetched  map[string]int64 // bytes asked by Prefetch, per file
-	onFetch  func(name string, ranges []rootscan.Range)
+	onFetch  func(name string, ranges []rfile.Range)
 	openWait time.Duration // each open takes this long, as over a network
 }
 
@@ -50,7 +50,7 @@ func (f *remoteFile) Close() error {
 	return f.File.Close()
 }
 
-func (f *remoteFile) Prefetch(ranges []rootscan.Range) {
+func (f *remoteFile) Prefetch(ranges []rfile.Range) {
 	var n int64
 	for _, r := range ranges {
 		n += r.Len
@@ -64,7 +64,7 @@ func (f *remoteFile) Prefetch(ranges []rootscan.Range) {
 	}
 }
 
-func (b *remoteBackend) Open(name string) (rootscan.File, error) {
+func (b *remoteBackend) Open(name string) (rfile.File, error) {
 	b.mu.Lock()
 	b.entered++
 	wait := b.openWait
@@ -87,7 +87,7 @@ func (b *remoteBackend) Glob(string) ([]string, error) {
 	return nil, errors.New("ahead backend: no globs")
 }
 
-func (b *remoteBackend) LookAheadBytes(rootscan.SourceOptions) int64 {
+func (b *remoteBackend) LookAheadBytes(rfile.SourceOptions) int64 {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.budget
@@ -95,7 +95,7 @@ func (b *remoteBackend) LookAheadBytes(rootscan.SourceOptions) int64 {
 
 // reset forgets the counts and sets the budget, the hook and the time
 // each open takes.
-func (b *remoteBackend) reset(budget int64, onFetch func(string, []rootscan.Range), openWait time.Duration) {
+func (b *remoteBackend) reset(budget int64, onFetch func(string, []rfile.Range), openWait time.Duration) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.budget, b.onFetch, b.openWait = budget, onFetch, openWait
@@ -164,7 +164,7 @@ func TestLookAheadOpensAheadWithinBudget(t *testing.T) {
 	first := "ahead://" + filepath.Join(dir, "f00.root")
 	b := &remoteBackend{}
 	b.reset(0, nil, 0)
-	rootscan.RegisterBackend("ahead", b)
+	rfile.RegisterBackend("ahead", b)
 
 	db := openDB(t)
 	db.SetMaxOpenConns(1)
@@ -182,7 +182,7 @@ func TestLookAheadOpensAheadWithinBudget(t *testing.T) {
 	// The baskets one file's query reads: what the thread asks of the
 	// first file (never opened ahead: the table opens it at bind).
 	var perFile int64
-	b.reset(1<<30, func(name string, ranges []rootscan.Range) {
+	b.reset(1<<30, func(name string, ranges []rfile.Range) {
 		if name == first {
 			for _, r := range ranges {
 				perFile += r.Len
@@ -206,7 +206,7 @@ func TestLookAheadOpensAheadWithinBudget(t *testing.T) {
 			// budget goes.
 			wantOthers := min(budget/perFile*perFile, (nfiles-1)*perFile)
 			var once sync.Once
-			b.reset(budget, func(name string, _ []rootscan.Range) {
+			b.reset(budget, func(name string, _ []rfile.Range) {
 				if name != first {
 					return
 				}
@@ -273,7 +273,7 @@ func TestLookAheadOpensAheadWithinBudget(t *testing.T) {
 	// flight are done.
 	t.Run("cancel", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
-		b.reset(1<<30, func(name string, _ []rootscan.Range) {
+		b.reset(1<<30, func(name string, _ []rfile.Range) {
 			if name == first {
 				cancel()
 				time.Sleep(20 * time.Millisecond) // let the interrupt land

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/hepsql/hepsql/internal/capi"
+	"github.com/hepsql/hepsql/rootio/rfile"
 )
 
 func col(name string, id capi.TypeID) capi.Column {
@@ -33,16 +34,16 @@ func bindRootTrees(args *capi.BindArgs) (capi.Table, error) {
 		if err != nil {
 			return nil, err
 		}
-		// Trees in subdirectories by path (dirs.go); a subdirectory that
+		// Trees in subdirectories by path (rootio/rfile's dirs.go); a subdirectory that
 		// cannot be read is left out, and naming a tree in it says why.
-		trees := layout.walkDirs(cf).trees()
+		trees := layout.WalkDirs(cf).Trees()
 		for _, tn := range trees {
 			f, err := openTreeWith(name, tn, o)
 			if err != nil {
 				rf.Close()
 				return nil, err
 			}
-			t.Rows = append(t.Rows, []any{name, safeText(tn), safeText(f.title), f.entries, int64(len(f.cols)), "TTree"})
+			t.Rows = append(t.Rows, []any{name, rfile.SafeText(tn), rfile.SafeText(f.title), f.entries, int64(len(f.cols)), "TTree"})
 			f.Close()
 		}
 		rf.Close()
@@ -118,9 +119,9 @@ func bindRootBranches(args *capi.BindArgs) (capi.Table, error) {
 				sqlType = ""
 			}
 			t.Rows = append(t.Rows, []any{
-				name, safeText(f.tree), c.name, safeText(c.path), safeText(c.rootType), sqlType,
-				c.baskets.zipBytes, c.baskets.totBytes, int64(len(c.baskets.seek)),
-				compressionName(c.baskets.compress), supported, safeText(why),
+				name, rfile.SafeText(f.tree), c.name, rfile.SafeText(c.path), rfile.SafeText(c.rootType), sqlType,
+				c.baskets.ZipBytes, c.baskets.TotBytes, int64(len(c.baskets.Seek)),
+				compressionName(c.baskets.Compress), supported, rfile.SafeText(why),
 			})
 		}
 		f.Close()

@@ -11,6 +11,9 @@ import (
 	"go-hep.org/x/hep/groot/rtree"
 
 	"github.com/hepsql/hepsql/internal/capi"
+	"github.com/hepsql/hepsql/rootio/gohep"
+	"github.com/hepsql/hepsql/rootio/rfile"
+	"github.com/hepsql/hepsql/rootio/ttree"
 )
 
 // Whole objects. A branch holding an unsplit object (a TVector3, a
@@ -256,7 +259,7 @@ type objParser struct {
 
 func (p *objParser) u16() (uint16, error) {
 	if p.pos+2 > len(p.b) {
-		return 0, fmt.Errorf("%w: object truncated at byte %d of %d", errCorrupt, p.pos, len(p.b))
+		return 0, fmt.Errorf("%w: object truncated at byte %d of %d", rfile.ErrCorrupt, p.pos, len(p.b))
 	}
 	v := binary.BigEndian.Uint16(p.b[p.pos:])
 	p.pos += 2
@@ -265,7 +268,7 @@ func (p *objParser) u16() (uint16, error) {
 
 func (p *objParser) u32() (uint32, error) {
 	if p.pos+4 > len(p.b) {
-		return 0, fmt.Errorf("%w: object truncated at byte %d of %d", errCorrupt, p.pos, len(p.b))
+		return 0, fmt.Errorf("%w: object truncated at byte %d of %d", rfile.ErrCorrupt, p.pos, len(p.b))
 	}
 	v := binary.BigEndian.Uint32(p.b[p.pos:])
 	p.pos += 4
@@ -280,11 +283,11 @@ func (p *objParser) object(s *objShape) error {
 		return err
 	}
 	if bc&kByteCountMask == 0 {
-		return fmt.Errorf("%w: object of class %s without a byte count", errCorrupt, s.class)
+		return fmt.Errorf("%w: object of class %s without a byte count", rfile.ErrCorrupt, s.class)
 	}
 	end := start + 4 + int(bc&^kByteCountMask)
 	if end > len(p.b) {
-		return fmt.Errorf("%w: object of class %s says %d bytes, %d are left", errCorrupt, s.class, end-start, len(p.b)-start)
+		return fmt.Errorf("%w: object of class %s says %d bytes, %d are left", rfile.ErrCorrupt, s.class, end-start, len(p.b)-start)
 	}
 	vers, err := p.u16()
 	if err != nil {
@@ -300,7 +303,7 @@ func (p *objParser) object(s *objShape) error {
 		return err
 	}
 	if p.pos != end {
-		return fmt.Errorf("%w: the members of class %s end at byte %d, its byte count at %d (the file's class differs from its streamer?)", errCorrupt, s.class, p.pos-start, end-start)
+		return fmt.Errorf("%w: the members of class %s end at byte %d, its byte count at %d (the file's class differs from its streamer?)", rfile.ErrCorrupt, s.class, p.pos-start, end-start)
 	}
 	return nil
 }
@@ -322,7 +325,7 @@ func (p *objParser) members(s *objShape) error {
 			p.next++
 			in := n * fd.enc.diskSize(fd.pack)
 			if p.pos+in > len(p.b) {
-				return fmt.Errorf("%w: member %s of class %s truncated", errCorrupt, fd.name, s.class)
+				return fmt.Errorf("%w: member %s of class %s truncated", rfile.ErrCorrupt, fd.name, s.class)
 			}
 			if err := decodeElems(fd.enc, fd.pack, k.out[p.row*k.rowLen:], p.b[p.pos:p.pos+in], n); err != nil {
 				return err
@@ -369,10 +372,10 @@ func (r *columnReader) fillObjects(v capi.Vector, entry int64, n int) error {
 		for i := range k {
 			p.b, p.pos, p.next, p.row = r.entryBytes(first+i), 0, 0, row+i
 			if err := p.object(r.col.obj); err != nil {
-				return r.errorf(r.cur.first+int64(first+i), "%v", err)
+				return r.errorf(r.cur.First+int64(first+i), "%v", err)
 			}
 			if p.pos != len(p.b) {
-				return r.errorf(r.cur.first+int64(first+i), "%v: %d bytes after the object of class %s", errCorrupt, len(p.b)-p.pos, r.col.obj.class)
+				return r.errorf(r.cur.First+int64(first+i), "%v: %d bytes after the object of class %s", rfile.ErrCorrupt, len(p.b)-p.pos, r.col.obj.class)
 			}
 		}
 		return nil
@@ -415,26 +418,26 @@ func objectListColumn(c *column, f *riofs.File, b rtree.Branch, class string) {
 // its own key) and says why the collection cannot be read when its first
 // non-empty entry was written member-wise, or "".
 func memberWiseProbe(f *riofs.File, b rtree.Branch) string {
-	bt, err := readBasketTable(b)
+	bt, err := gohep.ReadBasketTable(b)
 	// A basket too large to be one (a corrupt size) is left to the scan,
 	// which checks it against the file.
-	if err != nil || len(bt.seek) == 0 || len(bt.bytes) == 0 || bt.seek[0] <= 0 || bt.bytes[0] <= 0 || bt.bytes[0] > 256<<20 {
+	if err != nil || len(bt.Seek) == 0 || len(bt.Bytes) == 0 || bt.Seek[0] <= 0 || bt.Bytes[0] <= 0 || bt.Bytes[0] > 256<<20 {
 		return ""
 	}
-	raw := make([]byte, bt.bytes[0])
-	if _, err := f.ReadAt(raw, bt.seek[0]); err != nil {
+	raw := make([]byte, bt.Bytes[0])
+	if _, err := f.ReadAt(raw, bt.Seek[0]); err != nil {
 		return fmt.Sprintf("its first basket cannot be read: %v", err)
 	}
-	bk, _, err := decodeBasket(raw, true, nil)
+	bk, _, err := ttree.DecodeBasket(raw, true, nil)
 	if err != nil {
 		return fmt.Sprintf("its first basket cannot be read: %v", err)
 	}
-	for i := 0; i+1 < len(bk.offsets); i++ {
-		lo, hi := bk.offsets[i], bk.offsets[i+1]
-		if lo < 0 || hi < lo || int(hi) > len(bk.data) {
+	for i := 0; i+1 < len(bk.Offsets); i++ {
+		lo, hi := bk.Offsets[i], bk.Offsets[i+1]
+		if lo < 0 || hi < lo || int(hi) > len(bk.Data) {
 			return ""
 		}
-		e := bk.data[lo:hi]
+		e := bk.Data[lo:hi]
 		if len(e) >= 6 && binary.BigEndian.Uint32(e)&kByteCountMask != 0 {
 			if binary.BigEndian.Uint16(e[4:])&0x4000 != 0 {
 				return "collection written member-wise (not read yet)"
@@ -457,7 +460,7 @@ func (r *columnReader) fillObjectLists(v capi.Vector, entry int64, n int) error 
 		for i := range k {
 			m, _, err := r.objectListHeader(r.entryBytes(first + i))
 			if err != nil {
-				return r.errorf(r.cur.first+int64(first+i), "%v", err)
+				return r.errorf(r.cur.First+int64(first+i), "%v", err)
 			}
 			entries[row+i] = capi.ListEntry{Offset: uint64(total + seg), Length: uint64(m)}
 			seg += m
@@ -473,11 +476,11 @@ func (r *columnReader) fillObjectLists(v capi.Vector, entry int64, n int) error 
 			for j := range m {
 				p.next, p.row = 0, int(entries[row+i].Offset)+j
 				if err := p.object(r.col.obj); err != nil {
-					return r.errorf(r.cur.first+int64(first+i), "object %d of %d: %v", j, m, err)
+					return r.errorf(r.cur.First+int64(first+i), "object %d of %d: %v", j, m, err)
 				}
 			}
 			if p.pos != len(b) {
-				return r.errorf(r.cur.first+int64(first+i), "%v: %d bytes after the %d objects of class %s", errCorrupt, len(b)-p.pos, m, r.col.obj.class)
+				return r.errorf(r.cur.First+int64(first+i), "%v: %d bytes after the %d objects of class %s", rfile.ErrCorrupt, len(b)-p.pos, m, r.col.obj.class)
 			}
 		}
 		total += seg
@@ -490,7 +493,7 @@ func (r *columnReader) fillObjectLists(v capi.Vector, entry int64, n int) error 
 func (r *columnReader) objectListHeader(b []byte) (n, pos int, err error) {
 	if len(b) >= 6 && binary.BigEndian.Uint32(b)&kByteCountMask != 0 {
 		if int(binary.BigEndian.Uint32(b)&^kByteCountMask) != len(b)-4 {
-			return 0, 0, fmt.Errorf("%w: collection's byte count %d, entry of %d bytes", errCorrupt, binary.BigEndian.Uint32(b)&^kByteCountMask, len(b)-4)
+			return 0, 0, fmt.Errorf("%w: collection's byte count %d, entry of %d bytes", rfile.ErrCorrupt, binary.BigEndian.Uint32(b)&^kByteCountMask, len(b)-4)
 		}
 		if binary.BigEndian.Uint16(b[4:])&0x4000 != 0 {
 			return 0, 0, fmt.Errorf("collection of class %s written member-wise: not read yet", r.col.obj.class)
@@ -498,12 +501,12 @@ func (r *columnReader) objectListHeader(b []byte) (n, pos int, err error) {
 		pos = 6
 	}
 	if pos+4 > len(b) {
-		return 0, 0, fmt.Errorf("%w: collection of %d bytes", errCorrupt, len(b))
+		return 0, 0, fmt.Errorf("%w: collection of %d bytes", rfile.ErrCorrupt, len(b))
 	}
 	n = int(int32(binary.BigEndian.Uint32(b[pos:])))
 	// Each object takes at least its 6-byte header.
 	if n < 0 || n > (len(b)-pos-4)/6 {
-		return 0, 0, fmt.Errorf("%w: collection of %d objects in %d bytes", errCorrupt, n, len(b))
+		return 0, 0, fmt.Errorf("%w: collection of %d objects in %d bytes", rfile.ErrCorrupt, n, len(b))
 	}
 	return n, pos + 4, nil
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/hepsql/hepsql/internal/capi"
+	"github.com/hepsql/hepsql/rootio/rfile"
 	"github.com/hepsql/hepsql/rootio/rntuple"
 )
 
@@ -22,19 +23,19 @@ import (
 // ntupleFile is one file's RNTuple, opened for reading.
 type ntupleFile struct {
 	path string
-	r    *countingFile
+	r    *rfile.CountingFile
 	nt   *rntuple.NTuple
 }
 
 func (f *ntupleFile) Close() error { return f.r.File.Close() }
 
 // openNTuple opens the RNTuple named ntName ("": the only one) of a file.
-func openNTuple(name, ntName string, o SourceOptions) (*ntupleFile, error) {
+func openNTuple(name, ntName string, o rfile.SourceOptions) (*ntupleFile, error) {
 	cf, err := openRaw(name, o)
 	if err != nil {
 		return nil, err
 	}
-	nt, err := rntuple.Open(cf, cf.size, ntName)
+	nt, err := rntuple.Open(cf, cf.FileSize, ntName)
 	if err != nil {
 		cf.File.Close()
 		return nil, fmt.Errorf("read_root: %s: %w", name, err)
@@ -43,13 +44,13 @@ func openNTuple(name, ntName string, o SourceOptions) (*ntupleFile, error) {
 }
 
 // ntuplesIn lists a file's RNTuples, or nil when it cannot say.
-func ntuplesIn(name string, o SourceOptions) []string {
+func ntuplesIn(name string, o rfile.SourceOptions) []string {
 	cf, err := openRaw(name, o)
 	if err != nil {
 		return nil
 	}
 	defer cf.File.Close()
-	names, _ := rntuple.NTuples(cf, cf.size)
+	names, _ := rntuple.NTuples(cf, cf.FileSize)
 	return names
 }
 
@@ -74,17 +75,17 @@ func ntColumnsNamed(nt *rntuple.NTuple, want map[string]bool) []ntColumn {
 	var cols []ntColumn
 	for i := range nt.Fields {
 		f := &nt.Fields[i]
-		if !f.TopLevel() || (want != nil && !want[safeText(f.Name)]) {
+		if !f.TopLevel() || (want != nil && !want[rfile.SafeText(f.Name)]) {
 			continue
 		}
-		c := ntColumn{name: safeText(f.Name), field: i, cpp: safeText(f.Type)}
+		c := ntColumn{name: rfile.SafeText(f.Name), field: i, cpp: rfile.SafeText(f.Type)}
 		rt, err := nt.TypeOf(i)
 		if err == nil {
 			c.rt = rt
 			c.typ, err = sqlTypeOf(rt)
 		}
 		if err != nil {
-			c.why = safeText(err.Error())
+			c.why = rfile.SafeText(err.Error())
 		}
 		cols = append(cols, c)
 	}
@@ -170,7 +171,7 @@ type ntupleTable struct {
 	first   *ntupleFile
 	cols    []ntColumn // the readable top-level fields
 	leftOut []ntColumn
-	opts    SourceOptions
+	opts    rfile.SourceOptions
 }
 
 // bindRNTuple binds read_root to RNTuples when the first file holds one
@@ -304,7 +305,7 @@ type ntUnit struct {
 var ntUnitEntries int64 = 1 << 20
 
 func (t *ntupleTable) Start(projected []int) (capi.Scan, error) {
-	s := &ntScan{t: t, files: make([]*ntScanFile, len(t.names)), claimed: 1, cancelled: t.opts.queryDone()}
+	s := &ntScan{t: t, files: make([]*ntScanFile, len(t.names)), claimed: 1, cancelled: t.opts.QueryDone()}
 	s.ready = sync.NewCond(&s.mu)
 	for _, idx := range projected {
 		switch {
@@ -694,14 +695,14 @@ func putInts[D int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64, 
 }
 
 // rntupleTrees lists a file's RNTuples for root_trees.
-func rntupleTrees(name string, o SourceOptions) ([][]any, error) {
+func rntupleTrees(name string, o rfile.SourceOptions) ([][]any, error) {
 	var rows [][]any
 	for _, n := range ntuplesIn(name, o) {
 		f, err := openNTuple(name, n, o)
 		if err != nil {
 			return nil, err
 		}
-		rows = append(rows, []any{name, safeText(n), safeText(f.nt.Description), f.nt.Entries, int64(len(ntColumns(f.nt))), "RNTuple"})
+		rows = append(rows, []any{name, rfile.SafeText(n), rfile.SafeText(f.nt.Description), f.nt.Entries, int64(len(ntColumns(f.nt))), "RNTuple"})
 		f.Close()
 	}
 	return rows, nil
@@ -709,7 +710,7 @@ func rntupleTrees(name string, o SourceOptions) ([][]any, error) {
 
 // rntupleBranches describes an RNTuple's top-level fields for
 // root_branches, or ok false when the file has no RNTuple by that name.
-func rntupleBranches(name, tree string, o SourceOptions) (rows [][]any, ok bool, err error) {
+func rntupleBranches(name, tree string, o rfile.SourceOptions) (rows [][]any, ok bool, err error) {
 	have := ntuplesIn(name, o)
 	if len(have) == 0 || (tree != "" && !slices.Contains(have, tree)) || (tree == "" && len(have) > 1) {
 		return nil, false, nil
@@ -729,7 +730,7 @@ func rntupleBranches(name, tree string, o SourceOptions) (rows [][]any, ok bool,
 		if c.why == "" {
 			sqlType = c.typ.String()
 		}
-		rows = append(rows, []any{name, safeText(nt.Name), c.name, c.name, c.cpp, sqlType,
+		rows = append(rows, []any{name, rfile.SafeText(nt.Name), c.name, c.name, c.cpp, sqlType,
 			zip, unzip, pages, comp, c.why == "", c.why})
 	}
 	return rows, true, nil

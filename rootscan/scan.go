@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/hepsql/hepsql/internal/capi"
+	"github.com/hepsql/hepsql/rootio/rfile"
 )
 
 // Names of the provenance columns every read_root table carries after its
@@ -43,7 +44,7 @@ type rootTable struct {
 	cols    []*column // schema: the first file's supported columns
 	out     []output  // the table's branch columns, each one or more of cols (nest.go)
 	leftOut []*column // the first file's unsupported columns
-	opts    SourceOptions
+	opts    rfile.SourceOptions
 	spans   []entrySpan // per file, the entries a shard reads; nil: all (shard.go)
 }
 
@@ -146,7 +147,7 @@ func boolArg(args *capi.BindArgs, name string) (bool, error) {
 // openChain opens the first file of a chain, which fixes the tree (when
 // not named) and the schema of the whole chain (TChain semantics). nest
 // groups NanoAOD collections into lists of structs (nest.go).
-func openChain(names []string, tree string, nest bool, opts SourceOptions) (*rootTable, error) {
+func openChain(names []string, tree string, nest bool, opts rfile.SourceOptions) (*rootTable, error) {
 	first, err := openTreeWith(names[0], tree, opts)
 	if err != nil {
 		return nil, err
@@ -297,7 +298,7 @@ type scanFile struct {
 func (t *rootTable) Start(projected []int) (capi.Scan, error) {
 	s := &rootScan{t: t, schema: t.first.fileMeta, files: make([]*scanFile, len(t.names)), ahead: make([]*aheadFile, len(t.names))}
 	s.ready = sync.NewCond(&s.mu)
-	s.cancelled = t.opts.queryDone()
+	s.cancelled = t.opts.QueryDone()
 	// DuckDB's C API lets a table function declare no zero-width column for
 	// queries that need none (count(*), EXISTS), so DuckDB asks for column 0
 	// there: the first supported branch, or _file when there is none.
@@ -350,8 +351,8 @@ func (t *rootTable) planUnits(fi int, f *openFile, proj []projection) []unit {
 	for _, p := range proj {
 		for _, ci := range p.cols {
 			c := f.byName[t.cols[ci].name]
-			if bounds == nil || len(c.baskets.first) < len(bounds) {
-				bounds = c.baskets.first[:len(c.baskets.seek)]
+			if bounds == nil || len(c.baskets.First) < len(bounds) {
+				bounds = c.baskets.First[:len(c.baskets.Seek)]
 			}
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/hepsql/hepsql/rootio/rfile"
 	"github.com/hepsql/hepsql/rootscan"
 )
 
@@ -20,18 +21,18 @@ func TestProjectionPushdown(t *testing.T) {
 	if err := db.QueryRow(fmt.Sprintf(`SELECT sum(compressed_bytes) FROM root_branches(%s) WHERE name = 'MET_pt'`, quote(cms))).Scan(&zip); err != nil {
 		t.Fatal(err)
 	}
-	before := rootscan.BytesRead()
+	before := rfile.BytesRead()
 	if _, err := db.Exec(fmt.Sprintf(`SELECT count(*) FROM read_root(%s) WHERE false`, quote(cms))); err != nil {
 		t.Fatal(err)
 	}
-	metaOnly = rootscan.BytesRead() - before
+	metaOnly = rfile.BytesRead() - before
 
-	before = rootscan.BytesRead()
+	before = rfile.BytesRead()
 	var sum float64
 	if err := db.QueryRow(fmt.Sprintf(`SELECT sum(MET_pt) FROM read_root(%s)`, quote(cms))).Scan(&sum); err != nil {
 		t.Fatal(err)
 	}
-	read := rootscan.BytesRead() - before
+	read := rfile.BytesRead() - before
 	baskets := read - metaOnly
 	t.Logf("file %d bytes, metadata %d, one-branch query %d (branch compressed size %d)", st.Size(), metaOnly, read, zip)
 	// Basket keys add about 100 bytes each to the compressed payload.

@@ -12,6 +12,9 @@ import (
 	"go-hep.org/x/hep/groot/rtree"
 
 	"github.com/hepsql/hepsql/internal/capi"
+	"github.com/hepsql/hepsql/rootio/gohep"
+	"github.com/hepsql/hepsql/rootio/rfile"
+	"github.com/hepsql/hepsql/rootio/ttree"
 )
 
 // encoding is how one element is stored on disk.
@@ -120,7 +123,7 @@ type column struct {
 	// element: the branch is a TBranchElement, whose C strings always
 	// carry a length byte (a plain TLeafC entry may be empty).
 	element bool
-	baskets basketTable
+	baskets ttree.BasketTable
 	// count: for layoutJagged, the path of the branch that counts the
 	// elements (from the leaf's title, "Jet_pt[nJet]"); its values give
 	// the entries' sizes in a basket written without entry offsets.
@@ -247,12 +250,12 @@ func columnsOf(t rtree.Tree, guard *streamerGuard) ([]*column, error) {
 		name := memberName(prefix, b.Name())
 		if subs := b.Branches(); len(subs) > 0 {
 			if b.Class() == "TBranchElement" {
-				info, err := readElementInfo(b)
+				info, err := gohep.ReadElementInfo(b)
 				if err != nil {
 					return err
 				}
-				if info.btype == 3 || info.btype == 4 {
-					bt, err := readBasketTable(b)
+				if info.BType == 3 || info.BType == 4 {
+					bt, err := gohep.ReadBasketTable(b)
 					if err != nil {
 						return err
 					}
@@ -266,7 +269,7 @@ func columnsOf(t rtree.Tree, guard *streamerGuard) ([]*column, error) {
 			}
 			return nil
 		}
-		bt, err := readBasketTable(b)
+		bt, err := gohep.ReadBasketTable(b)
 		if err != nil {
 			return err
 		}
@@ -285,11 +288,11 @@ func columnsOf(t rtree.Tree, guard *streamerGuard) ([]*column, error) {
 		if b.Class() == "TBranch" {
 			sigs := make([]string, len(leaves))
 			for i, l := range leaves {
-				n, err := leafLen(l)
+				n, err := gohep.LeafLen(l)
 				if err != nil {
 					return err
 				}
-				sigs[i] = leafSignature(l.Class(), l.Name(), l.Title(), n, l.LenType(), l.Offset(), l.IsUnsigned(), l.LeafCount() != nil)
+				sigs[i] = ttree.LeafSignature(l.Class(), l.Name(), l.Title(), n, l.LenType(), l.Offset(), l.IsUnsigned(), l.LeafCount() != nil)
 			}
 			sig = strings.Join(sigs, "; ")
 		}
@@ -312,7 +315,7 @@ func columnsOf(t rtree.Tree, guard *streamerGuard) ([]*column, error) {
 	}
 	uniqueNames(cols)
 	for _, c := range cols {
-		c.rootType, c.why = safeText(c.rootType), safeText(c.why)
+		c.rootType, c.why = rfile.SafeText(c.rootType), rfile.SafeText(c.why)
 	}
 	return cols, nil
 }
@@ -326,7 +329,7 @@ func uniqueNames(cols []*column) {
 	for _, c := range cols {
 		c.path = c.name
 		// A SQL name must be valid UTF-8; the path keeps the file's bytes.
-		base := safeText(c.name)
+		base := rfile.SafeText(c.name)
 		name := base
 		for i := 2; seen[strings.ToLower(name)]; i++ {
 			name = fmt.Sprintf("%s_%d", base, i)
@@ -388,7 +391,7 @@ func leafColumn(b rtree.Branch, l rtree.Leaf, leafList bool) *column {
 		if l.Class() == "TLeafD32" {
 			enc = encD32
 		}
-		elm, err := leafElement(l)
+		elm, err := gohep.LeafElement(l)
 		if err != nil {
 			return unsupported(err.Error())
 		}
@@ -433,7 +436,7 @@ func leafColumn(b rtree.Branch, l rtree.Leaf, leafList bool) *column {
 		c.count = countOf(l.Title())
 		return c
 	}
-	n, err := leafLen(l)
+	n, err := gohep.LeafLen(l)
 	if err != nil {
 		return unsupported(err.Error())
 	}
@@ -449,7 +452,7 @@ func leafColumn(b rtree.Branch, l rtree.Leaf, leafList bool) *column {
 	c.leafOffset = l.Offset()
 	c.entrySize = 0
 	for _, ll := range b.Leaves() {
-		ln, err := leafLen(ll)
+		ln, err := gohep.LeafLen(ll)
 		if err != nil {
 			return unsupported(err.Error())
 		}
@@ -478,7 +481,7 @@ func packingOf(elm rbytes.StreamerElement) packing {
 
 // elementColumn maps a TBranchElement (a class member or an STL container).
 func elementColumn(b rtree.Branch, guard *streamerGuard, file *riofs.File, master *column) (*column, error) {
-	info, err := readElementInfo(b)
+	info, err := gohep.ReadElementInfo(b)
 	if err != nil {
 		return nil, err
 	}
@@ -498,13 +501,13 @@ func elementColumn(b rtree.Branch, guard *streamerGuard, file *riofs.File, maste
 		member = member[:i]
 	}
 	why := ""
-	if info.element == nil {
-		why = guard.memberReason(info.class, member)
+	if info.Element == nil {
+		why = guard.memberReason(info.Class, member)
 	}
 	if why == "" && !c.supported() {
-		typ := info.class
-		if info.element != nil {
-			typ = info.element.TypeName()
+		typ := info.Class
+		if info.Element != nil {
+			typ = info.Element.TypeName()
 		}
 		why = guard.reason(typ)
 	}
@@ -519,12 +522,12 @@ func elementColumn(b rtree.Branch, guard *streamerGuard, file *riofs.File, maste
 // xAOD aux container's base), which groot leaves nil: the branch's class is
 // the base, whose streamer groot does give, and fID indexes its members.
 // The element found must carry the branch's member name.
-func baseMember(b rtree.Branch, info *elementInfo) {
-	if info.element != nil || info.btype != 0 || info.streamer == nil || info.streamer.Name() != info.class {
+func baseMember(b rtree.Branch, info *gohep.ElementInfo) {
+	if info.Element != nil || info.BType != 0 || info.Streamer == nil || info.Streamer.Name() != info.Class {
 		return
 	}
-	elems := info.streamer.Elements()
-	if info.id < 0 || int(info.id) >= len(elems) {
+	elems := info.Streamer.Elements()
+	if info.ID < 0 || int(info.ID) >= len(elems) {
 		return
 	}
 	member := b.Name()
@@ -534,45 +537,45 @@ func baseMember(b rtree.Branch, info *elementInfo) {
 	if i := strings.IndexByte(member, '['); i >= 0 {
 		member = member[:i]
 	}
-	if e := elems[info.id]; e.Name() == member {
-		info.element = e
+	if e := elems[info.ID]; e.Name() == member {
+		info.Element = e
 	}
 }
 
 // elementColumnOf maps a TBranchElement from what it says of its type.
-func elementColumnOf(b rtree.Branch, info elementInfo, file *riofs.File, master *column) (*column, error) {
+func elementColumnOf(b rtree.Branch, info gohep.ElementInfo, file *riofs.File, master *column) (*column, error) {
 	c := &column{name: b.Name()}
-	cxx := info.class
+	cxx := info.Class
 	var arrayLen int
-	if info.element != nil {
-		cxx = info.element.TypeName()
-		arrayLen = info.element.ArrayLen()
+	if info.Element != nil {
+		cxx = info.Element.TypeName()
+		arrayLen = info.Element.ArrayLen()
 	}
 	c.rootType = "TBranchElement " + cxx
 	// Members of split TClonesArrays and STL collections (fType 31/41)
 	// are stored member-wise across the elements (collection.go).
-	if info.btype == 31 || info.btype == 41 {
+	if info.BType == 31 || info.BType == 41 {
 		memberColumn(c, b, info, file, master)
 		return c, nil
 	}
 	// A split collection's master branch without members: nothing of
 	// its elements is stored in it.
-	if info.btype == 3 || info.btype == 4 {
-		c.layout, c.why = layoutUnsupported, fmt.Sprintf("split collection of %s without member branches", info.clones)
+	if info.BType == 3 || info.BType == 4 {
+		c.layout, c.why = layoutUnsupported, fmt.Sprintf("split collection of %s without member branches", info.Clones)
 		return c, nil
 	}
 	cxx = normalizeCxx(cxx)
 	switch {
 	case stringTypes[cxx]:
 		c.layout, c.typ = layoutString, capi.Scalar(capi.Varchar)
-		c.strHeader = info.element != nil && cxx != "TString"
+		c.strHeader = info.Element != nil && cxx != "TString"
 		return c, nil
 	case strings.HasSuffix(cxx, "*"):
 		// A basic type's array behind a pointer, sized by another member
 		// ("double* fArr; //[fN]", ROOT's kOffsetP + type): ROOT writes a
 		// byte (1, or 0 for a null or empty array) and then the elements.
 		enc, ok := cxxEncodings[strings.TrimSpace(strings.TrimSuffix(cxx, "*"))]
-		if ok && info.element != nil && arrayLen <= 1 && info.stype == kOffsetP+int32(info.element.Type()%kOffsetP) && info.element.Type() > kOffsetP && info.element.Type() < kOffsetP+20 {
+		if ok && info.Element != nil && arrayLen <= 1 && info.SType == kOffsetP+int32(info.Element.Type()%kOffsetP) && info.Element.Type() > kOffsetP && info.Element.Type() < kOffsetP+20 {
 			c.enc, c.layout = enc, layoutPtrArray
 			c.typ = capi.ListOf(capi.Scalar(enc.sqlType()))
 			return c, nil
@@ -620,7 +623,7 @@ func elementColumnOf(b rtree.Branch, info elementInfo, file *riofs.File, master 
 	c.layout, c.why = layoutUnsupported, "C++ type "+cxx
 	// A whole object: the branch of an unsplit one (fID -1), or an
 	// object member of a split one (kObject, kAny).
-	if info.element == nil && info.id == -1 || info.element != nil && (info.stype == int32(rmeta.Object) || info.stype == int32(rmeta.Any)) {
+	if info.Element == nil && info.ID == -1 || info.Element != nil && (info.SType == int32(rmeta.Object) || info.SType == int32(rmeta.Any)) {
 		objectColumn(c, file, cxx)
 	}
 	// A sequence container of objects (vector<TLorentzVector>).

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/hepsql/hepsql/internal/capi"
+	"github.com/hepsql/hepsql/rootio/rfile"
 )
 
 // Shard names one of Count disjoint parts of every read_root source list:
@@ -91,7 +92,7 @@ func (t *rootTable) span(fi int, f *openFile) (lo, hi int64) {
 // shard reads the same tree. A shard with nothing to read gets the chain's
 // first file with an empty span, so that its table still has the chain's
 // schema.
-func (s Shard) split(names []string, tree string, o SourceOptions) ([]string, []entrySpan, string, error) {
+func (s Shard) split(names []string, tree string, o rfile.SourceOptions) ([]string, []entrySpan, string, error) {
 	m, n, k := len(names), s.Count, s.Index
 	if m >= wholeFilesPerShard*n {
 		if tree == "" && k*m/n > 0 {
@@ -161,7 +162,7 @@ func clusterStarts(m *fileMeta) []int64 {
 	var common []int64
 	first := true
 	for _, c := range m.cols {
-		b := c.baskets.first[:min(len(c.baskets.first), len(c.baskets.seek))]
+		b := c.baskets.First[:min(len(c.baskets.First), len(c.baskets.Seek))]
 		if len(b) == 0 {
 			continue
 		}

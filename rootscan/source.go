@@ -3,137 +3,18 @@ package rootscan
 import (
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
-	"sort"
 	"strings"
-	"sync"
-	"sync/atomic"
-	"time"
 
+	"github.com/hepsql/hepsql/rootio/rfile"
+	"github.com/hepsql/hepsql/rootio/ttree"
 	"go-hep.org/x/hep/groot/riofs"
 	"go-hep.org/x/hep/groot/root"
 	"go-hep.org/x/hep/groot/rtree"
 )
 
-// File is random access to one ROOT file's bytes, local or remote.
-type File interface {
-	io.ReaderAt
-	io.Closer
-	Size() (int64, error)
-}
-
-// Backend opens and lists files for one URL scheme. The local backend
-// serves plain paths; remote schemes (root://) register their own.
-type Backend interface {
-	Open(name string) (File, error)
-	// Glob expands a pattern into a sorted list of names.
-	Glob(pattern string) ([]string, error)
-}
-
-var (
-	backendsMu sync.RWMutex
-	backends   = map[string]Backend{"": localBackend{}}
-)
-
-// RegisterBackend makes read_root accept names of the form scheme://...
-func RegisterBackend(scheme string, b Backend) {
-	backendsMu.Lock()
-	defer backendsMu.Unlock()
-	backends[scheme] = b
-}
-
-func backendFor(name string) (Backend, error) {
-	scheme := ""
-	if i := strings.Index(name, "://"); i > 0 {
-		scheme = name[:i]
-	}
-	backendsMu.RLock()
-	defer backendsMu.RUnlock()
-	b, ok := backends[scheme]
-	if !ok {
-		return nil, fmt.Errorf("read_root: %s: unsupported URL scheme %q", name, scheme)
-	}
-	return b, nil
-}
-
-type localBackend struct{}
-
-func (localBackend) Open(name string) (File, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	return localFile{f}, nil
-}
-
-func (localBackend) Glob(pattern string) ([]string, error) {
-	m, err := filepath.Glob(pattern)
-	if err != nil {
-		return nil, err
-	}
-	sort.Strings(m)
-	return m, nil
-}
-
-type localFile struct{ *os.File }
-
-func (f localFile) ModTime() (time.Time, error) {
-	st, err := f.Stat()
-	if err != nil {
-		return time.Time{}, err
-	}
-	return st.ModTime(), nil
-}
-
-func (f localFile) Size() (int64, error) {
-	st, err := f.Stat()
-	if err != nil {
-		return 0, err
-	}
-	return st.Size(), nil
-}
-
-// bytesRead counts every byte the scanner reads from any file; tests use it
-// to prove projection pushdown.
-var bytesRead atomic.Int64
-
-// BytesRead returns the number of bytes read from ROOT files by this
-// process so far.
-func BytesRead() int64 { return bytesRead.Load() }
-
-// countingFile counts bytes and adapts File to what groot needs.
-type countingFile struct {
-	File
-	size int64
-}
-
-func (c *countingFile) ReadAt(p []byte, off int64) (int, error) {
-	n, err := c.File.ReadAt(p, off)
-	bytesRead.Add(int64(n))
-	if err == io.EOF && n == len(p) {
-		err = nil
-	}
-	if err == io.EOF {
-		err = fmt.Errorf("file truncated: wanted %d bytes at offset %d of a %d-byte file: %w", len(p), off, c.size, io.ErrUnexpectedEOF)
-	}
-	return n, err
-}
-
-// Read is needed by groot's riofs.Reader interface; the scanner only uses
-// ReadAt.
-func (c *countingFile) Read(p []byte) (int, error) {
-	return 0, errors.New("rootscan: sequential read not supported")
-}
-
-func (c *countingFile) Seek(offset int64, whence int) (int64, error) {
-	return 0, errors.New("rootscan: seek not supported")
-}
-
 // expandSources turns the source argument (a name, a glob, or a list of
 // them) into an ordered list of file names.
-func expandSources(arg any, o SourceOptions) ([]string, error) {
+func expandSources(arg any, o rfile.SourceOptions) ([]string, error) {
 	var patterns []string
 	switch v := arg.(type) {
 	case string:
@@ -164,11 +45,11 @@ func expandSources(arg any, o SourceOptions) ([]string, error) {
 			names = append(names, p)
 			continue
 		}
-		b, err := backendFor(p)
+		b, err := rfile.BackendFor(p)
 		if err != nil {
 			return nil, err
 		}
-		m, err := globBackend(b, p, o)
+		m, err := rfile.GlobBackend(b, p, o)
 		if err != nil {
 			return nil, fmt.Errorf("read_root: glob %q: %w", p, err)
 		}
@@ -184,7 +65,7 @@ func expandSources(arg any, o SourceOptions) ([]string, error) {
 // parsed metadata (shared through the cache, read-only).
 type openFile struct {
 	path string
-	r    *countingFile
+	r    *rfile.CountingFile
 	*fileMeta
 }
 
@@ -192,15 +73,15 @@ type openFile struct {
 func (f *openFile) Close() error { return f.r.File.Close() }
 
 // openRaw opens name through its backend.
-func openRaw(name string, o SourceOptions) (*countingFile, error) {
+func openRaw(name string, o rfile.SourceOptions) (*rfile.CountingFile, error) {
 	if err := checkAccess(name); err != nil {
 		return nil, err
 	}
-	b, err := backendFor(name)
+	b, err := rfile.BackendFor(name)
 	if err != nil {
 		return nil, err
 	}
-	raw, err := openBackend(b, name, o)
+	raw, err := rfile.OpenBackend(b, name, o)
 	if err != nil {
 		return nil, fmt.Errorf("read_root: %w", err)
 	}
@@ -209,18 +90,18 @@ func openRaw(name string, o SourceOptions) (*countingFile, error) {
 		raw.Close()
 		return nil, fmt.Errorf("read_root: %s: %w", name, err)
 	}
-	return &countingFile{File: raw, size: size}, nil
+	return &rfile.CountingFile{File: raw, FileSize: size}, nil
 }
 
 // openROOT opens name and parses its directory, without choosing a tree.
-func openROOT(name string) (*countingFile, *riofs.File, error) {
-	cf, rf, _, err := openROOTWith(name, DefaultSourceOptions)
+func openROOT(name string) (*rfile.CountingFile, *riofs.File, error) {
+	cf, rf, _, err := openROOTWith(name, rfile.DefaultSourceOptions)
 	return cf, rf, err
 }
 
 // openROOTWith is openROOT with the source options of a call; it also
-// returns the layout checkLayout found.
-func openROOTWith(name string, o SourceOptions) (*countingFile, *riofs.File, *fileLayout, error) {
+// returns the layout rfile.CheckLayout found.
+func openROOTWith(name string, o rfile.SourceOptions) (*rfile.CountingFile, *riofs.File, *rfile.Layout, error) {
 	cf, err := openRaw(name, o)
 	if err != nil {
 		return nil, nil, nil, err
@@ -236,51 +117,51 @@ func openROOTWith(name string, o SourceOptions) (*countingFile, *riofs.File, *fi
 // grootReader is what openRiofs knows of a file groot parses: where its
 // structures are, and where groot last read, to name what was corrupt.
 type grootReader struct {
-	layout *fileLayout
-	tf     *trackedFile
+	layout *rfile.Layout
+	tf     *rfile.TrackedFile
 }
 
 // failure turns an error groot returned, or a panic it raised, into one
 // naming the structure it was reading: a corrupt one, unless the read
 // itself failed.
 func (g *grootReader) failure(err error, r any) error {
-	kind := g.layout.structureAt(g.tf.last.Load())
+	kind := g.layout.StructureAt(g.tf.Last.Load())
 	if r != nil {
 		return safeError(recoveredError(kind, r))
 	}
-	if g.tf.failed.Load() {
+	if g.tf.Failed.Load() {
 		return safeError(err)
 	}
 	return safeError(fmt.Errorf("%w: %w", kind, err))
 }
 
-// checkedLayout runs checkLayout and checkStreamerRecord. They check
+// checkedLayout runs rfile.CheckLayout and rfile.CheckStreamerRecord. They check
 // every offset they read; a panic would be a bug of theirs, reported as
 // one rather than taking down a scan's goroutine.
-func checkedLayout(cf *countingFile) (l *fileLayout, err error) {
+func checkedLayout(cf *rfile.CountingFile) (l *rfile.Layout, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			l, err = nil, fmt.Errorf("rootscan bug checking the file's layout (please report): %v", r)
 		}
 	}()
-	if l, err = checkLayout(cf); err != nil {
+	if l, err = rfile.CheckLayout(cf); err != nil {
 		return nil, err
 	}
-	if err := checkStreamerRecord(cf, l); err != nil {
+	if err := rfile.CheckStreamerRecord(cf, l); err != nil {
 		return nil, err
 	}
 	return l, nil
 }
 
-// openRiofs checks the layout of the file's metadata (layout.go) and
+// openRiofs checks the layout of the file's metadata (rootio/rfile's layout.go) and
 // calls groot's parser, turning its errors and panics on malformed input
 // into errors that name the file and the structure.
-func openRiofs(name string, cf *countingFile) (f *riofs.File, g *grootReader, err error) {
+func openRiofs(name string, cf *rfile.CountingFile) (f *riofs.File, g *grootReader, err error) {
 	layout, err := checkedLayout(cf)
 	if err != nil {
 		return nil, nil, safeError(fmt.Errorf("read_root: %s: not a readable ROOT file: %w", name, err))
 	}
-	g = &grootReader{layout: layout, tf: &trackedFile{countingFile: cf}}
+	g = &grootReader{layout: layout, tf: &rfile.TrackedFile{CountingFile: cf}}
 	defer func() {
 		if r := recover(); r != nil {
 			f, err = nil, fmt.Errorf("read_root: %s: not a readable ROOT file: %w", name, g.failure(nil, r))
@@ -294,7 +175,7 @@ func openRiofs(name string, cf *countingFile) (f *riofs.File, g *grootReader, er
 }
 
 // checkTreeKey checks the record of tree tname of directory dir (its
-// highest cycle, as groot's Get takes it) with checkTreeRecord, and
+// highest cycle, as groot's Get takes it) with ttree.CheckTreeRecord, and
 // returns the classes its branches name.
 func checkTreeKey(dir riofs.Directory, tname string) ([]string, error) {
 	var key *riofs.Key
@@ -309,11 +190,11 @@ func checkTreeKey(dir riofs.Directory, tname string) ([]string, error) {
 	}
 	payload, err := key.Bytes()
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", errCorruptTree, err)
+		return nil, fmt.Errorf("%w: %w", rfile.ErrCorruptTree, err)
 	}
-	classes, err := checkTreeRecord(payload, int(key.KeyLen()), key.ClassName())
+	classes, err := ttree.CheckTreeRecord(payload, int(key.KeyLen()), key.ClassName())
 	if err != nil {
-		return nil, corruptf(errCorruptTree, "%s", detail(err))
+		return nil, rfile.Corruptf(rfile.ErrCorruptTree, "%s", rfile.Detail(err))
 	}
 	// The directory's own key (Keys shares its slice) keeps the inflated
 	// record, so that groot's Get copies it rather than inflating it again.
@@ -326,7 +207,7 @@ func treesIn(rf *riofs.File) []string {
 	var names []string
 	seen := map[string]bool{}
 	for _, k := range rf.Keys() {
-		if isTreeClass(k.ClassName()) && !seen[k.Name()] {
+		if rfile.IsTreeClass(k.ClassName()) && !seen[k.Name()] {
 			seen[k.Name()] = true
 			names = append(names, k.Name())
 		}
@@ -338,28 +219,28 @@ func treesIn(rf *riofs.File) []string {
 // directory's path ("" at the top) and name, and that directory's keys.
 type treeDir struct {
 	path, dir, name string
-	keys            []keyLayout
+	keys            []rfile.Key
 }
 
 // chooseTree finds tree want (a name at the top, or a path "dir/tree"
 // into subdirectories), or applies the default, among the top
-// directory's trees only (dirs.go says why): the only tree, else
+// directory's trees only (rootio/rfile's dirs.go says why): the only tree, else
 // "Events".
-func chooseTree(name string, cf *countingFile, rf *riofs.File, l *fileLayout, want string) (treeDir, error) {
-	if dir, base := splitTreePath(want); dir != "" {
-		w := l.walkDirs(cf)
-		d, err := w.dir(dir)
+func chooseTree(name string, cf *rfile.CountingFile, rf *riofs.File, l *rfile.Layout, want string) (treeDir, error) {
+	if dir, base := rfile.SplitTreePath(want); dir != "" {
+		w := l.WalkDirs(cf)
+		d, err := w.Dir(dir)
 		if err != nil {
-			return treeDir{}, fmt.Errorf("read_root: %s: tree %q: %w", name, safeText(want), err)
+			return treeDir{}, fmt.Errorf("read_root: %s: tree %q: %w", name, rfile.SafeText(want), err)
 		}
-		for _, k := range d.keys {
-			if k.name == base && isTreeClass(k.class) {
-				return treeDir{path: dir + "/" + base, dir: dir, name: base, keys: d.keys}, nil
+		for _, k := range d.Keys {
+			if k.Name == base && rfile.IsTreeClass(k.Class) {
+				return treeDir{path: dir + "/" + base, dir: dir, name: base, keys: d.Keys}, nil
 			}
 		}
-		return treeDir{}, fmt.Errorf("read_root: %s: no tree %q (trees: %s)", name, safeText(want), safeText(listOrNone(w.trees())))
+		return treeDir{}, fmt.Errorf("read_root: %s: no tree %q (trees: %s)", name, rfile.SafeText(want), rfile.SafeText(listOrNone(w.Trees())))
 	}
-	top := treeDir{keys: l.keys}
+	top := treeDir{keys: l.Keys}
 	trees := treesIn(rf)
 	if want != "" {
 		want = strings.TrimPrefix(want, "/")
@@ -369,15 +250,15 @@ func chooseTree(name string, cf *countingFile, rf *riofs.File, l *fileLayout, wa
 				return top, nil
 			}
 		}
-		return treeDir{}, fmt.Errorf("read_root: %s: no tree %q (trees: %s)", name, safeText(want), safeText(listOrNone(l.walkDirs(cf).trees())))
+		return treeDir{}, fmt.Errorf("read_root: %s: no tree %q (trees: %s)", name, rfile.SafeText(want), rfile.SafeText(listOrNone(l.WalkDirs(cf).Trees())))
 	}
 	switch {
 	case len(trees) == 1:
 		top.path, top.name = trees[0], trees[0]
 		return top, nil
 	case len(trees) == 0:
-		if nested := l.walkDirs(cf).trees(); len(nested) > 0 {
-			return treeDir{}, fmt.Errorf("read_root: %s: no TTree at the top of the file; in its directories: %s (choose one with tree := '...')", name, safeText(strings.Join(nested, ", ")))
+		if nested := l.WalkDirs(cf).Trees(); len(nested) > 0 {
+			return treeDir{}, fmt.Errorf("read_root: %s: no TTree at the top of the file; in its directories: %s (choose one with tree := '...')", name, rfile.SafeText(strings.Join(nested, ", ")))
 		}
 		return treeDir{}, fmt.Errorf("read_root: %s: no TTree in file", name)
 	}
@@ -387,7 +268,7 @@ func chooseTree(name string, cf *countingFile, rf *riofs.File, l *fileLayout, wa
 			return top, nil
 		}
 	}
-	return treeDir{}, fmt.Errorf("read_root: %s: several trees (%s): choose one with tree := '...'", name, safeText(strings.Join(trees, ", ")))
+	return treeDir{}, fmt.Errorf("read_root: %s: several trees (%s): choose one with tree := '...'", name, rfile.SafeText(strings.Join(trees, ", ")))
 }
 
 func listOrNone(s []string) string {
@@ -401,11 +282,11 @@ func listOrNone(s []string) string {
 // empty), taking the parsed metadata from the cache when the file has not
 // changed since it was parsed.
 func openTree(name, tree string) (*openFile, error) {
-	return openMember(name, tree, nil, DefaultSourceOptions)
+	return openMember(name, tree, nil, rfile.DefaultSourceOptions)
 }
 
 // openTreeWith is openTree with the source options of a read_root call.
-func openTreeWith(name, tree string, o SourceOptions) (*openFile, error) {
+func openTreeWith(name, tree string, o rfile.SourceOptions) (*openFile, error) {
 	return openMember(name, tree, nil, o)
 }
 
@@ -415,12 +296,12 @@ func openTreeWith(name, tree string, o SourceOptions) (*openFile, error) {
 // only the projected columns', a first file its whole schema) when it
 // covers the file, else from groot. Any lean failure, corrupt bytes
 // included, leaves the file to groot, whose errors are the ones users see.
-func openMember(name, tree string, member *leanWant, o SourceOptions) (*openFile, error) {
+func openMember(name, tree string, member *leanWant, o rfile.SourceOptions) (*openFile, error) {
 	cf, err := openRaw(name, o)
 	if err != nil {
 		return nil, err
 	}
-	key, cacheable := metaKey{name: name, tree: tree, size: cf.size}, false
+	key, cacheable := metaKey{name: name, tree: tree, size: cf.FileSize}, false
 	if mt, ok := cf.File.(ModTimer); ok {
 		if t, err := mt.ModTime(); err == nil {
 			key.mtime, cacheable = t, true
@@ -473,7 +354,7 @@ func openMember(name, tree string, member *leanWant, o SourceOptions) (*openFile
 func leanSafely(parse func() (*fileMeta, error)) (m *fileMeta, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			m, err = nil, fmt.Errorf("%w: %v", errNotLean, r)
+			m, err = nil, fmt.Errorf("%w: %v", rfile.ErrNotLean, r)
 		}
 	}()
 	return parse()
@@ -482,7 +363,7 @@ func leanSafely(parse func() (*fileMeta, error)) (m *fileMeta, err error) {
 // parseTree reads a file's directory and the metadata of its tree with
 // groot and maps the branches to columns. groot's objects are dropped
 // afterwards: only the columns and their basket tables are kept.
-func parseTree(name string, cf *countingFile, tree string) (_ *fileMeta, err error) {
+func parseTree(name string, cf *rfile.CountingFile, tree string) (_ *fileMeta, err error) {
 	parses.Add(1)
 	rf, g, err := openRiofs(name, cf)
 	if err != nil {
@@ -491,7 +372,7 @@ func parseTree(name string, cf *countingFile, tree string) (_ *fileMeta, err err
 	tname := tree
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("read_root: %s: tree %q: %w", name, safeText(tname), g.failure(nil, r))
+			err = fmt.Errorf("read_root: %s: tree %q: %w", name, rfile.SafeText(tname), g.failure(nil, r))
 		}
 	}()
 	td, err := chooseTree(name, cf, rf, g.layout, tree)
@@ -499,15 +380,15 @@ func parseTree(name string, cf *countingFile, tree string) (_ *fileMeta, err err
 		return nil, safeError(err)
 	}
 	tname = td.path
-	if err := checkObjectKeys(cf, td.keys, td.name, errCorruptTree); err != nil {
+	if err := rfile.CheckObjectKeys(cf, td.keys, td.name, rfile.ErrCorruptTree); err != nil {
 		return nil, safeError(fmt.Errorf("read_root: %s: %w", name, err))
 	}
 	var dir riofs.Directory = rf
 	if td.dir != "" {
-		// walkDirs has checked every directory on the path.
+		// rfile.Layout.WalkDirs has checked every directory on the path.
 		obj, err := riofs.Dir(rf).Get(td.dir)
 		if err != nil {
-			return nil, fmt.Errorf("read_root: %s: directory %q: %w", name, safeText(td.dir), g.failure(err, nil))
+			return nil, fmt.Errorf("read_root: %s: directory %q: %w", name, rfile.SafeText(td.dir), g.failure(err, nil))
 		}
 		d, ok := obj.(riofs.Directory)
 		if !ok {
@@ -548,10 +429,10 @@ func parseTree(name string, cf *countingFile, tree string) (_ *fileMeta, err err
 		obj, err, panicked, perr = get()
 	}
 	if panicked != nil {
-		return nil, fmt.Errorf("read_root: %s: tree %q: %w", name, safeText(tname), perr)
+		return nil, fmt.Errorf("read_root: %s: tree %q: %w", name, rfile.SafeText(tname), perr)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read_root: %s: reading tree %q: %w", name, safeText(tname), g.failure(err, nil))
+		return nil, fmt.Errorf("read_root: %s: reading tree %q: %w", name, rfile.SafeText(tname), g.failure(err, nil))
 	}
 	t, ok := obj.(rtree.Tree)
 	if !ok {
@@ -572,4 +453,27 @@ func parseTree(name string, cf *countingFile, tree string) (_ *fileMeta, err err
 	}
 	m.bytes = metaBytes(cols)
 	return m, nil
+}
+
+// checkEntries checks a tree's entry count against its branches': the
+// scan plans its units from it (and count(*) may read nothing else), so
+// a flipped fEntries must not make up rows or billions of units. ROOT's
+// branches hold at most the tree's entries, and one (a branch filled with
+// the tree) exactly as many; cols may be a subset of the tree's columns
+// only when rfile.ErrNotLean lets groot check the whole tree.
+func checkEntries(entries int64, cols []*column) error {
+	if entries < 0 {
+		return rfile.Corruptf(rfile.ErrCorruptTree, "%d entries", entries)
+	}
+	if len(cols) == 0 {
+		return nil
+	}
+	most := int64(-1)
+	for _, c := range cols {
+		most = max(most, c.baskets.Entries)
+	}
+	if entries > most {
+		return rfile.Corruptf(rfile.ErrCorruptTree, "the tree says %d entries, its branches hold at most %d", entries, most)
+	}
+	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/hepsql/hepsql/internal/capi"
+	"github.com/hepsql/hepsql/rootio/rfile"
 )
 
 // A std::map<K, V> (and std::unordered_map, streamed the
@@ -158,7 +159,7 @@ func readPart(b []byte, p mapPart, buf *mapBuf) ([]byte, error) {
 	}
 	size := p.enc.diskSize(packing{})
 	if len(b) < size {
-		return nil, fmt.Errorf("%w: map element of %d bytes past the entry", errCorrupt, size)
+		return nil, fmt.Errorf("%w: map element of %d bytes past the entry", rfile.ErrCorrupt, size)
 	}
 	buf.raw = append(buf.raw, b[:size]...)
 	return b[size:], nil
@@ -167,7 +168,7 @@ func readPart(b []byte, p mapPart, buf *mapBuf) ([]byte, error) {
 // mapEntry reads one entry's pairs into bufs and returns their count.
 func (c *column) mapEntry(b []byte, bufs *[2]mapBuf) (int, error) {
 	if len(b) < 6 || binary.BigEndian.Uint32(b)&0x40000000 == 0 {
-		return 0, fmt.Errorf("%w: map without its byte-count header (%d bytes)", errCorrupt, len(b))
+		return 0, fmt.Errorf("%w: map without its byte-count header (%d bytes)", rfile.ErrCorrupt, len(b))
 	}
 	if binary.BigEndian.Uint16(b[4:])&0x4000 == 0 {
 		// ROOT writes a map branch member-wise; the object-wise layout
@@ -177,23 +178,23 @@ func (c *column) mapEntry(b []byte, bufs *[2]mapBuf) (int, error) {
 	b = b[6:]
 	// The std::pair class's version, and its checksum when that is 0.
 	if len(b) < 2 {
-		return 0, fmt.Errorf("%w: member-wise map of %d bytes", errCorrupt, len(b))
+		return 0, fmt.Errorf("%w: member-wise map of %d bytes", rfile.ErrCorrupt, len(b))
 	}
 	pairVersion := binary.BigEndian.Uint16(b)
 	b = b[2:]
 	if pairVersion == 0 {
 		if len(b) < 4 {
-			return 0, fmt.Errorf("%w: member-wise map of %d bytes", errCorrupt, len(b))
+			return 0, fmt.Errorf("%w: member-wise map of %d bytes", rfile.ErrCorrupt, len(b))
 		}
 		b = b[4:]
 	}
 	if len(b) < 4 {
-		return 0, fmt.Errorf("%w: map of %d bytes", errCorrupt, len(b))
+		return 0, fmt.Errorf("%w: map of %d bytes", rfile.ErrCorrupt, len(b))
 	}
 	n := int(int32(binary.BigEndian.Uint32(b)))
 	b = b[4:]
 	if n < 0 || n > len(b)/(c.mapKey.diskMin()+c.mapVal.diskMin()) {
-		return 0, fmt.Errorf("%w: map of %d pairs in %d bytes", errCorrupt, n, len(b))
+		return 0, fmt.Errorf("%w: map of %d pairs in %d bytes", rfile.ErrCorrupt, n, len(b))
 	}
 	var err error
 	before := bufs[0].count(c.mapKey)
@@ -201,7 +202,7 @@ func (c *column) mapEntry(b []byte, bufs *[2]mapBuf) (int, error) {
 		return 0, err
 	}
 	if i, j, dup := bufs[0].repeated(c.mapKey, before, n); dup {
-		return 0, fmt.Errorf("%w: map pair %d repeats the key of pair %d (a std::map's keys are unique)", errCorrupt, j, i)
+		return 0, fmt.Errorf("%w: map pair %d repeats the key of pair %d (a std::map's keys are unique)", rfile.ErrCorrupt, j, i)
 	}
 	if _, err = readRun(b, c.mapVal, n, &bufs[1]); err != nil {
 		return 0, err
@@ -214,7 +215,7 @@ func (c *column) mapEntry(b []byte, bufs *[2]mapBuf) (int, error) {
 func readRun(b []byte, p mapPart, n int, buf *mapBuf) ([]byte, error) {
 	if (p.strHeader || p.list) && n > 0 {
 		if len(b) < 6 || binary.BigEndian.Uint32(b)&0x40000000 == 0 {
-			return nil, fmt.Errorf("%w: the keys or values of a map without their byte-count header", errCorrupt)
+			return nil, fmt.Errorf("%w: the keys or values of a map without their byte-count header", rfile.ErrCorrupt)
 		}
 		b = b[6:]
 	}
@@ -223,12 +224,12 @@ func readRun(b []byte, p mapPart, n int, buf *mapBuf) ([]byte, error) {
 		elem := mapPart{enc: p.enc, str: p.str}
 		for range n {
 			if len(b) < 4 {
-				return nil, fmt.Errorf("%w: map value's length past the entry", errCorrupt)
+				return nil, fmt.Errorf("%w: map value's length past the entry", rfile.ErrCorrupt)
 			}
 			m := int(int32(binary.BigEndian.Uint32(b)))
 			b = b[4:]
 			if m < 0 || m > len(b)/elem.diskMin() {
-				return nil, fmt.Errorf("%w: map value of %d elements in %d bytes", errCorrupt, m, len(b))
+				return nil, fmt.Errorf("%w: map value of %d elements in %d bytes", rfile.ErrCorrupt, m, len(b))
 			}
 			buf.lens = append(buf.lens, m)
 			for range m {
@@ -260,7 +261,7 @@ func (r *columnReader) fillMaps(v capi.Vector, entry int64, n int) error {
 		for i := range k {
 			m, err := r.col.mapEntry(r.entryBytes(first+i), &r.maps)
 			if err != nil {
-				return r.errorf(r.cur.first+int64(first+i), "%v", err)
+				return r.errorf(r.cur.First+int64(first+i), "%v", err)
 			}
 			entries[row+i] = capi.ListEntry{Offset: uint64(at), Length: uint64(m)}
 			at += m

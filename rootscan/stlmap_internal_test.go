@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/hepsql/hepsql/rootio/rfile"
 )
 
 // TestMapOf: the map containers' type names split into key and value at
@@ -62,14 +64,14 @@ func TestMapEntryHostile(t *testing.T) {
 	}
 	huge := append([]byte(nil), good...)
 	copy(huge[8:], []byte{0x7f, 0xff, 0xff, 0xff})
-	if _, err := c.mapEntry(huge, &[2]mapBuf{}); !errors.Is(err, errCorrupt) || !strings.Contains(err.Error(), "pairs") {
+	if _, err := c.mapEntry(huge, &[2]mapBuf{}); !errors.Is(err, rfile.ErrCorrupt) || !strings.Contains(err.Error(), "pairs") {
 		t.Errorf("2^31-1 pairs: %v", err)
 	}
 	// "two" renamed "one": the second pair repeats the first's key, which
 	// a std::map cannot hold and a DuckDB MAP must not.
 	repeated := append([]byte(nil), good...)
 	copy(repeated[23:26], "one")
-	if _, err := c.mapEntry(repeated, &[2]mapBuf{}); !errors.Is(err, errCorrupt) || !strings.Contains(err.Error(), "map pair 1 repeats the key of pair 0") {
+	if _, err := c.mapEntry(repeated, &[2]mapBuf{}); !errors.Is(err, rfile.ErrCorrupt) || !strings.Contains(err.Error(), "map pair 1 repeats the key of pair 0") {
 		t.Errorf("repeated key: %v", err)
 	}
 	// A repeat among 20 numeric keys (the hashed path), after a first
@@ -97,7 +99,7 @@ func TestMapEntryHostile(t *testing.T) {
 		t.Fatalf("20 distinct keys: %v", err)
 	}
 	keys[17] = 103
-	if _, err := ints.mapEntry(entry(keys...), &many); !errors.Is(err, errCorrupt) || !strings.Contains(err.Error(), "map pair 17 repeats the key of pair 3") {
+	if _, err := ints.mapEntry(entry(keys...), &many); !errors.Is(err, rfile.ErrCorrupt) || !strings.Contains(err.Error(), "map pair 17 repeats the key of pair 3") {
 		t.Errorf("repeated numeric key: %v", err)
 	}
 	objectWise := append([]byte(nil), good...)
@@ -129,7 +131,7 @@ func TestMapListValuesHostile(t *testing.T) {
 	}
 	huge := append([]byte(nil), good...)
 	copy(huge[26:], []byte{0x7f, 0xff, 0xff, 0xff})
-	if _, err := c.mapEntry(huge, &[2]mapBuf{}); !errors.Is(err, errCorrupt) || !strings.Contains(err.Error(), "elements") {
+	if _, err := c.mapEntry(huge, &[2]mapBuf{}); !errors.Is(err, rfile.ErrCorrupt) || !strings.Contains(err.Error(), "elements") {
 		t.Errorf("2^31-1 elements: %v", err)
 	}
 }

@@ -5,10 +5,12 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/hepsql/hepsql/rootio/gohep"
 	"go-hep.org/x/hep/groot/rbytes"
 	"go-hep.org/x/hep/groot/rdict"
 	"go-hep.org/x/hep/groot/riofs"
 	"go-hep.org/x/hep/groot/rmeta"
+
 	// groot's physics classes (TLorentzVector, TVector2, TVector3): a
 	// TLeafObject of one of them is unmarshalled from the tree record by
 	// a type groot must know, or the whole tree fails to open.
@@ -474,5 +476,5 @@ func (g *streamerGuard) install(rf *riofs.File, classes []*classNode) error {
 			safe = append(safe, rdict.NewCxxStreamerInfo(n.name, int32(n.si.ClassVersion()), uint32(n.si.CheckSum()), keep))
 		}
 	}
-	return prependFileStreamers(rf, safe)
+	return gohep.PrependFileStreamers(rf, safe)
 }

@@ -19,6 +19,7 @@ import (
 	"go-hep.org/x/hep/groot/rtree"
 
 	"github.com/hepsql/hepsql"
+	"github.com/hepsql/hepsql/rootio/rfile"
 	"github.com/hepsql/hepsql/rootscan"
 )
 
@@ -321,17 +322,17 @@ func TestCountStarReadsAtMostOneBranch(t *testing.T) {
 		if _, err := db.Exec("SELECT count(*) FROM " + src + " WHERE false"); err != nil {
 			t.Fatal(err)
 		}
-		before := rootscan.BytesRead()
+		before := rfile.BytesRead()
 		if _, err := db.Exec("SELECT count(*) FROM " + src + " WHERE false"); err != nil {
 			t.Fatal(err)
 		}
-		meta := rootscan.BytesRead() - before
-		before = rootscan.BytesRead()
+		meta := rfile.BytesRead() - before
+		before = rfile.BytesRead()
 		var n int64
 		if err := db.QueryRow("SELECT count(*) FROM " + src).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
-		return rootscan.BytesRead() - before - meta
+		return rfile.BytesRead() - before - meta
 	}
 
 	noneSupported := filepath.Join(grootTestdata(t), "std-map-split0.root") // one unsplit Event streamed by hand

@@ -9,9 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hepsql/hepsql/rootio/rfile"
 	"go-hep.org/x/hep/xrootd/xrdfs"
-
-	"github.com/hepsql/hepsql/rootscan"
 )
 
 // file is one remote ROOT file. Reads that fail because the connection was
@@ -80,7 +79,7 @@ func (f *file) fetchEnds() {
 	f.endsOnce.Do(func() {
 		head := min(f.size, headBytes)
 		tail := min(f.size-head, tailBytes)
-		f.ra.fetch([]rootscan.Range{{Off: 0, Len: head}, {Off: f.size - tail, Len: tail}}, true)
+		f.ra.fetch([]rfile.Range{{Off: 0, Len: head}, {Off: f.size - tail, Len: tail}}, true)
 	})
 }
 
@@ -249,8 +248,8 @@ func (f *file) ReadAt(p []byte, off int64) (int, error) {
 	return n, err
 }
 
-// Prefetch implements rootscan.Prefetcher.
-func (f *file) Prefetch(ranges []rootscan.Range) { f.ra.fetch(ranges, false) }
+// Prefetch implements rfile.Prefetcher.
+func (f *file) Prefetch(ranges []rfile.Range) { f.ra.fetch(ranges, false) }
 
 func (f *file) Size() (int64, error) { return f.size, nil }
 

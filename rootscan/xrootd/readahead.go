@@ -5,7 +5,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hepsql/hepsql/rootscan"
+	"github.com/hepsql/hepsql/rootio/rfile"
 )
 
 // Coalescing: ranges closer than maxGap are fetched as one request (the gap
@@ -47,12 +47,12 @@ func (r *readahead) init(f *file, budget int64) { r.f, r.budget = f, budget }
 
 // fetch starts reading the ranges not already held, coalesced, as far as
 // the budget allows; it does not wait for them.
-func (r *readahead) fetch(ranges []rootscan.Range, meta bool) {
+func (r *readahead) fetch(ranges []rfile.Range, meta bool) {
 	if r.budget <= 0 || len(ranges) == 0 {
 		return
 	}
 	rs := slices.Clone(ranges)
-	slices.SortFunc(rs, func(a, b rootscan.Range) int { return int(a.Off - b.Off) })
+	slices.SortFunc(rs, func(a, b rfile.Range) int { return int(a.Off - b.Off) })
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var cur *block

@@ -36,14 +36,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hepsql/hepsql/rootio/rfile"
 	"go-hep.org/x/hep/xrootd/xrdfs"
-
-	"github.com/hepsql/hepsql/rootscan"
 )
 
 func init() {
-	rootscan.RegisterBackend("root", Backend{})
-	rootscan.RegisterBackend("xroot", Backend{})
+	rfile.RegisterBackend("root", Backend{})
+	rfile.RegisterBackend("xroot", Backend{})
 }
 
 // Defaults of the settings.
@@ -54,7 +53,7 @@ const (
 	defaultPort      = "1094"
 )
 
-// options are rootscan.SourceOptions with the defaults applied.
+// options are rfile.SourceOptions with the defaults applied.
 type options struct {
 	timeout   time.Duration
 	retries   int
@@ -72,7 +71,7 @@ func (o options) wait() wait {
 	return w
 }
 
-func resolve(o rootscan.SourceOptions) options {
+func resolve(o rfile.SourceOptions) options {
 	r := options{timeout: o.Timeout, retries: o.Retries, readAhead: o.ReadAhead, cancelled: o.Cancelled}
 	if r.timeout <= 0 {
 		r.timeout = DefaultTimeout
@@ -90,18 +89,18 @@ func resolve(o rootscan.SourceOptions) options {
 type Backend struct{}
 
 // Open opens a remote file with the default settings.
-func (b Backend) Open(name string) (rootscan.File, error) {
-	return b.OpenWithOptions(name, rootscan.DefaultSourceOptions)
+func (b Backend) Open(name string) (rfile.File, error) {
+	return b.OpenWithOptions(name, rfile.DefaultSourceOptions)
 }
 
 // OpenWithOptions opens a remote file.
-func (Backend) OpenWithOptions(name string, o rootscan.SourceOptions) (rootscan.File, error) {
+func (Backend) OpenWithOptions(name string, o rfile.SourceOptions) (rfile.File, error) {
 	return openFile(name, resolve(o))
 }
 
 // LookAheadBytes makes rootscan open the files of a chain ahead of its
 // threads, fetching their first baskets within the readahead setting.
-func (Backend) LookAheadBytes(o rootscan.SourceOptions) int64 {
+func (Backend) LookAheadBytes(o rfile.SourceOptions) int64 {
 	return resolve(o).readAhead
 }
 
@@ -143,13 +142,13 @@ func parseURL(name string) (location, error) {
 
 // Glob expands wildcards with the default settings.
 func (b Backend) Glob(pattern string) ([]string, error) {
-	return b.GlobWithOptions(pattern, rootscan.DefaultSourceOptions)
+	return b.GlobWithOptions(pattern, rfile.DefaultSourceOptions)
 }
 
 // GlobWithOptions expands wildcards in the path of a root:// URL with the
 // server's directory listings, one folder level at a time. The timeout
 // bounds the whole expansion: connecting and every listing.
-func (Backend) GlobWithOptions(pattern string, so rootscan.SourceOptions) ([]string, error) {
+func (Backend) GlobWithOptions(pattern string, so rfile.SourceOptions) ([]string, error) {
 	loc, err := parseURL(pattern)
 	if err != nil {
 		return nil, err
@@ -198,7 +197,7 @@ func (Backend) GlobWithOptions(pattern string, so rootscan.SourceOptions) ([]str
 }
 
 var (
-	_ rootscan.Prefetcher     = (*file)(nil)
-	_ rootscan.Remote         = Backend{}
-	_ rootscan.OptionsGlobber = Backend{}
+	_ rfile.Prefetcher     = (*file)(nil)
+	_ rfile.Remote         = Backend{}
+	_ rfile.OptionsGlobber = Backend{}
 )

@@ -1,4 +1,4 @@
-package rootscan
+package gohep
 
 import (
 	"fmt"
@@ -7,6 +7,7 @@ import (
 	"sync"
 	"unsafe"
 
+	"github.com/hepsql/hepsql/rootio/ttree"
 	"go-hep.org/x/hep/groot/rbytes"
 	"go-hep.org/x/hep/groot/riofs"
 	"go-hep.org/x/hep/groot/rtree"
@@ -17,24 +18,27 @@ import (
 // the leaves' streamer elements unexported, because its own reader never needs
 // to hand them out. The vectorised reader needs exactly those, so this file is
 // the one audited place that reads them, by field name through reflection.
-// It is pinned to go-hep grootInternalsVersion by TestGrootInternalsLayout
-// (groot_internals_test.go), which fails on any other go-hep version and
+// It is pinned to go-hep Version by TestGrootInternalsLayout
+// (rootscan/groot_internals_test.go, which walks every test file through
+// rootscan's openers), which fails on any other go-hep version and
 // checks every accessor's values on real files against what the bytes on
 // disk and groot's exported API say; if a field is renamed or retyped the
 // accessors return an error naming it instead of the scan misreading data.
 //
-// Every reach into groot's unexported state in rootscan is in this file.
+// Every reach into groot's unexported state by the reader (rootscan) is in
+// this file; rootwrite's registerLeafStreamers also sets riofs.File.sinfos.
 // rootscan also relies on groot's behaviour through its exported API, and
-// those seams have tests of their own: lean.go and leanschema.go re-parse
+// those seams have tests of their own: rootio/ttree's lean.go (mapped by
+// rootscan's lean.go and leanschema.go) re-parses
 // what groot parses (TestLeanMatchesGroot, on every test file),
 // streamers.go mirrors groot's class look-ups and matches its "no streamer"
 // error texts (missingStreamer; missing_streamer_test.go, hostile tests),
-// and embedded.go reads kept baskets as groot's Basket.UnmarshalROOT
+// and rootio/ttree's embedded.go reads kept baskets as groot's Basket.UnmarshalROOT
 // leaves them (TestLeanKeptBaskets).
 
-// grootInternalsVersion is the go-hep version this file was written
+// Version is the go-hep version this file was written
 // against and checked with.
-const grootInternalsVersion = "v0.40.0"
+const Version = "v0.40.0"
 
 // fieldKey names one field of one struct type; fieldIndexes caches where
 // reflect.Type.FieldByName found it, because that search (through embedded
@@ -61,7 +65,7 @@ func unexportedField(v reflect.Value, name string) (reflect.Value, error) {
 	if !ok {
 		sf, found := v.Type().FieldByName(name)
 		if !found {
-			return reflect.Value{}, fmt.Errorf("rootscan: groot layout changed: %v has no field %q (update rootscan/groot_internals.go)", v.Type(), name)
+			return reflect.Value{}, fmt.Errorf("rootscan: groot layout changed: %v has no field %q (update rootio/gohep/internals.go)", v.Type(), name)
 		}
 		idx, _ = fieldIndexes.LoadOrStore(key, sf.Index)
 	}
@@ -82,68 +86,51 @@ func fieldAs[T any](v any, name string) (T, error) {
 		return zero, err
 	}
 	if f.Type() != reflect.TypeFor[T]() {
-		return zero, fmt.Errorf("rootscan: groot layout changed: field %q is %v, want %T (update rootscan/groot_internals.go)", name, f.Type(), zero)
+		return zero, fmt.Errorf("rootscan: groot layout changed: field %q is %v, want %T (update rootio/gohep/internals.go)", name, f.Type(), zero)
 	}
 	// Read in place: f.Interface() would box (allocate) every slice header.
 	return *(*T)(unsafe.Pointer(f.UnsafeAddr())), nil
 }
 
-// basketTable is where a branch's baskets live in its file.
-type basketTable struct {
-	seek     []int64 // file offset of each basket's key
-	bytes    []int32 // on-disk size of each basket (key + payload)
-	first    []int64 // first entry of each basket; first[len] = entries
-	entries  int64
-	inMemory int // baskets kept inside the TTree object (not on disk)
-	// embedded holds, when the tree record keeps baskets (embedded.go),
-	// one entry per basket of the table: nil for a basket on disk, the
-	// basket itself for one kept in the record.
-	embedded  []*embeddedBasket
-	compress  int
-	zipBytes  int64
-	totBytes  int64
-	offsetLen int // fEntryOffsetLen: > 0 when baskets carry entry offsets
-}
-
-func readBasketTable(b rtree.Branch) (basketTable, error) {
-	var t basketTable
+func ReadBasketTable(b rtree.Branch) (ttree.BasketTable, error) {
+	var t ttree.BasketTable
 	var err error
-	if t.seek, err = fieldAs[[]int64](b, "basketSeek"); err != nil {
+	if t.Seek, err = fieldAs[[]int64](b, "basketSeek"); err != nil {
 		return t, err
 	}
-	if t.bytes, err = fieldAs[[]int32](b, "basketBytes"); err != nil {
+	if t.Bytes, err = fieldAs[[]int32](b, "basketBytes"); err != nil {
 		return t, err
 	}
-	if t.first, err = fieldAs[[]int64](b, "basketEntry"); err != nil {
+	if t.First, err = fieldAs[[]int64](b, "basketEntry"); err != nil {
 		return t, err
 	}
-	if t.entries, err = fieldAs[int64](b, "entries"); err != nil {
+	if t.Entries, err = fieldAs[int64](b, "entries"); err != nil {
 		return t, err
 	}
-	if t.compress, err = fieldAs[int](b, "compress"); err != nil {
+	if t.Compress, err = fieldAs[int](b, "compress"); err != nil {
 		return t, err
 	}
-	if t.zipBytes, err = fieldAs[int64](b, "zipBytes"); err != nil {
+	if t.ZipBytes, err = fieldAs[int64](b, "zipBytes"); err != nil {
 		return t, err
 	}
-	if t.totBytes, err = fieldAs[int64](b, "totBytes"); err != nil {
+	if t.TotBytes, err = fieldAs[int64](b, "totBytes"); err != nil {
 		return t, err
 	}
-	if t.offsetLen, err = fieldAs[int](b, "entryOffsetLen"); err != nil {
+	if t.OffsetLen, err = fieldAs[int](b, "entryOffsetLen"); err != nil {
 		return t, err
 	}
 	baskets, err := fieldAs[[]rtree.Basket](b, "baskets")
 	if err != nil {
 		return t, err
 	}
-	t.trimUnwritten()
+	t.TrimUnwritten()
 	for i := range baskets {
 		e, err := grootEmbedded(&baskets[i])
 		if err != nil {
 			return t, err
 		}
 		if e != nil {
-			t.addEmbedded(e)
+			t.AddEmbedded(e)
 		}
 	}
 	return t, nil
@@ -152,7 +139,7 @@ func readBasketTable(b rtree.Branch) (basketTable, error) {
 // grootEmbedded reads a basket groot unmarshalled from a branch's fBaskets
 // array in the tree record, or nil for one without entries (groot leaves
 // the array's empty slots as zero Baskets).
-func grootEmbedded(bk *rtree.Basket) (*embeddedBasket, error) {
+func grootEmbedded(bk *rtree.Basket) (*ttree.EmbeddedBasket, error) {
 	nevbuf, err := fieldAs[int](bk, "nevbuf")
 	if err != nil || nevbuf == 0 {
 		return nil, err
@@ -171,49 +158,49 @@ func grootEmbedded(bk *rtree.Basket) (*embeddedBasket, error) {
 	}
 	key, ok := kv.Addr().Interface().(*riofs.Key)
 	if !ok {
-		return nil, fmt.Errorf("rootscan: groot layout changed: Basket.key is %v, want riofs.Key (update rootscan/groot_internals.go)", kv.Type())
+		return nil, fmt.Errorf("rootscan: groot layout changed: Basket.key is %v, want riofs.Key (update rootio/gohep/internals.go)", kv.Type())
 	}
-	e := &embeddedBasket{keylen: int64(key.KeyLen()), nevbuf: int64(nevbuf), last: int64(last), buf: key.Buffer()}
+	e := &ttree.EmbeddedBasket{Keylen: int64(key.KeyLen()), Nevbuf: int64(nevbuf), Last: int64(last), Buf: key.Buffer()}
 	if len(offsets) > 0 {
 		// groot has cleared the displacement bits (flag 21–39).
-		e.offsets = slices.Clone(offsets)
+		e.Offsets = slices.Clone(offsets)
 	}
 	return e, nil
 }
 
-// elementInfo is what a TBranchElement says about the C++ type it stores.
-type elementInfo struct {
-	class    string                 // fClassName: the class of the branch's object
-	btype    int32                  // fType: 0 top-level/member, 3/31 TClonesArray, 4/41 STL
-	stype    int32                  // fStreamerType
-	id       int32                  // fID: the member's index in its class's streamer (negative for a whole object)
-	clsver   int                    // fClassVersion: the version of class's streamer the branch was written with
-	clones   string                 // fClonesName: the class of a collection's elements (fType 3/4)
-	element  rbytes.StreamerElement // streamer element of a member branch, or nil
-	streamer rbytes.StreamerInfo    // streamer of the class, or nil
+// ElementInfo is what a TBranchElement says about the C++ type it stores.
+type ElementInfo struct {
+	Class        string                 // fClassName: the class of the branch's object
+	BType        int32                  // fType: 0 top-level/member, 3/31 TClonesArray, 4/41 STL
+	SType        int32                  // fStreamerType
+	ID           int32                  // fID: the member's index in its class's streamer (negative for a whole object)
+	ClassVersion int                    // fClassVersion: the version of class's streamer the branch was written with
+	Clones       string                 // fClonesName: the class of a collection's elements (fType 3/4)
+	Element      rbytes.StreamerElement // streamer element of a member branch, or nil
+	Streamer     rbytes.StreamerInfo    // streamer of the class, or nil
 }
 
-func readElementInfo(b rtree.Branch) (elementInfo, error) {
-	var e elementInfo
+func ReadElementInfo(b rtree.Branch) (ElementInfo, error) {
+	var e ElementInfo
 	var err error
-	if e.class, err = fieldAs[string](b, "class"); err != nil {
+	if e.Class, err = fieldAs[string](b, "class"); err != nil {
 		return e, err
 	}
-	if e.btype, err = fieldAs[int32](b, "btype"); err != nil {
+	if e.BType, err = fieldAs[int32](b, "btype"); err != nil {
 		return e, err
 	}
-	if e.stype, err = fieldAs[int32](b, "stype"); err != nil {
+	if e.SType, err = fieldAs[int32](b, "stype"); err != nil {
 		return e, err
 	}
-	if e.id, err = fieldAs[int32](b, "id"); err != nil {
+	if e.ID, err = fieldAs[int32](b, "id"); err != nil {
 		return e, err
 	}
 	clsver, err := fieldAs[uint16](b, "clsver")
 	if err != nil {
 		return e, err
 	}
-	e.clsver = int(clsver)
-	if e.clones, err = fieldAs[string](b, "clones"); err != nil {
+	e.ClassVersion = int(clsver)
+	if e.Clones, err = fieldAs[string](b, "clones"); err != nil {
 		return e, err
 	}
 	f, err := unexportedField(reflect.ValueOf(b), "estreamer")
@@ -221,21 +208,21 @@ func readElementInfo(b rtree.Branch) (elementInfo, error) {
 		return e, err
 	}
 	if !f.IsNil() {
-		e.element = f.Interface().(rbytes.StreamerElement)
+		e.Element = f.Interface().(rbytes.StreamerElement)
 	}
 	f, err = unexportedField(reflect.ValueOf(b), "streamer")
 	if err != nil {
 		return e, err
 	}
 	if !f.IsNil() {
-		e.streamer = f.Interface().(rbytes.StreamerInfo)
+		e.Streamer = f.Interface().(rbytes.StreamerInfo)
 	}
 	return e, nil
 }
 
-// leafElement returns the streamer element that carries a Float16/Double32
+// LeafElement returns the streamer element that carries a Float16/Double32
 // leaf's range and precision, or nil when the leaf has none.
-func leafElement(l rtree.Leaf) (rbytes.StreamerElement, error) {
+func LeafElement(l rtree.Leaf) (rbytes.StreamerElement, error) {
 	f, err := unexportedField(reflect.ValueOf(l), "elm")
 	if err != nil {
 		return nil, err
@@ -246,23 +233,23 @@ func leafElement(l rtree.Leaf) (rbytes.StreamerElement, error) {
 	return f.Interface().(rbytes.StreamerElement), nil
 }
 
-// leafLen is the number of fixed elements per entry of a leaf (the product
+// LeafLen is the number of fixed elements per entry of a leaf (the product
 // of its dimensions); groot's Len() dereferences the count leaf, which is not
 // loaded outside its own reader.
-func leafLen(l rtree.Leaf) (int, error) {
+func LeafLen(l rtree.Leaf) (int, error) {
 	return fieldAs[int](l, "len")
 }
 
-// prependFileStreamers puts sinfos ahead of a file's own streamers in
+// PrependFileStreamers puts sinfos ahead of a file's own streamers in
 // groot's look-ups (riofs.File.StreamerInfo takes the first of a name),
 // for guardStreamers' copies of classes whose types groot could not build.
-func prependFileStreamers(rf *riofs.File, sinfos []rbytes.StreamerInfo) error {
+func PrependFileStreamers(rf *riofs.File, sinfos []rbytes.StreamerInfo) error {
 	f, err := unexportedField(reflect.ValueOf(rf), "sinfos")
 	if err != nil {
 		return err
 	}
 	if f.Type() != reflect.TypeFor[[]rbytes.StreamerInfo]() {
-		return fmt.Errorf("rootscan: groot layout changed: field %q is %v, want []rbytes.StreamerInfo (update rootscan/groot_internals.go)", "sinfos", f.Type())
+		return fmt.Errorf("rootscan: groot layout changed: field %q is %v, want []rbytes.StreamerInfo (update rootio/gohep/internals.go)", "sinfos", f.Type())
 	}
 	old := f.Interface().([]rbytes.StreamerInfo)
 	f.Set(reflect.ValueOf(append(append([]rbytes.StreamerInfo(nil), sinfos...), old...)))
