@@ -47,8 +47,12 @@ func FuzzDecodeBasket(f *testing.F) {
 		f.Add(s, false)
 	}
 	// Keep each execution small: the fuzzer explores the decoding logic,
-	// the size cap itself is checked by TestBasketSizeCap.
-	ttree.MaxBasketPayload = 1 << 20
+	// the size cap itself is checked by TestBasketSizeCap. At 1 MiB an
+	// execution could allocate ~50 MB and run long enough to outlast the
+	// fuzzing deadline on 2 cores (a CI run failed with "context deadline
+	// exceeded"); 64 KiB payloads cover the same branches.
+	ttree.MaxBasketPayload = 1 << 16
+	var dst []byte // the element decoders' output, reused across executions
 	f.Fuzz(func(t *testing.T, raw []byte, offsets bool) {
 		b, _, err := ttree.DecodeBasket(raw, offsets, nil)
 		if err != nil {
@@ -66,7 +70,10 @@ func FuzzDecodeBasket(f *testing.F) {
 		}
 		// Every layout's decoders must cope with the entries.
 		for _, e := range []encoding{encF32, encF64, encI16, encBool, encF16, encD32} {
-			dst := make([]byte, 8*len(b.Data)+8)
+			if n := 8*len(b.Data) + 8; cap(dst) < n {
+				dst = make([]byte, n)
+			}
+			dst = dst[:8*len(b.Data)+8]
 			_ = decodeElems(e, packing{nbits: 12}, dst, b.Data, len(b.Data)/max(1, e.diskSize(packing{nbits: 12})))
 		}
 		if offsets {
