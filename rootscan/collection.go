@@ -337,10 +337,5 @@ func (r *columnReader) fillStringList(v capi.Vector, entry int64, n int) error {
 	if err != nil {
 		return err
 	}
-	total := base + len(r.ends)
-	if err := v.ListReserve(total); err != nil {
-		return err
-	}
-	v.ListChild().AssignStrings(base, r.strs, r.ends)
-	return v.ListSetSize(total)
+	return r.assignStringList(v, base)
 }

@@ -659,12 +659,7 @@ func (r *columnReader) fillVecStrings(v capi.Vector, entry int64, n int) error {
 	if err != nil {
 		return err
 	}
-	total := base + len(r.ends)
-	if err := v.ListReserve(total); err != nil {
-		return err
-	}
-	v.ListChild().AssignStrings(base, r.strs, r.ends)
-	return v.ListSetSize(total)
+	return r.assignStringList(v, base)
 }
 
 // decodeElems converts count big-endian elements of src into native values
@@ -774,4 +769,15 @@ func swap64(dst, src []byte) {
 	for i := 0; i+8 <= len(s); i += 8 {
 		binary.LittleEndian.PutUint64(d[i:i+8], binary.BigEndian.Uint64(s[i:i+8]))
 	}
+}
+
+// assignStringList writes the strings gathered in r.strs and r.ends as the
+// elements of v's list child from row base on, the entries already set.
+func (r *columnReader) assignStringList(v capi.Vector, base int) error {
+	total := base + len(r.ends)
+	if err := v.ListReserve(total); err != nil {
+		return err
+	}
+	v.ListChild().AssignStrings(base, r.strs, r.ends)
+	return v.ListSetSize(total)
 }

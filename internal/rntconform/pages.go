@@ -200,16 +200,7 @@ func indexValues(col Column, pages [][]byte) []uint64 {
 		n := len(p) / w
 		var prev uint64
 		for i := range n {
-			var v uint64
-			for k := range w {
-				var b byte
-				if split {
-					b = p[k*n+i]
-				} else {
-					b = p[i*w+k]
-				}
-				v |= uint64(b) << (8 * k)
-			}
+			v := element(p, n, w, i, split)
 			if split && i > 0 {
 				v += prev
 			}
@@ -421,16 +412,7 @@ func decodeColumn(col Column, pages [][]byte, counts []int64) []any {
 		n := len(p) / w
 		var prev uint64
 		for i := range n {
-			var u uint64
-			for k := range w {
-				var b byte
-				if split {
-					b = p[k*n+i]
-				} else {
-					b = p[i*w+k]
-				}
-				u |= uint64(b) << (8 * k)
-			}
+			u := element(p, n, w, i, split)
 			switch col.Type {
 			case 0x1A, 0x1B: // SplitIndex: delta
 				if i > 0 {
@@ -455,4 +437,19 @@ func decodeColumn(col Column, pages [][]byte, counts []int64) []any {
 		}
 	}
 	return out
+}
+
+// element is the i-th of n little-endian w-byte elements of page p, whose
+// bytes are split into planes (byte k of every element together) when
+// split is set.
+func element(p []byte, n, w, i int, split bool) uint64 {
+	var v uint64
+	for k := range w {
+		b := p[i*w+k]
+		if split {
+			b = p[k*n+i]
+		}
+		v |= uint64(b) << (8 * k)
+	}
+	return v
 }
