@@ -58,6 +58,10 @@ func FuzzDecodeBasket(f *testing.F) {
 		if err != nil {
 			return
 		}
+		// A basket flagged to generate its offsets (flag 80) carries no
+		// table: the reader computes them from the entries' counter, which
+		// this test does not have.
+		offsets = offsets && !b.GenOffsets
 		if offsets {
 			if len(b.Offsets) != b.Entries+1 {
 				t.Fatalf("%d offsets for %d entries", len(b.Offsets), b.Entries)
