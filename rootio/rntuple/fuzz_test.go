@@ -28,7 +28,7 @@ func seedFiles(t testing.TB) [][]byte {
 func envelopes(raw []byte) (h, f, p []byte, ok bool) {
 	r := bytes.NewReader(raw)
 	size := int64(len(raw))
-	keys, err := readKeys(r, size)
+	keys, _, err := readKeys(r, size)
 	if err != nil {
 		return nil, nil, nil, false
 	}

@@ -2,6 +2,7 @@ package rntuple
 
 import (
 	"fmt"
+	"github.com/hepsql/hepsql/rootio/rfile"
 	"io"
 	"slices"
 
@@ -134,10 +135,10 @@ type anchor struct {
 
 func parseAnchor(p []byte) (anchor, error) {
 	var a anchor
-	b := be{b: p}
-	bc := b.i32()
-	b.skip(2) // class version
-	if b.err != nil || bc&0x40000000 == 0 {
+	b := rfile.RecordReader{Buf: p}
+	bc := b.I32()
+	b.Skip(2) // class version
+	if b.Err != nil || bc&0x40000000 == 0 {
 		return a, corrupt("anchor: no byte count")
 	}
 	// The byte count covers the class version and the fields; the
@@ -147,17 +148,17 @@ func parseAnchor(p []byte) (anchor, error) {
 	}
 	fields := p[6 : 6+64]
 	for i := range a.version {
-		a.version[i] = b.u16()
+		a.version[i] = b.U16()
 	}
-	a.seekHeader = b.i64()
-	a.nbytesHeader = b.i64()
-	a.lenHeader = b.i64()
-	a.seekFooter = b.i64()
-	a.nbytesFooter = b.i64()
-	a.lenFooter = b.i64()
-	a.maxKeySize = b.i64()
-	sum := b.u64()
-	if b.err != nil {
+	a.seekHeader = b.I64()
+	a.nbytesHeader = b.I64()
+	a.lenHeader = b.I64()
+	a.seekFooter = b.I64()
+	a.nbytesFooter = b.I64()
+	a.lenFooter = b.I64()
+	a.maxKeySize = b.I64()
+	sum := uint64(b.I64())
+	if b.Err != nil {
 		return a, corrupt("anchor truncated")
 	}
 	if got := xxh3.Hash(fields); got != sum {
@@ -485,7 +486,7 @@ func (nt *NTuple) parsePageList(gi int, p []byte, nclusters int, hsum uint64) er
 // NTuples lists the RNTuple anchors among a file's keys (highest cycle of
 // each name), by path.
 func NTuples(r io.ReaderAt, size int64) ([]string, error) {
-	keys, err := readKeys(r, size)
+	keys, _, err := readKeys(r, size)
 	if err != nil {
 		return nil, err
 	}
@@ -501,7 +502,7 @@ func NTuples(r io.ReaderAt, size int64) ([]string, error) {
 // Open reads the RNTuple named name (a key path, "dir/name" in a
 // subdirectory) of a ROOT file; name "" opens the only one.
 func Open(r io.ReaderAt, size int64, name string) (*NTuple, error) {
-	keys, err := readKeys(r, size)
+	keys, bad, err := readKeys(r, size)
 	if err != nil {
 		return nil, err
 	}
@@ -518,6 +519,12 @@ func Open(r io.ReaderAt, size int64, name string) (*NTuple, error) {
 		}
 		if (name == "" || k.Path == name) && found == nil {
 			found = k
+		}
+	}
+	if found == nil {
+		// The RNTuple may be in a directory that could not be read.
+		if err := badDirFor(bad, name); err != nil {
+			return nil, err
 		}
 	}
 	switch {
