@@ -8,6 +8,7 @@ import (
 	"go-hep.org/x/hep/groot/rtree"
 
 	"github.com/hepsql/hepsql/internal/testfiles"
+	"github.com/hepsql/hepsql/rootio/gohep"
 )
 
 // leafStreamerCounts counts, per class of leafClasses, the streamers a
@@ -67,11 +68,11 @@ func writeSmallTree(t *testing.T, path string, prepare func(*riofs.File) error) 
 // exists), with it every leaf class is listed once, twice called or not,
 // and the list survives writing a tree and reopening the file.
 func TestLeafStreamersLayout(t *testing.T) {
-	if v := testfiles.ModuleVersion(t, "go-hep.org/x/hep"); v != grootWriterVersion {
+	if v := testfiles.ModuleVersion(t, "go-hep.org/x/hep"); v != gohep.Version {
 		t.Fatalf("go-hep is %s in this build; rootwrite.registerLeafStreamers was written for %s.\n"+
 			"Upgrading go-hep? Re-check riofs.File's unexported fields sinfos ([]rbytes.StreamerInfo) and simap (map[rbytes.StreamerInfo]struct{}),\n"+
 			"whether riofs.File.RegisterStreamer still skips classes groot's registry knows, and whether groot now writes the TLeaf streamers itself\n"+
-			"(then registerLeafStreamers can go); run TestJSROOTReadsTree (needs node and jsroot), then set grootWriterVersion.", v, grootWriterVersion)
+			"(then registerLeafStreamers can go); run TestJSROOTReadsTree (needs node and jsroot), then set gohep.Version.", v, gohep.Version)
 	}
 	dir := t.TempDir()
 

@@ -4,11 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
-	"unsafe"
 
 	"go-hep.org/x/hep/groot/rbytes"
 	"go-hep.org/x/hep/groot/rdict"
@@ -17,6 +15,7 @@ import (
 	"go-hep.org/x/hep/groot/rtree"
 
 	"github.com/hepsql/hepsql/internal/capi"
+	"github.com/hepsql/hepsql/rootio/gohep"
 )
 
 // Register registers the COPY formats `root` and `rntuple` (rntuple.go)
@@ -83,10 +82,6 @@ func Bind(b *capi.CopyBind) (capi.CopyTarget, error) {
 	return t, nil
 }
 
-// grootWriterVersion is the go-hep version registerLeafStreamers was
-// written against and checked with.
-const grootWriterVersion = "v0.40.0"
-
 // leafClasses are the leaf classes a tree of ours may hold.
 var leafClasses = []string{"TLeaf", "TLeafO", "TLeafB", "TLeafS", "TLeafI", "TLeafL", "TLeafF", "TLeafD", "TLeafC"}
 
@@ -98,32 +93,20 @@ var leafClasses = []string{"TLeaf", "TLeafO", "TLeafB", "TLeafS", "TLeafI", "TLe
 //
 // riofs.File.RegisterStreamer cannot add them: it skips any class that
 // groot's global streamer database knows, which includes every TLeaf. So
-// this appends to the file's unexported list (sinfos, and simap that
-// dedupes it) by reflection, pinned to go-hep grootWriterVersion by
-// TestLeafStreamersLayout (which fails on another version and checks what
-// this adds through groot's exported API, on the file and once reopened);
-// a changed layout is an error here, and TestJSROOTReadsTree fails.
+// rootio/gohep, the one adapter to go-hep's unexported state, appends them
+// to the file's list; TestLeafStreamersLayout checks what it adds through
+// groot's exported API, on the file and once reopened, and
+// TestJSROOTReadsTree that jsroot then reads the leaves.
 func registerLeafStreamers(f *riofs.File) error {
-	rv := reflect.ValueOf(f).Elem()
-	list, set := rv.FieldByName("sinfos"), rv.FieldByName("simap")
-	if !list.IsValid() || list.Type() != reflect.TypeFor[[]rbytes.StreamerInfo]() ||
-		!set.IsValid() || set.Type() != reflect.TypeFor[map[rbytes.StreamerInfo]struct{}]() {
-		return errors.New("go-hep's riofs.File layout changed (fields sinfos, simap); update rootwrite.registerLeafStreamers")
-	}
-	sinfos := (*[]rbytes.StreamerInfo)(unsafe.Pointer(list.UnsafeAddr()))
-	simap := *(*map[rbytes.StreamerInfo]struct{})(unsafe.Pointer(set.UnsafeAddr()))
+	sis := make([]rbytes.StreamerInfo, 0, len(leafClasses))
 	for _, name := range leafClasses {
 		si, ok := rdict.StreamerInfos.Get(name, -1)
 		if !ok {
 			return fmt.Errorf("no streamer info for %s in groot", name)
 		}
-		if _, dup := simap[si]; dup {
-			continue
-		}
-		simap[si] = struct{}{}
-		*sinfos = append(*sinfos, si)
+		sis = append(sis, si)
 	}
-	return nil
+	return gohep.AppendStreamerInfos(f, sis)
 }
 
 // treeTarget writes a TTree.

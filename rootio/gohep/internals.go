@@ -26,7 +26,8 @@ import (
 // accessors return an error naming it instead of the scan misreading data.
 //
 // Every reach into groot's unexported state by the reader (rootscan) is in
-// this file; rootwrite's registerLeafStreamers also sets riofs.File.sinfos.
+// this file, and so is the writer's (rootwrite's registerLeafStreamers
+// appends to riofs.File's streamer list through AppendStreamerInfos).
 // rootscan also relies on groot's behaviour through its exported API, and
 // those seams have tests of their own: rootio/ttree's lean.go (mapped by
 // rootscan's lean.go and leanschema.go) re-parses
@@ -253,5 +254,30 @@ func PrependFileStreamers(rf *riofs.File, sinfos []rbytes.StreamerInfo) error {
 	}
 	old := f.Interface().([]rbytes.StreamerInfo)
 	f.Set(reflect.ValueOf(append(append([]rbytes.StreamerInfo(nil), sinfos...), old...)))
+	return nil
+}
+
+// AppendStreamerInfos adds sis to the streamer infos file f will write,
+// each once, even for classes groot's global registry knows (which
+// riofs.File.RegisterStreamer skips): it appends to the file's unexported
+// list (sinfos, deduplicated through simap). A changed layout of
+// riofs.File is an error naming the fields, not a misuse of memory;
+// rootwrite's TestLeafStreamersLayout pins the behaviour to Version.
+func AppendStreamerInfos(f *riofs.File, sis []rbytes.StreamerInfo) error {
+	rv := reflect.ValueOf(f).Elem()
+	list, set := rv.FieldByName("sinfos"), rv.FieldByName("simap")
+	if !list.IsValid() || list.Type() != reflect.TypeFor[[]rbytes.StreamerInfo]() ||
+		!set.IsValid() || set.Type() != reflect.TypeFor[map[rbytes.StreamerInfo]struct{}]() {
+		return fmt.Errorf("go-hep's riofs.File layout changed (fields sinfos, simap) from go-hep %s; update gohep.AppendStreamerInfos", Version)
+	}
+	sinfos := (*[]rbytes.StreamerInfo)(unsafe.Pointer(list.UnsafeAddr()))
+	simap := *(*map[rbytes.StreamerInfo]struct{})(unsafe.Pointer(set.UnsafeAddr()))
+	for _, si := range sis {
+		if _, dup := simap[si]; dup {
+			continue
+		}
+		simap[si] = struct{}{}
+		*sinfos = append(*sinfos, si)
+	}
 	return nil
 }
