@@ -24,7 +24,7 @@ import (
 	"github.com/hepsql/hepsql/internal/extapi"
 	"github.com/hepsql/hepsql/mlfuncs/sqlml"
 	"github.com/hepsql/hepsql/rootscan"
-	_ "github.com/hepsql/hepsql/rootscan/xrootd" // root:// sources
+	_ "github.com/hepsql/hepsql/rootio/xrootd" // root:// sources
 	"github.com/hepsql/hepsql/sqlfuncs"
 )
 

@@ -14,7 +14,7 @@ import (
 
 	"github.com/hepsql/hepsql/internal/testfiles"
 	"github.com/hepsql/hepsql/internal/xrdtest"
-	"github.com/hepsql/hepsql/rootscan/xrootd"
+	"github.com/hepsql/hepsql/rootio/xrootd"
 )
 
 // chainOf puts n copies of the sample on the server as dir/fNN.root and

@@ -28,7 +28,6 @@
 package xrootd
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"path"
@@ -37,7 +36,6 @@ import (
 	"time"
 
 	"github.com/hepsql/hepsql/rootio/rfile"
-	"go-hep.org/x/hep/xrootd/xrdfs"
 )
 
 func init() {
@@ -154,11 +152,6 @@ func (Backend) GlobWithOptions(pattern string, so rfile.SourceOptions) ([]string
 		return nil, err
 	}
 	w := resolve(so).wait()
-	c, err := conns.get(loc.addr, loc.user, w)
-	if err != nil {
-		return nil, fmt.Errorf("xrootd: %s: %w", pattern, err)
-	}
-	defer conns.put(c)
 	parts := strings.Split(strings.Trim(loc.path, "/"), "/")
 	dirs := []string{"/"}
 	for i, part := range parts {
@@ -169,20 +162,21 @@ func (Backend) GlobWithOptions(pattern string, so rfile.SourceOptions) ([]string
 				next = append(next, path.Join(d, part))
 				continue
 			}
-			var entries []xrdfs.EntryStat
-			err := c.do("listing "+d, w, func(ctx context.Context) error {
+			var entries []Entry
+			c, err := follow(w, loc.addr, loc.user, d, func(c *conn, p string) error {
 				var err error
-				entries, err = c.client().FS().Dirlist(ctx, d)
+				entries, err = c.s.dirlist(w, p)
 				return err
 			})
 			if err != nil {
 				return nil, fmt.Errorf("xrootd: %s: listing %s: %w", pattern, d, err)
 			}
+			conns.put(c)
 			for _, e := range entries {
-				if ok, err := path.Match(part, e.EntryName); err != nil {
+				if ok, err := path.Match(part, e.Name); err != nil {
 					return nil, fmt.Errorf("xrootd: %s: %w", pattern, err)
-				} else if ok && (last || e.IsDir()) {
-					next = append(next, path.Join(d, e.EntryName))
+				} else if ok && (last || e.Stat.IsDir()) {
+					next = append(next, path.Join(d, e.Name))
 				}
 			}
 		}
