@@ -387,8 +387,9 @@ func TestMalformedFrames(t *testing.T) {
 }
 
 // TestServerDiesMidRead: the real server killed while reads are in
-// flight (it is stopped first, so that they are) fails them with an error
-// naming the URL; then nothing is left.
+// flight (stopped first, so that they are, and killed stopped, so that it
+// answers none) fails them with an error naming the URL; then nothing is
+// left.
 func TestServerDiesMidRead(t *testing.T) {
 	srv := xrdtest.Start(t)
 	randomFile(t, srv.Dir, "k.bin", 8<<20, 31)
@@ -407,15 +408,12 @@ func TestServerDiesMidRead(t *testing.T) {
 		}()
 	}
 	time.Sleep(300 * time.Millisecond) // the requests are on the wire
-	srv.Cont()
-	srv.Kill()
+	srv.Kill()                         // still stopped: it answers none of them
 	for range 4 {
 		err := <-errs
 		if err == nil {
-			// A read the server answered before it died.
-			continue
-		}
-		if !strings.Contains(err.Error(), url) || !strings.Contains(err.Error(), "lost") {
+			t.Error("a read succeeded though the server died before answering")
+		} else if t.Log(err); !strings.Contains(err.Error(), url) || !strings.Contains(err.Error(), "lost") {
 			t.Errorf("error does not name the URL and the loss: %v", err)
 		}
 	}
