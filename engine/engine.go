@@ -19,8 +19,8 @@ import (
 	"github.com/hepsql/hepsql/internal/capi"
 	"github.com/hepsql/hepsql/mlfuncs/sqlml"
 	"github.com/hepsql/hepsql/plotwrite"
+	_ "github.com/hepsql/hepsql/rootio/xrootd" // root:// sources
 	"github.com/hepsql/hepsql/rootscan"
-	_ "github.com/hepsql/hepsql/rootscan/xrootd" // root:// sources
 	"github.com/hepsql/hepsql/rootwrite"
 	"github.com/hepsql/hepsql/sqlfuncs"
 )

@@ -201,7 +201,7 @@ func TestGrootInternalsLayout(t *testing.T) {
 			"rtree.Basket's key, nevbuf, last, offsets (and that UnmarshalROOT still clears the displacement bits); tbranchElement's class, btype, stype, id, streamer, estreamer;\n"+
 			"tleaf.len; LeafF16/LeafD32.elm; riofs.File.sinfos (and that StreamerInfo still takes the first of a name).\n"+
 			"Then the other seams: TestLeanMatchesGroot (lean.go against groot's parse), streamers.go (groot's look-ups, missingStreamer's error texts),\n"+
-			"rootwrite.registerLeafStreamers (riofs.File.sinfos, simap) and rootscan/xrootd's guard (go-hep's client). Then set grootInternalsVersion.",
+			"rootwrite.registerLeafStreamers (riofs.File.sinfos, simap). Then set grootInternalsVersion.",
 			v, gohep.Version)
 	}
 	var branches, baskets, kept, elements, packed, leaves, trees int

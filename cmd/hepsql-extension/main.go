@@ -23,8 +23,8 @@ import (
 	"github.com/hepsql/hepsql/internal/capi"
 	"github.com/hepsql/hepsql/internal/extapi"
 	"github.com/hepsql/hepsql/mlfuncs/sqlml"
+	_ "github.com/hepsql/hepsql/rootio/xrootd" // root:// sources
 	"github.com/hepsql/hepsql/rootscan"
-	_ "github.com/hepsql/hepsql/rootscan/xrootd" // root:// sources
 	"github.com/hepsql/hepsql/sqlfuncs"
 )
 

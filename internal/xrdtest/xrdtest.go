@@ -28,9 +28,10 @@ type Server struct {
 	Dir  string // exported folder
 	Addr string // 127.0.0.1:port
 
-	base string // holds Dir, the config, the log and xrootd's admin folder
-	cmd  *exec.Cmd
-	t    T
+	base  string // holds Dir, the config, the log and xrootd's admin folder
+	cmd   *exec.Cmd
+	t     T
+	extra string // configuration directives added to the defaults
 }
 
 // T is what Start needs of a test; *testing.T and *testing.B have it, and
@@ -55,6 +56,13 @@ const startTimeout = 30 * time.Second
 // Start starts a server for the test and stops it at the test's end.
 func Start(t T) *Server {
 	t.Helper()
+	return StartWith(t, "")
+}
+
+// StartWith starts a server whose configuration ends with the directives
+// extra (lines of xrootd's configuration file).
+func StartWith(t T, extra string) *Server {
+	t.Helper()
 	if _, err := exec.LookPath("xrootd"); err != nil {
 		msg := "xrdtest: the xrootd server binary is not installed (apt-get install xrootd-server; scripts/test does it)"
 		if os.Getenv("CI") != "" {
@@ -66,7 +74,7 @@ func Start(t T) *Server {
 	if err != nil {
 		t.Fatalf("xrdtest: %v", err)
 	}
-	s := &Server{Dir: filepath.Join(base, "data"), base: base, t: t}
+	s := &Server{Dir: filepath.Join(base, "data"), base: base, t: t, extra: extra}
 	t.Cleanup(func() {
 		s.Cont() // a stopped process ignores SIGTERM until continued
 		s.Terminate()
@@ -180,7 +188,8 @@ all.export /
 oss.localroot %s
 all.adminpath %s
 all.pidpath %s
-`, port, s.Dir, s.admin(), s.admin())
+%s
+`, port, s.Dir, s.admin(), s.admin(), s.extra)
 	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
 		return err
 	}

@@ -3,7 +3,7 @@
 // structure says, below any tree or RNTuple.
 //
 //   - Backends (backend.go): File and Backend, the registry of URL schemes
-//     (the local one here; rootscan/xrootd registers root:// and xroot://),
+//     (the local one here; rootio/xrootd registers root:// and xroot://),
 //     SourceOptions for remote sources, Range and Prefetcher, and
 //     CountingFile, the adapter every reader goes through (it counts bytes
 //     for BytesRead and turns a short read into a "file truncated" error).

@@ -13,7 +13,7 @@ import (
 
 	"github.com/hepsql/hepsql/internal/testfiles"
 	"github.com/hepsql/hepsql/internal/xrdtest"
-	"github.com/hepsql/hepsql/rootscan/xrootd"
+	"github.com/hepsql/hepsql/rootio/xrootd"
 )
 
 // openFDs counts this process's open file descriptors.
@@ -285,22 +285,15 @@ func TestStalledServer(t *testing.T) {
 		}
 		srv.Stop() // a stalled server must not hold anything either
 		defer srv.Cont()
-		var g, fds, stuck int
+		var g, fds int
 		ok := waitUntil(15*time.Second, func() bool {
 			xrootd.DropIdle()
 			runtime.GC()
-			g, fds, stuck = runtime.NumGoroutine(), openFDs(t), stuckHandshakes()
-			// baseG+1: this subtest's own goroutine. A handshake that
-			// go-hep's client abandoned when the server died under it
-			// deadlocks inside go-hep (its session's Close sends on the
-			// mux while holding the lock the reader waits for): two
-			// goroutines and the socket, which no caller can reach. That
-			// upstream leak is allowed and logged; any other is a failure.
-			return g <= baseG+1+2*stuck && fds <= baseFD+stuck && xrootd.LiveConns() == 0 && xrootd.OpenFiles() == 0
+			g, fds = runtime.NumGoroutine(), openFDs(t)
+			// baseG+1: this subtest's own goroutine. Nothing else may be
+			// left: no reader, no timer, no socket.
+			return g <= baseG+1 && fds <= baseFD && xrootd.LiveConns() == 0 && xrootd.OpenFiles() == 0
 		})
-		if stuck > 0 {
-			t.Logf("%d handshake(s) deadlocked inside go-hep's xrootd client (upstream leak: 2 goroutines and a socket each)", stuck)
-		}
 		t.Logf("goroutines %d → %d (this subtest's included), descriptors %d → %d", baseG, g, baseFD, fds)
 		if !ok {
 			buf := make([]byte, 1<<20)
@@ -308,17 +301,4 @@ func TestStalledServer(t *testing.T) {
 				g, baseG, fds, baseFD, xrootd.LiveConns(), xrootd.OpenFiles(), buf[:runtime.Stack(buf, true)])
 		}
 	})
-}
-
-// stuckHandshakes counts go-hep xrootd sessions deadlocked in their own
-// Close during the handshake (newSession → Close → Mux.SendData).
-func stuckHandshakes() int {
-	buf := make([]byte, 1<<20)
-	n := 0
-	for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
-		if strings.Contains(g, "xrootd/internal/mux.(*Mux).SendData") && strings.Contains(g, "xrootd.newSession") {
-			n++
-		}
-	}
-	return n
 }

@@ -13,7 +13,7 @@ import (
 	"github.com/hepsql/hepsql"
 	"github.com/hepsql/hepsql/internal/testfiles"
 	"github.com/hepsql/hepsql/internal/xrdtest"
-	"github.com/hepsql/hepsql/rootscan/xrootd"
+	"github.com/hepsql/hepsql/rootio/xrootd"
 )
 
 // hangGuard bounds every query: a query that outlives it has hung, which

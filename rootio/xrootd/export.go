@@ -1,18 +1,19 @@
 package xrootd
 
-import (
-	"errors"
-	"time"
-)
+import "time"
 
-// OpenFiles is the number of remote files opened and not yet closed.
+// What the connection pool holds, and hooks into it: for tests (of this
+// package and of the SQL layer above it) and diagnostics.
+
+// OpenFiles is the number of remote files opened and not yet closed (their
+// handle on the server closed and their connection given back).
 func OpenFiles() int64 { return openFiles.Load() }
 
 // LiveConns is the number of connections to servers that are up.
 func LiveConns() int { return conns.live() }
 
 // SetIdleLinger changes how long an unused connection stays open; it
-// returns a function restoring the default.
+// returns a function restoring the previous setting.
 func SetIdleLinger(d time.Duration) (restore func()) {
 	old := idleLinger.Swap(int64(d))
 	return func() { idleLinger.Store(old) }
@@ -26,19 +27,4 @@ func SetAfterOpen(f func(url string)) (restore func()) {
 }
 
 // DropIdle closes the connections that no file uses, now.
-func DropIdle() {
-	conns.mu.Lock()
-	var idle []*conn
-	for k, c := range conns.conns {
-		c.mu.Lock()
-		if c.refs == 0 {
-			idle = append(idle, c)
-			delete(conns.conns, k)
-		}
-		c.mu.Unlock()
-	}
-	conns.mu.Unlock()
-	for _, c := range idle {
-		c.die(errors.New("closed"))
-	}
-}
+func DropIdle() { conns.dropIdle() }

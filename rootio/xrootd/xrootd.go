@@ -1,13 +1,35 @@
 // Package xrootd lets read_root read ROOT files from XRootD servers:
 // root://host[:port]//path/file.root, globs over remote folders, and the
-// timeout, retries and readahead settings.
+// timeout, retries and readahead settings. It is pure Go (no cgo, no
+// DuckDB) and speaks the XRootD protocol itself.
 //
-// Importing it registers the root:// and xroot:// schemes with rootscan.
-// It talks to servers through go-hep's xrootd client, behind a loopback
-// relay that keeps a server failure from crashing the process and lets a
-// connection be abandoned with everything it holds (see guard). The baskets
-// a query reads are fetched ahead of decoding, coalesced into few large
-// reads that run side by side (see readahead).
+// Importing it registers the root:// and xroot:// schemes with rfile.
+//
+// The client (session.go, wire.go, ops.go), written from the protocol's
+// specification (version 5): one TCP connection per server and user,
+// logged in with the handshake, kXR_protocol and kXR_login (no
+// authentication, no TLS), shared by every file opened on it. Requests
+// (kXR_open for reading with kXR_retstat, kXR_read, kXR_stat, kXR_dirlist
+// with kXR_dstat, kXR_close, kXR_ping) from any number of goroutines are
+// multiplexed by their 2-byte stream ids; one reader goroutine per
+// connection routes each response frame to its request, and gathers
+// kXR_oksofar parts, straight into a read's buffer. kXR_wait is waited
+// out and the request sent again; kXR_waitresp waits for the response in a
+// kXR_attn (kXR_asynresp); kXR_redirect is followed, opening or listing on
+// the server it names, up to maxRedirects hops; kXR_error is the server's
+// answer (a *ServerError), never retried. A frame the client cannot make
+// sense of (a length past maxFrameBody, a stream no request waits on, a
+// truncated frame, an unknown status) fails the connection, as a lost
+// socket does: every request on it fails with an error naming the server
+// and the request. A panic never leaves the reader: it becomes the
+// connection's error. Closing a connection closes its socket, and close
+// returns once its reader has returned: nothing of a connection outlives
+// it. Responses of a read go into the caller's buffer only until the read
+// returns, even when it was abandoned.
+//
+// The backend (xrootd.go, conn.go, file.go, readahead.go): the baskets a
+// query reads are fetched ahead of decoding, coalesced into few large reads
+// that run side by side (see readahead).
 //
 // What the timeout bounds: each wait of a query on a server, as a whole,
 // from when it begins (options.wait): opening a file (connecting, logging
@@ -23,12 +45,11 @@
 // Cancellation: rootscan gives each file the query's cancellation
 // (SourceOptions.Cancelled, from the query's context). Every wait selects
 // on it and returns "query cancelled (interrupted)" at once; a request
-// then still on the wire gets cancelGrace to finish, after which its
+// then still on the wire gets cancelGrace to be answered, after which its
 // connection is dropped, so that nothing of the query lingers.
 package xrootd
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"path"
@@ -37,7 +58,6 @@ import (
 	"time"
 
 	"github.com/hepsql/hepsql/rootio/rfile"
-	"go-hep.org/x/hep/xrootd/xrdfs"
 )
 
 func init() {
@@ -154,11 +174,6 @@ func (Backend) GlobWithOptions(pattern string, so rfile.SourceOptions) ([]string
 		return nil, err
 	}
 	w := resolve(so).wait()
-	c, err := conns.get(loc.addr, loc.user, w)
-	if err != nil {
-		return nil, fmt.Errorf("xrootd: %s: %w", pattern, err)
-	}
-	defer conns.put(c)
 	parts := strings.Split(strings.Trim(loc.path, "/"), "/")
 	dirs := []string{"/"}
 	for i, part := range parts {
@@ -169,20 +184,21 @@ func (Backend) GlobWithOptions(pattern string, so rfile.SourceOptions) ([]string
 				next = append(next, path.Join(d, part))
 				continue
 			}
-			var entries []xrdfs.EntryStat
-			err := c.do("listing "+d, w, func(ctx context.Context) error {
+			var entries []Entry
+			c, err := follow(w, loc.addr, loc.user, d, func(c *conn, p string) error {
 				var err error
-				entries, err = c.client().FS().Dirlist(ctx, d)
+				entries, err = c.s.dirlist(w, p)
 				return err
 			})
 			if err != nil {
 				return nil, fmt.Errorf("xrootd: %s: listing %s: %w", pattern, d, err)
 			}
+			conns.put(c)
 			for _, e := range entries {
-				if ok, err := path.Match(part, e.EntryName); err != nil {
+				if ok, err := path.Match(part, e.Name); err != nil {
 					return nil, fmt.Errorf("xrootd: %s: %w", pattern, err)
-				} else if ok && (last || e.IsDir()) {
-					next = append(next, path.Join(d, e.EntryName))
+				} else if ok && (last || e.Stat.IsDir()) {
+					next = append(next, path.Join(d, e.Name))
 				}
 			}
 		}

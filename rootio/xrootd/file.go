@@ -1,16 +1,15 @@
 package xrootd
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/hepsql/hepsql/rootio/rfile"
-	"go-hep.org/x/hep/xrootd/xrdfs"
 )
 
 // file is one remote ROOT file. Reads that fail because the connection was
@@ -22,7 +21,7 @@ type file struct {
 
 	mu    sync.Mutex
 	c     *conn // nil after a loss, until the next read reconnects
-	h     xrdfs.File
+	h     [4]byte
 	size  int64
 	mtime time.Time
 	done  bool
@@ -83,54 +82,87 @@ func (f *file) fetchEnds() {
 	})
 }
 
+// maxRedirects bounds the kXR_redirect hops of one open or listing.
+const maxRedirects = 8
+
 // handle returns an open handle, reconnecting and reopening after a loss,
-// within w.
-func (f *file) handle(w wait) (*conn, xrdfs.File, error) {
+// within w. Opening follows the server's redirections (a redirector to a
+// data server): reads then go to the server that opened the file, and a
+// reopen after a loss starts again from the URL's server.
+func (f *file) handle(w wait) (*conn, [4]byte, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.done {
-		return nil, nil, errors.New("file is closed")
+		return nil, [4]byte{}, errors.New("file is closed")
 	}
 	if f.c != nil && f.c.alive() {
 		return f.c, f.h, nil
 	}
 	if f.c != nil {
 		conns.put(f.c)
-		f.c, f.h = nil, nil
+		f.c = nil
 	}
-	c, err := conns.get(f.loc.addr, f.loc.user, w)
-	if err != nil {
-		return nil, nil, err
-	}
-	var h xrdfs.File
-	err = c.do("opening "+f.loc.path, w, func(ctx context.Context) error {
+	var h [4]byte
+	var st *Stat
+	c, err := follow(w, f.loc.addr, f.loc.user, f.loc.path, func(c *conn, path string) error {
 		var err error
-		h, err = c.client().FS().Open(ctx, f.loc.path, xrdfs.OpenModeOwnerRead, xrdfs.OpenOptionsOpenRead|xrdfs.OpenOptionsReturnStatus)
+		h, st, err = c.s.open(w, path)
+		if err == nil && st == nil {
+			var s Stat
+			s, err = c.s.stat(w, path)
+			st = &s
+		}
 		return err
 	})
 	if err != nil {
+		return nil, h, err
+	}
+	if f.size != 0 && st.Size != f.size {
 		conns.put(c)
-		return nil, nil, err
+		return nil, h, fmt.Errorf("file changed size on the server while being read (%d bytes, now %d)", f.size, st.Size)
 	}
-	info := h.Info()
-	if info == nil {
-		err = c.do("stat "+f.loc.path, w, func(ctx context.Context) error {
-			st, err := h.Stat(ctx)
-			info = &st
-			return err
-		})
-		if err != nil {
-			conns.put(c)
-			return nil, nil, err
-		}
-	}
-	if f.c == nil && f.size != 0 && info.EntrySize != f.size {
-		conns.put(c)
-		return nil, nil, fmt.Errorf("file changed size on the server while being read (%d bytes, now %d)", f.size, info.EntrySize)
-	}
-	f.size, f.mtime = info.EntrySize, info.ModTime()
+	f.size, f.mtime = st.Size, st.MTime
 	f.c, f.h = c, h
 	return c, h, nil
+}
+
+// forget drops the handle on c, after the server redirected a read: the
+// next attempt reopens the file from the URL's server.
+func (f *file) forget(c *conn) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.c == c {
+		conns.put(c)
+		f.c = nil
+	}
+}
+
+// follow runs op on a connection to addr, and again on the server a
+// kXR_redirect names, up to maxRedirects hops. It returns the connection
+// op succeeded on, still held: the caller puts it back.
+func follow(w wait, addr, user, path string, op func(c *conn, path string) error) (*conn, error) {
+	for hop := 0; ; hop++ {
+		c, err := conns.get(addr, user, w)
+		if err != nil {
+			return nil, err
+		}
+		err = op(c, path)
+		if err == nil {
+			return c, nil
+		}
+		conns.put(c)
+		var rd *redirect
+		if !errors.As(err, &rd) {
+			return nil, err
+		}
+		if hop == maxRedirects {
+			return nil, fmt.Errorf("more than %d redirections (the last from %s to %s)", maxRedirects, addr, rd.Addr)
+		}
+		addr = rd.Addr
+		if base, _, _ := strings.Cut(path, "?"); rd.Opaque != "" {
+			path = base + "?" + rd.Opaque
+		}
+	}
 }
 
 // Back-off between the attempts of a retry: backoffFirst, doubling up to
@@ -183,31 +215,26 @@ func (f *file) retry(w wait, what string, op func() error) error {
 }
 
 // readRemote reads p at off from the server within w, retrying after
-// losses. Each attempt reads into a buffer of its own, copied into p once
-// the request has returned: a request that do abandons (its connection
-// died) goes on in its goroutine and may still write its reply after do
-// has returned, while the retry, or the caller, uses p (the race detector
-// caught it in TestFaults/server_back).
+// losses. The session writes into p only until its read returns, whether
+// it succeeded, failed or was abandoned.
 func (f *file) readRemote(w wait, p []byte, off int64) error {
 	return f.retry(w, fmt.Sprintf("reading %d bytes at offset %d", len(p), off), func() error {
 		c, h, err := f.handle(w)
 		if err != nil {
 			return err
 		}
-		buf := make([]byte, len(p))
-		var n int
-		err = c.do("reading", w, func(ctx context.Context) error {
-			var err error
-			n, err = h.ReadAtContext(ctx, buf, off)
-			return err
-		})
+		n, err := c.s.read(w, h, off, p)
+		var rd *redirect
+		if errors.As(err, &rd) {
+			f.forget(c)
+			return fmt.Errorf("%w: %s redirected a read to %s", errLost, c.addr, rd.Addr)
+		}
 		if err != nil {
-			return err // buf and n may still be written: neither is read
+			return err
 		}
 		if n != len(p) {
 			return fmt.Errorf("server sent %d bytes", n)
 		}
-		copy(p, buf)
 		return nil
 	})
 }
@@ -265,7 +292,7 @@ func (f *file) Close() error {
 	}
 	f.done = true
 	c, h := f.c, f.h
-	f.c, f.h = nil, nil
+	f.c = nil
 	f.mu.Unlock()
 	f.ra.drop()
 	if c == nil {
@@ -281,7 +308,7 @@ func (f *file) Close() error {
 		if c.alive() {
 			// Not the query's to cancel: a handle left open would linger.
 			w := wait{deadline: time.Now().Add(f.opts.timeout), timeout: f.opts.timeout}
-			c.do("closing", w, func(ctx context.Context) error { return h.Close(ctx) })
+			c.s.closeFile(w, h)
 		}
 	}()
 	return nil
