@@ -237,7 +237,10 @@ func (g *Generator) shower(p parton, thetaMax float64) {
 // hadronKt.
 func (g *Generator) hadronise() {
 	for _, p := range g.partons {
-		n := 1 + g.Poisson(hadronsPerLog*math.Log1p(p.pt))
+		// ln(1 + pT) as math.Log(1+pT): pT is at least ktCut, where
+		// math.Log1p's extra precision near 0 is not needed and it costs
+		// several times math.Log.
+		n := 1 + g.poisson(hadronsPerLog*math.Log(1+p.pt))
 		g.weights = g.weights[:0]
 		var sum float64
 		for range n {
@@ -277,6 +280,18 @@ func (g *Generator) restoreMass(m float64) {
 	}
 }
 
+// poisson is mc.Stream.Poisson (Knuth's product method, the same draws)
+// with fastExp for its limit.
+func (g *Generator) poisson(mean float64) int {
+	limit := fastExp(-mean)
+	k, p := 0, g.Float64()
+	for p > limit {
+		k++
+		p *= g.Float64()
+	}
+	return k
+}
+
 // sinhCosh computes both from one exponential: the generator's hot loop
 // needs them for every particle.
 func sinhCosh(x float64) (sinh, cosh float64) {
@@ -286,7 +301,7 @@ func sinhCosh(x float64) (sinh, cosh float64) {
 
 // pileUp adds soft particles spread uniformly over the jet's disc.
 func (g *Generator) pileUp(eta, phi float64) {
-	for range g.Poisson(g.Uniform(puMin, puMax)) {
+	for range g.poisson(g.Uniform(puMin, puMax)) {
 		r, a := jetR*math.Sqrt(g.Float64()), g.Azimuth()
 		sin, cos := fastSincos(a)
 		g.addHadron(puPtMin+g.Exp(puPtMean), eta+r*cos, mc.WrapPhi(phi+r*sin))
