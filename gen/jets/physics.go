@@ -106,7 +106,7 @@ type direction struct{ sinh, cosh, sin, cos float64 }
 
 func directionOf(eta, phi float64) direction {
 	sinh, cosh := sinhCosh(eta)
-	s, c := math.Sincos(phi)
+	s, c := fastSincos(phi)
 	return direction{sinh: sinh, cosh: cosh, sin: s, cos: c}
 }
 
@@ -212,16 +212,16 @@ func (g *Generator) shower(p parton, thetaMax float64) {
 			c = cA
 		}
 		lambda := 2 * alphaS * c / math.Pi * logZ
-		theta *= math.Exp(math.Log(g.Float64()) / lambda) // u^(1/λ)
+		theta *= fastExp(math.Log(g.Float64()) / lambda) // u^(1/λ)
 		if p.pt*theta/2 < ktCut {
 			break // no resolvable emission remains
 		}
-		z := zMin * math.Exp(logZ*g.Float64())
+		z := zMin * fastExp(logZ*g.Float64())
 		if z*p.pt*theta < ktCut {
 			continue
 		}
 		psi := g.Azimuth()
-		sin, cos := math.Sincos(psi)
+		sin, cos := fastSincos(psi)
 		de, dp := theta*cos, theta*sin
 		gl := parton{pt: z * p.pt, eta: p.eta + (1-z)*de, phi: mc.WrapPhi(p.phi + (1-z)*dp), gluon: true}
 		p.pt *= 1 - z
@@ -237,7 +237,10 @@ func (g *Generator) shower(p parton, thetaMax float64) {
 // hadronKt.
 func (g *Generator) hadronise() {
 	for _, p := range g.partons {
-		n := 1 + g.Poisson(hadronsPerLog*math.Log1p(p.pt))
+		// ln(1 + pT) as math.Log(1+pT): pT is at least ktCut, where
+		// math.Log1p's extra precision near 0 is not needed and it costs
+		// several times math.Log.
+		n := 1 + g.poisson(hadronsPerLog*math.Log(1+p.pt))
 		g.weights = g.weights[:0]
 		var sum float64
 		for range n {
@@ -248,7 +251,8 @@ func (g *Generator) hadronise() {
 		for _, w := range g.weights {
 			pt := p.pt * w / sum
 			s := min(hadronKt/pt, 0.1)
-			g.hadrons = append(g.hadrons, parton{pt: pt, eta: p.eta + g.Gauss(0, s), phi: mc.WrapPhi(p.phi + g.Gauss(0, s))})
+			eta := p.eta + g.Gauss(0, s)
+			g.addHadron(pt, eta, mc.WrapPhi(p.phi+g.Gauss(0, s)))
 		}
 	}
 }
@@ -257,12 +261,17 @@ func (g *Generator) hadronise() {
 // carry the parent's mass again: the soft-collinear shower conserves pT but
 // not the invariant mass of what it splits.
 func (g *Generator) restoreMass(m float64) {
-	var sum mc.P4
-	for _, h := range g.hadrons {
-		d := directionOf(h.eta, h.phi)
-		g.dirs = append(g.dirs, d)
-		sum = sum.Add(mc.P4{Px: h.pt * d.cos, Py: h.pt * d.sin, Pz: h.pt * d.sinh, E: h.pt * d.cosh})
+	// The sum of mc.P4.Add (same order, same roundings) in locals; the
+	// directions stored field by field (see addHadron).
+	var sx, sy, sz, se float64
+	g.dirs = slices.Grow(g.dirs[:0], len(g.hadrons))[:len(g.hadrons)]
+	for i := range g.hadrons {
+		h, d := &g.hadrons[i], &g.dirs[i]
+		d.sinh, d.cosh = sinhCosh(h.eta)
+		d.sin, d.cos = fastSincos(h.phi)
+		sx, sy, sz, se = sx+h.pt*d.cos, sy+h.pt*d.sin, sz+h.pt*d.sinh, se+h.pt*d.cosh
 	}
+	sum := mc.P4{Px: sx, Py: sy, Pz: sz, E: se}
 	if sm := sum.Mass(); sm > 0 {
 		k := m / sm
 		for i := range g.hadrons {
@@ -271,20 +280,45 @@ func (g *Generator) restoreMass(m float64) {
 	}
 }
 
+// poisson is mc.Stream.Poisson (Knuth's product method, the same draws)
+// with fastExp for its limit.
+func (g *Generator) poisson(mean float64) int {
+	limit := fastExp(-mean)
+	k, p := 0, g.Float64()
+	for p > limit {
+		k++
+		p *= g.Float64()
+	}
+	return k
+}
+
 // sinhCosh computes both from one exponential: the generator's hot loop
 // needs them for every particle.
 func sinhCosh(x float64) (sinh, cosh float64) {
-	e := math.Exp(x)
+	e := fastExp(x)
 	return (e - 1/e) / 2, (e + 1/e) / 2
 }
 
 // pileUp adds soft particles spread uniformly over the jet's disc.
 func (g *Generator) pileUp(eta, phi float64) {
-	for range g.Poisson(g.Uniform(puMin, puMax)) {
+	for range g.poisson(g.Uniform(puMin, puMax)) {
 		r, a := jetR*math.Sqrt(g.Float64()), g.Azimuth()
-		sin, cos := math.Sincos(a)
-		g.hadrons = append(g.hadrons, parton{pt: puPtMin + g.Exp(puPtMean), eta: eta + r*cos, phi: mc.WrapPhi(phi + r*sin)})
+		sin, cos := fastSincos(a)
+		g.addHadron(puPtMin+g.Exp(puPtMean), eta+r*cos, mc.WrapPhi(phi+r*sin))
 	}
+}
+
+// addHadron appends a hadron field by field: a struct literal built on
+// the stack and then copied into the slice stalls on store forwarding
+// (so does reconstruct's particle).
+func (g *Generator) addHadron(pt, eta, phi float64) {
+	n := len(g.hadrons)
+	if n == cap(g.hadrons) {
+		g.hadrons = slices.Grow(g.hadrons, 1)
+	}
+	g.hadrons = g.hadrons[:n+1]
+	h := &g.hadrons[n]
+	h.pt, h.eta, h.phi, h.gluon = pt, eta, phi, false
 }
 
 // reconstruct gives every hadron a species, applies the detector, keeps
@@ -293,17 +327,15 @@ func (g *Generator) pileUp(eta, phi float64) {
 // MaxParticles of them as its particle list.
 func (g *Generator) reconstruct(j *Jet, class Class, axisEta, axisPhi float64) {
 	response := max(1+g.Gauss(0, jetScale), 0.5)
-	var sum mc.P4
-	for i, h := range g.hadrons {
+	// Px, Py, Pz and E of the kept constituents, summed as mc.P4.Add
+	// would (same order, same roundings), in locals that stay in
+	// registers.
+	var sx, sy, sz, se float64
+	g.parts = slices.Grow(g.parts[:0], len(g.hadrons))
+	for i := range g.hadrons {
+		h := &g.hadrons[i]
 		pt, eta, phi := h.pt, h.eta, h.phi
 		cached := i < len(g.dirs)
-		cosh := func() float64 { // of the hadron's η, before any smearing
-			if cached {
-				return g.dirs[i].cosh
-			}
-			_, c := sinhCosh(eta)
-			return c
-		}
 		var pid int32
 		switch u := g.Float64(); {
 		case u < chargedShare:
@@ -314,7 +346,7 @@ func (g *Generator) reconstruct(j *Jet, class Class, axisEta, axisPhi float64) {
 			}
 		case u < chargedShare+photonShare:
 			pid = pdgPhoton
-			pt *= response * (1 + g.Gauss(0, math.Sqrt(ecalStoch*ecalStoch/(pt*cosh())+ecalConst*ecalConst)))
+			pt *= response * (1 + g.Gauss(0, math.Sqrt(ecalStoch*ecalStoch/(pt*g.coshOf(i, eta))+ecalConst*ecalConst)))
 			if pt < photonMinPt {
 				continue
 			}
@@ -323,7 +355,7 @@ func (g *Generator) reconstruct(j *Jet, class Class, axisEta, axisPhi float64) {
 			if g.Chance(0.4) {
 				pid = pdgNeutron
 			}
-			pt *= response * (1 + g.Gauss(0, math.Sqrt(hcalStoch*hcalStoch/(pt*cosh())+hcalConst*hcalConst)))
+			pt *= response * (1 + g.Gauss(0, math.Sqrt(hcalStoch*hcalStoch/(pt*g.coshOf(i, eta))+hcalConst*hcalConst)))
 			eta, phi = eta+g.Gauss(0, hcalCell), mc.WrapPhi(phi+g.Gauss(0, hcalCell))
 			cached = false // the cell smearing moved it
 			if pt < neutralMinPt {
@@ -343,30 +375,49 @@ func (g *Generator) reconstruct(j *Jet, class Class, axisEta, axisPhi float64) {
 		// the HLS4ML data: a pion mass on every soft particle would add
 		// tens of GeV to a boosted jet's mass.
 		pz, e := pt*d.sinh, pt*d.cosh
-		g.parts = append(g.parts, particle{pt: pt, eta: eta, phi: phi, e: e, pid: pid})
-		sum = sum.Add(mc.P4{Px: pt * d.cos, Py: pt * d.sin, Pz: pz, E: e})
+		// Fields stored one by one into the slice's element: a struct
+		// literal built on the stack and then copied stalls on store
+		// forwarding.
+		n := len(g.parts)
+		g.parts = g.parts[:n+1]
+		q := &g.parts[n]
+		q.pt, q.eta, q.phi, q.e, q.pid = pt, eta, phi, e, pid
+		sx, sy, sz, se = sx+pt*d.cos, sy+pt*d.sin, sz+pz, se+e
 	}
+	sum := mc.P4{Px: sx, Py: sy, Pz: sz, E: se}
 	// Hardest first, by the stored (float32) pT, ties in production order:
 	// plain integer keys, ~pT bits above the index, sort fastest.
-	g.keys = g.keys[:0]
-	for i, p := range g.parts {
-		g.keys = append(g.keys, uint64(^math.Float32bits(float32(p.pt)))<<32|uint64(i))
+	g.keys = slices.Grow(g.keys[:0], len(g.parts))[:len(g.parts)]
+	for i := range g.parts {
+		g.keys[i] = uint64(^math.Float32bits(float32(g.parts[i].pt)))<<32 | uint64(i)
 	}
 	sortKeys(g.keys)
 	kept := g.keys[:min(len(g.keys), MaxParticles)]
 
 	j.Pt, j.Eta, j.Phi, j.Mass, j.E = float32(sum.Pt()), float32(sum.Eta()), float32(sum.Phi()), float32(sum.Mass()), float32(sum.E)
 	j.Truth = int32(class)
-	j.NPart = uint32(len(kept))
-	j.PartPt, j.PartEta, j.PartPhi, j.PartE, j.PartPID = j.PartPt[:0], j.PartEta[:0], j.PartPhi[:0], j.PartE[:0], j.PartPID[:0]
-	for _, k := range kept {
+	n := len(kept)
+	j.NPart = uint32(n)
+	j.PartPt = slices.Grow(j.PartPt[:0], n)[:n]
+	j.PartEta = slices.Grow(j.PartEta[:0], n)[:n]
+	j.PartPhi = slices.Grow(j.PartPhi[:0], n)[:n]
+	j.PartE = slices.Grow(j.PartE[:0], n)[:n]
+	j.PartPID = slices.Grow(j.PartPID[:0], n)[:n]
+	pts, etas, phis, es, pids := j.PartPt[:n], j.PartEta[:n], j.PartPhi[:n], j.PartE[:n], j.PartPID[:n]
+	for i, k := range kept {
 		p := &g.parts[uint32(k)]
-		j.PartPt = append(j.PartPt, float32(p.pt))
-		j.PartEta = append(j.PartEta, float32(p.eta))
-		j.PartPhi = append(j.PartPhi, float32(p.phi))
-		j.PartE = append(j.PartE, float32(p.e))
-		j.PartPID = append(j.PartPID, p.pid)
+		pts[i], etas[i], phis[i], es[i], pids[i] = float32(p.pt), float32(p.eta), float32(p.phi), float32(p.e), p.pid
 	}
+}
+
+// coshOf is cosh η of hadron i at η = eta, before any smearing: from
+// restoreMass's cache where it has one.
+func (g *Generator) coshOf(i int, eta float64) float64 {
+	if i < len(g.dirs) {
+		return g.dirs[i].cosh
+	}
+	_, c := sinhCosh(eta)
+	return c
 }
 
 // chargedPID draws a charged hadron's signed PDG id.
