@@ -1,7 +1,6 @@
 package rootscan
 
 import (
-	"encoding/binary"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -9,99 +8,22 @@ import (
 	"testing"
 
 	"github.com/hepsql/hepsql/rootio/rfile"
-	"go-hep.org/x/hep/groot/rbase"
-	"go-hep.org/x/hep/groot/rbytes"
-	"go-hep.org/x/hep/groot/rdict"
+	"github.com/hepsql/hepsql/rootio/tbranch"
 	"go-hep.org/x/hep/groot/riofs"
-	"go-hep.org/x/hep/groot/rmeta"
-	"go-hep.org/x/hep/groot/root"
 	"go-hep.org/x/hep/groot/rtree"
 )
 
-// nativeValue reads element i of dst, as decodeElems wrote it (the
-// in-memory form DuckDB's vectors hold), as a Go value of the element's
-// type.
-func nativeValue(e encoding, dst []byte, i int) any {
-	le := binary.LittleEndian
-	switch e {
-	case encBool:
-		return dst[i] != 0
-	case encI8:
-		return int8(dst[i])
-	case encU8:
-		return dst[i]
-	case encI16:
-		return int16(le.Uint16(dst[2*i:]))
-	case encU16:
-		return le.Uint16(dst[2*i:])
-	case encI32:
-		return int32(le.Uint32(dst[4*i:]))
-	case encU32:
-		return le.Uint32(dst[4*i:])
-	case encI64:
-		return int64(le.Uint64(dst[8*i:]))
-	case encU64:
-		return le.Uint64(dst[8*i:])
-	case encF32, encF16:
-		return math.Float32frombits(le.Uint32(dst[4*i:]))
-	case encF64, encD32:
-		return math.Float64frombits(le.Uint64(dst[8*i:]))
+// decodeEntries decodes entries [0, n) of a column through the decoder
+// into a tbranch.MemVector, plain Go slices, no database opened: the path
+// Fill takes into DuckDB's vectors. Each entry is its row's Go value.
+func decodeEntries(r *tbranch.Reader, c *tbranch.Column, n int) ([]any, error) {
+	m := tbranch.NewMemVector(c.Type)
+	if err := r.Fill(m, 0, n); err != nil {
+		return nil, err
 	}
-	panic(fmt.Sprintf("encoding %d", e))
-}
-
-// decodeEntries decodes entries [0, n) of a numeric column with the
-// reader's pure-Go parts only (load: reading, decompression, checksums,
-// entry offsets; decodeElems: the elements), into plain slices: the path
-// fill takes into DuckDB's vectors, without a database. Each entry is the
-// flat list of its elements, or the element itself for a scalar.
-func decodeEntries(r *columnReader, n int) ([]any, error) {
-	c := r.col
-	out := make([]any, 0, n)
-	elems := func(src []byte, count int) ([]any, error) {
-		dst := make([]byte, count*outSize(c.enc))
-		if err := decodeElems(c.enc, c.pack, dst, src, count); err != nil {
-			return nil, err
-		}
-		vals := make([]any, count)
-		for i := range vals {
-			vals[i] = nativeValue(c.enc, dst, i)
-		}
-		return vals, nil
-	}
-	for entry := range int64(n) {
-		if err := r.load(entry); err != nil {
-			return nil, err
-		}
-		first := int(entry - r.cur.First)
-		per := c.elemsPerItem()
-		switch c.layout {
-		case layoutFixed:
-			src := r.cur.Data[first*c.entrySize+c.leafOffset:]
-			vals, err := elems(src, per)
-			if err != nil {
-				return nil, err
-			}
-			if len(c.dims) == 0 {
-				out = append(out, vals[0])
-			} else {
-				out = append(out, vals)
-			}
-		case layoutJagged, layoutVector:
-			b := r.entryBytes(first)
-			if c.layout == layoutVector {
-				k, body, err := vectorBody(b)
-				if err != nil {
-					return nil, err
-				}
-				b = body[:min(len(body), k*c.enc.diskSize(c.pack))]
-			}
-			vals, err := elems(b, len(b)/c.enc.diskSize(c.pack))
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, vals)
-		}
+	out := make([]any, n)
+	for i := range out {
+		out[i] = m.Value(i)
 	}
 	return out, nil
 }
@@ -204,10 +126,10 @@ var grootReaderSkips = map[string]int{"nanoAOD_2015_CMS_Open_Data_ttbar.root:Eve
 // reads every branch) carries I/O bits
 // (a negative fNevBufSize): groot v0.40.0's reader reads them as an object
 // header and panics in its own goroutine, which no test can recover.
-func hasIOBits(t *testing.T, cf *rfile.CountingFile, cols []*column) bool {
+func hasIOBits(t *testing.T, cf *rfile.CountingFile, cols []*tbranch.Column) bool {
 	for _, c := range cols {
-		for i, seek := range c.baskets.Seek {
-			if c.baskets.EmbeddedAt(i) != nil {
+		for i, seek := range c.Baskets.Seek {
+			if c.Baskets.EmbeddedAt(i) != nil {
 				continue
 			}
 			if k, err := readDiskKey(cf, seek); err != nil || k.ioBits {
@@ -237,13 +159,13 @@ func TestDecodeWithoutDuckDB(t *testing.T) {
 			}
 			defer f.Close()
 			n := int(min(f.entries, maxEntries))
-			var cols []*column
+			var cols []*tbranch.Column
 			var names []string
 			for _, c := range f.cols {
-				switch c.layout {
-				case layoutFixed, layoutJagged, layoutVector:
+				switch c.Layout {
+				case tbranch.LayoutFixed, tbranch.LayoutJagged, tbranch.LayoutVector:
 					cols = append(cols, c)
-					names = append(names, c.name)
+					names = append(names, c.Name)
 				}
 			}
 			if len(cols) == 0 || n == 0 {
@@ -257,95 +179,44 @@ func TestDecodeWithoutDuckDB(t *testing.T) {
 				return // no reference: groot's reader fails on this tree
 			}
 			for _, c := range cols {
-				ref, ok := want[c.name]
+				ref, ok := want[c.Name]
 				if !ok || len(ref) != n {
 					continue
 				}
-				got, err := decodeEntries(newColumnReader(c, f), n)
+				got, err := decodeEntries(tbranch.NewReader(c, f.dec), c, n)
 				if err != nil {
-					t.Errorf("%s:%s:%s: %v", base, path, c.name, err)
+					t.Errorf("%s:%s:%s: %v", base, path, c.Name, err)
 					continue
 				}
-				if from, ok := grootReaderSkips[base+":"+path+":"+c.name]; ok && from < n {
-					tail, err := grootEntries(tree, []string{c.name}, from, n)
-					if err != nil || len(tail[c.name]) != n-from {
-						t.Fatalf("%s:%s:%s: groot's reader from entry %d: %v", base, path, c.name, from, err)
+				if from, ok := grootReaderSkips[base+":"+path+":"+c.Name]; ok && from < n {
+					tail, err := grootEntries(tree, []string{c.Name}, from, n)
+					if err != nil || len(tail[c.Name]) != n-from {
+						t.Fatalf("%s:%s:%s: groot's reader from entry %d: %v", base, path, c.Name, from, err)
 					}
-					ref = append(ref[:from:from], tail[c.name]...)
+					ref = append(ref[:from:from], tail[c.Name]...)
 				}
 				for i := range n {
 					g, w := flatValues(nil, reflect.ValueOf(got[i])), ref[i]
 					if !sameValues(g, w) {
-						t.Errorf("%s:%s:%s: entry %d: decoded %v, groot %v", base, path, c.name, i, g, w)
+						t.Errorf("%s:%s:%s: entry %d: decoded %v, groot %v", base, path, c.Name, i, g, w)
 						break
 					}
 				}
 				compared++
-				seen[fmt.Sprintf("layout %d", c.layout)]++
-				seen[fmt.Sprintf("encoding %d", c.enc)]++
+				seen[fmt.Sprintf("layout %d", c.Layout)]++
+				seen[fmt.Sprintf("encoding %d", c.ElemEncoding())]++
 			}
 		})
 	}
 	t.Logf("%d columns compared: %v", compared, seen)
-	for e := encBool; e <= encD32; e++ {
+	for e := tbranch.EncBool; e <= tbranch.EncD32; e++ {
 		if seen[fmt.Sprintf("encoding %d", e)] == 0 {
 			t.Errorf("no column of encoding %d compared", e)
 		}
 	}
-	for _, l := range []layout{layoutFixed, layoutJagged, layoutVector} {
+	for _, l := range []tbranch.Layout{tbranch.LayoutFixed, tbranch.LayoutJagged, tbranch.LayoutVector} {
 		if seen[fmt.Sprintf("layout %d", l)] == 0 {
 			t.Errorf("no column of layout %d compared", l)
-		}
-	}
-}
-
-// TestDecodePackedFloats decodes Float16_t and Double32_t elements in
-// every packing ROOT has (a range with a bit count, a range alone, a bit
-// count alone, none) as groot writes them, without a database, and
-// compares with what groot's own buffer reads from the same bytes. The
-// test files hold packed floats without a range only.
-func TestDecodePackedFloats(t *testing.T) {
-	values := []float64{0, 1, -1, 0.5, 3.14159, -2.71828, 99.9, 100, 250, -7.25e-3, 1e6, -1e-6}
-	for _, title := range []string{"", "[0,100,16]", "[-10,10]", "[0,0,10]", "[0,0,20]", "[-1e3,1e3,32]", "[0,255,8]"} {
-		for _, typ := range []rmeta.Enum{rmeta.Float16, rmeta.Double32} {
-			elm := rdict.Element{Name: *rbase.NewNamed("x", "x"+title), Type: typ}.New()
-			w := rbytes.NewWBuffer(nil, nil, 0, nil)
-			for _, v := range values {
-				if typ == rmeta.Float16 {
-					w.WriteF16(root.Float16(v), &elm)
-				} else {
-					w.WriteD32(root.Double32(v), &elm)
-				}
-			}
-			if err := w.Err(); err != nil {
-				t.Fatal(err)
-			}
-			src := w.Bytes()
-			enc := encF16
-			if typ == rmeta.Double32 {
-				enc = encD32
-			}
-			p := packingOf(&elm)
-			if len(src) != len(values)*enc.diskSize(p) {
-				t.Errorf("%v%s: groot wrote %d bytes for %d values, the decoder expects %d each", typ, title, len(src), len(values), enc.diskSize(p))
-				continue
-			}
-			dst := make([]byte, len(values)*outSize(enc))
-			if err := decodeElems(enc, p, dst, src, len(values)); err != nil {
-				t.Fatalf("%v%s: %v", typ, title, err)
-			}
-			r := rbytes.NewRBuffer(src, nil, 0, nil)
-			for i := range values {
-				var want float64
-				if typ == rmeta.Float16 {
-					want = float64(r.ReadF16(&elm))
-				} else {
-					want = float64(r.ReadD32(&elm))
-				}
-				if got := nativeValue(enc, dst, i); !sameValues([]any{flatValues(nil, reflect.ValueOf(got))[0]}, []any{want}) {
-					t.Errorf("%v%s: value %v: decoded %v, groot reads %v", typ, title, values[i], got, want)
-				}
-			}
 		}
 	}
 }

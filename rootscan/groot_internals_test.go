@@ -19,6 +19,7 @@ import (
 	"github.com/hepsql/hepsql/internal/testfiles"
 	"github.com/hepsql/hepsql/rootio/gohep"
 	"github.com/hepsql/hepsql/rootio/rfile"
+	"github.com/hepsql/hepsql/rootio/tbranch"
 	"github.com/hepsql/hepsql/rootio/ttree"
 )
 
@@ -82,7 +83,7 @@ func grootTrees(t *testing.T, name string, f func(rf *riofs.File, cf *rfile.Coun
 		if err != nil {
 			continue
 		}
-		if _, err := guardStreamers(rf, classes, false); err != nil {
+		if _, err := tbranch.GuardStreamers(rf, classes, false); err != nil {
 			continue
 		}
 		get := func() (obj root.Object, err error) {
@@ -94,8 +95,8 @@ func grootTrees(t *testing.T, name string, f func(rf *riofs.File, cf *rfile.Coun
 			return riofs.Dir(rf).Get(path)
 		}
 		obj, err := get()
-		if err != nil && missingStreamer(err) {
-			if _, err = guardStreamers(rf, classes, true); err == nil {
+		if err != nil && tbranch.MissingStreamer(err) {
+			if _, err = tbranch.GuardStreamers(rf, classes, true); err == nil {
 				obj, err = get()
 			}
 		}
@@ -200,7 +201,7 @@ func TestGrootInternalsLayout(t *testing.T) {
 			"Upgrading go-hep? Re-check in its source: rtree's tbranch fields basketSeek, basketBytes, basketEntry, entries, compress, zipBytes, totBytes, entryOffsetLen, baskets;\n"+
 			"rtree.Basket's key, nevbuf, last, offsets (and that UnmarshalROOT still clears the displacement bits); tbranchElement's class, btype, stype, id, streamer, estreamer;\n"+
 			"tleaf.len; LeafF16/LeafD32.elm; riofs.File.sinfos (and that StreamerInfo still takes the first of a name).\n"+
-			"Then the other seams: TestLeanMatchesGroot (lean.go against groot's parse), streamers.go (groot's look-ups, missingStreamer's error texts),\n"+
+			"Then the other seams: TestLeanMatchesGroot (lean.go against groot's parse), streamers.go (groot's look-ups, tbranch.MissingStreamer's error texts),\n"+
 			"rootwrite.registerLeafStreamers (riofs.File.sinfos, simap) and rootscan/xrootd's guard (go-hep's client). Then set grootInternalsVersion.",
 			v, gohep.Version)
 	}
@@ -356,7 +357,7 @@ func checkLeaf(t *testing.T, what string, b rtree.Branch, l rtree.Leaf) int {
 		// float's leaf title may omit them, its branch's title has them.
 		dims := l.Shape()
 		if len(dims) == 0 {
-			dims = titleDims(b.Title())
+			dims = tbranch.TitleDims(b.Title())
 		}
 		want := 1
 		for _, d := range dims {
