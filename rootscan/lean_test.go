@@ -14,6 +14,7 @@ import (
 	"github.com/hepsql/hepsql/internal/testfiles"
 	"github.com/hepsql/hepsql/rootio/rfile"
 	"github.com/hepsql/hepsql/rootio/tbranch"
+	"github.com/hepsql/hepsql/rootio/tbranch/tbranchtest"
 )
 
 // TestLeanMatchesGroot reads every tree of every test file (go-hep's
@@ -27,7 +28,7 @@ import (
 // NanoAOD-style files, or the fast path would be dead without anyone
 // noticing.
 func TestLeanMatchesGroot(t *testing.T) {
-	files := everyTestFile(t)
+	files := tbranchtest.EveryTestFile(t)
 	mustLean := map[string]bool{}
 	for _, f := range []string{
 		testfiles.CMSSample(t),

@@ -7,7 +7,6 @@ import (
 
 	"github.com/hepsql/hepsql/rootio/rfile"
 	"github.com/hepsql/hepsql/rootio/tbranch"
-	"github.com/hepsql/hepsql/rootio/ttree"
 	"go-hep.org/x/hep/groot/riofs"
 	"go-hep.org/x/hep/groot/root"
 	"go-hep.org/x/hep/groot/rtree"
@@ -179,34 +178,6 @@ func openRiofs(name string, cf *rfile.CountingFile) (f *riofs.File, g *grootRead
 		return nil, nil, fmt.Errorf("read_root: %s: not a readable ROOT file: %w", name, g.failure(err, nil))
 	}
 	return f, g, nil
-}
-
-// checkTreeKey checks the record of tree tname of directory dir (its
-// highest cycle, as groot's Get takes it) with ttree.CheckTreeRecord, and
-// returns the classes its branches name.
-func checkTreeKey(dir riofs.Directory, tname string) ([]string, error) {
-	var key *riofs.Key
-	keys := dir.Keys()
-	for i := range keys {
-		if keys[i].Name() == tname && (key == nil || keys[i].Cycle() > key.Cycle()) {
-			key = &keys[i]
-		}
-	}
-	if key == nil {
-		return nil, nil // Get reports it
-	}
-	payload, err := key.Bytes()
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", rfile.ErrCorruptTree, err)
-	}
-	classes, err := ttree.CheckTreeRecord(payload, int(key.KeyLen()), key.ClassName())
-	if err != nil {
-		return nil, rfile.Corruptf(rfile.ErrCorruptTree, "%s", rfile.Detail(err))
-	}
-	// The directory's own key (Keys shares its slice) keeps the inflated
-	// record, so that groot's Get copies it rather than inflating it again.
-	key.SetBuffer(payload)
-	return classes, nil
 }
 
 // treesIn lists the names of the TTrees at the top of a file.
@@ -403,7 +374,7 @@ func parseTree(name string, cf *rfile.CountingFile, tree string) (_ *fileMeta, e
 		}
 		dir = d
 	}
-	classes, err := checkTreeKey(dir, td.name)
+	classes, err := tbranch.CheckTreeKey(dir, td.name)
 	if err != nil {
 		return nil, safeError(fmt.Errorf("read_root: %s: tree %q: %w", name, tname, err))
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hepsql/hepsql/internal/testfiles"
 	"github.com/hepsql/hepsql/rootio/rfile"
+	"github.com/hepsql/hepsql/rootio/ttree"
 )
 
 type memFile struct{ *bytes.Reader }
@@ -128,6 +129,14 @@ func FuzzDecodeEntry(f *testing.F) {
 	f.Add([]byte{0x40, 0, 0, 10, 0, 9, 0, 0, 0, 2, 0x3f, 0x80, 0, 0, 0x40, 0, 0, 0})
 	f.Add([]byte{3, 'a', 'b', 'c', 255, 0, 0, 0, 1, 'x'})
 	f.Add([]byte{0x40, 0, 0, 30, 0x40, 9, 0, 1, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 2, 1, 'a', 1, 'b'})
+	// Seeds from real baskets: the first entries of each branch of the
+	// CMS sample and of a NanoAOD file, and the start of its first basket
+	// (two well-formed files groot opens without read_root's guards).
+	for _, name := range []string{testfiles.CMSSample(f), testfiles.UprootTestFile(f, "nanoAOD_2015_CMS_Open_Data_ttbar.root")} {
+		for _, seed := range basketSeeds(f, name) {
+			f.Add(seed)
+		}
+	}
 	var dst []byte // the decoders' output, reused across executions
 	maps := []*Column{}
 	for _, cxx := range []string{"map<int,int>", "map<string,double>", "map<int,vector<short>>", "map<TString,string>"} {
@@ -165,4 +174,45 @@ func FuzzDecodeEntry(f *testing.F) {
 			_, _ = c.mapEntry(b, &bufs)
 		}
 	})
+}
+
+// basketSeeds reads the first basket of every branch of file name's
+// Events tree and returns its first entries and the start of its data.
+func basketSeeds(t testing.TB, name string) [][]byte {
+	rf, err := riofs.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rf.Close()
+	obj, err := rf.Get("Events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cols, err := ColumnsOf(obj.(rtree.Tree), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seeds [][]byte
+	for _, c := range cols {
+		bt := c.Baskets
+		if len(bt.Seek) == 0 || bt.Bytes[0] <= 0 || bt.EmbeddedAt(0) != nil {
+			continue
+		}
+		raw := make([]byte, bt.Bytes[0])
+		if _, err := rf.ReadAt(raw, bt.Seek[0]); err != nil {
+			t.Fatal(err)
+		}
+		b, _, err := ttree.DecodeBasket(raw, c.Layout != LayoutFixed, nil)
+		if err != nil {
+			t.Fatalf("%s: branch %s: %v", name, c.Name, err)
+		}
+		seeds = append(seeds, b.Data[:min(len(b.Data), 4096)])
+		for i := 0; i+1 < len(b.Offsets) && i < 3; i++ {
+			seeds = append(seeds, b.Data[b.Offsets[i]:b.Offsets[i+1]])
+		}
+	}
+	if len(seeds) == 0 {
+		t.Fatalf("%s: no basket to seed from", name)
+	}
+	return seeds
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/hepsql/hepsql/rootio/gohep"
+	"github.com/hepsql/hepsql/rootio/rfile"
+	"github.com/hepsql/hepsql/rootio/ttree"
 	"go-hep.org/x/hep/groot/rbytes"
 	"go-hep.org/x/hep/groot/rdict"
 	"go-hep.org/x/hep/groot/riofs"
@@ -477,4 +479,33 @@ func (g *StreamerGuard) install(rf *riofs.File, classes []*classNode) error {
 		}
 	}
 	return gohep.PrependFileStreamers(rf, safe)
+}
+
+// CheckTreeKey checks the record of tree tname of directory dir (its
+// highest cycle, as groot's Get takes it) with ttree.CheckTreeRecord, and
+// returns the classes its branches name: the roots GuardStreamers walks
+// before groot reads the record.
+func CheckTreeKey(dir riofs.Directory, tname string) ([]string, error) {
+	var key *riofs.Key
+	keys := dir.Keys()
+	for i := range keys {
+		if keys[i].Name() == tname && (key == nil || keys[i].Cycle() > key.Cycle()) {
+			key = &keys[i]
+		}
+	}
+	if key == nil {
+		return nil, nil // Get reports it
+	}
+	payload, err := key.Bytes()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", rfile.ErrCorruptTree, err)
+	}
+	classes, err := ttree.CheckTreeRecord(payload, int(key.KeyLen()), key.ClassName())
+	if err != nil {
+		return nil, rfile.Corruptf(rfile.ErrCorruptTree, "%s", rfile.Detail(err))
+	}
+	// The directory's own key (Keys shares its slice) keeps the inflated
+	// record, so that groot's Get copies it rather than inflating it again.
+	key.SetBuffer(payload)
+	return classes, nil
 }
