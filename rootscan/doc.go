@@ -160,7 +160,7 @@
 // segments; rootio/ttree's treecheck.go:
 // the tree record's arrays, basket tables, in-record baskets, strings and
 // nesting) against the bytes that must hold them, and walks its classes
-// (streamers.go): a class that holds itself (uproot's issue 443), nests
+// (rootio/tbranch's streamers.go): a class that holds itself (uproot's issue 443), nests
 // more than 64 deep or expands to more than 65536 member types is cut
 // short for groot, and the branches that store it are unsupported with the
 // reason. A class the file's streamers do not describe (groot's "could
@@ -184,7 +184,7 @@
 // Electron ...) is a master branch (fType 3/4) holding each entry's
 // element count, and one branch per member of the element class (fType
 // 31/41) holding that member of the entry's elements back to back
-// (collection.go). A member that is a number or a fixed array of numbers
+// (rootio/tbranch's collection.go). A member that is a number or a fixed array of numbers
 // (Double32_t and Float16_t with their ranges included) is a LIST column
 // named like any split member ("Jet.PT", "Jet.fUniqueID", "Track.Cov" of
 // type FLOAT[5][]), read by the jagged decoder from the entry offsets of
@@ -209,7 +209,7 @@
 // Maps of nested containers or of objects, members of split collections
 // that are std::strings, objects, TRefs or collections, other collections
 // written member-wise,
-// classes with strings or hand-written streamers (object.go reads the
+// classes with strings or hand-written streamers (rootio/tbranch's object.go reads the
 // other classes as STRUCTs and LISTs of them; leaflist.go the leaves of
 // leaf lists with variable-length leaves; stlmap.go maps of numbers,
 // strings and lists of them as MAPs) are

@@ -44,7 +44,7 @@ type leanWant struct {
 // newLeanWant limits a member's read to cols, columns of schema.
 func newLeanWant(schema *fileMeta, cols []*tbranch.Column) *leanWant {
 	// A jagged column's counter gives its entries' sizes in a basket
-	// written without entry offsets (decode.go): the member's metadata
+	// written without entry offsets (rootio/tbranch's decode.go): the member's metadata
 	// must hold its basket table too.
 	for _, c := range cols {
 		if c.Count == "" || slices.ContainsFunc(cols, func(o *tbranch.Column) bool { return o.Path == c.Count }) {

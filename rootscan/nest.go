@@ -74,7 +74,7 @@ func outputs(cols []*tbranch.Column, nest bool) []output {
 
 // collectionOf is the NanoAOD collection a column belongs to ("Jet" for
 // Jet_pt[nJet]), or "". A member of a split TClonesArray or
-// std::vector<Class> (collection.go) belongs to its master ("Jet" for
+// std::vector<Class> (rootio/tbranch's collection.go) belongs to its master ("Jet" for
 // Jet.PT), but for TObject's fBits, which is parsed element by element.
 func collectionOf(c *tbranch.Column) string {
 	if m := c.Master; m != nil {

@@ -379,7 +379,7 @@ func parseTree(name string, cf *rfile.CountingFile, tree string) (_ *fileMeta, e
 		return nil, safeError(fmt.Errorf("read_root: %s: tree %q: %w", name, tname, err))
 	}
 	// groot builds the types of the tree's classes while it reads the
-	// record: first make sure that terminates (streamers.go).
+	// record: first make sure that terminates (rootio/tbranch's streamers.go).
 	guard, err := tbranch.GuardStreamers(rf, classes, false)
 	if err != nil {
 		return nil, fmt.Errorf("read_root: %s: %w", name, err)
