@@ -2,6 +2,7 @@ package rootscan
 
 import (
 	"container/list"
+	"github.com/hepsql/hepsql/rootio/tbranch"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,17 +23,17 @@ type fileMeta struct {
 	tree    string // the tree's name
 	title   string
 	entries int64
-	cols    []*column
-	byName  map[string]*column
+	cols    []*tbranch.Column
+	byName  map[string]*tbranch.Column
 	bytes   int64 // approximate memory held, for the cache's bound
 }
 
 // metaBytes estimates the memory a fileMeta holds: its basket tables and a
 // fixed cost per column.
-func metaBytes(cols []*column) int64 {
+func metaBytes(cols []*tbranch.Column) int64 {
 	n := int64(1024)
 	for _, c := range cols {
-		bt := &c.baskets
+		bt := &c.Baskets
 		n += 512 + int64(len(bt.Seek))*8 + int64(len(bt.Bytes))*4 + int64(len(bt.First))*8 + bt.EmbeddedBytes()
 	}
 	return n

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/hepsql/hepsql/rootio/rfile"
+	"github.com/hepsql/hepsql/rootio/tbranch"
 	"go-hep.org/x/hep/groot/riofs"
 	"go-hep.org/x/hep/groot/rtree"
 )
@@ -60,14 +61,14 @@ func treeXs(t *testing.T, name, tree string) ([]int32, error) {
 		return nil, err
 	}
 	defer f.Close()
-	r := newColumnReader(f.byName["x"], f)
+	c := f.byName["x"]
+	m := tbranch.NewMemVector(c.Type)
+	if err := tbranch.NewReader(c, f.dec).Fill(m, 0, int(f.entries)); err != nil {
+		return nil, err
+	}
 	var out []int32
-	for e := range f.entries {
-		if err := r.load(e); err != nil {
-			return nil, err
-		}
-		i := e - r.cur.First
-		out = append(out, int32(binary.BigEndian.Uint32(r.cur.Data[4*i:])))
+	for e := range int(f.entries) {
+		out = append(out, m.Value(e).(int32))
 	}
 	return out, nil
 }

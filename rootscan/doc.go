@@ -8,20 +8,23 @@
 // rootio/rfile (backends, object-stream records, file header, keys,
 // directories, streamer-record checks, error kinds), rootio/ttree (basket
 // headers and decoding, basket tables, the lean parser of TTree, TBranch
-// and TLeaf records, tree-record checks), rootio/gohep (every read of
-// groot's unexported state), rootio/compress (compressed blocks and
-// checksums) and rootio/rntuple. rootscan keeps the DuckDB side (table
-// functions, work units, threads, schema to SQL types, decoding entries
-// into DuckDB vectors, libdeflate for rootio/compress in libdeflate.go),
-// the mapping of the lean parser's branches and of groot's onto columns
-// (lean.go, leanschema.go, schema.go) and the guards around groot
-// (streamers.go, source.go).
+// and TLeaf records, tree-record checks), rootio/tbranch (the column
+// schema built from branches, leaves and streamers, the guards around
+// groot's type building, and the decoder of entries into caller-supplied
+// vectors), rootio/gohep (every read of groot's unexported state),
+// rootio/compress (compressed blocks and checksums) and rootio/rntuple.
+// rootscan keeps the DuckDB side: table functions, binding, work units,
+// threads, the metadata cache, the adapter that hands tbranch DuckDB's
+// vectors (vector.go: views of their buffers, nothing copied) and maps
+// tbranch's types onto DuckDB's, libdeflate for rootio/compress
+// (libdeflate.go), and the opening of files and trees (source.go, lean.go,
+// leanschema.go).
 //
 // # How data reaches DuckDB
 //
 // A lean reader of hepsql's own (rootio/ttree's lean.go) or, for anything
 // outside what it covers, groot (go-hep) parses the file directory and the TTree record;
-// rootscan then reads each projected branch's baskets itself (one ReadAt per
+// rootio/tbranch then reads each projected branch's baskets itself (one ReadAt per
 // basket), inflates them (zlib through libdeflate when the system has it,
 // see capi.InflateZlib; lzma, lz4, zstd in Go) and byte-swaps the entries
 // straight into the output chunk's vectors: flat vectors for scalars, ARRAY
@@ -36,7 +39,7 @@
 // XXH64, xz's block check; zstd's when a frame carries one, which ROOT's
 // do not), and otherwise its sizes, entry count and entry offsets against
 // the key and the basket table (rootio/ttree). A failure is an error naming
-// the file, tree, branch, basket and entry range (columnReader.basketErrorf).
+// the file, tree, branch, basket and entry range (Reader.basketErrorf).
 //
 // Two kinds of basket do not sit on disk as the basket table says. A tree
 // saved without a final flush (a small tree, a NanoAOD skim) keeps each
@@ -47,7 +50,7 @@
 // ROOT's "generate offsets" I/O bit (after a negative fNevBufSize) or a
 // flag ≥ 80 stores no entry offsets: for a counted leaf (Jet_pt[nJet])
 // they are rebuilt from the counter branch's values, as ROOT's
-// TLeaf::GenerateOffsetArray does (columnReader.genOffsets), the one case
+// TLeaf::GenerateOffsetArray does (Reader.genOffsets), the one case
 // where a jagged branch needs its counter; a chain member's metadata then
 // holds the counter's basket table too.
 //
@@ -62,9 +65,9 @@
 // list. A collection whose name another column has (or _file, _entry)
 // is not grouped. The table's columns (rootTable.out) then map to one or
 // more of the file's columns, and a projection reads each of them with a
-// columnReader of its own, on its own baskets.
+// Reader of its own, on its own baskets.
 //
-// Decoding (fillNested): the first member writes the LIST vector's
+// Decoding (FillNested): the first member writes the LIST vector's
 // entries and reserves its child rows, which reserves every field of the
 // STRUCT child at once; each member then decodes its baskets straight into
 // its field's vector (Vector.StructChild), as a flat jagged column decodes
@@ -157,7 +160,7 @@
 // segments; rootio/ttree's treecheck.go:
 // the tree record's arrays, basket tables, in-record baskets, strings and
 // nesting) against the bytes that must hold them, and walks its classes
-// (streamers.go): a class that holds itself (uproot's issue 443), nests
+// (rootio/tbranch's streamers.go): a class that holds itself (uproot's issue 443), nests
 // more than 64 deep or expands to more than 65536 member types is cut
 // short for groot, and the branches that store it are unsupported with the
 // reason. A class the file's streamers do not describe (groot's "could
@@ -181,7 +184,7 @@
 // Electron ...) is a master branch (fType 3/4) holding each entry's
 // element count, and one branch per member of the element class (fType
 // 31/41) holding that member of the entry's elements back to back
-// (collection.go). A member that is a number or a fixed array of numbers
+// (rootio/tbranch's collection.go). A member that is a number or a fixed array of numbers
 // (Double32_t and Float16_t with their ranges included) is a LIST column
 // named like any split member ("Jet.PT", "Jet.fUniqueID", "Track.Cov" of
 // type FLOAT[5][]), read by the jagged decoder from the entry offsets of
@@ -206,7 +209,7 @@
 // Maps of nested containers or of objects, members of split collections
 // that are std::strings, objects, TRefs or collections, other collections
 // written member-wise,
-// classes with strings or hand-written streamers (object.go reads the
+// classes with strings or hand-written streamers (rootio/tbranch's object.go reads the
 // other classes as STRUCTs and LISTs of them; leaflist.go the leaves of
 // leaf lists with variable-length leaves; stlmap.go maps of numbers,
 // strings and lists of them as MAPs) are

@@ -30,7 +30,7 @@ func TestLeanKeptBaskets(t *testing.T) {
 		checkSameMeta(t, base, got, want)
 		kept := 0
 		for _, c := range got.cols {
-			kept += c.baskets.InMemory
+			kept += c.Baskets.InMemory
 		}
 		if base[0] == 'n' && kept < 900 {
 			t.Errorf("%s: %d kept baskets read", base, kept)

@@ -57,10 +57,10 @@ func BasketSpans(name, tree string) ([]BasketSpan, error) {
 	defer f.Close()
 	var spans []BasketSpan
 	for _, c := range f.cols {
-		if !c.supported() {
+		if !c.Supported() {
 			continue
 		}
-		bt := &c.baskets
+		bt := &c.Baskets
 		for i := range min(len(bt.Seek), len(bt.Bytes)) {
 			if bt.EmbeddedAt(i) != nil {
 				continue // kept in the tree record
@@ -77,7 +77,7 @@ func BasketSpans(name, tree string) ([]BasketSpan, error) {
 			if stored := raw[h.Keylen:h.Nbytes]; int(h.Objlen) != len(stored) && len(stored) >= 2 {
 				kind = string(stored[:2])
 			}
-			spans = append(spans, BasketSpan{Column: c.name, Basket: i, Start: bt.Seek[i] + int64(h.Keylen), End: bt.Seek[i] + int64(h.Nbytes), Kind: kind})
+			spans = append(spans, BasketSpan{Column: c.Name, Basket: i, Start: bt.Seek[i] + int64(h.Keylen), End: bt.Seek[i] + int64(h.Nbytes), Kind: kind})
 		}
 	}
 	return spans, nil

@@ -1,8 +1,6 @@
 package rootscan
 
 import (
-	"encoding/binary"
-	"fmt"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -13,178 +11,15 @@ import (
 	"go-hep.org/x/hep/groot/rdict"
 	"go-hep.org/x/hep/groot/riofs"
 	"go-hep.org/x/hep/groot/rmeta"
-	"go-hep.org/x/hep/groot/root"
 	"go-hep.org/x/hep/groot/rtree"
 
 	"github.com/hepsql/hepsql/internal/testfiles"
 	"github.com/hepsql/hepsql/rootio/gohep"
 	"github.com/hepsql/hepsql/rootio/rfile"
+	"github.com/hepsql/hepsql/rootio/tbranch"
+	"github.com/hepsql/hepsql/rootio/tbranch/tbranchtest"
 	"github.com/hepsql/hepsql/rootio/ttree"
 )
-
-// everyTestFile lists every ROOT file the tests can get: go-hep's
-// groot/testdata (with its uproot folder) and ../shared/data (with its
-// uproot and rntuple folders; a folder missing outside CI is left out).
-func everyTestFile(t *testing.T) []string {
-	t.Helper()
-	td := testfiles.GrootTestdata(t)
-	var files []string
-	for _, pat := range []string{filepath.Join(td, "*.root"), filepath.Join(td, "uproot", "*.root")} {
-		m, err := filepath.Glob(pat)
-		if err != nil {
-			t.Fatal(err)
-		}
-		files = append(files, m...)
-	}
-	if len(files) < 80 {
-		t.Fatalf("only %d files in go-hep's testdata (%s)", len(files), td)
-	}
-	shared := filepath.Dir(testfiles.CMSSample(t))
-	for _, dir := range []string{"", "uproot", "rntuple"} {
-		m, err := filepath.Glob(filepath.Join(shared, dir, "*.root"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		files = append(files, m...)
-	}
-	return files
-}
-
-// grootTrees opens every tree of file (nested ones by path) with groot,
-// as parseTree does (checked layout, guarded streamers, a missing class
-// stubbed only when groot failed for it), and calls f with each; a tree
-// groot cannot open is skipped: the error tests cover those.
-func grootTrees(t *testing.T, name string, f func(rf *riofs.File, cf *rfile.CountingFile, path string, tree rtree.Tree)) {
-	t.Helper()
-	cf, err := openRaw(name, rfile.DefaultSourceOptions)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cf.File.Close()
-	rf, g, err := openRiofs(name, cf)
-	if err != nil {
-		return
-	}
-	defer rf.Close()
-	for _, path := range g.layout.WalkDirs(cf).Trees() {
-		dname, base := rfile.SplitTreePath(path)
-		var dir riofs.Directory = rf
-		if dname != "" {
-			obj, err := riofs.Dir(rf).Get(dname)
-			if err != nil {
-				continue
-			}
-			if dir, _ = obj.(riofs.Directory); dir == nil {
-				continue
-			}
-		}
-		classes, err := checkTreeKey(dir, base)
-		if err != nil {
-			continue
-		}
-		if _, err := guardStreamers(rf, classes, false); err != nil {
-			continue
-		}
-		get := func() (obj root.Object, err error) {
-			defer func() {
-				if r := recover(); r != nil {
-					err = fmt.Errorf("%v", r)
-				}
-			}()
-			return riofs.Dir(rf).Get(path)
-		}
-		obj, err := get()
-		if err != nil && missingStreamer(err) {
-			if _, err = guardStreamers(rf, classes, true); err == nil {
-				obj, err = get()
-			}
-		}
-		if err != nil {
-			continue
-		}
-		if tree, ok := obj.(rtree.Tree); ok {
-			f(rf, cf, path, tree)
-		}
-	}
-}
-
-// diskKey is what a key's header on disk says, read here from the bytes
-// without groot or rootscan's own parsers.
-type diskKey struct {
-	nbytes, objlen int32
-	keylen         int16
-	seekKey        int64
-	class          string
-	// The TBasket header that follows a basket's key header.
-	nevbuf, last int32
-	// The first two bytes of the payload: a compression block's magic.
-	magic string
-	// ioBits: fNevBufSize is negative, a byte of I/O bits follows.
-	ioBits bool
-}
-
-func readDiskKey(cf *rfile.CountingFile, at int64) (diskKey, error) {
-	var k diskKey
-	buf := make([]byte, 512)
-	n, _ := cf.ReadAt(buf, at)
-	buf = buf[:n]
-	be := binary.BigEndian
-	if len(buf) < 26 {
-		return k, fmt.Errorf("short key at %d", at)
-	}
-	k.nbytes = int32(be.Uint32(buf))
-	vers := int16(be.Uint16(buf[4:]))
-	k.objlen = int32(be.Uint32(buf[6:]))
-	k.keylen = int16(be.Uint16(buf[14:]))
-	p := 18
-	if vers > 1000 {
-		k.seekKey = int64(be.Uint64(buf[p:]))
-		p += 16
-	} else {
-		k.seekKey = int64(be.Uint32(buf[p:]))
-		p += 8
-	}
-	str := func() string {
-		if p >= len(buf) {
-			return ""
-		}
-		l := int(buf[p])
-		p++
-		if l == 255 {
-			l = int(be.Uint32(buf[p:]))
-			p += 4
-		}
-		if p+l > len(buf) {
-			p = len(buf)
-			return ""
-		}
-		s := string(buf[p : p+l])
-		p += l
-		return s
-	}
-	k.class = str()
-	str() // name
-	str() // title
-	if k.class != "TBasket" {
-		return k, nil
-	}
-	if p+19 > len(buf) {
-		return k, fmt.Errorf("short basket header at %d", at)
-	}
-	p += 2 + 4 // version, fBufferSize
-	nevsize := int32(be.Uint32(buf[p:]))
-	p += 4
-	if nevsize < 0 {
-		k.ioBits = true
-		p++ // one byte of I/O bits follows (TBasket::Streamer)
-	}
-	k.nevbuf = int32(be.Uint32(buf[p:]))
-	k.last = int32(be.Uint32(buf[p+4:]))
-	if int(k.keylen)+2 <= len(buf) {
-		k.magic = string(buf[k.keylen : k.keylen+2])
-	}
-	return k, nil
-}
 
 // TestGrootInternalsLayout pins rootio/gohep/internals.go, the one place that
 // reads groot's unexported fields, to the go-hep version it was written
@@ -200,15 +35,15 @@ func TestGrootInternalsLayout(t *testing.T) {
 			"Upgrading go-hep? Re-check in its source: rtree's tbranch fields basketSeek, basketBytes, basketEntry, entries, compress, zipBytes, totBytes, entryOffsetLen, baskets;\n"+
 			"rtree.Basket's key, nevbuf, last, offsets (and that UnmarshalROOT still clears the displacement bits); tbranchElement's class, btype, stype, id, streamer, estreamer;\n"+
 			"tleaf.len; LeafF16/LeafD32.elm; riofs.File.sinfos (and that StreamerInfo still takes the first of a name).\n"+
-			"Then the other seams: TestLeanMatchesGroot (lean.go against groot's parse), streamers.go (groot's look-ups, missingStreamer's error texts),\n"+
-			"rootwrite.registerLeafStreamers (riofs.File.sinfos, simap). Then set grootInternalsVersion.",
+			"Then the other seams: TestLeanMatchesGroot (lean.go against groot's parse), streamers.go (groot's look-ups, tbranch.MissingStreamer's error texts),\n"+
+			"gohep.AppendStreamerInfos (riofs.File.sinfos, simap; TestLeafStreamersLayout in rootwrite). Then set gohep.Version.",
 			v, gohep.Version)
 	}
 	var branches, baskets, kept, elements, packed, leaves, trees int
-	for _, name := range everyTestFile(t) {
+	for _, name := range tbranchtest.EveryTestFile(t) {
 		base := filepath.Base(name)
 		prepended := false
-		grootTrees(t, name, func(rf *riofs.File, cf *rfile.CountingFile, path string, tree rtree.Tree) {
+		tbranchtest.GrootTrees(t, name, func(rf *riofs.File, cf *rfile.CountingFile, path string, tree rtree.Tree, _ *tbranch.StreamerGuard) {
 			trees++
 			what := base + ":" + path
 			var walk func(b rtree.Branch)
@@ -297,24 +132,24 @@ func checkBasketTable(t *testing.T, what string, cf *rfile.CountingFile, tree rt
 			t.Errorf("%s: basket %d at %d, %d bytes, outside the file's %d", what, i, seek, size, cf.FileSize)
 			continue
 		}
-		k, err := readDiskKey(cf, seek)
+		k, err := tbranchtest.ReadDiskKey(cf, seek)
 		if err != nil {
 			t.Errorf("%s: basket %d: %v", what, i, err)
 			continue
 		}
-		if k.class != "TBasket" || int64(k.nbytes) != size || k.seekKey != seek || int64(k.nevbuf) != entries {
+		if k.Class != "TBasket" || int64(k.Nbytes) != size || k.SeekKey != seek || int64(k.Nevbuf) != entries {
 			t.Errorf("%s: basket %d: table says %d bytes at %d with %d entries; the key there: %q, %d bytes, fSeekKey %d, fNevBuf %d",
-				what, i, size, seek, entries, k.class, k.nbytes, k.seekKey, k.nevbuf)
+				what, i, size, seek, entries, k.Class, k.Nbytes, k.SeekKey, k.Nevbuf)
 		}
-		zip += int64(k.nbytes)
-		tot += int64(k.objlen) + int64(k.keylen)
+		zip += int64(k.Nbytes)
+		tot += int64(k.Objlen) + int64(k.Keylen)
 		// Compressed: the payload starts with a block whose algorithm
 		// the branch's fCompress names (algorithm*100 + level;
 		// algorithm 0 is ROOT's global default, which may be any).
-		if int64(k.nbytes) < int64(k.objlen)+int64(k.keylen) {
+		if int64(k.Nbytes) < int64(k.Objlen)+int64(k.Keylen) {
 			alg := bt.Compress / 100
 			ok := alg == 0
-			switch k.magic {
+			switch k.Magic {
 			case "ZL", "CS":
 				ok = ok || alg == 1 || alg == 3
 			case "XZ":
@@ -325,7 +160,7 @@ func checkBasketTable(t *testing.T, what string, cf *rfile.CountingFile, tree rt
 				ok = ok || alg == 5
 			}
 			if !ok || bt.Compress%100 == 0 {
-				t.Errorf("%s: basket %d compressed with %q, branch fCompress %d", what, i, k.magic, bt.Compress)
+				t.Errorf("%s: basket %d compressed with %q, branch fCompress %d", what, i, k.Magic, bt.Compress)
 			}
 		}
 	}
@@ -356,7 +191,7 @@ func checkLeaf(t *testing.T, what string, b rtree.Branch, l rtree.Leaf) int {
 		// float's leaf title may omit them, its branch's title has them.
 		dims := l.Shape()
 		if len(dims) == 0 {
-			dims = titleDims(b.Title())
+			dims = tbranch.TitleDims(b.Title())
 		}
 		want := 1
 		for _, d := range dims {

@@ -23,6 +23,7 @@ import (
 
 	"github.com/hepsql/hepsql/internal/testfiles"
 	"github.com/hepsql/hepsql/rootio/rfile"
+	"github.com/hepsql/hepsql/rootio/tbranch"
 	"github.com/hepsql/hepsql/rootio/ttree"
 )
 
@@ -364,7 +365,7 @@ func classChain(t *testing.T, prefix string, n, width int) *riofs.File {
 }
 
 // TestStreamerGuardBounds: a chain of classes nested deeper than
-// maxClassDepth and a graph whose type expands exponentially (each class
+// tbranch.MaxClassDepth and a graph whose type expands exponentially (each class
 // holds two of the next) are cut, so that groot's type builder finishes
 // at once on them; a shallow chain is left whole.
 func TestStreamerGuardBounds(t *testing.T) {
@@ -375,15 +376,15 @@ func TestStreamerGuardBounds(t *testing.T) {
 		wantReasonIn string
 	}{
 		{"hostileShallow", 10, 2, false, ""},
-		{"hostileDeep", maxClassDepth + 20, 1, true, "nests more than"},
+		{"hostileDeep", tbranch.MaxClassDepth + 20, 1, true, "nests more than"},
 		{"hostileWide", 40, 2, true, "expands to more than"},
 	} {
 		f := classChain(t, c.prefix, c.n, c.width)
-		g, err := guardStreamers(f, nil, false)
+		g, err := tbranch.GuardStreamers(f, nil, false)
 		if err != nil {
 			t.Fatal(err)
 		}
-		why := g.reason(c.prefix + "0")
+		why := g.Reason(c.prefix + "0")
 		if (why != "") != c.wantCut || !strings.Contains(why, c.wantReasonIn) {
 			t.Errorf("%s: reason %q, want cut=%v with %q", c.prefix, why, c.wantCut, c.wantReasonIn)
 		}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/hepsql/hepsql/rootio/rfile"
+	"github.com/hepsql/hepsql/rootio/tbranch"
 	"github.com/hepsql/hepsql/rootio/ttree"
 )
 
@@ -34,23 +35,23 @@ import (
 // skipped by their byte counts, leaves the key look-up and the record's
 // inflation.
 type leanWant struct {
-	schema *fileMeta       // the chain's first file's
-	cols   []*column       // schema's columns to read
-	keep   map[string]bool // every dotted prefix of their paths
-	key    string          // the columns' names, for the metadata cache
+	schema *fileMeta         // the chain's first file's
+	cols   []*tbranch.Column // schema's columns to read
+	keep   map[string]bool   // every dotted prefix of their paths
+	key    string            // the columns' names, for the metadata cache
 }
 
 // newLeanWant limits a member's read to cols, columns of schema.
-func newLeanWant(schema *fileMeta, cols []*column) *leanWant {
+func newLeanWant(schema *fileMeta, cols []*tbranch.Column) *leanWant {
 	// A jagged column's counter gives its entries' sizes in a basket
-	// written without entry offsets (decode.go): the member's metadata
+	// written without entry offsets (rootio/tbranch's decode.go): the member's metadata
 	// must hold its basket table too.
 	for _, c := range cols {
-		if c.count == "" || slices.ContainsFunc(cols, func(o *column) bool { return o.path == c.count }) {
+		if c.Count == "" || slices.ContainsFunc(cols, func(o *tbranch.Column) bool { return o.Path == c.Count }) {
 			continue
 		}
 		for _, sc := range schema.cols {
-			if sc.path == c.count {
+			if sc.Path == c.Count {
 				cols = append(slices.Clip(cols), sc)
 				break
 			}
@@ -59,13 +60,13 @@ func newLeanWant(schema *fileMeta, cols []*column) *leanWant {
 	w := &leanWant{schema: schema, cols: cols, keep: map[string]bool{}}
 	names := make([]string, len(cols))
 	for i, c := range cols {
-		names[i] = c.name
-		for j := range len(c.path) {
-			if c.path[j] == '.' {
-				w.keep[c.path[:j]] = true
+		names[i] = c.Name
+		for j := range len(c.Path) {
+			if c.Path[j] == '.' {
+				w.keep[c.Path[:j]] = true
 			}
 		}
-		w.keep[c.path] = true
+		w.keep[c.Path] = true
 	}
 	w.key = strings.Join(names, "\x00")
 	return w
@@ -95,8 +96,8 @@ func leanMeta(cf *rfile.CountingFile, tree string, want *leanWant) (*fileMeta, e
 		baskets *ttree.BasketTable
 		sig     string
 	}
-	found := map[string]leanCol{} // by column path, as columnsOf names them
-	err = eachStorageBranch(branches, func(b *ttree.Branch, name string) error {
+	found := map[string]leanCol{} // by column path, as tbranch.ColumnsOf names them
+	err = tbranch.EachStorageBranch(branches, func(b *ttree.Branch, name string) error {
 		for _, l := range b.Leaves {
 			path := name
 			if len(b.Leaves) > 1 {
@@ -109,47 +110,23 @@ func leanMeta(cf *rfile.CountingFile, tree string, want *leanWant) (*fileMeta, e
 	if err != nil {
 		return nil, err
 	}
-	m := &fileMeta{tree: name, title: title, entries: entries, byName: make(map[string]*column, len(want.cols))}
-	copies := make([]column, len(want.cols))
+	m := &fileMeta{tree: name, title: title, entries: entries, byName: make(map[string]*tbranch.Column, len(want.cols))}
+	copies := make([]tbranch.Column, len(want.cols))
 	for i, sc := range want.cols {
-		c, ok := found[sc.path]
+		c, ok := found[sc.Path]
 		// (A split collection's member, whose master is a column of its
 		// own file, has no signature: groot parses such files.)
-		if !ok || sc.leanSig == "" || sc.leanSig != c.sig || sc.master != nil {
-			return nil, fmt.Errorf("%w: branch %q differs from the first file's", rfile.ErrNotLean, sc.path)
+		if !ok || sc.LeanSig == "" || sc.LeanSig != c.sig || sc.Master != nil {
+			return nil, fmt.Errorf("%w: branch %q differs from the first file's", rfile.ErrNotLean, sc.Path)
 		}
 		copies[i] = *sc
-		copies[i].baskets = *c.baskets
+		copies[i].Baskets = *c.baskets
 		m.cols = append(m.cols, &copies[i])
-		m.byName[sc.name] = &copies[i]
+		m.byName[sc.Name] = &copies[i]
 	}
 	if err := checkEntries(entries, m.cols); err != nil {
 		return nil, fmt.Errorf("%w: %v", rfile.ErrNotLean, err) // groot's parse checks every branch
 	}
 	m.bytes = metaBytes(m.cols)
 	return m, nil
-}
-
-// eachStorageBranch calls f for every branch that stores entries (one
-// without sub-branches) with its column path, as columnsOf walks them.
-func eachStorageBranch(branches []*ttree.Branch, f func(b *ttree.Branch, path string) error) error {
-	var walk func(b *ttree.Branch, prefix string) error
-	walk = func(b *ttree.Branch, prefix string) error {
-		path := memberName(prefix, b.Name)
-		if len(b.Subs) > 0 {
-			for _, sb := range b.Subs {
-				if err := walk(sb, path); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-		return f(b, path)
-	}
-	for _, b := range branches {
-		if err := walk(b, ""); err != nil {
-			return err
-		}
-	}
-	return nil
 }

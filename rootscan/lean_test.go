@@ -13,6 +13,8 @@ import (
 	"github.com/hepsql/hepsql/gen/adl"
 	"github.com/hepsql/hepsql/internal/testfiles"
 	"github.com/hepsql/hepsql/rootio/rfile"
+	"github.com/hepsql/hepsql/rootio/tbranch"
+	"github.com/hepsql/hepsql/rootio/tbranch/tbranchtest"
 )
 
 // TestLeanMatchesGroot reads every tree of every test file (go-hep's
@@ -26,7 +28,7 @@ import (
 // NanoAOD-style files, or the fast path would be dead without anyone
 // noticing.
 func TestLeanMatchesGroot(t *testing.T) {
-	files := everyTestFile(t)
+	files := tbranchtest.EveryTestFile(t)
 	mustLean := map[string]bool{}
 	for _, f := range []string{
 		testfiles.CMSSample(t),
@@ -77,7 +79,7 @@ func TestLeanMatchesGroot(t *testing.T) {
 				}
 				continue
 			}
-			f := &openFile{path: name, r: cf, fileMeta: schema}
+			f := newOpenFile(name, cf, schema)
 			if lerr == nil {
 				leanFirst++
 				checkSameMeta(t, what+" first file", first, schema)
@@ -144,7 +146,7 @@ func checkSameCols(t *testing.T, what string, m, schema *fileMeta) {
 	}
 	for i, c := range m.cols {
 		if !reflect.DeepEqual(*c, *schema.cols[i]) {
-			t.Errorf("%s: column %q differs:\nlean  %+v\ngroot %+v", what, c.name, *c, *schema.cols[i])
+			t.Errorf("%s: column %q differs:\nlean  %+v\ngroot %+v", what, c.Name, *c, *schema.cols[i])
 		}
 	}
 }
@@ -161,8 +163,8 @@ func checkSameMeta(t *testing.T, what string, got, want *fileMeta) {
 		return
 	}
 	for i, c := range got.cols {
-		if !reflect.DeepEqual(*c, *want.cols[i]) || got.byName[c.name] != c {
-			t.Errorf("%s: column %q differs:\nlean  %+v\ngroot %+v", what, c.name, *c, *want.cols[i])
+		if !reflect.DeepEqual(*c, *want.cols[i]) || got.byName[c.Name] != c {
+			t.Errorf("%s: column %q differs:\nlean  %+v\ngroot %+v", what, c.Name, *c, *want.cols[i])
 		}
 	}
 }
@@ -175,13 +177,13 @@ func checkSameMeta(t *testing.T, what string, got, want *fileMeta) {
 func checkLeanWanted(t *testing.T, f *openFile, tree string, mustLean bool) {
 	t.Helper()
 	schema := f.fileMeta
-	var sets [][]*column
-	var third []*column
+	var sets [][]*tbranch.Column
+	var third []*tbranch.Column
 	for i, c := range schema.cols {
-		if !c.supported() || c.leanSig == "" {
+		if !c.Supported() || c.LeanSig == "" {
 			continue
 		}
-		sets = append(sets, []*column{c})
+		sets = append(sets, []*tbranch.Column{c})
 		if i%3 == 0 {
 			third = append(third, c)
 		}
@@ -202,13 +204,13 @@ func checkLeanWanted(t *testing.T, f *openFile, tree string, mustLean bool) {
 		// After the wanted columns come the counters of their jagged
 		// ones (newLeanWant), and nothing else.
 		for _, c := range m.cols[len(cols):] {
-			if !slices.ContainsFunc(cols, func(w *column) bool { return w.count == c.path }) {
-				t.Errorf("%s:%s: column %q read but neither wanted nor a wanted column's counter", filepath.Base(f.path), tree, c.name)
+			if !slices.ContainsFunc(cols, func(w *tbranch.Column) bool { return w.Count == c.Path }) {
+				t.Errorf("%s:%s: column %q read but neither wanted nor a wanted column's counter", filepath.Base(f.path), tree, c.Name)
 			}
 		}
 		for i, c := range m.cols[:len(cols)] {
-			if !reflect.DeepEqual(*c, *cols[i]) || m.byName[c.name] != c {
-				t.Errorf("%s:%s: wanted column %q differs:\nlean  %+v\ngroot %+v", filepath.Base(f.path), tree, c.name, *c, *cols[i])
+			if !reflect.DeepEqual(*c, *cols[i]) || m.byName[c.Name] != c {
+				t.Errorf("%s:%s: wanted column %q differs:\nlean  %+v\ngroot %+v", filepath.Base(f.path), tree, c.Name, *c, *cols[i])
 			}
 		}
 	}
@@ -290,8 +292,8 @@ func BenchmarkLeanMeta(b *testing.B) {
 		want *leanWant
 	}{
 		{"all", newLeanWant(f.fileMeta, f.cols)},
-		{"MET_pt", newLeanWant(f.fileMeta, []*column{f.byName["MET_pt"]})},
-		{"Jet_pt", newLeanWant(f.fileMeta, []*column{f.byName["nJet"], f.byName["Jet_pt"]})},
+		{"MET_pt", newLeanWant(f.fileMeta, []*tbranch.Column{f.byName["MET_pt"]})},
+		{"Jet_pt", newLeanWant(f.fileMeta, []*tbranch.Column{f.byName["nJet"], f.byName["Jet_pt"]})},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()

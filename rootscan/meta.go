@@ -109,9 +109,9 @@ func bindRootBranches(args *capi.BindArgs) (capi.Table, error) {
 			continue
 		}
 		for _, c := range f.cols {
-			sqlType, supported, why := c.typ.String(), c.supported(), c.why
+			sqlType, supported, why := sqlType(c.Type).String(), c.Supported(), c.Why
 			if supported {
-				if clash := provenanceClash(c.name); clash != "" {
+				if clash := provenanceClash(c.Name); clash != "" {
 					supported, why = false, clash
 				}
 			}
@@ -119,9 +119,9 @@ func bindRootBranches(args *capi.BindArgs) (capi.Table, error) {
 				sqlType = ""
 			}
 			t.Rows = append(t.Rows, []any{
-				name, rfile.SafeText(f.tree), c.name, rfile.SafeText(c.path), rfile.SafeText(c.rootType), sqlType,
-				c.baskets.ZipBytes, c.baskets.TotBytes, int64(len(c.baskets.Seek)),
-				compressionName(c.baskets.Compress), supported, rfile.SafeText(why),
+				name, rfile.SafeText(f.tree), c.Name, rfile.SafeText(c.Path), rfile.SafeText(c.RootType), sqlType,
+				c.Baskets.ZipBytes, c.Baskets.TotBytes, int64(len(c.Baskets.Seek)),
+				compressionName(c.Baskets.Compress), supported, rfile.SafeText(why),
 			})
 		}
 		f.Close()

@@ -58,7 +58,7 @@ func TestMissingStreamerLeavesTreeReadable(t *testing.T) {
 	}
 	defer m.Close()
 	x0, evtCol := m.byName["x"], m.byName["evt"]
-	if x0 == nil || !x0.supported() || evtCol == nil || evtCol.supported() || !strings.Contains(evtCol.why, "no streamer info for class HepsqlInneX") {
+	if x0 == nil || !x0.Supported() || evtCol == nil || evtCol.Supported() || !strings.Contains(evtCol.Why, "no streamer info for class HepsqlInneX") {
 		t.Fatalf("columns: x %+v, evt %+v", x0, evtCol)
 	}
 	if xs, err := treeXs(t, name, "t"); err != nil || !slices.Equal(xs, []int32{0, 1, 2, 3, 4}) {

@@ -1,6 +1,7 @@
 package rootscan
 
 import (
+	"github.com/hepsql/hepsql/rootio/tbranch"
 	"strings"
 
 	"github.com/hepsql/hepsql/internal/capi"
@@ -26,7 +27,7 @@ type output struct {
 // column of its own; a column counted by nX whose name does not start with
 // X_ stays a list column. A collection whose name is taken by another
 // column of the table (a branch named Jet, or _file) is not grouped.
-func outputs(cols []*column, nest bool) []output {
+func outputs(cols []*tbranch.Column, nest bool) []output {
 	group := make([]string, len(cols)) // the collection a column belongs to, or ""
 	members := map[string][]int{}
 	if nest {
@@ -39,7 +40,7 @@ func outputs(cols []*column, nest bool) []output {
 		taken := map[string]bool{strings.ToLower(FileColumn): true, strings.ToLower(EntryColumn): true}
 		for i, c := range cols {
 			if group[i] == "" {
-				taken[strings.ToLower(c.name)] = true
+				taken[strings.ToLower(c.Name)] = true
 			}
 		}
 		for x, m := range members {
@@ -55,7 +56,7 @@ func outputs(cols []*column, nest bool) []output {
 	for i, c := range cols {
 		x := group[i]
 		if x == "" {
-			out = append(out, output{name: c.name, typ: c.typ, cols: []int{i}})
+			out = append(out, output{name: c.Name, typ: sqlType(c.Type), cols: []int{i}})
 			continue
 		}
 		m := members[x]
@@ -64,7 +65,7 @@ func outputs(cols []*column, nest bool) []output {
 		}
 		fields := make([]capi.Field, len(m))
 		for k, j := range m {
-			fields[k] = capi.Field{Name: cols[j].name[len(x)+1:], Type: *cols[j].typ.Elem}
+			fields[k] = capi.Field{Name: cols[j].Name[len(x)+1:], Type: sqlType(*cols[j].Type.Elem)}
 		}
 		out = append(out, output{name: x, typ: capi.ListOf(capi.Type{ID: capi.Struct, Fields: fields}), cols: m, nested: true})
 	}
@@ -73,43 +74,21 @@ func outputs(cols []*column, nest bool) []output {
 
 // collectionOf is the NanoAOD collection a column belongs to ("Jet" for
 // Jet_pt[nJet]), or "". A member of a split TClonesArray or
-// std::vector<Class> (collection.go) belongs to its master ("Jet" for
+// std::vector<Class> (rootio/tbranch's collection.go) belongs to its master ("Jet" for
 // Jet.PT), but for TObject's fBits, which is parsed element by element.
-func collectionOf(c *column) string {
-	if m := c.master; m != nil {
-		if c.layout != layoutJagged || len(c.name) <= len(m.path)+1 || !strings.HasPrefix(c.name, m.path+".") {
+func collectionOf(c *tbranch.Column) string {
+	if m := c.Master; m != nil {
+		if c.Layout != tbranch.LayoutJagged || len(c.Name) <= len(m.Path)+1 || !strings.HasPrefix(c.Name, m.Path+".") {
 			return ""
 		}
-		return m.path
+		return m.Path
 	}
-	if c.layout != layoutJagged || len(c.count) < 2 || c.count[0] != 'n' {
+	if c.Layout != tbranch.LayoutJagged || len(c.Count) < 2 || c.Count[0] != 'n' {
 		return ""
 	}
-	x := c.count[1:]
-	if len(c.name) <= len(x)+1 || !strings.HasPrefix(c.name, x+"_") {
+	x := c.Count[1:]
+	if len(c.Name) <= len(x)+1 || !strings.HasPrefix(c.Name, x+"_") {
 		return ""
 	}
 	return x
-}
-
-// fillNested writes a collection's rows into v, a LIST of STRUCTs, from
-// the readers of its members: the first member writes the list entries
-// and reserves the child rows (all fields at once: reserving a LIST
-// reserves its STRUCT child's fields); each member decodes its elements
-// straight into its field's vector, as a flat list column would into its
-// child. The members share a counter, so every member must give each
-// entry as many elements as the first: a member that does not is an
-// error naming the file, the branch and the entry (fillListTo), never a
-// misaligned row.
-func fillNested(readers []*columnReader, v capi.Vector, entry int64, n int) error {
-	for i, r := range readers {
-		var first *columnReader
-		if i > 0 {
-			first = readers[0]
-		}
-		if err := r.fillListTo(v, i, first, entry, n); err != nil {
-			return err
-		}
-	}
-	return nil
 }

@@ -1,10 +1,9 @@
 package rootscan
 
 import (
+	"github.com/hepsql/hepsql/rootio/tbranch"
 	"reflect"
 	"testing"
-
-	"github.com/hepsql/hepsql/internal/capi"
 )
 
 // TestOutputsRule checks the grouping rule on made-up columns: members
@@ -12,12 +11,14 @@ import (
 // the prefix, one with the prefix but another counter, a non-jagged X_y
 // and a collection whose name a column has all stay as they are.
 func TestOutputsRule(t *testing.T) {
-	f := capi.Scalar(capi.Float)
-	jag := func(name, count string) *column {
-		return &column{name: name, layout: layoutJagged, count: count, typ: capi.ListOf(f)}
+	f := tbranch.Scalar(tbranch.Float)
+	jag := func(name, count string) *tbranch.Column {
+		return &tbranch.Column{Name: name, Layout: tbranch.LayoutJagged, Count: count, Type: tbranch.ListOf(f)}
 	}
-	scalar := func(name string) *column { return &column{name: name, layout: layoutFixed, typ: f} }
-	cols := []*column{
+	scalar := func(name string) *tbranch.Column {
+		return &tbranch.Column{Name: name, Layout: tbranch.LayoutFixed, Type: f}
+	}
+	cols := []*tbranch.Column{
 		scalar("nJet"),
 		jag("Jet_pt", "nJet"),
 		scalar("MET_pt"),
@@ -48,7 +49,7 @@ func TestOutputsRule(t *testing.T) {
 		t.Errorf("nest false: %d outputs for %d columns", len(flat), len(cols))
 	}
 	for i, o := range flat {
-		if o.nested || o.name != cols[i].name || !reflect.DeepEqual(o.cols, []int{i}) {
+		if o.nested || o.name != cols[i].Name || !reflect.DeepEqual(o.cols, []int{i}) {
 			t.Errorf("nest false: output %d is %+v", i, o)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/hepsql/hepsql/internal/capi"
 	"github.com/hepsql/hepsql/rootio/rfile"
+	"github.com/hepsql/hepsql/rootio/tbranch"
 )
 
 // Names of the provenance columns every read_root table carries after its
@@ -39,11 +40,11 @@ var maxUnitEntries int64
 // DuckDB's "column not found" when a query names one.
 type rootTable struct {
 	names   []string
-	tree    string    // the chain's tree, as chosen in the first file
-	first   *openFile // names[0]; owned by the table
-	cols    []*column // schema: the first file's supported columns
-	out     []output  // the table's branch columns, each one or more of cols (nest.go)
-	leftOut []*column // the first file's unsupported columns
+	tree    string            // the chain's tree, as chosen in the first file
+	first   *openFile         // names[0]; owned by the table
+	cols    []*tbranch.Column // schema: the first file's supported columns
+	out     []output          // the table's branch columns, each one or more of cols (nest.go)
+	leftOut []*tbranch.Column // the first file's unsupported columns
 	opts    rfile.SourceOptions
 	spans   []entrySpan // per file, the entries a shard reads; nil: all (shard.go)
 }
@@ -154,12 +155,12 @@ func openChain(names []string, tree string, nest bool, opts rfile.SourceOptions)
 	}
 	t := &rootTable{names: names, tree: first.tree, first: first, opts: opts}
 	for _, c := range first.cols {
-		switch why := provenanceClash(c.name); {
-		case !c.supported():
+		switch why := provenanceClash(c.Name); {
+		case !c.Supported():
 			t.leftOut = append(t.leftOut, c)
 		case why != "":
 			clash := *c // the cached schema keeps the branch as it is
-			clash.why = why
+			clash.Why = why
 			t.leftOut = append(t.leftOut, &clash)
 		default:
 			t.cols = append(t.cols, c)
@@ -188,7 +189,7 @@ func provenanceClash(name string) string {
 func (t *rootTable) leftOutNote() LeftOut {
 	l := LeftOut{File: t.names[0], Tree: t.tree}
 	for _, c := range t.leftOut {
-		l.Columns = append(l.Columns, Unsupported{Name: c.name, Branch: c.path, RootType: c.rootType, Why: c.why})
+		l.Columns = append(l.Columns, Unsupported{Name: c.Name, Branch: c.Path, RootType: c.RootType, Why: c.Why})
 	}
 	return l
 }
@@ -201,12 +202,12 @@ func (t *rootTable) checkFile(f *openFile, proj []projection) error {
 	for _, p := range proj {
 		for _, ci := range p.cols {
 			c := t.cols[ci]
-			other, ok := f.byName[c.name]
+			other, ok := f.byName[c.Name]
 			switch {
 			case !ok:
-				return fmt.Errorf("read_root: %s: branch %q (in %s) is missing", f.path, c.path, first)
-			case other.typ.String() != c.typ.String() || other.layout != c.layout:
-				return fmt.Errorf("read_root: %s: branch %q is %s (%s), but %s in %s", f.path, c.path, other.typ, other.rootType, c.typ, first)
+				return fmt.Errorf("read_root: %s: branch %q (in %s) is missing", f.path, c.Path, first)
+			case sqlType(other.Type).String() != sqlType(c.Type).String() || other.Layout != c.Layout:
+				return fmt.Errorf("read_root: %s: branch %q is %s (%s), but %s in %s", f.path, c.Path, sqlType(other.Type), other.RootType, sqlType(c.Type), first)
 			}
 		}
 	}
@@ -315,7 +316,7 @@ func (t *rootTable) Start(projected []int) (capi.Scan, error) {
 			s.proj = append(s.proj, projection{})
 		}
 	}
-	var wanted []*column
+	var wanted []*tbranch.Column
 	for _, p := range s.proj {
 		for _, ci := range p.cols {
 			wanted = append(wanted, t.cols[ci])
@@ -350,9 +351,9 @@ func (t *rootTable) planUnits(fi int, f *openFile, proj []projection) []unit {
 	var bounds []int64
 	for _, p := range proj {
 		for _, ci := range p.cols {
-			c := f.byName[t.cols[ci].name]
-			if bounds == nil || len(c.baskets.First) < len(bounds) {
-				bounds = c.baskets.First[:len(c.baskets.Seek)]
+			c := f.byName[t.cols[ci].Name]
+			if bounds == nil || len(c.Baskets.First) < len(bounds) {
+				bounds = c.Baskets.First[:len(c.Baskets.Seek)]
 			}
 		}
 	}
@@ -520,7 +521,7 @@ type rootWorker struct {
 	have    bool
 	fileIdx int
 	file    *openFile
-	readers [][]*columnReader // per projected column, one per column it reads, for fileIdx
+	readers [][]*tbranch.Reader // per projected column, one per column it reads, for fileIdx
 }
 
 func (w *rootWorker) Fill(out capi.Chunk) (int, error) {
@@ -546,11 +547,11 @@ func (w *rootWorker) Fill(out capi.Chunk) (int, error) {
 		v := out.Vector(i)
 		switch {
 		case p.nested:
-			if err := fillNested(w.readers[i], v, w.pos, n); err != nil {
+			if err := tbranch.FillNested(w.readers[i], vector{v}, w.pos, n); err != nil {
 				return 0, err
 			}
 		case len(p.cols) == 1:
-			if err := w.readers[i][0].fill(v, w.pos, n); err != nil {
+			if err := w.readers[i][0].Fill(vector{v}, w.pos, n); err != nil {
 				return 0, err
 			}
 		case p.virtual == FileColumn:
@@ -569,18 +570,18 @@ func (w *rootWorker) Fill(out capi.Chunk) (int, error) {
 func (w *rootWorker) switchFile(fi int, f *openFile) {
 	w.fileIdx, w.file = fi, f
 	if w.readers == nil {
-		w.readers = make([][]*columnReader, len(w.s.proj))
+		w.readers = make([][]*tbranch.Reader, len(w.s.proj))
 		for i, p := range w.s.proj {
-			w.readers[i] = make([]*columnReader, len(p.cols))
+			w.readers[i] = make([]*tbranch.Reader, len(p.cols))
 		}
 	}
 	for i, p := range w.s.proj {
 		for j, ci := range p.cols {
-			c := f.byName[w.s.t.cols[ci].name]
+			c := f.byName[w.s.t.cols[ci].Name]
 			if w.readers[i][j] == nil {
-				w.readers[i][j] = newColumnReader(c, f)
+				w.readers[i][j] = tbranch.NewReader(c, f.dec)
 			} else {
-				w.readers[i][j].reset(c, f) // keeps its buffers from file to file
+				w.readers[i][j].Reset(c, f.dec) // keeps its buffers from file to file
 			}
 		}
 	}

@@ -162,7 +162,7 @@ func clusterStarts(m *fileMeta) []int64 {
 	var common []int64
 	first := true
 	for _, c := range m.cols {
-		b := c.baskets.First[:min(len(c.baskets.First), len(c.baskets.Seek))]
+		b := c.Baskets.First[:min(len(c.Baskets.First), len(c.Baskets.Seek))]
 		if len(b) == 0 {
 			continue
 		}

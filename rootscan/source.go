@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/hepsql/hepsql/rootio/rfile"
-	"github.com/hepsql/hepsql/rootio/ttree"
+	"github.com/hepsql/hepsql/rootio/tbranch"
 	"go-hep.org/x/hep/groot/riofs"
 	"go-hep.org/x/hep/groot/root"
 	"go-hep.org/x/hep/groot/rtree"
@@ -67,6 +67,12 @@ type openFile struct {
 	path string
 	r    *rfile.CountingFile
 	*fileMeta
+	// dec is the same file as rootio/tbranch's readers see it.
+	dec *tbranch.File
+}
+
+func newOpenFile(path string, r *rfile.CountingFile, m *fileMeta) *openFile {
+	return &openFile{path: path, r: r, fileMeta: m, dec: &tbranch.File{Path: path, Tree: m.tree, R: r, Cols: m.cols}}
 }
 
 // Close closes the file's reader.
@@ -172,34 +178,6 @@ func openRiofs(name string, cf *rfile.CountingFile) (f *riofs.File, g *grootRead
 		return nil, nil, fmt.Errorf("read_root: %s: not a readable ROOT file: %w", name, g.failure(err, nil))
 	}
 	return f, g, nil
-}
-
-// checkTreeKey checks the record of tree tname of directory dir (its
-// highest cycle, as groot's Get takes it) with ttree.CheckTreeRecord, and
-// returns the classes its branches name.
-func checkTreeKey(dir riofs.Directory, tname string) ([]string, error) {
-	var key *riofs.Key
-	keys := dir.Keys()
-	for i := range keys {
-		if keys[i].Name() == tname && (key == nil || keys[i].Cycle() > key.Cycle()) {
-			key = &keys[i]
-		}
-	}
-	if key == nil {
-		return nil, nil // Get reports it
-	}
-	payload, err := key.Bytes()
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", rfile.ErrCorruptTree, err)
-	}
-	classes, err := ttree.CheckTreeRecord(payload, int(key.KeyLen()), key.ClassName())
-	if err != nil {
-		return nil, rfile.Corruptf(rfile.ErrCorruptTree, "%s", rfile.Detail(err))
-	}
-	// The directory's own key (Keys shares its slice) keeps the inflated
-	// record, so that groot's Get copies it rather than inflating it again.
-	key.SetBuffer(payload)
-	return classes, nil
 }
 
 // treesIn lists the names of the TTrees at the top of a file.
@@ -313,11 +291,11 @@ func openMember(name, tree string, member *leanWant, o rfile.SourceOptions) (*op
 	}
 	if cacheable {
 		if m := metas.get(key); m != nil {
-			return &openFile{path: name, r: cf, fileMeta: m}, nil
+			return newOpenFile(name, cf, m), nil
 		}
 		if member != nil {
 			if m := metas.get(leanKey); m != nil {
-				return &openFile{path: name, r: cf, fileMeta: m}, nil
+				return newOpenFile(name, cf, m), nil
 			}
 		}
 	}
@@ -327,7 +305,7 @@ func openMember(name, tree string, member *leanWant, o rfile.SourceOptions) (*op
 			if cacheable {
 				metas.put(leanKey, m)
 			}
-			return &openFile{path: name, r: cf, fileMeta: m}, nil
+			return newOpenFile(name, cf, m), nil
 		}
 	}
 	var m *fileMeta
@@ -345,7 +323,7 @@ func openMember(name, tree string, member *leanWant, o rfile.SourceOptions) (*op
 	if cacheable {
 		metas.put(key, m)
 	}
-	return &openFile{path: name, r: cf, fileMeta: m}, nil
+	return newOpenFile(name, cf, m), nil
 }
 
 // leanSafely runs a lean parse. The lean reader checks every offset it
@@ -396,13 +374,13 @@ func parseTree(name string, cf *rfile.CountingFile, tree string) (_ *fileMeta, e
 		}
 		dir = d
 	}
-	classes, err := checkTreeKey(dir, td.name)
+	classes, err := tbranch.CheckTreeKey(dir, td.name)
 	if err != nil {
 		return nil, safeError(fmt.Errorf("read_root: %s: tree %q: %w", name, tname, err))
 	}
 	// groot builds the types of the tree's classes while it reads the
-	// record: first make sure that terminates (streamers.go).
-	guard, err := guardStreamers(rf, classes, false)
+	// record: first make sure that terminates (rootio/tbranch's streamers.go).
+	guard, err := tbranch.GuardStreamers(rf, classes, false)
 	if err != nil {
 		return nil, fmt.Errorf("read_root: %s: %w", name, err)
 	}
@@ -419,11 +397,11 @@ func parseTree(name string, cf *rfile.CountingFile, tree string) (_ *fileMeta, e
 		return obj, err, nil, nil
 	}
 	obj, err, panicked, perr := get()
-	if err != nil && missingStreamer(err) || panicked != nil && missingStreamer(fmt.Errorf("%v", panicked)) {
+	if err != nil && tbranch.MissingStreamer(err) || panicked != nil && tbranch.MissingStreamer(fmt.Errorf("%v", panicked)) {
 		// A class the file does not describe sank the whole tree: give
 		// groot empty stand-ins for the missing classes, so that the
 		// branches storing them are unsupported and the rest reads.
-		if guard, err = guardStreamers(rf, classes, true); err != nil {
+		if guard, err = tbranch.GuardStreamers(rf, classes, true); err != nil {
 			return nil, fmt.Errorf("read_root: %s: %w", name, err)
 		}
 		obj, err, panicked, perr = get()
@@ -438,7 +416,7 @@ func parseTree(name string, cf *rfile.CountingFile, tree string) (_ *fileMeta, e
 	if !ok {
 		return nil, safeError(fmt.Errorf("read_root: %s: %q is a %s, not a TTree", name, tname, obj.Class()))
 	}
-	cols, err := columnsOf(t, guard)
+	cols, err := tbranch.ColumnsOf(t, guard)
 	if err != nil {
 		return nil, safeError(fmt.Errorf("read_root: %s: tree %q: %w", name, tname, err))
 	}
@@ -447,9 +425,9 @@ func parseTree(name string, cf *rfile.CountingFile, tree string) (_ *fileMeta, e
 	}
 	// The tree is named by its key's path, as chains find it in the
 	// other files.
-	m := &fileMeta{tree: tname, title: t.Title(), entries: t.Entries(), cols: cols, byName: make(map[string]*column, len(cols))}
+	m := &fileMeta{tree: tname, title: t.Title(), entries: t.Entries(), cols: cols, byName: make(map[string]*tbranch.Column, len(cols))}
 	for _, c := range cols {
-		m.byName[c.name] = c
+		m.byName[c.Name] = c
 	}
 	m.bytes = metaBytes(cols)
 	return m, nil
@@ -461,7 +439,7 @@ func parseTree(name string, cf *rfile.CountingFile, tree string) (_ *fileMeta, e
 // branches hold at most the tree's entries, and one (a branch filled with
 // the tree) exactly as many; cols may be a subset of the tree's columns
 // only when rfile.ErrNotLean lets groot check the whole tree.
-func checkEntries(entries int64, cols []*column) error {
+func checkEntries(entries int64, cols []*tbranch.Column) error {
 	if entries < 0 {
 		return rfile.Corruptf(rfile.ErrCorruptTree, "%d entries", entries)
 	}
@@ -470,7 +448,7 @@ func checkEntries(entries int64, cols []*column) error {
 	}
 	most := int64(-1)
 	for _, c := range cols {
-		most = max(most, c.baskets.Entries)
+		most = max(most, c.Baskets.Entries)
 	}
 	if entries > most {
 		return rfile.Corruptf(rfile.ErrCorruptTree, "the tree says %d entries, its branches hold at most %d", entries, most)

@@ -1,4 +1,4 @@
-package rootscan
+package tbranch
 
 import (
 	"encoding/binary"
@@ -7,17 +7,26 @@ import (
 	"math/bits"
 	"sort"
 
-	"github.com/hepsql/hepsql/internal/capi"
 	"github.com/hepsql/hepsql/rootio/rfile"
 	"github.com/hepsql/hepsql/rootio/ttree"
 )
 
-// columnReader decodes one column of one file into DuckDB vectors. Each scan
-// thread owns its readers; the current basket is kept decoded until the
-// requested entries move past it, so consecutive chunks reuse it.
-type columnReader struct {
-	col    *column
-	file   *openFile
+// File is the open file a Reader decodes baskets from.
+type File struct {
+	Path string              // the file's name, for errors
+	Tree string              // the tree's name, for errors
+	R    *rfile.CountingFile // its bytes; R.FileSize bounds every basket read
+	// Cols is the tree's columns, where a jagged column's counter branch
+	// is found by path (genOffsets).
+	Cols []*Column
+}
+
+// Reader decodes one column of one file into the Vectors it is handed. A
+// scan thread owns its readers; the current basket is kept decoded until
+// the requested entries move past it, so consecutive chunks reuse it.
+type Reader struct {
+	col    *Column
+	file   *File
 	cur    ttree.Basket
 	curIdx int // index of cur in the basket table, -1 when none
 	raw    []byte
@@ -27,26 +36,26 @@ type columnReader struct {
 	counts []int    // per-row element counts of the chunk being filled
 	// ents: a nested collection member's list entries, checked against
 	// those its collection's first member wrote (fillListTo).
-	ents []capi.ListEntry
+	ents []ListEntry
 	// counter reads a jagged column's counter branch, for baskets
 	// written without entry offsets (genOffsets).
-	counter *columnReader
+	counter *Reader
 	// maps: a std::map column's keys and values of the chunk being filled.
 	maps [2]mapBuf
 }
 
-func newColumnReader(col *column, f *openFile) *columnReader {
-	return &columnReader{col: col, file: f, curIdx: -1}
+func NewReader(col *Column, f *File) *Reader {
+	return &Reader{col: col, file: f, curIdx: -1}
 }
 
-// reset points r at a column of another file, keeping its buffers.
-func (r *columnReader) reset(col *column, f *openFile) {
+// Reset points r at a column of another file, keeping its buffers.
+func (r *Reader) Reset(col *Column, f *File) {
 	r.col, r.file, r.cur, r.curIdx = col, f, ttree.Basket{}, -1
 }
 
 // load makes the basket holding entry current.
-func (r *columnReader) load(entry int64) error {
-	bt := &r.col.baskets
+func (r *Reader) load(entry int64) error {
+	bt := &r.col.Baskets
 	if r.curIdx >= 0 && entry >= r.cur.First && entry < r.cur.First+int64(r.cur.Entries) {
 		return nil
 	}
@@ -61,8 +70,8 @@ func (r *columnReader) load(entry int64) error {
 	var b ttree.Basket
 	// A split collection's member whose branch stores no entry offsets
 	// (fEntryOffsetLen 0) has them rebuilt from its master's counts.
-	noTable := r.col.master != nil && r.col.layout == layoutJagged && bt.OffsetLen == 0
-	wantOffsets := r.col.layout != layoutFixed && !noTable
+	noTable := r.col.Master != nil && r.col.Layout == LayoutJagged && bt.OffsetLen == 0
+	wantOffsets := r.col.Layout != LayoutFixed && !noTable
 	if e := bt.EmbeddedAt(i); e != nil {
 		var err error
 		if b, err = r.bufs.DecodeEmbedded(e, wantOffsets); err != nil {
@@ -70,14 +79,14 @@ func (r *columnReader) load(entry int64) error {
 		}
 	} else {
 		size := int(bt.Bytes[i])
-		if size <= 0 || int64(size) > r.file.r.FileSize || bt.Seek[i] < 0 || bt.Seek[i] > r.file.r.FileSize-int64(size) {
-			return r.basketErrorf(i, "%v: %d bytes at offset %d lie outside the %d-byte file", rfile.ErrCorrupt, size, bt.Seek[i], r.file.r.FileSize)
+		if size <= 0 || int64(size) > r.file.R.FileSize || bt.Seek[i] < 0 || bt.Seek[i] > r.file.R.FileSize-int64(size) {
+			return r.basketErrorf(i, "%v: %d bytes at offset %d lie outside the %d-byte file", rfile.ErrCorrupt, size, bt.Seek[i], r.file.R.FileSize)
 		}
 		if cap(r.raw) < size {
 			r.raw = make([]byte, size)
 		}
 		raw := r.raw[:size]
-		if _, err := r.file.r.ReadAt(raw, bt.Seek[i]); err != nil {
+		if _, err := r.file.R.ReadAt(raw, bt.Seek[i]); err != nil {
 			return r.basketErrorf(i, "reading %d bytes at offset %d: %v", size, bt.Seek[i], err)
 		}
 		var err error
@@ -93,7 +102,7 @@ func (r *columnReader) load(entry int64) error {
 	if int64(b.Entries) < want || (int64(b.Entries) > want && i+1 < n && bt.First[i+1] <= bt.Entries) {
 		return r.basketErrorf(i, "%v: holds %d entries, basket table says %d", rfile.ErrCorrupt, b.Entries, want)
 	}
-	if r.col.layout == layoutFixed && len(b.Data) != b.Entries*r.col.entrySize {
+	if r.col.Layout == LayoutFixed && len(b.Data) != b.Entries*r.col.entrySize {
 		return r.basketErrorf(i, "%v: %d bytes for %d entries of %d bytes", rfile.ErrCorrupt, len(b.Data), b.Entries, r.col.entrySize)
 	}
 	full := b.Entries == int(want)
@@ -117,24 +126,24 @@ func (r *columnReader) load(entry int64) error {
 // generates offsets for counted leaves only; any other layout without
 // offsets is corrupt.
 // full says the basket holds no entries past the table's.
-func (r *columnReader) genOffsets(b *ttree.Basket, full bool) error {
+func (r *Reader) genOffsets(b *ttree.Basket, full bool) error {
 	c := r.col
-	if c.layout != layoutJagged {
+	if c.Layout != LayoutJagged {
 		return fmt.Errorf("%w: entry offsets missing for a branch that cannot regenerate them", rfile.ErrCorrupt)
 	}
 	// A member of a split collection is counted by its master branch.
-	cc, count := c.master, c.count
+	cc, count := c.Master, c.Count
 	if cc != nil {
-		count = cc.path
+		count = cc.Path
 	} else {
-		for _, o := range r.file.cols {
-			if o.path == c.count {
+		for _, o := range r.file.Cols {
+			if o.Path == c.Count {
 				cc = o
 				break
 			}
 		}
 	}
-	if cc == nil || cc.layout != layoutFixed || len(cc.dims) != 0 || cc.enc < encI8 || cc.enc > encU64 {
+	if cc == nil || cc.Layout != LayoutFixed || len(cc.dims) != 0 || cc.enc < EncI8 || cc.enc > EncU64 {
 		return fmt.Errorf("basket stores no entry offsets and its counter branch %q cannot give them", rfile.SafeText(count))
 	}
 	r.counterReader(cc)
@@ -171,23 +180,23 @@ func (r *columnReader) genOffsets(b *ttree.Basket, full bool) error {
 }
 
 // countValue reads a counter's big-endian integer.
-func countValue(enc encoding, b []byte) int64 {
+func countValue(enc Encoding, b []byte) int64 {
 	switch enc {
-	case encI8:
+	case EncI8:
 		return int64(int8(b[0]))
-	case encU8:
+	case EncU8:
 		return int64(b[0])
-	case encI16:
+	case EncI16:
 		return int64(int16(binary.BigEndian.Uint16(b)))
-	case encU16:
+	case EncU16:
 		return int64(binary.BigEndian.Uint16(b))
-	case encI32:
+	case EncI32:
 		return int64(int32(binary.BigEndian.Uint32(b)))
-	case encU32:
+	case EncU32:
 		return int64(binary.BigEndian.Uint32(b))
-	case encI64:
+	case EncI64:
 		return int64(binary.BigEndian.Uint64(b))
-	case encU64:
+	case EncU64:
 		if v := binary.BigEndian.Uint64(b); v <= math.MaxInt64 {
 			return int64(v)
 		}
@@ -196,8 +205,8 @@ func countValue(enc encoding, b []byte) int64 {
 }
 
 // basketEnd is the entry after the last one that basket i holds.
-func (r *columnReader) basketEnd(i int) int64 {
-	bt := &r.col.baskets
+func (r *Reader) basketEnd(i int) int64 {
+	bt := &r.col.Baskets
 	end := bt.Entries
 	if i+1 < len(bt.First) && bt.First[i+1] > bt.First[i] {
 		end = min(end, bt.First[i+1])
@@ -206,26 +215,28 @@ func (r *columnReader) basketEnd(i int) int64 {
 }
 
 // basketErrorf is an error in basket i of the column: it names the file,
-// the tree, the branch, the basket and the entries it holds.
-func (r *columnReader) basketErrorf(i int, format string, args ...any) error {
-	first := r.col.baskets.First[i]
+// the tree, the branch, the basket and the entries it holds. Like every
+// error of the decoder it speaks as read_root, the SQL function its
+// caller is and whose messages users and tests see.
+func (r *Reader) basketErrorf(i int, format string, args ...any) error {
+	first := r.col.Baskets.First[i]
 	return fmt.Errorf("read_root: %s: tree %q, branch %q, basket %d (entries %d–%d): %s",
-		r.file.path, r.file.tree, r.col.name, i, first, r.basketEnd(i)-1, fmt.Sprintf(format, args...))
+		r.file.Path, r.file.Tree, r.col.Name, i, first, r.basketEnd(i)-1, fmt.Sprintf(format, args...))
 }
 
 // errorf is an error at entry: it names the file, the tree, the branch and,
 // when the entry is in the current basket, the basket.
-func (r *columnReader) errorf(entry int64, format string, args ...any) error {
+func (r *Reader) errorf(entry int64, format string, args ...any) error {
 	msg := fmt.Sprintf(format, args...)
 	if r.curIdx >= 0 && entry >= r.cur.First && entry < r.cur.First+int64(r.cur.Entries) {
 		return r.basketErrorf(r.curIdx, "entry %d: %s", entry, msg)
 	}
-	return fmt.Errorf("read_root: %s: tree %q, branch %q, entry %d: %s", r.file.path, r.file.tree, r.col.name, entry, msg)
+	return fmt.Errorf("read_root: %s: tree %q, branch %q, entry %d: %s", r.file.Path, r.file.Tree, r.col.Name, entry, msg)
 }
 
 // segments calls fn for each run of entries [entry, entry+n) that lies in one
 // basket, with the run's first row in the output chunk.
-func (r *columnReader) segments(entry int64, n int, fn func(row, k int, first int) error) error {
+func (r *Reader) segments(entry int64, n int, fn func(row, k int, first int) error) error {
 	row := 0
 	for row < n {
 		e := entry + int64(row)
@@ -242,14 +253,14 @@ func (r *columnReader) segments(entry int64, n int, fn func(row, k int, first in
 	return nil
 }
 
-// fill writes entries [entry, entry+n) into rows [0, n) of v.
-func (r *columnReader) fill(v capi.Vector, entry int64, n int) error {
+// Fill writes entries [entry, entry+n) into rows [0, n) of v.
+func (r *Reader) Fill(v Vector, entry int64, n int) error {
 	c := r.col
-	switch c.layout {
-	case layoutFixed:
+	switch c.Layout {
+	case LayoutFixed:
 		per := c.elemsPerItem()
 		dst := leafVector(v, len(c.dims))
-		out := capi.Slice[byte](dst, n*per*outSize(c.enc))
+		out := dst.Bytes(n * per * outSize(c.enc))
 		return r.segments(entry, n, func(row, k, first int) error {
 			src := r.cur.Data[first*c.entrySize:]
 			if c.entrySize == per*c.enc.diskSize(c.pack) && c.leafOffset == 0 {
@@ -264,33 +275,33 @@ func (r *columnReader) fill(v capi.Vector, entry int64, n int) error {
 			}
 			return nil
 		})
-	case layoutJagged, layoutVector, layoutPtrArray:
+	case LayoutJagged, LayoutVector, LayoutPtrArray:
 		return r.fillList(v, entry, n)
-	case layoutVecVec:
+	case LayoutVecVec:
 		return r.fillVecVec(v, entry, n)
-	case layoutString:
+	case LayoutString:
 		return r.fillStrings(v, entry, n)
-	case layoutVecString:
+	case LayoutVecString:
 		return r.fillVecStrings(v, entry, n)
-	case layoutObject:
+	case LayoutObject:
 		return r.fillObjects(v, entry, n)
-	case layoutObjectList:
+	case LayoutObjectList:
 		return r.fillObjectLists(v, entry, n)
-	case layoutLeafListVar:
+	case LayoutLeafListVar:
 		return r.fillLeafListVar(v, entry, n)
-	case layoutMap:
+	case LayoutMap:
 		return r.fillMaps(v, entry, n)
-	case layoutBitsList:
+	case LayoutBitsList:
 		return r.fillBitsList(v, entry, n)
-	case layoutStringList:
+	case LayoutStringList:
 		return r.fillStringList(v, entry, n)
 	}
-	return fmt.Errorf("read_root: branch %q cannot be read: %s", c.name, c.why)
+	return fmt.Errorf("read_root: branch %q cannot be read: %s", c.Name, c.Why)
 }
 
 // leafVector descends through the ARRAY levels of a fixed-size type to the
 // vector holding the primitive elements.
-func leafVector(v capi.Vector, levels int) capi.Vector {
+func leafVector(v Vector, levels int) Vector {
 	for range levels {
 		v = v.ArrayChild()
 	}
@@ -298,20 +309,20 @@ func leafVector(v capi.Vector, levels int) capi.Vector {
 }
 
 // outSize is the in-memory size of a decoded element.
-func outSize(e encoding) int {
+func outSize(e Encoding) int {
 	switch e {
-	case encBool, encI8, encU8:
+	case EncBool, EncI8, EncU8:
 		return 1
-	case encI16, encU16:
+	case EncI16, EncU16:
 		return 2
-	case encI32, encU32, encF32, encF16:
+	case EncI32, EncU32, EncF32, EncF16:
 		return 4
 	}
 	return 8
 }
 
 // entryBytes returns the bytes of entry first of the current basket.
-func (r *columnReader) entryBytes(first int) []byte {
+func (r *Reader) entryBytes(first int) []byte {
 	o := r.cur.Offsets
 	return r.cur.Data[o[first]:o[first+1]]
 }
@@ -351,35 +362,35 @@ func ptrArrayBody(b []byte, itemDisk int) (n int, body []byte, err error) {
 }
 
 // fillList writes a LIST column whose elements are fixed-size items.
-func (r *columnReader) fillList(v capi.Vector, entry int64, n int) error {
+func (r *Reader) fillList(v Vector, entry int64, n int) error {
 	return r.fillListTo(v, -1, nil, entry, n)
 }
 
 // fillListTo writes the items of entries [entry, entry+n) into v, a LIST
 // vector. field < 0: v is the column's own list. field >= 0: v is a LIST
-// of STRUCTs (a nested collection, fillNested) and the items go to that
+// of STRUCTs (a nested collection, FillNested) and the items go to that
 // field of its child. lead == nil: r writes v's list entries, reserves
 // the child rows and sets the list's size. Otherwise lead, another
 // member of the collection, has written them for these rows: r computes
 // its own entries aside, and an entry whose element count differs from
 // lead's is an error naming the file, the branch and the entry.
-func (r *columnReader) fillListTo(v capi.Vector, field int, lead *columnReader, entry int64, n int) error {
+func (r *Reader) fillListTo(v Vector, field int, lead *Reader, entry int64, n int) error {
 	c := r.col
 	per := c.elemsPerItem()
 	itemDisk := per * c.enc.diskSize(c.pack)
 	itemOut := per * outSize(c.enc)
-	entries := capi.Slice[capi.ListEntry](v, n)
+	entries := v.Lists(n)
 	ents, total := entries, v.ListSize()
 	if lead != nil {
 		if cap(r.ents) < n {
-			r.ents = make([]capi.ListEntry, n)
+			r.ents = make([]ListEntry, n)
 		}
 		ents, total = r.ents[:n], int(entries[0].Offset)
 	}
 	return r.segments(entry, n, func(row, k, first int) error {
 		// First pass: sizes, so the child is reserved once per segment.
 		segItems := 0
-		if c.layout == layoutJagged && itemDisk > 0 && itemDisk&(itemDisk-1) == 0 {
+		if c.Layout == LayoutJagged && itemDisk > 0 && itemDisk&(itemDisk-1) == 0 {
 			// NanoAOD's case, every jagged branch of every file: sizes by
 			// shifting entry offsets (a division per entry was ~6% of Q5).
 			o := r.cur.Offsets[first : first+k+1]
@@ -392,7 +403,7 @@ func (r *columnReader) fillListTo(v capi.Vector, field int, lead *columnReader, 
 			for i := range k {
 				b := r.entryBytes(first + i)
 				items := 0
-				if c.layout == layoutVector {
+				if c.Layout == LayoutVector {
 					m, body, err := vectorBody(b)
 					if err != nil {
 						return r.errorf(r.cur.First+int64(first+i), "%v", err)
@@ -401,7 +412,7 @@ func (r *columnReader) fillListTo(v capi.Vector, field int, lead *columnReader, 
 						return r.errorf(r.cur.First+int64(first+i), "%v: vector of %d elements in %d bytes", rfile.ErrCorrupt, m, len(body))
 					}
 					items = m
-				} else if c.layout == layoutPtrArray {
+				} else if c.Layout == LayoutPtrArray {
 					m, _, err := ptrArrayBody(b, itemDisk)
 					if err != nil {
 						return r.errorf(r.cur.First+int64(first+i), "%v", err)
@@ -413,12 +424,12 @@ func (r *columnReader) fillListTo(v capi.Vector, field int, lead *columnReader, 
 					}
 					items = len(b) / itemDisk
 				}
-				ents[row+i] = capi.ListEntry{Offset: uint64(total + segItems), Length: uint64(items)}
+				ents[row+i] = ListEntry{Offset: uint64(total + segItems), Length: uint64(items)}
 				segItems += items
 			}
 		}
 		// A split collection's member: its counts must be its master's.
-		if c.master != nil {
+		if c.Master != nil {
 			if err := r.checkMasterCounts(first, ents[row:row+k]); err != nil {
 				return err
 			}
@@ -428,20 +439,20 @@ func (r *columnReader) fillListTo(v capi.Vector, field int, lead *columnReader, 
 				return err
 			}
 		} else if bad := firstMismatch(ents[row:row+k], entries[row:row+k]); bad >= 0 {
-			count := c.count
-			if c.master != nil {
-				count = c.master.path
+			count := c.Count
+			if c.Master != nil {
+				count = c.Master.Path
 			}
 			return r.errorf(r.cur.First+int64(first+bad), "%d elements, but branch %q of the same collection has %d (both counted by %q): the collection's fields would not line up",
-				ents[row+bad].Length, lead.col.name, entries[row+bad].Length, rfile.SafeText(count))
+				ents[row+bad].Length, lead.col.Name, entries[row+bad].Length, rfile.SafeText(count))
 		}
 		child := v.ListChild()
 		if field >= 0 {
 			child = child.StructChild(field)
 		}
 		child = leafVector(child, len(c.dims))
-		out := capi.Slice[byte](child, (total+segItems)*itemOut)
-		if c.layout == layoutJagged {
+		out := child.Bytes((total + segItems) * itemOut)
+		if c.Layout == LayoutJagged {
 			// The segment's entries are contiguous whole items on disk and
 			// in the child vector: decode them in one call, not per entry.
 			o := r.cur.Offsets
@@ -451,10 +462,10 @@ func (r *columnReader) fillListTo(v capi.Vector, field int, lead *columnReader, 
 		} else {
 			for i := range k {
 				b := r.entryBytes(first + i)
-				switch c.layout {
-				case layoutVector:
+				switch c.Layout {
+				case LayoutVector:
 					_, b, _ = vectorBody(b)
-				case layoutPtrArray:
+				case LayoutPtrArray:
 					_, b, _ = ptrArrayBody(b, itemDisk)
 				}
 				e := ents[row+i]
@@ -473,7 +484,7 @@ func (r *columnReader) fillListTo(v capi.Vector, field int, lead *columnReader, 
 
 // firstMismatch is the first row whose element count differs between a
 // and b, or -1.
-func firstMismatch(a, b []capi.ListEntry) int {
+func firstMismatch(a, b []ListEntry) int {
 	for i := range a {
 		if a[i].Length != b[i].Length {
 			return i
@@ -492,7 +503,7 @@ func firstMismatch(a, b []capi.ListEntry) int {
 // would be part of the closure again.
 //
 //go:noinline
-func jaggedEntries(ents []capi.ListEntry, o []int32, itemDisk int, at uint64) (uint64, int) {
+func jaggedEntries(ents []ListEntry, o []int32, itemDisk int, at uint64) (uint64, int) {
 	shift := uint(bits.TrailingZeros(uint(itemDisk)))
 	mask := int32(itemDisk - 1)
 	o = o[:len(ents)+1]
@@ -502,7 +513,7 @@ func jaggedEntries(ents []capi.ListEntry, o []int32, itemDisk int, at uint64) (u
 			return at, i
 		}
 		items := uint64(nb) >> shift
-		ents[i] = capi.ListEntry{Offset: at, Length: items}
+		ents[i] = ListEntry{Offset: at, Length: items}
 		at += items
 	}
 	return at, -1
@@ -511,11 +522,11 @@ func jaggedEntries(ents []capi.ListEntry, o []int32, itemDisk int, at uint64) (u
 // fillVecVec writes std::vector<std::vector<T>> as T[][]. Each segment is
 // read twice: once for the sizes, so both list levels are reserved once, then
 // for the values.
-func (r *columnReader) fillVecVec(v capi.Vector, entry int64, n int) error {
+func (r *Reader) fillVecVec(v Vector, entry int64, n int) error {
 	c := r.col
 	size := c.enc.diskSize(c.pack)
 	osz := outSize(c.enc)
-	outer := capi.Slice[capi.ListEntry](v, n)
+	outer := v.Lists(n)
 	return r.segments(entry, n, func(row, k, first int) error {
 		lens := r.counts[:0] // per entry: m, then the m inner lengths
 		nInner, nLeaf := 0, 0
@@ -554,19 +565,19 @@ func (r *columnReader) fillVecVec(v capi.Vector, entry int64, n int) error {
 		if err := inner.ListReserve(leafBase + nLeaf); err != nil {
 			return err
 		}
-		innerEntries := capi.Slice[capi.ListEntry](inner, innerBase+nInner)
-		out := capi.Slice[byte](inner.ListChild(), (leafBase+nLeaf)*osz)
+		innerEntries := inner.Lists(innerBase + nInner)
+		out := inner.ListChild().Bytes((leafBase + nLeaf) * osz)
 		at, li, leafAt := innerBase, 0, leafBase
 		for i := range k {
 			_, body, _ := vectorBody(r.entryBytes(first + i))
 			m := lens[li]
 			li++
-			outer[row+i] = capi.ListEntry{Offset: uint64(at), Length: uint64(m)}
+			outer[row+i] = ListEntry{Offset: uint64(at), Length: uint64(m)}
 			pos := 0
 			for range m {
 				l := lens[li]
 				li++
-				innerEntries[at] = capi.ListEntry{Offset: uint64(leafAt), Length: uint64(l)}
+				innerEntries[at] = ListEntry{Offset: uint64(leafAt), Length: uint64(l)}
 				if err := decodeElems(c.enc, c.pack, out[leafAt*osz:], body[pos+4:], l); err != nil {
 					return err
 				}
@@ -600,7 +611,7 @@ func readString(b []byte) (s []byte, rest []byte, err error) {
 	return b[hdr : hdr+n], b[hdr+n:], nil
 }
 
-func (r *columnReader) fillStrings(v capi.Vector, entry int64, n int) error {
+func (r *Reader) fillStrings(v Vector, entry int64, n int) error {
 	r.strs, r.ends = r.strs[:0], r.ends[:0]
 	err := r.segments(entry, n, func(row, k, first int) error {
 		for i := range k {
@@ -630,9 +641,9 @@ func (r *columnReader) fillStrings(v capi.Vector, entry int64, n int) error {
 	return nil
 }
 
-func (r *columnReader) fillVecStrings(v capi.Vector, entry int64, n int) error {
+func (r *Reader) fillVecStrings(v Vector, entry int64, n int) error {
 	r.strs, r.ends = r.strs[:0], r.ends[:0]
-	entries := capi.Slice[capi.ListEntry](v, n)
+	entries := v.Lists(n)
 	base := v.ListSize()
 	err := r.segments(entry, n, func(row, k, first int) error {
 		for i := range k {
@@ -644,7 +655,7 @@ func (r *columnReader) fillVecStrings(v capi.Vector, entry int64, n int) error {
 			if m > len(body) {
 				return r.errorf(e, "%v: %d strings in %d bytes", rfile.ErrCorrupt, m, len(body))
 			}
-			entries[row+i] = capi.ListEntry{Offset: uint64(base + len(r.ends)), Length: uint64(m)}
+			entries[row+i] = ListEntry{Offset: uint64(base + len(r.ends)), Length: uint64(m)}
 			for range m {
 				var s []byte
 				if s, body, err = readString(body); err != nil {
@@ -663,30 +674,30 @@ func (r *columnReader) fillVecStrings(v capi.Vector, entry int64, n int) error {
 }
 
 // decodeElems converts count big-endian elements of src into native values
-// in dst. It is the hot loop of the reader: one tight loop per encoding.
-func decodeElems(e encoding, p packing, dst, src []byte, count int) error {
+// in dst. It is the hot loop of the reader: one tight loop per Encoding.
+func decodeElems(e Encoding, p packing, dst, src []byte, count int) error {
 	in := count * e.diskSize(p)
 	if in > len(src) || count*outSize(e) > len(dst) {
 		return fmt.Errorf("%w: %d elements need %d bytes, entry has %d", rfile.ErrCorrupt, count, in, len(src))
 	}
 	switch e {
-	case encBool:
+	case EncBool:
 		for i := range count {
 			dst[i] = b2u8(src[i] != 0)
 		}
-	case encI8, encU8:
+	case EncI8, EncU8:
 		copy(dst[:count], src[:count])
-	case encI16, encU16:
+	case EncI16, EncU16:
 		swap16(dst[:2*count], src[:2*count])
-	case encI32, encU32, encF32:
+	case EncI32, EncU32, EncF32:
 		swap32(dst[:4*count], src[:4*count])
-	case encI64, encU64, encF64:
+	case EncI64, EncU64, EncF64:
 		swap64(dst[:8*count], src[:8*count])
-	case encF16:
+	case EncF16:
 		for i := range count {
 			binary.LittleEndian.PutUint32(dst[4*i:], math.Float32bits(unpackFloat(p, src, i)))
 		}
-	case encD32:
+	case EncD32:
 		for i := range count {
 			var f float64
 			if p.factor == 0 && p.nbits == 0 {
@@ -773,7 +784,7 @@ func swap64(dst, src []byte) {
 
 // assignStringList writes the strings gathered in r.strs and r.ends as the
 // elements of v's list child from row base on, the entries already set.
-func (r *columnReader) assignStringList(v capi.Vector, base int) error {
+func (r *Reader) assignStringList(v Vector, base int) error {
 	total := base + len(r.ends)
 	if err := v.ListReserve(total); err != nil {
 		return err

@@ -1,4 +1,4 @@
-package rootscan
+package tbranch
 
 import (
 	"encoding/binary"
@@ -10,7 +10,6 @@ import (
 	"go-hep.org/x/hep/groot/rmeta"
 	"go-hep.org/x/hep/groot/rtree"
 
-	"github.com/hepsql/hepsql/internal/capi"
 	"github.com/hepsql/hepsql/rootio/gohep"
 	"github.com/hepsql/hepsql/rootio/rfile"
 	"github.com/hepsql/hepsql/rootio/ttree"
@@ -47,7 +46,7 @@ const (
 type objField struct {
 	name string
 	kind objKind
-	enc  encoding
+	enc  Encoding
 	pack packing
 	n    int       // elements of a fixed array, 0 for a scalar
 	obj  *objShape // objBase, objMember
@@ -113,7 +112,7 @@ func objectField(f *riofs.File, e rbytes.StreamerElement, depth int) (objField, 
 			return fd, fmt.Sprintf("type %s (%d)", e.TypeName(), e.Type())
 		}
 		fd.enc = enc
-		if enc == encF16 || enc == encD32 {
+		if enc == EncF16 || enc == EncD32 {
 			fd.pack = packingOf(e)
 		}
 		return fd, ""
@@ -138,16 +137,16 @@ func objectField(f *riofs.File, e rbytes.StreamerElement, depth int) (objField, 
 // basicEncodings maps ROOT's streamer types of numbers (TStreamerInfo's
 // kChar …) to their encodings. kBits is TObject's alone (it carries a
 // process id when set), kCharStar a string: neither is here.
-var basicEncodings = map[rmeta.Enum]encoding{
-	rmeta.Char: encI8, rmeta.Short: encI16, rmeta.Int: encI32, rmeta.Long: encI64,
-	rmeta.Float: encF32, rmeta.Counter: encI32, rmeta.Double: encF64, rmeta.Double32: encD32,
-	rmeta.UChar: encU8, rmeta.UShort: encU16, rmeta.UInt: encU32, rmeta.ULong: encU64,
-	rmeta.Long64: encI64, rmeta.ULong64: encU64, rmeta.Bool: encBool, rmeta.Float16: encF16,
+var basicEncodings = map[rmeta.Enum]Encoding{
+	rmeta.Char: EncI8, rmeta.Short: EncI16, rmeta.Int: EncI32, rmeta.Long: EncI64,
+	rmeta.Float: EncF32, rmeta.Counter: EncI32, rmeta.Double: EncF64, rmeta.Double32: EncD32,
+	rmeta.UChar: EncU8, rmeta.UShort: EncU16, rmeta.UInt: EncU32, rmeta.ULong: EncU64,
+	rmeta.Long64: EncI64, rmeta.ULong64: EncU64, rmeta.Bool: EncBool, rmeta.Float16: EncF16,
 }
 
 // sqlFields is the STRUCT's fields: base members spliced in, TObject's
 // left out. A name met twice (a member hiding a base's) cannot be a field.
-func (s *objShape) sqlFields(out []capi.Field, seen map[string]bool) ([]capi.Field, string) {
+func (s *objShape) sqlFields(out []Field, seen map[string]bool) ([]Field, string) {
 	for _, fd := range s.fields {
 		switch fd.kind {
 		case objTObject:
@@ -163,7 +162,7 @@ func (s *objShape) sqlFields(out []capi.Field, seen map[string]bool) ([]capi.Fie
 			return nil, fmt.Sprintf("member %s of class %s appears twice (in a base class too)", fd.name, s.class)
 		}
 		seen[fd.name] = true
-		var t capi.Type
+		var t Type
 		if fd.kind == objMember {
 			fs, why := fd.obj.sqlFields(nil, map[string]bool{})
 			if why != "" {
@@ -172,37 +171,37 @@ func (s *objShape) sqlFields(out []capi.Field, seen map[string]bool) ([]capi.Fie
 			if len(fs) == 0 {
 				return nil, fmt.Sprintf("member %s of class %s holds no data", fd.name, s.class)
 			}
-			t = capi.Type{ID: capi.Struct, Fields: fs}
+			t = Type{Kind: Struct, Fields: fs}
 		} else {
-			t = capi.Scalar(fd.enc.sqlType())
+			t = Scalar(fd.enc.sqlType())
 			if fd.n > 0 {
-				t = capi.ArrayOf(t, fd.n)
+				t = ArrayOf(t, fd.n)
 			}
 		}
-		out = append(out, capi.Field{Name: fd.name, Type: t})
+		out = append(out, Field{Name: fd.name, Type: t})
 	}
 	return out, ""
 }
 
 // objectColumn maps a branch holding whole objects of class, or leaves c
 // unsupported with the reason.
-func objectColumn(c *column, f *riofs.File, class string) {
+func objectColumn(c *Column, f *riofs.File, class string) {
 	if f == nil {
 		return
 	}
 	s, why := objectShape(f, class, 0)
 	if why == "" {
-		var fs []capi.Field
+		var fs []Field
 		fs, why = s.sqlFields(nil, map[string]bool{})
 		if why == "" && len(fs) == 0 {
 			why = "class " + class + " holds no data"
 		}
 		if why == "" {
-			c.layout, c.typ, c.obj, c.why = layoutObject, capi.Type{ID: capi.Struct, Fields: fs}, s, ""
+			c.Layout, c.Type, c.obj, c.Why = LayoutObject, Type{Kind: Struct, Fields: fs}, s, ""
 			return
 		}
 	}
-	c.layout, c.why = layoutUnsupported, "C++ type "+class+": "+why
+	c.Layout, c.Why = LayoutUnsupported, "C++ type "+class+": "+why
 }
 
 // treeFile is the file of a tree (nil when groot cannot say: FileOf
@@ -225,7 +224,7 @@ type objSink struct {
 
 // objSinks lists, in stream order, the vectors of the numbers of a STRUCT
 // vector v of n rows holding objects of shape s.
-func objSinks(v capi.Vector, n int, s *objShape, sinks []objSink, field *int) []objSink {
+func objSinks(v Vector, n int, s *objShape, sinks []objSink, field *int) []objSink {
 	for _, fd := range s.fields {
 		switch fd.kind {
 		case objTObject:
@@ -241,7 +240,7 @@ func objSinks(v capi.Vector, n int, s *objShape, sinks []objSink, field *int) []
 				child, per = child.ArrayChild(), fd.n
 			}
 			rowLen := per * outSize(fd.enc)
-			sinks = append(sinks, objSink{out: capi.Slice[byte](child, n*rowLen), rowLen: rowLen})
+			sinks = append(sinks, objSink{out: child.Bytes(n * rowLen), rowLen: rowLen})
 			*field++
 		}
 	}
@@ -366,7 +365,7 @@ const (
 
 // fillObjects writes entries [entry, entry+n) of a whole-object column
 // into v, a STRUCT vector.
-func (r *columnReader) fillObjects(v capi.Vector, entry int64, n int) error {
+func (r *Reader) fillObjects(v Vector, entry int64, n int) error {
 	p := objParser{sinks: objSinks(v, n, r.col.obj, nil, new(int))}
 	return r.segments(entry, n, func(row, k, first int) error {
 		for i := range k {
@@ -392,12 +391,12 @@ func (r *columnReader) fillObjects(v capi.Vector, entry int64, n int) error {
 // that form rather than fail the scan.
 
 // objectListColumn maps a branch holding collections of objects of class.
-func objectListColumn(c *column, f *riofs.File, b rtree.Branch, class string) {
+func objectListColumn(c *Column, f *riofs.File, b rtree.Branch, class string) {
 	if f == nil {
 		return
 	}
 	s, why := objectShape(f, class, 0)
-	var fs []capi.Field
+	var fs []Field
 	if why == "" {
 		fs, why = s.sqlFields(nil, map[string]bool{})
 		if why == "" && len(fs) == 0 {
@@ -408,10 +407,10 @@ func objectListColumn(c *column, f *riofs.File, b rtree.Branch, class string) {
 		why = memberWiseProbe(f, b)
 	}
 	if why != "" {
-		c.layout, c.why = layoutUnsupported, "C++ type "+c.rootType[len("TBranchElement "):]+": "+why
+		c.Layout, c.Why = LayoutUnsupported, "C++ type "+c.RootType[len("TBranchElement "):]+": "+why
 		return
 	}
-	c.layout, c.typ, c.obj, c.why = layoutObjectList, capi.ListOf(capi.Type{ID: capi.Struct, Fields: fs}), s, ""
+	c.Layout, c.Type, c.obj, c.Why = LayoutObjectList, ListOf(Type{Kind: Struct, Fields: fs}), s, ""
 }
 
 // memberWiseProbe reads the branch's first basket (when it is stored in
@@ -450,8 +449,8 @@ func memberWiseProbe(f *riofs.File, b rtree.Branch) string {
 
 // fillObjectLists writes entries [entry, entry+n) of a collection-of-
 // objects column into v, a LIST of STRUCT vector.
-func (r *columnReader) fillObjectLists(v capi.Vector, entry int64, n int) error {
-	entries := capi.Slice[capi.ListEntry](v, n)
+func (r *Reader) fillObjectLists(v Vector, entry int64, n int) error {
+	entries := v.Lists(n)
 	total := v.ListSize()
 	return r.segments(entry, n, func(row, k, first int) error {
 		// First pass: each entry's header and count, so that the child
@@ -462,7 +461,7 @@ func (r *columnReader) fillObjectLists(v capi.Vector, entry int64, n int) error 
 			if err != nil {
 				return r.errorf(r.cur.First+int64(first+i), "%v", err)
 			}
-			entries[row+i] = capi.ListEntry{Offset: uint64(total + seg), Length: uint64(m)}
+			entries[row+i] = ListEntry{Offset: uint64(total + seg), Length: uint64(m)}
 			seg += m
 		}
 		if err := v.ListReserve(total + seg); err != nil {
@@ -490,7 +489,7 @@ func (r *columnReader) fillObjectLists(v capi.Vector, entry int64, n int) error 
 
 // objectListHeader reads a collection's header (when present) and count:
 // the number of objects and where the first begins.
-func (r *columnReader) objectListHeader(b []byte) (n, pos int, err error) {
+func (r *Reader) objectListHeader(b []byte) (n, pos int, err error) {
 	if len(b) >= 6 && binary.BigEndian.Uint32(b)&kByteCountMask != 0 {
 		if int(binary.BigEndian.Uint32(b)&^kByteCountMask) != len(b)-4 {
 			return 0, 0, fmt.Errorf("%w: collection's byte count %d, entry of %d bytes", rfile.ErrCorrupt, binary.BigEndian.Uint32(b)&^kByteCountMask, len(b)-4)

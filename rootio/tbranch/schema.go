@@ -1,4 +1,4 @@
-package rootscan
+package tbranch
 
 import (
 	"fmt"
@@ -11,48 +11,47 @@ import (
 	"go-hep.org/x/hep/groot/rmeta"
 	"go-hep.org/x/hep/groot/rtree"
 
-	"github.com/hepsql/hepsql/internal/capi"
 	"github.com/hepsql/hepsql/rootio/gohep"
 	"github.com/hepsql/hepsql/rootio/rfile"
 	"github.com/hepsql/hepsql/rootio/ttree"
 )
 
-// encoding is how one element is stored on disk.
-type encoding int
+// Encoding is how one element is stored on disk.
+type Encoding int
 
 const (
-	encBool encoding = iota
-	encI8
-	encU8
-	encI16
-	encU16
-	encI32
-	encU32
-	encI64
-	encU64
-	encF32
-	encF64
-	encF16 // ROOT Float16_t: packed, decoded to FLOAT
-	encD32 // ROOT Double32_t: packed or float32, decoded to DOUBLE
+	EncBool Encoding = iota
+	EncI8
+	EncU8
+	EncI16
+	EncU16
+	EncI32
+	EncU32
+	EncI64
+	EncU64
+	EncF32
+	EncF64
+	EncF16 // ROOT Float16_t: packed, decoded to FLOAT
+	EncD32 // ROOT Double32_t: packed or float32, decoded to DOUBLE
 )
 
 // diskSize is the on-disk bytes of one element.
-func (e encoding) diskSize(p packing) int {
+func (e Encoding) diskSize(p packing) int {
 	switch e {
-	case encBool, encI8, encU8:
+	case EncBool, EncI8, EncU8:
 		return 1
-	case encI16, encU16:
+	case EncI16, EncU16:
 		return 2
-	case encI32, encU32, encF32:
+	case EncI32, EncU32, EncF32:
 		return 4
-	case encI64, encU64, encF64:
+	case EncI64, EncU64, EncF64:
 		return 8
-	case encF16:
+	case EncF16:
 		if p.factor != 0 {
 			return 4
 		}
 		return 3
-	case encD32:
+	case EncD32:
 		switch {
 		case p.factor != 0:
 			return 4
@@ -64,12 +63,12 @@ func (e encoding) diskSize(p packing) int {
 	return 0
 }
 
-func (e encoding) sqlType() capi.TypeID {
-	return [...]capi.TypeID{
-		encBool: capi.Boolean, encI8: capi.TinyInt, encU8: capi.UTinyInt,
-		encI16: capi.SmallInt, encU16: capi.USmallInt, encI32: capi.Integer,
-		encU32: capi.UInteger, encI64: capi.BigInt, encU64: capi.UBigInt,
-		encF32: capi.Float, encF64: capi.Double, encF16: capi.Float, encD32: capi.Double,
+func (e Encoding) sqlType() Kind {
+	return [...]Kind{
+		EncBool: Bool, EncI8: Int8, EncU8: UInt8,
+		EncI16: Int16, EncU16: UInt16, EncI32: Int32,
+		EncU32: UInt32, EncI64: Int64, EncU64: UInt64,
+		EncF32: Float, EncF64: Double, EncF16: Float, EncD32: Double,
 	}[e]
 }
 
@@ -80,72 +79,76 @@ type packing struct {
 	nbits  uint32
 }
 
-// layout is how an entry's elements are arranged in a basket.
-type layout int
+// Layout is how an entry's elements are arranged in a basket.
+type Layout int
 
 const (
-	layoutUnsupported layout = iota
-	layoutFixed              // fixed-size entries: a scalar or a fixed array
-	layoutJagged             // leaf with a count leaf: Jet_pt[nJet]/F
-	layoutVector             // std::vector<T>: optional byte-count header, n, n elements
-	layoutVecVec             // std::vector<std::vector<T>>
-	layoutString             // C string, std::string, TString: length-prefixed
-	layoutVecString          // std::vector<std::string>
-	layoutPtrArray           // member "T* x; //[n]" of a split object: a flag byte, then n elements
-	layoutObject             // a whole object, read as a STRUCT (object.go)
-	layoutObjectList         // a collection of whole objects, read as a LIST of STRUCTs (object.go)
-	layoutLeafListVar        // a leaf of a leaf list with variable-length leaves (leaflist.go)
-	layoutMap                // std::map<K, V> of numbers and strings, as MAP(K, V) (stlmap.go)
-	layoutBitsList           // TObject::fBits of a split collection's elements (collection.go)
-	layoutStringList         // a TString member of a split collection's elements (collection.go)
+	LayoutUnsupported Layout = iota
+	LayoutFixed              // fixed-size entries: a scalar or a fixed array
+	LayoutJagged             // leaf with a count leaf: Jet_pt[nJet]/F
+	LayoutVector             // std::vector<T>: optional byte-count header, n, n elements
+	LayoutVecVec             // std::vector<std::vector<T>>
+	LayoutString             // C string, std::string, TString: length-prefixed
+	LayoutVecString          // std::vector<std::string>
+	LayoutPtrArray           // member "T* x; //[n]" of a split object: a flag byte, then n elements
+	LayoutObject             // a whole object, read as a STRUCT (object.go)
+	LayoutObjectList         // a collection of whole objects, read as a LIST of STRUCTs (object.go)
+	LayoutLeafListVar        // a leaf of a leaf list with variable-length leaves (leaflist.go)
+	LayoutMap                // std::map<K, V> of numbers and strings, as MAP(K, V) (stlmap.go)
+	LayoutBitsList           // TObject::fBits of a split collection's elements (collection.go)
+	LayoutStringList         // a TString member of a split collection's elements (collection.go)
 )
 
-// column is one SQL column of a tree: where its bytes are and how to decode
+// Column is one SQL Column of a tree: where its bytes are and how to decode
 // them. It is built once per file at bind time.
-type column struct {
-	name     string // SQL column name: the branch path, made unique without regard to case
-	path     string // the branch path (dotted for members and leaf lists)
-	rootType string // ROOT's description of the leaf, for root_branches
-	typ      capi.Type
-	layout   layout
-	enc      encoding
+type Column struct {
+	Name     string // SQL column name: the branch path, made unique without regard to case
+	Path     string // the branch path (dotted for members and leaf lists)
+	RootType string // ROOT's description of the leaf, for root_branches
+	Type     Type
+	Layout   Layout
+	enc      Encoding
 	pack     packing
-	dims     []int // fixed dimensions per entry (layoutFixed) or per element (layoutJagged)
-	// layoutFixed: bytes per entry of the branch and the offset of this leaf
+	dims     []int // fixed dimensions per entry (LayoutFixed) or per element (LayoutJagged)
+	// LayoutFixed: bytes per entry of the branch and the offset of this leaf
 	// inside it (non-zero only for leaf lists such as "x/I:y/F").
 	entrySize  int
 	leafOffset int
 	// strHeader: each string entry starts with ROOT's byte-count and
 	// version, as std::string members of split objects do.
 	strHeader bool
-	why       string // why the column cannot be read, when layout is unsupported
+	Why       string // why the column cannot be read, when layout is unsupported
 
 	// element: the branch is a TBranchElement, whose C strings always
 	// carry a length byte (a plain TLeafC entry may be empty).
 	element bool
-	baskets ttree.BasketTable
-	// count: for layoutJagged, the path of the branch that counts the
+	Baskets ttree.BasketTable
+	// Count: for LayoutJagged, the path of the branch that counts the
 	// elements (from the leaf's title, "Jet_pt[nJet]"); its values give
 	// the entries' sizes in a basket written without entry offsets.
-	count string
-	// master: for a member of a split collection (collection.go), the
-	// collection's master branch, whose entries count the elements.
-	master *column
-	// obj: for layoutObject, how the class is streamed.
+	Count string
+	// Master: for a member of a split collection (collection.go), the
+	// collection's Master branch, whose entries count the elements.
+	Master *Column
+	// obj: for LayoutObject, how the class is streamed.
 	obj *objShape
-	// llist, llIdx: for layoutLeafListVar, the branch's leaves and which
+	// llist, llIdx: for LayoutLeafListVar, the branch's leaves and which
 	// of them this column is.
 	llist []llLeaf
 	llIdx int
-	// mapKey, mapVal: for layoutMap, how a key and a value are streamed.
+	// mapKey, mapVal: for LayoutMap, how a key and a value are streamed.
 	mapKey, mapVal mapPart
-	// leanSig: for a column of a plain TBranch, the signatures of the
+	// LeanSig: for a column of a plain TBranch, the signatures of the
 	// branch's leaves (leafSignature); the lean reader types a chain
 	// member's column from the first file's when they are equal.
-	leanSig string
+	LeanSig string
 }
 
-func (c *column) supported() bool { return c.layout != layoutUnsupported }
+// ElemEncoding is how the column's elements are stored on disk.
+func (c *Column) ElemEncoding() Encoding { return c.enc }
+
+// Supported says whether the column can be read (its layout is known).
+func (c *Column) Supported() bool { return c.Layout != LayoutUnsupported }
 
 // maxArraySize is the most elements DuckDB's fixed-size ARRAY type holds
 // (ArrayType::MAX_ARRAY_SIZE); a larger one cannot be a column.
@@ -168,7 +171,7 @@ func checkDims(dims []int) string {
 }
 
 // elemsPerItem is the product of the fixed dimensions.
-func (c *column) elemsPerItem() int {
+func (c *Column) elemsPerItem() int {
 	n := 1
 	for _, d := range c.dims {
 		n *= d
@@ -176,30 +179,30 @@ func (c *column) elemsPerItem() int {
 	return n
 }
 
-var leafEncodings = map[string][2]encoding{ // signed, unsigned
-	"TLeafO": {encBool, encBool},
-	"TLeafB": {encI8, encU8},
-	"TLeafS": {encI16, encU16},
-	"TLeafI": {encI32, encU32},
-	"TLeafL": {encI64, encU64},
-	"TLeafG": {encI64, encU64},
-	"TLeafF": {encF32, encF32},
-	"TLeafD": {encF64, encF64},
+var leafEncodings = map[string][2]Encoding{ // signed, unsigned
+	"TLeafO": {EncBool, EncBool},
+	"TLeafB": {EncI8, EncU8},
+	"TLeafS": {EncI16, EncU16},
+	"TLeafI": {EncI32, EncU32},
+	"TLeafL": {EncI64, EncU64},
+	"TLeafG": {EncI64, EncU64},
+	"TLeafF": {EncF32, EncF32},
+	"TLeafD": {EncF64, EncF64},
 }
 
 // cxxEncodings maps C++ element type names used by TBranchElement streamers.
-var cxxEncodings = map[string]encoding{
-	"bool": encBool, "Bool_t": encBool,
-	"char": encI8, "Char_t": encI8, "signed char": encI8, "int8_t": encI8,
-	"unsigned char": encU8, "UChar_t": encU8, "uint8_t": encU8,
-	"short": encI16, "Short_t": encI16, "int16_t": encI16,
-	"unsigned short": encU16, "UShort_t": encU16, "uint16_t": encU16,
-	"int": encI32, "Int_t": encI32, "int32_t": encI32,
-	"unsigned int": encU32, "UInt_t": encU32, "uint32_t": encU32,
-	"long": encI64, "Long_t": encI64, "Long64_t": encI64, "long long": encI64, "int64_t": encI64,
-	"unsigned long": encU64, "ULong_t": encU64, "ULong64_t": encU64, "unsigned long long": encU64, "uint64_t": encU64,
-	"float": encF32, "Float_t": encF32,
-	"double": encF64, "Double_t": encF64,
+var cxxEncodings = map[string]Encoding{
+	"bool": EncBool, "Bool_t": EncBool,
+	"char": EncI8, "Char_t": EncI8, "signed char": EncI8, "int8_t": EncI8,
+	"unsigned char": EncU8, "UChar_t": EncU8, "uint8_t": EncU8,
+	"short": EncI16, "Short_t": EncI16, "int16_t": EncI16,
+	"unsigned short": EncU16, "UShort_t": EncU16, "uint16_t": EncU16,
+	"int": EncI32, "Int_t": EncI32, "int32_t": EncI32,
+	"unsigned int": EncU32, "UInt_t": EncU32, "uint32_t": EncU32,
+	"long": EncI64, "Long_t": EncI64, "Long64_t": EncI64, "long long": EncI64, "int64_t": EncI64,
+	"unsigned long": EncU64, "ULong_t": EncU64, "ULong64_t": EncU64, "unsigned long long": EncU64, "uint64_t": EncU64,
+	"float": EncF32, "Float_t": EncF32,
+	"double": EncF64, "Double_t": EncF64,
 }
 
 var stringTypes = map[string]bool{"string": true, "std::string": true, "TString": true}
@@ -220,9 +223,9 @@ func countOf(title string) string {
 
 var dimPattern = regexp.MustCompile(`\[([^\]]+)\]`)
 
-// titleDims parses the fixed dimensions of a leaf title such as
+// TitleDims parses the fixed dimensions of a leaf title such as
 // "ArrD16[2][3]/f[0,0,16]"; the part after '/' is the type and its range.
-func titleDims(title string) []int {
+func TitleDims(title string) []int {
 	if i := strings.IndexByte(title, '/'); i >= 0 {
 		title = title[:i]
 	}
@@ -237,17 +240,17 @@ func titleDims(title string) []int {
 	return dims
 }
 
-// columnsOf flattens a tree's branches into SQL columns. Branches that hold
+// ColumnsOf flattens a tree's branches into SQL columns. Branches that hold
 // sub-branches (split objects) contribute their members, named with dots.
 // guard says which classes groot's types were cut short for (streamers.go):
 // a branch that stores one is unsupported, with the reason.
-func columnsOf(t rtree.Tree, guard *streamerGuard) ([]*column, error) {
-	var cols []*column
+func ColumnsOf(t rtree.Tree, guard *StreamerGuard) ([]*Column, error) {
+	var cols []*Column
 	file := treeFile(t) // for the streamers of whole objects (object.go)
 	// master: the split collection (fType 3/4) above b, if any.
-	var walk func(b rtree.Branch, prefix string, master *column) error
-	walk = func(b rtree.Branch, prefix string, master *column) error {
-		name := memberName(prefix, b.Name())
+	var walk func(b rtree.Branch, prefix string, master *Column) error
+	walk = func(b rtree.Branch, prefix string, master *Column) error {
+		name := MemberName(prefix, b.Name())
 		if subs := b.Branches(); len(subs) > 0 {
 			if b.Class() == "TBranchElement" {
 				info, err := gohep.ReadElementInfo(b)
@@ -279,8 +282,8 @@ func columnsOf(t rtree.Tree, guard *streamerGuard) ([]*column, error) {
 			if err != nil {
 				return err
 			}
-			c.name = name
-			c.element, c.baskets = true, bt
+			c.Name = name
+			c.element, c.Baskets = true, bt
 			cols = append(cols, c)
 			return nil
 		}
@@ -298,12 +301,12 @@ func columnsOf(t rtree.Tree, guard *streamerGuard) ([]*column, error) {
 		}
 		for _, l := range leaves {
 			c := leafColumn(b, l, len(leaves) > 1)
-			c.leanSig = sig
-			c.name = name
+			c.LeanSig = sig
+			c.Name = name
 			if len(leaves) > 1 {
-				c.name = name + "." + l.Name()
+				c.Name = name + "." + l.Name()
 			}
-			c.baskets = bt
+			c.Baskets = bt
 			cols = append(cols, c)
 		}
 		return nil
@@ -313,39 +316,39 @@ func columnsOf(t rtree.Tree, guard *streamerGuard) ([]*column, error) {
 			return nil, fmt.Errorf("branch %q: %w", b.Name(), err)
 		}
 	}
-	uniqueNames(cols)
+	UniqueNames(cols)
 	for _, c := range cols {
-		c.rootType, c.why = rfile.SafeText(c.rootType), rfile.SafeText(c.why)
+		c.RootType, c.Why = rfile.SafeText(c.RootType), rfile.SafeText(c.Why)
 	}
 	return cols, nil
 }
 
-// uniqueNames sets each column's SQL name. DuckDB compares column names
+// UniqueNames sets each column's SQL name. DuckDB compares column names
 // without regard to case, but ROOT does not ("ab" and "Ab" are different
 // branches), so later clashes get a numeric suffix; root_branches shows
 // both names.
-func uniqueNames(cols []*column) {
+func UniqueNames(cols []*Column) {
 	seen := map[string]bool{}
 	for _, c := range cols {
-		c.path = c.name
+		c.Path = c.Name
 		// A SQL name must be valid UTF-8; the path keeps the file's bytes.
-		base := rfile.SafeText(c.name)
+		base := rfile.SafeText(c.Name)
 		name := base
 		for i := 2; seen[strings.ToLower(name)]; i++ {
 			name = fmt.Sprintf("%s_%d", base, i)
 		}
 		seen[strings.ToLower(name)] = true
-		c.name = name
+		c.Name = name
 	}
 }
 
-// memberName names a sub-branch column "parent.member". ROOT names split
+// MemberName names a sub-branch column "parent.member". ROOT names split
 // members either "member" or "parent.member" (and array members
 // "member[10]"); both become the same dotted path without the dimensions.
 // Under a top-level branch whose name ends with a dot ("X.", as CMS's
 // EDM writes), every descendant's name starts with the full path
 // ("X.obj.chi2_"), which is then the column's name.
-func memberName(parent, branch string) string {
+func MemberName(parent, branch string) string {
 	if i := strings.IndexByte(branch, '['); i >= 0 {
 		branch = branch[:i]
 	}
@@ -367,38 +370,38 @@ func memberName(parent, branch string) string {
 }
 
 // leafColumn maps a leaf of a plain TBranch.
-func leafColumn(b rtree.Branch, l rtree.Leaf, leafList bool) *column {
+func leafColumn(b rtree.Branch, l rtree.Leaf, leafList bool) *Column {
 	name := b.Name()
 	if leafList {
 		name = b.Name() + "." + l.Name()
 	}
-	c := &column{name: name, rootType: l.Class() + " " + l.Title()}
-	unsupported := func(why string) *column {
-		c.layout, c.why = layoutUnsupported, why
+	c := &Column{Name: name, RootType: l.Class() + " " + l.Title()}
+	unsupported := func(why string) *Column {
+		c.Layout, c.Why = LayoutUnsupported, why
 		return c
 	}
 	if l.Class() == "TLeafC" {
 		if leafList {
 			return unsupported("C string inside a leaf list")
 		}
-		c.layout, c.typ = layoutString, capi.Scalar(capi.Varchar)
+		c.Layout, c.Type = LayoutString, Scalar(Varchar)
 		return c
 	}
-	var enc encoding
+	var enc Encoding
 	switch l.Class() {
 	case "TLeafF16", "TLeafD32":
-		enc = encF16
+		enc = EncF16
 		if l.Class() == "TLeafD32" {
-			enc = encD32
+			enc = EncD32
 		}
 		elm, err := gohep.LeafElement(l)
 		if err != nil {
 			return unsupported(err.Error())
 		}
 		c.pack = packingOf(elm)
-		c.dims = titleDims(l.Title())
+		c.dims = TitleDims(l.Title())
 		if len(c.dims) == 0 && !leafList {
-			c.dims = titleDims(b.Title()) // the leaf title may omit them
+			c.dims = TitleDims(b.Title()) // the leaf title may omit them
 		}
 	default:
 		encs, ok := leafEncodings[l.Class()]
@@ -415,10 +418,10 @@ func leafColumn(b rtree.Branch, l rtree.Leaf, leafList bool) *column {
 	if why := checkDims(c.dims); why != "" {
 		return unsupported(why)
 	}
-	elem := capi.Scalar(enc.sqlType())
+	elem := Scalar(enc.sqlType())
 	inner := elem
 	for i := len(c.dims) - 1; i >= 0; i-- {
-		inner = capi.ArrayOf(inner, c.dims[i])
+		inner = ArrayOf(inner, c.dims[i])
 	}
 	if leafList {
 		for _, ll := range b.Leaves() {
@@ -432,8 +435,8 @@ func leafColumn(b rtree.Branch, l rtree.Leaf, leafList bool) *column {
 			return unsupported("variable-length leaf inside a leaf list")
 		}
 		// Shape() of a jagged leaf lists only its fixed inner dimensions.
-		c.layout, c.typ = layoutJagged, capi.ListOf(inner)
-		c.count = countOf(l.Title())
+		c.Layout, c.Type = LayoutJagged, ListOf(inner)
+		c.Count = countOf(l.Title())
 		return c
 	}
 	n, err := gohep.LeafLen(l)
@@ -448,7 +451,7 @@ func leafColumn(b rtree.Branch, l rtree.Leaf, leafList bool) *column {
 			return unsupported("leaf list with variable-length leaves")
 		}
 	}
-	c.layout, c.typ = layoutFixed, inner
+	c.Layout, c.Type = LayoutFixed, inner
 	c.leafOffset = l.Offset()
 	c.entrySize = 0
 	for _, ll := range b.Leaves() {
@@ -480,7 +483,7 @@ func packingOf(elm rbytes.StreamerElement) packing {
 }
 
 // elementColumn maps a TBranchElement (a class member or an STL container).
-func elementColumn(b rtree.Branch, guard *streamerGuard, file *riofs.File, master *column) (*column, error) {
+func elementColumn(b rtree.Branch, guard *StreamerGuard, file *riofs.File, master *Column) (*Column, error) {
 	info, err := gohep.ReadElementInfo(b)
 	if err != nil {
 		return nil, err
@@ -504,15 +507,15 @@ func elementColumn(b rtree.Branch, guard *streamerGuard, file *riofs.File, maste
 	if info.Element == nil {
 		why = guard.memberReason(info.Class, member)
 	}
-	if why == "" && !c.supported() {
+	if why == "" && !c.Supported() {
 		typ := info.Class
 		if info.Element != nil {
 			typ = info.Element.TypeName()
 		}
-		why = guard.reason(typ)
+		why = guard.Reason(typ)
 	}
 	if why != "" {
-		c.layout, c.why = layoutUnsupported, why
+		c.Layout, c.Why = LayoutUnsupported, why
 	}
 	return c, nil
 }
@@ -543,15 +546,15 @@ func baseMember(b rtree.Branch, info *gohep.ElementInfo) {
 }
 
 // elementColumnOf maps a TBranchElement from what it says of its type.
-func elementColumnOf(b rtree.Branch, info gohep.ElementInfo, file *riofs.File, master *column) (*column, error) {
-	c := &column{name: b.Name()}
+func elementColumnOf(b rtree.Branch, info gohep.ElementInfo, file *riofs.File, master *Column) (*Column, error) {
+	c := &Column{Name: b.Name()}
 	cxx := info.Class
 	var arrayLen int
 	if info.Element != nil {
 		cxx = info.Element.TypeName()
 		arrayLen = info.Element.ArrayLen()
 	}
-	c.rootType = "TBranchElement " + cxx
+	c.RootType = "TBranchElement " + cxx
 	// Members of split TClonesArrays and STL collections (fType 31/41)
 	// are stored member-wise across the elements (collection.go).
 	if info.BType == 31 || info.BType == 41 {
@@ -561,13 +564,13 @@ func elementColumnOf(b rtree.Branch, info gohep.ElementInfo, file *riofs.File, m
 	// A split collection's master branch without members: nothing of
 	// its elements is stored in it.
 	if info.BType == 3 || info.BType == 4 {
-		c.layout, c.why = layoutUnsupported, fmt.Sprintf("split collection of %s without member branches", info.Clones)
+		c.Layout, c.Why = LayoutUnsupported, fmt.Sprintf("split collection of %s without member branches", info.Clones)
 		return c, nil
 	}
 	cxx = normalizeCxx(cxx)
 	switch {
 	case stringTypes[cxx]:
-		c.layout, c.typ = layoutString, capi.Scalar(capi.Varchar)
+		c.Layout, c.Type = LayoutString, Scalar(Varchar)
 		c.strHeader = info.Element != nil && cxx != "TString"
 		return c, nil
 	case strings.HasSuffix(cxx, "*"):
@@ -576,43 +579,43 @@ func elementColumnOf(b rtree.Branch, info gohep.ElementInfo, file *riofs.File, m
 		// byte (1, or 0 for a null or empty array) and then the elements.
 		enc, ok := cxxEncodings[strings.TrimSpace(strings.TrimSuffix(cxx, "*"))]
 		if ok && info.Element != nil && arrayLen <= 1 && info.SType == kOffsetP+int32(info.Element.Type()%kOffsetP) && info.Element.Type() > kOffsetP && info.Element.Type() < kOffsetP+20 {
-			c.enc, c.layout = enc, layoutPtrArray
-			c.typ = capi.ListOf(capi.Scalar(enc.sqlType()))
+			c.enc, c.Layout = enc, LayoutPtrArray
+			c.Type = ListOf(Scalar(enc.sqlType()))
 			return c, nil
 		}
-		c.layout, c.why = layoutUnsupported, "pointer member "+cxx
+		c.Layout, c.Why = LayoutUnsupported, "pointer member "+cxx
 		return c, nil
 	}
 	if enc, ok := cxxEncodings[cxx]; ok {
 		c.enc = enc
-		c.typ = capi.Scalar(enc.sqlType())
-		c.layout = layoutFixed
+		c.Type = Scalar(enc.sqlType())
+		c.Layout = LayoutFixed
 		c.entrySize = enc.diskSize(packing{})
 		if why := checkDims([]int{arrayLen}); arrayLen > 1 && why != "" {
-			c.layout, c.why = layoutUnsupported, why
+			c.Layout, c.Why = LayoutUnsupported, why
 			return c, nil
 		}
 		if arrayLen > 1 {
 			c.dims = []int{arrayLen}
-			c.typ = capi.ArrayOf(c.typ, arrayLen)
+			c.Type = ArrayOf(c.Type, arrayLen)
 			c.entrySize *= arrayLen
 		}
 		return c, nil
 	}
 	if inner, ok := vectorOf(cxx); ok {
 		if stringTypes[inner] {
-			c.layout, c.typ = layoutVecString, capi.ListOf(capi.Scalar(capi.Varchar))
+			c.Layout, c.Type = LayoutVecString, ListOf(Scalar(Varchar))
 			return c, nil
 		}
 		if enc, ok := cxxEncodings[inner]; ok {
-			c.enc, c.layout = enc, layoutVector
-			c.typ = capi.ListOf(capi.Scalar(enc.sqlType()))
+			c.enc, c.Layout = enc, LayoutVector
+			c.Type = ListOf(Scalar(enc.sqlType()))
 			return c, nil
 		}
 		if inner2, ok := vectorOf(inner); ok {
 			if enc, ok := cxxEncodings[inner2]; ok {
-				c.enc, c.layout = enc, layoutVecVec
-				c.typ = capi.ListOf(capi.ListOf(capi.Scalar(enc.sqlType())))
+				c.enc, c.Layout = enc, LayoutVecVec
+				c.Type = ListOf(ListOf(Scalar(enc.sqlType())))
 				return c, nil
 			}
 		}
@@ -620,7 +623,7 @@ func elementColumnOf(b rtree.Branch, info gohep.ElementInfo, file *riofs.File, m
 	if mapColumn(c, cxx) {
 		return c, nil
 	}
-	c.layout, c.why = layoutUnsupported, "C++ type "+cxx
+	c.Layout, c.Why = LayoutUnsupported, "C++ type "+cxx
 	// A whole object: the branch of an unsplit one (fID -1), or an
 	// object member of a split one (kObject, kAny).
 	if info.Element == nil && info.ID == -1 || info.Element != nil && (info.SType == int32(rmeta.Object) || info.SType == int32(rmeta.Any)) {

@@ -1,4 +1,4 @@
-package rootscan
+package tbranch
 
 import (
 	"encoding/binary"
@@ -11,7 +11,6 @@ import (
 	"go-hep.org/x/hep/groot/rmeta"
 	"go-hep.org/x/hep/groot/rtree"
 
-	"github.com/hepsql/hepsql/internal/capi"
 	"github.com/hepsql/hepsql/rootio/gohep"
 	"github.com/hepsql/hepsql/rootio/rfile"
 	"github.com/hepsql/hepsql/rootio/ttree"
@@ -56,11 +55,11 @@ import (
 // masterColumn is the internal column of a split collection's master
 // branch (fType 3/4): one Int_t per entry, the element count. It is not a
 // column of the table; its members check their counts against it.
-func masterColumn(b rtree.Branch, path string, bt ttree.BasketTable) *column {
-	return &column{
-		name: path, path: path, rootType: "TBranchElement " + b.Title(),
-		layout: layoutFixed, enc: encI32, typ: capi.Scalar(capi.Integer), entrySize: 4,
-		element: true, baskets: bt,
+func masterColumn(b rtree.Branch, path string, bt ttree.BasketTable) *Column {
+	return &Column{
+		Name: path, Path: path, RootType: "TBranchElement " + b.Title(),
+		Layout: LayoutFixed, enc: EncI32, Type: Scalar(Int32), entrySize: 4,
+		element: true, Baskets: bt,
 	}
 }
 
@@ -144,14 +143,14 @@ func findMember(file *riofs.File, si rbytes.StreamerInfo, member string, stype i
 }
 
 // memberColumn types a member of a split collection (fType 31/41).
-func memberColumn(c *column, b rtree.Branch, info gohep.ElementInfo, file *riofs.File, master *column) {
+func memberColumn(c *Column, b rtree.Branch, info gohep.ElementInfo, file *riofs.File, master *Column) {
 	kind := "TClonesArray"
 	if info.BType == 41 {
 		kind = "STL collection"
 	}
 	refuse := func(format string, args ...any) {
-		c.layout = layoutUnsupported
-		c.why = fmt.Sprintf("member of a split %s: ", kind) + fmt.Sprintf(format, args...)
+		c.Layout = LayoutUnsupported
+		c.Why = fmt.Sprintf("member of a split %s: ", kind) + fmt.Sprintf(format, args...)
 	}
 	if master == nil {
 		refuse("no master branch (fType %d) above it", info.BType/10)
@@ -162,8 +161,8 @@ func memberColumn(c *column, b rtree.Branch, info gohep.ElementInfo, file *riofs
 		refuse("%s", why)
 		return
 	}
-	c.rootType = "TBranchElement " + elem.TypeName()
-	c.master = master
+	c.RootType = "TBranchElement " + elem.TypeName()
+	c.Master = master
 	t := elem.Type()
 	// The branch's streamer type is what was written; an element of
 	// another version of the class that says otherwise cannot type it.
@@ -175,8 +174,8 @@ func memberColumn(c *column, b rtree.Branch, info gohep.ElementInfo, file *riofs
 	}
 	switch {
 	case t == rmeta.Bits && elem.ArrayLen() <= 1:
-		c.layout, c.enc = layoutBitsList, encU32
-		c.typ = capi.ListOf(capi.Scalar(capi.UInteger))
+		c.Layout, c.enc = LayoutBitsList, EncU32
+		c.Type = ListOf(Scalar(UInt32))
 		return
 	case t > rmeta.OffsetL && t < rmeta.OffsetP && t != rmeta.OffsetL+rmeta.Bits:
 		t -= rmeta.OffsetL
@@ -206,7 +205,7 @@ func memberColumn(c *column, b rtree.Branch, info gohep.ElementInfo, file *riofs
 		case t == rmeta.TString && elem.ArrayLen() <= 1:
 			// TString::Streamer per element: a length byte (255, then an
 			// Int_t, for 255 bytes or more) and the characters.
-			c.layout, c.typ = layoutStringList, capi.ListOf(capi.Scalar(capi.Varchar))
+			c.Layout, c.Type = LayoutStringList, ListOf(Scalar(Varchar))
 		case stringTypes[cxx] || t == rmeta.TString || t == rmeta.STLstring || t == rmeta.CharStar:
 			refuse("string member %s (not read yet)", elem.TypeName())
 		case strings.HasPrefix(cxx, "TRef"):
@@ -219,30 +218,30 @@ func memberColumn(c *column, b rtree.Branch, info gohep.ElementInfo, file *riofs
 		return
 	}
 	c.enc = enc
-	if enc == encF16 || enc == encD32 {
+	if enc == EncF16 || enc == EncD32 {
 		c.pack = packingOf(elem)
 	}
-	elemType := capi.Scalar(enc.sqlType())
+	elemType := Scalar(enc.sqlType())
 	for i := len(c.dims) - 1; i >= 0; i-- {
-		elemType = capi.ArrayOf(elemType, c.dims[i])
+		elemType = ArrayOf(elemType, c.dims[i])
 	}
-	c.layout, c.typ = layoutJagged, capi.ListOf(elemType)
+	c.Layout, c.Type = LayoutJagged, ListOf(elemType)
 }
 
 // counterReader returns r's reader of cc (a counter or a master branch)
 // in r's file, made or reset on first use.
-func (r *columnReader) counterReader(cc *column) *columnReader {
+func (r *Reader) counterReader(cc *Column) *Reader {
 	if r.counter == nil {
-		r.counter = newColumnReader(cc, r.file)
+		r.counter = NewReader(cc, r.file)
 	} else if r.counter.col != cc || r.counter.file != r.file {
-		r.counter.reset(cc, r.file)
+		r.counter.Reset(cc, r.file)
 	}
 	return r.counter
 }
 
 // masterCount reads the element count the master branch gives entry e.
-func (r *columnReader) masterCount(e int64) (int64, error) {
-	m := r.counterReader(r.col.master)
+func (r *Reader) masterCount(e int64) (int64, error) {
+	m := r.counterReader(r.col.Master)
 	if err := m.load(e); err != nil {
 		return 0, err
 	}
@@ -252,7 +251,7 @@ func (r *columnReader) masterCount(e int64) (int64, error) {
 
 // checkMasterCounts compares the element counts of entries [first,
 // first+len(ents)) of the current basket with the master branch's.
-func (r *columnReader) checkMasterCounts(first int, ents []capi.ListEntry) error {
+func (r *Reader) checkMasterCounts(first int, ents []ListEntry) error {
 	for i, ent := range ents {
 		e := r.cur.First + int64(first+i)
 		n, err := r.masterCount(e)
@@ -260,7 +259,7 @@ func (r *columnReader) checkMasterCounts(first int, ents []capi.ListEntry) error
 			return err
 		}
 		if uint64(n) != ent.Length || n < 0 {
-			return r.errorf(e, "%v: %d elements in the entry's bytes, but the collection's branch %q counts %d", rfile.ErrCorrupt, ent.Length, rfile.SafeText(r.col.master.path), n)
+			return r.errorf(e, "%v: %d elements in the entry's bytes, but the collection's branch %q counts %d", rfile.ErrCorrupt, ent.Length, rfile.SafeText(r.col.Master.Path), n)
 		}
 	}
 	return nil
@@ -269,8 +268,8 @@ func (r *columnReader) checkMasterCounts(first int, ents []capi.ListEntry) error
 // fillBitsList writes a split collection's TObject::fBits member: per
 // element a UInt_t, followed by a 2-byte process id when the element is
 // referenced (kIsReferenced), so entries are parsed element by element.
-func (r *columnReader) fillBitsList(v capi.Vector, entry int64, n int) error {
-	entries := capi.Slice[capi.ListEntry](v, n)
+func (r *Reader) fillBitsList(v Vector, entry int64, n int) error {
+	entries := v.Lists(n)
 	return r.segments(entry, n, func(row, k, first int) error {
 		total := v.ListSize()
 		vals := r.counts[:0] // the segment's values, widened to int
@@ -293,7 +292,7 @@ func (r *columnReader) fillBitsList(v capi.Vector, entry int64, n int) error {
 				vals = append(vals, int(bits))
 				m++
 			}
-			entries[row+i] = capi.ListEntry{Offset: uint64(total + len(vals) - m), Length: uint64(m)}
+			entries[row+i] = ListEntry{Offset: uint64(total + len(vals) - m), Length: uint64(m)}
 		}
 		r.counts = vals
 		if err := r.checkMasterCounts(first, entries[row:row+k]); err != nil {
@@ -302,9 +301,9 @@ func (r *columnReader) fillBitsList(v capi.Vector, entry int64, n int) error {
 		if err := v.ListReserve(total + len(vals)); err != nil {
 			return err
 		}
-		out := capi.Slice[uint32](v.ListChild(), total+len(vals))
+		out := v.ListChild().Bytes((total + len(vals)) * 4)
 		for i, x := range vals {
-			out[total+i] = uint32(x)
+			binary.LittleEndian.PutUint32(out[4*(total+i):], uint32(x))
 		}
 		return v.ListSetSize(total + len(vals))
 	})
@@ -312,9 +311,9 @@ func (r *columnReader) fillBitsList(v capi.Vector, entry int64, n int) error {
 
 // fillStringList writes a split collection's TString member: per element
 // a length-prefixed string, parsed in turn to the entry's end.
-func (r *columnReader) fillStringList(v capi.Vector, entry int64, n int) error {
+func (r *Reader) fillStringList(v Vector, entry int64, n int) error {
 	r.strs, r.ends = r.strs[:0], r.ends[:0]
-	entries := capi.Slice[capi.ListEntry](v, n)
+	entries := v.Lists(n)
 	base := v.ListSize()
 	err := r.segments(entry, n, func(row, k, first int) error {
 		for i := range k {
@@ -330,7 +329,7 @@ func (r *columnReader) fillStringList(v capi.Vector, entry int64, n int) error {
 				r.ends = append(r.ends, uint64(len(r.strs)))
 				b = rest
 			}
-			entries[row+i] = capi.ListEntry{Offset: uint64(base + at), Length: uint64(len(r.ends) - at)}
+			entries[row+i] = ListEntry{Offset: uint64(base + at), Length: uint64(len(r.ends) - at)}
 		}
 		return r.checkMasterCounts(first, entries[row:row+k])
 	})

@@ -1,11 +1,10 @@
-package rootscan
+package tbranch
 
 import (
 	"encoding/binary"
 	"fmt"
 	"strings"
 
-	"github.com/hepsql/hepsql/internal/capi"
 	"github.com/hepsql/hepsql/rootio/rfile"
 )
 
@@ -24,7 +23,7 @@ import (
 
 // mapPart is how a map's key or value is streamed.
 type mapPart struct {
-	enc encoding // when !str
+	enc Encoding // when !str
 	str bool     // std::string or TString
 	// strHeader: std::strings, whose run of keys or values carries its
 	// own byte count and version; TStrings do not.
@@ -43,13 +42,13 @@ func (p mapPart) diskMin() int {
 	return p.enc.diskSize(packing{})
 }
 
-func (p mapPart) sqlType() capi.Type {
-	t := capi.Scalar(p.enc.sqlType())
+func (p mapPart) sqlType() Type {
+	t := Scalar(p.enc.sqlType())
 	if p.str {
-		t = capi.Scalar(capi.Varchar)
+		t = Scalar(Varchar)
 	}
 	if p.list {
-		return capi.ListOf(t)
+		return ListOf(t)
 	}
 	return t
 }
@@ -131,7 +130,7 @@ func mapValueOf(cxx string) (mapPart, bool) {
 }
 
 // mapColumn makes c a MAP column when cxx is a map of numbers and strings.
-func mapColumn(c *column, cxx string) bool {
+func mapColumn(c *Column, cxx string) bool {
 	k, v, ok := mapOf(cxx)
 	if !ok {
 		return false
@@ -141,8 +140,8 @@ func mapColumn(c *column, cxx string) bool {
 	if !okK || !okV {
 		return false
 	}
-	c.layout, c.mapKey, c.mapVal = layoutMap, kp, vp
-	c.typ = capi.MapOf(kp.sqlType(), vp.sqlType())
+	c.Layout, c.mapKey, c.mapVal = LayoutMap, kp, vp
+	c.Type = MapOf(kp.sqlType(), vp.sqlType())
 	return true
 }
 
@@ -166,7 +165,7 @@ func readPart(b []byte, p mapPart, buf *mapBuf) ([]byte, error) {
 }
 
 // mapEntry reads one entry's pairs into bufs and returns their count.
-func (c *column) mapEntry(b []byte, bufs *[2]mapBuf) (int, error) {
+func (c *Column) mapEntry(b []byte, bufs *[2]mapBuf) (int, error) {
 	if len(b) < 6 || binary.BigEndian.Uint32(b)&0x40000000 == 0 {
 		return 0, fmt.Errorf("%w: map without its byte-count header (%d bytes)", rfile.ErrCorrupt, len(b))
 	}
@@ -250,11 +249,11 @@ func readRun(b []byte, p mapPart, n int, buf *mapBuf) ([]byte, error) {
 
 // fillMaps writes a MAP column: the list entries of rows [0, n), then the
 // keys and the values into the STRUCT child, each in one pass.
-func (r *columnReader) fillMaps(v capi.Vector, entry int64, n int) error {
+func (r *Reader) fillMaps(v Vector, entry int64, n int) error {
 	for i := range r.maps {
 		r.maps[i] = mapBuf{raw: r.maps[i].raw[:0], strs: r.maps[i].strs[:0], ends: r.maps[i].ends[:0], lens: r.maps[i].lens[:0]}
 	}
-	entries := capi.Slice[capi.ListEntry](v, n)
+	entries := v.Lists(n)
 	base := v.ListSize()
 	at := base
 	err := r.segments(entry, n, func(row, k, first int) error {
@@ -263,7 +262,7 @@ func (r *columnReader) fillMaps(v capi.Vector, entry int64, n int) error {
 			if err != nil {
 				return r.errorf(r.cur.First+int64(first+i), "%v", err)
 			}
-			entries[row+i] = capi.ListEntry{Offset: uint64(at), Length: uint64(m)}
+			entries[row+i] = ListEntry{Offset: uint64(at), Length: uint64(m)}
 			at += m
 		}
 		return nil
@@ -281,11 +280,11 @@ func (r *columnReader) fillMaps(v capi.Vector, entry int64, n int) error {
 		first, count := base, at-base
 		if p.list {
 			// A LIST of values: its entries, then the elements below.
-			ents := capi.Slice[capi.ListEntry](dst, at)
+			ents := dst.Lists(at)
 			first = dst.ListSize()
 			pos := first
 			for j, m := range buf.lens {
-				ents[base+j] = capi.ListEntry{Offset: uint64(pos), Length: uint64(m)}
+				ents[base+j] = ListEntry{Offset: uint64(pos), Length: uint64(m)}
 				pos += m
 			}
 			if err := dst.ListReserve(pos); err != nil {
@@ -305,13 +304,13 @@ func (r *columnReader) fillMaps(v capi.Vector, entry int64, n int) error {
 
 // fillMapPart writes count keys, values or value elements of buf into rows
 // first, first+1, ... of dst.
-func fillMapPart(dst capi.Vector, p mapPart, buf *mapBuf, first, count int) error {
+func fillMapPart(dst Vector, p mapPart, buf *mapBuf, first, count int) error {
 	if p.str {
 		dst.AssignStrings(first, buf.strs, buf.ends)
 		return nil
 	}
 	osz := outSize(p.enc)
-	out := capi.Slice[byte](dst, (first+count)*osz)
+	out := dst.Bytes((first + count) * osz)
 	return decodeElems(p.enc, packing{}, out[first*osz:], buf.raw, count)
 }
 

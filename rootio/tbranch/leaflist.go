@@ -1,11 +1,10 @@
-package rootscan
+package tbranch
 
 import (
 	"fmt"
 
 	"go-hep.org/x/hep/groot/rtree"
 
-	"github.com/hepsql/hepsql/internal/capi"
 	"github.com/hepsql/hepsql/rootio/gohep"
 	"github.com/hepsql/hepsql/rootio/rfile"
 )
@@ -19,21 +18,21 @@ import (
 
 // llLeaf is one leaf of such a list, as an entry stores it.
 type llLeaf struct {
-	enc   encoding
+	enc   Encoding
 	per   int // elements per item (the fixed dimensions)
 	count int // index of the leaf counting its items, -1 for a fixed leaf
 }
 
 // leafListVarColumn maps leaf l of branch b, a leaf list with variable-
 // length leaves; inner is the type of one item of l.
-func leafListVarColumn(c *column, b rtree.Branch, l rtree.Leaf, inner capi.Type) *column {
+func leafListVarColumn(c *Column, b rtree.Branch, l rtree.Leaf, inner Type) *Column {
 	leaves := b.Leaves()
 	c.llist = make([]llLeaf, len(leaves))
 	c.llIdx = -1
 	for i, ll := range leaves {
 		encs, ok := leafEncodings[ll.Class()]
 		if !ok {
-			c.layout, c.why = layoutUnsupported, fmt.Sprintf("leaf class %s inside a leaf list with variable-length leaves", ll.Class())
+			c.Layout, c.Why = LayoutUnsupported, fmt.Sprintf("leaf class %s inside a leaf list with variable-length leaves", ll.Class())
 			return c
 		}
 		x := llLeaf{enc: encs[0], per: 1, count: -1}
@@ -44,25 +43,25 @@ func leafListVarColumn(c *column, b rtree.Branch, l rtree.Leaf, inner capi.Type)
 			x.per *= d
 		}
 		if why := checkDims(ll.Shape()); why != "" {
-			c.layout, c.why = layoutUnsupported, why
+			c.Layout, c.Why = LayoutUnsupported, why
 			return c
 		}
 		if x.enc.diskSize(packing{}) != ll.LenType() {
-			c.layout, c.why = layoutUnsupported, fmt.Sprintf("leaf %s of %d bytes per element, its type takes %d", ll.Name(), ll.LenType(), x.enc.diskSize(packing{}))
+			c.Layout, c.Why = LayoutUnsupported, fmt.Sprintf("leaf %s of %d bytes per element, its type takes %d", ll.Name(), ll.LenType(), x.enc.diskSize(packing{}))
 			return c
 		}
 		if lc := ll.LeafCount(); lc != nil {
 			for j := range i {
-				if leaves[j].Name() == lc.Name() && leaves[j].LeafCount() == nil && c.llist[j].per == 1 && c.llist[j].enc >= encI8 && c.llist[j].enc <= encU64 {
+				if leaves[j].Name() == lc.Name() && leaves[j].LeafCount() == nil && c.llist[j].per == 1 && c.llist[j].enc >= EncI8 && c.llist[j].enc <= EncU64 {
 					x.count = j
 				}
 			}
 			if x.count < 0 {
-				c.layout, c.why = layoutUnsupported, fmt.Sprintf("leaf %s counted by %s, not an earlier integer leaf of its list", ll.Name(), lc.Name())
+				c.Layout, c.Why = LayoutUnsupported, fmt.Sprintf("leaf %s counted by %s, not an earlier integer leaf of its list", ll.Name(), lc.Name())
 				return c
 			}
 		} else if n, err := gohep.LeafLen(ll); err != nil || n != x.per {
-			c.layout, c.why = layoutUnsupported, fmt.Sprintf("leaf %s: length does not match its dimensions %v", ll.Name(), ll.Shape())
+			c.Layout, c.Why = LayoutUnsupported, fmt.Sprintf("leaf %s: length does not match its dimensions %v", ll.Name(), ll.Shape())
 			return c
 		}
 		if ll == l {
@@ -71,20 +70,20 @@ func leafListVarColumn(c *column, b rtree.Branch, l rtree.Leaf, inner capi.Type)
 		c.llist[i] = x
 	}
 	if c.llIdx < 0 {
-		c.layout, c.why = layoutUnsupported, "leaf not found in its branch's list"
+		c.Layout, c.Why = LayoutUnsupported, "leaf not found in its branch's list"
 		return c
 	}
 	c.enc, c.dims = c.llist[c.llIdx].enc, l.Shape()
-	c.layout, c.typ = layoutLeafListVar, inner
+	c.Layout, c.Type = LayoutLeafListVar, inner
 	if c.llist[c.llIdx].count >= 0 {
-		c.typ = capi.ListOf(inner)
+		c.Type = ListOf(inner)
 	}
 	return c
 }
 
 // leafListItems walks an entry of the list and returns where the column's
 // leaf starts and how many items it holds.
-func (c *column) leafListItems(b []byte, starts []int) (pos, items int, err error) {
+func (c *Column) leafListItems(b []byte, starts []int) (pos, items int, err error) {
 	starts = starts[:0]
 	at := 0
 	for i, x := range c.llist {
@@ -114,13 +113,13 @@ func (c *column) leafListItems(b []byte, starts []int) (pos, items int, err erro
 
 // fillLeafListVar writes entries [entry, entry+n) of a leaf of a leaf list
 // with variable-length leaves into v.
-func (r *columnReader) fillLeafListVar(v capi.Vector, entry int64, n int) error {
+func (r *Reader) fillLeafListVar(v Vector, entry int64, n int) error {
 	c := r.col
 	per := c.llist[c.llIdx].per
 	os := outSize(c.enc)
 	starts := make([]int, 0, len(c.llist))
 	if c.llist[c.llIdx].count < 0 {
-		out := capi.Slice[byte](leafVector(v, len(c.dims)), n*per*os)
+		out := leafVector(v, len(c.dims)).Bytes(n * per * os)
 		return r.segments(entry, n, func(row, k, first int) error {
 			for i := range k {
 				b := r.entryBytes(first + i)
@@ -135,7 +134,7 @@ func (r *columnReader) fillLeafListVar(v capi.Vector, entry int64, n int) error 
 			return nil
 		})
 	}
-	entries := capi.Slice[capi.ListEntry](v, n)
+	entries := v.Lists(n)
 	total := v.ListSize()
 	return r.segments(entry, n, func(row, k, first int) error {
 		seg := 0
@@ -144,13 +143,13 @@ func (r *columnReader) fillLeafListVar(v capi.Vector, entry int64, n int) error 
 			if err != nil {
 				return r.errorf(r.cur.First+int64(first+i), "%v", err)
 			}
-			entries[row+i] = capi.ListEntry{Offset: uint64(total + seg), Length: uint64(items)}
+			entries[row+i] = ListEntry{Offset: uint64(total + seg), Length: uint64(items)}
 			seg += items
 		}
 		if err := v.ListReserve(total + seg); err != nil {
 			return err
 		}
-		out := capi.Slice[byte](leafVector(v.ListChild(), len(c.dims)), (total+seg)*per*os)
+		out := leafVector(v.ListChild(), len(c.dims)).Bytes((total + seg) * per * os)
 		for i := range k {
 			b := r.entryBytes(first + i)
 			pos, items, _ := c.leafListItems(b, starts)

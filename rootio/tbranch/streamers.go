@@ -1,4 +1,4 @@
-package rootscan
+package tbranch
 
 import (
 	"fmt"
@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/hepsql/hepsql/rootio/gohep"
+	"github.com/hepsql/hepsql/rootio/rfile"
+	"github.com/hepsql/hepsql/rootio/ttree"
 	"go-hep.org/x/hep/groot/rbytes"
 	"go-hep.org/x/hep/groot/rdict"
 	"go-hep.org/x/hep/groot/riofs"
@@ -28,7 +30,7 @@ import (
 // each hold several members of the next costs time exponential in its
 // depth.
 //
-// So before groot sees a tree, guardStreamers walks the class graph of the
+// So before groot sees a tree, GuardStreamers walks the class graph of the
 // file's streamers as groot will (the same look-ups by name, through the
 // file), finds the cycles and the graphs too deep or too large, and gives
 // groot a copy of each offending class without the members that close a
@@ -37,16 +39,16 @@ import (
 // them are listed as unsupported with the reason.
 
 const (
-	// maxClassDepth bounds how deeply classes nest (members of members);
+	// MaxClassDepth bounds how deeply classes nest (members of members);
 	// ROOT's own classes and experiments' event models stay well below.
-	maxClassDepth = 64
+	MaxClassDepth = 64
 	// maxClassExpansion bounds the number of member types groot builds for
 	// one class, counting a class used twice twice, as groot does.
 	maxClassExpansion = 1 << 16
 )
 
-// streamerGuard is what guardStreamers found in a file's streamers.
-type streamerGuard struct {
+// StreamerGuard is what GuardStreamers found in a file's streamers.
+type StreamerGuard struct {
 	// bad gives, for each class whose members were cut, why.
 	bad map[string]string
 	// cut gives, for each class, its members left out and why.
@@ -59,9 +61,9 @@ type streamerGuard struct {
 	missing map[string]bool
 }
 
-// reason returns why type name (a class, a pointer to one or an STL
+// Reason returns why type name (a class, a pointer to one or an STL
 // container of them) cannot be read, or "" when nothing in it was cut.
-func (g *streamerGuard) reason(typeName string) string {
+func (g *StreamerGuard) Reason(typeName string) string {
 	if g == nil || len(g.bad) == 0 {
 		return ""
 	}
@@ -74,7 +76,7 @@ func (g *streamerGuard) reason(typeName string) string {
 }
 
 // memberReason returns why member of class was left out, or "".
-func (g *streamerGuard) memberReason(class, member string) string {
+func (g *StreamerGuard) memberReason(class, member string) string {
 	if g == nil {
 		return ""
 	}
@@ -136,7 +138,7 @@ func isStdTemplate(name string) bool {
 	return false
 }
 
-// classNode is a class of the graph guardStreamers walks.
+// classNode is a class of the graph GuardStreamers walks.
 type classNode struct {
 	name    string
 	si      rbytes.StreamerInfo
@@ -151,7 +153,7 @@ type classNode struct {
 	depth, size int
 }
 
-// guardStreamers analyses rf's streamers (those of the file and those
+// GuardStreamers analyses rf's streamers (those of the file and those
 // groot's registry would lend it: the registry holds every streamer of
 // every file the process opened, so a class the file names but does not
 // describe may come from another file) and replaces, for groot's look-ups
@@ -165,7 +167,7 @@ type classNode struct {
 // gets an empty stand-in, and the classes holding it are unsupported,
 // "no streamer info for class X in the file". parseTree asks for that
 // only after groot failed so, so that no tree readable without it changes.
-func guardStreamers(rf *riofs.File, roots []string, stubMissing bool) (*streamerGuard, error) {
+func GuardStreamers(rf *riofs.File, roots []string, stubMissing bool) (*StreamerGuard, error) {
 	var nodes []*classNode
 	missing := map[string]bool{}
 	byName := map[string]int{}
@@ -313,7 +315,7 @@ func guardStreamers(rf *riofs.File, roots []string, stubMissing bool) (*streamer
 		}
 	}
 
-	g := &streamerGuard{bad: map[string]string{}, cut: map[string]map[string]string{}, taint: map[string]string{}, missing: missing}
+	g := &StreamerGuard{bad: map[string]string{}, cut: map[string]map[string]string{}, taint: map[string]string{}, missing: missing}
 	for name := range missing {
 		why := "no streamer info for class " + name + " in the file"
 		g.bad[name], g.taint[name] = why, why
@@ -375,9 +377,9 @@ func guardStreamers(rf *riofs.File, roots []string, stubMissing bool) (*streamer
 					}
 				}
 			}
-			if n.depth > maxClassDepth || n.size > maxClassExpansion {
-				why := fmt.Sprintf("class %s nests more than %d classes deep", n.name, maxClassDepth)
-				if n.depth <= maxClassDepth {
+			if n.depth > MaxClassDepth || n.size > maxClassExpansion {
+				why := fmt.Sprintf("class %s nests more than %d classes deep", n.name, MaxClassDepth)
+				if n.depth <= MaxClassDepth {
 					why = fmt.Sprintf("class %s expands to more than %d member types", n.name, maxClassExpansion)
 				}
 				if g.bad[n.name] == "" {
@@ -413,7 +415,7 @@ func guardStreamers(rf *riofs.File, roots []string, stubMissing bool) (*streamer
 				continue
 			}
 			if err := tryTypeFromSE(rf, se); err != nil {
-				why := g.reason(se.TypeName())
+				why := g.Reason(se.TypeName())
 				if why == "" {
 					why = fmt.Sprintf("C++ type %s: %v", se.TypeName(), err)
 				}
@@ -430,9 +432,9 @@ func guardStreamers(rf *riofs.File, roots []string, stubMissing bool) (*streamer
 	return g, nil
 }
 
-// missingStreamer says whether groot failed for want of a class's
+// MissingStreamer says whether groot failed for want of a class's
 // streamer info.
-func missingStreamer(err error) bool {
+func MissingStreamer(err error) bool {
 	msg := err.Error()
 	return strings.Contains(msg, "no streamer for") || strings.Contains(msg, "could not find streamer")
 }
@@ -451,7 +453,7 @@ func tryTypeFromSE(rf *riofs.File, se rbytes.StreamerElement) (err error) {
 // install puts copies of the classes members were cut from ahead of the
 // file's own streamers in groot's look-ups (riofs.File.StreamerInfo takes
 // the first of a name).
-func (g *streamerGuard) install(rf *riofs.File, classes []*classNode) error {
+func (g *StreamerGuard) install(rf *riofs.File, classes []*classNode) error {
 	var safe []rbytes.StreamerInfo
 	for _, n := range classes {
 		cut := g.cut[n.name]
@@ -477,4 +479,33 @@ func (g *streamerGuard) install(rf *riofs.File, classes []*classNode) error {
 		}
 	}
 	return gohep.PrependFileStreamers(rf, safe)
+}
+
+// CheckTreeKey checks the record of tree tname of directory dir (its
+// highest cycle, as groot's Get takes it) with ttree.CheckTreeRecord, and
+// returns the classes its branches name: the roots GuardStreamers walks
+// before groot reads the record.
+func CheckTreeKey(dir riofs.Directory, tname string) ([]string, error) {
+	var key *riofs.Key
+	keys := dir.Keys()
+	for i := range keys {
+		if keys[i].Name() == tname && (key == nil || keys[i].Cycle() > key.Cycle()) {
+			key = &keys[i]
+		}
+	}
+	if key == nil {
+		return nil, nil // Get reports it
+	}
+	payload, err := key.Bytes()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", rfile.ErrCorruptTree, err)
+	}
+	classes, err := ttree.CheckTreeRecord(payload, int(key.KeyLen()), key.ClassName())
+	if err != nil {
+		return nil, rfile.Corruptf(rfile.ErrCorruptTree, "%s", rfile.Detail(err))
+	}
+	// The directory's own key (Keys shares its slice) keeps the inflated
+	// record, so that groot's Get copies it rather than inflating it again.
+	key.SetBuffer(payload)
+	return classes, nil
 }

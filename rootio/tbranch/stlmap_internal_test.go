@@ -1,4 +1,4 @@
-package rootscan
+package tbranch
 
 import (
 	"errors"
@@ -35,7 +35,7 @@ func TestMapOf(t *testing.T) {
 // count or length byte set to hostile values gives an error, never a panic
 // or an allocation sized by the claim.
 func TestMapEntryHostile(t *testing.T) {
-	c := &column{}
+	c := &Column{}
 	if !mapColumn(c, "map<string,short>") {
 		t.Fatal("map<string,short> not a MAP column")
 	}
@@ -76,7 +76,7 @@ func TestMapEntryHostile(t *testing.T) {
 	}
 	// A repeat among 20 numeric keys (the hashed path), after a first
 	// entry in the same buffers.
-	ints := &column{}
+	ints := &Column{}
 	if !mapColumn(ints, "map<int,int>") {
 		t.Fatal("map<int,int> not a MAP column")
 	}
@@ -113,9 +113,9 @@ func TestMapEntryHostile(t *testing.T) {
 // go-hep's std-containers file ({-2: [-1, -2], -1: [-1]}); truncations and
 // a hostile inner count give errors.
 func TestMapListValuesHostile(t *testing.T) {
-	c := &column{}
-	if !mapColumn(c, "map<int,vector<short>>") || c.typ.String() != "MAP(INTEGER, SMALLINT[])" {
-		t.Fatalf("map<int,vector<short>>: layout %v, type %v", c.layout, c.typ)
+	c := &Column{}
+	if !mapColumn(c, "map<int,vector<short>>") || c.Type.String() != "MAP(INTEGER, SMALLINT[])" {
+		t.Fatalf("map<int,vector<short>>: layout %v, type %v", c.Layout, c.Type)
 	}
 	good := []byte{0x40, 0, 0, 0x24, 0x40, 0x09, 0, 1, 0, 0, 0, 2, 0xff, 0xff, 0xff, 0xfe, 0xff, 0xff, 0xff, 0xff,
 		0x40, 0, 0, 0x10, 0, 9, 0, 0, 0, 2, 0xff, 0xff, 0xff, 0xfe, 0, 0, 0, 1, 0xff, 0xff}

@@ -1,4 +1,4 @@
-package rootscan
+package tbranch
 
 import "testing"
 
@@ -19,8 +19,8 @@ func TestMemberName(t *testing.T) {
 		{"X.obj", "X.obj.chi2_", "X.obj.chi2_"},
 		{"X.", "a", "X.a"},
 	} {
-		if got := memberName(c.parent, c.branch); got != c.want {
-			t.Errorf("memberName(%q, %q) = %q, want %q", c.parent, c.branch, got, c.want)
+		if got := MemberName(c.parent, c.branch); got != c.want {
+			t.Errorf("MemberName(%q, %q) = %q, want %q", c.parent, c.branch, got, c.want)
 		}
 	}
 }
