@@ -3,7 +3,7 @@
 // (DuckDB's read_parquet), for ADL Q1, Q2 and Q5 and the scan of 20
 // branches, and writes the results into bench/README.md.
 //
-//	go run ./bench/cmd/rntuplebench [-sample PATH] [-copies 100] [-runs 3]
+//	go run ./bench/cmd/rntuplebench [-sample PATH] [-copies 100] [-runs 3] [-queries q5,scan]
 //
 // Run it from the repository root. The RNTuple and Parquet copies hold the
 // 20 branches of bench.Branches, converted by hepsql itself (COPY ...
@@ -12,7 +12,10 @@
 // child process (the binary re-executed as "rntuplebench child ..."), one
 // warm-up run then -runs measured runs; the time is the best, measured in
 // the child from the query's start to its result read. Results of every
-// peer are checked against each other; a mismatch stops the command.
+// peer are checked against each other; a mismatch stops the command. To
+// see where a case spends its time, run one child by hand:
+//
+//	rntuplebench child -query q5 -peer rntuple -threads 1 -cpuprofile q5.prof
 package main
 
 import (
@@ -25,6 +28,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -73,6 +78,7 @@ type config struct {
 	quiet                time.Duration
 	busy                 int // runs begun on a busy machine
 	threads              []int
+	queries              []string
 	args                 []string
 	sizes                map[string]int64 // bytes of one copy, per peer
 }
@@ -97,6 +103,7 @@ func parent(args []string) error {
 	fs.StringVar(&c.data, "data", "bench/data/rntuplebench", "`folder` for the copies (git-ignored)")
 	fs.StringVar(&c.readme, "readme", "bench/README.md", "Markdown `file` whose marked block receives the results; empty: print only")
 	threads := fs.String("threads", "1,2", "comma-separated thread counts")
+	only := fs.String("queries", strings.Join(queries, ","), "comma-separated queries to run, of "+strings.Join(queries, ", "))
 	fs.DurationVar(&c.quiet, "quiet", bench.QuietWait, "how long to wait before each run for other processes to go quiet")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -107,6 +114,12 @@ func parent(args []string) error {
 			return fmt.Errorf("bad -threads %q", *threads)
 		}
 		c.threads = append(c.threads, n)
+	}
+	for _, q := range strings.Split(*only, ",") {
+		if !slices.Contains(queries, q) {
+			return fmt.Errorf("bad -queries %q: %q is none of %s", *only, q, strings.Join(queries, ", "))
+		}
+		c.queries = append(c.queries, q)
 	}
 	ctx := context.Background()
 	if err := prepare(ctx, c); err != nil {
@@ -130,7 +143,7 @@ func parent(args []string) error {
 		rss     map[string]int64
 	}
 	var rows []row
-	for _, q := range queries {
+	for _, q := range c.queries {
 		for _, th := range c.threads {
 			r := row{query: q, threads: th, best: map[string]time.Duration{}, cpu: map[string]time.Duration{}, rss: map[string]int64{}}
 			var first *childOutput
@@ -232,6 +245,7 @@ func child(args []string) error {
 	peer := fs.String("peer", peerRNTuple, "peer")
 	threads := fs.Int("threads", 1, "threads")
 	data := fs.String("data", "bench/data/rntuplebench", "folder of the copies")
+	profile := fs.String("cpuprofile", "", "write a CPU profile of the query to `file` (run a child by hand to find where its time goes)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -243,6 +257,17 @@ func child(args []string) error {
 	defer db.Close()
 	db.SetMaxOpenConns(1)
 	from := source(*data, *peer)
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	var out childOutput
 	if *query == bench.Scan {
 		t0 := time.Now()
