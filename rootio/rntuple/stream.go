@@ -1,0 +1,234 @@
+package rntuple
+
+import "fmt"
+
+// A Stream reads a field's values in one cluster, entry range after entry
+// range from a first entry on, straight into slices the caller provides
+// at the values' own widths (a float field into []float32, a collection's
+// lengths into []uint64): with slices pointing into a query engine's
+// vectors, each value is written once, from the inflated page to the
+// vector. Each page is read and inflated once, however the ranges fall.
+//
+// A Stream follows its Type: a numeric leaf is read with ReadValues, a
+// bool with ReadBools; a list or a string gives its entries' lengths
+// (ReadLengths), then the list's items are read from Children[0] and the
+// string's characters with ReadChars; a fixed array's items (Size per
+// entry) from Children[0]; a record's members from Children, each the
+// same entries. Optionals, variants, maps, cardinalities and bitsets are
+// not streamed (Streamable): ReadRange reads them as an Array.
+type Stream struct {
+	Type     *Type
+	Children []*Stream
+
+	cur   cursor // leaf: the values; list, string: the index column
+	chars cursor // string: the characters
+	end   uint64 // list, string: the items of the entries read so far, counted from the cluster's first item
+	items uint64 // list, string: the items of the cluster
+}
+
+// Streamable reports whether values of type t can be read by a Stream.
+func Streamable(t *Type) bool {
+	if t.wrapper {
+		return Streamable(t.Elem)
+	}
+	if t.cardinality || t.bitset {
+		return false
+	}
+	switch t.Kind {
+	case KindOptional, KindVariant:
+		return false
+	case KindList:
+		return !IsMap(t) && Streamable(t.Elem)
+	case KindArray:
+		return Streamable(t.Elem)
+	case KindStruct:
+		for _, m := range t.Members {
+			if !Streamable(m) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// NewStream returns a Stream over the values of the field t was resolved
+// for (TypeOf, Streamable) in cluster ci, from entry first (counted from
+// the cluster's first) on. Close it when done.
+func (nt *NTuple) NewStream(t *Type, ci int, first int64) (*Stream, error) {
+	if ci < 0 || ci >= len(nt.Clusters) {
+		return nil, fmt.Errorf("no cluster %d (%d clusters)", ci, len(nt.Clusters))
+	}
+	if t.field < 0 || t.field >= len(nt.Fields) {
+		return nil, fmt.Errorf("type not resolved by TypeOf")
+	}
+	if !Streamable(t) {
+		return nil, fmt.Errorf("field %q (%s): not streamable, read it with ReadRange", nt.Fields[t.field].Name, typeName(t))
+	}
+	entries := nt.Clusters[ci].Entries
+	if first < 0 || first > entries {
+		return nil, fmt.Errorf("entry %d outside cluster %d of %d entries", first, ci, entries)
+	}
+	s, err := nt.stream(t, ci, entries, first)
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("field %q, cluster %d: %w", nt.Fields[t.field].Name, ci, err)
+	}
+	return s, nil
+}
+
+func typeName(t *Type) string {
+	if t.Name == "" {
+		return "an untyped record"
+	}
+	return t.Name
+}
+
+// stream builds the Stream of type t over values [first, total) of
+// cluster ci; on error, what it built so far is returned for Close.
+func (nt *NTuple) stream(t *Type, ci int, total, first int64) (*Stream, error) {
+	if t.wrapper {
+		s, err := nt.stream(t.Elem, ci, total, first)
+		s.Type = t
+		return s, err
+	}
+	s := &Stream{Type: t}
+	if t.field < 0 || t.Kind == KindStruct { // records, and an untyped collection's implicit one
+		for _, m := range t.Members {
+			c, err := nt.stream(m, ci, total, first)
+			s.Children = append(s.Children, c)
+			if err != nil {
+				return s, err
+			}
+		}
+		return s, nil
+	}
+	if t.Kind == KindArray {
+		size := int64(t.Size)
+		c, err := nt.stream(t.Elem, ci, total*size, first*size)
+		s.Children = append(s.Children, c)
+		return s, err
+	}
+	f := &nt.Fields[t.field]
+	cols, err := nt.activeColumns(f, ci)
+	if err != nil {
+		return s, err
+	}
+	if err := s.cur.init(nt, ci, cols[0], total); err != nil {
+		return s, err
+	}
+	switch t.Kind {
+	case KindList, KindString:
+		// The cluster's items: the last entry's end. The page read for it
+		// is, in a cluster of one index page, the one read next.
+		var last, base [1]uint64
+		if total > 0 {
+			if err := s.cur.seek(total - 1); err != nil {
+				return s, err
+			}
+			if err := readNumbers(&s.cur, last[:]); err != nil {
+				return s, err
+			}
+		}
+		if first > 0 {
+			if err := s.cur.seek(first - 1); err != nil {
+				return s, err
+			}
+			if err := readNumbers(&s.cur, base[:]); err != nil {
+				return s, err
+			}
+		}
+		if err := s.cur.seek(first); err != nil {
+			return s, err
+		}
+		s.items, s.end = last[0], base[0]
+		if s.items > uint64(MaxAlloc) || s.end > s.items {
+			return s, corrupt("collection offsets %d and %d of %d entries", s.end, s.items, total)
+		}
+		if t.Kind == KindString {
+			if k := layoutKind(&nt.Columns[cols[1]]); k == kindFloat || k == kindSwitch {
+				return s, corrupt("field %q: characters in a %s column", f.Name, ColumnTypeName(nt.Columns[cols[1]].Type))
+			}
+			if err := s.chars.init(nt, ci, cols[1], int64(s.items)); err != nil {
+				return s, err
+			}
+			return s, s.chars.seek(int64(s.end))
+		}
+		c, err := nt.stream(t.Elem, ci, int64(s.items), int64(s.end))
+		s.Children = append(s.Children, c)
+		return s, err
+	}
+	// A numeric or bool leaf, read from its own column type or another of
+	// the same family (the specification's "R" entries): integers and
+	// bools from any integer, Bit or Char column, reals from real columns.
+	isReal := t.Kind == KindFloat32 || t.Kind == KindFloat64
+	if isReal != (s.cur.l.kind == kindFloat) || s.cur.l.kind == kindSwitch {
+		return s, corrupt("field %q (%s) stored in a %s column", f.Name, f.Type, ColumnTypeName(s.cur.c.Type))
+	}
+	return s, s.cur.seek(first)
+}
+
+// layoutKind is the in-memory kind of a column's elements (kindSwitch for
+// an unknown type, which layoutOf refuses anyway).
+func layoutKind(c *Column) colKind {
+	l, err := layoutOf(c)
+	if err != nil {
+		return kindSwitch
+	}
+	return l.kind
+}
+
+// Close returns the Stream's page buffers to be reused.
+func (s *Stream) Close() {
+	if s == nil {
+		return
+	}
+	s.cur.release()
+	s.chars.release()
+	for _, c := range s.Children {
+		c.Close()
+	}
+}
+
+// ReadValues reads the next len(dst) values of a numeric leaf into dst,
+// converted as Go converts numbers (T is meant to be the field's own
+// width: int32 for std::int32_t, float32 for float).
+func ReadValues[T Number](s *Stream, dst []T) error {
+	return readNumbers(&s.cur, dst)
+}
+
+// ReadBools reads the next len(dst) values of a bool leaf.
+func (s *Stream) ReadBools(dst []bool) error {
+	return readBools(&s.cur, dst)
+}
+
+// ReadLengths reads the item counts of the next len(dst) entries of a
+// list or string into dst and returns their sum: the items to read next
+// from Children[0], or the characters to read with ReadChars.
+func (s *Stream) ReadLengths(dst []uint64) (int, error) {
+	if err := readNumbers(&s.cur, dst); err != nil {
+		return 0, err
+	}
+	// Offsets never decrease and end within the cluster's items. Rather
+	// than test each, take the differences and their maximum: a decrease
+	// wraps to a difference above any item count, and with differences
+	// bounded by the items (MaxAlloc at most), the last offset is the
+	// first plus their sum, so checking it bounds them all.
+	prev, widest := s.end, uint64(0)
+	for i, v := range dst {
+		d := v - prev
+		widest = max(widest, d)
+		dst[i], prev = d, v
+	}
+	if widest > s.items || prev > s.items {
+		return 0, corrupt("collection offsets from %d run to %d, outside the cluster's %d items (or decrease)", s.end, prev, s.items)
+	}
+	n := prev - s.end
+	s.end = prev
+	return int(n), nil
+}
+
+// ReadChars reads the next len(dst) characters of a string field: the
+// sum of the lengths ReadLengths returned.
+func (s *Stream) ReadChars(dst []byte) error {
+	return readNumbers(&s.chars, dst)
+}
