@@ -285,6 +285,7 @@ type ntScan struct {
 type ntScanFile struct {
 	f      *ntupleFile
 	types  []*rntuple.Type // per projection, resolved in this file
+	stream []bool          // per projection: read through a Stream (else as an Array)
 	owned  bool
 	units  []ntUnit
 	next   int // next unit to hand out
@@ -331,7 +332,12 @@ func (t *ntupleTable) Start(projected []int) (capi.Scan, error) {
 // first file's (TChain semantics: the fields a query reads must exist
 // with the same type; others may differ).
 func (s *ntScan) plan(f *ntupleFile) (*ntScanFile, error) {
-	sf := &ntScanFile{f: f, owned: f != s.t.first, types: make([]*rntuple.Type, len(s.proj))}
+	sf := &ntScanFile{f: f, owned: f != s.t.first, types: make([]*rntuple.Type, len(s.proj)), stream: make([]bool, len(s.proj))}
+	defer func() {
+		for i, t := range sf.types {
+			sf.stream[i] = t != nil && rntuple.Streamable(t)
+		}
+	}()
 	for ci, c := range f.nt.Clusters {
 		for first := int64(0); first < c.Entries; first += ntUnitEntries {
 			sf.units = append(sf.units, ntUnit{cluster: ci, first: first, n: min(ntUnitEntries, c.Entries-first)})
@@ -468,19 +474,34 @@ func (s *ntScan) Close() error {
 	return errors.Join(errs...)
 }
 
-// ntWorker reads one cluster at a time and hands it to DuckDB in chunks.
+// ntWorker reads one unit at a time and hands it to DuckDB in chunks.
+// Fields a Stream can read (numbers, strings, lists, arrays and records of
+// them: all of a NanoAOD) are decoded chunk by chunk straight into the
+// chunk's vectors at their own width; the others (optionals, variants,
+// maps, cardinalities, bitsets) are read as a whole unit's Array first,
+// then written to the vectors chunk by chunk.
 type ntWorker struct {
 	s       *ntScan
 	sf      *ntScanFile
 	path    string
 	first   int64 // the unit's first entry in the file
 	arrays  []rntuple.Array
+	streams []*rntuple.Stream
 	pos, n  int
 	scratch writeScratch
 }
 
+// closeStreams hands the unit's Streams' page buffers back.
+func (w *ntWorker) closeStreams() {
+	for i, st := range w.streams {
+		st.Close()
+		w.streams[i] = nil
+	}
+}
+
 func (w *ntWorker) Fill(out capi.Chunk) (int, error) {
 	for w.sf == nil || w.pos >= w.n {
+		w.closeStreams()
 		sf, u, err := w.s.take(w.sf)
 		w.sf = nil
 		if err != nil || sf == nil {
@@ -490,9 +511,18 @@ func (w *ntWorker) Fill(out capi.Chunk) (int, error) {
 		w.first, w.pos, w.n = sf.f.nt.Clusters[u.cluster].FirstEntry+u.first, 0, int(u.n)
 		if w.arrays == nil {
 			w.arrays = make([]rntuple.Array, len(w.s.proj))
+			w.streams = make([]*rntuple.Stream, len(w.s.proj))
 		}
 		for i, t := range sf.types {
 			if t == nil {
+				continue
+			}
+			if sf.stream[i] {
+				st, err := sf.f.nt.NewStream(t, u.cluster, u.first)
+				if err != nil {
+					return 0, fmt.Errorf("read_root: %s: RNTuple %q: %w", sf.f.path, sf.f.nt.Name, err)
+				}
+				w.streams[i] = st
 				continue
 			}
 			// The previous unit's arrays have been written to DuckDB:
@@ -508,6 +538,10 @@ func (w *ntWorker) Fill(out capi.Chunk) (int, error) {
 	for i, p := range w.s.proj {
 		v := out.Vector(i)
 		switch {
+		case p.col >= 0 && w.streams[i] != nil:
+			if err := w.scratch.stream(v, w.streams[i], n, 0); err != nil {
+				return 0, fmt.Errorf("read_root: %s: field %q, entries %d+%d: %w", w.path, w.s.t.cols[p.col].name, w.first+int64(w.pos), n, err)
+			}
 		case p.col >= 0:
 			if err := w.scratch.write(v, &w.arrays[i], rows{lo: w.pos, n: n}, 0); err != nil {
 				return 0, fmt.Errorf("read_root: %s: field %q: %w", w.path, w.s.t.cols[p.col].name, err)
@@ -529,6 +563,97 @@ func (w *ntWorker) Fill(out capi.Chunk) (int, error) {
 type writeScratch struct {
 	data []byte
 	ends []uint64
+	lens []uint64
+}
+
+// stream reads the next n values of st into vector v's rows at, at+1,
+// ...: leaves decoded into the vector's memory at their width, lists and
+// strings through their lengths, records member by member.
+func (s *writeScratch) stream(v capi.Vector, st *rntuple.Stream, n, at int) error {
+	if n == 0 {
+		return nil
+	}
+	end := at + n
+	switch st.Type.Kind {
+	case rntuple.KindBool:
+		return st.ReadBools(capi.Slice[bool](v, end)[at:])
+	case rntuple.KindInt8:
+		return rntuple.ReadValues(st, capi.Slice[int8](v, end)[at:])
+	case rntuple.KindInt16:
+		return rntuple.ReadValues(st, capi.Slice[int16](v, end)[at:])
+	case rntuple.KindInt32:
+		return rntuple.ReadValues(st, capi.Slice[int32](v, end)[at:])
+	case rntuple.KindInt64:
+		return rntuple.ReadValues(st, capi.Slice[int64](v, end)[at:])
+	case rntuple.KindUint8:
+		return rntuple.ReadValues(st, capi.Slice[uint8](v, end)[at:])
+	case rntuple.KindUint16:
+		return rntuple.ReadValues(st, capi.Slice[uint16](v, end)[at:])
+	case rntuple.KindUint32:
+		return rntuple.ReadValues(st, capi.Slice[uint32](v, end)[at:])
+	case rntuple.KindUint64:
+		return rntuple.ReadValues(st, capi.Slice[uint64](v, end)[at:])
+	case rntuple.KindFloat32:
+		return rntuple.ReadValues(st, capi.Slice[float32](v, end)[at:])
+	case rntuple.KindFloat64:
+		return rntuple.ReadValues(st, capi.Slice[float64](v, end)[at:])
+	case rntuple.KindString:
+		lens := s.lengths(n)
+		items, err := st.ReadLengths(lens)
+		if err != nil {
+			return err
+		}
+		s.data = slices.Grow(s.data[:0], items)[:items]
+		if err := st.ReadChars(s.data); err != nil {
+			return err
+		}
+		// lens becomes the strings' ends, in place.
+		var e uint64
+		for k, l := range lens {
+			e += l
+			lens[k] = e
+		}
+		v.AssignStrings(at, s.data, lens)
+		return nil
+	case rntuple.KindList:
+		lens := s.lengths(n)
+		items, err := st.ReadLengths(lens)
+		if err != nil {
+			return err
+		}
+		base := v.ListSize()
+		if err := v.ListReserve(base + items); err != nil {
+			return err
+		}
+		entries := capi.Slice[capi.ListEntry](v, end)[at:]
+		off := uint64(base)
+		for k, l := range lens {
+			entries[k] = capi.ListEntry{Offset: off, Length: l}
+			off += l
+		}
+		// lens is free again: the items' own lists may use it.
+		if err := s.stream(v.ListChild(), st.Children[0], items, base); err != nil {
+			return err
+		}
+		return v.ListSetSize(base + items)
+	case rntuple.KindArray:
+		size := st.Type.Size
+		return s.stream(v.ArrayChild(), st.Children[0], n*size, at*size)
+	case rntuple.KindStruct:
+		for m, c := range st.Children {
+			if err := s.stream(v.StructChild(m), c, n, at); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return fmt.Errorf("no SQL reader for %s", typeName(st.Type))
+}
+
+// lengths is the scratch of n lengths of a list or string.
+func (s *writeScratch) lengths(n int) []uint64 {
+	s.lens = slices.Grow(s.lens[:0], n)[:n]
+	return s.lens
 }
 
 // rows are the rows of an Array to write: lo, lo+1, ..., lo+n-1 when idx

@@ -188,6 +188,50 @@ func readNumbers[T Number](c *cursor, dst []T) error {
 	return nil
 }
 
+// readLengths decodes the next len(dst) elements of an index column as
+// differences, each from the element before it and the first from prev
+// (the element before the first, or the offset the read starts from):
+// the entries' item counts. It returns the last element. A delta-encoded
+// page stores these differences already (after its first element): they
+// are taken as stored, and the running sum kept only once per run.
+func readLengths(c *cursor, dst []uint64, prev uint64) (uint64, error) {
+	for len(dst) > 0 {
+		k, err := c.run()
+		if err != nil {
+			return 0, err
+		}
+		k = min(k, int64(len(dst)))
+		out := dst[:k]
+		lo := int(c.pos - c.pStart)
+		if c.pos >= c.zeros && c.l.delta && c.l.split && (c.l.size == 4 || c.l.size == 8) {
+			c.deltaTo(lo)
+			n, page := c.pN, c.page
+			var sum uint64
+			gatherWords(out, page, n, lo, c.l.size, true)
+			for _, d := range out {
+				sum += d
+			}
+			// The first difference is from prev, not from the page's
+			// element before it (or 0 at the page's start).
+			out[0] = out[0] + c.acc - prev
+			c.acc += sum
+			c.accAt = lo + int(k)
+			prev = c.acc
+		} else {
+			if err := readNumbers(c, out); err != nil {
+				return 0, err
+			}
+			c.pos -= k // readNumbers moved it; it moves once, below
+			for i, v := range out {
+				out[i], prev = v-prev, v
+			}
+		}
+		dst = dst[k:]
+		c.pos += k
+	}
+	return prev, nil
+}
+
 // readBools decodes the next len(dst) elements of c into dst: true for
 // a non-zero element.
 func readBools(c *cursor, dst []bool) error {
@@ -294,44 +338,18 @@ func decodeRun[T Number](c *cursor, lo int, dst []T) {
 // decodeFixed is decodeRun for the columns of fixed-width elements.
 func decodeFixed[T Number](c *cursor, lo int, dst []T) {
 	l, page, n, k := c.l, c.page, c.pN, len(dst)
-	if l.split {
-		switch {
-		case l.size == 4 && l.kind == kindFloat:
-			p0, p1, p2, p3 := page[lo:lo+k], page[n+lo:n+lo+k], page[2*n+lo:2*n+lo+k], page[3*n+lo:3*n+lo+k]
-			for i := range dst {
-				dst[i] = T(math.Float32frombits(uint32(p0[i]) | uint32(p1[i])<<8 | uint32(p2[i])<<16 | uint32(p3[i])<<24))
-			}
-			return
-		case l.size == 4 && l.zigzag:
-			p0, p1, p2, p3 := page[lo:lo+k], page[n+lo:n+lo+k], page[2*n+lo:2*n+lo+k], page[3*n+lo:3*n+lo+k]
-			for i := range dst {
-				u := uint32(p0[i]) | uint32(p1[i])<<8 | uint32(p2[i])<<16 | uint32(p3[i])<<24
-				dst[i] = T(int32(u>>1) ^ -int32(u&1))
-			}
-			return
-		case l.size == 4 && l.delta:
-			p0, p1, p2, p3 := page[lo:lo+k], page[n+lo:n+lo+k], page[2*n+lo:2*n+lo+k], page[3*n+lo:3*n+lo+k]
-			acc := c.acc
-			for i := range dst {
-				acc += uint64(uint32(p0[i]) | uint32(p1[i])<<8 | uint32(p2[i])<<16 | uint32(p3[i])<<24)
-				dst[i] = T(acc)
-			}
-			c.acc = acc
-			return
-		case l.size == 8 && l.delta:
-			p0, p1, p2, p3 := page[lo:lo+k], page[n+lo:n+lo+k], page[2*n+lo:2*n+lo+k], page[3*n+lo:3*n+lo+k]
-			p4, p5, p6, p7 := page[4*n+lo:4*n+lo+k], page[5*n+lo:5*n+lo+k], page[6*n+lo:6*n+lo+k], page[7*n+lo:7*n+lo+k]
-			acc := c.acc
-			for i := range dst {
-				w := uint32(p0[i]) | uint32(p1[i])<<8 | uint32(p2[i])<<16 | uint32(p3[i])<<24
-				h := uint32(p4[i]) | uint32(p5[i])<<8 | uint32(p6[i])<<16 | uint32(p7[i])<<24
-				acc += uint64(w) | uint64(h)<<32
-				dst[i] = T(acc)
-			}
-			c.acc = acc
-			return
+	switch {
+	case l.split && l.size == 4 && l.kind == kindFloat:
+		// The planes sliced to the run's length, so that the compiler
+		// drops the bounds checks.
+		p0 := page[lo : lo+k]
+		p1, p2, p3 := page[n+lo:][:len(p0)], page[2*n+lo:][:len(p0)], page[3*n+lo:][:len(p0)]
+		dst := dst[:len(p0)]
+		for i, b := range p0 {
+			dst[i] = T(math.Float32frombits(uint32(b) | uint32(p1[i])<<8 | uint32(p2[i])<<16 | uint32(p3[i])<<24))
 		}
-	} else if l.size == 4 && l.kind == kindFloat {
+		return
+	case !l.split && l.size == 4 && l.kind == kindFloat:
 		p := page[4*lo : 4*(lo+k)]
 		for i := range dst {
 			dst[i] = T(math.Float32frombits(binary.LittleEndian.Uint32(p[4*i:])))
@@ -432,33 +450,19 @@ func (c *cursor) deltaTo(lo int) {
 func gatherWords(words []uint64, page []byte, n, lo, size int, split bool) {
 	m := len(words)
 	if split {
-		switch size {
-		case 2:
-			p0, p1 := page[lo:lo+m], page[n+lo:n+lo+m]
-			for i := range words {
-				words[i] = uint64(p0[i]) | uint64(p1[i])<<8
-			}
-			return
-		case 4:
-			p0, p1, p2, p3 := page[lo:lo+m], page[n+lo:n+lo+m], page[2*n+lo:2*n+lo+m], page[3*n+lo:3*n+lo+m]
-			for i := range words {
-				words[i] = uint64(uint32(p0[i]) | uint32(p1[i])<<8 | uint32(p2[i])<<16 | uint32(p3[i])<<24)
-			}
-			return
-		case 8:
-			p0, p1, p2, p3 := page[lo:lo+m], page[n+lo:n+lo+m], page[2*n+lo:2*n+lo+m], page[3*n+lo:3*n+lo+m]
-			p4, p5, p6, p7 := page[4*n+lo:4*n+lo+m], page[5*n+lo:5*n+lo+m], page[6*n+lo:6*n+lo+m], page[7*n+lo:7*n+lo+m]
-			for i := range words {
-				w := uint32(p0[i]) | uint32(p1[i])<<8 | uint32(p2[i])<<16 | uint32(p3[i])<<24
-				h := uint32(p4[i]) | uint32(p5[i])<<8 | uint32(p6[i])<<16 | uint32(p7[i])<<24
-				words[i] = uint64(w) | uint64(h)<<32
-			}
-			return
+		// Plane by plane, skipping planes of zeros: the high bytes of
+		// small integers (lengths, charges, indexes), most of a page of
+		// them.
+		for i, b := range page[lo : lo+m] {
+			words[i] = uint64(b)
 		}
-		clear(words)
-		for k := range size {
+		for k := 1; k < size; k++ {
 			plane := page[k*n+lo : k*n+lo+m]
+			if allZero(plane) {
+				continue
+			}
 			shift := uint(8 * k)
+			words := words[:len(plane)]
 			for i, b := range plane {
 				words[i] |= uint64(b) << shift
 			}
@@ -486,4 +490,20 @@ func gatherWords(words []uint64, page []byte, n, lo, size int, split bool) {
 			words[i] = binary.LittleEndian.Uint64(p[8*i:])
 		}
 	}
+}
+
+// allZero reports whether b holds only zeros, eight bytes at a time.
+func allZero(b []byte) bool {
+	for len(b) >= 8 {
+		if binary.LittleEndian.Uint64(b) != 0 {
+			return false
+		}
+		b = b[8:]
+	}
+	for _, x := range b {
+		if x != 0 {
+			return false
+		}
+	}
+	return true
 }

@@ -118,10 +118,14 @@ func (nt *NTuple) stream(t *Type, ci int, total, first int64) (*Stream, error) {
 	}
 	switch t.Kind {
 	case KindList, KindString:
-		// The cluster's items: the last entry's end. The page read for it
-		// is, in a cluster of one index page, the one read next.
+		// The cluster's items: the last entry's end, which the items'
+		// column says without a read when it is stored whole in the
+		// cluster (ReadLengths checks that the offsets end there); else
+		// the last offset is read.
 		var last, base [1]uint64
-		if total > 0 {
+		if n, ok := nt.storedItems(t, cols, ci); ok {
+			last[0] = uint64(n)
+		} else if total > 0 {
 			if err := s.cur.seek(total - 1); err != nil {
 				return s, err
 			}
@@ -167,6 +171,59 @@ func (nt *NTuple) stream(t *Type, ci int, total, first int64) (*Stream, error) {
 	return s, s.cur.seek(first)
 }
 
+// storedItems is the number of items of a collection or string in cluster
+// ci that the first column of its items stores, when that column is
+// neither deferred nor missing from the cluster (and so must hold them
+// all); ok is false when it cannot say.
+func (nt *NTuple) storedItems(t *Type, cols []int, ci int) (n int64, ok bool) {
+	col := -1
+	if t.Kind == KindString {
+		col = cols[1]
+	} else {
+		size := int64(1)
+		et := t.Elem
+		for depth := 0; col < 0; depth++ {
+			switch {
+			case depth > maxNesting:
+				return 0, false
+			case et.wrapper:
+				et = et.Elem
+			case et.field < 0 || et.Kind == KindStruct:
+				if len(et.Members) == 0 {
+					return 0, false
+				}
+				et = et.Members[0]
+			case et.Kind == KindArray:
+				size *= int64(et.Size)
+				et = et.Elem
+			default:
+				ac, err := nt.activeColumns(&nt.Fields[et.field], ci)
+				if err != nil || len(ac) == 0 {
+					return 0, false
+				}
+				col = ac[0]
+			}
+		}
+		defer func() {
+			if ok && n%size != 0 {
+				ok = false
+			}
+			n /= size
+		}()
+	}
+	cr := &nt.ranges[ci][col]
+	if nt.Columns[col].Flags&colDeferred != 0 || !cr.Present {
+		return 0, false
+	}
+	for _, p := range cr.Pages {
+		if p.Elements < 0 || p.Elements > MaxAlloc {
+			return 0, false
+		}
+		n += p.Elements
+	}
+	return n, n <= MaxAlloc
+}
+
 // layoutKind is the in-memory kind of a column's elements (kindSwitch for
 // an unknown type, which layoutOf refuses anyway).
 func layoutKind(c *Column) colKind {
@@ -205,22 +262,24 @@ func (s *Stream) ReadBools(dst []bool) error {
 // list or string into dst and returns their sum: the items to read next
 // from Children[0], or the characters to read with ReadChars.
 func (s *Stream) ReadLengths(dst []uint64) (int, error) {
-	if err := readNumbers(&s.cur, dst); err != nil {
+	prev, err := readLengths(&s.cur, dst, s.end)
+	if err != nil {
 		return 0, err
 	}
 	// Offsets never decrease and end within the cluster's items. Rather
-	// than test each, take the differences and their maximum: a decrease
-	// wraps to a difference above any item count, and with differences
-	// bounded by the items (MaxAlloc at most), the last offset is the
-	// first plus their sum, so checking it bounds them all.
-	prev, widest := s.end, uint64(0)
-	for i, v := range dst {
-		d := v - prev
+	// than test each, take the differences' maximum: a decrease wraps to
+	// a difference above any item count, and with differences bounded by
+	// the items (MaxAlloc at most), the last offset is the first plus
+	// their sum, so checking it bounds them all.
+	var widest uint64
+	for _, d := range dst {
 		widest = max(widest, d)
-		dst[i], prev = d, v
 	}
 	if widest > s.items || prev > s.items {
 		return 0, corrupt("collection offsets from %d run to %d, outside the cluster's %d items (or decrease)", s.end, prev, s.items)
+	}
+	if s.cur.pos == s.cur.total && prev != s.items {
+		return 0, corrupt("collection offsets end at %d, its items' column holds %d", prev, s.items)
 	}
 	n := prev - s.end
 	s.end = prev
