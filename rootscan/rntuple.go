@@ -481,22 +481,23 @@ func (s *ntScan) Close() error {
 // maps, cardinalities, bitsets) are read as a whole unit's Array first,
 // then written to the vectors chunk by chunk.
 type ntWorker struct {
-	s       *ntScan
-	sf      *ntScanFile
-	path    string
-	first   int64 // the unit's first entry in the file
-	arrays  []rntuple.Array
-	streams []*rntuple.Stream
-	pos, n  int
-	scratch writeScratch
+	s        *ntScan
+	sf       *ntScanFile
+	path     string
+	first    int64 // the unit's first entry in the file
+	arrays   []rntuple.Array
+	streams  []*rntuple.Stream // per projection: the unit's Stream, or nil
+	streamed []*rntuple.Type   // per projection: the type of a streamed field, or nil
+	pos, n   int
+	scratch  writeScratch
 }
 
 // closeStreams hands the unit's Streams' page buffers back.
 func (w *ntWorker) closeStreams() {
-	for i, st := range w.streams {
+	for _, st := range w.streams {
 		st.Close()
-		w.streams[i] = nil
 	}
+	w.streams = nil
 }
 
 func (w *ntWorker) Fill(out capi.Chunk) (int, error) {
@@ -511,18 +512,21 @@ func (w *ntWorker) Fill(out capi.Chunk) (int, error) {
 		w.first, w.pos, w.n = sf.f.nt.Clusters[u.cluster].FirstEntry+u.first, 0, int(u.n)
 		if w.arrays == nil {
 			w.arrays = make([]rntuple.Array, len(w.s.proj))
-			w.streams = make([]*rntuple.Stream, len(w.s.proj))
+			w.streamed = make([]*rntuple.Type, len(w.s.proj))
+		}
+		// The streamed fields side by side, so that they share pages
+		// stored alike (a NanoAOD's collections' index columns).
+		for i, t := range sf.types {
+			w.streamed[i] = nil
+			if sf.stream[i] {
+				w.streamed[i] = t
+			}
+		}
+		if w.streams, err = sf.f.nt.NewStreams(w.streamed, u.cluster, u.first); err != nil {
+			return 0, fmt.Errorf("read_root: %s: RNTuple %q: %w", sf.f.path, sf.f.nt.Name, err)
 		}
 		for i, t := range sf.types {
-			if t == nil {
-				continue
-			}
-			if sf.stream[i] {
-				st, err := sf.f.nt.NewStream(t, u.cluster, u.first)
-				if err != nil {
-					return 0, fmt.Errorf("read_root: %s: RNTuple %q: %w", sf.f.path, sf.f.nt.Name, err)
-				}
-				w.streams[i] = st
+			if t == nil || sf.stream[i] {
 				continue
 			}
 			// The previous unit's arrays have been written to DuckDB:
@@ -538,7 +542,7 @@ func (w *ntWorker) Fill(out capi.Chunk) (int, error) {
 	for i, p := range w.s.proj {
 		v := out.Vector(i)
 		switch {
-		case p.col >= 0 && w.streams[i] != nil:
+		case p.col >= 0 && w.streams != nil && w.streams[i] != nil:
 			if err := w.scratch.stream(v, w.streams[i], n, 0); err != nil {
 				return 0, fmt.Errorf("read_root: %s: field %q, entries %d+%d: %w", w.path, w.s.t.cols[p.col].name, w.first+int64(w.pos), n, err)
 			}

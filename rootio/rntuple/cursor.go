@@ -1,6 +1,7 @@
 package rntuple
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -45,6 +46,14 @@ type cursor struct {
 	accAt int
 
 	bufs *pageBuffers // from pagePool, returned by release
+	raw  []byte       // the loaded page as stored (checksum included), in bufs
+
+	// group, when not nil, lists the cursors of streams read side by side
+	// (NewStreams): a page stored with the same bytes as one another of
+	// them has loaded is copied from it rather than inflated again. The
+	// index columns of a NanoAOD's collections (Muon_pt, Muon_eta, ...)
+	// are such copies of one another, and their pages are the largest.
+	group *[]*cursor
 }
 
 // init prepares c to read column col of cluster ci, which holds total
@@ -55,7 +64,7 @@ func (c *cursor) init(nt *NTuple, ci, col int, total int64) error {
 	if err != nil {
 		return err
 	}
-	*c = cursor{nt: nt, ci: ci, col: col, c: col64, l: l, total: total, pi: -1, bufs: c.bufs}
+	*c = cursor{nt: nt, ci: ci, col: col, c: col64, l: l, total: total, pi: -1, bufs: c.bufs, group: c.group}
 	if total < 0 {
 		return corrupt("column %d (%s): %d elements in cluster %d", col, ColumnTypeName(col64.Type), total, ci)
 	}
@@ -81,7 +90,7 @@ func (c *cursor) init(nt *NTuple, ci, col int, total int64) error {
 func (c *cursor) release() {
 	if c.bufs != nil {
 		pagePool.Put(c.bufs)
-		c.bufs, c.page = nil, nil
+		c.bufs, c.page, c.raw, c.pi = nil, nil, nil, -1
 	}
 }
 
@@ -134,11 +143,31 @@ func (c *cursor) load(pi int) error {
 	if p.Checksum {
 		sumBytes = 8 // the page's XXH3 follows it
 	}
-	c.pi = -1
+	c.pi, c.raw = -1, nil
 	raw, err := readBlobInto(c.nt.r, c.nt.size, p.Loc, sumBytes, c.nt.maxKey, &c.bufs.raw)
 	if err != nil {
 		return fmt.Errorf("column %d, cluster %d, page %d: %w", c.col, c.ci, pi, err)
 	}
+	if c.group != nil {
+		length := pageBytes(c.c, c.l, p.Elements)
+		for _, o := range *c.group {
+			// The same stored bytes (checksum included) inflate to the
+			// same page, checked when the other cursor loaded it.
+			if o != c && o.pi >= 0 && o.c.Type == c.c.Type && int64(len(o.page)) == length && int64(o.pN) == p.Elements && bytes.Equal(o.raw, raw) {
+				if int64(cap(c.bufs.page)) < length {
+					c.bufs.page = make([]byte, length, length+inflateSlack)
+				}
+				page := c.bufs.page[:length]
+				copy(page, o.page)
+				if err := c.setPage(page, p.Elements); err != nil {
+					return fmt.Errorf("column %d, cluster %d, page %d: %w", c.col, c.ci, pi, err)
+				}
+				c.pi, c.raw = pi, raw
+				return nil
+			}
+		}
+	}
+	stored := raw
 	if p.Checksum {
 		body := raw[:len(raw)-8]
 		if want, got := binary.LittleEndian.Uint64(raw[len(raw)-8:]), xxh3.Hash(body); want != got {
@@ -153,7 +182,7 @@ func (c *cursor) load(pi int) error {
 	if err := c.setPage(buf, p.Elements); err != nil {
 		return fmt.Errorf("column %d, cluster %d, page %d: %w", c.col, c.ci, pi, err)
 	}
-	c.pi = pi
+	c.pi, c.raw = pi, stored
 	return nil
 }
 

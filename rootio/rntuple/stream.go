@@ -68,12 +68,53 @@ func (nt *NTuple) NewStream(t *Type, ci int, first int64) (*Stream, error) {
 	if first < 0 || first > entries {
 		return nil, fmt.Errorf("entry %d outside cluster %d of %d entries", first, ci, entries)
 	}
-	s, err := nt.stream(t, ci, entries, first)
+	return nt.newStream(t, ci, entries, first, nil)
+}
+
+func (nt *NTuple) newStream(t *Type, ci int, entries, first int64, g *[]*cursor) (*Stream, error) {
+	s, err := nt.stream(t, ci, entries, first, g)
 	if err != nil {
 		s.Close()
 		return nil, fmt.Errorf("field %q, cluster %d: %w", nt.Fields[t.field].Name, ci, err)
 	}
 	return s, nil
+}
+
+// NewStreams is NewStream for several fields read side by side, entry
+// range by entry range (a scan's columns): types[i] nil gives no Stream.
+// A page stored with the same bytes as a page another of them has loaded
+// is copied rather than inflated again, as the index columns of a
+// NanoAOD's collections often are. On error, the Streams made are closed.
+func (nt *NTuple) NewStreams(types []*Type, ci int, first int64) ([]*Stream, error) {
+	out := make([]*Stream, len(types))
+	if ci < 0 || ci >= len(nt.Clusters) {
+		return nil, fmt.Errorf("no cluster %d (%d clusters)", ci, len(nt.Clusters))
+	}
+	entries := nt.Clusters[ci].Entries
+	if first < 0 || first > entries {
+		return nil, fmt.Errorf("entry %d outside cluster %d of %d entries", first, ci, entries)
+	}
+	g := new([]*cursor)
+	for i, t := range types {
+		if t == nil {
+			continue
+		}
+		if t.field < 0 || t.field >= len(nt.Fields) {
+			return nil, fmt.Errorf("type not resolved by TypeOf")
+		}
+		if !Streamable(t) {
+			return nil, fmt.Errorf("field %q (%s): not streamable, read it with ReadRange", nt.Fields[t.field].Name, typeName(t))
+		}
+		s, err := nt.newStream(t, ci, entries, first, g)
+		if err != nil {
+			for _, o := range out {
+				o.Close()
+			}
+			return nil, err
+		}
+		out[i] = s
+	}
+	return out, nil
 }
 
 func typeName(t *Type) string {
@@ -85,16 +126,16 @@ func typeName(t *Type) string {
 
 // stream builds the Stream of type t over values [first, total) of
 // cluster ci; on error, what it built so far is returned for Close.
-func (nt *NTuple) stream(t *Type, ci int, total, first int64) (*Stream, error) {
+func (nt *NTuple) stream(t *Type, ci int, total, first int64, g *[]*cursor) (*Stream, error) {
 	if t.wrapper {
-		s, err := nt.stream(t.Elem, ci, total, first)
+		s, err := nt.stream(t.Elem, ci, total, first, g)
 		s.Type = t
 		return s, err
 	}
 	s := &Stream{Type: t}
 	if t.field < 0 || t.Kind == KindStruct { // records, and an untyped collection's implicit one
 		for _, m := range t.Members {
-			c, err := nt.stream(m, ci, total, first)
+			c, err := nt.stream(m, ci, total, first, g)
 			s.Children = append(s.Children, c)
 			if err != nil {
 				return s, err
@@ -104,7 +145,7 @@ func (nt *NTuple) stream(t *Type, ci int, total, first int64) (*Stream, error) {
 	}
 	if t.Kind == KindArray {
 		size := int64(t.Size)
-		c, err := nt.stream(t.Elem, ci, total*size, first*size)
+		c, err := nt.stream(t.Elem, ci, total*size, first*size, g)
 		s.Children = append(s.Children, c)
 		return s, err
 	}
@@ -113,8 +154,12 @@ func (nt *NTuple) stream(t *Type, ci int, total, first int64) (*Stream, error) {
 	if err != nil {
 		return s, err
 	}
+	s.cur.group, s.chars.group = g, g
 	if err := s.cur.init(nt, ci, cols[0], total); err != nil {
 		return s, err
+	}
+	if g != nil {
+		*g = append(*g, &s.cur)
 	}
 	switch t.Kind {
 	case KindList, KindString:
@@ -155,9 +200,12 @@ func (nt *NTuple) stream(t *Type, ci int, total, first int64) (*Stream, error) {
 			if err := s.chars.init(nt, ci, cols[1], int64(s.items)); err != nil {
 				return s, err
 			}
+			if g != nil {
+				*g = append(*g, &s.chars)
+			}
 			return s, s.chars.seek(int64(s.end))
 		}
-		c, err := nt.stream(t.Elem, ci, int64(s.items), int64(s.end))
+		c, err := nt.stream(t.Elem, ci, int64(s.items), int64(s.end), g)
 		s.Children = append(s.Children, c)
 		return s, err
 	}

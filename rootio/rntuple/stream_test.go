@@ -1,6 +1,7 @@
 package rntuple_test
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -212,4 +213,105 @@ func sameValue(a, b any) bool {
 		return true
 	}
 	return reflect.DeepEqual(a, b)
+}
+
+// TestStreamsSideBySide writes collections whose index columns are
+// copies of one another (as a NanoAOD's Muon_pt, Muon_eta, ... are), in
+// pages of 37 elements over several clusters, and reads them side by
+// side with NewStreams in steps that start and end inside pages: the
+// pages one Stream copies from another give the values the Array gives.
+func TestStreamsSideBySide(t *testing.T) {
+	f32 := &rntuple.Type{Kind: rntuple.KindFloat32}
+	i32 := &rntuple.Type{Kind: rntuple.KindInt32}
+	types := []*rntuple.Type{
+		{Kind: rntuple.KindList, Elem: f32}, {Kind: rntuple.KindList, Elem: f32},
+		{Kind: rntuple.KindList, Elem: i32}, f32, {Kind: rntuple.KindString},
+	}
+	names := []string{"Muon_pt", "Muon_eta", "Muon_charge", "MET_pt", "tag"}
+	for _, comp := range []int{0, 505, 101} {
+		var f memFile
+		w, err := rntuple.NewWriter(&f, "Events", names, types, rntuple.WriteOptions{Compression: comp, PageElements: 37})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for cl := range 3 {
+			n := 500 + 100*cl
+			arrays := make([]rntuple.Array, len(types))
+			for k, ty := range types {
+				arrays[k] = rntuple.Array{Type: ty, Len: n}
+			}
+			offs := []int64{0}
+			for i := range n {
+				offs = append(offs, offs[i]+int64((i*7+cl)%4))
+			}
+			items := int(offs[n])
+			pt, eta, q := make([]float64, items), make([]float64, items), make([]int64, items)
+			for j := range items {
+				pt[j], eta[j], q[j] = float64(j%97)+0.5, float64(j%13)-6.25, int64(j%2*2-1)
+			}
+			for k, vals := range [][]float64{pt, eta} {
+				arrays[k].Offsets = offs
+				arrays[k].Children = []rntuple.Array{{Type: f32, Len: items, Floats: vals}}
+			}
+			arrays[2].Offsets = offs
+			arrays[2].Children = []rntuple.Array{{Type: i32, Len: items, Ints: q}}
+			arrays[3].Floats = make([]float64, n)
+			arrays[4].Strings = make([]string, n)
+			for i := range n {
+				arrays[3].Floats[i] = float64(i) * 1.5
+				arrays[4].Strings[i] = strings.Repeat("x", i%5)
+			}
+			if err := w.WriteCluster(arrays); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		nt, err := rntuple.Open(bytes.NewReader(f.b), int64(len(f.b)), "Events")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rt []*rntuple.Type
+		for i, fl := range nt.Fields {
+			if fl.TopLevel() {
+				ty, err := nt.TypeOf(i)
+				if err != nil {
+					t.Fatal(err)
+				}
+				rt = append(rt, ty)
+			}
+		}
+		for ci, c := range nt.Clusters {
+			for _, from := range []int64{0, 5, 333} {
+				whole := make([]rntuple.Array, len(rt))
+				for k, ty := range rt {
+					if whole[k], err = nt.ReadType(ty, ci); err != nil {
+						t.Fatal(err)
+					}
+				}
+				streams, err := nt.NewStreams(rt, ci, from)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for at := from; at < c.Entries; at += 41 {
+					k := min(41, c.Entries-at)
+					for fi, s := range streams {
+						got, err := streamValues(s, int(k))
+						if err != nil {
+							t.Fatalf("compression %d: %s cluster %d entries %d+%d: %v", comp, names[fi], ci, at, k, err)
+						}
+						for j := range got {
+							if want := whole[fi].Value(int(at) + j); !sameValue(got[j], want) {
+								t.Fatalf("compression %d: %s cluster %d entry %d (from %d): %v, Array: %v", comp, names[fi], ci, int(at)+j, from, got[j], want)
+							}
+						}
+					}
+				}
+				for _, s := range streams {
+					s.Close()
+				}
+			}
+		}
+	}
 }
