@@ -607,9 +607,16 @@ func (s *writeScratch) stream(v capi.Vector, st *rntuple.Stream, n, at int) erro
 		if err != nil {
 			return err
 		}
-		s.data = slices.Grow(s.data[:0], items)[:items]
-		if err := st.ReadChars(s.data); err != nil {
-			return err
+		// The characters a piece at a time: a hostile length fails at
+		// the page that is not there, before it is allocated.
+		s.data = s.data[:0]
+		for done := 0; done < items; {
+			k := min(items-done, streamPiece)
+			s.data = slices.Grow(s.data, k)[:done+k]
+			if err := st.ReadChars(s.data[done:]); err != nil {
+				return err
+			}
+			done += k
 		}
 		// lens becomes the strings' ends, in place.
 		var e uint64
@@ -626,18 +633,25 @@ func (s *writeScratch) stream(v capi.Vector, st *rntuple.Stream, n, at int) erro
 			return err
 		}
 		base := v.ListSize()
-		if err := v.ListReserve(base + items); err != nil {
-			return err
-		}
 		entries := capi.Slice[capi.ListEntry](v, end)[at:]
 		off := uint64(base)
 		for k, l := range lens {
 			entries[k] = capi.ListEntry{Offset: off, Length: l}
 			off += l
 		}
-		// lens is free again: the items' own lists may use it.
-		if err := s.stream(v.ListChild(), st.Children[0], items, base); err != nil {
-			return err
+		// lens is free again: the items' own lists may use it. The items
+		// are reserved and read a piece at a time, so that a hostile
+		// length fails at the page that is not there before DuckDB
+		// allocates for it.
+		for done := 0; done < items; {
+			k := min(items-done, streamPiece)
+			if err := v.ListReserve(base + done + k); err != nil {
+				return err
+			}
+			if err := s.stream(v.ListChild(), st.Children[0], k, base+done); err != nil {
+				return err
+			}
+			done += k
 		}
 		return v.ListSetSize(base + items)
 	case rntuple.KindArray:
@@ -653,6 +667,10 @@ func (s *writeScratch) stream(v capi.Vector, st *rntuple.Stream, n, at int) erro
 	}
 	return fmt.Errorf("no SQL reader for %s", typeName(st.Type))
 }
+
+// streamPiece bounds the items of a list, or characters of strings, that
+// are allocated before they are read.
+var streamPiece = 1 << 16
 
 // lengths is the scratch of n lengths of a list or string.
 func (s *writeScratch) lengths(n int) []uint64 {

@@ -2,6 +2,7 @@ package rntuple
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -236,11 +237,39 @@ func TestHostileFiles(t *testing.T) {
 			if err != nil {
 				continue
 			}
+			var streamed []*Type
 			for i := range nt.Fields {
 				if ty, err := nt.TypeOf(i); err == nil && nt.Fields[i].TopLevel() {
 					for ci := range nt.Clusters {
 						nt.ReadType(ty, ci)
 					}
+					if Streamable(ty) {
+						streamed = append(streamed, ty)
+					}
+				}
+			}
+			// The Streams read_root reads through, side by side, in
+			// steps that start and end inside pages (the first 10,000
+			// entries of a cluster).
+			for ci, c := range nt.Clusters {
+				ss, err := nt.NewStreams(streamed, ci, 0)
+				if err != nil {
+					continue
+				}
+				step, end := int64(5), min(c.Entries, 10000)
+				for at := int64(0); at < end; at += step {
+					if at >= 100 {
+						step = 4096 // past the first 100 entries, in a scan's strides
+					}
+					for k, s := range ss {
+						if s != nil && drainStream(s, int(min(step, end-at))) != nil {
+							s.Close()
+							ss[k] = nil
+						}
+					}
+				}
+				for _, s := range ss {
+					s.Close()
 				}
 			}
 		}
@@ -275,4 +304,44 @@ func TestReadChunksHostile(t *testing.T) {
 			t.Fatalf("%d bytes for a locator of %d", len(b), loc.Size)
 		}
 	}
+}
+
+// drainStream reads n entries of s, every value at its width, as a scan
+// does, and returns the first error.
+func drainStream(s *Stream, n int) error {
+	switch t := s.Type; t.Kind {
+	case KindBool:
+		return s.ReadBools(make([]bool, n))
+	case KindFloat32:
+		return ReadValues(s, make([]float32, n))
+	case KindFloat64:
+		return ReadValues(s, make([]float64, n))
+	case KindInt8, KindUint8:
+		return ReadValues(s, make([]int8, n))
+	case KindInt16, KindUint16:
+		return ReadValues(s, make([]uint16, n))
+	case KindInt32, KindUint32:
+		return ReadValues(s, make([]int32, n))
+	case KindInt64, KindUint64:
+		return ReadValues(s, make([]uint64, n))
+	case KindString, KindList:
+		items, err := s.ReadLengths(make([]uint64, n))
+		if err != nil {
+			return err
+		}
+		if t.Kind == KindString {
+			return s.ReadChars(make([]byte, items))
+		}
+		return drainStream(s.Children[0], items)
+	case KindArray:
+		return drainStream(s.Children[0], n*t.Size)
+	case KindStruct:
+		for _, c := range s.Children {
+			if err := drainStream(c, n); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return fmt.Errorf("kind %d not streamed", s.Type.Kind)
 }
