@@ -1,5 +1,5 @@
 // Command rntuplebench measures read_root over the CMS sample converted to
-// RNTuple against the same events as a TTree (read_root) and as Parquet
+// RNTuple (zstd and zlib) against the same events as a TTree (read_root) and as Parquet
 // (DuckDB's read_parquet), for ADL Q1, Q2 and Q5 and the scan of 20
 // branches, and writes the results into bench/README.md.
 //
@@ -7,7 +7,8 @@
 //
 // Run it from the repository root. The RNTuple and Parquet copies hold the
 // 20 branches of bench.Branches, converted by hepsql itself (COPY ...
-// (FORMAT rntuple) and (FORMAT parquet), zstd both); the TTree copies are
+// (FORMAT rntuple) twice, with zstd and with zlib, and (FORMAT parquet),
+// zstd); the TTree copies are
 // the sample as CMS wrote it (zlib, all branches). Every case runs in a
 // child process (the binary re-executed as "rntuplebench child ..."), one
 // warm-up run then -runs measured runs; the time is the best, measured in
@@ -41,12 +42,13 @@ import (
 
 // Peers: the same events in three formats.
 const (
-	peerRNTuple = "rntuple" // read_root over the RNTuple copies
-	peerTTree   = "ttree"   // read_root over the TTree copies
-	peerParquet = "parquet" // read_parquet over the Parquet copies
+	peerRNTuple = "rntuple"      // read_root over the RNTuple copies (zstd)
+	peerZlib    = "rntuple-zlib" // read_root over the RNTuple copies written with zlib
+	peerTTree   = "ttree"        // read_root over the TTree copies
+	peerParquet = "parquet"      // read_parquet over the Parquet copies
 )
 
-var peers = []string{peerRNTuple, peerTTree, peerParquet}
+var peers = []string{peerRNTuple, peerZlib, peerTTree, peerParquet}
 
 // Queries: ADL Q1, Q2, Q5 (queries/adl) and the 20-branch scan.
 var queries = []string{"q1", "q2", "q5", bench.Scan}
@@ -182,19 +184,20 @@ func parent(args []string) error {
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), info.OneLine(), bench.ShellQuote(c.args), time.Since(start).Round(time.Second),
 		bench.Thousands(10000*int64(c.copies)), c.copies)
 	fmt.Fprintf(&b, "%d of the measured runs began while other processes kept the machine busy.\n\n", c.busy)
-	fmt.Fprintf(&b, "Bytes of one copy: RNTuple %s, TTree %s (all branches), Parquet %s.\n\n",
-		bench.Thousands(c.sizes[peerRNTuple]), bench.Thousands(c.sizes[peerTTree]), bench.Thousands(c.sizes[peerParquet]))
+	fmt.Fprintf(&b, "Bytes of one copy: RNTuple %s (zstd), %s (zlib), TTree %s (all branches), Parquet %s.\n\n",
+		bench.Thousands(c.sizes[peerRNTuple]), bench.Thousands(c.sizes[peerZlib]), bench.Thousands(c.sizes[peerTTree]), bench.Thousands(c.sizes[peerParquet]))
 	b.WriteString("Each cell: the best query time, the least CPU time of the child process (user and system, start-up included), the peak RSS. Ratios: time, then CPU.\n\n")
-	b.WriteString("| query | threads | RNTuple | TTree | Parquet | RNTuple / TTree | RNTuple / Parquet |\n|---|---|---|---|---|---|---|\n")
+	b.WriteString("| query | threads | RNTuple zstd | RNTuple zlib | TTree | Parquet | zstd / TTree | zstd / Parquet | zlib / TTree | zlib / Parquet |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
 		cell := func(p string) string {
 			return fmt.Sprintf("%.3f s, CPU %.2f s (%.0f MB)", r.best[p].Seconds(), r.cpu[p].Seconds(), float64(r.rss[p])*1024/1e6)
 		}
-		ratio := func(p string) string {
-			return fmt.Sprintf("%.2f, CPU %.2f", r.best[peerRNTuple].Seconds()/r.best[p].Seconds(), r.cpu[peerRNTuple].Seconds()/r.cpu[p].Seconds())
+		ratio := func(nt, p string) string {
+			return fmt.Sprintf("%.2f, CPU %.2f", r.best[nt].Seconds()/r.best[p].Seconds(), r.cpu[nt].Seconds()/r.cpu[p].Seconds())
 		}
-		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s | %s |\n", r.query, r.threads,
-			cell(peerRNTuple), cell(peerTTree), cell(peerParquet), ratio(peerTTree), ratio(peerParquet))
+		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.query, r.threads,
+			cell(peerRNTuple), cell(peerZlib), cell(peerTTree), cell(peerParquet),
+			ratio(peerRNTuple, peerTTree), ratio(peerRNTuple, peerParquet), ratio(peerZlib, peerTTree), ratio(peerZlib, peerParquet))
 	}
 	b.WriteString("\n")
 	fmt.Print(b.String())
@@ -336,10 +339,14 @@ func prepare(ctx context.Context, c *config) error {
 		switch p {
 		case peerTTree:
 			one, format = c.sample, "part-%03d.root"
-		case peerRNTuple:
+		case peerRNTuple, peerZlib:
 			one, format = filepath.Join(dir, "part-000.root"), "part-%03d.root"
 			tmp := one + ".tmp"
-			if _, err := db.ExecContext(ctx, fmt.Sprintf("COPY (SELECT %s FROM read_root(%s)) TO %s (FORMAT rntuple, COMPRESSION 'zstd')", cols, bench.QuoteString(c.sample), bench.QuoteString(tmp))); err != nil {
+			comp := "zstd"
+			if p == peerZlib {
+				comp = "zlib"
+			}
+			if _, err := db.ExecContext(ctx, fmt.Sprintf("COPY (SELECT %s FROM read_root(%s)) TO %s (FORMAT rntuple, COMPRESSION '%s')", cols, bench.QuoteString(c.sample), bench.QuoteString(tmp), comp)); err != nil {
 				return err
 			}
 			if err := os.Rename(tmp, one); err != nil {
