@@ -285,6 +285,7 @@ type ntScan struct {
 type ntScanFile struct {
 	f      *ntupleFile
 	types  []*rntuple.Type // per projection, resolved in this file
+	stream []bool          // per projection: read through a Stream (else as an Array)
 	owned  bool
 	units  []ntUnit
 	next   int // next unit to hand out
@@ -331,7 +332,12 @@ func (t *ntupleTable) Start(projected []int) (capi.Scan, error) {
 // first file's (TChain semantics: the fields a query reads must exist
 // with the same type; others may differ).
 func (s *ntScan) plan(f *ntupleFile) (*ntScanFile, error) {
-	sf := &ntScanFile{f: f, owned: f != s.t.first, types: make([]*rntuple.Type, len(s.proj))}
+	sf := &ntScanFile{f: f, owned: f != s.t.first, types: make([]*rntuple.Type, len(s.proj)), stream: make([]bool, len(s.proj))}
+	defer func() {
+		for i, t := range sf.types {
+			sf.stream[i] = t != nil && rntuple.Streamable(t)
+		}
+	}()
 	for ci, c := range f.nt.Clusters {
 		for first := int64(0); first < c.Entries; first += ntUnitEntries {
 			sf.units = append(sf.units, ntUnit{cluster: ci, first: first, n: min(ntUnitEntries, c.Entries-first)})
@@ -468,19 +474,35 @@ func (s *ntScan) Close() error {
 	return errors.Join(errs...)
 }
 
-// ntWorker reads one cluster at a time and hands it to DuckDB in chunks.
+// ntWorker reads one unit at a time and hands it to DuckDB in chunks.
+// Fields a Stream can read (numbers, strings, lists, arrays and records of
+// them: all of a NanoAOD) are decoded chunk by chunk straight into the
+// chunk's vectors at their own width; the others (optionals, variants,
+// maps, cardinalities, bitsets) are read as a whole unit's Array first,
+// then written to the vectors chunk by chunk.
 type ntWorker struct {
-	s       *ntScan
-	sf      *ntScanFile
-	path    string
-	first   int64 // the unit's first entry in the file
-	arrays  []rntuple.Array
-	pos, n  int
-	scratch writeScratch
+	s        *ntScan
+	sf       *ntScanFile
+	path     string
+	first    int64 // the unit's first entry in the file
+	arrays   []rntuple.Array
+	streams  []*rntuple.Stream // per projection: the unit's Stream, or nil
+	streamed []*rntuple.Type   // per projection: the type of a streamed field, or nil
+	pos, n   int
+	scratch  writeScratch
+}
+
+// closeStreams hands the unit's Streams' page buffers back.
+func (w *ntWorker) closeStreams() {
+	for _, st := range w.streams {
+		st.Close()
+	}
+	w.streams = nil
 }
 
 func (w *ntWorker) Fill(out capi.Chunk) (int, error) {
 	for w.sf == nil || w.pos >= w.n {
+		w.closeStreams()
 		sf, u, err := w.s.take(w.sf)
 		w.sf = nil
 		if err != nil || sf == nil {
@@ -490,9 +512,21 @@ func (w *ntWorker) Fill(out capi.Chunk) (int, error) {
 		w.first, w.pos, w.n = sf.f.nt.Clusters[u.cluster].FirstEntry+u.first, 0, int(u.n)
 		if w.arrays == nil {
 			w.arrays = make([]rntuple.Array, len(w.s.proj))
+			w.streamed = make([]*rntuple.Type, len(w.s.proj))
+		}
+		// The streamed fields side by side, so that they share pages
+		// stored alike (a NanoAOD's collections' index columns).
+		for i, t := range sf.types {
+			w.streamed[i] = nil
+			if sf.stream[i] {
+				w.streamed[i] = t
+			}
+		}
+		if w.streams, err = sf.f.nt.NewStreams(w.streamed, u.cluster, u.first); err != nil {
+			return 0, fmt.Errorf("read_root: %s: RNTuple %q: %w", sf.f.path, sf.f.nt.Name, err)
 		}
 		for i, t := range sf.types {
-			if t == nil {
+			if t == nil || sf.stream[i] {
 				continue
 			}
 			// The previous unit's arrays have been written to DuckDB:
@@ -508,6 +542,10 @@ func (w *ntWorker) Fill(out capi.Chunk) (int, error) {
 	for i, p := range w.s.proj {
 		v := out.Vector(i)
 		switch {
+		case p.col >= 0 && w.streams != nil && w.streams[i] != nil:
+			if err := w.scratch.stream(v, w.streams[i], n, 0); err != nil {
+				return 0, fmt.Errorf("read_root: %s: field %q, entries %d+%d: %w", w.path, w.s.t.cols[p.col].name, w.first+int64(w.pos), n, err)
+			}
 		case p.col >= 0:
 			if err := w.scratch.write(v, &w.arrays[i], rows{lo: w.pos, n: n}, 0); err != nil {
 				return 0, fmt.Errorf("read_root: %s: field %q: %w", w.path, w.s.t.cols[p.col].name, err)
@@ -529,6 +567,115 @@ func (w *ntWorker) Fill(out capi.Chunk) (int, error) {
 type writeScratch struct {
 	data []byte
 	ends []uint64
+	lens []uint64
+}
+
+// stream reads the next n values of st into vector v's rows at, at+1,
+// ...: leaves decoded into the vector's memory at their width, lists and
+// strings through their lengths, records member by member.
+func (s *writeScratch) stream(v capi.Vector, st *rntuple.Stream, n, at int) error {
+	if n == 0 {
+		return nil
+	}
+	end := at + n
+	switch st.Type.Kind {
+	case rntuple.KindBool:
+		return st.ReadBools(capi.Slice[bool](v, end)[at:])
+	case rntuple.KindInt8:
+		return rntuple.ReadValues(st, capi.Slice[int8](v, end)[at:])
+	case rntuple.KindInt16:
+		return rntuple.ReadValues(st, capi.Slice[int16](v, end)[at:])
+	case rntuple.KindInt32:
+		return rntuple.ReadValues(st, capi.Slice[int32](v, end)[at:])
+	case rntuple.KindInt64:
+		return rntuple.ReadValues(st, capi.Slice[int64](v, end)[at:])
+	case rntuple.KindUint8:
+		return rntuple.ReadValues(st, capi.Slice[uint8](v, end)[at:])
+	case rntuple.KindUint16:
+		return rntuple.ReadValues(st, capi.Slice[uint16](v, end)[at:])
+	case rntuple.KindUint32:
+		return rntuple.ReadValues(st, capi.Slice[uint32](v, end)[at:])
+	case rntuple.KindUint64:
+		return rntuple.ReadValues(st, capi.Slice[uint64](v, end)[at:])
+	case rntuple.KindFloat32:
+		return rntuple.ReadValues(st, capi.Slice[float32](v, end)[at:])
+	case rntuple.KindFloat64:
+		return rntuple.ReadValues(st, capi.Slice[float64](v, end)[at:])
+	case rntuple.KindString:
+		lens := s.lengths(n)
+		items, err := st.ReadLengths(lens)
+		if err != nil {
+			return err
+		}
+		// The characters a piece at a time: a hostile length fails at
+		// the page that is not there, before it is allocated.
+		s.data = s.data[:0]
+		for done := 0; done < items; {
+			k := min(items-done, streamPiece)
+			s.data = slices.Grow(s.data, k)[:done+k]
+			if err := st.ReadChars(s.data[done:]); err != nil {
+				return err
+			}
+			done += k
+		}
+		// lens becomes the strings' ends, in place.
+		var e uint64
+		for k, l := range lens {
+			e += l
+			lens[k] = e
+		}
+		v.AssignStrings(at, s.data, lens)
+		return nil
+	case rntuple.KindList:
+		lens := s.lengths(n)
+		items, err := st.ReadLengths(lens)
+		if err != nil {
+			return err
+		}
+		base := v.ListSize()
+		entries := capi.Slice[capi.ListEntry](v, end)[at:]
+		off := uint64(base)
+		for k, l := range lens {
+			entries[k] = capi.ListEntry{Offset: off, Length: l}
+			off += l
+		}
+		// lens is free again: the items' own lists may use it. The items
+		// are reserved and read a piece at a time, so that a hostile
+		// length fails at the page that is not there before DuckDB
+		// allocates for it.
+		for done := 0; done < items; {
+			k := min(items-done, streamPiece)
+			if err := v.ListReserve(base + done + k); err != nil {
+				return err
+			}
+			if err := s.stream(v.ListChild(), st.Children[0], k, base+done); err != nil {
+				return err
+			}
+			done += k
+		}
+		return v.ListSetSize(base + items)
+	case rntuple.KindArray:
+		size := st.Type.Size
+		return s.stream(v.ArrayChild(), st.Children[0], n*size, at*size)
+	case rntuple.KindStruct:
+		for m, c := range st.Children {
+			if err := s.stream(v.StructChild(m), c, n, at); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return fmt.Errorf("no SQL reader for %s", typeName(st.Type))
+}
+
+// streamPiece bounds the items of a list, or characters of strings, that
+// are allocated before they are read.
+var streamPiece = 1 << 16
+
+// lengths is the scratch of n lengths of a list or string.
+func (s *writeScratch) lengths(n int) []uint64 {
+	s.lens = slices.Grow(s.lens[:0], n)[:n]
+	return s.lens
 }
 
 // rows are the rows of an Array to write: lo, lo+1, ..., lo+n-1 when idx

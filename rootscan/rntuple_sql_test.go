@@ -82,6 +82,12 @@ func TestRNTupleSQL(t *testing.T) {
 		defer rootscan.SetRNTupleUnitEntries(7)()
 		testRNTupleSQL(t)
 	})
+	// Lists' items and strings' characters reserved and read 2 at a time
+	// (a guard against hostile lengths): the same values.
+	t.Run("pieces", func(t *testing.T) {
+		defer rootscan.SetRNTupleStreamPiece(2)()
+		testRNTupleSQL(t)
+	})
 }
 
 func testRNTupleSQL(t *testing.T) {

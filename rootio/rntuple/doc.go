@@ -2,7 +2,11 @@
 // later) from a ROOT file, in pure Go: the anchor among the file's keys,
 // the header and footer envelopes, the page lists of each cluster group,
 // and the pages of each column, decoded into columnar arrays (Array) per
-// cluster.
+// cluster, or, for a scan, through Streams: entry range after entry range
+// straight into the caller's slices at each value's own width (float32
+// stays float32), so that a query engine's vectors are written once from
+// the inflated page. Both read through one column cursor, which inflates
+// each page once.
 //
 // Every length and offset read from the file is checked before it is used:
 // hostile input gives an error naming what is wrong, never a panic, and no

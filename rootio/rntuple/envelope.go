@@ -118,6 +118,13 @@ func inflate(raw []byte, length int64) ([]byte, error) {
 	return inflateInto(raw, length, &buf)
 }
 
+// inflateSlack is spare capacity left after an inflated block: with at
+// least 16 bytes past the output, klauspost's zstd decoder copies literals
+// and matches in 16-byte strides; without it, it takes its bounds-exact
+// copies for the block that ends the buffer, which for a page (one block)
+// is all of it, and inflates RNTuple pages about a third slower.
+const inflateSlack = 64
+
 // inflateInto is inflate into *buf, grown when too small.
 func inflateInto(raw []byte, length int64, buf *[]byte) ([]byte, error) {
 	if int64(len(raw)) == length {
@@ -126,8 +133,8 @@ func inflateInto(raw []byte, length int64, buf *[]byte) ([]byte, error) {
 	if length < 0 || length > MaxAlloc {
 		return nil, corrupt("uncompressed size %d", length)
 	}
-	if int64(cap(*buf)) < length {
-		*buf = make([]byte, length)
+	if int64(cap(*buf)) < length+inflateSlack {
+		*buf = make([]byte, length, length+inflateSlack)
 	}
 	out := (*buf)[:length]
 	if err := compress.Decompress(out, raw); err != nil {

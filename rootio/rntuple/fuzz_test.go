@@ -2,9 +2,12 @@ package rntuple
 
 import (
 	"bytes"
+	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 )
 
@@ -134,29 +137,81 @@ func (nt *NTuple) pageListSum(p []byte) uint64 {
 }
 
 // FuzzPages decodes arbitrary page bytes as every column type: an error
-// for a page of the wrong size, else exactly n elements, never a panic.
+// for a page of the wrong size, else exactly n elements, never a panic;
+// the page read in two parts (a scan's units start and end inside pages)
+// gives the elements it gives read whole, and so does a read into
+// narrower types (as into DuckDB's vectors) up to Go's conversion.
 func FuzzPages(f *testing.F) {
-	f.Add([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}, uint16(ColSplitIndex64), uint16(64), uint16(2))
-	f.Add([]byte{0xff, 0x01, 0x80, 0x7f}, uint16(ColReal32Quant), uint16(7), uint16(4))
-	f.Add([]byte{0xff, 0x01, 0x80, 0x7f, 0, 0}, uint16(ColReal32Trunc), uint16(12), uint16(4))
-	f.Add([]byte{0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0}, uint16(ColSwitch), uint16(96), uint16(1))
-	f.Fuzz(func(t *testing.T, page []byte, typ, bits, n uint16) {
-		c := &Column{Type: typ, Bits: bits, Flags: colRange, Min: -2, Max: 3}
-		l, err := layoutOf(c)
+	f.Add([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}, uint16(ColSplitIndex64), uint16(64), uint16(2), uint16(1))
+	f.Add([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, uint16(ColSplitIndex32), uint16(32), uint16(3), uint16(2))
+	f.Add([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, uint16(ColSplitInt32), uint16(32), uint16(3), uint16(1))
+	f.Add([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, uint16(ColSplitReal32), uint16(32), uint16(3), uint16(1))
+	f.Add([]byte{0xff, 0x01, 0x80, 0x7f}, uint16(ColReal32Quant), uint16(7), uint16(4), uint16(3))
+	f.Add([]byte{0xff, 0x01, 0x80, 0x7f, 0, 0}, uint16(ColReal32Trunc), uint16(12), uint16(4), uint16(2))
+	f.Add([]byte{0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0}, uint16(ColSwitch), uint16(96), uint16(1), uint16(0))
+	f.Fuzz(func(t *testing.T, page []byte, typ, bits, n, cut uint16) {
+		col := &Column{Type: typ, Bits: bits, Flags: colRange, Min: -2, Max: 3}
+		l, err := layoutOf(col)
 		if err != nil {
 			return
 		}
-		var d colData
-		d.kind = l.kind
-		if err := decodePage(c, l, page, int(n), &d, new(pageBuffers)); err != nil {
+		c := &cursor{c: col, l: l, pi: 0, total: int64(n)}
+		if err := c.setPage(page, int64(n)); err != nil {
 			return
 		}
-		got := len(d.b) + len(d.i) + len(d.u) + len(d.f)
-		if l.kind == kindSwitch {
-			got = len(d.tag)
+		name := ColumnTypeName(typ)
+		at := int(cut) % (int(n) + 1)
+		// read reads the page whole (parts false) or in two parts.
+		read := func(parts bool, into func(lo, hi int) error) {
+			t.Helper()
+			c.pos, c.acc, c.accAt = 0, 0, 0
+			ranges := [][2]int{{0, int(n)}}
+			if parts {
+				ranges = [][2]int{{0, at}, {at, int(n)}}
+			}
+			for _, r := range ranges {
+				if err := into(r[0], r[1]); err != nil {
+					t.Fatalf("%s: elements [%d, %d): %v", name, r[0], r[1], err)
+				}
+			}
+			if c.pos != int64(n) {
+				t.Fatalf("%s: %d elements decoded, want %d", name, c.pos, n)
+			}
 		}
-		if got != int(n) {
-			t.Fatalf("%s: %d elements decoded, want %d", ColumnTypeName(typ), got, n)
+		switch l.kind {
+		case kindSwitch:
+			idx, tags := make([]uint64, n), make([]int32, n)
+			read(false, func(lo, hi int) error { return readSwitch(c, idx[lo:hi], tags[lo:hi]) })
+			idx2, tags2 := make([]uint64, n), make([]int32, n)
+			read(true, func(lo, hi int) error { return readSwitch(c, idx2[lo:hi], tags2[lo:hi]) })
+			if !reflect.DeepEqual(idx, idx2) || !reflect.DeepEqual(tags, tags2) {
+				t.Fatalf("%s: read in parts at %d differs", name, at)
+			}
+		case kindFloat:
+			whole, parts, narrow := make([]float64, n), make([]float64, n), make([]float32, n)
+			read(false, func(lo, hi int) error { return readNumbers(c, whole[lo:hi]) })
+			read(true, func(lo, hi int) error { return readNumbers(c, parts[lo:hi]) })
+			read(true, func(lo, hi int) error { return readNumbers(c, narrow[lo:hi]) })
+			for i := range whole {
+				if math.Float64bits(whole[i]) != math.Float64bits(parts[i]) {
+					t.Fatalf("%s: element %d read in parts at %d: %v, whole: %v", name, i, at, parts[i], whole[i])
+				}
+				if w := float32(whole[i]); math.Float32bits(w) != math.Float32bits(narrow[i]) && !(w != w && narrow[i] != narrow[i]) {
+					t.Fatalf("%s: element %d as float32: %v, whole: %v", name, i, narrow[i], whole[i])
+				}
+			}
+		default:
+			whole, parts, narrow := make([]int64, n), make([]int64, n), make([]int16, n)
+			bools := make([]bool, n)
+			read(false, func(lo, hi int) error { return readNumbers(c, whole[lo:hi]) })
+			read(true, func(lo, hi int) error { return readNumbers(c, parts[lo:hi]) })
+			read(true, func(lo, hi int) error { return readNumbers(c, narrow[lo:hi]) })
+			read(true, func(lo, hi int) error { return readBools(c, bools[lo:hi]) })
+			for i := range whole {
+				if whole[i] != parts[i] || int16(whole[i]) != narrow[i] || (whole[i] != 0) != bools[i] {
+					t.Fatalf("%s: element %d read in parts at %d: %d, as int16 %d, as bool %v; whole: %d", name, i, at, parts[i], narrow[i], bools[i], whole[i])
+				}
+			}
 		}
 	})
 }
@@ -182,11 +237,39 @@ func TestHostileFiles(t *testing.T) {
 			if err != nil {
 				continue
 			}
+			var streamed []*Type
 			for i := range nt.Fields {
 				if ty, err := nt.TypeOf(i); err == nil && nt.Fields[i].TopLevel() {
 					for ci := range nt.Clusters {
 						nt.ReadType(ty, ci)
 					}
+					if Streamable(ty) {
+						streamed = append(streamed, ty)
+					}
+				}
+			}
+			// The Streams read_root reads through, side by side, in
+			// steps that start and end inside pages (the first 10,000
+			// entries of a cluster).
+			for ci, c := range nt.Clusters {
+				ss, err := nt.NewStreams(streamed, ci, 0)
+				if err != nil {
+					continue
+				}
+				step, end := int64(5), min(c.Entries, 10000)
+				for at := int64(0); at < end; at += step {
+					if at >= 100 {
+						step = 4096 // past the first 100 entries, in a scan's strides
+					}
+					for k, s := range ss {
+						if s != nil && drainStream(s, int(min(step, end-at))) != nil {
+							s.Close()
+							ss[k] = nil
+						}
+					}
+				}
+				for _, s := range ss {
+					s.Close()
 				}
 			}
 		}
@@ -221,4 +304,44 @@ func TestReadChunksHostile(t *testing.T) {
 			t.Fatalf("%d bytes for a locator of %d", len(b), loc.Size)
 		}
 	}
+}
+
+// drainStream reads n entries of s, every value at its width, as a scan
+// does, and returns the first error.
+func drainStream(s *Stream, n int) error {
+	switch t := s.Type; t.Kind {
+	case KindBool:
+		return s.ReadBools(make([]bool, n))
+	case KindFloat32:
+		return ReadValues(s, make([]float32, n))
+	case KindFloat64:
+		return ReadValues(s, make([]float64, n))
+	case KindInt8, KindUint8:
+		return ReadValues(s, make([]int8, n))
+	case KindInt16, KindUint16:
+		return ReadValues(s, make([]uint16, n))
+	case KindInt32, KindUint32:
+		return ReadValues(s, make([]int32, n))
+	case KindInt64, KindUint64:
+		return ReadValues(s, make([]uint64, n))
+	case KindString, KindList:
+		items, err := s.ReadLengths(make([]uint64, n))
+		if err != nil {
+			return err
+		}
+		if t.Kind == KindString {
+			return s.ReadChars(make([]byte, items))
+		}
+		return drainStream(s.Children[0], items)
+	case KindArray:
+		return drainStream(s.Children[0], n*t.Size)
+	case KindStruct:
+		for _, c := range s.Children {
+			if err := drainStream(c, n); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return fmt.Errorf("kind %d not streamed", s.Type.Kind)
 }

@@ -1,18 +1,22 @@
 // Command rntuplebench measures read_root over the CMS sample converted to
-// RNTuple against the same events as a TTree (read_root) and as Parquet
+// RNTuple (zstd and zlib) against the same events as a TTree (read_root) and as Parquet
 // (DuckDB's read_parquet), for ADL Q1, Q2 and Q5 and the scan of 20
 // branches, and writes the results into bench/README.md.
 //
-//	go run ./bench/cmd/rntuplebench [-sample PATH] [-copies 100] [-runs 3]
+//	go run ./bench/cmd/rntuplebench [-sample PATH] [-copies 100] [-runs 3] [-queries q5,scan]
 //
 // Run it from the repository root. The RNTuple and Parquet copies hold the
 // 20 branches of bench.Branches, converted by hepsql itself (COPY ...
-// (FORMAT rntuple) and (FORMAT parquet), zstd both); the TTree copies are
+// (FORMAT rntuple) twice, with zstd and with zlib, and (FORMAT parquet),
+// zstd); the TTree copies are
 // the sample as CMS wrote it (zlib, all branches). Every case runs in a
 // child process (the binary re-executed as "rntuplebench child ..."), one
 // warm-up run then -runs measured runs; the time is the best, measured in
 // the child from the query's start to its result read. Results of every
-// peer are checked against each other; a mismatch stops the command.
+// peer are checked against each other; a mismatch stops the command. To
+// see where a case spends its time, run one child by hand:
+//
+//	rntuplebench child -query q5 -peer rntuple -threads 1 -cpuprofile q5.prof
 package main
 
 import (
@@ -25,6 +29,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -36,12 +42,13 @@ import (
 
 // Peers: the same events in three formats.
 const (
-	peerRNTuple = "rntuple" // read_root over the RNTuple copies
-	peerTTree   = "ttree"   // read_root over the TTree copies
-	peerParquet = "parquet" // read_parquet over the Parquet copies
+	peerRNTuple = "rntuple"      // read_root over the RNTuple copies (zstd)
+	peerZlib    = "rntuple-zlib" // read_root over the RNTuple copies written with zlib
+	peerTTree   = "ttree"        // read_root over the TTree copies
+	peerParquet = "parquet"      // read_parquet over the Parquet copies
 )
 
-var peers = []string{peerRNTuple, peerTTree, peerParquet}
+var peers = []string{peerRNTuple, peerZlib, peerTTree, peerParquet}
 
 // Queries: ADL Q1, Q2, Q5 (queries/adl) and the 20-branch scan.
 var queries = []string{"q1", "q2", "q5", bench.Scan}
@@ -73,6 +80,7 @@ type config struct {
 	quiet                time.Duration
 	busy                 int // runs begun on a busy machine
 	threads              []int
+	queries              []string
 	args                 []string
 	sizes                map[string]int64 // bytes of one copy, per peer
 }
@@ -97,6 +105,7 @@ func parent(args []string) error {
 	fs.StringVar(&c.data, "data", "bench/data/rntuplebench", "`folder` for the copies (git-ignored)")
 	fs.StringVar(&c.readme, "readme", "bench/README.md", "Markdown `file` whose marked block receives the results; empty: print only")
 	threads := fs.String("threads", "1,2", "comma-separated thread counts")
+	only := fs.String("queries", strings.Join(queries, ","), "comma-separated queries to run, of "+strings.Join(queries, ", "))
 	fs.DurationVar(&c.quiet, "quiet", bench.QuietWait, "how long to wait before each run for other processes to go quiet")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -107,6 +116,12 @@ func parent(args []string) error {
 			return fmt.Errorf("bad -threads %q", *threads)
 		}
 		c.threads = append(c.threads, n)
+	}
+	for _, q := range strings.Split(*only, ",") {
+		if !slices.Contains(queries, q) {
+			return fmt.Errorf("bad -queries %q: %q is none of %s", *only, q, strings.Join(queries, ", "))
+		}
+		c.queries = append(c.queries, q)
 	}
 	ctx := context.Background()
 	if err := prepare(ctx, c); err != nil {
@@ -130,7 +145,7 @@ func parent(args []string) error {
 		rss     map[string]int64
 	}
 	var rows []row
-	for _, q := range queries {
+	for _, q := range c.queries {
 		for _, th := range c.threads {
 			r := row{query: q, threads: th, best: map[string]time.Duration{}, cpu: map[string]time.Duration{}, rss: map[string]int64{}}
 			var first *childOutput
@@ -169,19 +184,20 @@ func parent(args []string) error {
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), info.OneLine(), bench.ShellQuote(c.args), time.Since(start).Round(time.Second),
 		bench.Thousands(10000*int64(c.copies)), c.copies)
 	fmt.Fprintf(&b, "%d of the measured runs began while other processes kept the machine busy.\n\n", c.busy)
-	fmt.Fprintf(&b, "Bytes of one copy: RNTuple %s, TTree %s (all branches), Parquet %s.\n\n",
-		bench.Thousands(c.sizes[peerRNTuple]), bench.Thousands(c.sizes[peerTTree]), bench.Thousands(c.sizes[peerParquet]))
+	fmt.Fprintf(&b, "Bytes of one copy: RNTuple %s (zstd), %s (zlib), TTree %s (all branches), Parquet %s.\n\n",
+		bench.Thousands(c.sizes[peerRNTuple]), bench.Thousands(c.sizes[peerZlib]), bench.Thousands(c.sizes[peerTTree]), bench.Thousands(c.sizes[peerParquet]))
 	b.WriteString("Each cell: the best query time, the least CPU time of the child process (user and system, start-up included), the peak RSS. Ratios: time, then CPU.\n\n")
-	b.WriteString("| query | threads | RNTuple | TTree | Parquet | RNTuple / TTree | RNTuple / Parquet |\n|---|---|---|---|---|---|---|\n")
+	b.WriteString("| query | threads | RNTuple zstd | RNTuple zlib | TTree | Parquet | zstd / TTree | zstd / Parquet | zlib / TTree | zlib / Parquet |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
 		cell := func(p string) string {
 			return fmt.Sprintf("%.3f s, CPU %.2f s (%.0f MB)", r.best[p].Seconds(), r.cpu[p].Seconds(), float64(r.rss[p])*1024/1e6)
 		}
-		ratio := func(p string) string {
-			return fmt.Sprintf("%.2f, CPU %.2f", r.best[peerRNTuple].Seconds()/r.best[p].Seconds(), r.cpu[peerRNTuple].Seconds()/r.cpu[p].Seconds())
+		ratio := func(nt, p string) string {
+			return fmt.Sprintf("%.2f, CPU %.2f", r.best[nt].Seconds()/r.best[p].Seconds(), r.cpu[nt].Seconds()/r.cpu[p].Seconds())
 		}
-		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s | %s |\n", r.query, r.threads,
-			cell(peerRNTuple), cell(peerTTree), cell(peerParquet), ratio(peerTTree), ratio(peerParquet))
+		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.query, r.threads,
+			cell(peerRNTuple), cell(peerZlib), cell(peerTTree), cell(peerParquet),
+			ratio(peerRNTuple, peerTTree), ratio(peerRNTuple, peerParquet), ratio(peerZlib, peerTTree), ratio(peerZlib, peerParquet))
 	}
 	b.WriteString("\n")
 	fmt.Print(b.String())
@@ -195,6 +211,7 @@ func parent(args []string) error {
 // ADL histogram, or the scan's sums).
 type childOutput struct {
 	Seconds float64      `json:"seconds"`
+	PeakKiB int64        `json:"peak_kib,omitempty"` // the child's VmHWM`
 	Bins    []adlref.Bin `json:"bins,omitempty"`
 	Scan    bench.Result `json:"scan"`
 }
@@ -213,14 +230,19 @@ func runChild(self string, c *config, query, peer string, threads int) (*childOu
 	if err := cmd.Run(); err != nil {
 		return nil, 0, 0, fmt.Errorf("%s %s threads=%d: %v\n%s", peer, query, threads, err, stderr.String())
 	}
-	var rss int64
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		rss = int64(ru.Maxrss)
-	}
 	cpu := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	var out childOutput
 	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
 		return nil, 0, 0, fmt.Errorf("%s %s: bad child output %q: %v", peer, query, stdout.String(), err)
+	}
+	// wait4's Maxrss would do on a forked child, but Go starts children
+	// with vfork semantics: until its exec the child runs in this
+	// process's memory, whose high-water mark Linux keeps for it, so
+	// that Maxrss gives this process's peak (its DuckDB included). The
+	// child's own VmHWM is its peak after the exec.
+	rss := out.PeakKiB
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && rss == 0 {
+		rss = int64(ru.Maxrss)
 	}
 	return &out, rss, cpu, nil
 }
@@ -232,6 +254,7 @@ func child(args []string) error {
 	peer := fs.String("peer", peerRNTuple, "peer")
 	threads := fs.Int("threads", 1, "threads")
 	data := fs.String("data", "bench/data/rntuplebench", "folder of the copies")
+	profile := fs.String("cpuprofile", "", "write a CPU profile of the query to `file` (run a child by hand to find where its time goes)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -243,6 +266,17 @@ func child(args []string) error {
 	defer db.Close()
 	db.SetMaxOpenConns(1)
 	from := source(*data, *peer)
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	var out childOutput
 	if *query == bench.Scan {
 		t0 := time.Now()
@@ -276,6 +310,7 @@ func child(args []string) error {
 	if err != nil {
 		return err
 	}
+	out.PeakKiB = peakKiB()
 	return json.NewEncoder(os.Stdout).Encode(out)
 }
 
@@ -304,10 +339,14 @@ func prepare(ctx context.Context, c *config) error {
 		switch p {
 		case peerTTree:
 			one, format = c.sample, "part-%03d.root"
-		case peerRNTuple:
+		case peerRNTuple, peerZlib:
 			one, format = filepath.Join(dir, "part-000.root"), "part-%03d.root"
 			tmp := one + ".tmp"
-			if _, err := db.ExecContext(ctx, fmt.Sprintf("COPY (SELECT %s FROM read_root(%s)) TO %s (FORMAT rntuple, COMPRESSION 'zstd')", cols, bench.QuoteString(c.sample), bench.QuoteString(tmp))); err != nil {
+			comp := "zstd"
+			if p == peerZlib {
+				comp = "zlib"
+			}
+			if _, err := db.ExecContext(ctx, fmt.Sprintf("COPY (SELECT %s FROM read_root(%s)) TO %s (FORMAT rntuple, COMPRESSION '%s')", cols, bench.QuoteString(c.sample), bench.QuoteString(tmp), comp)); err != nil {
 				return err
 			}
 			if err := os.Rename(tmp, one); err != nil {
@@ -333,4 +372,22 @@ func prepare(ctx context.Context, c *config) error {
 		}
 	}
 	return nil
+}
+
+// peakKiB is this process's peak resident set (VmHWM, in KiB), or 0 where
+// /proc does not say.
+func peakKiB() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			var kib int64
+			if _, err := fmt.Sscan(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), &kib); err == nil {
+				return kib
+			}
+		}
+	}
+	return 0
 }
