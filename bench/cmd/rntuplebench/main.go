@@ -32,7 +32,6 @@ import (
 	"runtime/pprof"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/hepsql/hepsql"
@@ -235,15 +234,8 @@ func runChild(self string, c *config, query, peer string, threads int) (*childOu
 	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
 		return nil, 0, 0, fmt.Errorf("%s %s: bad child output %q: %v", peer, query, stdout.String(), err)
 	}
-	// wait4's Maxrss would do on a forked child, but Go starts children
-	// with vfork semantics: until its exec the child runs in this
-	// process's memory, whose high-water mark Linux keeps for it, so
-	// that Maxrss gives this process's peak (its DuckDB included). The
-	// child's own VmHWM is its peak after the exec.
+	// The child's own peak, not wait4's Maxrss (bench/rss.go).
 	rss := out.PeakKiB
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && rss == 0 {
-		rss = int64(ru.Maxrss)
-	}
 	return &out, rss, cpu, nil
 }
 
@@ -310,7 +302,7 @@ func child(args []string) error {
 	if err != nil {
 		return err
 	}
-	out.PeakKiB = peakKiB()
+	out.PeakKiB = bench.SelfPeakKiB()
 	return json.NewEncoder(os.Stdout).Encode(out)
 }
 
@@ -372,22 +364,4 @@ func prepare(ctx context.Context, c *config) error {
 		}
 	}
 	return nil
-}
-
-// peakKiB is this process's peak resident set (VmHWM, in KiB), or 0 where
-// /proc does not say.
-func peakKiB() int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			var kib int64
-			if _, err := fmt.Sscan(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), &kib); err == nil {
-				return kib
-			}
-		}
-	}
-	return 0
 }

@@ -8,7 +8,8 @@
 // Run it from the repository root. It builds hepsql from the working tree
 // and, as the peer, the hepsql of git revision -baseline (a detached `git
 // worktree` in a temporary folder; "" skips it), and runs each binary once
-// as a child process; peak RSS is the child's Maxrss from wait4. The DuckDB
+// as a child process; peak RSS is the child's VmHWM, watched in /proc
+// (bench.RunWatchingPeak; wait4's Maxrss includes this process's). The DuckDB
 // shell, the natural peer, is not installed here. The results replace the
 // block between the rssbench markers in -readme ("" prints only).
 package main
@@ -22,7 +23,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/hepsql/hepsql/bench"
@@ -140,14 +140,13 @@ func measureRun(tmp, name, rev, bin string, rows int64) measure {
 	var errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	start := time.Now()
-	m.err = cmd.Run()
+	// The child's own peak, watched in /proc (wait4's Maxrss would be at
+	// least this process's: bench/rss.go).
+	m.rssKiB, m.err = bench.RunWatchingPeak(cmd)
 	m.wall = time.Since(start)
 	m.outBytes = out.n
 	if m.err != nil {
 		m.err = fmt.Errorf("%v: %s", m.err, strings.TrimSpace(errOut.String()))
-	}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		m.rssKiB = int64(ru.Maxrss) // KiB on Linux
 	}
 	return m
 }

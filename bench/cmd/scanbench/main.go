@@ -26,7 +26,6 @@ import (
 	"runtime/pprof"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/hepsql/hepsql"
@@ -227,6 +226,7 @@ func measure(self string, c *config, query, peer string, threads int, want map[s
 type childOutput struct {
 	Seconds float64      `json:"seconds"`
 	Result  bench.Result `json:"result"`
+	PeakKiB int64        `json:"peak_kib"` // the child's own peak (bench.SelfPeakKiB)
 }
 
 func runChild(self string, c *config, query, peer string, threads int) (*childOutput, int64, time.Duration, error) {
@@ -238,16 +238,13 @@ func runChild(self string, c *config, query, peer string, threads int) (*childOu
 	if err != nil {
 		return nil, 0, 0, fmt.Errorf("%s %s threads=%d: %v\n%s", peer, query, threads, err, stderr.String())
 	}
-	var rss int64
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		rss = int64(ru.Maxrss) // KiB on Linux
-	}
 	cpu := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	var out childOutput
 	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
 		return nil, 0, 0, fmt.Errorf("%s %s threads=%d: bad child output %q: %v", peer, query, threads, stdout.String(), err)
 	}
-	return &out, rss, cpu, nil
+	// The child's own peak, not wait4's Maxrss (bench/rss.go).
+	return &out, out.PeakKiB, cpu, nil
 }
 
 // child runs one query once and prints a childOutput.
@@ -318,6 +315,7 @@ func child(args []string) error {
 	if err != nil {
 		return err
 	}
+	out.PeakKiB = bench.SelfPeakKiB()
 	return json.NewEncoder(os.Stdout).Encode(out)
 }
 

@@ -166,8 +166,8 @@ func runChild(eng string, threads int, data string) (result, error) {
 	if err := json.Unmarshal(stdout, &r); err != nil {
 		return result{}, fmt.Errorf("child output %q: %w", stdout, err)
 	}
+	// r.RSS is the child's own peak, not wait4's Maxrss (bench/rss.go).
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		r.RSS = ru.Maxrss << 10 // kB on Linux
 		r.CPU = time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 	}
 	return r, nil
@@ -196,6 +196,7 @@ func child(args []string) error {
 		return err
 	}
 	r.Engine, r.Threads, r.Seconds = eng, threads, time.Since(t0).Seconds()
+	r.RSS = bench.SelfPeakKiB() << 10
 	return json.NewEncoder(os.Stdout).Encode(r)
 }
 
