@@ -31,9 +31,10 @@ type Reader struct {
 	curIdx int // index of cur in the basket table, -1 when none
 	raw    []byte
 	bufs   ttree.BasketBuffers
-	strs   []byte   // string bytes of the chunk being filled
-	ends   []uint64 // string end offsets of the chunk being filled
-	counts []int    // per-row element counts of the chunk being filled
+	strs   []byte      // string bytes of the chunk being filled
+	ends   []uint64    // string end offsets of the chunk being filled
+	counts []int       // per-row element counts of the chunk being filled
+	inner  []ListEntry // inner list entries of the chunk being filled (fillVecVecStrings)
 	// ents: a nested collection member's list entries, checked against
 	// those its collection's first member wrote (fillListTo).
 	ents []ListEntry
@@ -283,6 +284,8 @@ func (r *Reader) Fill(v Vector, entry int64, n int) error {
 		return r.fillStrings(v, entry, n)
 	case LayoutVecString:
 		return r.fillVecStrings(v, entry, n)
+	case LayoutVecVecString:
+		return r.fillVecVecStrings(v, entry, n)
 	case LayoutObject:
 		return r.fillObjects(v, entry, n)
 	case LayoutObjectList:
@@ -671,6 +674,65 @@ func (r *Reader) fillVecStrings(v Vector, entry int64, n int) error {
 		return err
 	}
 	return r.assignStringList(v, base)
+}
+
+// fillVecVecStrings writes std::vector<std::vector<std::string>> (inner
+// sets and TStrings alike) as VARCHAR[][]: after the outer vector's
+// header, its length, then per inner vector its length and its strings,
+// the inner ones without a header of their own, as for vector<vector<T>>.
+// The strings and the inner list entries are gathered first, so each
+// level is reserved once per chunk.
+func (r *Reader) fillVecVecStrings(v Vector, entry int64, n int) error {
+	r.strs, r.ends, r.inner = r.strs[:0], r.ends[:0], r.inner[:0]
+	outer := v.Lists(n)
+	innerBase := v.ListSize()
+	strBase := v.ListChild().ListSize()
+	err := r.segments(entry, n, func(row, k, first int) error {
+		for i := range k {
+			e := r.cur.First + int64(first+i)
+			m, body, err := vectorBody(r.entryBytes(first + i))
+			if err != nil {
+				return r.errorf(e, "%v", err)
+			}
+			if m > len(body)/4 {
+				return r.errorf(e, "%v: %d inner vectors in %d bytes", rfile.ErrCorrupt, m, len(body))
+			}
+			outer[row+i] = ListEntry{Offset: uint64(innerBase + len(r.inner)), Length: uint64(m)}
+			for range m {
+				if len(body) < 4 {
+					return r.errorf(e, "%v: inner vector header past the entry", rfile.ErrCorrupt)
+				}
+				l := int(int32(binary.BigEndian.Uint32(body)))
+				body = body[4:]
+				if l < 0 || l > len(body) {
+					return r.errorf(e, "%v: inner vector of %d strings past the entry", rfile.ErrCorrupt, l)
+				}
+				r.inner = append(r.inner, ListEntry{Offset: uint64(strBase + len(r.ends)), Length: uint64(l)})
+				for range l {
+					var s []byte
+					if s, body, err = readString(body); err != nil {
+						return r.errorf(e, "%v", err)
+					}
+					r.strs = append(r.strs, s...)
+					r.ends = append(r.ends, uint64(len(r.strs)))
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	total := innerBase + len(r.inner)
+	if err := v.ListReserve(total); err != nil {
+		return err
+	}
+	inner := v.ListChild()
+	copy(inner.Lists(total)[innerBase:], r.inner)
+	if err := r.assignStringList(inner, strBase); err != nil {
+		return err
+	}
+	return v.ListSetSize(total)
 }
 
 // decodeElems converts count big-endian elements of src into native values

@@ -83,20 +83,21 @@ type packing struct {
 type Layout int
 
 const (
-	LayoutUnsupported Layout = iota
-	LayoutFixed              // fixed-size entries: a scalar or a fixed array
-	LayoutJagged             // leaf with a count leaf: Jet_pt[nJet]/F
-	LayoutVector             // std::vector<T>: optional byte-count header, n, n elements
-	LayoutVecVec             // std::vector<std::vector<T>>
-	LayoutString             // C string, std::string, TString: length-prefixed
-	LayoutVecString          // std::vector<std::string>
-	LayoutPtrArray           // member "T* x; //[n]" of a split object: a flag byte, then n elements
-	LayoutObject             // a whole object, read as a STRUCT (object.go)
-	LayoutObjectList         // a collection of whole objects, read as a LIST of STRUCTs (object.go)
-	LayoutLeafListVar        // a leaf of a leaf list with variable-length leaves (leaflist.go)
-	LayoutMap                // std::map<K, V> of numbers and strings, as MAP(K, V) (stlmap.go)
-	LayoutBitsList           // TObject::fBits of a split collection's elements (collection.go)
-	LayoutStringList         // a TString member of a split collection's elements (collection.go)
+	LayoutUnsupported  Layout = iota
+	LayoutFixed               // fixed-size entries: a scalar or a fixed array
+	LayoutJagged              // leaf with a count leaf: Jet_pt[nJet]/F
+	LayoutVector              // std::vector<T>: optional byte-count header, n, n elements
+	LayoutVecVec              // std::vector<std::vector<T>>
+	LayoutString              // C string, std::string, TString: length-prefixed
+	LayoutVecString           // std::vector<std::string>
+	LayoutPtrArray            // member "T* x; //[n]" of a split object: a flag byte, then n elements
+	LayoutObject              // a whole object, read as a STRUCT (object.go)
+	LayoutObjectList          // a collection of whole objects, read as a LIST of STRUCTs (object.go)
+	LayoutLeafListVar         // a leaf of a leaf list with variable-length leaves (leaflist.go)
+	LayoutMap                 // std::map<K, V> of numbers and strings, as MAP(K, V) (stlmap.go)
+	LayoutBitsList            // TObject::fBits of a split collection's elements (collection.go)
+	LayoutStringList          // a TString member of a split collection's elements (collection.go)
+	LayoutVecVecString        // std::vector<std::vector<std::string>> (or of sets, of TStrings)
 )
 
 // Column is one SQL Column of a tree: where its bytes are and how to decode
@@ -616,6 +617,10 @@ func elementColumnOf(b rtree.Branch, info gohep.ElementInfo, file *riofs.File, m
 			if enc, ok := cxxEncodings[inner2]; ok {
 				c.enc, c.Layout = enc, LayoutVecVec
 				c.Type = ListOf(ListOf(Scalar(enc.sqlType())))
+				return c, nil
+			}
+			if stringTypes[inner2] {
+				c.Layout, c.Type = LayoutVecVecString, ListOf(ListOf(Scalar(Varchar)))
 				return c, nil
 			}
 		}
