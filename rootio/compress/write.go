@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"io"
+	"sync"
 
 	"github.com/klauspost/compress/zlib"
 	"github.com/klauspost/compress/zstd"
@@ -44,22 +46,24 @@ func Compress(settings int, src []byte) ([]byte, error) {
 		switch alg {
 		case AlgZlib, 0:
 			var buf bytes.Buffer
-			w, err := zlib.NewWriterLevel(&buf, level)
+			w, err := zlibWriter(&buf, level)
 			if err != nil {
 				return nil, err
 			}
 			w.Write(chunk)
-			if err := w.Close(); err != nil {
+			err = w.Close()
+			zlibWriters[level].Put(w)
+			if err != nil {
 				return nil, err
 			}
 			data, tag, method = buf.Bytes(), "ZL", 8
 		case AlgZstd:
-			enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(level)), zstd.WithEncoderConcurrency(1), zstd.WithEncoderCRC(false))
+			enc, err := zstdEncoder(level)
 			if err != nil {
 				return nil, err
 			}
 			data, tag, method = enc.EncodeAll(chunk, nil), "ZS", 1
-			enc.Close()
+			zstdEncoders[level].Put(enc)
 		case AlgLZ4:
 			dst := make([]byte, lz4.CompressBlockBound(len(chunk)))
 			c := lz4.CompressorHC{Level: lz4.CompressionLevel(1 << (8 + level))}
@@ -97,4 +101,28 @@ func Compress(settings int, src []byte) ([]byte, error) {
 		return nil, nil
 	}
 	return out, nil
+}
+
+// Encoders are kept between calls, one pool per level: building a zstd
+// encoder allocates its tables (megabytes), a zlib writer its window, and
+// a writer compresses one block per page or basket. A pooled encoder is
+// used by one call at a time.
+var (
+	zstdEncoders [10]sync.Pool // of *zstd.Encoder
+	zlibWriters  [10]sync.Pool // of *zlib.Writer
+)
+
+func zstdEncoder(level int) (*zstd.Encoder, error) {
+	if e, ok := zstdEncoders[level].Get().(*zstd.Encoder); ok {
+		return e, nil
+	}
+	return zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(level)), zstd.WithEncoderConcurrency(1), zstd.WithEncoderCRC(false))
+}
+
+func zlibWriter(w io.Writer, level int) (*zlib.Writer, error) {
+	if z, ok := zlibWriters[level].Get().(*zlib.Writer); ok {
+		z.Reset(w)
+		return z, nil
+	}
+	return zlib.NewWriterLevel(w, level)
 }
