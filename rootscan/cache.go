@@ -28,6 +28,12 @@ type fileMeta struct {
 	bytes   int64 // approximate memory held, for the cache's bound
 }
 
+// metaOf is a tree's parsed metadata (rootio/tbranch's) as the cache
+// keeps it.
+func metaOf(t *tbranch.Tree) *fileMeta {
+	return &fileMeta{tree: t.Name, title: t.Title, entries: t.Entries, cols: t.Cols, byName: t.ByName, bytes: metaBytes(t.Cols)}
+}
+
 // metaBytes estimates the memory a fileMeta holds: its basket tables and a
 // fixed cost per column.
 func metaBytes(cols []*tbranch.Column) int64 {

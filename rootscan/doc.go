@@ -10,15 +10,18 @@
 // headers and decoding, basket tables, the lean parser of TTree, TBranch
 // and TLeaf records, tree-record checks), rootio/tbranch (the column
 // schema built from branches, leaves and streamers, the guards around
-// groot's type building, and the decoder of entries into caller-supplied
-// vectors), rootio/gohep (every read of groot's unexported state),
-// rootio/compress (compressed blocks and checksums) and rootio/rntuple.
-// rootscan keeps the DuckDB side: table functions, binding, work units,
-// threads, the metadata cache, the adapter that hands tbranch DuckDB's
-// vectors (vector.go: views of their buffers, nothing copied) and maps
-// tbranch's types onto DuckDB's, libdeflate for rootio/compress
-// (libdeflate.go), and the opening of files and trees (source.go, lean.go,
-// leanschema.go).
+// groot's type building, the opening of a tree: groot guarded against its
+// panics, the choice of tree by path or default, the lean parse with groot
+// as fallback (open.go, lean.go), and the decoder of entries into
+// caller-supplied vectors), rootio/gohep (every read of groot's unexported
+// state), rootio/compress (compressed blocks and checksums) and
+// rootio/rntuple. rootscan keeps the DuckDB side: table functions,
+// binding, work units, threads, the metadata cache (cache.go) and which
+// parse fills it (source.go's openMember, lean.go), the adapter that hands
+// tbranch DuckDB's vectors (vector.go: views of their buffers, nothing
+// copied) and maps tbranch's types onto DuckDB's, libdeflate for
+// rootio/compress (libdeflate.go), and the SQL source argument's
+// expansion into file names (source.go).
 //
 // # How data reaches DuckDB
 //

@@ -67,18 +67,18 @@ func metadataErrors(name string, data []byte) (errs []error) {
 			errs = append(errs, fmt.Errorf("PANIC escaped: %v", r))
 		}
 	}()
-	rf, _, err := openRiofs(name, memCF(data))
+	rf, _, err := tbranch.OpenGroot(name, memCF(data))
 	if err != nil {
 		return []error{err}
 	}
 	defer rf.Close()
-	for _, tn := range treesIn(rf) {
+	for _, tn := range tbranch.TreesIn(rf) {
 		if _, err := parseTree(name, memCF(data), tn); err != nil {
 			errs = append(errs, err)
 		}
-		leanSafely(func() (*fileMeta, error) { return leanSchema(memCF(data), tn) })
+		tbranch.GuardLean(func() (*tbranch.Tree, error) { return tbranch.LeanSchema(memCF(data), tn) })
 		// The lean reader must not panic either: it runs unguarded here.
-		leanSchema(memCF(data), tn)
+		tbranch.LeanSchema(memCF(data), tn)
 	}
 	return errs
 }
@@ -395,30 +395,5 @@ func TestStreamerGuardBounds(t *testing.T) {
 		if _, err := rdict.TypeFromSI(f, si); err != nil {
 			t.Errorf("%s: type: %v", c.prefix, err)
 		}
-	}
-}
-
-// TestRecoveredPanicOrigin: a Go runtime error recovered from groot reads
-// as the corruption it is; one raised in hepsql's own code as a bug.
-func TestRecoveredPanicOrigin(t *testing.T) {
-	recovered := func(f func()) (err error) {
-		defer func() {
-			if r := recover(); r != nil {
-				err = recoveredError(rfile.ErrCorruptTree, r)
-			}
-		}()
-		f()
-		return nil
-	}
-	err := recovered(func() { rbytes.NewRBuffer(nil, nil, 0, nil).ReadI32() })
-	if err == nil || !errors.Is(err, rfile.ErrCorruptTree) || !strings.Contains(err.Error(), "corrupt tree record (groot: runtime error") {
-		t.Errorf("groot's panic: %v", err)
-	}
-	err = recovered(func() {
-		var s []int
-		_ = s[len(os.Args)+3]
-	})
-	if err == nil || errors.Is(err, rfile.ErrCorruptFile) || !strings.Contains(err.Error(), "rootscan bug") {
-		t.Errorf("our panic: %v", err)
 	}
 }

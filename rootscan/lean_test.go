@@ -55,7 +55,7 @@ func TestLeanMatchesGroot(t *testing.T) {
 			t.Fatal(err)
 		}
 		var trees []string
-		if l, err := checkedLayout(cf); err == nil {
+		if l, err := tbranch.CheckedLayout(cf); err == nil {
 			trees = l.WalkDirs(cf).Trees()
 		}
 		cf.File.Close()
@@ -304,4 +304,22 @@ func BenchmarkLeanMeta(b *testing.B) {
 			}
 		})
 	}
+}
+
+// leanSchema and leanMeta are rootio/tbranch's lean reader, unguarded, as
+// the metadata cache keeps what it reads.
+func leanSchema(cf *rfile.CountingFile, tree string) (*fileMeta, error) {
+	t, err := tbranch.LeanSchema(cf, tree)
+	if err != nil {
+		return nil, err
+	}
+	return metaOf(t), nil
+}
+
+func leanMeta(cf *rfile.CountingFile, tree string, want *leanWant) (*fileMeta, error) {
+	t, err := tbranch.LeanMember(cf, tree, want.LeanWant)
+	if err != nil {
+		return nil, err
+	}
+	return metaOf(t), nil
 }

@@ -30,7 +30,7 @@ import (
 // appends to riofs.File's streamer list through AppendStreamerInfos).
 // rootscan also relies on groot's behaviour through its exported API, and
 // those seams have tests of their own: rootio/ttree's lean.go (mapped by
-// rootscan's lean.go and leanschema.go) re-parses
+// rootio/tbranch's lean.go) re-parses
 // what groot parses (TestLeanMatchesGroot, on every test file),
 // streamers.go mirrors groot's class look-ups and matches its "no streamer"
 // error texts (missingStreamer; missing_streamer_test.go, hostile tests),

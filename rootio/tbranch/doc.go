@@ -13,6 +13,15 @@
 //     EachStorageBranch: lean.go).
 //   - The guard that keeps groot's type building finite on recursive,
 //     deep or exploding class graphs (GuardStreamers: streamers.go).
+//   - Opening a tree (open.go, lean.go): groot's parse of the file guarded
+//     against its errors and panics on malformed input (OpenGroot,
+//     CheckedLayout), the trees of a file and the choice of one by path,
+//     in subdirectories, or by default (TreesIn, ChooseTree), a tree's
+//     metadata as a Tree (ParseTree, and without groot for the layouts the
+//     lean reader covers: LeanSchema, and LeanMember for a chain's other
+//     files, GuardLean around both), and the entry count's check
+//     (CheckEntries). Which of them runs, and the cache of what they
+//     return, are rootscan's.
 //   - The decoder (Reader: decode.go, and the fill functions of the files
 //     above): loading a column's baskets (rootio/ttree), rebuilding entry
 //     offsets a basket does not store (from the counter or the split

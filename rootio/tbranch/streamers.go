@@ -165,7 +165,7 @@ type classNode struct {
 // With stubMissing, a class groot would look up that neither the file nor
 // the registry describes (groot's "no streamer for" fails the whole tree)
 // gets an empty stand-in, and the classes holding it are unsupported,
-// "no streamer info for class X in the file". parseTree asks for that
+// "no streamer info for class X in the file". ParseTree asks for that
 // only after groot failed so, so that no tree readable without it changes.
 func GuardStreamers(rf *riofs.File, roots []string, stubMissing bool) (*StreamerGuard, error) {
 	var nodes []*classNode

@@ -16,7 +16,7 @@
 // key without groot, and TreeRecordReader reads its TTree, TBranch and TLeaf
 // records (names, leaves, basket tables: BasketTable) and skips every object
 // it does not need by its byte count; anything outside the plain subset it
-// reads fails with rfile.ErrNotLean, and rootscan then asks groot. rootscan
-// maps the result onto its columns (its lean.go, leanschema.go), and
+// reads fails with rfile.ErrNotLean, and groot is asked instead. tbranch
+// maps the result onto columns (rootio/tbranch's lean.go), and
 // rootio/gohep fills BasketTable from groot's branches.
 package ttree

@@ -63,14 +63,14 @@ type TreeRecordReader struct {
 	// them); the others are skipped whole by their byte count. nil reads
 	// every branch.
 	Keep map[string]bool
-	Full bool // keep every field of the leaves (rootscan's leanSchema)
+	Full bool // keep every field of the leaves (rootio/tbranch's LeanSchema)
 	// depth is how deeply the branch being read nests; a hostile record
 	// must not exhaust the stack.
 	depth int
 }
 
 // newBranch hands out a zeroed branch node from a slab: a NanoAOD file has
-// ~90 branches, and the nodes live only until rootscan's leanMeta returns.
+// ~90 branches, and the nodes live only until rootio/tbranch's LeanMember returns.
 func (r *TreeRecordReader) newBranch() *Branch {
 	if len(r.nodes) == 0 {
 		n := 64
@@ -463,7 +463,7 @@ func (k *TreeKey) Release() {
 
 // FindKey reads a file's header and top directory and returns the record
 // of its TTree named tree (the highest cycle); tree "" asks for the default
-// as chooseTree applies it (the only tree, else "Events"), and any other
+// as rootio/tbranch's ChooseTree applies it (the only tree, else "Events"), and any other
 // case (no tree, several) is left to groot.
 func FindKey(cf *rfile.CountingFile, tree string) (TreeKey, error) {
 	read := func(off int64, n int) ([]byte, error) {

@@ -50,7 +50,7 @@ func EveryTestFile(t testing.TB) []string {
 }
 
 // GrootTrees opens every tree of file (nested ones by path) with groot,
-// as rootscan's parseTree does (checked layout, guarded streamers, a missing class
+// as tbranch.ParseTree does (checked layout, guarded streamers, a missing class
 // stubbed only when groot failed for it), and calls f with each and the streamer guard it made; a tree
 // groot cannot open is skipped: the error tests cover those.
 func GrootTrees(t testing.TB, name string, f func(rf *riofs.File, cf *rfile.CountingFile, path string, tree rtree.Tree, guard *tbranch.StreamerGuard)) {

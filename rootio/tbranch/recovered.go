@@ -1,4 +1,4 @@
-package rootscan
+package tbranch
 
 import (
 	"errors"
