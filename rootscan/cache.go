@@ -20,18 +20,14 @@ import (
 // basket table. It holds no groot object and no open file, and is never
 // modified once built, so scans in any number of queries share it.
 type fileMeta struct {
-	tree    string // the tree's name
-	title   string
-	entries int64
-	cols    []*tbranch.Column
-	byName  map[string]*tbranch.Column
-	bytes   int64 // approximate memory held, for the cache's bound
+	*tbranch.Tree       // the tree's name, title, entries and columns
+	bytes         int64 // approximate memory held, for the cache's bound
 }
 
 // metaOf is a tree's parsed metadata (rootio/tbranch's) as the cache
 // keeps it.
 func metaOf(t *tbranch.Tree) *fileMeta {
-	return &fileMeta{tree: t.Name, title: t.Title, entries: t.Entries, cols: t.Cols, byName: t.ByName, bytes: metaBytes(t.Cols)}
+	return &fileMeta{Tree: t, bytes: metaBytes(t.Cols)}
 }
 
 // metaBytes estimates the memory a fileMeta holds: its basket tables and a

@@ -61,13 +61,13 @@ func treeXs(t *testing.T, name, tree string) ([]int32, error) {
 		return nil, err
 	}
 	defer f.Close()
-	c := f.byName["x"]
+	c := f.ByName["x"]
 	m := tbranch.NewMemVector(c.Type)
-	if err := tbranch.NewReader(c, f.dec).Fill(m, 0, int(f.entries)); err != nil {
+	if err := tbranch.NewReader(c, f.dec).Fill(m, 0, int(f.Entries)); err != nil {
 		return nil, err
 	}
 	var out []int32
-	for e := range int(f.entries) {
+	for e := range int(f.Entries) {
 		out = append(out, m.Value(e).(int32))
 	}
 	return out, nil
@@ -95,7 +95,7 @@ func TestTreesInDirectories(t *testing.T) {
 			t.Errorf("%s: %v, %v; want %v", p, xs, err, want)
 		}
 	}
-	if f, err := openTree(name, ""); err != nil || f.tree != "top" {
+	if f, err := openTree(name, ""); err != nil || f.Name != "top" {
 		t.Errorf("default tree: %v, %v; want top", f, err)
 	}
 	if _, err := openTree(name, "a/nope"); err == nil || !strings.Contains(err.Error(), "a/b/t") {

@@ -56,7 +56,7 @@ func BasketSpans(name, tree string) ([]BasketSpan, error) {
 	}
 	defer f.Close()
 	var spans []BasketSpan
-	for _, c := range f.cols {
+	for _, c := range f.Cols {
 		if !c.Supported() {
 			continue
 		}

@@ -24,7 +24,7 @@ func basketSeeds(t testing.TB) [][]byte {
 		if err != nil {
 			continue
 		}
-		for _, c := range f.cols {
+		for _, c := range f.Cols {
 			if len(c.Baskets.Seek) == 0 || !c.Supported() {
 				continue
 			}

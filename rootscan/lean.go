@@ -18,7 +18,7 @@ type leanWant struct {
 
 // newLeanWant limits a member's read to cols, columns of schema.
 func newLeanWant(schema *fileMeta, cols []*tbranch.Column) *leanWant {
-	w := &leanWant{LeanWant: tbranch.NewLeanWant(schema.cols, cols), schema: schema}
+	w := &leanWant{LeanWant: tbranch.NewLeanWant(schema.Cols, cols), schema: schema}
 	names := make([]string, len(w.Cols))
 	for i, c := range w.Cols {
 		names[i] = c.Name

@@ -100,7 +100,7 @@ func TestLeanMatchesGroot(t *testing.T) {
 				f.Close()
 				continue
 			}
-			want := newLeanWant(schema, schema.cols)
+			want := newLeanWant(schema, schema.Cols)
 			if of, err := openMember(name, tree, want, rfile.DefaultSourceOptions); err != nil {
 				t.Errorf("%s: opening as a chain member: %v", what, err)
 			} else {
@@ -137,16 +137,16 @@ func TestLeanMatchesGroot(t *testing.T) {
 // tree, entries and columns, field for field.
 func checkSameCols(t *testing.T, what string, m, schema *fileMeta) {
 	t.Helper()
-	if m.entries != schema.entries || m.tree != schema.tree || m.title != schema.title {
-		t.Errorf("%s: lean %d entries %q %q, groot %d %q %q", what, m.entries, m.tree, m.title, schema.entries, schema.tree, schema.title)
+	if m.Entries != schema.Entries || m.Name != schema.Name || m.Title != schema.Title {
+		t.Errorf("%s: lean %d entries %q %q, groot %d %q %q", what, m.Entries, m.Name, m.Title, schema.Entries, schema.Name, schema.Title)
 	}
-	if len(m.cols) != len(schema.cols) {
-		t.Errorf("%s: lean %d columns, groot %d", what, len(m.cols), len(schema.cols))
+	if len(m.Cols) != len(schema.Cols) {
+		t.Errorf("%s: lean %d columns, groot %d", what, len(m.Cols), len(schema.Cols))
 		return
 	}
-	for i, c := range m.cols {
-		if !reflect.DeepEqual(*c, *schema.cols[i]) {
-			t.Errorf("%s: column %q differs:\nlean  %+v\ngroot %+v", what, c.Name, *c, *schema.cols[i])
+	for i, c := range m.Cols {
+		if !reflect.DeepEqual(*c, *schema.Cols[i]) {
+			t.Errorf("%s: column %q differs:\nlean  %+v\ngroot %+v", what, c.Name, *c, *schema.Cols[i])
 		}
 	}
 }
@@ -155,16 +155,16 @@ func checkSameCols(t *testing.T, what string, m, schema *fileMeta) {
 // column and in every field.
 func checkSameMeta(t *testing.T, what string, got, want *fileMeta) {
 	t.Helper()
-	if got.entries != want.entries || got.tree != want.tree || got.title != want.title || got.bytes != want.bytes {
-		t.Errorf("%s: lean %d entries %q %q %d bytes, groot %d %q %q %d", what, got.entries, got.tree, got.title, got.bytes, want.entries, want.tree, want.title, want.bytes)
+	if got.Entries != want.Entries || got.Name != want.Name || got.Title != want.Title || got.bytes != want.bytes {
+		t.Errorf("%s: lean %d entries %q %q %d bytes, groot %d %q %q %d", what, got.Entries, got.Name, got.Title, got.bytes, want.Entries, want.Name, want.Title, want.bytes)
 	}
-	if len(got.cols) != len(want.cols) || len(got.byName) != len(want.byName) {
-		t.Errorf("%s: lean %d columns, groot %d", what, len(got.cols), len(want.cols))
+	if len(got.Cols) != len(want.Cols) || len(got.ByName) != len(want.ByName) {
+		t.Errorf("%s: lean %d columns, groot %d", what, len(got.Cols), len(want.Cols))
 		return
 	}
-	for i, c := range got.cols {
-		if !reflect.DeepEqual(*c, *want.cols[i]) || got.byName[c.Name] != c {
-			t.Errorf("%s: column %q differs:\nlean  %+v\ngroot %+v", what, c.Name, *c, *want.cols[i])
+	for i, c := range got.Cols {
+		if !reflect.DeepEqual(*c, *want.Cols[i]) || got.ByName[c.Name] != c {
+			t.Errorf("%s: column %q differs:\nlean  %+v\ngroot %+v", what, c.Name, *c, *want.Cols[i])
 		}
 	}
 }
@@ -179,7 +179,7 @@ func checkLeanWanted(t *testing.T, f *openFile, tree string, mustLean bool) {
 	schema := f.fileMeta
 	var sets [][]*tbranch.Column
 	var third []*tbranch.Column
-	for i, c := range schema.cols {
+	for i, c := range schema.Cols {
 		if !c.Supported() || c.LeanSig == "" {
 			continue
 		}
@@ -197,19 +197,19 @@ func checkLeanWanted(t *testing.T, f *openFile, tree string, mustLean bool) {
 			}
 			continue
 		}
-		if m.entries != schema.entries || len(m.cols) < len(cols) {
-			t.Errorf("%s:%s: %d wanted columns: %d entries, %d columns", filepath.Base(f.path), tree, len(cols), m.entries, len(m.cols))
+		if m.Entries != schema.Entries || len(m.Cols) < len(cols) {
+			t.Errorf("%s:%s: %d wanted columns: %d entries, %d columns", filepath.Base(f.path), tree, len(cols), m.Entries, len(m.Cols))
 			continue
 		}
 		// After the wanted columns come the counters of their jagged
 		// ones (newLeanWant), and nothing else.
-		for _, c := range m.cols[len(cols):] {
+		for _, c := range m.Cols[len(cols):] {
 			if !slices.ContainsFunc(cols, func(w *tbranch.Column) bool { return w.Count == c.Path }) {
 				t.Errorf("%s:%s: column %q read but neither wanted nor a wanted column's counter", filepath.Base(f.path), tree, c.Name)
 			}
 		}
-		for i, c := range m.cols[:len(cols)] {
-			if !reflect.DeepEqual(*c, *cols[i]) || m.byName[c.Name] != c {
+		for i, c := range m.Cols[:len(cols)] {
+			if !reflect.DeepEqual(*c, *cols[i]) || m.ByName[c.Name] != c {
 				t.Errorf("%s:%s: wanted column %q differs:\nlean  %+v\ngroot %+v", filepath.Base(f.path), tree, c.Name, *c, *cols[i])
 			}
 		}
@@ -230,7 +230,7 @@ func TestLeanCorruptMembers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	all := newLeanWant(f.fileMeta, f.cols) // every column: the whole record is walked
+	all := newLeanWant(f.fileMeta, f.Cols) // every column: the whole record is walked
 	f.Close()
 	if _, err := leanMeta(&rfile.CountingFile{File: memFile{bytes.NewReader(data)}, FileSize: int64(len(data))}, "Events", all); err != nil {
 		t.Fatalf("intact copy: %v", err)
@@ -291,9 +291,9 @@ func BenchmarkLeanMeta(b *testing.B) {
 		name string
 		want *leanWant
 	}{
-		{"all", newLeanWant(f.fileMeta, f.cols)},
-		{"MET_pt", newLeanWant(f.fileMeta, []*tbranch.Column{f.byName["MET_pt"]})},
-		{"Jet_pt", newLeanWant(f.fileMeta, []*tbranch.Column{f.byName["nJet"], f.byName["Jet_pt"]})},
+		{"all", newLeanWant(f.fileMeta, f.Cols)},
+		{"MET_pt", newLeanWant(f.fileMeta, []*tbranch.Column{f.ByName["MET_pt"]})},
+		{"Jet_pt", newLeanWant(f.fileMeta, []*tbranch.Column{f.ByName["nJet"], f.ByName["Jet_pt"]})},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()

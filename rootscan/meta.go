@@ -43,7 +43,7 @@ func bindRootTrees(args *capi.BindArgs) (capi.Table, error) {
 				rf.Close()
 				return nil, err
 			}
-			t.Rows = append(t.Rows, []any{name, rfile.SafeText(tn), rfile.SafeText(f.title), f.entries, int64(len(f.cols)), "TTree"})
+			t.Rows = append(t.Rows, []any{name, rfile.SafeText(tn), rfile.SafeText(f.Title), f.Entries, int64(len(f.Cols)), "TTree"})
 			f.Close()
 		}
 		rf.Close()
@@ -108,7 +108,7 @@ func bindRootBranches(args *capi.BindArgs) (capi.Table, error) {
 			t.Rows = append(t.Rows, rows...)
 			continue
 		}
-		for _, c := range f.cols {
+		for _, c := range f.Cols {
 			sqlType, supported, why := sqlType(c.Type).String(), c.Supported(), c.Why
 			if supported {
 				if clash := provenanceClash(c.Name); clash != "" {
@@ -119,7 +119,7 @@ func bindRootBranches(args *capi.BindArgs) (capi.Table, error) {
 				sqlType = ""
 			}
 			t.Rows = append(t.Rows, []any{
-				name, rfile.SafeText(f.tree), c.Name, rfile.SafeText(c.Path), rfile.SafeText(c.RootType), sqlType,
+				name, rfile.SafeText(f.Name), c.Name, rfile.SafeText(c.Path), rfile.SafeText(c.RootType), sqlType,
 				c.Baskets.ZipBytes, c.Baskets.TotBytes, int64(len(c.Baskets.Seek)),
 				compressionName(c.Baskets.Compress), supported, rfile.SafeText(why),
 			})

@@ -57,7 +57,7 @@ func TestMissingStreamerLeavesTreeReadable(t *testing.T) {
 		t.Fatalf("tree with a missing streamer: %v", err)
 	}
 	defer m.Close()
-	x0, evtCol := m.byName["x"], m.byName["evt"]
+	x0, evtCol := m.ByName["x"], m.ByName["evt"]
 	if x0 == nil || !x0.Supported() || evtCol == nil || evtCol.Supported() || !strings.Contains(evtCol.Why, "no streamer info for class HepsqlInneX") {
 		t.Fatalf("columns: x %+v, evt %+v", x0, evtCol)
 	}

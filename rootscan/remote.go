@@ -34,7 +34,7 @@ func (s *rootScan) basketRanges(f *openFile, units []unit) []rfile.Range {
 	for _, u := range units[:min(len(units), prefetchAhead+1)] {
 		for _, p := range s.proj {
 			for _, ci := range p.cols {
-				bt := &f.byName[s.t.cols[ci].Name].Baskets
+				bt := &f.ByName[s.t.cols[ci].Name].Baskets
 				for b := range bt.Seek {
 					end := bt.Entries
 					if b+1 < len(bt.First) {

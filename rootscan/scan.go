@@ -153,8 +153,8 @@ func openChain(names []string, tree string, nest bool, opts rfile.SourceOptions)
 	if err != nil {
 		return nil, err
 	}
-	t := &rootTable{names: names, tree: first.tree, first: first, opts: opts}
-	for _, c := range first.cols {
+	t := &rootTable{names: names, tree: first.Name, first: first, opts: opts}
+	for _, c := range first.Cols {
 		switch why := provenanceClash(c.Name); {
 		case !c.Supported():
 			t.leftOut = append(t.leftOut, c)
@@ -202,7 +202,7 @@ func (t *rootTable) checkFile(f *openFile, proj []projection) error {
 	for _, p := range proj {
 		for _, ci := range p.cols {
 			c := t.cols[ci]
-			other, ok := f.byName[c.Name]
+			other, ok := f.ByName[c.Name]
 			switch {
 			case !ok:
 				return fmt.Errorf("read_root: %s: branch %q (in %s) is missing", f.path, c.Path, first)
@@ -240,7 +240,7 @@ func (t *rootTable) Cardinality() (int64, bool) {
 		lo, hi := t.span(0, t.first)
 		return (hi - lo) * int64(len(t.names)), len(t.names) == 1
 	}
-	return t.first.entries * int64(len(t.names)), len(t.names) == 1
+	return t.first.Entries * int64(len(t.names)), len(t.names) == 1
 }
 
 // unit is a range of entries of one file that one thread reads at a time.
@@ -351,7 +351,7 @@ func (t *rootTable) planUnits(fi int, f *openFile, proj []projection) []unit {
 	var bounds []int64
 	for _, p := range proj {
 		for _, ci := range p.cols {
-			c := f.byName[t.cols[ci].Name]
+			c := f.ByName[t.cols[ci].Name]
 			if bounds == nil || len(c.Baskets.First) < len(bounds) {
 				bounds = c.Baskets.First[:len(c.Baskets.Seek)]
 			}
@@ -577,7 +577,7 @@ func (w *rootWorker) switchFile(fi int, f *openFile) {
 	}
 	for i, p := range w.s.proj {
 		for j, ci := range p.cols {
-			c := f.byName[w.s.t.cols[ci].Name]
+			c := f.ByName[w.s.t.cols[ci].Name]
 			if w.readers[i][j] == nil {
 				w.readers[i][j] = tbranch.NewReader(c, f.dec)
 			} else {

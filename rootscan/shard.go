@@ -76,11 +76,11 @@ type entrySpan struct{ lo, hi int64 }
 // its shard's range.
 func (t *rootTable) span(fi int, f *openFile) (lo, hi int64) {
 	if t.spans == nil {
-		return 0, f.entries
+		return 0, f.Entries
 	}
 	s := t.spans[fi]
-	if s.hi < 0 || s.hi > f.entries {
-		s.hi = f.entries
+	if s.hi < 0 || s.hi > f.Entries {
+		s.hi = f.Entries
 	}
 	return min(s.lo, s.hi), s.hi
 }
@@ -100,7 +100,7 @@ func (s Shard) split(names []string, tree string, o rfile.SourceOptions) ([]stri
 			if err != nil {
 				return nil, nil, "", fmt.Errorf("read_root: shard %s: %w", s, err)
 			}
-			tree = f.tree
+			tree = f.Name
 			f.Close()
 		}
 		return names[k*m/n : (k+1)*m/n], nil, tree, nil
@@ -115,8 +115,8 @@ func (s Shard) split(names []string, tree string, o rfile.SourceOptions) ([]stri
 		if err != nil {
 			return nil, nil, "", fmt.Errorf("read_root: shard %s: %w", s, err)
 		}
-		tree = f.tree // the chain's tree is the one the first file chose
-		entries[i], bounds[i] = f.entries, clusterStarts(f.fileMeta)
+		tree = f.Name // the chain's tree is the one the first file chose
+		entries[i], bounds[i] = f.Entries, clusterStarts(f.fileMeta)
 		f.Close()
 	}
 	cum := make([]int64, m+1)
@@ -161,7 +161,7 @@ func (s Shard) split(names []string, tree string, o rfile.SourceOptions) ([]stri
 func clusterStarts(m *fileMeta) []int64 {
 	var common []int64
 	first := true
-	for _, c := range m.cols {
+	for _, c := range m.Cols {
 		b := c.Baskets.First[:min(len(c.Baskets.First), len(c.Baskets.Seek))]
 		if len(b) == 0 {
 			continue

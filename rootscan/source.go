@@ -70,7 +70,7 @@ type openFile struct {
 }
 
 func newOpenFile(path string, r *rfile.CountingFile, m *fileMeta) *openFile {
-	return &openFile{path: path, r: r, fileMeta: m, dec: &tbranch.File{Path: path, Tree: m.tree, R: r, Cols: m.cols}}
+	return &openFile{path: path, r: r, fileMeta: m, dec: &tbranch.File{Path: path, Tree: m.Name, R: r, Cols: m.Cols}}
 }
 
 // Close closes the file's reader.
