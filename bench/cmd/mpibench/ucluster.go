@@ -192,9 +192,9 @@ func formatUCluster(c config, np int, spec ucluster.Spec, one, par ucResult, mac
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s, %s, commit %s; load before the run: %s. This 2-core machine is shared with up to 7 other jobs: wall times are noisy, CPU times less so.\n\n",
 		time.Now().UTC().Format("2006-01-02"), mach.OneLine(), mach.Commit, load)
-	fmt.Fprintf(&b, "`go run -tags mpi ./bench/cmd/mpibench -model ucluster -np %d -jets %d -test %d -pretrain %d -epochs %d -batch %d -threads %d` (OpenMPI, `mpirun --bind-to none`, shared memory between the ranks; UCluster at the package's default widths: k %d, edge convolutions %d and %d, embedding %d, head %d, %s parameters; %d training jets of `hepsql gen jets` (seed 1) through the SQL features, %d mass classes as the auxiliary label, split j %% ranks; %d held-out jets; seed %d)\n\n",
-		np, c.Jets, c.Test, c.Pretrain, c.Epochs, c.Batch, c.Threads, spec.Neighbors, spec.Edge1, spec.Edge2, spec.Embed, spec.Head,
-		bench.Thousands(int64(one.Params)), c.Jets, ucjets.MassClasses, c.Test, c.Seed)
+	fmt.Fprintf(&b, "`go run -tags mpi ./bench/cmd/mpibench -model ucluster -np %d -jets %d -test %d -pretrain %d -epochs %d -batch %d -threads %d -seed %d` (OpenMPI, `mpirun --bind-to none`, shared memory between the ranks; UCluster at the package's default widths: k %d, edge convolutions %d and %d, embedding %d, head %d, %s parameters; %d training jets of `hepsql gen jets` (seed 1) through the SQL features, %d mass classes as the auxiliary label, split j %% ranks; %d held-out jets)\n\n",
+		np, c.Jets, c.Test, c.Pretrain, c.Epochs, c.Batch, c.Threads, c.Seed, spec.Neighbors, spec.Edge1, spec.Edge2, spec.Embed, spec.Head,
+		bench.Thousands(int64(one.Params)), c.Jets, ucjets.MassClasses, c.Test)
 	b.WriteString("| ranks × workers | global batch | steps/epoch | pre-training s/epoch (wall, fastest / median) | speed-up (fastest) | end-to-end s/epoch (wall, fastest / median) | speed-up (fastest) | CPU s/epoch pre-training / end-to-end (busiest rank, mean, first of each phase left out) | of which outside all-reduce | speed-up (compute CPU, pre / e2e) | k-means s | held-out clustering accuracy | test jets per cluster | last end-to-end loss |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range []ucResult{one, par} {
 		fmt.Fprintf(&b, "| %d × %d | %d | %d | %.3f / %.3f | %.2f× | %.3f / %.3f | %.2f× | %.3f / %.3f | %.3f / %.3f | %.2f× / %.2f× | %.2f | %.4f | %v | %.4f |\n",
