@@ -1,12 +1,21 @@
-// Command mpibench measures data-parallel training over MPI (issue 20):
-// the inclusive model (HLF vector and a GRU over particle sequences,
-// mlfuncs/synth's data) trained by one rank and by R ranks under mpirun,
-// with the same global batch, each rank on its own disjoint part of the
-// rows; per-epoch time, speed-up and the final test AUC side by side;
-// then MPI_Allreduce of the model's gradient size, and a model of the
-// speed-up up to 64 ranks from the measured step time and all-reduce cost.
+// Command mpibench measures data-parallel training over MPI. With -model
+// nn (issue 20): the inclusive model (HLF vector and a GRU over particle
+// sequences, mlfuncs/synth's data) trained by one rank and by R ranks
+// under mpirun, with the same global batch, each rank on its own disjoint
+// part of the rows; per-epoch time, speed-up and the final test AUC side
+// by side; then MPI_Allreduce of the model's gradient size, and a model
+// of the speed-up up to 64 ranks from the measured step time and
+// all-reduce cost. With -model ucluster (issue 21): UCluster
+// (mlfuncs/ucluster) on jets of `hepsql gen jets` through the SQL
+// features (bench/ucjets), one rank against R the same way, per-epoch
+// time of pre-training and of the end-to-end epochs apart, and the
+// held-out clustering accuracy of both.
 //
-//	go run -tags mpi ./bench/cmd/mpibench [-np 2] [-rows 4096] [-epochs 3] [-readme bench/README.md]
+// The R-rank run's results must match the one-rank run's (nn: test AUC
+// within 0.005; ucluster: see ucAccTol and ucLossTol), else the command
+// says RESULTS DIFFER, writes nothing into -readme and exits 1.
+//
+//	go run -tags mpi ./bench/cmd/mpibench [-model nn|ucluster] [-np 2] [-rows 4096] [-jets 3000] [-pretrain 6] [-epochs 3] [-seed 0] [-readme bench/README.md]
 //
 // It starts itself under mpirun (-rank-mode, which is internal).
 package main
@@ -38,7 +47,12 @@ import (
 type config struct {
 	Rows, Test, SeqLen, MeanLen, Epochs, Batch, Threads int
 	Seed                                                uint64
+	Jets, Pretrain                                      int    // ucluster: training jets, pre-training epochs
+	Data                                                string // ucluster: the jets' gob file (prepareUCluster)
 }
+
+// aucTol is how far the R-rank run's test AUC may be from one rank's.
+const aucTol = 0.005
 
 // trainResult is rank 0's report of a training.
 type trainResult struct {
@@ -106,14 +120,18 @@ func main() {
 	var c config
 	np := flag.Int("np", 2, "ranks of the parallel run")
 	flag.IntVar(&c.Rows, "rows", 4096, "training rows (the inclusive model's set)")
-	flag.IntVar(&c.Test, "test", 2048, "test rows for the AUC")
+	model := flag.String("model", "nn", "nn (the inclusive model) or ucluster")
+	flag.IntVar(&c.Test, "test", 0, "test rows for the AUC or held-out jets for the clustering accuracy (0: 2048 nn, 1000 ucluster)")
+	flag.IntVar(&c.Jets, "jets", 3000, "ucluster: training jets")
+	seed := flag.Uint64("seed", 0, "seed of the weights and shuffles (0: 7 nn, which seeds its data with it too; 1 ucluster)")
+	flag.IntVar(&c.Pretrain, "pretrain", 6, "ucluster: pre-training epochs (≥ 2: the first is left out of the CPU figures)")
 	flag.IntVar(&c.SeqLen, "seq-len", 801, "sequence length T (padded)")
 	flag.IntVar(&c.MeanLen, "mean-len", 100, "mean active particles per event (middle class)")
-	flag.IntVar(&c.Epochs, "epochs", 3, "epochs")
-	flag.IntVar(&c.Batch, "batch", 128, "global batch, split across the ranks")
+	flag.IntVar(&c.Epochs, "epochs", 3, "epochs (ucluster: end-to-end epochs, ≥ 2)")
+	flag.IntVar(&c.Batch, "batch", 0, "global batch, split across the ranks (0: 128 nn, 64 ucluster)")
 	flag.IntVar(&c.Threads, "threads", 1, "in-process workers per rank")
 	readme := flag.String("readme", "", "write the results into this Markdown file's mpibench section")
-	rankMode := flag.String("rank-mode", "", "internal: train or allreduce, as one rank under mpirun")
+	rankMode := flag.String("rank-mode", "", "internal: train, ucluster or allreduce, as one rank under mpirun")
 	cfgJSON := flag.String("config", "", "internal: the config, as JSON")
 	flag.Parse()
 	if *rankMode != "" {
@@ -128,24 +146,83 @@ func main() {
 	if !mpi.Available {
 		log.Fatal("mpibench: build with -tags mpi (go run -tags mpi ./bench/cmd/mpibench)")
 	}
-	c.Seed = 7
+	c.Seed = *seed
 	mach, err := bench.DescribeMachine(context.Background())
 	if err != nil {
 		log.Fatal(err)
 	}
 	load := bench.LoadAverage()
-	var one, par trainResult
-	launch(1, "train", c, &one)
-	launch(*np, "train", c, &par)
-	var red reduceResult
-	launch(*np, "allreduce", c, &red)
-	report := format(c, *np, one, par, red, mach, load)
+	var report string
+	var ok bool
+	switch *model {
+	case "nn":
+		report, ok = runNN(c, *np, mach, load)
+	case "ucluster":
+		report, ok = runUCluster(c, *np, mach, load)
+	default:
+		log.Fatalf("mpibench: -model %q: want nn or ucluster", *model)
+	}
 	fmt.Print(report)
+	if !ok {
+		fmt.Fprintln(os.Stderr, "mpibench: RESULTS DIFFER: the parallel run's results are not the one-rank run's (above)")
+		os.Exit(1)
+	}
 	if *readme != "" {
-		if err := bench.WriteSectionUnder(*readme, "## mpibench", "<!-- mpibench begin -->", "<!-- mpibench end -->", report); err != nil {
+		begin, end := "<!-- mpibench begin -->", "<!-- mpibench end -->"
+		if *model == "ucluster" {
+			begin, end = "<!-- mpibench ucluster begin -->", "<!-- mpibench ucluster end -->"
+		}
+		if err := bench.WriteSectionUnder(*readme, "## mpibench", begin, end, report); err != nil {
 			log.Fatal(err)
 		}
 	}
+}
+
+func runNN(c config, np int, mach bench.Machine, load string) (string, bool) {
+	if c.Test <= 0 {
+		c.Test = 2048
+	}
+	if c.Batch <= 0 {
+		c.Batch = 128
+	}
+	if c.Seed == 0 {
+		c.Seed = 7
+	}
+	var one, par trainResult
+	launch(1, "train", c, &one)
+	launch(np, "train", c, &par)
+	var red reduceResult
+	launch(np, "allreduce", c, &red)
+	return format(c, np, one, par, red, mach, load), math.Abs(par.AUC-one.AUC) <= aucTol
+}
+
+func runUCluster(c config, np int, mach bench.Machine, load string) (string, bool) {
+	if c.Test <= 0 {
+		c.Test = 1000
+	}
+	if c.Batch <= 0 {
+		c.Batch = 64
+	}
+	if c.Pretrain < 2 || c.Epochs < 2 {
+		log.Fatalf("mpibench: -model ucluster needs -pretrain and -epochs ≥ 2 (the first epoch of each phase is left out of the CPU figures); have %d and %d", c.Pretrain, c.Epochs)
+	}
+	if c.Seed == 0 {
+		c.Seed = 1
+	}
+	dir, err := os.MkdirTemp("", "mpibench-ucluster")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	spec, err := prepareUCluster(&c, dir)
+	if err != nil {
+		log.Fatal(err)
+	}
+	var one, par ucResult
+	launch(1, "ucluster", c, &one)
+	launch(np, "ucluster", c, &par)
+	ok, _, _ := ucAgree(one, par)
+	return formatUCluster(c, np, spec, one, par, mach, load), ok
 }
 
 // launch runs this binary as np ranks in mode and decodes rank 0's JSON
@@ -183,6 +260,9 @@ func rank(mode string, c config) error {
 		return err
 	}
 	defer w.Finalize()
+	if mode == "ucluster" {
+		return rankUCluster(w, c)
+	}
 	s, err := spec(c).Normalize()
 	if err != nil {
 		return err
@@ -305,7 +385,11 @@ func format(c config, np int, one, par trainResult, red reduceResult, mach bench
 		fmt.Fprintf(&b, "| %d × %d | %d | %d | %.2f | %.2f× | %.2f | %.2f | %.2f× | %.4f | %.4f |\n", r.Ranks, c.Threads, c.Batch, r.Steps, r.EpochSec, one.EpochSec/r.EpochSec,
 			r.CPUEpochSec, r.ComputeEpochSec, one.ComputeEpochSec/r.ComputeEpochSec, r.AUC, r.TrainLoss)
 	}
-	fmt.Fprintf(&b, "\nAUC difference, %d ranks − 1: %+.4f.\n\n", np, par.AUC-one.AUC)
+	verdict := "agree"
+	if math.Abs(par.AUC-one.AUC) > aucTol {
+		verdict = "RESULTS DIFFER"
+	}
+	fmt.Fprintf(&b, "\nAUC difference, %d ranks − 1: %+.4f (tolerance ±%g): %s.\n\n", np, par.AUC-one.AUC, aucTol, verdict)
 	fmt.Fprintf(&b, "MPI_Allreduce (float32 sum, in place), %d ranks, median of 280:\n\n| bytes | µs |\n|---|---|\n", red.Ranks)
 	var gradUs, latUs, bigUs float64
 	for i, n := range red.Bytes {

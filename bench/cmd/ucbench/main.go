@@ -36,8 +36,7 @@ import (
 	"strings"
 
 	"github.com/hepsql/hepsql/bench/npy"
-	"github.com/hepsql/hepsql/mlfuncs/data"
-	"github.com/hepsql/hepsql/mlfuncs/metrics"
+	"github.com/hepsql/hepsql/bench/ucjets"
 	"github.com/hepsql/hepsql/mlfuncs/nn"
 	"github.com/hepsql/hepsql/mlfuncs/synth"
 	"github.com/hepsql/hepsql/mlfuncs/ucluster"
@@ -121,24 +120,6 @@ func main() {
 	}
 }
 
-// newSpec is the benchmark's network: the package's default widths, the
-// data's auxiliary classes, and the input standardisation of the training
-// jets (mean and 1/σ per feature, as Train computes them), fixed here so
-// that both sides apply the same numbers.
-func newSpec(w ucluster.Spec, classes int, tr *synth.JetSet) (ucluster.Spec, error) {
-	s := ucluster.Spec{Classes: classes, Clusters: 3, SeqLen: 100, SeqDim: synth.JetFeatures,
-		Neighbors: w.Neighbors, Edge1: w.Edge1, Edge2: w.Edge2, Embed: w.Embed, Head: w.Head}
-	src, err := data.NewMemory([][]float32{tr.Particles}, tr.Aux, []int{100 * synth.JetFeatures}, 0)
-	if err != nil {
-		return s, err
-	}
-	s.InputMean, s.InputScale, err = ucluster.InputStats(context.Background(), src, s.SeqLen, s.SeqDim)
-	if err != nil {
-		return s, err
-	}
-	return s.Normalize()
-}
-
 func run(c *config) error {
 	if err := os.MkdirAll(c.out, 0o755); err != nil {
 		return err
@@ -148,10 +129,10 @@ func run(c *config) error {
 	switch c.data {
 	case "genjets":
 		var err error
-		if tr, te, err = genJets(filepath.Join(c.out, "genjets"), 1, c.jets, c.test); err != nil {
+		if tr, te, err = ucjets.Generate(filepath.Join(c.out, "genjets"), 1, c.jets, c.test); err != nil {
 			return err
 		}
-		classes = massClasses
+		classes = ucjets.MassClasses
 	case "synth":
 		tr = synth.Jets(synth.JetOptions{Jets: c.jets, Seed: 11, MaxParticles: 100, Separated: c.separated})
 		te = synth.Jets(synth.JetOptions{Jets: c.test, Seed: 12, MaxParticles: 100, Separated: c.separated})
@@ -159,7 +140,7 @@ func run(c *config) error {
 		return fmt.Errorf("-data %q: want genjets or synth", c.data)
 	}
 	var err error
-	if c.spec, err = newSpec(c.width, classes, tr); err != nil {
+	if c.spec, err = ucjets.Spec(c.width, classes, tr); err != nil {
 		return err
 	}
 	if err := export(c, tr, te); err != nil {
@@ -284,7 +265,7 @@ type goResult struct {
 }
 
 func trainGo(c *config, tr, te *synth.JetSet, threads int, seed uint64, pretrain, epochs int) (goResult, error) {
-	src, err := data.NewMemory([][]float32{tr.Particles}, tr.Aux, []int{100 * synth.JetFeatures}, 0)
+	src, err := ucjets.Source(tr, tr.Aux)
 	if err != nil {
 		return goResult{}, err
 	}
@@ -309,25 +290,11 @@ func trainGo(c *config, tr, te *synth.JetSet, threads int, seed uint64, pretrain
 		}
 	}
 	r.pre, r.clu = minOf(pre), minOf(clu)
-	m := res.Model
-	p := ucluster.NewPredictor(m, threads)
-	defer p.Close()
-	K := m.Spec.Clusters
-	dist := make([]float32, te.Jets*K)
-	p.Predict(te.Particles, te.Jets, nil, dist)
-	cl := make([]int32, te.Jets)
-	for i := range cl {
-		cl[i] = int32(ucluster.Nearest(dist[i*K : i*K+K]))
-	}
-	sc, err := metrics.ScoreClusters(te.Truth, cl, 3, K)
+	sc, err := ucjets.Score(res.Model, te, threads)
 	if err != nil {
 		return r, err
 	}
-	r.acc = sc.Accuracy
-	r.sizes = make([]int, K)
-	for _, j := range cl {
-		r.sizes[j]++
-	}
+	r.acc, r.sizes = sc.Accuracy, sc.Sizes
 	return r, nil
 }
 
@@ -525,7 +492,7 @@ func sdOf(x []float64) float64 {
 // clustering phase) for as many epochs as the clustering runs in all, and
 // returns the head's accuracy on the held-out jets.
 func ceiling(c *config, tr, te *synth.JetSet, seed uint64) (float64, error) {
-	src, err := data.NewMemory([][]float32{tr.Particles}, tr.Truth, []int{100 * synth.JetFeatures}, 0)
+	src, err := ucjets.Source(tr, tr.Truth)
 	if err != nil {
 		return 0, err
 	}

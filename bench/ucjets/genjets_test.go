@@ -1,11 +1,9 @@
-package main
+package ucjets
 
 import (
 	"context"
 	"testing"
 
-	"github.com/hepsql/hepsql/mlfuncs/data"
-	"github.com/hepsql/hepsql/mlfuncs/metrics"
 	"github.com/hepsql/hepsql/mlfuncs/synth"
 	"github.com/hepsql/hepsql/mlfuncs/ucluster"
 )
@@ -22,13 +20,13 @@ func TestGenJetsClusterSeeds(t *testing.T) {
 	if raceEnabled {
 		seeds = seeds[:1]
 	}
-	tr, te, err := genJets(t.TempDir(), 7, 1500, 600)
+	tr, te, err := Generate(t.TempDir(), 7, 1500, 600)
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec := ucluster.Spec{Classes: massClasses, Clusters: 3, SeqLen: 100, SeqDim: synth.JetFeatures}
+	spec := ucluster.Spec{Classes: MassClasses, Clusters: 3, SeqLen: 100, SeqDim: synth.JetFeatures}
 	for _, seed := range seeds {
-		src, err := data.NewMemory([][]float32{tr.Particles}, tr.Aux, []int{100 * synth.JetFeatures}, 0)
+		src, err := Source(tr, tr.Aux)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -36,22 +34,12 @@ func TestGenJetsClusterSeeds(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		m := res.Model
-		p := ucluster.NewPredictor(m, 2)
-		K := m.Spec.Clusters
-		dist := make([]float32, te.Jets*K)
-		p.Predict(te.Particles, te.Jets, nil, dist)
-		p.Close()
-		cl := make([]int32, te.Jets)
-		sizes := make([]int, K)
-		for i := range cl {
-			cl[i] = int32(ucluster.Nearest(dist[i*K : i*K+K]))
-			sizes[cl[i]]++
-		}
-		sc, err := metrics.ScoreClusters(te.Truth, cl, 3, K)
+		K := res.Model.Spec.Clusters
+		sc, err := Score(res.Model, te, 2)
 		if err != nil {
 			t.Fatal(err)
 		}
+		sizes := sc.Sizes
 		t.Logf("seed %d: accuracy %.3f, test jets per cluster %v, contingency %v", seed, sc.Accuracy, sizes, sc.Contingency)
 		for j, n := range sizes {
 			if n*10*K < te.Jets {

@@ -1,6 +1,6 @@
 //go:build race
 
-package main
+package ucjets
 
 // Under the race detector training runs ~10× slower: the tests train
 // fewer seeds.
