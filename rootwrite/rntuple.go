@@ -258,17 +258,19 @@ func (t *ntupleTarget) Open(path string) (capi.CopyWriter, error) {
 	return nw, nil
 }
 
-// ntupleWriter gathers rows into a cluster's arrays and writes a cluster
-// when the writer finds its bytes enough (ClusterFull) or it holds
-// CLUSTER_ROWS rows.
+// ntupleWriter hands each chunk's rows to the writer, which puts them in
+// its columns' pages and seals (compresses) each page as it fills, and
+// writes a cluster when the writer finds its bytes enough (ClusterFull)
+// or it holds CLUSTER_ROWS rows. Only one chunk is held in the Arrays'
+// 64-bit form; a cluster waits compressed.
 type ntupleWriter struct {
 	t        *ntupleTarget
 	path     string
 	f        *os.File
 	w        *rntuple.Writer
-	arrays   []rntuple.Array
-	rows     int
-	bytes    int64 // uncompressed bytes gathered (rntuple.UnzippedBytes)
+	arrays   []rntuple.Array // one chunk's rows
+	rows     int             // in the current cluster
+	bytes    int64           // the current cluster's uncompressed bytes (rntuple.UnzippedBytes)
 	idx      []int
 	finished bool
 }
@@ -278,7 +280,21 @@ func (nw *ntupleWriter) reset() {
 	for i, t := range nw.t.types {
 		nw.arrays[i] = emptyArray(t)
 	}
-	nw.rows, nw.bytes = 0, 0
+}
+
+// truncate empties a chunk's array (and its children), keeping their
+// room for the next chunk.
+func truncate(a *rntuple.Array) {
+	a.Len = 0
+	a.Bools, a.Ints, a.Uints, a.Floats = a.Bools[:0], a.Ints[:0], a.Uints[:0], a.Floats[:0]
+	clear(a.Strings) // let the last chunk's strings go
+	a.Strings, a.Tags, a.Index = a.Strings[:0], a.Tags[:0], a.Index[:0]
+	if a.Offsets != nil {
+		a.Offsets = a.Offsets[:1]
+	}
+	for i := range a.Children {
+		truncate(&a.Children[i])
+	}
 }
 
 // emptyArray is an Array of no rows of type t, with its children.
@@ -311,11 +327,14 @@ func (nw *ntupleWriter) Write(in capi.Args) error {
 			nw.idx = append(nw.idx, r)
 		}
 		for i := range nw.arrays {
+			truncate(&nw.arrays[i])
 			if err := gather(&nw.arrays[i], in.Arg(i), nw.t.sql[i], nw.idx, n, nw.t.names[i]); err != nil {
 				return err
 			}
-			// Only the rows just added: the count stays linear.
-			nw.bytes += rntuple.UnzippedBytes(&nw.arrays[i], nw.rows)
+			nw.bytes += rntuple.UnzippedBytes(&nw.arrays[i], 0)
+		}
+		if err := nw.w.Append(nw.arrays); err != nil {
+			return fmt.Errorf("COPY (FORMAT rntuple): %s: %w", nw.path, err)
 		}
 		nw.rows += to - from
 		from = to
@@ -332,10 +351,10 @@ func (nw *ntupleWriter) flush() error {
 	if nw.rows == 0 {
 		return nil
 	}
-	if err := nw.w.WriteCluster(nw.arrays); err != nil {
+	if err := nw.w.CommitCluster(); err != nil {
 		return fmt.Errorf("COPY (FORMAT rntuple): %s: %w", nw.path, err)
 	}
-	nw.reset()
+	nw.rows, nw.bytes = 0, 0
 	return nil
 }
 
