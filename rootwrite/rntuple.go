@@ -25,10 +25,18 @@ import (
 // whichever comes first. Options: TREE (the RNTuple's name, default
 // Events), COMPRESSION (zstd, zlib, lz4, lzma or none; default zstd),
 // LEVEL (1–9, default 5), PAGE_SIZE (bytes, default 1048576, ROOT's),
-// CLUSTER_SIZE (approximate compressed bytes, default 64 MiB),
-// MAX_UNZIPPED_CLUSTER_SIZE (default 64 MiB, or ten times CLUSTER_SIZE
-// when that is given, as ROOT: see copyClusterSize), CLUSTER_ROWS (no cap
-// by default). Sizes are plain byte counts.
+// CLUSTER_SIZE (approximate compressed bytes, default 128 MiB, ROOT's),
+// MAX_UNZIPPED_CLUSTER_SIZE (default ten times CLUSTER_SIZE, as ROOT's),
+// CLUSTER_ROWS (no cap by default). Sizes are plain byte counts.
+//
+// Memory: the writer seals each column's page as it fills (encoded and
+// compressed at once, as ROOT's buffered page sink does), so a cluster
+// waits compressed, plus one open page per column and one DuckDB chunk
+// in the Arrays' 64-bit form: about CLUSTER_SIZE (twice that for the
+// first cluster's estimate) whatever the uncompressed size. Measured on
+// 500,000 events of the CMS sample (86 branches, bench figures in
+// bench/README.md), ROOT's defaults take about 0.2 GB of RSS where
+// gathering the cluster uncompressed in 64-bit arrays took 2.65 GB.
 
 // ntupleOptions are COPY (FORMAT rntuple)'s options.
 type ntupleOptions struct {
@@ -37,22 +45,11 @@ type ntupleOptions struct {
 	clusterRows int // 0: no row cap
 	pageSize    int64
 	clusterSize int64
-	maxUnzipped int64 // 0: copyClusterSize if CLUSTER_SIZE is not set, else ROOT's ten times CLUSTER_SIZE
+	maxUnzipped int64 // 0: ROOT's ten times CLUSTER_SIZE
 }
 
-// copyClusterSize is COPY's default CLUSTER_SIZE and cap on a cluster's
-// uncompressed bytes (MAX_UNZIPPED_CLUSTER_SIZE): 64 MiB. ROOT targets
-// 128 MiB compressed and up to ten times that uncompressed, which it can
-// afford because it keeps a cluster's pages compressed as they fill; this
-// writer gathers a cluster's values uncompressed, in Go's 64-bit form,
-// at several times ROOT's widths. Measured on 500,000 events of the CMS
-// sample (86 branches): ROOT's defaults took 2.65 GB of RSS, a 128 MiB
-// cap 1.46 GB, 64 MiB 0.81 GB (100,000-row clusters, the default before
-// byte sizing, took 0.98 GB). Either option set restores ROOT's rule.
-const copyClusterSize = 64 << 20
-
 func parseNTupleOptions(m map[string]any) (ntupleOptions, error) {
-	o := ntupleOptions{name: "Events", pageSize: rntuple.DefaultPageSize, clusterSize: copyClusterSize}
+	o := ntupleOptions{name: "Events", pageSize: rntuple.DefaultPageSize, clusterSize: rntuple.DefaultClusterSize}
 	_, sized := m["CLUSTER_SIZE"]
 	alg, level := "zstd", int64(5)
 	for k, v := range m {
@@ -117,9 +114,7 @@ func parseNTupleOptions(m map[string]any) (ntupleOptions, error) {
 	if a != 0 {
 		o.compression = a*100 + int(level)
 	}
-	if o.maxUnzipped == 0 && !sized {
-		o.maxUnzipped = copyClusterSize
-	} else if o.maxUnzipped != 0 && !sized {
+	if o.maxUnzipped != 0 && !sized {
 		o.clusterSize = min(o.clusterSize, o.maxUnzipped) // a lower cap alone lowers the default target with it
 	} else if o.maxUnzipped != 0 && o.maxUnzipped < o.clusterSize {
 		return o, fmt.Errorf("COPY (FORMAT rntuple): MAX_UNZIPPED_CLUSTER_SIZE %d is below CLUSTER_SIZE %d", o.maxUnzipped, o.clusterSize)

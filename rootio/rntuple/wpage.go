@@ -28,8 +28,19 @@ type sealedPage struct {
 // width is the bytes an element takes in the open page.
 func (c *wcol) width() int { return max(c.l.size, 1) }
 
-// room is how many more elements the open page takes.
-func (c *wcol) room() int { return c.per - c.n }
+// room is how many more elements the open page takes, making room for
+// up to max of them: the buffer doubles as a page fills (as ROOT's page
+// buffers start small and grow), never past a full page, so a column
+// written little holds little and a full one no more than its page.
+func (c *wcol) room(most int) int {
+	k := min(most, c.per-c.n)
+	if need := len(c.page) + k*c.width(); need > cap(c.page) {
+		grown := make([]byte, len(c.page), min(max(2*cap(c.page), need, 4096), c.per*c.width()))
+		copy(grown, c.page)
+		c.page = grown
+	}
+	return k
+}
 
 // grew records k elements added to the open page and seals it if full.
 func (wr *Writer) grew(c *wcol, k int) error {
@@ -43,7 +54,7 @@ func (wr *Writer) grew(c *wcol, k int) error {
 
 func (wr *Writer) putInts(c *wcol, vs []int64) error {
 	for len(vs) > 0 {
-		k := min(len(vs), c.room())
+		k := c.room(len(vs))
 		c.page = appendLE(c.page, vs[:k], c.l.size)
 		vs = vs[k:]
 		if err := wr.grew(c, k); err != nil {
@@ -58,7 +69,7 @@ func (wr *Writer) putUints(c *wcol, vs []uint64) error {
 		c.last = vs[len(vs)-1]
 	}
 	for len(vs) > 0 {
-		k := min(len(vs), c.room())
+		k := c.room(len(vs))
 		c.page = appendLE(c.page, vs[:k], c.l.size)
 		vs = vs[k:]
 		if err := wr.grew(c, k); err != nil {
@@ -93,7 +104,7 @@ func appendLE[T int64 | uint64](b []byte, vs []T, size int) []byte {
 
 func (wr *Writer) putFloats(c *wcol, vs []float64) error {
 	for len(vs) > 0 {
-		k := min(len(vs), c.room())
+		k := c.room(len(vs))
 		if c.l.size == 4 {
 			for _, v := range vs[:k] {
 				c.page = binary.LittleEndian.AppendUint32(c.page, math.Float32bits(float32(v)))
@@ -113,7 +124,7 @@ func (wr *Writer) putFloats(c *wcol, vs []float64) error {
 
 func (wr *Writer) putBools(c *wcol, vs []bool) error {
 	for len(vs) > 0 {
-		k := min(len(vs), c.room())
+		k := c.room(len(vs))
 		for _, v := range vs[:k] {
 			b := byte(0)
 			if v {
@@ -132,7 +143,7 @@ func (wr *Writer) putBools(c *wcol, vs []bool) error {
 // putChars appends a string's bytes to a Char column.
 func (wr *Writer) putChars(c *wcol, s string) error {
 	for len(s) > 0 {
-		k := min(len(s), c.room())
+		k := c.room(len(s))
 		c.page = append(c.page, s[:k]...)
 		s = s[k:]
 		if err := wr.grew(c, k); err != nil {
@@ -144,6 +155,7 @@ func (wr *Writer) putChars(c *wcol, s string) error {
 
 // putSwitch appends one element of a variant's Switch column.
 func (wr *Writer) putSwitch(c *wcol, index uint64, tag int32) error {
+	c.room(1)
 	c.page = binary.LittleEndian.AppendUint64(c.page, index)
 	c.page = binary.LittleEndian.AppendUint32(c.page, uint32(tag))
 	return wr.grew(c, 1)
