@@ -34,9 +34,10 @@ import (
 // waits compressed, plus one open page per column and one DuckDB chunk
 // in the Arrays' 64-bit form: about CLUSTER_SIZE (twice that for the
 // first cluster's estimate) whatever the uncompressed size. Measured on
-// 500,000 events of the CMS sample (86 branches, bench figures in
-// bench/README.md), ROOT's defaults take about 0.2 GB of RSS where
-// gathering the cluster uncompressed in 64-bit arrays took 2.65 GB.
+// 500,000 events of the CMS sample (86 branches; bench/README.md), ROOT's
+// defaults take 0.5 GB of peak RSS, reading included, where gathering
+// the cluster uncompressed in 64-bit arrays took 2.75 GB (and the 64 MiB
+// cap COPY then had by default 0.83 GB).
 
 // ntupleOptions are COPY (FORMAT rntuple)'s options.
 type ntupleOptions struct {

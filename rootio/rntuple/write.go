@@ -15,8 +15,11 @@ import (
 )
 
 // A Writer writes one RNTuple (format 1.0.0.0) in a new ROOT file: the
-// fields of a schema given as Types, then clusters of values given as
-// Arrays shaped as the reader returns them. Pages, page lists and the
+// fields of a schema given as Types, then values given as Arrays shaped
+// as the reader returns them, appended (Append) a chunk at a time and cut
+// into clusters (CommitCluster; WriteCluster does both). As in ROOT, each
+// column's open page is sealed, encoded and compressed, as it fills (see
+// wpage.go): a cluster waits compressed. Pages, page lists and the
 // header and footer are RBlob keys; the anchor is a ROOT::RNTuple key in
 // the top directory. Columns use ROOT's default encodings: split (and
 // zigzag, delta) when compressing, plain when not, Bit for booleans, and
