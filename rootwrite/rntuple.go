@@ -36,8 +36,8 @@ import (
 // first cluster's estimate) whatever the uncompressed size. Measured on
 // 500,000 events of the CMS sample (86 branches; bench/README.md), ROOT's
 // defaults take 0.5 GB of peak RSS, reading included, where gathering
-// the cluster uncompressed in 64-bit arrays took 2.75 GB (and the 64 MiB
-// cap COPY then had by default 0.83 GB).
+// the cluster uncompressed in 64-bit arrays took 2.7 GB (and the 64 MiB
+// cap COPY then had by default 0.85 GB).
 
 // ntupleOptions are COPY (FORMAT rntuple)'s options.
 type ntupleOptions struct {
