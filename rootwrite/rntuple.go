@@ -250,7 +250,7 @@ func (t *ntupleTarget) Open(path string) (capi.CopyWriter, error) {
 		return nil, fmt.Errorf("COPY (FORMAT rntuple): %w", err)
 	}
 	nw := &ntupleWriter{t: t, path: path, f: f, w: w}
-	nw.reset()
+	nw.newArrays()
 	return nw, nil
 }
 
@@ -271,7 +271,9 @@ type ntupleWriter struct {
 	finished bool
 }
 
-func (nw *ntupleWriter) reset() {
+// newArrays makes the chunk's arrays, empty (truncate empties them again
+// for each chunk).
+func (nw *ntupleWriter) newArrays() {
 	nw.arrays = make([]rntuple.Array, len(nw.t.types))
 	for i, t := range nw.t.types {
 		nw.arrays[i] = emptyArray(t)
