@@ -25,10 +25,19 @@ import (
 // whichever comes first. Options: TREE (the RNTuple's name, default
 // Events), COMPRESSION (zstd, zlib, lz4, lzma or none; default zstd),
 // LEVEL (1–9, default 5), PAGE_SIZE (bytes, default 1048576, ROOT's),
-// CLUSTER_SIZE (approximate compressed bytes, default 64 MiB),
-// MAX_UNZIPPED_CLUSTER_SIZE (default 64 MiB, or ten times CLUSTER_SIZE
-// when that is given, as ROOT: see copyClusterSize), CLUSTER_ROWS (no cap
-// by default). Sizes are plain byte counts.
+// CLUSTER_SIZE (approximate compressed bytes, default 128 MiB, ROOT's),
+// MAX_UNZIPPED_CLUSTER_SIZE (default ten times CLUSTER_SIZE, as ROOT's),
+// CLUSTER_ROWS (no cap by default). Sizes are plain byte counts.
+//
+// Memory: the writer seals each column's page as it fills (encoded and
+// compressed at once, as ROOT's buffered page sink does), so a cluster
+// waits compressed, plus one open page per column and one DuckDB chunk
+// in the Arrays' 64-bit form: about CLUSTER_SIZE (twice that for the
+// first cluster's estimate) whatever the uncompressed size. Measured on
+// 500,000 events of the CMS sample (86 branches; bench/README.md), ROOT's
+// defaults take 0.5 GB of peak RSS, reading included, where gathering
+// the cluster uncompressed in 64-bit arrays took 2.7 GB (and the 64 MiB
+// cap COPY then had by default 0.85 GB).
 
 // ntupleOptions are COPY (FORMAT rntuple)'s options.
 type ntupleOptions struct {
@@ -37,22 +46,11 @@ type ntupleOptions struct {
 	clusterRows int // 0: no row cap
 	pageSize    int64
 	clusterSize int64
-	maxUnzipped int64 // 0: copyClusterSize if CLUSTER_SIZE is not set, else ROOT's ten times CLUSTER_SIZE
+	maxUnzipped int64 // 0: ROOT's ten times CLUSTER_SIZE
 }
 
-// copyClusterSize is COPY's default CLUSTER_SIZE and cap on a cluster's
-// uncompressed bytes (MAX_UNZIPPED_CLUSTER_SIZE): 64 MiB. ROOT targets
-// 128 MiB compressed and up to ten times that uncompressed, which it can
-// afford because it keeps a cluster's pages compressed as they fill; this
-// writer gathers a cluster's values uncompressed, in Go's 64-bit form,
-// at several times ROOT's widths. Measured on 500,000 events of the CMS
-// sample (86 branches): ROOT's defaults took 2.65 GB of RSS, a 128 MiB
-// cap 1.46 GB, 64 MiB 0.81 GB (100,000-row clusters, the default before
-// byte sizing, took 0.98 GB). Either option set restores ROOT's rule.
-const copyClusterSize = 64 << 20
-
 func parseNTupleOptions(m map[string]any) (ntupleOptions, error) {
-	o := ntupleOptions{name: "Events", pageSize: rntuple.DefaultPageSize, clusterSize: copyClusterSize}
+	o := ntupleOptions{name: "Events", pageSize: rntuple.DefaultPageSize, clusterSize: rntuple.DefaultClusterSize}
 	_, sized := m["CLUSTER_SIZE"]
 	alg, level := "zstd", int64(5)
 	for k, v := range m {
@@ -117,9 +115,7 @@ func parseNTupleOptions(m map[string]any) (ntupleOptions, error) {
 	if a != 0 {
 		o.compression = a*100 + int(level)
 	}
-	if o.maxUnzipped == 0 && !sized {
-		o.maxUnzipped = copyClusterSize
-	} else if o.maxUnzipped != 0 && !sized {
+	if o.maxUnzipped != 0 && !sized {
 		o.clusterSize = min(o.clusterSize, o.maxUnzipped) // a lower cap alone lowers the default target with it
 	} else if o.maxUnzipped != 0 && o.maxUnzipped < o.clusterSize {
 		return o, fmt.Errorf("COPY (FORMAT rntuple): MAX_UNZIPPED_CLUSTER_SIZE %d is below CLUSTER_SIZE %d", o.maxUnzipped, o.clusterSize)
@@ -254,31 +250,49 @@ func (t *ntupleTarget) Open(path string) (capi.CopyWriter, error) {
 		return nil, fmt.Errorf("COPY (FORMAT rntuple): %w", err)
 	}
 	nw := &ntupleWriter{t: t, path: path, f: f, w: w}
-	nw.reset()
+	nw.newArrays()
 	return nw, nil
 }
 
-// ntupleWriter gathers rows into a cluster's arrays and writes a cluster
-// when the writer finds its bytes enough (ClusterFull) or it holds
-// CLUSTER_ROWS rows.
+// ntupleWriter hands each chunk's rows to the writer, which puts them in
+// its columns' pages and seals (compresses) each page as it fills, and
+// writes a cluster when the writer finds its bytes enough (ClusterFull)
+// or it holds CLUSTER_ROWS rows. Only one chunk is held in the Arrays'
+// 64-bit form; a cluster waits compressed.
 type ntupleWriter struct {
 	t        *ntupleTarget
 	path     string
 	f        *os.File
 	w        *rntuple.Writer
-	arrays   []rntuple.Array
-	rows     int
-	bytes    int64 // uncompressed bytes gathered (rntuple.UnzippedBytes)
+	arrays   []rntuple.Array // one chunk's rows
+	rows     int             // in the current cluster
+	bytes    int64           // the current cluster's uncompressed bytes (rntuple.UnzippedBytes)
 	idx      []int
 	finished bool
 }
 
-func (nw *ntupleWriter) reset() {
+// newArrays makes the chunk's arrays, empty (truncate empties them again
+// for each chunk).
+func (nw *ntupleWriter) newArrays() {
 	nw.arrays = make([]rntuple.Array, len(nw.t.types))
 	for i, t := range nw.t.types {
 		nw.arrays[i] = emptyArray(t)
 	}
-	nw.rows, nw.bytes = 0, 0
+}
+
+// truncate empties a chunk's array (and its children), keeping their
+// room for the next chunk.
+func truncate(a *rntuple.Array) {
+	a.Len = 0
+	a.Bools, a.Ints, a.Uints, a.Floats = a.Bools[:0], a.Ints[:0], a.Uints[:0], a.Floats[:0]
+	clear(a.Strings) // let the last chunk's strings go
+	a.Strings, a.Tags, a.Index = a.Strings[:0], a.Tags[:0], a.Index[:0]
+	if a.Offsets != nil {
+		a.Offsets = a.Offsets[:1]
+	}
+	for i := range a.Children {
+		truncate(&a.Children[i])
+	}
 }
 
 // emptyArray is an Array of no rows of type t, with its children.
@@ -311,11 +325,14 @@ func (nw *ntupleWriter) Write(in capi.Args) error {
 			nw.idx = append(nw.idx, r)
 		}
 		for i := range nw.arrays {
+			truncate(&nw.arrays[i])
 			if err := gather(&nw.arrays[i], in.Arg(i), nw.t.sql[i], nw.idx, n, nw.t.names[i]); err != nil {
 				return err
 			}
-			// Only the rows just added: the count stays linear.
-			nw.bytes += rntuple.UnzippedBytes(&nw.arrays[i], nw.rows)
+			nw.bytes += rntuple.UnzippedBytes(&nw.arrays[i], 0)
+		}
+		if err := nw.w.Append(nw.arrays); err != nil {
+			return fmt.Errorf("COPY (FORMAT rntuple): %s: %w", nw.path, err)
 		}
 		nw.rows += to - from
 		from = to
@@ -332,10 +349,10 @@ func (nw *ntupleWriter) flush() error {
 	if nw.rows == 0 {
 		return nil
 	}
-	if err := nw.w.WriteCluster(nw.arrays); err != nil {
+	if err := nw.w.CommitCluster(); err != nil {
 		return fmt.Errorf("COPY (FORMAT rntuple): %s: %w", nw.path, err)
 	}
-	nw.reset()
+	nw.rows, nw.bytes = 0, 0
 	return nil
 }
 

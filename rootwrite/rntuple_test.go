@@ -252,7 +252,7 @@ func TestRNTupleSizes(t *testing.T) {
 	}{
 		{"PAGE_SIZE 2048, CLUSTER_SIZE 150000", 2048, 150_000, 0, 3},
 		{"PAGE_SIZE 1024, CLUSTER_SIZE 300000, CLUSTER_ROWS 7000", 1024, 300_000, 7000, 9},
-		{"", 1 << 20, 64 << 20, 0, 1},
+		{"", 1 << 20, 128 << 20, 0, 1},
 	} {
 		t.Run(c.opts, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "sizes.root")

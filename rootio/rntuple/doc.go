@@ -17,6 +17,10 @@
 // column types) are reported by Unsupported with the reason, field by
 // field; the rest of the RNTuple stays readable.
 //
+// Writer writes an RNTuple, streaming: values are appended chunk by chunk
+// into each column's open page, sealed (compressed) as it fills, so that
+// memory is about a compressed cluster and a page per column.
+//
 // The specification is root-project/root
 // tree/ntuple/doc/BinaryFormatSpecification.md.
 package rntuple

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"strconv"
 	"strings"
 	"unicode"
@@ -16,8 +15,11 @@ import (
 )
 
 // A Writer writes one RNTuple (format 1.0.0.0) in a new ROOT file: the
-// fields of a schema given as Types, then clusters of values given as
-// Arrays shaped as the reader returns them. Pages, page lists and the
+// fields of a schema given as Types, then values given as Arrays shaped
+// as the reader returns them, appended (Append) a chunk at a time and cut
+// into clusters (CommitCluster; WriteCluster does both). As in ROOT, each
+// column's open page is sealed, encoded and compressed, as it fills (see
+// wpage.go): a cluster waits compressed. Pages, page lists and the
 // header and footer are RBlob keys; the anchor is a ROOT::RNTuple key in
 // the top directory. Columns use ROOT's default encodings: split (and
 // zigzag, delta) when compressing, plain when not, Bit for booleans, and
@@ -59,6 +61,10 @@ type Writer struct {
 	// unzippedEst: the uncompressed bytes of a cluster expected to
 	// compress to ClusterSize (see ClusterFull).
 	unzippedEst int64
+	// appended: the entries appended since the last cluster was written.
+	appended int64
+	scratch  []uint64 // index values on their way to a column
+	enc      []byte   // a page being encoded
 }
 
 // WriteOptions are a Writer's settings.
@@ -114,8 +120,17 @@ type wcol struct {
 	bits  uint16
 	field int
 	l     colLayout
-	data  colData // the current cluster's elements
-	first int64   // elements in earlier clusters
+	per   int // elements a page holds (pageElements)
+	// page: the open page's n elements at the column's width (see
+	// wpage.go); sealed: the current cluster's finished pages.
+	page   []byte
+	n      int
+	sealed []sealedPage
+	// clusterN: the elements of the current cluster (sealed and open);
+	// last: the last value appended (an index column's running offset).
+	clusterN int64
+	last     uint64
+	first    int64 // elements in earlier clusters
 	// implicit (implicitN entries): the current cluster's values all
 	// are present, so this
 	// (elidable) optional's index column has no pages yet: they are
@@ -366,7 +381,7 @@ func (wr *Writer) leafColumn(k Kind) (uint16, uint16) {
 func (wr *Writer) addColumn(field int, typ, bits uint16) {
 	c := wcol{typ: typ, bits: bits, field: field}
 	c.l, _ = layoutOf(&Column{Type: typ, Bits: bits})
-	c.data.kind = c.l.kind
+	c.per = wr.pageElements(&c)
 	wr.cols = append(wr.cols, c)
 }
 
@@ -440,8 +455,20 @@ func (wr *Writer) addField(name string, t *Type, parent, depth int) error {
 }
 
 // WriteCluster appends one cluster: one Array per top-level field, all
-// of the same length, shaped as the reader returns them.
+// of the same length, shaped as the reader returns them. It is Append
+// then CommitCluster.
 func (wr *Writer) WriteCluster(arrays []Array) error {
+	if err := wr.Append(arrays); err != nil {
+		return err
+	}
+	return wr.CommitCluster()
+}
+
+// Append adds entries to the current cluster: one Array per top-level
+// field, all of the same length, shaped as the reader returns them. The
+// values go into the columns' open pages, which are sealed (encoded and
+// compressed) as they fill; the arrays may be reused once it returns.
+func (wr *Writer) Append(arrays []Array) error {
 	if wr.closed {
 		return errors.New("rntuple: writer closed")
 	}
@@ -455,8 +482,8 @@ func (wr *Writer) WriteCluster(arrays []Array) error {
 		}
 		n = arrays[i].Len
 	}
-	if n == 0 {
-		return nil // ROOT writes no empty clusters
+	if n <= 0 {
+		return nil
 	}
 	if wr.hdrLen == 0 && !wr.deferred {
 		if err := wr.writeHeader(); err != nil {
@@ -471,11 +498,30 @@ func (wr *Writer) WriteCluster(arrays []Array) error {
 		}
 		col = next
 	}
-	cl := wcluster{first: wr.entries, entries: int64(n), pages: make([][]wpage, len(wr.cols)), offsets: make([]int64, len(wr.cols)), implicit: make([]int64, len(wr.cols))}
-	// As ROOT does, a cluster's pages go into one RBlob (another one
-	// past maxBlobBatch bytes); locators name offsets inside it.
+	wr.appended += int64(n)
+	return nil
+}
+
+// Pending is the number of entries appended since the last cluster was
+// written.
+func (wr *Writer) Pending() int64 { return wr.appended }
+
+// CommitCluster writes the entries appended since the last cluster as a
+// cluster: the columns' open pages are sealed, and the cluster's pages
+// stored, column by column, in one RBlob (another one past maxBlobBatch
+// bytes), as ROOT stores them. ROOT writes no empty clusters: without
+// pending entries it does nothing.
+func (wr *Writer) CommitCluster() error {
+	if wr.closed {
+		return errors.New("rntuple: writer closed")
+	}
+	if wr.appended == 0 {
+		return nil
+	}
+	cl := wcluster{first: wr.entries, entries: wr.appended, pages: make([][]wpage, len(wr.cols)), offsets: make([]int64, len(wr.cols)), implicit: make([]int64, len(wr.cols))}
 	type batch struct {
-		b      []byte
+		parts  [][]byte
+		size   int64
 		length int64 // uncompressed: the key's object length
 	}
 	batches := []batch{{}}
@@ -491,36 +537,35 @@ func (wr *Writer) WriteCluster(arrays []Array) error {
 			c.implicit, c.implicitN = false, 0
 			continue
 		}
-		total, per := c.data.len(), wr.pageElements(c)
-		for from := 0; from < total; from += per {
-			to := min(total, from+per)
-			p, stored, length, err := wr.sealPage(c, from, to)
-			if err != nil {
-				return fmt.Errorf("rntuple: column %d of field %q: %w", ci, wr.fields[c.field].name, err)
-			}
+		if err := wr.seal(c); err != nil {
+			return fmt.Errorf("rntuple: column %d of field %q: %w", ci, wr.fields[c.field].name, err)
+		}
+		for _, sp := range c.sealed {
+			p := sp.p
 			// Unzipped as ClusterFull's callers count it: a bit as a byte.
-			zipped, unzipped = zipped+p.loc.Size, unzipped+int64(to-from)*int64(max(c.l.size, 1))
+			zipped, unzipped = zipped+p.loc.Size, unzipped+p.n*int64(c.width())
 			last := &batches[len(batches)-1]
-			if len(last.b) > 0 && int64(len(last.b)+len(stored)) > min(maxBlobBatch, wr.maxKey) {
+			if last.size > 0 && last.size+int64(len(sp.stored)) > min(maxBlobBatch, wr.maxKey) {
 				batches = append(batches, batch{})
 				last = &batches[len(batches)-1]
 			}
-			p.loc.Offset = int64(len(last.b))
-			last.b = append(last.b, stored...)
-			last.length += length
+			p.loc.Offset = last.size
+			last.parts = append(last.parts, sp.stored)
+			last.size += int64(len(sp.stored))
+			last.length += sp.length
 			where = append(where, [2]int{ci, len(cl.pages[ci])})
 			inBatch = append(inBatch, len(batches)-1)
 			cl.pages[ci] = append(cl.pages[ci], p)
 		}
-		c.first += int64(total)
-		c.data = colData{kind: c.l.kind}
+		c.first += c.clusterN
+		c.sealed, c.clusterN, c.last = nil, 0, 0
 	}
 	offsets := make([]int64, len(batches))
 	for k, bt := range batches {
-		if len(bt.b) == 0 {
+		if bt.size == 0 {
 			continue
 		}
-		off, err := wr.blob(bt.b, bt.length)
+		off, err := wr.blobParts(bt.parts, bt.size, bt.length)
 		if err != nil {
 			return err
 		}
@@ -529,7 +574,8 @@ func (wr *Writer) WriteCluster(arrays []Array) error {
 	for k, w := range where {
 		cl.pages[w[0]][w[1]].loc.Offset += offsets[inBatch[k]]
 	}
-	wr.entries += int64(n)
+	wr.entries += wr.appended
+	wr.appended = 0
 	wr.varCounts = nil
 	wr.noteCluster(unzipped, zipped)
 	wr.clusters = append(wr.clusters, cl)
@@ -544,48 +590,36 @@ func (wr *Writer) WriteCluster(arrays []Array) error {
 	return nil
 }
 
-func (d *colData) len() int {
-	switch d.kind {
-	case kindBool:
-		return len(d.b)
-	case kindInt:
-		return len(d.i)
-	case kindFloat:
-		return len(d.f)
-	}
-	return len(d.u)
-}
-
 // collect appends rows [from, to) of a to the columns of its field (col
 // is the field's first column) and returns the next field's first column.
 // Column ids follow field ids, which the schema walk below mirrors.
 func (wr *Writer) collect(a *Array, t *Type, col, from, to int) (int, error) {
 	switch t.Kind {
 	case KindBool:
-		wr.cols[col].data.b = append(wr.cols[col].data.b, a.Bools[from:to]...)
-		return col + 1, nil
+		return col + 1, wr.putBools(&wr.cols[col], a.Bools[from:to])
 	case KindInt8, KindInt16, KindInt32, KindInt64:
-		wr.cols[col].data.i = append(wr.cols[col].data.i, a.Ints[from:to]...)
-		return col + 1, nil
+		return col + 1, wr.putInts(&wr.cols[col], a.Ints[from:to])
 	case KindUint8, KindUint16, KindUint32, KindUint64:
-		wr.cols[col].data.u = append(wr.cols[col].data.u, a.Uints[from:to]...)
-		return col + 1, nil
+		return col + 1, wr.putUints(&wr.cols[col], a.Uints[from:to])
 	case KindFloat32, KindFloat64:
-		wr.cols[col].data.f = append(wr.cols[col].data.f, a.Floats[from:to]...)
-		return col + 1, nil
+		return col + 1, wr.putFloats(&wr.cols[col], a.Floats[from:to])
 	case KindString:
-		idx, chars := &wr.cols[col].data, &wr.cols[col+1].data
+		// Each string's chars, then all their offsets (the cluster's
+		// chars so far) at once.
+		idx, chars := &wr.cols[col], &wr.cols[col+1]
+		offs := wr.scratch[:0]
 		for _, s := range a.Strings[from:to] {
-			for k := 0; k < len(s); k++ {
-				chars.i = append(chars.i, int64(int8(s[k])))
+			if err := wr.putChars(chars, s); err != nil {
+				return 0, err
 			}
-			idx.u = append(idx.u, uint64(len(chars.i)))
+			offs = append(offs, uint64(chars.clusterN))
 		}
-		return col + 2, nil
+		wr.scratch = offs
+		return col + 2, wr.putUints(idx, offs)
 	case KindList, KindOptional:
 		if f := &wr.fields[wr.cols[col].field]; f.elide {
 			c := &wr.cols[col]
-			if a.Offsets[to]-a.Offsets[from] == int64(to-from) && len(c.data.u) == 0 {
+			if a.Offsets[to]-a.Offsets[from] == int64(to-from) && c.clusterN == 0 {
 				// Every value is present: the child's rows are these;
 				// the index pages wait (see wcol.implicit).
 				c.implicit = true
@@ -593,22 +627,25 @@ func (wr *Writer) collect(a *Array, t *Type, col, from, to int) (int, error) {
 				return wr.collect(&a.Children[0], t.Elem, col+1, int(a.Offsets[from]), int(a.Offsets[to]))
 			}
 			if c.implicit { // values of this cluster passed before: their offsets now
-				for i := range c.implicitN {
-					c.data.u = append(c.data.u, uint64(i+1))
-				}
+				n := c.implicitN
 				c.implicit, c.implicitN = false, 0
+				if err := wr.putCount(c, 0, n); err != nil {
+					return 0, err
+				}
 			}
 			if a.Offsets[to]-a.Offsets[from] != int64(to-from) {
 				f.sawNull = true
 			}
 		}
-		idx := &wr.cols[col].data
-		base := uint64(0)
-		if len(idx.u) > 0 {
-			base = idx.u[len(idx.u)-1]
-		}
+		idx := &wr.cols[col]
+		base := idx.last // the cluster's items so far
+		offs := wr.scratch[:0]
 		for i := from; i < to; i++ {
-			idx.u = append(idx.u, base+uint64(a.Offsets[i+1]-a.Offsets[from]))
+			offs = append(offs, base+uint64(a.Offsets[i+1]-a.Offsets[from]))
+		}
+		wr.scratch = offs
+		if err := wr.putUints(idx, offs); err != nil {
+			return 0, err
 		}
 		return wr.collect(&a.Children[0], t.Elem, col+1, int(a.Offsets[from]), int(a.Offsets[to]))
 	case KindArray:
@@ -626,7 +663,7 @@ func (wr *Writer) collect(a *Array, t *Type, col, from, to int) (int, error) {
 		// The Switch column: per entry, the tag (0: none) and the item's
 		// index in its alternative's elements in this cluster. The rows
 		// [from, to) must hold each alternative's items in order.
-		sw := &wr.cols[col].data
+		sw := &wr.cols[col]
 		if wr.varCounts == nil {
 			wr.varCounts = map[int][]int64{}
 		}
@@ -640,7 +677,9 @@ func (wr *Writer) collect(a *Array, t *Type, col, from, to int) (int, error) {
 		for i := from; i < to; i++ {
 			tag := a.Tags[i]
 			if tag == 0 {
-				sw.u, sw.tag = append(sw.u, 0), append(sw.tag, 0)
+				if err := wr.putSwitch(sw, 0, 0); err != nil {
+					return 0, err
+				}
 				continue
 			}
 			if tag < 0 || int(tag) > len(t.Members) {
@@ -652,7 +691,9 @@ func (wr *Writer) collect(a *Array, t *Type, col, from, to int) (int, error) {
 			} else if a.Index[i] != lo[k]+n[k] {
 				return 0, errors.New("a variant's items are not in entry order")
 			}
-			sw.u, sw.tag = append(sw.u, uint64(counts[k]+n[k])), append(sw.tag, tag)
+			if err := wr.putSwitch(sw, uint64(counts[k]+n[k]), tag); err != nil {
+				return 0, err
+			}
 			n[k]++
 		}
 		next := col + 1
@@ -693,94 +734,6 @@ func colCount(t *Type) int {
 		return n
 	}
 	return 1
-}
-
-// encodePage serialises elements [from, to) of a column: little-endian,
-// then split (byte-transposed), zigzag or delta as the column type says.
-func encodePage(c *wcol, from, to int) []byte {
-	n := to - from
-	if c.typ == ColSwitch { // 64-bit index, 32-bit tag; never split
-		out := make([]byte, 12*n)
-		for i := range n {
-			binary.LittleEndian.PutUint64(out[12*i:], c.data.u[from+i])
-			binary.LittleEndian.PutUint32(out[12*i+8:], uint32(c.data.tag[from+i]))
-		}
-		return out
-	}
-	if c.typ == ColBit {
-		out := make([]byte, (n+7)/8)
-		for i, b := range c.data.b[from:to] {
-			if b {
-				out[i>>3] |= 1 << (i & 7)
-			}
-		}
-		return out
-	}
-	size := c.l.size
-	out := make([]byte, n*size)
-	for i := range n {
-		var u uint64
-		switch c.l.kind {
-		case kindInt:
-			v := c.data.i[from+i]
-			u = uint64(v)
-			if c.l.zigzag {
-				u = uint64(v<<1) ^ uint64(v>>63)
-			}
-		case kindUint:
-			u = c.data.u[from+i]
-			if c.l.delta && i > 0 {
-				u -= c.data.u[from+i-1]
-			}
-		case kindFloat:
-			if size == 4 {
-				u = uint64(math.Float32bits(float32(c.data.f[from+i])))
-			} else {
-				u = math.Float64bits(c.data.f[from+i])
-			}
-		}
-		switch size {
-		case 1:
-			out[i] = byte(u)
-		case 2:
-			binary.LittleEndian.PutUint16(out[2*i:], uint16(u))
-		case 4:
-			binary.LittleEndian.PutUint32(out[4*i:], uint32(u))
-		case 8:
-			binary.LittleEndian.PutUint64(out[8*i:], u)
-		}
-	}
-	if c.l.split && n > 0 {
-		sp := make([]byte, len(out))
-		for i := range n {
-			for k := range size {
-				sp[k*n+i] = out[i*size+k]
-			}
-		}
-		out = sp
-	}
-	return out
-}
-
-// sealPage encodes and compresses a page and appends its checksum: the
-// bytes to store and the page's uncompressed length.
-func (wr *Writer) sealPage(c *wcol, from, to int) (p wpage, stored []byte, length int64, err error) {
-	raw := encodePage(c, from, to)
-	if len(raw) > maxPage {
-		return p, nil, 0, fmt.Errorf("a page of %d bytes (at most %d)", len(raw), maxPage)
-	}
-	stored, err = compress.Compress(wr.opts.Compression, raw)
-	if err != nil {
-		return p, nil, 0, err
-	}
-	if stored == nil {
-		stored = raw
-	}
-	p = wpage{n: int64(to - from), sum: !wr.opts.NoPageChecksums, loc: Locator{Size: int64(len(stored))}}
-	if p.sum {
-		stored = binary.LittleEndian.AppendUint64(stored[:len(stored):len(stored)], xxh3.Hash(stored))
-	}
-	return p, stored, int64(len(raw)), nil
 }
 
 // envelope wraps a payload: type and length, payload, XXH3; it is
@@ -979,23 +932,20 @@ func (wr *Writer) flushGroup() error {
 			if c.implicit[ci] == 0 || wr.colID[ci] < 0 {
 				continue
 			}
-			col := wr.cols[ci]
-			col.data = colData{kind: col.l.kind, u: make([]uint64, c.implicit[ci])}
-			for i := range col.data.u {
-				col.data.u[i] = uint64(i + 1)
+			col := wcol{typ: wr.cols[ci].typ, l: wr.cols[ci].l, per: wr.cols[ci].per}
+			if err := wr.putCount(&col, 0, c.implicit[ci]); err != nil {
+				return err
 			}
-			per := wr.pageElements(&col)
-			for from := 0; from < len(col.data.u); from += per {
-				p, stored, length, err := wr.sealPage(&col, from, min(len(col.data.u), from+per))
+			if err := wr.seal(&col); err != nil {
+				return err
+			}
+			for _, sp := range col.sealed {
+				off, err := wr.blob(sp.stored, sp.length)
 				if err != nil {
 					return err
 				}
-				off, err := wr.blob(stored, length)
-				if err != nil {
-					return err
-				}
-				p.loc.Offset = off
-				c.pages[ci] = append(c.pages[ci], p)
+				sp.p.loc.Offset = off
+				c.pages[ci] = append(c.pages[ci], sp.p)
 			}
 		}
 	}

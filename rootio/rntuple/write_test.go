@@ -167,42 +167,91 @@ func TestWriteRoundTrip(t *testing.T) {
 			if err := w.Close(); err != nil {
 				t.Fatal(err)
 			}
-			nt, err := rntuple.Open(bytes.NewReader(f.b), int64(len(f.b)), "events")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if nt.Entries != int64(first) || len(nt.Clusters) != len(sizes)-1 { // the empty one is not written
-				t.Fatalf("%d entries in %d clusters", nt.Entries, len(nt.Clusters))
-			}
-			_, _, want := sample(0, first)
-			for k, name := range names {
-				id := -1
-				for i, fl := range nt.Fields {
-					if fl.TopLevel() && fl.Name == name {
-						id = i
-					}
-				}
-				ty, err := nt.TypeOf(id)
-				if err != nil {
-					t.Fatalf("%s: %v", name, err)
-				}
-				e := 0
-				for ci := range nt.Clusters {
-					a, err := nt.ReadType(ty, ci)
-					if err != nil {
-						t.Fatal(err)
-					}
-					for r := range a.Len {
-						if got, exp := a.Value(r), want[k].Value(e); !reflect.DeepEqual(got, exp) {
-							t.Fatalf("%s[%d]: %v, want %v", name, e, got, exp)
-						}
-						e++
-					}
-				}
-			}
+			// The empty cluster is not written.
+			readBack(t, f.b, first, len(sizes)-1)
 			if os.Getenv("RNTUPLE_WRITE_DIR") != "" { // for reading with other readers by hand
 				os.WriteFile(filepath.Join(os.Getenv("RNTUPLE_WRITE_DIR"), fmt.Sprintf("roundtrip-%d.root", comp)), f.b, 0o644)
 			}
+		})
+	}
+}
+
+// readBack reads the file of sample's fields that b holds and checks it
+// holds entries entries in clusters clusters, equal to sample(0, entries).
+func readBack(t *testing.T, b []byte, entries, clusters int) {
+	t.Helper()
+	names, _, _ := sample(0, 0)
+	nt, err := rntuple.Open(bytes.NewReader(b), int64(len(b)), "events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if nt.Entries != int64(entries) || len(nt.Clusters) != clusters {
+		t.Fatalf("%d entries in %d clusters", nt.Entries, len(nt.Clusters))
+	}
+	_, _, want := sample(0, entries)
+	for k, name := range names {
+		id := -1
+		for i, fl := range nt.Fields {
+			if fl.TopLevel() && fl.Name == name {
+				id = i
+			}
+		}
+		ty, err := nt.TypeOf(id)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		e := 0
+		for ci := range nt.Clusters {
+			a, err := nt.ReadType(ty, ci)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for r := range a.Len {
+				if got, exp := a.Value(r), want[k].Value(e); !reflect.DeepEqual(got, exp) {
+					t.Fatalf("%s[%d]: %v, want %v", name, e, got, exp)
+				}
+				e++
+			}
+		}
+	}
+}
+
+// TestAppendStreams writes sample's fields through Append in chunks of
+// odd sizes, several to a cluster, so that pages (37 elements) fill and
+// are sealed in the middle of a chunk and of a cluster, lists' offsets
+// and variants' indexes run on across chunks, and reads back what
+// WriteCluster's whole clusters give; the checker accepts the file.
+func TestAppendStreams(t *testing.T) {
+	for _, comp := range []int{0, 505} {
+		t.Run(fmt.Sprint(comp), func(t *testing.T) {
+			names, types, _ := sample(0, 0)
+			var f memFile
+			w, err := rntuple.NewWriter(&f, "events", names, types, rntuple.WriteOptions{Compression: comp, PageElements: 37, ClustersPerGroup: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			clusters := [][]int{{7, 1, 13, 40, 0, 39}, {1}, {200, 3}, {5, 5, 5, 5}}
+			first := 0
+			for _, chunks := range clusters {
+				for _, n := range chunks {
+					_, _, arrays := sample(first, n)
+					if err := w.Append(arrays); err != nil {
+						t.Fatal(err)
+					}
+					first += n
+				}
+				if err := w.CommitCluster(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := w.CommitCluster(); err != nil { // nothing pending: no cluster
+				t.Fatal(err)
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			conforms(t, f.b)
+			readBack(t, f.b, first, len(clusters))
 		})
 	}
 }

@@ -1,6 +1,7 @@
 package rntuple
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"time"
@@ -119,6 +120,34 @@ func (wr *Writer) blob(payload []byte, length int64) (int64, error) {
 	}
 	off := wr.pos + int64(len(k))
 	wr.pos += int64(len(k) + len(payload))
+	wr.blobs++
+	return off, nil
+}
+
+// blobParts is blob for a payload given in parts (size bytes in all),
+// written one after the other: a cluster's pages are stored without
+// first being copied into one buffer.
+func (wr *Writer) blobParts(parts [][]byte, size, length int64) (int64, error) {
+	switch {
+	case len(parts) == 1:
+		return wr.blob(parts[0], length)
+	case size > wr.maxKey:
+		return wr.blob(bytes.Join(parts, nil), length)
+	}
+	k := keyHeader("RBlob", "", "", int(size), wr.pos)
+	binary.BigEndian.PutUint32(k[6:], uint32(length))
+	if err := wr.writeAt(k, wr.pos); err != nil {
+		return 0, err
+	}
+	off := wr.pos + int64(len(k))
+	at := off
+	for _, p := range parts {
+		if err := wr.writeAt(p, at); err != nil {
+			return 0, err
+		}
+		at += int64(len(p))
+	}
+	wr.pos = at
 	wr.blobs++
 	return off, nil
 }
