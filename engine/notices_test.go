@@ -39,7 +39,7 @@ SELECT _entry,
        map_i32_vec_vec_i16 FROM read_root('` + f + `');
 `
 	results, err := runFile(t, openHepsql(t), src, nil)
-	const notice = `6 unsupported branches of tree "tree" left out of the table (vec_vec_str, vec_vec_tstr, vec_set_str, vec_set_tstr, map_i32_vec_vec_i16, ...): see root_branches()`
+	const notice = `2 unsupported branches of tree "tree" left out of the table (map_i32_vec_vec_i16, map_i32_vec_set_i16): see root_branches()`
 	if len(results) != 3 {
 		t.Fatalf("got %d results, want 3: %+v", len(results), results)
 	}
