@@ -47,8 +47,6 @@ func main() {
 	}
 }
 
-type binary struct{ name, rev, path string }
-
 type wcase struct{ name, query, options string }
 
 type measure struct {
@@ -79,24 +77,10 @@ func run(args []string) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	bins := []binary{{"this tree", machine.Commit, filepath.Join(tmp, "hepsql-current")}}
-	if err := build(".", bins[0].path); err != nil {
+	bins, cleanup, err := bench.BuildHepsql("rntwritebench", tmp, machine.Commit, *baseline)
+	defer cleanup()
+	if err != nil {
 		return err
-	}
-	if *baseline != "" {
-		rev, err := gitOut("rev-parse", "--short", *baseline)
-		if err != nil {
-			return err
-		}
-		wt := filepath.Join(tmp, "baseline")
-		if _, err := gitOut("worktree", "add", "--detach", wt, *baseline); err != nil {
-			return err
-		}
-		defer gitOut("worktree", "remove", "--force", wt)
-		bins = append(bins, binary{*baseline, rev, filepath.Join(tmp, "hepsql-baseline")})
-		if err := build(wt, bins[1].path); err != nil {
-			return err
-		}
 	}
 	list := strings.TrimSuffix(strings.Repeat("'"+sample+"',", *copies), ",")
 	cms := fmt.Sprintf("SELECT * EXCLUDE (_file, _entry) FROM read_root([%s])", list)
@@ -110,8 +94,8 @@ func run(args []string) error {
 	results := make([][]measure, len(cases))
 	for ci, c := range cases {
 		for _, b := range bins {
-			fmt.Fprintf(os.Stderr, "rntwritebench: %s%s: hepsql %s\n", c.name, c.options, b.name)
-			results[ci] = append(results[ci], measureRun(tmp, b.path, c, *quiet))
+			fmt.Fprintf(os.Stderr, "rntwritebench: %s%s: hepsql %s\n", c.name, c.options, b.Name)
+			results[ci] = append(results[ci], measureRun(tmp, b.Path, c, *quiet))
 		}
 	}
 	report := format(machine, bins, cases, results, args)
@@ -120,21 +104,6 @@ func run(args []string) error {
 		return bench.WriteSectionUnder(*readme, heading, beginMarker, endMarker, report)
 	}
 	return nil
-}
-
-func build(dir, out string) error {
-	cmd := exec.Command("go", "build", "-o", out, "./cmd/hepsql")
-	cmd.Dir = dir
-	cmd.Stderr = os.Stderr
-	return cmd.Run()
-}
-
-func gitOut(args ...string) (string, error) {
-	out, err := exec.Command("git", args...).CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("git %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return strings.TrimSpace(string(out)), nil
 }
 
 func measureRun(tmp, bin string, c wcase, quiet time.Duration) measure {
@@ -161,7 +130,7 @@ func measureRun(tmp, bin string, c wcase, quiet time.Duration) measure {
 	return m
 }
 
-func format(machine bench.Machine, bins []binary, cases []wcase, results [][]measure, args []string) string {
+func format(machine bench.Machine, bins []bench.HepsqlBuild, cases []wcase, results [][]measure, args []string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "- Date: %s\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"))
 	fmt.Fprintf(&b, "- Machine: %s\n", machine.OneLine())
@@ -169,7 +138,7 @@ func format(machine bench.Machine, bins []binary, cases []wcase, results [][]mea
 	fmt.Fprintf(&b, "- Each cell: `hepsql -c \"COPY (QUERY) TO 'out.root' (FORMAT rntuple OPTIONS)\"` once, a child process: its peak RSS (VmHWM), wall time, file size\n\n")
 	b.WriteString("| data | options |")
 	for _, bn := range bins {
-		fmt.Fprintf(&b, " hepsql %s (%s) |", bn.name, bn.rev)
+		fmt.Fprintf(&b, " hepsql %s (%s) |", bn.Name, bn.Rev)
 	}
 	b.WriteString("\n|---|---|")
 	b.WriteString(strings.Repeat("---:|", len(bins)))

@@ -73,29 +73,18 @@ func run(args []string) error {
 	}
 	defer os.RemoveAll(tmp)
 
-	cur := filepath.Join(tmp, "hepsql-current")
-	fmt.Fprintf(os.Stderr, "rssbench: building hepsql at %s\n", machine.Commit)
-	if err := build(".", cur); err != nil {
+	builds, cleanup, err := bench.BuildHepsql("rssbench", tmp, machine.Commit, *baseline)
+	defer cleanup()
+	if err != nil {
 		return err
 	}
 	var results []measure
-	results = append(results, measureRun(tmp, "hepsql (this tree)", machine.Commit, cur, *rows))
-	if *baseline != "" {
-		rev, err := gitOut("rev-parse", "--short", *baseline)
-		if err != nil {
-			return err
+	for i, b := range builds {
+		n := *rows
+		if i > 0 {
+			n = *baseRows
 		}
-		wt := filepath.Join(tmp, "baseline")
-		if _, err := gitOut("worktree", "add", "--detach", wt, *baseline); err != nil {
-			return err
-		}
-		defer gitOut("worktree", "remove", "--force", wt)
-		old := filepath.Join(tmp, "hepsql-baseline")
-		fmt.Fprintf(os.Stderr, "rssbench: building hepsql at %s (%s)\n", *baseline, rev)
-		if err := build(wt, old); err != nil {
-			return err
-		}
-		results = append(results, measureRun(tmp, "hepsql "+*baseline, rev, old, *baseRows))
+		results = append(results, measureRun(tmp, "hepsql ("+b.Name+")", b.Rev, b.Path, n))
 	}
 	report := format(machine, results, args)
 	fmt.Print(report)
@@ -103,21 +92,6 @@ func run(args []string) error {
 		return bench.WriteSectionUnder(*readme, "# Memory of a large result printed by `hepsql run`", beginMarker, endMarker, report)
 	}
 	return nil
-}
-
-func build(dir, out string) error {
-	cmd := exec.Command("go", "build", "-o", out, "./cmd/hepsql")
-	cmd.Dir = dir
-	cmd.Stderr = os.Stderr
-	return cmd.Run()
-}
-
-func gitOut(args ...string) (string, error) {
-	out, err := exec.Command("git", args...).CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("git %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return strings.TrimSpace(string(out)), nil
 }
 
 // countWriter counts what the child prints, so that a run that printed
