@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"time"
 )
@@ -86,4 +87,22 @@ func execDone(pid int, path string) bool {
 		want = w
 	}
 	return strings.TrimSuffix(exe, " (deleted)") == want
+}
+
+// StartCPUProfile writes a CPU profile of this process to path until the
+// returned stop is called; path "" profiles nothing. The benchmarks' child
+// runs take it as -cpuprofile, to see where one case spends its time.
+func StartCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }

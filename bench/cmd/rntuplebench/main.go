@@ -29,7 +29,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -258,17 +257,11 @@ func child(args []string) error {
 	defer db.Close()
 	db.SetMaxOpenConns(1)
 	from := source(*data, *peer)
-	if *profile != "" {
-		f, err := os.Create(*profile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := bench.StartCPUProfile(*profile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	var out childOutput
 	if *query == bench.Scan {
 		t0 := time.Now()
