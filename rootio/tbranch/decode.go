@@ -659,13 +659,8 @@ func (r *Reader) fillVecStrings(v Vector, entry int64, n int) error {
 				return r.errorf(e, "%v: %d strings in %d bytes", rfile.ErrCorrupt, m, len(body))
 			}
 			entries[row+i] = ListEntry{Offset: uint64(base + len(r.ends)), Length: uint64(m)}
-			for range m {
-				var s []byte
-				if s, body, err = readString(body); err != nil {
-					return r.errorf(e, "%v", err)
-				}
-				r.strs = append(r.strs, s...)
-				r.ends = append(r.ends, uint64(len(r.strs)))
+			if _, err := r.appendStrings(body, m); err != nil {
+				return r.errorf(e, "%v", err)
 			}
 		}
 		return nil
@@ -674,6 +669,21 @@ func (r *Reader) fillVecStrings(v Vector, entry int64, n int) error {
 		return err
 	}
 	return r.assignStringList(v, base)
+}
+
+// appendStrings reads m length-prefixed strings from body into r.strs
+// and r.ends, and returns the bytes after them.
+func (r *Reader) appendStrings(body []byte, m int) ([]byte, error) {
+	for range m {
+		s, rest, err := readString(body)
+		if err != nil {
+			return nil, err
+		}
+		r.strs = append(r.strs, s...)
+		r.ends = append(r.ends, uint64(len(r.strs)))
+		body = rest
+	}
+	return body, nil
 }
 
 // fillVecVecStrings writes std::vector<std::vector<std::string>> (inner
@@ -708,13 +718,8 @@ func (r *Reader) fillVecVecStrings(v Vector, entry int64, n int) error {
 					return r.errorf(e, "%v: inner vector of %d strings past the entry", rfile.ErrCorrupt, l)
 				}
 				r.inner = append(r.inner, ListEntry{Offset: uint64(strBase + len(r.ends)), Length: uint64(l)})
-				for range l {
-					var s []byte
-					if s, body, err = readString(body); err != nil {
-						return r.errorf(e, "%v", err)
-					}
-					r.strs = append(r.strs, s...)
-					r.ends = append(r.ends, uint64(len(r.strs)))
+				if body, err = r.appendStrings(body, l); err != nil {
+					return r.errorf(e, "%v", err)
 				}
 			}
 		}
