@@ -52,22 +52,18 @@ func (wr *Writer) grew(c *wcol, k int) error {
 	return nil
 }
 
-func (wr *Writer) putInts(c *wcol, vs []int64) error {
-	for len(vs) > 0 {
-		k := c.room(len(vs))
-		c.page = appendLE(c.page, vs[:k], c.l.size)
-		vs = vs[k:]
-		if err := wr.grew(c, k); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+func (wr *Writer) putInts(c *wcol, vs []int64) error { return putLE(wr, c, vs) }
 
 func (wr *Writer) putUints(c *wcol, vs []uint64) error {
 	if len(vs) > 0 {
 		c.last = vs[len(vs)-1]
 	}
+	return putLE(wr, c, vs)
+}
+
+// putLE appends integers to c's open pages at the column's width, sealing
+// each page as it fills.
+func putLE[T int64 | uint64](wr *Writer, c *wcol, vs []T) error {
 	for len(vs) > 0 {
 		k := c.room(len(vs))
 		c.page = appendLE(c.page, vs[:k], c.l.size)
