@@ -342,3 +342,14 @@ func lookupUser(name string) (uid, gid int, err error) {
 	gid, err = strconv.Atoi(u.Gid)
 	return uid, gid, err
 }
+
+// OpenFDs counts this process's open file descriptors, for the tests that
+// check a connection leaves no socket behind.
+func OpenFDs(t testing.TB) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatalf("counting open descriptors: %v", err)
+	}
+	return len(ents)
+}

@@ -42,22 +42,13 @@ func randomFile(t *testing.T, dir, rel string, n int, seed uint64) []byte {
 
 func testWait(d time.Duration) wait { return wait{deadline: time.Now().Add(d), timeout: d} }
 
-func openFDs(t *testing.T) int {
-	t.Helper()
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Skipf("no /proc/self/fd: %v", err)
-	}
-	return len(ents)
-}
-
 // baseline is the goroutines and descriptors of the process before a
 // test's connections.
 type baseline struct{ g, fds int }
 
 func measure(t *testing.T) baseline {
 	runtime.GC()
-	return baseline{runtime.NumGoroutine(), openFDs(t)}
+	return baseline{runtime.NumGoroutine(), xrdtest.OpenFDs(t)}
 }
 
 // nothingLeft fails the test unless, once idle connections are dropped,
@@ -68,7 +59,7 @@ func (b baseline) nothingLeft(t *testing.T) {
 	var g, fds int
 	for end := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 		DropIdle()
-		g, fds = runtime.NumGoroutine(), openFDs(t)
+		g, fds = runtime.NumGoroutine(), xrdtest.OpenFDs(t)
 		if g <= b.g && fds <= b.fds && LiveConns() == 0 && OpenFiles() == 0 {
 			return
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"os"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -15,16 +14,6 @@ import (
 	"github.com/hepsql/hepsql/internal/xrdtest"
 	"github.com/hepsql/hepsql/rootio/xrootd"
 )
-
-// openFDs counts this process's open file descriptors.
-func openFDs(t *testing.T) int {
-	t.Helper()
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Skipf("no /proc/self/fd: %v", err)
-	}
-	return len(ents)
-}
 
 // run runs q to its end and returns its error.
 func run(ctx context.Context, db *sql.DB, q string) error {
@@ -75,7 +64,7 @@ func TestStalledServer(t *testing.T) {
 	defer xrootd.SetIdleLinger(10 * time.Second)()
 
 	runtime.GC()
-	baseG, baseFD := runtime.NumGoroutine(), openFDs(t)
+	baseG, baseFD := runtime.NumGoroutine(), xrdtest.OpenFDs(t)
 
 	db, err := sql.Open("hepsql", "")
 	if err != nil {
@@ -289,7 +278,7 @@ func TestStalledServer(t *testing.T) {
 		ok := waitUntil(15*time.Second, func() bool {
 			xrootd.DropIdle()
 			runtime.GC()
-			g, fds = runtime.NumGoroutine(), openFDs(t)
+			g, fds = runtime.NumGoroutine(), xrdtest.OpenFDs(t)
 			// baseG+1: this subtest's own goroutine. Nothing else may be
 			// left: no reader, no timer, no socket.
 			return g <= baseG+1 && fds <= baseFD && xrootd.LiveConns() == 0 && xrootd.OpenFiles() == 0
