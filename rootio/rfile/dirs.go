@@ -114,18 +114,7 @@ func readSubdir(cf *CountingFile, k Key, big bool, seen map[int64]bool) ([]Key, 
 		return nil, fmt.Errorf("%w: %w", ErrCorruptDirectory, err)
 	}
 	r := RecordReader{Buf: rec}
-	version := r.I16()
-	r.Skip(8) // fDatimeC, fDatimeM
-	nbytesKeys := int64(r.I32())
-	r.Skip(4) // fNbytesName
-	var seekKeys int64
-	if version > 1000 {
-		r.Skip(16) // fSeekDir, fSeekParent
-		seekKeys = r.I64()
-	} else {
-		r.Skip(8)
-		seekKeys = int64(r.I32())
-	}
+	_, nbytesKeys, seekKeys := r.DirRecord()
 	if r.Err != nil {
 		return nil, Corruptf(ErrCorruptDirectory, "record of %d bytes truncated", k.Objlen)
 	}
@@ -187,4 +176,22 @@ func (w *DirWalk) Dir(path string) (Directory, error) {
 		return Directory{}, w.Bad[worst[0]]
 	}
 	return Directory{}, fmt.Errorf("no directory %q", SafeText(path))
+}
+
+// DirRecord reads the start of a TDirectory record: its version and where
+// its keys list is (fNbytesKeys, fSeekKeys; 64-bit seeks from version
+// 1000 on). r.Err is set when the record is truncated.
+func (r *RecordReader) DirRecord() (version int16, nbytesKeys, seekKeys int64) {
+	version = r.I16()
+	r.Skip(8) // fDatimeC, fDatimeM
+	nbytesKeys = int64(r.I32())
+	r.Skip(4) // fNbytesName
+	if version > 1000 {
+		r.Skip(16) // fSeekDir, fSeekParent
+		seekKeys = r.I64()
+	} else {
+		r.Skip(8)
+		seekKeys = int64(r.I32())
+	}
+	return version, nbytesKeys, seekKeys
 }

@@ -123,17 +123,8 @@ func CheckLayout(cf *CountingFile) (*Layout, error) {
 	}
 	dir := top[l.NbytesName:]
 	d := RecordReader{Buf: dir}
-	dversion := d.I16()
-	d.Skip(8) // fDatimeC, fDatimeM
-	l.NbytesKeys = int64(d.I32())
-	d.Skip(4) // fNbytesName
-	if dversion > 1000 {
-		d.Skip(16)
-		l.SeekKeys = d.I64()
-	} else {
-		d.Skip(8)
-		l.SeekKeys = int64(d.I32())
-	}
+	dversion, nbytesKeys, seekKeys := d.DirRecord()
+	l.NbytesKeys, l.SeekKeys = nbytesKeys, seekKeys
 	switch v := dversion % 1000; {
 	case v == 2:
 		d.Skip(16) // UUID, version 1

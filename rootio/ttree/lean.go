@@ -498,18 +498,8 @@ func FindKey(cf *rfile.CountingFile, tree string) (TreeKey, error) {
 		return TreeKey{}, err
 	}
 	d := TreeRecordReader{RecordReader: rfile.RecordReader{Buf: dir}}
-	dversion := d.I16()
-	d.Skip(8) // fDatimeC, fDatimeM
-	nbytesKeys := int(d.I32())
-	d.Skip(4) // fNbytesName
-	var seekKeys int64
-	if dversion > 1000 {
-		d.Skip(16)
-		seekKeys = d.I64()
-	} else {
-		d.Skip(8)
-		seekKeys = int64(d.I32())
-	}
+	_, nbytesKeys64, seekKeys := d.DirRecord()
+	nbytesKeys := int(nbytesKeys64)
 	if d.Err != nil {
 		return TreeKey{}, fmt.Errorf("%w: directory: %v", rfile.ErrNotLean, d.Err)
 	}
