@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"sync"
 
 	"github.com/klauspost/compress/zlib"
 	"github.com/klauspost/compress/zstd"
@@ -52,7 +51,7 @@ func Compress(settings int, src []byte) ([]byte, error) {
 			}
 			w.Write(chunk)
 			err = w.Close()
-			zlibWriters[level].Put(w)
+			keep(zlibFree[level], w)
 			if err != nil {
 				return nil, err
 			}
@@ -63,7 +62,7 @@ func Compress(settings int, src []byte) ([]byte, error) {
 				return nil, err
 			}
 			data, tag, method = enc.EncodeAll(chunk, nil), "ZS", 1
-			zstdEncoders[level].Put(enc)
+			keep(zstdFree[level], enc)
 		case AlgLZ4:
 			dst := make([]byte, lz4.CompressBlockBound(len(chunk)))
 			c := lz4.CompressorHC{Level: lz4.CompressionLevel(1 << (8 + level))}
@@ -103,26 +102,51 @@ func Compress(settings int, src []byte) ([]byte, error) {
 	return out, nil
 }
 
-// Encoders are kept between calls, one pool per level: building a zstd
-// encoder allocates its tables (megabytes), a zlib writer its window, and
-// a writer compresses one block per page or basket. A pooled encoder is
-// used by one call at a time.
+// Encoders are kept between calls, a few per level: building a zstd
+// encoder allocates its tables (1.6 MiB at level 5), a zlib writer its
+// window, and a writer compresses one block per page or basket. A free
+// list rather than a sync.Pool: a pool empties at every collection, and
+// the RNTuple writer, which allocates quickly, would rebuild its encoders
+// every few pages; the list keeps at most maxFree a level, for the life of
+// the process. An encoder is used by one call at a time.
+const maxFree = 4
+
 var (
-	zstdEncoders [10]sync.Pool // of *zstd.Encoder
-	zlibWriters  [10]sync.Pool // of *zlib.Writer
+	zstdFree [10]chan *zstd.Encoder
+	zlibFree [10]chan *zlib.Writer
 )
 
+func init() {
+	for l := range zstdFree {
+		zstdFree[l] = make(chan *zstd.Encoder, maxFree)
+		zlibFree[l] = make(chan *zlib.Writer, maxFree)
+	}
+}
+
 func zstdEncoder(level int) (*zstd.Encoder, error) {
-	if e, ok := zstdEncoders[level].Get().(*zstd.Encoder); ok {
+	select {
+	case e := <-zstdFree[level]:
 		return e, nil
+	default:
 	}
 	return zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(level)), zstd.WithEncoderConcurrency(1), zstd.WithEncoderCRC(false))
 }
 
 func zlibWriter(w io.Writer, level int) (*zlib.Writer, error) {
-	if z, ok := zlibWriters[level].Get().(*zlib.Writer); ok {
+	select {
+	case z := <-zlibFree[level]:
 		z.Reset(w)
 		return z, nil
+	default:
 	}
 	return zlib.NewWriterLevel(w, level)
+}
+
+// keep returns an encoder to its level's free list, or lets it go when
+// the list is full.
+func keep[E any](free chan E, e E) {
+	select {
+	case free <- e:
+	default:
+	}
 }
